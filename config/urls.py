@@ -1,0 +1,14 @@
+"""Top-level URL map: one include per domain app."""
+
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for future use)
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from dpf.core.access import public
+
+urlpatterns = [
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("", include("dpf.core.urls")),
+    path("accounts/", include("dpf.accounts.urls")),
+    path("registry/", include("dpf.registry.urls")),
+]

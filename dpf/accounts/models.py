@@ -1,0 +1,40 @@
+"""Users, each with one role and one scope (a region or an institution)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dpf.core.models import Region
+from dpf.core.roles import Role
+
+
+class User(AbstractUser):
+    """A platform user. Staff roles are bound to a region; the scope follows from it."""
+
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices, default=Role.VIEWER)
+    region = models.ForeignKey(
+        Region,
+        verbose_name=_("所属地区"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    institution_code = models.CharField(_("所属机构"), max_length=40, blank=True)
+    demo = models.BooleanField(_("演示账号"), default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(
+                    role__in=["city_admin", "county_officer", "township_officer", "village_worker"]
+                )
+                | models.Q(region__isnull=False),
+                name="user_region_staff_has_region",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username

@@ -1,0 +1,63 @@
+"""The one place where a user's scope becomes a filter on personal data.
+
+Selectors never reach persons, households or certificates except through these
+functions. A user outside every scope gets an empty queryset (deny by default).
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+
+from dpf.core.models import RegionLevel
+from dpf.core.roles import Role
+
+M = TypeVar("M", bound=Model)
+
+
+def region_filter(user: Any, prefix: str = "") -> Q | None:
+    """A filter on ``{prefix}county_code/township_code/village_code`` for ``user``.
+
+    ``None`` means "nothing": the user may not see personal records at all.
+    """
+    role = getattr(user, "role", None)
+    region = getattr(user, "region", None)
+    if not getattr(user, "is_authenticated", False) or region is None:
+        return None
+    if role not in (
+        Role.CITY_ADMIN,
+        Role.COUNTY_OFFICER,
+        Role.TOWNSHIP_OFFICER,
+        Role.VILLAGE_WORKER,
+    ):
+        return None
+    level = region.level
+    if level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+        return Q(**{f"{prefix}county_code__startswith": region.prefix})
+    if level == RegionLevel.COUNTY:
+        return Q(**{f"{prefix}county_code": region.code})
+    if level == RegionLevel.TOWNSHIP:
+        return Q(**{f"{prefix}township_code": region.code})
+    return Q(**{f"{prefix}village_code": region.code})
+
+
+def scope_queryset(user: Any, queryset: QuerySet[M], prefix: str = "") -> QuerySet[M]:
+    """Restrict ``queryset`` (of a model with region code columns at ``prefix``)."""
+    condition = region_filter(user, prefix)
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
+def region_in_scope(user: Any, region_code: str) -> bool:
+    """May ``user`` place a record in the region ``region_code`` (e.g. a form's village)?"""
+    region = getattr(user, "region", None)
+    if region is None or getattr(user, "role", None) not in (
+        Role.CITY_ADMIN,
+        Role.COUNTY_OFFICER,
+        Role.TOWNSHIP_OFFICER,
+        Role.VILLAGE_WORKER,
+    ):
+        return False
+    return region_code.startswith(region.prefix)

@@ -1,0 +1,105 @@
+"""Loading and querying the region tree."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.db import transaction
+
+from dpf.core.errors import ValidationFailed
+from dpf.core.models import LEVEL_CODE_LENGTH, Region, RegionLevel, region_prefix
+
+SHIPPED_CSV = Path(__file__).parent / "data" / "regions_chifeng.csv"
+REQUIRED_COLUMNS = ("code", "name", "parent_code", "level")
+
+
+class RegionFileError(ValidationFailed):
+    pass
+
+
+def _error(row: int, column: str, zh: str, en: str) -> RegionFileError:
+    return RegionFileError(
+        "region_row",
+        f"第{row}行“{column}”列：{zh}",
+        f"row {row}, column '{column}': {en}",
+        field=column,
+    )
+
+
+def parse_region_rows(text: str) -> list[dict[str, str]]:
+    """Validate every row of a region CSV before anything is written."""
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise RegionFileError(
+            "region_columns",
+            f"缺少必需的列：{', '.join(missing)}",
+            f"missing required columns: {', '.join(missing)}",
+        )
+    rows: list[dict[str, str]] = []
+    seen: set[str] = set()
+    levels = {lvl.value for lvl in RegionLevel}
+    for number, raw in enumerate(reader, start=2):
+        row = {k: (v or "").strip() for k, v in raw.items() if k}
+        code, level = row["code"], row["level"]
+        if level not in levels:
+            raise _error(number, "level", "层级无效", "unknown level")
+        if not code.isdigit() or len(code) != LEVEL_CODE_LENGTH[RegionLevel(level)]:
+            raise _error(number, "code", "代码位数与层级不符", "code length does not match level")
+        if not row["name"]:
+            raise _error(number, "name", "名称为空", "name is empty")
+        if code in seen:
+            raise _error(number, "code", "代码重复", "duplicate code")
+        parent = row["parent_code"]
+        if parent and not code.startswith(region_prefix(parent)):
+            raise _error(
+                number, "parent_code", "代码不在上级地区之下", "code is not under its parent"
+            )
+        seen.add(code)
+        rows.append(row)
+    if not rows:
+        raise RegionFileError("region_empty", "文件没有数据行", "the file has no data rows")
+    return rows
+
+
+@transaction.atomic
+def load_regions(rows: Iterable[dict[str, str]], *, synthetic: bool = False) -> int:
+    """Insert or update regions, parents first. All or nothing."""
+    ordered = sorted(rows, key=lambda r: (len(r["code"]), r["level"] != "province", r["code"]))
+    known = set(Region.objects.values_list("code", flat=True))
+    count = 0
+    for row in ordered:
+        parent = row.get("parent_code") or None
+        if parent and parent not in known:
+            raise RegionFileError(
+                "region_parent",
+                f"上级地区 {parent} 不存在（{row['code']}）",
+                f"parent region {parent} does not exist (for {row['code']})",
+                field="parent_code",
+            )
+        Region.objects.update_or_create(
+            code=row["code"],
+            defaults={
+                "name": row["name"],
+                "name_en": row.get("name_en", ""),
+                "level": row["level"],
+                "kind": row.get("kind", ""),
+                "parent_id": parent,
+                "synthetic": synthetic or row.get("synthetic", "") in ("1", "true", "yes"),
+            },
+        )
+        known.add(row["code"])
+        count += 1
+    return count
+
+
+def load_shipped_regions() -> int:
+    return load_regions(parse_region_rows(SHIPPED_CSV.read_text(encoding="utf-8")))
+
+
+def descendants(code: str) -> list[Region]:
+    """Every region under ``code`` (itself included): one indexed prefix query."""
+    return list(Region.objects.filter(code__startswith=region_prefix(code)).order_by("code"))

@@ -1,0 +1,368 @@
+"""Every write to the registry: one function per use case, transactional and audited.
+
+Overlap of effective-dated facts is refused here on every database (PostgreSQL's
+exclusion constraints are the second line, and the only one under concurrent writers
+that bypass this layer).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+
+from dpf.accounts.scoping import region_in_scope
+from dpf.core import audit, crypto
+from dpf.core.certnumber import make_certificate_number, parse_certificate_number
+from dpf.core.errors import ValidationFailed
+from dpf.core.idnumber import mask_id_number, parse_id_number
+from dpf.core.models import Region, RegionLevel
+from dpf.core.pinyin import name_full_pinyin, name_initials
+from dpf.registry.models import (
+    Certificate,
+    CertificateStatus,
+    Household,
+    HouseholdStatus,
+    Person,
+    Relation,
+    Residence,
+)
+
+CERTIFICATE_YEARS = 10
+
+
+def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def id_lookup_hash(normalized_id: str) -> str:
+    return crypto.lookup_hash(normalized_id, purpose="id")
+
+
+def certificate_lookup_hash(number: str) -> str:
+    return crypto.lookup_hash(number, purpose="certificate")
+
+
+def _village(code: str, actor: Any) -> Region:
+    region = Region.objects.filter(code=code, level=RegionLevel.VILLAGE).first()
+    if region is None:
+        raise _refuse(
+            "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "village_code"
+        )
+    if actor is not None and not region_in_scope(actor, code):
+        # Same words as "unknown": a user learns nothing about regions outside the scope.
+        raise _refuse(
+            "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "village_code"
+        )
+    return region
+
+
+def overlapping(
+    queryset: models.QuerySet[Any], valid_from: dt.date, valid_to: dt.date | None
+) -> bool:
+    """Does any row of ``queryset`` overlap ``[valid_from, valid_to]`` (inclusive)?"""
+    q = queryset.filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=valid_from))
+    if valid_to is not None:
+        q = q.filter(valid_from__lte=valid_to)
+    return q.exists()
+
+
+def _check_interval(valid_from: dt.date, valid_to: dt.date | None, field: str = "valid_to") -> None:
+    if valid_to is not None and valid_to < valid_from:
+        raise _refuse(
+            "date_range", "截止日期早于起始日期", "the end date is before the start date", field
+        )
+
+
+@transaction.atomic
+def household_create(*, actor: Any, village_code: str, address: str = "") -> Household:
+    village = _village(village_code, actor)
+    household = Household.objects.create(
+        county_code=village.code[:6],
+        township_code=village.code[:9],
+        village_code=village.code,
+        address=address,
+    )
+    audit.record(actor=actor, action="create", object_type="household", object_id=household.pk)
+    return household
+
+
+@transaction.atomic
+def person_register(
+    *,
+    actor: Any,
+    name: str,
+    id_number: str,
+    village_code: str,
+    ethnicity: str = "汉族",
+    phone: str = "",
+    household: Household | None = None,
+    relation_to_head: str = Relation.HEAD,
+    residence_from: dt.date | None = None,
+    today: dt.date | None = None,
+) -> Person:
+    """Register a person; sex and birth date come from the ID number."""
+    name = (name or "").strip()
+    if not name:
+        raise _refuse("name_empty", "姓名不能为空", "the name is empty", "name")
+    if len(name) > 50:
+        raise _refuse("name_long", "姓名过长", "the name is too long", "name")
+    parsed = parse_id_number(id_number, today=today)
+    phone = (phone or "").strip()
+    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
+        raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
+    village = _village(village_code, actor)
+    if household is None:
+        household = household_create(actor=actor, village_code=village.code)
+        relation_to_head = Relation.HEAD
+    digest = id_lookup_hash(parsed.normalized)
+    if Person.objects.filter(id_number_hash=digest).exists():
+        raise _refuse(
+            "duplicate_person",
+            "该身份证号码已登记",
+            "a person with this ID number is already registered",
+            "id_number",
+        )
+    try:
+        with transaction.atomic():
+            person = Person.objects.create(
+                name=name,
+                name_initials=name_initials(name)[:20],
+                name_pinyin=name_full_pinyin(name)[:120],
+                id_number=parsed.normalized,
+                id_number_hash=digest,
+                id_number_masked=mask_id_number(parsed.normalized),
+                id_upgraded_from_15=parsed.upgraded_from_15,
+                sex=parsed.sex,
+                birth_date=parsed.birth_date,
+                ethnicity=ethnicity or "汉族",
+                phone=phone,
+                household=household,
+                relation_to_head=relation_to_head,
+                county_code=village.code[:6],
+                township_code=village.code[:9],
+                village_code=village.code,
+            )
+    except IntegrityError:
+        raise _refuse(
+            "duplicate_person",
+            "该身份证号码已登记",
+            "a person with this ID number is already registered",
+            "id_number",
+        ) from None
+    if household.head_id is None and relation_to_head == Relation.HEAD:
+        household.head = person
+        household.save(update_fields=["head"])
+    Residence.objects.create(
+        person=person,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        valid_from=residence_from or parsed.birth_date,
+        source=f"user:{getattr(actor, 'pk', '')}",
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="person",
+        object_id=person.pk,
+        changes={"id_number": parsed.masked, "name": crypto.mask_name(name)},
+    )
+    return person
+
+
+@transaction.atomic
+def certificate_issue(
+    *,
+    actor: Any,
+    person: Person,
+    number: str | None = None,
+    category: int | None = None,
+    level: int | None = None,
+    issue_date: dt.date,
+    valid_from: dt.date | None = None,
+    expires_on: dt.date | None = None,
+    issuing_county: str | None = None,
+    today: dt.date | None = None,
+) -> Certificate:
+    """Issue a certificate. Give either the 20-character number or category and level.
+
+    Refused when the embedded ID number is not the person's, or when it would overlap a
+    certificate the person already holds (re-grade with ``certificate_regrade`` instead).
+    """
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    if number:
+        parsed = parse_certificate_number(number, today=today)
+        if parsed.id_number.normalized != person.id_number:
+            raise _refuse(
+                "id_mismatch",
+                "残疾人证号中的身份证号码与本人不一致",
+                "the ID number inside the certificate number is not the person's",
+                "number",
+            )
+        if category is not None and category != parsed.category:
+            raise _refuse(
+                "category_mismatch",
+                "残疾类别与证号不一致",
+                "the category does not match the number",
+                "category",
+            )
+        if level is not None and level != parsed.level:
+            raise _refuse(
+                "level_mismatch",
+                "残疾等级与证号不一致",
+                "the level does not match the number",
+                "level",
+            )
+        category, level = parsed.category, parsed.level
+    if category is None or not 1 <= int(category) <= 7:
+        raise _refuse("category", "残疾类别应为1至7", "the category must be 1 to 7", "category")
+    if level is None or not 1 <= int(level) <= 4:
+        raise _refuse("level", "残疾等级应为1至4", "the level must be 1 to 4", "level")
+    today = today or dt.date.today()
+    if issue_date > today:
+        raise _refuse(
+            "future_date", "发证日期不能晚于今天", "the issue date is in the future", "issue_date"
+        )
+    valid_from = valid_from or issue_date
+    expires_on = expires_on or _add_years(valid_from, CERTIFICATE_YEARS) - dt.timedelta(days=1)
+    _check_interval(valid_from, expires_on, "expires_on")
+    if overlapping(Certificate.objects.filter(person=person), valid_from, expires_on):
+        raise _refuse(
+            "certificate_overlap",
+            "该人员在此期间已有残疾人证，请使用换证或重新评定",
+            "the person already holds a certificate for these dates; re-grade or renew instead",
+            "valid_from",
+        )
+    full_number = make_certificate_number(person.id_number, int(category), int(level))
+    certificate = Certificate.objects.create(
+        person=person,
+        number=full_number,
+        number_hash=certificate_lookup_hash(full_number),
+        category=int(category),
+        level=int(level),
+        issue_date=issue_date,
+        valid_from=valid_from,
+        valid_to=expires_on,
+        expires_on=expires_on,
+        status=CertificateStatus.VALID,
+        issuing_county=issuing_county or person.county_code,
+        source=f"user:{getattr(actor, 'pk', '')}",
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="certificate",
+        object_id=certificate.pk,
+        changes={"person": person.pk, "category": category, "level": level},
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_end(
+    *, actor: Any, certificate: Certificate, on: dt.date, status: str, reason: str = ""
+) -> Certificate:
+    """Cancel or mark replaced: the certificate was valid until the day before ``on``."""
+    if status not in (CertificateStatus.CANCELLED, CertificateStatus.REPLACED):
+        raise _refuse("status", "状态无效", "invalid status", "status")
+    if on <= certificate.valid_from:
+        raise _refuse(
+            "date_range", "终止日期须晚于起始日期", "the end date must follow the start", "on"
+        )
+    old = {"status": certificate.status, "valid_to": str(certificate.valid_to)}
+    certificate.valid_to = min(on - dt.timedelta(days=1), certificate.valid_to or on)
+    certificate.status = status
+    certificate.end_reason = reason[:200]
+    certificate.save(update_fields=["valid_to", "status", "end_reason"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="certificate",
+        object_id=certificate.pk,
+        changes={"before": old, "after": {"status": status, "valid_to": str(certificate.valid_to)}},
+        reason=reason,
+    )
+    return certificate
+
+
+@transaction.atomic
+def certificate_regrade(
+    *,
+    actor: Any,
+    certificate: Certificate,
+    category: int,
+    level: int,
+    on: dt.date,
+    today: dt.date | None = None,
+) -> Certificate:
+    """Re-assessment (重新评定): the old certificate is replaced from ``on``."""
+    certificate_end(
+        actor=actor,
+        certificate=certificate,
+        on=on,
+        status=CertificateStatus.REPLACED,
+        reason="regrade",
+    )
+    new = certificate_issue(
+        actor=actor,
+        person=certificate.person,
+        category=category,
+        level=level,
+        issue_date=on,
+        issuing_county=certificate.issuing_county,
+        today=today,
+    )
+    new.replaces = certificate
+    new.save(update_fields=["replaces"])
+    return new
+
+
+@transaction.atomic
+def household_status_set(
+    *,
+    actor: Any,
+    household: Household,
+    status: str,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+    source: str = "manual",
+) -> HouseholdStatus:
+    """Record a household's economic status from ``valid_from``.
+
+    An open status that started earlier is closed the day before; any other overlap is
+    refused (history is corrected explicitly, never overwritten silently).
+    """
+    _check_interval(valid_from, valid_to)
+    Household.objects.select_for_update().filter(pk=household.pk).first()
+    existing = HouseholdStatus.objects.filter(household=household)
+    current = existing.filter(valid_to__isnull=True, valid_from__lt=valid_from).first()
+    if current is not None:
+        current.valid_to = valid_from - dt.timedelta(days=1)
+        current.save(update_fields=["valid_to"])
+    if overlapping(existing, valid_from, valid_to):
+        raise _refuse(
+            "status_overlap",
+            "该家庭在此期间已有经济状况记录",
+            "the household already has a status for these dates",
+            "valid_from",
+        )
+    row = HouseholdStatus.objects.create(
+        household=household, status=status, valid_from=valid_from, valid_to=valid_to, source=source
+    )
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="household",
+        object_id=household.pk,
+        changes={"status": status, "valid_from": str(valid_from)},
+    )
+    return row
+
+
+def _add_years(date: dt.date, years: int) -> dt.date:
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:  # 29 February
+        return date.replace(year=date.year + years, day=28)

@@ -1,0 +1,144 @@
+"""Registry services: registration, certificates, effective-dated facts, refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+
+from dpf.core.errors import ValidationFailed
+from dpf.core.idnumber import InvalidIdNumber
+from dpf.registry import services
+from dpf.registry.models import Certificate, HouseholdStatus, Person
+from tests.factories import make_person, new_id_number
+
+pytestmark = pytest.mark.django_db
+
+
+def test_register_derives_sex_birth_and_encrypts(village_worker) -> None:
+    number = new_id_number("150402", dt.date(1975, 3, 9), "F")
+    person = make_person(actor=village_worker, name="李秀英", id_number=number, sex="F")
+    assert person.sex == "F"
+    assert person.birth_date == dt.date(1975, 3, 9)
+    assert person.name_initials == "lxy"
+    assert person.household is not None and person.household.head_id == person.pk
+    with connection.cursor() as cur:
+        cur.execute("SELECT id_number FROM registry_person WHERE id = %s", [person.pk])
+        stored = cur.fetchone()[0]
+    assert number not in stored
+    assert Person.objects.get(pk=person.pk).id_number == number
+
+
+def test_same_id_number_twice_is_refused(village_worker) -> None:
+    number = new_id_number()
+    make_person(actor=village_worker, id_number=number)
+    with pytest.raises(ValidationFailed) as info:
+        make_person(actor=village_worker, id_number=number.lower(), name="别人")
+    assert info.value.code == "duplicate_person"
+    assert Person.objects.count() == 1
+
+
+def test_bad_id_number_writes_nothing(village_worker) -> None:
+    with pytest.raises(InvalidIdNumber):
+        make_person(actor=village_worker, id_number="150402198005171231")
+    assert Person.objects.count() == 0
+
+
+def test_village_outside_scope_is_refused(village_worker) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        make_person(actor=village_worker, village_code="150404002001")
+    assert info.value.code == "village_unknown"
+    assert Person.objects.count() == 0
+
+
+def test_certificate_number_must_embed_the_persons_id(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    other = new_id_number()
+    with pytest.raises(ValidationFailed) as info:
+        services.certificate_issue(
+            actor=village_worker, person=person, number=other + "41", issue_date=dt.date(2020, 1, 1)
+        )
+    assert info.value.code == "id_mismatch"
+    assert not Certificate.objects.exists()
+
+
+def test_overlapping_certificate_is_refused(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    services.certificate_issue(
+        actor=village_worker, person=person, category=4, level=2, issue_date=dt.date(2018, 6, 1)
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.certificate_issue(
+            actor=village_worker, person=person, category=1, level=1, issue_date=dt.date(2020, 1, 1)
+        )
+    assert info.value.code == "certificate_overlap"
+    assert Certificate.objects.count() == 1
+
+
+def test_regrade_keeps_history(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    first = services.certificate_issue(
+        actor=village_worker, person=person, category=4, level=3, issue_date=dt.date(2015, 4, 1)
+    )
+    second = services.certificate_regrade(
+        actor=village_worker, certificate=first, category=4, level=1, on=dt.date(2021, 7, 1)
+    )
+    first.refresh_from_db()
+    assert first.status == "replaced"
+    assert first.valid_to == dt.date(2021, 6, 30)
+    assert second.replaces_id == first.pk
+    assert second.number.endswith("41")
+
+
+def test_household_status_closes_previous(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    household = person.household
+    assert household is not None
+    services.household_status_set(
+        actor=village_worker, household=household, status="none", valid_from=dt.date(2019, 1, 1)
+    )
+    services.household_status_set(
+        actor=village_worker, household=household, status="dibao", valid_from=dt.date(2022, 3, 1)
+    )
+    rows = list(HouseholdStatus.objects.filter(household=household).order_by("valid_from"))
+    assert [(r.status, r.valid_to) for r in rows] == [
+        ("none", dt.date(2022, 2, 28)),
+        ("dibao", None),
+    ]
+
+
+def test_inverted_dates_refused(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    assert person.household is not None
+    with pytest.raises(ValidationFailed) as info:
+        services.household_status_set(
+            actor=village_worker,
+            household=person.household,
+            status="dibao",
+            valid_from=dt.date(2022, 3, 1),
+            valid_to=dt.date(2021, 3, 1),
+        )
+    assert info.value.code == "date_range"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraint is PostgreSQL")
+def test_database_refuses_overlap_even_past_the_service(village_worker) -> None:
+    person = make_person(actor=village_worker)
+    base = {
+        "person": person,
+        "number": "x",
+        "number_hash": "h",
+        "category": 4,
+        "level": 2,
+        "issue_date": dt.date(2020, 1, 1),
+        "expires_on": dt.date(2029, 12, 31),
+        "issuing_county": "150402",
+    }
+    Certificate.objects.create(
+        valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2029, 12, 31), **base
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Certificate.objects.create(
+            valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2034, 12, 31), **base
+        )
