@@ -122,6 +122,9 @@ class Person(models.Model):
     synthetic = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Set whenever any fact about the person changes (registry services, roster imports):
+    # the incremental scan re-evaluates the people changed since its last run.
+    facts_changed_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("人员")

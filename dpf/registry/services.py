@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from dpf.accounts.scoping import region_in_scope
 from dpf.core import audit, crypto
@@ -34,6 +35,11 @@ CERTIFICATE_YEARS = 10
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
     return ValidationFailed(code, zh, en, field=field)
+
+
+def mark_facts_changed(person_ids: Any) -> int:
+    """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)."""
+    return Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
 
 
 def id_lookup_hash(normalized_id: str) -> str:
@@ -250,6 +256,7 @@ def certificate_issue(
         issuing_county=issuing_county or person.county_code,
         source=f"user:{getattr(actor, 'pk', '')}",
     )
+    mark_facts_changed([person.pk])
     audit.record(
         actor=actor,
         action="create",
@@ -276,6 +283,7 @@ def certificate_end(
     certificate.status = status
     certificate.end_reason = reason[:200]
     certificate.save(update_fields=["valid_to", "status", "end_reason"])
+    mark_facts_changed([certificate.person_id])
     audit.record(
         actor=actor,
         action="change",
@@ -351,6 +359,7 @@ def household_status_set(
     row = HouseholdStatus.objects.create(
         household=household, status=status, valid_from=valid_from, valid_to=valid_to, source=source
     )
+    mark_facts_changed(Person.objects.filter(household=household).values("pk"))
     audit.record(
         actor=actor,
         action="change",
