@@ -149,6 +149,7 @@ def person_register(
                 county_code=village.code[:6],
                 township_code=village.code[:9],
                 village_code=village.code,
+                facts_changed_at=timezone.now(),
             )
     except IntegrityError:
         raise _refuse(
