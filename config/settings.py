@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "dpf.core",
     "dpf.accounts",
     "dpf.registry",
+    "dpf.indicators",
     "dpf.demo",
 ]
 

@@ -1,0 +1,244 @@
+"""Computing a plan's indicators as of a date, by township, county and city, in one pass.
+
+Every person-based numerator and denominator of the plan becomes a filtered ``COUNT`` in a
+single ``GROUP BY township_code`` query over the persons table; record counts come from
+the apps that own those records; counties and the city are sums of their townships.
+Regions are the persons' current residence (see docs/indicators in docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.db.models import Count
+
+from dpf.core.errors import ValidationFailed
+from dpf.core.models import Region, RegionLevel
+from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
+from dpf.indicators.specs import person_q, record_counter
+from dpf.registry.models import Person
+
+CITY = "150400"
+ON_TRACK_TOLERANCE = Decimal("0.05")  # a ratio within 5 % of its target is "on track"
+
+
+@dataclass
+class Result:
+    indicator: Indicator
+    region_code: str
+    region_level: str
+    numerator: Decimal | None
+    denominator: Decimal | None
+    value: Decimal | None
+    reference: Decimal | None
+    target: Decimal
+    status: str
+
+    def as_dict(self) -> dict[str, Any]:
+        def num(x: Decimal | None) -> float | int | None:
+            if x is None:
+                return None
+            return int(x) if x == x.to_integral_value() else float(x)
+
+        return {
+            "code": self.indicator.code,
+            "name": self.indicator.name_zh,
+            "name_en": self.indicator.name_en,
+            "unit": self.indicator.unit,
+            "value": num(self.value),
+            "numerator": num(self.numerator),
+            "denominator": num(self.denominator),
+            "reference": num(self.reference),
+            "target": num(self.target),
+            "comparison": self.indicator.comparison,
+            "kind": self.indicator.kind,
+            "status": self.status,
+        }
+
+
+@dataclass
+class _Counts:
+    num: dict[str, int] = field(default_factory=dict)  # township code -> count
+    den: dict[str, int] = field(default_factory=dict)
+    num_available: bool = True
+    den_available: bool = True
+
+
+def _meets(value: Decimal, target: Decimal, comparison: str) -> bool:
+    if comparison == Comparison.GE:
+        return value >= target
+    if comparison == Comparison.GT:
+        return value > target
+    if comparison == Comparison.LE:
+        return value <= target
+    return value == target
+
+
+def status_of(
+    indicator: Indicator, value: Decimal | None, target: Decimal, plan: Plan, as_of: dt.date
+) -> str:
+    """achieved / on_track / at_risk / not_achieved / no_data (rules in docs/indicators.md)."""
+    if value is None:
+        return Status.NO_DATA
+    if _meets(value, target, indicator.comparison):
+        return Status.ACHIEVED
+    if as_of >= plan.end:
+        return Status.NOT_ACHIEVED
+    if indicator.cumulative:
+        elapsed = Decimal((as_of - plan.start).days + 1) / Decimal((plan.end - plan.start).days + 1)
+        return Status.ON_TRACK if value >= target * elapsed else Status.AT_RISK
+    if indicator.comparison in (Comparison.GE, Comparison.GT):
+        return Status.ON_TRACK if value >= target * (1 - ON_TRACK_TOLERANCE) else Status.AT_RISK
+    return Status.ON_TRACK if value <= target * (1 + ON_TRACK_TOLERANCE) else Status.AT_RISK
+
+
+def _period_start(indicator: Indicator, plan: Plan) -> dt.date | None:
+    return plan.start if indicator.cumulative else None
+
+
+def _person_counts(indicators: list[Indicator], as_of: dt.date) -> dict[int, _Counts]:
+    """One grouped query for every person-based numerator and denominator of the plan."""
+    aggregates: dict[str, Count] = {}
+    for ind in indicators:
+        den_q = person_q(ind.denominator, as_of) if ind.denominator else None
+        num_q = person_q(ind.numerator, as_of)
+        if ind.denominator and den_q is not None:
+            aggregates[f"d{ind.pk}"] = Count("pk", filter=den_q)
+            if num_q is not None:
+                aggregates[f"n{ind.pk}"] = Count("pk", filter=den_q & num_q)
+        elif not ind.denominator and num_q is not None:
+            aggregates[f"n{ind.pk}"] = Count("pk", filter=num_q)
+    results: dict[int, _Counts] = defaultdict(_Counts)
+    if not aggregates:
+        return results
+    rows = Person.objects.order_by().values("township_code").annotate(**aggregates)
+    for row in rows:
+        township = row["township_code"]
+        for key, count in row.items():
+            if key == "township_code":
+                continue
+            part, pk = key[0], int(key[1:])
+            target = results[pk].den if part == "d" else results[pk].num
+            target[township] = count
+    return results
+
+
+def _record_counts(
+    indicators: list[Indicator], plan: Plan, as_of: dt.date, counts: dict[int, _Counts]
+) -> None:
+    for ind in indicators:
+        for part, spec in (("n", ind.numerator), ("d", ind.denominator)):
+            if not spec or "records" not in spec:
+                continue
+            counter = record_counter(str(spec["records"]))
+            entry = counts.setdefault(ind.pk, _Counts())
+            if counter is None:
+                if part == "n":
+                    entry.num_available = False
+                else:
+                    entry.den_available = False
+                continue
+            data = counter(as_of, _period_start(ind, plan))
+            if part == "n":
+                entry.num = data
+            else:
+                entry.den = data
+
+
+def _sum_for(data: dict[str, int], region: Region) -> int:
+    prefix = region.prefix
+    return sum(v for k, v in data.items() if k.startswith(prefix))
+
+
+def _manual(indicators: list[Indicator], as_of: dt.date) -> dict[tuple[int, str], ManualValue]:
+    """The value in force for each (indicator, region): latest year not after ``as_of``."""
+    manual_ids = [i.pk for i in indicators if i.is_manual]
+    found: dict[tuple[int, str], ManualValue] = {}
+    rows = ManualValue.objects.filter(
+        indicator_id__in=manual_ids, superseded_at__isnull=True, year__lte=as_of.year
+    ).order_by("indicator_id", "region_code", "-year")
+    for mv in rows:
+        found.setdefault((mv.indicator_id, mv.region_code), mv)
+    return found
+
+
+def _quantize(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def regions_for_report(region_code: str | None = None) -> list[Region]:
+    """The city, its counties and their townships (or one region and what is under it)."""
+    root = region_code or CITY
+    qs = Region.objects.filter(code__startswith=Region(code=root).prefix).filter(
+        level__in=[RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
+    )
+    return list(qs.order_by("code"))
+
+
+def compute(plan: Plan, as_of: dt.date, *, region_code: str | None = None) -> list[Result]:
+    """Every indicator of ``plan`` for every region (city, counties, townships) as of a date."""
+    if as_of < plan.start:
+        raise ValidationFailed(
+            "as_of_before_plan",
+            f"统计日期早于规划起始日期（{plan.start}）",
+            f"the as-of date is before the plan starts ({plan.start})",
+            field="as_of",
+        )
+    indicators = list(plan.indicators.order_by("order", "code"))
+    counts = _person_counts(indicators, as_of)
+    _record_counts(indicators, plan, as_of, counts)
+    manual = _manual(indicators, as_of)
+    region_targets = {
+        (rt.indicator_id, rt.region_code): rt.target
+        for rt in RegionTarget.objects.filter(indicator__plan=plan)
+    }
+    results: list[Result] = []
+    for region in regions_for_report(region_code):
+        for ind in indicators:
+            target = region_targets.get((ind.pk, region.code), ind.target)
+            results.append(_one(ind, region, counts.get(ind.pk), manual, target, plan, as_of))
+    return results
+
+
+def _one(
+    ind: Indicator,
+    region: Region,
+    counts: _Counts | None,
+    manual: dict[tuple[int, str], ManualValue],
+    target: Decimal,
+    plan: Plan,
+    as_of: dt.date,
+) -> Result:
+    numerator = denominator = value = reference = None
+    if ind.is_manual:
+        mv = manual.get((ind.pk, region.code))
+        if mv is not None:
+            value = numerator = mv.value
+            reference = mv.reference
+            if ind.numerator.get("compare_with_reference"):
+                target = reference if reference is not None else target
+                if reference is None:
+                    value = None
+    elif counts is not None and counts.num_available and counts.den_available:
+        numerator = Decimal(_sum_for(counts.num, region))
+        if ind.denominator:
+            denominator = Decimal(_sum_for(counts.den, region))
+            if denominator > 0:
+                value = _quantize(numerator / denominator * ind.scale)
+        else:
+            value = numerator
+    return Result(
+        indicator=ind,
+        region_code=region.code,
+        region_level=region.level,
+        numerator=numerator,
+        denominator=denominator,
+        value=value,
+        reference=reference,
+        target=target,
+        status=status_of(ind, value, target, plan, as_of),
+    )

@@ -1,0 +1,197 @@
+"""Plans, indicators, targets, hand-entered values and computed snapshots.
+
+A plan and its indicators are data (the 14th plan ships as a file; a 15th is added by a
+city admin without a release). Dashboards read ``Snapshot`` rows only.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Plan(models.Model):
+    """A five-year plan for disability affairs (e.g. 赤峰市“十四五”残疾人事业发展规划)."""
+
+    code = models.CharField(_("代码"), max_length=20, unique=True)
+    name_zh = models.CharField(_("名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=200)
+    start = models.DateField(_("起始日期"))
+    end = models.DateField(_("截止日期"))
+    mid_term = models.DateField(_("中期评估日期"), null=True, blank=True)
+    source = models.CharField(_("依据"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="plan_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Comparison(models.TextChoices):
+    GE = ">=", "≥"
+    GT = ">", ">"
+    EQ = "=", "="
+    LE = "<=", "≤"
+
+
+class IndicatorKind(models.TextChoices):
+    EXPECTED = "expected", _("预期性")
+    BINDING = "binding", _("约束性")
+
+
+class Indicator(models.Model):
+    """An indicator of a plan: a ratio or a count defined over the registry, or hand-entered.
+
+    ``numerator`` and ``denominator`` are specs (see ``dpf.indicators.specs``): a count of
+    persons matching a rule, of persons eligible for / receiving a benefit, of records of a
+    kind, or a hand-entered value. ``denominator`` empty means the value is the count itself.
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="indicators")
+    code = models.CharField(_("代码"), max_length=20)
+    name_zh = models.CharField(_("名称"), max_length=200)
+    name_en = models.CharField(_("英文名称"), max_length=200)
+    unit = models.CharField(_("单位"), max_length=20)
+    kind = models.CharField(_("属性"), max_length=10, choices=IndicatorKind.choices)
+    comparison = models.CharField(_("比较"), max_length=2, choices=Comparison.choices)
+    target = models.DecimalField(_("目标值"), max_digits=14, decimal_places=2)
+    numerator = models.JSONField(_("分子"))
+    denominator = models.JSONField(_("分母"), default=dict, blank=True)
+    scale = models.DecimalField(_("倍数"), max_digits=6, decimal_places=2, default=1)
+    cumulative = models.BooleanField(
+        _("期内累计"),
+        default=False,
+        help_text=_("计数从规划起始日累计 / counted since the plan start"),
+    )
+    main = models.BooleanField(_("主要指标"), default=False)
+    section = models.CharField(_("规划章节"), max_length=40, blank=True)
+    order = models.PositiveSmallIntegerField(default=0)
+    min_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    note = models.TextField(_("说明"), blank=True)
+
+    class Meta:
+        ordering = ["plan", "order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "code"], name="indicator_code_per_plan")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+    @property
+    def is_manual(self) -> bool:
+        return bool(self.numerator.get("manual"))
+
+
+class RegionTarget(models.Model):
+    """A county's own target for an indicator, where it differs from the city's."""
+
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="region_targets"
+    )
+    region_code = models.CharField(max_length=12)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "region_code"], name="region_target_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.region_code}"
+
+
+class ManualValue(models.Model):
+    """A hand-entered statistic (e.g. income growth from the statistics office).
+
+    Corrections never overwrite: a new row supersedes the old one, which keeps
+    ``superseded_at``; the value in force is the row with ``superseded_at`` NULL.
+    """
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="manual_values")
+    region_code = models.CharField(_("地区"), max_length=12)
+    year = models.PositiveSmallIntegerField(_("年度"))
+    value = models.DecimalField(_("数值"), max_digits=14, decimal_places=2)
+    reference = models.DecimalField(
+        _("参照值"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("如同期GDP增速 / e.g. GDP growth of the same year"),
+    )
+    source = models.CharField(_("数据来源"), max_length=200)
+    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    entered_at = models.DateTimeField(auto_now_add=True)
+    superseded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["indicator", "region_code", "year", "-entered_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "region_code", "year"],
+                condition=models.Q(superseded_at__isnull=True),
+                name="manual_value_one_current",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.region_code} {self.year}"
+
+
+class Status(models.TextChoices):
+    ACHIEVED = "achieved", _("已达成")
+    ON_TRACK = "on_track", _("进度正常")
+    AT_RISK = "at_risk", _("存在风险")
+    NOT_ACHIEVED = "not_achieved", _("未达成")
+    NO_DATA = "no_data", _("暂无数据")
+
+
+class SnapshotRun(models.Model):
+    as_of = models.DateField()
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Data quality per region code: persons, surveyed this year, stale records, certificates
+    # expiring within 90 days (computed with the snapshot, shown beside the numbers).
+    quality = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.plan.code} {self.as_of}"
+
+
+class Snapshot(models.Model):
+    """One indicator's value for one region as of one date (precomputed for dashboards)."""
+
+    run = models.ForeignKey(SnapshotRun, on_delete=models.CASCADE, related_name="snapshots")
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="snapshots")
+    as_of = models.DateField(db_index=True)
+    region_code = models.CharField(max_length=12)
+    region_level = models.CharField(max_length=10)
+    numerator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    denominator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    value = models.DecimalField(max_digits=14, decimal_places=4, null=True)
+    reference = models.DecimalField(max_digits=14, decimal_places=2, null=True)
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    status = models.CharField(max_length=15, choices=Status.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["indicator", "as_of", "region_code"], name="snapshot_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["as_of", "region_code"], name="snapshot_asof_region")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator.code} {self.region_code} {self.as_of}"

@@ -1,0 +1,265 @@
+"""Writes of the indicators app: plans, hand-entered values, snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dpf.core import audit
+from dpf.core.errors import ValidationFailed
+from dpf.core.models import Region
+from dpf.core.roles import Role
+from dpf.indicators import compute as kpi
+from dpf.indicators.models import (
+    Comparison,
+    Indicator,
+    IndicatorKind,
+    ManualValue,
+    Plan,
+    Snapshot,
+    SnapshotRun,
+)
+from dpf.indicators.quality import quality_by_region
+from dpf.indicators.specs import validate_spec
+
+PLAN_14TH = Path(__file__).parent / "data" / "plan_14th.json"
+
+
+def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def _require_city_admin(actor: Any) -> None:
+    if getattr(actor, "role", None) != Role.CITY_ADMIN:
+        raise _refuse(
+            "forbidden", "只有市残联管理员可以执行此操作", "only a city admin may do this"
+        )
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _refuse("number", f"{field} 不是数字", f"{field} is not a number", field) from None
+
+
+def _date(value: Any, field: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise _refuse(
+            "date",
+            f"{field} 不是有效日期（YYYY-MM-DD）",
+            f"{field} is not a date (YYYY-MM-DD)",
+            field,
+        ) from None
+
+
+@transaction.atomic
+def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Plan:
+    """Create a plan and its indicators from a definition (the shape of plan_14th.json).
+
+    Every indicator is validated (rules type-check, known benefits, comparison, kind) before
+    anything is written; a plan code that exists is refused unless ``replace``.
+    """
+    if actor is not None:
+        _require_city_admin(actor)
+    for key in ("code", "name_zh", "name_en", "start", "end", "indicators"):
+        if key not in data:
+            raise _refuse("plan_field", f"缺少字段 {key}", f"missing field {key}", key)
+    start, end = _date(data["start"], "start"), _date(data["end"], "end")
+    if end <= start:
+        raise _refuse(
+            "date_range", "规划截止日期早于起始日期", "the plan ends before it starts", "end"
+        )
+    if Plan.objects.filter(code=data["code"]).exists():
+        if not replace:
+            raise _refuse("plan_exists", "该规划代码已存在", "a plan with this code exists", "code")
+        Plan.objects.filter(code=data["code"]).delete()
+    seen: set[str] = set()
+    prepared: list[dict[str, Any]] = []
+    for n, item in enumerate(data["indicators"], start=1):
+        where = f"indicators[{n}]"
+        for key in (
+            "code",
+            "name_zh",
+            "name_en",
+            "unit",
+            "kind",
+            "comparison",
+            "target",
+            "numerator",
+        ):
+            if key not in item:
+                raise _refuse(
+                    "indicator_field", f"{where} 缺少 {key}", f"{where}: missing {key}", key
+                )
+        if item["code"] in seen:
+            raise _refuse("indicator_dup", f"{where} 代码重复", f"{where}: duplicate code", "code")
+        seen.add(item["code"])
+        if item["comparison"] not in Comparison.values:
+            raise _refuse(
+                "comparison", f"{where} 比较方式无效", f"{where}: bad comparison", "comparison"
+            )
+        if item["kind"] not in IndicatorKind.values:
+            raise _refuse("kind", f"{where} 属性无效", f"{where}: bad kind", "kind")
+        validate_spec(item["numerator"], field=f"{where}.numerator")
+        validate_spec(item.get("denominator") or {}, field=f"{where}.denominator")
+        prepared.append(item)
+    plan = Plan.objects.create(
+        code=data["code"],
+        name_zh=data["name_zh"],
+        name_en=data["name_en"],
+        start=start,
+        end=end,
+        mid_term=_date(data["mid_term"], "mid_term") if data.get("mid_term") else None,
+        source=data.get("source", ""),
+    )
+    Indicator.objects.bulk_create(
+        [
+            Indicator(
+                plan=plan,
+                code=item["code"],
+                name_zh=item["name_zh"],
+                name_en=item["name_en"],
+                unit=item["unit"],
+                kind=item["kind"],
+                comparison=item["comparison"],
+                target=_decimal(item["target"], "target"),
+                numerator=item["numerator"],
+                denominator=item.get("denominator") or {},
+                scale=_decimal(item.get("scale", "1"), "scale"),
+                cumulative=bool(item.get("cumulative", False)),
+                main=bool(item.get("main", False)),
+                section=item.get("section", ""),
+                order=int(item.get("order", 0)),
+                note=item.get("note", ""),
+            )
+            for item in prepared
+        ]
+    )
+    audit.record(actor=actor, action="create", object_type="plan", object_id=plan.code)
+    return plan
+
+
+def load_shipped_plan() -> Plan:
+    data = json.loads(PLAN_14TH.read_text(encoding="utf-8"))
+    existing = Plan.objects.filter(code=data["code"]).first()
+    return existing or plan_load(actor=None, data=data)
+
+
+@transaction.atomic
+def manual_value_enter(
+    *,
+    actor: Any,
+    indicator: Indicator,
+    region_code: str,
+    year: int,
+    value: Decimal,
+    source: str,
+    reference: Decimal | None = None,
+) -> ManualValue:
+    """Enter (or correct: the old row is kept, superseded) a hand-entered statistic."""
+    if not indicator.is_manual:
+        raise _refuse("not_manual", "该指标不是人工录入指标", "this indicator is not hand-entered")
+    plan = indicator.plan
+    if not plan.start.year <= year <= plan.end.year + 1:
+        raise _refuse("year", "年度不在规划期内", "the year is outside the plan period", "year")
+    if not Region.objects.filter(code=region_code).exists():
+        raise _refuse("region", "地区不存在", "unknown region", "region_code")
+    if indicator.min_value is not None and value < indicator.min_value:
+        raise _refuse("range", "数值低于允许范围", "the value is below the allowed range", "value")
+    if indicator.max_value is not None and value > indicator.max_value:
+        raise _refuse("range", "数值超出允许范围", "the value is above the allowed range", "value")
+    if indicator.unit == "%" and not Decimal("-100") <= value <= Decimal("1000"):
+        raise _refuse("range", "百分比数值超出合理范围", "the percentage is out of range", "value")
+    if not (source or "").strip():
+        raise _refuse("source", "请填写数据来源", "the source is required", "source")
+    previous = (
+        ManualValue.objects.select_for_update()
+        .filter(indicator=indicator, region_code=region_code, year=year, superseded_at__isnull=True)
+        .first()
+    )
+    if previous is not None:
+        previous.superseded_at = timezone.now()
+        previous.save(update_fields=["superseded_at"])
+    row = ManualValue.objects.create(
+        indicator=indicator,
+        region_code=region_code,
+        year=year,
+        value=value,
+        reference=reference,
+        source=source.strip(),
+        entered_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="change" if previous else "create",
+        object_type="manual_value",
+        object_id=row.pk,
+        changes={
+            "indicator": indicator.code,
+            "region": region_code,
+            "year": year,
+            "before": str(previous.value) if previous else None,
+            "after": str(value),
+        },
+    )
+    return row
+
+
+@transaction.atomic
+def snapshot_store(*, plan: Plan, as_of: dt.date, actor: Any = None) -> SnapshotRun:
+    """Compute every indicator for every region and store it (replacing that date's run)."""
+    results = kpi.compute(plan, as_of)
+    Snapshot.objects.filter(indicator__plan=plan, as_of=as_of).delete()
+    SnapshotRun.objects.filter(plan=plan, as_of=as_of).delete()
+    run = SnapshotRun.objects.create(
+        plan=plan,
+        as_of=as_of,
+        quality=quality_by_region(as_of, kpi.regions_for_report()),
+    )
+    Snapshot.objects.bulk_create(
+        [
+            Snapshot(
+                run=run,
+                indicator=r.indicator,
+                as_of=as_of,
+                region_code=r.region_code,
+                region_level=r.region_level,
+                numerator=r.numerator,
+                denominator=r.denominator,
+                value=r.value,
+                reference=r.reference,
+                target=r.target,
+                status=r.status,
+            )
+            for r in results
+        ],
+        batch_size=2000,
+    )
+    run.finished_at = timezone.now()
+    run.save(update_fields=["finished_at"])
+    if actor is not None:
+        audit.record(actor=actor, action="create", object_type="snapshot", object_id=run.pk)
+    return run
+
+
+def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
+    """The last day of every month from ``start`` to ``end`` (the monthly schedule)."""
+    days: list[dt.date] = []
+    year, month = start.year, start.month
+    while True:
+        nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+        last = nxt - dt.timedelta(days=1)
+        if last > end:
+            break
+        days.append(last)
+        year, month = nxt.year, nxt.month
+    return days

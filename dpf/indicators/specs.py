@@ -1,0 +1,94 @@
+"""Numerator and denominator specs of an indicator, and how each becomes a count.
+
+A spec is a small JSON object:
+
+- ``{"persons": "<rule>"}``: persons matching a rule of the rule language, as of the date;
+- ``{"eligible": "<benefit>"}``: persons eligible for a benefit (the rule in force, with
+  county widenings);
+- ``{"records": "<kind>"}``: records of a kind counted by another app (training,
+  renovations …); a kind nobody counts yet gives "no data", never zero;
+- ``{"manual": true}``: a hand-entered value (``ManualValue``).
+
+For a ratio, the numerator is counted *within* the denominator's population, so coverage
+never exceeds 100 % because of people outside the population.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import Q
+
+from dpf.core.errors import ValidationFailed
+
+# kind -> function(as_of, period_start) -> {region_code: count} keyed by township codes
+# (9 digits), or None when the records do not exist yet.
+RecordCounter = Callable[[dt.date, dt.date | None], dict[str, int]]
+_RECORD_COUNTERS: dict[str, RecordCounter] = {}
+
+
+def register_record_counter(kind: str, counter: RecordCounter) -> None:
+    """Other apps (training, renovation, volunteers …) register how their records count."""
+    _RECORD_COUNTERS[kind] = counter
+
+
+def record_counter(kind: str) -> RecordCounter | None:
+    return _RECORD_COUNTERS.get(kind)
+
+
+class SpecError(ValidationFailed):
+    pass
+
+
+SPEC_KEYS = ("persons", "eligible", "records", "manual")
+
+
+def validate_spec(spec: dict[str, Any], *, field: str) -> None:
+    """Refuse a spec that is not one of the forms above or whose rule does not type-check."""
+    if not spec:
+        return
+    keys = [k for k in SPEC_KEYS if k in spec]
+    if len(keys) != 1:
+        raise SpecError(
+            "spec_form",
+            f"{field}：须且只能包含 persons、eligible、records、manual 之一",
+            f"{field}: must hold exactly one of persons, eligible, records, manual",
+            field=field,
+        )
+    if "persons" in spec:
+        from dpf.rules import compile_rule  # local: the rule engine loads its catalogue lazily
+
+        try:
+            compile_rule(str(spec["persons"]))
+        except ValidationFailed as exc:
+            raise SpecError(
+                "spec_rule",
+                f"{field}：规则有误：{exc.message_zh}",
+                f"{field}: the rule is not valid: {exc.message_en}",
+                field=field,
+            ) from None
+    if "eligible" in spec:
+        from dpf.indicators.adapters import benefit_exists
+
+        if not benefit_exists(str(spec["eligible"])):
+            raise SpecError(
+                "spec_benefit",
+                f"{field}：惠残事项 {spec['eligible']} 不存在",
+                f"{field}: benefit {spec['eligible']} does not exist",
+                field=field,
+            )
+
+
+def person_q(spec: dict[str, Any], as_of: dt.date) -> Q | None:
+    """The person filter of a ``persons`` or ``eligible`` spec; None for other kinds."""
+    if "persons" in spec:
+        from dpf.rules import compile_rule
+
+        return compile_rule(str(spec["persons"])).q(as_of)
+    if "eligible" in spec:
+        from dpf.indicators.adapters import eligible_q
+
+        return eligible_q(str(spec["eligible"]), as_of)
+    return None
