@@ -109,6 +109,10 @@ def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Pla
             )
         if item["kind"] not in IndicatorKind.values:
             raise _refuse("kind", f"{where} 属性无效", f"{where}: bad kind", "kind")
+        if not item["numerator"]:
+            raise _refuse(
+                "numerator", f"{where} 分子为空", f"{where}: the numerator is empty", "numerator"
+            )
         validate_spec(item["numerator"], field=f"{where}.numerator")
         validate_spec(item.get("denominator") or {}, field=f"{where}.denominator")
         prepared.append(item)
