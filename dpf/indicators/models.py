@@ -195,3 +195,24 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator.code} {self.region_code} {self.as_of}"
+
+
+class EvaluationReport(models.Model):
+    """The officers' written analysis of an evaluation (中期/终期评估) as of a date."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="reports")
+    as_of = models.DateField(_("评估基准日"))
+    title = models.CharField(_("标题"), max_length=200)
+    analysis = models.TextField(_("分析"), blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "as_of"], name="report_one_per_date")
+        ]
+
+    def __str__(self) -> str:
+        return self.title

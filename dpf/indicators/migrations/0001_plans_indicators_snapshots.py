@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,119 +14,270 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, unique=True, verbose_name='代码')),
-                ('name_zh', models.CharField(max_length=200, verbose_name='名称')),
-                ('name_en', models.CharField(max_length=200, verbose_name='英文名称')),
-                ('start', models.DateField(verbose_name='起始日期')),
-                ('end', models.DateField(verbose_name='截止日期')),
-                ('mid_term', models.DateField(blank=True, null=True, verbose_name='中期评估日期')),
-                ('source', models.CharField(blank=True, max_length=300, verbose_name='依据')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, unique=True, verbose_name="代码")),
+                ("name_zh", models.CharField(max_length=200, verbose_name="名称")),
+                ("name_en", models.CharField(max_length=200, verbose_name="英文名称")),
+                ("start", models.DateField(verbose_name="起始日期")),
+                ("end", models.DateField(verbose_name="截止日期")),
+                ("mid_term", models.DateField(blank=True, null=True, verbose_name="中期评估日期")),
+                ("source", models.CharField(blank=True, max_length=300, verbose_name="依据")),
             ],
             options={
-                'ordering': ['start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='plan_period')],
+                "ordering": ["start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="plan_period"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Indicator',
+            name="Indicator",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=20, verbose_name='代码')),
-                ('name_zh', models.CharField(max_length=200, verbose_name='名称')),
-                ('name_en', models.CharField(max_length=200, verbose_name='英文名称')),
-                ('unit', models.CharField(max_length=20, verbose_name='单位')),
-                ('kind', models.CharField(choices=[('expected', '预期性'), ('binding', '约束性')], max_length=10, verbose_name='属性')),
-                ('comparison', models.CharField(choices=[('>=', '≥'), ('>', '>'), ('=', '='), ('<=', '≤')], max_length=2, verbose_name='比较')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='目标值')),
-                ('numerator', models.JSONField(verbose_name='分子')),
-                ('denominator', models.JSONField(blank=True, default=dict, verbose_name='分母')),
-                ('scale', models.DecimalField(decimal_places=2, default=1, max_digits=6, verbose_name='倍数')),
-                ('cumulative', models.BooleanField(default=False, help_text='计数从规划起始日累计 / counted since the plan start', verbose_name='期内累计')),
-                ('main', models.BooleanField(default=False, verbose_name='主要指标')),
-                ('section', models.CharField(blank=True, max_length=40, verbose_name='规划章节')),
-                ('order', models.PositiveSmallIntegerField(default=0)),
-                ('min_value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('max_value', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True)),
-                ('note', models.TextField(blank=True, verbose_name='说明')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='indicators', to='indicators.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, verbose_name="代码")),
+                ("name_zh", models.CharField(max_length=200, verbose_name="名称")),
+                ("name_en", models.CharField(max_length=200, verbose_name="英文名称")),
+                ("unit", models.CharField(max_length=20, verbose_name="单位")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("expected", "预期性"), ("binding", "约束性")],
+                        max_length=10,
+                        verbose_name="属性",
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.CharField(
+                        choices=[(">=", "≥"), (">", ">"), ("=", "="), ("<=", "≤")],
+                        max_length=2,
+                        verbose_name="比较",
+                    ),
+                ),
+                (
+                    "target",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="目标值"),
+                ),
+                ("numerator", models.JSONField(verbose_name="分子")),
+                ("denominator", models.JSONField(blank=True, default=dict, verbose_name="分母")),
+                (
+                    "scale",
+                    models.DecimalField(
+                        decimal_places=2, default=1, max_digits=6, verbose_name="倍数"
+                    ),
+                ),
+                (
+                    "cumulative",
+                    models.BooleanField(
+                        default=False,
+                        help_text="计数从规划起始日累计 / counted since the plan start",
+                        verbose_name="期内累计",
+                    ),
+                ),
+                ("main", models.BooleanField(default=False, verbose_name="主要指标")),
+                ("section", models.CharField(blank=True, max_length=40, verbose_name="规划章节")),
+                ("order", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "min_value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                (
+                    "max_value",
+                    models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True),
+                ),
+                ("note", models.TextField(blank=True, verbose_name="说明")),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="indicators",
+                        to="indicators.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'order', 'code'],
+                "ordering": ["plan", "order", "code"],
             },
         ),
         migrations.CreateModel(
-            name='RegionTarget',
+            name="RegionTarget",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', models.CharField(max_length=12)),
-                ('target', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='region_targets', to='indicators.indicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region_code", models.CharField(max_length=12)),
+                ("target", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="region_targets",
+                        to="indicators.indicator",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SnapshotRun',
+            name="SnapshotRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField()),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('quality', models.JSONField(default=dict)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, to='indicators.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField()),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("quality", models.JSONField(default=dict)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, to="indicators.plan"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Snapshot',
+            name="Snapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('as_of', models.DateField(db_index=True)),
-                ('region_code', models.CharField(max_length=12)),
-                ('region_level', models.CharField(max_length=10)),
-                ('numerator', models.DecimalField(decimal_places=2, max_digits=14, null=True)),
-                ('denominator', models.DecimalField(decimal_places=2, max_digits=14, null=True)),
-                ('value', models.DecimalField(decimal_places=4, max_digits=14, null=True)),
-                ('reference', models.DecimalField(decimal_places=2, max_digits=14, null=True)),
-                ('target', models.DecimalField(decimal_places=2, max_digits=14)),
-                ('status', models.CharField(choices=[('achieved', '已达成'), ('on_track', '进度正常'), ('at_risk', '存在风险'), ('not_achieved', '未达成'), ('no_data', '暂无数据')], max_length=15)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='indicators.indicator')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='indicators.snapshotrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("as_of", models.DateField(db_index=True)),
+                ("region_code", models.CharField(max_length=12)),
+                ("region_level", models.CharField(max_length=10)),
+                ("numerator", models.DecimalField(decimal_places=2, max_digits=14, null=True)),
+                ("denominator", models.DecimalField(decimal_places=2, max_digits=14, null=True)),
+                ("value", models.DecimalField(decimal_places=4, max_digits=14, null=True)),
+                ("reference", models.DecimalField(decimal_places=2, max_digits=14, null=True)),
+                ("target", models.DecimalField(decimal_places=2, max_digits=14)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("achieved", "已达成"),
+                            ("on_track", "进度正常"),
+                            ("at_risk", "存在风险"),
+                            ("not_achieved", "未达成"),
+                            ("no_data", "暂无数据"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="indicators.indicator",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="indicators.snapshotrun",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ManualValue',
+            name="ManualValue",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', models.CharField(max_length=12, verbose_name='地区')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='年度')),
-                ('value', models.DecimalField(decimal_places=2, max_digits=14, verbose_name='数值')),
-                ('reference', models.DecimalField(blank=True, decimal_places=2, help_text='如同期GDP增速 / e.g. GDP growth of the same year', max_digits=14, null=True, verbose_name='参照值')),
-                ('source', models.CharField(max_length=200, verbose_name='数据来源')),
-                ('entered_at', models.DateTimeField(auto_now_add=True)),
-                ('superseded_at', models.DateTimeField(blank=True, null=True)),
-                ('entered_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL)),
-                ('indicator', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='manual_values', to='indicators.indicator')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region_code", models.CharField(max_length=12, verbose_name="地区")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="年度")),
+                (
+                    "value",
+                    models.DecimalField(decimal_places=2, max_digits=14, verbose_name="数值"),
+                ),
+                (
+                    "reference",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="如同期GDP增速 / e.g. GDP growth of the same year",
+                        max_digits=14,
+                        null=True,
+                        verbose_name="参照值",
+                    ),
+                ),
+                ("source", models.CharField(max_length=200, verbose_name="数据来源")),
+                ("entered_at", models.DateTimeField(auto_now_add=True)),
+                ("superseded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "indicator",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="manual_values",
+                        to="indicators.indicator",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['indicator', 'region_code', 'year', '-entered_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('superseded_at__isnull', True)), fields=('indicator', 'region_code', 'year'), name='manual_value_one_current')],
+                "ordering": ["indicator", "region_code", "year", "-entered_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("superseded_at__isnull", True)),
+                        fields=("indicator", "region_code", "year"),
+                        name="manual_value_one_current",
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='indicator',
-            constraint=models.UniqueConstraint(fields=('plan', 'code'), name='indicator_code_per_plan'),
+            model_name="indicator",
+            constraint=models.UniqueConstraint(
+                fields=("plan", "code"), name="indicator_code_per_plan"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='regiontarget',
-            constraint=models.UniqueConstraint(fields=('indicator', 'region_code'), name='region_target_unique'),
+            model_name="regiontarget",
+            constraint=models.UniqueConstraint(
+                fields=("indicator", "region_code"), name="region_target_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='snapshot',
-            index=models.Index(fields=['as_of', 'region_code'], name='snapshot_asof_region'),
+            model_name="snapshot",
+            index=models.Index(fields=["as_of", "region_code"], name="snapshot_asof_region"),
         ),
         migrations.AddConstraint(
-            model_name='snapshot',
-            constraint=models.UniqueConstraint(fields=('indicator', 'as_of', 'region_code'), name='snapshot_unique'),
+            model_name="snapshot",
+            constraint=models.UniqueConstraint(
+                fields=("indicator", "as_of", "region_code"), name="snapshot_unique"
+            ),
         ),
     ]
