@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("dpf.core.urls")),
     path("accounts/", include("dpf.accounts.urls")),
     path("registry/", include("dpf.registry.urls")),
+    path("indicators/", include("dpf.indicators.urls")),
 ]

@@ -1,0 +1,176 @@
+"""Indicator pages: dashboard, indicator detail, drill-down, hand entry, evaluation report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from dpf.core import audit
+from dpf.core.access import allow
+from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.roles import REGION_STAFF, Role
+from dpf.indicators import reports, selectors, services
+from dpf.indicators.forms import AnalysisForm, ManualValueForm
+from dpf.indicators.models import Indicator, ManualValue
+
+DASHBOARD_ROLES = (*REGION_STAFF, Role.VIEWER)
+PARTS = {"numerator": "分子", "denominator": "分母", "gap": "差额（应享未享）"}
+
+
+def _as_of(request: HttpRequest) -> dt.date | None:
+    raw = request.GET.get("as_of", "")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise Http404 from None
+
+
+def _context(request: HttpRequest) -> dict[str, Any]:
+    try:
+        plan = selectors.plan_by_code(request.GET.get("plan"))
+        region = selectors.region_or_city(request.GET.get("region"))
+    except NotFound:
+        raise Http404 from None
+    as_of = _as_of(request)
+    run = selectors.run_for(plan, as_of)
+    return {
+        "plan": plan,
+        "plans": selectors.plans(),
+        "region": region,
+        "run": run,
+        "dates": selectors.snapshot_dates(plan),
+        "quality": (run.quality.get(region.code) if run else None),
+        "can_drill": getattr(request.user, "role", None) in REGION_STAFF,
+    }
+
+
+@allow(*DASHBOARD_ROLES, object_type="indicators")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    ctx = _context(request)
+    ctx["rows"] = selectors.dashboard_rows(ctx["run"], ctx["region"]) if ctx["run"] else []
+    return render(request, "indicators/dashboard.html", ctx)
+
+
+@allow(*DASHBOARD_ROLES, object_type="indicators")
+def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+    ctx = _context(request)
+    indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
+    if indicator is None:
+        raise Http404
+    ctx["indicator"] = indicator
+    if ctx["run"]:
+        ctx["children"] = selectors.by_child_region(ctx["run"], indicator, ctx["region"])
+        ctx["trend"] = selectors.trend(indicator, ctx["region"], ctx["run"].as_of)
+        ctx["chart"] = reports.chart_data(indicator, ctx["children"], ctx["trend"])
+    return render(request, "indicators/indicator.html", ctx)
+
+
+@allow(*REGION_STAFF, object_type="indicator_list")
+def drilldown(request: HttpRequest, code: str) -> HttpResponse:
+    ctx = _context(request)
+    indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
+    part = request.GET.get("part", "numerator")
+    if indicator is None or ctx["run"] is None or part not in PARTS:
+        raise Http404
+    try:
+        persons = selectors.drilldown_persons(
+            request.user, indicator, ctx["run"].as_of, ctx["region"], part
+        )
+    except NotFound:
+        raise Http404 from None
+    page = Paginator(
+        persons.only(
+            "pk", "name", "id_number_masked", "sex", "birth_date", "county_code", "township_code"
+        ),
+        50,
+    ).get_page(request.GET.get("page"))
+    audit.record(
+        actor=request.user,
+        action="view",
+        object_type="indicator_list",
+        object_id=f"{indicator.code}:{part}:{ctx['region'].code}:{ctx['run'].as_of}",
+        request=request,
+    )
+    ctx.update({"indicator": indicator, "page": page, "part": part, "part_label": PARTS[part]})
+    return render(request, "indicators/drilldown.html", ctx)
+
+
+@allow(Role.CITY_ADMIN, action="change", object_type="manual_value")
+def manual_entry(request: HttpRequest) -> HttpResponse:
+    plan = selectors.plan_by_code(request.GET.get("plan"))
+    form = ManualValueForm(request.POST or None, plan_id=plan.pk)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.manual_value_enter(actor=request.user, **form.cleaned_data)
+        except ValidationFailed as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("indicators:manual")
+    values = ManualValue.objects.filter(indicator__plan=plan).select_related(
+        "indicator", "entered_by"
+    )[:100]
+    return render(request, "indicators/manual.html", {"form": form, "plan": plan, "values": values})
+
+
+@allow(Role.CITY_ADMIN, action="create", object_type="snapshot")
+def snapshot_now(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        raise Http404
+    plan = selectors.plan_by_code(request.POST.get("plan"))
+    try:
+        as_of = dt.date.fromisoformat(request.POST.get("as_of", ""))
+        run = services.snapshot_store(plan=plan, as_of=as_of, actor=request.user)
+    except ValueError:
+        messages.error(request, _("日期无效"))
+        return redirect("indicators:dashboard")
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return redirect("indicators:dashboard")
+    messages.success(request, _("已重新计算"))
+    return redirect(f"{reverse('indicators:dashboard')}?plan={plan.code}&as_of={run.as_of}")
+
+
+@allow(*DASHBOARD_ROLES, object_type="evaluation_report")
+def report(request: HttpRequest) -> HttpResponse:
+    ctx = _context(request)
+    if ctx["run"] is None:
+        raise Http404
+    publish = (
+        request.GET.get("publish") == "1" or getattr(request.user, "role", None) == Role.VIEWER
+    )
+    data = reports.build(ctx["plan"], ctx["run"], publish=publish)
+    fmt = request.GET.get("format", "html")
+    if request.method == "POST" and getattr(request.user, "role", None) == Role.CITY_ADMIN:
+        form = AnalysisForm(request.POST)
+        if form.is_valid():
+            reports.save_analysis(
+                actor=request.user,
+                plan=ctx["plan"],
+                as_of=ctx["run"].as_of,
+                analysis=form.cleaned_data["analysis"],
+            )
+            messages.success(request, _("评估分析已保存"))
+            return redirect(request.get_full_path())
+    if fmt == "pdf":
+        return reports.pdf_response(request, data)
+    if fmt == "xlsx":
+        return reports.xlsx_response(data)
+    ctx.update(
+        {
+            "data": data,
+            "publish": publish,
+            "analysis_form": AnalysisForm(initial={"analysis": data.analysis}),
+            "can_edit": getattr(request.user, "role", None) == Role.CITY_ADMIN and not publish,
+        }
+    )
+    return render(request, "indicators/report.html", ctx)
