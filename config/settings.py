@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "dpf.registry",
     "dpf.indicators",
     "dpf.demo",
+    "dpf.bench",
 ]
 
 MIDDLEWARE = [

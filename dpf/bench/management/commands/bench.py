@@ -1,0 +1,83 @@
+"""``dpf bench``: build demo registries and measure the platform (see docs/benchmarks.md).
+
+dpf bench [--sizes 200000,1000000] [--databases postgresql,sqlite] [--write]
+dpf bench step NAME [--as-of DATE]      (internal: one measurement in this database)
+
+It creates its own throwaway databases (a PostgreSQL server on loopback in a temporary
+folder, a temporary SQLite file) and deletes them afterwards. ``step`` refuses to run
+against a database holding any non-synthetic person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dpf.bench import runner, steps
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise CommandError(f"规模无效 / bad sizes: {text!r}") from None
+    if not sizes or any(s < 100 or s > 5_000_000 for s in sizes):
+        raise CommandError("规模应在100至5,000,000之间 / sizes must be 100 to 5,000,000")
+    return sizes
+
+
+class Command(BaseCommand):
+    help = "性能测试 / Benchmarks at city and province scale"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("action", nargs="?", default="run", choices=["run", "step"])
+        parser.add_argument("step_name", nargs="?")
+        parser.add_argument("--sizes", type=_sizes, default=[200_000, 1_000_000])
+        parser.add_argument("--databases", default="postgresql,sqlite")
+        parser.add_argument("--as-of", dest="as_of", default="2025-12-31")
+        parser.add_argument(
+            "--write", action="store_true", help="add the results to docs/benchmarks.md"
+        )
+        parser.add_argument("--skip", default="", help="comma-separated steps to skip")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        as_of = dt.date.fromisoformat(options["as_of"])
+        if options["action"] == "step":
+            self._step(options["step_name"], as_of)
+            return
+        databases = [d for d in options["databases"].split(",") if d]
+        for d in databases:
+            if d not in ("postgresql", "sqlite"):
+                raise CommandError(f"数据库类型无效 / unknown database kind: {d}")
+        from dpf.bench.suite import run_suite
+
+        report = run_suite(
+            sizes=options["sizes"],
+            databases=databases,
+            as_of=as_of,
+            skip={s for s in options["skip"].split(",") if s},
+            log=lambda msg: self.stdout.write(msg),
+        )
+        self.stdout.write(runner.render_markdown(report))
+        if options["write"]:
+            runner.write_results(Path(settings.BASE_DIR) / "docs" / "benchmarks.md", report)
+            self.stdout.write("written to docs/benchmarks.md")
+
+    def _step(self, name: str | None, as_of: dt.date) -> None:
+        from dpf.registry.models import Person
+
+        if name not in steps.STEPS:
+            raise CommandError(f"未知步骤 / unknown step: {name}; one of {sorted(steps.STEPS)}")
+        if Person.objects.filter(synthetic=False).exists():
+            raise CommandError(
+                "数据库中有非演示数据，拒绝运行性能测试 / "
+                "the database holds non-demo persons: refusing to benchmark it"
+            )
+        fn = steps.STEPS[name]
+        result = fn(as_of) if name in ("kpi", "scan") else fn()
+        self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))

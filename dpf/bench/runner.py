@@ -1,0 +1,166 @@
+"""Orchestration of ``dpf bench``: databases, sizes, child processes, results.
+
+Every measured step runs in a child process (``dpf bench step NAME``) bound to the
+benchmark database through ``DATABASE_URL``, so its peak memory is measured alone
+(``os.wait4``'s ``ru_maxrss``) and the parent never holds registry data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dpf.bench.pgserver import throwaway_postgres
+
+DPF = [sys.executable, "-m", "dpf.cli"]
+
+
+@dataclass
+class ChildResult:
+    seconds: float
+    peak_mb: float
+    output: dict[str, Any]
+    returncode: int
+
+
+def run_child(args: list[str], env: dict[str, str], *, timeout: float = 7200) -> ChildResult:
+    """Run ``dpf ARGS`` with ``env``; wall time, peak RSS (MB) and the JSON it printed last."""
+    full_env = {**os.environ, **env}
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([*DPF, *args], env=full_env, stdout=out, stderr=err)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                proc.kill()
+                pid, status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        text = out.read().decode("utf-8", "replace")
+        if proc.returncode != 0:
+            message = err.read().decode("utf-8", "replace")[-2000:]
+            raise RuntimeError(f"dpf {' '.join(args)} failed ({proc.returncode}): {message}")
+    output: dict[str, Any] = {}
+    for line in reversed(text.strip().splitlines()):
+        if line.startswith("{"):
+            output = json.loads(line)
+            break
+    return ChildResult(seconds, usage.ru_maxrss / 1024, output, proc.returncode)
+
+
+@contextlib.contextmanager
+def database(kind: str) -> Iterator[str]:
+    """A fresh, empty benchmark database of ``kind`` (``postgresql`` or ``sqlite``)."""
+    if kind == "postgresql":
+        with throwaway_postgres() as url:
+            yield url
+        return
+    folder = Path(tempfile.mkdtemp(prefix="dpf-bench-sqlite."))
+    try:
+        yield f"sqlite:///{folder / 'bench.sqlite3'}"
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3) if values else float("nan")
+
+
+@dataclass
+class Measurement:
+    database: str
+    persons: int
+    name: str
+    value: float | str
+    unit: str
+    note: str = ""
+    target: str = ""
+    met: bool | None = None
+
+
+@dataclass
+class Report:
+    started: dt.datetime
+    commit: str
+    machine: str
+    command: str
+    rows: list[Measurement] = field(default_factory=list)
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self.rows.append(Measurement(*args, **kwargs))
+
+
+def machine_description() -> str:
+    mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    cpu = platform.processor() or platform.machine()
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({model or cpu}), {mem_gb:.0f} GB RAM, {system}"
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def render_markdown(report: Report) -> str:
+    lines = [
+        f"### Run of {report.started:%Y-%m-%d %H:%M} UTC, commit `{report.commit}`",
+        "",
+        f"Machine: {report.machine}. Command: `{report.command}`.",
+        "",
+        "| database | persons | measurement | value | unit | target | met | note |",
+        "|---|---:|---|---:|---|---|---|---|",
+    ]
+    for m in report.rows:
+        met = "" if m.met is None else ("yes" if m.met else "**no**")
+        value = m.value
+        if isinstance(value, float):
+            value = f"{value:,.3f}".rstrip("0").rstrip(".")
+        cells = [m.database, f"{m.persons:,}", m.name, value, m.unit, m.target, met, m.note]
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+RESULTS_START = "<!-- dpf bench results: newest first; written by `dpf bench --write` -->"
+
+
+def write_results(path: Path, report: Report) -> None:
+    """Insert the new run at the top of the results section, keeping earlier runs below."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = render_markdown(report)
+    if RESULTS_START in text:
+        head, tail = text.split(RESULTS_START, 1)
+        text = f"{head}{RESULTS_START}\n\n{block}{tail}"
+    else:
+        text = text.rstrip() + f"\n\n## Results of `dpf bench`\n\n{RESULTS_START}\n\n{block}"
+    path.write_text(text, encoding="utf-8")

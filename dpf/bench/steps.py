@@ -1,0 +1,88 @@
+"""Measured steps, each run inside a child process bound to the benchmark database.
+
+Each returns a JSON-able dict; ``dpf bench step NAME`` prints it as the last line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+
+REPEAT = 3
+
+
+def _timed(fn: Callable[[], Any], repeat: int = REPEAT) -> tuple[float, Any]:
+    """Median wall time of ``repeat`` calls, and the last call's result."""
+    times: list[float] = []
+    result: Any = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), result
+
+
+def full_scan_seconds(repeat: int = REPEAT) -> float:
+    """One full read of the persons table (every row touched), the yardstick of the ratios."""
+
+    def scan() -> int:
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT COUNT(*), SUM(LENGTH(name)), MAX(birth_date), "
+                "SUM(CASE WHEN death_date IS NULL THEN 1 ELSE 0 END) FROM registry_person"
+            )
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    seconds, _ = _timed(scan, repeat)
+    return seconds
+
+
+def step_size() -> dict[str, Any]:
+    from dpf.registry.models import Person
+
+    persons = Person.objects.count()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_database_size(current_database())")
+            total = int(cur.fetchone()[0])
+    else:
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA page_count")
+            pages = int(cur.fetchone()[0])
+            cur.execute("PRAGMA page_size")
+            total = pages * int(cur.fetchone()[0])
+    return {
+        "persons": persons,
+        "bytes": total,
+        "mb_per_100k": round(total / 2**20 / max(persons, 1) * 100_000, 1),
+    }
+
+
+def step_kpi(as_of: dt.date) -> dict[str, Any]:
+    """All indicators of the latest plan for one date, against one full scan."""
+    from dpf.indicators import compute
+    from dpf.indicators.models import Plan
+
+    plan = Plan.objects.order_by("-start").first()
+    assert plan is not None
+    compute_seconds, results = _timed(lambda: compute.compute(plan, as_of))
+    scan_seconds = full_scan_seconds()
+    return {
+        "indicators": plan.indicators.count(),
+        "regions": len({r.region_code for r in results}),
+        "compute_seconds": round(compute_seconds, 3),
+        "full_scan_seconds": round(scan_seconds, 3),
+        "ratio": round(compute_seconds / scan_seconds, 1) if scan_seconds else None,
+    }
+
+
+STEPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "size": step_size,
+    "kpi": step_kpi,
+}

@@ -1,0 +1,207 @@
+"""The benchmark suite: for each database and size, build a demo registry and measure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+from dpf.bench import runner
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    """gunicorn with several worker processes, as in production, on a loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int = 4) -> None:
+        self.port = _free_port()
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Server:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi:application",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+            ],
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/accounts/login/", timeout=2)
+                return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError("the benchmark server did not start")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=30)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def load(
+    server: Server,
+    paths: list[str],
+    *,
+    username: str,
+    password: str,
+    concurrency: int,
+    requests: int,
+    max_seconds: float = 60,
+) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as fh:
+        fh.write("\n".join(paths))
+        path_file = fh.name
+    try:
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dpf.bench.load",
+                "--base",
+                server.base,
+                "--username",
+                username,
+                "--password",
+                password,
+                "--paths",
+                path_file,
+                "--concurrency",
+                str(concurrency),
+                "--requests",
+                str(requests),
+                "--max-seconds",
+                str(max_seconds),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=max_seconds + 60,
+        )
+    finally:
+        Path(path_file).unlink(missing_ok=True)
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+def run_suite(
+    *,
+    sizes: list[int],
+    databases: list[str],
+    as_of: dt.date,
+    skip: set[str],
+    log: Callable[[str], None],
+) -> runner.Report:
+    command = (
+        "dpf bench --sizes "
+        + ",".join(str(s) for s in sizes)
+        + " --databases "
+        + ",".join(databases)
+    )
+    report = runner.Report(
+        started=dt.datetime.now(dt.UTC),
+        commit=runner.git_commit(),
+        machine=runner.machine_description(),
+        command=command,
+    )
+    for kind in databases:
+        for size in sizes:
+            with runner.database(kind) as url:
+                env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
+                log(f"[{kind} {size:,}] migrate")
+                runner.run_child(["migrate", "--no-input", "-v0"], env)
+                _measure(report, kind, size, env, as_of, skip, log)
+    return report
+
+
+def _measure(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    env: dict[str, str],
+    as_of: dt.date,
+    skip: set[str],
+    log: Callable[[str], None],
+) -> None:
+    log(f"[{kind} {size:,}] generate")
+    gen = runner.run_child(["demo", "generate", "--persons", str(size), "--seed", "1"], env)
+    report.add(
+        kind,
+        size,
+        "demo generation",
+        round(size / gen.seconds, 1),
+        "persons/s",
+        note=f"{gen.seconds:.0f} s",
+    )
+    report.add(
+        kind,
+        size,
+        "demo generation peak memory",
+        round(gen.peak_mb),
+        "MB",
+        target="< 1024",
+        met=gen.peak_mb < 1024,
+    )
+    sz = runner.run_child(["bench", "step", "size"], env)
+    report.add(kind, size, "database size per 100,000 persons", sz.output["mb_per_100k"], "MB")
+    if "kpi" not in skip:
+        log(f"[{kind} {size:,}] indicators")
+        kpi = runner.run_child(["bench", "step", "kpi", "--as-of", str(as_of)], env)
+        out = kpi.output
+        report.add(
+            kind,
+            size,
+            "indicator recomputation (one date, all regions)",
+            out["compute_seconds"],
+            "s",
+        )
+        report.add(kind, size, "one full scan of the persons table", out["full_scan_seconds"], "s")
+        report.add(
+            kind,
+            size,
+            "indicator recomputation ÷ full scan",
+            out["ratio"],
+            "×",
+            target="≤ 10",
+            met=out["ratio"] is not None and out["ratio"] <= 10,
+        )
+        report.add(
+            kind,
+            size,
+            "indicator job peak memory",
+            round(kpi.peak_mb),
+            "MB",
+            target="< 1024",
+            met=kpi.peak_mb < 1024,
+        )
