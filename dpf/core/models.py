@@ -138,3 +138,24 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name} {self.action}"
+
+
+class CalendarDay(models.Model):
+    """A public holiday or an adjusted working weekend day (调休), loaded per year as data.
+
+    Days not listed follow the week: Monday to Friday work, Saturday and Sunday rest.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("法定节假日")
+        WORKDAY = "workday", _("调休上班")
+
+    date = models.DateField(primary_key=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}"
