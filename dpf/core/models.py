@@ -159,3 +159,26 @@ class CalendarDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}"
+
+
+class AuditAnchor(models.Model):
+    """Where the audit chain starts after ``dpf audit prune`` removed its oldest entries.
+
+    The first remaining entry's ``prev_hash`` must equal the newest anchor's
+    ``last_pruned_hash`` (or the genesis hash when nothing was ever pruned), so verifying
+    still catches an entry deleted or edited at the start of the kept log. Append-only
+    like the log itself (a PostgreSQL trigger refuses UPDATE and DELETE).
+    """
+
+    created_at = models.DateTimeField()
+    pruned_before = models.DateField()
+    last_pruned_id = models.BigIntegerField()
+    last_pruned_hash = models.CharField(max_length=64)
+    entries_pruned = models.PositiveIntegerField()
+    actor_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.pruned_before} #{self.last_pruned_id}"
