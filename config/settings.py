@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "dpf.accounts",
     "dpf.registry",
     "dpf.indicators",
+    "dpf.portal",
     "dpf.demo",
     "dpf.bench",
 ]

@@ -12,4 +12,5 @@ urlpatterns = [
     path("accounts/", include("dpf.accounts.urls")),
     path("registry/", include("dpf.registry.urls")),
     path("indicators/", include("dpf.indicators.urls")),
+    path("", include("dpf.portal.urls")),
 ]
