@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "dpf.core",
     "dpf.accounts",
     "dpf.registry",
@@ -52,9 +55,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dpf.core.middleware.DeniedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dpf.core.middleware.SecurityHeadersMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, per django-axes
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -127,6 +132,20 @@ if not DEBUG and os.environ.get("DPF_HTTPS", "0") == "1":
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
+
+# Login hardening (docs/security.md): lock-out by user name and address after 5 failures
+# for 30 minutes (django-axes); TOTP second factor per role (dpf.accounts.otp).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = "Chifeng DPF"
 
 LOGGING = {
     "version": 1,

@@ -27,8 +27,39 @@ def public(view: F) -> F:
     return view
 
 
+DENIAL_AUDITED_ATTR = "_dpf_denial_audited"
+
+
+def audit_denial(
+    request: HttpRequest, *, object_type: str, object_id: object = "", action: str = ""
+) -> None:
+    """Write one ``permission_denied`` entry for this request (never two)."""
+    if getattr(request, DENIAL_AUDITED_ATTR, False):
+        return
+    from dpf.core import audit  # local: audit imports models
+
+    audit.record(
+        actor=request.user,
+        action="permission_denied",
+        object_type=object_type[:50],
+        object_id=str(object_id)[:64],
+        changes={"attempted": action} if action else None,
+        request=request,
+    )
+    setattr(request, DENIAL_AUDITED_ATTR, True)
+
+
+def _object_id(kwargs: dict[str, Any]) -> str:
+    return ",".join(str(v) for v in kwargs.values())
+
+
 def allow(*roles: Role | str, action: str = "view", object_type: str = "") -> Callable[[F], F]:
-    """Logged-in users whose role is in ``roles``; others get the login page or a 404."""
+    """Logged-in users whose role is in ``roles``; others get the login page or a 404.
+
+    ``action`` and ``object_type`` name what the route does (they appear in the audit entry
+    of a refused attempt); ``dpf.accounts.permissions.permission_required`` derives
+    ``roles`` from the permission table instead of listing them.
+    """
     allowed = frozenset(Role(r) for r in roles)
 
     def decorate(view: F) -> F:
@@ -38,13 +69,11 @@ def allow(*roles: Role | str, action: str = "view", object_type: str = "") -> Ca
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if getattr(user, "role", None) not in allowed:
-                from dpf.core import audit  # local: audit imports models
-
-                audit.record(
-                    actor=user,
-                    action="permission_denied",
+                audit_denial(
+                    request,
                     object_type=object_type or view.__name__,
-                    request=request,
+                    object_id=_object_id(kwargs),
+                    action=action,
                 )
                 raise Http404
             result: HttpResponse = view(request, *args, **kwargs)

@@ -1,10 +1,13 @@
-"""Display preferences (large text, high contrast) and security headers on every response."""
+"""Display preferences, security headers, and refused accesses turned into audited 404s."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+
+from dpf.core.access import audit_denial, declaration_of
+from dpf.core.errors import DomainError
 
 PREF_COOKIE = "dpf_display"
 VALID_PREFS = frozenset({"large", "contrast"})
@@ -42,3 +45,44 @@ class SecurityHeadersMiddleware:
         if request.user.is_authenticated if hasattr(request, "user") else False:
             response.headers.setdefault("Cache-Control", "no-store")
         return response
+
+
+class DeniedAccessMiddleware:
+    """A refused or out-of-scope record answers 404 and leaves an audit entry.
+
+    Services and selectors raise ``DomainError``s with the code ``not_found``
+    (``NotFound``, ``PermissionRefused``): the view need not catch them, they become a 404
+    here. A 404 on a route that names an object in its URL (a guessed person id) is written
+    to the audit log as ``permission_denied``, once per request, because "absent" and
+    "outside your scope" are never told apart.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        is_refusal = isinstance(exception, DomainError) and exception.code == "not_found"
+        if not (is_refusal or isinstance(exception, Http404)):
+            return None
+        user = getattr(request, "user", None)
+        match = request.resolver_match
+        named_object = match is not None and (is_refusal or bool(match.kwargs))
+        if user is not None and user.is_authenticated and match is not None and named_object:
+            declared = declaration_of(match.func) or {}
+            audit_denial(
+                request,
+                object_type=str(
+                    getattr(exception, "object_type", "")
+                    or declared.get("object_type")
+                    or match.view_name
+                ),
+                object_id=getattr(exception, "object_id", "")
+                or ",".join(str(v) for v in match.kwargs.values()),
+                action=str(getattr(exception, "action", "") or declared.get("action", "")),
+            )
+        if is_refusal:
+            raise Http404
+        return None

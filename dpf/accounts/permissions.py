@@ -1,0 +1,254 @@
+"""Who may do what: the permission table (role, action, object type, scope).
+
+The table is the single source of truth for authorisation. Routes use it through
+``permission_required`` (a route declaration like ``@allow``), services through
+``require_permission``; ``dpf security table`` prints it as the markdown table of
+``docs/security.md`` (a test fails when the document drifts from the code).
+
+Deny by default: a (role, action, object type) not in the table is refused. The *scope*
+column says which records a permission reaches; the records themselves are filtered by
+``dpf.accounts.scoping`` (a record outside the scope answers 404, never 403).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from dpf.core.access import allow
+from dpf.core.errors import DomainError
+from dpf.core.roles import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("查看")
+    CREATE = "create", _("新增")
+    CHANGE = "change", _("修改")
+    APPROVE = "approve", _("审批")
+    EXPORT = "export", _("导出")
+    IMPORT = "import", _("导入")
+    REVEAL = "reveal", _("显示完整信息")
+    MANAGE = "manage", _("管理")
+
+
+class ObjectType(models.TextChoices):
+    PERSON = "person", _("人员档案")
+    HOUSEHOLD = "household", _("家庭")
+    CERTIFICATE = "certificate", _("残疾人证")
+    SURVEY = "survey", _("需求调查")
+    APPLICATION = "application", _("申请")
+    ENTITLEMENT = "entitlement", _("待遇享受")
+    PAYMENT_LIST = "payment_list", _("发放名册")
+    ROSTER = "roster", _("部门交换名册")
+    SERVICE_RECORD = "service_record", _("服务记录")
+    QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
+    VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
+    INDICATORS = "indicators", _("统计指标（汇总）")
+    AUDIT_LOG = "audit_log", _("审计日志")
+    SECURITY_POLICY = "security_policy", _("安全策略")
+
+
+class Scope(models.TextChoices):
+    """Which records a permission reaches."""
+
+    REGION = "region", _("本地区（含下级）")
+    INSTITUTION = "institution", _("本机构")
+    SELF = "self", _("本人及被监护人")
+    AGGREGATE = "aggregate", _("仅汇总数据")
+    PLATFORM = "platform", _("全平台")
+
+
+# Object types that hold personal data: only roles with a region, institution or self scope
+# may ever be granted them, never an aggregate-only role.
+PERSONAL_OBJECT_TYPES = frozenset(
+    {
+        ObjectType.PERSON,
+        ObjectType.HOUSEHOLD,
+        ObjectType.CERTIFICATE,
+        ObjectType.SURVEY,
+        ObjectType.APPLICATION,
+        ObjectType.ENTITLEMENT,
+        ObjectType.PAYMENT_LIST,
+        ObjectType.ROSTER,
+        ObjectType.SERVICE_RECORD,
+        ObjectType.VOLUNTEER_RECORD,
+        ObjectType.AUDIT_LOG,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Permission:
+    role: Role
+    action: Action
+    object_type: ObjectType
+    scope: Scope
+
+
+def _grant(
+    role: Role, scope: Scope, actions: Iterable[Action], object_types: Iterable[ObjectType]
+) -> list[Permission]:
+    types = list(object_types)
+    return [Permission(role, a, t, scope) for a in actions for t in types]
+
+
+A, T, S = Action, ObjectType, Scope
+_RECORD = (T.PERSON, T.HOUSEHOLD, T.CERTIFICATE, T.SURVEY)
+_REVEALABLE = (T.PERSON, T.HOUSEHOLD)  # full ID number, phone, address on request
+
+PERMISSIONS: tuple[Permission, ...] = tuple(
+    # City DPF administrators: everything in the city, the audit log, the security policy.
+    _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE, A.EXPORT), _RECORD)
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.REVEAL,), _REVEALABLE)
+    + _grant(
+        Role.CITY_ADMIN,
+        S.REGION,
+        (A.VIEW, A.CREATE, A.CHANGE, A.APPROVE, A.EXPORT),
+        (T.APPLICATION, T.ENTITLEMENT),
+    )
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.EXPORT), (T.PAYMENT_LIST,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.INDICATORS,))
+    + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW,), (T.AUDIT_LOG,))
+    + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW, A.MANAGE), (T.SECURITY_POLICY,))
+    # County DPF: approves, pays, imports rosters for its county.
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE, A.EXPORT), _RECORD)
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.REVEAL,), _REVEALABLE)
+    + _grant(
+        Role.COUNTY_OFFICER,
+        S.REGION,
+        (A.VIEW, A.CREATE, A.CHANGE, A.APPROVE, A.EXPORT),
+        (T.APPLICATION, T.ENTITLEMENT),
+    )
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.EXPORT), (T.PAYMENT_LIST,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.IMPORT,), (T.ROSTER,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.INDICATORS,))
+    # Township / street DPF: first review; keeps records; sees its township.
+    + _grant(
+        Role.TOWNSHIP_OFFICER,
+        S.REGION,
+        (A.VIEW, A.CREATE, A.CHANGE),
+        (T.PERSON, T.HOUSEHOLD, T.SURVEY),
+    )
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.REVEAL,), _REVEALABLE)
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW,), (T.CERTIFICATE, T.ENTITLEMENT))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.APPLICATION,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW,), (T.INDICATORS,))
+    # Village / community worker: keeps the household records and the yearly survey.
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.PERSON, T.HOUSEHOLD))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.SURVEY,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW,), (T.CERTIFICATE, T.ENTITLEMENT))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE), (T.APPLICATION,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW,), (T.INDICATORS,))
+    # Service institutions: their own clients' service records (no pages yet).
+    + _grant(Role.INSTITUTION_STAFF, S.INSTITUTION, (A.VIEW, A.CREATE), (T.SERVICE_RECORD,))
+    # Partner departments: roster exchange only.
+    + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
+    # Employers: their own yearly quota declaration.
+    + _grant(Role.EMPLOYER, S.SELF, (A.VIEW, A.CREATE, A.CHANGE), (T.QUOTA_DECLARATION,))
+    # Volunteers: their own service log.
+    + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
+    # Disabled persons and guardians: themselves and their dependants (portal).
+    + _grant(Role.CITIZEN, S.SELF, (A.VIEW,), (T.PERSON, T.CERTIFICATE, T.ENTITLEMENT))
+    + _grant(Role.CITIZEN, S.SELF, (A.VIEW, A.CREATE), (T.APPLICATION,))
+    # Leaders and the public: aggregates only.
+    + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.INDICATORS,))
+)
+
+_INDEX: dict[tuple[str, str, str], Permission] = {
+    (str(p.role), str(p.action), str(p.object_type)): p for p in PERMISSIONS
+}
+
+
+class PermissionRefused(DomainError):
+    """The user may not do this, or the record is outside the scope (never distinguished).
+
+    Views answer 404 (``dpf.core.middleware.DomainErrorMiddleware``), and the attempt is
+    written to the audit log as ``permission_denied``.
+    """
+
+    def __init__(self, action: str, object_type: str, object_id: object = "") -> None:
+        super().__init__(
+            "not_found",
+            "记录不存在或无权访问",
+            "the record does not exist or you may not access it",
+        )
+        self.action = action
+        self.object_type = object_type
+        self.object_id = str(object_id)
+
+
+def permission_for(role: str | None, action: str, object_type: str) -> Permission | None:
+    if not role:
+        return None
+    return _INDEX.get((str(role), str(action), str(object_type)))
+
+
+def has_permission(user: Any, action: str, object_type: str) -> bool:
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    return permission_for(getattr(user, "role", None), action, object_type) is not None
+
+
+def require_permission(user: Any, action: str, object_type: str, object_id: object = "") -> None:
+    """Raise :class:`PermissionRefused` unless ``user``'s role holds the permission.
+
+    Services call it first; the scope (which records) is applied by the selectors.
+    """
+    if not has_permission(user, action, object_type):
+        raise PermissionRefused(action, object_type, object_id)
+
+
+def roles_with(action: str, object_type: str) -> frozenset[Role]:
+    """The roles that hold (action, object type)."""
+    return frozenset(
+        p.role for p in PERMISSIONS if p.action == action and p.object_type == object_type
+    )
+
+
+def permission_required(action: Action | str, object_type: ObjectType | str) -> Callable[[F], F]:
+    """Route declaration from the table: ``@permission_required("reveal", "person")``.
+
+    Equivalent to ``@allow(*roles_with(action, object_type), action=…, object_type=…)``.
+    """
+    roles = roles_with(str(action), str(object_type))
+    if not roles:
+        raise ValueError(f"no role holds ({action}, {object_type})")
+    return allow(*roles, action=str(action), object_type=str(object_type))
+
+
+def markdown_table() -> str:
+    """The permission table as markdown (``dpf security table``; ``docs/security.md``)."""
+    with translation.override("zh-hans"):
+        return _markdown_rows()
+
+
+def _markdown_rows() -> str:
+    lines = [
+        "| role | 角色 | scope | action | object types |",
+        "|---|---|---|---|---|",
+    ]
+    for role in Role:
+        grants = [p for p in PERMISSIONS if p.role == role]
+        if not grants:
+            lines.append(f"| `{role.value}` | {role.label} | – | – | (nothing) |")
+            continue
+        by_action: dict[tuple[Scope, Action], list[ObjectType]] = {}
+        for p in grants:
+            by_action.setdefault((p.scope, p.action), []).append(p.object_type)
+        for (scope, action), types in sorted(
+            by_action.items(),
+            key=lambda item: (list(Scope).index(item[0][0]), list(Action).index(item[0][1])),
+        ):
+            names = ", ".join(f"`{t.value}`" for t in sorted(types, key=list(ObjectType).index))
+            lines.append(
+                f"| `{role.value}` | {role.label} | {scope.value} | `{action.value}` | {names} |"
+            )
+    return "\n".join(lines) + "\n"

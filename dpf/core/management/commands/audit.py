@@ -1,0 +1,44 @@
+"""``dpf audit verify`` and ``dpf audit prune --before DATE``: the audit log's chain and age."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dpf.core import audit
+from dpf.core.errors import ValidationFailed
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError("日期格式应为 YYYY-MM-DD / the date must be YYYY-MM-DD") from None
+
+
+class Command(BaseCommand):
+    help = "审计日志校验与清理 / Verify the audit chain; prune entries older than six months"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")
+        prune = sub.add_parser("prune", help="delete entries older than --before (≥ 183 days)")
+        prune.add_argument("--before", required=True, help="YYYY-MM-DD")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "verify":
+            result = audit.verify_chain()
+            if result.ok:
+                self.stdout.write(f"OK {result.entries} entries, head {result.head_hash}")
+                return
+            self.stdout.write(f"BROKEN at entry {result.broken_id}")
+            sys.exit(1)
+        before = _date(options["before"])
+        try:
+            count = audit.prune(actor="dpf audit prune", before=before)
+        except ValidationFailed as exc:
+            raise CommandError(exc.bilingual) from None
+        self.stdout.write(f"pruned {count} entries older than {before.isoformat()}")
