@@ -38,3 +38,24 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.username
+
+
+class RoleSecurityPolicy(models.Model):
+    """Per-role login policy a city admin sets (安全策略): is a TOTP second factor required?
+
+    A role without a row follows the default: required for ``city_admin`` except in the
+    demo (``DPF_DEMO=1``), not required for the others (``dpf.accounts.otp``).
+    """
+
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices, unique=True)
+    require_otp = models.BooleanField(_("要求动态口令（第二因素）"), default=False)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("角色安全策略")
+
+    def __str__(self) -> str:
+        return f"{self.role}: otp={self.require_otp}"
