@@ -30,6 +30,26 @@ def _keys() -> dict[str, str]:
     return settings.DPF_FIELD_KEYS
 
 
+def keys_from_environment() -> bool:
+    """Do the keys come from the environment (production) rather than the secrets file?"""
+    return bool(os.environ.get("DPF_SECRET_KEY") and os.environ.get("DPF_FIELD_KEYS"))
+
+
+def reload_keys() -> bool:
+    """Re-read the key ring from the secrets file (another process rotated the keys).
+
+    Returns False when the keys come from the environment (a restart is needed there).
+    """
+    if keys_from_environment():
+        return False
+    from config.secrets import load_secrets
+
+    loaded = load_secrets(settings.DATA_DIR)
+    settings.DPF_FIELD_KEYS = dict(loaded["field_keys"])
+    settings.DPF_FIELD_KEY_CURRENT = loaded["field_key_current"]
+    return True
+
+
 def encrypt(plaintext: str, *, key_id: str | None = None, aad: bytes = b"dpf") -> str:
     kid = key_id or settings.DPF_FIELD_KEY_CURRENT
     nonce = os.urandom(12)
@@ -41,7 +61,12 @@ def decrypt(token: str, *, aad: bytes = b"dpf") -> str:
     try:
         kid, body = token.split(":", 1)
         raw = base64.b64decode(body)
-        key = _keys()[kid]
+        key = _keys().get(kid)
+        if key is None and reload_keys():
+            # Written under a key added after this process started (``dpf keys rotate``).
+            key = _keys().get(kid)
+        if key is None:
+            raise KeyError("unknown key id")
         return _aead(key).decrypt(raw[:12], raw[12:], aad).decode("utf-8")
     except Exception as exc:
         raise DecryptionError("stored value cannot be decrypted") from exc
