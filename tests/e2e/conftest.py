@@ -1,0 +1,207 @@
+"""Fixtures of the browser tests: one Chromium per session, a fresh context per test.
+
+The platform runs in the test process (pytest-django's ``live_server``: a threaded server on
+a free loopback port, the same test database, SQLite or PostgreSQL as DATABASE_URL says).
+A failing test leaves a screenshot and the HTML of every open page in its screenshot folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+
+from tests.e2e.axe import AxeReport, axe_source
+from tests.e2e.support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SCREENSHOTS,
+    SKIP_ENV,
+    new_context,
+    skip_requested,
+    slug,
+)
+
+# The live server listens on 127.0.0.1 (a free port); never let Playwright fetch a browser.
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
+os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] = "1"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not skip_requested():
+        return
+    marker = pytest.mark.skip(reason=f"{SKIP_ENV}=1: browser tests skipped on request")
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(marker)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    if report.when == "call" and report.failed:
+        browsing = getattr(item, "funcargs", {}).get("e2e")
+        if isinstance(browsing, Browsing):
+            saved = browsing.save_failure()
+            if saved:
+                report.sections.append(("browser artifacts", "\n".join(str(p) for p in saved)))
+    return report
+
+
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless. Missing Chromium fails the tests unless skipped on purpose."""
+    if skip_requested():
+        pytest.skip(f"{SKIP_ENV}=1")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's `chromium` package "
+            f"(./run test does it as root), or set {SKIP_ENV}=1 to skip the browser tests "
+            "on a developer machine",
+            pytrace=False,
+        )
+    # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
+    # (seeding, checks) are synchronous and safe, so Django's async guard is lifted here.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+    finally:
+        playwright.stop()
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> str:
+    try:
+        return axe_source()
+    except FileNotFoundError as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def axe_report() -> Iterator[AxeReport]:
+    from django.db import connection
+
+    report = AxeReport(database=connection.vendor)
+    yield report
+    report.write()
+
+
+class Browsing:
+    """One test's browser: its contexts and pages, numbered step screenshots, log-ins."""
+
+    def __init__(self, browser: Browser, base_url: str, test_id: str) -> None:
+        self.browser = browser
+        self.base_url = base_url
+        self.folder = SCREENSHOTS / slug(test_id)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.steps = 0
+        self.contexts: list[BrowserContext] = []
+        self.pages: list[Page] = []
+        self.errors: dict[int, list[str]] = {}
+
+    def page(
+        self,
+        *,
+        mobile: bool = False,
+        javascript: bool = True,
+        display: str = "",
+        user: Any = None,
+    ) -> Page:
+        """A new page in a new context; ``user`` starts logged in (a session cookie)."""
+        context = new_context(
+            self.browser,
+            base_url=self.base_url,
+            mobile=mobile,
+            javascript=javascript,
+            display=display,
+        )
+        self.contexts.append(context)
+        if user is not None:
+            self.log_in_by_cookie(context, user)
+        page = context.new_page()
+        self.pages.append(page)
+        errors = self.errors.setdefault(id(page), [])
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        return page
+
+    def console_errors(self, page: Page) -> list[str]:
+        """Script errors and Content-Security-Policy refusals logged by ``page`` so far."""
+        return list(self.errors.get(id(page), []))
+
+    def log_in_by_cookie(self, context: BrowserContext, user: Any) -> None:
+        """Start a context logged in as ``user`` without the login form (for scans)."""
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": cookie.value,
+                    "url": self.base_url,
+                    "httpOnly": True,
+                    "sameSite": "Lax",
+                }
+            ]
+        )
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def shot(self, page: Page, step: str) -> Path:
+        """Save what the user sees now as ``<nn>-<step>.png`` in the test's folder."""
+        self.steps += 1
+        path = self.folder / f"{self.steps:02d}-{slug(step)}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def save_failure(self) -> list[Path]:
+        saved: list[Path] = []
+        for index, page in enumerate(self.pages, start=1):
+            if page.is_closed():
+                continue
+            stem = self.folder / f"failure-{index}"
+            stem.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=f"{stem}.png", full_page=True)
+                saved.append(Path(f"{stem}.png"))
+                Path(f"{stem}.html").write_text(page.content(), encoding="utf-8")
+                saved.append(Path(f"{stem}.html"))
+            except Exception as exc:  # noqa: BLE001 - a dead page must not hide the failure
+                Path(f"{stem}.txt").write_text(f"page not saved: {exc}", encoding="utf-8")
+        return saved
+
+    def close(self) -> None:
+        for context in self.contexts:
+            context.close()
+        self.contexts.clear()
+
+
+@pytest.fixture
+def e2e(
+    chromium_browser: Browser, live_server: Any, request: pytest.FixtureRequest
+) -> Generator[Browsing]:
+    """The browser for one test, pointed at the live server."""
+    browsing = Browsing(chromium_browser, live_server.url, request.node.name)
+    yield browsing
+    browsing.close()

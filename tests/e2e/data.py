@@ -1,0 +1,58 @@
+"""A small, realistic registry for the browser tests, built through the services.
+
+Two counties of the test region tree (红山区 150402 and 松山区 150404), one staff user at
+every level, and a handful of certified people in each county, so lists, counts and
+cross-county refusals have something to show. Built per test: the browser tests use
+transactional databases, which are emptied after every test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from dpf.registry import services
+from dpf.registry.models import Person
+from tests.factories import make_person, make_user
+
+ISSUED = dt.date(2023, 3, 1)
+
+# (name, village, birth, sex, category, level): plausible Chifeng names and a spread of
+# categories and levels; two people share the initials "zhm" so a pinyin search lists more
+# than one row.
+PEOPLE: list[tuple[str, str, dt.date, str, int, int]] = [
+    ("张海明", "150402001001", dt.date(1968, 4, 2), "M", 4, 2),
+    ("赵慧敏", "150402001001", dt.date(1975, 9, 14), "F", 2, 3),
+    ("乌云其木格", "150402001002", dt.date(1959, 1, 30), "F", 1, 1),
+    ("巴特尔", "150404002001", dt.date(1982, 7, 21), "M", 5, 2),
+    ("刘桂兰", "150404002002", dt.date(1950, 11, 5), "F", 7, 1),
+]
+
+
+@dataclass
+class Registry:
+    users: dict[str, Any] = field(default_factory=dict)
+    people: list[Person] = field(default_factory=list)
+
+    def user(self, key: str) -> Any:
+        return self.users[key]
+
+
+def seed_registry() -> Registry:
+    """Users at every level in 红山区 (and one county officer of 松山区), five people."""
+    data = Registry()
+    data.users = {
+        "city_admin": make_user("city_admin", "150400"),
+        "county_officer": make_user("county_officer", "150402"),
+        "other_county_officer": make_user("county_officer", "150404"),
+        "township_officer": make_user("township_officer", "150402001"),
+        "village_worker": make_user("village_worker", "150402001001"),
+    }
+    for name, village, birth, sex, category, level in PEOPLE:
+        person = make_person(name=name, village_code=village, birth=birth, sex=sex)
+        services.certificate_issue(
+            actor=None, person=person, category=category, level=level, issue_date=ISSUED
+        )
+        data.people.append(person)
+    return data

@@ -1,0 +1,265 @@
+"""What the browser tests share: the Chromium launch, keyboard moves, what the user sees.
+
+Everything here measures the page as rendered in Chromium (focus, accessible names,
+``aria-live`` text, boxes in CSS pixels); nothing reads Django's templates directly.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Browser, BrowserContext, Page
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+AXE_REPORTS = ARTIFACTS / "axe"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+CHROMIUM = os.environ.get("DPF_CHROMIUM", "/usr/bin/chromium")
+SKIP_ENV = "DPF_SKIP_BROWSER"
+
+# Debian's Chromium, headless, nothing that phones home; Playwright's launch() gives every
+# run a fresh temporary profile (user data dir) and deletes it on close.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+
+# The display modes of the platform (cookie ``dpf_display``, set by the form at /display/).
+DISPLAY_MODES = {"normal": "", "large": "large", "contrast": "contrast"}
+
+DESKTOP = {"width": 1280, "height": 900}
+MOBILE = {"width": 360, "height": 740}
+TOUCH_MIN = 44  # CSS px: DOMAIN.md, the ministry's rules for accessible sites
+
+PASSWORD = "Correct-Horse-Battery-9"  # tests/factories.make_user's password
+
+
+def skip_requested() -> bool:
+    return os.environ.get(SKIP_ENV, "") == "1"
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a test id or step name (keeps CJK characters)."""
+    cleaned = re.sub(r"[^\w.-]+", "-", text, flags=re.UNICODE).strip("-")
+    return cleaned[:120] or "x"
+
+
+def new_context(
+    browser: Browser,
+    *,
+    base_url: str,
+    mobile: bool = False,
+    javascript: bool = True,
+    display: str = "",
+    bypass_csp: bool = False,
+) -> BrowserContext:
+    """A fresh context: Chinese locale, desktop or 360×740 touch phone, optional mode cookie."""
+    options: dict[str, Any] = {
+        "base_url": base_url,
+        "locale": "zh-CN",
+        "timezone_id": "Asia/Shanghai",
+        "java_script_enabled": javascript,
+        "bypass_csp": bypass_csp,
+        "service_workers": "block",
+    }
+    if mobile:
+        options.update(viewport=MOBILE, device_scale_factor=2, is_mobile=True, has_touch=True)
+    else:
+        options.update(viewport=DESKTOP)
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(20_000)
+    if display:
+        set_display_cookie(context, base_url, display)
+    return context
+
+
+def set_display_cookie(context: BrowserContext, base_url: str, value: str) -> None:
+    context.add_cookies([{"name": "dpf_display", "value": value, "url": base_url}])
+
+
+# --- what has focus ------------------------------------------------------------------
+
+_FOCUSED_JS = """
+() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const text = (s) => (s || '').replace(/\\s+/g, ' ').trim();
+  let name = el.getAttribute('aria-label') || '';
+  if (!name && el.getAttribute('aria-labelledby')) {
+    name = el.getAttribute('aria-labelledby').split(/\\s+/)
+      .map((id) => text(document.getElementById(id)?.textContent)).join(' ');
+  }
+  if (!name && el.labels && el.labels.length) name = text(el.labels[0].textContent);
+  if (!name && ['A', 'BUTTON', 'SUMMARY'].includes(el.tagName)) name = text(el.textContent);
+  if (!name && el.tagName === 'INPUT' && ['submit', 'button'].includes(el.type)) name = el.value;
+  if (!name) name = el.getAttribute('title') || el.getAttribute('placeholder') || '';
+  return {
+    tag: el.tagName.toLowerCase(),
+    type: el.getAttribute('type') || '',
+    name: text(name),
+    id: el.id || '',
+    fieldName: el.getAttribute('name') || '',
+    href: el.getAttribute('href') || '',
+  };
+}
+"""
+
+
+def focused(page: Page) -> dict[str, str] | None:
+    """The focused element: tag, type, accessible name (approximated as a screen reader
+    would: aria-label, aria-labelledby, label, text), id, form field name, href."""
+    result: dict[str, str] | None = page.evaluate(_FOCUSED_JS)
+    return result
+
+
+def describe(info: dict[str, str] | None) -> str:
+    if info is None:
+        return "(body)"
+    kind = info["tag"] + (f"[{info['type']}]" if info["type"] else "")
+    return f"{kind} “{info['name']}”" + (f" #{info['id']}" if info["id"] else "")
+
+
+def tab_to(page: Page, name: str | re.Pattern[str], *, limit: int = 60, back: bool = False) -> int:
+    """Press Tab (or Shift+Tab) until the focused element's accessible name matches ``name``.
+
+    Returns the number of presses; fails listing every element passed on the way, so a
+    broken tab order reads like what a keyboard user went through.
+    """
+    pattern = name if isinstance(name, re.Pattern) else re.compile(re.escape(name))
+    visited: list[str] = []
+    key = "Shift+Tab" if back else "Tab"
+    for presses in range(1, limit + 1):
+        page.keyboard.press(key)
+        info = focused(page)
+        if info is not None and pattern.search(info["name"]):
+            return presses
+        visited.append(describe(info))
+    raise AssertionError(
+        f"{key} ×{limit} never reached “{pattern.pattern}”; focus went through:\n  "
+        + "\n  ".join(visited)
+    )
+
+
+def tab_to_field(page: Page, field_name: str, *, limit: int = 60) -> int:
+    """Tab until the form control named ``field_name`` (its ``name`` attribute) has focus."""
+    visited: list[str] = []
+    for presses in range(1, limit + 1):
+        page.keyboard.press("Tab")
+        info = focused(page)
+        if info is not None and info["fieldName"] == field_name:
+            return presses
+        visited.append(describe(info))
+    raise AssertionError(
+        f"Tab ×{limit} never reached the field “{field_name}”; focus went through:\n  "
+        + "\n  ".join(visited)
+    )
+
+
+def type_into(page: Page, field_name: str, text: str) -> None:
+    """Tab to a field, clear it with the keyboard and type ``text`` as a user would."""
+    tab_to_field(page, field_name)
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(text)
+
+
+def focus_from_top(page: Page) -> None:
+    """Start keyboard navigation from the top of the document, as after a page load."""
+    page.evaluate(
+        "() => { if (document.activeElement && document.activeElement !== document.body)"
+        " document.activeElement.blur(); window.scrollTo(0, 0); }"
+    )
+
+
+# --- what the user sees ----------------------------------------------------------------
+
+
+def headings(page: Page) -> list[str]:
+    texts: list[str] = page.locator("h1").all_inner_texts()
+    return [t.strip() for t in texts]
+
+
+def live_text(page: Page) -> list[str]:
+    """The text of every ``aria-live`` region and ``role=status/alert`` element."""
+    texts: list[str] = page.evaluate(
+        """() => Array.from(document.querySelectorAll(
+              '[aria-live], [role=status], [role=alert]'))
+            .map((el) => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim())
+            .filter((t) => t.length > 0)"""
+    )
+    return texts
+
+
+def alerts(page: Page) -> list[str]:
+    texts: list[str] = page.evaluate(
+        """() => Array.from(document.querySelectorAll('[role=alert]'))
+            .map((el) => (el.innerText || el.textContent || '').replace(/\\s+/g, ' ').trim())"""
+    )
+    return texts
+
+
+# --- mobile measurements ---------------------------------------------------------------
+
+_TARGETS_JS = """
+(minimum) => {
+  const selector = 'a[href], button, input:not([type=hidden]), select, textarea, summary,'
+    + ' [role=button], [role=link], [tabindex]:not([tabindex="-1"])';
+  const out = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    if (style.visibility === 'hidden' || style.display === 'none') continue;
+    let rect = el.getBoundingClientRect();
+    if (rect.width <= 1 || rect.height <= 1) continue;  // visually hidden (skip link at rest)
+    if (rect.right <= 0 || rect.bottom + window.scrollY <= 0) continue;  // parked off-screen
+    if (el.closest('[hidden], [aria-hidden=true]')) continue;
+    // A checkbox or radio is hit through its label too: measure the two together.
+    if (el.tagName === 'INPUT' && ['checkbox', 'radio'].includes(el.type) && el.labels
+        && el.labels.length) {
+      const l = el.labels[0].getBoundingClientRect();
+      const left = Math.min(rect.left, l.left), top = Math.min(rect.top, l.top);
+      const right = Math.max(rect.right, l.right), bottom = Math.max(rect.bottom, l.bottom);
+      rect = {left, top, width: right - left, height: bottom - top};
+    }
+    if (rect.width + 0.5 < minimum || rect.height + 0.5 < minimum) {
+      const label = (el.getAttribute('aria-label') || el.innerText || el.value
+        || el.getAttribute('name') || '').replace(/\\s+/g, ' ').trim().slice(0, 40);
+      out.push(`${el.tagName.toLowerCase()} “${label}” ${Math.round(rect.width)}×`
+        + `${Math.round(rect.height)}`);
+    }
+  }
+  return out;
+}
+"""
+
+
+def small_touch_targets(page: Page, minimum: int = TOUCH_MIN) -> list[str]:
+    """Visible links, buttons and inputs whose rendered box is under ``minimum`` CSS px."""
+    offenders: list[str] = page.evaluate(_TARGETS_JS, minimum)
+    return offenders
+
+
+def scroll_width(page: Page) -> int:
+    """The document's scroll width in CSS px; above the device width means sideways scrolling.
+
+    (A mobile viewport widens its layout viewport to fit wide content, so compare with the
+    device width, ``MOBILE["width"]``, not with ``window.innerWidth``.)
+    """
+    width: int = page.evaluate("() => document.documentElement.scrollWidth")
+    return width
+
+
+def write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")

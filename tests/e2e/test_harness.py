@@ -1,0 +1,90 @@
+"""The measuring tools of the browser tests can fail: each is shown a page that breaks its rule.
+
+These pages are written here (``page.set_content``), not served by the platform, so the
+checks of the real pages below cannot pass merely because a tool sees nothing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page
+
+from tests.e2e.axe import run_axe, split_by_impact
+from tests.e2e.support import (
+    CHROMIUM,
+    MOBILE,
+    focused,
+    new_context,
+    scroll_width,
+    small_touch_targets,
+    tab_to,
+)
+
+pytestmark = pytest.mark.browser
+
+GOOD = """<!doctype html><html lang="zh-Hans"><head><title>测试</title></head><body>
+<main><h1>登记</h1><label for="n">姓名</label><input id="n" name="name">
+<button type="submit" style="min-width:48px;min-height:48px">保存</button></main></body></html>"""
+
+LOW_CONTRAST = """<!doctype html><html lang="zh-Hans"><head><title>测试</title></head><body>
+<main><h1>登记</h1><p style="color:#bbb;background:#fff">浅灰色文字看不清</p>
+<input name="unlabelled"></main></body></html>"""
+
+SMALL_AND_WIDE = """<!doctype html><html lang="zh-Hans"><head><title>测试</title>
+<meta name="viewport" content="width=device-width"></head><body><main><h1>小</h1>
+<button style="width:20px;height:20px;padding:0">x</button>
+<a href="#a" style="display:inline-block;width:60px;height:60px">大链接</a>
+<div style="width:600px">宽内容</div></main></body></html>"""
+
+
+@pytest.fixture
+def blank(chromium_browser: Browser) -> Iterator[Page]:
+    context = new_context(chromium_browser, base_url="http://127.0.0.1")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture
+def phone(chromium_browser: Browser) -> Iterator[Page]:
+    context = new_context(chromium_browser, base_url="http://127.0.0.1", mobile=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_the_browser_is_the_systems_chromium(chromium_browser: Browser) -> None:
+    """Playwright drives the Chromium at CHROMIUM, not a browser build of its own."""
+    printed = subprocess.run(
+        [CHROMIUM, "--version"], capture_output=True, text=True, check=True
+    ).stdout
+    assert chromium_browser.version in printed
+
+
+def test_axe_finds_serious_violations_and_passes_a_clean_page(blank: Page, axe_js: str) -> None:
+    blank.set_content(LOW_CONTRAST)
+    failing, _ = split_by_impact(run_axe(blank, axe_js))
+    ids = {v["id"] for v in failing}
+    assert {"color-contrast", "label"} <= ids
+
+    blank.set_content(GOOD)
+    failing, _ = split_by_impact(run_axe(blank, axe_js))
+    assert failing == []
+
+
+def test_touch_targets_and_overflow_are_measured(phone: Page) -> None:
+    phone.set_content(SMALL_AND_WIDE)
+    offenders = small_touch_targets(phone)
+    assert len(offenders) == 1 and offenders[0].startswith("button “x” 20×20"), offenders
+    assert scroll_width(phone) > MOBILE["width"]
+
+
+def test_tab_to_reports_the_path_the_keyboard_took(blank: Page) -> None:
+    blank.set_content(GOOD)
+    assert tab_to(blank, "保存") == 2
+    info = focused(blank)
+    assert info is not None and info["tag"] == "button"
+    blank.set_content(GOOD)
+    with pytest.raises(AssertionError, match=r"(?s)never reached.*“姓名”.*“保存”"):
+        tab_to(blank, "不存在的按钮", limit=3)
