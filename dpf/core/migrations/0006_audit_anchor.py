@@ -4,25 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('core', '0005_ship_holiday_calendar'),
+        ("core", "0005_ship_holiday_calendar"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AuditAnchor',
+            name="AuditAnchor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('pruned_before', models.DateField()),
-                ('last_pruned_id', models.BigIntegerField()),
-                ('last_pruned_hash', models.CharField(max_length=64)),
-                ('entries_pruned', models.PositiveIntegerField()),
-                ('actor_name', models.CharField(blank=True, max_length=150)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("pruned_before", models.DateField()),
+                ("last_pruned_id", models.BigIntegerField()),
+                ("last_pruned_hash", models.CharField(max_length=64)),
+                ("entries_pruned", models.PositiveIntegerField()),
+                ("actor_name", models.CharField(blank=True, max_length=150)),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
     ]
