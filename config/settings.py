@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "dpf.registry",
     "dpf.indicators",
     "dpf.portal",
+    "dpf.exchange",
+    "ninja",
     "dpf.demo",
     "dpf.bench",
 ]
@@ -116,6 +118,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "dpf" / "static"]  # base layout CSS/JS
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through views
 
 SESSION_COOKIE_AGE = 30 * 60

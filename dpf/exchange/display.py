@@ -1,0 +1,39 @@
+"""Words for staged changes and outcomes, shared by pages, API and spreadsheets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from dpf.registry.models import HouseholdStatusCode
+
+
+def _period(data: dict[str, Any]) -> str:
+    start, end = data.get("valid_from"), data.get("valid_to")
+    if not start:
+        return ""
+    return _("%(start)s 至 %(end)s") % {"start": start, "end": end or _("今")}
+
+
+def describe(data: dict[str, Any] | None) -> str:
+    """``低保 2023-01-05 至 今`` for a stored before/after dict; ``—`` for nothing."""
+    if not data:
+        return "—"
+    if "death_date" in data:
+        return data["death_date"] or _("未登记死亡")
+    parts: list[str] = []
+    if data.get("status"):
+        parts.append(str(HouseholdStatusCode(data["status"]).label))
+    for key in ("school", "grade", "institution"):
+        if data.get(key):
+            parts.append(str(data[key]))
+    parts.append(_period(data))
+    if data.get("previous_ends"):
+        parts.append(_("（原记录于 %(date)s 终止）") % {"date": data["previous_ends"]})
+    return " ".join(p for p in parts if p)
+
+
+def problems(errors: list[dict[str, Any]], *, english: bool = False) -> str:
+    key = "message_en" if english else "message"
+    return "；".join(f"{e.get('column', '')}: {e.get(key, '')}" for e in errors)

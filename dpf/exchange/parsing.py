@@ -1,0 +1,263 @@
+"""Parsing one roster row: ID numbers, names, dates, status codes, with per-cell errors.
+
+A cell error names the column as the file spells it and carries a code and a message in
+Chinese and English. The ID number leaves this module only as its look-up hash and its
+masked form.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from dpf.core.idnumber import InvalidIdNumber, check_character, mask_id_number, parse_id_number
+from dpf.exchange.rostertypes import (
+    Column,
+    ColumnKind,
+    RosterType,
+    normalize_name,
+    normalize_text,
+    parse_status,
+)
+from dpf.registry.services import id_lookup_hash
+
+CELL_MESSAGES: dict[str, tuple[str, str]] = {
+    "required": ("必填项为空", "this cell is required"),
+    "too_long": ("内容过长", "the text is too long"),
+    "date_format": (
+        "日期格式无法识别（可用 2023-01-05、2023/1/5、20230105）",
+        "the date format is not recognised (use 2023-01-05, 2023/1/5 or 20230105)",
+    ),
+    "date_impossible": ("日期不存在", "the date does not exist"),
+    "date_range": ("终止日期早于起始日期", "the end date is before the start date"),
+    "future_date": ("日期晚于今天", "the date is in the future"),
+    "death_before_birth": ("死亡日期早于出生日期", "the date of death is before the birth date"),
+    "status": (
+        "类别无效（应为低保、特困或低保边缘）",
+        "unknown category (expected 低保, 特困 or 低保边缘)",
+    ),
+    "id_numeric": (
+        "身份证号码被存为数值，可能已丢失末位，请将该列设为文本格式",
+        "the ID number was stored as a number and may have lost digits; format the column as text",
+    ),
+    "duplicate_row": ("与第{row}行重复", "duplicates row {row}"),
+    "conflict_row": (
+        "同一人在第{row}行的内容不同（如类别、日期）",
+        "the same person appears in row {row} with different values",
+    ),
+    "conflict_household": (
+        "同一家庭在第{row}行的类别或日期不同",
+        "the same household appears in row {row} with a different category or dates",
+    ),
+    "no_household": ("该人员在登记系统中没有家庭", "the person has no household in the registry"),
+    "history_conflict": (
+        "与登记系统已有记录冲突（该日期之后已有记录或起始日期不同），请人工核对",
+        "conflicts with the registry's history (a later record exists or the start differs); "
+        "check by hand",
+    ),
+    "death_conflict": (
+        "登记系统中已有不同的死亡日期，请人工核对",
+        "the registry already holds a different date of death; check by hand",
+    ),
+}
+
+ID_MESSAGE_CODES = {
+    "empty",
+    "length",
+    "characters",
+    "region",
+    "date",
+    "future_date",
+    "too_old",
+    "checksum",
+}
+
+
+def cell_error(column: str, code: str, **params: Any) -> dict[str, Any]:
+    """One error as stored on a row: column, code, Chinese and English message."""
+    zh, en = CELL_MESSAGES[code]
+    return {
+        "column": column,
+        "code": code,
+        "message": zh.format(**params),
+        "message_en": en.format(**params),
+    }
+
+
+class CellProblem(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+_YMD_SEPARATED = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"
+)
+_YMD_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: Any) -> dt.date:
+    """A date cell: Excel date cells, Excel serial numbers, and the usual written forms."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, bool):
+        raise CellProblem("date_format")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        if 19000101 <= value <= 21001231:
+            value = str(value)
+        elif 1 <= value <= 73050:  # an Excel serial day number (1900-01-01 .. 2099-12-31)
+            return _EXCEL_EPOCH + dt.timedelta(days=value)
+        else:
+            raise CellProblem("date_format")
+    text = normalize_text(value)
+    match = _YMD_SEPARATED.match(text) or _YMD_COMPACT.match(text)
+    if match is None:
+        raise CellProblem("date_format")
+    year, month, day = (int(g) for g in match.groups())
+    if not 1900 <= year <= 2100:
+        raise CellProblem("date_impossible")
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise CellProblem("date_impossible") from None
+
+
+def _id_text(value: Any) -> str:
+    if isinstance(value, float):
+        raise CellProblem("id_numeric")
+    text = normalize_text(value).replace(" ", "").replace("-", "").lstrip("'").upper()
+    return text
+
+
+@dataclass
+class ParsedRow:
+    """One row after parsing (nothing looked up yet)."""
+
+    row_number: int
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    id_hash: str = ""
+    id_masked: str = ""
+    birth_date: dt.date | None = None
+    # When only the check character was wrong: the hash of the corrected number.
+    corrected_hash: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def _blank(value: Any) -> bool:
+    return value is None or normalize_text(value) == ""
+
+
+def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.date) -> None:
+    try:
+        text = _id_text(raw)
+    except CellProblem as problem:
+        row.errors.append(cell_error(header, problem.code))
+        return
+    try:
+        parsed = parse_id_number(text, today=today)
+    except InvalidIdNumber as exc:
+        row.errors.append(
+            {
+                "column": header,
+                "code": exc.code,
+                "message": exc.message_zh,
+                "message_en": exc.message_en,
+            }
+        )
+        row.id_masked = mask_id_number(text) if len(text) in (15, 18) else "*" * min(len(text), 18)
+        if exc.code == "checksum" and len(text) == 18:
+            corrected = text[:17] + check_character(text[:17])
+            row.corrected_hash = id_lookup_hash(corrected)
+        return
+    row.id_hash = id_lookup_hash(parsed.normalized)
+    row.id_masked = parsed.masked
+    row.birth_date = parsed.birth_date
+    if parsed.upgraded_from_15:
+        row.values["id_upgraded_from_15"] = True
+
+
+def parse_row(
+    rtype: RosterType,
+    headers: dict[str, str],
+    cells: dict[str, Any],
+    row_number: int,
+    *,
+    today: dt.date,
+) -> ParsedRow:
+    """Parse the cells of one row (``cells`` keyed by column key; ``headers`` as in the file)."""
+    row = ParsedRow(row_number=row_number)
+    for column in rtype.columns:
+        header = headers.get(column.key, column.header)
+        raw = cells.get(column.key)
+        if _blank(raw):
+            if column.kind == ColumnKind.ID_NUMBER:
+                row.errors.append(
+                    {
+                        "column": header,
+                        "code": "empty",
+                        "message": "身份证号码不能为空",
+                        "message_en": "The ID number is empty",
+                    }
+                )
+            elif not column.blank_ok:
+                row.errors.append(cell_error(header, "required"))
+            else:
+                row.values[column.key] = None
+            continue
+        if column.kind == ColumnKind.ID_NUMBER:
+            _parse_id(row, column, header, raw, today)
+        elif column.kind == ColumnKind.NAME:
+            name = normalize_name(raw)
+            if len(name) > column.max_length:
+                row.errors.append(cell_error(header, "too_long"))
+            row.values["name"] = name[: column.max_length]
+        elif column.kind == ColumnKind.DATE:
+            try:
+                row.values[column.key] = parse_date(raw).isoformat()
+            except CellProblem as problem:
+                row.errors.append(cell_error(header, problem.code))
+        elif column.kind == ColumnKind.STATUS:
+            status = parse_status(raw)
+            if status is None:
+                row.errors.append(cell_error(header, "status"))
+            else:
+                row.values[column.key] = status
+        else:
+            text = normalize_text(raw)
+            if len(text) > column.max_length:
+                row.errors.append(cell_error(header, "too_long"))
+            row.values[column.key] = text[: column.max_length]
+    _check_dates(rtype, headers, row, today)
+    return row
+
+
+def _check_dates(
+    rtype: RosterType, headers: dict[str, str], row: ParsedRow, today: dt.date
+) -> None:
+    start, end = row.values.get("valid_from"), row.values.get("valid_to")
+    if start and end and end < start:
+        row.errors.append(cell_error(headers.get("valid_to", "终止日期"), "date_range"))
+    death = row.values.get("death_date")
+    if death:
+        header = headers.get("death_date", "死亡日期")
+        if dt.date.fromisoformat(death) > today:
+            row.errors.append(cell_error(header, "future_date"))
+        elif row.birth_date is not None and dt.date.fromisoformat(death) < row.birth_date:
+            row.errors.append(cell_error(header, "death_before_birth"))
+
+
+def signature(rtype: RosterType, values: dict[str, Any]) -> tuple[Any, ...]:
+    """What a row says, for spotting the same person twice with different values."""
+    keys = [c.key for c in rtype.columns if c.kind not in (ColumnKind.ID_NUMBER, ColumnKind.NAME)]
+    return tuple(values.get(k) for k in keys)

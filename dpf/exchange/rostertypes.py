@@ -1,0 +1,339 @@
+"""Roster types: the spreadsheets partner departments send, as a registry in code.
+
+Each type names its Chinese template headers, the header variants departments actually
+use, how each cell is parsed, and which registry fact it changes. Header matching ignores
+whitespace, full-width forms, ``*`` markers and bracketed hints such as ``(yyyy-mm-dd)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from dpf.core.idnumber import make_id_number
+from dpf.registry.models import HouseholdStatusCode, InsuranceKind
+
+
+class ColumnKind(StrEnum):
+    ID_NUMBER = "id_number"
+    NAME = "name"
+    DATE = "date"
+    STATUS = "status"
+    TEXT = "text"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a roster: its key, template header, variants and parsing."""
+
+    key: str
+    header: str
+    kind: ColumnKind
+    variants: tuple[str, ...] = ()
+    required: bool = True  # the column must be present in the file
+    blank_ok: bool = False  # a cell may be empty (e.g. an open end date)
+    max_length: int = 100
+    example: str = ""
+    help: str = ""
+
+    def accepted_headers(self) -> tuple[str, ...]:
+        return (self.header, *self.variants, self.key)
+
+
+class Target(StrEnum):
+    """What a roster changes in the registry."""
+
+    HOUSEHOLD_STATUS = "household_status"
+    INSURANCE = "insurance"
+    SCHOOL = "school"
+    FAMILY_DOCTOR = "family_doctor"
+    DEATH = "death"
+
+
+@dataclass(frozen=True)
+class RosterType:
+    code: str
+    name: Promise
+    department: Promise
+    target: Target
+    changes: Promise  # what a committed row changes, in words
+    columns: tuple[Column, ...]
+    insurance_kind: str = ""
+    example_values: dict[str, str] = field(default_factory=dict)
+
+    def column(self, key: str) -> Column | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+    @property
+    def required_columns(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.required)
+
+
+# Header variants shared by several rosters.
+ID_VARIANTS = (
+    "身份证号",
+    "身份证",
+    "公民身份号码",
+    "公民身份证号码",
+    "身份证件号码",
+    "证件号码",
+    "证件号",
+    "身份号码",
+    "idnumber",
+)
+NAME_VARIANTS = ("名字", "人员姓名", "name")
+END_VARIANTS = ("结束日期", "截止日期", "终止时间", "结束时间", "退出日期", "到期日期", "valid_to")
+
+_EXAMPLE_ID = make_id_number("150402", dt.date(1980, 5, 17), 123)
+_EXAMPLE_CHILD_ID = make_id_number("150402", dt.date(2015, 9, 1), 124)
+
+
+def _id_column(header: str = "身份证号码", extra: tuple[str, ...] = ()) -> Column:
+    variants = tuple(v for v in (*extra, "身份证号码", *ID_VARIANTS) if v != header)
+    return Column(
+        "id_number",
+        header,
+        ColumnKind.ID_NUMBER,
+        variants,
+        max_length=18,
+        example=_EXAMPLE_ID,
+        help="18位（旧15位自动升级），请设为文本格式",
+    )
+
+
+def _name_column(extra: tuple[str, ...] = ()) -> Column:
+    return Column("name", "姓名", ColumnKind.NAME, (*extra, *NAME_VARIANTS), max_length=50)
+
+
+def _date(key: str, header: str, variants: tuple[str, ...], *, blank_ok: bool = False) -> Column:
+    return Column(
+        key,
+        header,
+        ColumnKind.DATE,
+        (*variants, key),
+        required=True,
+        blank_ok=blank_ok,
+        help="如 2023-01-05、2023/1/5、20230105",
+    )
+
+
+def _end(header: str = "终止日期", extra: tuple[str, ...] = ()) -> Column:
+    return Column(
+        "valid_to",
+        header,
+        ColumnKind.DATE,
+        (*extra, "终止日期", *END_VARIANTS),
+        required=False,
+        blank_ok=True,
+        help="仍在享受/参保的留空",
+    )
+
+
+HOUSEHOLD = RosterType(
+    code="dibao",
+    name=_("低保、特困、低保边缘家庭名单"),
+    department=_("民政"),
+    target=Target.HOUSEHOLD_STATUS,
+    changes=_("所在家庭的经济状况（低保、特困、低保边缘）"),
+    columns=(
+        _id_column(extra=("户主身份证号码", "户主身份证号")),
+        _name_column(("户主姓名", "成员姓名")),
+        Column(
+            "status",
+            "类别",
+            ColumnKind.STATUS,
+            ("状态", "救助类别", "保障类别", "人员类别", "类型", "保障类型", "status"),
+            max_length=20,
+            help="低保、特困或低保边缘",
+        ),
+        _date(
+            "valid_from", "起始日期", ("开始日期", "起始时间", "批准日期", "纳入日期", "生效日期")
+        ),
+        _end(),
+    ),
+    example_values={"status": "低保", "valid_from": "2023-01-05", "valid_to": ""},
+)
+
+PENSION = RosterType(
+    code="pension",
+    name=_("基本养老保险参保名单"),
+    department=_("人社"),
+    target=Target.INSURANCE,
+    changes=_("基本养老保险参保记录"),
+    insurance_kind=InsuranceKind.PENSION,
+    columns=(
+        _id_column(),
+        _name_column(),
+        _date("valid_from", "参保日期", ("参保时间", "起始日期", "开始日期", "参保起始日期")),
+        _end(extra=("停保日期",)),
+    ),
+    example_values={"valid_from": "2021-07-01", "valid_to": ""},
+)
+
+MEDICAL = RosterType(
+    code="medical",
+    name=_("基本医疗保险参保名单"),
+    department=_("医保"),
+    target=Target.INSURANCE,
+    changes=_("基本医疗保险参保记录"),
+    insurance_kind=InsuranceKind.MEDICAL,
+    columns=PENSION.columns,
+    example_values={"valid_from": "2024-01-01", "valid_to": "2024-12-31"},
+)
+
+SCHOOL = RosterType(
+    code="school",
+    name=_("学生在校名单"),
+    department=_("教育"),
+    target=Target.SCHOOL,
+    changes=_("在校记录（学校、年级）"),
+    columns=(
+        Column(
+            "id_number",
+            "学生身份证号码",
+            ColumnKind.ID_NUMBER,
+            ("学生身份证号", "学籍身份证号码", "身份证号码", *ID_VARIANTS),
+            max_length=18,
+            example=_EXAMPLE_CHILD_ID,
+        ),
+        _name_column(("学生姓名",)),
+        Column("school", "学校", ColumnKind.TEXT, ("学校名称", "就读学校", "school")),
+        Column("grade", "年级", ColumnKind.TEXT, ("就读年级", "grade"), max_length=20),
+        _date("valid_from", "入学日期", ("入学时间", "起始日期", "开始日期")),
+    ),
+    example_values={"school": "红山区第一小学", "grade": "五年级", "valid_from": "2021-09-01"},
+)
+
+FAMILY_DOCTOR = RosterType(
+    code="family_doctor",
+    name=_("家庭医生签约名单"),
+    department=_("卫健"),
+    target=Target.FAMILY_DOCTOR,
+    changes=_("家庭医生签约记录"),
+    columns=(
+        _id_column(),
+        _name_column(),
+        _date("valid_from", "签约日期", ("签约时间", "起始日期", "开始日期")),
+        _end(extra=("解约日期",)),
+        Column(
+            "institution",
+            "签约机构",
+            ColumnKind.TEXT,
+            ("签约医疗机构", "医疗机构", "机构名称", "签约单位", "institution"),
+        ),
+    ),
+    example_values={
+        "valid_from": "2025-03-01",
+        "valid_to": "2026-02-28",
+        "institution": "红山区桥北街道社区卫生服务中心",
+    },
+)
+
+DEATH = RosterType(
+    code="death",
+    name=_("死亡人员名单"),
+    department=_("公安、民政"),
+    target=Target.DEATH,
+    changes=_("死亡日期（证件和其他记录保留，由扫描生成复核任务）"),
+    columns=(
+        _id_column(),
+        _name_column(),
+        _date("death_date", "死亡日期", ("死亡时间", "注销日期", "死亡注销日期")),
+    ),
+    example_values={"death_date": "2026-03-15"},
+)
+
+ROSTER_TYPES: dict[str, RosterType] = {
+    t.code: t for t in (HOUSEHOLD, PENSION, MEDICAL, SCHOOL, FAMILY_DOCTOR, DEATH)
+}
+
+
+def roster_type(code: str) -> RosterType | None:
+    return ROSTER_TYPES.get(code)
+
+
+# --- normalising headers and cells -----------------------------------------------------
+
+_BRACKETED = re.compile(r"[(\[【〔（][^)\]】〕）]*[)\]】〕）]")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_header(text: Any) -> str:
+    """``" 身份证号码（必填）* "`` → ``"身份证号码"``; full-width folded; case-insensitive."""
+    if text is None:
+        return ""
+    value = unicodedata.normalize("NFKC", str(text))
+    value = _BRACKETED.sub("", value)
+    value = _SPACES.sub("", value).replace("*", "").replace("_", "").replace(":", "")
+    return value.lower()
+
+
+def normalize_text(value: Any) -> str:
+    """Cell text: full-width folded, surrounding space removed, inner runs collapsed."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    return _SPACES.sub(" ", text)
+
+
+_NAME_DOTS = re.compile(r"[•・．.·‧∙]")
+
+
+def normalize_name(value: Any) -> str:
+    """Names compare without spaces and with one kind of middle dot (蒙古族 transliterations)."""
+    text = normalize_text(value).replace(" ", "")
+    return _NAME_DOTS.sub("·", text)
+
+
+_STATUS_WORDS: dict[str, str] = {}
+for _code, _words in {
+    HouseholdStatusCode.DIBAO: (
+        "低保",
+        "低保户",
+        "低保对象",
+        "低保家庭",
+        "城市低保",
+        "农村低保",
+        "城乡低保",
+        "城镇低保",
+        "最低生活保障",
+        "dibao",
+    ),
+    HouseholdStatusCode.TEKUN: (
+        "特困",
+        "特困人员",
+        "特困供养",
+        "特困供养人员",
+        "分散供养特困人员",
+        "集中供养特困人员",
+        "五保",
+        "五保户",
+        "tekun",
+    ),
+    HouseholdStatusCode.DIBAO_EDGE: (
+        "低保边缘",
+        "低保边缘户",
+        "低保边缘家庭",
+        "低保边缘对象",
+        "边缘户",
+        "dibaoedge",
+        "dibao_edge",
+    ),
+}.items():
+    for _word in _words:
+        _STATUS_WORDS[_word] = str(_code)
+
+
+def parse_status(value: Any) -> str | None:
+    """The household status code for a 类别 cell, or None when it is not one of ours."""
+    key = normalize_text(value).replace(" ", "").lower()
+    return _STATUS_WORDS.get(key)

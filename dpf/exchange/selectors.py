@@ -1,0 +1,149 @@
+"""Reads for the exchange: batches, rows, reconciliation lists, suspects, export extracts.
+
+Every read of personal data is scoped: staff through ``dpf.accounts.scoping``; a partner
+department's account matches rosters against the region its account is bound to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+
+from dpf.accounts.scoping import region_filter, scope_queryset
+from dpf.core.errors import NotFound
+from dpf.core.models import EffectiveDated, RegionLevel
+from dpf.core.roles import Role
+from dpf.exchange.models import (
+    BatchStatus,
+    DuplicateSuspect,
+    ImportBatch,
+    ImportRow,
+    Outcome,
+    SuspectStatus,
+)
+from dpf.registry.models import Certificate, HouseholdStatus, HouseholdStatusCode, Person
+
+
+def _region_q(region: Any, prefix: str = "") -> Q:
+    level = region.level
+    if level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+        return Q(**{f"{prefix}county_code__startswith": region.prefix})
+    if level == RegionLevel.COUNTY:
+        return Q(**{f"{prefix}county_code": region.code})
+    if level == RegionLevel.TOWNSHIP:
+        return Q(**{f"{prefix}township_code": region.code})
+    return Q(**{f"{prefix}village_code": region.code})
+
+
+def match_scope(user: Any) -> Q | None:
+    """Which registered persons a roster from ``user`` may match (None: nobody)."""
+    if getattr(user, "role", None) == Role.DEPARTMENT_EXCHANGE:
+        region = getattr(user, "region", None)
+        if region is None or not getattr(user, "is_active", False):
+            return None
+        return _region_q(region)
+    return region_filter(user)
+
+
+def batches_for(user: Any) -> QuerySet[ImportBatch]:
+    """Batches ``user`` may see: their own, and those uploaded within their region."""
+    batches = ImportBatch.objects.select_related("uploaded_by")
+    if getattr(user, "role", None) == Role.DEPARTMENT_EXCHANGE:
+        return batches.filter(uploaded_by=user)
+    if region_filter(user) is None:
+        return batches.none()
+    return batches.filter(region_code__startswith=user.region.prefix)
+
+
+def batch_get(user: Any, batch_id: int) -> ImportBatch:
+    batch = batches_for(user).filter(pk=batch_id).first()
+    if batch is None:
+        raise NotFound("import batch")
+    return batch
+
+
+def batch_rows(batch: ImportBatch, outcome: str | None = None) -> QuerySet[ImportRow]:
+    rows = ImportRow.objects.filter(batch=batch)
+    if outcome:
+        rows = rows.filter(outcome=outcome)
+    return rows.order_by("row_number")
+
+
+def committed_batch_with(roster_type: str, sha256: str) -> ImportBatch | None:
+    return ImportBatch.objects.filter(
+        roster_type=roster_type, content_sha256=sha256, status=BatchStatus.COMMITTED
+    ).first()
+
+
+def left_dibao_rows(batch: ImportBatch) -> QuerySet[ImportRow]:
+    """Rows of a committed 低保 roster whose household left 低保 by this import."""
+    return ImportRow.objects.filter(
+        batch=batch,
+        outcome=Outcome.WILL_CHANGE,
+        before__status=HouseholdStatusCode.DIBAO,
+        close_fact_id__isnull=False,
+        close_to__isnull=False,
+    ).exclude(after__status=HouseholdStatusCode.DIBAO, insert_fact=True)
+
+
+def left_dibao_receiving(batch: ImportBatch, user: Any) -> tuple[bool, QuerySet[Person]]:
+    """Members of households that left 低保 and still receive the living allowance.
+
+    Returns ``(available, persons)``; ``available`` is False until ``dpf.benefits``
+    provides entitlements (the list is then empty).
+    """
+    from dpf.exchange import benefits_bridge
+
+    households = left_dibao_rows(batch).values("target_id")
+    persons = scope_queryset(user, Person.objects.filter(household_id__in=households))
+    receiving = benefits_bridge.receiving_living_allowance(persons)
+    if receiving is None:
+        return False, Person.objects.none()
+    return True, receiving.order_by("county_code", "name")
+
+
+def suspects_for(user: Any, status: str = SuspectStatus.OPEN) -> QuerySet[DuplicateSuspect]:
+    suspects = scope_queryset(user, DuplicateSuspect.objects.all())
+    if status:
+        suspects = suspects.filter(status=status)
+    return suspects.select_related("person_a", "person_b", "import_row").order_by("-created_at")
+
+
+def suspect_get(user: Any, suspect_id: int) -> DuplicateSuspect:
+    suspect = suspects_for(user, status="").filter(pk=suspect_id).first()
+    if suspect is None:
+        raise NotFound("duplicate suspect")
+    return suspect
+
+
+def registry_extract(user: Any, region_code: str, as_of: dt.date) -> QuerySet[Person]:
+    """Persons in ``region_code`` (within the user's scope) with their facts as of a date.
+
+    One query: the certificate and household status in force are correlated subqueries.
+    """
+    persons = scope_queryset(user, Person.objects.all())
+    if len(region_code) <= 6:
+        from dpf.core.models import region_prefix
+
+        persons = persons.filter(county_code__startswith=region_prefix(region_code))
+    elif len(region_code) == 9:
+        persons = persons.filter(township_code=region_code)
+    else:
+        persons = persons.filter(village_code=region_code)
+    in_force = Certificate.objects.filter(EffectiveDated.as_of_q(as_of), person=OuterRef("pk"))
+    status = HouseholdStatus.objects.filter(
+        EffectiveDated.as_of_q(as_of), household=OuterRef("household_id")
+    )
+    return (
+        persons.filter(Q(death_date__isnull=True) | Q(death_date__gte=as_of))
+        .filter(Exists(Certificate.objects.filter(person=OuterRef("pk"))))
+        .annotate(
+            cert_category=Subquery(in_force.order_by("-valid_from").values("category")[:1]),
+            cert_level=Subquery(in_force.order_by("-valid_from").values("level")[:1]),
+            cert_valid_to=Subquery(in_force.order_by("-valid_from").values("valid_to")[:1]),
+            household_status=Subquery(status.order_by("-valid_from").values("status")[:1]),
+        )
+        .order_by("county_code", "township_code", "village_code", "name", "pk")
+    )

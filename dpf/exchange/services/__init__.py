@@ -1,0 +1,32 @@
+"""Every write of the exchange, one module per family of use cases."""
+
+from dpf.exchange.services.exports import may_unmask, registry_extract, row_list
+from dpf.exchange.services.imports import (
+    batch_cancel,
+    batch_commit,
+    batch_receive_rows,
+    batch_upload,
+    batch_validate_now,
+    batch_validate_start,
+    max_upload_bytes,
+)
+from dpf.exchange.services.suspects import duplicates_find, suspect_resolve
+from dpf.exchange.services.tokens import token_authenticate, token_create, token_revoke
+
+__all__ = [
+    "batch_cancel",
+    "batch_commit",
+    "batch_receive_rows",
+    "batch_upload",
+    "batch_validate_now",
+    "batch_validate_start",
+    "duplicates_find",
+    "max_upload_bytes",
+    "may_unmask",
+    "registry_extract",
+    "row_list",
+    "suspect_resolve",
+    "token_authenticate",
+    "token_create",
+    "token_revoke",
+]

@@ -1,0 +1,402 @@
+"""Roster imports: stage a file or an API push, validate, commit or cancel.
+
+Commit is one transaction of set-based statements: an UPDATE that moves the end of the
+facts being closed (a correlated subquery reads each new end from the staged rows), then
+bulk inserts of the new facts, then the scan queue. A crash at any point leaves the
+registry as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from dpf.accounts.permissions import require_permission
+from dpf.core import audit
+from dpf.core.errors import ValidationFailed
+from dpf.exchange import benefits_bridge, selectors
+from dpf.exchange.models import (
+    BatchStatus,
+    Channel,
+    DuplicateSuspect,
+    ImportBatch,
+    ImportRow,
+    Outcome,
+    SuspectKind,
+)
+from dpf.exchange.reading import FileRefused, sniff_format
+from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target
+from dpf.exchange.services.suspects import duplicates_find
+from dpf.exchange.targets import FACT_TARGETS
+from dpf.exchange.validation import batch_validate, imports_dir, stored_file
+from dpf.registry.models import Person
+from dpf.registry.services import mark_facts_changed
+
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+DEFAULT_BACKGROUND_BYTES = 512 * 1024
+MAX_API_ROWS = 100_000
+INSERT_CHUNK = 2000
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "DPF_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def background_threshold() -> int:
+    return int(getattr(settings, "DPF_IMPORT_BACKGROUND_BYTES", DEFAULT_BACKGROUND_BYTES))
+
+
+def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def _roster_type(code: str) -> RosterType:
+    rtype = ROSTER_TYPES.get(code)
+    if rtype is None:
+        raise _refuse("roster_type", "名单类型无效", "unknown roster type", "roster_type")
+    return rtype
+
+
+def _too_large(limit: int) -> ValidationFailed:
+    mb = limit // (1024 * 1024)
+    return _refuse(
+        "file_too_large",
+        f"文件超过 {mb} MB 的上限，请拆分后分批导入",
+        f"the file exceeds the {mb} MB limit; split it and import the parts",
+        "file",
+    )
+
+
+def _already_imported(batch: ImportBatch) -> ValidationFailed:
+    when = timezone.localtime(batch.committed_at or batch.created_at)
+    return _refuse(
+        "already_imported",
+        f"该文件已导入（批次 {batch.pk}，{when:%Y-%m-%d %H:%M}）",
+        f"already imported (batch {batch.pk})",
+        "file",
+    )
+
+
+# --- staging ---------------------------------------------------------------------------
+
+
+def batch_upload(
+    *,
+    actor: Any,
+    roster_type: str,
+    file_name: str,
+    stream: IO[bytes],
+    size: int | None = None,
+    channel: str = Channel.WEB,
+    department: str = "",
+) -> ImportBatch:
+    """Store an uploaded roster outside the web root and stage a batch for validation.
+
+    Refused before anything is read when the declared size is over the limit; refused when
+    the file is empty, not a spreadsheet, or already committed (same type and content).
+    """
+    require_permission(actor, "import", "roster")
+    rtype = _roster_type(roster_type)
+    limit = max_upload_bytes()
+    if size is None:
+        try:
+            size = os.fstat(stream.fileno()).st_size
+        except (AttributeError, OSError, ValueError):
+            size = None
+    if size is not None and size > limit:
+        raise _too_large(limit)
+    folder = imports_dir()
+    temporary = folder / f"upload-{uuid.uuid4().hex}.part"
+    digest = hashlib.sha256()
+    written = 0
+    try:
+        with temporary.open("wb") as out:
+            while chunk := stream.read(1 << 20):
+                written += len(chunk)
+                if written > limit:
+                    raise _too_large(limit)
+                digest.update(chunk)
+                out.write(chunk)
+        if written == 0:
+            raise FileRefused("empty_file")
+        file_format = sniff_format(temporary)
+        sha = digest.hexdigest()
+        done = selectors.committed_batch_with(rtype.code, sha)
+        if done is not None:
+            raise _already_imported(done)
+        batch = ImportBatch.objects.create(
+            roster_type=rtype.code,
+            file_name=os.path.basename(file_name or "")[:200] or "roster",
+            file_format=file_format,
+            file_size=written,
+            content_sha256=sha,
+            uploaded_by=actor,
+            region_code=getattr(actor, "region_id", None) or "",
+            channel=channel,
+            department=department[:50],
+        )
+        temporary.replace(stored_file(batch))
+    finally:
+        temporary.unlink(missing_ok=True)
+    audit.record(
+        actor=actor,
+        action="import_upload",
+        object_type="import_batch",
+        object_id=batch.pk,
+        changes={"roster_type": rtype.code, "size": written, "channel": channel},
+    )
+    return batch
+
+
+def batch_receive_rows(
+    *, actor: Any, roster_type: str, rows: list[dict[str, Any]], department: str = ""
+) -> ImportBatch:
+    """A roster pushed as JSON over the API: staged like a file (canonical JSON bytes)."""
+    if not rows:
+        raise FileRefused("no_rows")
+    if len(rows) > MAX_API_ROWS:
+        raise _refuse(
+            "too_many_rows",
+            f"一次最多推送 {MAX_API_ROWS} 行",
+            f"at most {MAX_API_ROWS} rows per push",
+            "rows",
+        )
+    body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    return batch_upload(
+        actor=actor,
+        roster_type=roster_type,
+        file_name=f"api-{roster_type}.json",
+        stream=io.BytesIO(body),
+        size=len(body),
+        channel=Channel.API,
+        department=department,
+    )
+
+
+def batch_validate_now(batch: ImportBatch, **options: Any) -> ImportBatch:
+    """Validate in this process. An unexpected error leaves the batch ``failed``, then raises."""
+    try:
+        return batch_validate(batch, **options)
+    finally:
+        current = ImportBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
+        if current == BatchStatus.VALIDATING:
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                status=BatchStatus.FAILED,
+                errors=[
+                    {
+                        "code": "internal",
+                        "message": "校验中断，请重新上传或联系管理员",
+                        "message_en": "validation was interrupted; upload again or ask an admin",
+                        "field": "file",
+                        "row": None,
+                    }
+                ],
+            )
+
+
+def batch_validate_start(batch: ImportBatch) -> ImportBatch:
+    """Validate small files at once; large ones in a separate ``dpf exchange validate``."""
+    if batch.file_size <= background_threshold():
+        return batch_validate_now(batch)
+    subprocess.Popen(
+        [sys.executable, "-m", "dpf.cli", "exchange", "validate", str(batch.pk)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=str(settings.BASE_DIR),
+    )
+    return batch
+
+
+@transaction.atomic
+def batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    require_permission(actor, "import", "roster")
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.COMMITTED:
+        raise _refuse(
+            "already_committed", "该批次已导入，不能取消", "the batch is already committed"
+        )
+    if batch.status != BatchStatus.CANCELLED:
+        batch.status = BatchStatus.CANCELLED
+        batch.save(update_fields=["status", "updated_at"])
+        audit.record(
+            actor=actor, action="import_cancel", object_type="import_batch", object_id=batch.pk
+        )
+    transaction.on_commit(lambda: stored_file(batch).unlink(missing_ok=True))
+    return batch
+
+
+# --- commit ----------------------------------------------------------------------------
+
+
+def _pause_for_crash_test() -> None:
+    """Test hook: ``DPF_TEST_COMMIT_PAUSE=SECONDS`` sleeps inside the commit transaction."""
+    pause = os.environ.get("DPF_TEST_COMMIT_PAUSE")
+    if pause:
+        marker = os.environ.get("DPF_TEST_COMMIT_MARKER")
+        if marker:
+            with open(marker, "w", encoding="utf-8") as fh:
+                fh.write("in transaction")
+        time.sleep(float(pause))
+
+
+def _stale() -> ValidationFailed:
+    return _refuse(
+        "stale_preview",
+        "预览之后登记信息已发生变化，请重新校验后再导入",
+        "the registry changed after the preview; validate again before committing",
+    )
+
+
+def _affected_persons(rtype: RosterType, rows: QuerySet[ImportRow]) -> QuerySet[Person]:
+    if rtype.target == Target.HOUSEHOLD_STATUS:
+        return Person.objects.filter(household_id__in=rows.values("target_id"))
+    return Person.objects.filter(pk__in=rows.values("target_id"))
+
+
+def _commit_facts(rtype: RosterType, batch: ImportBatch, rows: QuerySet[ImportRow]) -> int:
+    target = FACT_TARGETS[rtype.target]
+    facts = target.model._default_manager.filter(**target.filter_for(rtype))
+    closing = rows.filter(close_fact_id__isnull=False)
+    closed = facts.filter(pk__in=closing.values("close_fact_id")).update(
+        valid_to=Subquery(closing.filter(close_fact_id=OuterRef("pk")).values("close_to")[:1])
+    )
+    _pause_for_crash_test()
+    inserting = rows.filter(insert_fact=True)
+    # Before inserting: no fact may overlap a new one (the exclusion constraints check
+    # this again on PostgreSQL; on SQLite this is the only check).
+    same_key = facts.filter(**{target.key: OuterRef("target_id")}).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef("new_from"))
+    )
+    if (
+        inserting.filter(new_to__isnull=True).filter(Exists(same_key)).exists()
+        or inserting.filter(new_to__isnull=False)
+        .filter(Exists(same_key.filter(valid_from__lte=OuterRef("new_to"))))
+        .exists()
+    ):
+        raise _stale()
+    inserted = 0
+    pending: list[Any] = []
+    for key, values in inserting.values_list("target_id", "values").iterator(chunk_size=5000):
+        assert key is not None
+        pending.append(target.new_fact(rtype, key=key, values=values, source=batch.source))
+        if len(pending) >= INSERT_CHUNK:
+            target.model._default_manager.bulk_create(pending)
+            inserted += len(pending)
+            pending = []
+    if pending:
+        target.model._default_manager.bulk_create(pending)
+        inserted += len(pending)
+    return closed + inserted
+
+
+def _commit_deaths(rows: QuerySet[ImportRow]) -> int:
+    changed = Person.objects.filter(pk__in=rows.values("target_id"), death_date__isnull=True)
+    n = changed.update(
+        death_date=Subquery(rows.filter(target_id=OuterRef("pk")).values("new_from")[:1])
+    )
+    _pause_for_crash_test()
+    if n != rows.count():
+        raise _stale()
+    return n
+
+
+def _suspects_from_rows(batch: ImportBatch) -> int:
+    """Rows whose check character was wrong but match a registered person after correction."""
+    rows = ImportRow.objects.filter(
+        batch=batch, outcome=Outcome.INVALID, note="check_character", person__isnull=False
+    ).values_list(
+        "pk", "person_id", "person__county_code", "person__township_code", "person__village_code"
+    )
+    suspects = [
+        DuplicateSuspect(
+            kind=SuspectKind.CHECK_CHARACTER,
+            person_a_id=person_id,
+            import_row_id=row_id,
+            county_code=county,
+            township_code=township,
+            village_code=village,
+        )
+        for row_id, person_id, county, township, village in rows
+    ]
+    DuplicateSuspect.objects.bulk_create(suspects, batch_size=1000, ignore_conflicts=True)
+    return len(suspects)
+
+
+def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+    """Apply the rows that will change the registry, in one transaction; then rescan."""
+    require_permission(actor, "import", "roster")
+    rtype = _roster_type(batch.roster_type)
+    try:
+        batch = _commit_atomic(actor=actor, batch=batch, rtype=rtype)
+    except IntegrityError:
+        # The partial unique index: the same content was committed concurrently; or an
+        # exclusion constraint on PostgreSQL: the registry changed under the preview.
+        done = selectors.committed_batch_with(batch.roster_type, batch.content_sha256)
+        if done is not None:
+            raise _already_imported(done) from None
+        raise _stale() from None
+    stored_file(batch).unlink(missing_ok=True)
+    duplicates_find(actor=actor)
+    result = benefits_bridge.run_scan(actor=actor)
+    if result is not None:
+        ImportBatch.objects.filter(pk=batch.pk).update(note=str(result)[:1000])
+    return batch
+
+
+@transaction.atomic
+def _commit_atomic(*, actor: Any, batch: ImportBatch, rtype: RosterType) -> ImportBatch:
+    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    if batch.status == BatchStatus.COMMITTED:
+        raise _already_imported(batch)
+    if batch.status != BatchStatus.PREVIEWED:
+        raise _refuse(
+            "not_previewed",
+            "该批次尚未完成校验或已取消，不能导入",
+            "the batch is not validated or was cancelled",
+        )
+    done = selectors.committed_batch_with(batch.roster_type, batch.content_sha256)
+    if done is not None:
+        raise _already_imported(done)
+    rows = ImportRow.objects.filter(batch=batch, outcome=Outcome.WILL_CHANGE)
+    persons = _affected_persons(rtype, rows)
+    if persons.filter(facts_changed_at__gt=batch.validated_at).exists():
+        raise _stale()
+    with transaction.atomic():  # a savepoint: IntegrityError must not poison the outer block
+        if rtype.target == Target.DEATH:
+            changed = _commit_deaths(rows)
+        else:
+            changed = _commit_facts(rtype, batch, rows)
+    queued = mark_facts_changed(persons.values("pk"))
+    suspects = _suspects_from_rows(batch)
+    batch.status = BatchStatus.COMMITTED
+    batch.committed_at = timezone.now()
+    batch.committed_by = actor
+    batch.counts = {
+        **batch.counts,
+        "facts_changed": changed,
+        "persons_queued": queued,
+        "check_character_suspects": suspects,
+    }
+    batch.save(update_fields=["status", "committed_at", "committed_by", "counts", "updated_at"])
+    audit.record(
+        actor=actor,
+        action="import",
+        object_type="import_batch",
+        object_id=batch.pk,
+        changes={"roster_type": batch.roster_type, "counts": batch.counts},
+    )
+    return batch

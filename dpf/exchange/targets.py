@@ -1,0 +1,103 @@
+"""Where each roster type writes: the fact model, its key, its value columns.
+
+Used both to look up the facts a chunk of rows will touch (one query per chunk) and to
+build the new facts at commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models
+
+from dpf.exchange.models import FamilyDoctorContract
+from dpf.exchange.plan import Fact
+from dpf.exchange.rostertypes import RosterType, Target
+from dpf.registry.models import HouseholdStatus, InsuranceEnrolment, SchoolEnrolment
+
+
+@dataclass(frozen=True)
+class FactTarget:
+    model: type[models.Model]
+    key: str  # "household_id" or "person_id"
+    value_fields: tuple[str, ...]
+
+    def filter_for(self, rtype: RosterType) -> dict[str, Any]:
+        return {"kind": rtype.insurance_kind} if rtype.target == Target.INSURANCE else {}
+
+    def row_value(self, values: dict[str, Any]) -> Any:
+        """The value a row states, comparable with :attr:`Fact.value`."""
+        if not self.value_fields:
+            return None
+        if len(self.value_fields) == 1:
+            return values.get(self.value_fields[0])
+        return tuple(values.get(f) for f in self.value_fields)
+
+    def existing(self, rtype: RosterType, keys: Iterable[int]) -> dict[int, list[Fact]]:
+        """The facts held for ``keys`` (one query)."""
+        found: dict[int, list[Fact]] = defaultdict(list)
+        keys = list(keys)
+        if not keys:
+            return found
+        columns = ("id", self.key, "valid_from", "valid_to", *self.value_fields)
+        query = self.model._default_manager.filter(
+            **{f"{self.key}__in": keys}, **self.filter_for(rtype)
+        ).values_list(*columns)
+        for row in query:
+            fact_id, key, start, end, *value = row
+            found[key].append(Fact(fact_id, _value(value), start, end))
+        return found
+
+    def new_fact(
+        self,
+        rtype: RosterType,
+        *,
+        key: int,
+        values: dict[str, Any],
+        source: str,
+    ) -> models.Model:
+        fields: dict[str, Any] = {
+            self.key: key,
+            "valid_from": dt.date.fromisoformat(values["valid_from"]),
+            "valid_to": _date(values.get("valid_to")),
+            "source": source,
+            **self.filter_for(rtype),
+        }
+        for name in self.value_fields:
+            fields[name] = values.get(name) or ""
+        if rtype.target == Target.SCHOOL:
+            fields["mode"] = school_mode(values.get("school") or "")
+        return self.model(**fields)
+
+
+def _value(parts: list[Any]) -> Any:
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(parts)
+
+
+def _date(text: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(text) if text else None
+
+
+def school_mode(school: str) -> str:
+    """Special schools and home teaching are recognised from the school's name."""
+    if "送教" in school:
+        return SchoolEnrolment.Mode.HOME
+    if "特殊教育" in school or "特教" in school or "启智" in school or "聋哑" in school:
+        return SchoolEnrolment.Mode.SPECIAL
+    return SchoolEnrolment.Mode.REGULAR
+
+
+FACT_TARGETS: dict[Target, FactTarget] = {
+    Target.HOUSEHOLD_STATUS: FactTarget(HouseholdStatus, "household_id", ("status",)),
+    Target.INSURANCE: FactTarget(InsuranceEnrolment, "person_id", ()),
+    Target.SCHOOL: FactTarget(SchoolEnrolment, "person_id", ("school", "grade")),
+    Target.FAMILY_DOCTOR: FactTarget(FamilyDoctorContract, "person_id", ("institution",)),
+}
