@@ -1,0 +1,29 @@
+/* Small improvements on top of pages that work without JavaScript.
+   - A form returned with errors moves focus to its error summary, so the summary is read
+     out first; a link of the summary moves focus into the field it names. */
+(function () {
+  "use strict";
+
+  function focusErrorSummary() {
+    var summary = document.querySelector(".error-summary[tabindex]");
+    if (summary) {
+      summary.focus();
+    }
+  }
+
+  function linkSummaryToFields(event) {
+    var link = event.target.closest(".error-summary a[href^='#']");
+    if (!link) {
+      return;
+    }
+    var field = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+    if (field) {
+      event.preventDefault();
+      field.focus();
+      field.scrollIntoView({ block: "center" });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", focusErrorSummary);
+  document.addEventListener("click", linkSummaryToFields);
+})();
