@@ -22,6 +22,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.logging import redact
 from dpf.core.models import AuditAnchor, AuditEntry
 
 GENESIS = "0" * 64
@@ -106,7 +107,7 @@ def record(
             object_type=object_type,
             object_id=str(object_id),
             changes=changes or {},
-            reason=reason[:300],
+            reason=redact(reason)[:300],
             client_address=_client_address(request),
             prev_hash=last,
         )
