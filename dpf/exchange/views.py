@@ -1,0 +1,248 @@
+"""Exchange pages: roster types and templates, upload, batch preview, commit or cancel,
+reconciliation, duplicate suspects, registry export. County and city staff only; partner
+departments use the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dpf.accounts.permissions import permission_required
+from dpf.core.access import allow
+from dpf.core.errors import DomainError
+from dpf.core.roles import Role
+from dpf.exchange import selectors, services
+from dpf.exchange.forms import ExportForm, UploadForm
+from dpf.exchange.models import BatchStatus, Outcome, SuspectStatus
+from dpf.exchange.rostertypes import ROSTER_TYPES
+from dpf.exchange.services.exports import LIST_LEFT_DIBAO
+from dpf.exchange.workbooks import XLSX_TYPE, roster_template
+
+STAFF = (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
+ROWS_PER_PAGE = 50
+importer = allow(*STAFF, action="import", object_type="roster")
+
+
+def _xlsx(handle: Any, filename: str) -> FileResponse:
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+
+
+@importer
+def index(request: HttpRequest) -> HttpResponse:
+    batches = Paginator(selectors.batches_for(request.user).order_by("-created_at"), 20)
+    return render(
+        request,
+        "exchange/index.html",
+        {
+            "roster_types": ROSTER_TYPES.values(),
+            "page": batches.get_page(request.GET.get("page")),
+            "open_suspects": selectors.suspects_for(request.user).count(),
+        },
+    )
+
+
+@importer
+def template_download(request: HttpRequest, code: str) -> FileResponse:
+    rtype = ROSTER_TYPES.get(code)
+    if rtype is None:
+        raise Http404
+    return _xlsx(roster_template(rtype), f"template-{code}.xlsx")
+
+
+@importer
+def upload(request: HttpRequest) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            batch = services.batch_upload(
+                actor=request.user,
+                roster_type=form.cleaned_data["roster_type"],
+                file_name=uploaded.name,
+                stream=uploaded,
+                size=uploaded.size,
+            )
+        except DomainError as exc:
+            form.add_error("file", exc.message)
+        else:
+            services.batch_validate_start(batch)
+            return redirect("exchange:batch", batch.pk)
+    elif request.method == "GET" and request.GET.get("type") in ROSTER_TYPES:
+        form = UploadForm(initial={"roster_type": request.GET["type"]})
+    return render(
+        request,
+        "exchange/upload.html",
+        {"form": form, "max_mb": services.max_upload_bytes() // (1024 * 1024)},
+    )
+
+
+@importer
+def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    outcome = request.GET.get("outcome") or ""
+    if outcome and outcome not in Outcome.values:
+        raise Http404
+    rows = (
+        selectors.batch_rows(batch, outcome or None)
+        .annotate(registry_name=F("person__name"))
+        .defer("values")
+        .values(
+            "row_number",
+            "outcome",
+            "id_masked",
+            "values",
+            "registry_name",
+            "before",
+            "after",
+            "errors",
+            "note",
+        )
+    )
+    page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "exchange/batch.html",
+        {
+            "batch": batch,
+            "rtype": ROSTER_TYPES[batch.roster_type],
+            "page": page,
+            "outcome": outcome,
+            "outcomes": Outcome.choices,
+            "stalled": batch.status == BatchStatus.VALIDATING
+            and (timezone.now() - batch.updated_at).total_seconds() > 600,
+        },
+    )
+
+
+@importer
+def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    return JsonResponse(
+        {"status": batch.status, "progress": batch.progress, "rows_read": batch.rows_read}
+    )
+
+
+@importer
+@require_POST
+def batch_commit(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    try:
+        batch = services.batch_commit(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("exchange:batch", batch.pk)
+    messages.success(request, _("已导入，相关人员已排入待遇重新核查。"))
+    return redirect("exchange:reconciliation", batch.pk)
+
+
+@importer
+@require_POST
+def batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    try:
+        services.batch_cancel(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已取消该批次，登记信息未作任何修改。"))
+    return redirect("exchange:batch", batch.pk)
+
+
+@importer
+def reconciliation(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    if batch.status != BatchStatus.COMMITTED:
+        return redirect("exchange:batch", batch.pk)
+    context: dict[str, Any] = {
+        "batch": batch,
+        "rtype": ROSTER_TYPES[batch.roster_type],
+        "outcomes": [(o, label, batch.counts.get(o, 0)) for o, label in Outcome.choices],
+        "left_dibao_list": LIST_LEFT_DIBAO,
+    }
+    if batch.roster_type == "dibao":
+        available, persons = selectors.left_dibao_receiving(batch, request.user)
+        context["left_total"] = selectors.left_dibao_rows(batch).count()
+        context["receiving_available"] = available
+        context["receiving"] = persons.values(
+            "name", "id_number_masked", "village_code", "county_code"
+        )[:200]
+    return render(request, "exchange/reconciliation.html", context)
+
+
+@permission_required("export", "person")
+def download_list(request: HttpRequest, batch_id: int, outcome: str) -> FileResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    if outcome != LIST_LEFT_DIBAO and outcome not in Outcome.values:
+        raise Http404
+    handle, _count = services.row_list(actor=request.user, batch=batch, outcome=outcome)
+    return _xlsx(handle, f"batch-{batch.pk}-{outcome}.xlsx")
+
+
+@importer
+def duplicates(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", SuspectStatus.OPEN)
+    if status not in SuspectStatus.values:
+        raise Http404
+    suspects = selectors.suspects_for(request.user, status)
+    return render(
+        request,
+        "exchange/duplicates.html",
+        {
+            "page": Paginator(suspects, ROWS_PER_PAGE).get_page(request.GET.get("page")),
+            "status": status,
+            "statuses": SuspectStatus.choices,
+        },
+    )
+
+
+@importer
+@require_POST
+def duplicates_find(request: HttpRequest) -> HttpResponse:
+    found = services.duplicates_find(actor=request.user)
+    messages.success(request, _("查找完成，新增疑似重复 %(n)d 组。") % {"n": found})
+    return redirect("exchange:duplicates")
+
+
+@importer
+@require_POST
+def suspect_resolve(request: HttpRequest, suspect_id: int) -> HttpResponse:
+    suspect = selectors.suspect_get(request.user, suspect_id)
+    try:
+        services.suspect_resolve(
+            actor=request.user, suspect=suspect, resolution=request.POST.get("resolution", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已处理。"))
+    return redirect("exchange:duplicates")
+
+
+@permission_required("export", "person")
+def export(request: HttpRequest) -> HttpResponse | FileResponse:
+    may_unmask = services.may_unmask(request.user)
+    form = ExportForm(request.POST or None, user=request.user, may_unmask=may_unmask)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            handle, _count = services.registry_extract(
+                actor=request.user,
+                region_code=data["region"],
+                as_of=data["as_of"],
+                purpose=data["purpose"],
+                unmask=bool(data.get("unmask")),
+            )
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            return _xlsx(handle, f"registry-{data['region']}-{data['as_of']:%Y%m%d}.xlsx")
+    return render(request, "exchange/export.html", {"form": form, "may_unmask": may_unmask})
