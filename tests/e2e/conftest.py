@@ -136,7 +136,14 @@ class Browsing:
         page = context.new_page()
         self.pages.append(page)
         errors = self.errors.setdefault(id(page), [])
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error"
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: errors.append(str(e)))
         return page
 
@@ -172,7 +179,7 @@ class Browsing:
         self.steps += 1
         path = self.folder / f"{self.steps:02d}-{slug(step)}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled")
         return path
 
     def save_failure(self) -> list[Path]:
@@ -205,3 +212,9 @@ def e2e(
     browsing = Browsing(chromium_browser, live_server.url, request.node.name)
     yield browsing
     browsing.close()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    """Seeding creates several users per test; PBKDF2's cost buys nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
