@@ -11,13 +11,14 @@ import importlib
 import importlib.util
 from typing import Any
 
+from django.apps import apps
 from django.db.models import QuerySet
 
 from dpf.registry.models import Person
 
 
 def _module(name: str) -> Any | None:
-    if importlib.util.find_spec("dpf.benefits") is None or importlib.util.find_spec(name) is None:
+    if not apps.is_installed("dpf.benefits") or importlib.util.find_spec(name) is None:
         return None
     return importlib.import_module(name)
 

@@ -227,13 +227,13 @@ class _CountingReader(io.RawIOBase):
 def _csv_table(rtype: RosterType, path: Path) -> Table:
     encoding = _detect_encoding(path)
     size = path.stat().st_size or 1
-    counter = _CountingReader(path.open("rb"))
-    text = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
-    first = text.readline()
-    delimiter = max((",", "\t", ";", "|"), key=first.count) if first else ","
+    with path.open(encoding=encoding, newline="") as probe:
+        first = probe.readline()
+    delimiter = max((",", "\t", ";", "|"), key=first.count)
     if first.count(delimiter) == 0:
         delimiter = ","
-    text.seek(0)
+    counter = _CountingReader(path.open("rb"))
+    text = io.TextIOWrapper(io.BufferedReader(counter), encoding=encoding, newline="")
     reader = csv.reader(text, delimiter=delimiter)
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:
