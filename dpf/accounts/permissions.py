@@ -155,9 +155,9 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.EMPLOYER, S.SELF, (A.VIEW, A.CREATE, A.CHANGE), (T.QUOTA_DECLARATION,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
-    # Disabled persons and guardians: themselves and their dependants (portal).
-    + _grant(Role.CITIZEN, S.SELF, (A.VIEW,), (T.PERSON, T.CERTIFICATE, T.ENTITLEMENT))
-    + _grant(Role.CITIZEN, S.SELF, (A.VIEW, A.CREATE), (T.APPLICATION,))
+    # Disabled persons and guardians (self and dependants): nothing yet. The citizens'
+    # portal will grant (view, person/certificate/entitlement) and (create, application)
+    # with the "self" scope; until it exists no personal route is open to them.
     # Leaders and the public: aggregates only.
     + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.INDICATORS,))
 )
