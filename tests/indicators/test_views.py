@@ -1,0 +1,113 @@
+"""Indicator pages: dashboard and report read snapshots only; roles; downloads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from dpf.indicators.models import Plan, Snapshot, SnapshotRun
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+@pytest.fixture
+def run(regions) -> SnapshotRun:
+    """Snapshots written directly: the pages must only read them."""
+    plan = Plan.objects.get(code="P14")
+    run = SnapshotRun.objects.create(plan=plan, as_of=AS_OF, finished_at=dt.datetime.now(dt.UTC))
+    rows = []
+    for ind in plan.indicators.all():
+        for code, level, num, den in [
+            ("150400", "city", 930, 1000),
+            ("150402", "county", 3, 4),
+            ("150404", "county", 97, 100),
+        ]:
+            value = Decimal(num) / Decimal(den) * 100 if ind.denominator else Decimal(num)
+            rows.append(
+                Snapshot(
+                    run=run,
+                    indicator=ind,
+                    as_of=AS_OF,
+                    region_code=code,
+                    region_level=level,
+                    numerator=num,
+                    denominator=den if ind.denominator else None,
+                    value=value,
+                    target=ind.target,
+                    status="at_risk",
+                )
+            )
+    Snapshot.objects.bulk_create(rows)
+    return run
+
+
+def test_dashboard_lists_every_indicator_with_status_text(client, city_admin, run) -> None:
+    client.force_login(city_admin)
+    response = client.get(reverse("indicators:dashboard"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for code in [f"I{n:02d}" for n in range(1, 12)]:
+        assert code in html
+    assert "存在风险" in html  # the status is text, not colour alone
+
+
+def test_dashboard_reads_a_fixed_number_of_queries(
+    client, city_admin, run, django_assert_max_num_queries
+) -> None:
+    client.force_login(city_admin)
+    with django_assert_max_num_queries(14):
+        client.get(reverse("indicators:dashboard"))
+
+
+def test_viewer_sees_aggregates_but_no_drilldown(client, run) -> None:
+    viewer = make_user("viewer", "150400")
+    client.force_login(viewer)
+    html = client.get(reverse("indicators:dashboard")).content.decode()
+    assert "/persons/" not in html
+    response = client.get(reverse("indicators:drilldown", args=["I07"]) + "?part=numerator")
+    assert response.status_code == 404
+
+
+def test_indicator_page_has_table_beside_chart(client, county_officer, run) -> None:
+    client.force_login(county_officer)
+    response = client.get(reverse("indicators:indicator", args=["I07"]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="chart-bars"' in html and "<table" in html and 'id="chart-data"' in html
+
+
+def test_report_publish_version_suppresses_small_counts(client, city_admin, run) -> None:
+    client.force_login(city_admin)
+    internal = client.get(reverse("indicators:report")).content.decode()
+    published = client.get(reverse("indicators:report") + "?publish=1").content.decode()
+    assert "（不公开）" in published  # 150402 has a denominator of 4
+    assert "（不公开）" not in internal
+
+
+def test_report_downloads(client, city_admin, run) -> None:
+    client.force_login(city_admin)
+    pdf = client.get(reverse("indicators:report") + "?format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    xlsx = client.get(reverse("indicators:report") + "?format=xlsx&publish=1")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_analysis_is_saved_by_city_admin_only(client, city_admin, county_officer, run) -> None:
+    client.force_login(county_officer)
+    client.post(reverse("indicators:report"), {"analysis": "县级不可写"})
+    client.force_login(city_admin)
+    client.post(reverse("indicators:report"), {"analysis": "全市康复服务覆盖率接近目标。"})
+    html = client.get(reverse("indicators:report") + "?publish=1").content.decode()
+    assert "全市康复服务覆盖率接近目标。" in html
+    assert "县级不可写" not in html
+
+
+def test_anonymous_is_sent_to_login(client, run) -> None:
+    response = client.get(reverse("indicators:dashboard"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
