@@ -15,6 +15,6 @@ def benefit_exists(code: str) -> bool:
 
 def eligible_q(code: str, as_of: dt.date) -> Q:
     """Persons eligible for ``code`` on ``as_of``: the base rule OR the county widenings."""
-    from dpf.benefits import selectors
+    from dpf.benefits.eligibility import eligibility_q as benefit_eligibility_q
 
-    return selectors.eligibility_q(code, as_of)
+    return benefit_eligibility_q(code, as_of)
