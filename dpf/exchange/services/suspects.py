@@ -131,7 +131,10 @@ def _merge(keep: Person, gone: Person) -> dict[str, int]:
 def suspect_resolve(*, actor: Any, suspect: DuplicateSuspect, resolution: str) -> DuplicateSuspect:
     """``distinct``: not the same person. ``merge``: the same person (for a roster row
     with a wrong check character: confirmed, the department is to correct its number)."""
+    # County and city staff: they change persons and run the exchange (village workers
+    # change persons but do not merge records).
     require_permission(actor, "change", "person")
+    require_permission(actor, "import", "roster")
     suspect = DuplicateSuspect.objects.select_for_update().get(pk=suspect.pk)
     if suspect.status != SuspectStatus.OPEN:
         raise _refuse("already_resolved", "该疑似重复已处理", "this suspect is already resolved")
