@@ -160,4 +160,3 @@ def test_templates_have_the_headers_and_a_valid_example() -> None:
         id_header = rtype.columns[0].header
         assert parse_id_number(example[id_header]).normalized == example[id_header]
         assert len(rows) == 2
-
