@@ -37,6 +37,14 @@ def _code(device: TOTPDevice, drift: int = 0) -> str:
     return f"{value:06d}"
 
 
+def _reset_throttle(device: TOTPDevice) -> None:
+    """Forget django-otp's own back-off after a wrong code (seconds, doubling)."""
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+
+
 def _staff_page_status(client: Client) -> int:
     return client.get(reverse("registry:search")).status_code
 
@@ -119,6 +127,7 @@ def test_city_admin_must_enrol_a_second_factor_before_the_session_is_logged_in(c
         reverse("accounts:otp_enrol"), {"code": "000000" if _code(device) != "000000" else "111111"}
     )
     assert wrong.status_code == 200 and "动态口令不正确" in wrong.content.decode()
+    _reset_throttle(device)
     done = client.post(reverse("accounts:otp_enrol"), {"code": _code(device)})
     assert done.status_code == 302
     assert _staff_page_status(client) == 200
@@ -136,10 +145,7 @@ def test_second_factor_verify_step(client, admin):
     assert bad.status_code == 200 and _staff_page_status(client) == 302
     failure = AuditEntry.objects.filter(action="login_failure").latest("id")
     assert failure.changes == {"stage": "otp"}
-    device.refresh_from_db()
-    device.throttling_failure_count = 0  # django-otp's own back-off after a failure
-    device.throttling_failure_timestamp = None
-    device.save()
+    _reset_throttle(device)
     ok = client.post(reverse("accounts:otp_verify"), {"code": _code(device)})
     assert ok.status_code == 302
     assert _staff_page_status(client) == 200

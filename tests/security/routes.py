@@ -1,0 +1,292 @@
+"""Every route of the platform, read from Django's URL resolver, and a world to test them in.
+
+``walk()`` yields each URL pattern with its access declaration. ``World`` holds one user
+per role (staff in nested regions) and sample persons placed so that each staff role has
+one person just outside its scope. ``SAMPLES`` says how to fill a route's URL parameters
+from the world; a route whose parameters have no sample is still tested with ids that do
+not exist (the role checks come first), and listed by ``unsampled()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+from dpf.accounts.models import User
+from dpf.core.access import declaration_of
+from dpf.core.models import Region
+from dpf.core.roles import REGION_STAFF, Role
+from dpf.registry import services
+from dpf.registry.models import Person
+from tests.factories import ensure_test_regions, make_user, new_id_number
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "namespace:name" (or the pattern when unnamed)
+    pattern: str  # "registry/person/<int:pk>/"
+    callback: Any
+    params: tuple[str, ...]
+
+    @property
+    def declaration(self) -> dict[str, Any] | None:
+        return declaration_of(self.callback)
+
+    @property
+    def public(self) -> bool:
+        d = self.declaration
+        return bool(d and d.get("public"))
+
+    @property
+    def api(self) -> bool:
+        d = self.declaration
+        return bool(d and d.get("api"))
+
+    @property
+    def roles(self) -> frozenset[str]:
+        d = self.declaration or {}
+        return frozenset(str(r) for r in d.get("roles", ()))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def walk(
+    resolver: URLResolver | None = None, prefix: str = "", namespace: str = ""
+) -> Iterator[Route]:
+    """Every URL pattern, recursively through includes (and the API's resolver)."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from walk(entry, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            full = prefix + str(entry.pattern)
+            name = f"{namespace}:{entry.name}" if namespace and entry.name else entry.name
+            yield Route(
+                name=name or full,
+                pattern=full,
+                callback=entry.callback,
+                params=tuple(entry.pattern.regex.groupindex),
+            )
+
+
+# --- the world ---------------------------------------------------------------------------
+
+# Extra regions: a second township in county 150402 and a county of another city.
+EXTRA_REGIONS = [
+    ("150402002", "测试街道二", "150402", "township"),
+    ("150402002001", "测试社区三", "150402002", "village"),
+    ("150100", "呼和浩特市（测试）", "150000", "city"),
+    ("150102", "新城区（测试）", "150100", "county"),
+    ("150102001", "测试外市街道", "150102", "township"),
+    ("150102001001", "测试外市社区", "150102001", "village"),
+]
+
+# Where each sample person lives, and the staff region of each role.
+PERSON_VILLAGES = {
+    "in": "150402001001",  # inside every staff scope
+    "village2": "150402001002",  # same township, other village
+    "township2": "150402002001",  # same county, other township
+    "county2": "150404002001",  # same city, other county
+    "city2": "150102001001",  # another city
+}
+STAFF_REGIONS = {
+    Role.CITY_ADMIN: "150400",
+    Role.COUNTY_OFFICER: "150402",
+    Role.TOWNSHIP_OFFICER: "150402001",
+    Role.VILLAGE_WORKER: "150402001001",
+}
+# The specification of scope: which sample persons each role may ever see.
+VISIBLE = {
+    Role.CITY_ADMIN: {"in", "village2", "township2", "county2"},
+    Role.COUNTY_OFFICER: {"in", "village2", "township2"},
+    Role.TOWNSHIP_OFFICER: {"in", "village2"},
+    Role.VILLAGE_WORKER: {"in"},
+}
+# The nearest person just outside each staff role's scope.
+NEAREST_OUTSIDE = {
+    Role.CITY_ADMIN: "city2",
+    Role.COUNTY_OFFICER: "county2",
+    Role.TOWNSHIP_OFFICER: "township2",
+    Role.VILLAGE_WORKER: "village2",
+}
+MISSING_ID = 987654321
+
+
+@dataclass
+class World:
+    users: dict[str, User] = field(default_factory=dict)
+    persons: dict[str, Person] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def person(self, role: str, inside: bool) -> Person:
+        if inside or role not in NEAREST_OUTSIDE:
+            return self.persons["in"]
+        return self.persons[NEAREST_OUTSIDE[Role(role)]]
+
+    def markers(self, key: str) -> list[str]:
+        """Text that shows a sample person's record is on a page (name, masked ID)."""
+        p = self.persons[key]
+        return [p.name, p.id_number_masked, p.id_number]
+
+    def invisible_markers(self, role: str | None) -> list[str]:
+        visible = VISIBLE.get(Role(role), set()) if role else set()
+        return [m for key in self.persons if key not in visible for m in self.markers(key)]
+
+
+def build_world() -> World:
+    ensure_test_regions()
+    for code, name, parent, level in EXTRA_REGIONS:
+        Region.objects.get_or_create(
+            code=code,
+            defaults={"name": name, "parent_id": parent, "level": level, "synthetic": True},
+        )
+    world = World()
+    for role in Role:
+        region = STAFF_REGIONS.get(role)
+        extra: dict[str, Any] = {}
+        if role == Role.INSTITUTION_STAFF:
+            extra["institution_code"] = "INST-TEST-1"
+        world.users[str(role)] = make_user(role, region if role in REGION_STAFF else None, **extra)
+    for key, village in PERSON_VILLAGES.items():
+        household = services.household_create(
+            actor=None, village_code=village, address=f"样本住址{key}路{len(key)}号"
+        )
+        name = f"样本{key}某人"
+        world.names[key] = name
+        person = services.person_register(
+            actor=None,
+            name=name,
+            id_number=new_id_number(village[:6], dt.date(1975, 3, 9)),
+            village_code=village,
+            phone=f"1380471{len(world.persons):04d}",
+            household=household,
+        )
+        services.certificate_issue(
+            actor=None, person=person, category=4, level=2, issue_date=dt.date(2021, 6, 1)
+        )
+        world.persons[key] = person
+    _indicator_snapshot(world)
+    return world
+
+
+def _indicator_snapshot(world: World) -> None:
+    """Pages that show stored indicator results need one stored run."""
+    from dpf.indicators import selectors as indicator_selectors
+    from dpf.indicators import services as indicator_services
+
+    plan = indicator_selectors.plan_by_code(None)
+    indicator_services.snapshot_store(
+        plan=plan, as_of=dt.date(2025, 12, 31), actor=world.users["city_admin"]
+    )
+
+
+# --- samples for URL parameters -------------------------------------------------------------
+
+Sample = Callable[[World, str, bool], Any]  # (world, role, inside) -> value
+
+
+def _person_pk(world: World, role: str, inside: bool) -> Any:
+    return world.person(role, inside).pk
+
+
+def _household_pk(world: World, role: str, inside: bool) -> Any:
+    return world.person(role, inside).household_id
+
+
+def _certificate_pk(world: World, role: str, inside: bool) -> Any:
+    return world.person(role, inside).certificates.values_list("pk", flat=True).first()
+
+
+def _indicator_code(world: World, role: str, inside: bool) -> Any:
+    from dpf.indicators.models import Indicator
+
+    return Indicator.objects.order_by("pk").values_list("code", flat=True).first() or "none"
+
+
+def _import_batch(world: World, role: str, inside: bool) -> Any:
+    from dpf.exchange.models import ImportBatch
+
+    person = world.person(role, inside)
+    key = f"batch:{person.county_code}"
+    if key not in world.cache:
+        world.cache[key] = ImportBatch.objects.create(
+            roster_type="dibao",
+            file_name="sample.csv",
+            file_format="csv",
+            content_sha256=f"{person.pk:064d}",
+            uploaded_by=world.users["city_admin"],
+            region_code=person.county_code,
+            channel="web",
+            status="previewed",
+        ).pk
+    return world.cache[key]
+
+
+def _outcome(world: World, role: str, inside: bool) -> Any:
+    return "will_change"
+
+
+# (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
+# inside and outside a role's region; the others are the same value both times.
+SAMPLES: list[tuple[str, str, Sample, bool]] = [
+    ("", "person_id", _person_pk, True),
+    ("", "household_id", _household_pk, True),
+    ("", "certificate_id", _certificate_pk, True),
+    ("registry:person", "pk", _person_pk, True),
+    ("registry:household", "pk", _household_pk, True),
+    ("registry:certificate", "pk", _certificate_pk, True),
+    ("indicators:", "code", _indicator_code, False),
+    ("exchange:", "batch_id", _import_batch, True),
+    ("exchange:", "outcome", _outcome, False),
+]
+
+
+def sample_for(route: Route, param: str) -> tuple[Sample, bool] | None:
+    for prefix, name, sample, scoped in SAMPLES:
+        if name == param and route.name.startswith(prefix):
+            return sample, scoped
+    return None
+
+
+def is_scoped(route: Route) -> bool:
+    """Does the route name a record that lies in a region (a person, a household …)?"""
+    found = [sample_for(route, p) for p in route.params]
+    return bool(route.params) and all(found) and any(s[1] for s in found if s)
+
+
+def url_kwargs(route: Route, world: World, role: str, inside: bool) -> dict[str, Any]:
+    kwargs = {}
+    for param in route.params:
+        found = sample_for(route, param)
+        value = found[0](world, role, inside) if found else None
+        kwargs[param] = MISSING_ID if value is None else value
+    return kwargs
+
+
+def unsampled() -> list[str]:
+    return sorted(
+        f"{r.name}({p})" for r in walk() for p in r.params if sample_for(r, p) is None and not r.api
+    )
+
+
+def url_for(route: Route, kwargs: dict[str, Any]) -> str:
+    """The path of ``route`` with ``kwargs`` (works for unnamed patterns too)."""
+    if ":" in route.name or route.name.isidentifier():
+        try:
+            return reverse(route.name, kwargs=kwargs or None)
+        except NoReverseMatch:
+            pass
+    path = route.pattern
+    for param, value in kwargs.items():
+        for conv in ("int:", "str:", "slug:", "uuid:", "path:", ""):
+            path = path.replace(f"<{conv}{param}>", str(value))
+    return "/" + path.lstrip("^").rstrip("$")

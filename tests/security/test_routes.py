@@ -1,0 +1,289 @@
+"""No route without a rule, and the authorisation matrix: every route × every role.
+
+The routes come from Django's URL resolver, so a new page is tested the moment it is
+added. Expectations come from each route's declaration (``@allow``/``@public``) and from
+the scope specification in ``tests/security/routes.py`` (which sample person each role
+may see), never from the code under test.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from dpf.accounts.permissions import (
+    PERMISSIONS,
+    PERSONAL_OBJECT_TYPES,
+    Action,
+    ObjectType,
+    Scope,
+    roles_with,
+)
+from dpf.core.models import AuditEntry
+from tests.security.routes import (
+    World,
+    build_world,
+    is_scoped,
+    url_for,
+    url_kwargs,
+    walk,
+)
+
+LOGIN_PREFIX = "/accounts/login/"
+AGGREGATE_ONLY = frozenset(str(p.role) for p in PERMISSIONS if p.scope == Scope.AGGREGATE) - {
+    str(p.role) for p in PERMISSIONS if p.scope != Scope.AGGREGATE
+}
+# Tables a refused request may touch: the audit log (it records the refusal), sessions.
+BOOKKEEPING = {"core_auditentry", "django_session"}
+POST_PAYLOAD = {
+    "reason": "核对身份信息需要",
+    "name": "越权写入测试",
+    "village_code": "150404002001",
+    "region": "150404",
+    "require_otp": ["county_officer"],
+    "value": "1",
+    "confirm": "1",
+}
+# Views that answer a GET with 404 because they only take POST (405 would be clearer).
+GET_404_BY_DESIGN = {"indicators:snapshot"}
+FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+
+
+def _declared_pairs(declaration: dict[str, Any]) -> list[tuple[str, str]]:
+    actions = [a for a in str(declaration.get("action", "")).split(",") if a]
+    types = [t for t in str(declaration.get("object_type", "")).split(",") if t]
+    return [(a, t) for a in actions for t in types]
+
+
+def test_every_route_declares_who_may_use_it():
+    routes = list(walk())
+    assert len(routes) > 10
+    undeclared = [r.name for r in routes if r.declaration is None]
+    assert undeclared == [], "routes without @public/@allow (or @api_allow)"
+    nobody = [r.name for r in routes if not r.public and not r.roles]
+    assert nobody == [], "routes declared for no role"
+
+
+def test_route_declarations_agree_with_the_permission_table():
+    """A route naming a (action, object type) of the table may not widen it."""
+    wider = []
+    for route in walk():
+        declaration = route.declaration or {}
+        for action, object_type in _declared_pairs(declaration):
+            if action in Action.values and object_type in ObjectType.values:
+                extra = route.roles - {str(r) for r in roles_with(action, object_type)}
+                if extra:
+                    wider.append(f"{route.name} ({action}, {object_type}): {sorted(extra)}")
+    assert wider == []
+
+
+def test_aggregate_only_roles_reach_no_personal_route():
+    assert {"viewer"} == AGGREGATE_ONLY
+    offending = []
+    for route in walk():
+        declaration = route.declaration or {}
+        types = {t for _, t in _declared_pairs(declaration)}
+        if route.roles & AGGREGATE_ONLY and types & {str(t) for t in PERSONAL_OBJECT_TYPES}:
+            offending.append(route.name)
+    assert offending == []
+
+
+# --- the matrix ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+def _clients(world: World) -> dict[str | None, Client]:
+    clients: dict[str | None, Client] = {None: Client()}
+    for role, user in world.users.items():
+        clients[role] = Client()
+        clients[role].force_login(user)
+    return clients
+
+
+def _platform_wide(route: Any, role: str | None) -> bool:
+    """Does ``role`` reach this route through a platform-scope permission (the audit log)?"""
+    if role is None:
+        return False
+    declaration = route.declaration or {}
+    return any(
+        p.scope == Scope.PLATFORM and (str(p.action), str(p.object_type)) == pair
+        for pair in _declared_pairs(declaration)
+        for p in PERMISSIONS
+        if str(p.role) == role
+    )
+
+
+def _leaks(world: World, role: str | None, text: str, route: Any = None) -> list[str]:
+    if route is not None and _platform_wide(route, role):
+        # The audit log spans every region but holds masked values only: no value in clear.
+        return [
+            m for p in world.persons.values() for m in (p.id_number, p.phone) if m and m in text
+        ]
+    return [m for m in world.invisible_markers(role) if m and m in text]
+
+
+def _forms_without_csrf(text: str) -> int:
+    missing = 0
+    for attrs, body in FORM_RE.findall(text):
+        if re.search(r"method\s*=\s*[\"']?post", attrs, re.I) and "csrfmiddlewaretoken" not in body:
+            missing += 1
+    return missing
+
+
+def _denials(object_id: Any) -> int:
+    return AuditEntry.objects.filter(
+        action="permission_denied", object_id__contains=str(object_id)
+    ).count()
+
+
+def _check_page(
+    failures: list[str], world: World, role: str | None, where: str, response: Any, route: Any
+) -> None:
+    if response.status_code != 200 or "html" not in response.get("Content-Type", ""):
+        return
+    text = response.content.decode("utf-8", "replace")
+    leaked = _leaks(world, role, text, route)
+    if leaked:
+        failures.append(f"{where}: shows records outside the scope: {leaked}")
+    if _forms_without_csrf(text):
+        failures.append(f"{where}: a POST form without a CSRF token")
+
+
+@pytest.mark.django_db
+def test_authorisation_matrix_every_get_route_as_every_role(world):
+    clients = _clients(world)
+    failures: list[str] = []
+    checked = 0
+    for route in walk():
+        if route.api:
+            continue  # bearer-token API: see test_api_routes_refuse_sessions_and_anonymous
+        for role, client in clients.items():
+            allowed = route.public or role in route.roles
+            scoped = is_scoped(route) and role is not None and allowed and not route.public
+            for inside in (True, False) if scoped else (True,):
+                kwargs = url_kwargs(route, world, role or "", inside)
+                url = url_for(route, kwargs)
+                where = f"GET {route.name} as {role or 'anonymous'} ({'in' if inside else 'out'})"
+                denials_before = _denials(next(iter(kwargs.values()), "")) if kwargs else 0
+                response = client.get(url)
+                checked += 1
+                status = response.status_code
+                if status >= 500:
+                    failures.append(f"{where}: {status}")
+                    continue
+                _check_page(failures, world, role, where, response, route)
+                if route.public:
+                    continue
+                if role is None:
+                    if status != 302 or not response["Location"].startswith(LOGIN_PREFIX):
+                        failures.append(f"{where}: {status}, expected the login redirect")
+                elif not allowed:
+                    if status != 404:
+                        failures.append(f"{where}: {status}, expected 404")
+                elif not inside:
+                    if status == 405:
+                        continue  # POST-only: see the POST test
+                    if status != 404:
+                        failures.append(f"{where}: {status}, expected 404 outside the scope")
+                    elif _denials(next(iter(kwargs.values()))) <= denials_before:
+                        failures.append(f"{where}: refused but not audited")
+                elif scoped and status not in (200, 302, 405):
+                    failures.append(f"{where}: {status}, expected the record")
+                elif not route.params and status not in (200, 302, 405):
+                    if not (status == 404 and route.name in GET_404_BY_DESIGN):
+                        failures.append(f"{where}: {status}, expected the page")
+                elif status == 302 and response["Location"].startswith(LOGIN_PREFIX):
+                    failures.append(f"{where}: sent to the login page although allowed")
+    assert checked > 100
+    assert failures == [], "\n".join(failures)
+
+
+def _row_counts() -> dict[str, int]:
+    counts = {}
+    with connection.cursor() as cur:
+        for table in connection.introspection.table_names(cur):
+            if table in BOOKKEEPING:
+                continue
+            cur.execute(f'SELECT COUNT(*) FROM "{table}"')  # noqa: S608  (introspected names)
+            counts[table] = cur.fetchone()[0]
+    return counts
+
+
+def _changed(before: dict[str, int], after: dict[str, int]) -> list[str]:
+    return sorted(t for t in after if after[t] != before.get(t))
+
+
+@pytest.mark.django_db
+def test_post_by_a_role_without_permission_is_refused_and_writes_nothing(world):
+    clients = _clients(world)
+    failures: list[str] = []
+    for route in walk():
+        if route.public or route.api:
+            continue
+        denied = [r for r in clients if r is not None and r not in route.roles]
+        kwargs = url_kwargs(route, world, "city_admin", True)
+        url = url_for(route, kwargs)
+        before = _row_counts()
+        for role in denied:
+            response = clients[role].post(url, POST_PAYLOAD)
+            if response.status_code != 404:
+                failures.append(
+                    f"POST {route.name} as {role}: {response.status_code}, expected 404"
+                )
+        anonymous = clients[None].post(url, POST_PAYLOAD)
+        if anonymous.status_code != 302:
+            failures.append(f"POST {route.name} anonymous: {anonymous.status_code}")
+        changed = _changed(before, _row_counts())
+        if changed:
+            failures.append(f"POST {route.name} by refused roles wrote to {changed}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_post_outside_the_scope_is_refused_and_writes_nothing(world):
+    """Allowed roles posting to a record outside their region: 404 (or 400), no write."""
+    clients = _clients(world)
+    failures: list[str] = []
+    for route in walk():
+        if route.public or route.api or not is_scoped(route):
+            continue
+        for role in sorted(route.roles):
+            kwargs = url_kwargs(route, world, role, False)
+            before = _row_counts()
+            response = clients[role].post(url_for(route, kwargs), POST_PAYLOAD)
+            where = f"POST {route.name} as {role} (out)"
+            if response.status_code not in (400, 404, 405):
+                failures.append(f"{where}: {response.status_code}")
+            text = response.content.decode("utf-8", "replace")
+            if _leaks(world, role, text):
+                failures.append(f"{where}: shows records outside the scope")
+            changed = _changed(before, _row_counts())
+            if changed:
+                failures.append(f"{where}: wrote to {changed}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_api_routes_refuse_sessions_and_anonymous(world):
+    """API operations authenticate by their own token: a logged-in session is not enough."""
+    clients = _clients(world)
+    api_routes = [r for r in walk() if r.api and not r.public]
+    failures = []
+    for route in api_routes:
+        url = url_for(route, {p: "1" for p in route.params})
+        for role, client in clients.items():
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                if response.status_code not in (401, 404, 405):
+                    failures.append(
+                        f"{method.upper()} {route.name} as {role}: {response.status_code}"
+                    )
+    assert failures == [], "\n".join(failures)
