@@ -1,11 +1,185 @@
-"""Staff pages of the registry (placeholder until the pages land)."""
+"""Staff pages of the registry: search, person, household, registration, certificates.
 
+Thin: parse the request, call one selector or service, render. Routes are declared from
+the permission table (``permission_required``); records outside the user's scope are
+``NotFound`` in the selectors and answer 404 (``DeniedAccessMiddleware``).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
-from dpf.core.access import allow
-from dpf.core.roles import REGION_STAFF
+from dpf.accounts.permissions import has_permission, permission_required
+from dpf.core import audit
+from dpf.core.errors import ValidationFailed
+from dpf.core.idnumber import mask_id_number
+from dpf.registry import selectors, services
+from dpf.registry.forms import (
+    CertificateForm,
+    HouseholdForm,
+    PersonForm,
+    SearchForm,
+    attach_refusal,
+)
+
+PER_PAGE = 20
 
 
-@allow(*REGION_STAFF)
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, int(raw or "1"))
+    except ValueError:
+        return 1
+
+
+@permission_required("view", "person")
 def search(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("")
+    """One search box. The form posts (an ID number never ends up in a URL); a name
+    search pages through GET links, which carry the name, the region and the page."""
+    data = request.POST if request.method == "POST" else request.GET
+    bound = bool(data.get("q") or data.get("region"))
+    choices = selectors.region_filter_choices(request.user)
+    form = SearchForm(data if bound else None, region_choices=choices)
+    result = None
+    page_query = searched_for = ""
+    if bound and form.is_valid():
+        query, region = form.cleaned_data["q"], form.cleaned_data["region"]
+        if request.method == "GET" and selectors.looks_like_number(query):
+            form.add_error("q", _("身份证号码和残疾人证号请在搜索框中输入，不能放在网址中。"))
+        else:
+            try:
+                result = selectors.search_persons(
+                    request.user,
+                    query=query,
+                    region_code=region or None,
+                    page=_page_number(request.GET.get("page")),
+                    per_page=PER_PAGE,
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal, {"query": "q"})
+            else:
+                if selectors.looks_like_number(query):
+                    # A found number is not echoed back in clear: the box is emptied and
+                    # the page names the masked number it searched for.
+                    searched_for = mask_id_number(query.strip().upper())
+                    form = SearchForm({"q": "", "region": region}, region_choices=choices)
+                else:
+                    page_query = urlencode({"q": query, "region": region or ""})
+    context = {
+        "form": form,
+        "result": result,
+        "page_query": page_query,
+        "searched_for": searched_for,
+    }
+    return render(request, "registry/search.html", context)
+
+
+@permission_required("view", "person")
+def person(request: HttpRequest, person_id: int) -> HttpResponse:
+    detail = selectors.person_detail(request.user, person_id)
+    audit.record(
+        actor=request.user,
+        action="view",
+        object_type="person",
+        object_id=person_id,
+        request=request,
+    )
+    context = {
+        "d": detail,
+        "p": detail.person,
+        "can_add_certificate": has_permission(request.user, "create", "certificate"),
+        "can_add_member": has_permission(request.user, "create", "person"),
+    }
+    return render(request, "registry/person.html", context)
+
+
+@permission_required("create", "person")
+def person_new(request: HttpRequest) -> HttpResponse:
+    """Register a person, optionally into an existing household and with a certificate."""
+    with_certificate = has_permission(request.user, "create", "certificate")
+    initial = {}
+    if request.method == "GET" and request.GET.get("household", "").isdigit():
+        initial = {"household": request.GET["household"], "relation_to_head": ""}
+    form = PersonForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        village_choices=selectors.village_choices(request.user),
+        with_certificate=with_certificate,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_register_with_certificate(
+                actor=request.user, **form.service_arguments()
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal, PersonForm.REFUSAL_FIELDS)
+        else:
+            messages.success(request, _("已登记：%(name)s") % {"name": person.name})
+            return redirect("registry:person", person_id=person.pk)
+    return render(request, "registry/person_form.html", {"form": form})
+
+
+@permission_required("create", "certificate")
+def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = selectors.person_for_change(request.user, person_id)
+    form = CertificateForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.certificate_issue(
+                actor=request.user,
+                person=person,
+                number=data["number"] or None,
+                category=data["category"],
+                level=data["level"],
+                issue_date=data["issue_date"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal, CertificateForm.REFUSAL_FIELDS)
+        else:
+            messages.success(request, _("残疾人证已登记"))
+            return redirect("registry:person", person_id=person.pk)
+    return render(request, "registry/certificate_form.html", {"form": form, "p": person})
+
+
+@permission_required("create", "household")
+def household_new(request: HttpRequest) -> HttpResponse:
+    form = HouseholdForm(
+        request.POST if request.method == "POST" else None,
+        village_choices=selectors.village_choices(request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            household = services.household_register(
+                actor=request.user,
+                village_code=data["village"],
+                address=data["address"],
+                status=data["status"],
+                status_from=data["status_from"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal, HouseholdForm.REFUSAL_FIELDS)
+        else:
+            messages.success(request, _("家庭已登记，编号 %(id)s。") % {"id": household.pk})
+            return redirect("registry:household", household_id=household.pk)
+    return render(request, "registry/household_form.html", {"form": form})
+
+
+@permission_required("view", "household")
+def household(request: HttpRequest, household_id: int) -> HttpResponse:
+    detail = selectors.household_detail(request.user, household_id)
+    audit.record(
+        actor=request.user,
+        action="view",
+        object_type="household",
+        object_id=household_id,
+        request=request,
+    )
+    context = {"d": detail, "can_add_member": has_permission(request.user, "create", "person")}
+    return render(request, "registry/household.html", context)
