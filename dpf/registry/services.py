@@ -376,3 +376,98 @@ def _add_years(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year + years)
     except ValueError:  # 29 February
         return date.replace(year=date.year + years, day=28)
+
+
+@transaction.atomic
+def person_register_with_certificate(
+    *,
+    actor: Any,
+    name: str,
+    id_number: str,
+    village_code: str,
+    ethnicity: str = "汉族",
+    phone: str = "",
+    household_id: int | None = None,
+    relation_to_head: str = Relation.HEAD,
+    certificate_number: str = "",
+    certificate_category: int | None = None,
+    certificate_level: int | None = None,
+    certificate_issue_date: dt.date | None = None,
+    today: dt.date | None = None,
+) -> Person:
+    """Register a person, into an existing household or a new one, and optionally issue
+    their certificate: all or nothing (the registration form's one transaction).
+
+    A household outside the actor's scope reads as unknown. Issuing a certificate needs
+    the ("create", "certificate") permission; refusals keep the field names of
+    ``person_register`` and ``certificate_issue``.
+    """
+    from dpf.accounts.permissions import require_permission
+
+    household = None
+    if household_id is not None:
+        household = Household.objects.filter(pk=household_id).first()
+        if household is None or not region_in_scope(actor, household.village_code):
+            raise _refuse(
+                "household_unknown", "所选家庭不存在", "the household does not exist", "household"
+            )
+    wants_certificate = bool(
+        certificate_number or certificate_category or certificate_level or certificate_issue_date
+    )
+    if wants_certificate:
+        require_permission(actor, "create", "certificate")
+        if certificate_issue_date is None:
+            raise _refuse(
+                "issue_date_missing", "请填写发证日期", "enter the issue date", "issue_date"
+            )
+    person = person_register(
+        actor=actor,
+        name=name,
+        id_number=id_number,
+        village_code=village_code,
+        ethnicity=ethnicity,
+        phone=phone,
+        household=household,
+        relation_to_head=relation_to_head if household is not None else Relation.HEAD,
+        today=today,
+    )
+    if wants_certificate and certificate_issue_date is not None:
+        certificate_issue(
+            actor=actor,
+            person=person,
+            number=certificate_number or None,
+            category=certificate_category,
+            level=certificate_level,
+            issue_date=certificate_issue_date,
+            today=today,
+        )
+    return person
+
+
+@transaction.atomic
+def household_register(
+    *,
+    actor: Any,
+    village_code: str,
+    address: str = "",
+    status: str = "",
+    status_from: dt.date | None = None,
+) -> Household:
+    """Register a household and, when given, its economic status from ``status_from``."""
+    from dpf.registry.models import HouseholdStatusCode
+
+    if status and status not in HouseholdStatusCode.values:
+        raise _refuse("status", "经济状况无效", "invalid economic status", "status")
+    if status and status_from is None:
+        raise _refuse(
+            "status_from_missing",
+            "请填写经济状况的起始日期",
+            "enter the date the economic status starts",
+            "status_from",
+        )
+    household = household_create(actor=actor, village_code=village_code, address=address.strip())
+    if status and status_from is not None:
+        household_status_set(
+            actor=actor, household=household, status=status, valid_from=status_from
+        )
+    return household

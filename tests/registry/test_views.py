@@ -250,7 +250,7 @@ def test_person_view_is_audited(client, county_officer, people) -> None:
     client = _login(client, county_officer)
     before = AuditEntry.objects.count()
     client.get(reverse("registry:person", args=[zhang.pk]))
-    entry = AuditEntry.objects.order_by("-id").first()
+    entry = AuditEntry.objects.latest("id")
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.object_type, entry.object_id) == ("view", "person", str(zhang.pk))
     assert entry.actor_id == county_officer.pk
