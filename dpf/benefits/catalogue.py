@@ -1,0 +1,158 @@
+"""The shipped benefit catalogue (``data/catalogue.json``): read without a database.
+
+The data migration installs it; the what-if command (``dpf rules eval``) reads its rules
+straight from the file, so a person can be evaluated with no database at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+CATALOGUE_PATH = Path(__file__).resolve().parent / "data" / "catalogue.json"
+
+
+@dataclass(frozen=True)
+class ShippedRule:
+    valid_from: dt.date
+    valid_to: dt.date | None
+    text: str
+
+    def in_force_on(self, date: dt.date) -> bool:
+        return self.valid_from <= date and (self.valid_to is None or self.valid_to >= date)
+
+
+@dataclass(frozen=True)
+class ShippedStandard:
+    region_code: str
+    level: int | None
+    valid_from: dt.date
+    valid_to: dt.date | None
+    monthly_amount: Decimal
+    illustrative: bool
+
+
+@dataclass(frozen=True)
+class ShippedBenefit:
+    code: str
+    name_zh: str
+    name_en: str
+    legal_basis: str
+    department: str
+    description: str
+    one_thing_bundle: bool
+    order: int
+    rules: tuple[ShippedRule, ...]
+    standards: tuple[ShippedStandard, ...]
+
+    def rule_on(self, date: dt.date) -> ShippedRule | None:
+        return next((r for r in self.rules if r.in_force_on(date)), None)
+
+
+def _date(value: Any) -> dt.date | None:
+    return None if value in (None, "") else dt.date.fromisoformat(str(value))
+
+
+def parse_catalogue(data: dict[str, Any]) -> dict[str, ShippedBenefit]:
+    """The benefits of a catalogue document, keyed by code, in catalogue order."""
+    out: dict[str, ShippedBenefit] = {}
+    for order, raw in enumerate(data["benefits"], start=1):
+        rules = tuple(
+            ShippedRule(
+                valid_from=_date(r["valid_from"]) or dt.date(2016, 1, 1),
+                valid_to=_date(r.get("valid_to")),
+                text=str(r["text"]),
+            )
+            for r in raw.get("rules", [])
+        )
+        standards = tuple(
+            ShippedStandard(
+                region_code=str(s.get("region_code") or ""),
+                level=None if s.get("level") is None else int(s["level"]),
+                valid_from=_date(s["valid_from"]) or dt.date(2016, 1, 1),
+                valid_to=_date(s.get("valid_to")),
+                monthly_amount=Decimal(str(s["monthly_amount"])),
+                illustrative=bool(s.get("illustrative", True)),
+            )
+            for s in raw.get("standards", [])
+        )
+        out[str(raw["code"])] = ShippedBenefit(
+            code=str(raw["code"]),
+            name_zh=str(raw["name_zh"]),
+            name_en=str(raw["name_en"]),
+            legal_basis=str(raw.get("legal_basis", "")),
+            department=str(raw.get("department", "")),
+            description=str(raw.get("description", "")),
+            one_thing_bundle=bool(raw.get("one_thing_bundle", False)),
+            order=order,
+            rules=rules,
+            standards=standards,
+        )
+    return out
+
+
+@lru_cache(maxsize=1)
+def shipped_catalogue() -> dict[str, ShippedBenefit]:
+    with CATALOGUE_PATH.open(encoding="utf-8") as fh:
+        return parse_catalogue(json.load(fh))
+
+
+def shipped_codes() -> set[str]:
+    return set(shipped_catalogue())
+
+
+def install(benefit_model: Any, rule_model: Any, standard_model: Any) -> int:
+    """Create the shipped benefits, rules and standards that are not there yet.
+
+    Takes the model classes so a data migration can pass its historical models. Existing
+    rows are left alone (a city admin may have changed them). Returns the benefits created.
+    """
+    created = 0
+    for item in shipped_catalogue().values():
+        benefit, was_created = benefit_model.objects.get_or_create(
+            code=item.code,
+            defaults={
+                "name_zh": item.name_zh,
+                "name_en": item.name_en,
+                "legal_basis": item.legal_basis,
+                "department": item.department,
+                "description": item.description,
+                "one_thing_bundle": item.one_thing_bundle,
+                "order": item.order,
+            },
+        )
+        if not was_created:
+            continue
+        created += 1
+        rule_model.objects.bulk_create(
+            rule_model(
+                benefit=benefit,
+                region_code="",
+                mode="base",
+                text=r.text,
+                valid_from=r.valid_from,
+                valid_to=r.valid_to,
+                source="catalogue",
+                note="随目录发布 / shipped with the catalogue",
+            )
+            for r in item.rules
+        )
+        standard_model.objects.bulk_create(
+            standard_model(
+                benefit=benefit,
+                region_code=s.region_code,
+                level=s.level,
+                valid_from=s.valid_from,
+                valid_to=s.valid_to,
+                monthly_amount=s.monthly_amount,
+                illustrative=s.illustrative,
+                source="catalogue",
+            )
+            for s in item.standards
+        )
+    return created

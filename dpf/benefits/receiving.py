@@ -1,0 +1,45 @@
+"""Entitlements as a source of ``receiving("code")`` in the rule language.
+
+A person receives a benefit on a date when an *active* entitlement covers that date.
+Suspended and terminated entitlements do not count.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from dpf.benefits.catalogue import shipped_codes
+from dpf.benefits.models import Entitlement, EntitlementStatus
+from dpf.core.models import EffectiveDated
+
+
+def active_entitlements(code: str, as_of: dt.date) -> QuerySet[Entitlement]:
+    return Entitlement.objects.filter(
+        EffectiveDated.as_of_q(as_of), benefit__code=code, status=EntitlementStatus.ACTIVE
+    )
+
+
+def receiving_sql(code: str, as_of: dt.date) -> Exists:
+    """Over ``Person``: has an active entitlement of ``code`` on ``as_of``."""
+    return Exists(active_entitlements(code, as_of).filter(person_id=OuterRef("pk")))
+
+
+def receiving_python(person_id: Any, code: str, as_of: dt.date) -> bool:
+    return active_entitlements(code, as_of).filter(person_id=person_id).exists()
+
+
+def receiving_codes() -> set[str]:
+    """The benefit codes a rule may name: the shipped catalogue's (read from the file, so
+    checking a rule never needs the database)."""
+    return shipped_codes()
+
+
+def register() -> None:
+    from dpf.rules.catalogue import register_receiving_source
+
+    register_receiving_source(
+        "benefits", sql=receiving_sql, python=receiving_python, codes=receiving_codes
+    )
