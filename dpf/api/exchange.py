@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from dpf.api.access import api_allow
@@ -170,7 +170,7 @@ def push_roster(request: HttpRequest, roster_type: str, payload: RosterPush) -> 
         actor=token.user, roster_type=roster_type, rows=payload.rows, department=token.department
     )
     batch = services.batch_validate_now(batch)
-    return 201, _batch_out(batch)
+    return Status(201, _batch_out(batch))
 
 
 @router.get("/batches/{batch_id}", response={200: BatchDetailOut, **ERRORS})

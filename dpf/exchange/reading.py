@@ -111,14 +111,20 @@ def _detect_encoding(path: Path) -> str:
     raise FileRefused("encoding")
 
 
-def _map_header(
-    rtype: RosterType, cells: list[Any], row_number: int
-) -> tuple[dict[str, int], dict[str, str], list[str]]:
-    """Column key → cell index, column key → header text, and ignored headers."""
+def _header_lookup(rtype: RosterType) -> dict[str, str]:
+    """Normalised header text → column key, for every accepted variant."""
     lookup: dict[str, str] = {}
     for column in rtype.columns:
         for variant in column.accepted_headers():
             lookup.setdefault(normalize_header(variant), column.key)
+    return lookup
+
+
+def _map_header(
+    rtype: RosterType, cells: list[Any], row_number: int
+) -> tuple[dict[str, int], dict[str, str], list[str]]:
+    """Column key → cell index, column key → header text, and ignored headers."""
+    lookup = _header_lookup(rtype)
     index: dict[str, int] = {}
     headers: dict[str, str] = {}
     ignored: list[str] = []
@@ -262,6 +268,7 @@ def _csv_table(rtype: RosterType, path: Path) -> Table:
 
 
 def _json_table(rtype: RosterType, path: Path) -> Table:
+    """API pushes: a list of objects, each keyed by headers or field keys (mixed is fine)."""
     with path.open("rb") as fh:
         try:
             records = json.load(fh)
@@ -269,29 +276,44 @@ def _json_table(rtype: RosterType, path: Path) -> Table:
             raise FileRefused("not_spreadsheet") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise FileRefused("not_spreadsheet")
-    keys: list[str] = []
-    for record in records:
-        for key in record:
-            if key not in keys:
-                keys.append(key)
-    state = {"row": 0}
-    total = len(records) or 1
-
-    def numbered() -> Iterator[tuple[int, list[Any]]]:
-        # Row 0 is the header; API rows are numbered from 1 as positions in ``rows``.
-        yield 0, list(keys)
-        for n, record in enumerate(records, start=1):
-            state["row"] = n
-            yield n, [record.get(k) for k in keys]
-
     if not records:
         raise FileRefused("no_rows")
-    headers, ignored, rows = _rows_with_header(rtype, numbered())
+    lookup = _header_lookup(rtype)
+    headers: dict[str, str] = {}
+    ignored: list[str] = []
+    for record in records:
+        for name in record:
+            key = lookup.get(normalize_header(name))
+            if key is None:
+                if name not in ignored:
+                    ignored.append(str(name))
+            else:
+                headers.setdefault(key, str(name))
+    if not headers:
+        wanted = "、".join(c.header for c in rtype.required_columns)
+        raise FileRefused("no_header", rows=1, headers=wanted)
+    missing = [c.header for c in rtype.required_columns if c.key not in headers]
+    if missing:
+        raise FileRefused("missing_column", columns="、".join(missing))
+    state = {"row": 0}
+    total = len(records)
+
+    def rows() -> Iterator[tuple[int, dict[str, Any]]]:
+        # API rows are numbered from 1, as positions in ``rows``.
+        for n, record in enumerate(records, start=1):
+            state["row"] = n
+            cells: dict[str, Any] = {}
+            for name, value in record.items():
+                key = lookup.get(normalize_header(name))
+                if key is not None and cells.get(key) in (None, ""):
+                    cells[key] = value
+            yield n, cells
+
     return Table(
         headers=headers,
         ignored=ignored,
-        rows=rows,
-        total_estimate=len(records),
+        rows=rows(),
+        total_estimate=total,
         position=lambda: state["row"] / total,
     )
 

@@ -101,6 +101,7 @@ def batch_upload(
     size: int | None = None,
     channel: str = Channel.WEB,
     department: str = "",
+    file_format: str | None = None,
 ) -> ImportBatch:
     """Store an uploaded roster outside the web root and stage a batch for validation.
 
@@ -131,7 +132,7 @@ def batch_upload(
                 out.write(chunk)
         if written == 0:
             raise FileRefused("empty_file")
-        file_format = sniff_format(temporary)
+        file_format = file_format or sniff_format(temporary)
         sha = digest.hexdigest()
         done = selectors.committed_batch_with(rtype.code, sha)
         if done is not None:
@@ -182,6 +183,7 @@ def batch_receive_rows(
         size=len(body),
         channel=Channel.API,
         department=department,
+        file_format="json",
     )
 
 
