@@ -103,6 +103,20 @@ def test_five_wrong_passwords_lock_the_account_for_this_address(client, officer)
     assert _login(other, officer.username, ip="10.0.0.8").status_code == 302
 
 
+def test_lock_out_page_in_english(client, officer):
+    for _ in range(5):
+        _login(client, officer.username, "wrong-password-1")
+    locked = client.post(
+        LOGIN,
+        {"username": officer.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.7",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert locked.status_code == 429
+    text = locked.content.decode()
+    assert "Account temporarily locked" in text and "After 5 failed logins" in text
+
+
 def test_lock_out_expires_after_the_cool_off(client, officer, settings):
     for _ in range(5):
         _login(client, officer.username, "wrong-password-1")
