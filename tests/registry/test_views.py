@@ -460,9 +460,13 @@ def test_register_household_with_status_and_list_members(client, county_officer)
     client = _login(client, county_officer)
     response = client.post(
         reverse("registry:household_new"),
-        {"village": "150402001001", "address": "幸福路12号", "status": "dibao",
-         "status_from": "2023-01-01"},
-    )  # fmt: skip
+        {
+            "village": "150402001001",
+            "address": "幸福路12号",
+            "status": "dibao",
+            "status_from": "2023-01-01",
+        },
+    )
     household = Household.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("registry:household", args=[household.pk])
