@@ -48,9 +48,11 @@ def certified(county_officer):
         )
         people.append(person)
     make_person(actor=county_officer, name="无证人员")  # no certificate: not in the extract
+    household = people[2].household
+    assert household is not None
     registry.household_status_set(
         actor=county_officer,
-        household=people[2].household,
+        household=household,
         status="dibao",
         valid_from=D(2021, 1, 1),
     )

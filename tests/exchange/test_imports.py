@@ -82,7 +82,7 @@ def test_household_roster_preview_then_commit(county_officer, people) -> None:
     assert outcomes(batch) == {2: "will_change", 3: "up_to_date", 4: "will_change", 5: "not_found"}
     assert batch.counts["will_change"] == 2 and batch.counts["total"] == 4
     switch = batch.rows.get(row_number=4)
-    assert switch.before["status"] == "dibao" and switch.before["valid_to"] is None
+    assert switch.before == {"valid_from": "2022-01-01", "valid_to": None, "status": "dibao"}
     assert switch.after == {
         "valid_from": "2024-03-01",
         "valid_to": None,
@@ -169,6 +169,7 @@ def test_bad_rows_are_reported_by_row_and_column(county_officer, people) -> None
     assert batch.rows.get(row_number=2).person_id == li.pk
     batch = services.batch_commit(actor=county_officer, batch=batch)
     suspect = DuplicateSuspect.objects.get()
+    assert suspect.import_row is not None
     assert (suspect.kind, suspect.person_a_id, suspect.import_row.row_number) == (
         SuspectKind.CHECK_CHARACTER,
         li.pk,
@@ -305,7 +306,10 @@ def test_size_limit_holds_when_the_size_is_not_declared(county_officer, settings
 
     with pytest.raises(DomainError) as info:
         services.batch_upload(
-            actor=county_officer, roster_type="dibao", file_name="x.csv", stream=Stream()
+            actor=county_officer,
+            roster_type="dibao",
+            file_name="x.csv",
+            stream=io.BufferedReader(Stream()),
         )
     assert info.value.code == "file_too_large"
     assert not ImportBatch.objects.exists()
