@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.errors import DomainError, ValidationFailed
 from dpf.exchange import benefits_bridge, selectors
 from dpf.exchange.models import (
     BatchStatus,
@@ -353,9 +353,15 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
         raise _stale() from None
     stored_file(batch).unlink(missing_ok=True)
     duplicates_find(actor=actor)
-    result = benefits_bridge.run_scan(actor=actor)
+    # The changed people are queued (facts_changed_at) whatever happens here: a scan that
+    # cannot run now (another one is running) finds them next time.
+    try:
+        result = benefits_bridge.run_scan(actor=actor)
+    except DomainError as exc:
+        result = f"scan not run: {exc.code}"
     if result is not None:
-        ImportBatch.objects.filter(pk=batch.pk).update(note=str(result)[:1000])
+        batch.note = str(result)[:1000]
+        ImportBatch.objects.filter(pk=batch.pk).update(note=batch.note)
     return batch
 
 

@@ -1,0 +1,156 @@
+"""After a commit the changed people are rescanned (when the benefits app is installed):
+the death roster ends in review items, the 低保 leavers in the reconciliation list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.apps import apps
+
+from dpf.core.errors import ValidationFailed
+from dpf.exchange import benefits_bridge, services
+from dpf.exchange.models import ImportBatch
+from dpf.registry import services as registry
+from tests.exchange.conftest import stage, xlsx_bytes
+from tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date
+BENEFITS = apps.is_installed("dpf.benefits")
+
+
+def test_scan_runs_after_the_commit_is_durable(county_officer, monkeypatch) -> None:
+    person = make_person(actor=county_officer, name="李秀英")
+    seen: list[str] = []
+
+    def fake_scan(*, actor):
+        seen.append(ImportBatch.objects.get().status)  # already committed when it runs
+        return "scan #7"
+
+    monkeypatch.setattr(benefits_bridge, "run_scan", fake_scan)
+    batch = stage(
+        county_officer,
+        "death",
+        xlsx_bytes(
+            [["身份证号码", "姓名", "死亡日期"], [person.id_number, "李秀英", "2026-03-15"]]
+        ),
+    )
+    batch = services.batch_commit(actor=county_officer, batch=batch)
+    assert seen == ["committed"]
+    assert ImportBatch.objects.get().note == "scan #7"
+
+
+def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeypatch) -> None:
+    person = make_person(actor=county_officer, name="李秀英")
+
+    def busy(*, actor):
+        raise ValidationFailed("scan_running", "另一次扫描正在运行", "another scan is running")
+
+    monkeypatch.setattr(benefits_bridge, "run_scan", busy)
+    batch = stage(
+        county_officer,
+        "death",
+        xlsx_bytes(
+            [["身份证号码", "姓名", "死亡日期"], [person.id_number, "李秀英", "2026-03-15"]]
+        ),
+    )
+    batch = services.batch_commit(actor=county_officer, batch=batch)
+    person.refresh_from_db()
+    assert person.death_date == D(2026, 3, 15) and person.facts_changed_at is not None
+    assert batch.note == "scan not run: scan_running"
+
+
+def test_without_benefits_the_receiving_list_is_marked_unavailable(county_officer) -> None:
+    if BENEFITS:
+        pytest.skip("the benefits app is installed")
+    person = make_person(actor=county_officer, name="李秀英")
+    assert person.household is not None
+    registry.household_status_set(
+        actor=county_officer, household=person.household, status="dibao", valid_from=D(2020, 1, 1)
+    )
+    batch = stage(
+        county_officer,
+        "dibao",
+        xlsx_bytes(
+            [
+                ["身份证号码", "姓名", "类别", "起始日期", "终止日期"],
+                [person.id_number, "李秀英", "低保", "2020-01-01", "2026-06-30"],
+            ]
+        ),
+    )
+    services.batch_commit(actor=county_officer, batch=batch)
+    from dpf.exchange import selectors
+
+    assert list(selectors.left_dibao_rows(batch).values_list("target_id", flat=True)) == [
+        person.household_id
+    ]
+    available, persons = selectors.left_dibao_receiving(batch, county_officer)
+    assert available is False and not persons.exists()
+
+
+@pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
+def test_death_roster_ends_in_review_items(county_officer) -> None:
+    from dpf.benefits import services as benefits
+    from dpf.benefits.models import BenefitItem, WorkItem
+
+    person = make_person(actor=county_officer, name="李秀英")
+    registry.certificate_issue(
+        actor=county_officer, person=person, category=4, level=1, issue_date=D(2020, 5, 1)
+    )
+    benefit = BenefitItem.objects.get(code="nursing_allowance")
+    benefits.entitlement_create(
+        actor=county_officer, person=person, benefit=benefit, valid_from=D(2021, 1, 1)
+    )
+    benefits.scan(actor=county_officer)
+    assert not WorkItem.objects.filter(person=person, kind="review").exists()
+    batch = stage(
+        county_officer,
+        "death",
+        xlsx_bytes(
+            [["身份证号码", "姓名", "死亡日期"], [person.id_number, "李秀英", "2026-03-15"]]
+        ),
+    )
+    services.batch_commit(actor=county_officer, batch=batch)
+    assert WorkItem.objects.filter(person=person, kind="review", benefit=benefit).exists()
+
+
+@pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
+def test_dibao_leavers_still_receiving_the_living_allowance(county_officer) -> None:
+    from dpf.benefits import services as benefits
+    from dpf.benefits.models import BenefitItem
+    from dpf.exchange import selectors
+
+    leaver = make_person(actor=county_officer, name="李秀英")
+    stayer = make_person(actor=county_officer, name="王建国")
+    benefit = BenefitItem.objects.get(code="living_allowance")
+    for person in (leaver, stayer):
+        assert person.household is not None
+        registry.household_status_set(
+            actor=county_officer,
+            household=person.household,
+            status="dibao",
+            valid_from=D(2020, 1, 1),
+        )
+        registry.certificate_issue(
+            actor=county_officer, person=person, category=4, level=3, issue_date=D(2020, 5, 1)
+        )
+        benefits.entitlement_create(
+            actor=county_officer, person=person, benefit=benefit, valid_from=D(2021, 1, 1)
+        )
+    batch = stage(
+        county_officer,
+        "dibao",
+        xlsx_bytes(
+            [
+                ["身份证号码", "姓名", "类别", "起始日期", "终止日期"],
+                [leaver.id_number, "李秀英", "低保", "2020-01-01", "2026-06-30"],
+                [stayer.id_number, "王建国", "低保", "2020-01-01", None],
+            ]
+        ),
+    )
+    services.batch_commit(actor=county_officer, batch=batch)
+    available, persons = selectors.left_dibao_receiving(batch, county_officer)
+    assert available is True
+    assert list(persons.values_list("pk", flat=True)) == [leaver.pk]
