@@ -1,0 +1,114 @@
+"""``dpf demo``: synthetic Chifeng data and demo accounts.
+
+dpf demo generate --persons N --seed S [--if-empty]
+dpf demo accounts [--force]          (only with DPF_DEMO=1 unless --force)
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from dpf.core.errors import DomainError
+from dpf.demo import services
+
+
+def _whole_number(text: str) -> int:
+    try:
+        return int(text.replace(",", "").replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为整数 / must be a whole number: {text!r}") from None
+
+
+def _persons(text: str) -> int:
+    value = _whole_number(text)
+    try:
+        return services.check_persons(value)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(exc.bilingual) from None
+
+
+def _seed(text: str) -> int:
+    value = _whole_number(text)
+    try:
+        return services.check_seed(value)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(exc.bilingual) from None
+
+
+class Command(BaseCommand):
+    help = "演示数据与演示账号 / Synthetic demo data and demo accounts"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        gen = sub.add_parser(
+            "generate", help="生成虚构的赤峰市残疾人数据 / generate a synthetic Chifeng registry"
+        )
+        gen.add_argument("--persons", type=_persons, required=True, help="持证残疾人人数")
+        gen.add_argument("--seed", type=_seed, required=True, help="随机种子 / random seed")
+        gen.add_argument(
+            "--if-empty",
+            action="store_true",
+            dest="if_empty",
+            help="已有人员数据时不做任何事 / do nothing when persons exist",
+        )
+        acc = sub.add_parser("accounts", help="创建演示账号 / create the demo accounts")
+        acc.add_argument(
+            "--force", action="store_true", help="不在演示模式也创建 / create outside demo mode"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            if options["action"] == "generate":
+                self._generate(options)
+            else:
+                self._accounts(options)
+        except DomainError as exc:
+            raise CommandError(f"{exc.message_zh} / {exc.message_en}") from None
+
+    def _generate(self, options: dict[str, Any]) -> None:
+        def progress(done: int, total: int, seconds: float) -> None:
+            rate = done / seconds if seconds > 0 else 0.0
+            self.stdout.write(
+                f"  已生成 generated {done:,} / {total:,} 人 persons ({rate:,.0f} 人/秒 persons/s)"
+            )
+
+        result = services.demo_generate(
+            persons=options["persons"],
+            seed=options["seed"],
+            if_empty=options["if_empty"],
+            progress=progress,
+        )
+        if result.skipped:
+            self.stdout.write("已有人员数据，未生成 / persons already exist: nothing generated")
+            return
+        rate = result.persons / result.seconds if result.seconds else 0.0
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成 done: {result.persons:,} 名持证残疾人 certified persons, "
+                f"{result.relatives:,} 名户主亲属 relatives, "
+                f"{result.regions_created:,} 个虚构地区 invented regions, "
+                f"{result.seconds:,.1f} 秒 s ({rate:,.0f} 人/秒 persons/s)"
+            )
+        )
+        for table, n in sorted(result.rows.items()):
+            self.stdout.write(f"  {table:<32} {n:>10,}")
+
+    def _accounts(self, options: dict[str, Any]) -> None:
+        accounts = services.demo_accounts_create(force=options["force"])
+        self.stdout.write(
+            self.style.WARNING("演示账号 / DEMO ONLY — 切勿用于生产 / never in production")
+        )
+        header = f"{'用户名 username':<24}{'角色 role':<22}{'地区 region':<16}{'密码 password'}"
+        self.stdout.write(header)
+        self.stdout.write("-" * 78)
+        for account in accounts:
+            self.stdout.write(
+                f"{account.username:<24}{account.role:<22}{account.region_code or '-':<16}"
+                f"{services.DEMO_PASSWORD}"
+            )
+        self.stdout.write(
+            f"演示账号 / DEMO ONLY: {len(accounts)} accounts, password {services.DEMO_PASSWORD}"
+        )
