@@ -99,12 +99,12 @@ def test_death_roster_ends_in_review_items(county_officer) -> None:
     registry.certificate_issue(
         actor=county_officer, person=person, category=4, level=1, issue_date=D(2020, 5, 1)
     )
-    benefit = BenefitItem.objects.get(code="nursing_allowance")
+    benefit = BenefitItem._default_manager.get(code="nursing_allowance")
     benefits.entitlement_create(
         actor=county_officer, person=person, benefit=benefit, valid_from=D(2021, 1, 1)
     )
     benefits.scan(actor=county_officer)
-    assert not WorkItem.objects.filter(person=person, kind="review").exists()
+    assert not WorkItem._default_manager.filter(person=person, kind="review").exists()
     batch = stage(
         county_officer,
         "death",
@@ -113,7 +113,7 @@ def test_death_roster_ends_in_review_items(county_officer) -> None:
         ),
     )
     services.batch_commit(actor=county_officer, batch=batch)
-    assert WorkItem.objects.filter(person=person, kind="review", benefit=benefit).exists()
+    assert WorkItem._default_manager.filter(person=person, kind="review", benefit=benefit).exists()
 
 
 @pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
@@ -124,7 +124,7 @@ def test_dibao_leavers_still_receiving_the_living_allowance(county_officer) -> N
 
     leaver = make_person(actor=county_officer, name="李秀英")
     stayer = make_person(actor=county_officer, name="王建国")
-    benefit = BenefitItem.objects.get(code="living_allowance")
+    benefit = BenefitItem._default_manager.get(code="living_allowance")
     for person in (leaver, stayer):
         assert person.household is not None
         registry.household_status_set(
