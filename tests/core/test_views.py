@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 
 from dpf.core.middleware import PREF_COOKIE
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def chinese_outside_requests() -> Iterator[None]:
+    """Labels built outside a request are in the default language, whatever ran before."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import pytest
+from django.utils import translation
 
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.registry import selectors, services
@@ -19,6 +21,13 @@ from dpf.registry.models import (
 from tests.factories import make_person, make_user
 
 D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def chinese_outside_requests() -> Iterator[None]:
+    """Labels built outside a request are in the default language, whatever ran before."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from dpf.core.models import AuditEntry
 from dpf.registry import services
@@ -17,6 +19,13 @@ from dpf.registry.models import Certificate, Household, HouseholdStatus, Person
 from tests.factories import make_person, make_user, new_id_number
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def chinese_outside_requests() -> Iterator[None]:
+    """Labels built outside a request are in the default language, whatever ran before."""
+    with translation.override("zh-hans"):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -498,3 +507,14 @@ def test_pages_need_login(client) -> None:
 def test_viewer_role_gets_404(client, regions) -> None:
     viewer = make_user("viewer", "150400")
     assert _login(client, viewer).get(SEARCH).status_code == 404
+
+
+def test_search_and_person_pages_in_english(client, county_officer, people) -> None:
+    client = _login(client, county_officer)
+    client.post("/i18n/setlang/", {"language": "en", "next": SEARCH})
+    html = _html(client.post(SEARCH, {"q": "zhm"}))
+    assert '<html lang="en">' in html
+    assert "Name, ID number or pinyin initials" in html
+    assert "People found: 2" in html
+    person = _html(client.get(reverse("registry:person", args=[people["zhang"].pk])))
+    assert "History of changes" in person and "physical disability level 2" in person
