@@ -38,18 +38,20 @@ from dpf.benefits.models import (
 )
 from dpf.benefits.receiving import active_entitlements, receiving_sql
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated
+from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.registry.models import Person
 
 __all__ = [
     "CatalogueEntry",
     "all_rules_in_force",
     "catalogue",
+    "county_names",
     "eligibility_for_person",
     "eligibility_q",
     "last_scan",
     "persons_receiving",
     "queue",
+    "region_names",
     "work_item_eligibility",
     "work_item_for",
 ]
@@ -87,22 +89,24 @@ def all_rules_in_force(as_of: dt.date) -> dict[int, RulesInForce]:
 class CatalogueEntry:
     benefit: BenefitItem
     rules: RulesInForce
-    standards: list[AmountStandard]
+    standards: list[tuple[AmountStandard, str]]  # with the region's name ("" = city-wide)
+    widenings: list[tuple[str, RuleVersion]]  # with the county's name
     history: list[RuleVersion]
 
     @property
     def illustrative(self) -> bool:
-        return any(s.illustrative for s in self.standards)
+        return any(s.illustrative for s, _name in self.standards)
 
 
 def catalogue(as_of: dt.date) -> list[CatalogueEntry]:
     """The catalogue page: each benefit with its rules and standards (no personal data)."""
     rules = all_rules_in_force(as_of)
-    standards: dict[int, list[AmountStandard]] = defaultdict(list)
+    names = county_names()
+    standards: dict[int, list[tuple[AmountStandard, str]]] = defaultdict(list)
     for s in AmountStandard.objects.filter(EffectiveDated.as_of_q(as_of)).order_by(
         "region_code", "level"
     ):
-        standards[s.benefit_id].append(s)
+        standards[s.benefit_id].append((s, names.get(s.region_code, s.region_code)))
     history: dict[int, list[RuleVersion]] = defaultdict(list)
     for v in RuleVersion.objects.order_by("benefit_id", "mode", "region_code", "-valid_from"):
         history[v.benefit_id].append(v)
@@ -111,6 +115,9 @@ def catalogue(as_of: dt.date) -> list[CatalogueEntry]:
             benefit=r.benefit,
             rules=r,
             standards=standards.get(pk, []),
+            widenings=[
+                (names.get(code, code), version) for code, version in sorted(r.widenings.items())
+            ],
             history=history.get(pk, []),
         )
         for pk, r in rules.items()
@@ -203,6 +210,19 @@ def work_item_eligibility(item: WorkItem, as_of: dt.date | None = None) -> Eligi
         has_rule=result.has_rule,
         receiving=receiving,
     )
+
+
+def county_names() -> dict[str, str]:
+    return region_names(
+        Region.objects.filter(level=RegionLevel.COUNTY, code__startswith="1504").values_list(
+            "code", flat=True
+        )
+    )
+
+
+def region_names(codes: Any) -> dict[str, str]:
+    """Names of regions by code (one query), e.g. the townships of a queue page."""
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
 
 
 def last_scan() -> ScanRun | None:
