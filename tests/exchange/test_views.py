@@ -193,3 +193,16 @@ def test_export_form_requires_a_purpose_and_downloads(client, county_officer) ->
     assert AuditEntry.objects.filter(action="export").count() == 1
     other = client.post(url, {"region": "150404", "as_of": "2025-12-31", "purpose": "越权导出"})
     assert other.status_code == 200 and "Content-Disposition" not in other
+
+
+def test_pages_in_english(client, county_officer) -> None:
+    client.force_login(county_officer)
+    html = client.get(reverse("exchange:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Roster types and templates" in html
+    assert "Dibao, tekun and dibao-edge household list" in html
+    batch = stage(county_officer, "dibao", xlsx_bytes([["身份证号码", "姓名"], ["1", "2"]]))
+    html = client.get(
+        reverse("exchange:batch", args=[batch.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "The file cannot be imported" in html
+    assert "required column(s) missing" in html

@@ -28,9 +28,8 @@
           bar.value = data.progress;
           bar.textContent = data.progress + "%";
           if (data.status === "validating") {
-            text.textContent = (section.getAttribute("data-running-text") || "{p}% {n}")
-              .replace("{p}", data.progress)
-              .replace("{n}", data.rows_read);
+            text.textContent = data.progress + "% · " +
+              (section.getAttribute("data-running-text") || "{n}").replace("{n}", data.rows_read);
             window.setTimeout(poll, 2000);
           } else {
             text.textContent = section.getAttribute("data-done-text") || "";
