@@ -1,0 +1,98 @@
+"""Helpers shared by the workflow services: clocks, refusals, scope checks, masking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from dpf.accounts.scoping import region_in_scope
+from dpf.core.errors import DomainError, NotFound, ValidationFailed
+
+WITHDRAW_MINUTES = 10
+
+
+class AlreadyHandled(DomainError):
+    """Someone else decided this step first (or the page was out of date)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "already_handled",
+            "该事项已被他人处理或状态已变化，请刷新后查看",
+            "someone else has already handled this step, or its state changed: reload the page",
+        )
+
+
+class NotYourStep(DomainError):
+    def __init__(self, step_zh: str, step_en: str) -> None:
+        super().__init__(
+            "not_your_step",
+            f"您的角色不能办理“{step_zh}”环节",
+            f"your role does not act on the step “{step_en}”",
+        )
+
+
+def refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def now_or(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def today_or(today: dt.date | None, now: dt.datetime | None = None) -> dt.date:
+    if today is not None:
+        return today
+    return timezone.localdate(now) if now is not None else timezone.localdate()
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(month: dt.date, n: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def require_scope(actor: Any, village_code: str, what: str = "record") -> None:
+    """Out of the actor's region: the same answer as "does not exist" (a 404)."""
+    if not region_in_scope(actor, village_code):
+        raise NotFound(what)
+
+
+def actor_source(actor: Any) -> str:
+    pk = getattr(actor, "pk", None)
+    return f"user:{pk}" if pk is not None else "system"
+
+
+def mask_bank_account(number: str) -> str:
+    """``6222********1234``: the first and last four digits kept."""
+    digits = number.strip()
+    if len(digits) <= 8:
+        return "*" * len(digits)
+    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+def clean_bank_account(raw: str) -> str:
+    digits = "".join((raw or "").split())
+    if not digits.isdigit() or not 12 <= len(digits) <= 30:
+        raise refuse(
+            "bank_account",
+            "银行账号应为12至30位数字",
+            "the bank account number must be 12 to 30 digits",
+            "account_number",
+        )
+    return digits
+
+
+def clean_reason(raw: str, *, field: str = "reason", required: bool = True) -> str:
+    text = " ".join((raw or "").split())
+    if required and not text:
+        raise refuse("reason_required", "请填写理由", "a reason is required", field)
+    if len(text) > 500:
+        raise refuse(
+            "reason_long", "理由不超过500字", "the reason is at most 500 characters", field
+        )
+    return text

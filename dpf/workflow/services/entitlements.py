@@ -1,0 +1,298 @@
+"""An entitlement's life after approval: suspension (e.g. the certificate expired: the
+scan's review items), resumption, termination (death, moving away, no longer eligible).
+
+The benefits service changes the entitlement row; this app keeps the history
+(``EntitlementEvent``). A resumption is a new entitlement from the resumption day (the
+suspended one keeps the dates it was in force), linked by the event's ``previous``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+
+from dpf.accounts.permissions import require_permission
+from dpf.benefits import services as benefit_services
+from dpf.benefits.models import (
+    Entitlement,
+    EntitlementStatus,
+    WorkItem,
+    WorkItemKind,
+    WorkItemStatus,
+)
+from dpf.core.errors import NotFound
+from dpf.workflow.models import EntitlementEvent
+from dpf.workflow.services.common import (
+    actor_source,
+    clean_reason,
+    now_or,
+    refuse,
+    require_scope,
+    today_or,
+)
+
+Reason = EntitlementEvent.Reason
+SUSPEND_REASONS = (Reason.CERTIFICATE_EXPIRED, Reason.NO_LONGER_ELIGIBLE, Reason.OTHER)
+TERMINATE_REASONS = (Reason.DEATH, Reason.MOVED_AWAY, Reason.NO_LONGER_ELIGIBLE, Reason.OTHER)
+
+
+def _entitlement(actor: Any, entitlement_id: int) -> Entitlement:
+    require_permission(actor, "change", "entitlement", entitlement_id)
+    entitlement = (
+        Entitlement.objects.select_related("person", "benefit").filter(pk=entitlement_id).first()
+    )
+    if entitlement is None:
+        raise NotFound("entitlement")
+    require_scope(actor, entitlement.person.village_code, "entitlement")
+    return entitlement
+
+
+def _review_item(actor: Any, work_item_id: int | None, entitlement: Entitlement) -> WorkItem | None:
+    if work_item_id is None:
+        return None
+    item = WorkItem.objects.filter(
+        pk=work_item_id,
+        kind=WorkItemKind.REVIEW,
+        person_id=entitlement.person_id,
+        benefit_id=entitlement.benefit_id,
+    ).first()
+    if item is None:
+        raise NotFound("work item")
+    return item
+
+
+def _event(
+    *,
+    entitlement: Entitlement,
+    kind: str,
+    from_status: str,
+    on: dt.date,
+    reason_code: str,
+    reason: str,
+    source: str,
+    actor: Any,
+    now: dt.datetime,
+    previous: Entitlement | None = None,
+) -> EntitlementEvent:
+    return EntitlementEvent.objects.create(
+        entitlement=entitlement,
+        person_id=entitlement.person_id,
+        benefit_id=entitlement.benefit_id,
+        kind=kind,
+        from_status=from_status,
+        to_status=entitlement.status,
+        on=on,
+        reason_code=reason_code,
+        reason=reason[:300],
+        source=source[:60],
+        previous=previous,
+        actor=actor if getattr(actor, "pk", None) else None,
+        at=now,
+    )
+
+
+def _close_review(actor: Any, item: WorkItem | None, note: str) -> None:
+    if item is not None and item.status == WorkItemStatus.OPEN:
+        benefit_services.work_item_close(
+            actor=actor, item=item, status=WorkItemStatus.DONE, note=note
+        )
+
+
+def _text(reason_code: str, reason: str) -> str:
+    label = str(Reason(reason_code).label)
+    return f"{label}：{reason}" if reason else label
+
+
+@transaction.atomic
+def suspend(
+    *,
+    actor: Any,
+    entitlement_id: int,
+    on: dt.date,
+    reason_code: str,
+    reason: str = "",
+    work_item_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Entitlement:
+    """Suspend from ``on`` (paid for the months it was in force on their first day)."""
+    if reason_code not in SUSPEND_REASONS:
+        raise refuse("reason_code", "请选择暂停原因", "choose why it is suspended", "reason_code")
+    reason = clean_reason(reason, required=reason_code == Reason.OTHER)
+    now = now_or(now)
+    entitlement = _entitlement(actor, entitlement_id)
+    item = _review_item(actor, work_item_id, entitlement)
+    changed = benefit_services.entitlement_suspend(
+        actor=actor, entitlement=entitlement, on=on, reason=_text(reason_code, reason)
+    )
+    source = f"work_item:{item.pk}" if item else actor_source(actor)
+    _event(
+        entitlement=changed,
+        kind=EntitlementEvent.Kind.SUSPENDED,
+        from_status=EntitlementStatus.ACTIVE,
+        on=on,
+        reason_code=reason_code,
+        reason=reason,
+        source=source,
+        actor=actor,
+        now=now,
+    )
+    _close_review(actor, item, f"已暂停 / suspended from {on.isoformat()}")
+    return changed
+
+
+@transaction.atomic
+def resume(
+    *,
+    actor: Any,
+    entitlement_id: int,
+    on: dt.date,
+    reason: str,
+    now: dt.datetime | None = None,
+) -> Entitlement:
+    """Resume a suspended entitlement from ``on``: a new entitlement at the standard in
+    force then (refused when the person already receives the benefit again)."""
+    reason = clean_reason(reason)
+    now = now_or(now)
+    old = _entitlement(actor, entitlement_id)
+    Entitlement.objects.select_for_update().filter(pk=old.pk).first()
+    old.refresh_from_db()
+    if old.status != EntitlementStatus.SUSPENDED:
+        raise refuse(
+            "not_suspended", "只有暂停的待遇可以恢复", "only a suspended entitlement can resume"
+        )
+    if EntitlementEvent.objects.filter(previous=old, kind=EntitlementEvent.Kind.RESUMED).exists():
+        raise refuse("already_resumed", "该待遇已恢复", "this entitlement has already resumed")
+    if old.valid_to is not None and on <= old.valid_to:
+        raise refuse(
+            "date_range",
+            "恢复日期须晚于暂停日期",
+            "the resumption must follow the suspension",
+            "on",
+        )
+    new = benefit_services.entitlement_create(
+        actor=actor,
+        person=old.person,
+        benefit=old.benefit,
+        valid_from=on,
+        source=f"resumed:{old.pk}",
+        status_reason="恢复 / resumed",
+    )
+    _event(
+        entitlement=new,
+        kind=EntitlementEvent.Kind.RESUMED,
+        from_status=EntitlementStatus.SUSPENDED,
+        on=on,
+        reason_code=Reason.RESUMED,
+        reason=reason,
+        source=actor_source(actor),
+        actor=actor,
+        now=now,
+        previous=old,
+    )
+    return new
+
+
+@transaction.atomic
+def terminate(
+    *,
+    actor: Any,
+    entitlement_id: int,
+    on: dt.date,
+    reason_code: str,
+    reason: str = "",
+    work_item_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Entitlement:
+    """Terminate from ``on`` (death, moving away, no longer eligible)."""
+    if reason_code not in TERMINATE_REASONS:
+        raise refuse("reason_code", "请选择终止原因", "choose why it ends", "reason_code")
+    reason = clean_reason(reason, required=reason_code == Reason.OTHER)
+    now = now_or(now)
+    entitlement = _entitlement(actor, entitlement_id)
+    item = _review_item(actor, work_item_id, entitlement)
+    if entitlement.status != EntitlementStatus.ACTIVE:
+        raise refuse(
+            "entitlement_not_active",
+            "该待遇不在享受中（暂停的待遇不再恢复即可）",
+            "the entitlement is not active (a suspended one simply is not resumed)",
+            "status",
+        )
+    changed = benefit_services.entitlement_terminate(
+        actor=actor, entitlement=entitlement, on=on, reason=_text(reason_code, reason)
+    )
+    _event(
+        entitlement=changed,
+        kind=EntitlementEvent.Kind.TERMINATED,
+        from_status=EntitlementStatus.ACTIVE,
+        on=on,
+        reason_code=reason_code,
+        reason=reason,
+        source=f"work_item:{item.pk}" if item else actor_source(actor),
+        actor=actor,
+        now=now,
+    )
+    _close_review(actor, item, f"已终止 / terminated from {on.isoformat()}")
+    return changed
+
+
+@transaction.atomic
+def review_resolve(
+    *,
+    actor: Any,
+    work_item_id: int,
+    action: str,
+    on: dt.date | None = None,
+    reason_code: str = "",
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> WorkItem:
+    """Act on a scan's review item (receiving but no longer eligible): suspend or terminate
+    the person's active entitlement of that benefit, or dismiss the item with a note."""
+    now = now_or(now)
+    item = (
+        WorkItem.objects.select_related("benefit")
+        .filter(pk=work_item_id, kind=WorkItemKind.REVIEW)
+        .first()
+    )
+    if item is None:
+        raise NotFound("work item")
+    require_scope(actor, item.village_code, "work item")
+    if item.status != WorkItemStatus.OPEN:
+        raise refuse("item_closed", "该事项已处理", "the item is already closed")
+    if action == "dismiss":
+        return benefit_services.work_item_close(
+            actor=actor,
+            item=item,
+            status=WorkItemStatus.DISMISSED,
+            note=clean_reason(reason),
+        )
+    if action not in ("suspend", "terminate"):
+        raise refuse("action", "操作无效", "invalid action", "action")
+    day = on or today_or(None, now)
+    entitlement = (
+        Entitlement.objects.filter(
+            person_id=item.person_id, benefit_id=item.benefit_id, status=EntitlementStatus.ACTIVE
+        )
+        .order_by("-valid_from")
+        .first()
+    )
+    if entitlement is None:
+        raise refuse(
+            "no_active_entitlement",
+            "该人员没有享受中的该项待遇",
+            "the person has no active entitlement of this benefit",
+        )
+    handler = suspend if action == "suspend" else terminate
+    handler(
+        actor=actor,
+        entitlement_id=entitlement.pk,
+        on=day,
+        reason_code=reason_code,
+        reason=reason,
+        work_item_id=item.pk,
+        now=now,
+    )
+    item.refresh_from_db()
+    return item
