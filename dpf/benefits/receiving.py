@@ -11,7 +11,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from dpf.benefits.catalogue import shipped_codes
+from dpf.benefits.catalogue import shipped_catalogue, shipped_codes
 from dpf.benefits.models import Entitlement, EntitlementStatus
 from dpf.core.models import EffectiveDated
 
@@ -31,6 +31,20 @@ def receiving_python(person_id: Any, code: str, as_of: dt.date) -> bool:
     return active_entitlements(code, as_of).filter(person_id=person_id).exists()
 
 
+def receiving_held(person_id: Any, as_of: dt.date) -> set[str]:
+    """Every benefit one person receives on ``as_of``, in one query."""
+    return set(
+        Entitlement.objects.filter(
+            EffectiveDated.as_of_q(as_of), person_id=person_id, status=EntitlementStatus.ACTIVE
+        ).values_list("benefit__code", flat=True)
+    )
+
+
+def receiving_labels() -> dict[str, tuple[str, str]]:
+    """Benefit names for explanations (from the shipped file: no database needed)."""
+    return {code: (b.name_zh, b.name_en) for code, b in shipped_catalogue().items()}
+
+
 def receiving_codes() -> set[str]:
     """The benefit codes a rule may name: the shipped catalogue's (read from the file, so
     checking a rule never needs the database)."""
@@ -41,5 +55,10 @@ def register() -> None:
     from dpf.rules.catalogue import register_receiving_source
 
     register_receiving_source(
-        "benefits", sql=receiving_sql, python=receiving_python, codes=receiving_codes
+        "benefits",
+        sql=receiving_sql,
+        python=receiving_python,
+        codes=receiving_codes,
+        held=receiving_held,
+        labels=receiving_labels,
     )
