@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "dpf.core",
     "dpf.accounts",
     "dpf.registry",
+    "dpf.rules",
     "dpf.indicators",
     "dpf.portal",
     "dpf.exchange",

@@ -1,0 +1,320 @@
+"""A person's facts as of a date, for the Python evaluator: read from the registry for one
+person (a handful of queries), or from a what-if JSON document (no database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from dpf.core.certnumber import Category
+from dpf.registry.models import (
+    CertificateStatus,
+    HouseholdStatus,
+    HouseholdStatusCode,
+    Person,
+)
+from dpf.rules.catalogue import (
+    ATTRIBUTES,
+    REGION_CODE,
+    SURVEY_FIELDS,
+    insurance_kinds,
+    outside_payment_codes,
+    receiving_codes,
+    receiving_sources,
+)
+from dpf.rules.errors import RuleError
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    category: int
+    level: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    status: str
+
+    def valid_on(self, date: dt.date) -> bool:
+        """Valid on ``date``: inside ``[valid_from, valid_to]`` and status ``valid``."""
+        return (
+            self.status == CertificateStatus.VALID
+            and self.valid_from <= date
+            and (self.valid_to is None or date <= self.valid_to)
+        )
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the rules may know about one person on ``as_of``.
+
+    ``survey`` holds the latest needs-survey answers on or before ``as_of`` under the
+    NeedsSurvey field names (``rehab_need``, ``device_need`` …); a missing key is unknown
+    and takes the catalogue default.
+    """
+
+    as_of: dt.date
+    birth_date: dt.date
+    sex: str
+    alive: bool
+    residence_region: str
+    certificate: CertificateFacts | None
+    household_status: str
+    in_destitute_care: bool
+    long_term_care_need: bool
+    receiving: frozenset[str] = frozenset()
+    insured: frozenset[str] = frozenset()
+    in_school: bool = False
+    survey: dict[str, object] = field(default_factory=dict)
+
+
+def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
+    return [r for r in rows if r.valid_from <= date and (r.valid_to is None or r.valid_to >= date)]
+
+
+def _latest(rows: list[Any]) -> Any:
+    """The row in force that the SQL picks too: latest ``valid_from``, then highest id."""
+    return max(rows, key=lambda r: (r.valid_from, r.pk)) if rows else None
+
+
+def facts_for_person(person: Person, as_of: dt.date) -> Facts:
+    """The facts of one person as of ``as_of`` (about seven queries).
+
+    The certificate is the one in force on ``as_of`` that is not cancelled: replaced and
+    expired rows have their ``valid_to`` cut to the last valid day, so being in force is
+    being valid (see ``registry.models.Certificate``).
+    """
+    certs = _in_force(
+        [c for c in person.certificates.defer("number") if c.status != CertificateStatus.CANCELLED],
+        as_of,
+    )
+    cert = _latest(certs)
+    certificate = (
+        CertificateFacts(
+            category=cert.category,
+            level=cert.level,
+            valid_from=cert.valid_from,
+            valid_to=cert.valid_to,
+            status=CertificateStatus.VALID,
+        )
+        if cert is not None
+        else None
+    )
+    status = HouseholdStatusCode.NONE.value
+    if person.household_id is not None:
+        row = _latest(
+            _in_force(list(HouseholdStatus.objects.filter(household_id=person.household_id)), as_of)
+        )
+        if row is not None:
+            status = row.status
+    residence = _latest(_in_force(list(person.residences.all()), as_of))
+    surveys = [s for s in person.surveys.all() if s.survey_date <= as_of]
+    survey = max(surveys, key=lambda s: (s.survey_date, s.pk)) if surveys else None
+    answers: dict[str, object] = {}
+    if survey is not None:
+        answers = {f: getattr(survey, f) for f in SURVEY_FIELDS.values()}
+    receiving = {p.kind for p in _in_force(list(person.outside_payments.all()), as_of)}
+    for source in receiving_sources():
+        if source.held is not None:
+            receiving |= set(source.held(person.pk, as_of))
+        else:
+            receiving |= {c for c in source.codes() if source.python(person.pk, c, as_of)}
+    return Facts(
+        as_of=as_of,
+        birth_date=person.birth_date,
+        sex=person.sex,
+        alive=person.death_date is None or person.death_date > as_of,
+        residence_region=residence.village_code if residence is not None else person.village_code,
+        certificate=certificate,
+        household_status=status,
+        in_destitute_care=status == HouseholdStatusCode.TEKUN,
+        long_term_care_need=bool(survey.long_term_care_need) if survey is not None else False,
+        receiving=frozenset(receiving),
+        insured=frozenset(i.kind for i in _in_force(list(person.insurances.all()), as_of)),
+        in_school=bool(_in_force(list(person.schools.all()), as_of)),
+        survey=answers,
+    )
+
+
+# --- the what-if JSON document ----------------------------------------------------------
+
+REQUIRED = ("birth_date", "certificate", "household_status", "residence_region")
+OPTIONAL = (
+    "alive",
+    "sex",
+    "in_destitute_care",
+    "long_term_care_need",
+    "receiving",
+    "insured",
+    "in_school",
+    "survey",
+)
+CERTIFICATE_KEYS = ("category", "level", "valid_from", "valid_to", "status")
+SURVEY_TYPES: dict[str, type] = {
+    "rehab_need": bool,
+    "device_need": str,
+    "home_renovation_need": bool,
+    "care_need": bool,
+    "employment_status": str,
+    "employment_wish": bool,
+    "school_status": str,
+    "income_per_capita": Decimal,
+}
+
+
+def _bad(field_name: str, zh: str, en: str, code: str = "facts_invalid") -> RuleError:
+    return RuleError(code, f"{field_name}：{zh}", f"{field_name}: {en}", field=field_name)
+
+
+def _date(value: Any, name: str, *, nullable: bool = False) -> dt.date | None:
+    if value is None and nullable:
+        return None
+    if not isinstance(value, str):
+        raise _bad(name, "须为 YYYY-MM-DD 格式的日期", "must be a date YYYY-MM-DD")
+    try:
+        if len(value) != 10:
+            raise ValueError(value)
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise _bad(name, f"“{value}”不是有效日期", f"'{value}' is not a valid date") from None
+
+
+def _bool(value: Any, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise _bad(name, "须为 true 或 false", "must be true or false")
+    return value
+
+
+def _int(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _bad(name, f"须为 {low} 到 {high} 的整数", f"must be a whole number {low} to {high}")
+    return value
+
+
+def _choice(value: Any, name: str, known: Any) -> str:
+    if not isinstance(value, str) or value not in known:
+        shown = ", ".join(sorted(str(k) for k in known))
+        raise _bad(name, f"须为以下之一：{shown}", f"must be one of: {shown}")
+    return value
+
+
+def _codes(value: Any, name: str, known: Any) -> frozenset[str]:
+    if not isinstance(value, list):
+        raise _bad(name, "须为代码列表", "must be a list of codes")
+    return frozenset(_choice(v, f"{name}[{i}]", known) for i, v in enumerate(value))
+
+
+def _certificate(value: Any) -> CertificateFacts | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise _bad("certificate", "须为对象或 null", "must be an object or null")
+    for key in value:
+        if key not in CERTIFICATE_KEYS:
+            raise _bad(f"certificate.{key}", "未知字段", "unknown field", "facts_unknown_field")
+    for key in ("category", "level", "valid_from", "status"):
+        if key not in value:
+            raise _bad(f"certificate.{key}", "缺少此字段", "is missing", "facts_missing")
+    valid_from = _date(value["valid_from"], "certificate.valid_from")
+    valid_to = _date(value.get("valid_to"), "certificate.valid_to", nullable=True)
+    assert valid_from is not None
+    if valid_to is not None and valid_to < valid_from:
+        raise _bad("certificate.valid_to", "早于起始日期", "is before valid_from")
+    return CertificateFacts(
+        category=_int(value["category"], "certificate.category", 1, max(Category.values)),
+        level=_int(value["level"], "certificate.level", 1, 4),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        status=_choice(value["status"], "certificate.status", CertificateStatus.values),
+    )
+
+
+def _survey(value: Any) -> dict[str, object]:
+    if not isinstance(value, dict):
+        raise _bad("survey", "须为对象", "must be an object")
+    out: dict[str, object] = {}
+    for key, item in value.items():
+        name = f"survey.{key}"
+        want = SURVEY_TYPES.get(key)
+        if want is None:
+            raise _bad(name, "未知字段", "unknown field", "facts_unknown_field")
+        if item is None:
+            continue
+        if key == "device_need" and isinstance(item, bool):
+            # true/false without the kind: "other" device, or none
+            out[key] = "other" if item else ""
+        elif want is bool:
+            out[key] = _bool(item, name)
+        elif want is Decimal:
+            if isinstance(item, bool) or not isinstance(item, int | float | str):
+                raise _bad(name, "须为数字", "must be a number")
+            try:
+                number = Decimal(str(item))
+            except InvalidOperation:
+                raise _bad(name, "须为数字", "must be a number") from None
+            if not number.is_finite() or number < 0:
+                raise _bad(name, "须为非负数", "must not be negative")
+            out[key] = number
+        else:
+            attr = ATTRIBUTES.get("survey.device_kind" if key == "device_need" else f"survey.{key}")
+            known = attr.values() if attr is not None and attr.values is not None else {}
+            out[key] = _choice(item, name, known)
+    return out
+
+
+def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
+    """The facts of a person described in a what-if document (no database).
+
+    Required: ``birth_date``, ``certificate`` (an object or null), ``household_status``,
+    ``residence_region``. Optional: ``alive`` (true), ``sex`` (unknown),
+    ``in_destitute_care`` (household status is ``tekun``), ``long_term_care_need``
+    (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
+    ({}). Unknown fields are refused, so a misspelt field is not silently ignored.
+    """
+    if not isinstance(data, dict):
+        raise _bad("facts", "须为 JSON 对象", "must be a JSON object")
+    for key in data:
+        if key not in REQUIRED and key not in OPTIONAL:
+            raise _bad(key, "未知字段", "unknown field", "facts_unknown_field")
+    for key in REQUIRED:
+        if key not in data:
+            raise _bad(key, "缺少此字段", "is missing", "facts_missing")
+    birth = _date(data["birth_date"], "birth_date")
+    assert birth is not None
+    region = data["residence_region"]
+    if not isinstance(region, str) or not REGION_CODE.match(region):
+        raise _bad(
+            "residence_region", "须为6、9或12位区划代码", "must be a 6, 9 or 12 digit region code"
+        )
+    status = _choice(data["household_status"], "household_status", HouseholdStatusCode.values)
+    sex = data.get("sex", "")
+    if sex != "":
+        sex = _choice(sex, "sex", ("M", "F"))
+    return Facts(
+        as_of=as_of,
+        birth_date=birth,
+        sex=sex,
+        alive=_bool(data.get("alive", True), "alive"),
+        residence_region=region,
+        certificate=_certificate(data["certificate"]),
+        household_status=status,
+        in_destitute_care=_bool(
+            data.get("in_destitute_care", status == HouseholdStatusCode.TEKUN),
+            "in_destitute_care",
+        ),
+        long_term_care_need=_bool(data.get("long_term_care_need", False), "long_term_care_need"),
+        receiving=_codes(data.get("receiving", []), "receiving", receiving_codes()),
+        insured=_codes(data.get("insured", []), "insured", insurance_kinds()),
+        in_school=_bool(data.get("in_school", False), "in_school"),
+        survey=_survey(data.get("survey", {})),
+    )
+
+
+__all__ = [
+    "CertificateFacts",
+    "Facts",
+    "facts_for_person",
+    "facts_from_json",
+    "outside_payment_codes",
+]

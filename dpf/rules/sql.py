@@ -1,0 +1,417 @@
+"""The SQL compiler: a checked rule becomes one condition over ``Person`` for a date.
+
+Every fact is a correlated subquery (``Subquery`` of the row in force, ``Exists``) or a
+column of ``Person``, and every value is COALESCEd to the catalogue default, so no
+comparison ever meets NULL and ``!x`` means in SQL what it means in Python. Parts of a
+rule that read nothing about the person (``as_of``, literals) are folded in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateField,
+    DecimalField,
+    Exists,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.expressions import CombinedExpression, Expression
+from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.lookups import (
+    Exact,
+    GreaterThan,
+    GreaterThanOrEqual,
+    LessThan,
+    LessThanOrEqual,
+    StartsWith,
+)
+
+from dpf.core.models import EffectiveDated, region_prefix
+from dpf.registry.models import (
+    Certificate,
+    CertificateStatus,
+    HouseholdStatus,
+    InsuranceEnrolment,
+    NeedsSurvey,
+    OutsidePayment,
+    Person,
+    Residence,
+    SchoolEnrolment,
+)
+from dpf.rules import evaluate
+from dpf.rules.ast import (
+    Arith,
+    Attr,
+    BoolOp,
+    Call,
+    Compare,
+    Cond,
+    In,
+    Literal,
+    Neg,
+    Node,
+    Not,
+    Scalar,
+    Type,
+    person_free,
+)
+from dpf.rules.catalogue import ATTRIBUTES, SURVEY_FIELDS, outside_payment_codes, receiving_sources
+
+TRUE = Q(pk__isnull=False)
+FALSE = Q(pk__in=[])
+_LOOKUPS: dict[str, Any] = {
+    "==": Exact,
+    "<": LessThan,
+    "<=": LessThanOrEqual,
+    ">": GreaterThan,
+    ">=": GreaterThanOrEqual,
+}
+_FLIPPED = {"==": "==", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}
+
+
+def output_field(t: Type) -> Field[Any, Any]:
+    if t is Type.BOOL:
+        return BooleanField()
+    if t is Type.INT:
+        return IntegerField()
+    if t is Type.NUMBER:
+        return DecimalField(max_digits=30, decimal_places=10)
+    if t is Type.STRING:
+        return CharField()
+    return DateField()
+
+
+class AsDecimal(Func):
+    """A number as a non-integer SQL value, so ``/`` never divides integers (SQLite
+    stores a whole-yuan DECIMAL as an INTEGER)."""
+
+    template = "CAST(%(expressions)s AS NUMERIC)"
+    output_field = DecimalField(max_digits=30, decimal_places=10)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra)
+
+
+def in_force(date: dt.date) -> Q:
+    return EffectiveDated.as_of_q(date)
+
+
+def shift_years(date: dt.date, years: int) -> dt.date | None:
+    """``date`` moved by ``years`` (29 February → 28 February); None when out of range."""
+    year = date.year + years
+    if not 1 <= year <= 9999:
+        return None
+    try:
+        return date.replace(year=year)
+    except ValueError:
+        return date.replace(year=year, day=28)
+
+
+class Compiler:
+    """Compiles one rule for one date. With ``alias`` set, scalar facts are collected in
+    ``aliases`` (to be ``.alias()``ed on the queryset once) and referenced by name."""
+
+    def __init__(self, as_of: dt.date, *, alias: bool) -> None:
+        self.as_of = as_of
+        self.alias = alias
+        self.aliases: dict[str, Any] = {}
+        self._stamp = as_of.strftime("%Y%m%d")
+
+    # --- facts ----------------------------------------------------------------------------
+
+    def fact(self, key: str, build: Callable[[], Any]) -> Any:
+        if not self.alias:
+            return build()
+        name = f"rule_{self._stamp}_{key}"
+        if name not in self.aliases:
+            self.aliases[name] = build()
+        return F(name)
+
+    def _certificate(self, column: str) -> Any:
+        rows = (
+            Certificate.objects.filter(in_force(self.as_of), person=OuterRef("pk"))
+            .exclude(status=CertificateStatus.CANCELLED)
+            .order_by("-valid_from", "-pk")
+            .values(column)[:1]
+        )
+        return Coalesce(Subquery(rows), Value(0), output_field=IntegerField())
+
+    def cert(self, column: str) -> Any:
+        return self.fact(f"cert_{column}", lambda: self._certificate(column))
+
+    def household_status(self) -> Any:
+        def build() -> Any:
+            rows = (
+                HouseholdStatus.objects.filter(
+                    in_force(self.as_of), household=OuterRef("household_id")
+                )
+                .order_by("-valid_from", "-pk")
+                .values("status")[:1]
+            )
+            return Coalesce(Subquery(rows), Value("none"), output_field=CharField())
+
+        return self.fact("household_status", build)
+
+    def residence(self) -> Any:
+        def build() -> Any:
+            rows = (
+                Residence.objects.filter(in_force(self.as_of), person=OuterRef("pk"))
+                .order_by("-valid_from", "-pk")
+                .values("village_code")[:1]
+            )
+            return Coalesce(Subquery(rows), F("village_code"), output_field=CharField())
+
+        return self.fact("residence", build)
+
+    def survey(self, column: str, t: Type, default: Scalar) -> Any:
+        def build() -> Any:
+            rows = (
+                NeedsSurvey.objects.filter(person=OuterRef("pk"), survey_date__lte=self.as_of)
+                .order_by("-survey_date", "-pk")
+                .values(column)[:1]
+            )
+            return Coalesce(
+                Subquery(rows), Value(default, output_field(t)), output_field=output_field(t)
+            )
+
+        return self.fact(f"survey_{column}", build)
+
+    def age(self) -> Any:
+        d = self.as_of
+        before_birthday = Q(birth_date__month__gt=d.month) | Q(
+            birth_date__month=d.month, birth_date__day__gt=d.day
+        )
+        return CombinedExpression(
+            CombinedExpression(
+                Value(d.year), "-", ExtractYear("birth_date"), output_field=IntegerField()
+            ),
+            "-",
+            Case(
+                When(before_birthday, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            output_field=IntegerField(),
+        )
+
+    # --- values ---------------------------------------------------------------------------
+
+    def value(self, node: Node) -> Any:
+        if person_free(node):
+            folded = evaluate.value(node, evaluate.ConstEnv(self.as_of))
+            return Value(folded, output_field(node.type))
+        if isinstance(node, Attr):
+            return self.attribute_value(node)
+        if isinstance(node, Neg):
+            return CombinedExpression(
+                Value(0, output_field(node.type)),
+                "-",
+                self.value(node.operand),
+                output_field=output_field(node.type),
+            )
+        if isinstance(node, Arith):
+            left, right = self.value(node.left), self.value(node.right)
+            if node.op == "/" and node.type is Type.NUMBER:
+                left, right = AsDecimal(left), AsDecimal(right)
+            return CombinedExpression(left, node.op, right, output_field=output_field(node.type))
+        if isinstance(node, Cond):
+            return Case(
+                When(self.condition(node.cond), then=self.value(node.then)),
+                default=self.value(node.orelse),
+                output_field=output_field(node.type),
+            )
+        # a bool used as a value (``a == b`` between two conditions)
+        return Case(
+            When(self.condition(node), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+
+    def attribute_value(self, node: Attr) -> Any:
+        name = node.name
+        if name == "age":
+            return self.age()
+        if name == "sex":
+            return F("sex")
+        if name == "birth_date":
+            return F("birth_date")
+        if name == "certificate.level":
+            return self.cert("level")
+        if name == "certificate.category":
+            return self.cert("category")
+        if name == "household.status":
+            return self.household_status()
+        if name == "survey.device_kind":
+            return self.survey("device_need", Type.STRING, "")
+        if name in SURVEY_FIELDS:
+            attr = ATTRIBUTES[name]
+            return self.survey(SURVEY_FIELDS[name], attr.type, attr.default)
+        # boolean attributes as values
+        return Case(
+            When(self.attribute_condition(node), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+
+    # --- conditions -----------------------------------------------------------------------
+
+    def condition(self, node: Node) -> Q:
+        if person_free(node):
+            return TRUE if evaluate.value(node, evaluate.ConstEnv(self.as_of)) else FALSE
+        if isinstance(node, Not):
+            return ~self.condition(node.operand)
+        if isinstance(node, BoolOp):
+            left, right = self.condition(node.left), self.condition(node.right)
+            return (left & right) if node.op == "&&" else (left | right)
+        if isinstance(node, Attr):
+            return self.attribute_condition(node)
+        if isinstance(node, Call):
+            return self.call(node)
+        if isinstance(node, Compare):
+            return self.compare(node)
+        if isinstance(node, In):
+            return self.membership(node)
+        raise TypeError(type(node).__name__)  # pragma: no cover - the checker allows no other
+
+    def attribute_condition(self, node: Attr) -> Q:
+        name, d = node.name, self.as_of
+        if name == "alive":
+            return Q(death_date__isnull=True) | Q(death_date__gt=d)
+        if name == "certificate.valid":
+            return Q(GreaterThan(self.cert("level"), 0))
+        if name == "certificate.severe":
+            level = self.cert("level")
+            return Q(Exact(level, 1)) | Q(Exact(level, 2))
+        if name == "in_destitute_care":
+            return Q(Exact(self.household_status(), "tekun"))
+        if name == "long_term_care_need":
+            return Q(Exact(self.survey("long_term_care_need", Type.BOOL, False), True))
+        if name == "in_school":
+            return Q(Exists(SchoolEnrolment.objects.filter(in_force(d), person=OuterRef("pk"))))
+        if name == "survey.device_need":
+            return ~Q(Exact(self.survey("device_need", Type.STRING, ""), ""))
+        attr = ATTRIBUTES[name]
+        return Q(Exact(self.survey(SURVEY_FIELDS[name], Type.BOOL, attr.default), True))
+
+    def call(self, node: Call) -> Q:
+        d = self.as_of
+        if node.name == "in_region":
+            return Q(StartsWith(self.residence(), region_prefix(node.arg)))
+        if node.name == "insured":
+            rows = InsuranceEnrolment.objects.filter(
+                in_force(d), person=OuterRef("pk"), kind=node.arg
+            )
+            return Q(Exists(rows))
+        q = FALSE
+        if node.arg in outside_payment_codes():
+            paid = OutsidePayment.objects.filter(in_force(d), person=OuterRef("pk"), kind=node.arg)
+            q = q | Q(Exists(paid))
+        for source in receiving_sources():
+            if node.arg in source.codes():
+                cond = source.sql(node.arg, d)
+                q = q | (cond if isinstance(cond, Q) else Q(cond))
+        return q
+
+    def compare(self, node: Compare) -> Q:
+        op, left, right = node.op, node.left, node.right
+        if person_free(left) and not person_free(right):
+            op, left, right = _FLIPPED[op], right, left
+        if left.type is Type.BOOL:
+            a, b = self.condition(left), self.condition(right)
+            same = (a & b) | (~a & ~b)
+            return same if op == "==" else ~same
+        if isinstance(left, Attr) and left.name == "age" and person_free(right):
+            bound = evaluate.value(right, evaluate.ConstEnv(self.as_of))
+            if isinstance(bound, int) and not isinstance(bound, bool):
+                return self.age_compare(op, bound)
+        lhs = self.value(left)
+        rhs = self.value(right)
+        if op == "!=":
+            return ~Q(Exact(lhs, rhs))
+        return Q(_LOOKUPS[op](lhs, rhs))
+
+    def age_at_least(self, years: int) -> Q:
+        """``age >= years`` as a range on ``birth_date`` (an index can serve it)."""
+        latest_birth = shift_years(self.as_of, -years)
+        if latest_birth is None:
+            return FALSE if years > 0 else TRUE
+        return Q(birth_date__lte=latest_birth)
+
+    def age_compare(self, op: str, n: int) -> Q:
+        if op == ">=":
+            return self.age_at_least(n)
+        if op == ">":
+            return self.age_at_least(n + 1)
+        if op == "<":
+            return ~self.age_at_least(n)
+        if op == "<=":
+            return ~self.age_at_least(n + 1)
+        exactly = self.age_at_least(n) & ~self.age_at_least(n + 1)
+        return exactly if op == "==" else ~exactly
+
+    def membership(self, node: In) -> Q:
+        items = node.items.items
+        if not items:
+            return FALSE
+        if (
+            isinstance(node.left, Attr)
+            and node.left.name == "age"
+            and all(isinstance(i.value, int) for i in items)
+        ):
+            q = FALSE
+            for item in items:
+                q = q | self.age_compare("==", int(item.value))  # type: ignore[arg-type]
+            return q
+        lhs = self.value(node.left)
+        q = FALSE
+        for item in _unique(items):
+            q = q | Q(Exact(lhs, Value(item.value, output_field(_item_type(node.left.type, item)))))
+        return q
+
+
+def _item_type(left: Type, item: Literal) -> Type:
+    return Type.NUMBER if Type.NUMBER in (left, item.type) else item.type
+
+
+def _unique(items: tuple[Literal, ...]) -> list[Literal]:
+    seen: list[Scalar] = []
+    out: list[Literal] = []
+    for item in items:
+        if item.value not in seen:
+            seen.append(item.value)
+            out.append(item)
+    return out
+
+
+def condition_q(root: Node, as_of: dt.date) -> Q:
+    return Compiler(as_of, alias=False).condition(root)
+
+
+def filter_queryset(root: Node, queryset: QuerySet[Person], as_of: dt.date) -> QuerySet[Person]:
+    compiler = Compiler(as_of, alias=True)
+    q = compiler.condition(root)
+    if compiler.aliases:
+        queryset = queryset.alias(**compiler.aliases)
+    return queryset.filter(q)
+
+
+def value_expression(root: Node, as_of: dt.date) -> Expression:
+    """A number rule as an expression over ``Person`` (for annotating amounts)."""
+    out: Expression = Compiler(as_of, alias=False).value(root)
+    return out
+
+
+__all__ = ["condition_q", "filter_queryset", "value_expression"]
