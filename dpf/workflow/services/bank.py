@@ -84,6 +84,7 @@ def _lines_for_export(plist: PaymentList) -> Any:
             "bank_name",
             "account_holder",
             "bank_account",
+            "bank_account_masked",
             "amount",
             "arrears_months",
             "arrears_amount",
@@ -176,8 +177,10 @@ def signing_pdf(*, actor: Any, list_id: int, purpose: str = "签字审核") -> t
             "plist": plist,
             "title": _title(plist),
             "towns": township_totals(plist),
-            "lines": _lines_for_export(plist).iterator(chunk_size=5000),
-            "names": names,
+            "rows": (
+                (ln, names.get(ln.township_code, ""), names.get(ln.village_code, ""))
+                for ln in _lines_for_export(plist).defer("bank_account").iterator(chunk_size=5000)
+            ),
             "generated": timezone.localtime(),
         },
     )

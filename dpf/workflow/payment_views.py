@@ -1,0 +1,185 @@
+"""Payment list pages: lists and generation, one list with township totals, approval,
+the bank list (.xlsx), the PDF for signing and the bank's result file."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dpf.accounts.permissions import permission_required
+from dpf.benefits.models import BenefitItem
+from dpf.core.access import allow
+from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.roles import Role
+from dpf.workflow import selectors, services
+from dpf.workflow.forms import ExportForm, GenerateForm, ResultFileForm, attach_refusal
+from dpf.workflow.models import PaymentLine
+from dpf.workflow.services.payments import township_totals
+
+MAX_RESULT_BYTES = 20 * 1024 * 1024
+
+
+@permission_required("view", "payment_list")
+def payment_lists(request: HttpRequest) -> HttpResponse:
+    """The county's lists (newest first); county officers generate a month's list here."""
+    lists = selectors.payment_lists(request.user).order_by("-month", "county_code", "benefit")
+    page = Paginator(lists, 50).get_page(request.GET.get("page"))
+    can_generate = getattr(request.user, "role", None) == Role.COUNTY_OFFICER
+    form = GenerateForm(request.POST or None, counties=selectors.counties_for(request.user))
+    if request.method == "POST":
+        if not can_generate:
+            raise NotFound("payment list")
+        if form.is_valid():
+            data = form.cleaned_data
+            benefit = BenefitItem.objects.filter(code=data["benefit"]).first()
+            try:
+                if benefit is None:
+                    raise ValidationFailed(
+                        "benefit", "事项不存在", "unknown benefit", field="benefit"
+                    )
+                plist = services.payment_list_generate(
+                    actor=request.user,
+                    county_code=data["county_code"],
+                    benefit=benefit,
+                    month=data["month"],
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(
+                    request,
+                    _("名册已生成：%(n)s 人。请核对后审核。") % {"n": plist.line_count},
+                )
+                return redirect("workflow:payment_list", pk=plist.pk)
+    names = selectors.region_names({p.county_code for p in page.object_list})
+    context = {"page": page, "form": form, "can_generate": can_generate, "names": names}
+    return render(request, "workflow/payments.html", context, status=400 if form.errors else 200)
+
+
+def _list_page(
+    request: HttpRequest, pk: int, *, status: int = 200, **forms: object
+) -> HttpResponse:
+    plist = selectors.payment_list_for(request.user, pk)
+    line_status = request.GET.get("status", "")
+    if line_status not in PaymentLine.Status.values:
+        line_status = ""
+    page = Paginator(
+        selectors.payment_lines(plist, line_status).order_by("township_code", "village_code", "pk"),
+        50,
+    ).get_page(request.GET.get("page"))
+    names = selectors.region_names(
+        {ln.township_code for ln in page.object_list} | {ln.village_code for ln in page.object_list}
+    )
+    towns = township_totals(plist)
+    is_officer = getattr(request.user, "role", None) == Role.COUNTY_OFFICER
+    context = {
+        "plist": plist,
+        "page": page,
+        "names": names,
+        "towns": towns,
+        "counts": selectors.status_counts(plist),
+        "line_status": line_status,
+        "is_officer": is_officer,
+        "export": forms.get("export") or ExportForm(),
+        "results": forms.get("results") or ResultFileForm(),
+        "county_name": selectors.region_names({plist.county_code}).get(plist.county_code, ""),
+    }
+    return render(request, "workflow/payment_list.html", context, status=status)
+
+
+@permission_required("view", "payment_list")
+def payment_list(request: HttpRequest, pk: int) -> HttpResponse:
+    return _list_page(request, pk)
+
+
+@allow(Role.COUNTY_OFFICER, action="approve", object_type="payment_list")
+@require_POST
+def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.payment_list_approve(actor=request.user, list_id=pk)
+    except ValidationFailed as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("名册已审核，不能再修改。"))
+    return redirect("workflow:payment_list", pk=pk)
+
+
+@allow(Role.COUNTY_OFFICER, action="change", object_type="payment_list")
+@require_POST
+def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        services.payment_list_discard(actor=request.user, list_id=pk)
+    except ValidationFailed as refusal:
+        messages.error(request, refusal.message)
+        return redirect("workflow:payment_list", pk=pk)
+    messages.success(request, _("草稿名册已删除，可以重新生成。"))
+    return redirect("workflow:payment_lists")
+
+
+@allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
+@require_POST
+def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ExportForm(request.POST)
+    if form.is_valid():
+        try:
+            filename, data = services.bank_workbook(
+                actor=request.user, list_id=pk, purpose=form.cleaned_data["purpose"]
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+        else:
+            response = HttpResponse(
+                data,
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            response["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+    return _list_page(request, pk, status=400, export=form)
+
+
+@allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
+def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    filename, data = services.signing_pdf(actor=request.user, list_id=pk)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@allow(Role.COUNTY_OFFICER, action="import", object_type="payment_list")
+@require_POST
+def payment_results(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bank's result file: all rows valid, or nothing marked and every problem listed."""
+    form = ResultFileForm(request.POST, request.FILES)
+    problems = []
+    if form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        data = uploaded.read(MAX_RESULT_BYTES + 1)
+        try:
+            if len(data) > MAX_RESULT_BYTES:
+                raise ValidationFailed(
+                    "result_file_large", "文件过大", "the file is too large", field="file"
+                )
+            summary = services.import_results(
+                actor=request.user, list_id=pk, filename=uploaded.name or "", data=data
+            )
+        except services.ResultFileRefused as refusal:
+            form.add_error("file", refusal.message)
+            problems = refusal.problems
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+        else:
+            messages.success(
+                request,
+                _("已导入：成功 %(paid)s 笔，失败 %(failed)s 笔。")
+                % {"paid": summary.paid, "failed": summary.failed},
+            )
+            return redirect("workflow:payment_list", pk=pk)
+    if problems:
+        plist = selectors.payment_list_for(request.user, pk)
+        context = {"problems": problems, "plist": plist, "form": form}
+        return render(request, "workflow/result_problems.html", context, status=400)
+    return _list_page(request, pk, status=400, results=form)

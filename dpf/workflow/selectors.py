@@ -1,0 +1,309 @@
+"""Reads of the workflow app, always scoped by the user's region (deny by default).
+
+Queue pages read one page of rows with their person and benefit in one query; a record
+outside the scope is ``NotFound``, never told apart from one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+
+from dpf.accounts.scoping import region_filter, scope_queryset
+from dpf.benefits import selectors as benefit_selectors
+from dpf.benefits.eligibility import Eligibility
+from dpf.benefits.models import Entitlement, WorkItem, WorkItemKind
+from dpf.core.errors import NotFound
+from dpf.core.idnumber import parse_id_number
+from dpf.core.models import EffectiveDated, Region
+from dpf.core.roles import Role
+from dpf.registry.models import Person
+from dpf.registry.services import id_lookup_hash
+from dpf.workflow.models import (
+    Application,
+    ApplicationItem,
+    Document,
+    EntitlementEvent,
+    ItemStatus,
+    PaymentLine,
+    PaymentList,
+    Transition,
+)
+from dpf.workflow.procedures import DocumentType, Procedures, procedures, required_documents
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+def _items(user: Any) -> QuerySet[ApplicationItem]:
+    return scope_queryset(
+        user, ApplicationItem.objects.filter(status=ItemStatus.IN_PROGRESS)
+    ).select_related("application", "application__person", "benefit")
+
+
+def my_tasks(user: Any) -> QuerySet[ApplicationItem]:
+    """Items waiting at a step of the user's role, in the user's region, soonest due first."""
+    return (
+        _items(user)
+        .filter(step_role=getattr(user, "role", ""))
+        .order_by(F("step_due_on").asc(nulls_last=True), "id")
+    )
+
+
+def overdue(user: Any, on: dt.date | None = None) -> QuerySet[ApplicationItem]:
+    """Items past their step's deadline (any role) in the user's region, most late first."""
+    return _items(user).filter(step_due_on__lt=on or today()).order_by("step_due_on", "id")
+
+
+def overdue_mine(user: Any, on: dt.date | None = None) -> int:
+    return my_tasks(user).filter(step_due_on__lt=on or today()).count()
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    item: ApplicationItem
+    step_name: str
+    step_name_en: str
+    acting_for: str
+    overdue: bool
+
+
+def task_rows(items: list[ApplicationItem], on: dt.date | None = None) -> list[TaskRow]:
+    """Each item with its step's name (the procedures are read once for the page)."""
+    procs: Procedures = procedures()
+    day = on or today()
+    out = []
+    for item in items:
+        step = procs.step(item.benefit.code, item.step_code)
+        out.append(
+            TaskRow(
+                item=item,
+                step_name=step.name_zh if step else item.step_code,
+                step_name_en=step.name_en if step else item.step_code,
+                acting_for=step.acting_for if step else "",
+                overdue=item.step_due_on is not None and item.step_due_on < day,
+            )
+        )
+    return out
+
+
+def person_by_id_number(user: Any, raw: str) -> Person:
+    """The person with this ID number in the user's scope (a bad number is refused)."""
+    parsed = parse_id_number(raw)
+    person = scope_queryset(
+        user, Person.objects.filter(id_number_hash=id_lookup_hash(parsed.normalized))
+    ).first()
+    if person is None:
+        raise NotFound("person")
+    return person
+
+
+def person_for(user: Any, pk: int) -> Person:
+    person = scope_queryset(user, Person.objects.filter(pk=pk)).first()
+    if person is None:
+        raise NotFound("person")
+    return person
+
+
+def application_for(user: Any, pk: int) -> Application:
+    application = (
+        scope_queryset(user, Application.objects.filter(pk=pk))
+        .select_related("person", "created_by", "confirmed_by", "withdrawn_by")
+        .prefetch_related("items__benefit", "items__entitlement", "documents")
+        .first()
+    )
+    if application is None:
+        raise NotFound("application")
+    return application
+
+
+def history(application: Application) -> list[Transition]:
+    return list(
+        Transition.objects.filter(item__application=application)
+        .select_related("actor", "item__benefit")
+        .order_by("at", "id")
+    )
+
+
+def missing_documents(application: Application) -> list[DocumentType]:
+    """The one notice: every document the bundle needs that is not uploaded yet."""
+    codes = [i.benefit.code for i in application.items.all()]
+    guardian = application.applicant_kind == "guardian"
+    have = {d.doc_type for d in application.documents.all()}
+    return [d for d in required_documents(codes, guardian=guardian) if d.code not in have]
+
+
+def explanations(user: Any, application: Application, as_of: dt.date) -> list[Eligibility]:
+    """The rules evaluated for this person now, for the benefits applied for (failing
+    clauses shown: an ineligible person may still apply, the officer decides)."""
+    codes = {i.benefit.code for i in application.items.all()}
+    results = benefit_selectors.eligibility_for_person(user, application.person, as_of)
+    return [e for e in results if e.benefit.code in codes]
+
+
+def document_for(user: Any, pk: int) -> Document:
+    document = (
+        Document.objects.filter(pk=pk)
+        .filter(application__in=scope_queryset(user, Application.objects.all()))
+        .select_related("application")
+        .first()
+    )
+    if document is None:
+        raise NotFound("document")
+    return document
+
+
+def item_for(user: Any, pk: int) -> ApplicationItem:
+    item = (
+        scope_queryset(user, ApplicationItem.objects.filter(pk=pk))
+        .select_related("application", "application__person", "benefit")
+        .first()
+    )
+    if item is None:
+        raise NotFound("application item")
+    return item
+
+
+# Proposals and reviews from the scan -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    item: WorkItem
+    eligibility: Eligibility | None
+
+
+def proposals(user: Any) -> QuerySet[WorkItem]:
+    """Open proposals in the user's region, ordered by township (for grouping)."""
+    return benefit_selectors.queue(user, kind=WorkItemKind.PROPOSAL)
+
+
+def reviews(user: Any) -> QuerySet[WorkItem]:
+    return benefit_selectors.queue(user, kind=WorkItemKind.REVIEW)
+
+
+def with_explanations(items: list[WorkItem], as_of: dt.date) -> list[ProposalRow]:
+    """The rule explanation beside each proposal of one page (one person at a time)."""
+    return [
+        ProposalRow(item=w, eligibility=benefit_selectors.work_item_eligibility(w, as_of))
+        for w in items
+    ]
+
+
+def work_item_for(user: Any, pk: int) -> WorkItem:
+    return benefit_selectors.work_item_for(user, pk)
+
+
+def region_names(codes: set[str]) -> dict[str, str]:
+    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+# Entitlements ------------------------------------------------------------------------------
+
+
+def entitlement_for(user: Any, pk: int) -> Entitlement:
+    entitlement = (
+        scope_queryset(user, Entitlement.objects.filter(pk=pk), prefix="person__")
+        .select_related("person", "benefit")
+        .first()
+    )
+    if entitlement is None:
+        raise NotFound("entitlement")
+    return entitlement
+
+
+def entitlement_history(entitlement: Entitlement) -> list[EntitlementEvent]:
+    """Events of this person and benefit (a resumption is a new entitlement)."""
+    return list(
+        EntitlementEvent.objects.filter(
+            person_id=entitlement.person_id, benefit_id=entitlement.benefit_id
+        )
+        .select_related("actor")
+        .order_by("on", "at", "id")
+    )
+
+
+def status_on(person_id: int, benefit_id: int, day: dt.date) -> str | None:
+    """The entitlement status on ``day`` from the history (None: never enrolled by then)."""
+    event = (
+        EntitlementEvent.objects.filter(person_id=person_id, benefit_id=benefit_id, on__lte=day)
+        .order_by("-on", "-at", "-id")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    if event is None:
+        return None
+    return {"created": "active", "resumed": "active"}.get(event, event)
+
+
+def entitlements_in_force(user: Any, day: dt.date) -> QuerySet[Entitlement]:
+    """Entitlements in force on ``day`` in the user's region (as-of query)."""
+    return scope_queryset(
+        user, Entitlement.objects.filter(EffectiveDated.as_of_q(day)), prefix="person__"
+    )
+
+
+# Payment lists ------------------------------------------------------------------------------
+
+
+def payment_lists(user: Any) -> QuerySet[PaymentList]:
+    """County officers see their county's lists, city admins every county's."""
+    if getattr(user, "role", None) not in (Role.COUNTY_OFFICER, Role.CITY_ADMIN):
+        return PaymentList.objects.none()
+    condition = region_filter(user)
+    if condition is None:
+        return PaymentList.objects.none()
+    return PaymentList.objects.filter(condition).select_related("benefit", "generated_by")
+
+
+def payment_list_for(user: Any, pk: int) -> PaymentList:
+    plist = payment_lists(user).filter(pk=pk).select_related("approved_by").first()
+    if plist is None:
+        raise NotFound("payment list")
+    return plist
+
+
+def payment_lines(plist: PaymentList, status: str = "") -> QuerySet[PaymentLine]:
+    lines = PaymentLine.objects.filter(payment_list=plist)
+    if status:
+        lines = lines.filter(status=status)
+    return lines.select_related("person").only(
+        "pk",
+        "township_code",
+        "village_code",
+        "amount",
+        "arrears_months",
+        "arrears_amount",
+        "deduction_months",
+        "deduction_amount",
+        "net_amount",
+        "bank_name",
+        "bank_account_masked",
+        "status",
+        "failure_reason",
+        "person__name",
+        "person__id_number_masked",
+    )
+
+
+def status_counts(plist: PaymentList) -> dict[str, int]:
+    rows = (
+        PaymentLine.objects.filter(payment_list=plist)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {r["status"]: r["n"] for r in rows}
+
+
+def counties_for(user: Any) -> list[tuple[str, str]]:
+    region = getattr(user, "region", None)
+    if region is None:
+        return []
+    qs = Region.objects.filter(level="county", code__startswith=region.prefix)
+    return list(qs.order_by("code").values_list("code", "name"))

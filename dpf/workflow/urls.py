@@ -1,0 +1,33 @@
+from django.urls import path
+
+from dpf.workflow import payment_views, views
+
+app_name = "workflow"
+
+urlpatterns = [
+    path("", views.tasks, name="tasks"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("proposals/", views.proposals, name="proposals"),
+    path("proposals/<int:item_id>/start/", views.proposal_start, name="proposal_start"),
+    path("reviews/", views.reviews, name="reviews"),
+    path("reviews/<int:item_id>/", views.review, name="review"),
+    path("bulk/", views.bulk, name="bulk"),
+    path("applications/new/", views.application_new, name="application_new"),
+    path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/<int:pk>/notice/", views.notice, name="notice"),
+    path("applications/<int:pk>/upload/", views.upload, name="upload"),
+    path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("applications/<int:pk>/confirm/", views.proposal_confirm, name="proposal_confirm"),
+    path("applications/<int:pk>/decline/", views.proposal_decline, name="proposal_decline"),
+    path("items/<int:pk>/decide/", views.decide, name="decide"),
+    path("items/<int:pk>/appeal/", views.appeal, name="appeal"),
+    path("documents/<int:pk>/", views.document, name="document"),
+    path("entitlements/<int:pk>/", views.entitlement, name="entitlement"),
+    path("payments/", payment_views.payment_lists, name="payment_lists"),
+    path("payments/<int:pk>/", payment_views.payment_list, name="payment_list"),
+    path("payments/<int:pk>/approve/", payment_views.payment_list_approve, name="payment_approve"),
+    path("payments/<int:pk>/discard/", payment_views.payment_list_discard, name="payment_discard"),
+    path("payments/<int:pk>/bank.xlsx", payment_views.payment_list_xlsx, name="payment_xlsx"),
+    path("payments/<int:pk>/signing.pdf", payment_views.payment_list_pdf, name="payment_pdf"),
+    path("payments/<int:pk>/results/", payment_views.payment_results, name="payment_results"),
+]

@@ -1,0 +1,105 @@
+"""Builders for the workflow tests: officers of each level, eligible people, a clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+pytest.importorskip("dpf.rules")
+
+from dpf.benefits.models import AmountStandard, BenefitItem
+from dpf.core import workdays
+from dpf.workflow import services
+from dpf.workflow.models import Application, ApplicationItem
+from tests.benefits.conftest import person_with
+from tests.factories import make_user
+
+TZ = ZoneInfo("Asia/Shanghai")
+ALLOWANCES = ["living_allowance", "nursing_allowance"]
+BANK = services.BankDetails("中国农业银行赤峰分行", "张海明", "6228480012345678901")
+
+
+def at(day: dt.date, hour: int = 10, minute: int = 0) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=TZ)
+
+
+def benefit(code: str) -> BenefitItem:
+    return BenefitItem.objects.get(code=code)
+
+
+def standard(code: str, level: int | None) -> Decimal:
+    """The shipped standard for a level (the test's oracle reads the data, not the code)."""
+    rows = AmountStandard.objects.filter(benefit__code=code, region_code="")
+    exact = rows.filter(level=level).first() if level is not None else None
+    row = exact or rows.filter(level__isnull=True).get()
+    return row.monthly_amount
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_fresh(settings: Any, tmp_path: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    workdays.clear_cache()
+
+
+@pytest.fixture
+def township_officer(regions: None) -> Any:
+    return make_user("township_officer", "150402001")
+
+
+@pytest.fixture
+def other_county_officer(regions: None) -> Any:
+    return make_user("county_officer", "150404")
+
+
+@pytest.fixture
+def officers(village_worker: Any, township_officer: Any, county_officer: Any, city_admin: Any):
+    """The actor of each role that acts on a step."""
+    return {
+        "village_worker": village_worker,
+        "township_officer": township_officer,
+        "county_officer": county_officer,
+        "city_admin": city_admin,
+    }
+
+
+@pytest.fixture
+def eligible_person(regions: None):
+    """Level 1 certificate, 低保 household, long-term care need: both allowances."""
+    return person_with(level=1, household="dibao", long_term_care=True)
+
+
+def submit_bundle(actor: Any, person: Any, day: dt.date, **extra: Any) -> Application:
+    return services.application_submit(
+        actor=actor,
+        person=person,
+        benefit_codes=ALLOWANCES,
+        applicant_kind=extra.pop("applicant_kind", "worker"),
+        channel=extra.pop("channel", "window"),
+        bank=extra.pop("bank", BANK),
+        now=at(day),
+        today=day,
+        **extra,
+    )
+
+
+def walk(item: ApplicationItem, officers: dict[str, Any], day: dt.date) -> ApplicationItem:
+    """Pass the item through every remaining step, each by the role the step names."""
+    for _ in range(10):
+        item.refresh_from_db()
+        if item.status != "in_progress":
+            return item
+        actor = officers[item.step_role]
+        services.item_decide(
+            actor=actor,
+            item_id=item.pk,
+            expected_step=item.step_code,
+            decision="advance",
+            today=day,
+            now=at(day, 11),
+        )
+    raise AssertionError("the procedure did not end")
