@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -38,6 +39,16 @@ def install(api: NinjaAPI) -> None:
         response = api.create_response(request, body, status=401)
         response["WWW-Authenticate"] = "Bearer"
         return response
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        body = error_body(
+            "too_large",
+            "请求过大，请分批推送（每批不超过约 2 MB）",
+            "the request is too large; push the roster in parts (about 2 MB each)",
+            "rows",
+        )
+        return api.create_response(request, body, status=413)
 
     @api.exception_handler(SchemaError)
     def invalid_request(request: HttpRequest, exc: SchemaError) -> HttpResponse:

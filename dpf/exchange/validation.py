@@ -101,6 +101,8 @@ def batch_validate(
     batch.progress = 100
     batch.rows_read = state.rows
     batch.save(update_fields=["counts", "status", "progress", "rows_read"])
+    if on_progress is not None:
+        on_progress(batch)
     return batch
 
 

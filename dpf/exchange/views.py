@@ -94,7 +94,6 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
     rows = (
         selectors.batch_rows(batch, outcome or None)
         .annotate(registry_name=F("person__name"))
-        .defer("values")
         .values(
             "row_number",
             "outcome",

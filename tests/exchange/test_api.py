@@ -185,3 +185,12 @@ def test_schema_documents_the_exchange_and_routes_are_declared(client) -> None:
 def test_staff_session_cannot_use_the_api(client, county_officer) -> None:
     client.force_login(county_officer)
     assert client.get("/api/exchange/rosters").status_code == 401
+
+
+def test_an_oversized_push_is_a_json_413(client, token, settings) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    rows = [{"身份证号码": "11010519491231002X", "姓名": "某某", "参保日期": "2021-01-01"}] * 50
+    response = push(client, token, "pension", rows)
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    assert not ImportBatch.objects.exists()

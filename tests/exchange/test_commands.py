@@ -1,0 +1,94 @@
+"""``dpf exchange``: import with a progress line and --commit, validate, commit, and the
+background validation the upload page starts for large files."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from dpf.exchange import services
+from dpf.exchange.models import BatchStatus, ImportBatch
+from dpf.registry.models import InsuranceEnrolment
+from tests.exchange.conftest import csv_bytes, xlsx_bytes
+from tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_import_prints_progress_and_commits(county_officer, tmp_path, capsys) -> None:
+    people = [make_person(actor=county_officer, name=f"参保{i}") for i in range(5)]
+    path = tmp_path / "养老.csv"
+    path.write_bytes(
+        csv_bytes(
+            [
+                ["身份证号码", "姓名", "参保日期"],
+                *[[p.id_number, p.name, "2021/7/1"] for p in people],
+            ],
+            "gb18030",
+        )
+    )
+    out = io.StringIO()
+    call_command(
+        "exchange", "import", "pension", str(path), "--user", county_officer.username, "--commit",
+        stdout=out,
+    )  # fmt: skip
+    assert "validating" in capsys.readouterr().err
+    text = out.getvalue()
+    assert "previewed" in text and "will_change: 5" in text and "committed" in text
+    assert InsuranceEnrolment.objects.filter(kind="pension").count() == 5
+    assert ImportBatch.objects.get().channel == "command"
+
+
+def test_validate_and_commit_subcommands(county_officer, tmp_path) -> None:
+    person = make_person(actor=county_officer, name="李秀英")
+    batch = services.batch_upload(
+        actor=county_officer,
+        roster_type="medical",
+        file_name="m.xlsx",
+        stream=io.BytesIO(
+            xlsx_bytes(
+                [["身份证号码", "姓名", "参保日期"], [person.id_number, "李秀英", "2024-01-01"]]
+            )
+        ),
+    )
+    out = io.StringIO()
+    call_command("exchange", "validate", str(batch.pk), stdout=out)
+    assert f"batch {batch.pk}: previewed" in out.getvalue()
+    call_command("exchange", "commit", str(batch.pk), stdout=out)
+    assert ImportBatch.objects.get().status == BatchStatus.COMMITTED
+    with pytest.raises(CommandError) as info:
+        call_command("exchange", "commit", str(batch.pk), stdout=out)
+    assert "already_imported" in str(info.value) and "已导入" in str(info.value)
+    with pytest.raises(CommandError):
+        call_command("exchange", "commit", "999999", stdout=out)
+
+
+def test_large_files_are_validated_in_a_separate_process(
+    county_officer, settings, monkeypatch
+) -> None:
+    settings.DPF_IMPORT_BACKGROUND_BYTES = 10
+    started: list[list[str]] = []
+
+    class FakePopen:
+        def __init__(self, argv, **kwargs):
+            started.append(argv)
+            assert kwargs["start_new_session"] is True
+
+    monkeypatch.setattr(subprocess, "Popen", FakePopen)
+    batch = services.batch_upload(
+        actor=county_officer,
+        roster_type="dibao",
+        file_name="big.csv",
+        stream=io.BytesIO(
+            csv_bytes([["身份证号码", "姓名", "类别", "起始日期"], ["1", "2", "3", "4"]])
+        ),
+    )
+    services.batch_validate_start(batch)
+    assert started == [[sys.executable, "-m", "dpf.cli", "exchange", "validate", str(batch.pk)]]
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.VALIDATING  # the page shows progress meanwhile
