@@ -1,9 +1,10 @@
 """A bounded HTTP load generator for loopback benchmarks (no Django import).
 
 Run as ``python -m dpf.bench.load --base http://127.0.0.1:PORT --username U --password P
---paths FILE --concurrency 8 --requests 800 --max-seconds 60``: logs in once per client
-(the staff pages need a session), then each client thread sends GETs from the path list
-round-robin until the request budget or the time budget is spent. Prints JSON with the
+--paths FILE --concurrency 8 --requests 800 --max-seconds 60``: logs in once (the staff
+pages need a session), then each client thread sends the requests of the path file
+round-robin until the request budget or the time budget is spent. A line is a path (GET)
+or ``POST <path> <urlencoded form>`` (the CSRF token is added). Prints JSON with the
 count, errors, requests/second and latency percentiles in milliseconds.
 
 It only ever talks to the loopback address it is given.
@@ -23,7 +24,7 @@ import urllib.parse
 from pathlib import Path
 
 
-def _login(host: str, port: int, username: str, password: str, login_path: str) -> str:
+def _login(host: str, port: int, username: str, password: str, login_path: str) -> tuple[str, str]:
     conn = http.client.HTTPConnection(host, port, timeout=30)
     conn.request("GET", login_path)
     resp = conn.getresponse()
@@ -50,7 +51,7 @@ def _login(host: str, port: int, username: str, password: str, login_path: str) 
     conn.close()
     if "sessionid" not in cookies:
         raise SystemExit(f"login failed for {username} (status {resp.status})")
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    return "; ".join(f"{k}={v}" for k, v in cookies.items()), cookies.get("csrftoken", "")
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -79,7 +80,7 @@ def main() -> None:
     if not (host.startswith("127.") or host in ("localhost", "::1")):
         raise SystemExit("refusing a non-loopback target")
     paths = [p for p in args.paths.read_text().splitlines() if p.strip()]
-    cookie = _login(host, port, args.username, args.password, args.login_path)
+    cookie, csrf = _login(host, port, args.username, args.password, args.login_path)
     latencies: list[float] = []
     errors = 0
     lock = threading.Lock()
@@ -98,7 +99,17 @@ def main() -> None:
             i += args.concurrency
             start = time.perf_counter()
             try:
-                conn.request("GET", path, headers={"Cookie": cookie})
+                if path.startswith("POST "):
+                    _, target, form = path.split(" ", 2)
+                    body = f"{form}&csrfmiddlewaretoken={csrf}"
+                    headers = {
+                        "Cookie": cookie,
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Referer": f"http://{host}:{port}{target}",
+                    }
+                    conn.request("POST", target, body=body, headers=headers)
+                else:
+                    conn.request("GET", path, headers={"Cookie": cookie})
                 resp = conn.getresponse()
                 resp.read()
                 ok = resp.status == 200

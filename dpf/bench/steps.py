@@ -82,7 +82,38 @@ def step_kpi(as_of: dt.date) -> dict[str, Any]:
     }
 
 
+def step_paths() -> dict[str, Any]:
+    """Request paths for the load tests, sampled from the registry (a county's persons)."""
+    import random
+    import urllib.parse
+
+    from dpf.registry.models import Person
+
+    rng = random.Random(7)
+    ids = list(
+        Person.objects.filter(county_code="150402")
+        .order_by("pk")
+        .values_list("pk", flat=True)[:20000]
+    )
+    sample = rng.sample(ids, min(200, len(ids)))
+    people = list(
+        Person.objects.filter(pk__in=sample).only("pk", "name", "name_initials", "id_number")
+    )
+
+    def get(q: str) -> str:
+        return "/registry/?" + urllib.parse.urlencode({"q": q})
+
+    return {
+        "id": [f"POST /registry/ {urllib.parse.urlencode({'q': p.id_number})}" for p in people],
+        "name": [get(p.name) for p in people],
+        "pinyin": [get(p.name_initials) for p in people],
+        "person": [f"/registry/person/{p.pk}/" for p in people],
+        "dashboard": ["/indicators/"],
+    }
+
+
 STEPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "paths": step_paths,
     "size": step_size,
     "kpi": step_kpi,
 }

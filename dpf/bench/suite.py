@@ -205,3 +205,71 @@ def _measure(
             target="< 1024",
             met=kpi.peak_mb < 1024,
         )
+    if "web" not in skip:
+        _measure_web(report, kind, size, env, as_of, log, with_snapshot="kpi" not in skip)
+
+
+SEARCH_USER = "demo_county_hongshan"
+ADMIN_USER = "demo_city_admin"
+DEMO_PASSWORD = "Demo-2026-dpf"  # noqa: S105 - the published demo password
+
+
+def _measure_web(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    env: dict[str, str],
+    as_of: dt.date,
+    log: Callable[[str], None],
+    *,
+    with_snapshot: bool,
+) -> None:
+    """Search latency with 1, 8 and 32 clients; dashboard and person page under 8 clients."""
+    runner.run_child(["demo", "accounts"], env)
+    if with_snapshot:
+        runner.run_child(["kpi", "snapshot", "--as-of", str(as_of)], env)
+    paths = runner.run_child(["bench", "step", "paths"], env).output
+    with Server(env) as server:
+        for label in ("id", "name", "pinyin"):
+            for clients in (1, 8, 32):
+                log(f"[{kind} {size:,}] search by {label}, {clients} clients")
+                out = load(
+                    server,
+                    paths[label],
+                    username=SEARCH_USER,
+                    password=DEMO_PASSWORD,
+                    concurrency=clients,
+                    requests=max(200, 25 * clients),
+                )
+                met = None
+                target = ""
+                if clients == 8 and kind == "postgresql":
+                    target, met = "p95 < 50 ms", out["p95_ms"] < 50
+                report.add(
+                    kind,
+                    size,
+                    f"search by {label}, {clients} clients",
+                    f"{out['p50_ms']} / {out['p95_ms']} / {out['p99_ms']}",
+                    "ms p50/p95/p99",
+                    note=f"{out['rps']} req/s, {out['errors']} errors",
+                    target=target,
+                    met=met,
+                )
+        for label, user in (("person", SEARCH_USER), ("dashboard", ADMIN_USER)):
+            log(f"[{kind} {size:,}] {label} page, 8 clients")
+            out = load(
+                server,
+                paths[label],
+                username=user,
+                password=DEMO_PASSWORD,
+                concurrency=8,
+                requests=400,
+            )
+            report.add(
+                kind,
+                size,
+                f"{label} page, 8 clients",
+                out["rps"],
+                "req/s",
+                note=f"p95 {out['p95_ms']} ms, {out['errors']} errors",
+            )
