@@ -36,6 +36,7 @@ from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
+    Count,
     DateField,
     DateTimeField,
     Exists,
@@ -189,14 +190,19 @@ def scan_benefit(
         )
         return Exists(same.filter(Q(status=WorkItemStatus.OPEN) | closed_since_change))
 
-    counts: dict[str, Any] = {
-        "eligible": eligible.count(),
-        "receiving": persons.filter(receiving).count(),
-        "covered": eligible.filter(receiving).count(),
-        "rule_version": rules.base.pk if rules.base else None,
-        "widened_counties": sorted(rules.widenings),
-        "since": since.isoformat() if since else None,
-    }
+    # One pass over the persons for the three counts.
+    counts: dict[str, Any] = persons.aggregate(
+        eligible=Count("pk", filter=cond),
+        receiving=Count("pk", filter=Q(receiving)),
+        covered=Count("pk", filter=cond & Q(receiving)),
+    )
+    counts.update(
+        {
+            "rule_version": rules.base.pk if rules.base else None,
+            "widened_counties": sorted(rules.widenings),
+            "since": since.isoformat() if since else None,
+        }
+    )
     counts["proposed"] = _insert_items(
         eligible.exclude(receiving).exclude(already_queued(WorkItemKind.PROPOSAL)),
         benefit=benefit,
