@@ -68,7 +68,7 @@ def test_the_service_refuses_bad_numbers_with_bilingual_codes() -> None:
         services.demo_generate(persons=10, seed=2**40)
     assert info.value.code == "demo_seed"
     with pytest.raises(ValidationFailed):
-        services.demo_generate(persons=True, seed=1)  # type: ignore[arg-type]
+        services.demo_generate(persons=True, seed=1)
     assert nothing_written()
 
 

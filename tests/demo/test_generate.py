@@ -14,6 +14,7 @@ import datetime as dt
 import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -139,7 +140,7 @@ def test_invented_township_tree_under_the_real_counties() -> None:
 
 def test_every_id_number_is_valid_with_a_real_address_code() -> None:
     rows = list(Person.objects.values_list("id_number", "id_number_hash", "sex", "birth_date"))
-    codes = Counter()
+    codes: Counter[str] = Counter()
     for number, digest, sex, birth in rows:
         parsed = parse_id_number(number, today=REF)
         assert parsed.normalized == number
@@ -289,6 +290,7 @@ def test_certificate_histories_exist() -> None:
     assert regrades.exists()
     for old in regrades[:20]:
         new = Certificate.objects.get(replaces=old)
+        assert old.valid_to is not None
         assert new.valid_from == old.valid_to + dt.timedelta(days=1)
         assert (new.category, new.level) != (old.category, old.level)
     renewed = Certificate.objects.filter(replaces__isnull=False).exclude(
@@ -296,6 +298,7 @@ def test_certificate_histories_exist() -> None:
     )
     assert renewed.exists()
     for new in renewed.select_related("replaces")[:20]:
+        assert new.replaces is not None
         assert new.valid_from > new.replaces.expires_on
         assert (new.category, new.level) == (new.replaces.category, new.replaces.level)
     expired_for_good = latest_certificates().filter(status="expired", valid_to__lt=REF)
@@ -313,12 +316,13 @@ def test_deaths_end_the_certificate_and_the_facts() -> None:
     dead = Person.objects.filter(death_date__isnull=False)
     assert 0.03 < dead.count() / PERSONS < 0.2
     for person in dead.prefetch_related("certificates", "insurances", "surveys"):
-        assert person.death_date <= REF
+        died = person.death_date
+        assert died is not None and died <= REF
         last = max(person.certificates.all(), key=lambda c: c.valid_from)
-        assert last.valid_to is not None and last.valid_to <= person.death_date
+        assert last.valid_to is not None and last.valid_to <= died
         for row in person.insurances.all():
-            assert row.valid_to is not None and row.valid_to <= person.death_date
-        assert all(s.survey_date < person.death_date for s in person.surveys.all())
+            assert row.valid_to is not None and row.valid_to <= died
+        assert all(s.survey_date < died for s in person.surveys.all())
 
 
 def test_household_status_changes_over_time() -> None:
@@ -381,19 +385,17 @@ def test_needs_surveys_2021_to_2025() -> None:
     assert surveys.filter(rehab_need=True).exists()
     assert surveys.exclude(device_need="").exists()
     assert surveys.filter(employment_status="employed").exists()
+
     # 低保 households report lower incomes than households with no status.
-    dibao = [
-        s.income_per_capita
-        for s in surveys.filter(year=2025, person__household__statuses__status="dibao").filter(
-            person__household__statuses__valid_to__isnull=True
-        )
-    ]
-    none = [
-        s.income_per_capita
-        for s in surveys.filter(year=2025, person__household__statuses__status="none").filter(
-            person__household__statuses__valid_to__isnull=True
-        )
-    ]
+    def incomes(status: str) -> list[Decimal]:
+        rows = surveys.filter(
+            year=2025,
+            person__household__statuses__status=status,
+            person__household__statuses__valid_to__isnull=True,
+        ).values_list("income_per_capita", flat=True)
+        return [x for x in rows if x is not None]
+
+    dibao, none = incomes("dibao"), incomes("none")
     assert dibao and none and sum(dibao) / len(dibao) < sum(none) / len(none)
 
 
