@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Expression, Q
+from django.db.models import Q
+from django.db.models.expressions import BaseExpression
 
 from dpf.core.certnumber import CATEGORY_SHORT_EN, Category
 from dpf.registry.models import (
@@ -348,7 +349,7 @@ def insurance_kinds() -> dict[str, tuple[str, str]]:
 
 # --- sources of receiving("code") -------------------------------------------------------
 
-SqlSource = Callable[[str, dt.date], Q | Expression]
+SqlSource = Callable[[str, dt.date], Q | BaseExpression]
 PythonSource = Callable[[Any, str, dt.date], bool]
 
 
