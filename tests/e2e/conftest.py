@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from tests.e2e.axe import AxeReport, axe_source
+from tests.e2e.axe import AxeReport, axe_source, readable, run_axe, split_by_impact
 from tests.e2e.support import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -104,15 +104,26 @@ def axe_report() -> Iterator[AxeReport]:
 class Browsing:
     """One test's browser: its contexts and pages, numbered step screenshots, log-ins."""
 
-    def __init__(self, browser: Browser, base_url: str, test_id: str) -> None:
+    def __init__(
+        self,
+        browser: Browser,
+        base_url: str,
+        test_id: str,
+        *,
+        axe_js: str = "",
+        axe_report: AxeReport | None = None,
+    ) -> None:
         self.browser = browser
         self.base_url = base_url
+        self.axe_js = axe_js
+        self.axe_report = axe_report
         self.folder = SCREENSHOTS / slug(test_id)
         shutil.rmtree(self.folder, ignore_errors=True)
         self.steps = 0
         self.contexts: list[BrowserContext] = []
         self.pages: list[Page] = []
         self.errors: dict[int, list[str]] = {}
+        self.no_script_pages: set[int] = set()
 
     def page(
         self,
@@ -135,6 +146,8 @@ class Browsing:
             self.log_in_by_cookie(context, user)
         page = context.new_page()
         self.pages.append(page)
+        if not javascript:
+            self.no_script_pages.add(id(page))
         errors = self.errors.setdefault(id(page), [])
         page.on(
             "console",
@@ -148,8 +161,11 @@ class Browsing:
         return page
 
     def console_errors(self, page: Page) -> list[str]:
-        """Script errors and Content-Security-Policy refusals logged by ``page`` so far."""
-        return list(self.errors.get(id(page), []))
+        """Script errors, CSP refusals and failed sub-resources logged by ``page`` so far.
+
+        The browser's own request for ``/favicon.ico`` is left out (no page asks for it).
+        """
+        return [e for e in self.errors.get(id(page), []) if "/favicon.ico" not in e]
 
     def log_in_by_cookie(self, context: BrowserContext, user: Any) -> None:
         """Start a context logged in as ``user`` without the login form (for scans)."""
@@ -182,6 +198,24 @@ class Browsing:
         page.screenshot(path=str(path), full_page=True, scale="css", animations="disabled")
         return path
 
+    def step(self, page: Page, name: str, *, who: str = "") -> Path:
+        """A journey step: screenshot, then axe-core on the page as the user sees it.
+
+        Serious or critical violations fail the step (listed readably); the moderate and
+        minor ones go to the session's report. With JavaScript disabled axe-core cannot run
+        (its timers never fire); the same pages are scanned with it on.
+        """
+        path = self.shot(page, name)
+        if self.axe_js and id(page) not in self.no_script_pages:
+            failing, other = split_by_impact(run_axe(page, self.axe_js))
+            where = page.url.removeprefix(self.base_url)
+            if self.axe_report is not None:
+                self.axe_report.add(page=where, mode="journey", who=who, violations=other)
+            assert not failing, readable(failing, where=f"{where}, step “{name}”")
+        errors = self.console_errors(page)
+        assert not errors, f"step “{name}”: console errors:\n  " + "\n  ".join(errors)
+        return path
+
     def save_failure(self) -> list[Path]:
         saved: list[Path] = []
         for index, page in enumerate(self.pages, start=1):
@@ -206,10 +240,20 @@ class Browsing:
 
 @pytest.fixture
 def e2e(
-    chromium_browser: Browser, live_server: Any, request: pytest.FixtureRequest
+    chromium_browser: Browser,
+    live_server: Any,
+    axe_js: str,
+    axe_report: AxeReport,
+    request: pytest.FixtureRequest,
 ) -> Generator[Browsing]:
     """The browser for one test, pointed at the live server."""
-    browsing = Browsing(chromium_browser, live_server.url, request.node.name)
+    browsing = Browsing(
+        chromium_browser,
+        live_server.url,
+        request.node.name,
+        axe_js=axe_js,
+        axe_report=axe_report,
+    )
     yield browsing
     browsing.close()
 

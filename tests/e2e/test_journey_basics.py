@@ -40,7 +40,7 @@ def test_skip_link_then_display_modes_by_keyboard(e2e: Browsing, javascript: boo
     page = e2e.page(javascript=javascript)
     page.goto("/")
     assert headings(page) == ["赤峰市残疾人服务平台"]
-    e2e.shot(page, "home")
+    e2e.step(page, "home")
 
     # The first Tab reaches the skip link; Enter moves focus to the main content.
     page.keyboard.press("Tab")
@@ -63,7 +63,7 @@ def test_skip_link_then_display_modes_by_keyboard(e2e: Browsing, javascript: boo
     large_button = page.get_by_role("button", name="大字模式")
     assert large_button.get_attribute("aria-pressed") == "true"
     assert _font_px(page, "main p") > text_before
-    e2e.shot(page, "large-text")
+    e2e.step(page, "large-text")
 
     # High contrast on top of it: light text on a dark page.
     tab_to(page, "高对比度")
@@ -71,7 +71,7 @@ def test_skip_link_then_display_modes_by_keyboard(e2e: Browsing, javascript: boo
         page.keyboard.press("Enter")
     assert page.get_by_role("button", name="高对比度").get_attribute("aria-pressed") == "true"
     assert _luminance(page, "body") < background_before
-    e2e.shot(page, "large-text-and-contrast")
+    e2e.step(page, "large-text-and-contrast")
 
     # Both are remembered in the cookie the server reads on every page.
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
@@ -96,7 +96,7 @@ def test_refused_log_in_is_announced_and_focus_stays_usable(
     info = focused(page)
     assert info is not None and info["fieldName"] == "password" and "密码" in info["name"]
     page.keyboard.type("wrong-" + PASSWORD)
-    e2e.shot(page, "typed")
+    e2e.step(page, "typed")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
@@ -106,7 +106,7 @@ def test_refused_log_in_is_announced_and_focus_stays_usable(
         # site.js moves focus to the error summary so it is read out first.
         info = focused(page)
         assert info is not None and "登录未成功" in info["name"], info
-    e2e.shot(page, "refused")
+    e2e.step(page, "refused")
 
     # Nothing typed is lost but the password; the user name is still there.
     assert page.locator("input[name=username]").input_value() == user.username
@@ -115,4 +115,4 @@ def test_refused_log_in_is_announced_and_focus_stays_usable(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "/accounts/login/" not in page.url
-    e2e.shot(page, "logged-in")
+    e2e.step(page, "logged-in")
