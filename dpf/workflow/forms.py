@@ -203,15 +203,17 @@ class ReviewForm(forms.Form):
     )
 
 
-class MonthField(forms.CharField):
+class MonthField(forms.Field):
     """``YYYY-MM`` → the first day of that month."""
 
+    widget = forms.TextInput
+
     def to_python(self, value: Any) -> Any:
-        text = super().to_python(value)
+        text = str(value or "").strip()
         if not text:
             return None
         try:
-            return dt.date.fromisoformat(f"{text.strip()}-01")
+            return dt.date.fromisoformat(f"{text[:7]}-01")
         except ValueError:
             raise forms.ValidationError(_("月份格式应为 年-月，如 2025-11")) from None
 
@@ -221,9 +223,8 @@ class GenerateForm(forms.Form):
     benefit = forms.ChoiceField(label=_("惠残事项"))
     month = MonthField(
         label=_("发放月份"),
-        max_length=7,
         help_text=_("格式：年-月，如 2025-11"),
-        widget=forms.TextInput(attrs={"type": "month"}),
+        widget=forms.TextInput(attrs={"type": "month", "maxlength": 7}),
     )
 
     def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.benefits import selectors as benefit_selectors
-from dpf.benefits.eligibility import Eligibility
+from dpf.benefits.eligibility import Eligibility, explain
 from dpf.benefits.models import Entitlement, WorkItem, WorkItemKind
 from dpf.core.errors import NotFound
 from dpf.core.idnumber import parse_id_number
@@ -188,11 +188,20 @@ def reviews(user: Any) -> QuerySet[WorkItem]:
 
 
 def with_explanations(items: list[WorkItem], as_of: dt.date) -> list[ProposalRow]:
-    """The rule explanation beside each proposal of one page (one person at a time)."""
-    return [
-        ProposalRow(item=w, eligibility=benefit_selectors.work_item_eligibility(w, as_of))
-        for w in items
-    ]
+    """The rule explanation beside each proposal of one page: the rules in force are read
+    once, each person's facts once (a person's proposals share them)."""
+    from dpf.rules import facts_for_person
+
+    rules = benefit_selectors.all_rules_in_force(as_of)
+    facts: dict[int, Any] = {}
+    rows = []
+    for w in items:
+        if w.person_id not in facts:
+            facts[w.person_id] = facts_for_person(w.person, as_of)
+        in_force = rules.get(w.benefit_id)
+        result = explain(in_force, facts[w.person_id], w.county_code) if in_force else None
+        rows.append(ProposalRow(item=w, eligibility=result))
+    return rows
 
 
 def work_item_for(user: Any, pk: int) -> WorkItem:

@@ -1,0 +1,178 @@
+"""Suspension, resumption and termination driven by the scan's review items, with history
+and as-of queries; back-dated suspensions recovered from later payments."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dpf.benefits import services as benefit_services
+from dpf.benefits.models import Entitlement, EntitlementStatus, WorkItem, WorkItemKind
+from dpf.core.errors import DomainError, ValidationFailed
+from dpf.registry import services as registry
+from dpf.workflow import selectors, services
+from dpf.workflow.models import EntitlementEvent, PaymentLine
+from tests.benefits.conftest import person_with
+from tests.workflow.conftest import benefit, standard
+
+pytestmark = pytest.mark.django_db
+
+LIVING = "living_allowance"
+
+
+def enrol(person, start: dt.date) -> Entitlement:
+    return benefit_services.entitlement_create(
+        actor=None, person=person, benefit=benefit(LIVING), valid_from=start
+    )
+
+
+def review_item(person) -> WorkItem:
+    return WorkItem.objects.get(person=person, kind=WorkItemKind.REVIEW, status="open")
+
+
+def test_scan_review_suspends_then_resumes_with_history(county_officer, regions):
+    person = person_with(
+        level=2, household="dibao", cert_from=dt.date(2015, 8, 1), cert_to=dt.date(2025, 7, 31)
+    )
+    first = enrol(person, dt.date(2024, 1, 1))
+    benefit_services.scan(as_of=dt.date(2025, 8, 15), benefit_codes=[LIVING])
+    item = review_item(person)
+
+    services.review_resolve(
+        actor=county_officer,
+        work_item_id=item.pk,
+        action="suspend",
+        on=dt.date(2025, 8, 1),
+        reason_code="certificate_expired",
+    )
+    first.refresh_from_db()
+    assert first.status == EntitlementStatus.SUSPENDED
+    assert first.valid_to == dt.date(2025, 7, 31)
+    item.refresh_from_db()
+    assert item.status == "done"
+    event = EntitlementEvent.objects.get(entitlement=first, kind="suspended")
+    assert (event.reason_code, event.source) == ("certificate_expired", f"work_item:{item.pk}")
+
+    # The certificate is renewed; the county resumes from 10 September.
+    registry.certificate_issue(
+        actor=None,
+        person=person,
+        category=4,
+        level=2,
+        issue_date=dt.date(2025, 9, 10),
+        today=dt.date(2025, 9, 10),
+    )
+    second = services.resume(
+        actor=county_officer, entitlement_id=first.pk, on=dt.date(2025, 9, 10), reason="已换证"
+    )
+    assert second.pk != first.pk and second.status == EntitlementStatus.ACTIVE
+    assert EntitlementEvent.objects.get(entitlement=second).previous == first
+    with pytest.raises(ValidationFailed) as info:
+        services.resume(
+            actor=county_officer, entitlement_id=first.pk, on=dt.date(2025, 9, 11), reason="x"
+        )
+    assert info.value.code == "already_resumed"
+
+    b = benefit(LIVING).pk
+    assert selectors.status_on(person.pk, b, dt.date(2025, 7, 31)) is None  # not via workflow
+    assert selectors.status_on(person.pk, b, dt.date(2025, 8, 20)) == "suspended"
+    assert selectors.status_on(person.pk, b, dt.date(2025, 9, 20)) == "active"
+    in_force = selectors.entitlements_in_force(county_officer, dt.date(2025, 8, 20))
+    assert not in_force.filter(person=person).exists()
+    assert Entitlement.objects.filter(person=person).count() == 2
+    assert (
+        selectors.entitlements_in_force(county_officer, dt.date(2025, 7, 20)).get(person=person)
+        == first
+    )
+
+
+def test_scan_review_terminates_on_death(county_officer, regions):
+    person = person_with(level=3, household="dibao", died=dt.date(2025, 3, 14))
+    ent = enrol(person, dt.date(2024, 1, 1))
+    benefit_services.scan(as_of=dt.date(2025, 6, 30), benefit_codes=[LIVING])
+    item = review_item(person)
+    with pytest.raises(ValidationFailed) as info:
+        services.review_resolve(
+            actor=county_officer, work_item_id=item.pk, action="terminate", reason_code="x"
+        )
+    assert info.value.code == "reason_code"
+    services.review_resolve(
+        actor=county_officer,
+        work_item_id=item.pk,
+        action="terminate",
+        on=dt.date(2025, 3, 15),
+        reason_code="death",
+    )
+    ent.refresh_from_db()
+    assert ent.status == EntitlementStatus.TERMINATED
+    assert ent.valid_to == dt.date(2025, 3, 14)
+    assert selectors.status_on(person.pk, ent.benefit_id, dt.date(2025, 4, 1)) == "terminated"
+    # Paid for March (in force on 1 March), not for April.
+    march = services.payment_list_generate(
+        actor=county_officer,
+        county_code="150402",
+        benefit=benefit(LIVING),
+        month=dt.date(2025, 3, 1),
+    )
+    april = services.payment_list_generate(
+        actor=county_officer,
+        county_code="150402",
+        benefit=benefit(LIVING),
+        month=dt.date(2025, 4, 1),
+    )
+    assert march.line_count == 1 and april.line_count == 0
+
+
+def test_back_dated_suspension_is_recovered_from_the_next_payment(county_officer, regions):
+    person = person_with(level=2, household="dibao")
+    ent = enrol(person, dt.date(2025, 7, 1))
+    living = benefit(LIVING)
+
+    def month_list(month: dt.date):
+        plist = services.payment_list_generate(
+            actor=county_officer, county_code="150402", benefit=living, month=month
+        )
+        services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+        return plist
+
+    month_list(dt.date(2025, 8, 1))
+    month_list(dt.date(2025, 9, 1))
+    # Found in October: not eligible since 1 August (August and September were overpaid).
+    services.suspend(
+        actor=county_officer,
+        entitlement_id=ent.pk,
+        on=dt.date(2025, 8, 1),
+        reason_code="not_eligible",
+    )
+    resumed = services.resume(
+        actor=county_officer, entitlement_id=ent.pk, on=dt.date(2025, 10, 1), reason="复核符合"
+    )
+    monthly = standard(LIVING, None)
+    october = month_list(dt.date(2025, 10, 1))
+    line = PaymentLine.objects.get(payment_list=october)
+    assert line.entitlement_id == resumed.pk
+    # One month fits in October's payment (never below zero); the other waits.
+    assert (line.deduction_months, line.deduction_amount, line.net_amount) == (1, monthly, 0)
+    november = month_list(dt.date(2025, 11, 1))
+    line = PaymentLine.objects.get(payment_list=november)
+    assert (line.deduction_months, line.net_amount) == (1, 0)
+    december = month_list(dt.date(2025, 12, 1))
+    line = PaymentLine.objects.get(payment_list=december)
+    assert (line.deduction_months, line.net_amount) == (0, monthly)
+
+
+def test_only_county_staff_change_entitlements(officers, regions):
+    person = person_with(level=2, household="dibao")
+    ent = enrol(person, dt.date(2025, 1, 1))
+    for role in ("village_worker", "township_officer"):
+        with pytest.raises(DomainError) as info:
+            services.suspend(
+                actor=officers[role],
+                entitlement_id=ent.pk,
+                on=dt.date(2025, 8, 1),
+                reason_code="not_eligible",
+            )
+        assert info.value.code == "not_found"
+    ent.refresh_from_db()
+    assert ent.status == EntitlementStatus.ACTIVE

@@ -1,0 +1,231 @@
+"""Monthly payment lists: once per county, benefit and month; frozen once approved; the
+bank's result file all or nothing; exports; a query count that does not grow with size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
+
+from dpf.benefits import services as benefit_services
+from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.models import AuditEntry
+from dpf.workflow import services
+from dpf.workflow.models import PaymentLine, PaymentList, PaymentMonth
+from dpf.workflow.services.bank import neutralise
+from tests.benefits.conftest import person_with
+from tests.workflow.conftest import BANK, benefit, standard
+
+pytestmark = pytest.mark.django_db
+
+LIVING = "living_allowance"
+MONTH = dt.date(2025, 10, 1)
+
+
+def receiving(n: int, *, village: str = "150402001001", account=BANK):
+    people = []
+    for i in range(n):
+        person = person_with(level=1 + i % 4, household="dibao", village=village)
+        benefit_services.entitlement_create(
+            actor=None, person=person, benefit=benefit(LIVING), valid_from=dt.date(2025, 1, 1)
+        )
+        if account is not None:
+            services.payee_account_set(actor=None, person=person, bank=account, on=MONTH)
+        people.append(person)
+    return people
+
+
+def generate(officer, month=MONTH, county="150402", code=LIVING) -> PaymentList:
+    return services.payment_list_generate(
+        actor=officer, county_code=county, benefit=benefit(code), month=month
+    )
+
+
+def test_lines_amounts_and_township_totals(county_officer, regions):
+    receiving(3)
+    person_with(level=1, household="dibao", village="150404002001")  # other county, no entitlement
+    other = receiving(1, village="150404002001")[0]
+    plist = generate(county_officer)
+    lines = list(PaymentLine.objects.filter(payment_list=plist))
+    assert len(lines) == 3 and other.pk not in {ln.person_id for ln in lines}
+    monthly = standard(LIVING, None)
+    assert {ln.amount for ln in lines} == {monthly}
+    assert plist.line_count == 3 and plist.total_amount == 3 * monthly
+    assert all(ln.bank_account == BANK.account_number for ln in lines)
+    assert PaymentMonth.objects.filter(line__payment_list=plist, kind="regular").count() == 3
+    towns = services.payments.township_totals(plist)
+    assert [(t["township_code"], t["lines"]) for t in towns] == [("150402001", 3)]
+
+
+def test_a_list_cannot_be_generated_twice_and_a_person_month_is_paid_once(county_officer, regions):
+    person = receiving(1)[0]
+    plist = generate(county_officer)
+    with pytest.raises(ValidationFailed) as info:
+        generate(county_officer)
+    assert info.value.code == "list_exists"
+    assert PaymentList.objects.count() == 1
+    # The database itself refuses a second line for the same person and month.
+    line = PaymentLine.objects.get(payment_list=plist)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PaymentLine.objects.create(
+            payment_list=plist,
+            entitlement_id=line.entitlement_id,
+            person=person,
+            benefit_id=line.benefit_id,
+            month=MONTH,
+            county_code="150402",
+            township_code="150402001",
+            village_code="150402001001",
+            amount=1,
+            net_amount=1,
+        )
+
+
+def test_an_approved_list_is_frozen(county_officer, regions):
+    receiving(1)
+    plist = generate(county_officer)
+    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    for action in (services.payment_list_approve, services.payment_list_discard):
+        with pytest.raises(ValidationFailed) as info:
+            action(actor=county_officer, list_id=plist.pk)
+        assert info.value.code == "list_frozen"
+    assert PaymentList.objects.filter(pk=plist.pk, status="approved").exists()
+
+
+def test_a_draft_can_be_discarded_and_generated_again(county_officer, regions):
+    receiving(2)
+    plist = generate(county_officer)
+    services.payment_list_discard(actor=county_officer, list_id=plist.pk)
+    assert not PaymentMonth.objects.exists()
+    assert generate(county_officer).line_count == 2
+
+
+def test_only_the_county_officer_of_that_county_generates(officers, other_county_officer, regions):
+    receiving(1)
+    for actor in (officers["city_admin"], officers["township_officer"], other_county_officer):
+        with pytest.raises(DomainError) as info:
+            generate(actor)
+        assert info.value.code == "not_found"
+    with pytest.raises(ValidationFailed) as info:
+        generate(officers["county_officer"], month=dt.date(2099, 1, 1))
+    assert info.value.code == "month_future"
+    assert not PaymentList.objects.exists()
+
+
+def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, regions):
+    receiving(2)
+    plist = generate(county_officer)
+    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    a, b = PaymentLine.objects.filter(payment_list=plist).order_by("pk")
+    rows = [
+        "明细编号,金额,结果,原因",
+        f"{a.pk},{a.net_amount},成功,",
+        f"{b.pk + 1000},{b.net_amount},成功,",
+        f"{b.pk},1.00,失败,账户冻结",
+        f"{a.pk},{a.net_amount},失败,",
+    ]
+    with pytest.raises(services.ResultFileRefused) as info:
+        services.import_results(
+            actor=county_officer,
+            list_id=plist.pk,
+            filename="result.csv",
+            data="\n".join(rows).encode(),
+        )
+    problems = info.value.problems
+    assert [(p.row, p.code) for p in problems] == [
+        (3, "unknown_line"),
+        (4, "amount_mismatch"),
+        (5, "duplicate_line"),
+    ]
+    assert set(PaymentLine.objects.values_list("status", flat=True)) == {"pending"}
+
+    good = [
+        "line_id,amount,status,reason",
+        f"{a.pk},{a.net_amount},paid,",
+        f"{b.pk},{b.net_amount},failed,账户冻结",
+    ]
+    summary = services.import_results(
+        actor=county_officer, list_id=plist.pk, filename="r.csv", data="\n".join(good).encode()
+    )
+    assert (summary.paid, summary.failed, summary.closed) == (1, 1, True)
+    b.refresh_from_db()
+    assert (b.status, b.failure_reason) == ("failed", "账户冻结")
+
+
+def test_bank_file_by_id_number_as_xlsx(county_officer, regions):
+    from openpyxl import Workbook
+
+    person = receiving(1)[0]
+    plist = generate(county_officer)
+    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    line = PaymentLine.objects.get(payment_list=plist)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["身份证号", "金额", "结果", "原因"])
+    sheet.append([person.id_number, float(line.net_amount), "成功", None])
+    out = io.BytesIO()
+    book.save(out)
+    services.import_results(
+        actor=county_officer, list_id=plist.pk, filename="回盘.xlsx", data=out.getvalue()
+    )
+    line.refresh_from_db()
+    assert line.status == "paid"
+
+
+def test_bank_workbook_neutralises_formulas_and_is_audited(county_officer, regions):
+    hostile = services.BankDetails('=HYPERLINK("http://x")', "@张海明", "6228480012345678901")
+    receiving(1, account=hostile)
+    plist = generate(county_officer)
+    with pytest.raises(ValidationFailed) as info:
+        services.bank_workbook(actor=county_officer, list_id=plist.pk, purpose="代发")
+    assert info.value.code == "list_not_approved"
+    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    with pytest.raises(ValidationFailed) as info:
+        services.bank_workbook(actor=county_officer, list_id=plist.pk, purpose="")
+    assert info.value.code == "purpose_required"
+    name, data = services.bank_workbook(actor=county_officer, list_id=plist.pk, purpose="银行代发")
+    assert name.endswith(".xlsx")
+    sheet = load_workbook(io.BytesIO(data)).active
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
+    texts = [v for v in values if isinstance(v, str)]
+    assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
+    assert '\'=HYPERLINK("http://x")' in texts and "6228480012345678901" in texts
+    plist.refresh_from_db()
+    assert plist.status == "exported"
+    entry = AuditEntry.objects.filter(action="export", object_type="payment_list").last()
+    assert entry is not None and entry.reason == "银行代发"
+    assert "6228480012345678901" not in str(entry.changes)
+
+
+def test_neutralise():
+    assert neutralise("=1+1") == "'=1+1"
+    assert neutralise("-3") == "'-3"
+    assert neutralise("张三") == "张三"
+    assert neutralise(5) == 5
+
+
+def test_signing_pdf(county_officer, regions):
+    receiving(2)
+    plist = generate(county_officer)
+    name, data = services.signing_pdf(actor=county_officer, list_id=plist.pk)
+    assert name.endswith(".pdf") and data.startswith(b"%PDF-")
+
+
+def queries_to_generate(officer, month: dt.date) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        generate(officer, month=month)
+    return len(ctx.captured_queries)
+
+
+def test_generation_uses_a_constant_number_of_queries(county_officer, regions):
+    assert county_officer.region is not None  # loaded once, outside the measurement
+    receiving(2)
+    small = queries_to_generate(county_officer, dt.date(2025, 8, 1))
+    receiving(12)
+    large = queries_to_generate(county_officer, dt.date(2025, 9, 1))
+    assert PaymentList.objects.get(month=dt.date(2025, 9, 1)).line_count == 14
+    assert large == small
