@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractYear
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -196,10 +196,10 @@ class Compiler:
         before_birthday = Q(birth_date__month__gt=d.month) | Q(
             birth_date__month=d.month, birth_date__day__gt=d.day
         )
+        # EXTRACT gives numeric on PostgreSQL 14+: cast, so that ``age / 7`` divides integers
+        year = Cast(ExtractYear("birth_date"), IntegerField())
         return CombinedExpression(
-            CombinedExpression(
-                Value(d.year), "-", ExtractYear("birth_date"), output_field=IntegerField()
-            ),
+            CombinedExpression(Value(d.year), "-", year, output_field=IntegerField()),
             "-",
             Case(
                 When(before_birthday, then=Value(1)), default=Value(0), output_field=IntegerField()
@@ -226,6 +226,8 @@ class Compiler:
             left, right = self.value(node.left), self.value(node.right)
             if node.op == "/" and node.type is Type.NUMBER:
                 left, right = AsDecimal(left), AsDecimal(right)
+            elif node.op == "/":  # integer division truncates toward zero on both databases
+                left, right = Cast(left, IntegerField()), Cast(right, IntegerField())
             return CombinedExpression(left, node.op, right, output_field=output_field(node.type))
         if isinstance(node, Cond):
             return Case(

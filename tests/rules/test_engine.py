@@ -1,0 +1,319 @@
+"""The engine over the registry: one query for the whole registry, the two allowances for
+real persons with their explanations, combining rules, the receiving hook, facts of one
+person."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.db.models import Exists, OuterRef
+
+from dpf.registry import services
+from dpf.registry.models import (
+    Certificate,
+    HouseholdStatus,
+    InsuranceEnrolment,
+    NeedsSurvey,
+    OutsidePayment,
+    Person,
+    Residence,
+    SchoolEnrolment,
+)
+from dpf.rules import compile_rule, facts_for_person
+from dpf.rules.catalogue import (
+    ATTRIBUTES,
+    register_receiving_source,
+    unregister_receiving_source,
+)
+from dpf.rules.facts import FACT_RELATIONS
+from tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+D = dt.date(2025, 12, 31)
+LIVING = (
+    'alive && certificate.valid && household.status == "dibao" && !in_destitute_care'
+    ' && !receiving("work_injury_care") && !receiving("orphan_support")'
+)
+NURSING = (
+    "alive && certificate.valid && certificate.level in [1, 2] && long_term_care_need"
+    ' && !in_destitute_care && !receiving("work_injury_care")'
+)
+EVERYTHING = " && ".join(
+    [
+        '(age >= 0 || sex == "F" || birth_date < as_of)',
+        "(certificate.valid || certificate.severe || certificate.level + certificate.category > 9)",
+        '(household.status != "none" || in_destitute_care || in_region("150402"))',
+        "(long_term_care_need || in_school || survey.rehab_need || survey.device_need"
+        " || survey.home_renovation_need || survey.care_need || survey.employment_wish)",
+        '(survey.device_kind == "wheelchair" || survey.employment_status == "employed"'
+        ' || survey.school_status == "enrolled" || survey.income_per_capita / 12 > 100'
+        " || certificate.valid)",
+        '(insured("pension") || receiving("orphan_support") || alive)',
+    ]
+)
+
+
+def _person(village: str = "150402001001", birth: dt.date = dt.date(1980, 5, 17)) -> Person:
+    household = services.household_create(actor=None, village_code=village)
+    return make_person(village_code=village, birth=birth, household=household)
+
+
+def _certify(person: Person, level: int, category: int = 4, since: dt.date = D) -> Certificate:
+    return services.certificate_issue(
+        actor=None,
+        person=person,
+        category=category,
+        level=level,
+        issue_date=since - dt.timedelta(days=400),
+        valid_from=since - dt.timedelta(days=400),
+        expires_on=since + dt.timedelta(days=3000),
+    )
+
+
+def _status(person: Person, status: str) -> None:
+    assert person.household is not None
+    services.household_status_set(
+        actor=None, household=person.household, status=status, valid_from=dt.date(2020, 1, 1)
+    )
+
+
+def _survey(person: Person, **answers: object) -> None:
+    NeedsSurvey.objects.create(person=person, year=2025, survey_date=dt.date(2025, 6, 1), **answers)
+
+
+def _eligible(text: str) -> set[int]:
+    return set(compile_rule(text).filter(Person.objects.all(), D).values_list("pk", flat=True))
+
+
+@pytest.fixture
+def people(regions: None) -> dict[str, Person]:
+    """Persons each testing one part of the two allowances."""
+    p: dict[str, Person] = {}
+    p["dibao_level3"] = _person()
+    _certify(p["dibao_level3"], 3)
+    _status(p["dibao_level3"], "dibao")
+
+    p["severe_care"] = _person()
+    _certify(p["severe_care"], 1)
+    _status(p["severe_care"], "low_income")
+    _survey(p["severe_care"], long_term_care_need=True)
+
+    p["severe_no_care"] = _person()
+    _certify(p["severe_no_care"], 2)
+    _survey(p["severe_no_care"], long_term_care_need=False)
+
+    p["tekun"] = _person()
+    _certify(p["tekun"], 1)
+    _status(p["tekun"], "tekun")
+    _survey(p["tekun"], long_term_care_need=True)
+
+    p["orphan"] = _person(birth=dt.date(2012, 3, 1))
+    _certify(p["orphan"], 2)
+    _status(p["orphan"], "dibao")
+    _survey(p["orphan"], long_term_care_need=True)
+    OutsidePayment.objects.create(
+        person=p["orphan"], kind="orphan_support", valid_from=dt.date(2020, 1, 1)
+    )
+
+    p["work_injury"] = _person()
+    _certify(p["work_injury"], 1)
+    _status(p["work_injury"], "dibao")
+    _survey(p["work_injury"], long_term_care_need=True)
+    OutsidePayment.objects.create(
+        person=p["work_injury"], kind="work_injury_care", valid_from=dt.date(2024, 1, 1)
+    )
+
+    p["expired"] = _person()
+    cert = _certify(p["expired"], 1)
+    Certificate.objects.filter(pk=cert.pk).update(valid_to=D - dt.timedelta(days=1))
+    _status(p["expired"], "dibao")
+
+    p["cancelled"] = _person()
+    cert = _certify(p["cancelled"], 1)
+    services.certificate_end(
+        actor=None, certificate=cert, on=D + dt.timedelta(days=10), status="cancelled"
+    )
+    _status(p["cancelled"], "dibao")
+
+    p["dead"] = _person()
+    _certify(p["dead"], 1)
+    _status(p["dead"], "dibao")
+    Person.objects.filter(pk=p["dead"].pk).update(death_date=D)
+
+    p["no_certificate"] = _person()
+    _status(p["no_certificate"], "dibao")
+    return p
+
+
+def test_living_allowance(people: dict[str, Person]) -> None:
+    want = {people[k].pk for k in ("dibao_level3",)}
+    assert _eligible(LIVING) == want
+
+
+def test_nursing_allowance(people: dict[str, Person]) -> None:
+    want = {people[k].pk for k in ("severe_care", "orphan")}
+    assert _eligible(NURSING) == want
+
+
+def test_whole_registry_in_one_query(people: dict[str, Person], django_assert_num_queries) -> None:
+    register_receiving_source(
+        "test",
+        sql=lambda code, d: Exists(InsuranceEnrolment.objects.filter(person_id=OuterRef("pk"))),
+        python=lambda pid, code, d: InsuranceEnrolment.objects.filter(person_id=pid).exists(),
+        codes=lambda: {"hooked"},
+    )
+    try:
+        rule = compile_rule(EVERYTHING + ' && (receiving("hooked") || true)')
+        assert rule.attributes >= set(ATTRIBUTES) - {"as_of"}
+        with django_assert_num_queries(1):
+            found = list(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+        expected = {
+            p.pk for p in Person.objects.all() if rule.evaluate(facts_for_person(p, D)).value
+        }
+        assert set(found) == expected and expected
+        with django_assert_num_queries(1):
+            list(Person.objects.filter(rule.q(D)).values_list("pk", flat=True))
+    finally:
+        unregister_receiving_source("test")
+
+
+def test_explanation_of_the_nursing_allowance(people: dict[str, Person]) -> None:
+    rule = compile_rule(NURSING)
+    result = rule.evaluate(facts_for_person(people["severe_care"], D))
+    assert result.value is True
+    assert [c.text for c in result.clauses] == [
+        "alive",
+        "certificate.valid",
+        "certificate.level in [1, 2]",
+        "long_term_care_need",
+        "!in_destitute_care",
+        '!receiving("work_injury_care")',
+    ]
+    assert all(c.value for c in result.clauses)
+    labels = [c.label_zh for c in result.clauses]
+    assert "符合：残疾等级为一级或二级" in labels
+    assert "符合：持有效残疾人证" in labels
+    assert "符合：未领取工伤保险生活护理费" in labels
+    assert "met: disability level is 1 or 2" in [c.label_en for c in result.clauses]
+
+    tekun = rule.evaluate(facts_for_person(people["tekun"], D))
+    assert tekun.value is False
+    refused = [c for c in tekun.clauses if not c.value]
+    assert [c.label_zh for c in refused] == ["不符合：特困供养人员"]
+
+
+def test_explanation_of_the_living_allowance(people: dict[str, Person]) -> None:
+    rule = compile_rule(LIVING)
+    result = rule.evaluate(facts_for_person(people["severe_care"], D))
+    assert result.value is False
+    by_text = {c.text: c for c in result.clauses}
+    assert by_text['household.status == "dibao"'].label_zh == "不符合：家庭非低保"
+    assert by_text['household.status == "dibao"'].label_en.startswith("not met: household")
+    orphan = rule.evaluate(facts_for_person(people["orphan"], D))
+    assert [c.label_zh for c in orphan.clauses if not c.value] == ["不符合：领取孤儿基本生活保障"]
+
+
+def test_rules_combine_with_or_and_filter_twice(people: dict[str, Person]) -> None:
+    living, nursing = compile_rule(LIVING), compile_rule(NURSING)
+    either = set(Person.objects.filter(living.q(D) | nursing.q(D)).values_list("pk", flat=True))
+    assert either == _eligible(LIVING) | _eligible(NURSING)
+    both = nursing.filter(living.filter(Person.objects.all(), D), D)
+    assert set(both.values_list("pk", flat=True)) == _eligible(LIVING) & _eligible(NURSING)
+    # the same rule on two dates in one query: aliases are named per date
+    earlier = dt.date(2016, 1, 1)
+    twice = living.filter(living.filter(Person.objects.all(), D), earlier)
+    assert set(twice.values_list("pk", flat=True)) == set()
+
+
+def test_dates_change_the_answer(people: dict[str, Person]) -> None:
+    expired = people["expired"]
+    rule = compile_rule("certificate.valid")
+    assert expired.pk in set(
+        rule.filter(Person.objects.all(), D - dt.timedelta(days=1)).values_list("pk", flat=True)
+    )
+    assert expired.pk not in _eligible("certificate.valid")
+    assert rule.evaluate(facts_for_person(expired, D - dt.timedelta(days=1))).value
+    assert not rule.evaluate(facts_for_person(expired, D)).value
+
+
+def test_facts_of_one_person(people: dict[str, Person], django_assert_max_num_queries) -> None:
+    person = people["orphan"]
+    Residence.objects.filter(person=person).update(valid_to=dt.date(2024, 12, 31))
+    Residence.objects.create(
+        person=person,
+        county_code="150404",
+        township_code="150404002",
+        village_code="150404002001",
+        valid_from=dt.date(2025, 1, 1),
+    )
+    InsuranceEnrolment.objects.create(person=person, kind="medical", valid_from=dt.date(2024, 1, 1))
+    SchoolEnrolment.objects.create(person=person, school="一中", valid_from=dt.date(2024, 9, 1))
+    NeedsSurvey.objects.filter(person=person).update(
+        device_need="wheelchair", income_per_capita=Decimal("3000.50")
+    )
+    person = Person.objects.get(pk=person.pk)
+    with django_assert_max_num_queries(8):
+        facts = facts_for_person(person, D)
+    assert facts.residence_region == "150404002001"
+    assert facts.insured == frozenset({"medical"})
+    assert facts.in_school
+    assert facts.receiving == frozenset({"orphan_support"})
+    assert facts.household_status == "dibao" and not facts.in_destitute_care
+    assert facts.certificate is not None and facts.certificate.level == 2
+    assert facts.survey["device_need"] == "wheelchair"
+    assert facts.alive and facts.long_term_care_need
+    for text in (
+        'in_region("150404") && !in_region("150402") && in_region("150404002001")',
+        'survey.device_need && survey.device_kind == "wheelchair"',
+        "survey.income_per_capita > 3000 && survey.income_per_capita / 2 == 1500.25",
+        "age == 13",
+    ):
+        assert compile_rule(text).evaluate(facts).value, text
+        assert person.pk in _eligible(text), text
+    # prefetched relations cost no further query
+    prefetched = Person.objects.select_related("household").prefetch_related(*FACT_RELATIONS)
+    one = prefetched.get(pk=person.pk)
+    with django_assert_max_num_queries(0):
+        assert facts_for_person(one, D) == facts
+
+
+def test_unknown_facts_take_the_documented_defaults(regions: None) -> None:
+    person = make_person()  # no household, certificate or survey
+    facts = facts_for_person(person, D)
+    defaults = {
+        "certificate.level": 0,
+        "certificate.category": 0,
+        'household.status == "none"': True,
+        "survey.income_per_capita": Decimal(-1),
+        'survey.employment_status == ""': True,
+        'survey.device_kind == ""': True,
+    }
+    for text, expected in defaults.items():
+        if isinstance(expected, bool):
+            assert compile_rule(text).evaluate(facts).value is expected
+            assert (person.pk in _eligible(text)) is expected
+        else:
+            assert compile_rule(text, kind="number").evaluate_number(facts) == expected
+            annotated = Person.objects.annotate(v=compile_rule(text, kind="number").expression(D))
+            assert Decimal(annotated.get(pk=person.pk).v) == expected
+    for text in ("!certificate.valid", "!survey.rehab_need", "!in_school", "!long_term_care_need"):
+        assert compile_rule(text).evaluate(facts).value
+        assert person.pk in _eligible(text)
+
+
+def test_household_status_history(people: dict[str, Person]) -> None:
+    person = people["dibao_level3"]
+    assert person.household is not None
+    services.household_status_set(
+        actor=None, household=person.household, status="lifted", valid_from=D
+    )
+    rule = compile_rule('household.status == "dibao"')
+    day_before = D - dt.timedelta(days=1)
+    assert person.pk in set(
+        rule.filter(Person.objects.all(), day_before).values_list("pk", flat=True)
+    )
+    assert person.pk not in _eligible('household.status == "dibao"')
+    assert HouseholdStatus.objects.filter(household=person.household).count() == 2
