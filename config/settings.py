@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "dpf.accounts",
     "dpf.registry",
     "dpf.rules",
+    "dpf.benefits",
     "dpf.indicators",
     "dpf.portal",
     "dpf.exchange",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("audit/", include("dpf.core.audit_urls")),
     path("registry/", include("dpf.registry.urls")),
     path("indicators/", include("dpf.indicators.urls")),
+    path("benefits/", include("dpf.benefits.urls")),
     path("exchange/", include("dpf.exchange.urls")),
     path("api/", include("dpf.api.urls")),
     path("", include("dpf.portal.urls")),

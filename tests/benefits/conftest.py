@@ -8,10 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-
-# The benefits app runs on the rule engine (``dpf.rules``); without it there is nothing to test.
-pytest.importorskip("dpf.rules")
-
 from django.utils import timezone
 
 from dpf.benefits.models import BenefitItem

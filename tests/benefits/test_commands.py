@@ -6,6 +6,7 @@ prove the evaluation never touches the database.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -168,7 +169,6 @@ def test_rules_check(tmp_path):
 
 @pytest.mark.django_db
 def test_use_db_applies_the_stored_county_widening(tmp_path, city_admin):
-    import datetime as dt
 
     from dpf.benefits import services
     from dpf.benefits.models import BenefitItem, RuleMode
@@ -215,4 +215,33 @@ def test_scan_command_prints_counts():
     assert "[2/2] nursing_allowance" in err.getvalue()
     with pytest.raises(CommandError) as exc:
         call_command("scan", "--benefit", "nope", stdout=io.StringIO(), stderr=io.StringIO())
+    assert exc.value.returncode == 2
+
+
+@pytest.mark.django_db
+def test_bench_agrees_with_python_and_enrol_demo_refuses_real_people(low_income):
+    people = [
+        person_with(level=1, household="dibao", long_term_care=True),
+        person_with(level=3, household="tekun", survey={"care_need": True}),
+        person_with(level=2, household="none", survey=low_income),
+        person_with(level=4, household="dibao_edge", birth=dt.date(2020, 1, 1)),
+        person_with(level=None, household="none"),
+    ]
+    out = io.StringIO()
+    call_command(
+        "benefits",
+        "bench",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    result = json.loads(out.getvalue())
+    assert result["persons"] == len(people)
+    assert result["sample"] == len(people)
+    assert result["disagreements"] == 0
+    assert result["proposed"] > 0
+    with pytest.raises(CommandError) as exc:
+        call_command("benefits", "enrol-demo", stdout=io.StringIO())
     assert exc.value.returncode == 2
