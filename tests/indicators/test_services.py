@@ -161,3 +161,11 @@ def test_month_ends() -> None:
         dt.date(2024, 3, 31),
         dt.date(2024, 4, 30),
     ]
+
+
+def test_every_shipped_spec_type_checks(plan: Plan) -> None:
+    from dpf.indicators.specs import validate_spec
+
+    for ind in plan.indicators.all():
+        validate_spec(ind.numerator, field=f"{ind.code}.numerator")
+        validate_spec(ind.denominator, field=f"{ind.code}.denominator")
