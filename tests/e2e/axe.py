@@ -30,6 +30,22 @@ AXE_OPTIONS: dict[str, Any] = {
     "resultTypes": ["violations"],
 }
 
+# In the large-text and high-contrast modes the HTML is the same and only the style sheet
+# differs (a class on <body>), so only the rules that read rendered styles and boxes can
+# give another answer there; running just those keeps the three-mode scan affordable.
+VISUAL_RULES = [
+    "color-contrast",
+    "link-in-text-block",
+    "target-size",
+    "scrollable-region-focusable",
+    "css-orientation-lock",
+    "avoid-inline-spacing",
+]
+AXE_VISUAL_OPTIONS: dict[str, Any] = {
+    "runOnly": {"type": "rule", "values": VISUAL_RULES},
+    "resultTypes": ["violations"],
+}
+
 _RUN_JS = """
 async (options) => {
   const result = await window.axe.run(document, options);
@@ -58,11 +74,13 @@ def axe_source() -> str:
     return AXE_JS.read_text(encoding="utf-8")
 
 
-def run_axe(page: Page, source: str) -> list[dict[str, Any]]:
-    """Every violation axe-core finds on the page as it is now."""
+def run_axe(page: Page, source: str, *, visual_only: bool = False) -> list[dict[str, Any]]:
+    """Every violation axe-core finds on the page as it is now (``visual_only``: only the
+    rules that depend on rendered styles, for the second and third display mode)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.evaluate(source)
-    violations: list[dict[str, Any]] = page.evaluate(_RUN_JS, AXE_OPTIONS)
+    options = AXE_VISUAL_OPTIONS if visual_only else AXE_OPTIONS
+    violations: list[dict[str, Any]] = page.evaluate(_RUN_JS, options)
     return violations
 
 

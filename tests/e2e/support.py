@@ -6,6 +6,7 @@ Everything here measures the page as rendered in Chromium (focus, accessible nam
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -263,3 +264,68 @@ def scroll_width(page: Page) -> int:
 def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def choose_option(page: Page, field_name: str, label: str | re.Pattern[str]) -> str:
+    """Tab to a ``<select>`` and move to the option whose text matches ``label`` with the
+    arrow keys (a closed select changes its value on ArrowDown/ArrowUp, as for a user)."""
+    pattern = label if isinstance(label, re.Pattern) else re.compile(re.escape(label))
+    tab_to_field(page, field_name)
+    options: list[str] = page.evaluate(
+        "() => Array.from(document.activeElement.options).map((o) => o.text)"
+    )
+    current: int = page.evaluate("() => document.activeElement.selectedIndex")
+    wanted = next((i for i, text in enumerate(options) if pattern.search(text)), None)
+    assert wanted is not None, f"no option “{pattern.pattern}” in {field_name}: {options}"
+    key = "ArrowDown" if wanted > current else "ArrowUp"
+    for _ in range(abs(wanted - current)):
+        page.keyboard.press(key)
+    chosen: str = page.evaluate(
+        "() => document.activeElement.options[document.activeElement.selectedIndex].text"
+    )
+    assert pattern.search(chosen), f"{field_name}: chose “{chosen}”"
+    return chosen
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the form by keyboard; the user-name field has focus on arrival."""
+    page.goto("/accounts/login/")
+    info = focused(page)
+    if info is None or info["fieldName"] != "username":
+        focus_from_top(page)
+        tab_to_field(page, "username")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
+
+
+def type_date(page: Page, field_name: str, date: dt.date) -> None:
+    """Tab to an ``<input type=date>`` and type the date into its segments.
+
+    The segment order follows the browser's interface language (month/day/year in this
+    headless build, year/month/day in a Chinese one); both are tried, and the field's value
+    must end up as the date.
+    """
+    tab_to_field(page, field_name)
+    wanted = date.isoformat()
+    orders = [
+        [f"{date.month:02d}", f"{date.day:02d}", f"{date.year:04d}"],
+        [f"{date.year:04d}", "ArrowRight", f"{date.month:02d}", f"{date.day:02d}"],
+    ]
+    for order in orders:
+        for _ in range(3):  # clear every segment, then go back to the first
+            page.keyboard.press("Backspace")
+            page.keyboard.press("ArrowLeft")
+        page.keyboard.press("Home")
+        for part in order:
+            if part == "ArrowRight":
+                page.keyboard.press(part)
+            else:
+                page.keyboard.type(part)
+        value: str = page.evaluate("() => document.activeElement.value")
+        if value == wanted:
+            return
+    raise AssertionError(f"could not type {wanted} into {field_name} (got “{value}”)")

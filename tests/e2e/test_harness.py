@@ -68,6 +68,10 @@ def test_axe_finds_serious_violations_and_passes_a_clean_page(blank: Page, axe_j
     ids = {v["id"] for v in failing}
     assert {"color-contrast", "label"} <= ids
 
+    # The second and third display modes run only the rules that read rendered styles.
+    visual = {v["id"] for v in run_axe(blank, axe_js, visual_only=True)}
+    assert visual == {"color-contrast"}
+
     blank.set_content(GOOD)
     failing, _ = split_by_impact(run_axe(blank, axe_js))
     assert failing == []
