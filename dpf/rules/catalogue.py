@@ -13,10 +13,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.db.models import Q
 from django.db.models.expressions import BaseExpression
+from django.utils import translation
 
 from dpf.core.certnumber import CATEGORY_SHORT_EN, Category
 from dpf.registry.models import (
@@ -54,9 +56,17 @@ class Attribute:
     values: Callable[[], dict[Any, tuple[str, str]]] | None = None  # closed value set
 
 
+def zh(label: Any) -> str:
+    """The Chinese of a translatable label whatever the active language (Chinese is the
+    source language, so its text is the untranslated one)."""
+    with translation.override("zh-hans"):
+        return str(label)
+
+
 def _choices(choices: Any, english: dict[Any, str]) -> Callable[[], dict[Any, tuple[str, str]]]:
+    @cache
     def values() -> dict[Any, tuple[str, str]]:
-        return {v: (str(label), english.get(v, str(v))) for v, label in choices.choices}
+        return {v: (zh(label), english.get(v, str(v))) for v, label in choices.choices}
 
     return values
 
@@ -113,10 +123,11 @@ def _levels() -> dict[Any, tuple[str, str]]:
     }
 
 
+@cache
 def _categories() -> dict[Any, tuple[str, str]]:
     out: dict[Any, tuple[str, str]] = {0: ("无", "none")}
     for value, label in Category.choices:
-        out[value] = (str(label), CATEGORY_SHORT_EN.get(value, str(value)))
+        out[value] = (zh(label), CATEGORY_SHORT_EN.get(value, str(value)))
     return out
 
 
@@ -124,6 +135,7 @@ ValueTable = Callable[[], dict[Any, tuple[str, str]]]
 
 
 def _strict(values: ValueTable, extra: dict[Any, tuple[str, str]]) -> ValueTable:
+    @cache
     def merged() -> dict[Any, tuple[str, str]]:
         return {**values(), **extra}
 
@@ -343,8 +355,9 @@ LITERAL_FUNCTIONS = frozenset({"date"})
 REGION_CODE = re.compile(r"^(\d{6}|\d{9}|\d{12})$")
 
 
+@cache
 def insurance_kinds() -> dict[str, tuple[str, str]]:
-    return {v: (str(label), INSURANCE_EN.get(v, v)) for v, label in InsuranceKind.choices}
+    return {v: (zh(label), INSURANCE_EN.get(v, v)) for v, label in InsuranceKind.choices}
 
 
 # --- sources of receiving("code") -------------------------------------------------------
@@ -395,10 +408,9 @@ def receiving_sources() -> list[ReceivingSource]:
     return [_SOURCES[k] for k in sorted(_SOURCES)]
 
 
+@cache
 def outside_payment_codes() -> dict[str, tuple[str, str]]:
-    return {
-        v: (str(label), OUTSIDE_PAYMENT_EN.get(v, v)) for v, label in OutsidePaymentKind.choices
-    }
+    return {v: (zh(label), OUTSIDE_PAYMENT_EN.get(v, v)) for v, label in OutsidePaymentKind.choices}
 
 
 def receiving_codes() -> set[str]:

@@ -317,3 +317,14 @@ def test_household_status_history(people: dict[str, Person]) -> None:
     )
     assert person.pk not in _eligible('household.status == "dibao"')
     assert HouseholdStatus.objects.filter(household=person.household).count() == 2
+
+
+def test_labels_do_not_depend_on_the_active_language(people: dict[str, Person]) -> None:
+    from django.utils import translation
+
+    rule = compile_rule(LIVING)
+    facts = facts_for_person(people["severe_care"], D)
+    with translation.override("en"):
+        english_active = rule.evaluate(facts)
+    assert english_active == rule.evaluate(facts)
+    assert "不符合：家庭非低保" in [c.label_zh for c in english_active.clauses]
