@@ -89,6 +89,8 @@ def batch_validate(
         if state.rows == 0:
             raise FileRefused("no_rows")
     except FileRefused as exc:
+        # The file cannot become a roster: nothing to keep (it may hold ID numbers).
+        stored_file(batch).unlink(missing_ok=True)
         ImportRow.objects.filter(batch=batch).delete()
         batch.status = BatchStatus.FAILED
         batch.errors = [{**exc.as_dict(), "row": exc.row}]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from dpf.exchange import services
+from dpf.exchange import benefits_bridge, services
 from dpf.exchange.models import ImportBatch
 
 
@@ -18,6 +18,19 @@ def _uploads_in_tmp(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "uploads"
     # Test accounts need no slow password hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def real_rescan() -> None:
+    """Request this fixture to run the benefits rescan after commits (slow: every benefit)."""
+
+
+@pytest.fixture(autouse=True)
+def _rescan_only_when_asked(request, monkeypatch) -> None:
+    # The rescan after a commit is tested on its own (test_rescan.py); elsewhere it would
+    # only make each commit re-evaluate every benefit.
+    if "real_rescan" not in request.fixturenames:
+        monkeypatch.setattr(benefits_bridge, "run_scan", lambda *, actor: None)
 
 
 def xlsx_bytes(rows: list[list[Any]]) -> bytes:

@@ -91,7 +91,7 @@ def test_without_benefits_the_receiving_list_is_marked_unavailable(county_office
 
 
 @pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
-def test_death_roster_ends_in_review_items(county_officer) -> None:
+def test_death_roster_ends_in_review_items(county_officer, real_rescan) -> None:
     from dpf.benefits import services as benefits
     from dpf.benefits.models import BenefitItem, WorkItem
 
@@ -99,12 +99,14 @@ def test_death_roster_ends_in_review_items(county_officer) -> None:
     registry.certificate_issue(
         actor=county_officer, person=person, category=4, level=1, issue_date=D(2020, 5, 1)
     )
-    benefit = BenefitItem._default_manager.get(code="nursing_allowance")
+    # Government-paid pension contributions: alive, valid certificate, level 1-2, age 16-59.
+    benefit = BenefitItem._default_manager.get(code="pension_subsidy")
     benefits.entitlement_create(
         actor=county_officer, person=person, benefit=benefit, valid_from=D(2021, 1, 1)
     )
     benefits.scan(actor=county_officer)
-    assert not WorkItem._default_manager.filter(person=person, kind="review").exists()
+    reviews = WorkItem._default_manager.filter(person=person, kind="review", benefit=benefit)
+    assert not reviews.exists()
     batch = stage(
         county_officer,
         "death",
@@ -113,11 +115,11 @@ def test_death_roster_ends_in_review_items(county_officer) -> None:
         ),
     )
     services.batch_commit(actor=county_officer, batch=batch)
-    assert WorkItem._default_manager.filter(person=person, kind="review", benefit=benefit).exists()
+    assert reviews.filter(status="open").exists()
 
 
 @pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
-def test_dibao_leavers_still_receiving_the_living_allowance(county_officer) -> None:
+def test_dibao_leavers_still_receiving_the_living_allowance(county_officer, real_rescan) -> None:
     from dpf.benefits import services as benefits
     from dpf.benefits.models import BenefitItem
     from dpf.exchange import selectors

@@ -277,6 +277,8 @@ def _commit_facts(rtype: RosterType, batch: ImportBatch, rows: QuerySet[ImportRo
         valid_to=Subquery(closing.filter(close_fact_id=OuterRef("pk")).values("close_to")[:1])
     )
     _pause_for_crash_test()
+    if closed != closing.count():  # a fact seen in the preview is gone
+        raise _stale()
     inserting = rows.filter(insert_fact=True)
     # Before inserting: no fact may overlap a new one (the exclusion constraints check
     # this again on PostgreSQL; on SQLite this is the only check).
