@@ -352,7 +352,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("view", "application")
-def document(request: HttpRequest, pk: int) -> HttpResponse:
+def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document, only through this scoped and audited view (never a static URL)."""
     doc = selectors.document_for(request.user, pk)
     path = document_files.path_of(doc.stored_name)

@@ -4,6 +4,7 @@ and a paid line; deadlines in working days; withdrawal; rejection and appeal; re
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -117,7 +118,7 @@ def test_overdue_steps_alert_the_officer(officers, eligible_person, township_off
         application.items.all()
     )
     # Deciding late records how late, in working days (9 October is the 1st after the 30th).
-    item = application.items.first()
+    item = application.items.order_by("pk")[0]
     services.item_decide(
         actor=township_officer,
         item_id=item.pk,
@@ -229,7 +230,7 @@ def test_rejection_needs_a_reason_and_can_be_appealed_once(officers, eligible_pe
 def test_a_stale_page_is_already_handled(officers, eligible_person):
     township = officers["township_officer"]
     application = submit_bundle(township, eligible_person, dt.date(2025, 9, 15))
-    item = application.items.first()
+    item = application.items.order_by("pk")[0]
     services.item_decide(
         actor=township, item_id=item.pk, expected_step="window", decision="advance"
     )
@@ -242,7 +243,7 @@ def test_a_stale_page_is_already_handled(officers, eligible_person):
 
 def test_wrong_role_or_region_cannot_act(officers, eligible_person, other_county_officer):
     application = submit_bundle(officers["township_officer"], eligible_person, dt.date(2025, 9, 15))
-    item = application.items.first()
+    item = application.items.order_by("pk")[0]
     with pytest.raises(services.NotYourStep):
         services.item_decide(
             actor=officers["county_officer"],
@@ -260,7 +261,7 @@ def test_wrong_role_or_region_cannot_act(officers, eligible_person, other_county
 
 def test_refusals_write_nothing(officers, eligible_person):
     township = officers["township_officer"]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"benefit_codes": []}, "benefits_required"),
         ({"benefit_codes": ["no_such_benefit"]}, "benefit_unknown"),
         ({"applicant_kind": "guardian"}, "applicant_name"),

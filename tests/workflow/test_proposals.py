@@ -4,6 +4,7 @@ entitlements and a paid line, without the person applying."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -116,12 +117,13 @@ def test_confirmation_needs_identity_consent_and_an_account(officers, eligible_p
         actor=worker, work_item_id=proposals_for(eligible_person)[0].pk
     )
     day = dt.date(2025, 9, 10)
-    for extra, code in [
+    cases: list[tuple[dict[str, Any], str]] = [
         ({"identity_confirmed": False}, "identity_unconfirmed"),
         ({"consent": False}, "consent_missing"),
         ({"consent_method": ""}, "consent_method"),
         ({"bank": services.BankDetails("银行", "张", "")}, "bank_account"),
-    ]:
+    ]
+    for extra, code in cases:
         with pytest.raises(ValidationFailed) as info:
             confirm(worker, application, day, **extra)
         assert info.value.code == code
@@ -129,7 +131,7 @@ def test_confirmation_needs_identity_consent_and_an_account(officers, eligible_p
     assert application.status == "proposed"
     assert not PayeeAccount.objects.exists()
     # Officers cannot decide a step of an unconfirmed proposal.
-    item = application.items.first()
+    item = application.items.order_by("pk")[0]
     with pytest.raises(ValidationFailed) as info:
         services.item_decide(
             actor=officers["township_officer"],

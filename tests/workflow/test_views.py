@@ -88,7 +88,7 @@ def test_rejection_without_reason_is_shown_next_to_the_field(
     client, township_officer, eligible_person
 ):
     application = submit_bundle(township_officer, eligible_person, dt.date(2025, 9, 15))
-    item = application.items.first()
+    item = application.items.order_by("pk")[0]
     client.force_login(township_officer)
     response = client.post(
         reverse("workflow:decide", args=[item.pk]),

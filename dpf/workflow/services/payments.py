@@ -46,7 +46,7 @@ from dpf.workflow.services.common import add_months, month_start, now_or, refuse
 
 ARREARS_MAX_MONTHS = 24
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=10, decimal_places=2)
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=2)
 
 
 class NotPaymentOfficer(DomainError):
@@ -105,7 +105,9 @@ class AmountByLevel(Func):
         self.amounts = amounts
         super().__init__(level, default, output_field=MONEY)
 
-    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
+    def as_sql(  # type: ignore[override]
+        self, compiler: Any, connection: Any, **extra: Any
+    ) -> tuple[str, list[Any]]:
         level_sql, level_params = compiler.compile(self.source_expressions[0])
         default_sql, default_params = compiler.compile(self.source_expressions[1])
         whens = " ".join("WHEN %s THEN CAST(%s AS NUMERIC)" for _ in self.amounts)
@@ -361,7 +363,7 @@ def _apply_deductions(plist: PaymentList) -> None:
     )
     if not overpaid:
         return
-    by_person: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    by_person: dict[int, list[Any]] = defaultdict(list)
     for row in overpaid:
         by_person[row["person_id"]].append(row)
     targets = PaymentLine.objects.filter(payment_list=plist, person_id__in=list(by_person)).values(

@@ -1,0 +1,226 @@
+"""Measure the generation of a month's payment lists for every county (docs/benchmarks.md).
+
+``dpf payments_bench run --database postgresql --persons 200000`` builds a throwaway
+database, generates the demo registry, enrols about three quarters of it set-based (one
+``INSERT … SELECT`` per allowance, one for the bank accounts) and times every county's
+list of both allowances, each step in its own child process. ``seed`` and ``measure`` are
+those steps, for a database that already holds demo data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection, transaction
+from django.db.models import DateField, F, IntegerField, TextField, Value
+from django.db.models.functions import Mod
+
+from dpf.benefits.models import BenefitItem, Entitlement
+from dpf.core import crypto
+from dpf.core.models import EffectiveDated, Region, RegionLevel
+from dpf.registry.models import Certificate, Person
+from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList, PaymentMonth
+from dpf.workflow.services.common import add_months, mask_bank_account
+from dpf.workflow.services.payments import _insert_select, payment_list_generate
+
+ALLOWANCES = ("living_allowance", "nursing_allowance")
+BENCH_ACCOUNT = "6228480000000000018"
+
+
+def _month(text: str) -> dt.date:
+    return dt.date.fromisoformat(f"{text}-01")
+
+
+class Command(BaseCommand):
+    help = "Time the monthly payment lists of every county (set-based generation)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="step", required=True)
+        run = sub.add_parser("run", help="fresh database, demo data, seed, measure")
+        run.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+        run.add_argument("--persons", type=int, default=20000)
+        run.add_argument("--seed", type=int, default=1)
+        run.add_argument("--month", default="2025-10")
+        seed = sub.add_parser("seed", help="enrol persons set-based (bench data only)")
+        seed.add_argument("--month", default="2025-10")
+        measure = sub.add_parser("measure", help="generate every county's lists, timed")
+        measure.add_argument("--month", default="2025-10")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        step = options["step"]
+        if step == "run":
+            self._run(options)
+        elif step == "seed":
+            self.stdout.write(json.dumps(seed(_month(options["month"]))))
+        else:
+            self.stdout.write(json.dumps(measure(_month(options["month"]))))
+
+    def _run(self, options: dict[str, Any]) -> None:
+        from dpf.bench.runner import database, run_child
+
+        month = options["month"]
+        with database(options["database"]) as url:
+            env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
+            run_child(["migrate", "--no-input", "-v0"], env)
+            gen = run_child(
+                [
+                    "demo",
+                    "generate",
+                    "--persons",
+                    str(options["persons"]),
+                    "--seed",
+                    str(options["seed"]),
+                ],
+                env,
+            )
+            seeded = run_child(["payments_bench", "seed", "--month", month], env)
+            measured = run_child(["payments_bench", "measure", "--month", month], env)
+        result = {
+            "database": options["database"],
+            "persons": options["persons"],
+            "demo_seconds": round(gen.seconds, 1),
+            "seed": seeded.output,
+            "measure": measured.output,
+            "measure_peak_mb": round(measured.peak_mb),
+        }
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+
+def seed(month: dt.date) -> dict[str, Any]:
+    """Enrol persons set-based: living allowance for 45 in 100 persons with a valid
+    certificate, nursing allowance for every level 1–2 certificate holder; one bank account
+    each (the same encrypted number for all: this is benchmark data)."""
+    start = add_months(month, -3)
+    benefits = {b.code: b for b in BenefitItem.objects.filter(code__in=ALLOWANCES)}
+    certified = Certificate.objects.filter(EffectiveDated.as_of_q(month))
+    columns = [
+        ("person_id", "b_person"),
+        ("benefit_id", "b_benefit"),
+        ("status", "b_status"),
+        ("valid_from", "b_from"),
+        ("source", "b_source"),
+        ("status_reason", "b_reason"),
+        ("recorded_at", "b_recorded"),
+        ("created_at", "b_recorded"),
+    ]
+    now = dt.datetime.now(dt.UTC)
+
+    def insert(code: str, persons: Any) -> int:
+        rows = (
+            persons.annotate(
+                b_person=F("pk"),
+                b_benefit=Value(benefits[code].pk, output_field=IntegerField()),
+                b_status=Value("active", output_field=TextField()),
+                b_from=Value(start, output_field=DateField()),
+                b_source=Value("bench", output_field=TextField()),
+                b_reason=Value("", output_field=TextField()),
+                b_recorded=Value(now),
+            )
+            .values(
+                "b_person", "b_benefit", "b_status", "b_from", "b_source", "b_reason", "b_recorded"
+            )
+            .order_by()
+        )
+        return _insert_select(Entitlement._meta.db_table, columns, rows)
+
+    with transaction.atomic():
+        living = insert(
+            "living_allowance",
+            Person.objects.filter(pk__in=certified.values("person_id"))
+            .annotate(bucket=Mod("pk", 100))
+            .filter(bucket__lt=45),
+        )
+        nursing = insert(
+            "nursing_allowance",
+            Person.objects.filter(pk__in=certified.filter(level__in=[1, 2]).values("person_id")),
+        )
+        token = crypto.encrypt(BENCH_ACCOUNT)
+        account_columns = [
+            ("person_id", "a_person"),
+            ("bank_name", "a_bank"),
+            ("account_holder", "a_holder"),
+            ("account_number", "a_number"),
+            ("account_masked", "a_masked"),
+            ("valid_from", "a_from"),
+            ("source", "a_source"),
+            ("recorded_at", "a_recorded"),
+        ]
+        accounts = (
+            Person.objects.filter(pk__in=Entitlement.objects.values("person_id"))
+            .exclude(pk__in=PayeeAccount.objects.values("person_id"))
+            .annotate(
+                a_person=F("pk"),
+                a_bank=Value("中国农业银行（基准测试）", output_field=TextField()),
+                a_holder=F("name"),
+                a_number=Value(token, output_field=TextField()),
+                a_masked=Value(mask_bank_account(BENCH_ACCOUNT), output_field=TextField()),
+                a_from=Value(start, output_field=DateField()),
+                a_source=Value("bench", output_field=TextField()),
+                a_recorded=Value(now),
+            )
+            .values(
+                "a_person",
+                "a_bank",
+                "a_holder",
+                "a_number",
+                "a_masked",
+                "a_from",
+                "a_source",
+                "a_recorded",
+            )
+            .order_by()
+        )
+        paid_to = _insert_select(PayeeAccount._meta.db_table, account_columns, accounts)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    return {"living": living, "nursing": nursing, "accounts": paid_to}
+
+
+def _officers() -> dict[str, Any]:
+    from dpf.accounts.models import User
+
+    out = {}
+    for county in Region.objects.filter(level=RegionLevel.COUNTY, code__startswith="1504"):
+        user, _ = User.objects.get_or_create(
+            username=f"bench-{county.code}",
+            defaults={"role": "county_officer", "region": county, "demo": True},
+        )
+        out[county.code] = user
+    return out
+
+
+def measure(month: dt.date) -> dict[str, Any]:
+    """Generate every county's list of both allowances for ``month``; seconds per benefit."""
+    PaymentMonth.objects.filter(line__payment_list__month=month).delete()
+    PaymentLine.objects.filter(payment_list__month=month).delete()
+    PaymentList.objects.filter(month=month).delete()
+    officers = _officers()
+    out: dict[str, Any] = {"lists": 0, "lines": 0, "by_benefit": {}}
+    total_start = time.perf_counter()
+    for code in ALLOWANCES:
+        benefit = BenefitItem.objects.get(code=code)
+        start = time.perf_counter()
+        lines = 0
+        slowest = 0.0
+        for county, officer in sorted(officers.items()):
+            one = time.perf_counter()
+            plist = payment_list_generate(
+                actor=officer, county_code=county, benefit=benefit, month=month
+            )
+            slowest = max(slowest, time.perf_counter() - one)
+            lines += plist.line_count
+            out["lists"] += 1
+        out["by_benefit"][code] = {
+            "lines": lines,
+            "seconds": round(time.perf_counter() - start, 2),
+            "slowest_county_seconds": round(slowest, 2),
+        }
+        out["lines"] += lines
+    out["seconds"] = round(time.perf_counter() - total_start, 2)
+    out["lines_per_second"] = round(out["lines"] / out["seconds"]) if out["seconds"] else None
+    return out
