@@ -92,3 +92,25 @@ def test_large_files_are_validated_in_a_separate_process(
     assert started == [[sys.executable, "-m", "dpf.cli", "exchange", "validate", str(batch.pk)]]
     batch.refresh_from_db()
     assert batch.status == BatchStatus.VALIDATING  # the page shows progress meanwhile
+
+
+def test_commit_without_rescan_leaves_people_queued(county_officer, monkeypatch) -> None:
+    from dpf.exchange import benefits_bridge
+
+    calls: list[object] = []
+    monkeypatch.setattr(benefits_bridge, "run_scan", lambda *, actor: calls.append(actor))
+    person = make_person(actor=county_officer, name="李秀英")
+    batch = services.batch_upload(
+        actor=county_officer,
+        roster_type="death",
+        file_name="d.xlsx",
+        stream=io.BytesIO(
+            xlsx_bytes(
+                [["身份证号码", "姓名", "死亡日期"], [person.id_number, "李秀英", "2026-01-02"]]
+            )
+        ),
+    )
+    services.batch_validate_now(batch)
+    call_command("exchange", "commit", str(batch.pk), "--no-rescan", stdout=io.StringIO())
+    person.refresh_from_db()
+    assert calls == [] and person.facts_changed_at is not None

@@ -340,8 +340,12 @@ def _suspects_from_rows(batch: ImportBatch) -> int:
     return len(suspects)
 
 
-def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
-    """Apply the rows that will change the registry, in one transaction; then rescan."""
+def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> ImportBatch:
+    """Apply the rows that will change the registry, in one transaction; then rescan.
+
+    ``rescan=False`` leaves the changed people queued for the next scan (e.g. several large
+    rosters imported at night, then one scan).
+    """
     require_permission(actor, "import", "roster")
     rtype = _roster_type(batch.roster_type)
     try:
@@ -358,7 +362,7 @@ def batch_commit(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     # The changed people are queued (facts_changed_at) whatever happens here: a scan that
     # cannot run now (another one is running) finds them next time.
     try:
-        result = benefits_bridge.run_scan(actor=actor)
+        result = benefits_bridge.run_scan(actor=actor) if rescan else None
     except DomainError as exc:
         result = f"scan not run: {exc.code}"
     if result is not None:

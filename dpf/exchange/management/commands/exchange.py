@@ -38,6 +38,11 @@ class Command(BaseCommand):
         com = sub.add_parser("commit", help="commit a validated batch")
         com.add_argument("batch_id", type=int)
         com.add_argument("--user", help="committing account (default: the uploader)")
+        com.add_argument(
+            "--no-rescan",
+            action="store_true",
+            help="leave the changed people queued for the next benefits scan",
+        )
         tok = sub.add_parser("token", help="department API tokens")
         tok_sub = tok.add_subparsers(dest="token_action", required=True)
         create = tok_sub.add_parser("create", help="issue a token (printed once)")
@@ -103,7 +108,7 @@ class Command(BaseCommand):
     def _commit(self, options: dict[str, Any]) -> None:
         batch = self._batch(options["batch_id"])
         user = self._user(options["user"]) if options.get("user") else batch.uploaded_by
-        batch = services.batch_commit(actor=user, batch=batch)
+        batch = services.batch_commit(actor=user, batch=batch, rescan=not options.get("no_rescan"))
         self.stdout.write(f"batch {batch.pk}: {batch.status}")
 
     def _token(self, options: dict[str, Any]) -> None:
