@@ -1,0 +1,111 @@
+"""What the benefit services share: refusals, role and region checks, amounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import models
+
+from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.models import Region, RegionLevel
+from dpf.core.roles import Role
+
+CITY_PREFIX = "1504"
+
+
+class NotAllowed(DomainError):
+    """The actor's role may not do this (checked in the service, not only on the route)."""
+
+    def __init__(self, what_zh: str, what_en: str) -> None:
+        super().__init__("forbidden", f"无权{what_zh}", f"you may not {what_en}")
+
+
+class RuleRefused(ValidationFailed):
+    """A rule text that does not compile, with where (``line``, ``column``, 1-based)."""
+
+    def __init__(
+        self, code: str, message_zh: str, message_en: str, *, line: int | None, column: int | None
+    ) -> None:
+        super().__init__(code, message_zh, message_en, field="text")
+        self.line = line
+        self.column = column
+
+
+def refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def require_city_admin(actor: Any, what_zh: str, what_en: str) -> None:
+    if getattr(actor, "role", None) != Role.CITY_ADMIN or not getattr(
+        actor, "is_authenticated", False
+    ):
+        raise NotAllowed(what_zh, what_en)
+
+
+def check_interval(valid_from: dt.date, valid_to: dt.date | None) -> None:
+    if valid_to is not None and valid_to < valid_from:
+        raise refuse(
+            "date_range",
+            "截止日期早于起始日期",
+            "the end date is before the start date",
+            "valid_to",
+        )
+
+
+def check_region(region_code: str, *, required: bool) -> None:
+    if not region_code:
+        if required:
+            raise refuse(
+                "region_required",
+                "地区放宽规则须指定旗县区",
+                "a widening needs a county",
+                "region_code",
+            )
+        return
+    ok = Region.objects.filter(
+        code=region_code, level=RegionLevel.COUNTY, code__startswith=CITY_PREFIX
+    ).exists()
+    if not ok:
+        raise refuse(
+            "region_unknown",
+            f"旗县区代码 {region_code} 不存在",
+            f"county code {region_code} does not exist",
+            "region_code",
+        )
+
+
+def close_open_predecessor(
+    rows: models.QuerySet[Any], valid_from: dt.date
+) -> tuple[Any, dt.date | None] | None:
+    """End the open version that started before ``valid_from`` the day before it."""
+    current = rows.filter(valid_to__isnull=True, valid_from__lt=valid_from).first()
+    if current is None:
+        return None
+    before = current.valid_to
+    current.valid_to = valid_from - dt.timedelta(days=1)
+    current.save(update_fields=["valid_to"])
+    return current, before
+
+
+def decimal_amount(value: Any, field: str = "monthly_amount") -> Decimal:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise refuse("amount", "金额格式不正确", "the amount is not a number", field) from None
+    if not amount.is_finite() or amount < 0:
+        raise refuse("amount_negative", "金额不能为负数", "the amount cannot be negative", field)
+    if amount != amount.quantize(Decimal("0.01")) or amount >= Decimal("100000000"):
+        raise refuse(
+            "amount_format",
+            "金额最多两位小数、不超过一亿元",
+            "the amount has at most 2 decimals and is below 100,000,000",
+            field,
+        )
+    return amount.quantize(Decimal("0.01"))
+
+
+def actor_source(actor: Any) -> str:
+    pk = getattr(actor, "pk", None)
+    return f"user:{pk}" if pk is not None else "system"
