@@ -39,6 +39,14 @@ class Registry:
         return self.users[key]
 
 
+def seed_snapshot(as_of: dt.date = dt.date(2025, 12, 31)) -> None:
+    """The 14th plan's indicators computed over the seeded registry (dashboard pages)."""
+    from dpf.indicators.models import Plan
+    from dpf.indicators.services import snapshot_store
+
+    snapshot_store(plan=Plan.objects.get(code="P14"), as_of=as_of)
+
+
 def seed_registry() -> Registry:
     """Users at every level in 红山区 (and one county officer of 松山区), five people."""
     data = Registry()
