@@ -147,7 +147,13 @@ class Residence(EffectiveDated):
 
     class Meta:
         constraints = [valid_interval_check("residence_valid_interval")]
-        indexes = [models.Index(fields=["person", "valid_from"], name="residence_person_from")]
+        indexes = [
+            models.Index(
+                fields=["person", "valid_from", "id"],
+                include=["village_code", "valid_to"],
+                name="residence_person_from_id",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.village_code
@@ -162,7 +168,13 @@ class HouseholdStatus(EffectiveDated):
     class Meta:
         constraints = [valid_interval_check("householdstatus_valid_interval")]
         indexes = [
-            models.Index(fields=["household", "valid_from"], name="hhstatus_household_from"),
+            # Serves "the row in force on D" (ORDER BY valid_from DESC, id DESC LIMIT 1) as
+            # one backward index-only probe per household on PostgreSQL.
+            models.Index(
+                fields=["household", "valid_from", "id"],
+                include=["status", "valid_to"],
+                name="hhstatus_household_from_id",
+            ),
             models.Index(fields=["status", "valid_from"], name="hhstatus_status_from"),
         ]
 
@@ -205,7 +217,11 @@ class Certificate(EffectiveDated):
             ),
         ]
         indexes = [
-            models.Index(fields=["person", "valid_from"], name="certificate_person_from"),
+            models.Index(
+                fields=["person", "valid_from", "id"],
+                include=["level", "category", "status", "valid_to"],
+                name="certificate_person_from_id",
+            ),
             models.Index(fields=["valid_to"], name="certificate_valid_to"),
         ]
 
@@ -226,7 +242,13 @@ class InsuranceEnrolment(EffectiveDated):
 
     class Meta:
         constraints = [valid_interval_check("insurance_valid_interval")]
-        indexes = [models.Index(fields=["person", "kind"], name="insurance_person_kind")]
+        indexes = [
+            models.Index(
+                fields=["person", "kind", "valid_from"],
+                include=["valid_to"],
+                name="insurance_person_kind_from",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.kind
@@ -367,7 +389,10 @@ class NeedsSurvey(models.Model):
                 name="survey_income_not_negative",
             ),
         ]
-        indexes = [models.Index(fields=["year", "person"], name="survey_year_person")]
+        indexes = [
+            models.Index(fields=["year", "person"], name="survey_year_person"),
+            models.Index(fields=["person", "survey_date", "id"], name="survey_person_date_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.year}"
