@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "dpf.registry",
     "dpf.rules",
     "dpf.benefits",
+    "dpf.workflow",
     "dpf.indicators",
     "dpf.portal",
     "dpf.exchange",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/", include("dpf.registry.urls")),
     path("indicators/", include("dpf.indicators.urls")),
     path("benefits/", include("dpf.benefits.urls")),
+    path("workflow/", include("dpf.workflow.urls")),
     path("exchange/", include("dpf.exchange.urls")),
     path("api/", include("dpf.api.urls")),
     path("", include("dpf.portal.urls")),

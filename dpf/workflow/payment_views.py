@@ -21,6 +21,10 @@ from dpf.workflow.models import PaymentLine
 from dpf.workflow.services.payments import township_totals
 
 MAX_RESULT_BYTES = 20 * 1024 * 1024
+# The permission table grants payment lists (view, export) only; approving a list, deleting a
+# draft and recording the bank's results are changes to the entitlements' payments, which
+# county officers hold (approve/change, entitlement). The services further require the
+# county officer of the list's county.
 
 
 @permission_required("view", "payment_list")
@@ -96,7 +100,7 @@ def payment_list(request: HttpRequest, pk: int) -> HttpResponse:
     return _list_page(request, pk)
 
 
-@allow(Role.COUNTY_OFFICER, action="approve", object_type="payment_list")
+@allow(Role.COUNTY_OFFICER, action="approve", object_type="entitlement")
 @require_POST
 def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -108,7 +112,7 @@ def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workflow:payment_list", pk=pk)
 
 
-@allow(Role.COUNTY_OFFICER, action="change", object_type="payment_list")
+@allow(Role.COUNTY_OFFICER, action="change", object_type="entitlement")
 @require_POST
 def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -149,7 +153,7 @@ def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@allow(Role.COUNTY_OFFICER, action="import", object_type="payment_list")
+@allow(Role.COUNTY_OFFICER, action="change", object_type="entitlement")
 @require_POST
 def payment_results(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's result file: all rows valid, or nothing marked and every problem listed."""

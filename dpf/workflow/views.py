@@ -35,7 +35,10 @@ from dpf.workflow.models import ApplicationStatus, ItemStatus
 from dpf.workflow.procedures import procedures
 
 PER_PAGE = 25
-STEP_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN)
+# Who may open a proposal and confirm it (the worker creates the application for the person).
+PROPOSAL_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN)
+# Who decides steps; each step names its one role, which the service checks.
+DECIDING_ROLES = (Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN)
 
 
 def _refused(form: Any, refusal: DomainError) -> None:
@@ -92,7 +95,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
     return render(request, "workflow/proposals.html", context)
 
 
-@allow(*STEP_ROLES, action="create", object_type="application")
+@allow(*PROPOSAL_ROLES, action="create", object_type="application")
 @require_POST
 def proposal_start(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
@@ -265,7 +268,7 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workflow/notice.html", context)
 
 
-@allow(*STEP_ROLES, action="change", object_type="application")
+@allow(*DECIDING_ROLES, action="change", object_type="application")
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_for(request.user, pk)
@@ -376,7 +379,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-@allow(*STEP_ROLES, action="change", object_type="application")
+@allow(*PROPOSAL_ROLES, action="create", object_type="application")
 def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """The worker confirms identity, bank account and consent (免申即享)."""
     application = selectors.application_for(request.user, pk)
@@ -415,7 +418,7 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workflow/proposal_confirm.html", context, status=status)
 
 
-@allow(*STEP_ROLES, action="change", object_type="application")
+@allow(*PROPOSAL_ROLES, action="create", object_type="application")
 @require_POST
 def proposal_decline(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
@@ -453,7 +456,7 @@ def _choices(request: HttpRequest) -> list[tuple[int, str]]:
     return out
 
 
-@allow(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, action="approve", object_type="application")
+@allow(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, action="change", object_type="application")
 def bulk(request: HttpRequest) -> HttpResponse:
     """Choose items of my tasks → a summary page → confirm. Each item is decided at the
     step shown on the summary (an item that moved meanwhile is reported, not decided)."""
