@@ -112,7 +112,33 @@ def step_paths() -> dict[str, Any]:
     }
 
 
+def step_scan(as_of: dt.date) -> dict[str, Any]:
+    """The proactive scan of every benefit, set-based, against the Python evaluator on a
+    sample (extrapolated) and, on PostgreSQL, against DuckDB over Parquet copies."""
+    from dpf.benefits.bench import measure
+    from dpf.benefits.eligibility import eligibility_condition
+    from dpf.benefits.selectors import all_rules_in_force
+    from dpf.registry.models import Person
+
+    result = measure(as_of=as_of, sample=400, seed=1, say=lambda _msg: None).as_dict()
+    result.pop("counts", None)
+    if connection.vendor == "postgresql":
+        from dpf.bench import duck
+
+        statements = []
+        for rules in all_rules_in_force(as_of).values():
+            qs = Person.objects.filter(eligibility_condition(rules)).values("pk")
+            sql, params = qs.query.sql_with_params()
+            statements.append((sql, list(params)))
+        try:
+            result["duckdb"] = duck.compare(statements)
+        except Exception as exc:  # noqa: BLE001 - a dialect gap is reported, not fatal
+            result["duckdb"] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+    return result
+
+
 STEPS: dict[str, Callable[..., dict[str, Any]]] = {
+    "scan": step_scan,
     "paths": step_paths,
     "size": step_size,
     "kpi": step_kpi,

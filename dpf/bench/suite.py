@@ -205,6 +205,61 @@ def _measure(
             target="< 1024",
             met=kpi.peak_mb < 1024,
         )
+    if "scan" not in skip:
+        log(f"[{kind} {size:,}] proactive scan")
+        scan = runner.run_child(["bench", "step", "scan", "--as-of", str(as_of)], env)
+        out = scan.output
+        report.add(
+            kind,
+            size,
+            "proactive scan, all benefits, set-based",
+            out["scan_seconds"],
+            "s",
+            note=f"{out['benefits']} benefits; {out['proposed']:,} proposals, "
+            f"{out['to_review']:,} reviews; second run {out['second_scan_seconds']} s",
+        )
+        report.add(
+            kind,
+            size,
+            "same rules person by person in Python (extrapolated)",
+            out["extrapolated_python_seconds"],
+            "s",
+            note=f"{out['per_person_ms']} ms/person on a sample of {out['sample']}; "
+            f"{out['disagreements']} disagreements",
+        )
+        report.add(
+            kind,
+            size,
+            "scan speed-up over person-by-person",
+            out["ratio"],
+            "×",
+            target="≥ 50",
+            met=out["ratio"] >= 50,
+        )
+        report.add(
+            kind,
+            size,
+            "scan job peak memory",
+            round(scan.peak_mb),
+            "MB",
+            target="< 1024",
+            met=scan.peak_mb < 1024,
+        )
+        duck = out.get("duckdb")
+        if duck and "error" not in duck:
+            report.add(
+                kind,
+                size,
+                "eligibility SQL: PostgreSQL ÷ DuckDB on Parquet",
+                duck["ratio"],
+                "×",
+                target="≤ 5",
+                met=duck["ratio"] is not None and duck["ratio"] <= 5,
+                note=f"PostgreSQL {duck['postgresql_seconds']} s, DuckDB "
+                f"{duck['duckdb_seconds']} s, counts agree: {duck['counts_agree']}",
+            )
+        elif duck:
+            report.add(kind, size, "eligibility SQL on DuckDB", "n/a", "", note=duck["error"])
     if "web" not in skip:
         _measure_web(report, kind, size, env, as_of, log, with_snapshot="kpi" not in skip)
 
