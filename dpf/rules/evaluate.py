@@ -121,6 +121,18 @@ class ConstEnv:
         raise KeyError(name)  # pragma: no cover
 
 
+class DefaultEnv(ConstEnv):
+    """A person about whom one fact is unknown: ``name`` takes its default."""
+
+    def __init__(self, as_of: dt.date, name: str, default: Scalar) -> None:
+        super().__init__(as_of)
+        self.name = name
+        self.default = default
+
+    def attribute(self, name: str) -> Scalar:
+        return self.default if name == self.name else super().attribute(name)
+
+
 def _number(value: Scalar) -> Decimal:
     assert isinstance(value, int | Decimal) and not isinstance(value, bool)
     return Decimal(value)

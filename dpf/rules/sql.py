@@ -38,7 +38,6 @@ from django.db.models.lookups import (
     GreaterThanOrEqual,
     LessThan,
     LessThanOrEqual,
-    StartsWith,
 )
 
 from dpf.core.models import EffectiveDated, region_prefix
@@ -55,6 +54,7 @@ from dpf.registry.models import (
 )
 from dpf.rules import evaluate
 from dpf.rules.ast import (
+    PERSON_FREE,
     Arith,
     Attr,
     BoolOp,
@@ -69,6 +69,7 @@ from dpf.rules.ast import (
     Scalar,
     Type,
     person_free,
+    walk,
 )
 from dpf.rules.catalogue import ATTRIBUTES, SURVEY_FIELDS, outside_payment_codes, receiving_sources
 
@@ -126,11 +127,75 @@ class Compiler:
     """Compiles one rule for one date. With ``alias`` set, scalar facts are collected in
     ``aliases`` (to be ``.alias()``ed on the queryset once) and referenced by name."""
 
-    def __init__(self, as_of: dt.date, *, alias: bool) -> None:
+    def __init__(
+        self, as_of: dt.date, *, alias: bool, columns: dict[str, Any] | None = None
+    ) -> None:
         self.as_of = as_of
         self.alias = alias
         self.aliases: dict[str, Any] = {}
         self._stamp = as_of.strftime("%Y%m%d")
+        # attribute -> column of the inner row, when compiling inside a row source's EXISTS
+        self.columns = columns or {}
+
+    # --- row sources: a clause on one fact becomes EXISTS over that fact's rows ------------
+
+    def rows(self, source: str) -> QuerySet[Any]:
+        """The rows a fact is read from, in force on the date, correlated to the person.
+
+        Effective-dated facts never overlap (exclusion constraints on PostgreSQL, the
+        service layer on SQLite), so at most one row is in force: the one the scalar
+        subqueries and ``facts_for_person`` pick. Surveys are not intervals: the latest
+        one on or before the date is the one with no later survey.
+        """
+        d = self.as_of
+        if source == "certificate":
+            return Certificate.objects.filter(in_force(d), person=OuterRef("pk")).exclude(
+                status=CertificateStatus.CANCELLED
+            )
+        if source == "household":
+            return HouseholdStatus.objects.filter(in_force(d), household=OuterRef("household_id"))
+        if source == "residence":
+            return Residence.objects.filter(in_force(d), person=OuterRef("pk"))
+        later = NeedsSurvey.objects.filter(
+            Q(survey_date__gt=OuterRef("survey_date"))
+            | Q(survey_date=OuterRef("survey_date"), pk__gt=OuterRef("pk")),
+            person=OuterRef("person"),
+            survey_date__lte=d,
+        )
+        return NeedsSurvey.objects.filter(person=OuterRef("pk"), survey_date__lte=d).exclude(
+            Exists(later)
+        )
+
+    def on_rows(self, source: str, holds: Q, holds_by_default: bool) -> Q:
+        """``holds`` of the row in force, or ``holds_by_default`` when there is none."""
+        if holds_by_default:
+            return ~Q(Exists(self.rows(source).filter(~holds)))
+        return Q(Exists(self.rows(source).filter(holds)))
+
+    def pushed(self, leaf: Node) -> Q | None:
+        """A clause reading one fact (besides constants) as EXISTS over the fact's rows,
+        which the databases run as a semi-join; None when the clause reads more."""
+        if isinstance(leaf, Attr) and leaf.name in ROW_CONDITIONS:
+            source, holds = ROW_CONDITIONS[leaf.name]
+            return self.on_rows(source, holds, bool(ATTRIBUTES[leaf.name].default))
+        if not isinstance(leaf, Compare | In):
+            return None
+        names = {n.name for n in walk(leaf) if isinstance(n, Attr) and n.name not in PERSON_FREE}
+        if any(isinstance(n, Call) for n in walk(leaf)) or len(names) != 1:
+            return None
+        name = names.pop()
+        if name not in ROW_COLUMNS:
+            return None
+        source, column = ROW_COLUMNS[name]
+        attr = ATTRIBUTES[name]
+        inner_value = Coalesce(
+            F(column),
+            Value(attr.default, output_field(attr.type)),
+            output_field=output_field(attr.type),
+        )
+        inner = Compiler(self.as_of, alias=False, columns={name: inner_value}).condition(leaf)
+        by_default = evaluate.value(leaf, evaluate.DefaultEnv(self.as_of, name, attr.default))
+        return self.on_rows(source, inner, bool(by_default))
 
     # --- facts ----------------------------------------------------------------------------
 
@@ -244,6 +309,8 @@ class Compiler:
 
     def attribute_value(self, node: Attr) -> Any:
         name = node.name
+        if name in self.columns:
+            return self.columns[name]
         if name == "age":
             return self.age()
         if name == "sex":
@@ -278,6 +345,10 @@ class Compiler:
         if isinstance(node, BoolOp):
             left, right = self.condition(node.left), self.condition(node.right)
             return (left & right) if node.op == "&&" else (left | right)
+        if not self.columns:
+            pushed = self.pushed(node)
+            if pushed is not None:
+                return pushed
         if isinstance(node, Attr):
             return self.attribute_condition(node)
         if isinstance(node, Call):
@@ -311,7 +382,11 @@ class Compiler:
     def call(self, node: Call) -> Q:
         d = self.as_of
         if node.name == "in_region":
-            return Q(StartsWith(self.residence(), region_prefix(node.arg)))
+            prefix = region_prefix(node.arg)
+            # the residence in force on the date, else the person's current village
+            return Q(Exists(self.rows("residence").filter(village_code__startswith=prefix))) | (
+                ~Q(Exists(self.rows("residence"))) & Q(village_code__startswith=prefix)
+            )
         if node.name == "insured":
             rows = InsuranceEnrolment.objects.filter(
                 in_force(d), person=OuterRef("pk"), kind=node.arg
@@ -382,6 +457,30 @@ class Compiler:
         for item in _unique(items):
             q = q | Q(Exact(lhs, Value(item.value, output_field(_item_type(node.left.type, item)))))
         return q
+
+
+# Boolean attributes that are a condition on one row of a fact: (source, condition).
+ROW_CONDITIONS: dict[str, tuple[str, Q]] = {
+    "certificate.valid": ("certificate", Q()),
+    "certificate.severe": ("certificate", Q(level__in=[1, 2])),
+    "in_destitute_care": ("household", Q(status="tekun")),
+    "long_term_care_need": ("survey", Q(long_term_care_need=True)),
+    "survey.rehab_need": ("survey", Q(rehab_need=True)),
+    "survey.device_need": ("survey", ~Q(device_need="")),
+    "survey.home_renovation_need": ("survey", Q(home_renovation_need=True)),
+    "survey.care_need": ("survey", Q(care_need=True)),
+    "survey.employment_wish": ("survey", Q(employment_wish=True)),
+}
+# Valued attributes read from one row of a fact: (source, column).
+ROW_COLUMNS: dict[str, tuple[str, str]] = {
+    "certificate.level": ("certificate", "level"),
+    "certificate.category": ("certificate", "category"),
+    "household.status": ("household", "status"),
+    "survey.device_kind": ("survey", "device_need"),
+    "survey.employment_status": ("survey", "employment_status"),
+    "survey.school_status": ("survey", "school_status"),
+    "survey.income_per_capita": ("survey", "income_per_capita"),
+}
 
 
 def _item_type(left: Type, item: Literal) -> Type:
