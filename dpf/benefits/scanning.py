@@ -177,7 +177,13 @@ def scan_benefit(
     if since is not None:
         persons = persons.filter(facts_changed_at__gt=since)
         items = items.filter(person__facts_changed_at__gt=since)
-    eligible_ids = Person.objects.filter(cond).values("pk")
+
+    # Correlated EXISTS, not IN (…): evaluated only for the rows at hand (people receiving,
+    # open items), and never NULL; a NOT IN over 200,000 ids can defeat PostgreSQL's
+    # hashed subplan when it does not fit in work_mem.
+    def is_eligible(ref: str) -> Exists:
+        return Exists(Person.objects.filter(cond, pk=OuterRef(ref)))
+
     receiving = Exists(active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("pk")))
     eligible = persons.filter(cond)
 
@@ -213,7 +219,7 @@ def scan_benefit(
     )
     counts["to_review"] = _insert_items(
         persons.filter(receiving)
-        .exclude(pk__in=eligible_ids)
+        .exclude(is_eligible("pk"))
         .exclude(already_queued(WorkItemKind.REVIEW)),
         benefit=benefit,
         kind=WorkItemKind.REVIEW,
@@ -225,10 +231,10 @@ def scan_benefit(
         active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("person_id"))
     )
     stale_proposals = items.filter(kind=WorkItemKind.PROPOSAL).filter(
-        ~Q(person_id__in=eligible_ids) | Q(item_receiving)
+        ~Q(is_eligible("person_id")) | Q(item_receiving)
     )
     stale_reviews = items.filter(kind=WorkItemKind.REVIEW).filter(
-        Q(person_id__in=eligible_ids) | ~Q(item_receiving)
+        Q(is_eligible("person_id")) | ~Q(item_receiving)
     )
     obsolete = {
         "status": WorkItemStatus.OBSOLETE,
