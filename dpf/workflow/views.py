@@ -449,7 +449,7 @@ def proposal_decline(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _choices(request: HttpRequest) -> list[tuple[int, str]]:
     out = []
-    for raw in request.POST.getlist("item")[: services.applications.BULK_LIMIT]:
+    for raw in request.POST.getlist("item")[: services.BULK_LIMIT]:
         pk, _sep, step = raw.partition(":")
         if pk.isdigit() and step:
             out.append((int(pk), step))

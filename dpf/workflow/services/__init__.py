@@ -1,6 +1,7 @@
 """Every write of the workflow app, one keyword-only function per use case.
 
-``applications``: the bundle form, documents, step decisions, withdrawal, appeal;
+``intake``: the bundle form, the bank account, documents; ``applications``: step
+decisions, bulk approval, withdrawal, appeal; ``steps``: the machinery they share;
 ``proposals``: proactive proposals (免申即享); ``entitlements``: suspension, resumption,
 termination and the scan's review items; ``payments``: monthly payment lists;
 ``bank``: the bank list, the PDF for signing and the bank's result file.
@@ -8,18 +9,15 @@ termination and the scan's review items; ``payments``: monthly payment lists;
 
 from dpf.workflow.services.applications import (
     ADVANCE,
+    BULK_LIMIT,
     OVERTURN,
     REJECT,
     UPHOLD,
-    BankDetails,
     BulkOutcome,
-    application_submit,
     application_withdraw,
     bulk_advance,
-    document_upload,
     item_appeal,
     item_decide,
-    payee_account_set,
 )
 from dpf.workflow.services.bank import (
     ResultFileRefused,
@@ -30,6 +28,12 @@ from dpf.workflow.services.bank import (
 )
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
 from dpf.workflow.services.entitlements import resume, review_resolve, suspend, terminate
+from dpf.workflow.services.intake import (
+    BankDetails,
+    application_submit,
+    document_upload,
+    payee_account_set,
+)
 from dpf.workflow.services.payments import (
     payment_list_approve,
     payment_list_discard,
@@ -39,6 +43,7 @@ from dpf.workflow.services.proposals import proposal_confirm, proposal_decline, 
 
 __all__ = [
     "ADVANCE",
+    "BULK_LIMIT",
     "OVERTURN",
     "REJECT",
     "UPHOLD",

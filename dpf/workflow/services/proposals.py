@@ -24,13 +24,6 @@ from dpf.workflow.models import (
     Transition,
 )
 from dpf.workflow.procedures import procedures
-from dpf.workflow.services.applications import (
-    BankDetails,
-    _application_for_change,
-    _record,
-    _start_step,
-    payee_account_set,
-)
 from dpf.workflow.services.common import (
     AlreadyHandled,
     NotYourStep,
@@ -40,6 +33,8 @@ from dpf.workflow.services.common import (
     require_scope,
     today_or,
 )
+from dpf.workflow.services.intake import BankDetails, payee_account_set
+from dpf.workflow.services.steps import application_for_change, record_transition, start_step
 
 CONSENT_METHODS = {
     "signed": _("本人签字"),
@@ -121,9 +116,9 @@ def proposal_start(*, actor: Any, work_item_id: int, now: dt.datetime | None = N
             township_code=application.township_code,
             village_code=application.village_code,
         )
-        _start_step(item, step, today)
+        start_step(item, step, today)
         item.save()
-        _record(
+        record_transition(
             item=item,
             from_step="",
             to_step=step.code,
@@ -166,7 +161,7 @@ def proposal_confirm(
     its procedure's first step. The scan's proposals are closed as handled."""
     now = now_or(now)
     today = today_or(today, now)
-    application = _application_for_change(actor, application_id)
+    application = application_for_change(actor, application_id)
     if application.status != ApplicationStatus.PROPOSED:
         raise AlreadyHandled()
     items = list(
@@ -210,7 +205,7 @@ def proposal_confirm(
     application.save()
     for item in items:
         first = procs.for_benefit(item.benefit.code).first()
-        _record(
+        record_transition(
             item=item,
             from_step=item.step_code,
             to_step=first.code,
@@ -220,7 +215,7 @@ def proposal_confirm(
             today=today,
             reason=note,
         )
-        _start_step(item, first, today)
+        start_step(item, first, today)
         item.save()
     benefit_ids = [i.benefit_id for i in items]
     for work_item in _open_proposals(application.person_id).filter(benefit_id__in=benefit_ids):
@@ -249,12 +244,12 @@ def proposal_decline(
     reason = clean_reason(reason)
     now = now_or(now)
     today = today_or(None, now)
-    application = _application_for_change(actor, application_id)
+    application = application_for_change(actor, application_id)
     if application.status != ApplicationStatus.PROPOSED:
         raise AlreadyHandled()
     items = list(application.items.select_for_update().filter(status=ItemStatus.IN_PROGRESS))
     for item in items:
-        _record(
+        record_transition(
             item=item,
             from_step=item.step_code,
             to_step="",
