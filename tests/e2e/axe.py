@@ -104,15 +104,19 @@ class AxeReport:
 
     database: str
     scans: list[dict[str, Any]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def skip(self, page: str, reason: str) -> None:
+        self.skipped[page] = reason
 
     def add(self, *, page: str, mode: str, who: str, violations: list[dict[str, Any]]) -> None:
         self.scans.append({"page": page, "mode": mode, "who": who, "violations": violations})
 
     def write(self, folder: Path = AXE_REPORTS) -> Path | None:
-        if not self.scans:
+        if not self.scans and not self.skipped:
             return None
         stem = f"report-{self.database}"
-        write_json(folder / f"{stem}.json", self.scans)
+        write_json(folder / f"{stem}.json", {"scans": self.scans, "skipped": self.skipped})
         lines = [
             f"# axe-core report ({self.database}, {dt.datetime.now():%Y-%m-%d %H:%M})",
             "",
@@ -131,6 +135,9 @@ class AxeReport:
             lines.append("")
         if len(lines) == 5:
             lines.append("No moderate or minor findings.")
+        if self.skipped:
+            lines += ["", "## Not scanned", ""]
+            lines += [f"- `{page}`: {reason}" for page, reason in sorted(self.skipped.items())]
         path = folder / f"{stem}.md"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path

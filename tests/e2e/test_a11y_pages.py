@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import Page
 
 from tests.e2e.axe import AxeReport, readable, run_axe, split_by_impact
 from tests.e2e.conftest import Browsing
@@ -26,7 +27,18 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-ROUTES = scannable()
+
+def _groups() -> dict[str, list[Route]]:
+    """Routes by URL namespace: one test (one seeded registry) per app keeps the scan fast."""
+    groups: dict[str, list[Route]] = {}
+    for route in scannable():
+        groups.setdefault(route.name.split(":")[0] if ":" in route.name else "root", []).append(
+            route
+        )
+    return groups
+
+
+GROUPS = _groups()
 
 
 def _path(route: Route, data: Any) -> str:
@@ -40,39 +52,48 @@ def _path(route: Route, data: Any) -> str:
 def _user_for(role: str | None, data: Any) -> Any:
     if role is None:
         return None
-    if role in data.users:
-        return data.users[role]
-    return make_user(role, None)
+    if role not in data.users:
+        data.users[role] = make_user(role, None)
+    return data.users[role]
 
 
-@pytest.mark.parametrize("route", ROUTES, ids=str)
-def test_page_has_no_serious_accessibility_violations(
-    route: Route, e2e: Browsing, axe_js: str, axe_report: AxeReport
-) -> None:
-    data = seed_registry()
-    if route.name.startswith("indicators:"):
-        seed_snapshot()
+def _scan(route: Route, page: Page, e2e: Browsing, data: Any, report: AxeReport) -> list[str]:
+    """Problems of one page in the three display modes (empty: none)."""
     who = route.role or "anonymous"
-    page = e2e.page(user=_user_for(route.role, data))
     path = _path(route, data)
-    problems: list[str] = []
     probe = page.request.get(path)
     if probe.status in (404, 405) or "html" not in probe.headers.get("content-type", ""):
-        pytest.skip(f"{path} answers GET as {who} with {probe.status}, no HTML page")
+        report.skip(path, f"GET as {who} answers {probe.status}, no HTML page")
+        return []
+    problems: list[str] = []
     for mode, cookie in DISPLAY_MODES.items():
         set_display_cookie(page.context, e2e.base_url, cookie)
         response = page.goto(path)
         assert response is not None
-        assert response.status < 500, f"{path} as {who}: HTTP {response.status}"
-        violations = run_axe(page, axe_js, visual_only=mode != "normal")
-        failing, other = split_by_impact(violations)
-        axe_report.add(
-            page=page.url.removeprefix(e2e.base_url), mode=mode, who=who, violations=other
-        )
+        if response.status >= 500:
+            return [f"{path} as {who}: HTTP {response.status}"]
+        failing, other = split_by_impact(run_axe(page, e2e.axe_js, visual_only=mode != "normal"))
+        report.add(page=page.url.removeprefix(e2e.base_url), mode=mode, who=who, violations=other)
         if failing:
             problems.append(readable(failing, where=f"{path}, {mode} mode, as {who}"))
         errors = e2e.console_errors(page)
         if errors:
             problems.append(f"{path}, {mode} mode: console errors:\n  " + "\n  ".join(errors))
             e2e.errors[id(page)].clear()
+    return problems
+
+
+@pytest.mark.parametrize("app", list(GROUPS))
+def test_pages_have_no_serious_accessibility_violations(
+    app: str, e2e: Browsing, axe_report: AxeReport
+) -> None:
+    data = seed_registry()
+    if app == "indicators":
+        seed_snapshot()
+    pages: dict[str | None, Page] = {}
+    problems: list[str] = []
+    for route in GROUPS[app]:
+        if route.role not in pages:
+            pages[route.role] = e2e.page(user=_user_for(route.role, data))
+        problems += _scan(route, pages[route.role], e2e, data, axe_report)
     assert not problems, "\n\n".join(problems)
