@@ -39,6 +39,7 @@ from django.db.models.lookups import (
     LessThan,
     LessThanOrEqual,
 )
+from django.db.models.lookups import In as InList
 
 from dpf.core.models import EffectiveDated, region_prefix
 from dpf.registry.models import (
@@ -459,17 +460,26 @@ class Compiler:
         return q
 
 
+def _unindexed(column: str, default: Scalar) -> Any:
+    """The column wrapped so that no index on it is used: SQLite without statistics would
+    otherwise scan every ``tekun`` status for each person instead of the person's rows."""
+    return Coalesce(F(column), Value(default))
+
+
 # Boolean attributes that are a condition on one row of a fact: (source, condition).
 ROW_CONDITIONS: dict[str, tuple[str, Q]] = {
     "certificate.valid": ("certificate", Q()),
-    "certificate.severe": ("certificate", Q(level__in=[1, 2])),
-    "in_destitute_care": ("household", Q(status="tekun")),
-    "long_term_care_need": ("survey", Q(long_term_care_need=True)),
-    "survey.rehab_need": ("survey", Q(rehab_need=True)),
-    "survey.device_need": ("survey", ~Q(device_need="")),
-    "survey.home_renovation_need": ("survey", Q(home_renovation_need=True)),
-    "survey.care_need": ("survey", Q(care_need=True)),
-    "survey.employment_wish": ("survey", Q(employment_wish=True)),
+    "certificate.severe": ("certificate", Q(InList(_unindexed("level", 0), [1, 2]))),
+    "in_destitute_care": ("household", Q(Exact(_unindexed("status", "none"), "tekun"))),
+    "long_term_care_need": ("survey", Q(Exact(_unindexed("long_term_care_need", False), True))),
+    "survey.rehab_need": ("survey", Q(Exact(_unindexed("rehab_need", False), True))),
+    "survey.device_need": ("survey", ~Q(Exact(_unindexed("device_need", ""), ""))),
+    "survey.home_renovation_need": (
+        "survey",
+        Q(Exact(_unindexed("home_renovation_need", False), True)),
+    ),
+    "survey.care_need": ("survey", Q(Exact(_unindexed("care_need", False), True))),
+    "survey.employment_wish": ("survey", Q(Exact(_unindexed("employment_wish", False), True))),
 }
 # Valued attributes read from one row of a fact: (source, column).
 ROW_COLUMNS: dict[str, tuple[str, str]] = {
