@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from dpf.accounts.permissions import require_permission
@@ -30,36 +30,43 @@ KEEP_ON_MERGED = (Residence,)
 def duplicates_find(*, actor: Any = None) -> int:
     """List persons sharing name, birth date and village under different ID numbers.
 
-    One query finds every person with a twin; pairs already listed are skipped by the
-    unique constraint. Returns the number of new suspects.
+    One aggregate query finds the shared (name, birth date, village) keys; a second reads
+    only their members. Pairs already listed are skipped by the unique constraint.
+    Returns the number of new suspects.
     """
-    twins = Person.objects.filter(
-        Exists(
-            Person.objects.filter(
-                name=OuterRef("name"),
-                birth_date=OuterRef("birth_date"),
-                village_code=OuterRef("village_code"),
-            ).exclude(pk=OuterRef("pk"))
-        )
-    ).order_by("name", "birth_date", "village_code", "pk")
-    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
-    for person in twins.values(
-        "pk", "name", "birth_date", "county_code", "township_code", "village_code"
-    ).iterator():
-        key = (person["name"], person["birth_date"], person["village_code"])
-        groups.setdefault(key, []).append(dict(person))
-    suspects = [
-        DuplicateSuspect(
-            kind=SuspectKind.SAME_PERSON,
-            person_a_id=members[0]["pk"],
-            person_b_id=other["pk"],
-            county_code=other["county_code"],
-            township_code=other["township_code"],
-            village_code=other["village_code"],
-        )
-        for members in groups.values()
-        for other in members[1:]
-    ]
+    keys = list(
+        Person.objects.values_list("name", "birth_date", "village_code")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .values_list("name", "birth_date", "village_code")
+    )
+    suspects: list[DuplicateSuspect] = []
+    for start in range(0, len(keys), 200):
+        condition = Q()
+        for name, birth, village in keys[start : start + 200]:
+            condition |= Q(name=name, birth_date=birth, village_code=village)
+        groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        for person in (
+            Person.objects.filter(condition)
+            .order_by("name", "birth_date", "village_code", "pk")
+            .values("pk", "name", "birth_date", "county_code", "township_code", "village_code")
+        ):
+            key = (person["name"], person["birth_date"], person["village_code"])
+            groups.setdefault(key, []).append(dict(person))
+        suspects += [
+            DuplicateSuspect(
+                kind=SuspectKind.SAME_PERSON,
+                person_a_id=members[0]["pk"],
+                person_b_id=other["pk"],
+                county_code=other["county_code"],
+                township_code=other["township_code"],
+                village_code=other["village_code"],
+            )
+            for members in groups.values()
+            for other in members[1:]
+        ]
+    if not suspects:
+        return 0
     listed = DuplicateSuspect.objects.filter(kind=SuspectKind.SAME_PERSON)
     before = listed.count()
     DuplicateSuspect.objects.bulk_create(suspects, batch_size=1000, ignore_conflicts=True)
