@@ -12,7 +12,9 @@ from dpf.registry import services
 from dpf.registry.models import Person
 from tests.factories import ensure_test_regions, make_person
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Committed data (the SQLite copy reads the committed database); the rows the migrations
+# ship (regions, plans) are restored after each test.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _register(n: int) -> list[Person]:
@@ -83,3 +85,20 @@ def test_no_personal_value_in_clear_at_rest(tmp_path):
     # Partial matches of an ID number: birth date + sequence, the last eight characters.
     for p in people:
         assert p.id_number[-8:].encode() not in dump
+
+
+def test_no_personal_value_in_clear_after_demo_generate(tmp_path):
+    from django.core.management import call_command
+
+    call_command("demo", "generate", "--persons", "40", "--seed", "7")
+    people = list(Person.objects.select_related("household").prefetch_related("certificates"))
+    assert len(people) >= 40
+    values = {p.id_number for p in people}
+    values |= {p.phone for p in people if p.phone}
+    values |= {p.household.address for p in people if p.household and p.household.address}
+    values |= {c.number for p in people for c in p.certificates.all()}
+    assert len(values) > 2 * len(people)
+    dump = _database_bytes(tmp_path)
+    assert people[0].name.encode() in dump
+    in_clear = [v for v in values if v.encode("utf-8") in dump]
+    assert in_clear == [], f"{len(in_clear)} personal values stored in clear"
