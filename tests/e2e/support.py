@@ -302,19 +302,10 @@ def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 
-def type_date(page: Page, field_name: str, date: dt.date) -> None:
-    """Tab to an ``<input type=date>`` and type the date into its segments.
-
-    The segment order follows the browser's interface language (month/day/year in this
-    headless build, year/month/day in a Chinese one); both are tried, and the field's value
-    must end up as the date.
-    """
+def _type_segments(page: Page, field_name: str, wanted: str, orders: list[list[str]]) -> None:
+    """Type into a date-like input's segments; the first order that yields ``wanted`` wins."""
     tab_to_field(page, field_name)
-    wanted = date.isoformat()
-    orders = [
-        [f"{date.month:02d}", f"{date.day:02d}", f"{date.year:04d}"],
-        [f"{date.year:04d}", "ArrowRight", f"{date.month:02d}", f"{date.day:02d}"],
-    ]
+    value = ""
     for order in orders:
         for _ in range(3):  # clear every segment, then go back to the first
             page.keyboard.press("Backspace")
@@ -325,7 +316,24 @@ def type_date(page: Page, field_name: str, date: dt.date) -> None:
                 page.keyboard.press(part)
             else:
                 page.keyboard.type(part)
-        value: str = page.evaluate("() => document.activeElement.value")
+        value = page.evaluate("() => document.activeElement.value")
         if value == wanted:
             return
     raise AssertionError(f"could not type {wanted} into {field_name} (got “{value}”)")
+
+
+def type_date(page: Page, field_name: str, date: dt.date) -> None:
+    """Tab to an ``<input type=date>`` and type the date into its segments.
+
+    The segment order follows the browser's interface language (month/day/year in this
+    headless build, year/month/day in a Chinese one); both are tried, and the field's value
+    must end up as the date.
+    """
+    y, m, d = f"{date.year:04d}", f"{date.month:02d}", f"{date.day:02d}"
+    _type_segments(page, field_name, date.isoformat(), [[m, d, y], [y, "ArrowRight", m, d]])
+
+
+def type_month(page: Page, field_name: str, year: int, month: int) -> None:
+    """Tab to an ``<input type=month>`` and type the month and the year."""
+    y, m = f"{year:04d}", f"{month:02d}"
+    _type_segments(page, field_name, f"{y}-{m}", [[m, "ArrowRight", y], [y, "ArrowRight", m]])
