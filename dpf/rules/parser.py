@@ -12,10 +12,11 @@ from celpy.celparser import CELParseError, CELParser
 from lark import Token, Tree
 
 from dpf.rules import checker
-from dpf.rules.ast import ListLit, Literal, Node, Pos
+from dpf.rules.ast import ListLit, Literal, Node, Pos, children
 from dpf.rules.checker import refuse
 
 MAX_LENGTH = 10_000
+MAX_DEPTH = 60
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter", "has"})
 
 _parser: CELParser | None = None
@@ -58,8 +59,29 @@ def parse(text: str, kind: str = "bool") -> Node:
             "the rule is nested too deeply",
             Pos(1, 1, 0, 0),
         ) from None
-    root = _Walker(text).node(tree, Pos(1, 1, 0, len(text)))
+    try:
+        root = _Walker(text).node(tree, Pos(1, 1, 0, len(text)))
+    except RecursionError:
+        root = None
+    if root is None or depth(root) > MAX_DEPTH:
+        raise refuse(
+            "rule_too_deep",
+            f"规则嵌套过深（超过{MAX_DEPTH}层）",
+            f"the rule is nested too deeply (over {MAX_DEPTH} levels)",
+            Pos(1, 1, 0, 0),
+        )
     return checker.top_level(root, kind)
+
+
+def depth(root: Node) -> int:
+    """The nesting depth of the tree (without recursion)."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(node))
+    return deepest
 
 
 def _near(text: str, line: int, column: int) -> str:
@@ -143,17 +165,31 @@ class _Walker:
         cond, then, orelse = (self.node(c, pos) for c in t.children)
         return checker.conditional(pos, cond, then, orelse)
 
+    def _chain(self, t: Tree[Any], pos: Pos, op: str) -> Node:
+        """``a && b && c …`` (a left-deep lark tree) as a balanced tree of the same leaves
+        in the same order, so that long rules do not nest deeply."""
+        operands: list[Tree[Any]] = []
+        node = t
+        while node.data == t.data and len(node.children) == 2:
+            operands.append(node.children[1])
+            node = node.children[0]
+        operands.append(node.children[0] if node.data == t.data else node)
+        nodes = [self.node(c, pos) for c in reversed(operands)]
+        return self._balanced(nodes, op)
+
+    def _balanced(self, nodes: list[Node], op: str) -> Node:
+        if len(nodes) == 1:
+            return nodes[0]
+        half = len(nodes) // 2
+        left, right = self._balanced(nodes[:half], op), self._balanced(nodes[half:], op)
+        span = Pos(left.pos.line, left.pos.column, left.pos.start, right.pos.end)
+        return checker.bool_op(span, op, left, right)
+
     def _conditionalor(self, t: Tree[Any], pos: Pos) -> Node:
-        if len(t.children) == 1:
-            return self.node(t.children[0], pos)
-        left, right = (self.node(c, pos) for c in t.children)
-        return checker.bool_op(pos, "||", left, right)
+        return self._chain(t, pos, "||")
 
     def _conditionaland(self, t: Tree[Any], pos: Pos) -> Node:
-        if len(t.children) == 1:
-            return self.node(t.children[0], pos)
-        left, right = (self.node(c, pos) for c in t.children)
-        return checker.bool_op(pos, "&&", left, right)
+        return self._chain(t, pos, "&&")
 
     _RELATIONS = {
         "relation_lt": "<",

@@ -330,3 +330,12 @@ def test_labels_do_not_depend_on_the_active_language(people: dict[str, Person]) 
         english_active = rule.evaluate(facts)
     assert english_active == rule.evaluate(facts)
     assert "不符合：家庭非低保" in [c.label_zh for c in english_active.clauses]
+
+
+def test_a_long_rule_compiles_to_sql(people: dict[str, Person]) -> None:
+    clauses = [f"age != {n}" for n in range(100, 400)] + ["certificate.valid"]
+    rule = compile_rule(" && ".join(clauses))
+    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    expected = {p.pk for p in Person.objects.all() if rule.evaluate(facts_for_person(p, D)).value}
+    assert found == expected
+    assert found == _eligible("certificate.valid")  # nobody here is 100 or older

@@ -191,3 +191,32 @@ def test_every_catalogue_attribute_compiles() -> None:
             compile_rule(f'{name} == "{value}"')
         else:
             compile_rule(f"{name} >= 0")
+
+
+def test_long_chains_are_balanced_and_deep_nesting_refused() -> None:
+    import datetime as dt
+
+    from dpf.rules.facts import Facts
+    from dpf.rules.parser import MAX_DEPTH, depth
+
+    long = " && ".join(["alive"] * 799 + ["!in_school"])
+    rule = compile_rule(long)
+    assert depth(rule.root) <= 12
+    facts = Facts(
+        as_of=dt.date(2025, 12, 31),
+        birth_date=dt.date(1980, 1, 1),
+        sex="M",
+        alive=True,
+        residence_region="150402001001",
+        certificate=None,
+        household_status="none",
+        in_destitute_care=False,
+        long_term_care_need=False,
+    )
+    result = rule.evaluate(facts)
+    assert result.value and len(result.clauses) == 800
+    assert result.clauses[-1].text == "!in_school"
+    for text in ("!" * (MAX_DEPTH + 1) + "alive", "(" * 400 + "alive" + ")" * 400):
+        with pytest.raises(RuleError) as exc:
+            compile_rule(text)
+        assert exc.value.code == "rule_too_deep"
