@@ -144,6 +144,22 @@ def _denials(object_id: Any) -> int:
     ).count()
 
 
+RECORD_TYPES = {"person", "household", "certificate", "survey"}
+
+
+def _reads_a_record(route: Any) -> bool:
+    """A route declared as viewing a person's record (person page, household page …)."""
+    return any(
+        a == "view" and t in RECORD_TYPES for a, t in _declared_pairs(route.declaration or {})
+    )
+
+
+def _views(world: World, role: str | None) -> int:
+    if role is None:
+        return 0
+    return AuditEntry.objects.filter(action="view", actor=world.users[role]).count()
+
+
 def _check_page(
     failures: list[str], world: World, role: str | None, where: str, response: Any, route: Any
 ) -> None:
@@ -173,6 +189,7 @@ def test_authorisation_matrix_every_get_route_as_every_role(world):
                 url = url_for(route, kwargs)
                 where = f"GET {route.name} as {role or 'anonymous'} ({'in' if inside else 'out'})"
                 denials_before = _denials(next(iter(kwargs.values()), "")) if kwargs else 0
+                views_before = _views(world, role)
                 response = client.get(url)
                 checked += 1
                 status = response.status_code
@@ -197,6 +214,13 @@ def test_authorisation_matrix_every_get_route_as_every_role(world):
                         failures.append(f"{where}: refused but not audited")
                 elif scoped and status not in (200, 302, 405):
                     failures.append(f"{where}: {status}, expected the record")
+                elif (
+                    scoped
+                    and status == 200
+                    and _reads_a_record(route)
+                    and _views(world, role) <= views_before
+                ):
+                    failures.append(f"{where}: a read of a record that is not audited")
                 elif not route.params and status not in (200, 302, 405):
                     if not (status == 404 and route.name in GET_404_BY_DESIGN):
                         failures.append(f"{where}: {status}, expected the page")
