@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 
 from tests.factories import ensure_test_regions, make_user
+
+# Data migrations that ship reference data (regions, calendar, plan, catalogue, procedures).
+SHIPPED_DATA = [
+    ("dpf.core.migrations.0003_chifeng_regions", "load"),
+    ("dpf.core.migrations.0005_ship_holiday_calendar", "load"),
+    ("dpf.benefits.migrations.0003_ship_catalogue", "forwards"),
+    ("dpf.workflow.migrations.0002_ship_procedures", "forwards"),
+    ("dpf.indicators.migrations.0002_ship_14th_plan", "load"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    """PBKDF2's deliberate slowness is not under test; MD5 keeps fixtures fast."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _shipped_reference_data(request: pytest.FixtureRequest) -> None:
+    """A transactional test may follow one whose teardown flushed the tables, and with them
+    the rows the data migrations ship: put them back, whatever the order of the tests."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from dpf.core.models import Region
+
+    if Region.objects.exists():
+        return
+    with connection.schema_editor(atomic=False) as editor:
+        for module_name, function in SHIPPED_DATA:
+            getattr(importlib.import_module(module_name), function)(django_apps, editor)
 
 
 @pytest.fixture
