@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -45,7 +46,7 @@ def _raw_set_hashes(entry: AuditEntry) -> None:
     )
 
 
-def _raw_update(sql: str, params: list[object]) -> None:
+def _raw_update(sql: str, params: list[Any]) -> None:
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
             # What a superuser could do: switch triggers off for this session.

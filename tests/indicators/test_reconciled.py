@@ -86,8 +86,10 @@ def registry(city_admin):
         ("a3", "dibao", dt.date(2019, 1, 1)),
         ("b2", "tekun", dt.date(2020, 1, 1)),
     ):
+        household = p[key].household
+        assert household is not None
         services.household_status_set(
-            actor=actor, household=p[key].household, status=status, valid_from=start
+            actor=actor, household=household, status=status, valid_from=start
         )
     _insure(p["a1"], "pension", dt.date(2021, 1, 1))
     _insure(p["a1"], "medical", dt.date(2019, 1, 1))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import sys
+from collections.abc import Iterator
 
 import pytest
 from django.test import Client, override_settings
@@ -31,7 +32,7 @@ def _console_handler() -> logging.Handler:
 
 
 @pytest.fixture
-def console() -> io.StringIO:
+def console() -> Iterator[io.StringIO]:
     handler = _console_handler()
     assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()
