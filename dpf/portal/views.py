@@ -20,7 +20,9 @@ def verify(request: HttpRequest) -> HttpResponse:
     result = ecert.verify(payload) if payload else None
     response = render(request, "portal/verify.html", {"result": result, "payload": payload})
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the
+    # form's POST and Django's CSRF check refuses every pasted code (found by tests/e2e).
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 
