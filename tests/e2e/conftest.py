@@ -263,27 +263,3 @@ def e2e(
     )
     yield browsing
     browsing.close()
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Any) -> None:
-    """Seeding creates several users per test; PBKDF2's cost buys nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
-def _reference_data_restored(request: pytest.FixtureRequest) -> None:
-    """Transactional tests empty the database; serialized roll-back must bring back what
-    migrations ship (regions, calendar, plans). Say so plainly if it did not."""
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("transactional_db")
-    from dpf.core.models import Region
-
-    if not Region.objects.filter(code="150402").exists():
-        pytest.fail(
-            "the regions shipped by migrations are missing: serialized roll-back did not "
-            "restore them (is the test marked django_db(transaction=True, "
-            "serialized_rollback=True)?)",
-            pytrace=False,
-        )
