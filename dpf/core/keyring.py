@@ -24,7 +24,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models.functions import Cast, StrIndex, Substr
 
 from dpf.core import audit, crypto
@@ -113,7 +113,7 @@ def reencrypt(
     """Re-encrypt every value not under the current key; returns the rows rewritten.
 
     Each batch is one transaction that locks its rows (``select_for_update``), decrypts
-    them and writes them back with one ``UPDATE`` (``bulk_update``), so a concurrent edit
+    them and writes them back (one ``executemany``), so a concurrent edit
     is neither lost nor blocked for long, and an interrupted run resumes where it stopped.
     """
     current = settings.DPF_FIELD_KEY_CURRENT
@@ -131,15 +131,35 @@ def reencrypt(
                 rows = list(
                     cols.model._default_manager.select_for_update()
                     .filter(pk__in=pks)
-                    .only("pk", *cols.fields)
+                    .values_list("pk", *cols.fields)
                 )
-                # bulk_update re-encrypts every listed field under the current key.
-                cols.model._default_manager.bulk_update(rows, list(cols.fields))
+                _write_back(cols, rows)
                 last_pk = pks[-1]
                 total += len(rows)
             if on_batch is not None:
                 on_batch(cols.label, len(rows))
     return total
+
+
+def _write_back(cols: EncryptedColumns, rows: list[tuple[Any, ...]]) -> None:
+    """One ``executemany`` per batch: every listed value re-encrypted under the current key.
+
+    (``bulk_update`` builds a ``CASE`` with one branch per row, quadratic on SQLite.)
+    """
+    meta = cols.model._meta
+    by_name = {f.name: f for f in meta.concrete_fields}
+    fields = [by_name[name] for name in cols.fields]  # the order of the values_list
+    quote = connection.ops.quote_name
+    assignments = ", ".join(f"{quote(str(f.column))} = %s" for f in fields)
+    table, pk = quote(meta.db_table), quote(meta.pk.column)
+    sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s"  # noqa: S608  (model names)
+    params = [
+        [crypto.encrypt(str(value)) if value not in (None, "") else value for value in row[1:]]
+        + [row[0]]
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _new_key() -> str:
