@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -49,6 +50,10 @@ from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
 # broad query over the whole city never counts hundreds of thousands of rows.
 COUNT_CAP = 1000
 MAX_PER_PAGE = 100
+# Stable across pages. ``Lower`` (a no-op: pinyin is stored lowercase) keeps SQLite from
+# walking the whole name_pinyin index in order and testing every row against the filter;
+# it filters first, then sorts the matches (PostgreSQL plans this way by itself).
+ORDER = (Lower("name_pinyin"), "name", "pk")
 
 _ID_RE = re.compile(r"^(\d{17}[\dX]|\d{15})$")
 _CERT_RE = re.compile(r"^\d{17}[\dX]\d{2}$")
@@ -294,14 +299,14 @@ def search_persons(
         )
     elif kind == "pinyin":
         queryset = queryset.filter(
-            Q(name_initials__startswith=text) | Q(name_pinyin__startswith=text)
+            _prefix_q("name_initials", text) | _prefix_q("name_pinyin", text)
         )
     elif kind == "name":
         queryset = queryset.filter(name__contains=text)
     else:
         kind = "browse"
     on = today()
-    ordered = queryset.order_by("name_pinyin", "name", "pk")
+    ordered = queryset.order_by(*ORDER)
     rows = _fetch_page(ordered, page, per_page, on)
     if page == 1 and len(rows) <= per_page:
         count, capped = len(rows), False
@@ -314,11 +319,20 @@ def search_persons(
     return SearchPage(kind, rows[:per_page], page, per_page, count, capped)
 
 
+def _prefix_q(column: str, prefix: str) -> Q:
+    """``column`` starts with ``prefix`` (lowercase letters), as a range both databases
+    answer from the column's index (SQLite's case-insensitive LIKE cannot use it)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+
+
 def _fetch_page(queryset: QuerySet[Person], page: int, per_page: int, on: dt.date) -> list[Any]:
     start = (page - 1) * per_page
-    # One extra row tells whether a count is needed at all.
-    values = person_rows(queryset, on)[start : start + per_page + 1]
-    return [_row(v, on) for v in values]
+    # The page's ids first (one extra tells whether a count is needed at all), then the
+    # columns shown, so the certificate and region subqueries run for these rows only.
+    page_ids = queryset.values("pk")[start : start + per_page + 1]
+    rows = person_rows(Person.objects.filter(pk__in=page_ids), on)
+    return [_row(v, on) for v in rows.order_by(*ORDER)]
 
 
 def _capped_count(queryset: QuerySet[Person]) -> tuple[int, bool]:
