@@ -45,29 +45,39 @@ ACTIONS = (
 )
 
 
-def _content(entry: AuditEntry) -> str:
+_HASHED_FIELDS = (
+    "created_at",
+    "actor_id",
+    "actor_name",
+    "role",
+    "region_code",
+    "action",
+    "object_type",
+    "object_id",
+    "changes",
+    "reason",
+    "client_address",
+)
+
+
+def _content_of(values: tuple[Any, ...]) -> str:
+    """The hashed text of an entry, from its ``_HASHED_FIELDS`` values in that order."""
+    created_at, *rest = values
     return json.dumps(
-        [
-            entry.created_at.isoformat(),
-            entry.actor_id,
-            entry.actor_name,
-            entry.role,
-            entry.region_code,
-            entry.action,
-            entry.object_type,
-            entry.object_id,
-            entry.changes,
-            entry.reason,
-            entry.client_address,
-        ],
-        ensure_ascii=False,
-        sort_keys=True,
-        default=str,
+        [created_at.isoformat(), *rest], ensure_ascii=False, sort_keys=True, default=str
     )
 
 
+def _content(entry: AuditEntry) -> str:
+    return _content_of(tuple(getattr(entry, name) for name in _HASHED_FIELDS))
+
+
+def _hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+
+
 def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
-    return hashlib.sha256((prev_hash + _content(entry)).encode("utf-8")).hexdigest()
+    return _hash(prev_hash, _content(entry))
 
 
 def _client_address(request: HttpRequest | None) -> str:
@@ -160,10 +170,15 @@ def verify_chain() -> Verification:
         return Verification(None, 0, _chain_head())
     prev = _start_hash(first)
     count = 0
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=2000):
-        if entry.prev_hash != prev or compute_hash(prev, entry) != entry.entry_hash:
-            return Verification(entry.id, count, prev)
-        prev = entry.entry_hash
+    rows = (
+        AuditEntry.objects.order_by("id")
+        .values_list("id", "prev_hash", "entry_hash", *_HASHED_FIELDS)
+        .iterator(chunk_size=5000)
+    )
+    for entry_id, prev_hash, entry_hash, *values in rows:
+        if prev_hash != prev or _hash(prev, _content_of(tuple(values))) != entry_hash:
+            return Verification(entry_id, count, prev)
+        prev = entry_hash
         count += 1
     return Verification(None, count, prev)
 
