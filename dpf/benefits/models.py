@@ -256,3 +256,20 @@ class WorkItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.benefit_id} {self.status}"
+
+
+class ScanEligible(models.Model):
+    """Scratch set of the persons eligible for the benefit being scanned: a TEMP table the
+    scan fills with one evaluation of the rule and then joins against (never migrated, one
+    per database connection, emptied for each benefit)."""
+
+    person = models.OneToOneField(
+        Person, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        managed = False
+        db_table = "benefits_scan_eligible"
+
+    def __str__(self) -> str:
+        return str(self.person_id)

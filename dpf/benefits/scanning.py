@@ -4,7 +4,9 @@ Per benefit, in its own transaction:
 
 1. ONE condition over ``Person``: the base rule in force OR, per county with a widening in
    force, ``county_code == C AND widening`` (``eligibility.eligibility_q``);
-2. counts (eligible, receiving, covered = eligible and receiving);
+2. the rule is evaluated ONCE: its eligible persons go to a scratch TEMP table
+   (``ScanEligible``) that the counts (eligible, receiving, covered = eligible and
+   receiving), inserts and updates below join against;
 3. ``INSERT … SELECT`` of a ``proposal`` for every eligible person not receiving and a
    ``review`` for every person receiving who is no longer eligible; the partial unique
    index "one open item per (person, benefit, kind)" plus ``ON CONFLICT DO NOTHING`` make a
@@ -32,6 +34,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
@@ -51,6 +54,7 @@ from django.utils import timezone
 from dpf.benefits.eligibility import eligibility_condition, rules_in_force
 from dpf.benefits.models import (
     BenefitItem,
+    ScanEligible,
     ScanRun,
     ScanStatus,
     WorkItem,
@@ -161,6 +165,23 @@ def _insert_items(
         return max(cursor.rowcount, 0)
 
 
+def _fill_eligible(persons: QuerySet[Person]) -> None:
+    """Replace the scratch set with the ids of ``persons`` (one INSERT … SELECT)."""
+    table = connection.ops.quote_name(ScanEligible._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {table} (person_id bigint PRIMARY KEY)")
+        cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a fixed identifier
+        try:
+            sql, params = (
+                persons.values("pk").distinct().query.get_compiler(connection=connection).as_sql()
+            )
+        except EmptyResultSet:  # no rule in force: nobody is eligible
+            return
+        cursor.execute(f"INSERT INTO {table} (person_id) {sql}", params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {table}")  # temp tables get no autovacuum statistics
+
+
 def scan_benefit(
     benefit: BenefitItem,
     *,
@@ -178,14 +199,13 @@ def scan_benefit(
         persons = persons.filter(facts_changed_at__gt=since)
         items = items.filter(person__facts_changed_at__gt=since)
 
-    # Correlated EXISTS, not IN (…): evaluated only for the rows at hand (people receiving,
-    # open items), and never NULL; a NOT IN over 200,000 ids can defeat PostgreSQL's
-    # hashed subplan when it does not fit in work_mem.
-    def is_eligible(ref: str) -> Exists:
-        return Exists(Person.objects.filter(cond, pk=OuterRef(ref)))
-
+    # The rule is evaluated once: its eligible persons go to a scratch table, and every
+    # step below joins against that (an indexed look-up, never the rule again).
+    _fill_eligible(persons.filter(cond))
+    eligible_now = ScanEligible.objects.filter(person_id=OuterRef("pk"))
+    in_set = Exists(eligible_now)
     receiving = Exists(active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("pk")))
-    eligible = persons.filter(cond)
+    eligible = persons.filter(in_set)
 
     def already_queued(kind: str) -> Exists:
         """An open item, or one a worker closed after the person's facts last changed."""
@@ -198,9 +218,9 @@ def scan_benefit(
 
     # One pass over the persons for the three counts.
     counts: dict[str, Any] = persons.aggregate(
-        eligible=Count("pk", filter=cond),
+        eligible=Count("pk", filter=Q(in_set)),
         receiving=Count("pk", filter=Q(receiving)),
-        covered=Count("pk", filter=cond & Q(receiving)),
+        covered=Count("pk", filter=Q(in_set) & Q(receiving)),
     )
     counts.update(
         {
@@ -218,9 +238,7 @@ def scan_benefit(
         now=now,
     )
     counts["to_review"] = _insert_items(
-        persons.filter(receiving)
-        .exclude(is_eligible("pk"))
-        .exclude(already_queued(WorkItemKind.REVIEW)),
+        persons.filter(receiving).exclude(in_set).exclude(already_queued(WorkItemKind.REVIEW)),
         benefit=benefit,
         kind=WorkItemKind.REVIEW,
         run=run,
@@ -230,11 +248,12 @@ def scan_benefit(
     item_receiving = Exists(
         active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("person_id"))
     )
+    item_eligible = Exists(ScanEligible.objects.filter(person_id=OuterRef("person_id")))
     stale_proposals = items.filter(kind=WorkItemKind.PROPOSAL).filter(
-        ~Q(is_eligible("person_id")) | Q(item_receiving)
+        ~Q(item_eligible) | Q(item_receiving)
     )
     stale_reviews = items.filter(kind=WorkItemKind.REVIEW).filter(
-        Q(is_eligible("person_id")) | ~Q(item_receiving)
+        Q(item_eligible) | ~Q(item_receiving)
     )
     obsolete = {
         "status": WorkItemStatus.OBSOLETE,
