@@ -31,14 +31,15 @@ def _current_code(device: TOTPDevice) -> str:
     return f"{totp.token():0{device.digits}d}"
 
 
-def test_city_admin_drills_down_from_a_county_number(e2e: Browsing) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_city_admin_drills_down_from_a_county_number(e2e: Browsing, javascript: bool) -> None:
     data = seed_registry()
     seed_snapshot()
     admin = data.user("city_admin")
     device = TOTPDevice.objects.create(user=admin, name="default", confirmed=True)
 
     # 1. Password, then the six-digit code (city admins need the second factor).
-    page = e2e.page()
+    page = e2e.page(javascript=javascript)
     page.goto("/accounts/login/")
     page.keyboard.type(admin.username)
     page.keyboard.press("Tab")

@@ -55,7 +55,10 @@ def _advance_first_open_step(page: Page) -> None:
         page.keyboard.press("Enter")
 
 
-def test_township_officer_advances_a_step_and_the_queue_updates(e2e: Browsing) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_township_officer_advances_a_step_and_the_queue_updates(
+    e2e: Browsing, javascript: bool
+) -> None:
     data = seed_registry()
     person = data.people[0]  # 张海明, the village worker's village, physical level 2
     application = services.application_submit(
@@ -68,7 +71,7 @@ def test_township_officer_advances_a_step_and_the_queue_updates(e2e: Browsing) -
     )
     officer = data.user("township_officer")
 
-    page = e2e.page()
+    page = e2e.page(javascript=javascript)
     log_in(page, officer.username)
     _open_queue(page)
     before = _queue_count(page)
