@@ -133,7 +133,7 @@ class AxeReport:
             lines.append(readable(scan["violations"], where=scan["page"]))
             lines.append("```")
             lines.append("")
-        if len(lines) == 5:
+        if not any(scan["violations"] for scan in self.scans):
             lines.append("No moderate or minor findings.")
         if self.skipped:
             lines += ["", "## Not scanned", ""]
