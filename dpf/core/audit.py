@@ -81,9 +81,13 @@ def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def _client_address(request: HttpRequest | None) -> str:
+    """The client's address, resolved the way the lock-out resolves it (proxy settings)."""
     if request is None:
         return ""
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    from axes.helpers import get_client_ip_address  # local: needs settings loaded
+
+    address = get_client_ip_address(request) or request.META.get("REMOTE_ADDR", "")
+    return str(address)[:64]
 
 
 def record(
