@@ -94,6 +94,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "p": detail.person,
         "can_add_certificate": has_permission(request.user, "create", "certificate"),
         "can_add_member": has_permission(request.user, "create", "person"),
+        "can_reveal": has_permission(request.user, "reveal", "person"),
     }
     return render(request, "registry/person.html", context)
 

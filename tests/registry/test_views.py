@@ -518,3 +518,18 @@ def test_search_and_person_pages_in_english(client, county_officer, people) -> N
     assert "People found: 2" in html
     person = _html(client.get(reverse("registry:person", args=[people["zhang"].pk])))
     assert "History of changes" in person and "physical disability level 2" in person
+
+
+def test_person_page_offers_reveal_only_with_the_permission(client, regions) -> None:
+    from django.urls import reverse
+
+    from tests.factories import make_person, make_user
+
+    officer = make_user("county_officer", "150402")
+    worker = make_user("village_worker", "150402001001")
+    person = make_person(actor=officer)
+    url = reverse("registry:person", args=[person.pk])
+    client.force_login(officer)
+    assert reverse("accounts:reveal_person", args=[person.pk]) in client.get(url).content.decode()
+    client.force_login(worker)
+    assert "reveal" not in client.get(url).content.decode()
