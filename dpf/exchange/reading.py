@@ -186,7 +186,10 @@ def _xlsx_table(rtype: RosterType, path: Path) -> Table:
     if sheet is None:
         workbook.close()
         raise FileRefused("not_spreadsheet")
+    # From the sheet's <dimension>; files written without one report 1 row (unknown).
     total = int(getattr(sheet, "max_row", 0) or 0)
+    if total <= 1:
+        total = 0
     state = {"row": 0}
 
     def numbered() -> Iterator[tuple[int, list[Any]]]:

@@ -25,11 +25,13 @@
           if (!data) {
             return;
           }
-          bar.value = data.progress;
-          bar.textContent = data.progress + "%";
+          var rows = (section.getAttribute("data-running-text") || "{n}").replace("{n}", data.rows_read);
+          if (data.progress > 0) {
+            bar.value = data.progress; /* a file without a known size stays indeterminate */
+            bar.textContent = data.progress + "%";
+          }
           if (data.status === "validating") {
-            text.textContent = data.progress + "% · " +
-              (section.getAttribute("data-running-text") || "{n}").replace("{n}", data.rows_read);
+            text.textContent = (data.progress > 0 ? data.progress + "% · " : "") + rows;
             window.setTimeout(poll, 2000);
           } else {
             text.textContent = section.getAttribute("data-done-text") || "";
