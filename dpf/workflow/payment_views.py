@@ -147,7 +147,14 @@ def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
 def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    filename, data = services.signing_pdf(actor=request.user, list_id=pk)
+    """The county summary, or one township's lines with ``?township=CODE``."""
+    try:
+        filename, data = services.signing_pdf(
+            actor=request.user, list_id=pk, township_code=request.GET.get("township", "")
+        )
+    except ValidationFailed as refusal:
+        messages.error(request, refusal.message)
+        return redirect("workflow:payment_list", pk=pk)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -208,11 +208,18 @@ def test_neutralise():
     assert neutralise(5) == 5
 
 
-def test_signing_pdf(county_officer, regions):
+def test_signing_pdfs_summary_and_by_township(county_officer, regions):
     receiving(2)
     plist = generate(county_officer)
     name, data = services.signing_pdf(actor=county_officer, list_id=plist.pk)
     assert name.endswith(".pdf") and data.startswith(b"%PDF-")
+    name, data = services.signing_pdf(
+        actor=county_officer, list_id=plist.pk, township_code="150402001"
+    )
+    assert name.endswith("-150402001.pdf") and data.startswith(b"%PDF-")
+    with pytest.raises(ValidationFailed) as info:
+        services.signing_pdf(actor=county_officer, list_id=plist.pk, township_code="150404002")
+    assert info.value.code == "township_unknown"
 
 
 def queries_to_generate(officer, month: dt.date) -> int:
