@@ -198,3 +198,20 @@ def test_payment_pages(client, county_officer, township_officer, regions):
     assert bad.status_code == 400 and "第2行" in bad.content.decode()
     client.force_login(township_officer)
     assert client.get(reverse("workflow:payment_list", args=[plist.pk])).status_code == 404
+
+
+def test_the_notice_tells_the_applicant_why_an_item_was_rejected(
+    client, township_officer, eligible_person
+):
+    application = submit_bundle(township_officer, eligible_person, dt.date(2025, 9, 15))
+    item = application.items.order_by("pk")[0]
+    services.item_decide(
+        actor=township_officer,
+        item_id=item.pk,
+        expected_step="window",
+        decision="reject",
+        reason="缺少低保证明材料",
+    )
+    client.force_login(township_officer)
+    html = client.get(reverse("workflow:notice", args=[application.pk])).content.decode()
+    assert "缺少低保证明材料" in html and "申诉" in html
