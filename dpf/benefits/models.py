@@ -220,7 +220,11 @@ class WorkItem(models.Model):
     """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="work_items")
-    benefit = models.ForeignKey(BenefitItem, on_delete=models.CASCADE, related_name="work_items")
+    # Indexed by "workitem_benefit" (benefit first); the scan inserts hundreds of thousands
+    # of rows, so no index that no query needs.
+    benefit = models.ForeignKey(
+        BenefitItem, on_delete=models.CASCADE, related_name="work_items", db_index=False
+    )
     kind = models.CharField(_("类型"), max_length=10, choices=WorkItemKind.choices)
     status = models.CharField(
         _("状态"), max_length=10, choices=WorkItemStatus.choices, default=WorkItemStatus.OPEN
@@ -236,7 +240,12 @@ class WorkItem(models.Model):
     created_at = models.DateTimeField(_("创建时间"))
     closed_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     note = models.CharField(_("处理说明"), max_length=300, blank=True)
 

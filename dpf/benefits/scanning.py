@@ -39,7 +39,6 @@ from django.db import connection, transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
-    Count,
     DateField,
     DateTimeField,
     Exists,
@@ -216,12 +215,15 @@ def scan_benefit(
         )
         return Exists(same.filter(Q(status=WorkItemStatus.OPEN) | closed_since_change))
 
-    # One pass over the persons for the three counts.
-    counts: dict[str, Any] = persons.aggregate(
-        eligible=Count("pk", filter=Q(in_set)),
-        receiving=Count("pk", filter=Q(receiving)),
-        covered=Count("pk", filter=Q(in_set) & Q(receiving)),
+    # Counted as joins (semi-joins), not as per-row FILTER (WHERE EXISTS …) subplans.
+    covered_ids = ScanEligible.objects.filter(
+        Exists(active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("person_id")))
     )
+    counts: dict[str, Any] = {
+        "eligible": ScanEligible.objects.count(),
+        "receiving": persons.filter(receiving).count(),
+        "covered": covered_ids.count(),
+    }
     counts.update(
         {
             "rule_version": rules.base.pk if rules.base else None,
