@@ -287,8 +287,12 @@ def choose_option(page: Page, field_name: str, label: str | re.Pattern[str]) -> 
     return chosen
 
 
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Log in through the form by keyboard; the user-name field has focus on arrival."""
+def submit_log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Type user name and password into the log-in form by keyboard and send it.
+
+    The user-name field has focus on arrival (autofocus); when the browser has not
+    applied it yet, the keyboard user tabs to it from the top of the page.
+    """
     page.goto("/accounts/login/")
     info = focused(page)
     if info is None or info["fieldName"] != "username":
@@ -299,6 +303,11 @@ def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
     page.keyboard.type(password)
     with page.expect_navigation():
         page.keyboard.press("Enter")
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the form by keyboard and check the platform let the user in."""
+    submit_log_in(page, username, password)
     assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 

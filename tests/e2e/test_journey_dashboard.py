@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tests.e2e.conftest import Browsing
 from tests.e2e.data import seed_registry, seed_snapshot
-from tests.e2e.support import PASSWORD, focused, headings, live_text, tab_to
+from tests.e2e.support import alerts, focused, headings, live_text, submit_log_in, tab_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -40,13 +40,8 @@ def test_city_admin_drills_down_from_a_county_number(e2e: Browsing, javascript: 
 
     # 1. Password, then the six-digit code (city admins need the second factor).
     page = e2e.page(javascript=javascript)
-    page.goto("/accounts/login/")
-    page.keyboard.type(admin.username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    with page.expect_navigation():
-        page.keyboard.press("Enter")
-    assert headings(page) == ["输入动态口令"]
+    submit_log_in(page, admin.username)
+    assert headings(page) == ["输入动态口令"], alerts(page)
     e2e.step(page, "second-factor", who="city_admin")
     tab_to(page, re.compile("口令|验证码"))
     page.keyboard.type(_current_code(device))
