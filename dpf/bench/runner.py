@@ -105,6 +105,8 @@ class Report:
     machine: str
     command: str
     rows: list[Measurement] = field(default_factory=list)
+    # Where the rows so far are written after each part (a long run can be interrupted).
+    progress: Path | None = None
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rows.append(Measurement(*args, **kwargs))

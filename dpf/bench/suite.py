@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from dpf.bench import runner
@@ -115,6 +116,9 @@ def load(
     return result
 
 
+IMPORT_ROWS = 100_000
+
+
 def run_suite(
     *,
     sizes: list[int],
@@ -122,27 +126,71 @@ def run_suite(
     as_of: dt.date,
     skip: set[str],
     log: Callable[[str], None],
+    progress: Path | None = None,
+    import_rows: int = IMPORT_ROWS,
 ) -> runner.Report:
     command = (
         "dpf bench --sizes "
         + ",".join(str(s) for s in sizes)
         + " --databases "
         + ",".join(databases)
+        + (f" --skip {','.join(sorted(skip))}" if skip else "")
+        + (f" --import-rows {import_rows}" if import_rows != IMPORT_ROWS else "")
     )
     report = runner.Report(
         started=dt.datetime.now(dt.UTC),
         commit=runner.git_commit(),
         machine=runner.machine_description(),
         command=command,
+        progress=progress,
     )
     for kind in databases:
+        if "import" not in skip:
+            _guarded(
+                report,
+                kind,
+                import_rows,
+                log,
+                partial(measure_import, report, kind, log, import_rows),
+            )
         for size in sizes:
-            with runner.database(kind) as url:
-                env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
-                log(f"[{kind} {size:,}] migrate")
-                runner.run_child(["migrate", "--no-input", "-v0"], env)
-                _measure(report, kind, size, env, as_of, skip, log)
+            part = partial(_one_size, report, kind, size, as_of, skip, log)
+            _guarded(report, kind, size, log, part)
     return report
+
+
+def _one_size(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    as_of: dt.date,
+    skip: set[str],
+    log: Callable[[str], None],
+) -> None:
+    with runner.database(kind) as url:
+        env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
+        log(f"[{kind} {size:,}] migrate")
+        runner.run_child(["migrate", "--no-input", "-v0"], env)
+        _measure(report, kind, size, env, as_of, skip, log)
+
+
+def _guarded(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    log: Callable[[str], None],
+    fn: Callable[[], None],
+) -> None:
+    """Run one part of the suite; a failure is recorded as a row and the run goes on, so
+    hours of measurements already taken are not lost to one broken step."""
+    try:
+        fn()
+    except Exception as exc:  # noqa: BLE001 - reported in the results, not swallowed
+        log(f"[{kind} {size:,}] FAILED: {exc!r}"[:2000])
+        report.add(kind, size, "failed", "n/a", "", note=repr(exc)[:300])
+    finally:
+        if report.progress is not None:
+            report.progress.write_text(runner.render_markdown(report), encoding="utf-8")
 
 
 def _measure(
@@ -262,6 +310,98 @@ def _measure(
             report.add(kind, size, "eligibility SQL on DuckDB", "n/a", "", note=duck["error"])
     if "web" not in skip:
         _measure_web(report, kind, size, env, as_of, log, with_snapshot="kpi" not in skip)
+    if "payments" not in skip:
+        _measure_payments(report, kind, size, env, log)
+
+
+PAYMENT_MONTH = "2025-10"
+
+
+def _measure_payments(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    env: dict[str, str],
+    log: Callable[[str], None],
+) -> None:
+    """A month's payment lists of both allowances for every county (issue: workflow).
+
+    Runs last: the seed enrols about three quarters of the registry, which the other
+    steps must not see.
+    """
+    log(f"[{kind} {size:,}] payment lists")
+    seeded = runner.run_child(["payments_bench", "seed", "--month", PAYMENT_MONTH], env).output
+    first = runner.run_child(["payments_bench", "measure", "--month", PAYMENT_MONTH], env)
+    settled = runner.run_child(["payments_bench", "measure", "--month", PAYMENT_MONTH], env)
+    out = settled.output
+    report.add(
+        kind,
+        size,
+        "monthly payment lists, every county, both allowances",
+        out["seconds"],
+        "s",
+        note=f"{out['lines']:,} lines in {out['lists']} lists ({out['lines_per_second']:,} "
+        f"lines/s); {seeded['living'] + seeded['nursing']:,} active entitlements; first run "
+        f"{first.output['seconds']} s",
+    )
+    report.add(
+        kind,
+        size,
+        "payment-list job peak memory",
+        round(settled.peak_mb),
+        "MB",
+        target="< 1024",
+        met=settled.peak_mb < 1024,
+    )
+    largest = out.get("largest_list") or {}
+    if largest:
+        report.add(
+            kind,
+            size,
+            "largest list: bank workbook / summary PDF / largest township PDF",
+            f"{largest['xlsx_seconds']} / {largest['summary_pdf_seconds']} / "
+            f"{largest['township_pdf_seconds']}",
+            "s",
+            note=f"{largest['lines']:,} lines; township PDF of "
+            f"{largest['largest_township_lines']:,} lines",
+        )
+
+
+def measure_import(
+    report: runner.Report, kind: str, log: Callable[[str], None], rows: int = IMPORT_ROWS
+) -> None:
+    """Roster import (issue: exchange): ``rows`` rows validated, previewed and committed,
+    each step in its own process on its own throwaway database."""
+    log(f"[{kind}] roster import, {rows:,} rows")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dpf.exchange.benchmark",
+            "--rows",
+            str(rows),
+            "--db",
+            "postgres" if kind == "postgresql" else "sqlite",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=7200,
+    )
+    out = json.loads(done.stdout)
+    for roster in ("dibao", "pension"):
+        one = out[roster]
+        for phase, label in (("validate", "validated and previewed"), ("commit", "committed")):
+            report.add(
+                kind,
+                rows,
+                f"roster import ({one['file']}): {label}",
+                one[f"{phase}_rows_per_s"],
+                "rows/s",
+                note=f"{one[phase]['seconds']} s, peak {one[phase]['peak_rss_mb']} MB",
+                target="< 1024 MB" if phase == "commit" else "",
+                met=one[phase]["peak_rss_mb"] < 1024 if phase == "commit" else None,
+            )
 
 
 SEARCH_USER = "demo_county_hongshan"

@@ -1,6 +1,10 @@
 """``dpf bench``: build demo registries and measure the platform (see docs/benchmarks.md).
 
-dpf bench [--sizes 200000,1000000] [--databases postgresql,sqlite] [--write]
+dpf bench [--sizes 200000,1000000] [--databases postgresql,sqlite] [--skip STEPS] [--write]
+
+Steps that can be skipped: import, kpi, scan, web, payments. The rows measured so far are
+written to ``data/bench-progress.md`` after each part, and a part that fails is recorded
+as a row while the run goes on.
 dpf bench step NAME [--as-of DATE]      (internal: one measurement in this database)
 
 It creates its own throwaway databases (a PostgreSQL server on loopback in a temporary
@@ -44,6 +48,7 @@ class Command(BaseCommand):
             "--write", action="store_true", help="add the results to docs/benchmarks.md"
         )
         parser.add_argument("--skip", default="", help="comma-separated steps to skip")
+        parser.add_argument("--import-rows", dest="import_rows", type=int, default=100_000)
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = dt.date.fromisoformat(options["as_of"])
@@ -62,6 +67,8 @@ class Command(BaseCommand):
             as_of=as_of,
             skip={s for s in options["skip"].split(",") if s},
             log=lambda msg: self.stdout.write(msg),
+            progress=Path(settings.DATA_DIR) / "bench-progress.md",
+            import_rows=options["import_rows"],
         )
         self.stdout.write(runner.render_markdown(report))
         if options["write"]:
