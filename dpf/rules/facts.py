@@ -83,11 +83,12 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
     ``insurances``, ``schools``, ``outside_payments``, ``household__statuses``).
 
-    The certificate is the one in force on ``as_of`` that is not cancelled: replaced and
-    expired rows have their ``valid_to`` cut to the last valid day, so being in force is
-    being valid (see ``registry.models.Certificate``).
+    The certificate is the one in force on ``as_of``: cancelled, replaced and expired rows
+    have their ``valid_to`` cut to the last valid day (``registry.services.certificate_end``),
+    so being in force is being valid, and a certificate cancelled later still counts for
+    the dates before its cancellation (mid-term figures do not change afterwards).
     """
-    certs = [c for c in person.certificates.all() if c.status != CertificateStatus.CANCELLED]
+    certs = list(person.certificates.all())
     cert = _latest(_in_force(certs, as_of))
     certificate = (
         CertificateFacts(

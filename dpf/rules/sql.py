@@ -44,7 +44,6 @@ from django.db.models.lookups import In as InList
 from dpf.core.models import EffectiveDated, region_prefix
 from dpf.registry.models import (
     Certificate,
-    CertificateStatus,
     HouseholdStatus,
     InsuranceEnrolment,
     NeedsSurvey,
@@ -150,9 +149,7 @@ class Compiler:
         """
         d = self.as_of
         if source == "certificate":
-            return Certificate.objects.filter(in_force(d), person=OuterRef("pk")).exclude(
-                status=CertificateStatus.CANCELLED
-            )
+            return Certificate.objects.filter(in_force(d), person=OuterRef("pk"))
         if source == "household":
             return HouseholdStatus.objects.filter(in_force(d), household=OuterRef("household_id"))
         if source == "residence":
@@ -211,7 +208,6 @@ class Compiler:
     def _certificate(self, column: str) -> Any:
         rows = (
             Certificate.objects.filter(in_force(self.as_of), person=OuterRef("pk"))
-            .exclude(status=CertificateStatus.CANCELLED)
             .order_by("-valid_from", "-pk")
             .values(column)[:1]
         )

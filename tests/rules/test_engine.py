@@ -135,8 +135,8 @@ def people(regions: None) -> dict[str, Person]:
     p["cancelled"] = _person()
     cert = _certify(p["cancelled"], 1)
     services.certificate_end(
-        actor=None, certificate=cert, on=D + dt.timedelta(days=10), status="cancelled"
-    )
+        actor=None, certificate=cert, on=D, status="cancelled"
+    )  # valid until the day before D
     _status(p["cancelled"], "dibao")
 
     p["dead"] = _person()
@@ -152,6 +152,24 @@ def people(regions: None) -> dict[str, Person]:
 def test_living_allowance(people: dict[str, Person]) -> None:
     want = {people[k].pk for k in ("dibao_level3",)}
     assert _eligible(LIVING) == want
+
+
+def test_a_cancelled_certificate_counts_until_its_cancellation(
+    people: dict[str, Person],
+) -> None:
+    """History does not change afterwards: on the day before the cancellation the holder
+    was certified, in the set-based query and in the one-person evaluation alike."""
+    person = people["cancelled"]
+    rule = compile_rule(LIVING)
+    before, on = D - dt.timedelta(days=1), D
+    by_sql = {
+        day: set(rule.filter(Person.objects.all(), day).values_list("pk", flat=True))
+        for day in (before, on)
+    }
+    assert person.pk in by_sql[before]
+    assert person.pk not in by_sql[on]
+    assert rule.evaluate(facts_for_person(person, before)).value is True
+    assert rule.evaluate(facts_for_person(person, on)).value is False
 
 
 def test_nursing_allowance(people: dict[str, Person]) -> None:
