@@ -3,7 +3,7 @@
 dpf bench [--sizes 200000,1000000] [--databases postgresql,sqlite] [--skip STEPS] [--write]
 
 Steps that can be skipped: import, kpi, scan, web, payments. The rows measured so far are
-written to ``data/bench-progress.md`` after each part, and a part that fails is recorded
+written to ``data/bench-progress-PID.md`` after each part, and a part that fails is recorded
 as a row while the run goes on.
 dpf bench step NAME [--as-of DATE]      (internal: one measurement in this database)
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,7 @@ class Command(BaseCommand):
             as_of=as_of,
             skip={s for s in options["skip"].split(",") if s},
             log=lambda msg: self.stdout.write(msg),
-            progress=Path(settings.DATA_DIR) / "bench-progress.md",
+            progress=Path(settings.DATA_DIR) / f"bench-progress-{os.getpid()}.md",
             import_rows=options["import_rows"],
         )
         self.stdout.write(runner.render_markdown(report))
