@@ -22,6 +22,7 @@ from dpf.core.models import EffectiveDated
 
 if TYPE_CHECKING:
     from dpf.rules import Rule
+    from dpf.rules.materialise import FactsTable
 
 NOTHING = Q(pk__in=[])
 
@@ -53,21 +54,38 @@ def rules_in_force(benefit: BenefitItem, as_of: dt.date) -> RulesInForce:
 
 
 def condition(
-    base_text: str | None, widen_texts: dict[str, str], as_of: dt.date, prefix: str = ""
+    base_text: str | None,
+    widen_texts: dict[str, str],
+    as_of: dt.date,
+    prefix: str = "",
+    facts: FactsTable | None = None,
 ) -> Q:
-    """``base OR (county == C AND widen_C)`` for every widening county C, as one ``Q``."""
-    q = compiled(base_text).q(as_of) if base_text else NOTHING
+    """``base OR (county == C AND widen_C)`` for every widening county C, as one ``Q``
+    over ``Person``, or over the materialised ``facts`` of the date when given."""
+
+    def rule_q(text: str) -> Q:
+        return facts.q(compiled(text)) if facts is not None else compiled(text).q(as_of)
+
+    q = rule_q(base_text) if base_text else NOTHING
     for county, text in sorted(widen_texts.items()):
-        q = q | (Q(**{f"{prefix}county_code": county}) & compiled(text).q(as_of))
+        q = q | (Q(**{f"{prefix}county_code": county}) & rule_q(text))
     return q
 
 
-def eligibility_condition(rules: RulesInForce) -> Q:
+def eligibility_condition(rules: RulesInForce, facts: FactsTable | None = None) -> Q:
     return condition(
         rules.base.text if rules.base else None,
         {c: v.text for c, v in rules.widenings.items()},
         rules.as_of,
+        facts=facts,
     )
+
+
+def rules_of(rules: RulesInForce) -> list[Rule]:
+    """The compiled rules of the versions in force (base and widenings)."""
+    texts = [rules.base.text] if rules.base else []
+    texts += [v.text for _, v in sorted(rules.widenings.items())]
+    return [compiled(t) for t in texts]
 
 
 def eligibility_q(code: str, as_of: dt.date) -> Q:

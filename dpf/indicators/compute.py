@@ -1,7 +1,9 @@
 """Computing a plan's indicators as of a date, by township, county and city, in one pass.
 
-Every person-based numerator and denominator of the plan becomes a filtered ``COUNT`` in a
-single ``GROUP BY township_code`` query over the persons table; record counts come from
+The facts in force on the date are materialised once into a temporary table, one row per
+person (``dpf.rules.materialise``); every person-based numerator and denominator of the
+plan then becomes a filtered ``COUNT`` in a single ``GROUP BY township_code`` query over
+that table's plain columns; record counts come from
 the apps that own those records; counties and the city are sums of their townships.
 Regions are the persons' current residence (see docs/indicators in docs/architecture.md).
 """
@@ -19,8 +21,8 @@ from django.db.models import Count
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
 from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
-from dpf.indicators.specs import person_q, record_counter
-from dpf.registry.models import Person
+from dpf.indicators.specs import FactsSpecs, record_counter
+from dpf.rules.materialise import facts_in_force
 
 CITY = "150400"
 ON_TRACK_TOLERANCE = Decimal("0.05")  # a ratio within 5 % of its target is "on track"
@@ -101,21 +103,28 @@ def _period_start(indicator: Indicator, plan: Plan) -> dt.date | None:
 
 
 def _person_counts(indicators: list[Indicator], as_of: dt.date) -> dict[int, _Counts]:
-    """One grouped query for every person-based numerator and denominator of the plan."""
-    aggregates: dict[str, Count] = {}
-    for ind in indicators:
-        den_q = person_q(ind.denominator, as_of) if ind.denominator else None
-        num_q = person_q(ind.numerator, as_of)
-        if ind.denominator and den_q is not None:
-            aggregates[f"d{ind.pk}"] = Count("pk", filter=den_q)
-            if num_q is not None:
-                aggregates[f"n{ind.pk}"] = Count("pk", filter=den_q & num_q)
-        elif not ind.denominator and num_q is not None:
-            aggregates[f"n{ind.pk}"] = Count("pk", filter=num_q)
+    """One grouped query for every person-based numerator and denominator of the plan,
+    over the facts in force on the date materialised once (``dpf.rules.materialise``)."""
+    prepared = FactsSpecs(as_of)
+    specs = [s for ind in indicators for s in (ind.numerator, ind.denominator) if s]
+    roots = [rule.root for spec in specs for rule in prepared.rules(spec)]
     results: dict[int, _Counts] = defaultdict(_Counts)
-    if not aggregates:
+    if not roots:
         return results
-    rows = Person.objects.order_by().values("township_code").annotate(**aggregates)
+    with facts_in_force(as_of, roots) as facts:
+        aggregates: dict[str, Count] = {}
+        for ind in indicators:
+            den_q = prepared.q(ind.denominator, facts) if ind.denominator else None
+            num_q = prepared.q(ind.numerator, facts)
+            if ind.denominator and den_q is not None:
+                aggregates[f"d{ind.pk}"] = Count("id", filter=den_q)
+                if num_q is not None:
+                    aggregates[f"n{ind.pk}"] = Count("id", filter=den_q & num_q)
+            elif not ind.denominator and num_q is not None:
+                aggregates[f"n{ind.pk}"] = Count("id", filter=num_q)
+        if not aggregates:
+            return results
+        rows = list(facts.queryset().order_by().values("township_code").annotate(**aggregates))
     for row in rows:
         township = row["township_code"]
         for key, count in row.items():

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
 from dpf.core.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from dpf.rules import Rule
+    from dpf.rules.materialise import FactsTable
 
 # kind -> function(as_of, period_start) -> {region_code: count} keyed by township codes
 # (9 digits), or None when the records do not exist yet.
@@ -92,3 +96,40 @@ def person_q(spec: dict[str, Any], as_of: dt.date) -> Q | None:
 
         return eligible_q(str(spec["eligible"]), as_of)
     return None
+
+
+class FactsSpecs:
+    """The person specs of one computation over the materialised facts of ``as_of``: the
+    rules they need (to materialise) and their conditions (over the table); each benefit's
+    versions in force are read once."""
+
+    def __init__(self, as_of: dt.date) -> None:
+        self.as_of = as_of
+        self._eligible: dict[str, Any] = {}
+
+    def _benefit(self, code: str) -> Any:
+        if code not in self._eligible:
+            from dpf.indicators.adapters import EligibleOn
+
+            self._eligible[code] = EligibleOn(code, self.as_of)
+        return self._eligible[code]
+
+    def rules(self, spec: dict[str, Any]) -> list[Rule]:
+        if "persons" in spec:
+            from dpf.rules import compile_rule
+
+            return [compile_rule(str(spec["persons"]))]
+        if "eligible" in spec:
+            rules: list[Rule] = self._benefit(str(spec["eligible"])).compiled()
+            return rules
+        return []
+
+    def q(self, spec: dict[str, Any], facts: FactsTable) -> Q | None:
+        if "persons" in spec:
+            from dpf.rules import compile_rule
+
+            return facts.q(compile_rule(str(spec["persons"])))
+        if "eligible" in spec:
+            q: Q = self._benefit(str(spec["eligible"])).q(facts)
+            return q
+        return None

@@ -190,5 +190,8 @@ def test_one_grouped_query_for_all_person_indicators(
     registry, django_assert_max_num_queries
 ) -> None:
     plan = Plan.objects.get(code="P14")
+    # the facts table (drop, create, drop), the one grouped count,
+    # the versions in force of the two allowances, and the plan's reference rows: a
+    # constant, whatever the number of people
     with django_assert_max_num_queries(12):
         compute.compute(plan, FINAL)

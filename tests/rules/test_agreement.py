@@ -1,7 +1,9 @@
 """SQL and Python agree: random rules over a random registry, on every evaluation date.
 
 For each generated rule, the persons ``rule.filter`` returns (one set-based query) are
-exactly those whose facts, read one person at a time, the Python evaluator accepts.
+exactly those whose facts, read one person at a time, the Python evaluator accepts; and
+so are those the same rule selects over the facts of the date materialised once
+(``dpf.rules.materialise``, what the indicators count over).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from dpf.registry.models import (
 from dpf.rules import Facts, compile_rule, facts_for_person
 from dpf.rules.catalogue import register_receiving_source, unregister_receiving_source
 from dpf.rules.facts import FACT_RELATIONS
+from dpf.rules.materialise import facts_in_force
 from tests.rules import population
 
 pytestmark = pytest.mark.django_db
@@ -194,8 +197,11 @@ def test_sql_and_python_agree_on_random_rules(seed: int, hooked_source: None) ->
         in_sql = set(rule.filter(Person.objects.all(), as_of).values_list("pk", flat=True))
         via_q = set(Person.objects.filter(rule.q(as_of)).values_list("pk", flat=True))
         in_python = registry.python_set(lambda f: rule.evaluate(f).value, as_of)
+        with facts_in_force(as_of, [rule.root]) as facts:
+            via_facts = set(facts.queryset().filter(facts.q(rule)).values_list("id", flat=True))
         assert in_sql == in_python, text
         assert via_q == in_sql, text
+        assert via_facts == in_sql, text
 
     check()
 

@@ -1,0 +1,209 @@
+"""The facts in force on one date, materialised once into a temporary table.
+
+The SQL compiler (``dpf.rules.sql``) turns each fact into a correlated subquery, which is
+right for one rule over the registry (the databases run most as semi-joins). A job that
+evaluates many rules over every person for the same date (the indicators: about twenty
+numerators and denominators, grouped by township) would probe the same fact tables once
+per rule and person inside ``COUNT(*) FILTER (…)``. Here every fact table is read once
+instead: one ``CREATE TEMPORARY TABLE … AS SELECT`` joins each person to the row of each
+fact in force (the latest, as the Python evaluator picks it), and each ``insured(…)``,
+``receiving(…)`` and ``in_school`` the rules use becomes one uncorrelated ``IN`` list
+(hashed once). Rules then compile to conditions over plain columns of that table
+(``FactsCompiler``), so any number of them costs one pass over it.
+
+    with facts_in_force(as_of, [rule.root for rule in rules]) as facts:
+        facts.queryset().values("township_code").annotate(n=Count("id", filter=facts.q(r)))
+
+The table is private to the database connection (``TEMPORARY``) and dropped on exit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import BooleanField, F, Q, QuerySet
+from django.db.models.expressions import RawSQL, Window
+from django.db.models.functions import RowNumber
+from django.db.models.lookups import Exact
+
+from dpf.core.models import region_prefix
+from dpf.registry.models import Certificate, HouseholdStatus, NeedsSurvey, Person, Residence
+from dpf.rules import sql
+from dpf.rules.ast import Attr, Call, Node, Pos, Type, walk
+from dpf.rules.catalogue import ATTRIBUTES, SURVEY_FIELDS
+from dpf.rules.models import FactsInForce
+from dpf.rules.rule import Rule
+
+TABLE = FactsInForce._meta.db_table
+_NOWHERE = Pos(line=0, column=0, start=0, end=0)
+_IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
+# (database column of NeedsSurvey, its catalogue default)
+SURVEY_COLUMNS: dict[str, Any] = {
+    column: ATTRIBUTES[name].default for name, column in SURVEY_FIELDS.items()
+} | {"long_term_care_need": False}
+
+
+def _call_column(node: Call) -> str:
+    """The column holding ``insured("x")`` / ``receiving("x")`` (codes are identifiers)."""
+    if not _IDENTIFIER.match(node.arg):
+        raise ValueError(f"not a column-safe code: {node.arg!r}")
+    return f"x_{node.name}_{node.arg}"
+
+
+def _latest(model: Any, key: str, columns: dict[str, str], where: Q, order: list[Any]) -> Any:
+    """Each ``key``'s latest row (by ``order``) among the rows matching ``where``."""
+    ranked = (
+        model.objects.filter(where)
+        .annotate(
+            f_rank=Window(RowNumber(), partition_by=[F(key)], order_by=order),
+        )
+        .values(f_key=F(key), f_rank=F("f_rank"), **{a: F(c) for a, c in columns.items()})
+        .order_by()
+    )
+    return ranked.query.sql_with_params()
+
+
+class FactsCompiler(sql.Compiler):
+    """The SQL compiler over the columns of the materialised table instead of subqueries."""
+
+    def __init__(self, as_of: dt.date, calls: set[str]) -> None:
+        super().__init__(as_of, alias=False)
+        self.calls = calls
+
+    def pushed(self, leaf: Node) -> Q | None:
+        return None
+
+    def cert(self, column: str) -> Any:
+        return F(f"cert_{column}")
+
+    def household_status(self) -> Any:
+        return F("household_status")
+
+    def residence(self) -> Any:
+        return F("residence_village")
+
+    def survey(self, column: str, t: Type, default: Any) -> Any:
+        return F(f"survey_{column}")
+
+    def attribute_condition(self, node: Attr) -> Q:
+        if node.name == "in_school":
+            return Q(in_school=True)
+        return super().attribute_condition(node)
+
+    def call(self, node: Call) -> Q:
+        if node.name == "in_region":
+            return Q(residence_village__startswith=region_prefix(node.arg))
+        column = _call_column(node)
+        if column not in self.calls:
+            raise LookupError(f"{node.name}({node.arg!r}) was not materialised")
+        quoted = connection.ops.quote_name(column)
+        # the column name is a checked identifier (``_call_column``), quoted
+        return Q(Exact(RawSQL(quoted, [], output_field=BooleanField()), True))  # noqa: S611
+
+
+class FactsTable:
+    """The materialised facts of one date; ``q`` compiles a rule over its columns."""
+
+    def __init__(self, as_of: dt.date, calls: set[str]) -> None:
+        self.as_of = as_of
+        self.calls = calls
+
+    def queryset(self) -> QuerySet[FactsInForce]:
+        return FactsInForce.objects.all()
+
+    def q(self, rule: Rule | Node) -> Q:
+        root = rule.root if isinstance(rule, Rule) else rule
+        return FactsCompiler(self.as_of, self.calls).condition(root)
+
+
+def _create_sql(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[Any]]:
+    in_force = sql.in_force(as_of)
+    newest = [F("valid_from").desc(), F("pk").desc()]
+    selects = [
+        "p.id AS id",
+        "p.county_code AS county_code",
+        "p.township_code AS township_code",
+        "p.village_code AS village_code",
+        "p.household_id AS household_id",
+        "p.birth_date AS birth_date",
+        "p.sex AS sex",
+        "p.death_date AS death_date",
+        "COALESCE(c.f_level, 0) AS cert_level",
+        "COALESCE(c.f_category, 0) AS cert_category",
+        "COALESCE(h.f_status, 'none') AS household_status",
+        "COALESCE(r.f_village, p.village_code) AS residence_village",
+    ]
+    joins = [
+        ("c", "p.id", _latest(Certificate, "person_id", {"f_level": "level",
+                                                           "f_category": "category"},
+                              in_force, newest)),
+        ("h", "p.household_id", _latest(HouseholdStatus, "household_id", {"f_status": "status"},
+                                        in_force, newest)),
+        ("r", "p.id", _latest(Residence, "person_id", {"f_village": "village_code"},
+                              in_force, newest)),
+        ("s", "p.id", _latest(NeedsSurvey, "person_id",
+                              {f"f_{c}": c for c in SURVEY_COLUMNS},
+                              Q(survey_date__lte=as_of),
+                              [F("survey_date").desc(), F("pk").desc()])),
+    ]  # fmt: skip
+    params: list[Any] = []
+    for column, default in SURVEY_COLUMNS.items():
+        selects.append(f"COALESCE(s.f_{column}, %s) AS survey_{column}")
+        # SQLite would store a Decimal parameter as text: give it the number itself
+        sqlite_number = isinstance(default, Decimal) and connection.vendor == "sqlite"
+        params.append(float(default) if sqlite_number else default)
+    plain = sql.Compiler(as_of, alias=False)
+    in_school = Attr(name="in_school", type=Type.BOOL, pos=_NOWHERE)
+    in_lists = [("in_school", plain.attribute_condition(in_school))]
+    in_lists += [(column, plain.call(node)) for column, node in sorted(calls.items())]
+    for column, condition in in_lists:
+        rows = Person.objects.filter(condition).values("pk").order_by()
+        inner, inner_params = rows.query.sql_with_params()
+        selects.append(f"(p.id IN ({inner})) AS {connection.ops.quote_name(column)}")
+        params.extend(inner_params)
+    from_sql = f"{connection.ops.quote_name(Person._meta.db_table)} p"
+    for alias, key, (inner, inner_params) in joins:
+        from_sql += f" LEFT JOIN ({inner}) {alias} ON {alias}.f_key = {key} AND {alias}.f_rank = 1"
+        params.extend(inner_params)
+    # identifiers are fixed or checked; values travel as parameters of the ORM's SQL
+    statement = (
+        f"CREATE TEMPORARY TABLE {connection.ops.quote_name(TABLE)} AS "  # noqa: S608
+        f"SELECT {', '.join(selects)} FROM {from_sql}"
+    )
+    return statement, params
+
+
+_active: set[int] = set()
+
+
+@contextmanager
+def facts_in_force(as_of: dt.date, roots: Iterable[Node]) -> Iterator[FactsTable]:
+    """Materialise the facts in force on ``as_of`` for the rules ``roots`` (whose
+    ``insured``/``receiving`` calls become columns) and drop the table on exit."""
+    calls: dict[str, Call] = {}
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, Call) and node.name in ("insured", "receiving"):
+                calls[_call_column(node)] = node
+    key = id(connection.connection) if connection.connection is not None else 0
+    if key in _active:
+        raise RuntimeError("facts_in_force is already open on this connection")
+    statement, params = _create_sql(as_of, calls)
+    quoted = connection.ops.quote_name(TABLE)
+    with connection.cursor() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {quoted}")
+        cur.execute(statement, params)
+    key = id(connection.connection)
+    _active.add(key)
+    try:
+        yield FactsTable(as_of, set(calls))
+    finally:
+        _active.discard(key)
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {quoted}")
