@@ -135,8 +135,15 @@ def git_commit() -> str:
 
 
 def render_markdown(report: Report) -> str:
+    now = git_commit()
+    commit = (
+        f"commit `{report.commit}`"
+        if now == report.commit
+        else f"commits `{report.commit}` (start) to `{now}` (end): each step ran the code "
+        "checked out when its process started"
+    )
     lines = [
-        f"### Run of {report.started:%Y-%m-%d %H:%M} UTC, commit `{report.commit}`",
+        f"### Run of {report.started:%Y-%m-%d %H:%M} UTC, {commit}",
         "",
         f"Machine: {report.machine}. Command: `{report.command}`.",
         "",
