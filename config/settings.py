@@ -55,6 +55,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "dpf.core.middleware.SessionIdleMiddleware",
     "dpf.core.middleware.DisplayPreferencesMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -125,7 +126,10 @@ STATICFILES_DIRS = [BASE_DIR / "dpf" / "static"]  # base layout CSS/JS
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through views
 
 SESSION_COOKIE_AGE = 30 * 60
-SESSION_SAVE_EVERY_REQUEST = True  # idle expiry: every request extends by 30 minutes
+# Idle expiry: a request extends the session by 30 minutes, written at most once a minute
+# (dpf.core.middleware.SessionIdleMiddleware) instead of on every request.
+SESSION_SAVE_EVERY_REQUEST = False
+DPF_SESSION_TOUCH_SECONDS = 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from dpf.core.access import audit_denial, declaration_of
@@ -32,6 +34,32 @@ class DisplayPreferencesMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.display_prefs = parse_prefs(request.COOKIES.get(PREF_COOKIE, ""))  # type: ignore[attr-defined]
         return self.get_response(request)
+
+
+class SessionIdleMiddleware:
+    """Idle expiry without a database write on every request.
+
+    A session ends ``SESSION_COOKIE_AGE`` (30 minutes) after it was last saved. Django's
+    ``SESSION_SAVE_EVERY_REQUEST`` would write the session row on every request, a write
+    and a transaction for every page read; instead an authenticated session is touched
+    (and so saved with a new expiry) at most once per ``DPF_SESSION_TOUCH_SECONDS``
+    (60 s): a user is logged out between 29 and 30 idle minutes. Must come right after
+    ``SessionMiddleware``, so the session is saved on the way out.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.every = int(getattr(settings, "DPF_SESSION_TOUCH_SECONDS", 60))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is None or session.is_empty() or not session.session_key:
+            return response
+        now = int(time.time())
+        if now - int(session.get("_touched", 0)) >= self.every:
+            session["_touched"] = now
+        return response
 
 
 class SecurityHeadersMiddleware:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from axes.models import AccessAttempt
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -208,14 +209,23 @@ def test_only_city_admins_reach_the_policy_page(client, officer):
 # --- sessions, cookies, headers, CSRF -------------------------------------------------------
 
 
+def _age_session_touch(session_key: str, seconds: int) -> None:
+    """Make the session's last touch ``seconds`` older (as if that much time had passed)."""
+    store = SessionStore(session_key=session_key)
+    store["_touched"] = int(store.get("_touched", 0)) - seconds
+    store.save()
+
+
 def test_session_expires_after_thirty_minutes_idle(client, officer, settings):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.SESSION_SAVE_EVERY_REQUEST
+    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.DPF_SESSION_TOUCH_SECONDS == 60
     client.force_login(officer)
     assert _staff_page_status(client) == 200
-    session = Session.objects.get(session_key=client.session.session_key)
+    key = client.session.session_key
+    session = Session.objects.get(session_key=key)
     remaining = session.expire_date - timezone.now()
     assert timedelta(minutes=29) < remaining <= timedelta(minutes=30)
-    # Activity pushes the expiry forward ...
+    # Activity more than a minute after the last touch pushes the expiry forward ...
+    _age_session_touch(key, 61)
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() + timedelta(minutes=5))
     assert _staff_page_status(client) == 200
     assert Session.objects.get(pk=session.pk).expire_date > timezone.now() + timedelta(minutes=29)
@@ -223,6 +233,23 @@ def test_session_expires_after_thirty_minutes_idle(client, officer, settings):
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("registry:search"))
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+
+
+def test_requests_within_a_minute_do_not_write_the_session(client, officer):
+    """Reading pages is not a write per request: the session row is saved at most once a
+    minute (the expiry moves on the first request after that)."""
+    client.force_login(officer)
+    assert _staff_page_status(client) == 200
+    key = client.session.session_key
+    soon = timezone.now() + timedelta(minutes=5)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
+    assert _staff_page_status(client) == 200
+    assert Session.objects.get(session_key=key).expire_date == soon
+    # an anonymous visitor's request creates no session row at all
+    client.logout()
+    before = Session.objects.count()
+    client.get(reverse("accounts:login"))
+    assert Session.objects.count() == before
 
 
 def test_session_cookie_flags(client, officer):
