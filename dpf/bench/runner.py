@@ -110,6 +110,8 @@ class Report:
 
     def add(self, *args: Any, **kwargs: Any) -> None:
         self.rows.append(Measurement(*args, **kwargs))
+        if self.progress is not None:
+            self.progress.write_text(render_markdown(self), encoding="utf-8")
 
 
 def machine_description() -> str:
