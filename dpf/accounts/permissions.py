@@ -53,6 +53,8 @@ class ObjectType(models.TextChoices):
     INDICATORS = "indicators", _("统计指标（汇总）")
     AUDIT_LOG = "audit_log", _("审计日志")
     SECURITY_POLICY = "security_policy", _("安全策略")
+    CITIZEN_REQUEST = "citizen_request", _("投诉与上门服务请求")
+    CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
 
 
 class Scope(models.TextChoices):
@@ -80,6 +82,8 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.SERVICE_RECORD,
         ObjectType.VOLUNTEER_RECORD,
         ObjectType.AUDIT_LOG,
+        ObjectType.CITIZEN_REQUEST,
+        ObjectType.CITIZEN_ACCOUNT,
     }
 )
 
@@ -155,9 +159,23 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.EMPLOYER, S.SELF, (A.VIEW, A.CREATE, A.CHANGE), (T.QUOTA_DECLARATION,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
-    # Disabled persons and guardians (self and dependants): nothing yet. The citizens'
-    # portal will grant (view, person/certificate/entitlement) and (create, application)
-    # with the "self" scope; until it exists no personal route is open to them.
+    # Complaints and home-visit requests from the portal: the township and county queues.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
+    # Workers open a portal account for a person of their region (initial password).
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))
+    # Disabled persons and guardians (the portal): their own records and their current
+    # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
+    # leaves self-scope grants out unless a route asks for them (``scope="self"``).
+    + _grant(
+        Role.CITIZEN,
+        S.SELF,
+        (A.VIEW,),
+        (T.PERSON, T.CERTIFICATE, T.APPLICATION, T.ENTITLEMENT, T.CITIZEN_REQUEST),
+    )
+    + _grant(Role.CITIZEN, S.SELF, (A.CREATE,), (T.APPLICATION, T.CITIZEN_REQUEST))
     # Leaders and the public: aggregates only.
     + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.INDICATORS,))
 )
@@ -213,12 +231,23 @@ def roles_with(action: str, object_type: str) -> frozenset[Role]:
     )
 
 
-def permission_required(action: Action | str, object_type: ObjectType | str) -> Callable[[F], F]:
+def permission_required(
+    action: Action | str, object_type: ObjectType | str, *, scope: Scope | str | None = None
+) -> Callable[[F], F]:
     """Route declaration from the table: ``@permission_required("reveal", "person")``.
 
-    Equivalent to ``@allow(*roles_with(action, object_type), action=…, object_type=…)``.
+    Equivalent to ``@allow(*roles_with(action, object_type), action=…, object_type=…)``,
+    without the "self"-scope grants: a staff page (which scopes by region) never opens to a
+    citizen. The portal's pages ask for ``scope="self"`` and get only those grants.
     """
-    roles = roles_with(str(action), str(object_type))
+    wanted = str(scope) if scope is not None else None
+    roles = frozenset(
+        p.role
+        for p in PERMISSIONS
+        if p.action == str(action)
+        and p.object_type == str(object_type)
+        and (p.scope == wanted if wanted else p.scope != Scope.SELF)
+    )
     if not roles:
         raise ValueError(f"no role holds ({action}, {object_type})")
     return allow(*roles, action=str(action), object_type=str(object_type))

@@ -6,6 +6,7 @@ functions. A user outside every scope gets an empty queryset (deny by default).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -61,3 +62,35 @@ def region_in_scope(user: Any, region_code: str) -> bool:
     ):
         return False
     return region_code.startswith(region.prefix)
+
+
+# --- the "self" scope of citizens (the portal) ------------------------------------------------
+
+SelfScope = Callable[[Any], frozenset[int]]
+_self_scope: SelfScope | None = None
+
+
+def register_self_scope(resolver: SelfScope) -> None:
+    """The portal registers how a citizen's persons are found (self + current dependants);
+    this module cannot import the portal (imports point down)."""
+    global _self_scope
+    _self_scope = resolver
+
+
+def self_person_ids(user: Any) -> frozenset[int]:
+    """The persons a citizen user acts for; empty for every other role (deny by default)."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or getattr(user, "role", None) != Role.CITIZEN
+        or _self_scope is None
+    ):
+        return frozenset()
+    return _self_scope(user)
+
+
+def person_in_scope(user: Any, *, person_id: int, village_code: str) -> bool:
+    """May ``user`` act on this person's records? Citizens: their own persons; staff: the
+    region (exactly ``region_in_scope``)."""
+    if getattr(user, "role", None) == Role.CITIZEN:
+        return person_id in self_person_ids(user)
+    return region_in_scope(user, village_code)

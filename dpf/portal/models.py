@@ -1,7 +1,9 @@
-"""Signing keys of the electronic certificate's QR codes."""
+"""The portal's tables: QR signing keys, citizen accounts and their verification codes,
+rate-limit counters, complaints and home-visit requests."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -33,3 +35,151 @@ class SigningKey(models.Model):
 
     def __str__(self) -> str:
         return f"key {self.kid}"
+
+
+class CitizenAccount(models.Model):
+    """A citizen's portal account (残疾人及亲属): one user, one person of the registry.
+
+    A guardian's account is their own person's: the dependants they act for come from the
+    registry's current ``GuardianLink`` rows, never from this table.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="citizen_account"
+    )
+    person = models.OneToOneField(
+        "registry.Person", on_delete=models.PROTECT, related_name="citizen_account"
+    )
+    phone = EncryptedTextField(_("手机号码"), blank=True)
+    phone_masked = models.CharField(_("手机号码"), max_length=20, blank=True)
+    verified_at = models.DateTimeField(_("手机验证时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("开通时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("群众账号")
+
+    def __str__(self) -> str:
+        return f"citizen account {self.pk}"
+
+
+class VerificationCode(models.Model):
+    """A six-digit code sent to a phone to prove a registration (stored as a keyed hash).
+
+    It expires after ``CODE_MINUTES`` and allows ``CODE_ATTEMPTS`` tries; the person it
+    was sent for is kept so that the code cannot be used for somebody else.
+    """
+
+    person = models.ForeignKey("registry.Person", on_delete=models.CASCADE, related_name="+")
+    phone = EncryptedTextField()
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["person", "created_at"], name="vcode_person")]
+
+    def __str__(self) -> str:
+        return f"code {self.pk}"
+
+
+class RateEvent(models.Model):
+    """One counted attempt (registration, code sent) under a keyed hash of its key (an ID
+    number or a client address): limits hold across processes and restarts."""
+
+    kind = models.CharField(max_length=30)
+    key_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "key_hash", "at"], name="rate_kind_key_at")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RequestKind(models.TextChoices):
+    COMPLAINT = "complaint", _("投诉")
+    HOME_VISIT = "home_visit", _("申请上门服务")
+    OTHER = "other", _("其他诉求")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("待处理")
+    IN_PROGRESS = "in_progress", _("处理中")
+    ANSWERED = "answered", _("已答复")
+    CLOSED = "closed", _("已办结")
+
+
+class ContactPreference(models.TextChoices):
+    PHONE = "phone", _("电话联系")
+    SMS = "sms", _("短信")
+    VISIT = "visit", _("上门")
+    PORTAL = "portal", _("只在网上答复")
+
+
+class CitizenRequest(models.Model):
+    """A complaint, a request for a home visit or another request from the portal.
+
+    The region codes are the person's when it was made: the township officers of that
+    township and the county officers of that county see it in their queue.
+    """
+
+    kind = models.CharField(_("类型"), max_length=12, choices=RequestKind.choices)
+    text = models.TextField(_("内容"), max_length=2000)
+    contact_preference = models.CharField(
+        _("联系方式"), max_length=10, choices=ContactPreference.choices
+    )
+    person = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, related_name="citizen_requests"
+    )
+    county_code = models.CharField(_("旗县区"), max_length=6)
+    township_code = models.CharField(_("苏木乡镇"), max_length=9)
+    village_code = models.CharField(_("嘎查村社区"), max_length=12)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.OPEN
+    )
+    reply = models.TextField(_("答复"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("提交时间"))
+    updated_at = models.DateTimeField(_("更新时间"))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("投诉与上门服务请求")
+        indexes = [
+            models.Index(fields=["township_code", "status"], name="request_township"),
+            models.Index(fields=["county_code", "status"], name="request_county"),
+            models.Index(fields=["person", "created_at"], name="request_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.pk}"
+
+
+class RequestEvent(models.Model):
+    """The history of a request: submitted, taken up, answered, closed (append-only)."""
+
+    request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(_("状态"), max_length=12, choices=RequestStatus.choices)
+    note = models.TextField(_("说明"), blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=30)
+    at = models.DateTimeField(_("时间"))
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.from_status}->{self.to_status}"

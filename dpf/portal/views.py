@@ -1,13 +1,21 @@
-"""Public pages of the portal: verifying an electronic certificate's QR code."""
+"""Public pages of the portal: verifying an electronic certificate's QR code, registering
+a citizen account."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dpf.core.access import public
-from dpf.portal import ecert
+from dpf.core.errors import DomainError
+from dpf.portal import ecert, services
+from dpf.portal.forms import RegisterConfirmForm, RegisterForm
 
 MAX_PAYLOAD = 400
 
@@ -40,3 +48,73 @@ def verify_keys(request: HttpRequest) -> JsonResponse:
         for k in ecert.published_keys()
     ]
     return JsonResponse({"format": "DPF1", "keys": keys})
+
+
+# Registration (public) ----------------------------------------------------------------------
+
+REGISTER_SESSION_KEY = "portal_register_code"
+
+
+def client_address(request: HttpRequest) -> str:
+    """Resolved like the login lock-out's (proxy-aware through django-axes settings)."""
+    from axes.helpers import get_client_ip_address
+
+    return str(get_client_ip_address(request) or request.META.get("REMOTE_ADDR", ""))
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    """Step 1: ID number, certificate number and phone; a code is sent to the phone."""
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code_id = services.registration_start(
+                id_number=form.cleaned_data["id_number"],
+                certificate_number=form.cleaned_data["certificate_number"],
+                phone=form.cleaned_data["phone"],
+                client_address=client_address(request),
+            )
+        except DomainError as refusal:
+            _attach(form, refusal)
+        else:
+            request.session[REGISTER_SESSION_KEY] = code_id
+            messages.success(request, _("验证码已发到您的手机，10分钟内有效。"))
+            return redirect("portal:register_confirm")
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "portal/register.html", {"form": form}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def register_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the phone, a user name and a password."""
+    code_id = request.session.get(REGISTER_SESSION_KEY)
+    if not isinstance(code_id, int):
+        return redirect("portal:register")
+    form = RegisterConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.registration_complete(
+                code_id=code_id,
+                code=form.cleaned_data["code"],
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+            )
+        except DomainError as refusal:
+            _attach(form, refusal)
+        else:
+            del request.session[REGISTER_SESSION_KEY]
+            messages.success(request, _("账号已开通，请用新的用户名和密码登录。"))
+            return redirect(reverse("accounts:login") + "?next=" + reverse("portal:home"))
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "portal/register_confirm.html", {"form": form}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _attach(form: Any, refusal: DomainError) -> None:
+    name = refusal.field or ""
+    form.add_error(name if name in form.fields else None, refusal.message)

@@ -7,8 +7,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from dpf.accounts.scoping import region_in_scope
+from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
+from dpf.core.roles import Role
 
 WITHDRAW_MINUTES = 10
 
@@ -56,8 +57,17 @@ def add_months(month: dt.date, n: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def require_scope(actor: Any, village_code: str, what: str = "record") -> None:
-    """Out of the actor's region: the same answer as "does not exist" (a 404)."""
+def require_scope(
+    actor: Any, village_code: str, what: str = "record", *, person_id: int | None = None
+) -> None:
+    """Out of the actor's region: the same answer as "does not exist" (a 404).
+
+    With ``person_id`` a citizen (the portal) passes for the persons they act for.
+    """
+    if person_id is not None and getattr(actor, "role", None) == Role.CITIZEN:
+        if not person_in_scope(actor, person_id=person_id, village_code=village_code):
+            raise NotFound(what)
+        return
     if not region_in_scope(actor, village_code):
         raise NotFound(what)
 

@@ -62,7 +62,7 @@ def payee_account_set(
             "account_holder", "请填写户名", "the account holder is required", "account_holder"
         )
     if actor is not None:  # None: a system import (roster exchange, demo data)
-        require_scope(actor, person.village_code, "person")
+        require_scope(actor, person.village_code, "person", person_id=person.pk)
     Person.objects.select_for_update().filter(pk=person.pk).first()
     current = PayeeAccount.objects.filter(person=person, valid_to__isnull=True).first()
     if current is not None:
@@ -150,7 +150,7 @@ def application_submit(
     clauses shown beside the application.
     """
     require_permission(actor, "create", "application")
-    require_scope(actor, person.village_code, "person")
+    require_scope(actor, person.village_code, "person", person_id=person.pk)
     now = now_or(now)
     today = today_or(today, now)
     if applicant_kind not in (ApplicantKind.SELF, ApplicantKind.GUARDIAN, ApplicantKind.WORKER):

@@ -71,7 +71,7 @@ def application_for_change(actor: Any, application_id: int) -> Application:
     ).first()
     if application is None:
         raise NotFound("application")
-    require_scope(actor, application.village_code, "application")
+    require_scope(actor, application.village_code, "application", person_id=application.person_id)
     return application
 
 

@@ -1,0 +1,156 @@
+"""Forms of the portal: field parsing and presentation (the services decide)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dpf.portal.models import ContactPreference, RequestKind
+from dpf.workflow.procedures import document_types
+
+NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+
+
+class RegisterForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=18,
+        help_text=_("18位，最后一位可能是 X"),
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+    certificate_number = forms.CharField(
+        label=_("残疾人证号"),
+        max_length=20,
+        help_text=_("残疾人证上的20位证号"),
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=14,
+        help_text=_("验证码会发到这个手机"),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+
+
+class RegisterConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码（6位数字）"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    username = forms.CharField(
+        label=_("用户名"),
+        max_length=30,
+        help_text=_("登录时使用，4至30位字母或数字，不要用手机号或身份证号"),
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    password = forms.CharField(
+        label=_("密码"),
+        help_text=_("至少8位，不要太简单"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    password2 = forms.CharField(
+        label=_("再输入一次密码"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("password") and data.get("password") != data.get("password2"):
+            self.add_error("password2", _("两次输入的密码不一致"))
+        return data
+
+
+class WorkerAccountForm(forms.Form):
+    username = forms.CharField(label=_("用户名"), max_length=30)
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=14,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "tel"}),
+    )
+    send_to_phone = forms.BooleanField(
+        label=_("把初始密码发到手机（不勾选则在本页显示一次，请打印或抄给本人）"), required=False
+    )
+
+
+class ApplyForm(forms.Form):
+    benefits = forms.MultipleChoiceField(
+        label=_("要申请的事项（可以多选，一次办好）"), widget=forms.CheckboxSelectMultiple
+    )
+    bank_name = forms.CharField(label=_("开户银行"), max_length=100, required=False)
+    account_holder = forms.CharField(label=_("户名"), max_length=50, required=False)
+    account_number = forms.CharField(
+        label=_("银行账号"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+    note = forms.CharField(
+        label=_("想说明的情况（可不填）"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["benefits"].choices = choices  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        bank = [data.get("bank_name"), data.get("account_holder"), data.get("account_number")]
+        if any(bank) and not all(bank):
+            raise forms.ValidationError(_("开户银行、户名和银行账号要一起填写，或者都不填"))
+        return data
+
+
+class PhoneUploadForm(forms.Form):
+    doc_type = forms.ChoiceField(label=_("材料类型"))
+    file = forms.FileField(
+        label=_("拍照或选择文件（照片或PDF，不超过10MB）"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/*,application/pdf", "capture": "environment"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["doc_type"].choices = [  # type: ignore[attr-defined]
+            (code, t.name_zh) for code, t in document_types().items()
+        ]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("申诉理由"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RequestForm(forms.Form):
+    kind = forms.ChoiceField(label=_("您要"), choices=RequestKind.choices, widget=forms.RadioSelect)
+    text = forms.CharField(
+        label=_("请写下具体情况"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    contact_preference = forms.ChoiceField(
+        label=_("怎么联系您"), choices=ContactPreference.choices, widget=forms.RadioSelect
+    )
+
+
+class RequestActionForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("操作"),
+        choices=[("take", _("开始处理")), ("answer", _("答复")), ("close", _("办结"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("答复或说明"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    expected_status = forms.CharField(widget=forms.HiddenInput)

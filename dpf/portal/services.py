@@ -1,0 +1,516 @@
+"""Every write of the portal: registration with a phone code, accounts opened by a worker,
+complaints and home-visit requests and their handling, the demo citizen accounts.
+
+Registration never tells which of the ID number and the certificate number was wrong (one
+generic refusal), is rate-limited per ID number and per client address, and sends a
+six-digit code that is stored only as a keyed hash, expires after ten minutes and allows
+five attempts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from dpf.accounts.models import User
+from dpf.accounts.permissions import require_permission
+from dpf.accounts.scoping import person_in_scope, region_in_scope
+from dpf.core import audit, crypto
+from dpf.core.certnumber import parse_certificate_number
+from dpf.core.errors import DomainError, NotFound, ValidationFailed
+from dpf.core.idnumber import parse_id_number
+from dpf.core.models import EffectiveDated
+from dpf.core.roles import Role
+from dpf.portal import messaging
+from dpf.portal.models import (
+    CitizenAccount,
+    CitizenRequest,
+    ContactPreference,
+    RateEvent,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+    VerificationCode,
+)
+from dpf.registry.models import Certificate, CertificateStatus, Person
+from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
+
+CODE_MINUTES = 10
+CODE_ATTEMPTS = 5
+# (kind, limit, window): attempts counted per keyed hash of the ID number or the address.
+REGISTER_PER_ID = ("register_id", 5, dt.timedelta(hours=1))
+REGISTER_PER_ADDRESS = ("register_addr", 20, dt.timedelta(hours=1))
+CODE_PER_ID = ("code_id", 3, dt.timedelta(hours=1))
+CODE_PER_ADDRESS = ("code_addr", 10, dt.timedelta(hours=1))
+REQUEST_TEXT_MAX = 2000
+
+
+def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def _no_match() -> ValidationFailed:
+    # One answer whatever was wrong: nobody learns which persons or certificates exist.
+    return _refuse(
+        "registration_no_match",
+        "身份证号码与残疾人证号不匹配或无法开通，请核对后重试，或到村（社区）办理",
+        "the ID number and certificate number do not match a certificate we can open an "
+        "account for: check them, or ask your village or community worker",
+    )
+
+
+class RateLimited(DomainError):
+    def __init__(self) -> None:
+        super().__init__(
+            "rate_limited",
+            "尝试次数过多，请一小时后再试",
+            "too many attempts: try again in an hour",
+        )
+
+
+def clean_phone(raw: str) -> str:
+    digits = "".join((raw or "").split()).removeprefix("+86")
+    if not (len(digits) == 11 and digits.isdigit() and digits.startswith("1")):
+        raise _refuse(
+            "phone_invalid", "请填写11位手机号码", "enter an 11-digit mobile number", "phone"
+        )
+    return digits
+
+
+def _rate_key(value: str) -> str:
+    return crypto.lookup_hash(value, purpose="rate")
+
+
+def _count(kind: str, key: str, window: dt.timedelta, now: dt.datetime) -> int:
+    return RateEvent.objects.filter(kind=kind, key_hash=key, at__gt=now - window).count()
+
+
+def _rate_take(limits: list[tuple[tuple[str, int, dt.timedelta], str]], now: dt.datetime) -> None:
+    """Count one attempt under each (limit, key); refuse when any limit is reached.
+
+    Written in its own transaction, so a refused attempt still counts.
+    """
+    with transaction.atomic():
+        for (kind, limit, window), key in limits:
+            if _count(kind, _rate_key(key), window, now) >= limit:
+                raise RateLimited()
+        RateEvent.objects.bulk_create(
+            [RateEvent(kind=kind, key_hash=_rate_key(key), at=now) for (kind, _, _), key in limits]
+        )
+
+
+def _matching_person(id_number: str, certificate_number: str, today: dt.date) -> Person | None:
+    """The living person with this ID number holding this certificate, valid today."""
+    try:
+        parsed_id = parse_id_number(id_number).normalized
+        parsed_cert = parse_certificate_number(certificate_number)
+    except DomainError:
+        return None
+    if parsed_cert.id_number.normalized != parsed_id:
+        return None
+    certificate = (
+        Certificate.objects.filter(
+            EffectiveDated.as_of_q(today),
+            number_hash=certificate_lookup_hash(certificate_number.strip().upper()),
+            status=CertificateStatus.VALID,
+            person__id_number_hash=id_lookup_hash(parsed_id),
+            person__death_date__isnull=True,
+        )
+        .select_related("person")
+        .first()
+    )
+    return certificate.person if certificate is not None else None
+
+
+def _new_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def _code_hash(code_id: int, code: str) -> str:
+    return crypto.lookup_hash(f"{code_id}:{code}", purpose="portal-code")
+
+
+def registration_start(
+    *,
+    id_number: str,
+    certificate_number: str,
+    phone: str,
+    client_address: str,
+    now: dt.datetime | None = None,
+) -> int:
+    """Check ID number + certificate number, send a code to ``phone``; return the code's id.
+
+    Refused alike (:func:`_no_match`) when either number is wrong, the person died, the
+    certificate is not valid today, or the person already has an account.
+    """
+    now = now or timezone.now()
+    phone = clean_phone(phone)
+    id_key = (id_number or "").strip().upper()
+    if not id_key or not (certificate_number or "").strip():
+        raise _refuse(
+            "registration_required",
+            "请填写身份证号码和残疾人证号",
+            "enter the ID number and the certificate number",
+            "id_number" if not id_key else "certificate_number",
+        )
+    _rate_take([(REGISTER_PER_ID, id_key), (REGISTER_PER_ADDRESS, client_address)], now)
+    person = _matching_person(id_key, certificate_number, timezone.localdate(now))
+    if person is None or CitizenAccount.objects.filter(person=person).exists():
+        raise _no_match()
+    _rate_take([(CODE_PER_ID, id_key), (CODE_PER_ADDRESS, client_address)], now)
+    code = _new_code()
+    with transaction.atomic():
+        record = VerificationCode.objects.create(
+            person=person,
+            phone=phone,
+            code_hash="",
+            created_at=now,
+            expires_at=now + dt.timedelta(minutes=CODE_MINUTES),
+        )
+        record.code_hash = _code_hash(record.pk, code)
+        record.save(update_fields=["code_hash"])
+        audit.record(
+            actor=None,
+            actor_name="portal registration",
+            action="create",
+            object_type="verification_code",
+            object_id=record.pk,
+            changes={"person": person.pk, "phone": crypto.mask_phone(phone)},
+        )
+    messaging.send(
+        phone,
+        f"【赤峰市残疾人服务平台】您的注册验证码是 {code}，{CODE_MINUTES}分钟内有效。"
+        "请勿告诉他人。",
+    )
+    return record.pk
+
+
+def _check_username(username: str) -> str:
+    username = (username or "").strip()
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError:
+        username = ""
+    if not 4 <= len(username) <= 30:
+        raise _refuse(
+            "username_invalid",
+            "用户名为4至30位字母、数字或 @.+-_",
+            "the user name is 4 to 30 letters, digits or @.+-_",
+            "username",
+        )
+    if User.objects.filter(username__iexact=username).exists():
+        raise _refuse("username_taken", "该用户名已被使用", "this user name is taken", "username")
+    return username
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise _refuse(
+            "password_weak",
+            "；".join(str(m) for m in exc.messages),
+            "the password is too weak: " + "; ".join(str(m) for m in exc.messages),
+            "password",
+        ) from None
+
+
+def _code_for_check(code_id: int, now: dt.datetime) -> VerificationCode:
+    record = VerificationCode.objects.select_for_update().filter(pk=code_id).first()
+    if record is None or record.used_at is not None:
+        raise _refuse(
+            "code_unknown", "验证码已失效，请重新获取", "the code is no longer valid", "code"
+        )
+    if record.expires_at <= now:
+        raise _refuse(
+            "code_expired",
+            f"验证码已超过{CODE_MINUTES}分钟，请重新获取",
+            f"the code is older than {CODE_MINUTES} minutes: ask for a new one",
+            "code",
+        )
+    if record.attempts >= CODE_ATTEMPTS:
+        raise _refuse(
+            "code_attempts",
+            "验证码输入错误次数过多，请重新获取",
+            "too many wrong codes: ask for a new one",
+            "code",
+        )
+    return record
+
+
+def registration_complete(
+    *,
+    code_id: int,
+    code: str,
+    username: str,
+    password: str,
+    now: dt.datetime | None = None,
+) -> CitizenAccount:
+    """Check the code and open the account (user with the citizen role, no region)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        record = _code_for_check(code_id, now)
+        good = secrets.compare_digest(record.code_hash, _code_hash(record.pk, (code or "").strip()))
+        if not good:
+            # Counted even though the registration is refused (its own transaction).
+            record.attempts += 1
+            record.save(update_fields=["attempts"])
+    if not good:
+        left = max(CODE_ATTEMPTS - record.attempts, 0)
+        raise _refuse(
+            "code_wrong",
+            f"验证码不正确，还可以再试{left}次",
+            f"the code is wrong: {left} attempts left",
+            "code",
+        )
+    with transaction.atomic():
+        record = _code_for_check(code_id, now)
+        person = Person.objects.select_for_update().get(pk=record.person_id)
+        if CitizenAccount.objects.filter(person=person).exists():
+            raise _no_match()
+        username = _check_username(username)
+        user = User(username=username, role=Role.CITIZEN, region=None)
+        _check_password(password, user)
+        user.set_password(password)
+        user.save()
+        account = CitizenAccount.objects.create(
+            user=user,
+            person=person,
+            phone=record.phone,
+            phone_masked=crypto.mask_phone(record.phone),
+            verified_at=now,
+        )
+        record.used_at = now
+        record.save(update_fields=["used_at"])
+        audit.record(
+            actor=user,
+            action="create",
+            object_type="citizen_account",
+            object_id=account.pk,
+            changes={"person": person.pk, "phone": account.phone_masked, "by": "self"},
+        )
+    return account
+
+
+@dataclass(frozen=True)
+class OpenedAccount:
+    account: CitizenAccount
+    initial_password: str  # shown once, or "" when it went to the phone
+
+
+def _initial_password() -> str:
+    # Readable on paper: no 0/O or 1/l; three groups joined by dashes, ~71 bits.
+    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    groups = ["".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)]
+    return "-".join(groups)
+
+
+@transaction.atomic
+def account_open_by_worker(
+    *,
+    actor: Any,
+    person_id: int,
+    username: str,
+    phone: str = "",
+    send_to_phone: bool = False,
+    now: dt.datetime | None = None,
+) -> OpenedAccount:
+    """A village or township worker opens a portal account for a person of their region.
+
+    The initial password is shown once to the worker (to print) or sent to the phone.
+    """
+    require_permission(actor, "create", "citizen_account", person_id)
+    now = now or timezone.now()
+    person = Person.objects.select_for_update().filter(pk=person_id).first()
+    if person is None or not region_in_scope(actor, person.village_code):
+        raise NotFound("person")
+    if person.death_date is not None:
+        raise _refuse(
+            "person_deceased", "该人员已登记死亡", "the person is recorded as deceased", "person"
+        )
+    if CitizenAccount.objects.filter(person=person).exists():
+        raise _refuse(
+            "account_exists", "该人员已开通账号", "the person already has an account", "username"
+        )
+    phone = clean_phone(phone) if (phone or send_to_phone) else ""
+    username = _check_username(username)
+    password = _initial_password()
+    user = User(username=username, role=Role.CITIZEN, region=None)
+    user.set_password(password)
+    user.save()
+    account = CitizenAccount.objects.create(
+        user=user,
+        person=person,
+        phone=phone,
+        phone_masked=crypto.mask_phone(phone) if phone else "",
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="citizen_account",
+        object_id=account.pk,
+        changes={"person": person.pk, "by": "worker", "sent": bool(send_to_phone)},
+    )
+    if send_to_phone:
+        transaction.on_commit(
+            lambda: messaging.send(
+                phone,
+                f"【赤峰市残疾人服务平台】已为您开通账号 {username}，初始密码 {password}，"
+                "请登录后修改。",
+            )
+        )
+        return OpenedAccount(account=account, initial_password="")
+    return OpenedAccount(account=account, initial_password=password)
+
+
+# Complaints and home-visit requests ---------------------------------------------------------
+
+
+def _clean_text(raw: str, *, field: str, required: bool) -> str:
+    text = (raw or "").strip()
+    if required and not text:
+        raise _refuse("text_required", "请填写内容", "please write something", field)
+    if len(text) > REQUEST_TEXT_MAX:
+        raise _refuse(
+            "text_long",
+            f"内容不超过{REQUEST_TEXT_MAX}字",
+            f"at most {REQUEST_TEXT_MAX} characters",
+            field,
+        )
+    return text
+
+
+@transaction.atomic
+def request_submit(
+    *,
+    actor: Any,
+    person_id: int,
+    kind: str,
+    text: str,
+    contact_preference: str,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """A citizen's complaint or request, for themself or a dependant; it goes to the
+    queue of the person's township (and county)."""
+    require_permission(actor, "create", "citizen_request")
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None or not person_in_scope(
+        actor, person_id=person.pk, village_code=person.village_code
+    ):
+        raise NotFound("person")
+    if kind not in RequestKind.values:
+        raise _refuse("kind", "请选择类型", "choose the kind of request", "kind")
+    if contact_preference not in ContactPreference.values:
+        raise _refuse(
+            "contact_preference",
+            "请选择联系方式",
+            "choose how we contact you",
+            "contact_preference",
+        )
+    text = _clean_text(text, field="text", required=True)
+    now = now or timezone.now()
+    request = CitizenRequest.objects.create(
+        kind=kind,
+        text=text,
+        contact_preference=contact_preference,
+        person=person,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    RequestEvent.objects.create(
+        request=request,
+        from_status="",
+        to_status=RequestStatus.OPEN,
+        actor=actor,
+        actor_role=str(getattr(actor, "role", "")),
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="citizen_request",
+        object_id=request.pk,
+        changes={"person": person.pk, "kind": kind},
+    )
+    return request
+
+
+TAKE = "take"
+ANSWER = "answer"
+CLOSE = "close"
+REQUEST_ACTIONS = (TAKE, ANSWER, CLOSE)
+_NEXT = {
+    TAKE: RequestStatus.IN_PROGRESS,
+    ANSWER: RequestStatus.ANSWERED,
+    CLOSE: RequestStatus.CLOSED,
+}
+_FROM = {
+    TAKE: {RequestStatus.OPEN},
+    ANSWER: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
+    CLOSE: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
+}
+
+
+@transaction.atomic
+def request_act(
+    *,
+    actor: Any,
+    request_id: int,
+    action: str,
+    note: str = "",
+    expected_status: str | None = None,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """An officer takes up, answers (the reply the citizen reads) or closes a request."""
+    require_permission(actor, "change", "citizen_request", request_id)
+    request = CitizenRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None or not region_in_scope(actor, request.village_code):
+        raise NotFound("citizen_request")
+    if action not in REQUEST_ACTIONS:
+        raise _refuse("action", "操作无效", "invalid action", "action")
+    note = _clean_text(note, field="note", required=action == ANSWER)
+    if request.status not in _FROM[action] or (
+        expected_status is not None and request.status != expected_status
+    ):
+        raise _refuse(
+            "request_changed",
+            "该诉求的状态已变化，请刷新后查看",
+            "the request's state has changed: reload the page",
+        )
+    now = now or timezone.now()
+    before = request.status
+    request.status = _NEXT[action]
+    if action == ANSWER:
+        request.reply = note
+    request.updated_at = now
+    request.save(update_fields=["status", "reply", "updated_at"])
+    RequestEvent.objects.create(
+        request=request,
+        from_status=before,
+        to_status=request.status,
+        note=note,
+        actor=actor,
+        actor_role=str(getattr(actor, "role", "")),
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="citizen_request",
+        object_id=request.pk,
+        changes={"status": [before, request.status]},
+    )
+    return request

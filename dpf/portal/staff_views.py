@@ -1,0 +1,90 @@
+"""Staff pages of the portal: the queue of complaints and home-visit requests (township and
+county officers), and opening a portal account for a person of one's region."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from dpf.accounts.permissions import permission_required
+from dpf.core.errors import ValidationFailed
+from dpf.portal import selectors, services
+from dpf.portal.forms import RequestActionForm, WorkerAccountForm
+from dpf.portal.models import RequestStatus
+from dpf.workflow.forms import attach_refusal
+
+PER_PAGE = 25
+
+
+@permission_required("view", "citizen_request")
+def request_queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    rows = selectors.request_queue(request.user, status)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    items = list(page.object_list)
+    names = selectors.region_names({r.township_code for r in items})
+    context = {
+        "page": page,
+        "rows": items,
+        "names": names,
+        "status": status if status in RequestStatus.values else "",
+        "statuses": RequestStatus.choices,
+    }
+    return render(request, "portal/staff_requests.html", context)
+
+
+@permission_required("change", "citizen_request")
+@require_http_methods(["GET", "POST"])
+def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
+    found = selectors.request_for_staff(request.user, request_id)
+    form = RequestActionForm(request.POST or None, initial={"expected_status": found.status})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_act(
+                actor=request.user,
+                request_id=found.pk,
+                action=form.cleaned_data["action"],
+                note=form.cleaned_data["note"],
+                expected_status=form.cleaned_data["expected_status"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+        else:
+            messages.success(request, _("已处理。"))
+            return redirect("portal:staff_request", request_id=found.pk)
+    context = {"r": found, "events": selectors.request_events(found), "form": form}
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/staff_request.html", context, status=status)
+
+
+@permission_required("create", "citizen_account")
+@require_http_methods(["GET", "POST"])
+def account_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = selectors.person_for_staff(request.user, person_id)
+    form = WorkerAccountForm(request.POST or None)
+    opened = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            opened = services.account_open_by_worker(
+                actor=request.user,
+                person_id=person.pk,
+                username=form.cleaned_data["username"],
+                phone=form.cleaned_data["phone"],
+                send_to_phone=form.cleaned_data["send_to_phone"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+    context = {
+        "person": person,
+        "form": form,
+        "opened": opened,
+        "has_account": opened is None and selectors.has_account(person),
+    }
+    status = 400 if request.method == "POST" and opened is None else 200
+    response = render(request, "portal/staff_account.html", context, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
