@@ -36,3 +36,12 @@ class AnalysisForm(forms.Form):
         required=False,
         max_length=20000,
     )
+
+
+class PlanUploadForm(forms.Form):
+    """A plan definition file (JSON, the shape of the downloadable template)."""
+
+    file = forms.FileField(
+        label=_("规划定义文件（JSON）"),
+        help_text=_("UTF-8 编码的 JSON 文件，格式同模板，不超过 256 KB。"),
+    )

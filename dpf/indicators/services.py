@@ -17,16 +17,14 @@ from dpf.core.models import Region
 from dpf.core.roles import Role
 from dpf.indicators import compute as kpi
 from dpf.indicators.models import (
-    Comparison,
     Indicator,
-    IndicatorKind,
     ManualValue,
     Plan,
     Snapshot,
     SnapshotRun,
 )
+from dpf.indicators.plandefs import check_plan
 from dpf.indicators.quality import quality_by_region
-from dpf.indicators.specs import validate_spec
 
 PLAN_14TH = Path(__file__).parent / "data" / "plan_14th.json"
 
@@ -65,57 +63,19 @@ def _date(value: Any, field: str) -> dt.date:
 def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Plan:
     """Create a plan and its indicators from a definition (the shape of plan_14th.json).
 
-    Every indicator is validated (rules type-check, known benefits, comparison, kind) before
-    anything is written; a plan code that exists is refused unless ``replace``.
+    The whole definition is checked first (``plandefs.check_plan``: rules type-check, known
+    benefits, comparison, kind, targets in range); any problem refuses it and nothing is
+    written. A plan code that exists is refused unless ``replace``.
     """
     if actor is not None:
         _require_city_admin(actor)
-    for key in ("code", "name_zh", "name_en", "start", "end", "indicators"):
-        if key not in data:
-            raise _refuse("plan_field", f"缺少字段 {key}", f"missing field {key}", key)
+    check = check_plan(data, replace=replace)
+    if not check.ok:
+        raise check.problems[0].error
+    prepared = check.indicators
     start, end = _date(data["start"], "start"), _date(data["end"], "end")
-    if end <= start:
-        raise _refuse(
-            "date_range", "规划截止日期早于起始日期", "the plan ends before it starts", "end"
-        )
-    if Plan.objects.filter(code=data["code"]).exists():
-        if not replace:
-            raise _refuse("plan_exists", "该规划代码已存在", "a plan with this code exists", "code")
+    if replace:
         Plan.objects.filter(code=data["code"]).delete()
-    seen: set[str] = set()
-    prepared: list[dict[str, Any]] = []
-    for n, item in enumerate(data["indicators"], start=1):
-        where = f"indicators[{n}]"
-        for key in (
-            "code",
-            "name_zh",
-            "name_en",
-            "unit",
-            "kind",
-            "comparison",
-            "target",
-            "numerator",
-        ):
-            if key not in item:
-                raise _refuse(
-                    "indicator_field", f"{where} 缺少 {key}", f"{where}: missing {key}", key
-                )
-        if item["code"] in seen:
-            raise _refuse("indicator_dup", f"{where} 代码重复", f"{where}: duplicate code", "code")
-        seen.add(item["code"])
-        if item["comparison"] not in Comparison.values:
-            raise _refuse(
-                "comparison", f"{where} 比较方式无效", f"{where}: bad comparison", "comparison"
-            )
-        if item["kind"] not in IndicatorKind.values:
-            raise _refuse("kind", f"{where} 属性无效", f"{where}: bad kind", "kind")
-        if not item["numerator"]:
-            raise _refuse(
-                "numerator", f"{where} 分子为空", f"{where}: the numerator is empty", "numerator"
-            )
-        validate_spec(item["numerator"], field=f"{where}.numerator")
-        validate_spec(item.get("denominator") or {}, field=f"{where}.denominator")
-        prepared.append(item)
     plan = Plan.objects.create(
         code=data["code"],
         name_zh=data["name_zh"],

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.indicators import views
+from dpf.indicators import plan_views, views
 
 app_name = "indicators"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("manual/", views.manual_entry, name="manual"),
     path("snapshot/", views.snapshot_now, name="snapshot"),
     path("report/", views.report, name="report"),
+    # Before "<str:code>/": a plan page is not an indicator.
+    path("plans/", plan_views.plans, name="plans"),
+    path("plans/template.json", plan_views.plan_template, name="plan_template"),
+    path("plans/upload/", plan_views.plan_upload, name="plan_upload"),
+    path("plans/upload/confirm/", plan_views.plan_upload_confirm, name="plan_upload_confirm"),
     path("<str:code>/", views.indicator_detail, name="indicator"),
     path("<str:code>/persons/", views.drilldown, name="drilldown"),
 ]
