@@ -112,3 +112,10 @@ class Command(BaseCommand):
         self.stdout.write(
             f"演示账号 / DEMO ONLY: {len(accounts)} accounts, password {services.DEMO_PASSWORD}"
         )
+        from dpf.portal.demo import demo_citizens_link  # the portal links citizens to persons
+
+        for username, masked_id in demo_citizens_link(services.DEMO_PASSWORD):
+            self.stdout.write(
+                f"{username:<24}{'citizen':<22}{'-':<16}{services.DEMO_PASSWORD}"
+                f"  （门户 portal /portal/ · {masked_id}）"
+            )
