@@ -18,6 +18,7 @@ from django.utils import timezone
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import BenefitItem
 from dpf.portal import ecert
+from dpf.portal.models import CitizenRequest
 from dpf.workflow import selectors as workflow_selectors
 from dpf.workflow import services as workflow
 from dpf.workflow.documents import MAX_BYTES
@@ -209,7 +210,7 @@ def test_ids_of_other_persons_answer_404(person, citizen) -> None:
         reverse("portal:requests"),
         {"kind": "complaint", "text": "路不平", "contact_preference": "phone"},
     )
-    their_request = other.citizen_requests.get()
+    their_request = CitizenRequest.objects.get(person=other)
     client = client_for(citizen)
     for url in (
         reverse("portal:application", args=[theirs.pk]),
