@@ -4,7 +4,9 @@ Per benefit, in its own transaction:
 
 1. ONE condition over ``Person``: the base rule in force OR, per county with a widening in
    force, ``county_code == C AND widening`` (``eligibility.eligibility_q``);
-2. the rule is evaluated ONCE: its eligible persons go to a scratch TEMP table
+2. the rule is evaluated ONCE (a full scan first materialises the facts in force on the
+   date for all benefits, ``dpf.rules.materialise``, and evaluates each rule over that
+   table's columns): its eligible persons go to a scratch TEMP table
    (``ScanEligible``) that the counts (eligible, receiving, covered = eligible and
    receiving), inserts and updates below join against;
 3. ``INSERT … SELECT`` of a ``proposal`` for every eligible person not receiving and a
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
@@ -50,7 +53,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from dpf.benefits.eligibility import eligibility_condition, rules_in_force
+from dpf.benefits.eligibility import eligibility_condition, rules_in_force, rules_of
 from dpf.benefits.models import (
     BenefitItem,
     ScanEligible,
@@ -64,6 +67,7 @@ from dpf.benefits.receiving import active_entitlements
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.registry.models import Person
+from dpf.rules.materialise import FactsTable, facts_in_force
 
 Progress = Callable[[str], None]
 
@@ -164,7 +168,7 @@ def _insert_items(
         return max(cursor.rowcount, 0)
 
 
-def _fill_eligible(persons: QuerySet[Person]) -> None:
+def _fill_eligible(persons: QuerySet[Any]) -> None:
     """Replace the scratch set with the ids of ``persons`` (one INSERT … SELECT)."""
     table = connection.ops.quote_name(ScanEligible._meta.db_table)
     with connection.cursor() as cursor:
@@ -187,11 +191,12 @@ def scan_benefit(
     as_of: dt.date,
     run: ScanRun,
     since: dt.datetime | None,
+    facts: FactsTable | None = None,
 ) -> dict[str, Any]:
-    """Scan one benefit (see the module docstring); returns its counts."""
+    """Scan one benefit (see the module docstring); returns its counts. ``facts``: the
+    facts in force on ``as_of`` already materialised for a full scan."""
     now = timezone.now()
     rules = rules_in_force(benefit, as_of)
-    cond = eligibility_condition(rules)
     persons = Person.objects.all()
     items = WorkItem.objects.filter(benefit=benefit, status=WorkItemStatus.OPEN)
     if since is not None:
@@ -200,7 +205,10 @@ def scan_benefit(
 
     # The rule is evaluated once: its eligible persons go to a scratch table, and every
     # step below joins against that (an indexed look-up, never the rule again).
-    _fill_eligible(persons.filter(cond))
+    if facts is not None and since is None:
+        _fill_eligible(facts.queryset().filter(eligibility_condition(rules, facts)))
+    else:
+        _fill_eligible(persons.filter(eligibility_condition(rules)))
     eligible_now = ScanEligible.objects.filter(person_id=OuterRef("pk"))
     in_set = Exists(eligible_now)
     receiving = Exists(active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("pk")))
@@ -312,22 +320,10 @@ def scan(
                 actor_name=getattr(actor, "username", "") or "system",
             )
         starts = _last_done_starts(codes) if incremental else {}
+        todo = [b for b in benefits if b.code not in run.counts]
         try:
-            for i, benefit in enumerate(benefits, start=1):
-                if benefit.code in run.counts:
-                    continue
-                with transaction.atomic():
-                    counts = scan_benefit(
-                        benefit, as_of=as_of, run=run, since=starts.get(benefit.code)
-                    )
-                    run.counts = {**run.counts, benefit.code: counts}
-                    run.progress = f"{i}/{len(benefits)} {benefit.code}"
-                    run.save(update_fields=["counts", "progress"])
-                say(
-                    f"[{i}/{len(benefits)}] {benefit.code}: eligible {counts['eligible']}, "
-                    f"receiving {counts['receiving']}, proposed {counts['proposed']}, "
-                    f"to review {counts['to_review']}"
-                )
+            with _materialised(todo, as_of, incremental) as facts:
+                _scan_each(benefits, run=run, as_of=as_of, starts=starts, facts=facts, say=say)
         except BaseException as exc:
             run.status = ScanStatus.FAILED
             run.error = type(exc).__name__[:300]
@@ -353,3 +349,40 @@ def scan(
         return run
     finally:
         _lock(False)
+
+
+def _materialised(
+    benefits: list[BenefitItem], as_of: dt.date, incremental: bool
+) -> AbstractContextManager[FactsTable | None]:
+    """A full scan reads every fact table once for all benefits (``dpf.rules.materialise``);
+    an incremental one evaluates the few changed persons directly."""
+    if incremental or not benefits:
+        return nullcontext(None)
+    roots = [r.root for b in benefits for r in rules_of(rules_in_force(b, as_of))]
+    return facts_in_force(as_of, roots)
+
+
+def _scan_each(
+    benefits: list[BenefitItem],
+    *,
+    run: ScanRun,
+    as_of: dt.date,
+    starts: dict[str, dt.datetime],
+    facts: FactsTable | None,
+    say: Progress,
+) -> None:
+    for i, benefit in enumerate(benefits, start=1):
+        if benefit.code in run.counts:
+            continue
+        with transaction.atomic():
+            counts = scan_benefit(
+                benefit, as_of=as_of, run=run, since=starts.get(benefit.code), facts=facts
+            )
+            run.counts = {**run.counts, benefit.code: counts}
+            run.progress = f"{i}/{len(benefits)} {benefit.code}"
+            run.save(update_fields=["counts", "progress"])
+        say(
+            f"[{i}/{len(benefits)}] {benefit.code}: eligible {counts['eligible']}, "
+            f"receiving {counts['receiving']}, proposed {counts['proposed']}, "
+            f"to review {counts['to_review']}"
+        )
