@@ -64,3 +64,14 @@ def seed_registry() -> Registry:
         )
         data.people.append(person)
     return data
+
+
+def seed_citizen(data: Registry) -> Any:
+    """A portal account (role citizen) for the first seeded person, 张海明; kept in
+    ``data.users["citizen"]``."""
+    from dpf.portal.models import CitizenAccount
+
+    user = make_user("citizen", None)
+    CitizenAccount.objects.create(user=user, person=data.people[0])
+    data.users["citizen"] = user
+    return user

@@ -17,7 +17,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.axe import AxeReport, readable, run_axe, split_by_impact
 from tests.e2e.conftest import Browsing
-from tests.e2e.data import seed_registry, seed_snapshot
+from tests.e2e.data import seed_citizen, seed_registry, seed_snapshot
 from tests.e2e.routes import OBJECT_ROUTES, Route, scannable
 from tests.e2e.support import DISPLAY_MODES, set_display_cookie
 from tests.factories import make_user
@@ -52,6 +52,8 @@ def _path(route: Route, data: Any) -> str:
 def _user_for(role: str | None, data: Any) -> Any:
     if role is None:
         return None
+    if role == "citizen" and role not in data.users:
+        return seed_citizen(data)  # the portal's pages need a citizen linked to a person
     if role not in data.users:
         data.users[role] = make_user(role, None)
     return data.users[role]
