@@ -47,23 +47,46 @@ def _export(table: str, folder: Path, con: Any) -> None:
     con.execute(f"CREATE VIEW \"{table}\" AS SELECT * FROM read_parquet('{parquet}')")
 
 
-def compare(statements: list[tuple[str, list[Any]]], repeat: int = 3) -> dict[str, Any]:
-    """Time the count queries on PostgreSQL and on DuckDB; both must agree on every count."""
+def _temporary_tables() -> set[str]:
+    from dpf.rules.materialise import TABLE
+
+    return {TABLE}
+
+
+def compare(
+    statements: list[tuple[str, list[Any]]],
+    repeat: int = 3,
+    setup: list[tuple[str, list[Any]]] | None = None,
+    teardown: list[str] | None = None,
+) -> dict[str, Any]:
+    """Time the count queries on PostgreSQL and on DuckDB; both must agree on every count.
+
+    ``setup`` statements (e.g. materialising the facts of the date into a temporary table)
+    run before the counts and are timed with them, on both engines; ``teardown`` after.
+    """
     import duckdb
 
+    setup = setup or []
+    teardown = teardown or []
     known = _models_by_table()
-    names = {t for sql, _ in statements for t in re.findall(r'"([a-z_]+)"', sql)}
-    tables = sorted(t for t in names if t in known)
+    every = [sql for sql, _ in statements] + [sql for sql, _ in setup]
+    names = {t for sql in every for t in re.findall(r'"([a-z_]+)"', sql)}
+    tables = sorted(t for t in names if t in known and t not in _temporary_tables())
     pg_times: list[float] = []
     pg_counts: list[int] = []
     for _ in range(repeat):
         started = time.perf_counter()
         pg_counts = []
         with connection.cursor() as cur:
+            for sql, params in setup:
+                cur.execute(sql, params)
             for sql, params in statements:
                 cur.execute(f"SELECT COUNT(*) FROM ({sql}) AS t", params)
                 pg_counts.append(int(cur.fetchone()[0]))
         pg_times.append(time.perf_counter() - started)
+        with connection.cursor() as cur:
+            for sql in teardown:
+                cur.execute(sql)
     with tempfile.TemporaryDirectory(prefix="dpf-duck.") as tmp:
         con = duckdb.connect()
         started = time.perf_counter()
@@ -75,11 +98,15 @@ def compare(statements: list[tuple[str, list[Any]]], repeat: int = 3) -> dict[st
         for _ in range(repeat):
             started = time.perf_counter()
             duck_counts = []
+            for sql, params in setup:
+                con.execute(sql.replace("%s", "?"), params)
             for sql, params in statements:
                 query = f"SELECT COUNT(*) FROM ({sql.replace('%s', '?')}) AS t"
                 row = con.execute(query, params).fetchone()
                 duck_counts.append(int(row[0]) if row else 0)
             duck_times.append(time.perf_counter() - started)
+            for sql in teardown:
+                con.execute(sql)
         con.close()
     pg = statistics.median(pg_times)
     duck = statistics.median(duck_times)

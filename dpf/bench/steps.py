@@ -134,7 +134,33 @@ def step_scan(as_of: dt.date) -> dict[str, Any]:
             result["duckdb"] = duck.compare(statements)
         except Exception as exc:  # noqa: BLE001 - a dialect gap is reported, not fatal
             result["duckdb"] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
+        try:
+            result["duckdb_materialised"] = _duck_materialised(as_of)
+        except Exception as exc:  # noqa: BLE001 - a dialect gap is reported, not fatal
+            result["duckdb_materialised"] = {"error": f"{type(exc).__name__}: {str(exc)[:200]}"}
     return result
+
+
+def _duck_materialised(as_of: dt.date) -> dict[str, Any]:
+    """What the scan runs: the facts of the date materialised once, then every benefit's
+    condition over that table; the same statements on DuckDB."""
+    from dpf.bench import duck
+    from dpf.benefits.eligibility import eligibility_condition, rules_of
+    from dpf.benefits.selectors import all_rules_in_force
+    from dpf.rules import materialise
+
+    in_force = all_rules_in_force(as_of)
+    roots = [r.root for rules in in_force.values() for r in rules_of(rules)]
+    with materialise.facts_in_force(as_of, roots) as facts:
+        statements = []
+        for rules in in_force.values():
+            qs = facts.queryset().filter(eligibility_condition(rules, facts)).values("pk")
+            sql, params = qs.query.sql_with_params()
+            statements.append((sql, list(params)))
+        calls = {c: n for c, n in materialise.calls_of(roots).items()}
+    create = materialise.create_statement(as_of, calls)
+    drop = f'DROP TABLE IF EXISTS "{materialise.TABLE}"'
+    return duck.compare(statements, setup=[(drop, []), create], teardown=[drop])
 
 
 STEPS: dict[str, Callable[..., dict[str, Any]]] = {

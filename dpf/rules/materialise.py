@@ -122,7 +122,18 @@ class FactsTable:
         return FactsCompiler(self.as_of, self.calls).condition(root)
 
 
-def _create_sql(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[Any]]:
+def calls_of(roots: Iterable[Node]) -> dict[str, Call]:
+    """The ``insured``/``receiving`` calls of the rules, by the column that holds each."""
+    calls: dict[str, Call] = {}
+    for root in roots:
+        for node in walk(root):
+            if isinstance(node, Call) and node.name in ("insured", "receiving"):
+                calls[_call_column(node)] = node
+    return calls
+
+
+def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[Any]]:
+    """The ``CREATE TEMPORARY TABLE … AS SELECT`` of the facts in force on ``as_of``."""
     in_force = sql.in_force(as_of)
     newest = [F("valid_from").desc(), F("pk").desc()]
     selects = [
@@ -186,15 +197,11 @@ _active: set[int] = set()
 def facts_in_force(as_of: dt.date, roots: Iterable[Node]) -> Iterator[FactsTable]:
     """Materialise the facts in force on ``as_of`` for the rules ``roots`` (whose
     ``insured``/``receiving`` calls become columns) and drop the table on exit."""
-    calls: dict[str, Call] = {}
-    for root in roots:
-        for node in walk(root):
-            if isinstance(node, Call) and node.name in ("insured", "receiving"):
-                calls[_call_column(node)] = node
+    calls = calls_of(roots)
     key = id(connection.connection) if connection.connection is not None else 0
     if key in _active:
         raise RuntimeError("facts_in_force is already open on this connection")
-    statement, params = _create_sql(as_of, calls)
+    statement, params = create_statement(as_of, calls)
     quoted = connection.ops.quote_name(TABLE)
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {quoted}")
