@@ -1,0 +1,56 @@
+"""``dpf bench``: it never measures a database holding real people, and its results keep
+the earlier runs beside the new one."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dpf.bench import runner
+from dpf.registry.models import Person
+from tests.factories import make_person
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_step_refuses_a_database_with_real_people() -> None:
+    person = make_person()
+    with pytest.raises(CommandError, match="non-demo"):
+        call_command("bench", "step", "size", stdout=io.StringIO())
+    Person.objects.filter(pk=person.pk).update(synthetic=True)
+    out = io.StringIO()
+    call_command("bench", "step", "size", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["persons"] == 1 and result["bytes"] > 0
+
+
+def _report(value: float, progress: Path | None = None) -> runner.Report:
+    report = runner.Report(
+        started=dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC),
+        commit="abc1234",
+        machine="2 cores",
+        command="dpf bench --sizes 1000",
+        progress=progress,
+    )
+    report.add("postgresql", 1000, "proactive scan", value, "s", target="≤ 5", met=value <= 5)
+    return report
+
+
+def test_results_keep_the_previous_run_and_progress_is_written(tmp_path: Path) -> None:
+    progress = tmp_path / "progress.md"
+    first = _report(3.5, progress)
+    assert "| 3.5 | s | ≤ 5 | yes |" in progress.read_text(encoding="utf-8")
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\nIntro.\n", encoding="utf-8")
+    runner.write_results(doc, first)
+    runner.write_results(doc, _report(7.25))
+    text = doc.read_text(encoding="utf-8")
+    assert text.startswith("# Benchmarks\n\nIntro.")
+    newest, older = text.index("| 7.25 |"), text.index("| 3.5 |")
+    assert newest < older  # newest first, the previous run kept below it
+    assert "**no**" in text[newest:older]
