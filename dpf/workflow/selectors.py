@@ -33,7 +33,13 @@ from dpf.workflow.models import (
     PaymentList,
     Transition,
 )
-from dpf.workflow.procedures import DocumentType, Procedures, procedures, required_documents
+from dpf.workflow.procedures import (
+    DocumentType,
+    Procedures,
+    Step,
+    procedures,
+    required_documents,
+)
 
 
 def today() -> dt.date:
@@ -122,12 +128,37 @@ def application_for(user: Any, pk: int) -> Application:
     return application
 
 
-def history(application: Application) -> list[Transition]:
-    return list(
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One transition with the names of its steps from the procedure definitions (a step
+    no longer configured keeps only its code)."""
+
+    transition: Transition
+    from_step: Step | None
+    to_step: Step | None
+
+    @property
+    def actor_role_label(self) -> str:
+        role = self.transition.actor_role
+        return str(Role(role).label) if role in Role.values else role
+
+
+def history(application: Application, procs: Procedures | None = None) -> list[HistoryEntry]:
+    """The application's transitions in order, each with its from/to steps named."""
+    procs = procs or procedures()
+    transitions = (
         Transition.objects.filter(item__application=application)
         .select_related("actor", "item__benefit")
         .order_by("at", "id")
     )
+    return [
+        HistoryEntry(
+            transition=t,
+            from_step=procs.step(t.item.benefit.code, t.from_step) if t.from_step else None,
+            to_step=procs.step(t.item.benefit.code, t.to_step) if t.to_step else None,
+        )
+        for t in transitions
+    ]
 
 
 def missing_documents(application: Application) -> list[DocumentType]:

@@ -238,7 +238,7 @@ def _application_page(
         "items": items,
         "documents": list(application.documents.all()),
         "missing": selectors.missing_documents(application),
-        "history": selectors.history(application),
+        "history": selectors.history(application, procs),
         "explanations": explanations,
         "upload": forms.get("upload") or UploadForm(),
         "withdraw": forms.get("withdraw") or OptionalReasonForm(prefix="w"),
