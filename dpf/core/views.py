@@ -9,13 +9,22 @@ from django.views.decorators.http import require_POST
 
 from dpf.core.access import public
 from dpf.core.middleware import PREF_COOKIE, parse_prefs
-from dpf.core.roles import REGION_STAFF
+from dpf.core.roles import REGION_STAFF, Role
+
+# Where each role starts after logging in (LOGIN_REDIRECT_URL is this page).
+LANDING = {
+    Role.CITIZEN: "portal:home",
+    Role.VIEWER: "indicators:dashboard",
+}
 
 
 @public
 def home(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated and getattr(request.user, "role", None) in REGION_STAFF:
+    role = getattr(request.user, "role", None) if request.user.is_authenticated else None
+    if role in REGION_STAFF:
         return redirect("registry:search")
+    if role in LANDING:
+        return redirect(LANDING[role])
     return render(request, "core/home.html")
 
 

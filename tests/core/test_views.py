@@ -126,3 +126,26 @@ def test_static_css_is_found() -> None:
 
     assert finders.find("css/site.css")
     assert finders.find("js/site.js")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "region", "landing"),
+    [
+        ("county_officer", "150402", "registry:search"),
+        ("citizen", None, "portal:home"),
+        ("viewer", "150400", "indicators:dashboard"),
+    ],
+)
+def test_logging_in_lands_on_the_roles_start_page(
+    client: Client, role: str, region: str | None, landing: str
+) -> None:
+    """After the password (no ``next``), each role starts where its work is: a citizen in
+    the portal, never on a staff page that would answer 404."""
+    user = make_user(role, region)
+    response = client.post(
+        reverse("accounts:login"),
+        {"username": user.username, "password": "Correct-Horse-Battery-9"},
+        follow=True,
+    )
+    assert [url for url, _ in response.redirect_chain][-1] == reverse(landing)
