@@ -4,7 +4,10 @@
 per role (staff in nested regions) and sample persons placed so that each staff role has
 one person just outside its scope. ``SAMPLES`` says how to fill a route's URL parameters
 from the world; a route whose parameters have no sample is still tested with ids that do
-not exist (the role checks come first), and listed by ``unsampled()``.
+not exist (the role checks come first), and listed by ``unsampled()``. Scoped samples
+(persons, applications, payment lists, import batches, work items …) exist once inside and
+once just outside each role's region; ``make_samples`` makes them all up front, so one
+world serves a whole test module.
 """
 
 from __future__ import annotations
@@ -235,6 +238,175 @@ def _outcome(world: World, role: str, inside: bool) -> Any:
     return "will_change"
 
 
+def _roster_code(world: World, role: str, inside: bool) -> Any:
+    return "dibao"
+
+
+def _suspect(world: World, role: str, inside: bool) -> Any:
+    """An open duplicate suspect about the person (a roster number with a wrong check digit)."""
+    from dpf.exchange.models import DuplicateSuspect
+
+    person = world.person(role, inside)
+    key = f"suspect:{person.pk}"
+    if key not in world.cache:
+        world.cache[key] = DuplicateSuspect.objects.create(
+            kind="check_character",
+            person_a=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+    return world.cache[key]
+
+
+# Workflow records of the sample persons, made once per world (on first use) through the
+# services where a service makes them, by an officer of the person's own county (a county
+# of another city gets its own officer, who is not one of the world's users).
+SAMPLE_DAY = dt.date(2025, 9, 15)
+
+
+def _cached(world: World, key: str, make: Callable[[], Any]) -> Any:
+    if key not in world.cache:
+        world.cache[key] = make()
+    return world.cache[key]
+
+
+def _county_officer_for(world: World, person: Person) -> User:
+    own = world.users[str(Role.COUNTY_OFFICER)]
+    if own.region_id == person.county_code:
+        return own
+    return _cached(
+        world,
+        f"officer:{person.county_code}",
+        lambda: make_user(Role.COUNTY_OFFICER, person.county_code),
+    )
+
+
+def _application_of(world: World, person: Person) -> Any:
+    from dpf.workflow import services as workflow_services
+
+    def submit() -> Any:
+        return workflow_services.application_submit(
+            actor=_county_officer_for(world, person),
+            person=person,
+            benefit_codes=["living_allowance", "nursing_allowance"],
+            applicant_kind="worker",
+            channel="window",
+            today=SAMPLE_DAY,
+        )
+
+    return _cached(world, f"application:{person.pk}", submit)
+
+
+def _application_pk(world: World, role: str, inside: bool) -> Any:
+    return _application_of(world, world.person(role, inside)).pk
+
+
+def _application_item_pk(world: World, role: str, inside: bool) -> Any:
+    application = _application_of(world, world.person(role, inside))
+    return application.items.order_by("pk").values_list("pk", flat=True).first()
+
+
+def _document_pk(world: World, role: str, inside: bool) -> Any:
+    """A stored PDF of the person's application (the file under MEDIA_ROOT: see the
+    ``world`` fixture, which points it at a temporary folder)."""
+    from django.utils import timezone
+
+    from dpf.workflow import documents
+    from dpf.workflow.models import Document
+
+    person = world.person(role, inside)
+
+    def store() -> Any:
+        application = _application_of(world, person)
+        content = b"%PDF-1.4\n% sample\n%%EOF\n"
+        stored = f"sample-{person.pk:08d}.pdf"
+        documents.path_of(stored).write_bytes(content)
+        return Document.objects.create(
+            application=application,
+            doc_type="id_card",
+            original_name="sample.pdf",
+            stored_name=stored,
+            content_type="application/pdf",
+            size=len(content),
+            sha256="0" * 64,
+            uploaded_by=_county_officer_for(world, person),
+            uploaded_at=timezone.now(),
+        ).pk
+
+    return _cached(world, f"document:{person.pk}", store)
+
+
+def _entitlement_pk(world: World, role: str, inside: bool) -> Any:
+    from decimal import Decimal
+
+    from dpf.benefits.models import BenefitItem, Entitlement
+
+    person = world.person(role, inside)
+    return _cached(
+        world,
+        f"entitlement:{person.pk}",
+        lambda: (
+            Entitlement.objects.create(
+                person=person,
+                benefit=BenefitItem.objects.get(code="living_allowance"),
+                valid_from=dt.date(2025, 1, 1),
+                monthly_amount=Decimal("100.00"),
+            ).pk
+        ),
+    )
+
+
+def _work_item(kind: str) -> Sample:
+    def sample(world: World, role: str, inside: bool) -> Any:
+        from django.utils import timezone
+
+        from dpf.benefits.models import BenefitItem, WorkItem
+
+        person = world.person(role, inside)
+        return _cached(
+            world,
+            f"work_item:{kind}:{person.pk}",
+            lambda: (
+                WorkItem.objects.create(
+                    person=person,
+                    benefit=BenefitItem.objects.get(code="nursing_allowance"),
+                    kind=kind,
+                    as_of=SAMPLE_DAY,
+                    county_code=person.county_code,
+                    township_code=person.township_code,
+                    village_code=person.village_code,
+                    created_at=timezone.now(),
+                ).pk
+            ),
+        )
+
+    return sample
+
+
+def _payment_list_pk(world: World, role: str, inside: bool) -> Any:
+    """A county's draft payment list (empty: the scope is the county, not the lines)."""
+    from django.utils import timezone
+
+    from dpf.benefits.models import BenefitItem
+    from dpf.workflow.models import PaymentList
+
+    person = world.person(role, inside)
+    return _cached(
+        world,
+        f"payment_list:{person.county_code}",
+        lambda: (
+            PaymentList.objects.create(
+                county_code=person.county_code,
+                benefit=BenefitItem.objects.get(code="living_allowance"),
+                month=dt.date(2025, 12, 1),
+                generated_at=timezone.now(),
+                generated_by=_county_officer_for(world, person),
+            ).pk
+        ),
+    )
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -247,6 +419,22 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("indicators:", "code", _indicator_code, False),
     ("exchange:", "batch_id", _import_batch, True),
     ("exchange:", "outcome", _outcome, False),
+    ("exchange:resolve", "suspect_id", _suspect, True),
+    ("exchange:template", "code", _roster_code, False),
+    ("workflow:application", "pk", _application_pk, True),
+    ("workflow:notice", "pk", _application_pk, True),
+    ("workflow:upload", "pk", _application_pk, True),
+    ("workflow:withdraw", "pk", _application_pk, True),
+    ("workflow:proposal_confirm", "pk", _application_pk, True),
+    ("workflow:proposal_decline", "pk", _application_pk, True),
+    ("workflow:decide", "pk", _application_item_pk, True),
+    ("workflow:appeal", "pk", _application_item_pk, True),
+    ("workflow:document", "pk", _document_pk, True),
+    ("workflow:entitlement", "pk", _entitlement_pk, True),
+    ("workflow:payment_", "pk", _payment_list_pk, True),
+    ("workflow:review", "item_id", _work_item("review"), True),
+    ("workflow:proposal_start", "item_id", _work_item("proposal"), True),
+    ("benefits:item", "item_id", _work_item("proposal"), True),
 ]
 
 
@@ -270,6 +458,17 @@ def url_kwargs(route: Route, world: World, role: str, inside: bool) -> dict[str,
         value = found[0](world, role, inside) if found else None
         kwargs[param] = MISSING_ID if value is None else value
     return kwargs
+
+
+def make_samples(world: World) -> None:
+    """Make every sample record now (for each role, inside and outside), so that a world
+    shared by several tests holds them all before the first test starts."""
+    for route in walk():
+        if route.api:
+            continue
+        for role in ["", *(str(r) for r in Role)]:
+            for inside in (True, False):
+                url_kwargs(route, world, role, inside)
 
 
 def unsampled() -> list[str]:

@@ -9,11 +9,12 @@ may see), never from the code under test.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test import Client
+from django.db import connection, transaction
+from django.test import Client, override_settings
 
 from dpf.accounts.permissions import (
     PERMISSIONS,
@@ -28,6 +29,7 @@ from tests.security.routes import (
     World,
     build_world,
     is_scoped,
+    make_samples,
     url_for,
     url_kwargs,
     walk,
@@ -95,9 +97,22 @@ def test_aggregate_only_roles_reach_no_personal_route():
 # --- the matrix ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(db) -> World:
-    return build_world()
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[World]:
+    """One world for the module, with every sample record, inside a transaction rolled back
+    at the module's end; each test runs in a savepoint of it (its own writes undone)."""
+    with (
+        django_db_blocker.unblock(),
+        override_settings(
+            MEDIA_ROOT=tmp_path_factory.mktemp("uploads"),  # sample documents
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+        transaction.atomic(),
+    ):
+        world = build_world()
+        make_samples(world)
+        yield world
+        transaction.set_rollback(True)
 
 
 def _clients(world: World) -> dict[str | None, Client]:
