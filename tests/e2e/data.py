@@ -34,6 +34,7 @@ PEOPLE: list[tuple[str, str, dt.date, str, int, int]] = [
 class Registry:
     users: dict[str, Any] = field(default_factory=dict)
     people: list[Person] = field(default_factory=list)
+    samples: dict[str, Any] = field(default_factory=dict)  # records made for object routes
 
     def user(self, key: str) -> Any:
         return self.users[key]

@@ -30,6 +30,22 @@ ROLE_PREFERENCE = [
     Role.VIEWER,
 ]
 
+
+def _application(data: Registry) -> dict[str, Any]:
+    """An application of the first seeded person, submitted once at the county window."""
+    if "application" not in data.samples:
+        from dpf.workflow import services
+
+        data.samples["application"] = services.application_submit(
+            actor=data.user("county_officer"),
+            person=data.people[0],
+            benefit_codes=["living_allowance", "nursing_allowance"],
+            applicant_kind="worker",
+            channel="window",
+        ).pk
+    return {"pk": data.samples["application"]}
+
+
 # Route name -> URL keyword arguments built from the seeded registry.
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:person": lambda d: {"person_id": d.people[0].pk},
@@ -38,6 +54,9 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     # I07: medical insurance among certified people; its list is made of persons.
     "indicators:indicator": lambda d: {"code": "I07"},
     "indicators:drilldown": lambda d: {"code": "I07"},
+    "workflow:application": _application,
+    "workflow:notice": _application,
+    "workflow:proposal_confirm": _application,
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.
