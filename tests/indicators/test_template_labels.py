@@ -1,4 +1,4 @@
-"""Template helpers of dpf/indicators/templatetags: level labels (the /verify/ page)."""
+"""Template helpers of dpf/core/templatetags: level labels (the /verify/ page)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from dpf.core.certnumber import Level
-from dpf.indicators.templatetags.dpf_labels import level_label
+from dpf.core.templatetags.dpf_labels import level_label
 from dpf.portal import ecert
 from dpf.registry import services
 from tests.factories import make_person

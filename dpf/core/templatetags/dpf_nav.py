@@ -2,7 +2,6 @@
 
 The staff navigation (``base.html``) shows a link only when ``user|may_open:"app:name"`` holds,
 so the menu follows ``@allow``/``permission_required`` and never repeats role names.
-(It serves the shared layout; it lives here until the accounts app hosts template helpers.)
 """
 
 from __future__ import annotations
