@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import scope_queryset, self_person_ids
 from dpf.benefits.eligibility import Eligibility, explain
 from dpf.benefits.models import Entitlement
@@ -316,3 +317,14 @@ def person_for_staff(user: Any, person_id: int) -> Person:
 
 def has_account(person: Person) -> bool:
     return CitizenAccount.objects.filter(person=person).exists()
+
+
+def may_open_account(user: Any, person: Person) -> bool:
+    """Whether the staff person page offers 开通居民账号: the user's role may create citizen
+    accounts (the permission ``account_new`` declares), the person is alive and has none yet.
+
+    The person comes from a page already scoped to the user; the service checks again.
+    """
+    if not has_permission(user, "create", "citizen_account") or person.death_date is not None:
+        return False
+    return not has_account(person)
