@@ -76,3 +76,36 @@ def seed_citizen(data: Registry) -> Any:
     CitizenAccount.objects.create(user=user, person=data.people[0])
     data.users["citizen"] = user
     return user
+
+
+def seed_citizen_activity(data: Registry) -> dict[str, Any]:
+    """What a citizen who has used the portal has: an online application for one benefit
+    and a home-visit request, both through the services (``data.users["citizen"]``).
+
+    Kept in ``data.samples`` as ``citizen_application`` and ``citizen_request``; the
+    application leaves other benefits free to apply for.
+    """
+    from dpf.benefits.models import BenefitItem
+    from dpf.portal import services as portal_services
+    from dpf.workflow import services as workflow
+    from dpf.workflow.models import ApplicantKind, Channel
+
+    user = data.users["citizen"]
+    person = data.people[0]
+    first = BenefitItem.objects.filter(active=True).order_by("order", "code").first()
+    assert first is not None, "no active benefit item to apply for"
+    data.samples["citizen_application"] = workflow.application_submit(
+        actor=user,
+        person=person,
+        benefit_codes=[first.code],
+        applicant_kind=ApplicantKind.SELF,
+        channel=Channel.ONLINE,
+    )
+    data.samples["citizen_request"] = portal_services.request_submit(
+        actor=user,
+        person_id=person.pk,
+        kind="home_visit",
+        text="腿脚不便，希望工作人员上门帮忙办理辅具申请。",
+        contact_preference="phone",
+    )
+    return data.samples
