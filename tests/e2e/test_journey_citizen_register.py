@@ -155,8 +155,8 @@ def test_citizen_registers_with_the_code_sent_to_the_phone(
     assert any("账号已开通" in t for t in live_text(page)), live_text(page)
     assert CitizenAccount.objects.get(person=person).user.username == "zhao_huimin"
     e2e.step(page, "account-opened", who="anonymous")
-    info = focused(page)
-    if info is None or info["fieldName"] != "username":
+    on_arrival = focused(page)
+    if on_arrival is None or on_arrival["fieldName"] != "username":
         focus_from_top(page)
         tab_to_field(page, "username")
     page.keyboard.type("zhao_huimin")

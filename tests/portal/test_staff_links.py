@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from dpf.accounts.permissions import roles_with
+from dpf.core.roles import Role
 from dpf.registry.models import Person
 from tests.factories import make_user
 from tests.portal.conftest import certified, citizen_for, client_for
@@ -60,7 +61,7 @@ def test_no_open_account_link_without_the_permission_or_for_the_deceased(
 
 def test_staff_menu_links_to_the_request_queue_for_roles_that_may_open_it(regions) -> None:
     queue = f'href="{reverse("portal:staff_requests")}"'
-    allowed = roles_with("view", "citizen_request") - {"citizen"}
+    allowed = roles_with("view", "citizen_request") - {Role.CITIZEN}
     assert allowed  # the test below would prove nothing otherwise
     for role, region in (
         ("county_officer", "150402"),
