@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+
+def localised_name(zh: str, en: str) -> str:
+    language = translation.get_language() or ""
+    return en if en and language.startswith("en") else zh
 
 
 class Plan(models.Model):
@@ -32,6 +38,11 @@ class Plan(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (English when asked and present)."""
+        return localised_name(self.name_zh, self.name_en)
 
 
 class Comparison(models.TextChoices):
@@ -85,6 +96,11 @@ class Indicator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name_zh}"
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (English when asked and present)."""
+        return localised_name(self.name_zh, self.name_en)
 
     @property
     def is_manual(self) -> bool:

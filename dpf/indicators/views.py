@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dpf.core import audit
 from dpf.core.access import allow
@@ -21,7 +22,11 @@ from dpf.indicators.forms import AnalysisForm, ManualValueForm
 from dpf.indicators.models import Indicator, ManualValue
 
 DASHBOARD_ROLES = (*REGION_STAFF, Role.VIEWER)
-PARTS = {"numerator": "分子", "denominator": "分母", "gap": "差额（应享未享）"}
+PARTS = {
+    "numerator": gettext_lazy("分子"),
+    "denominator": gettext_lazy("分母"),
+    "gap": gettext_lazy("差额（应享未享）"),
+}
 
 
 def _as_of(request: HttpRequest) -> dt.date | None:

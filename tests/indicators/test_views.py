@@ -57,6 +57,19 @@ def test_dashboard_lists_every_indicator_with_status_text(client, city_admin, ru
     assert "存在风险" in html  # the status is text, not colour alone
 
 
+def test_dashboard_in_english_names_indicators_in_english(client, city_admin, run) -> None:
+    plan = Plan.objects.get(code="P14")
+    i07 = plan.indicators.get(code="I07")
+    assert i07.name_en and i07.name_en != i07.name_zh
+    client.force_login(city_admin)
+    chinese = client.get(reverse("indicators:dashboard")).content.decode()
+    assert i07.name_zh in chinese
+    client.cookies["django_language"] = "en"
+    english = client.get(reverse("indicators:dashboard")).content.decode()
+    assert i07.name_en in english and i07.name_zh not in english
+    assert plan.name_en in english
+
+
 def test_dashboard_reads_a_fixed_number_of_queries(
     client, city_admin, run, django_assert_max_num_queries
 ) -> None:
