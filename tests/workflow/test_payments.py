@@ -96,12 +96,18 @@ def test_an_approved_list_is_frozen(county_officer, regions):
     assert PaymentList.objects.filter(pk=plist.pk, status="approved").exists()
 
 
-def test_a_draft_can_be_discarded_and_generated_again(county_officer, regions):
-    receiving(2)
+def test_a_draft_can_be_discarded_and_generated_again(
+    county_officer, regions, django_assert_max_num_queries
+):
+    receiving(3)
     plist = generate(county_officer)
-    services.payment_list_discard(actor=county_officer, list_id=plist.pk)
+    assert plist.line_count == 3 and PaymentMonth.objects.count() >= 3
+    # set-based: the number of statements does not depend on the number of lines
+    with django_assert_max_num_queries(16):
+        services.payment_list_discard(actor=county_officer, list_id=plist.pk)
     assert not PaymentMonth.objects.exists()
-    assert generate(county_officer).line_count == 2
+    assert not PaymentLine.objects.exists() and not PaymentList.objects.exists()
+    assert generate(county_officer).line_count == 3
 
 
 def test_only_the_county_officer_of_that_county_generates(officers, other_county_officer, regions):

@@ -23,9 +23,9 @@ from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.core import crypto
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.registry.models import Certificate, Person
-from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList, PaymentMonth
+from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList
 from dpf.workflow.services.common import add_months, mask_bank_account
-from dpf.workflow.services.payments import _insert_select, payment_list_generate
+from dpf.workflow.services.payments import _insert_select, delete_lines, payment_list_generate
 
 ALLOWANCES = ("living_allowance", "nursing_allowance")
 BENCH_ACCOUNT = "6228480000000000018"
@@ -133,8 +133,7 @@ def seed(month: dt.date) -> dict[str, Any]:
 
     with transaction.atomic():
         # A second seed replaces the first (benchmark rows only, and their lists).
-        PaymentMonth.objects.filter(line__entitlement__source="bench").delete()
-        PaymentLine.objects.filter(entitlement__source="bench").delete()
+        delete_lines(PaymentLine.objects.filter(entitlement__source="bench"))
         Entitlement.objects.filter(source="bench").delete()
         PayeeAccount.objects.filter(source="bench").delete()
         living = insert(
@@ -205,8 +204,7 @@ def _officers() -> dict[str, Any]:
 
 def measure(month: dt.date) -> dict[str, Any]:
     """Generate every county's list of both allowances for ``month``; seconds per benefit."""
-    PaymentMonth.objects.filter(line__payment_list__month=month).delete()
-    PaymentLine.objects.filter(payment_list__month=month).delete()
+    delete_lines(PaymentLine.objects.filter(payment_list__month=month))
     PaymentList.objects.filter(month=month).delete()
     officers = _officers()
     out: dict[str, Any] = {"lists": 0, "lines": 0, "by_benefit": {}}
