@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dpf.portal.models import ContactPreference, RequestKind
-from dpf.workflow.procedures import document_types
+from dpf.workflow.forms import UploadForm
 
 NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
 
@@ -107,20 +107,15 @@ class ApplyForm(forms.Form):
         return data
 
 
-class PhoneUploadForm(forms.Form):
-    doc_type = forms.ChoiceField(label=_("材料类型"))
+class PhoneUploadForm(UploadForm):
+    """The workflow's upload form, opening the phone's camera."""
+
     file = forms.FileField(
         label=_("拍照或选择文件（照片或PDF，不超过10MB）"),
         widget=forms.ClearableFileInput(
             attrs={"accept": "image/*,application/pdf", "capture": "environment"}
         ),
     )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["doc_type"].choices = [  # type: ignore[attr-defined]
-            (code, t.name_zh) for code, t in document_types().items()
-        ]
 
 
 class ReasonForm(forms.Form):
