@@ -157,8 +157,7 @@ def _duck_materialised(as_of: dt.date) -> dict[str, Any]:
             qs = facts.queryset().filter(eligibility_condition(rules, facts)).values("pk")
             sql, params = qs.query.sql_with_params()
             statements.append((sql, list(params)))
-        calls = {c: n for c, n in materialise.calls_of(roots).items()}
-    create = materialise.create_statement(as_of, calls)
+    create = materialise.create_statement(as_of, materialise.calls_of(roots))
     drop = f'DROP TABLE IF EXISTS "{materialise.TABLE}"'
     return duck.compare(statements, setup=[(drop, []), create], teardown=[drop])
 

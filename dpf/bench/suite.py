@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from dpf.bench import runner
 
@@ -293,36 +294,14 @@ def _measure(
             target="< 1024",
             met=scan.peak_mb < 1024,
         )
-        duck = out.get("duckdb")
-        if duck and "error" not in duck:
-            report.add(
-                kind,
-                size,
-                "eligibility SQL: PostgreSQL ÷ DuckDB on Parquet",
-                duck["ratio"],
-                "×",
-                target="≤ 5",
-                met=duck["ratio"] is not None and duck["ratio"] <= 5,
-                note=f"PostgreSQL {duck['postgresql_seconds']} s, DuckDB "
-                f"{duck['duckdb_seconds']} s, counts agree: {duck['counts_agree']}",
-            )
-        elif duck:
-            report.add(kind, size, "eligibility SQL on DuckDB", "n/a", "", note=duck["error"])
-        mat = out.get("duckdb_materialised")
-        if mat and "error" not in mat:
-            report.add(
-                kind,
-                size,
-                "scan's eligibility pass (facts materialised once): PostgreSQL ÷ DuckDB",
-                mat["ratio"],
-                "×",
-                target="≤ 5",
-                met=mat["ratio"] is not None and mat["ratio"] <= 5,
-                note=f"PostgreSQL {mat['postgresql_seconds']} s, DuckDB "
-                f"{mat['duckdb_seconds']} s, counts agree: {mat['counts_agree']}",
-            )
-        elif mat:
-            report.add(kind, size, "materialised pass on DuckDB", "n/a", "", note=mat["error"])
+        _add_duck(report, kind, size, out.get("duckdb"), "eligibility SQL (per person)")
+        _add_duck(
+            report,
+            kind,
+            size,
+            out.get("duckdb_materialised"),
+            "scan's eligibility pass (facts materialised once)",
+        )
     if "web" not in skip:
         _measure_web(report, kind, size, env, as_of, log, with_snapshot="kpi" not in skip)
     if "payments" not in skip:
@@ -417,6 +396,28 @@ def measure_import(
                 target="< 1024 MB" if phase == "commit" else "",
                 met=one[phase]["peak_rss_mb"] < 1024 if phase == "commit" else None,
             )
+
+
+def _add_duck(
+    report: runner.Report, kind: str, size: int, duck: dict[str, Any] | None, what: str
+) -> None:
+    """One PostgreSQL ÷ DuckDB comparison (``dpf.bench.duck.compare``), or why it failed."""
+    if not duck:
+        return
+    if "error" in duck:
+        report.add(kind, size, f"{what} on DuckDB", "n/a", "", note=duck["error"])
+        return
+    report.add(
+        kind,
+        size,
+        f"{what}: PostgreSQL ÷ DuckDB on Parquet",
+        duck["ratio"],
+        "×",
+        target="≤ 5",
+        met=duck["ratio"] is not None and duck["ratio"] <= 5,
+        note=f"PostgreSQL {duck['postgresql_seconds']} s, DuckDB "
+        f"{duck['duckdb_seconds']} s, counts agree: {duck['counts_agree']}",
+    )
 
 
 SEARCH_USER = "demo_county_hongshan"

@@ -198,15 +198,15 @@ def facts_in_force(as_of: dt.date, roots: Iterable[Node]) -> Iterator[FactsTable
     """Materialise the facts in force on ``as_of`` for the rules ``roots`` (whose
     ``insured``/``receiving`` calls become columns) and drop the table on exit."""
     calls = calls_of(roots)
-    key = id(connection.connection) if connection.connection is not None else 0
-    if key in _active:
-        raise RuntimeError("facts_in_force is already open on this connection")
     statement, params = create_statement(as_of, calls)
     quoted = connection.ops.quote_name(TABLE)
+    connection.ensure_connection()
+    key = id(connection.connection)
+    if key in _active:
+        raise RuntimeError("facts_in_force is already open on this connection")
     with connection.cursor() as cur:
         cur.execute(f"DROP TABLE IF EXISTS {quoted}")
         cur.execute(statement, params)
-    key = id(connection.connection)
     _active.add(key)
     try:
         yield FactsTable(as_of, set(calls))
