@@ -352,12 +352,13 @@ def _measure_payments(
         report.add(
             kind,
             size,
-            "largest list: bank workbook / summary PDF / largest township PDF",
+            "largest list: bank workbook / summary PDF / largest township's PDFs",
             f"{largest['xlsx_seconds']} / {largest['summary_pdf_seconds']} / "
             f"{largest['township_pdf_seconds']}",
             "s",
-            note=f"{largest['lines']:,} lines; township PDF of "
-            f"{largest['largest_township_lines']:,} lines",
+            note=f"{largest['lines']:,} lines; largest township "
+            f"{largest['largest_township_lines']:,} lines in "
+            f"{largest.get('township_pdf_volumes', 1)} signing volume(s)",
         )
 
 

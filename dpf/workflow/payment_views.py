@@ -147,10 +147,15 @@ def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
 def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The county summary, or one township's lines with ``?township=CODE``."""
+    """The county summary, or one township's lines with ``?township=CODE`` (and
+    ``&volume=K`` for the K-th volume of a township of more than 1,000 lines)."""
+    volume = request.GET.get("volume", "1")
     try:
         filename, data = services.signing_pdf(
-            actor=request.user, list_id=pk, township_code=request.GET.get("township", "")
+            actor=request.user,
+            list_id=pk,
+            township_code=request.GET.get("township", ""),
+            volume=int(volume) if volume.isdigit() and len(volume) < 6 else 0,
         )
     except ValidationFailed as refusal:
         messages.error(request, refusal.message)

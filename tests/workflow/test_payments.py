@@ -228,6 +228,38 @@ def test_signing_pdfs_summary_and_by_township(county_officer, regions):
     assert info.value.code == "township_unknown"
 
 
+def test_a_long_township_is_printed_in_volumes_that_partition_its_lines(
+    county_officer, regions, settings
+):
+    settings.DPF_SIGNING_VOLUME_LINES = 2
+    receiving(5)
+    plist = generate(county_officer)
+    (town,) = services.payments.township_totals(plist)
+    assert list(town["volumes"]) == [1, 2, 3]
+    ordered = list(
+        PaymentLine.objects.filter(payment_list=plist)
+        .order_by("village_code", "pk")
+        .values_list("pk", flat=True)
+    )
+    printed = []
+    for volume in town["volumes"]:
+        name, html = services.signing_document(
+            actor=county_officer, list_id=plist.pk, township_code="150402001", volume=volume
+        )
+        assert name.endswith(f"-150402001-{volume}of3.pdf")
+        assert f"第{volume}册/共3册" in html
+        printed.append([pk for pk in ordered if f"<td>{pk}</td>" in html])
+    assert printed == [ordered[0:2], ordered[2:4], ordered[4:5]]
+    for volume in (0, 4):
+        with pytest.raises(ValidationFailed) as info:
+            services.signing_document(
+                actor=county_officer, list_id=plist.pk, township_code="150402001", volume=volume
+            )
+        assert info.value.code == "volume_unknown"
+    exports = AuditEntry.objects.filter(action="export", object_type="payment_list")
+    assert sorted(e.changes["volume"] for e in exports) == [1, 2, 3]
+
+
 def queries_to_generate(officer, month: dt.date) -> int:
     with CaptureQueriesContext(connection) as ctx:
         generate(officer, month=month)

@@ -189,6 +189,10 @@ def test_payment_pages(client, county_officer, township_officer, regions):
     assert page.status_code == 200 and "按苏木乡镇" in page.content.decode()
     pdf = client.get(reverse("workflow:payment_pdf", args=[plist.pk]))
     assert pdf.content.startswith(b"%PDF-")
+    url = reverse("workflow:payment_pdf", args=[plist.pk])
+    for volume in ("2", "x", "99999999"):
+        refused = client.get(f"{url}?township=150402001&volume={volume}")
+        assert refused.status_code == 302 and refused["Location"].endswith(f"/{plist.pk}/")
     client.post(reverse("workflow:payment_approve", args=[plist.pk]))
     xlsx = client.post(reverse("workflow:payment_xlsx", args=[plist.pk]), {"purpose": "银行代发"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"

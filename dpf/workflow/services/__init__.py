@@ -24,6 +24,7 @@ from dpf.workflow.services.bank import (
     ResultSummary,
     bank_workbook,
     import_results,
+    signing_document,
     signing_pdf,
 )
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
@@ -70,6 +71,7 @@ __all__ = [
     "proposal_start",
     "resume",
     "review_resolve",
+    "signing_document",
     "signing_pdf",
     "suspend",
     "terminate",

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Subquery, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -23,7 +24,12 @@ from dpf.core.models import Region
 from dpf.registry.services import id_lookup_hash
 from dpf.workflow.models import PaymentLine, PaymentList
 from dpf.workflow.services.common import clean_reason, now_or, refuse
-from dpf.workflow.services.payments import _locked_list, mark_exported, township_totals
+from dpf.workflow.services.payments import (
+    _locked_list,
+    mark_exported,
+    township_totals,
+    volume_lines,
+)
 
 MAX_RESULT_ROWS = 300_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -155,46 +161,84 @@ def bank_workbook(
 
 
 def signing_pdf(
-    *, actor: Any, list_id: int, township_code: str = "", purpose: str = "签字审核"
+    *,
+    actor: Any,
+    list_id: int,
+    township_code: str = "",
+    volume: int = 1,
+    purpose: str = "签字审核",
 ) -> tuple[str, bytes]:
-    """The list as a PDF for signing: the county's summary (totals by township), or one
-    township's lines (masked account numbers) when ``township_code`` is given. A county's
-    lines are printed township by township: each township signs its own part, and no
-    document grows to the tens of thousands of lines a whole county has."""
+    """The PDF of ``signing_document``."""
     from weasyprint import HTML
 
+    filename, html = signing_document(
+        actor=actor, list_id=list_id, township_code=township_code, volume=volume, purpose=purpose
+    )
+    return filename, bytes(HTML(string=html).write_pdf() or b"")
+
+
+def signing_document(
+    *,
+    actor: Any,
+    list_id: int,
+    township_code: str = "",
+    volume: int = 1,
+    purpose: str = "签字审核",
+) -> tuple[str, str]:
+    """The list as a document (HTML for the PDF engine) for signing: the county's summary
+    (totals by township), or one volume of one township's lines (masked account numbers)
+    when ``township_code`` is given. A county's lines are printed township by township,
+    and a township's in volumes of at most ``volume_lines()`` lines: each township signs
+    its own part, and no document grows to the thousands of lines whose layout would take
+    gigabytes of memory."""
     with transaction.atomic():
         plist = _locked_list(actor, list_id)
         towns = township_totals(plist)
-        if township_code and township_code not in {t["township_code"] for t in towns}:
+        town = next((t for t in towns if t["township_code"] == township_code), None)
+        if township_code and town is None:
             raise refuse(
                 "township_unknown",
                 "本名册中没有该苏木乡镇",
                 "no such township in this list",
                 "township",
             )
+        volumes = len(town["volumes"]) if town else 1
+        if volume < 1 or volume > volumes:
+            raise refuse(
+                "volume_unknown",
+                f"分册号须在1到{volumes}之间",
+                f"the volume must be between 1 and {volumes}",
+                "volume",
+            )
         audit.record(
             actor=actor,
             action="export",
             object_type="payment_list",
             object_id=plist.pk,
-            changes={"format": "pdf", "township": township_code or None},
+            changes={"format": "pdf", "township": township_code or None, "volume": volume},
             reason=_purpose(purpose),
         )
     names = dict(
         Region.objects.filter(code__startswith=plist.county_code).values_list("code", "name")
     )
     rows: Any = ()
-    if township_code:
-        towns = [t for t in towns if t["township_code"] == township_code]
+    part_totals: dict[str, Any] = {}
+    title = _title(plist)
+    if town is not None:
+        towns = [town]
+        size = volume_lines()
+        first = (volume - 1) * size
         lines = _lines_for_export(plist).filter(township_code=township_code)
+        lines = lines.defer("bank_account")[first : first + size]
+        part_totals = PaymentLine.objects.filter(pk__in=Subquery(lines.values("pk"))).aggregate(
+            lines=Count("pk"), net=Sum("net_amount")
+        )
         rows = (
             (ln, names.get(ln.township_code, ""), names.get(ln.village_code, ""))
-            for ln in lines.defer("bank_account").iterator(chunk_size=2000)
+            for ln in lines.iterator(chunk_size=2000)
         )
-    title = _title(plist)
-    if township_code:
-        title = f"{title}（{names.get(township_code, township_code)}）"
+        title = f"{title}（{town['name']}"
+        title += f"，第{volume}册/共{volumes}册）" if volumes > 1 else "）"
     html = render_to_string(
         "workflow/payment_list_pdf.html",
         {
@@ -202,16 +246,20 @@ def signing_pdf(
             "title": title,
             "towns": towns,
             "rows": rows,
-            "by_township": bool(township_code),
+            "by_township": town is not None,
+            "volume": volume,
+            "volumes": volumes,
+            "part": part_totals,
             "generated": timezone.localtime(),
         },
     )
-    pdf = HTML(string=html).write_pdf()
     part = f"-{township_code}" if township_code else ""
+    if volumes > 1:
+        part += f"-{volume}of{volumes}"
     filename = (
         f"payment-list-{plist.county_code}-{plist.benefit.code}-{plist.month:%Y-%m}{part}.pdf"
     )
-    return filename, bytes(pdf or b"")
+    return filename, html
 
 
 # The bank's result file -------------------------------------------------------------------

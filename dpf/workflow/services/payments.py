@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     Count,
@@ -558,8 +559,16 @@ def mark_exported(*, actor: Any, plist: PaymentList, now: dt.datetime | None = N
         plist.status = PaymentList.Status.EXPORTED
 
 
+def volume_lines() -> int:
+    """A township's lines are printed for signing in volumes of at most this many lines
+    (setting ``DPF_SIGNING_VOLUME_LINES``, default 1,000): the PDF layout engine holds a
+    whole document in memory (about 0.4 MB a line), and 1,000 lines are already 40 pages."""
+    return max(1, int(getattr(settings, "DPF_SIGNING_VOLUME_LINES", 1000)))
+
+
 def township_totals(plist: PaymentList) -> list[dict[str, Any]]:
-    """Lines and amounts by township (one aggregate query)."""
+    """Lines and amounts by township (one aggregate query), with the numbers of the
+    township's signing volumes."""
     rows = (
         PaymentLine.objects.filter(payment_list=plist)
         .values("township_code")
@@ -579,5 +588,8 @@ def township_totals(plist: PaymentList) -> list[dict[str, Any]]:
     )
     out = []
     for r in rows:
-        out.append({**r, "name": names.get(r["township_code"], r["township_code"])})
+        volumes = range(1, -(-r["lines"] // volume_lines()) + 1)
+        out.append(
+            {**r, "name": names.get(r["township_code"], r["township_code"]), "volumes": volumes}
+        )
     return out

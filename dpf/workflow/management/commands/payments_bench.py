@@ -235,9 +235,10 @@ def measure(month: dt.date) -> dict[str, Any]:
 
 
 def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
-    """Approve the largest list, then time its bank workbook, its summary PDF and the PDF
-    of its largest township's lines."""
+    """Approve the largest list, then time its bank workbook, its summary PDF and the PDFs
+    of its largest township's lines (every signing volume, one after the other)."""
     from dpf.workflow.services import bank_workbook, payment_list_approve, signing_pdf
+    from dpf.workflow.services.payments import volume_lines
 
     largest = PaymentList.objects.filter(month=month).order_by("-line_count").first()
     if largest is None:
@@ -259,7 +260,13 @@ def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
     )
     assert town is not None
     start = time.perf_counter()
-    _, pdf = signing_pdf(actor=officer, list_id=largest.pk, township_code=town["township_code"])
+    volumes = -(-town["n"] // volume_lines())
+    pdf_bytes = 0
+    for volume in range(1, volumes + 1):
+        _, pdf = signing_pdf(
+            actor=officer, list_id=largest.pk, township_code=town["township_code"], volume=volume
+        )
+        pdf_bytes += len(pdf)
     pdf_seconds = time.perf_counter() - start
     return {
         "lines": largest.line_count,
@@ -269,5 +276,6 @@ def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
         "summary_pdf_bytes": len(summary),
         "largest_township_lines": town["n"],
         "township_pdf_seconds": round(pdf_seconds, 2),
-        "township_pdf_bytes": len(pdf),
+        "township_pdf_volumes": volumes,
+        "township_pdf_bytes": pdf_bytes,
     }
