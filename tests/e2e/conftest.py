@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,9 +20,10 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.e2e.axe import AxeReport, axe_source, readable, run_axe, split_by_impact
 from tests.e2e.support import (
     CHROMIUM,
-    CHROMIUM_ARGS,
+    PROFILE_PREFIX,
     SCREENSHOTS,
     SKIP_ENV,
+    chromium_command_line,
     new_context,
     skip_requested,
     slug,
@@ -54,8 +56,21 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 
 @pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless. Missing Chromium fails the tests unless skipped on purpose."""
+def chromium_profile() -> Iterator[Path]:
+    """A fresh, empty profile folder for the session's Chromium, removed afterwards."""
+    profile = Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+    yield profile
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def chromium_browser(chromium_profile: Path) -> Iterator[Browser]:
+    """Debian's Chromium, headless. Missing Chromium fails the tests unless skipped on purpose.
+
+    Started with exactly ``chromium_command_line``: Playwright's default switches are
+    ignored, so only issue 9's flags, the headless/DevTools plumbing and the fresh profile
+    reach the browser (``test_harness`` reads the running process's command line).
+    """
     if skip_requested():
         pytest.skip(f"{SKIP_ENV}=1")
     if not Path(CHROMIUM).exists():
@@ -72,7 +87,10 @@ def chromium_browser() -> Iterator[Browser]:
     playwright = sync_playwright().start()
     try:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+            executable_path=CHROMIUM,
+            args=chromium_command_line(chromium_profile),
+            ignore_default_args=True,
+            headless=True,
         )
         yield browser
         browser.close()

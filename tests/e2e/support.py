@@ -21,11 +21,14 @@ SCREENSHOTS = ARTIFACTS / "screenshots"
 AXE_REPORTS = ARTIFACTS / "axe"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-CHROMIUM = os.environ.get("DPF_CHROMIUM", "/usr/bin/chromium")
+# Debian's `chromium` package: /usr/bin/chromium is its shell wrapper, which adds the flags
+# of /etc/chromium.d (--enable-gpu-rasterization, --disable-pings …); the tests start the
+# package's binary itself so that Chromium gets exactly CHROMIUM_ARGS and nothing else.
+CHROMIUM_PACKAGE_BINARY = "/usr/lib/chromium/chromium"
+CHROMIUM = os.environ.get("DPF_CHROMIUM", CHROMIUM_PACKAGE_BINARY)
 SKIP_ENV = "DPF_SKIP_BROWSER"
 
-# Debian's Chromium, headless, nothing that phones home; Playwright's launch() gives every
-# run a fresh temporary profile (user data dir) and deletes it on close.
+# Debian's Chromium, headless, nothing that phones home (issue 9's list, exactly).
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -33,8 +36,19 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
-    "--disable-quic",
 ]
+# Playwright's own switches (its list of ~50: --disable-features=…, --hide-scrollbars,
+# --enable-automation …) are left out (``ignore_default_args=True``); what remains is what
+# Playwright cannot drive a browser without: headless mode, its DevTools pipe, a profile
+# folder (a fresh empty one per launch, removed on close) and no window of its own.
+PLAYWRIGHT_PLUMBING = ["--headless", "--remote-debugging-pipe", "--no-startup-window"]
+PROFILE_PREFIX = "dpf-chromium-profile-"
+
+
+def chromium_command_line(profile: Path) -> list[str]:
+    """Every switch Chromium is started with (after the executable), for a fresh ``profile``."""
+    return [*CHROMIUM_ARGS, *PLAYWRIGHT_PLUMBING, f"--user-data-dir={profile}"]
+
 
 # The display modes of the platform (cookie ``dpf_display``, set by the form at /display/).
 DISPLAY_MODES = {"normal": "", "large": "large", "contrast": "contrast"}

@@ -6,16 +6,24 @@ checks of the real pages below cannot pass merely because a tool sees nothing.
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.e2e import conftest
 from tests.e2e.axe import run_axe, split_by_impact
 from tests.e2e.support import (
     CHROMIUM,
+    CHROMIUM_ARGS,
     MOBILE,
+    ROOT,
+    SCREENSHOTS,
+    chromium_command_line,
     focused,
     new_context,
     scroll_width,
@@ -60,6 +68,97 @@ def test_the_browser_is_the_systems_chromium(chromium_browser: Browser) -> None:
         [CHROMIUM, "--version"], capture_output=True, text=True, check=True
     ).stdout
     assert chromium_browser.version in printed
+
+
+def _browser_processes(profile: Path) -> list[list[str]]:
+    """Command lines of the browser processes (not renderers or helpers) using ``profile``."""
+    found: list[list[str]] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        argv = [a.decode() for a in raw.split(b"\0") if a]
+        if f"--user-data-dir={profile}" in argv and not any(a.startswith("--type=") for a in argv):
+            found.append(argv)
+    return found
+
+
+def test_chromium_runs_with_exactly_the_listed_flags_and_a_fresh_profile(
+    chromium_browser: Browser, chromium_profile: Path
+) -> None:
+    """The running browser's own command line (``/proc``): the package's binary, issue 9's
+    six flags, Playwright's headless/pipe plumbing, a profile made for this session."""
+    assert CHROMIUM_ARGS == [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+    ]
+    processes = _browser_processes(chromium_profile)
+    assert len(processes) == 1, processes
+    executable, *switches = processes[0]
+    assert os.path.realpath(executable) == os.path.realpath(CHROMIUM)
+    assert switches == chromium_command_line(chromium_profile)
+    assert chromium_profile.name.startswith(conftest.PROFILE_PREFIX)
+    assert not chromium_profile.is_relative_to(Path.home())  # not ~/.config/chromium
+    # Nothing may fetch a browser: the variable Playwright's installer obeys is set.
+    assert os.environ["PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"] == "1"
+
+
+def test_a_step_screenshot_lands_in_a_git_ignored_folder(
+    chromium_browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    browsing = conftest.Browsing(chromium_browser, "http://127.0.0.1", request.node.name)
+    try:
+        page = browsing.page()
+        page.set_content(GOOD)
+        shot = browsing.shot(page, "登记表")
+    finally:
+        browsing.close()
+    assert shot == SCREENSHOTS / request.node.name / "01-登记表.png"
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(shot.relative_to(ROOT))], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0, f"{shot} is not ignored by git"
+
+
+def test_a_failing_test_leaves_its_screenshot_and_html(
+    chromium_browser: Browser, request: pytest.FixtureRequest
+) -> None:
+    """The report hook, given a failed call of a test that used ``e2e``, saves a PNG and
+    the HTML of every open page and names them in the report."""
+    browsing = conftest.Browsing(chromium_browser, "http://127.0.0.1", request.node.name)
+    try:
+        page = browsing.page()
+        page.set_content(GOOD.replace("登记", "失败时的页面"))
+        item = SimpleNamespace(funcargs={"e2e": browsing})
+        report = SimpleNamespace(when="call", failed=True, sections=[])
+        hook = conftest.pytest_runtest_makereport(item, None)  # type: ignore[arg-type]
+        next(hook)
+        with pytest.raises(StopIteration) as done:
+            hook.send(report)
+    finally:
+        browsing.close()
+    assert done.value.value is report
+    folder = SCREENSHOTS / request.node.name
+    png, html = folder / "failure-1.png", folder / "failure-1.html"
+    assert png.read_bytes().startswith(b"\x89PNG")
+    assert "失败时的页面" in html.read_text(encoding="utf-8")
+    assert report.sections == [("browser artifacts", f"{png}\n{html}")]
+
+    # A passing call saves nothing.
+    passed = SimpleNamespace(when="call", failed=False, sections=[])
+    hook = conftest.pytest_runtest_makereport(item, None)  # type: ignore[arg-type]
+    next(hook)
+    with pytest.raises(StopIteration):
+        hook.send(passed)
+    assert passed.sections == []
 
 
 def test_axe_finds_serious_violations_and_passes_a_clean_page(blank: Page, axe_js: str) -> None:
