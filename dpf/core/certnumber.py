@@ -79,13 +79,12 @@ class CertificateNumber:
         return is_severe(self.level)
 
     def as_dict(self) -> dict[str, object]:
+        """What ``dpf certificate check --json`` prints: exactly the keys of issue 2."""
         return {
             "valid": True,
-            "normalized": self.normalized,
             "id_number": self.id_number.normalized,
             "category": self.category,
             "category_name": CATEGORY_SHORT_ZH[self.category],
-            "category_name_en": CATEGORY_SHORT_EN[self.category],
             "level": self.level,
             "severe": self.severe,
         }

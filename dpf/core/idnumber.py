@@ -119,7 +119,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
         upgraded = True
     if not re.fullmatch(r"\d{17}[\dX]", text):
         raise InvalidIdNumber("characters")
-    if text[0] == "0" or text[:2] == "00":
+    if text[0] == "0":  # no GB/T 2260 province code starts with 0
         raise InvalidIdNumber("region")
     born = _parse_date(text[6:14], today)
     if check_character(text[:17]) != text[17]:

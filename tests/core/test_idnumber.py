@@ -58,6 +58,10 @@ def test_fifteen_digit_number_is_upgraded() -> None:
         ("110105209901010021", "future_date"),
         ("11010519491231002 ", "length"),
         ("110105194912310021", "checksum"),
+        ("01010519491231002X", "region"),
+        ("110105189912310021", "too_old"),
+        ("1101054912310A2", "characters"),  # 15-digit, not all digits
+        ("110105990230002", "date"),  # 15-digit, 1999-02-30
     ],
 )
 def test_each_refusal_has_its_code(number: str, code: str) -> None:
@@ -66,6 +70,30 @@ def test_each_refusal_has_its_code(number: str, code: str) -> None:
     assert info.value.code == code
     assert info.value.message_zh and info.value.message_en
     assert number.strip() not in str(info.value) or not number.strip()
+
+
+def test_fifteen_digit_upgrade_derives_birth_date_and_sex() -> None:
+    # 11010519491231002X without "19" and the check character: sequence 002, female.
+    parsed = parse_id_number("110105491231002", today=TODAY)
+    assert parsed.normalized == "11010519491231002X"
+    assert (parsed.birth_date, parsed.sex, parsed.region_code) == (
+        dt.date(1949, 12, 31),
+        "F",
+        "110105",
+    )
+    assert parsed.as_dict()["upgraded_from_15"] is True
+
+
+def test_every_error_code_has_its_own_bilingual_message() -> None:
+    from dpf.core.idnumber import _MESSAGES
+
+    wanted = {"length", "characters", "date", "future_date", "checksum", "region"}
+    assert wanted <= set(_MESSAGES)
+    zh = [InvalidIdNumber(code).message_zh for code in _MESSAGES]
+    en = [InvalidIdNumber(code).message_en for code in _MESSAGES]
+    assert len(set(zh)) == len(zh) and len(set(en)) == len(en)  # one message per code
+    assert all(any("\u4e00" <= c <= "\u9fff" for c in m) for m in zh)
+    assert all(m.isascii() for m in en)
 
 
 def test_unknown_address_code_is_not_an_error() -> None:
