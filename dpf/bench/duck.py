@@ -26,11 +26,24 @@ def _models_by_table() -> dict[str, Any]:
     return {m._meta.db_table: m for m in apps.get_models()}
 
 
+# PostgreSQL column types DuckDB does not spell the same way; the rest (integer, smallint,
+# bigint, boolean, date, numeric(p, s), varchar(n), timestamp with time zone) it reads as is.
+_DUCK_TYPES = {"jsonb": "VARCHAR", "text": "VARCHAR", "inet": "VARCHAR", "serial": "INTEGER"}
+
+
+def _duck_type(field: Any) -> str:
+    db_type = (field.db_type(connection) or "text").lower()
+    return _DUCK_TYPES.get(db_type, db_type)
+
+
 def _export(table: str, folder: Path, con: Any) -> None:
+    """One table to Parquet through a CSV, with the model's column types declared: type
+    detection would read a column that happens to be empty (a date nobody has yet) as
+    text, and the rules' comparisons would then fail on a small registry."""
     model = _models_by_table()[table]
-    columns = [
-        f.column for f in model._meta.concrete_fields if not isinstance(f, EncryptedTextField)
-    ]
+    fields = [f for f in model._meta.concrete_fields if not isinstance(f, EncryptedTextField)]
+    columns = [f.column for f in fields]
+    types = ", ".join(f"'{f.column}': '{_duck_type(f)}'" for f in fields)
     csv_path = folder / f"{table}.csv"
     quoted = ", ".join(f'"{c}"' for c in columns)
     with connection.cursor() as cur, csv_path.open("wb") as out:
@@ -40,7 +53,7 @@ def _export(table: str, folder: Path, con: Any) -> None:
                 out.write(block)
     parquet = folder / f"{table}.parquet"
     con.execute(
-        f"COPY (SELECT * FROM read_csv('{csv_path}', header=true, auto_detect=true)) "
+        f"COPY (SELECT * FROM read_csv('{csv_path}', header=true, columns={{{types}}})) "
         f"TO '{parquet}' (FORMAT parquet)"
     )
     csv_path.unlink()
