@@ -26,6 +26,7 @@ from dpf.core.crypto import mask_phone, mask_text
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix
+from dpf.core.regions import under_q
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -348,7 +349,7 @@ def _scope_regions(user: Any) -> list[Region]:
     region = getattr(user, "region", None)
     if region is None or region_filter(user) is None:
         return []
-    return list(Region.objects.filter(code__startswith=region.prefix).order_by("code"))
+    return list(Region.objects.filter(under_q(region.code)).order_by("code"))
 
 
 def region_filter_choices(user: Any) -> list[tuple[str, str]]:
