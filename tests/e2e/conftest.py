@@ -20,13 +20,18 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from tests.e2e.axe import AxeReport, axe_source, readable, run_axe, split_by_impact
 from tests.e2e.support import (
     CHROMIUM,
+    DISPLAY_CLASSES,
+    MOBILE,
     PROFILE_PREFIX,
     SCREENSHOTS,
     SKIP_ENV,
     chromium_command_line,
+    display_class,
     new_context,
+    scroll_width,
     skip_requested,
     slug,
+    small_touch_targets,
 )
 
 # The live server listens on 127.0.0.1 (a free port); never let Playwright fetch a browser.
@@ -147,6 +152,7 @@ class Browsing:
         self.pages: list[Page] = []
         self.errors: dict[int, list[str]] = {}
         self.no_script_pages: set[int] = set()
+        self.phone_pages: set[int] = set()
 
     def page(
         self,
@@ -171,6 +177,8 @@ class Browsing:
         self.pages.append(page)
         if not javascript:
             self.no_script_pages.add(id(page))
+        if mobile:
+            self.phone_pages.add(id(page))
         errors = self.errors.setdefault(id(page), [])
 
         def on_console(message: Any) -> None:
@@ -224,19 +232,41 @@ class Browsing:
         return path
 
     def step(self, page: Page, name: str, *, who: str = "") -> Path:
-        """A journey step: screenshot, then axe-core on the page as the user sees it.
+        """A journey step: screenshot, then what the page is like in every display mode.
 
-        Serious or critical violations fail the step (listed readably); the moderate and
-        minor ones go to the session's report. With JavaScript disabled axe-core cannot run
-        (its timers never fire); the same pages are scanned with it on.
+        axe-core runs on the page as the user sees it (every rule), then with the body class
+        of the large-text and of the high-contrast mode (the server renders the same HTML in
+        those modes but for that class: ``base.html``), running the rules that read rendered
+        styles, colour contrast among them. Serious or critical violations fail the step
+        (listed readably); the moderate and minor ones go to the session's report. On a
+        phone (``page(mobile=True)``) each mode is also measured: no sideways scrolling,
+        touch targets of at least 44 × 44 px. With JavaScript disabled axe-core cannot run
+        (its timers never fire); the phone measurements still do.
         """
         path = self.shot(page, name)
-        if self.axe_js and id(page) not in self.no_script_pages:
-            failing, other = split_by_impact(run_axe(page, self.axe_js))
-            where = page.url.removeprefix(self.base_url)
-            if self.axe_report is not None:
-                self.axe_report.add(page=where, mode="journey", who=who, violations=other)
-            assert not failing, readable(failing, where=f"{where}, step “{name}”")
+        where = page.url.removeprefix(self.base_url)
+        scan = bool(self.axe_js) and id(page) not in self.no_script_pages
+        phone = id(page) in self.phone_pages
+        problems: list[str] = []
+        for mode, css_class in DISPLAY_CLASSES.items():
+            with display_class(page, css_class):
+                if scan:
+                    found = run_axe(page, self.axe_js, visual_only=mode != "normal")
+                    failing, other = split_by_impact(found)
+                    if self.axe_report is not None:
+                        self.axe_report.add(
+                            page=where, mode=f"journey, {mode}", who=who, violations=other
+                        )
+                    if failing:
+                        problems.append(readable(failing, where=f"{where}, {mode} mode"))
+                if phone:
+                    width = scroll_width(page)
+                    if width > MOBILE["width"]:
+                        problems.append(f"{where}, {mode} mode: scrolls sideways ({width} px)")
+                    problems += [
+                        f"{where}, {mode} mode: touch target {t}" for t in small_touch_targets(page)
+                    ]
+        assert not problems, f"step “{name}”:\n" + "\n".join(problems)
         errors = self.console_errors(page)
         assert not errors, f"step “{name}”: console errors:\n  " + "\n  ".join(errors)
         return path

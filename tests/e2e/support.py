@@ -10,6 +10,8 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,9 @@ def chromium_command_line(profile: Path) -> list[str]:
 
 # The display modes of the platform (cookie ``dpf_display``, set by the form at /display/).
 DISPLAY_MODES = {"normal": "", "large": "large", "contrast": "contrast"}
+
+# The class ``base.html`` puts on <body> in each mode ("" for normal: whatever the page has).
+DISPLAY_CLASSES = {"normal": None, "large": "display-large", "contrast": "display-contrast"}
 
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 360, "height": 740}
@@ -98,6 +103,27 @@ def new_context(
     if display:
         set_display_cookie(context, base_url, display)
     return context
+
+
+@contextmanager
+def display_class(page: Page, css_class: str | None) -> Iterator[None]:
+    """Show the page in another display mode for a moment: the server renders the modes as
+    the same HTML with a class on <body>, so swapping the class (and swapping it back) shows
+    what the user of that mode sees at this very step, without reloading the page."""
+    if css_class is None:
+        yield
+        return
+    previous: str = page.evaluate(
+        """(cls) => { const before = document.body.className;
+            document.body.className = before.split(/\\s+/)
+              .filter((c) => c && !c.startsWith('display-')).concat([cls]).join(' ');
+            return before; }""",
+        css_class,
+    )
+    try:
+        yield
+    finally:
+        page.evaluate("(cls) => { document.body.className = cls; }", previous)
 
 
 def set_display_cookie(context: BrowserContext, base_url: str, value: str) -> None:

@@ -196,3 +196,44 @@ def test_tab_to_reports_the_path_the_keyboard_took(blank: Page) -> None:
     blank.set_content(GOOD)
     with pytest.raises(AssertionError, match=r"(?s)never reached.*“姓名”.*“保存”"):
         tab_to(blank, "不存在的按钮", limit=3)
+
+
+# Fine in the normal mode; in the high-contrast mode a paragraph turns pale grey, and in the
+# large-text mode the button shrinks and the page grows wider than a phone.
+MODE_DEPENDENT = """<!doctype html><html lang="zh-Hans"><head><title>测试</title>
+<meta name="viewport" content="width=device-width"><style>
+button { min-width: 48px; min-height: 48px; }
+.display-contrast p { color: #c8c8c8; background: #fff; }
+.display-large button { min-width: 0; min-height: 0; width: 20px; height: 20px; padding: 0; }
+.display-large .wide { width: 600px; }
+</style></head><body><main><h1>登记</h1><p>说明文字</p><div class="wide">内容</div>
+<button type="button">好</button></main></body></html>"""
+
+
+def test_a_step_checks_every_display_mode(
+    chromium_browser: Browser, axe_js: str, request: pytest.FixtureRequest
+) -> None:
+    browsing = conftest.Browsing(
+        chromium_browser, "http://127.0.0.1", request.node.name, axe_js=axe_js
+    )
+    try:
+        desktop = browsing.page()
+        desktop.set_content(MODE_DEPENDENT)
+        with pytest.raises(AssertionError) as refused:
+            browsing.step(desktop, "desktop")
+        message = str(refused.value)
+        assert "color-contrast" in message and "contrast mode" in message, message
+        assert "normal mode" not in message and "large mode" not in message, message
+        # The page is left as it was (no display class), as the user sees it.
+        assert desktop.evaluate("() => document.body.className") == ""
+
+        phone = browsing.page(mobile=True, javascript=False)
+        phone.set_content(MODE_DEPENDENT)
+        with pytest.raises(AssertionError) as refused:
+            browsing.step(phone, "phone")
+        message = str(refused.value)
+        assert "large mode: scrolls sideways" in message, message
+        assert "large mode: touch target button “好” 20×20" in message, message
+        assert "color-contrast" not in message  # no axe-core without JavaScript
+    finally:
+        browsing.close()
