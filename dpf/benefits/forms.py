@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.benefits.models import BenefitItem, RuleMode, WorkItemKind, WorkItemStatus
 from dpf.core.errors import ValidationFailed
+from dpf.core.i18n import localised
 from dpf.core.models import Region, RegionLevel
 
 
@@ -89,7 +90,12 @@ class QueueFilterForm(forms.Form):
         assert isinstance(benefit, forms.ChoiceField)
         benefit.choices = [
             ("", _("全部")),
-            *BenefitItem.objects.filter(active=True).values_list("code", "name_zh"),
+            *(
+                (code, localised(zh, en))
+                for code, zh, en in BenefitItem.objects.filter(active=True).values_list(
+                    "code", "name_zh", "name_en"
+                )
+            ),
         ]
 
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from dpf.core.i18n import localised
 
-def localised_name(zh: str, en: str) -> str:
-    language = translation.get_language() or ""
-    return en if en and language.startswith("en") else zh
+localised_name = localised
 
 
 class Plan(models.Model):

@@ -114,5 +114,5 @@ def plan_upload_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, f"{exc.message_zh} / {exc.message_en}")
         return redirect("indicators:plan_upload")
     request.session.pop(STAGE_KEY, None)
-    messages.success(request, _("规划已载入：%(name)s") % {"name": plan.name_zh})
+    messages.success(request, _("规划已载入：%(name)s") % {"name": plan.name})
     return redirect("indicators:plans")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
+from dpf.core.i18n import localised
 from dpf.workflow.models import ApplicantKind, Channel, EntitlementEvent
 from dpf.workflow.procedures import document_types
 from dpf.workflow.services.entitlements import SUSPEND_REASONS, TERMINATE_REASONS
@@ -23,11 +24,13 @@ def attach_refusal(form: forms.Form, refusal: ValidationFailed) -> None:
 
 
 def benefit_choices() -> list[tuple[str, str]]:
-    return list(
+    """Active benefits, named in the request's language."""
+    rows = (
         BenefitItem.objects.filter(active=True)
         .order_by("order", "code")
-        .values_list("code", "name_zh")
+        .values_list("code", "name_zh", "name_en")
     )
+    return [(code, localised(zh, en)) for code, zh, en in rows]
 
 
 class ApplicationForm(forms.Form):
@@ -110,7 +113,7 @@ class UploadForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["doc_type"].choices = [  # type: ignore[attr-defined]
-            (code, t.name_zh) for code, t in document_types().items()
+            (code, localised(t.name_zh, t.name_en)) for code, t in document_types().items()
         ]
 
 
@@ -231,11 +234,11 @@ class GenerateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
         self.fields["benefit"].choices = [  # type: ignore[attr-defined]
-            (c, n)
-            for c, n in BenefitItem.objects.filter(active=True, standards__isnull=False)
+            (c, localised(zh, en))
+            for c, zh, en in BenefitItem.objects.filter(active=True, standards__isnull=False)
             .distinct()
             .order_by("order")
-            .values_list("code", "name_zh")
+            .values_list("code", "name_zh", "name_en")
         ]
 
 
