@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -142,3 +143,128 @@ def test_database_refuses_overlap_even_past_the_service(village_worker) -> None:
         Certificate.objects.create(
             valid_from=dt.date(2025, 1, 1), valid_to=dt.date(2034, 12, 31), **base
         )
+
+
+def test_certificate_bounds_are_inclusive(village_worker) -> None:
+    """A certificate valid to day D blocks one from D; one from D + 1 is the renewal."""
+    person = make_person(actor=village_worker)
+    first = services.certificate_issue(
+        actor=village_worker, person=person, category=4, level=3, issue_date=dt.date(2012, 5, 1)
+    )
+    assert first.valid_to == dt.date(2022, 4, 30)
+    with pytest.raises(ValidationFailed) as info:
+        services.certificate_issue(
+            actor=village_worker,
+            person=person,
+            category=4,
+            level=3,
+            issue_date=dt.date(2022, 4, 30),
+            today=dt.date(2025, 1, 1),
+        )
+    assert info.value.code == "certificate_overlap"
+    renewed = services.certificate_issue(
+        actor=village_worker,
+        person=person,
+        category=4,
+        level=3,
+        issue_date=dt.date(2022, 5, 1),
+        today=dt.date(2025, 1, 1),
+    )
+    assert renewed.valid_from == dt.date(2022, 5, 1)
+    assert Certificate.objects.filter(person=person).count() == 2
+
+
+def test_overlapping_household_status_is_refused(village_worker) -> None:
+    household = make_person(actor=village_worker).household
+    assert household is not None
+    services.household_status_set(
+        actor=village_worker,
+        household=household,
+        status="dibao",
+        valid_from=dt.date(2019, 1, 1),
+        valid_to=dt.date(2020, 12, 31),
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.household_status_set(
+            actor=village_worker,
+            household=household,
+            status="none",
+            valid_from=dt.date(2020, 6, 1),
+            valid_to=dt.date(2021, 6, 1),
+        )
+    assert info.value.code == "status_overlap"
+    assert info.value.message_zh and info.value.message_en
+    rows = HouseholdStatus.objects.filter(household=household)
+    assert list(rows.values_list("status", "valid_to")) == [("dibao", dt.date(2020, 12, 31))]
+
+
+def _fact_rows(person: Person, other: Person) -> dict[str, Any]:
+    """For each table with an exclusion constraint: (model, fields of one row of a fact)."""
+    from dpf.registry.models import (
+        GuardianLink,
+        InsuranceEnrolment,
+        OutsidePayment,
+        Residence,
+        SchoolEnrolment,
+    )
+
+    household = person.household
+    return {
+        "certificate": (
+            Certificate,
+            {
+                "person": person,
+                "number": "x",
+                "number_hash": "h",
+                "category": 4,
+                "level": 2,
+                "issue_date": dt.date(2010, 1, 1),
+                "expires_on": dt.date(2040, 1, 1),
+                "issuing_county": "150402",
+            },
+        ),
+        "residence": (
+            Residence,
+            {
+                "person": person,
+                "county_code": "150402",
+                "township_code": "150402001",
+                "village_code": "150402001001",
+            },
+        ),
+        "householdstatus": (HouseholdStatus, {"household": household, "status": "dibao"}),
+        "insurance": (InsuranceEnrolment, {"person": person, "kind": "medical"}),
+        "outsidepayment": (OutsidePayment, {"person": person, "kind": "orphan_support"}),
+        "school": (SchoolEnrolment, {"person": person, "school": "赤峰二中"}),
+        "guardian": (GuardianLink, {"guardian": other, "dependant": person, "relation": "parent"}),
+    }
+
+
+FACT_TABLES = [
+    "certificate",
+    "residence",
+    "householdstatus",
+    "insurance",
+    "outsidepayment",
+    "school",
+    "guardian",
+]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="exclusion constraint is PostgreSQL")
+@pytest.mark.parametrize("table", FACT_TABLES)
+def test_every_fact_table_refuses_overlap_in_the_database(village_worker, table: str) -> None:
+    """The exclusion constraints of migration 0002, past the service layer: an interval
+    sharing one day with another of the same fact is refused; the next day is not."""
+    person = make_person(actor=village_worker)
+    other = make_person(actor=village_worker, name="王桂兰", sex="F")
+    model, fields = _fact_rows(person, other)[table]
+    if table == "residence":
+        model.objects.filter(person=person).delete()  # the one written by registration
+    first_end = dt.date(2021, 6, 30)
+    model.objects.create(valid_from=dt.date(2020, 1, 1), valid_to=first_end, **fields)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        model.objects.create(valid_from=first_end, valid_to=None, **fields)
+    model.objects.create(valid_from=first_end + dt.timedelta(days=1), valid_to=None, **fields)
+    keys = ("person", "household", "guardian", "dependant", "kind")  # not encrypted
+    assert model.objects.filter(**{k: v for k, v in fields.items() if k in keys}).count() == 2
