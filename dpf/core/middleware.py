@@ -89,28 +89,41 @@ class DeniedAccessMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 404:
+            # A 404 answered rather than raised: the API turns ``NotFound`` into a JSON 404
+            # itself (``dpf.api.errors``), so a guessed batch id is audited here.
+            self._audit(request, None, named_object=False)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         is_refusal = isinstance(exception, DomainError) and exception.code == "not_found"
         if not (is_refusal or isinstance(exception, Http404)):
             return None
-        user = getattr(request, "user", None)
-        match = request.resolver_match
-        named_object = match is not None and (is_refusal or bool(match.kwargs))
-        if user is not None and user.is_authenticated and match is not None and named_object:
-            declared = declaration_of(match.func) or {}
-            audit_denial(
-                request,
-                object_type=str(
-                    getattr(exception, "object_type", "")
-                    or declared.get("object_type")
-                    or match.view_name
-                ),
-                object_id=getattr(exception, "object_id", "")
-                or ",".join(str(v) for v in match.kwargs.values()),
-                action=str(getattr(exception, "action", "") or declared.get("action", "")),
-            )
+        self._audit(request, exception, named_object=is_refusal)
         if is_refusal:
             raise Http404
         return None
+
+    @staticmethod
+    def _audit(request: HttpRequest, exception: Exception | None, *, named_object: bool) -> None:
+        """One ``permission_denied`` entry when a logged-in user (or an API token's user)
+        is refused a record: a domain refusal, or a 404 on a route naming an object."""
+        user = getattr(request, "user", None)
+        match = request.resolver_match
+        if user is None or not user.is_authenticated or match is None:
+            return
+        if not (named_object or match.kwargs):
+            return
+        declared = declaration_of(match.func) or {}
+        audit_denial(
+            request,
+            object_type=str(
+                getattr(exception, "object_type", "")
+                or declared.get("object_type")
+                or match.view_name
+            ),
+            object_id=getattr(exception, "object_id", "")
+            or ",".join(str(v) for v in match.kwargs.values()),
+            action=str(getattr(exception, "action", "") or declared.get("action", "")),
+        )

@@ -253,3 +253,49 @@ def test_reveal_form_include_renders_for_the_person_page(officer, own_person, rf
     html = render_to_string("core/_reveal_form.html", {"person_id": own_person.pk}, request=request)
     assert reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk}) in html
     assert 'name="reason"' in html and "csrfmiddlewaretoken" in html and 'method="post"' in html
+
+
+# --- the API: a guessed batch id --------------------------------------------------------------
+
+
+def _token_for(user) -> str:
+    from dpf.exchange import services as exchange_services
+
+    _, raw = exchange_services.token_create(actor=None, department="民政", user=user)
+    return raw
+
+
+def test_guessing_another_departments_batch_id_in_the_api_is_404_audited_and_changes_nothing(
+    client, regions, own_person
+):
+    import json
+
+    from dpf.exchange.models import ImportBatch
+
+    mine = make_user("department_exchange", "150400")
+    theirs = make_user("department_exchange", "150400")
+    row = {"身份证号码": own_person.id_number, "姓名": own_person.name, "参保日期": "2021-01-01"}
+    pushed = client.post(
+        "/api/exchange/rosters/pension",
+        data=json.dumps({"rows": [row]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {_token_for(theirs)}",
+    )
+    assert pushed.status_code == 201
+    batch_id = pushed.json()["id"]
+    status_before = ImportBatch.objects.get(pk=batch_id).status
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {_token_for(mine)}"}
+    entries_before = AuditEntry.objects.exclude(action="permission_denied").count()
+    read = client.get(f"/api/exchange/batches/{batch_id}", **bearer)
+    commit = client.post(f"/api/exchange/batches/{batch_id}/commit", **bearer)
+    missing = client.get(f"/api/exchange/batches/{batch_id + 1000}", **bearer)
+    for response in (read, commit):
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+        assert own_person.name not in response.content.decode()
+    # Absent and someone else's answer the same bytes.
+    assert read.content == missing.content
+    denied = _denials(batch_id)
+    assert len(denied) == 2 and {d.actor_id for d in denied} == {mine.pk}
+    assert {d.object_type for d in denied} == {"roster"}
+    assert ImportBatch.objects.get(pk=batch_id).status == status_before
+    assert AuditEntry.objects.exclude(action="permission_denied").count() == entries_before
