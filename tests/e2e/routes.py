@@ -6,6 +6,9 @@ the seeded registry; the others are listed (``unscannable``) so docs and reports
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -31,32 +34,251 @@ ROLE_PREFERENCE = [
 ]
 
 
-def _application(data: Registry) -> dict[str, Any]:
+def _sample(data: Registry, key: str, make: Callable[[], Any]) -> Any:
+    """A record made once per seeded registry (the scan of one app reuses it)."""
+    if key not in data.samples:
+        data.samples[key] = make()
+    return data.samples[key]
+
+
+def _application_pk(data: Registry) -> int:
     """An application of the first seeded person, submitted once at the county window."""
-    if "application" not in data.samples:
+
+    def submit() -> int:
         from dpf.workflow import services
 
-        data.samples["application"] = services.application_submit(
+        return services.application_submit(
             actor=data.user("county_officer"),
             person=data.people[0],
             benefit_codes=["living_allowance", "nursing_allowance"],
             applicant_kind="worker",
             channel="window",
         ).pk
-    return {"pk": data.samples["application"]}
+
+    return int(_sample(data, "application", submit))
 
 
-# Route name -> URL keyword arguments built from the seeded registry.
+def _application(data: Registry) -> dict[str, Any]:
+    return {"pk": _application_pk(data)}
+
+
+def _application_item(data: Registry) -> dict[str, Any]:
+    from dpf.workflow.models import ApplicationItem
+
+    items = ApplicationItem.objects.filter(application_id=_application_pk(data))
+    return {"pk": items.order_by("pk").values_list("pk", flat=True)[0]}
+
+
+def _document(data: Registry) -> dict[str, Any]:
+    """A PNG attached to the application through the service (the route answers the file)."""
+
+    def upload() -> int:
+        from dpf.workflow import services
+
+        return services.document_upload(
+            actor=data.user("county_officer"),
+            application_id=_application_pk(data),
+            doc_type="id_card",
+            name="id-card.png",
+            data=PNG,
+        ).pk
+
+    return {"pk": _sample(data, "document", upload)}
+
+
+def _work_item(kind: str) -> Callable[[Registry], int]:
+    """A work item of the first seeded person (the benefits scan makes them; so does this)."""
+
+    def make(data: Registry) -> int:
+        def create() -> int:
+            from django.utils import timezone
+
+            from dpf.benefits.models import BenefitItem, WorkItem
+
+            person = data.people[0]
+            return WorkItem.objects.create(
+                person=person,
+                benefit=BenefitItem.objects.get(code="nursing_allowance"),
+                kind=kind,
+                as_of=timezone.localdate(),
+                county_code=person.county_code,
+                township_code=person.township_code,
+                village_code=person.village_code,
+                created_at=timezone.now(),
+            ).pk
+
+        return int(_sample(data, f"work_item:{kind}", create))
+
+    return make
+
+
+def _entitlement_pk(data: Registry) -> int:
+    """The living allowance of the red-mountain county's people, from January 2025."""
+
+    def create() -> int:
+        from dpf.benefits.models import BenefitItem
+        from dpf.benefits.services import entitlement_create
+
+        allowance = BenefitItem.objects.get(code="living_allowance")
+        first = None
+        for person in data.people:
+            if person.county_code == "150402":
+                made = entitlement_create(
+                    actor=None, person=person, benefit=allowance, valid_from=dt.date(2025, 1, 1)
+                )
+                first = first or made
+        assert first is not None
+        return first.pk
+
+    return int(_sample(data, "entitlement", create))
+
+
+def _payment_list(data: Registry) -> dict[str, Any]:
+    """October 2025's payment list of the living allowance in 红山区, generated."""
+
+    def generate() -> int:
+        from dpf.benefits.models import BenefitItem
+        from dpf.workflow import services
+
+        _entitlement_pk(data)
+        return services.payment_list_generate(
+            actor=data.user("county_officer"),
+            county_code="150402",
+            benefit=BenefitItem.objects.get(code="living_allowance"),
+            month=dt.date(2025, 10, 1),
+        ).pk
+
+    return {"pk": _sample(data, "payment_list", generate)}
+
+
+def _batch_pk(data: Registry, *, committed: bool) -> int:
+    """A 低保 roster of the county's seeded people, uploaded and validated (and committed,
+    without the benefits rescan, for the reconciliation page)."""
+
+    def upload() -> int:
+        from dpf.exchange import services
+
+        rows = [["身份证号码", "姓名", "类别", "起始日期", "终止日期"]]
+        people = [p for p in data.people if p.county_code == "150402"]
+        for person in people[:2] if committed else people:
+            rows.append([person.id_number, person.name, "低保", "2023-01-05", ""])
+        text = io.StringIO()
+        csv.writer(text).writerows(rows)
+        officer = data.user("county_officer")
+        batch = services.batch_upload(
+            actor=officer,
+            roster_type="dibao",
+            file_name="低保名单.csv",
+            stream=io.BytesIO(text.getvalue().encode()),
+        )
+        batch = services.batch_validate_now(batch)
+        if committed:
+            batch = services.batch_commit(actor=officer, batch=batch, rescan=False)
+        return batch.pk
+
+    return int(_sample(data, f"batch:{committed}", upload))
+
+
+def _batch(data: Registry) -> dict[str, Any]:
+    return {"batch_id": _batch_pk(data, committed=False)}
+
+
+def _suspect(data: Registry) -> dict[str, Any]:
+    """An open duplicate suspect about the first seeded person."""
+
+    def create() -> int:
+        from dpf.exchange.models import DuplicateSuspect
+
+        person = data.people[0]
+        return DuplicateSuspect.objects.create(
+            kind="check_character",
+            person_a=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+
+    return {"suspect_id": _sample(data, "suspect", create)}
+
+
+def _citizen_samples(data: Registry) -> dict[str, Any]:
+    """The portal citizen's application and home-visit request (made once)."""
+    from tests.e2e.data import seed_citizen, seed_citizen_activity
+
+    if "citizen" not in data.users:
+        seed_citizen(data)
+    if "citizen_application" not in data.samples:
+        seed_citizen_activity(data)
+    return data.samples
+
+
+def _citizen_application(data: Registry) -> dict[str, Any]:
+    return {"application_id": _citizen_samples(data)["citizen_application"].pk}
+
+
+def _citizen_item(data: Registry) -> dict[str, Any]:
+    application = _citizen_samples(data)["citizen_application"]
+    item = application.items.order_by("pk").values_list("pk", flat=True)[0]
+    return {"application_id": application.pk, "item_id": item}
+
+
+def _citizen_request(data: Registry) -> dict[str, Any]:
+    return {"request_id": _citizen_samples(data)["citizen_request"].pk}
+
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
+    b"\x84\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+# Route name -> URL keyword arguments built from the seeded registry: every route with a
+# parameter has one (``tests/e2e/test_routes.py`` fails for a new route without), so the
+# scan opens every page; the routes that answer GET with 405 (POST-only actions) or with a
+# file (xlsx, PDF, JSON) are listed under "Not scanned" in the axe-core report, with why.
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
+    "accounts:reveal_person": lambda d: {"person_id": d.people[0].pk},
+    "benefits:item": lambda d: {"item_id": _work_item("proposal")(d)},
+    "exchange:batch": _batch,
+    "exchange:cancel": _batch,
+    "exchange:commit": _batch,
+    "exchange:list": lambda d: {**_batch(d), "outcome": "will_change"},
+    "exchange:progress": _batch,
+    "exchange:reconciliation": lambda d: {"batch_id": _batch_pk(d, committed=True)},
+    "exchange:resolve": _suspect,
+    "exchange:template": lambda d: {"code": "dibao"},
     "registry:person": lambda d: {"person_id": d.people[0].pk},
     "registry:certificate_new": lambda d: {"person_id": d.people[0].pk},
     "registry:household": lambda d: {"household_id": d.people[0].household_id},
     # I07: medical insurance among certified people; its list is made of persons.
     "indicators:indicator": lambda d: {"code": "I07"},
     "indicators:drilldown": lambda d: {"code": "I07"},
+    "portal:application": _citizen_application,
+    "portal:appeal": _citizen_item,
+    "portal:upload": _citizen_application,
+    "portal:withdraw": _citizen_application,
+    "portal:request": _citizen_request,
+    # 赵慧敏: a person of the township without a citizen account.
+    "portal:account_new": lambda d: {"person_id": d.people[1].pk},
+    "portal:staff_request": _citizen_request,
     "workflow:application": _application,
     "workflow:notice": _application,
     "workflow:proposal_confirm": _application,
+    "workflow:proposal_decline": _application,
+    "workflow:upload": _application,
+    "workflow:withdraw": _application,
+    "workflow:decide": _application_item,
+    "workflow:appeal": _application_item,
+    "workflow:document": _document,
+    "workflow:entitlement": lambda d: {"pk": _entitlement_pk(d)},
+    "workflow:payment_list": _payment_list,
+    "workflow:payment_approve": _payment_list,
+    "workflow:payment_xlsx": _payment_list,
+    "workflow:payment_discard": _payment_list,
+    "workflow:payment_results": _payment_list,
+    "workflow:payment_pdf": _payment_list,
+    "workflow:proposal_start": lambda d: {"item_id": _work_item("proposal")(d)},
+    "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.
