@@ -133,6 +133,7 @@ def test_invented_township_tree_under_the_real_counties() -> None:
     per_township = Counter(code[:9] for code in villages.values_list("code", flat=True))
     assert set(per_township) == set(townships.values_list("code", flat=True))
     assert all(2 <= n <= 10 for n in per_township.values())
+    assert not villages.filter(synthetic=False).exists()  # invented names are marked
     names = list(townships.values_list("name", flat=True))
     assert all(n.endswith(("街道", "镇", "乡", "苏木")) for n in names)
     assert sum(n.endswith("苏木") for n in names) == 19  # the sumu of the table

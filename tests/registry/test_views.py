@@ -405,6 +405,82 @@ def test_certificate_number_of_another_person_writes_nothing(
     assert not Person.objects.filter(name="高桂芝").exists()
 
 
+def _assert_kept(html: str, data: dict[str, str], *names: str) -> None:
+    """The form shows again what the user typed in ``names``."""
+    for name in names:
+        field_tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert field_tag is not None, name
+        assert f'value="{data[name]}"' in field_tag.group(0), name
+
+
+@pytest.mark.parametrize(
+    ("number", "message"),
+    [
+        ("1504021966020300", "残疾人证号应为20位"),  # too short
+        ("{id}83", "残疾类别应为1至7"),
+        ("{id}45", "残疾等级应为1至4"),
+        ("15040219660230002X41", "身份证号码中的出生日期不存在"),  # embedded ID, 30 February
+    ],
+)
+def test_malformed_certificate_number_is_refused_and_typed_values_kept(
+    client, county_officer, number: str, message: str
+) -> None:
+    before = _written()
+    data = _registration(certificate_issue_date="2024-01-01")
+    data["certificate_number"] = number.format(id=data["id_number"])
+    html = _html(_login(client, county_officer).post(PERSON_NEW, data))
+    _assert_refused(html, "certificate_number", message)
+    _assert_kept(
+        html, data, "name", "id_number", "phone", "certificate_number", "certificate_issue_date"
+    )
+    assert _written() == before
+
+
+def test_impossible_birth_date_in_the_id_number_is_refused(client, county_officer) -> None:
+    before = _written()
+    data = _registration(id_number="150402199902300021")  # 30 February 1999
+    html = _html(_login(client, county_officer).post(PERSON_NEW, data))
+    _assert_refused(html, "id_number", "身份证号码中的出生日期不存在")
+    _assert_kept(html, data, "name", "id_number", "phone", "ethnicity")
+    assert _written() == before
+
+
+def test_impossible_issue_date_is_refused(client, county_officer) -> None:
+    before = _written()
+    data = _registration(
+        certificate_category="4", certificate_level="2", certificate_issue_date="2024-02-30"
+    )
+    html = _html(_login(client, county_officer).post(PERSON_NEW, data))
+    _assert_refused(html, "certificate_issue_date", "有效的日期")  # Django's "enter a valid date"
+    _assert_kept(html, data, "name", "id_number", "phone", "certificate_issue_date")
+    assert re.search(r'<option value="4" selected>', html)
+    assert _written() == before
+
+
+def test_refusals_keep_typed_values_for_duplicate_and_mismatch(
+    client, county_officer, people
+) -> None:
+    client = _login(client, county_officer)
+    duplicate = _registration(id_number=people["zhang"].id_number)
+    html = _html(client.post(PERSON_NEW, duplicate))
+    _assert_refused(html, "id_number", "该身份证号码已登记")
+    _assert_kept(html, duplicate, "name", "phone", "ethnicity")
+    mismatch = _registration(
+        certificate_number=people["zhao"].id_number + "41", certificate_issue_date="2024-01-01"
+    )
+    html = _html(client.post(PERSON_NEW, mismatch))
+    _assert_kept(html, mismatch, "name", "id_number", "phone", "certificate_issue_date")
+
+
+def test_refusal_in_english(client, county_officer, people) -> None:
+    client = _login(client, county_officer)
+    client.post("/i18n/setlang/", {"language": "en", "next": PERSON_NEW})
+    before = _written()
+    html = _html(client.post(PERSON_NEW, _registration(id_number=people["zhang"].id_number)))
+    _assert_refused(html, "id_number", "a person with this ID number is already registered")
+    assert _written() == before
+
+
 def test_incomplete_certificate_is_refused(client, county_officer) -> None:
     before = _written()
     data = _registration(certificate_category="4")
