@@ -8,12 +8,21 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import Page
 
 from dpf.benefits.models import BenefitItem
 from dpf.benefits.services import entitlement_create
 from tests.e2e.conftest import Browsing
 from tests.e2e.data import seed_registry
-from tests.e2e.support import alerts, choose_option, headings, log_in, tab_to, type_month
+from tests.e2e.support import (
+    alerts,
+    choose_option,
+    focus_from_top,
+    headings,
+    log_in,
+    tab_to,
+    type_month,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -21,6 +30,16 @@ pytestmark = [
 ]
 
 MONTH = (2025, 10)
+
+
+def _open_payment_lists(page: Page) -> None:
+    """发放名册 from the main navigation, by keyboard."""
+    focus_from_top(page)
+    tab_to(page, re.compile("^发放名册$"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert headings(page) == ["发放名册"]
+    assert set(page.locator("nav a[aria-current=page]").all_inner_texts()) == {"发放名册"}
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
@@ -36,8 +55,7 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
 
     page = e2e.page(javascript=javascript)
     log_in(page, officer.username)
-    page.goto("/workflow/payments/")
-    assert headings(page) == ["发放名册"]
+    _open_payment_lists(page)
     e2e.step(page, "payment-lists", who="county_officer")
 
     def generate() -> None:
@@ -56,7 +74,7 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
     e2e.step(page, "payment-list", who="county_officer")
 
     # The same month again: refused, said so, nothing generated twice.
-    page.goto("/workflow/payments/")
+    _open_payment_lists(page)
     generate()
     summary = alerts(page)
     assert summary and "已生成" in " ".join(summary), summary

@@ -16,7 +16,7 @@ from dpf.workflow import services
 from dpf.workflow.models import ApplicationItem
 from tests.e2e.conftest import Browsing
 from tests.e2e.data import seed_registry
-from tests.e2e.support import focused, headings, live_text, log_in, tab_to
+from tests.e2e.support import focus_from_top, focused, headings, live_text, log_in, tab_to
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,8 +35,14 @@ def _queue_count(page: Page) -> int:
 
 
 def _open_queue(page: Page) -> None:
-    page.goto("/workflow/")
+    """我的待办 from the main navigation, by keyboard; the link is marked as the current page."""
+    focus_from_top(page)
+    tab_to(page, re.compile("^我的待办$"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     assert headings(page) == ["我的待办"]
+    current = page.locator("nav a[aria-current=page]")
+    assert set(current.all_inner_texts()) == {"我的待办"}  # main and workflow menus
 
 
 def _advance_first_open_step(page: Page) -> None:
