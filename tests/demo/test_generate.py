@@ -443,3 +443,18 @@ def test_inserts_are_bulk_many_rows_per_statement() -> None:
         assert inserts[table] >= 1, table
         assert result.rows[table] / inserts[table] >= 10, (table, result.rows[table], inserts)
     assert len(run) < persons  # nothing runs once per person
+
+
+def test_a_demo_person_is_found_by_id_name_and_pinyin() -> None:
+    """Issue 2's "done": on the demo data, the staff search finds a person three ways."""
+    from dpf.registry.selectors import search_persons
+    from tests.factories import make_user
+
+    person = disabled_people().filter(death_date__isnull=True).order_by("pk").first()
+    assert person is not None
+    officer = make_user("county_officer", person.county_code)
+    for query in (person.id_number, person.id_number.lower(), person.name, person.name_initials):
+        page = search_persons(officer, query=query, per_page=100)
+        assert person.pk in {row.pk for row in page.rows}, query
+    by_id = search_persons(officer, query=person.id_number)
+    assert [row.pk for row in by_id.rows] == [person.pk]
