@@ -80,6 +80,11 @@ def walk(
             )
 
 
+def undeclared(routes: list[Route]) -> list[str]:
+    """Routes without ``@public``/``@allow``/``@api_allow`` ("no route without a rule")."""
+    return [r.name for r in routes if r.declaration is None]
+
+
 # --- the world ---------------------------------------------------------------------------
 
 # Extra regions: a second township in county 150402 and a county of another city.
@@ -95,6 +100,7 @@ EXTRA_REGIONS = [
 # Where each sample person lives, and the staff region of each role.
 PERSON_VILLAGES = {
     "in": "150402001001",  # inside every staff scope
+    "self": "150402001001",  # the world's citizen (inside every staff scope too)
     "village2": "150402001002",  # same township, other village
     "township2": "150402002001",  # same county, other township
     "county2": "150404002001",  # same city, other county
@@ -108,17 +114,21 @@ STAFF_REGIONS = {
 }
 # The specification of scope: which sample persons each role may ever see.
 VISIBLE = {
-    Role.CITY_ADMIN: {"in", "village2", "township2", "county2"},
-    Role.COUNTY_OFFICER: {"in", "village2", "township2"},
-    Role.TOWNSHIP_OFFICER: {"in", "village2"},
-    Role.VILLAGE_WORKER: {"in"},
+    Role.CITY_ADMIN: {"in", "self", "village2", "township2", "county2"},
+    Role.COUNTY_OFFICER: {"in", "self", "village2", "township2"},
+    Role.TOWNSHIP_OFFICER: {"in", "self", "village2"},
+    Role.VILLAGE_WORKER: {"in", "self"},
+    Role.CITIZEN: {"self"},  # the citizen's own person (no dependants in this world)
 }
-# The nearest person just outside each staff role's scope.
+# The person each role's "inside" requests name, and the nearest one just outside its scope
+# (a citizen's neighbour in the same village is outside the citizen's self scope).
+INSIDE = {Role.CITIZEN: "self"}
 NEAREST_OUTSIDE = {
     Role.CITY_ADMIN: "city2",
     Role.COUNTY_OFFICER: "county2",
     Role.TOWNSHIP_OFFICER: "township2",
     Role.VILLAGE_WORKER: "village2",
+    Role.CITIZEN: "in",
 }
 MISSING_ID = 987654321
 
@@ -132,7 +142,7 @@ class World:
 
     def person(self, role: str, inside: bool) -> Person:
         if inside or role not in NEAREST_OUTSIDE:
-            return self.persons["in"]
+            return self.persons[INSIDE.get(Role(role), "in") if role else "in"]
         return self.persons[NEAREST_OUTSIDE[Role(role)]]
 
     def markers(self, key: str) -> list[str]:
@@ -177,6 +187,9 @@ def build_world() -> World:
             actor=None, person=person, category=4, level=2, issue_date=dt.date(2021, 6, 1)
         )
         world.persons[key] = person
+    from dpf.portal.models import CitizenAccount
+
+    CitizenAccount.objects.create(user=world.users[str(Role.CITIZEN)], person=world.persons["self"])
     _indicator_snapshot(world)
     return world
 
@@ -357,6 +370,33 @@ def _entitlement_pk(world: World, role: str, inside: bool) -> Any:
     )
 
 
+def _citizen_request_pk(world: World, role: str, inside: bool) -> Any:
+    """A complaint about the person (what the portal's request form stores)."""
+    from django.utils import timezone
+
+    from dpf.portal.models import CitizenRequest
+
+    person = world.person(role, inside)
+    return _cached(
+        world,
+        f"citizen_request:{person.pk}",
+        lambda: (
+            CitizenRequest.objects.create(
+                kind="complaint",
+                text="样本诉求：道路不平",
+                contact_preference="phone",
+                person=person,
+                county_code=person.county_code,
+                township_code=person.township_code,
+                village_code=person.village_code,
+                created_by=_county_officer_for(world, person),
+                created_at=timezone.now(),
+                updated_at=timezone.now(),
+            ).pk
+        ),
+    )
+
+
 def _work_item(kind: str) -> Sample:
     def sample(world: World, role: str, inside: bool) -> Any:
         from django.utils import timezone
@@ -435,6 +475,9 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("workflow:review", "item_id", _work_item("review"), True),
     ("workflow:proposal_start", "item_id", _work_item("proposal"), True),
     ("benefits:item", "item_id", _work_item("proposal"), True),
+    ("portal:", "application_id", _application_pk, True),
+    ("portal:appeal", "item_id", _application_item_pk, True),
+    ("portal:", "request_id", _citizen_request_pk, True),
 ]
 
 

@@ -30,6 +30,8 @@ from tests.security.routes import (
     build_world,
     is_scoped,
     make_samples,
+    undeclared,
+    unsampled,
     url_for,
     url_kwargs,
     walk,
@@ -53,6 +55,14 @@ POST_PAYLOAD = {
 # Views that answer a GET with 404 because they only take POST (405 would be clearer).
 GET_404_BY_DESIGN = {"indicators:snapshot"}
 FORM_RE = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S | re.I)
+# What the Content-Security-Policy (script-src 'self', no 'unsafe-inline') would block: an
+# inline script, an event-handler attribute, a javascript: URL. A page must hold none
+# (a ``json_script`` data block, type application/json, is data, never executed).
+INLINE_SCRIPT_RE = re.compile(
+    r"<script\b(?![^>]*\bsrc=)(?![^>]*\btype=[\"']?application/json)[^>]*>"
+    r"|<[a-z][^>]*\son[a-z]+\s*=|javascript:",
+    re.I,
+)
 
 
 def _declared_pairs(declaration: dict[str, Any]) -> list[tuple[str, str]]:
@@ -64,10 +74,51 @@ def _declared_pairs(declaration: dict[str, Any]) -> list[tuple[str, str]]:
 def test_every_route_declares_who_may_use_it():
     routes = list(walk())
     assert len(routes) > 10
-    undeclared = [r.name for r in routes if r.declaration is None]
-    assert undeclared == [], "routes without @public/@allow (or @api_allow)"
+    assert undeclared(routes) == [], "routes without @public/@allow (or @api_allow)"
     nobody = [r.name for r in routes if not r.public and not r.roles]
     assert nobody == [], "routes declared for no role"
+
+
+def test_the_walker_reports_a_route_added_without_a_declaration():
+    """The check above can fail: a URL map with one undeclared page is caught by name."""
+    from django.urls import get_resolver
+
+    routes = list(walk(get_resolver("tests.security.undeclared_urls")))
+    assert undeclared(routes) == ["forgotten"]
+    assert len(routes) == len(list(walk())) + 1  # the included platform routes all walked
+
+
+def test_an_api_operation_without_a_declaration_refuses_to_start():
+    """API operations are declared with ``@api_allow``; ``declare_routes`` refuses to build
+    the URL map when one is missing (so the walker never sees an undeclared API route)."""
+    from django.core.exceptions import ImproperlyConfigured
+    from ninja import NinjaAPI, Router
+
+    from dpf.api.access import api_allow, declare_routes
+
+    router = Router()
+
+    @router.get("/declared")
+    @api_allow("department_exchange", action="import", object_type="roster")
+    def declared(request):  # pragma: no cover - never called
+        return {}
+
+    @router.get("/forgotten/{batch_id}")
+    def forgotten(request, batch_id: int):  # pragma: no cover - never called
+        return {}
+
+    from dpf.core.access import public
+
+    api = NinjaAPI(urls_namespace="undeclared_test_api", docs_decorator=public)
+    api.add_router("/x/", router)
+    with pytest.raises(ImproperlyConfigured, match="forgotten"):
+        declare_routes(api.urls[0])
+
+
+def test_every_url_parameter_has_a_sample_inside_and_outside_the_scope():
+    """The matrix can run a route inside and outside each role's scope only when its URL
+    parameters have samples (``SAMPLES`` in routes.py): a new route must add one."""
+    assert unsampled() == []
 
 
 def test_route_declarations_agree_with_the_permission_table():
@@ -186,6 +237,12 @@ def _check_page(
         failures.append(f"{where}: shows records outside the scope: {leaked}")
     if _forms_without_csrf(text):
         failures.append(f"{where}: a POST form without a CSRF token")
+    csp = response.get("Content-Security-Policy", "")
+    if "script-src 'self'" not in csp or "unsafe-inline" in csp:
+        failures.append(f"{where}: Content-Security-Policy missing or allows inline scripts")
+    inline = INLINE_SCRIPT_RE.search(text)
+    if inline:
+        failures.append(f"{where}: inline script the CSP would block: {inline.group(0)[:60]}")
 
 
 @pytest.mark.django_db
@@ -332,4 +389,72 @@ def test_api_routes_refuse_sessions_and_anonymous(world):
                     failures.append(
                         f"{method.upper()} {route.name} as {role}: {response.status_code}"
                     )
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_api_routes_as_their_roles_inside_and_outside(world):
+    """Each API route as each role it declares, with that role's bearer token, on its own
+    record (inside) and on another account's (outside: 404, audited, nothing written).
+    Only ``department_exchange`` accounts hold tokens; every other role is refused above."""
+    from django.utils import timezone
+
+    from dpf.exchange import services as exchange_services
+    from dpf.exchange.models import ImportBatch
+    from tests.factories import make_user
+
+    accounts = {}
+    for label in ("inside", "outside"):
+        user = make_user("department_exchange", "150400")
+        _, raw = exchange_services.token_create(actor=None, department=label, user=user)
+        batch = ImportBatch.objects.create(
+            roster_type="pension",
+            file_name="api.json",
+            file_format="json",
+            content_sha256=f"{user.pk:064d}",
+            uploaded_by=user,
+            region_code="150400",
+            channel="api",
+            department=label,
+            status="previewed",
+            validated_at=timezone.now(),
+        )
+        accounts[label] = (raw, batch.pk)
+    samples = {"roster_type": "pension"}
+    failures: list[str] = []
+    checked = 0
+    routes = [r for r in walk() if r.api and not r.public]
+    assert routes and all(r.roles == {"department_exchange"} for r in routes)
+    client = Client()
+    for route in routes:
+        for inside in (False, True):  # outside first: the inside commit may change the batch
+            raw = accounts["inside"][0]
+            target = accounts["inside" if inside else "outside"][1]
+            kwargs = {p: target if p == "batch_id" else samples[p] for p in route.params}
+            url = url_for(route, kwargs)
+            if not inside and "batch_id" not in route.params:
+                continue  # names no record: nothing lies outside
+            for method in ("get", "post"):
+                where = f"{method.upper()} {route.name} ({'in' if inside else 'out'})"
+                denials_before = _denials(target)
+                before = _row_counts()
+                response = getattr(client, method)(
+                    url,
+                    content_type="application/json",
+                    HTTP_AUTHORIZATION=f"Bearer {raw}",
+                )
+                checked += 1
+                status = response.status_code
+                if status == 405:
+                    continue
+                if (inside and status in (401, 403, 404)) or status >= 500:
+                    failures.append(f"{where}: {status}, expected the operation")
+                if not inside:
+                    if status != 404:
+                        failures.append(f"{where}: {status}, expected 404")
+                    if _denials(target) <= denials_before:
+                        failures.append(f"{where}: refused but not audited")
+                    if _changed(before, _row_counts()):
+                        failures.append(f"{where}: wrote {_changed(before, _row_counts())}")
+    assert checked >= 8
     assert failures == [], "\n".join(failures)
