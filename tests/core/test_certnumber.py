@@ -66,7 +66,7 @@ def test_severe_is_level_one_or_two(level: int, severe: bool) -> None:
         ("3601211970112100Y343", "characters", InvalidIdNumber),
     ],
 )
-def test_each_refusal_has_its_code(number: str, code: str, error: type) -> None:
+def test_each_refusal_has_its_code(number: str, code: str, error: type[ValidationFailed]) -> None:
     with pytest.raises(error) as info:
         parse_certificate_number(number, today=TODAY)
     assert info.value.code == code
