@@ -433,6 +433,16 @@ def insurance_as_of(person: Person, kind: str, date: dt.date) -> InsuranceEnrolm
     )
 
 
+def residence_as_of(person: Person, date: dt.date) -> Residence | None:
+    """Where the person lived on ``date`` (village level)."""
+    return (
+        Residence.objects.filter(person=person)
+        .filter(EffectiveDated.as_of_q(date))
+        .order_by("-valid_from", "-pk")
+        .first()
+    )
+
+
 def _in_force(rows: Sequence[Any], on: dt.date) -> Any:
     """The latest-started row of ``rows`` in force on ``on`` (rows already fetched)."""
     current = [r for r in rows if r.in_force_on(on)]

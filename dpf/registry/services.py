@@ -371,6 +371,52 @@ def household_status_set(
     return row
 
 
+@transaction.atomic
+def person_move(*, actor: Any, person: Person, village_code: str, on: dt.date) -> Residence:
+    """The person lives in ``village_code`` from ``on``: the open residence ends the day
+    before and the person's current region codes follow. A move on or before the start
+    of the current residence would overlap it and is refused (history is corrected
+    explicitly, never overwritten)."""
+    village = _village(village_code, actor)
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    residences = Residence.objects.filter(person=person)
+    current = residences.filter(valid_to__isnull=True).first()
+    if current is not None and on > current.valid_from:
+        current.valid_to = on - dt.timedelta(days=1)
+        current.save(update_fields=["valid_to"])
+    if overlapping(residences, on, None):
+        raise _refuse(
+            "residence_overlap",
+            "该人员在此日期已有居住地记录",
+            "the person already has a residence on this date",
+            "on",
+        )
+    residence = Residence.objects.create(
+        person=person,
+        county_code=village.code[:6],
+        township_code=village.code[:9],
+        village_code=village.code,
+        valid_from=on,
+        source=f"user:{getattr(actor, 'pk', '')}",
+    )
+    before = person.village_code
+    Person.objects.filter(pk=person.pk).update(
+        county_code=village.code[:6],
+        township_code=village.code[:9],
+        village_code=village.code,
+        facts_changed_at=timezone.now(),
+    )
+    person.refresh_from_db(fields=["county_code", "township_code", "village_code"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="person",
+        object_id=person.pk,
+        changes={"village_code": {"before": before, "after": village.code}, "from": str(on)},
+    )
+    return residence
+
+
 def _add_years(date: dt.date, years: int) -> dt.date:
     try:
         return date.replace(year=date.year + years)

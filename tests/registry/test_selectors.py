@@ -206,6 +206,19 @@ def test_insurance_as_of_by_kind() -> None:
     assert selectors.insurance_as_of(person, "pension", D(2025, 12, 31)) == pension
 
 
+@pytest.mark.django_db
+def test_residence_as_of_follows_a_move(regions) -> None:
+    person = make_person(village_code="150402001001", birth=D(1980, 5, 17))
+    services.person_move(actor=None, person=person, village_code="150404002001", on=D(2021, 3, 1))
+    before = selectors.residence_as_of(person, D(2021, 2, 28))
+    after = selectors.residence_as_of(person, D(2021, 3, 1))
+    assert before is not None and before.village_code == "150402001001"
+    assert after is not None and after.village_code == "150404002001"
+    assert selectors.residence_as_of(person, D(1980, 5, 16)) is None  # before birth
+    person.refresh_from_db()
+    assert (person.county_code, person.village_code) == ("150404", "150404002001")
+
+
 # --- timeline -----------------------------------------------------------------------------
 
 

@@ -198,6 +198,41 @@ def test_overlapping_household_status_is_refused(village_worker) -> None:
     assert list(rows.values_list("status", "valid_to")) == [("dibao", dt.date(2020, 12, 31))]
 
 
+def test_move_ends_the_old_residence_and_refuses_an_overlap(county_officer) -> None:
+    from dpf.core.models import AuditEntry
+    from dpf.registry.models import Residence
+
+    person = make_person(actor=county_officer, birth=dt.date(1990, 1, 1))
+    services.person_move(
+        actor=county_officer, person=person, village_code="150402001002", on=dt.date(2020, 5, 1)
+    )
+    rows = list(
+        Residence.objects.filter(person=person)
+        .order_by("valid_from")
+        .values_list("village_code", "valid_from", "valid_to")
+    )
+    assert rows == [
+        ("150402001001", dt.date(1990, 1, 1), dt.date(2020, 4, 30)),
+        ("150402001002", dt.date(2020, 5, 1), None),
+    ]
+    assert AuditEntry.objects.filter(object_type="person", action="change").exists()
+    before = list(Residence.objects.filter(person=person).values_list("pk", "valid_to"))
+    for on in (dt.date(2020, 5, 1), dt.date(2019, 1, 1)):  # not after the current start
+        with pytest.raises(ValidationFailed) as info:
+            services.person_move(
+                actor=county_officer, person=person, village_code="150402001001", on=on
+            )
+        assert info.value.code == "residence_overlap"
+    assert list(Residence.objects.filter(person=person).values_list("pk", "valid_to")) == before
+    person.refresh_from_db()
+    assert person.village_code == "150402001002"
+    with pytest.raises(ValidationFailed) as info:  # outside the officer's county
+        services.person_move(
+            actor=county_officer, person=person, village_code="150404002001", on=dt.date(2024, 1, 1)
+        )
+    assert info.value.code == "village_unknown"
+
+
 def _fact_rows(person: Person, other: Person) -> dict[str, Any]:
     """For each table with an exclusion constraint: (model, fields of one row of a fact)."""
     from dpf.registry.models import (
