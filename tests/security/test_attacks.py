@@ -299,3 +299,62 @@ def test_guessing_another_departments_batch_id_in_the_api_is_404_audited_and_cha
     assert {d.object_type for d in denied} == {"roster"}
     assert ImportBatch.objects.get(pk=batch_id).status == status_before
     assert AuditEntry.objects.exclude(action="permission_denied").count() == entries_before
+
+
+# --- a viewer (aggregates only) reaching for personal fields ---------------------------------
+
+
+def test_a_viewer_reaches_no_personal_field_by_page_api_export_or_drill_down(officer, own_person):
+    from dpf.indicators import selectors as indicator_selectors
+    from dpf.indicators import services as indicator_services
+    from dpf.indicators.models import Indicator
+
+    admin = make_user("city_admin", "150400")
+    plan = indicator_selectors.plan_by_code(None)
+    run_day = dt.date(2025, 12, 31)
+    indicator_services.snapshot_store(plan=plan, as_of=run_day, actor=admin)
+    code = Indicator.objects.filter(plan=plan).order_by("pk").values_list("code", flat=True)[0]
+    drill = reverse("indicators:drilldown", kwargs={"code": code})
+    viewer = make_user("viewer", "150400")
+    client = _client(viewer)
+    secrets = [own_person.name, own_person.id_number, own_person.id_number_masked, "13904760002"]
+
+    # Aggregate pages open, with numbers but no link to the lists behind them.
+    pages = ["indicators:dashboard", "indicators:plans", "indicators:report"]
+    for name, kwargs in [(n, {}) for n in pages] + [("indicators:indicator", {"code": code})]:
+        page = client.get(reverse(name, kwargs=kwargs))
+        assert page.status_code == 200, name
+        text = page.content.decode()
+        assert "/persons/" not in text, name
+        assert not [s for s in secrets if s in text], name
+    # The dashboard links an officer's numbers to the lists (the check above can fail).
+    officer_page = _client(officer).get(reverse("indicators:dashboard"))
+    assert "/persons/" in officer_page.content.decode()
+
+    refused = {
+        "person page": reverse("registry:person", kwargs={"person_id": own_person.pk}),
+        "household page": reverse(
+            "registry:household", kwargs={"household_id": own_person.household_id}
+        ),
+        "search": reverse("registry:search") + "?q=" + own_person.name,
+        "drill-down": f"{drill}?as_of={run_day.isoformat()}&region=150400&part=denominator",
+        "registry export": reverse("exchange:export"),
+        "reveal": reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk}),
+    }
+    before = AuditEntry.objects.filter(action="permission_denied", actor=viewer).count()
+    for what, url in refused.items():
+        for response in (
+            client.get(url),
+            client.post(url, {"purpose": "统计核对用途", "reason": "统计核对用途"}),
+        ):
+            assert response.status_code in (404, 405), what
+            text = response.content.decode()
+            assert not [s for s in secrets if s in text], what
+    assert AuditEntry.objects.filter(action="permission_denied", actor=viewer).count() > before
+    assert (
+        not AuditEntry.objects.filter(actor=viewer, action__in=["view", "export", "reveal"])
+        .exclude(object_type__in=["indicators", "evaluation_report"])
+        .exists()
+    )
+    # The API holds no session route: a logged-in viewer is refused there too.
+    assert client.get("/api/exchange/rosters").status_code == 401
