@@ -288,3 +288,30 @@ def test_post_without_csrf_token_is_refused(officer):
     assert not AuditEntry.objects.filter(action="login").exists()
     strict.force_login(officer)
     assert strict.post(reverse("accounts:logout")).status_code == 403
+
+
+# --- passwords ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["Ab1!", "password123", "12345678901", "county_officer-1x"],
+)
+def test_django_password_validators_refuse_weak_passwords(officer, weak):
+    """Django's four validators (length, common, numeric, similar to the user name); the
+    portal's password forms call them (tests/portal/test_registration.py)."""
+    from django.conf import settings
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    names = {v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS}
+    assert names == {
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    }
+    officer.username = "county_officer-1x"
+    with pytest.raises(ValidationError):
+        validate_password(weak, officer)
+    validate_password(PASSWORD, officer)  # a strong one passes

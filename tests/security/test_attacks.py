@@ -358,3 +358,18 @@ def test_a_viewer_reaches_no_personal_field_by_page_api_export_or_drill_down(off
     )
     # The API holds no session route: a logged-in viewer is refused there too.
     assert client.get("/api/exchange/rosters").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "name", ["Robert'); DROP TABLE registry_person;--", "' OR '1'='1", '"><img src=x>']
+)
+def test_an_injection_stored_as_a_name_is_kept_as_text_and_harms_nothing(officer, name):
+    person = make_person(actor=officer, name=name, village_code="150402001001")
+    other = make_person(actor=officer, name="无关人员", village_code="150402001001")
+    assert Person.objects.get(pk=person.pk).name == name  # stored as typed, as data
+    client = _client(officer)
+    page = client.get(reverse("registry:person", kwargs={"person_id": person.pk})).content
+    assert name.encode() not in page  # quotes and brackets are escaped in the HTML
+    found = client.post(reverse("registry:search"), {"q": name}).content.decode()
+    assert other.name not in found  # the quote does not widen the search
+    assert Person.objects.count() == 2
