@@ -458,3 +458,34 @@ def test_api_routes_as_their_roles_inside_and_outside(world):
                         failures.append(f"{where}: wrote {_changed(before, _row_counts())}")
     assert checked >= 8
     assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_no_audit_entry_holds_a_personal_value_in_clear(world):
+    """The world's registrations, certificates, applications, refusals and page views left
+    audit entries; none holds a sample person's ID number, phone or address in clear (the
+    old and new values of changed fields are masked by the services)."""
+    clients = _clients(world)
+    for role in ("county_officer", "city_admin"):
+        person = world.persons["in"]
+        clients[role].get(url_for_person(person.pk))
+        clients[role].post(f"/accounts/reveal/person/{person.pk}/", {"reason": "核对身份信息需要"})
+    secrets = []
+    for p in world.persons.values():
+        secrets += [p.id_number, p.phone, p.household.address if p.household else ""]
+    secrets = [s for s in secrets if s]
+    entries = list(
+        AuditEntry.objects.values_list(
+            "actor_name", "object_id", "changes", "reason", "client_address"
+        )
+    )
+    assert len(entries) > 20
+    assert AuditEntry.objects.filter(action="reveal").count() == 2  # full values were shown
+    in_clear = [s for s in secrets for e in entries if s in str(e)]
+    assert in_clear == []
+
+
+def url_for_person(pk: int) -> str:
+    from django.urls import reverse
+
+    return reverse("registry:person", kwargs={"person_id": pk})
