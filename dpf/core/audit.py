@@ -42,6 +42,13 @@ ACTIONS = (
     "permission_denied",
     "prune",
     "key_rotation",
+    "approve",
+    "import",
+    "import_upload",
+    "import_cancel",
+    "merge",
+    "token_create",
+    "token_revoke",
 )
 
 

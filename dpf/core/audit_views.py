@@ -28,6 +28,13 @@ ACTION_LABELS = {
     "permission_denied": _("拒绝访问"),
     "prune": _("清理过期日志"),
     "key_rotation": _("密钥轮换"),
+    "approve": _("审批"),
+    "import": _("导入"),
+    "import_upload": _("上传名单"),
+    "import_cancel": _("取消导入"),
+    "merge": _("合并重复人员"),
+    "token_create": _("签发接口令牌"),
+    "token_revoke": _("吊销接口令牌"),
 }
 
 

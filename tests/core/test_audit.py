@@ -221,3 +221,32 @@ def test_postgres_trigger_refuses_update_and_delete():
     ):
         cur.execute("DELETE FROM core_auditanchor WHERE id = %s", [anchor.id])
     assert AuditEntry.objects.get(pk=entry.pk).action == "view"
+
+
+def test_every_action_the_platform_records_is_listed_and_labelled():
+    """The audit page filters by ``ACTIONS``: an action written somewhere but missing there
+    could not be selected (found from every ``record(…, action="…")`` call in dpf/)."""
+    import ast
+    from pathlib import Path
+
+    from dpf.core.audit_views import ACTION_LABELS
+
+    root = Path(__file__).resolve().parents[2] / "dpf"
+    written = set()
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+            if name != "record":
+                continue
+            for kw in node.keywords:
+                if kw.arg == "action":
+                    written |= {
+                        c.value
+                        for c in ast.walk(kw.value)
+                        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+                    }
+    assert {"view", "reveal", "login_failure", "permission_denied"} <= written
+    assert written - set(audit.ACTIONS) == set()
+    assert set(audit.ACTIONS) == set(ACTION_LABELS)
