@@ -33,6 +33,10 @@ def region_filter(user: Any, prefix: str = "") -> Q | None:
         Role.VILLAGE_WORKER,
     ):
         return None
+    return _under_region(region, prefix)
+
+
+def _under_region(region: Any, prefix: str) -> Q:
     level = region.level
     if level in (RegionLevel.PROVINCE, RegionLevel.CITY):
         return Q(**{f"{prefix}county_code__startswith": region.prefix})
@@ -41,6 +45,18 @@ def region_filter(user: Any, prefix: str = "") -> Q | None:
     if level == RegionLevel.TOWNSHIP:
         return Q(**{f"{prefix}township_code": region.code})
     return Q(**{f"{prefix}village_code": region.code})
+
+
+def roster_match_filter(user: Any, prefix: str = "") -> Q | None:
+    """Which registered persons a roster uploaded by ``user`` may be matched against
+    (``None``: nobody). A partner department's account matches within the region it is
+    bound to, without seeing those persons anywhere else; staff within their own scope."""
+    if getattr(user, "role", None) == Role.DEPARTMENT_EXCHANGE:
+        region = getattr(user, "region", None)
+        if region is None or not getattr(user, "is_active", False):
+            return None
+        return _under_region(region, prefix)
+    return region_filter(user, prefix)
 
 
 def scope_queryset(user: Any, queryset: QuerySet[M], prefix: str = "") -> QuerySet[M]:

@@ -13,7 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated, RegionLevel
+from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
 from dpf.exchange.models import (
     BatchStatus,
@@ -24,27 +24,6 @@ from dpf.exchange.models import (
     SuspectStatus,
 )
 from dpf.registry.models import Certificate, HouseholdStatus, HouseholdStatusCode, Person
-
-
-def _region_q(region: Any, prefix: str = "") -> Q:
-    level = region.level
-    if level in (RegionLevel.PROVINCE, RegionLevel.CITY):
-        return Q(**{f"{prefix}county_code__startswith": region.prefix})
-    if level == RegionLevel.COUNTY:
-        return Q(**{f"{prefix}county_code": region.code})
-    if level == RegionLevel.TOWNSHIP:
-        return Q(**{f"{prefix}township_code": region.code})
-    return Q(**{f"{prefix}village_code": region.code})
-
-
-def match_scope(user: Any) -> Q | None:
-    """Which registered persons a roster from ``user`` may match (None: nobody)."""
-    if getattr(user, "role", None) == Role.DEPARTMENT_EXCHANGE:
-        region = getattr(user, "region", None)
-        if region is None or not getattr(user, "is_active", False):
-            return None
-        return _region_q(region)
-    return region_filter(user)
 
 
 def batches_for(user: Any) -> QuerySet[ImportBatch]:

@@ -18,12 +18,12 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from dpf.accounts.scoping import roster_match_filter
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
 from dpf.exchange.plan import Change, Fact, plan_change
 from dpf.exchange.reading import FileRefused, open_table
 from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target, normalize_name
-from dpf.exchange.selectors import match_scope
 from dpf.exchange.targets import FACT_TARGETS
 from dpf.registry.models import Person
 
@@ -139,7 +139,7 @@ def _store_chunk(
     hashes = {r.id_hash for r in chunk if r.id_hash} | {
         r.corrected_hash for r in chunk if r.corrected_hash
     }
-    scope = match_scope(batch.uploaded_by)
+    scope = roster_match_filter(batch.uploaded_by)
     persons: dict[str, dict[str, Any]] = {}
     if scope is not None and hashes:
         for person in (

@@ -44,7 +44,7 @@ SCOPERS = {
     "region_in_scope",
     "person_in_scope",
     "self_person_ids",
-    "match_scope",  # exchange: a department's match region (see the audit note)
+    "roster_match_filter",
 }
 # Selectors that read a personal model without calling a scoper, and why that is safe.
 REVIEWED = {
