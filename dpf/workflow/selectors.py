@@ -268,10 +268,12 @@ def entitlement_history(entitlement: Entitlement) -> list[EntitlementEvent]:
     )
 
 
-def status_on(person_id: int, benefit_id: int, day: dt.date) -> str | None:
-    """The entitlement status on ``day`` from the history (None: never enrolled by then)."""
+def status_on(user: Any, person_id: int, benefit_id: int, day: dt.date) -> str | None:
+    """The entitlement status on ``day`` from the history (None: never enrolled by then,
+    or the person is outside ``user``'s scope)."""
+    events = scope_queryset(user, EntitlementEvent.objects.all(), prefix="person__")
     event = (
-        EntitlementEvent.objects.filter(person_id=person_id, benefit_id=benefit_id, on__lte=day)
+        events.filter(person_id=person_id, benefit_id=benefit_id, on__lte=day)
         .order_by("-on", "-at", "-id")
         .values_list("kind", flat=True)
         .first()

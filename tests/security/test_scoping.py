@@ -54,8 +54,6 @@ REVIEWED = {
     "account's own person id",
     "registry/selectors.py::_current_certificates": "a correlated subquery (OuterRef) used "
     "inside scoped querysets only",
-    "workflow/selectors.py::status_on": "returns a status code, no personal value; no view "
-    "calls it",
 }
 RAW_ID = ("pk", "id")
 

@@ -14,6 +14,7 @@ from dpf.registry import services as registry
 from dpf.workflow import selectors, services
 from dpf.workflow.models import EntitlementEvent, PaymentLine
 from tests.benefits.conftest import person_with
+from tests.factories import make_user
 from tests.workflow.conftest import benefit, standard
 
 pytestmark = pytest.mark.django_db
@@ -75,9 +76,12 @@ def test_scan_review_suspends_then_resumes_with_history(county_officer, regions)
     assert info.value.code == "already_resumed"
 
     b = benefit(LIVING).pk
-    assert selectors.status_on(person.pk, b, dt.date(2025, 7, 31)) is None  # not via workflow
-    assert selectors.status_on(person.pk, b, dt.date(2025, 8, 20)) == "suspended"
-    assert selectors.status_on(person.pk, b, dt.date(2025, 9, 20)) == "active"
+    # Not enrolled through the workflow by then:
+    assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 7, 31)) is None
+    assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 8, 20)) == "suspended"
+    assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 9, 20)) == "active"
+    outside = make_user("county_officer", "150404")
+    assert selectors.status_on(outside, person.pk, b, dt.date(2025, 9, 20)) is None
     in_force = selectors.entitlements_in_force(county_officer, dt.date(2025, 8, 20))
     assert not in_force.filter(person=person).exists()
     assert Entitlement.objects.filter(person=person).count() == 2
@@ -107,7 +111,8 @@ def test_scan_review_terminates_on_death(county_officer, regions):
     ent.refresh_from_db()
     assert ent.status == EntitlementStatus.TERMINATED
     assert ent.valid_to == dt.date(2025, 3, 14)
-    assert selectors.status_on(person.pk, ent.benefit_id, dt.date(2025, 4, 1)) == "terminated"
+    status = selectors.status_on(county_officer, person.pk, ent.benefit_id, dt.date(2025, 4, 1))
+    assert status == "terminated"
     # Paid for March (in force on 1 March), not for April.
     march = services.payment_list_generate(
         actor=county_officer,
