@@ -147,7 +147,7 @@ if not DEBUG and os.environ.get("DPF_HTTPS", "0") == "1":
 # for 30 minutes (django-axes); TOTP second factor per role (dpf.accounts.otp).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "dpf.accounts.backends.AccountBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours

@@ -17,7 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
 
-from dpf.accounts import otp, reveal
+from dpf.accounts import otp, reveal, selectors
+from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.permissions import permission_required
 from dpf.core.access import public
 from dpf.core.errors import ValidationFailed
@@ -25,6 +26,12 @@ from dpf.core.errors import ValidationFailed
 
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["demo_accounts"] = selectors.demo_accounts()
+        context["demo_password"] = DEMO_PASSWORD
+        return context
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         user = form.get_user()

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
+from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -159,7 +160,6 @@ def demo_generate(
 # --- demo accounts --------------------------------------------------------------------
 
 # Printed on screen and in README/docs: these accounts exist only in a demo database.
-DEMO_PASSWORD = "Demo-2026-dpf"  # noqa: S105 - a published demo password, by design
 
 
 @dataclass(frozen=True)

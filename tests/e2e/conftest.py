@@ -206,7 +206,7 @@ class Browsing:
         from django.test import Client
 
         client = Client()
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="dpf.accounts.backends.AccountBackend")
         cookie = client.cookies[settings.SESSION_COOKIE_NAME]
         context.add_cookies(
             [

@@ -1,0 +1,34 @@
+"""Reads about accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from dpf.accounts.models import User
+from dpf.core.roles import Role
+
+
+@dataclass(frozen=True)
+class DemoAccountRow:
+    username: str
+    role: str
+    region: str
+
+
+def demo_accounts() -> list[DemoAccountRow]:
+    """The demo accounts for the log-in page of a demo installation (``DPF_DEMO=1``); none
+    anywhere else, so a real installation never lists user names."""
+    if not settings.DPF_DEMO:
+        return []
+    users = (
+        User.objects.filter(demo=True, is_active=True).select_related("region").order_by("username")
+    )
+    labels = dict(Role.choices)
+    return [
+        DemoAccountRow(
+            u.username, str(labels.get(u.role, u.role)), u.region.name if u.region else ""
+        )
+        for u in users
+    ]
