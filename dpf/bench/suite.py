@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.bench import runner
 
 
@@ -423,7 +424,6 @@ def _add_duck(
 
 SEARCH_USER = "demo_county_hongshan"
 ADMIN_USER = "demo_city_admin"
-DEMO_PASSWORD = "Demo-2026-dpf"  # noqa: S105 - the published demo password
 
 
 def _measure_web(
