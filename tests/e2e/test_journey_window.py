@@ -115,6 +115,17 @@ def _log_in_here(page: Page, username: str) -> None:
     assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 
+def _assert_outcome_has_focus(page: Page, javascript: bool) -> None:
+    """With JavaScript the page that reports an action's outcome moves focus to the message,
+    so a screen reader reads it first; without, the user starts from the top, where the
+    message is the first thing in the main content."""
+    on_message = page.evaluate("() => document.activeElement.matches('main .messages[tabindex]')")
+    if javascript:
+        assert on_message, focused(page)
+    else:
+        assert focused(page) is None
+
+
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     e2e: Browsing, javascript: bool
@@ -128,17 +139,34 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     names = [b.name_zh for b in bundle]
     procs = procedures()
 
-    # 1. The village worker logs in and opens 受理申请: 我的待办 in the main menu, then the
-    #    workflow menu's link, which is marked as the current page.
+    # 1. The village worker logs in and opens 受理申请 from the main menu; the link is marked
+    #    as the current page there and in the workflow's own menu.
     page = e2e.page(javascript=javascript)
     log_in(page, worker.username)
-    _from_main_menu(page, QUEUE, "我的待办")
-    tab_to(page, re.compile("^受理申请$"))
-    _press_enter_and_wait(page)
-    assert headings(page) == ["受理申请（一件事一次办）"]
-    assert page.locator("nav a[aria-current=page]").all_inner_texts() == ["受理申请"]
+    _from_main_menu(page, re.compile("^受理申请$"), "受理申请（一件事一次办）")
+    assert page.locator("nav.site-nav a[aria-current=page]").all_inner_texts() == ["受理申请"]
+    assert page.locator("nav.breadcrumb a[aria-current=page]").all_inner_texts() == ["受理申请"]
     assert page.title().startswith("受理申请")
     e2e.step(page, "intake-form", who="village_worker")
+
+    # 1a. Nothing ticked: refused; the summary's link leads to the first box of the group,
+    #     and the group's error is read with it (aria-describedby on the fieldset).
+    type_into(page, "id_number", id_number)
+    tab_to(page, "提交申请")
+    _press_enter_and_wait(page)
+    assert page.title().startswith("错误：受理申请")
+    link = page.locator(".error-summary a", has_text="申请事项")
+    assert link.get_attribute("href") == "#id_benefits_0"
+    group = page.locator("fieldset.has-error")
+    group_error = group.locator(".field-error")
+    assert group.get_attribute("aria-describedby") == group_error.get_attribute("id")
+    if javascript:
+        tab_to(page, re.compile("^申请事项"))
+        page.keyboard.press("Enter")
+        info = focused(page)
+        assert info is not None and info["id"] == "id_benefits_0", info
+    assert Application.objects.count() == 0
+    e2e.step(page, "refused-no-benefit", who="village_worker")
 
     # 2. A slip in the check character: refused, the error beside the field and in the
     #    summary, the ticked boxes kept, nothing written.
@@ -154,6 +182,7 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     tab_to(page, "提交申请")
     _press_enter_and_wait(page)
     assert headings(page) == ["受理申请（一件事一次办）"]
+    assert page.title().startswith("错误：受理申请")
     summary = alerts(page)
     assert len(summary) == 1 and "信息尚未保存" in summary[0], summary
     assert "申请人身份证号码：身份证号码校验位错误" in summary[0], summary
@@ -184,7 +213,7 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     assert any(t.startswith("申请已提交。") for t in live_text(page)), live_text(page)
     status = page.locator(".messages [role=status]")
     assert status.count() == 1 and "提交后10分钟内可以撤回" in status.inner_text()
-    assert focused(page) is None  # a new page; nothing grabbed the focus
+    _assert_outcome_has_focus(page, javascript)
     items = list(application.items.select_related("benefit").order_by("benefit__order"))
     assert sorted(i.benefit.code for i in items) == sorted(b.code for b in bundle)
     assert application.created_by_id == worker.pk and application.channel == "window"
@@ -233,6 +262,7 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     _press_enter_and_wait(page)
     assert headings(page) == [f"申请 {application.pk}：{person.name}"]
     assert "已办理。" in live_text(page), live_text(page)
+    _assert_outcome_has_focus(page, javascript)
     moved = [i for i in items if i.step_code != ApplicationItem.objects.get(pk=i.pk).step_code]
     assert len(moved) == 1, "exactly one step was passed"
     advanced = ApplicationItem.objects.get(pk=moved[0].pk)

@@ -1,13 +1,19 @@
 /* Small improvements on top of pages that work without JavaScript.
    - A form returned with errors moves focus to its error summary, so the summary is read
-     out first; a link of the summary moves focus into the field it names. */
+     out first; a link of the summary moves focus into the field it names.
+   - Otherwise a page that opens with a message (an action's outcome, e.g. 申请已提交)
+     moves focus to it: a status already in the page when it loads is not announced by
+     screen readers, focus makes it the first thing read. */
 (function () {
   "use strict";
 
   function focusErrorSummary() {
     var summary = document.querySelector(".error-summary[tabindex]");
+    var outcome = document.querySelector("main .messages[tabindex]");
     if (summary) {
       summary.focus();
+    } else if (outcome && !document.querySelector("[autofocus]")) {
+      outcome.focus();
     }
   }
 
