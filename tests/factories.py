@@ -37,6 +37,8 @@ def ensure_test_regions() -> None:
 def make_user(role: Role | str, region_code: str | None = "150400", **extra: Any) -> User:
     ensure_test_regions()
     n = next(_seq)
+    if str(role) in ("institution_staff", "employer"):
+        extra.setdefault("institution_code", f"TEST-INST-{n}")
     user = User.objects.create_user(
         username=f"{role}-{n}",
         password="Correct-Horse-Battery-9",

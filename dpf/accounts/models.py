@@ -11,7 +11,8 @@ from dpf.core.roles import Role
 
 
 class User(AbstractUser):
-    """A platform user. Staff roles are bound to a region; the scope follows from it."""
+    """A platform user. Staff roles are bound to a region; the scope follows from it.
+    Institution staff and employers are bound to their institution (``institution_code``)."""
 
     role = models.CharField(_("角色"), max_length=30, choices=Role.choices, default=Role.VIEWER)
     region = models.ForeignKey(
@@ -33,7 +34,13 @@ class User(AbstractUser):
                 )
                 | models.Q(region__isnull=False),
                 name="user_region_staff_has_region",
-            )
+            ),
+            # Institution staff and employers act for one institution or firm.
+            models.CheckConstraint(
+                condition=~models.Q(role__in=["institution_staff", "employer"])
+                | ~models.Q(institution_code=""),
+                name="user_institution_roles_have_institution",
+            ),
         ]
 
     def __str__(self) -> str:
