@@ -327,13 +327,17 @@ def choose_option(page: Page, field_name: str, label: str | re.Pattern[str]) -> 
     return chosen
 
 
-def submit_log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Type user name and password into the log-in form by keyboard and send it.
+def submit_log_in(
+    page: Page, username: str, password: str = PASSWORD, *, here: bool = False
+) -> None:
+    """Type user name and password into the log-in form by keyboard and send it
+    (``here``: on the log-in page the browser shows now, e.g. after logging out).
 
     The user-name field has focus on arrival (autofocus); when the browser has not
     applied it yet, the keyboard user tabs to it from the top of the page.
     """
-    page.goto("/accounts/login/")
+    if not here:
+        page.goto("/accounts/login/")
     info = focused(page)
     if info is None or info["fieldName"] != "username":
         focus_from_top(page)
@@ -345,9 +349,9 @@ def submit_log_in(page: Page, username: str, password: str = PASSWORD) -> None:
         page.keyboard.press("Enter")
 
 
-def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+def log_in(page: Page, username: str, password: str = PASSWORD, *, here: bool = False) -> None:
     """Log in through the form by keyboard and check the platform let the user in."""
-    submit_log_in(page, username, password)
+    submit_log_in(page, username, password, here=here)
     assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 

@@ -26,7 +26,6 @@ from dpf.workflow.procedures import procedures
 from tests.e2e.conftest import Browsing
 from tests.e2e.data import seed_registry
 from tests.e2e.support import (
-    PASSWORD,
     alerts,
     focus_from_top,
     focused,
@@ -34,7 +33,6 @@ from tests.e2e.support import (
     live_text,
     log_in,
     tab_to,
-    tab_to_field,
     type_into,
 )
 
@@ -100,19 +98,6 @@ def _township_queue_size(region_code: str) -> int:
     return ApplicationItem.objects.filter(
         township_code=region_code, step_role="township_officer", status="in_progress"
     ).count()
-
-
-def _log_in_here(page: Page, username: str) -> None:
-    """On the log-in page the browser shows now: user name, password, Enter."""
-    info = focused(page)
-    if info is None or info["fieldName"] != "username":
-        focus_from_top(page)
-        tab_to_field(page, "username")
-    page.keyboard.type(username)
-    page.keyboard.press("Tab")
-    page.keyboard.type(PASSWORD)
-    _press_enter_and_wait(page)
-    assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 
 def _assert_outcome_has_focus(page: Page, javascript: bool) -> None:
@@ -229,7 +214,7 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     tab_to(page, "退出登录")
     _press_enter_and_wait(page)
     assert headings(page) == ["登录"]
-    _log_in_here(page, officer.username)
+    log_in(page, officer.username, here=True)
 
     # 5. 我的待办 lists both items at their first step; the count is announced.
     _from_main_menu(page, QUEUE, "我的待办")
