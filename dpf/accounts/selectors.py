@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from dpf.accounts.models import User
-from dpf.core.roles import Role
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,7 @@ def demo_accounts() -> list[DemoAccountRow]:
     users = (
         User.objects.filter(demo=True, is_active=True).select_related("region").order_by("username")
     )
-    labels = dict(Role.choices)
     return [
-        DemoAccountRow(
-            u.username, str(labels.get(u.role, u.role)), u.region.name if u.region else ""
-        )
+        DemoAccountRow(u.username, u.get_role_display(), u.region.name if u.region else "")
         for u in users
     ]

@@ -27,6 +27,14 @@ LEVEL_CODE_LENGTH = {
 }
 
 
+def starts_with_q(column: str, prefix: str) -> Q:
+    """``column`` starts with ``prefix`` (of digits or lowercase letters), as a range both
+    databases answer from the column's B-tree index: ``startswith`` is a LIKE that SQLite
+    runs case-insensitively and so cannot use a case-sensitive index."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+
+
 def region_prefix(code: str) -> str:
     """Prefix shared by the codes of every region under ``code``.
 

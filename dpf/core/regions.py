@@ -11,7 +11,13 @@ from django.db import transaction
 from django.db.models import Q
 
 from dpf.core.errors import ValidationFailed
-from dpf.core.models import LEVEL_CODE_LENGTH, Region, RegionLevel, region_prefix
+from dpf.core.models import (
+    LEVEL_CODE_LENGTH,
+    Region,
+    RegionLevel,
+    region_prefix,
+    starts_with_q,
+)
 
 SHIPPED_CSV = Path(__file__).parent / "data" / "regions_chifeng.csv"
 REQUIRED_COLUMNS = ("code", "name", "parent_code", "level")
@@ -117,15 +123,9 @@ def load_shipped_regions() -> int:
 
 
 def under_q(code: str, column: str = "code") -> Q:
-    """``column`` holds ``code`` or a code under it, as a range on the code's prefix.
-
-    A range (``>= '150402' and < '150403'``) is answered from the column's B-tree index on
-    both databases; ``startswith`` is not on SQLite, whose LIKE ignores case and so cannot
-    use a case-sensitive index. Codes are digits, so the next prefix is one digit up.
-    """
-    prefix = region_prefix(code)
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
+    """``column`` holds ``code`` or a code under it: a range on the code's prefix, answered
+    from the column's index on both databases (``starts_with_q``)."""
+    return starts_with_q(column, region_prefix(code))
 
 
 def descendants(code: str) -> list[Region]:

@@ -12,8 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.core.i18n import localised
 
-localised_name = localised
-
 
 class Plan(models.Model):
     """A five-year plan for disability affairs (e.g. 赤峰市“十四五”残疾人事业发展规划)."""
@@ -40,7 +38,7 @@ class Plan(models.Model):
     @property
     def name(self) -> str:
         """The name in the language of the request (English when asked and present)."""
-        return localised_name(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
 
 class Comparison(models.TextChoices):
@@ -98,7 +96,7 @@ class Indicator(models.Model):
     @property
     def name(self) -> str:
         """The name in the language of the request (English when asked and present)."""
-        return localised_name(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
     @property
     def is_manual(self) -> bool:

@@ -25,7 +25,7 @@ from dpf.core.certnumber import Category, Level, parse_certificate_number
 from dpf.core.crypto import mask_phone, mask_text
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
-from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix
+from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
 from dpf.core.regions import under_q
 from dpf.registry.models import (
     Certificate,
@@ -300,7 +300,7 @@ def search_persons(
         )
     elif kind == "pinyin":
         queryset = queryset.filter(
-            _prefix_q("name_initials", text) | _prefix_q("name_pinyin", text)
+            starts_with_q("name_initials", text) | starts_with_q("name_pinyin", text)
         )
     elif kind == "name":
         queryset = queryset.filter(name__contains=text)
@@ -318,13 +318,6 @@ def search_persons(
             page = last
             rows = _fetch_page(ordered, page, per_page, on)
     return SearchPage(kind, rows[:per_page], page, per_page, count, capped)
-
-
-def _prefix_q(column: str, prefix: str) -> Q:
-    """``column`` starts with ``prefix`` (lowercase letters), as a range both databases
-    answer from the column's index (SQLite's case-insensitive LIKE cannot use it)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return Q(**{f"{column}__gte": prefix, f"{column}__lt": upper})
 
 
 def _fetch_page(queryset: QuerySet[Person], page: int, per_page: int, on: dt.date) -> list[Any]:

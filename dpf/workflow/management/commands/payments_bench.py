@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
-from django.db.models import Count, DateField, F, IntegerField, TextField, Value
+from django.db.models import DateField, F, IntegerField, TextField, Value
 from django.db.models.functions import Mod
 
 from dpf.benefits.models import BenefitItem, Entitlement
@@ -238,7 +238,7 @@ def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
     """Approve the largest list, then time its bank workbook, its summary PDF and the PDFs
     of its largest township's lines (every signing volume, one after the other)."""
     from dpf.workflow.services import bank_workbook, payment_list_approve, signing_pdf
-    from dpf.workflow.services.payments import volume_lines
+    from dpf.workflow.services.payments import township_totals
 
     largest = PaymentList.objects.filter(month=month).order_by("-line_count").first()
     if largest is None:
@@ -251,18 +251,10 @@ def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
     start = time.perf_counter()
     _, summary = signing_pdf(actor=officer, list_id=largest.pk)
     summary_seconds = time.perf_counter() - start
-    town = (
-        PaymentLine.objects.filter(payment_list=largest)
-        .values("township_code")
-        .annotate(n=Count("pk"))
-        .order_by("-n")
-        .first()
-    )
-    assert town is not None
+    town = max(township_totals(largest), key=lambda t: t["lines"])
     start = time.perf_counter()
-    volumes = -(-town["n"] // volume_lines())
     pdf_bytes = 0
-    for volume in range(1, volumes + 1):
+    for volume in town["volumes"]:
         _, pdf = signing_pdf(
             actor=officer, list_id=largest.pk, township_code=town["township_code"], volume=volume
         )
@@ -274,8 +266,8 @@ def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:
         "xlsx_bytes": len(workbook),
         "summary_pdf_seconds": round(summary_seconds, 2),
         "summary_pdf_bytes": len(summary),
-        "largest_township_lines": town["n"],
+        "largest_township_lines": town["lines"],
         "township_pdf_seconds": round(pdf_seconds, 2),
-        "township_pdf_volumes": volumes,
+        "township_pdf_volumes": len(town["volumes"]),
         "township_pdf_bytes": pdf_bytes,
     }
