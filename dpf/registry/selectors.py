@@ -271,7 +271,10 @@ def search_persons(
     region outside the scope.
     """
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    page = max(page, 1)
+    # Pages past the counted matches are never linked; a hand-typed page number past
+    # them (or too large for the database's OFFSET) is brought back within reach and
+    # then to the last page below.
+    page = min(max(page, 1), math.ceil(COUNT_CAP / per_page))
     kind, text = classify_query(query)
     if kind == "empty" and not region_code:
         return SearchPage("none", [], 1, per_page, 0, False)

@@ -204,6 +204,32 @@ def test_pagination_by_get_links(client, county_officer) -> None:
     assert 'aria-current="page"' in _html(response)
 
 
+@pytest.mark.parametrize(
+    ("typed", "shown"),
+    [
+        ("999999", 2),  # past the last page: the last page
+        ("99999999999999999999", 2),  # past SQLite's and PostgreSQL's OFFSET range (was 500)
+        ("9223372036854775807", 2),
+        ("abc", 1),
+        ("-1", 1),
+        ("0", 1),
+    ],
+)
+def test_a_page_number_typed_out_of_range_shows_a_page_never_an_error(
+    client, county_officer, typed, shown
+) -> None:
+    for i in range(23):
+        make_person(name=f"张{chr(0x4E00 + i)}")
+    client = _login(client, county_officer)
+    client.raise_request_exception = True
+    response = client.get(SEARCH, {"q": "张", "page": typed})
+    assert response.status_code == 200
+    html = _html(response)
+    assert len(_result_names(html)) == (3 if shown == 2 else 20)
+    current = re.search(r'aria-current="page">.*?(\d+)', html)
+    assert current is not None and current.group(1) == str(shown)
+
+
 def test_search_query_count_does_not_grow_with_rows(
     client, county_officer, django_assert_max_num_queries
 ) -> None:
