@@ -27,6 +27,16 @@ def _fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _uploads_and_roster_validation(settings, tmp_path) -> None:
+    """Uploaded files go to the test's own folder, never the installation's data/uploads
+    (key rotation re-encrypts every file there). Roster validation is not started in a
+    background process: a test runs it with ``dpf.exchange.jobs.run_validation`` (what
+    that process runs), or opts in with ``settings.DPF_IMPORT_WORKER = "process"``."""
+    settings.MEDIA_ROOT = tmp_path / "uploads"
+    settings.DPF_IMPORT_WORKER = "manual"
+
+
+@pytest.fixture(autouse=True)
 def _shipped_reference_data(request: pytest.FixtureRequest) -> None:
     """A transactional test may follow one whose teardown flushed the tables, and with them
     the rows the data migrations ship: put them back, whatever the order of the tests."""
