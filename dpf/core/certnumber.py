@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import IdNumber, InvalidIdNumber, parse_id_number
+from dpf.core.text import fold_fullwidth_digits, is_ascii_number
 
 
 class Category(models.IntegerChoices):
@@ -91,8 +92,11 @@ class CertificateNumber:
 
 
 def parse_certificate_number(raw: str, *, today: dt.date | None = None) -> CertificateNumber:
-    """Validate a certificate number; the embedded ID number's errors keep their own codes."""
-    text = (raw or "").strip().upper()
+    """Validate a certificate number; the embedded ID number's errors keep their own codes.
+
+    Full-width digits are read as ASCII, other scripts' digits refused (as in ID numbers).
+    """
+    text = fold_fullwidth_digits((raw or "").strip()).upper()
     if not text:
         raise InvalidCertificateNumber("empty")
     if len(text) != 20:
@@ -101,9 +105,9 @@ def parse_certificate_number(raw: str, *, today: dt.date | None = None) -> Certi
         id_number = parse_id_number(text[:18], today=today)
     except InvalidIdNumber as exc:
         raise InvalidIdNumber(exc.code, field="number") from None
-    if not text[18].isdigit() or not 1 <= int(text[18]) <= 7:
+    if not is_ascii_number(text[18]) or not 1 <= int(text[18]) <= 7:
         raise InvalidCertificateNumber("category")
-    if not text[19].isdigit() or not 1 <= int(text[19]) <= 4:
+    if not is_ascii_number(text[19]) or not 1 <= int(text[19]) <= 4:
         raise InvalidCertificateNumber("level")
     return CertificateNumber(
         normalized=text, id_number=id_number, category=int(text[18]), level=int(text[19])

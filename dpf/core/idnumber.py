@@ -1,16 +1,18 @@
 """Citizen ID numbers (公民身份号码, GB 11643-1999): parse, validate, normalise, upgrade.
 
 An unknown address code is a warning, never an error: codes change over time and people
-keep the code of the place their number was first issued (see DOMAIN.md).
+keep the code of the place their number was first issued (see DOMAIN.md). Full-width digits
+are read as ASCII; any other script's digits are refused, so one number has one spelling
+(and one look-up hash).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.text import fold_fullwidth_digits, is_ascii_number
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
@@ -22,8 +24,8 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "An ID number has 18 characters (or 15 for old numbers)",
     ),
     "characters": (
-        "身份证号码只能包含数字，最后一位可以是X",
-        "An ID number has only digits, with an optional final X",
+        "身份证号码只能包含数字0至9，最后一位可以是X",
+        "An ID number has only the digits 0 to 9, with an optional final X",
     ),
     "region": ("身份证号码的地址码无效", "The address code of the ID number is not valid"),
     "date": ("身份证号码中的出生日期不存在", "The birth date in the ID number does not exist"),
@@ -102,22 +104,23 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     """Validate and normalise ``raw``; raise :class:`InvalidIdNumber` with a specific code.
 
     A 15-digit first-generation number is upgraded (``19`` inserted before the year, check
-    character computed) and marked ``upgraded_from_15``.
+    character computed) and marked ``upgraded_from_15``. Full-width digits and X are read
+    as ASCII; digits of any other script are refused (code ``characters``).
     """
     today = today or dt.date.today()
-    text = (raw or "").strip().upper()
+    text = fold_fullwidth_digits((raw or "").strip()).upper()
     if not text:
         raise InvalidIdNumber("empty")
     if len(text) not in (15, 18):
         raise InvalidIdNumber("length")
     upgraded = False
     if len(text) == 15:
-        if not text.isdigit():
+        if not is_ascii_number(text):
             raise InvalidIdNumber("characters")
         first17 = text[:6] + "19" + text[6:]
         text = first17 + check_character(first17)
         upgraded = True
-    if not re.fullmatch(r"\d{17}[\dX]", text):
+    if not is_ascii_number(text, last_x=True):
         raise InvalidIdNumber("characters")
     if text[0] == "0":  # no GB/T 2260 province code starts with 0
         raise InvalidIdNumber("region")

@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from dpf.core.errors import DomainError
 from dpf.core.idnumber import InvalidIdNumber, check_character, mask_id_number, parse_id_number
+from dpf.core.text import InvalidName, check_name_characters
 from dpf.exchange.rostertypes import (
     Column,
     ColumnKind,
@@ -132,7 +134,9 @@ def parse_date(value: Any) -> dt.date:
 def _id_text(value: Any) -> str:
     if isinstance(value, float):
         raise CellProblem("id_numeric")
-    text = normalize_text(value).replace(" ", "").replace("-", "").lstrip("'").upper()
+    # Not NFKC (normalize_text): it would turn mathematical or circled digits into ASCII.
+    # parse_id_number folds full-width digits itself and refuses every other script's.
+    text = re.sub(r"[\s\-－]", "", str(value)).lstrip("'").upper()
     return text
 
 
@@ -156,6 +160,15 @@ class ParsedRow:
 
 def _blank(value: Any) -> bool:
     return value is None or normalize_text(value) == ""
+
+
+def _refusal_error(header: str, refusal: DomainError) -> dict[str, Any]:
+    return {
+        "column": header,
+        "code": refusal.code,
+        "message": refusal.message_zh,
+        "message_en": refusal.message_en,
+    }
 
 
 def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.date) -> None:
@@ -218,6 +231,10 @@ def parse_row(
         if column.kind == ColumnKind.ID_NUMBER:
             _parse_id(row, column, header, raw, today)
         elif column.kind == ColumnKind.NAME:
+            try:
+                check_name_characters(str(raw).strip())
+            except InvalidName as refusal:
+                row.errors.append(_refusal_error(header, refusal))
             name = normalize_name(raw)
             if len(name) > column.max_length:
                 row.errors.append(cell_error(header, "too_long"))
