@@ -1,8 +1,9 @@
-"""Personal-data protection at rest: AES-GCM field encryption and keyed look-up hashes.
+"""Personal-data protection at rest: AES-GCM field and file encryption, keyed look-up hashes.
 
 Ciphertext format (text, safe for any database): ``<key id>:<base64(nonce || ct || tag)>``.
 The key id lets ``dpf keys rotate`` re-encrypt under a new key while readers still decrypt
-values written under the old one.
+values written under the old one. Files under ``MEDIA_ROOT`` (documents, roster files) use
+the same key ring in a binary layout (``encrypt_bytes``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 from functools import lru_cache
+from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
@@ -74,6 +77,99 @@ def decrypt(token: str, *, aad: bytes = b"dpf") -> str:
 
 def key_id_of(token: str) -> str:
     return token.split(":", 1)[0]
+
+
+# Files ------------------------------------------------------------------------------------
+
+FILE_MAGIC = b"DPF-ENC1"
+
+
+def _file_header(kid: str) -> bytes:
+    raw = kid.encode("ascii")
+    return FILE_MAGIC + bytes([len(raw)]) + raw
+
+
+def encrypt_bytes(data: bytes, *, context: str, key_id: str | None = None) -> bytes:
+    """A file's content encrypted under the field key ring.
+
+    Layout: ``DPF-ENC1 || len(key id) || key id || nonce (12) || ciphertext || tag (16)``.
+    The header and ``context`` (where the file lives, e.g. ``documents/<name>``) are
+    authenticated: a file copied over another name, or with its key id edited, is refused.
+    """
+    kid = key_id or settings.DPF_FIELD_KEY_CURRENT
+    header = _file_header(kid)
+    nonce = os.urandom(12)
+    aad = header + b"|" + context.encode("utf-8")
+    return header + nonce + _aead(_keys()[kid]).encrypt(nonce, data, aad)
+
+
+def file_key_id(blob: bytes) -> str | None:
+    """The key id of an encrypted file's content (its first bytes suffice); None when the
+    content does not start with the encrypted-file header (a file stored in clear)."""
+    if not blob.startswith(FILE_MAGIC) or len(blob) <= len(FILE_MAGIC):
+        return None
+    size = blob[len(FILE_MAGIC)]
+    raw = blob[len(FILE_MAGIC) + 1 : len(FILE_MAGIC) + 1 + size]
+    if len(raw) != size:
+        return None
+    try:
+        return raw.decode("ascii")
+    except UnicodeDecodeError:
+        return None
+
+
+def decrypt_bytes(blob: bytes, *, context: str) -> bytes:
+    """The content ``encrypt_bytes`` protected; :class:`DecryptionError` when the file is not
+    encrypted, was written for another ``context``, tampered with, or under an unknown key."""
+    try:
+        kid = file_key_id(blob)
+        if kid is None:
+            raise ValueError("not an encrypted file")
+        header = _file_header(kid)
+        key = _keys().get(kid)
+        if key is None and reload_keys():
+            key = _keys().get(kid)
+        if key is None:
+            raise KeyError("unknown key id")
+        body = blob[len(header) :]
+        aad = header + b"|" + context.encode("utf-8")
+        return _aead(key).decrypt(body[:12], body[12:], aad)
+    except Exception as exc:
+        raise DecryptionError("stored file cannot be decrypted") from exc
+
+
+def media_context(path: Path) -> str:
+    """A stored file's authenticated context: its path under ``MEDIA_ROOT``."""
+    return Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
+
+
+def write_media_file(path: Path, data: bytes, *, key_id: str | None = None) -> None:
+    """Write ``data`` encrypted to ``path`` (under ``MEDIA_ROOT``), atomically, mode 0600.
+
+    The plain content never touches the disk: it is encrypted in memory, written to a
+    temporary name beside the target and renamed over it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blob = encrypt_bytes(data, context=media_context(path), key_id=key_id)
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def read_media_file(path: Path) -> bytes:
+    """The plain content of a file under ``MEDIA_ROOT``. A file stored before encryption
+    existed (no header) is returned as it is; ``dpf keys reencrypt`` encrypts it."""
+    path = Path(path)
+    blob = path.read_bytes()
+    if file_key_id(blob[: len(FILE_MAGIC) + 256]) is None:
+        return blob
+    return decrypt_bytes(blob, context=media_context(path))
 
 
 def lookup_hash(value: str, *, purpose: str = "id") -> str:

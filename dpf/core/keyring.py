@@ -6,7 +6,8 @@ rotation (1) adds a new key and makes it current, (2) re-encrypts every
 (3) retires old keys only when no stored value uses them any more. Between (1) and (3)
 old and new key ids are mixed and every value stays readable, because old keys stay in
 the ring; a process started before the rotation re-reads the secrets file when it meets
-an unknown key id (``crypto.reload_keys``).
+an unknown key id (``crypto.reload_keys``). Files under ``MEDIA_ROOT`` (documents, roster
+files) are re-encrypted the same way, one file at a time, and count as uses of their key.
 
 With keys in the environment the ring cannot be rewritten from here: the command prints
 the new value to deploy, and ``dpf keys reencrypt`` runs after every server has it.
@@ -20,6 +21,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.apps import apps
@@ -84,13 +86,73 @@ def usage() -> dict[str, Counter[str]]:
                 .order_by()
             )
             result[f"{cols.label}.{field}"] = Counter({str(k): int(n) for k, n in rows})
+    result[MEDIA_FILES] = files_usage()
     return result
+
+
+MEDIA_FILES = "files under MEDIA_ROOT"
+PLAINTEXT = "plaintext"  # files stored before file encryption existed (not a key id)
+
+
+def media_files() -> Iterator[Path]:
+    """Every stored file under ``MEDIA_ROOT`` (temporary files being written excluded)."""
+    root = Path(settings.MEDIA_ROOT)
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.name.startswith(".") and path.suffix != ".part":
+            yield path
+
+
+def _file_key_id(path: Path) -> str | None:
+    with path.open("rb") as fh:
+        head = fh.read(len(crypto.FILE_MAGIC) + 256)
+    return crypto.file_key_id(head)
+
+
+def files_usage() -> Counter[str]:
+    """Key id → files under it; files still in clear are counted under ``PLAINTEXT``."""
+    counts: Counter[str] = Counter()
+    for path in media_files():
+        try:
+            counts[_file_key_id(path) or PLAINTEXT] += 1
+        except FileNotFoundError:  # removed meanwhile (a batch committed or cancelled)
+            continue
+    return counts
+
+
+def reencrypt_files(*, on_batch: Callable[[str, int], None] | None = None) -> int:
+    """Rewrite every file not under the current key (or still in clear) under it.
+
+    Each file is decrypted in memory and replaced atomically (``crypto.write_media_file``):
+    a reader sees the old or the new file, both readable while the old key stays in the
+    ring; an interrupted run resumes where it stopped.
+    """
+    current = settings.DPF_FIELD_KEY_CURRENT
+    done = 0
+    for path in media_files():
+        try:
+            if _file_key_id(path) == current:
+                continue
+            data = crypto.read_media_file(path)
+            if not path.exists():  # deleted while we read it: do not bring it back
+                continue
+            crypto.write_media_file(path, data)
+        except FileNotFoundError:
+            continue
+        done += 1
+        if on_batch is not None and done % 100 == 0:
+            on_batch(MEDIA_FILES, 100)
+    if on_batch is not None and done % 100:
+        on_batch(MEDIA_FILES, done % 100)
+    return done
 
 
 def key_ids_in_use() -> Counter[str]:
     total: Counter[str] = Counter()
     for counts in usage().values():
         total.update(counts)
+    total.pop(PLAINTEXT, None)
     return total
 
 
@@ -110,7 +172,8 @@ def reencrypt(
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[str, int], None] | None = None,
 ) -> int:
-    """Re-encrypt every value not under the current key; returns the rows rewritten.
+    """Re-encrypt every value and file not under the current key; returns the rows and
+    files rewritten.
 
     Each batch is one transaction that locks its rows (``select_for_update``), decrypts
     them and writes them back (one ``executemany``), so a concurrent edit
@@ -138,7 +201,7 @@ def reencrypt(
                 total += len(rows)
             if on_batch is not None:
                 on_batch(cols.label, len(rows))
-    return total
+    return total + reencrypt_files(on_batch=on_batch)
 
 
 def _write_back(cols: EncryptedColumns, rows: list[tuple[Any, ...]]) -> None:

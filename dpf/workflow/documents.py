@@ -1,5 +1,7 @@
 """Uploaded documents: type checked by content (magic bytes), size-limited, stored with a
-random name under ``MEDIA_ROOT/documents`` (outside the web root), never trusted by name.
+random name under ``MEDIA_ROOT/documents`` (outside the web root), never trusted by name,
+and encrypted at rest with the field key ring (``crypto.write_media_file``): ID-card and
+bank-card scans are personal data. They are decrypted only when served (``read``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from dpf.core.errors import ValidationFailed
+from dpf.core import crypto
+from dpf.core.errors import NotFound, ValidationFailed
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -92,12 +95,18 @@ def check(name: str, data: bytes) -> CheckedFile:
 
 
 def store(checked: CheckedFile, data: bytes) -> str:
-    """Write the file under a random name; return that name."""
+    """Write the file encrypted under a random name; return that name."""
     stored = secrets.token_hex(20) + EXTENSION[checked.content_type]
-    path = documents_dir() / stored
-    with open(path, "xb") as fh:
-        fh.write(data)
+    crypto.write_media_file(documents_dir() / stored, data)
     return stored
+
+
+def read(stored_name: str) -> bytes:
+    """The document's content, decrypted; ``NotFound`` when the file is gone."""
+    try:
+        return crypto.read_media_file(path_of(stored_name))
+    except FileNotFoundError:
+        raise NotFound("document") from None
 
 
 def remove(stored_name: str) -> None:

@@ -3,6 +3,7 @@ reviews, entitlements. HTTP only: parse, call one service or selector, render.""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
@@ -358,9 +359,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document, only through this scoped and audited view (never a static URL)."""
     doc = selectors.document_for(request.user, pk)
-    path = document_files.path_of(doc.stored_name)
-    if not path.exists():
-        raise NotFound("document")
+    content = document_files.read(doc.stored_name)  # decrypted here only (stored encrypted)
     audit.record(
         actor=request.user,
         action="view",
@@ -370,7 +369,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
         request=request,
     )
     response = FileResponse(
-        path.open("rb"),
+        io.BytesIO(content),
         content_type=doc.content_type,
         as_attachment=True,
         filename=f"document-{doc.pk}{document_files.EXTENSION[doc.content_type]}",

@@ -190,3 +190,55 @@ def test_keys_from_environment_print_the_new_ring(settings, monkeypatch):
     assert set(settings.DPF_FIELD_KEYS) < set(printed)  # old keys kept, one added
     assert "DPF_FIELD_KEY_CURRENT=" in text
     assert _raw("registry_person", "id_number") == before  # nothing re-encrypted yet
+
+
+# Files under MEDIA_ROOT (documents, roster files) ----------------------------------------
+
+SCAN = b"%PDF-1.4 ID card 15040219800101123X bank 6228480012345678901"
+
+
+def test_file_encryption_round_trip_and_refusals():
+    blob = crypto.encrypt_bytes(SCAN, context="documents/a.pdf")
+    assert b"15040219800101123X" not in blob and b"%PDF" not in blob
+    assert crypto.file_key_id(blob) == settings.DPF_FIELD_KEY_CURRENT
+    assert crypto.decrypt_bytes(blob, context="documents/a.pdf") == SCAN
+    assert crypto.encrypt_bytes(SCAN, context="documents/a.pdf") != blob  # fresh nonce
+    flipped = blob[:-20] + bytes([blob[-20] ^ 1]) + blob[-19:]
+    relabelled = blob.replace(settings.DPF_FIELD_KEY_CURRENT.encode(), b"k9", 1)
+    for bad, context in [
+        (blob, "documents/b.pdf"),  # copied over another file
+        (flipped, "documents/a.pdf"),  # tampered
+        (relabelled, "documents/a.pdf"),  # key id edited
+        (SCAN, "documents/a.pdf"),  # not encrypted at all
+        (blob[:30], "documents/a.pdf"),  # truncated
+    ]:
+        with pytest.raises(crypto.DecryptionError) as info:
+            crypto.decrypt_bytes(bad, context=context)
+        assert "15040219800101123X" not in str(info.value)
+
+
+def test_rotation_reencrypts_files_and_keeps_their_old_key_until_then(key_file, settings):
+    media = settings.MEDIA_ROOT
+    old_kid = settings.DPF_FIELD_KEY_CURRENT
+    paths = [media / "documents" / "a.pdf", media / "imports" / "7.csv"]
+    for path in paths:
+        crypto.write_media_file(path, SCAN)
+    assert keyring.files_usage() == {old_kid: 2}
+
+    ring, count = keyring.rotate(actor="test")
+    assert count == 2 and ring.current != old_kid
+    assert keyring.files_usage() == {ring.current: 2}
+    assert all(crypto.read_media_file(p) == SCAN for p in paths)
+
+    # A server still holding the old ring wrote a file under the old key: the key stays.
+    crypto.write_media_file(media / "documents" / "late.png", SCAN, key_id=old_kid)
+    _, retired, kept = keyring.retire_unused()
+    assert retired == [] and kept == {old_kid: 1}
+    status = io.StringIO()
+    call_command("keys", "status", stdout=status)
+    assert f"{keyring.MEDIA_FILES}: {old_kid}=1, {ring.current}=2" in status.getvalue()
+
+    assert keyring.reencrypt() == 1
+    _, retired, _ = keyring.retire_unused()
+    assert retired == [old_kid]
+    assert crypto.read_media_file(media / "documents" / "late.png") == SCAN
