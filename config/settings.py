@@ -128,6 +128,17 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "dpf" / "static"]  # base layout CSS/JS
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through views
 
+# Roster imports (docs/security.md, "Roster files"): the upload's size, what an .xlsx may
+# unpack to, rows per file (sized for Chifeng's largest roster: ~200,000 certified persons);
+# validation runs in a detached `dpf exchange validate` process ("process"), or waits for
+# that command to be run ("manual").
+DPF_IMPORT_MAX_BYTES = int(os.environ.get("DPF_IMPORT_MAX_BYTES", 20 * 1024 * 1024))
+DPF_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("DPF_IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
+)
+DPF_IMPORT_MAX_ROWS = int(os.environ.get("DPF_IMPORT_MAX_ROWS", 300_000))
+DPF_IMPORT_WORKER = os.environ.get("DPF_IMPORT_WORKER", "process")
+
 SESSION_COOKIE_AGE = 30 * 60
 # Idle expiry: a request extends the session by 30 minutes, written at most once a minute
 # (dpf.core.middleware.SessionIdleMiddleware) instead of on every request.
@@ -160,12 +171,33 @@ AXES_LOCKOUT_TEMPLATE = "accounts/locked.html"
 AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "Chifeng DPF"
 
+# Every log record is redacted as it is made (``LOGGING_CONFIG``), and every handler
+# carries the filter besides. Django's own defaults are replaced: its debug console
+# handler and runserver's access log (``django.server``, which prints each request line
+# with its query string) had no filter.
+LOGGING_CONFIG = "dpf.core.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"redact": {"()": "dpf.core.logging.RedactPersonalData"}},
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        }
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("DPF_LOG_LEVEL", "WARNING")},
 }
