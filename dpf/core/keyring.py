@@ -171,6 +171,7 @@ def reencrypt(
     *,
     batch_size: int = BATCH_SIZE,
     on_batch: Callable[[str, int], None] | None = None,
+    actor: Any = None,
 ) -> int:
     """Re-encrypt every value and file not under the current key; returns the rows and
     files rewritten.
@@ -178,6 +179,8 @@ def reencrypt(
     Each batch is one transaction that locks its rows (``select_for_update``), decrypts
     them and writes them back (one ``executemany``), so a concurrent edit
     is neither lost nor blocked for long, and an interrupted run resumes where it stopped.
+    With ``actor`` the work is audited as a rotation, so a rotation killed half-way and
+    finished by ``dpf keys reencrypt`` is on record as one that ran through is.
     """
     current = settings.DPF_FIELD_KEY_CURRENT
     total = 0
@@ -201,7 +204,21 @@ def reencrypt(
                 total += len(rows)
             if on_batch is not None:
                 on_batch(cols.label, len(rows))
-    return total + reencrypt_files(on_batch=on_batch)
+    total += reencrypt_files(on_batch=on_batch)
+    if actor is not None and total:
+        _audit_rotation(actor, current, total)
+    return total
+
+
+def _audit_rotation(actor: Any, key_id: str, rewritten: int) -> None:
+    audit.record(
+        actor=actor,
+        actor_name=str(actor or ""),
+        action="key_rotation",
+        object_type="field_keys",
+        object_id=key_id,
+        changes={"reencrypted_rows": rewritten},
+    )
 
 
 def _write_back(cols: EncryptedColumns, rows: list[tuple[Any, ...]]) -> None:
@@ -308,14 +325,7 @@ def rotate(
         )
     ring = add_key()
     count = reencrypt(batch_size=batch_size, on_batch=on_batch)
-    audit.record(
-        actor=actor,
-        actor_name=str(actor or ""),
-        action="key_rotation",
-        object_type="field_keys",
-        object_id=ring.current,
-        changes={"reencrypted_rows": count},
-    )
+    _audit_rotation(actor, ring.current, count)
     return ring, count
 
 

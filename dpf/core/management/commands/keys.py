@@ -37,7 +37,11 @@ class Command(BaseCommand):
         elif action == "rotate":
             self._rotate(options["batch_size"], options["retire_old"])
         elif action == "reencrypt":
-            count = keyring.reencrypt(batch_size=options["batch_size"], on_batch=self._progress)
+            count = keyring.reencrypt(
+                batch_size=options["batch_size"],
+                on_batch=self._progress,
+                actor="dpf keys reencrypt",
+            )
             self.stdout.write(f"re-encrypted {count} rows under {settings.DPF_FIELD_KEY_CURRENT}")
         else:
             self._retire()
