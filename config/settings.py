@@ -89,8 +89,13 @@ TEMPLATES = [
 ]
 
 _default_db = f"sqlite:///{DATA_DIR / 'dpf.sqlite3'}"
+# Connections are kept for a minute and checked before a request reuses one, so a database
+# restarted (or a session ended) between requests costs a reconnect, not a 500
+# (tests/faults/test_connection_loss.py).
 DATABASES = {
-    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db), conn_max_age=60)
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", _default_db), conn_max_age=60, conn_health_checks=True
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

@@ -30,13 +30,15 @@ def _free_port() -> int:
 class Server:
     """gunicorn with several worker processes, as in production, on a loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int = 4) -> None:
+    def __init__(self, env: dict[str, str], workers: int = 4, log: Path | None = None) -> None:
         self.port = _free_port()
         self.env = {**os.environ, **env}
         self.workers = workers
+        self.log = log  # the server's error log (stderr), else discarded
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
+        errors = self.log.open("ab") if self.log is not None else None
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -52,8 +54,10 @@ class Server:
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=errors if errors is not None else subprocess.DEVNULL,
         )
+        if errors is not None:
+            errors.close()  # the child keeps its own descriptor
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
