@@ -1,20 +1,20 @@
-"""Two officers approving the same step at the same moment, on two real PostgreSQL
-connections: one transition, one entitlement, a clear message for the second."""
+"""Officers acting on the same thing at the same moment, on real PostgreSQL connections:
+one effect, and a clear refusal for the others (double approval, double submission at the
+window, a list generated or approved twice)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.db import connection
 
 from dpf.benefits.models import Entitlement
-from dpf.core.errors import DomainError
 from dpf.workflow import services
-from dpf.workflow.models import ApplicationItem, PaymentList, Transition
+from dpf.workflow.models import Application, ApplicationItem, PaymentList, Transition
 from tests.factories import make_user
-from tests.workflow.conftest import benefit, submit_bundle, walk
+from tests.races import race
+from tests.workflow.conftest import at, benefit, submit_bundle, walk
 
 pytestmark = [
     pytest.mark.skipif(
@@ -23,33 +23,6 @@ pytestmark = [
     ),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def race(*calls) -> list[str]:
-    """Run the calls in threads (own connections); all read before any writes."""
-    barrier = threading.Barrier(len(calls))
-    results: list[str] = []
-    lock = threading.Lock()
-
-    def run(call) -> None:
-        try:
-            prepared = call[0]()  # the read each officer's page made
-            barrier.wait(timeout=30)
-            call[1](prepared)
-            outcome = "ok"
-        except DomainError as exc:
-            outcome = exc.code
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return sorted(results)
 
 
 def test_two_officers_approve_the_same_step_at_once(officers, eligible_person):
@@ -106,3 +79,62 @@ def test_two_officers_generate_the_same_list_at_once(officers, eligible_person):
 
     assert outcome == ["list_exists", "ok"]
     assert PaymentList.objects.get().line_count == 1
+
+
+def test_the_same_application_submitted_twice_at_once(officers, eligible_person):
+    """A double click on 提交, or two workers at two windows: one application."""
+    second_worker = make_user("village_worker", eligible_person.village_code)
+    day = dt.date(2025, 9, 1)
+
+    def worker(actor):
+        def read():
+            return eligible_person
+
+        def write(person):
+            services.application_submit(
+                actor=actor,
+                person=person,
+                benefit_codes=["living_allowance", "nursing_allowance"],
+                applicant_kind="worker",
+                channel="window",
+                now=at(day),
+                today=day,
+            )
+
+        return read, write
+
+    outcome = race(worker(officers["village_worker"]), worker(second_worker))
+
+    assert outcome == ["already_applying", "ok"]
+    assert Application.objects.filter(person=eligible_person).count() == 1
+    assert ApplicationItem.objects.filter(application__person=eligible_person).count() == 2
+
+
+def test_two_officers_approve_the_same_list_at_once(officers, eligible_person):
+    application = submit_bundle(officers["township_officer"], eligible_person, dt.date(2025, 9, 1))
+    walk(application.items.get(benefit__code="living_allowance"), officers, dt.date(2025, 10, 1))
+    plist = services.payment_list_generate(
+        actor=officers["county_officer"],
+        county_code="150402",
+        benefit=benefit("living_allowance"),
+        month=dt.date(2025, 10, 1),
+        today=dt.date(2025, 10, 1),
+        now=at(dt.date(2025, 10, 1)),
+    )
+    second = make_user("county_officer", "150402")
+
+    def officer(actor):
+        def read():
+            return plist.pk
+
+        def write(list_id):
+            services.payment_list_approve(
+                actor=actor, list_id=list_id, now=at(dt.date(2025, 10, 2))
+            )
+
+        return read, write
+
+    outcome = race(officer(officers["county_officer"]), officer(second))
+
+    assert outcome == ["list_frozen", "ok"]
+    assert PaymentList.objects.get().status == PaymentList.Status.APPROVED

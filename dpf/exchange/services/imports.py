@@ -373,7 +373,13 @@ def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> Impo
 
 @transaction.atomic
 def _commit_atomic(*, actor: Any, batch: ImportBatch, rtype: RosterType) -> ImportBatch:
-    batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+    # Every batch of the same file is locked, in id order (two commits never deadlock): of
+    # two previews of one file committed at once, the second waits for the first, then is
+    # told the file is already imported (tests/exchange/test_concurrency.py).
+    same_file = ImportBatch.objects.select_for_update().filter(
+        roster_type=batch.roster_type, content_sha256=batch.content_sha256
+    )
+    batch = {b.pk: b for b in same_file.order_by("pk")}[batch.pk]
     if batch.status == BatchStatus.COMMITTED:
         raise _already_imported(batch)
     if batch.status != BatchStatus.PREVIEWED:
