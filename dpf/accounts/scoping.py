@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from dpf.core.models import RegionLevel
+from dpf.core.models import RegionLevel, region_prefix
 from dpf.core.roles import Role
 
 M = TypeVar("M", bound=Model)
@@ -78,6 +78,52 @@ def region_in_scope(user: Any, region_code: str) -> bool:
     ):
         return False
     return region_code.startswith(region.prefix)
+
+
+# --- aggregate figures (the indicator pages) --------------------------------------------------
+
+
+def indicator_root(user: Any) -> str | None:
+    """The region under which ``user`` may read aggregate figures (indicators); ``None``:
+    none at all (deny by default), ``""``: every region.
+
+    Region staff read their own region and everything under it; a village worker, whose
+    village has no figures of its own (indicators are computed down to townships), reads
+    the township of the village. Viewers (leaders, the public: aggregates only) read every
+    region, always with small cells suppressed (``region_persons_in_scope`` is false for
+    them). Every other role reads none.
+    """
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return None
+    role = getattr(user, "role", None)
+    if role == Role.VIEWER:
+        return ""
+    region = getattr(user, "region", None)
+    if region is None or role not in (
+        Role.CITY_ADMIN,
+        Role.COUNTY_OFFICER,
+        Role.TOWNSHIP_OFFICER,
+        Role.VILLAGE_WORKER,
+    ):
+        return None
+    if region.level == RegionLevel.VILLAGE:
+        return str(region.parent_id or "") or None
+    return str(region.code)
+
+
+def indicator_region_in_scope(user: Any, region_code: str) -> bool:
+    """May ``user`` read the aggregate figures of ``region_code`` (e.g. ``?region=``)?"""
+    root = indicator_root(user)
+    if root is None:
+        return False
+    return region_code.startswith(region_prefix(root)) if root else True
+
+
+def region_persons_in_scope(user: Any, region_code: str) -> bool:
+    """Is ``user`` entitled to every person behind a figure of ``region_code``, i.e. does
+    their personal-data scope cover the whole region? Only then may they see its small
+    counts unsuppressed (a village worker is not, for their township; a viewer never is)."""
+    return region_in_scope(user, region_code)
 
 
 # --- the "self" scope of citizens (the portal) ------------------------------------------------
