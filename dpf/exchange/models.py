@@ -63,6 +63,11 @@ class ImportBatch(models.Model):
     ignored_columns = models.JSONField(default=list, blank=True)
     progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
     rows_read = models.PositiveIntegerField(default=0)
+    # Rows in the file, counted before validation starts (NULL until then).
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    # The validation run that may write this batch's rows ("" while none has started):
+    # a newer run or a cancel takes it over, and the older run stops (exchange/validation.py).
+    validation_run = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     validated_at = models.DateTimeField(null=True, blank=True)

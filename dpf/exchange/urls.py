@@ -10,6 +10,7 @@ urlpatterns = [
     path("upload/", views.upload, name="upload"),
     path("batches/<int:batch_id>/", views.batch_detail, name="batch"),
     path("batches/<int:batch_id>/progress/", views.batch_progress, name="progress"),
+    path("batches/<int:batch_id>/validate/", views.batch_revalidate, name="revalidate"),
     path("batches/<int:batch_id>/commit/", views.batch_commit, name="commit"),
     path("batches/<int:batch_id>/cancel/", views.batch_cancel, name="cancel"),
     path("batches/<int:batch_id>/reconciliation/", views.reconciliation, name="reconciliation"),

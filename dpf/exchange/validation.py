@@ -3,12 +3,17 @@ change, and store one ``ImportRow`` per row. Streaming: rows are read, looked up
 written in chunks, so memory does not grow with the file.
 
 Nothing here writes to the registry. Each chunk is its own short transaction so the
-batch page can show progress while a large file is being validated.
+batch page can show progress while a large file is being validated. A run first claims
+the batch (``ImportBatch.validation_run``) and writes only while the claim is still its
+own: validating again (after a crash, or because the registry changed) starts from
+scratch, and a run that was taken over or whose batch was cancelled stops at its next
+chunk. The same file validated again gives the same rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +24,8 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from dpf.accounts.scoping import roster_match_filter
+from dpf.core import crypto
+from dpf.exchange.limits import import_limits
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
 from dpf.exchange.plan import Change, Fact, plan_change
@@ -28,7 +35,18 @@ from dpf.exchange.targets import FACT_TARGETS
 from dpf.registry.models import Person
 
 CHUNK_SIZE = 2000
+# A validation writes progress at least every chunk (a second or two); one silent this
+# long has died (or never started) and may be run again.
+STALL_SECONDS = 120
 Progress = Callable[[ImportBatch], None]
+
+INTERRUPTED = {
+    "code": "internal",
+    "message": "校验中断，请点击“重新校验”，或联系管理员",
+    "message_en": "validation was interrupted; validate again, or ask an admin",
+    "field": "file",
+    "row": None,
+}
 
 
 def imports_dir() -> Path:
@@ -39,6 +57,30 @@ def imports_dir() -> Path:
 
 def stored_file(batch: ImportBatch) -> Path:
     return imports_dir() / f"{batch.pk}.{batch.file_format}"
+
+
+def store_file(batch: ImportBatch, data: bytes) -> None:
+    """Keep the uploaded roster, encrypted (it holds ID numbers), until commit or cancel."""
+    crypto.write_media_file(stored_file(batch), data)
+
+
+def read_stored_file(batch: ImportBatch) -> bytes:
+    try:
+        return crypto.read_media_file(stored_file(batch))
+    except FileNotFoundError:
+        raise FileRefused("file_gone") from None
+
+
+def is_stalled(batch: ImportBatch, now: dt.datetime) -> bool:
+    """Validating, but silent for ``STALL_SECONDS``: the process died or never started."""
+    return (
+        batch.status == BatchStatus.VALIDATING
+        and (now - batch.updated_at).total_seconds() > STALL_SECONDS
+    )
+
+
+class Superseded(Exception):
+    """The batch was cancelled, or another run took it over: this run stops writing."""
 
 
 @dataclass
@@ -52,6 +94,47 @@ class _State:
     rows: int = 0
 
 
+def _claim(batch: ImportBatch) -> str | None:
+    """Make this run the batch's validation; None when the batch is committed or cancelled."""
+    run = uuid.uuid4().hex
+    now = timezone.now()
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if locked.status in (BatchStatus.COMMITTED, BatchStatus.CANCELLED):
+            batch.refresh_from_db()
+            return None
+        ImportRow.objects.filter(batch=batch).delete()
+        fresh: dict[str, Any] = {
+            "status": BatchStatus.VALIDATING,
+            "validation_run": run,
+            "validated_at": now,
+            "progress": 0,
+            "rows_read": 0,
+            "rows_total": None,
+            "errors": [],
+            "counts": {},
+            "ignored_columns": [],
+            "updated_at": now,
+        }
+        ImportBatch.objects.filter(pk=batch.pk).update(**fresh)
+    for name, value in fresh.items():
+        setattr(batch, name, value)
+    return run
+
+
+def _hold(batch: ImportBatch, run: str, **changes: Any) -> None:
+    """Inside a transaction: write ``changes`` if the claim is still this run's (the row
+    stays locked until the transaction ends); else raise :class:`Superseded`."""
+    changes["updated_at"] = timezone.now()
+    owned = ImportBatch.objects.filter(
+        pk=batch.pk, validation_run=run, status=BatchStatus.VALIDATING
+    ).update(**changes)
+    if not owned:
+        raise Superseded
+    for name, value in changes.items():
+        setattr(batch, name, value)
+
+
 def batch_validate(
     batch: ImportBatch,
     *,
@@ -59,53 +142,106 @@ def batch_validate(
     on_progress: Progress | None = None,
     today: dt.date | None = None,
 ) -> ImportBatch:
-    """Validate ``batch`` from its stored file; leaves it ``previewed`` or ``failed``."""
+    """Validate ``batch`` from its stored file; leaves it ``previewed`` or ``failed``.
+
+    Re-runnable: whatever an earlier run left (a crash mid-way) is removed first. A batch
+    already committed or cancelled is left as it is.
+    """
     rtype = ROSTER_TYPES[batch.roster_type]
     today = today or timezone.localdate()
-    ImportRow.objects.filter(batch=batch).delete()
-    batch.status = BatchStatus.VALIDATING
-    batch.validated_at = timezone.now()
-    batch.progress = 0
-    batch.rows_read = 0
-    batch.errors = []
-    batch.counts = {}
-    batch.save(
-        update_fields=["status", "validated_at", "progress", "rows_read", "errors", "counts"]
-    )
-    try:
-        table = open_table(rtype, stored_file(batch), batch.file_format)
-        batch.ignored_columns = table.ignored
-        batch.save(update_fields=["ignored_columns"])
-        state = _State()
-        chunk: list[ParsedRow] = []
-        for row_number, cells in table.rows:
-            chunk.append(parse_row(rtype, table.headers, cells, row_number, today=today))
-            if len(chunk) >= chunk_size:
-                _store_chunk(batch, rtype, chunk, state)
-                chunk = []
-                _progress(batch, state, table.position(), on_progress)
-        if chunk:
-            _store_chunk(batch, rtype, chunk, state)
-        if state.rows == 0:
-            raise FileRefused("no_rows")
-    except FileRefused as exc:
-        # The file cannot become a roster: nothing to keep (it may hold ID numbers).
-        stored_file(batch).unlink(missing_ok=True)
-        ImportRow.objects.filter(batch=batch).delete()
-        batch.status = BatchStatus.FAILED
-        batch.errors = [{**exc.as_dict(), "row": exc.row}]
-        batch.progress = 100
-        batch.save(update_fields=["status", "errors", "progress"])
+    run = _claim(batch)
+    if run is None:
         return batch
-    _apply_invalidations(batch, state)
-    batch.counts = outcome_counts(batch)
-    batch.status = BatchStatus.PREVIEWED
-    batch.progress = 100
-    batch.rows_read = state.rows
-    batch.save(update_fields=["counts", "status", "progress", "rows_read"])
+    try:
+        _validate_rows(batch, run, rtype, chunk_size, on_progress, today)
+    except Superseded:
+        _after_superseded(batch, run)
+    except FileRefused as exc:
+        _refused(batch, run, exc)
+    except BaseException:
+        _interrupted(batch, run)
+        raise
     if on_progress is not None:
         on_progress(batch)
     return batch
+
+
+def _validate_rows(
+    batch: ImportBatch,
+    run: str,
+    rtype: RosterType,
+    chunk_size: int,
+    on_progress: Progress | None,
+    today: dt.date,
+) -> None:
+    # Counted before any row is validated: a file over a limit is refused with no row written.
+    table = open_table(rtype, read_stored_file(batch), batch.file_format, import_limits())
+    with transaction.atomic():
+        _hold(batch, run, rows_total=table.rows_total, ignored_columns=table.ignored)
+    state = _State()
+    chunk: list[ParsedRow] = []
+    for row_number, cells in table.rows:
+        chunk.append(parse_row(rtype, table.headers, cells, row_number, today=today))
+        if len(chunk) >= chunk_size:
+            _store_chunk(batch, run, rtype, chunk, state)
+            chunk = []
+            _progress(batch, run, state, table.position(), on_progress)
+    if chunk:
+        _store_chunk(batch, run, rtype, chunk, state)
+    if state.rows == 0:
+        raise FileRefused("no_rows")
+    with transaction.atomic():
+        _hold(batch, run)  # locks the batch: no other run can start in between
+        _apply_invalidations(batch, state)
+        _hold(
+            batch,
+            run,
+            counts=outcome_counts(batch),
+            status=BatchStatus.PREVIEWED,
+            progress=100,
+            rows_read=state.rows,
+        )
+
+
+def _refused(batch: ImportBatch, run: str, exc: FileRefused) -> None:
+    """The file cannot become a roster: no row kept, nor the file (it may hold ID numbers)."""
+    try:
+        with transaction.atomic():
+            _hold(batch, run)
+            ImportRow.objects.filter(batch=batch).delete()
+            _hold(
+                batch,
+                run,
+                status=BatchStatus.FAILED,
+                errors=[{**exc.as_dict(), "row": exc.row}],
+                progress=100,
+            )
+            path = stored_file(batch)
+            transaction.on_commit(lambda: path.unlink(missing_ok=True))
+    except Superseded:
+        _after_superseded(batch, run)
+
+
+def _interrupted(batch: ImportBatch, run: str) -> None:
+    """An unexpected error: the batch is ``failed`` (no partial rows) and may be validated
+    again; the error itself propagates to the log."""
+    try:
+        with transaction.atomic():
+            _hold(batch, run)
+            ImportRow.objects.filter(batch=batch).delete()
+            _hold(batch, run, status=BatchStatus.FAILED, errors=[INTERRUPTED], progress=0)
+    except Superseded:
+        _after_superseded(batch, run)
+
+
+def _after_superseded(batch: ImportBatch, run: str) -> None:
+    """Cancelled meanwhile: drop this run's rows. Taken over: the new run owns the rows."""
+    ImportRow.objects.filter(
+        batch=batch,
+        batch__status=BatchStatus.CANCELLED,
+        batch__validation_run=run,
+    ).delete()
+    batch.refresh_from_db()
 
 
 def outcome_counts(batch: ImportBatch) -> dict[str, int]:
@@ -122,19 +258,21 @@ def outcome_counts(batch: ImportBatch) -> dict[str, int]:
 
 
 def _progress(
-    batch: ImportBatch, state: _State, fraction: float, on_progress: Progress | None
+    batch: ImportBatch, run: str, state: _State, fraction: float, on_progress: Progress | None
 ) -> None:
-    batch.rows_read = state.rows
-    batch.progress = max(0, min(99, int(fraction * 100)))
-    ImportBatch.objects.filter(pk=batch.pk).update(
-        rows_read=batch.rows_read, progress=batch.progress, updated_at=timezone.now()
-    )
+    with transaction.atomic():
+        _hold(
+            batch,
+            run,
+            rows_read=state.rows,
+            progress=max(0, min(99, int(fraction * 100))),
+        )
     if on_progress is not None:
         on_progress(batch)
 
 
 def _store_chunk(
-    batch: ImportBatch, rtype: RosterType, chunk: list[ParsedRow], state: _State
+    batch: ImportBatch, run: str, rtype: RosterType, chunk: list[ParsedRow], state: _State
 ) -> None:
     hashes = {r.id_hash for r in chunk if r.id_hash} | {
         r.corrected_hash for r in chunk if r.corrected_hash
@@ -157,6 +295,7 @@ def _store_chunk(
         facts = target.existing(rtype, (k for k in keys if k is not None))
     rows = [_classify(batch, rtype, parsed, persons, facts, state) for parsed in chunk]
     with transaction.atomic():
+        _hold(batch, run)
         ImportRow.objects.bulk_create(rows, batch_size=1000)
     state.rows += len(chunk)
 

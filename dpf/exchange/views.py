@@ -22,9 +22,11 @@ from dpf.core.errors import DomainError
 from dpf.core.roles import Role
 from dpf.exchange import selectors, services
 from dpf.exchange.forms import ExportForm, UploadForm
+from dpf.exchange.limits import import_limits
 from dpf.exchange.models import BatchStatus, Outcome, SuspectStatus
 from dpf.exchange.rostertypes import ROSTER_TYPES
 from dpf.exchange.services.exports import LIST_LEFT_DIBAO
+from dpf.exchange.validation import is_stalled
 from dpf.exchange.workbooks import XLSX_TYPE, roster_template
 
 STAFF = (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
@@ -81,7 +83,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/upload.html",
-        {"form": form, "max_mb": services.max_upload_bytes() // (1024 * 1024)},
+        {
+            "form": form,
+            "max_mb": services.max_upload_bytes() // (1024 * 1024),
+            "max_rows": f"{import_limits().max_rows:,}",
+        },
     )
 
 
@@ -107,6 +113,10 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
         )
     )
     page = Paginator(rows, ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    stalled = is_stalled(batch, timezone.now())
+    interrupted = batch.status == BatchStatus.FAILED and any(
+        e.get("code") == "internal" for e in batch.errors
+    )
     return render(
         request,
         "exchange/batch.html",
@@ -116,8 +126,8 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
             "page": page,
             "outcome": outcome,
             "outcomes": Outcome.choices,
-            "stalled": batch.status == BatchStatus.VALIDATING
-            and (timezone.now() - batch.updated_at).total_seconds() > 600,
+            "stalled": stalled,
+            "may_validate_again": stalled or interrupted or batch.status == BatchStatus.PREVIEWED,
         },
     )
 
@@ -126,8 +136,26 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
     batch = selectors.batch_get(request.user, batch_id)
     return JsonResponse(
-        {"status": batch.status, "progress": batch.progress, "rows_read": batch.rows_read}
+        {
+            "status": batch.status,
+            "progress": batch.progress,
+            "rows_read": batch.rows_read,
+            "rows_total": batch.rows_total,
+        }
     )
+
+
+@importer
+@require_POST
+def batch_revalidate(request: HttpRequest, batch_id: int) -> HttpResponse:
+    batch = selectors.batch_get(request.user, batch_id)
+    try:
+        services.batch_revalidate(actor=request.user, batch=batch)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已开始重新校验。"))
+    return redirect("exchange:batch", batch.pk)
 
 
 @importer

@@ -1,11 +1,9 @@
-"""``dpf exchange``: import with a progress line and --commit, validate, commit, and the
-background validation the upload page starts for large files."""
+"""``dpf exchange``: import with a progress line and --commit, validate, commit. (The
+background validation the upload page starts: ``test_background.py``.)"""
 
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 
 import pytest
 from django.core.management import call_command
@@ -66,32 +64,6 @@ def test_validate_and_commit_subcommands(county_officer, tmp_path) -> None:
     assert "already_imported" in str(info.value) and "已导入" in str(info.value)
     with pytest.raises(CommandError):
         call_command("exchange", "commit", "999999", stdout=out)
-
-
-def test_large_files_are_validated_in_a_separate_process(
-    county_officer, settings, monkeypatch
-) -> None:
-    settings.DPF_IMPORT_BACKGROUND_BYTES = 10
-    started: list[list[str]] = []
-
-    class FakePopen:
-        def __init__(self, argv, **kwargs):
-            started.append(argv)
-            assert kwargs["start_new_session"] is True
-
-    monkeypatch.setattr(subprocess, "Popen", FakePopen)
-    batch = services.batch_upload(
-        actor=county_officer,
-        roster_type="dibao",
-        file_name="big.csv",
-        stream=io.BytesIO(
-            csv_bytes([["身份证号码", "姓名", "类别", "起始日期"], ["1", "2", "3", "4"]])
-        ),
-    )
-    services.batch_validate_start(batch)
-    assert started == [[sys.executable, "-m", "dpf.cli", "exchange", "validate", str(batch.pk)]]
-    batch.refresh_from_db()
-    assert batch.status == BatchStatus.VALIDATING  # the page shows progress meanwhile
 
 
 def test_commit_without_rescan_leaves_people_queued(county_officer, monkeypatch) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from dpf.core.errors import ValidationFailed
-from dpf.exchange.models import BatchStatus, ImportRow
+from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow
 from tests.exchange.conftest import csv_bytes, outcomes, stage, xlsx_bytes
 from tests.factories import make_person
 
@@ -128,10 +128,11 @@ def test_files_that_are_not_spreadsheets_are_refused_at_upload(
     assert info.value.message_zh
 
 
-def test_a_broken_xlsx_fails_cleanly(county_officer) -> None:
-    batch = stage(county_officer, "dibao", b"PK\x03\x04 this is not a workbook", "r.xlsx")
-    assert batch.status == BatchStatus.FAILED
-    assert batch.errors[0]["code"] == "not_spreadsheet"
+def test_a_broken_xlsx_is_refused_at_upload(county_officer) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        stage(county_officer, "dibao", b"PK\x03\x04 this is not a workbook", "r.xlsx")
+    assert info.value.code == "not_spreadsheet"
+    assert not ImportBatch.objects.exists()
 
 
 def test_header_only_file_has_no_rows(county_officer) -> None:

@@ -12,6 +12,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from dpf.core.models import AuditEntry
+from dpf.exchange import jobs
 from dpf.exchange.models import BatchStatus, DuplicateSuspect, ImportBatch
 from dpf.registry.models import HouseholdStatus
 from tests.exchange.conftest import stage, xlsx_bytes
@@ -64,7 +65,11 @@ def test_upload_preview_commit_reconcile(client, county_officer) -> None:
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("exchange:batch", args=[batch.pk])
-    assert batch.status == BatchStatus.PREVIEWED
+    assert batch.status == BatchStatus.VALIDATING  # validated in the background
+    assert not batch.rows.exists()
+    waiting = client.get(response["Location"]).content.decode()
+    assert "等待校验开始" in waiting and "确认导入" not in waiting
+    assert jobs.run_validation(batch.pk).status == BatchStatus.PREVIEWED  # what it runs
 
     page = client.get(reverse("exchange:batch", args=[batch.pk]))
     html = page.content.decode()
@@ -125,15 +130,19 @@ def test_batches_of_another_county_are_not_found(client, county_officer) -> None
 
 def test_progress_json_and_validating_page(client, county_officer) -> None:
     batch = stage(county_officer, "dibao", xlsx_bytes([["身份证号码", "姓名"], ["1", "2"]]))
-    ImportBatch.objects.filter(pk=batch.pk).update(status="validating", progress=40, rows_read=800)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="validating", progress=40, rows_read=800, rows_total=2001, validation_run="r"
+    )
     client.force_login(county_officer)
     assert client.get(reverse("exchange:progress", args=[batch.pk])).json() == {
         "status": "validating",
         "progress": 40,
         "rows_read": 800,
+        "rows_total": 2001,
     }
     html = client.get(reverse("exchange:batch", args=[batch.pk])).content.decode()
     assert '<progress id="progress-bar" max="100" value="40">' in html
+    assert "已完成 40%，已读 800 行，共 2001 行。" in html
     assert "刷新" in html and "http-equiv" not in html
     assert "exchange/js/progress.js" in html
 

@@ -8,17 +8,14 @@ registry as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import time
-import uuid
 from typing import IO, Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
@@ -26,7 +23,8 @@ from django.utils import timezone
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
-from dpf.exchange import benefits_bridge, selectors
+from dpf.exchange import benefits_bridge, jobs, selectors
+from dpf.exchange.limits import import_limits, megabytes
 from dpf.exchange.models import (
     BatchStatus,
     Channel,
@@ -36,26 +34,25 @@ from dpf.exchange.models import (
     Outcome,
     SuspectKind,
 )
-from dpf.exchange.reading import FileRefused, sniff_format
+from dpf.exchange.reading import FileRefused, check_archive, sniff_format
 from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target
 from dpf.exchange.services.suspects import duplicates_find
 from dpf.exchange.targets import FACT_TARGETS
-from dpf.exchange.validation import batch_validate, imports_dir, stored_file
+from dpf.exchange.validation import (
+    batch_validate,
+    is_stalled,
+    store_file,
+    stored_file,
+)
 from dpf.registry.models import Person
 from dpf.registry.services import mark_facts_changed
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
-DEFAULT_BACKGROUND_BYTES = 512 * 1024
 MAX_API_ROWS = 100_000
 INSERT_CHUNK = 2000
 
 
 def max_upload_bytes() -> int:
-    return int(getattr(settings, "DPF_IMPORT_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-def background_threshold() -> int:
-    return int(getattr(settings, "DPF_IMPORT_BACKGROUND_BYTES", DEFAULT_BACKGROUND_BYTES))
+    return import_limits().max_bytes
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
@@ -70,13 +67,25 @@ def _roster_type(code: str) -> RosterType:
 
 
 def _too_large(limit: int) -> ValidationFailed:
-    mb = limit // (1024 * 1024)
+    mb = megabytes(limit)
     return _refuse(
         "file_too_large",
-        f"文件超过 {mb} MB 的上限，请拆分后分批导入",
-        f"the file exceeds the {mb} MB limit; split it and import the parts",
+        f"文件超过 {mb} 的上限，请拆分后分批导入",
+        f"the file exceeds the {mb} limit; split it and import the parts",
         "file",
     )
+
+
+def _read_limited(stream: IO[bytes], limit: int) -> bytes:
+    """The whole upload in memory (at most ``limit`` bytes): it is written only encrypted."""
+    chunks: list[bytes] = []
+    read = 0
+    while chunk := stream.read(1 << 20):
+        read += len(chunk)
+        if read > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _already_imported(batch: ImportBatch) -> ValidationFailed:
@@ -103,61 +112,57 @@ def batch_upload(
     department: str = "",
     file_format: str | None = None,
 ) -> ImportBatch:
-    """Store an uploaded roster outside the web root and stage a batch for validation.
+    """Stage an uploaded roster for validation: kept encrypted outside the web root.
 
-    Refused before anything is read when the declared size is over the limit; refused when
-    the file is empty, not a spreadsheet, or already committed (same type and content).
+    Refused before anything is read when the declared size is over the limit; refused
+    with nothing written when the file is empty, not a spreadsheet, an .xlsx that would
+    unpack beyond the limits (judged from its zip directory), or already committed (same
+    type and content). Rows are counted and validated afterwards, in the background.
     """
     require_permission(actor, "import", "roster")
     rtype = _roster_type(roster_type)
-    limit = max_upload_bytes()
+    limits = import_limits()
     if size is None:
         try:
             size = os.fstat(stream.fileno()).st_size
         except (AttributeError, OSError, ValueError):
             size = None
-    if size is not None and size > limit:
-        raise _too_large(limit)
-    folder = imports_dir()
-    temporary = folder / f"upload-{uuid.uuid4().hex}.part"
-    digest = hashlib.sha256()
-    written = 0
-    try:
-        with temporary.open("wb") as out:
-            while chunk := stream.read(1 << 20):
-                written += len(chunk)
-                if written > limit:
-                    raise _too_large(limit)
-                digest.update(chunk)
-                out.write(chunk)
-        if written == 0:
-            raise FileRefused("empty_file")
-        file_format = file_format or sniff_format(temporary)
-        sha = digest.hexdigest()
-        done = selectors.committed_batch_with(rtype.code, sha)
-        if done is not None:
-            raise _already_imported(done)
+    if size is not None and size > limits.max_bytes:
+        raise _too_large(limits.max_bytes)
+    data = _read_limited(stream, limits.max_bytes)
+    if not data:
+        raise FileRefused("empty_file")
+    file_format = file_format or sniff_format(data)
+    if file_format == "xlsx":
+        check_archive(data, limits)
+    sha = hashlib.sha256(data).hexdigest()
+    done = selectors.committed_batch_with(rtype.code, sha)
+    if done is not None:
+        raise _already_imported(done)
+    with transaction.atomic():
         batch = ImportBatch.objects.create(
             roster_type=rtype.code,
             file_name=os.path.basename(file_name or "")[:200] or "roster",
             file_format=file_format,
-            file_size=written,
+            file_size=len(data),
             content_sha256=sha,
             uploaded_by=actor,
             region_code=getattr(actor, "region_id", None) or "",
             channel=channel,
             department=department[:50],
         )
-        temporary.replace(stored_file(batch))
-    finally:
-        temporary.unlink(missing_ok=True)
-    audit.record(
-        actor=actor,
-        action="import_upload",
-        object_type="import_batch",
-        object_id=batch.pk,
-        changes={"roster_type": rtype.code, "size": written, "channel": channel},
-    )
+        audit.record(
+            actor=actor,
+            action="import_upload",
+            object_type="import_batch",
+            object_id=batch.pk,
+            changes={"roster_type": rtype.code, "size": len(data), "channel": channel},
+        )
+        try:
+            store_file(batch, data)
+        except BaseException:
+            stored_file(batch).unlink(missing_ok=True)
+            raise
     return batch
 
 
@@ -188,38 +193,56 @@ def batch_receive_rows(
 
 
 def batch_validate_now(batch: ImportBatch, **options: Any) -> ImportBatch:
-    """Validate in this process. An unexpected error leaves the batch ``failed``, then raises."""
-    try:
-        return batch_validate(batch, **options)
-    finally:
-        current = ImportBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
-        if current == BatchStatus.VALIDATING:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.FAILED,
-                errors=[
-                    {
-                        "code": "internal",
-                        "message": "校验中断，请重新上传或联系管理员",
-                        "message_en": "validation was interrupted; upload again or ask an admin",
-                        "field": "file",
-                        "row": None,
-                    }
-                ],
-            )
+    """Validate in this process (the command line, the API, and the background process).
+
+    An unexpected error leaves the batch ``failed`` with no rows, then propagates."""
+    return batch_validate(batch, **options)
 
 
 def batch_validate_start(batch: ImportBatch) -> ImportBatch:
-    """Validate small files at once; large ones in a separate ``dpf exchange validate``."""
-    if batch.file_size <= background_threshold():
-        return batch_validate_now(batch)
-    subprocess.Popen(
-        [sys.executable, "-m", "dpf.cli", "exchange", "validate", str(batch.pk)],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=str(settings.BASE_DIR),
-    )
+    """Validate in the background, whatever the file's size: the request returns at once
+    and the batch page shows the progress (``exchange.jobs``)."""
+    jobs.launch_validation(batch.pk)
+    return batch
+
+
+def batch_revalidate(
+    *, actor: Any, batch: ImportBatch, now: dt.datetime | None = None
+) -> ImportBatch:
+    """Validate a batch again from its kept file: after a crash left it stalled or
+    interrupted, or because the registry changed since the preview. Starts in the
+    background; whatever the earlier run wrote is replaced."""
+    require_permission(actor, "import", "roster")
+    now = now or timezone.now()
+    with transaction.atomic():
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == BatchStatus.COMMITTED:
+            raise _refuse(
+                "already_committed", "该批次已导入，不能重新校验", "the batch is already committed"
+            )
+        if batch.status == BatchStatus.CANCELLED:
+            raise _refuse("cancelled", "该批次已取消", "the batch was cancelled")
+        if batch.status == BatchStatus.VALIDATING and not is_stalled(batch, now):
+            raise _refuse(
+                "validation_running",
+                "该批次正在校验，请稍候刷新页面",
+                "the batch is being validated; refresh the page in a moment",
+            )
+        if not stored_file(batch).exists():
+            raise FileRefused("file_gone")
+        # No run holds the batch now: one still alive stops at its next chunk.
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=BatchStatus.VALIDATING, validation_run="", progress=0, updated_at=now
+        )
+        audit.record(
+            actor=actor,
+            action="change",
+            object_type="import_batch",
+            object_id=batch.pk,
+            changes={"validate_again": True, "status_before": batch.status},
+        )
+        transaction.on_commit(lambda: jobs.launch_validation(batch.pk))
+    batch.refresh_from_db()
     return batch
 
 

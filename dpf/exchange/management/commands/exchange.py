@@ -1,7 +1,8 @@
 """``dpf exchange``: roster imports and department tokens on the command line.
 
 dpf exchange import TYPE FILE --user USERNAME [--commit]   stage, validate (progress), commit
-dpf exchange validate BATCH_ID                             (used by the upload page)
+dpf exchange validate BATCH_ID                             validate (again); what the upload
+                                                           page starts in the background
 dpf exchange commit BATCH_ID [--user USERNAME]
 dpf exchange token create --department 民政 --user USERNAME prints the token once
 dpf exchange token revoke --prefix PREFIX
@@ -18,7 +19,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
-from dpf.exchange import services
+from dpf.exchange import jobs, services
 from dpf.exchange.models import Channel, ExchangeToken, ImportBatch
 from dpf.exchange.rostertypes import ROSTER_TYPES
 
@@ -102,7 +103,7 @@ class Command(BaseCommand):
         return batch
 
     def _validate(self, options: dict[str, Any]) -> None:
-        batch = services.batch_validate_now(self._batch(options["batch_id"]))
+        batch = jobs.run_validation(self._batch(options["batch_id"]).pk)
         self._report(batch)
 
     def _commit(self, options: dict[str, Any]) -> None:

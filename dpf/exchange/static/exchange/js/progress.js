@@ -1,4 +1,4 @@
-/* Optional progress updates on a batch page while a large roster is validated.
+/* Optional progress updates on a batch page while a roster is validated in the background.
    Without JavaScript the page has a "refresh" button; this only saves the clicks.
    It never reloads the page: when validation ends it says so and offers the link. */
 (function () {
@@ -25,7 +25,10 @@
           if (!data) {
             return;
           }
-          var rows = (section.getAttribute("data-running-text") || "{n}").replace("{n}", data.rows_read);
+          var rows = data.rows_total === null
+            ? (section.getAttribute("data-counting-text") || "")
+            : (section.getAttribute("data-running-text") || "{n}")
+                .replace("{n}", data.rows_read).replace("{total}", data.rows_total);
           if (data.progress > 0) {
             bar.value = data.progress; /* a file without a known size stays indeterminate */
             bar.textContent = data.progress + "%";
