@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
 from django.apps import apps as django_apps
@@ -29,10 +30,14 @@ def _fast_password_hashing(settings) -> None:
 @pytest.fixture(autouse=True)
 def _uploads_and_roster_validation(settings, tmp_path) -> None:
     """Uploaded files go to the test's own folder, never the installation's data/uploads
-    (key rotation re-encrypts every file there). Roster validation is not started in a
-    background process: a test runs it with ``dpf.exchange.jobs.run_validation`` (what
-    that process runs), or opts in with ``settings.DPF_IMPORT_WORKER = "process"``."""
-    settings.MEDIA_ROOT = tmp_path / "uploads"
+    (key rotation re-encrypts every file there); a folder a module chose is kept. Roster
+    validation is not started in a background process: a test runs it with
+    ``dpf.exchange.jobs.run_validation`` (what that process runs), or opts in with
+    ``settings.DPF_IMPORT_WORKER = "process"``."""
+    from config import settings as installation
+
+    if Path(settings.MEDIA_ROOT) == Path(installation.MEDIA_ROOT):
+        settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.DPF_IMPORT_WORKER = "manual"
 
 
