@@ -55,6 +55,7 @@ class ObjectType(models.TextChoices):
     SECURITY_POLICY = "security_policy", _("安全策略")
     CITIZEN_REQUEST = "citizen_request", _("投诉与上门服务请求")
     CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
+    TRANSFER_REQUEST = "transfer_request", _("迁移申请")
 
 
 class Scope(models.TextChoices):
@@ -84,6 +85,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.AUDIT_LOG,
         ObjectType.CITIZEN_REQUEST,
         ObjectType.CITIZEN_ACCOUNT,
+        ObjectType.TRANSFER_REQUEST,
     }
 )
 
@@ -163,6 +165,11 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
+    # A registration of an ID number held outside the worker's scope becomes a transfer
+    # request (迁移申请) that the officers of the holding region accept or decline.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE), (T.TRANSFER_REQUEST,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.TRANSFER_REQUEST,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.TRANSFER_REQUEST,))
     # Workers open a portal account for a person of their region (initial password).
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))

@@ -49,6 +49,7 @@ ACTIONS = (
     "merge",
     "token_create",
     "token_revoke",
+    "possible_probe",
 )
 
 

@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "merge": _("合并重复人员"),
     "token_create": _("签发接口令牌"),
     "token_revoke": _("吊销接口令牌"),
+    "possible_probe": _("疑似试探（登记辖区外已有的身份证号码）"),
 }
 
 

@@ -270,3 +270,29 @@ class HouseholdForm(forms.Form):
         if missing_date and "status_from" not in self.errors:
             self.add_error("status_from", _("选择经济状况时此项必填"))
         return data
+
+
+class TransferDecisionForm(forms.Form):
+    """Accept or decline one transfer request (迁移申请)."""
+
+    transfer = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    decision = forms.ChoiceField(
+        label=_("处理结果"), choices=[("accept", _("接收")), ("decline", _("拒绝"))]
+    )
+    on = forms.DateField(
+        label=_("迁入日期"), required=False, widget=DateInput(), help_text=_("接收时必填")
+    )
+    note = forms.CharField(
+        label=_("处理说明"),
+        max_length=200,
+        required=False,
+        help_text=_("拒绝时必填，例如：经核实本人未迁出，疑似误登记或试探。"),
+    )
+
+    REFUSAL_FIELDS = {"on": "on", "note": "note", "decision": "decision"}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "accept" and data.get("on") is None and "on" not in self.errors:
+            self.add_error("on", _("接收时请填写迁入日期"))
+        return data

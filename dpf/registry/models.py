@@ -396,3 +396,66 @@ class NeedsSurvey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}"
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("待处理")
+    ACCEPTED = "accepted", _("已接收")
+    DECLINED = "declined", _("已拒绝")
+
+
+class TransferRequest(models.Model):
+    """A transfer request (迁移申请): a registration whose ID number is already held by a
+    region outside the registering worker's scope, passed to the holding region's officers
+    instead of telling the worker whose record it is.
+
+    Accepting it moves the person to the village the worker registered them into;
+    declining leaves the record as it is. Visible only to the region holding the person
+    (and the city), through ``dpf.accounts.scoping`` on the person's region codes.
+    """
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("人员"), on_delete=models.PROTECT, related_name="transfer_requests"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申请人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    requested_village_code = models.CharField(_("迁入嘎查村社区"), max_length=12)
+    name_given = models.CharField(_("登记时填写的姓名"), max_length=50)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=TransferStatus.choices, default=TransferStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("处理人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    decision_note = models.CharField(_("处理说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("迁移申请")
+        constraints = [
+            # A worker registering the same person again adds no second work item.
+            models.UniqueConstraint(
+                fields=["person", "requested_village_code"],
+                condition=models.Q(status="pending"),
+                name="transfer_one_pending_per_village",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "declined"]),
+                name="transfer_status_known",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="transfer_status_created")]
+
+    def __str__(self) -> str:
+        return f"{_('迁移申请')} {self.pk}"

@@ -8,18 +8,20 @@ that bypass this layer).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from dpf.accounts.scoping import region_in_scope
+from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.certnumber import make_certificate_number, parse_certificate_number
 from dpf.core.errors import ValidationFailed
-from dpf.core.idnumber import mask_id_number, parse_id_number
+from dpf.core.idnumber import IdNumber, mask_id_number, parse_id_number
 from dpf.core.models import Region, RegionLevel
 from dpf.core.pinyin import name_full_pinyin, name_initials
+from dpf.core.text import clean_person_name, fold_fullwidth_digits
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -28,6 +30,8 @@ from dpf.registry.models import (
     Person,
     Relation,
     Residence,
+    TransferRequest,
+    TransferStatus,
 )
 
 CERTIFICATE_YEARS = 10
@@ -94,7 +98,76 @@ def household_create(*, actor: Any, village_code: str, address: str = "") -> Hou
     return household
 
 
-@transaction.atomic
+class DuplicatePerson(ValidationFailed):
+    """The ID number is registered to a person the actor may see (``person_id`` links it;
+    ``None`` when a concurrent registration was undone before it could be looked up)."""
+
+    def __init__(self, person_id: int | None) -> None:
+        super().__init__(
+            "duplicate_person",
+            "该身份证号码已登记",
+            "a person with this ID number is already registered",
+            field="id_number",
+        )
+        self.person_id = person_id
+
+
+class TransferRequested(ValidationFailed):
+    """The ID number is registered in a region outside the actor's scope: the registration
+    became a transfer request to that region. The words name neither the person nor the
+    region (no existence oracle beyond "this needs checking")."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "needs_checking",
+            "该身份证号码需要核实，已转交上级残联处理",
+            "this ID number needs checking and has been passed to the disabled persons' federation",
+            field="id_number",
+        )
+
+
+class _Taken(Exception):
+    """Another registration of the same ID number committed first (unique hash)."""
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A registration's checked input."""
+
+    name: str
+    parsed: IdNumber
+    digest: str
+    phone: str
+    village: Region
+
+
+def _registration_entry(
+    *, actor: Any, name: str, id_number: str, phone: str, village_code: str, today: dt.date | None
+) -> _Entry:
+    name = clean_person_name(name)
+    parsed = parse_id_number(id_number, today=today)
+    phone = fold_fullwidth_digits((phone or "").strip())
+    if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
+        raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
+    village = _village(village_code, actor)
+    return _Entry(name, parsed, id_lookup_hash(parsed.normalized), phone, village)
+
+
+def _refuse_if_registered(actor: Any, entry: _Entry) -> None:
+    """Refuse an ID number already registered: as a duplicate the actor may open when their
+    scope holds the record (or for the system), otherwise as a transfer request to the
+    holding region, written and audited in its own transaction before the refusal."""
+    holder = Person.objects.filter(id_number_hash=entry.digest).values("pk", "village_code").first()
+    if holder is None:
+        return
+    if actor is None or person_in_scope(
+        actor, person_id=holder["pk"], village_code=holder["village_code"]
+    ):
+        raise DuplicatePerson(holder["pk"])
+    transfer_request_open(actor=actor, person_id=holder["pk"], entry=entry)
+    raise TransferRequested()
+
+
 def person_register(
     *,
     actor: Any,
@@ -108,28 +181,52 @@ def person_register(
     residence_from: dt.date | None = None,
     today: dt.date | None = None,
 ) -> Person:
-    """Register a person; sex and birth date come from the ID number."""
-    name = (name or "").strip()
-    if not name:
-        raise _refuse("name_empty", "姓名不能为空", "the name is empty", "name")
-    if len(name) > 50:
-        raise _refuse("name_long", "姓名过长", "the name is too long", "name")
-    parsed = parse_id_number(id_number, today=today)
-    phone = (phone or "").strip()
-    if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
-    village = _village(village_code, actor)
+    """Register a person; sex and birth date come from the ID number.
+
+    An ID number already registered raises :class:`DuplicatePerson` when the actor's scope
+    holds the record, otherwise :class:`TransferRequested` (a transfer request to the
+    holding region stays written, audited as ``possible_probe``). Call it outside any
+    enclosing transaction for the request to survive the refusal.
+    """
+    entry = _registration_entry(
+        actor=actor,
+        name=name,
+        id_number=id_number,
+        phone=phone,
+        village_code=village_code,
+        today=today,
+    )
+    _refuse_if_registered(actor, entry)
+    try:
+        return _person_create(
+            actor=actor,
+            entry=entry,
+            ethnicity=ethnicity,
+            household=household,
+            relation_to_head=relation_to_head,
+            residence_from=residence_from,
+        )
+    except _Taken:
+        _refuse_if_registered(actor, entry)
+        raise DuplicatePerson(None) from None  # the other registration was undone meanwhile
+
+
+@transaction.atomic
+def _person_create(
+    *,
+    actor: Any,
+    entry: _Entry,
+    ethnicity: str,
+    household: Household | None,
+    relation_to_head: str,
+    residence_from: dt.date | None,
+) -> Person:
+    """Write the person (raises :class:`_Taken` when the ID number was registered since
+    the check: the unique hash decides between concurrent registrations)."""
+    parsed, village, name = entry.parsed, entry.village, entry.name
     if household is None:
         household = household_create(actor=actor, village_code=village.code)
         relation_to_head = Relation.HEAD
-    digest = id_lookup_hash(parsed.normalized)
-    if Person.objects.filter(id_number_hash=digest).exists():
-        raise _refuse(
-            "duplicate_person",
-            "该身份证号码已登记",
-            "a person with this ID number is already registered",
-            "id_number",
-        )
     try:
         with transaction.atomic():
             person = Person.objects.create(
@@ -137,13 +234,13 @@ def person_register(
                 name_initials=name_initials(name)[:20],
                 name_pinyin=name_full_pinyin(name)[:120],
                 id_number=parsed.normalized,
-                id_number_hash=digest,
+                id_number_hash=entry.digest,
                 id_number_masked=mask_id_number(parsed.normalized),
                 id_upgraded_from_15=parsed.upgraded_from_15,
                 sex=parsed.sex,
                 birth_date=parsed.birth_date,
                 ethnicity=ethnicity or "汉族",
-                phone=phone,
+                phone=entry.phone,
                 household=household,
                 relation_to_head=relation_to_head,
                 county_code=village.code[:6],
@@ -152,12 +249,7 @@ def person_register(
                 facts_changed_at=timezone.now(),
             )
     except IntegrityError:
-        raise _refuse(
-            "duplicate_person",
-            "该身份证号码已登记",
-            "a person with this ID number is already registered",
-            "id_number",
-        ) from None
+        raise _Taken() from None
     if household.head_id is None and relation_to_head == Relation.HEAD:
         household.head = person
         household.save(update_fields=["head"])
@@ -377,7 +469,10 @@ def person_move(*, actor: Any, person: Person, village_code: str, on: dt.date) -
     before and the person's current region codes follow. A move on or before the start
     of the current residence would overlap it and is refused (history is corrected
     explicitly, never overwritten)."""
-    village = _village(village_code, actor)
+    return _move(actor=actor, person=person, village=_village(village_code, actor), on=on)
+
+
+def _move(*, actor: Any, person: Person, village: Region, on: dt.date) -> Residence:
     Person.objects.select_for_update().filter(pk=person.pk).first()
     residences = Residence.objects.filter(person=person)
     current = residences.filter(valid_to__isnull=True).first()
@@ -424,7 +519,6 @@ def _add_years(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year + years, day=28)
 
 
-@transaction.atomic
 def person_register_with_certificate(
     *,
     actor: Any,
@@ -446,7 +540,9 @@ def person_register_with_certificate(
 
     A household outside the actor's scope reads as unknown. Issuing a certificate needs
     the ("create", "certificate") permission; refusals keep the field names of
-    ``person_register`` and ``certificate_issue``.
+    ``person_register`` and ``certificate_issue``. An ID number registered outside the
+    actor's scope becomes a transfer request (:class:`TransferRequested`), which stays
+    written although nothing of the registration is.
     """
     from dpf.accounts.permissions import require_permission
 
@@ -466,27 +562,38 @@ def person_register_with_certificate(
             raise _refuse(
                 "issue_date_missing", "请填写发证日期", "enter the issue date", "issue_date"
             )
-    person = person_register(
+    entry = _registration_entry(
         actor=actor,
         name=name,
         id_number=id_number,
-        village_code=village_code,
-        ethnicity=ethnicity,
         phone=phone,
-        household=household,
-        relation_to_head=relation_to_head if household is not None else Relation.HEAD,
+        village_code=village_code,
         today=today,
     )
-    if wants_certificate and certificate_issue_date is not None:
-        certificate_issue(
-            actor=actor,
-            person=person,
-            number=certificate_number or None,
-            category=certificate_category,
-            level=certificate_level,
-            issue_date=certificate_issue_date,
-            today=today,
-        )
+    _refuse_if_registered(actor, entry)
+    try:
+        with transaction.atomic():
+            person = _person_create(
+                actor=actor,
+                entry=entry,
+                ethnicity=ethnicity,
+                household=household,
+                relation_to_head=relation_to_head if household is not None else Relation.HEAD,
+                residence_from=None,
+            )
+            if wants_certificate and certificate_issue_date is not None:
+                certificate_issue(
+                    actor=actor,
+                    person=person,
+                    number=certificate_number or None,
+                    category=certificate_category,
+                    level=certificate_level,
+                    issue_date=certificate_issue_date,
+                    today=today,
+                )
+    except _Taken:
+        _refuse_if_registered(actor, entry)
+        raise DuplicatePerson(None) from None
     return person
 
 
@@ -517,3 +624,98 @@ def household_register(
             actor=actor, household=household, status=status, valid_from=status_from
         )
     return household
+
+
+# --- transfer requests (迁移申请) ---------------------------------------------------------
+
+
+@transaction.atomic
+def transfer_request_open(*, actor: Any, person_id: int, entry: _Entry) -> TransferRequest:
+    """A registration found ``person_id`` outside the actor's scope: pass it to the holding
+    region as a transfer request into the actor's chosen village (one pending request per
+    person and village), and audit the attempt as ``possible_probe``: looking up whether an
+    ID number exists elsewhere is what a probe does, and the holding region decides."""
+    transfer, created = TransferRequest.objects.get_or_create(
+        person_id=person_id,
+        requested_village_code=entry.village.code,
+        status=TransferStatus.PENDING,
+        defaults={"requested_by": actor, "name_given": entry.name},
+    )
+    audit.record(
+        actor=actor,
+        action="possible_probe",
+        object_type="person",
+        object_id=person_id,
+        changes={
+            "transfer_request": transfer.pk,
+            "repeated": not created,
+            "requested_village": entry.village.code,
+            "id_number": entry.parsed.masked,
+            "name_given": crypto.mask_name(entry.name),
+        },
+        reason="registration of an ID number held outside the user's scope",
+    )
+    return transfer
+
+
+@transaction.atomic
+def transfer_request_decide(
+    *,
+    actor: Any,
+    transfer: TransferRequest,
+    accept: bool,
+    on: dt.date,
+    note: str = "",
+) -> TransferRequest:
+    """Accept (the person moves to the requested village from ``on``) or decline (nothing
+    changes; a reason is required) a pending transfer request of a person in the actor's
+    scope. Decided once: a second decision is refused."""
+    from dpf.accounts.permissions import PermissionRefused, require_permission
+
+    require_permission(actor, "approve", "transfer_request", transfer.pk)
+    locked = (
+        TransferRequest.objects.select_for_update()
+        .select_related("person")
+        .filter(pk=transfer.pk)
+        .first()
+    )
+    if locked is None or not person_in_scope(
+        actor, person_id=locked.person_id, village_code=locked.person.village_code
+    ):
+        raise PermissionRefused("approve", "transfer_request", transfer.pk)
+    if locked.status != TransferStatus.PENDING:
+        raise _refuse(
+            "transfer_decided",
+            "该迁移申请已处理",
+            "this transfer request has already been decided",
+            "decision",
+        )
+    note = (note or "").strip()
+    if not accept and len(note) < 2:
+        raise _refuse("reason_missing", "请填写拒绝理由", "give the reason for declining", "note")
+    if accept:
+        village = Region.objects.filter(
+            code=locked.requested_village_code, level=RegionLevel.VILLAGE
+        ).first()
+        if village is None:
+            raise _refuse(
+                "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "decision"
+            )
+        _move(actor=actor, person=locked.person, village=village, on=on)
+    locked.status = TransferStatus.ACCEPTED if accept else TransferStatus.DECLINED
+    locked.decided_by = actor
+    locked.decided_at = timezone.now()
+    locked.decision_note = note[:200]
+    locked.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="transfer_request",
+        object_id=locked.pk,
+        changes={
+            "status": {"before": TransferStatus.PENDING, "after": locked.status},
+            "person": locked.person_id,
+        },
+        reason=note,
+    )
+    return locked

@@ -11,4 +11,5 @@ urlpatterns = [
     path("person/<int:person_id>/certificate/new/", views.certificate_new, name="certificate_new"),
     path("household/new/", views.household_new, name="household_new"),
     path("household/<int:household_id>/", views.household, name="household"),
+    path("transfers/", views.transfers, name="transfers"),
 ]

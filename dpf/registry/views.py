@@ -24,6 +24,7 @@ from dpf.registry.forms import (
     HouseholdForm,
     PersonForm,
     SearchForm,
+    TransferDecisionForm,
     attach_refusal,
 )
 
@@ -112,17 +113,23 @@ def person_new(request: HttpRequest) -> HttpResponse:
         village_choices=selectors.village_choices(request.user),
         with_certificate=with_certificate,
     )
+    duplicate_of = None
     if request.method == "POST" and form.is_valid():
         try:
             person = services.person_register_with_certificate(
                 actor=request.user, **form.service_arguments()
             )
         except ValidationFailed as refusal:
+            # In the user's scope: a link to the record. Outside it: a neutral answer
+            # (TransferRequested) naming neither the person nor the region.
+            if isinstance(refusal, services.DuplicatePerson):
+                duplicate_of = refusal.person_id
             attach_refusal(form, refusal, PersonForm.REFUSAL_FIELDS)
         else:
             messages.success(request, _("已登记：%(name)s") % {"name": person.name})
             return redirect("registry:person", person_id=person.pk)
-    return render(request, "registry/person_form.html", {"form": form})
+    context = {"form": form, "duplicate_of": duplicate_of}
+    return render(request, "registry/person_form.html", context)
 
 
 @permission_required("create", "certificate")
@@ -184,3 +191,36 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
     )
     context = {"d": detail, "can_add_member": has_permission(request.user, "create", "person")}
     return render(request, "registry/household.html", context)
+
+
+@permission_required("view", "transfer_request")
+def transfers(request: HttpRequest) -> HttpResponse:
+    """Transfer requests (迁移申请) of persons in the user's region: registrations of their
+    ID numbers by workers elsewhere, to accept (the person moves there) or decline."""
+    form = TransferDecisionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        transfer = selectors.transfer_request_for_decision(request.user, data["transfer"])
+        try:
+            services.transfer_request_decide(
+                actor=request.user,
+                transfer=transfer,
+                accept=data["decision"] == "accept",
+                on=data["on"] or selectors.today(),
+                note=data["note"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal, TransferDecisionForm.REFUSAL_FIELDS)
+        else:
+            if data["decision"] == "accept":
+                messages.success(request, _("已接收迁移申请，人员已迁入申请的嘎查村社区。"))
+            else:
+                messages.success(request, _("已拒绝迁移申请。"))
+            return redirect("registry:transfers")
+    context = {
+        "rows": selectors.pending_transfer_requests(request.user),
+        "form": form,
+        "failed": form.data.get("transfer", "") if form.errors else "",
+        "today": selectors.today(),
+    }
+    return render(request, "registry/transfers.html", context)
