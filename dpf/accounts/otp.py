@@ -4,6 +4,11 @@ A user whose role requires it is *not* logged in when the password is right: the
 view parks the user id in the session ("pending") and the session becomes authenticated
 only after a valid code from a confirmed device. Wrong codes count as failed logins (the
 audit log and the django-axes lock-out both see them).
+
+Every role that can see personal data in full — reveal a person's ID number, phone and
+address, export an unmasked list or the bank list — must use it (``mandatory_roles``); the
+security policy cannot switch it off for them. Only demo accounts on a demo installation
+log in without it, so the demo and its journeys keep working.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dpf.accounts.models import RoleSecurityPolicy
-from dpf.accounts.permissions import require_permission
+from dpf.accounts.permissions import PERMISSIONS, Action, ObjectType, require_permission
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.roles import Role
@@ -32,27 +37,50 @@ MAX_CODE_FAILURES = 5
 DEVICE_NAME = "default"
 
 
+def mandatory_roles() -> frozenset[str]:
+    """The roles that can see personal data in full, from the permission table: those
+    holding ``reveal`` (which unmasked exports need too) or the export of payment lists
+    (the bank list carries full ID numbers and bank accounts)."""
+    return frozenset(
+        str(p.role)
+        for p in PERMISSIONS
+        if p.action == Action.REVEAL
+        or (p.action == Action.EXPORT and p.object_type == ObjectType.PAYMENT_LIST)
+    )
+
+
+def _demo_account_on_demo_installation(user: Any) -> bool:
+    return bool(getattr(user, "demo", False)) and bool(settings.DPF_DEMO)
+
+
 def default_requires_otp(role: str) -> bool:
-    return role == Role.CITY_ADMIN and not settings.DPF_DEMO
+    return role in mandatory_roles()
 
 
 def required_for(user: Any) -> bool:
-    """Does ``user``'s role need a second factor (the role's policy, else the default)?"""
+    """Does ``user`` need a second factor? Always for a mandatory role (except a demo
+    account on a demo installation); otherwise the role's policy, else the default."""
     role = str(getattr(user, "role", "") or "")
+    if role in mandatory_roles():
+        return not _demo_account_on_demo_installation(user)
     row = RoleSecurityPolicy.objects.filter(role=role).values_list("require_otp", flat=True)
     stored = row.first()
     return default_requires_otp(role) if stored is None else bool(stored)
 
 
 def policy_table() -> list[dict[str, Any]]:
-    """Every role with its effective setting and whether it is the default."""
+    """Every role with its effective setting, whether it is the default, and whether the
+    policy may change it (``mandatory``: never)."""
     stored = dict(RoleSecurityPolicy.objects.values_list("role", "require_otp"))
+    mandatory = mandatory_roles()
     return [
         {
             "role": role,
             "label": role.label,
-            "require_otp": stored.get(role.value, default_requires_otp(role.value)),
+            "require_otp": role.value in mandatory
+            or stored.get(role.value, default_requires_otp(role.value)),
             "is_default": role.value not in stored,
+            "mandatory": role.value in mandatory,
         }
         for role in Role
     ]
@@ -60,11 +88,20 @@ def policy_table() -> list[dict[str, Any]]:
 
 @transaction.atomic
 def policy_set(*, actor: Any, role: str, require_otp: bool) -> RoleSecurityPolicy:
-    """Require (or not) the second factor for ``role``. City admins only; audited."""
+    """Require (or not) the second factor for ``role``. City admins only; audited. A
+    mandatory role cannot be switched off."""
     require_permission(actor, "manage", "security_policy")
     if role not in Role.values:
         raise ValidationFailed(
             "role_unknown", "角色不存在", "the role does not exist", field="role"
+        )
+    if role in mandatory_roles() and not require_otp:
+        raise ValidationFailed(
+            "otp_mandatory",
+            "该角色可以显示完整身份信息或导出未脱敏名单，必须使用动态口令，不能取消",
+            "this role can reveal full personal data or export unmasked lists: "
+            "the second factor is required and cannot be switched off",
+            field="role",
         )
     before = required_for(_RoleOnly(role))
     policy, _ = RoleSecurityPolicy.objects.update_or_create(
@@ -83,12 +120,14 @@ def policy_set(*, actor: Any, role: str, require_otp: bool) -> RoleSecurityPolic
 
 @transaction.atomic
 def policy_update(*, actor: Any, required_roles: set[str]) -> None:
-    """Set every role's policy at once (the policy page): all or nothing."""
+    """Set every role's policy at once (the policy page): all or nothing. The mandatory
+    roles stay required whatever ``required_roles`` says (the page shows them fixed)."""
     unknown = required_roles - set(Role.values)
     if unknown:
         raise ValidationFailed(
             "role_unknown", "角色不存在", "the role does not exist", field="role"
         )
+    required_roles = required_roles | mandatory_roles()
     for role in Role:
         policy_set(actor=actor, role=role.value, require_otp=role.value in required_roles)
 

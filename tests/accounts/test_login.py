@@ -60,15 +60,21 @@ def admin(regions):
     return make_user("city_admin", "150400")
 
 
-def test_login_and_logout_are_audited_with_client_address(client, officer):
-    response = _login(client, officer.username)
+@pytest.fixture
+def worker(regions):
+    """A role that logs in with the password alone (it cannot see personal data in full)."""
+    return make_user("village_worker", "150402001001")
+
+
+def test_login_and_logout_are_audited_with_client_address(client, worker):
+    response = _login(client, worker.username)
     assert response.status_code == 302
     assert _staff_page_status(client) == 200
     entry = AuditEntry.objects.get(action="login")
-    assert entry.actor_id == officer.pk and entry.client_address == "10.0.0.7"
-    assert entry.role == "county_officer" and entry.region_code == "150402"
+    assert entry.actor_id == worker.pk and entry.client_address == "10.0.0.7"
+    assert entry.role == "village_worker" and entry.region_code == "150402001001"
     client.post(reverse("accounts:logout"))
-    assert AuditEntry.objects.filter(action="logout", actor=officer).count() == 1
+    assert AuditEntry.objects.filter(action="logout", actor=worker).count() == 1
     assert _staff_page_status(client) == 302
 
 
@@ -175,28 +181,29 @@ def test_too_many_wrong_codes_abandon_the_pending_login(client, admin):
     assert client.session.get(otp.PENDING_KEY) is None
 
 
-def test_demo_mode_does_not_require_the_second_factor(client, admin, settings):
+def test_demo_accounts_need_no_second_factor_in_the_demo(client, admin, settings):
     settings.DPF_DEMO = True
+    admin.demo = True
+    admin.save()
     assert _login(client, admin.username)["Location"] != reverse("accounts:otp_enrol")
     assert _staff_page_status(client) == 200
 
 
-def test_city_admin_requires_the_second_factor_for_another_role(client, admin, officer):
+def test_city_admin_requires_the_second_factor_for_another_role(client, admin, worker):
     client.force_login(admin)
     page = client.get(reverse("accounts:security_policy"))
     assert page.status_code == 200
-    response = client.post(
-        reverse("accounts:security_policy"), {"require_otp": ["city_admin", "county_officer"]}
-    )
+    assert _login(Client(), worker.username)["Location"] != reverse("accounts:otp_enrol")
+    response = client.post(reverse("accounts:security_policy"), {"require_otp": ["village_worker"]})
     assert response.status_code == 302
-    assert RoleSecurityPolicy.objects.get(role="county_officer").require_otp
+    assert RoleSecurityPolicy.objects.get(role="village_worker").require_otp
     change = AuditEntry.objects.get(action="change", object_type="security_policy")
-    assert change.object_id == "county_officer" and change.changes == {"require_otp": [False, True]}
+    assert change.object_id == "village_worker" and change.changes == {"require_otp": [False, True]}
     other = Client()
-    assert _login(other, officer.username)["Location"] == reverse("accounts:otp_enrol")
-    # Switching city_admin off is possible too (and audited); unknown roles are refused.
+    assert _login(other, worker.username)["Location"] == reverse("accounts:otp_enrol")
+    # Unknown roles are refused, and nothing changes.
     client.post(reverse("accounts:security_policy"), {"require_otp": ["nobody"]})
-    assert RoleSecurityPolicy.objects.get(role="county_officer").require_otp
+    assert RoleSecurityPolicy.objects.get(role="village_worker").require_otp
 
 
 def test_only_city_admins_reach_the_policy_page(client, officer):

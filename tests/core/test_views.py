@@ -106,7 +106,7 @@ def test_login_page_labels_and_error_alert(client: Client) -> None:
 
 
 def test_login_then_logout_with_post(client: Client) -> None:
-    user = make_user("county_officer", "150402")
+    user = make_user("village_worker", "150402001001")
     response = client.post(
         reverse("accounts:login"),
         {"username": user.username, "password": "Correct-Horse-Battery-9"},
@@ -132,7 +132,8 @@ def test_static_css_is_found() -> None:
 @pytest.mark.parametrize(
     ("role", "region", "landing"),
     [
-        ("county_officer", "150402", "registry:search"),
+        ("village_worker", "150402001001", "registry:search"),
+        ("county_officer", "150402", "accounts:otp_enrol"),  # the second factor first
         ("citizen", None, "portal:home"),
         ("viewer", "150400", "indicators:dashboard"),
     ],
