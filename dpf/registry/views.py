@@ -18,6 +18,7 @@ from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import mask_id_number
+from dpf.core.text import fold_fullwidth_digits
 from dpf.registry import selectors, services
 from dpf.registry.forms import (
     CertificateForm,
@@ -67,7 +68,7 @@ def search(request: HttpRequest) -> HttpResponse:
                 if selectors.looks_like_number(query):
                     # A found number is not echoed back in clear: the box is emptied and
                     # the page names the masked number it searched for.
-                    searched_for = mask_id_number(query.strip().upper())
+                    searched_for = mask_id_number(fold_fullwidth_digits(query.strip()).upper())
                     form = SearchForm({"q": "", "region": region}, region_choices=choices)
                 else:
                     page_query = urlencode({"q": query, "region": region or ""})

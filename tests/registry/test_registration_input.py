@@ -147,3 +147,17 @@ def test_surrounding_space_is_trimmed_and_inner_space_collapsed(client, county_o
     client.force_login(county_officer)
     assert client.post(PERSON_NEW, _form(name="　高　桂芝 ")).status_code == 302
     assert Person.objects.filter(name="高 桂芝").exists()
+
+
+def test_the_search_box_finds_a_full_width_number_and_refuses_other_scripts(
+    client, county_officer
+) -> None:
+    person = make_person(name="王小明", village_code="150402001001")
+    client.force_login(county_officer)
+    search = reverse("registry:search")
+    found = client.post(search, {"q": person.id_number.translate(FULL_WIDTH)}).content.decode()
+    assert 'href="/registry/person/' in found and "王小明" in found
+    assert person.id_number_masked in found  # the masked number searched for, in ASCII
+    refused = client.post(search, {"q": person.id_number.translate(ARABIC_INDIC)})
+    html = refused.content.decode()
+    assert "王小明" not in html and "只能包含数字0至9" in html
