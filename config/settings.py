@@ -132,6 +132,11 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "dpf" / "static"]  # base layout CSS/JS
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through views
+# Signed checkpoints of the audit chain's head, appended by `dpf audit verify` outside the
+# database (docs/security.md, "Audit log"); put it where the database's writers cannot.
+DPF_AUDIT_CHECKPOINTS = Path(
+    os.environ.get("DPF_AUDIT_CHECKPOINTS", DATA_DIR / "audit-checkpoints.log")
+)
 
 # Roster imports (docs/security.md, "Roster files"): the upload's size, what an .xlsx may
 # unpack to, rows per file (sized for Chifeng's largest roster: ~200,000 certified persons);

@@ -42,6 +42,13 @@ def _uploads_and_roster_validation(settings, tmp_path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _audit_checkpoints_per_test(settings, tmp_path) -> None:
+    """`dpf audit verify` appends signed checkpoints to a file outside the database: each
+    test's database is new, so each test gets its own file (never data/'s)."""
+    settings.DPF_AUDIT_CHECKPOINTS = tmp_path / "audit-checkpoints.log"
+
+
+@pytest.fixture(autouse=True)
 def _shipped_reference_data(request: pytest.FixtureRequest) -> None:
     """A transactional test may follow one whose teardown flushed the tables, and with them
     the rows the data migrations ship: put them back, whatever the order of the tests."""

@@ -169,6 +169,7 @@ class Verification:
     broken_id: int | None
     entries: int
     head_hash: str
+    last_id: int = 0  # the newest entry walked (0: none)
 
     @property
     def ok(self) -> bool:
@@ -182,6 +183,7 @@ def verify_chain() -> Verification:
         return Verification(None, 0, _chain_head())
     prev = _start_hash(first)
     count = 0
+    last_id = 0
     rows = (
         AuditEntry.objects.order_by("id")
         .values_list("id", "prev_hash", "entry_hash", *_HASHED_FIELDS)
@@ -189,10 +191,25 @@ def verify_chain() -> Verification:
     )
     for entry_id, prev_hash, entry_hash, *values in rows:
         if prev_hash != prev or _hash(prev, _content_of(tuple(values))) != entry_hash:
-            return Verification(entry_id, count, prev)
+            return Verification(entry_id, count, prev, last_id)
         prev = entry_hash
         count += 1
-    return Verification(None, count, prev)
+        last_id = entry_id
+    return Verification(None, count, prev, last_id)
+
+
+def stored_hash(entry_id: int) -> str | None:
+    """The stored hash of one entry, or None when no such entry is in the table."""
+    return AuditEntry.objects.filter(pk=entry_id).values_list("entry_hash", flat=True).first()
+
+
+def pruned_through() -> tuple[int, str] | None:
+    """``(id, hash)`` of the newest entry a prune removed, or None if none ever was."""
+    return (
+        AuditAnchor.objects.order_by("-last_pruned_id")
+        .values_list("last_pruned_id", "last_pruned_hash")
+        .first()
+    )
 
 
 def verify() -> int | None:

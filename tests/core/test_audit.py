@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import io
+import json
 from typing import Any
 
 import pytest
@@ -250,3 +252,107 @@ def test_every_action_the_platform_records_is_listed_and_labelled():
     assert {"view", "reveal", "login_failure", "permission_denied"} <= written
     assert written - set(audit.ACTIONS) == set()
     assert set(audit.ACTIONS) == set(ACTION_LABELS)
+
+
+# --- the chain's head, anchored outside the table (signed checkpoints) --------------------
+
+
+def _verify_command() -> tuple[int, str]:
+    out = io.StringIO()
+    try:
+        call_command("audit", "verify", stdout=out)
+    except SystemExit as exit_info:
+        return int(exit_info.code or 0), out.getvalue()
+    return 0, out.getvalue()
+
+
+def _checkpoint_lines(settings) -> list[str]:
+    return settings.DPF_AUDIT_CHECKPOINTS.read_text(encoding="utf-8").splitlines()
+
+
+def test_verify_writes_and_prints_a_signed_checkpoint_of_the_head(settings):
+    entries = _entries(3)
+    status, output = _verify_command()
+    assert status == 0 and output.startswith("OK 3 entries")
+    lines = _checkpoint_lines(settings)
+    assert len(lines) == 1 and f"checkpoint {lines[0]}" in output
+    first = json.loads(lines[0])
+    assert first["last_id"] == entries[-1].id and first["last_hash"] == entries[-1].entry_hash
+    assert first["entries"] == 3 and first["seq"] == 1 and first["prev"] == ""
+    assert len(first["mac"]) == 64
+    # Nothing personal: ids and hashes only. The next one links to this one.
+    _entries(1)
+    assert _verify_command()[0] == 0
+    second = json.loads(_checkpoint_lines(settings)[1])
+    assert second["seq"] == 2 and second["prev"] == first["mac"] and second["entries"] == 4
+
+
+@pytest.mark.parametrize("appended_after", [0, 2])
+def test_deleting_the_newest_entries_is_reported_as_truncation(settings, appended_after):
+    """The attack the chain alone misses: the newest entries deleted leave a valid shorter
+    chain (and new entries may follow them)."""
+    entries = _entries(5)
+    assert _verify_command()[0] == 0
+    marks = [entries[3].id, entries[4].id]
+    _raw_update("DELETE FROM core_auditentry WHERE id IN (%s, %s)", marks)
+    _entries(appended_after)
+    assert audit.verify_chain().ok  # the chain itself still links up
+    status, output = _verify_command()
+    assert status == 1
+    assert output.startswith(f"TRUNCATED: entry {entries[4].id}")
+    assert "5 entries" in output and f"{3 + appended_after} entries" in output
+    assert len(_checkpoint_lines(settings)) == 1  # no checkpoint over a truncated log
+
+
+def test_a_rebuilt_chain_is_reported_as_changed(settings):
+    """Someone who knows the algorithm edits the newest entry and re-seals its hash."""
+    entries = _entries(3)
+    assert _verify_command()[0] == 0
+    victim = AuditEntry.objects.get(pk=entries[-1].pk)
+    victim.action = "change"
+    victim.entry_hash = audit.compute_hash(victim.prev_hash, victim)
+    _raw_update(
+        "UPDATE core_auditentry SET action = %s, entry_hash = %s WHERE id = %s",
+        [victim.action, victim.entry_hash, victim.id],
+    )
+    assert audit.verify_chain().ok
+    status, output = _verify_command()
+    assert status == 1 and output.startswith(f"CHANGED: entry {victim.id}")
+
+
+def _rewrite(settings, lines: list[str]) -> None:
+    settings.DPF_AUDIT_CHECKPOINTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("forgery", ["edited", "unsigned", "line_removed", "other_key"])
+def test_a_forged_checkpoint_is_reported(settings, forgery):
+    entries = _entries(2)
+    for _ in range(3):
+        assert _verify_command()[0] == 0
+    lines = _checkpoint_lines(settings)
+    if forgery == "edited":  # point the head back to hide the newest entries
+        data = json.loads(lines[-1])
+        data["last_id"], data["last_hash"] = entries[0].id, entries[0].entry_hash
+        lines[-1] = json.dumps(data)
+        where = "line 3"
+    elif forgery == "unsigned":
+        lines.append(lines[-1].replace('"mac":"', '"mac":"0', 1)[:-2] + '"}')
+        where = "line 4"
+    elif forgery == "line_removed":
+        del lines[1]
+        where = "line 2"
+    else:
+        settings.DPF_HASH_KEY = base64.b64encode(b"k" * 32).decode()
+        where = "line 1"
+    _rewrite(settings, lines)
+    status, output = _verify_command()
+    assert status == 1 and output.startswith(f"FORGED checkpoint at {where}")
+
+
+def test_pruning_entries_a_checkpoint_named_is_not_truncation(settings):
+    old = _entries(3)
+    _backdate(400, [e.id for e in old])  # re-sealed: checkpoint after it
+    assert _verify_command()[0] == 0
+    audit.prune(actor="test", before=timezone.localdate() - dt.timedelta(days=190))
+    status, output = _verify_command()
+    assert status == 0 and output.startswith("OK 1 entries"), output

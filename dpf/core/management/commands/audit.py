@@ -1,4 +1,8 @@
-"""``dpf audit verify`` and ``dpf audit prune --before DATE``: the audit log's chain and age."""
+"""``dpf audit verify`` and ``dpf audit prune --before DATE``: the audit log's chain and age.
+
+``verify`` also compares the log with the newest signed checkpoint outside the database
+(``dpf.core.audit_checkpoint``) and, when all holds, appends and prints a new one.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dpf.core import audit
+from dpf.core import audit, audit_checkpoint
 from dpf.core.errors import ValidationFailed
 
 
@@ -24,18 +28,29 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="walk the hash chain; exit 1 at the first broken entry")
+        sub.add_parser(
+            "verify",
+            help="walk the hash chain and compare its head with the newest signed checkpoint; "
+            "exit 1 at a broken entry, missing newest entries or a forged checkpoint",
+        )
         prune = sub.add_parser("prune", help="delete entries older than --before (≥ 183 days)")
         prune.add_argument("--before", required=True, help="YYYY-MM-DD")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "verify":
-            result = audit.verify_chain()
-            if result.ok:
-                self.stdout.write(f"OK {result.entries} entries, head {result.head_hash}")
-                return
-            self.stdout.write(f"BROKEN at entry {result.broken_id}")
-            sys.exit(1)
+            outcome = audit_checkpoint.verify_and_checkpoint()
+            result = outcome.verification
+            if not result.ok:
+                self.stdout.write(f"BROKEN at entry {result.broken_id}")
+                sys.exit(1)
+            if outcome.problem is not None:
+                self.stdout.write(outcome.problem.message)
+                sys.exit(1)
+            self.stdout.write(f"OK {result.entries} entries, head {result.head_hash}")
+            if outcome.written is not None:
+                # Printed too, so the operations log keeps a copy outside this machine's file.
+                self.stdout.write(f"checkpoint {outcome.written.line()}")
+            return
         before = _date(options["before"])
         try:
             count = audit.prune(actor="dpf audit prune", before=before)
