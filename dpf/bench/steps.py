@@ -162,9 +162,24 @@ def _duck_materialised(as_of: dt.date) -> dict[str, Any]:
     return duck.compare(statements, setup=[(drop, []), create], teardown=[drop])
 
 
+def step_staff(sessions: int) -> dict[str, Any]:
+    """Bench staff accounts, applications waiting for them, and the load scenario."""
+    from dpf.bench import staff
+
+    return staff.step_staff(sessions)
+
+
+def step_load_check() -> dict[str, Any]:
+    from dpf.bench import staff
+
+    return staff.step_load_check()
+
+
 STEPS: dict[str, Callable[..., dict[str, Any]]] = {
     "scan": step_scan,
     "paths": step_paths,
     "size": step_size,
     "kpi": step_kpi,
+    "staff": step_staff,
+    "load-check": step_load_check,
 }
