@@ -56,6 +56,7 @@ class ObjectType(models.TextChoices):
     CITIZEN_REQUEST = "citizen_request", _("投诉与上门服务请求")
     CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
     TRANSFER_REQUEST = "transfer_request", _("迁移申请")
+    PAYEE_ACCOUNT = "payee_account", _("发放账户")
 
 
 class Scope(models.TextChoices):
@@ -86,6 +87,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.CITIZEN_REQUEST,
         ObjectType.CITIZEN_ACCOUNT,
         ObjectType.TRANSFER_REQUEST,
+        ObjectType.PAYEE_ACCOUNT,
     }
 )
 
@@ -173,6 +175,11 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # Workers open a portal account for a person of their region (initial password).
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.CREATE,), (T.CITIZEN_ACCOUNT,))
+    # A new or changed bank account is paid to only after an officer of the person's township
+    # or county (not the one who recorded it) has verified it against the person.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

@@ -8,6 +8,10 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from dpf.accounts.scoping import register_self_scope
+        from dpf.portal.messaging import send_to_phone_on_file
         from dpf.portal.selectors import resolve_self_scope
+        from dpf.workflow.services.payees import register_phone_messages
 
         register_self_scope(resolve_self_scope)
+        # Payee account changes are told to the person's phone on file.
+        register_phone_messages(send_to_phone_on_file)

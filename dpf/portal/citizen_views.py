@@ -233,6 +233,11 @@ def apply(request: HttpRequest, acting: Acting) -> HttpResponse:
             attach_refusal(form, refusal)
         else:
             messages.success(request, _("申请已提交。请在下面上传需要的材料。"))
+            if bank is not None:
+                messages.info(
+                    request,
+                    _("收款账户要经工作人员核实后才用于发放，核实前仍发放到原账户。"),
+                )
             return redirect("portal:application", application_id=application.pk)
     status = 400 if request.method == "POST" else 200
     return _render(request, "portal/apply.html", acting, {"form": form}, status=status)

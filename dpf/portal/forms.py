@@ -26,12 +26,6 @@ class RegisterForm(forms.Form):
         help_text=_("残疾人证上的20位证号"),
         widget=forms.TextInput(attrs=NO_AUTOFILL),
     )
-    phone = forms.CharField(
-        label=_("手机号码"),
-        max_length=14,
-        help_text=_("验证码会发到这个手机"),
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
 
 
 class RegisterConfirmForm(forms.Form):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -58,3 +59,24 @@ def sender() -> Any:
 
 def send(phone: str, text: str) -> None:
     sender().send(phone, text)
+
+
+def mobile_number(raw: str) -> str | None:
+    """The 11-digit mainland mobile number in ``raw`` (spaces and +86 allowed), else None."""
+    digits = "".join((raw or "").split()).removeprefix("+86")
+    if len(digits) == 11 and digits.isascii() and digits.isdigit() and digits.startswith("1"):
+        return digits
+    return None
+
+
+def send_to_phone_on_file(phone_on_file: str, text: str) -> bool:
+    """Send ``text`` to a person's phone on file once the transaction commits.
+
+    False when the number on file is not a mobile number: nothing is sent (a landline
+    cannot take a text message). Registered with the workflow for payee account notices.
+    """
+    phone = mobile_number(phone_on_file)
+    if phone is None:
+        return False
+    transaction.on_commit(lambda: send(phone, text))
+    return True

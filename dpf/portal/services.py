@@ -1,10 +1,16 @@
 """Every write of the portal: registration with a phone code, accounts opened by a worker,
 complaints and home-visit requests and their handling, the demo citizen accounts.
 
-Registration never tells which of the ID number and the certificate number was wrong (one
-generic refusal), is rate-limited per ID number and per client address, and sends a
-six-digit code that is stored only as a keyed hash, expires after ten minutes and allows
-five attempts.
+Registration sends its code only to the mobile number on file for the person (the registry's
+``Person.phone``), never to a number the registrant types: a stranger who knows someone's ID
+number gets nothing. It never tells which detail was wrong or whether the person exists
+(one generic refusal, which points to opening the account in person at the window when no
+mobile number is on file). Attempts are counted per person — the normalised 18-character ID
+number, so the 15- and 18-digit spellings of one ID share one counter — and per client
+address; after a few wrong certificate numbers online registration for that ID number pauses
+for a month (the certificate number is the ID number plus two guessable digits). The
+six-digit code is stored only as a keyed hash, expires after ten minutes and allows five
+attempts.
 """
 
 from __future__ import annotations
@@ -45,12 +51,17 @@ from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
 
 CODE_MINUTES = 10
 CODE_ATTEMPTS = 5
-# (kind, limit, window): attempts counted per keyed hash of the ID number or the address.
-REGISTER_PER_ID = ("register_id", 5, dt.timedelta(hours=1))
+# (kind, limit, window): attempts counted per keyed hash of the person (normalised ID
+# number) or of the client address.
 REGISTER_PER_ADDRESS = ("register_addr", 20, dt.timedelta(hours=1))
-CODE_PER_ID = ("code_id", 3, dt.timedelta(hours=1))
+# Refused attempts per person: a certificate number has 28 possible endings, so at most 5
+# of them can be tried in a month; then registration waits or happens at the window.
+REGISTER_FAILURES_PER_PERSON = ("register_fail_person", 5, dt.timedelta(days=30))
+CODE_PER_PERSON = ("code_person", 3, dt.timedelta(hours=1))
+CODE_PER_PERSON_DAY = ("code_person_day", 5, dt.timedelta(days=1))
 CODE_PER_ADDRESS = ("code_addr", 10, dt.timedelta(hours=1))
 REQUEST_TEXT_MAX = 2000
+SIGNATURE = "【赤峰市残疾人服务平台】"
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
@@ -58,12 +69,16 @@ def _refuse(code: str, zh: str, en: str, field: str | None = None) -> Validation
 
 
 def _no_match() -> ValidationFailed:
-    # One answer whatever was wrong: nobody learns which persons or certificates exist.
+    # One answer whatever was wrong (numbers, no such person, no mobile number on file, an
+    # account already open): nobody learns which persons or certificates exist.
     return _refuse(
         "registration_no_match",
-        "身份证号码与残疾人证号不匹配或无法开通，请核对后重试，或到村（社区）办理",
+        "身份证号码与残疾人证号不匹配或无法开通。请核对后重试；"
+        "如果残联没有登记您的手机号码，请带身份证和残疾人证到村（社区）或乡镇（街道）当面开通",
         "the ID number and certificate number do not match a certificate we can open an "
-        "account for: check them, or ask your village or community worker",
+        "account for: check them and try again; if the federation has no mobile number of "
+        "yours on file, bring your ID card and disability certificate to your village, "
+        "community or township office to open the account there",
     )
 
 
@@ -76,13 +91,27 @@ class RateLimited(DomainError):
         )
 
 
+class RegistrationPaused(DomainError):
+    """Too many refused attempts for one ID number (whoever made them)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "registration_paused",
+            "该身份证号码尝试次数过多，为保护您的信息，网上注册已暂停。"
+            "请带身份证和残疾人证到村（社区）或乡镇（街道）开通账号，或拨打12385",
+            "too many attempts for this ID number: online registration is paused to protect "
+            "it. Bring your ID card and disability certificate to your village, community or "
+            "township office to open the account, or call 12385",
+        )
+
+
 def clean_phone(raw: str) -> str:
-    digits = "".join((raw or "").split()).removeprefix("+86")
-    if not (len(digits) == 11 and digits.isdigit() and digits.startswith("1")):
+    phone = messaging.mobile_number(raw)
+    if phone is None:
         raise _refuse(
             "phone_invalid", "请填写11位手机号码", "enter an 11-digit mobile number", "phone"
         )
-    return digits
+    return phone
 
 
 def _rate_key(value: str) -> str:
@@ -107,11 +136,42 @@ def _rate_take(limits: list[tuple[tuple[str, int, dt.timedelta], str]], now: dt.
         )
 
 
+def person_key(id_number: str, today: dt.date) -> str:
+    """What attempts are counted under: the normalised 18-character ID number (a 15-digit
+    number is upgraded), or the typed text when it is no ID number at all."""
+    try:
+        return parse_id_number(id_number, today=today).normalized
+    except DomainError:
+        return (id_number or "").strip().upper()
+
+
+def _failures(key: str, now: dt.datetime) -> int:
+    kind, _limit, window = REGISTER_FAILURES_PER_PERSON
+    return _count(kind, _rate_key(key), window, now)
+
+
+def _count_failure(key: str, now: dt.datetime) -> None:
+    """One refused attempt for this ID number; at the limit its owner is warned by text
+    message on the phone on file (the registrant learns nothing)."""
+    kind, limit, _window = REGISTER_FAILURES_PER_PERSON
+    RateEvent.objects.create(kind=kind, key_hash=_rate_key(key), at=now)
+    if _failures(key, now) != limit:
+        return
+    owner = Person.objects.filter(id_number_hash=id_lookup_hash(key)).first()
+    phone = messaging.mobile_number(owner.phone or "") if owner is not None else None
+    if owner is not None and owner.death_date is None and phone is not None:
+        messaging.send(
+            phone,
+            SIGNATURE + "有人多次用您的身份证号码尝试注册网上账号，网上注册已暂停30天。"
+            "如不是您本人操作，请拨打12385。",
+        )
+
+
 def _matching_person(id_number: str, certificate_number: str, today: dt.date) -> Person | None:
     """The living person with this ID number holding this certificate, valid today."""
     try:
-        parsed_id = parse_id_number(id_number).normalized
-        parsed_cert = parse_certificate_number(certificate_number)
+        parsed_id = parse_id_number(id_number, today=today).normalized
+        parsed_cert = parse_certificate_number(certificate_number, today=today)
     except DomainError:
         return None
     if parsed_cert.id_number.normalized != parsed_id:
@@ -119,7 +179,7 @@ def _matching_person(id_number: str, certificate_number: str, today: dt.date) ->
     certificate = (
         Certificate.objects.filter(
             EffectiveDated.as_of_q(today),
-            number_hash=certificate_lookup_hash(certificate_number.strip().upper()),
+            number_hash=certificate_lookup_hash(parsed_cert.normalized),
             status=CertificateStatus.VALID,
             person__id_number_hash=id_lookup_hash(parsed_id),
             person__death_date__isnull=True,
@@ -138,34 +198,47 @@ def _code_hash(code_id: int, code: str) -> str:
     return crypto.lookup_hash(f"{code_id}:{code}", purpose="portal-code")
 
 
+@dataclass(frozen=True)
+class RegistrationStarted:
+    code_id: int
+    phone_masked: str  # the phone on file the code went to, masked (138****5678)
+
+
 def registration_start(
     *,
     id_number: str,
     certificate_number: str,
-    phone: str,
     client_address: str,
     now: dt.datetime | None = None,
-) -> int:
-    """Check ID number + certificate number, send a code to ``phone``; return the code's id.
+) -> RegistrationStarted:
+    """Check ID number + certificate number; send a code to the person's mobile on file.
 
     Refused alike (:func:`_no_match`) when either number is wrong, the person died, the
-    certificate is not valid today, or the person already has an account.
+    certificate is not valid today, the person already has an account or has no mobile
+    number on file; every such refusal counts against the ID number.
     """
     now = now or timezone.now()
-    phone = clean_phone(phone)
-    id_key = (id_number or "").strip().upper()
-    if not id_key or not (certificate_number or "").strip():
+    today = timezone.localdate(now)
+    if not (id_number or "").strip() or not (certificate_number or "").strip():
         raise _refuse(
             "registration_required",
             "请填写身份证号码和残疾人证号",
             "enter the ID number and the certificate number",
-            "id_number" if not id_key else "certificate_number",
+            "id_number" if not (id_number or "").strip() else "certificate_number",
         )
-    _rate_take([(REGISTER_PER_ID, id_key), (REGISTER_PER_ADDRESS, client_address)], now)
-    person = _matching_person(id_key, certificate_number, timezone.localdate(now))
-    if person is None or CitizenAccount.objects.filter(person=person).exists():
+    key = person_key(id_number, today)
+    if _failures(key, now) >= REGISTER_FAILURES_PER_PERSON[1]:
+        raise RegistrationPaused()
+    _rate_take([(REGISTER_PER_ADDRESS, client_address)], now)
+    person = _matching_person(id_number, certificate_number, today)
+    phone = messaging.mobile_number(person.phone or "") if person is not None else None
+    if person is None or phone is None or CitizenAccount.objects.filter(person=person).exists():
+        _count_failure(key, now)
         raise _no_match()
-    _rate_take([(CODE_PER_ID, id_key), (CODE_PER_ADDRESS, client_address)], now)
+    _rate_take(
+        [(CODE_PER_PERSON, key), (CODE_PER_PERSON_DAY, key), (CODE_PER_ADDRESS, client_address)],
+        now,
+    )
     code = _new_code()
     with transaction.atomic():
         record = VerificationCode.objects.create(
@@ -183,14 +256,13 @@ def registration_start(
             action="create",
             object_type="verification_code",
             object_id=record.pk,
-            changes={"person": person.pk, "phone": crypto.mask_phone(phone)},
+            changes={"person": person.pk, "phone": crypto.mask_phone(phone), "to": "on_file"},
         )
     messaging.send(
         phone,
-        f"【赤峰市残疾人服务平台】您的注册验证码是 {code}，{CODE_MINUTES}分钟内有效。"
-        "请勿告诉他人。",
+        f"{SIGNATURE}您的注册验证码是 {code}，{CODE_MINUTES}分钟内有效。请勿告诉他人。",
     )
-    return record.pk
+    return RegistrationStarted(code_id=record.pk, phone_masked=crypto.mask_phone(phone))
 
 
 def _check_username(username: str) -> str:

@@ -65,21 +65,25 @@ def client_address(request: HttpRequest) -> str:
 @public
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    """Step 1: ID number, certificate number and phone; a code is sent to the phone."""
+    """Step 1: ID number and certificate number; a code is sent to the mobile number the
+    federation has on file for the person (never to a number typed here)."""
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            code_id = services.registration_start(
+            started = services.registration_start(
                 id_number=form.cleaned_data["id_number"],
                 certificate_number=form.cleaned_data["certificate_number"],
-                phone=form.cleaned_data["phone"],
                 client_address=client_address(request),
             )
         except DomainError as refusal:
             _attach(form, refusal)
         else:
-            request.session[REGISTER_SESSION_KEY] = code_id
-            messages.success(request, _("验证码已发到您的手机，10分钟内有效。"))
+            request.session[REGISTER_SESSION_KEY] = started.code_id
+            messages.success(
+                request,
+                _("验证码已发到您在残联登记的手机 %(phone)s，10分钟内有效。")
+                % {"phone": started.phone_masked},
+            )
             return redirect("portal:register_confirm")
     status = 400 if request.method == "POST" else 200
     response = render(request, "portal/register.html", {"form": form}, status=status)

@@ -256,3 +256,26 @@ class ResultFileForm(forms.Form):
         help_text=_("列：明细编号（或身份证号）、金额、结果（成功/失败）、原因"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
+
+
+class PayeeDecisionForm(forms.Form):
+    """An officer's decision on a requested bank account (the service checks the rest)."""
+
+    decision = forms.ChoiceField(
+        label=_("核实结果"),
+        choices=[
+            ("verify", _("核实无误，改为发放到该账户")),
+            ("reject", _("核实未通过，不予变更")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    checked_in_person = forms.BooleanField(
+        label=_("已当面（或入户）核对本人（或监护人）的身份证件和该银行卡（或存折）"),
+        required=False,
+    )
+    note = forms.CharField(
+        label=_("说明（不通过时必填）"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

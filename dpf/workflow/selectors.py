@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from dpf.accounts.scoping import region_filter, scope_queryset
@@ -29,6 +29,7 @@ from dpf.workflow.models import (
     Document,
     EntitlementEvent,
     ItemStatus,
+    PayeeAccount,
     PaymentLine,
     PaymentList,
     Transition,
@@ -349,3 +350,49 @@ def counties_for(user: Any) -> list[tuple[str, str]]:
         return []
     qs = Region.objects.filter(level="county", code__startswith=region.prefix)
     return list(qs.order_by("code").values_list("code", "name"))
+
+
+# Payee accounts ----------------------------------------------------------------------------
+
+
+def _current_verified(field: str) -> Subquery:
+    current = PayeeAccount.objects.filter(
+        person_id=OuterRef("person_id"),
+        status=PayeeAccount.Status.VERIFIED,
+        valid_to__isnull=True,
+    )
+    return Subquery(current.values(field)[:1])
+
+
+def pending_payee_accounts(user: Any) -> QuerySet[PayeeAccount]:
+    """Bank account changes waiting for an officer, of persons in the user's region, oldest
+    first; each row carries the account paid to now (``current_bank``, ``current_masked``)."""
+    return (
+        scope_queryset(
+            user,
+            PayeeAccount.objects.filter(status=PayeeAccount.Status.PENDING),
+            prefix="person__",
+        )
+        .select_related("person", "recorded_by")
+        .annotate(
+            current_bank=_current_verified("bank_name"),
+            current_masked=_current_verified("account_masked"),
+        )
+        .order_by("recorded_at", "id")
+    )
+
+
+def payee_account_for(user: Any, pk: int) -> PayeeAccount:
+    """One account request in the user's region (any status), with the current account."""
+    account = (
+        scope_queryset(user, PayeeAccount.objects.filter(pk=pk), prefix="person__")
+        .select_related("person", "recorded_by", "decided_by")
+        .annotate(
+            current_bank=_current_verified("bank_name"),
+            current_masked=_current_verified("account_masked"),
+        )
+        .first()
+    )
+    if account is None:
+        raise NotFound("payee_account")
+    return account

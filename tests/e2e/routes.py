@@ -151,6 +151,23 @@ def _payment_list(data: Registry) -> dict[str, Any]:
     return {"pk": _sample(data, "payment_list", generate)}
 
 
+def _payee_account(data: Registry) -> dict[str, Any]:
+    """A bank account the village worker recorded at the window for the first seeded
+    person, waiting for an officer."""
+
+    def request() -> int:
+        from dpf.workflow import services
+
+        return services.payee_account_request(
+            actor=data.user("village_worker"),
+            person=data.people[0],
+            bank=services.BankDetails("中国农业银行赤峰分行", "张海明", "6228480012345678901"),
+            on=dt.date(2025, 10, 1),
+        ).pk
+
+    return {"account_id": _sample(data, "payee_account", request)}
+
+
 def _batch_pk(data: Registry, *, committed: bool) -> int:
     """A 低保 roster of the county's seeded people, uploaded and validated (and committed,
     without the benefits rescan, for the reconciliation page)."""
@@ -279,6 +296,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:payment_pdf": _payment_list,
     "workflow:proposal_start": lambda d: {"item_id": _work_item("proposal")(d)},
     "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
+    "workflow:payee_account": _payee_account,
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.

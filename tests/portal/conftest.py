@@ -14,9 +14,11 @@ from dpf.registry.models import Certificate, GuardianLink, Person
 from tests.factories import make_person, make_user
 
 ISSUED = dt.date(2024, 3, 1)
+PHONE_ON_FILE = "13904761234"  # the registry's mobile number for the person
 
 
 def certified(name: str = "王海明", village: str = "150402001001", **extra: Any) -> Person:
+    extra.setdefault("phone", PHONE_ON_FILE)
     person = make_person(name=name, village_code=village, **extra)
     services.certificate_issue(actor=None, person=person, category=4, level=2, issue_date=ISSUED)
     return person

@@ -18,6 +18,8 @@ from tests.factories import make_person
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 29)
+# Codes are signed at a fixed time of TODAY, never at the wall clock's (they expire).
+SIGNED = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def certificate(village_worker):
 
 
 def test_valid_code_verifies_with_minimum_data(certificate) -> None:
-    payload = ecert.sign(certificate)
+    payload = ecert.sign(certificate, now=SIGNED)
     assert payload.startswith("DPF1.")
     assert certificate.person.id_number not in payload
     result = ecert.verify(payload, today=TODAY)
@@ -41,7 +43,7 @@ def test_valid_code_verifies_with_minimum_data(certificate) -> None:
 
 
 def test_payload_is_compact(certificate) -> None:
-    assert len(ecert.sign(certificate)) < 130
+    assert len(ecert.sign(certificate, now=SIGNED)) < 130
 
 
 def _flip(payload: str, index: int) -> str:
@@ -52,7 +54,7 @@ def _flip(payload: str, index: int) -> str:
 
 @pytest.mark.parametrize("index", [3, 9, 10, 14, 20, 40])
 def test_any_altered_byte_is_refused(certificate, index: int) -> None:
-    result = ecert.verify(_flip(ecert.sign(certificate), index), today=TODAY)
+    result = ecert.verify(_flip(ecert.sign(certificate, now=SIGNED), index), today=TODAY)
     assert result.status == "invalid"
     assert result.reason in ("signature", "unknown_key", "version")
 
@@ -66,11 +68,13 @@ def test_garbage_is_refused(payload: str, reason: str) -> None:
 
 
 def test_truncated_payload_is_refused(certificate) -> None:
-    assert ecert.verify(ecert.sign(certificate)[:-10], today=TODAY).reason == "truncated"
+    assert (
+        ecert.verify(ecert.sign(certificate, now=SIGNED)[:-10], today=TODAY).reason == "truncated"
+    )
 
 
 def test_unknown_key_is_refused(certificate) -> None:
-    payload = ecert.sign(certificate)
+    payload = ecert.sign(certificate, now=SIGNED)
     SigningKey.objects.all().delete()
     ecert.create_key()
     result = ecert.verify(payload, today=TODAY)
@@ -79,10 +83,10 @@ def test_unknown_key_is_refused(certificate) -> None:
 
 
 def test_rotated_key_keeps_verifying_until_its_codes_expire(certificate) -> None:
-    old = ecert.sign(certificate)
+    old = ecert.sign(certificate, now=SIGNED)
     ecert.create_key()
     assert ecert.verify(old, today=TODAY).status == "valid"
-    new = ecert.sign(certificate)
+    new = ecert.sign(certificate, now=SIGNED)
     assert new != old and ecert.verify(new, today=TODAY).status == "valid"
     SigningKey.objects.filter(current=False).update(
         verify_until=timezone.now() - dt.timedelta(seconds=1)
@@ -92,16 +96,16 @@ def test_rotated_key_keeps_verifying_until_its_codes_expire(certificate) -> None
 
 
 def test_regraded_certificate_old_code_stops_verifying(certificate, village_worker) -> None:
-    old = ecert.sign(certificate)
+    old = ecert.sign(certificate, now=SIGNED)
     new_cert = services.certificate_regrade(
         actor=village_worker, certificate=certificate, category=4, level=1, on=dt.date(2024, 5, 1)
     )
     assert ecert.verify(old, today=TODAY).status == "revoked"
-    assert ecert.verify(ecert.sign(new_cert), today=TODAY).status == "valid"
+    assert ecert.verify(ecert.sign(new_cert, now=SIGNED), today=TODAY).status == "valid"
 
 
 def test_cancelled_certificate_is_revoked(certificate, village_worker) -> None:
-    payload = ecert.sign(certificate)
+    payload = ecert.sign(certificate, now=SIGNED)
     services.certificate_end(
         actor=village_worker, certificate=certificate, on=dt.date(2025, 1, 1), status="cancelled"
     )
@@ -109,7 +113,7 @@ def test_cancelled_certificate_is_revoked(certificate, village_worker) -> None:
 
 
 def test_expired_certificate_and_expired_code(certificate) -> None:
-    payload = ecert.sign(certificate)
+    payload = ecert.sign(certificate, now=SIGNED)
     assert ecert.verify(payload, today=certificate.valid_to + dt.timedelta(days=1)).reason == (
         "certificate_expired"
     )
@@ -118,7 +122,7 @@ def test_expired_certificate_and_expired_code(certificate) -> None:
 
 
 def test_command_line_verify(certificate, capsys) -> None:
-    payload = ecert.sign(certificate)
+    payload = ecert.sign(certificate, now=SIGNED)
     call_command("certificate", "verify", payload, "--json")
     assert json.loads(capsys.readouterr().out)["status"] == "valid"
     with pytest.raises(SystemExit) as info:

@@ -1,18 +1,44 @@
-"""Registration through the pages with the file sender, and the worker's account page."""
+"""Registration through the pages with the file sender, the takeover attacks on it (a
+stranger's phone, guessed certificate numbers in both spellings of the ID number), and the
+worker's account page."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 
-from dpf.portal.models import CitizenAccount
+from dpf.portal.models import CitizenAccount, RateEvent, VerificationCode
 from tests.factories import make_user
-from tests.portal.conftest import certificate_number, certified, client_for
+from tests.portal.conftest import PHONE_ON_FILE, certificate_number, certified, client_for
 
 pytestmark = pytest.mark.django_db
+
+STRANGER_PHONE = "18600009999"  # 186****9999: the number a stranger would like the code on
+
+
+@pytest.fixture
+def outbox(settings, tmp_path):
+    path = tmp_path / "outbox.txt"
+    settings.DPF_MESSAGE_SENDER = "dpf.portal.messaging.FileSender"
+    settings.DPF_MESSAGE_OUTBOX = str(path)
+    return path
+
+
+def _sent_to(outbox) -> list[str]:
+    """The (masked) phone of every message in the outbox."""
+    if not outbox.exists():
+        return []
+    return [line.split("\t")[1] for line in outbox.read_text(encoding="utf-8").splitlines()]
+
+
+def _wait(hours: int) -> None:
+    """The attacker waits: every attempt counted so far is ``hours`` older."""
+    RateEvent.objects.update(at=F("at") - dt.timedelta(hours=hours))
 
 
 def _log_in(username: str, password: str) -> Client:
@@ -26,24 +52,20 @@ def _log_in(username: str, password: str) -> Client:
     return client
 
 
-def test_register_with_the_code_from_the_file_sender(person, settings, tmp_path) -> None:
-    outbox = tmp_path / "outbox.txt"
-    settings.DPF_MESSAGE_SENDER = "dpf.portal.messaging.FileSender"
-    settings.DPF_MESSAGE_OUTBOX = str(outbox)
+def test_register_with_the_code_from_the_file_sender(person, outbox) -> None:
     client = Client()
     assert client.get(reverse("portal:register_confirm")).status_code == 302
-    form = {
-        "id_number": person.id_number,
-        "certificate_number": certificate_number(person),
-        "phone": "13904761234",
-    }
+    page = client.get(reverse("portal:register")).content.decode()
+    assert 'name="phone"' not in page  # no number to type: the code goes to the one on file
+    form = {"id_number": person.id_number, "certificate_number": certificate_number(person)}
     wrong = client.post(reverse("portal:register"), {**form, "certificate_number": "x" * 20})
     assert wrong.status_code == 400
     assert "不匹配" in wrong.content.decode()
-    response = client.post(reverse("portal:register"), form)
-    assert response["Location"] == reverse("portal:register_confirm")
+    response = client.post(reverse("portal:register"), form, follow=True)
+    assert response.redirect_chain[-1][0] == reverse("portal:register_confirm")
+    assert "139****1234" in response.content.decode()  # where the code went, masked
     line = outbox.read_text(encoding="utf-8")
-    assert "13904761234" not in line and "139****1234" in line
+    assert PHONE_ON_FILE not in line and "139****1234" in line
     code = re.search(r"\b(\d{6})\b", line.split("\t", 2)[2])
     assert code is not None
     done = client.post(
@@ -59,6 +81,58 @@ def test_register_with_the_code_from_the_file_sender(person, settings, tmp_path)
     assert CitizenAccount.objects.get(person=person).user.username == "haiming_w"
     login = _log_in("haiming_w", "Steppe-Horse-Lantern-42")
     assert person.name in login.get(reverse("portal:home")).content.decode()
+
+
+def test_a_stranger_who_knows_both_numbers_cannot_get_the_code_on_their_phone(
+    person, outbox
+) -> None:
+    """The takeover of issue 14: the stranger posts the person's ID and certificate numbers
+    with their own phone. The code goes to the phone on file, or nowhere."""
+    client = Client()
+    response = client.post(
+        reverse("portal:register"),
+        {
+            "id_number": person.id_number,
+            "certificate_number": certificate_number(person),
+            "phone": STRANGER_PHONE,
+        },
+    )
+    assert response.status_code in (302, 400)
+    assert "186****9999" not in _sent_to(outbox)
+    assert set(_sent_to(outbox)) <= {"139****1234"}
+    assert all(r.phone == PHONE_ON_FILE for r in VerificationCode.objects.all())
+    assert not CitizenAccount.objects.exists()
+
+
+def test_guessing_the_certificate_number_in_both_spellings_of_the_id_is_stopped(
+    person, outbox
+) -> None:
+    """The stranger tries the 28 possible certificate numbers, alternating the 15- and
+    18-digit spellings of the ID number, from a new address and two hours apart each time
+    (under every hourly limit). Online registration pauses after the fifth refusal: the
+    right number is refused too, no code is ever sent, and the owner is warned."""
+    eighteen = person.id_number
+    fifteen = eighteen[:6] + eighteen[8:17]
+    right = certificate_number(person)
+    statuses = []
+    for i, ending in enumerate(f"{c}{lv}" for c in range(1, 8) for lv in range(1, 5)):
+        response = Client().post(
+            reverse("portal:register"),
+            {
+                "id_number": (eighteen, fifteen)[i % 2],
+                "certificate_number": right[:18] + ending,
+                "phone": STRANGER_PHONE,
+            },
+            REMOTE_ADDR=f"10.20.{i}.1",
+        )
+        statuses.append(response.status_code)
+        if i == 5:
+            assert "网上注册已暂停" in response.content.decode()
+        _wait(hours=2)
+    assert statuses == [400] * 28
+    assert not VerificationCode.objects.exists() and not CitizenAccount.objects.exists()
+    assert _sent_to(outbox) == ["139****1234"]  # the owner's warning, nothing else
+    assert "尝试注册" in outbox.read_text(encoding="utf-8")
 
 
 def test_worker_opens_an_account_from_the_staff_page(person, village_worker) -> None:

@@ -1,5 +1,7 @@
-"""Registration with ID number + certificate number + phone code, and accounts opened by a
-worker: generic refusals, rate limits, code expiry and attempts."""
+"""Registration with ID number + certificate number and a code sent to the phone on file, and
+accounts opened by a worker: generic refusals, limits per person (not per spelling of the ID
+number) and per address, the month-long pause after refused attempts, code expiry and
+attempts."""
 
 from __future__ import annotations
 
@@ -11,28 +13,40 @@ from django.utils import timezone
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.idnumber import make_id_number, parse_id_number
 from dpf.core.models import AuditEntry
 from dpf.portal import services
 from dpf.portal.messaging import MemorySender
 from dpf.portal.models import CitizenAccount, RateEvent, VerificationCode
 from dpf.registry import services as registry_services
 from tests.factories import make_user
-from tests.portal.conftest import certificate_number, certified
+from tests.portal.conftest import PHONE_ON_FILE, certificate_number, certified
 
 pytestmark = pytest.mark.django_db
 
-PHONE = "13904761234"
+PHONE = PHONE_ON_FILE
 PASSWORD = "Steppe-Horse-Lantern-42"
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC)  # 10:00 in Chifeng
 
 
 def _start(person, *, id_number=None, number=None, address="10.0.0.1", now=None) -> int:
-    return services.registration_start(
+    started = services.registration_start(
         id_number=id_number or person.id_number,
         certificate_number=number or certificate_number(person),
-        phone=PHONE,
         client_address=address,
         now=now,
     )
+    return started.code_id
+
+
+def _fifteen(id_number: str) -> str:
+    """The first-generation (15-digit) spelling of an 18-character ID number of the 1900s."""
+    return id_number[:6] + id_number[8:17]
+
+
+def _wrong(number: str) -> str:
+    """The same certificate number with another level digit (one of the 28 endings)."""
+    return number[:19] + ("1" if number[19] != "1" else "2")
 
 
 def _sent_code() -> str:
@@ -99,16 +113,123 @@ def test_dead_person_cancelled_certificate_or_existing_account_refused_alike(per
     assert refused.value.code == "registration_no_match"
 
 
-def test_registration_is_rate_limited_per_id_number(person) -> None:
-    kind, limit, _window = services.REGISTER_PER_ID
+def test_the_code_goes_only_to_the_phone_on_file(regions) -> None:
+    """Whatever the registrant may type elsewhere, the service has no phone to take: the
+    code goes to the registry's mobile number for the person, shown masked."""
+    person = certified(phone="13812345678")
+    started = services.registration_start(
+        id_number=person.id_number,
+        certificate_number=certificate_number(person),
+        client_address="10.0.0.1",
+        now=NOW,
+    )
+    assert started.phone_masked == "138****5678"
+    assert [phone for phone, _text in MemorySender.sent] == ["138****5678"]
+    assert VerificationCode.objects.get(pk=started.code_id).phone == "13812345678"
+
+
+@pytest.mark.parametrize(
+    "on_file", ["", "04768321234", "8321234"], ids=["none", "landline", "short"]
+)
+def test_no_mobile_number_on_file_is_refused_like_a_wrong_number(regions, on_file) -> None:
+    person = certified(phone=on_file)
+    with pytest.raises(ValidationFailed) as no_phone:
+        _start(person, now=NOW)
+    with pytest.raises(ValidationFailed) as wrong:
+        _start(person, number=_wrong(certificate_number(person)), now=NOW)
+    as_seen = [(e.value.code, e.value.message_zh, e.value.message_en) for e in (no_phone, wrong)]
+    assert as_seen[0] == as_seen[1] and as_seen[0][0] == "registration_no_match"
+    assert "当面开通" in as_seen[0][1]  # the way forward: at the window
+    assert MemorySender.sent == [] and not VerificationCode.objects.exists()
+    kind = services.REGISTER_FAILURES_PER_PERSON[0]
+    assert RateEvent.objects.filter(kind=kind).count() == 2  # both count alike
+
+
+def test_the_15_and_18_digit_spellings_of_one_id_share_one_counter(person) -> None:
+    eighteen = person.id_number
+    fifteen = _fifteen(eighteen)
+    assert services.person_key(fifteen, NOW.date()) == services.person_key(eighteen, NOW.date())
+    wrong = _wrong(certificate_number(person))
+    _kind, limit, _window = services.REGISTER_FAILURES_PER_PERSON
+    for i in range(limit):  # one try every two hours from new addresses: no hourly limit bites
+        with pytest.raises(ValidationFailed):
+            _start(
+                person,
+                id_number=(fifteen, eighteen)[i % 2],
+                number=wrong,
+                address=f"10.1.{i}.1",
+                now=NOW + dt.timedelta(hours=2 * i),
+            )
+    for spelling in (fifteen, eighteen):
+        with pytest.raises(services.RegistrationPaused):
+            _start(person, id_number=spelling, address="10.1.99.1", now=NOW + dt.timedelta(days=1))
+    assert not VerificationCode.objects.exists()
+
+
+def test_the_28_certificate_numbers_cannot_be_tried(person) -> None:
+    """A stranger who knows the ID number tries every category and level digit, one try a
+    day from a new address: the fifth refusal pauses online registration for the month, the
+    right number is refused like the rest, and the owner is warned on the phone on file."""
+    right = certificate_number(person)
+    outcomes = []
+    for i, (category, level) in enumerate((c, lv) for c in range(1, 8) for lv in range(1, 5)):
+        try:
+            _start(
+                person,
+                id_number=(person.id_number, _fifteen(person.id_number))[i % 2],
+                number=f"{right[:18]}{category}{level}",
+                address=f"10.2.{i}.1",
+                now=NOW + dt.timedelta(days=i),
+            )
+        except services.RegistrationPaused:
+            outcomes.append("paused")
+        except ValidationFailed as refused:
+            outcomes.append(refused.code)
+        else:
+            outcomes.append("code sent")
+    assert outcomes[:5] == ["registration_no_match"] * 5
+    assert set(outcomes[5:]) == {"paused"}  # the right ending (4, 2) is the 14th
+    assert not VerificationCode.objects.exists() and not CitizenAccount.objects.exists()
+    assert [phone for phone, _text in MemorySender.sent] == ["139****1234"]  # one warning
+    assert "尝试注册" in MemorySender.sent[0][1]
+    assert "code sent" not in outcomes
+
+
+def test_a_pause_says_nothing_about_whether_the_id_number_is_registered(person) -> None:
+    """An ID number nobody holds pauses after the same refusals, with the same answer."""
+    nobody = parse_id_number(make_id_number("150402", dt.date(1990, 1, 1), 123))
+    answers = {}
+    for key, id_number, number in (
+        ("held", person.id_number, _wrong(certificate_number(person))),
+        ("unheld", nobody.normalized, nobody.normalized + "42"),
+    ):
+        for i in range(services.REGISTER_FAILURES_PER_PERSON[1]):
+            with pytest.raises(ValidationFailed):
+                services.registration_start(
+                    id_number=id_number,
+                    certificate_number=number,
+                    client_address=f"10.3.{i}.{len(key)}",
+                    now=NOW + dt.timedelta(hours=2 * i),
+                )
+        with pytest.raises(services.RegistrationPaused) as paused:
+            services.registration_start(
+                id_number=id_number,
+                certificate_number=number,
+                client_address="10.3.99.1",
+                now=NOW + dt.timedelta(days=1),
+            )
+        answers[key] = (paused.value.code, paused.value.message_zh, paused.value.message_en)
+    assert answers["held"] == answers["unheld"]
+
+
+def test_the_pause_lifts_after_a_month(person) -> None:
+    _kind, limit, window = services.REGISTER_FAILURES_PER_PERSON
     for _ in range(limit):
         with pytest.raises(ValidationFailed):
-            _start(person, number="15040219800517001X42")
-    with pytest.raises(services.RateLimited):
-        _start(person)  # even with the right numbers
-    assert RateEvent.objects.filter(kind=kind).count() == limit
-    later = timezone.now() + dt.timedelta(hours=1, minutes=1)
-    assert _start(person, now=later)  # the window has passed
+            _start(person, number=_wrong(certificate_number(person)), now=NOW)
+    with pytest.raises(services.RegistrationPaused):
+        _start(person, now=NOW + window - dt.timedelta(minutes=1))
+    assert _start(person, now=NOW + window + dt.timedelta(minutes=1))
 
 
 def test_registration_is_rate_limited_per_client_address(regions) -> None:
@@ -122,13 +243,20 @@ def test_registration_is_rate_limited_per_client_address(regions) -> None:
     assert _start(people[1], address="10.9.9.10")
 
 
-def test_code_sending_is_rate_limited_per_id_number(person) -> None:
-    _kind, limit, _window = services.CODE_PER_ID
+def test_code_sending_is_rate_limited_per_person(person) -> None:
+    _kind, limit, _window = services.CODE_PER_PERSON
     for _ in range(limit):
-        _start(person)
+        _start(person, now=NOW)
     with pytest.raises(services.RateLimited):
-        _start(person)
+        _start(person, id_number=_fifteen(person.id_number), now=NOW)  # same person
     assert len(MemorySender.sent) == limit
+    _kind, day_limit, _window = services.CODE_PER_PERSON_DAY
+    for hour in range(1, 5):  # a few more codes later the same day, then no more that day
+        try:
+            _start(person, address=f"10.4.{hour}.1", now=NOW + dt.timedelta(hours=hour))
+        except services.RateLimited:
+            break
+    assert len(MemorySender.sent) == day_limit
 
 
 def test_code_expires_after_ten_minutes(person) -> None:

@@ -447,6 +447,29 @@ def _payment_list_pk(world: World, role: str, inside: bool) -> Any:
     )
 
 
+def _payee_account_pk(world: World, role: str, inside: bool) -> Any:
+    """A bank account change of the person waiting for an officer (no recorder: any
+    officer of the region may decide it)."""
+    from dpf.workflow.models import PayeeAccount
+
+    person = world.person(role, inside)
+    return _cached(
+        world,
+        f"payee_account:{person.pk}",
+        lambda: (
+            PayeeAccount.objects.create(
+                person=person,
+                bank_name="样本银行",
+                account_holder=person.name,
+                account_number="6228480000000000001",
+                account_masked="6228***********0001",
+                valid_from=SAMPLE_DAY,
+                status="pending",
+            ).pk
+        ),
+    )
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -474,6 +497,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("workflow:payment_", "pk", _payment_list_pk, True),
     ("workflow:review", "item_id", _work_item("review"), True),
     ("workflow:proposal_start", "item_id", _work_item("proposal"), True),
+    ("workflow:payee_account", "account_id", _payee_account_pk, True),
     ("benefits:item", "item_id", _work_item("proposal"), True),
     ("portal:", "application_id", _application_pk, True),
     ("portal:appeal", "item_id", _application_item_pk, True),

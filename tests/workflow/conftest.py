@@ -46,6 +46,32 @@ def _fast_and_fresh(settings: Any, tmp_path: Any) -> None:
     workdays.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _memory_sender(settings: Any) -> None:
+    """Text messages to persons' phones are kept in memory (masked), never in data/."""
+    from dpf.portal.messaging import MemorySender
+
+    settings.DPF_MESSAGE_SENDER = "dpf.portal.messaging.MemorySender"
+    MemorySender.sent.clear()
+
+
+def verified_account(
+    person: Any, bank: services.BankDetails = BANK, *, day: dt.date = dt.date(2025, 9, 1)
+) -> Any:
+    """An account recorded at the window and verified by a township officer of the person's
+    township (another person than the one who recorded it), paid to from ``day``."""
+    recorder = make_user("village_worker", person.village_code)
+    requested = services.payee_account_request(actor=recorder, person=person, bank=bank, on=day)
+    officer = make_user("township_officer", person.township_code)
+    return services.payee_account_verify(
+        actor=officer,
+        account_id=requested.pk,
+        checked_in_person=True,
+        now=at(day),
+        today=day,
+    )
+
+
 @pytest.fixture
 def township_officer(regions: None) -> Any:
     return make_user("township_officer", "150402001")

@@ -16,6 +16,7 @@ from dpf.workflow.models import (
     ApplicationItem,
     EntitlementEvent,
     ItemStatus,
+    PayeeAccount,
     PaymentLine,
     Transition,
 )
@@ -66,6 +67,12 @@ def test_bundle_from_the_window_to_entitlements_and_a_paid_line(
         assert EntitlementEvent.objects.filter(entitlement=ent, kind="created").count() == 1
     application.refresh_from_db()
     assert application.status == "decided"
+    # The account the township officer recorded at the window is paid to once another
+    # officer has verified it.
+    account = PayeeAccount.objects.get(person=eligible_person, status="pending")
+    services.payee_account_verify(
+        actor=county_officer, account_id=account.pk, checked_in_person=True, today=approved_on
+    )
 
     # October's list: October's amount plus September as arrears (approved late).
     plist = services.payment_list_generate(

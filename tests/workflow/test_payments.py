@@ -18,7 +18,7 @@ from dpf.workflow import services
 from dpf.workflow.models import PaymentLine, PaymentList, PaymentMonth
 from dpf.workflow.services.bank import neutralise
 from tests.benefits.conftest import person_with
-from tests.workflow.conftest import BANK, benefit, standard
+from tests.workflow.conftest import BANK, benefit, standard, verified_account
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def receiving(n: int, *, village: str = "150402001001", account=BANK):
             actor=None, person=person, benefit=benefit(LIVING), valid_from=dt.date(2025, 1, 1)
         )
         if account is not None:
-            services.payee_account_set(actor=None, person=person, bank=account, on=MONTH)
+            verified_account(person, account, day=MONTH)
         people.append(person)
     return people
 

@@ -75,6 +75,15 @@ def test_proposal_from_the_scan_to_entitlements_and_a_paid_line(
     account = PayeeAccount.objects.get(person=eligible_person, valid_to__isnull=True)
     assert account.account_number == BANK.account_number
     assert account.account_masked != BANK.account_number
+    # Recorded by the worker on the visit; paid to once a township officer has verified it.
+    assert account.status == "pending"
+    services.payee_account_verify(
+        actor=officers["township_officer"],
+        account_id=account.pk,
+        checked_in_person=True,
+        now=at(consented),
+        today=consented,
+    )
 
     for item in application.items.all():
         assert walk(item, officers, dt.date(2025, 10, 20)).status == "approved"

@@ -285,10 +285,23 @@ class Document(models.Model):
 
 
 class PayeeAccount(EffectiveDated):
-    """The bank account an allowance is paid to (one open account per person).
+    """The bank account an allowance is paid to (发放账户).
 
+    Every new or changed account is recorded ``pending``, whoever records it (the person
+    online, a worker at the window or on a home visit), and is paid to only once an officer
+    other than the one who recorded it has verified it against the person; until then the
+    current verified account keeps being paid. For a verified account ``valid_from`` and
+    ``valid_to`` are the period paid to it: verified periods never overlap (an exclusion
+    constraint on PostgreSQL) and one is open at a time. A pending request's ``valid_from``
+    is the day it was made; a rejected or superseded one is closed on the day it ended.
     The number is encrypted at rest and shown masked; payment lines copy it.
     """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待核实")
+        VERIFIED = "verified", _("已核实")
+        REJECTED = "rejected", _("核实未通过")
+        SUPERSEDED = "superseded", _("已被新的变更取代")
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="payee_accounts")
     bank_name = models.CharField(_("开户银行"), max_length=100)
@@ -298,15 +311,51 @@ class PayeeAccount(EffectiveDated):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    status = models.CharField(
+        _("核实状态"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    decision_note = models.CharField(_("核实说明"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("发放账户")
         constraints = [
             valid_interval_check("payee_valid_interval"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "verified", "rejected", "superseded"]),
+                name="payee_status_known",
+            ),
+            # A request waiting for an officer is open and undecided ...
+            models.CheckConstraint(
+                condition=~Q(status="pending") | Q(valid_to__isnull=True, decided_at__isnull=True),
+                name="payee_pending_undecided",
+            ),
+            # ... a verified or rejected one says when it was decided, a rejection why.
+            models.CheckConstraint(
+                condition=~Q(status__in=["verified", "rejected"]) | Q(decided_at__isnull=False),
+                name="payee_decided_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(decision_note=""),
+                name="payee_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["rejected", "superseded"]) | Q(valid_to__isnull=False),
+                name="payee_ended_is_closed",
+            ),
             models.UniqueConstraint(
-                fields=["person"], condition=Q(valid_to__isnull=True), name="payee_one_open"
+                fields=["person"],
+                condition=Q(valid_to__isnull=True, status="verified"),
+                name="payee_one_current",
+            ),
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="pending"), name="payee_one_pending"
             ),
         ]
+        indexes = [models.Index(fields=["status", "person"], name="payee_status")]
 
     def __str__(self) -> str:
         return f"{self.bank_name} {self.account_masked}"

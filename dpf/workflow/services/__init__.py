@@ -1,6 +1,7 @@
 """Every write of the workflow app, one keyword-only function per use case.
 
-``intake``: the bundle form, the bank account, documents; ``applications``: step
+``intake``: the bundle form and documents; ``payees``: the bank account paid to
+(requested, verified by an officer, the person told by text message); ``applications``: step
 decisions, bulk approval, withdrawal, appeal; ``steps``: the machinery they share;
 ``proposals``: proactive proposals (免申即享); ``entitlements``: suspension, resumption,
 termination and the scan's review items; ``payments``: monthly payment lists;
@@ -29,11 +30,12 @@ from dpf.workflow.services.bank import (
 )
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
 from dpf.workflow.services.entitlements import resume, review_resolve, suspend, terminate
-from dpf.workflow.services.intake import (
+from dpf.workflow.services.intake import application_submit, document_upload
+from dpf.workflow.services.payees import (
     BankDetails,
-    application_submit,
-    document_upload,
-    payee_account_set,
+    payee_account_reject,
+    payee_account_request,
+    payee_account_verify,
 )
 from dpf.workflow.services.payments import (
     payment_list_approve,
@@ -62,7 +64,9 @@ __all__ = [
     "import_results",
     "item_appeal",
     "item_decide",
-    "payee_account_set",
+    "payee_account_reject",
+    "payee_account_request",
+    "payee_account_verify",
     "payment_list_approve",
     "payment_list_discard",
     "payment_list_generate",

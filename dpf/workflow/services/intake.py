@@ -1,10 +1,10 @@
-"""Intake at the window (or by phone, online, on a home visit): the bundle form, the bank
-account payments go to, and the documents (one notice lists everything missing)."""
+"""Intake at the window (or by phone, online, on a home visit): the bundle form (with the
+bank account to pay to, recorded as a pending change: ``payees``) and the documents (one
+notice lists everything missing)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -22,74 +22,17 @@ from dpf.workflow.models import (
     Channel,
     Document,
     ItemStatus,
-    PayeeAccount,
     Transition,
 )
 from dpf.workflow.procedures import document_types, procedures
 from dpf.workflow.services.common import (
-    actor_source,
-    clean_bank_account,
-    mask_bank_account,
     now_or,
     refuse,
     require_scope,
     today_or,
 )
+from dpf.workflow.services.payees import BankDetails, payee_account_request
 from dpf.workflow.services.steps import application_for_change, record_transition, start_step
-
-
-@dataclass(frozen=True)
-class BankDetails:
-    bank_name: str
-    account_holder: str
-    account_number: str
-
-
-# Bank accounts ---------------------------------------------------------------------------
-
-
-def payee_account_set(
-    *, actor: Any, person: Person, bank: BankDetails, on: dt.date
-) -> PayeeAccount:
-    """Record the account an allowance is paid to from ``on`` (the previous one ends)."""
-    number = clean_bank_account(bank.account_number)
-    bank_name = " ".join((bank.bank_name or "").split())[:100]
-    holder = " ".join((bank.account_holder or "").split())[:50]
-    if not bank_name:
-        raise refuse("bank_name", "请填写开户银行", "the bank is required", "bank_name")
-    if not holder:
-        raise refuse(
-            "account_holder", "请填写户名", "the account holder is required", "account_holder"
-        )
-    if actor is not None:  # None: a system import (roster exchange, demo data)
-        require_scope(actor, person.village_code, "person", person_id=person.pk)
-    Person.objects.select_for_update().filter(pk=person.pk).first()
-    current = PayeeAccount.objects.filter(person=person, valid_to__isnull=True).first()
-    if current is not None:
-        if current.account_number == number and current.bank_name == bank_name:
-            return current
-        current.valid_to = max(on - dt.timedelta(days=1), current.valid_from)
-        current.save(update_fields=["valid_to"])
-        on = max(on, current.valid_to + dt.timedelta(days=1))
-    account = PayeeAccount.objects.create(
-        person=person,
-        bank_name=bank_name,
-        account_holder=holder,
-        account_number=number,
-        account_masked=mask_bank_account(number),
-        valid_from=on,
-        recorded_by=actor if getattr(actor, "pk", None) else None,
-        source=actor_source(actor),
-    )
-    audit.record(
-        actor=actor,
-        action="change",
-        object_type="payee_account",
-        object_id=account.pk,
-        changes={"person": person.pk, "account": account.account_masked, "bank": bank_name},
-    )
-    return account
-
 
 # Submission ------------------------------------------------------------------------------
 
@@ -191,7 +134,7 @@ def application_submit(
         note=(note or "").strip()[:300],
     )
     if bank is not None:
-        payee_account_set(actor=actor, person=person, bank=bank, on=today)
+        payee_account_request(actor=actor, person=person, bank=bank, on=today)
     procs = procedures()
     for benefit in benefits:
         step = procs.for_benefit(benefit.code).first()

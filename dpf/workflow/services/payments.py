@@ -181,7 +181,13 @@ def payable_entitlements(
 
 
 def _account(field: str) -> Any:
-    current = PayeeAccount.objects.filter(person_id=OuterRef("person_id"), valid_to__isnull=True)
+    """The person's current *verified* account: a pending change is never paid to, and a
+    person without a verified account gets a line with no account ("no verified account")."""
+    current = PayeeAccount.objects.filter(
+        person_id=OuterRef("person_id"),
+        status=PayeeAccount.Status.VERIFIED,
+        valid_to__isnull=True,
+    )
     # TextField output: the encrypted column is copied as stored, never decrypted here.
     return Coalesce(
         Subquery(current.values(field)[:1], output_field=TextField()),

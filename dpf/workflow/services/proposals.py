@@ -33,7 +33,7 @@ from dpf.workflow.services.common import (
     require_scope,
     today_or,
 )
-from dpf.workflow.services.intake import BankDetails, payee_account_set
+from dpf.workflow.services.payees import BankDetails, payee_account_request
 from dpf.workflow.services.steps import application_for_change, record_transition, start_step
 
 CONSENT_METHODS = {
@@ -193,7 +193,7 @@ def proposal_confirm(
             "consent_method", "请选择同意方式", "choose how consent was given", "consent_method"
         )
     note = clean_reason(consent_note, field="consent_note", required=False)
-    payee_account_set(actor=actor, person=application.person, bank=bank, on=today)
+    payee_account_request(actor=actor, person=application.person, bank=bank, on=today)
     application.status = ApplicationStatus.SUBMITTED
     application.submitted_at = now
     application.application_date = today

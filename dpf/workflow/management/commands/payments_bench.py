@@ -156,6 +156,10 @@ def seed(month: dt.date) -> dict[str, Any]:
             ("valid_from", "a_from"),
             ("source", "a_source"),
             ("recorded_at", "a_recorded"),
+            # benchmark accounts are paid to: verified (no officer), decided when written
+            ("status", "a_status"),
+            ("decided_at", "a_recorded"),
+            ("decision_note", "a_note"),
         ]
         accounts = (
             Person.objects.filter(pk__in=Entitlement.objects.values("person_id"))
@@ -169,6 +173,8 @@ def seed(month: dt.date) -> dict[str, Any]:
                 a_from=Value(start, output_field=DateField()),
                 a_source=Value("bench", output_field=TextField()),
                 a_recorded=Value(now),
+                a_status=Value(PayeeAccount.Status.VERIFIED.value, output_field=TextField()),
+                a_note=Value("", output_field=TextField()),
             )
             .values(
                 "a_person",
@@ -179,6 +185,8 @@ def seed(month: dt.date) -> dict[str, Any]:
                 "a_from",
                 "a_source",
                 "a_recorded",
+                "a_status",
+                "a_note",
             )
             .order_by()
         )
