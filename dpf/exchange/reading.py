@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import posixpath
 import re
 import struct
 import xml.parsers.expat
@@ -195,6 +196,7 @@ _BROKEN_ZIP: tuple[type[Exception], ...] = (
 )
 _BROKEN_XML: tuple[type[Exception], ...] = (_Doctype, xml.parsers.expat.ExpatError, *_BROKEN_ZIP)
 _BROKEN_DIRECTORY: tuple[type[Exception], ...] = (*_BROKEN_ZIP, ValueError)
+_BROKEN_SMALL_PART: tuple[type[Exception], ...] = (*_BROKEN_XML, KeyError)  # or missing
 # openpyxl's own complaints about a damaged workbook or worksheet.
 _BROKEN_WORKBOOK: tuple[type[Exception], ...] = (
     *_BROKEN_ZIP,
@@ -244,7 +246,12 @@ def _part_types(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> dict[str, st
 
 def check_archive(data: bytes, limits: ImportLimits) -> None:
     """Refuse an .xlsx whose parts would unpack beyond the limits, from its zip directory
-    alone (nothing is decompressed but the small ``[Content_Types].xml``).
+    alone (nothing is decompressed but the small ``[Content_Types].xml``)."""
+    _checked_archive(data, limits)
+
+
+def _checked_archive(data: bytes, limits: ImportLimits) -> tuple[zipfile.ZipFile, dict[str, str]]:
+    """``check_archive``; returns the archive and its parts' content types.
 
     Worksheets are streamed, so they share the total; every other part is read whole into
     memory by openpyxl, so the shared strings may take a quarter of the total and any other
@@ -293,6 +300,60 @@ def check_archive(data: bytes, limits: ImportLimits) -> None:
                 size=megabytes(info.file_size),
                 limit=megabytes(limit),
             )
+    return archive, types
+
+
+WORKBOOK_TYPES = {
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
+    "application/vnd.ms-excel.sheet.macroEnabled.main+xml",
+    "application/vnd.ms-excel.template.macroEnabled.main+xml",
+}
+RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+
+def _parse_small(archive: zipfile.ZipFile, part: str, start: Callable[..., None]) -> None:
+    """Run ``start`` over the elements of a small part (held to ``OTHER_PART_BYTES``)."""
+    parser = _xml_parser()
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(archive.read(part), True)
+    except _BROKEN_SMALL_PART:
+        raise FileRefused("not_spreadsheet") from None
+
+
+def _first_worksheet(archive: zipfile.ZipFile, types: dict[str, str]) -> str:
+    """The part openpyxl reads as ``worksheets[0]``: the first ``<sheet>`` of the workbook
+    whose relationship leads to a worksheet, found without loading the workbook."""
+    workbook = next((p for p, t in types.items() if t in WORKBOOK_TYPES), "xl/workbook.xml")
+    sheet_ids: list[str] = []
+    targets: dict[str, str] = {}
+
+    def sheet(name: str, attributes: dict[str, str]) -> None:
+        if name.endswith(" sheet") or name == "sheet":
+            sheet_ids.append(attributes.get(f"{RELATIONSHIPS} id", ""))
+
+    def relationship(name: str, attributes: dict[str, str]) -> None:
+        if name.endswith("Relationship"):
+            targets[attributes.get("Id", "")] = attributes.get("Target", "")
+
+    folder = posixpath.dirname(workbook)
+    _parse_small(archive, workbook, sheet)
+    _parse_small(
+        archive,
+        posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels"),
+        relationship,
+    )
+    for sheet_id in sheet_ids:
+        target = targets.get(sheet_id, "")
+        part = (
+            target.lstrip("/")
+            if target.startswith("/")
+            else posixpath.normpath(posixpath.join(folder, target))
+        )
+        if types.get(part) == WORKSHEET_TYPE:
+            return part
+    raise FileRefused("not_spreadsheet")
 
 
 class _TooManyRows(Exception):
@@ -418,7 +479,7 @@ class _Position:
         return min(self.row / self.total, 1.0) if self.total else 0.0
 
 
-def _first_sheet_part(sheet: Any) -> str | None:
+def _sheet_part(sheet: Any) -> str | None:
     # openpyxl keeps the worksheet's part name on its read-only sheet (no public accessor).
     part = getattr(sheet, "_worksheet_path", None)
     return part if isinstance(part, str) else None
@@ -428,18 +489,22 @@ def _xlsx_table(rtype: RosterType, data: bytes, limits: ImportLimits) -> Table:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
-    check_archive(data, limits)
+    archive, types = _checked_archive(data, limits)
+    # Every row counted before any is validated, and before openpyxl opens the sheet (it
+    # reads a sheet without a <dimension> to its end): a file over the limit writes nothing.
+    part = _first_worksheet(archive, types)
+    total = _count_sheet_rows(archive, part, limits.max_rows)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, *_BROKEN_WORKBOOK):
         raise FileRefused("not_spreadsheet") from None
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
-        part = _first_sheet_part(sheet)
-        if sheet is None or part is None:
+        if sheet is None:
             raise FileRefused("not_spreadsheet")
-        # Every row counted before any is validated: a file over the limit writes nothing.
-        total = _count_sheet_rows(zipfile.ZipFile(io.BytesIO(data)), part, limits.max_rows)
+        opened = _sheet_part(sheet)
+        if opened is not None and opened != part:  # openpyxl chose otherwise: count that one
+            total = _count_sheet_rows(archive, opened, limits.max_rows)
         # openpyxl pads every row to the width the sheet's <dimension> declares.
         width = getattr(sheet, "max_column", None)
         if isinstance(width, int) and width > MAX_COLUMNS:
