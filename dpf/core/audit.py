@@ -198,6 +198,19 @@ def verify_chain() -> Verification:
     return Verification(None, count, prev, last_id)
 
 
+def head_of(cursor: Any) -> dict[str, Any]:
+    """The log's size and newest entry read through a raw DB-API ``cursor`` (a backup's
+    snapshot connection or copied file): ``{"entries", "last_id", "head_hash"}``."""
+    table = AuditEntry._meta.db_table
+    cursor.execute(f"SELECT COUNT(*), MAX(id) FROM {table}")  # noqa: S608 - model's table
+    entries, last_id = cursor.fetchone()
+    head = ""
+    if last_id is not None:
+        cursor.execute(f"SELECT entry_hash FROM {table} WHERE id = {int(last_id)}")  # noqa: S608
+        head = cursor.fetchone()[0]
+    return {"entries": int(entries), "last_id": int(last_id or 0), "head_hash": head}
+
+
 def stored_hash(entry_id: int) -> str | None:
     """The stored hash of one entry, or None when no such entry is in the table."""
     return AuditEntry.objects.filter(pk=entry_id).values_list("entry_hash", flat=True).first()
