@@ -1,25 +1,29 @@
 """Exchange API: partner departments push rosters as JSON and read the results.
 
 Authentication: ``Authorization: Bearer <token>`` with a token from
-``dpf exchange token create``; only ``department_exchange`` accounts hold tokens. The
-staging and preview are the same as for an uploaded file; ID numbers are never returned
-in clear.
+``dpf exchange token create``; only ``department_exchange`` accounts hold tokens. A roster
+is staged and validated as an uploaded file is, but a department is shown only its own
+rows and whether each is valid by itself: never whether an ID number is registered, nor
+anything of a registered person's record (the outcome against the registry is for the
+region's staff, on the preview page). ID numbers are never returned in clear.
 """
 
-from typing import Any
+import datetime as dt
+from typing import Any, Literal
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import HttpBearer
+from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from dpf.api.access import api_allow
+from dpf.api.errors import ErrorOut, refusals
 from dpf.core.crypto import mask_name
-from dpf.core.errors import ValidationFailed
 from dpf.core.roles import Role
 from dpf.exchange import selectors, services
-from dpf.exchange.display import describe
-from dpf.exchange.models import ExchangeToken, ImportBatch, ImportRow, Outcome
+from dpf.exchange.display import department_errors, row_summary
+from dpf.exchange.models import BatchStatus, ExchangeToken, ImportBatch, ImportRow
 from dpf.exchange.rostertypes import ROSTER_TYPES
 
 ROWS_PER_PAGE = 500
@@ -37,10 +41,37 @@ class ExchangeTokenAuth(HttpBearer):
 
 router = Router(auth=ExchangeTokenAuth(), tags=["exchange 数据交换"])
 
-Cell = str | int | float | None
+# A cell as JSON gives it: text, a number or null (booleans, lists and objects are refused).
+Cell = StrictStr | StrictInt | StrictFloat | None
+# Ids are 64-bit; a larger number names no batch and is refused before the database.
+BATCH_ID = Path(..., ge=1, le=2**63 - 1, description="批次号 / batch id")
+Result = Literal["valid", "invalid"]
+RESULT = Query(None, description="只看有效或无效的行 / only valid or invalid rows")
+PAGE = Query(1, ge=1, description="页码（超出时为最后一页） / page (past the end: the last)")
+# The codes of ``ROSTER_TYPES`` (a test keeps the two equal), so the schema lists them.
+RosterTypeCode = Literal["dibao", "pension", "medical", "school", "family_doctor", "death"]
+ROSTER_TYPE = Path(..., description="名单类型 / roster type (GET /rosters)")
 
 
 class RosterPush(Schema):
+    # GB 11643's own sample ID number: valid, and nobody's in Chifeng.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": [
+                        {
+                            "身份证号码": "11010519491231002X",
+                            "姓名": "张三",
+                            "类别": "低保",
+                            "起始日期": "2023-01-05",
+                        }
+                    ]
+                }
+            ]
+        }
+    )
+
     rows: list[dict[str, Cell]] = Field(
         ...,
         description=(
@@ -66,33 +97,45 @@ class RosterTypeOut(Schema):
     columns: list[ColumnOut]
 
 
-class ErrorOut(Schema):
+class CellErrorOut(Schema):
+    column: str
     code: str
     message: str
     message_en: str
-    field: str | None = None
-    row: int | None = None
 
 
 class RowOut(Schema):
-    row: int
-    outcome: str
+    """One row as the department sent it, and whether it is valid by itself."""
+
+    row: int = Field(..., description="行号 / row number")
+    result: Result = Field(
+        ...,
+        description=(
+            "该行自身是否有效（不表示登记系统中是否有此人） / whether the row is valid by "
+            "itself (says nothing of whether the person is registered)"
+        ),
+    )
     id_number_masked: str
     name_masked: str
-    before: str
-    after: str
-    errors: list[dict[str, Any]]
+    summary: str = Field(..., description="该行内容 / what the row says")
+    errors: list[CellErrorOut]
+
+
+class CountsOut(Schema):
+    total: int
+    valid: int
+    invalid: int
 
 
 class BatchOut(Schema):
     id: int
     roster_type: str
-    status: str
-    progress: int
-    counts: dict[str, int]
-    errors: list[dict[str, Any]]
-    created_at: str
-    committed_at: str | None
+    status: BatchStatus
+    progress: int = Field(..., ge=0, le=100)
+    counts: CountsOut
+    errors: list[ErrorOut]
+    created_at: dt.datetime
+    committed_at: dt.datetime | None
 
 
 class BatchDetailOut(BatchOut):
@@ -107,22 +150,21 @@ def _batch_out(batch: ImportBatch) -> dict[str, Any]:
         "roster_type": batch.roster_type,
         "status": batch.status,
         "progress": batch.progress,
-        "counts": batch.counts,
+        "counts": selectors.department_counts(batch),
         "errors": batch.errors,
-        "created_at": batch.created_at.isoformat(),
-        "committed_at": batch.committed_at.isoformat() if batch.committed_at else None,
+        "created_at": batch.created_at,
+        "committed_at": batch.committed_at,
     }
 
 
 def _row_out(row: ImportRow) -> dict[str, Any]:
     return {
         "row": row.row_number,
-        "outcome": row.outcome,
+        "result": "invalid" if row.invalid_by_itself else "valid",  # type: ignore[attr-defined]
         "id_number_masked": row.id_masked,
         "name_masked": mask_name(row.values.get("name") or ""),
-        "before": describe(row.before),
-        "after": describe(row.after),
-        "errors": row.errors,
+        "summary": row_summary(row.values),
+        "errors": department_errors(row.errors),
     }
 
 
@@ -131,10 +173,7 @@ def _actor(request: HttpRequest) -> Any:
     return token.user
 
 
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut}
-
-
-@router.get("/rosters", response={200: list[RosterTypeOut], 401: ErrorOut})
+@router.get("/rosters", response={200: list[RosterTypeOut], **refusals(401)})
 @api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
 def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
     """名单类型及列 / The roster types and their columns."""
@@ -157,13 +196,19 @@ def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
     ]
 
 
-@router.post("/rosters/{roster_type}", response={201: BatchOut, **ERRORS})
+@router.post(
+    "/rosters/{roster_type}", response={201: BatchOut, **refusals(400, 401, 409, 413, 422)}
+)
 @api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
-def push_roster(request: HttpRequest, roster_type: str, payload: RosterPush) -> Any:
-    """推送名单：暂存并校验，返回批次号和预览统计（尚未写入登记系统）。
+def push_roster(
+    request: HttpRequest,
+    payload: RosterPush,
+    roster_type: RosterTypeCode = ROSTER_TYPE,
+) -> Any:
+    """推送名单：暂存并校验，返回批次号和各行自身的校验结果统计（尚未写入登记系统）。
 
-    Push a roster: staged and validated; returns the batch id and the preview counts.
-    Nothing changes in the registry until the batch is committed.
+    Push a roster: staged and validated; returns the batch id and how many rows are valid
+    by themselves. Nothing changes in the registry until the batch is committed.
     """
     token: ExchangeToken = request.auth  # type: ignore[attr-defined]
     batch = services.batch_receive_rows(
@@ -173,16 +218,17 @@ def push_roster(request: HttpRequest, roster_type: str, payload: RosterPush) -> 
     return Status(201, _batch_out(batch))
 
 
-@router.get("/batches/{batch_id}", response={200: BatchDetailOut, **ERRORS})
+@router.get("/batches/{batch_id}", response={200: BatchDetailOut, **refusals(401, 404, 422)})
 @api_allow(Role.DEPARTMENT_EXCHANGE, action="export", object_type="roster")
 def batch_detail(
-    request: HttpRequest, batch_id: int, outcome: str | None = None, page: int = 1
+    request: HttpRequest,
+    batch_id: int = BATCH_ID,
+    result: Result | None = RESULT,
+    page: int = PAGE,
 ) -> Any:
-    """批次状态、统计和逐行结果（脱敏） / Status, counts and row outcomes (masked)."""
+    """批次状态、统计和各行自身的校验结果（脱敏） / Status, counts and each row's own result."""
     batch = selectors.batch_get(_actor(request), batch_id)
-    if outcome and outcome not in Outcome.values:
-        raise ValidationFailed("outcome", "结果类型无效", "unknown outcome", field="outcome")
-    paginator = Paginator(selectors.batch_rows(batch, outcome), ROWS_PER_PAGE)
+    paginator = Paginator(selectors.department_rows(batch, result), ROWS_PER_PAGE)
     current = paginator.get_page(page)
     return {
         **_batch_out(batch),
@@ -192,9 +238,9 @@ def batch_detail(
     }
 
 
-@router.post("/batches/{batch_id}/commit", response={200: BatchOut, **ERRORS})
+@router.post("/batches/{batch_id}/commit", response={200: BatchOut, **refusals(401, 404, 409, 422)})
 @api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
-def commit_batch(request: HttpRequest, batch_id: int) -> Any:
+def commit_batch(request: HttpRequest, batch_id: int = BATCH_ID) -> Any:
     """确认导入：在一个事务中写入登记系统 / Commit the batch in one transaction."""
     batch = selectors.batch_get(_actor(request), batch_id)
     return _batch_out(services.batch_commit(actor=_actor(request), batch=batch))

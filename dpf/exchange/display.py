@@ -1,4 +1,5 @@
-"""Words for staged changes and outcomes, shared by pages, API and spreadsheets."""
+"""Words for staged changes and outcomes, shared by pages, API and spreadsheets; and what a
+partner department may be told about its own rows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,15 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from dpf.registry.models import HouseholdStatusCode
+
+# Row errors that come from comparing the row with the registry (``dpf.exchange.validation``):
+# each tells that the ID number is registered, and something of the person's record. Staff
+# see them on the preview page; the department that sent the roster never does
+# (tests/exchange/test_api.py checks that every code the validation adds is listed here or
+# depends on the roster alone).
+REGISTRY_ERROR_CODES = frozenset(
+    {"no_household", "conflict_household", "history_conflict", "death_conflict"}
+)
 
 
 def _period(data: dict[str, Any]) -> str:
@@ -37,3 +47,17 @@ def describe(data: dict[str, Any] | None) -> str:
 def problems(errors: list[dict[str, Any]], *, english: bool = False) -> str:
     key = "message_en" if english else "message"
     return "；".join(f"{e.get('column', '')}: {e.get(key, '')}" for e in errors)
+
+
+def department_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The errors of a row that depend on the row alone (what its department may see)."""
+    return [
+        {key: e.get(key, "") for key in ("column", "code", "message", "message_en")}
+        for e in errors
+        if e.get("code") not in REGISTRY_ERROR_CODES
+    ]
+
+
+def row_summary(values: dict[str, Any]) -> str:
+    """What a roster row says, in words (``低保 2023-01-05 至 今``), from the row alone."""
+    return describe({k: v for k, v in values.items() if k != "name"})

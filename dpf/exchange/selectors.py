@@ -9,12 +9,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import NotSupportedError
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.core.errors import NotFound
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
+from dpf.exchange.display import REGISTRY_ERROR_CODES
 from dpf.exchange.models import (
     BatchStatus,
     DuplicateSuspect,
@@ -48,6 +60,73 @@ def batch_rows(batch: ImportBatch, outcome: str | None = None) -> QuerySet[Impor
     if outcome:
         rows = rows.filter(outcome=outcome)
     return rows.order_by("row_number")
+
+
+class _HasErrorOutside(Func):
+    """True when a row's JSON list of errors holds one whose code is not in ``codes``."""
+
+    output_field = BooleanField()
+
+    def __init__(self, codes: frozenset[str]) -> None:
+        super().__init__(F("errors"))
+        self.codes = sorted(codes)
+
+    def as_sql(
+        self,
+        compiler: Any,
+        connection: Any,
+        function: str | None = None,
+        template: str | None = None,
+        arg_joiner: str | None = None,
+        **extra_context: Any,
+    ) -> tuple[str, Any]:
+        # Dispatched here, not in as_sqlite/as_postgresql: aggregate filters call as_sql.
+        if connection.vendor == "sqlite":
+            each, code = "json_each({})", "json_extract(json_each.value, '$.code')"
+        elif connection.vendor == "postgresql":
+            each, code = "jsonb_array_elements({}) AS e(error)", "e.error ->> 'code'"
+        else:
+            raise NotSupportedError("row results need SQLite or PostgreSQL")
+        sql, params = compiler.compile(self.source_expressions[0])
+        marks = ", ".join(["%s"] * len(self.codes))
+        return (
+            # Only constants and placeholders are put into the text; the codes are parameters.
+            f"EXISTS (SELECT 1 FROM {each.format(sql)} "  # noqa: S608
+            f"WHERE COALESCE({code}, '') NOT IN ({marks}))",
+            (*params, *self.codes),
+        )
+
+
+# A row is invalid for its department when it has an error that depends on the row alone.
+_INVALID_BY_ITSELF = _HasErrorOutside(REGISTRY_ERROR_CODES)
+DEPARTMENT_RESULTS = ("valid", "invalid")
+
+
+def department_rows(batch: ImportBatch, result: str | None = None) -> QuerySet[ImportRow]:
+    """A partner department's rows of its own ``batch`` with ``invalid_by_itself``.
+
+    The outcome against the registry (matched or not, the person's facts, problems found by
+    comparing) is left out: the department learns only what its rows say and whether each
+    is valid by itself. ``batch`` has passed :func:`batch_get`.
+    """
+    rows = ImportRow.objects.filter(batch=batch).annotate(invalid_by_itself=_INVALID_BY_ITSELF)
+    if result == "invalid":
+        rows = rows.filter(invalid_by_itself=True)
+    elif result == "valid":
+        rows = rows.filter(invalid_by_itself=False)
+    return rows.only("row_number", "id_masked", "values", "errors").order_by("row_number")
+
+
+def department_counts(batch: ImportBatch) -> dict[str, int]:
+    """Rows of ``batch`` in all, valid by themselves and invalid (one query)."""
+    counts = ImportRow.objects.filter(batch=batch).aggregate(
+        total=Count("pk"), invalid=Count("pk", filter=_INVALID_BY_ITSELF)
+    )
+    return {
+        "total": counts["total"],
+        "valid": counts["total"] - counts["invalid"],
+        "invalid": counts["invalid"],
+    }
 
 
 def committed_batch_with(roster_type: str, sha256: str) -> ImportBatch | None:

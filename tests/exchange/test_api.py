@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import io
 import json
+from pathlib import Path
+from typing import get_args
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import resolve
 
+from dpf.api.exchange import RosterTypeCode
 from dpf.core.access import declaration_of
 from dpf.core.roles import Role
-from dpf.exchange.models import ExchangeToken, ImportBatch
-from dpf.registry.models import HouseholdStatus
-from tests.factories import make_person, make_user
+from dpf.exchange import validation
+from dpf.exchange.display import REGISTRY_ERROR_CODES, department_errors
+from dpf.exchange.models import ExchangeToken, ImportBatch, ImportRow, Outcome
+from dpf.exchange.parsing import cell_error
+from dpf.exchange.rostertypes import ROSTER_TYPES
+from dpf.registry import services as registry
+from dpf.registry.models import HouseholdStatus, Person
+from dpf.registry.services import id_lookup_hash
+from tests.factories import make_person, make_user, new_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -77,46 +89,65 @@ def test_push_preview_read_and_commit(client, token, county_officer) -> None:
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == "previewed"
-    assert body["counts"]["will_change"] == 1 and body["counts"]["invalid"] == 1
+    assert body["counts"] == {"total": 2, "valid": 1, "invalid": 1}
     assert not HouseholdStatus.objects.exists()
 
     detail = client.get(f"/api/exchange/batches/{body['id']}", **auth(token)).json()
-    assert [r["outcome"] for r in detail["rows"]] == ["will_change", "invalid"]
+    assert [r["result"] for r in detail["rows"]] == ["valid", "invalid"]
     first, second = detail["rows"]
     assert first["id_number_masked"] == person.id_number_masked
     assert first["name_masked"] == "李*英"
+    assert first["summary"] == "低保 2023-01-05 至 今" and first["errors"] == []
     assert person.id_number not in json.dumps(detail, ensure_ascii=False)
     assert second["row"] == 2 and second["errors"][0]["code"] == "date"
     only_invalid = client.get(
-        f"/api/exchange/batches/{body['id']}?outcome=invalid", **auth(token)
+        f"/api/exchange/batches/{body['id']}?result=invalid", **auth(token)
     ).json()
     assert [r["row"] for r in only_invalid["rows"]] == [2]
 
     committed = client.post(f"/api/exchange/batches/{body['id']}/commit", **auth(token))
     assert committed.status_code == 200
     assert committed.json()["status"] == "committed"
+    assert committed.json()["counts"] == {"total": 2, "valid": 1, "invalid": 1}
     status = HouseholdStatus.objects.get()
     assert status.source == f"roster:{body['id']}"
 
+    twice = client.post(f"/api/exchange/batches/{body['id']}/commit", **auth(token))
+    assert twice.status_code == 409 and twice.json()["code"] == "already_imported"
     again = push(client, token, "dibao", rows)
-    assert again.status_code == 400
+    assert again.status_code == 409
     assert again.json()["code"] == "already_imported"
     assert again.json()["message"].startswith("该文件已导入")
     assert again.json()["message_en"]
 
 
-def test_missing_column_and_bad_type_are_json_errors(client, token) -> None:
+def test_missing_column_and_bad_requests_are_json_errors_naming_the_field(client, token) -> None:
     response = push(client, token, "dibao", [{"身份证号码": "x", "姓名": "y"}])
     assert response.status_code == 201
     body = response.json()
     assert body["status"] == "failed"
     assert body["errors"][0]["code"] == "missing_column"
     unknown = push(client, token, "nonsense", [{"a": 1}])
-    assert unknown.status_code == 400 and unknown.json()["code"] == "roster_type"
+    assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_request"
+    assert unknown.json()["field"] == "roster_type"
+    assert unknown.json()["message_en"] == "the request is not valid: roster_type"
     empty = client.post(
         "/api/exchange/rosters/dibao", data="{}", content_type="application/json", **auth(token)
     )
-    assert empty.status_code == 422 and empty.json()["code"] == "invalid_request"
+    assert empty.status_code == 422 and empty.json()["field"] == "rows"
+    # A cell that is a list or a boolean is not a cell; the ID sent is not echoed back.
+    nested = push(client, token, "dibao", [{"身份证号码": ["11010519491231002X"], "姓名": True}])
+    assert nested.status_code == 422 and nested.json()["field"].startswith("rows.0.")
+    assert "11010519491231002X" not in nested.content.decode()
+    not_json = client.post(
+        "/api/exchange/rosters/dibao", data=b"\x00{", content_type="application/json", **auth(token)
+    )
+    assert not_json.status_code == 400 and not_json.json()["code"] == "invalid_body"
+    assert not ImportBatch.objects.exclude(status="failed").exists()
+    bad_id = client.get("/api/exchange/batches/99999999999999999999", **auth(token))
+    assert bad_id.status_code == 422 and bad_id.json()["field"] == "batch_id"
+    bad_page = client.get("/api/exchange/batches/1?page=0", **auth(token))
+    assert bad_page.status_code == 422 and bad_page.json()["field"] == "page"
 
 
 def test_no_token_bad_token_revoked_token(client, token, civil_affairs) -> None:
@@ -163,7 +194,8 @@ def test_department_without_region_matches_nobody(client, regions, county_office
         "pension",
         [{"身份证号码": person.id_number, "姓名": person.name, "参保日期": "2021-01-01"}],
     )
-    assert response.json()["counts"]["not_found"] == 1
+    assert response.json()["counts"] == {"total": 1, "valid": 1, "invalid": 0}
+    assert ImportRow.objects.get().outcome == Outcome.NOT_FOUND
 
 
 def test_schema_documents_the_exchange_and_routes_are_declared(client) -> None:
@@ -194,3 +226,188 @@ def test_an_oversized_push_is_a_json_413(client, token, settings) -> None:
     assert response.status_code == 413
     assert response.json()["code"] == "too_large"
     assert not ImportBatch.objects.exists()
+
+
+# --- hole 6: the preview tells a department nothing of the registry ----------------------
+
+
+def _status_since(actor, person: Person, status: str, since: dt.date) -> None:
+    assert person.household is not None
+    registry.household_status_set(
+        actor=actor, household=person.household, status=status, valid_from=since
+    )
+
+
+def _without(data: dict, *keys: str) -> dict:
+    return {k: v for k, v in data.items() if k not in keys}
+
+
+def _department_view(client, token, roster_type: str, rows: list[dict]) -> dict:
+    """Everything the API tells a department about a roster, from push to commit."""
+    pushed = push(client, token, roster_type, rows)
+    assert pushed.status_code == 201, pushed.content
+    batch_id = pushed.json()["id"]
+    base = f"/api/exchange/batches/{batch_id}"
+    views = {
+        "push": pushed.json(),
+        "detail": client.get(base, **auth(token)).json(),
+        "valid": client.get(f"{base}?result=valid", **auth(token)).json(),
+        "invalid": client.get(f"{base}?result=invalid", **auth(token)).json(),
+    }
+    committed = client.post(f"{base}/commit", **auth(token))
+    views["commit"] = committed.json()
+    views["commit_status"] = committed.status_code
+    text = json.dumps(views, ensure_ascii=False)
+    views = json.loads(text)
+    for key in ("push", "detail", "valid", "invalid", "commit"):
+        views[key] = _without(views[key], "id", "created_at", "committed_at")
+        for row in views[key].get("rows", []):
+            row.pop("id_number_masked")
+    views["text"] = text
+    return views
+
+
+def test_a_departments_preview_of_registered_people_equals_that_of_strangers(
+    client, token, county_officer
+) -> None:
+    """A roster naming registered people and the same roster with ID numbers nobody holds
+    answer alike, apart from the masked ID numbers: no outcome against the registry, no
+    registry fact, no problem found by comparing with the registry. (The old API answered
+    will_change / up_to_date / name_differs / not_found, the person's current status and
+    history conflicts.)"""
+    li = make_person(actor=county_officer, name="李秀英", sex="F")  # will change
+    wang = make_person(actor=county_officer, name="王建国")  # the roster spells 王健国
+    zhao = make_person(actor=county_officer, name="赵明")  # a later status: history conflict
+    _status_since(county_officer, zhao, "dibao", D(2024, 1, 1))
+    qian = make_person(actor=county_officer, name="钱多")  # already up to date
+    _status_since(county_officer, qian, "dibao", D(2023, 1, 5))
+    sun = make_person(actor=county_officer, name="孙立")  # an earlier status ends (2022-12-31)
+    _status_since(county_officer, sun, "tekun", D(2021, 3, 9))
+    zhou = make_person(actor=county_officer, name="周红", sex="F")  # two of one household
+    wu = make_person(
+        actor=county_officer,
+        name="吴刚",
+        household=zhou.household,
+        relation_to_head="spouse",
+    )
+    registered = [li, wang, zhao, qian, sun, zhou, wu]
+
+    def roster(ids: list[str]) -> list[dict]:
+        def row(i: int, name: str, status: str = "低保", start: str = "2023-01-05") -> dict:
+            return {"身份证号码": ids[i], "姓名": name, "类别": status, "起始日期": start}
+
+        return [
+            row(0, "李秀英"),
+            row(1, "王健国"),
+            row(2, "赵明", "特困", "2023-06-01"),
+            row(3, "钱多"),
+            row(4, "孙立"),
+            row(5, "周红"),
+            row(6, "吴刚", start="2023-02-01"),
+            row(0, "李秀英"),  # the same row twice: an error of the roster itself
+            {"身份证号码": "150402198002301234", "姓名": "某某", "类别": "低保", "起始日期": "x"},
+        ]
+
+    strangers = [new_id_number("150402", D(1980, 5, 17)) for _ in registered]
+    assert not Person.objects.filter(
+        id_number_hash__in=[id_lookup_hash(n) for n in strangers]
+    ).exists()
+
+    seen_registered = _department_view(
+        client, token, "dibao", roster([p.id_number for p in registered])
+    )
+    # What staff see of the same rows: every registry outcome the old API told the department.
+    stored = {
+        row.row_number: (row.outcome, [e["code"] for e in row.errors])
+        for row in ImportRow.objects.filter(row_number__lte=7)
+    }
+    assert stored == {
+        1: ("will_change", []),
+        2: ("name_differs", []),
+        3: ("invalid", ["history_conflict"]),
+        4: ("up_to_date", []),
+        5: ("will_change", []),
+        6: ("invalid", ["conflict_household"]),
+        7: ("invalid", ["conflict_household"]),
+    }
+    seen_strangers = _department_view(client, token, "dibao", roster(strangers))
+
+    registered_text = seen_registered.pop("text")
+    seen_strangers.pop("text")
+    assert seen_registered == seen_strangers
+    assert seen_registered["commit_status"] == 200
+    assert seen_registered["push"]["counts"] == {"total": 9, "valid": 7, "invalid": 2}
+    assert [r["row"] for r in seen_registered["invalid"]["rows"]] == [8, 9]
+    for fact in ("王建国", "2024-01-01", "2021-03-09", "2022-12-31", "特困 2021", "登记系统"):
+        assert fact not in registered_text
+    for person in registered:
+        assert person.id_number not in registered_text
+
+
+def test_a_death_roster_does_not_tell_who_is_registered_or_already_dead(
+    client, token, county_officer
+) -> None:
+    alive = make_person(actor=county_officer, name="李秀英", sex="F")
+    dead = make_person(actor=county_officer, name="王建国")
+    Person.objects.filter(pk=dead.pk).update(death_date=D(2025, 1, 1))
+
+    def roster(ids: list[str]) -> list[dict]:
+        return [
+            {"身份证号码": ids[0], "姓名": "李秀英", "死亡日期": "2026-03-15"},
+            {"身份证号码": ids[1], "姓名": "王建国", "死亡日期": "2026-03-15"},
+        ]
+
+    strangers = [new_id_number("150402", D(1980, 5, 17)) for _ in range(2)]
+    seen_registered = _department_view(
+        client, token, "death", roster([alive.id_number, dead.id_number])
+    )
+    seen_strangers = _department_view(client, token, "death", roster(strangers))
+    registered_text = seen_registered.pop("text")
+    seen_strangers.pop("text")
+    assert seen_registered == seen_strangers
+    assert "2025-01-01" not in registered_text and "death_conflict" not in registered_text
+    assert Person.objects.get(pk=alive.pk).death_date == D(2026, 3, 15)  # committed all the same
+
+
+def test_every_error_the_registry_comparison_adds_is_withheld_from_departments() -> None:
+    """The validation's error codes are either about the roster alone (shown) or found by
+    comparing with the registry (withheld); a new code must be put in one of the two."""
+    tree = ast.parse(Path(validation.__file__).read_text(encoding="utf-8"))
+    codes: set[str] = {
+        str(node.args[1].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "cell_error"
+        and isinstance(node.args[1], ast.Constant)
+    }
+    roster_alone = {"duplicate_row", "conflict_row"}
+    assert codes == roster_alone | REGISTRY_ERROR_CODES
+    errors = [cell_error("身份证号码", code, row=1) for code in sorted(codes)]
+    assert {e["code"] for e in department_errors(errors)} == roster_alone
+
+
+def test_the_roster_type_codes_of_the_schema_are_the_roster_types() -> None:
+    assert set(get_args(RosterTypeCode)) == set(ROSTER_TYPES)
+
+
+def test_a_batch_page_costs_the_same_queries_for_few_and_many_rows(client, token) -> None:
+    def batch_of(n: int) -> int:
+        rows = [
+            {
+                "身份证号码": new_id_number(),
+                "姓名": "某某",
+                "类别": "低保",
+                "起始日期": "2023-01-05",
+            }
+            for _ in range(n)
+        ]
+        return push(client, token, "dibao", rows).json()["id"]
+
+    small, large = batch_of(2), batch_of(60)
+    counts = []
+    for batch_id in (small, large):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/api/exchange/batches/{batch_id}", **auth(token))
+        assert response.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
