@@ -1,6 +1,7 @@
 """Text that identifies people as it enters the platform: digits of ID and certificate
-numbers (full-width folded to ASCII, every other script refused) and persons' names
-(no invisible or control characters that could make staff read something else).
+numbers (full-width folded to ASCII, every other script refused), persons' names (no
+invisible or control characters that could make staff read something else), and the
+other text typed about them (no control or text-direction characters).
 """
 
 from __future__ import annotations
@@ -63,6 +64,39 @@ def check_name_characters(text: str, *, field: str | None = "name") -> None:
                 f"character {position} of the name ({point}) is an invisible or control "
                 "character (such as a text-direction override): remove it and type the name "
                 "again",
+                field=field,
+            )
+
+
+# Bidirectional formatting: embeddings, overrides, isolates and the three marks.
+_DIRECTION = frozenset({0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A)})
+_LINE_BREAKS = frozenset("\r\n\t")
+
+
+class InvalidText(ValidationFailed):
+    """One-line or free text holding a control or text-direction character."""
+
+
+def check_text_characters(
+    text: str, *, field: str, label_zh: str, label_en: str, multiline: bool = False
+) -> None:
+    """Refuse (code ``text_characters``) control characters (C0, DEL, C1; line breaks and
+    tabs allowed only in ``multiline`` text), text-direction formatting characters, line
+    and paragraph separators, private-use and unassigned code points in text other than
+    names (an address, an ethnicity, a reason). The message names the position and the
+    code point, never the text."""
+    for position, char in enumerate(text, start=1):
+        if multiline and char in _LINE_BREAKS:
+            continue
+        category = unicodedata.category(char)
+        if category in ("Cc", "Co", "Cs", "Cn", "Zl", "Zp") or ord(char) in _DIRECTION:
+            point = f"U+{ord(char):04X}"
+            raise InvalidText(
+                "text_characters",
+                f"{label_zh}的第{position}个字符（{point}）是控制字符或文字方向控制符，"
+                "请删除后重新输入",
+                f"character {position} of the {label_en} ({point}) is a control or "
+                "text-direction character: remove it and type it again",
                 field=field,
             )
 

@@ -21,7 +21,7 @@ from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import IdNumber, mask_id_number, parse_id_number
 from dpf.core.models import Region, RegionLevel
 from dpf.core.pinyin import name_full_pinyin, name_initials
-from dpf.core.text import clean_person_name, fold_fullwidth_digits
+from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -87,6 +87,10 @@ def _check_interval(valid_from: dt.date, valid_to: dt.date | None, field: str = 
 
 @transaction.atomic
 def household_create(*, actor: Any, village_code: str, address: str = "") -> Household:
+    address = (address or "").strip()
+    check_text_characters(address, field="address", label_zh="住址", label_en="address")
+    if len(address) > 200:
+        raise _refuse("address_long", "住址过长", "the address is too long", "address")
     village = _village(village_code, actor)
     household = Household.objects.create(
         county_code=village.code[:6],
@@ -139,18 +143,30 @@ class _Entry:
     digest: str
     phone: str
     village: Region
+    ethnicity: str
 
 
 def _registration_entry(
-    *, actor: Any, name: str, id_number: str, phone: str, village_code: str, today: dt.date | None
+    *,
+    actor: Any,
+    name: str,
+    id_number: str,
+    phone: str,
+    village_code: str,
+    ethnicity: str,
+    today: dt.date | None,
 ) -> _Entry:
     name = clean_person_name(name)
+    ethnicity = (ethnicity or "").strip() or "汉族"
+    check_text_characters(ethnicity, field="ethnicity", label_zh="民族", label_en="ethnicity")
+    if len(ethnicity) > 20:
+        raise _refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
     parsed = parse_id_number(id_number, today=today)
     phone = fold_fullwidth_digits((phone or "").strip())
     if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
         raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
     village = _village(village_code, actor)
-    return _Entry(name, parsed, id_lookup_hash(parsed.normalized), phone, village)
+    return _Entry(name, parsed, id_lookup_hash(parsed.normalized), phone, village, ethnicity)
 
 
 def _refuse_if_registered(actor: Any, entry: _Entry) -> None:
@@ -194,6 +210,7 @@ def person_register(
         id_number=id_number,
         phone=phone,
         village_code=village_code,
+        ethnicity=ethnicity,
         today=today,
     )
     _refuse_if_registered(actor, entry)
@@ -201,7 +218,6 @@ def person_register(
         return _person_create(
             actor=actor,
             entry=entry,
-            ethnicity=ethnicity,
             household=household,
             relation_to_head=relation_to_head,
             residence_from=residence_from,
@@ -216,7 +232,6 @@ def _person_create(
     *,
     actor: Any,
     entry: _Entry,
-    ethnicity: str,
     household: Household | None,
     relation_to_head: str,
     residence_from: dt.date | None,
@@ -239,7 +254,7 @@ def _person_create(
                 id_upgraded_from_15=parsed.upgraded_from_15,
                 sex=parsed.sex,
                 birth_date=parsed.birth_date,
-                ethnicity=ethnicity or "汉族",
+                ethnicity=entry.ethnicity,
                 phone=entry.phone,
                 household=household,
                 relation_to_head=relation_to_head,
@@ -568,6 +583,7 @@ def person_register_with_certificate(
         id_number=id_number,
         phone=phone,
         village_code=village_code,
+        ethnicity=ethnicity,
         today=today,
     )
     _refuse_if_registered(actor, entry)
@@ -576,7 +592,6 @@ def person_register_with_certificate(
             person = _person_create(
                 actor=actor,
                 entry=entry,
-                ethnicity=ethnicity,
                 household=household,
                 relation_to_head=relation_to_head if household is not None else Relation.HEAD,
                 residence_from=None,
@@ -691,6 +706,7 @@ def transfer_request_decide(
             "decision",
         )
     note = (note or "").strip()
+    check_text_characters(note, field="note", label_zh="处理说明", label_en="note")
     if not accept and len(note) < 2:
         raise _refuse("reason_missing", "请填写拒绝理由", "give the reason for declining", "note")
     if accept:

@@ -7,6 +7,7 @@ the permission table (``permission_required``); records outside the user's scope
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -30,6 +31,11 @@ from dpf.registry.forms import (
 )
 
 PER_PAGE = 20
+
+
+def _status(form: Any) -> int:
+    """A refused form answers 400 (the page shows why); anything else 200."""
+    return 400 if form.is_bound and form.errors else 200
 
 
 def _page_number(raw: str | None) -> int:
@@ -78,7 +84,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "page_query": page_query,
         "searched_for": searched_for,
     }
-    return render(request, "registry/search.html", context)
+    return render(request, "registry/search.html", context, status=_status(form))
 
 
 @permission_required("view", "person")
@@ -130,7 +136,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("已登记：%(name)s") % {"name": person.name})
             return redirect("registry:person", person_id=person.pk)
     context = {"form": form, "duplicate_of": duplicate_of}
-    return render(request, "registry/person_form.html", context)
+    return render(request, "registry/person_form.html", context, status=_status(form))
 
 
 @permission_required("create", "certificate")
@@ -153,7 +159,8 @@ def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
         else:
             messages.success(request, _("残疾人证已登记"))
             return redirect("registry:person", person_id=person.pk)
-    return render(request, "registry/certificate_form.html", {"form": form, "p": person})
+    context = {"form": form, "p": person}
+    return render(request, "registry/certificate_form.html", context, status=_status(form))
 
 
 @permission_required("create", "household")
@@ -177,7 +184,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("家庭已登记，编号 %(id)s。") % {"id": household.pk})
             return redirect("registry:household", household_id=household.pk)
-    return render(request, "registry/household_form.html", {"form": form})
+    return render(request, "registry/household_form.html", {"form": form}, status=_status(form))
 
 
 @permission_required("view", "household")
@@ -224,4 +231,4 @@ def transfers(request: HttpRequest) -> HttpResponse:
         "failed": form.data.get("transfer", "") if form.errors else "",
         "today": selectors.today(),
     }
-    return render(request, "registry/transfers.html", context)
+    return render(request, "registry/transfers.html", context, status=_status(form))

@@ -16,7 +16,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dpf.core.idnumber import make_id_number
-from dpf.core.text import InvalidName, check_name_characters, clean_person_name
+from dpf.core.text import (
+    InvalidName,
+    InvalidText,
+    check_name_characters,
+    check_text_characters,
+    clean_person_name,
+)
 from dpf.exchange.parsing import parse_row
 from dpf.exchange.rostertypes import HOUSEHOLD
 
@@ -133,3 +139,28 @@ def test_every_refused_category_is_really_invisible_or_control() -> None:
     for char in "张·-'.ÀéØñ\u0301\u180b":
         check_name_characters(f"张{char}明")
     assert unicodedata.category("\u180b") == "Mn"  # Mongolian variation selector: kept
+
+
+@pytest.mark.parametrize(
+    "char", ["\u202e", "\u2066", "\u200f", "\u061c", "\x00", "\x1b", "\x85", "\u2028", "\ue000"]
+)
+def test_other_text_refuses_control_and_direction_characters(char: str) -> None:
+    with pytest.raises(InvalidText) as info:
+        check_text_characters(
+            f"幸福路{char}12号", field="address", label_zh="住址", label_en="address"
+        )
+    refusal = info.value
+    assert refusal.code == "text_characters" and refusal.field == "address"
+    assert "住址的第4个字符" in refusal.message_zh and "character 4 of the address" in (
+        refusal.message_en
+    )
+    assert "幸福路" not in refusal.message_zh + refusal.message_en
+
+
+def test_line_breaks_only_in_multiline_text_and_zero_width_characters_allowed() -> None:
+    for text in ("第一行\n第二行", "a\tb", "a\r\nb"):
+        check_text_characters(text, field="note", label_zh="说明", label_en="note", multiline=True)
+        with pytest.raises(InvalidText):
+            check_text_characters(text, field="note", label_zh="说明", label_en="note")
+    # Outside names a zero-width joiner is part of ordinary text (emoji sequences, scripts).
+    check_text_characters("a\u200db", field="note", label_zh="说明", label_en="note")

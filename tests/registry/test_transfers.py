@@ -97,7 +97,7 @@ def test_a_worker_registering_an_id_held_in_another_county_learns_nothing(
     persons, households = Person.objects.count(), Household.objects.count()
     response = _login(client, village_worker).post(PERSON_NEW, _registration(held.id_number))
     html = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: the form again, with the neutral answer
     assert _neutral(html)
     for word in _forbidden_words(held):
         assert word not in html, word
@@ -224,7 +224,7 @@ def test_declining_needs_a_reason_and_changes_nothing(
     client = _login(client, holding_officer)
     refused = client.post(TRANSFERS, {"transfer": transfer.pk, "decision": "decline", "note": ""})
     html = refused.content.decode()
-    assert refused.status_code == 200 and "请填写拒绝理由" in html and 'role="alert"' in html
+    assert refused.status_code == 400 and "请填写拒绝理由" in html and 'role="alert"' in html
     transfer.refresh_from_db()
     assert transfer.status == "pending"
     declined = client.post(

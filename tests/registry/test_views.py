@@ -402,7 +402,7 @@ def test_malformed_id_is_refused_and_typed_values_kept(client, county_officer) -
     data = _registration(id_number="150402196602031231", phone="13900001111")
     response = _login(client, county_officer).post(PERSON_NEW, data)
     html = _html(response)
-    assert response.status_code == 200
+    assert response.status_code == 400
     _assert_refused(html, "id_number", "身份证号码校验位错误")
     assert 'value="高桂芝"' in html
     assert 'value="13900001111"' in html
