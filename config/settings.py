@@ -148,6 +148,9 @@ DPF_IMPORT_MAX_UNPACKED_BYTES = int(
 )
 DPF_IMPORT_MAX_ROWS = int(os.environ.get("DPF_IMPORT_MAX_ROWS", 300_000))
 DPF_IMPORT_WORKER = os.environ.get("DPF_IMPORT_WORKER", "process")
+# Indicator counts from 1 to this minus one are suppressed for audiences not entitled to the
+# persons behind them (dpf.indicators.disclosure; a system check refuses values below 2).
+DPF_SMALL_CELL_THRESHOLD = int(os.environ.get("DPF_SMALL_CELL_THRESHOLD", 5))
 
 SESSION_COOKIE_AGE = 30 * 60
 # Idle expiry: a request extends the session by 30 minutes, written at most once a minute

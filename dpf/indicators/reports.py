@@ -1,24 +1,33 @@
 """Evaluation reports (中期/终期评估): one data structure rendered as page, PDF and Excel.
 
-The "publish" version holds aggregates only, with small-number suppression: a count of
-1–4 is shown as "<5" and a ratio whose denominator is 1–4 is withheld.
+Every figure goes through small-cell suppression (``dpf.indicators.disclosure``) for the
+report's audience: the published version ("publish", a public document) for nobody
+entitled, so every small count of every region is "少于5" and what would let it be worked
+out is "不公开"; the internal version for its user, exact only where they are entitled
+to the persons behind a figure (a city admin: everywhere).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from html import escape
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dpf.core import audit
 from dpf.core.models import Region, RegionLevel
+from dpf.indicators import selectors
 from dpf.indicators.compute import CITY
+from dpf.indicators.disclosure import WITHHELD, Audience, Figure, explanation
+from dpf.indicators.disclosure import Cell as DisclosedCell
 from dpf.indicators.models import (
     EvaluationReport,
     Indicator,
@@ -27,7 +36,6 @@ from dpf.indicators.models import (
     SnapshotRun,
     Status,
 )
-from dpf.indicators.selectors import SUPPRESS_BELOW
 
 STATUS_SYMBOL = {
     Status.ACHIEVED: "✔",
@@ -67,6 +75,8 @@ class ReportData:
     rows: list[ReportRow] = field(default_factory=list)
     counties: list[Region] = field(default_factory=list)
     generated_at: Any = None
+    suppressed: bool = False  # some figure is hidden: the report carries the explanation
+    explanation: str = ""
 
     @property
     def achieved(self) -> int:
@@ -81,62 +91,53 @@ def _fmt(value: Decimal | None, unit: str = "") -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") if unit != "%" else f"{value:.1f}"
 
 
-def _count(value: Decimal | None, publish: bool) -> str:
-    if value is None:
-        return "—"
-    if publish and 0 < value < SUPPRESS_BELOW:
-        return f"<{SUPPRESS_BELOW}"
-    return _fmt(value)
+def _text(figure: Figure, unit: str = "") -> str:
+    if figure.hidden:
+        return figure.label
+    return _fmt(figure.number, unit)
 
 
-def _cell(snapshot: Snapshot | None, region: Region, indicator: Indicator, publish: bool) -> Cell:
-    if snapshot is None:
+def _cell(cell: DisclosedCell | None, region: Region, indicator: Indicator) -> Cell:
+    if cell is None:
         return Cell(region, "—", "—", "—", Status.NO_DATA, str(Status.NO_DATA.label), "–")
-    value = _fmt(snapshot.value, indicator.unit)
-    small_den = snapshot.denominator is not None and 0 < snapshot.denominator < SUPPRESS_BELOW
-    small_count = (
-        not indicator.denominator
-        and snapshot.numerator is not None
-        and 0 < snapshot.numerator < SUPPRESS_BELOW
-    )
-    if publish and (small_den or small_count):
-        value = f"<{SUPPRESS_BELOW}" if small_count else "（不公开）"
-    status = Status(snapshot.status)
+    if cell.status == WITHHELD:
+        status, label, symbol = WITHHELD, _("不公开"), ""
+    else:
+        status = cell.status
+        label, symbol = str(Status(status).label), STATUS_SYMBOL[Status(status)]
     return Cell(
         region=region,
-        value=value,
-        numerator=_count(snapshot.numerator, publish),
-        denominator=_count(snapshot.denominator, publish),
-        status=status.value,
-        status_label=str(status.label),
-        symbol=STATUS_SYMBOL[status],
+        value=_text(cell.value, indicator.unit),
+        numerator=_text(cell.numerator),
+        denominator=_text(cell.denominator),
+        status=status,
+        status_label=label,
+        symbol=symbol,
     )
 
 
-def build(plan: Plan, run: SnapshotRun, *, publish: bool) -> ReportData:
+def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
+    """The report of ``run`` as ``audience`` reads it: the published version is read by
+    the public audience (nobody entitled); the internal one by its user, exact only where
+    they are entitled to the persons behind the figures."""
     counties = list(
         Region.objects.filter(level=RegionLevel.COUNTY, parent_id=CITY).order_by("code")
     )
     city = Region.objects.get(code=CITY)
     codes = [CITY] + [c.code for c in counties]
-    snaps: dict[tuple[int, str], Snapshot] = {
-        (s.indicator_id, s.region_code): s
-        for s in Snapshot.objects.filter(run=run, region_code__in=codes)
-    }
-    year_ends = (
-        Snapshot.objects.filter(
-            indicator__plan=plan,
-            region_code=CITY,
-            as_of__month=12,
-            as_of__day=31,
-            as_of__lte=run.as_of,
-        )
-        .order_by("as_of")
-        .values_list("indicator_id", "as_of", "value")
+    indicators = list(plan.indicators.order_by("order", "code"))
+    year_end = Q(as_of__month=12, as_of__day=31, as_of__lte=run.as_of)
+    cells = selectors.disclosed_cells(
+        Snapshot.objects.filter(indicator__plan=plan).filter(Q(run=run) | year_end),
+        Q(run=run, region_code__in=codes) | (year_end & Q(region_code=CITY)),
+        CITY,
+        {i.pk: i for i in indicators},
+        audience,
     )
     trends: dict[int, list[tuple[str, str]]] = {}
-    for ind_id, as_of, value in year_ends:
-        trends.setdefault(ind_id, []).append((str(as_of.year), _fmt(value)))
+    for (as_of, ind_id, code), cell in sorted(cells.items(), key=lambda item: item[0][0]):
+        if code == CITY and year_end_of(as_of):
+            trends.setdefault(ind_id, []).append((str(as_of.year), _text(cell.value)))
     stored = EvaluationReport.objects.filter(plan=plan, as_of=run.as_of).first()
     kind = (
         "终期评估"
@@ -146,26 +147,36 @@ def build(plan: Plan, run: SnapshotRun, *, publish: bool) -> ReportData:
     data = ReportData(
         plan=plan,
         run=run,
-        publish=publish,
+        publish=audience.public,
         title=f"{plan.name_zh}{kind}报告（截至{run.as_of:%Y年%m月%d日}）",
         analysis=stored.analysis if stored else "",
         counties=counties,
         generated_at=timezone.localtime(),
     )
-    for ind in plan.indicators.order_by("order", "code"):
+    data.suppressed = any(
+        cell.hidden
+        for (as_of, _ind, code), cell in cells.items()
+        if code == CITY or (as_of == run.as_of and code in codes)
+    )
+    data.explanation = explanation()
+    for ind in indicators:
         data.rows.append(
             ReportRow(
                 indicator=ind,
-                city=_cell(snaps.get((ind.pk, CITY)), city, ind, publish),
-                counties=[_cell(snaps.get((ind.pk, c.code)), c, ind, publish) for c in counties],
+                city=_cell(cells.get((run.as_of, ind.pk, CITY)), city, ind),
+                counties=[_cell(cells.get((run.as_of, ind.pk, c.code)), c, ind) for c in counties],
                 trend=trends.get(ind.pk, []),
             )
         )
     return data
 
 
+def year_end_of(day: dt.date) -> bool:
+    return day.month == 12 and day.day == 31
+
+
 def save_analysis(*, actor: Any, plan: Plan, as_of: Any, analysis: str) -> EvaluationReport:
-    report, _ = EvaluationReport.objects.get_or_create(
+    report, _created = EvaluationReport.objects.get_or_create(
         plan=plan, as_of=as_of, defaults={"title": f"{plan.name_zh} {as_of}"}
     )
     report.analysis = analysis
@@ -175,16 +186,26 @@ def save_analysis(*, actor: Any, plan: Plan, as_of: Any, analysis: str) -> Evalu
     return report
 
 
-def chart_data(indicator: Indicator, children: list[Any], trend: list[Snapshot]) -> dict[str, Any]:
-    """Data for the ECharts bar and line charts (the tables beside them hold the same)."""
+def chart_data(
+    indicator: Indicator,
+    children: list[tuple[Region, DisclosedCell | None]],
+    trend: list[DisclosedCell],
+) -> dict[str, Any]:
+    """Data for the ECharts bar and line charts (the tables beside them hold the same): a
+    suppressed value is left out (``null``), never sent to the browser."""
+
+    def number(cell: DisclosedCell | None) -> float | None:
+        shown = cell.value.shown if cell is not None else None
+        return float(shown) if shown is not None else None
+
     return {
         "title": indicator.name_zh,
         "unit": indicator.unit,
         "target": float(indicator.target),
-        "regions": [r.name for r, _s in children],
-        "values": [float(s.value) if s and s.value is not None else None for _r, s in children],
-        "trend_dates": [str(s.as_of) for s in trend],
-        "trend_values": [float(s.value) if s.value is not None else None for s in trend],
+        "regions": [r.name for r, _cell in children],
+        "values": [number(cell) for _r, cell in children],
+        "trend_dates": [str(cell.as_of) for cell in trend],
+        "trend_values": [number(cell) for cell in trend],
     }
 
 
@@ -285,6 +306,10 @@ def xlsx_response(data: ReportData) -> HttpResponse:
             ]
         )
     by_county.freeze_panes = "C2"
+    if data.suppressed:
+        for sheet in (ws, by_county):
+            sheet.append([])
+            sheet.append(["说明 Note", data.explanation])
     if data.analysis and not data.publish:
         notes = wb.create_sheet("评估分析 Analysis")
         for line in data.analysis.splitlines():

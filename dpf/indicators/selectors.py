@@ -1,26 +1,39 @@
 """Reads for dashboards and reports: snapshots only, never a computation on the fly.
 
-The one exception is the drill-down list, which is a scoped query of persons (for users
-allowed to see them) built from the same rule as the number it explains.
+Every page reads the region the user may see (``indicator_region``) and the figures as
+their audience may see them (``dpf.indicators.disclosure``). The one exception is the
+drill-down list, which is a scoped query of persons (for users allowed to see them) built
+from the same rule as the number it explains.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from dpf.accounts.scoping import scope_queryset
+from dpf.accounts.permissions import PermissionRefused
+from dpf.accounts.scoping import indicator_region_in_scope, indicator_root, scope_queryset
 from dpf.core.errors import NotFound
 from dpf.core.models import Region, RegionLevel
 from dpf.indicators.compute import CITY
+from dpf.indicators.disclosure import (
+    Audience,
+    Cell,
+    Figure,
+    SnapshotFigures,
+    indicator_cells,
+    quality_figures,
+)
 from dpf.indicators.models import Indicator, Plan, Snapshot, SnapshotRun
 from dpf.indicators.specs import person_q
 from dpf.registry.models import Person
 
-SUPPRESS_BELOW = 5
+FIGURE_LEVELS = (RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
+REGION_CODE = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}")
 
 
 def plans() -> list[Plan]:
@@ -50,52 +63,109 @@ def run_for(plan: Plan, as_of: dt.date | None) -> SnapshotRun | None:
     return runs.order_by("-as_of").first()
 
 
-def region_or_city(code: str | None) -> Region:
-    region = Region.objects.filter(code=code or CITY).first()
-    if region is None or region.level not in (
-        RegionLevel.CITY,
-        RegionLevel.COUNTY,
-        RegionLevel.TOWNSHIP,
-    ):
-        raise NotFound("region")
+def region_tree() -> dict[str, str | None]:
+    """Parent of every region that has figures (city, counties, townships)."""
+    return dict(Region.objects.filter(level__in=FIGURE_LEVELS).values_list("code", "parent_id"))
+
+
+def _loggable(code: str) -> str:
+    """A requested region code as the audit log may keep it (never a typed ID number)."""
+    return code if REGION_CODE.fullmatch(code) else "(invalid)"
+
+
+def indicator_region(user: Any, code: str | None) -> Region:
+    """The region an indicator page shows: ``code`` when ``user`` may read its figures
+    (``scoping.indicator_region_in_scope``), else refused like any out-of-scope record
+    (404, audited as ``permission_denied``); without a code, the user's own region.
+    """
+    root = indicator_root(user)
+    if root is None:
+        raise PermissionRefused("view", "indicators", "")
+    wanted = code or root or CITY
+    region = Region.objects.filter(code=wanted, level__in=FIGURE_LEVELS).first()
+    if region is None or not indicator_region_in_scope(user, region.code):
+        raise PermissionRefused("view", "indicators", _loggable(wanted))
     return region
+
+
+def _figures(snapshots: QuerySet[Snapshot]) -> list[SnapshotFigures]:
+    return [
+        SnapshotFigures._make(row)
+        for row in snapshots.order_by().values_list(*SnapshotFigures._fields)
+    ]
+
+
+def disclosed_cells(
+    snapshots: QuerySet[Snapshot],
+    shown: Q,
+    top: str,
+    indicators: dict[int, Indicator],
+    audience: Audience,
+) -> dict[tuple[dt.date, int, str], Cell]:
+    """The cells of ``snapshots`` matching ``shown``, as ``audience`` sees them.
+
+    ``snapshots`` holds every region of the dates and indicators shown; ``top`` is the
+    highest region on the page. An audience entitled to ``top`` is entitled to all of it:
+    only the cells shown are read. Otherwise the whole tree is read, because the
+    complements of a suppressed figure may lie in regions the page does not show.
+    """
+    if audience.entitled(top):
+        return indicator_cells(_figures(snapshots.filter(shown)), indicators, {}, audience)
+    return indicator_cells(_figures(snapshots), indicators, region_tree(), audience)
 
 
 @dataclass
 class Row:
     indicator: Indicator
-    snapshot: Snapshot | None
+    cell: Cell | None
 
 
-def dashboard_rows(run: SnapshotRun, region: Region) -> list[Row]:
-    """Every indicator of the run's plan with its snapshot for ``region`` (one query each)."""
-    snaps = {s.indicator_id: s for s in Snapshot.objects.filter(run=run, region_code=region.code)}
-    indicators = Indicator.objects.filter(plan_id=run.plan_id).order_by("order", "code")
-    return [Row(ind, snaps.get(ind.pk)) for ind in indicators]
+def dashboard_rows(run: SnapshotRun, region: Region, audience: Audience) -> list[Row]:
+    """Every indicator of the run's plan with its figures for ``region``."""
+    indicators = list(Indicator.objects.filter(plan_id=run.plan_id).order_by("order", "code"))
+    cells = disclosed_cells(
+        Snapshot.objects.filter(run=run),
+        Q(region_code=region.code),
+        region.code,
+        {i.pk: i for i in indicators},
+        audience,
+    )
+    return [Row(ind, cells.get((run.as_of, ind.pk, region.code))) for ind in indicators]
 
 
-def by_child_region(
-    run: SnapshotRun, indicator: Indicator, region: Region
-) -> list[tuple[Region, Snapshot | None]]:
-    """The indicator for each county of the city (or each township of a county)."""
+@dataclass
+class IndicatorFigures:
+    children: list[tuple[Region, Cell | None]]  # each county of the city, township of a county
+    trend: list[Cell]  # the region's monthly figures up to the run's date
+
+
+def indicator_figures(
+    run: SnapshotRun, indicator: Indicator, region: Region, audience: Audience
+) -> IndicatorFigures:
+    """The indicator for each child region of ``region`` and ``region``'s trend."""
     child_level = RegionLevel.COUNTY if region.level == RegionLevel.CITY else RegionLevel.TOWNSHIP
     children = list(Region.objects.filter(parent=region, level=child_level).order_by("code"))
-    snaps = {
-        s.region_code: s
-        for s in Snapshot.objects.filter(
-            run=run, indicator=indicator, region_code__in=[c.code for c in children]
-        )
-    }
-    return [(c, snaps.get(c.code)) for c in children]
-
-
-def trend(indicator: Indicator, region: Region, until: dt.date) -> list[Snapshot]:
-    """The indicator's monthly snapshots for ``region`` up to ``until``."""
-    return list(
-        Snapshot.objects.filter(
-            indicator=indicator, region_code=region.code, as_of__lte=until
-        ).order_by("as_of")
+    cells = disclosed_cells(
+        Snapshot.objects.filter(indicator=indicator, as_of__lte=run.as_of),
+        Q(as_of=run.as_of, region_code__in=[c.code for c in children]) | Q(region_code=region.code),
+        region.code,
+        {indicator.pk: indicator},
+        audience,
     )
+    trend = sorted(
+        (cell for (_d, _i, code), cell in cells.items() if code == region.code),
+        key=lambda cell: cell.as_of,
+    )
+    return IndicatorFigures(
+        children=[(c, cells.get((run.as_of, indicator.pk, c.code))) for c in children],
+        trend=trend,
+    )
+
+
+def quality(run: SnapshotRun, region: Region, audience: Audience) -> dict[str, Figure] | None:
+    """The data-quality counts of ``region`` beside the figures, suppressed the same way."""
+    parent_of = {} if audience.entitled(region.code) else region_tree()
+    return quality_figures(run.quality, region.code, parent_of, audience)
 
 
 def drilldown_persons(
@@ -121,12 +191,3 @@ def drilldown_persons(
     )
     qs = Person.objects.filter(region_q).filter(condition)
     return scope_queryset(user, qs).order_by("county_code", "name", "pk")
-
-
-def suppress(value: Any, *, count: bool = True) -> str | None:
-    """Small-number suppression for published tables: a count of 1–4 becomes ``<5``."""
-    if value is None:
-        return None
-    if count and 0 < value < SUPPRESS_BELOW:
-        return f"<{SUPPRESS_BELOW}"
-    return None

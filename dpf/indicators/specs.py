@@ -85,6 +85,24 @@ def validate_spec(spec: dict[str, Any], *, field: str) -> None:
             )
 
 
+# Record kinds that count institutions, teams or organisations rather than persons (or the
+# households, services and complaints of persons): their small counts identify nobody and
+# are never suppressed. Every other kind is taken to count persons (deny by default).
+RECORDS_NOT_OF_PERSONS = frozenset(
+    {"designated_rehab_institution", "volunteer_team", "social_organisation"}
+)
+
+
+def counts_persons(spec: dict[str, Any]) -> bool:
+    """Does a count of this spec count persons, so that a small one could single them out?
+    Hand-entered values are published statistics, not counts of the registry."""
+    if not spec or spec.get("manual"):
+        return False
+    if "records" in spec:
+        return str(spec["records"]) not in RECORDS_NOT_OF_PERSONS
+    return True
+
+
 def person_q(spec: dict[str, Any], as_of: dt.date) -> Q | None:
     """The person filter of a ``persons`` or ``eligible`` spec; None for other kinds."""
     if "persons" in spec:

@@ -17,7 +17,7 @@ from dpf.core import audit
 from dpf.core.access import allow
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.roles import REGION_STAFF, Role
-from dpf.indicators import reports, selectors, services
+from dpf.indicators import disclosure, reports, selectors, services
 from dpf.indicators.forms import AnalysisForm, ManualValueForm
 from dpf.indicators.models import Indicator, ManualValue
 
@@ -39,12 +39,16 @@ def _as_of(request: HttpRequest) -> dt.date | None:
         raise Http404 from None
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def _context(request: HttpRequest, *, publish: bool = False) -> dict[str, Any]:
+    """Plan, date and region of an indicator page. A region outside the user's scope is
+    refused by ``selectors.indicator_region`` (404, audited); figures are read for the
+    audience (``disclosure.audience_for``: the user, or the public for ``publish``)."""
     try:
         plan = selectors.plan_by_code(request.GET.get("plan"))
-        region = selectors.region_or_city(request.GET.get("region"))
     except NotFound:
         raise Http404 from None
+    region = selectors.indicator_region(request.user, request.GET.get("region"))
+    audience = disclosure.audience_for(request.user, publish=publish)
     as_of = _as_of(request)
     run = selectors.run_for(plan, as_of)
     return {
@@ -52,8 +56,10 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         "plans": selectors.plans(),
         "region": region,
         "run": run,
+        "audience": audience,
+        "explanation": disclosure.explanation(),
         "dates": selectors.snapshot_dates(plan),
-        "quality": (run.quality.get(region.code) if run else None),
+        "quality": selectors.quality(run, region, audience) if run else None,
         "can_drill": getattr(request.user, "role", None) in REGION_STAFF,
     }
 
@@ -61,7 +67,12 @@ def _context(request: HttpRequest) -> dict[str, Any]:
 @allow(*DASHBOARD_ROLES, object_type="indicators")
 def dashboard(request: HttpRequest) -> HttpResponse:
     ctx = _context(request)
-    ctx["rows"] = selectors.dashboard_rows(ctx["run"], ctx["region"]) if ctx["run"] else []
+    run, region = ctx["run"], ctx["region"]
+    ctx["rows"] = selectors.dashboard_rows(run, region, ctx["audience"]) if run else []
+    quality = ctx["quality"] or {}
+    ctx["suppressed"] = any(r.cell and r.cell.hidden for r in ctx["rows"]) or any(
+        f.hidden for f in quality.values()
+    )
     return render(request, "indicators/dashboard.html", ctx)
 
 
@@ -73,9 +84,12 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404
     ctx["indicator"] = indicator
     if ctx["run"]:
-        ctx["children"] = selectors.by_child_region(ctx["run"], indicator, ctx["region"])
-        ctx["trend"] = selectors.trend(indicator, ctx["region"], ctx["run"].as_of)
-        ctx["chart"] = reports.chart_data(indicator, ctx["children"], ctx["trend"])
+        figures = selectors.indicator_figures(ctx["run"], indicator, ctx["region"], ctx["audience"])
+        ctx["children"], ctx["trend"] = figures.children, figures.trend
+        ctx["chart"] = reports.chart_data(indicator, figures.children, figures.trend)
+        ctx["suppressed"] = any(c and c.hidden for _r, c in figures.children) or any(
+            c.hidden for c in figures.trend
+        )
     return render(request, "indicators/indicator.html", ctx)
 
 
@@ -147,13 +161,14 @@ def snapshot_now(request: HttpRequest) -> HttpResponse:
 
 @allow(*DASHBOARD_ROLES, object_type="evaluation_report")
 def report(request: HttpRequest) -> HttpResponse:
-    ctx = _context(request)
-    if ctx["run"] is None:
-        raise Http404
+    # Viewers (leaders, the public) read the published version only.
     publish = (
         request.GET.get("publish") == "1" or getattr(request.user, "role", None) == Role.VIEWER
     )
-    data = reports.build(ctx["plan"], ctx["run"], publish=publish)
+    ctx = _context(request, publish=publish)
+    if ctx["run"] is None:
+        raise Http404
+    data = reports.build(ctx["plan"], ctx["run"], ctx["audience"])
     fmt = request.GET.get("format", "html")
     if request.method == "POST" and getattr(request.user, "role", None) == Role.CITY_ADMIN:
         form = AnalysisForm(request.POST)
