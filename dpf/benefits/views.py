@@ -156,4 +156,5 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
             for key in ("current", "proposed", "gaining", "losing")
         }
     context = {"form": form, "rows": rows, "totals": totals, "fingerprint": fingerprint}
-    return render(request, "benefits/rule_preview.html", context)
+    refused = request.method == "POST" and bool(form.errors)
+    return render(request, "benefits/rule_preview.html", context, status=400 if refused else 200)

@@ -46,6 +46,14 @@ def read_facts_file(path: str) -> dict[str, Any]:
             f"not valid JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}",
             field="facts",
         ) from None
+    except (RecursionError, ValueError):
+        # Nested deeper than the parser's stack, or a number of thousands of digits.
+        raise WhatIfRefused(
+            "facts_json",
+            "JSON 嵌套过深或数字过长，不是人员事实文件",
+            "the JSON is nested too deeply or holds a number too long: not a facts file",
+            field="facts",
+        ) from None
     if not isinstance(data, dict):
         raise WhatIfRefused(
             "facts_form",

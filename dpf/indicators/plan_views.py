@@ -78,7 +78,7 @@ def plan_upload(request: HttpRequest) -> HttpResponse:
         request,
         "indicators/plan_upload.html",
         {"form": form, "check": check, "token": token, "rows": _rows(check)},
-        status=400 if check is not None and not check.ok else 200,
+        status=400 if (check is not None and not check.ok) or form.errors else 200,
     )
 
 

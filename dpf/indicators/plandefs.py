@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -95,6 +96,15 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
             f"the file is not valid JSON: line {exc.lineno}, column {exc.colno}",
             "file",
         ) from None
+    except (RecursionError, ValueError):
+        # Nested deeper than the parser's stack, or a number of thousands of digits.
+        raise _fail(
+            "file_json",
+            "文件不是有效的规划：JSON 嵌套过深或数字过长",
+            "the file is not a valid plan: the JSON is nested too deeply or holds a number "
+            "too long",
+            "file",
+        ) from None
     if not isinstance(data, dict):
         raise _fail(
             "file_shape",
@@ -103,6 +113,24 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
             "file",
         )
     return data
+
+
+# Codes name plans and indicators in addresses (?plan=P14, /indicators/I01/): letters,
+# digits, '_' and '-' only, so that no code can break a link or read as something else.
+_CODE = re.compile(r"[A-Za-z0-9_-]{1,20}", flags=re.ASCII)
+
+
+def _bad_code(value: Any) -> bool:
+    return isinstance(value, str) and _CODE.fullmatch(value) is None
+
+
+def _code_problem(code: str, zh: str, en: str, field: str) -> ValidationFailed:
+    return _fail(
+        code,
+        f"{zh}代码只能由英文字母、数字、“_”和“-”组成（最多20个）",
+        f"{en}a code holds only letters, digits, '_' and '-' (at most 20)",
+        field,
+    )
 
 
 def _text(value: Any, limit: int) -> bool:
@@ -185,6 +213,8 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
             )
         )
     code = data.get("code")
+    if _bad_code(code):
+        problems.append(Problem(_code_problem("plan_code", "", "", "code")))
     if isinstance(code, str) and not replace and Plan.objects.filter(code=code).exists():
         problems.append(
             Problem(
@@ -269,6 +299,8 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:
                     key,
                 )
             )
+    if _bad_code(item.get("code")):
+        add(_code_problem("indicator_code", where_zh, where_en, "code"))
     if code:
         if code in seen:
             add(_fail("indicator_dup", f"{where_zh}代码重复", f"{where_en}duplicate code", "code"))

@@ -5,6 +5,7 @@ here into our own nodes. Constructs outside the subset are refused by name and p
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -17,6 +18,13 @@ from dpf.rules.checker import refuse
 
 MAX_LENGTH = 10_000
 MAX_DEPTH = 60
+# Numbers stay within what amounts, ages and counts need (below 10^15, CEL's integers are
+# 64-bit), so a literal can never overflow a database column or become infinity.
+MAX_NUMBER = 10**15
+# Characters no rule text holds, even inside a string: controls (line breaks and tabs
+# aside), format characters (text-direction overrides and isolates, zero-width ones: the
+# rule would read differently from what it does), private-use, unassigned, separators.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
 MACROS = frozenset({"all", "exists", "exists_one", "map", "filter", "has"})
 
 _parser: CELParser | None = None
@@ -40,6 +48,7 @@ def parse(text: str, kind: str = "bool") -> Node:
             f"the rule is too long (over {MAX_LENGTH} characters)",
             Pos(1, 1, 0, 0),
         )
+    _check_characters(text)
     try:
         tree = _cel().parse(text)
     except CELParseError as exc:
@@ -71,6 +80,25 @@ def parse(text: str, kind: str = "bool") -> Node:
             Pos(1, 1, 0, 0),
         )
     return checker.top_level(root, kind)
+
+
+def _check_characters(text: str) -> None:
+    line, column = 1, 0
+    for char in text:
+        column += 1
+        if char == "\n":
+            line, column = line + 1, 0
+            continue
+        if char in "\t\r" or unicodedata.category(char) not in _REFUSED_CATEGORIES:
+            continue
+        point = f"U+{ord(char):04X}"
+        raise refuse(
+            "rule_characters",
+            f"规则中有控制字符或不可见的格式字符（{point}，如文字方向控制符），请删除",
+            f"the rule holds a control or invisible formatting character ({point}, such as "
+            "a text-direction override): remove it",
+            Pos(line, column, 0, 0),
+        )
 
 
 def depth(root: Node) -> int:
@@ -127,6 +155,15 @@ def decode_string(raw: str) -> str:
         return chr(int(octal, 8) if octal else int(hex2 or u4 or u8, 16))
 
     return _ESCAPE.sub(one, body)
+
+
+def _out_of_range(pos: Pos) -> Exception:
+    return refuse(
+        "number_range",
+        "数字超出范围（绝对值须小于10的15次方）",
+        "the number is out of range (its absolute value must be below 10^15)",
+        pos,
+    )
 
 
 class _Walker:
@@ -358,13 +395,22 @@ class _Walker:
         if kind == "INT_LIT":
             negative = raw.startswith("-")
             digits = raw[1:] if negative else raw
-            value = int(digits, 16) if digits.lower().startswith("0x") else int(digits)
-            return checker.literal(pos, -value if negative else value)
+            # More digits than any 64-bit number: refused before int() (which has a limit).
+            value = None
+            if len(digits) <= 20:
+                value = int(digits, 16) if digits.lower().startswith("0x") else int(digits)
+                value = -value if negative else value
+            if value is None or abs(value) >= MAX_NUMBER:
+                raise _out_of_range(pos)
+            return checker.literal(pos, value)
         if kind == "FLOAT_LIT":
             try:
-                return checker.literal(pos, Decimal(raw))
+                number = Decimal(raw)
             except InvalidOperation:  # pragma: no cover - the lexer only passes numbers
                 raise refuse("number", "数字无效", "invalid number", pos) from None
+            if not number.is_finite() or abs(number) >= MAX_NUMBER:
+                raise _out_of_range(pos)
+            return checker.literal(pos, number)
         if kind in ("STRING_LIT", "MLSTRING_LIT"):
             return checker.literal(pos, decode_string(raw))
         if kind == "BOOL_LIT":

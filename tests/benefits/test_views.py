@@ -158,7 +158,7 @@ def test_rule_preview_shows_rule_error_next_to_the_field(client, city_admin):
             "action": "preview",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, with the error beside the field
     assert response.context["form"].errors["text"]
     assert response.context["rows"] is None
 

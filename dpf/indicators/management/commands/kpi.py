@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from dpf.core.errors import ValidationFailed
 from dpf.indicators import compute, services
 from dpf.indicators.models import Plan
+from dpf.indicators.plandefs import parse_plan_file
 
 
 def _date(text: str) -> dt.date:
@@ -70,9 +71,13 @@ class Command(BaseCommand):
         if path is None:
             raise CommandError("请给出规划文件 / give the plan file")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"无法读取规划文件 / cannot read the plan file: {exc}") from None
+            content = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(
+                f"无法读取规划文件 / cannot read the plan file: {exc.__class__.__name__}"
+            ) from None
+        # The checks of the upload page: size, UTF-8, JSON (however deep), one object.
+        data = parse_plan_file(content)
         plan = services.plan_load(actor=None, data=data, replace=options["replace"])
         self.stdout.write(f"loaded plan {plan.code}: {plan.indicators.count()} indicators")
 
