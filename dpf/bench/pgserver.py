@@ -14,6 +14,7 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -34,9 +35,44 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running throwaway server: its ``DATABASE_URL`` and a way to restart it."""
+
+    url: str
+    folder: Path
+    runas: tuple[str, ...]
+
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every session ended, the server back up (same port)."""
+        subprocess.run(
+            [
+                *self.runas,
+                str(pg_bin() / "pg_ctl"),
+                "-D",
+                str(self.folder / "data"),
+                "-l",
+                str(self.folder / "server.log"),
+                "-m",
+                "fast",
+                "-w",
+                "restart",
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+
 @contextlib.contextmanager
 def throwaway_postgres(*, tuned: bool = True) -> Iterator[str]:
     """Start a server, yield its ``DATABASE_URL`` (database ``dpf``), stop and delete it."""
+    with throwaway_server(tuned=tuned) as server:
+        yield server.url
+
+
+@contextlib.contextmanager
+def throwaway_server(*, tuned: bool = True) -> Iterator[PostgresServer]:
+    """Start a server, yield it (database ``dpf``), stop and delete it."""
     binary = pg_bin()
     folder = Path(tempfile.mkdtemp(prefix="dpf-bench-pg."))
     runas: list[str] = []
@@ -108,7 +144,7 @@ def throwaway_postgres(*, tuned: bool = True) -> Iterator[str]:
             check=True,
             capture_output=True,
         )
-        yield f"postgres://dpf@127.0.0.1:{port}/dpf"
+        yield PostgresServer(f"postgres://dpf@127.0.0.1:{port}/dpf", folder, tuple(runas))
     finally:
         subprocess.run(
             [*runas, str(binary / "pg_ctl"), "-D", str(folder / "data"), "-m", "immediate", "stop"],

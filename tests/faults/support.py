@@ -27,8 +27,18 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 from django.db import connection
+
+# The long runs (the whole fault matrix, a real PostgreSQL restart, the load) run only when
+# asked: ``./run prove`` sets DPF_PROVE=1.
+prove_only = [
+    pytest.mark.prove,
+    pytest.mark.skipif(
+        os.environ.get("DPF_PROVE") != "1", reason="long run: DPF_PROVE=1 (./run prove)"
+    ),
+]
 
 KEY_ENVIRONMENT = ("DPF_SECRET_KEY", "DPF_FIELD_KEYS", "DPF_FIELD_KEY_CURRENT", "DPF_HASH_KEY")
 

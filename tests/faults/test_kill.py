@@ -12,6 +12,10 @@ already made:
 - ``dpf keys rotate``, after two batches were re-encrypted and committed and the third
   was written.
 
+Those four points run in the normal test command; ``./run prove`` (``DPF_PROVE=1``) runs
+the whole matrix: every step of the roster commit and of the payment list, every benefit of
+the scan, every batch of the rotation.
+
 Afterwards: the tables are exactly as before the job (or, for jobs committed in parts, hold
 only whole parts), the audit chain verifies, every encrypted value still decrypts, and
 running the job again ends where an uninterrupted run of it ends — that run is made first,
@@ -39,7 +43,7 @@ from dpf.workflow.models import PaymentLine, PaymentList, PaymentMonth
 from tests.benefits.conftest import person_with
 from tests.exchange.conftest import stage, xlsx_bytes
 from tests.factories import make_person, make_user
-from tests.faults.support import Outside
+from tests.faults.support import Outside, prove_only
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -84,7 +88,16 @@ def _roster_state() -> tuple[list[Any], ...]:
     )
 
 
-def test_roster_commit_killed_before_its_transaction_ends(outside: Outside) -> None:
+ROSTER_POINTS = [
+    pytest.param("dpf.exchange.services.imports:_suspects_from_rows", id="facts-written"),
+    pytest.param("dpf.exchange.services.imports:_commit_facts", id="facts", marks=prove_only),
+    pytest.param("dpf.exchange.services.imports:mark_facts_changed", id="queued", marks=prove_only),
+    pytest.param("dpf.core.audit:record", id="audit", marks=prove_only),
+]
+
+
+@pytest.mark.parametrize("point", ROSTER_POINTS)
+def test_roster_commit_killed_before_its_transaction_ends(outside: Outside, point: str) -> None:
     officer = make_user("county_officer", "150402")
     switching = make_person(actor=officer, name="赵明")
     assert switching.household is not None
@@ -117,7 +130,7 @@ def test_roster_commit_killed_before_its_transaction_ends(outside: Outside) -> N
         "commit",
         str(batch.pk),
         "--no-rescan",
-        pause="dpf.exchange.services.imports:_suspects_from_rows",
+        pause=point,
     )
 
     assert _roster_state() == before
@@ -161,7 +174,13 @@ def _scan_registry() -> None:
         )
 
 
-def test_scan_killed_between_benefits_resumes_to_the_same_items(outside: Outside) -> None:
+@pytest.mark.parametrize(
+    "benefit_number",
+    [pytest.param(2, id="second"), *(pytest.param(n, id=str(n), marks=prove_only) for n in (1, 3))],
+)
+def test_scan_killed_between_benefits_resumes_to_the_same_items(
+    outside: Outside, benefit_number: int
+) -> None:
     _scan_registry()
     codes = SCANNED
     scans_before = audit_entries("create", "scan_run")
@@ -173,20 +192,19 @@ def test_scan_killed_between_benefits_resumes_to_the_same_items(outside: Outside
     reference_items, reference_counts = uninterrupted(
         lambda: benefit_services.scan(as_of=AS_OF, benefit_codes=codes), outcome
     )
-    first = [i for i in reference_items if i[1] == codes[0]]
-    second = [i for i in reference_items if i[1] == codes[1]]
-    assert first and second  # both benefits propose or review someone
+    assert {i[1] for i in reference_items} >= set(codes[:2])  # work for the first two
+    done = [i for i in reference_items if i[1] in codes[: benefit_number - 1]]
 
     args = ["scan", "--as-of", AS_OF.isoformat(), "--json"]
     for code in codes:
         args += ["--benefit", code]
-    # Killed inside the second benefit's transaction, its items inserted.
-    outside.kill_at("dpf", *args, pause="dpf.benefits.scanning:scan_benefit", nth=2)
+    # Killed inside a benefit's transaction, its items inserted.
+    outside.kill_at("dpf", *args, pause="dpf.benefits.scanning:scan_benefit", nth=benefit_number)
 
     dead = ScanRun.objects.get()
     assert dead.status == ScanStatus.RUNNING  # never finished, never marked
-    assert list(dead.counts) == [codes[0]]
-    assert _items() == first  # the first benefit whole, nothing of the second
+    assert list(dead.counts) == codes[: benefit_number - 1]
+    assert _items() == done  # the benefits before whole, nothing of the one killed
     assert audit.verify() is None
 
     outside.run("dpf", *args)
@@ -241,8 +259,24 @@ def _payments() -> tuple[list[Any], ...]:
     )
 
 
+PAYMENT_POINTS = [
+    pytest.param("dpf.workflow.services.payments:_update_totals", id="totals"),
+    *(
+        pytest.param(f"dpf.workflow.services.payments:{step}", id=step, marks=prove_only)
+        for step in (
+            "_insert_lines",
+            "_insert_regular_months",
+            "_apply_arrears",
+            "_apply_deductions",
+        )
+    ),
+    pytest.param("dpf.core.audit:record", id="audit", marks=prove_only),
+]
+
+
+@pytest.mark.parametrize("point", PAYMENT_POINTS)
 def test_payment_list_killed_before_commit_leaves_nothing_and_reruns_the_same(
-    outside: Outside,
+    outside: Outside, point: str
 ) -> None:
     officer = make_user("county_officer", "150402")
     living = BenefitItem.objects.get(code="living_allowance")
@@ -270,8 +304,9 @@ def test_payment_list_killed_before_commit_leaves_nothing_and_reruns_the_same(
     lists_before = audit_entries("create", "payment_list")
     job = ["payment-list", officer.username, "150402", "living_allowance", MONTH.isoformat()]
 
-    # Killed after lines, paid months and totals were written, before the commit.
-    outside.kill_at("job", *job, pause="dpf.workflow.services.payments:_update_totals")
+    # Killed after a step of the generation (by default the last: lines, paid months and
+    # totals written), before the commit.
+    outside.kill_at("job", *job, pause=point)
 
     assert _payments() == empty
     assert audit.verify() is None
@@ -297,8 +332,12 @@ def _plaintexts() -> dict[str, list[tuple[Any, ...]]]:
     }
 
 
+@pytest.mark.parametrize(
+    "batch",
+    [pytest.param(3, id="third"), *(pytest.param(n, id=str(n), marks=prove_only) for n in (1, 2))],
+)
 def test_key_rotation_killed_between_batches_stays_readable_and_completes(
-    outside: Outside, settings: Any
+    outside: Outside, settings: Any, batch: int
 ) -> None:
     officer = make_user("county_officer", "150402")
     for i in range(9):
@@ -308,7 +347,7 @@ def test_key_rotation_killed_between_batches_stays_readable_and_completes(
     assert sum(len(rows) for rows in before.values()) >= 18
     rotations_before = audit_entries("key_rotation", "field_keys")
 
-    # Killed after two batches of three rows were committed and the third was written.
+    # Killed after batches of three rows were committed and the next one was written.
     outside.kill_at(
         "dpf",
         "keys",
@@ -316,7 +355,7 @@ def test_key_rotation_killed_between_batches_stays_readable_and_completes(
         "--batch-size",
         "3",
         pause="dpf.core.keyring:_write_back",
-        nth=3,
+        nth=batch,
     )
 
     ring, current = outside.read_ring()
@@ -324,7 +363,8 @@ def test_key_rotation_killed_between_batches_stays_readable_and_completes(
     settings.DPF_FIELD_KEYS = ring  # this process now reads with the ring the child left
     settings.DPF_FIELD_KEY_CURRENT = current
     in_use = keyring.key_ids_in_use()
-    assert in_use[current] > 0 and in_use[old_key] > 0  # stopped half-way
+    assert in_use[old_key] > 0  # stopped half-way
+    assert (in_use[current] > 0) == (batch > 1)  # the killed batch itself left nothing
     assert _plaintexts() == before  # every value still decrypts, to what it was
     assert audit.verify() is None
 
