@@ -23,10 +23,20 @@ MAX_PAYLOAD = 400
 @public
 @require_http_methods(["GET", "POST"])
 def verify(request: HttpRequest) -> HttpResponse:
-    """Anyone may verify a code: scanned (``?p=``) or pasted into the form."""
+    """Anyone may verify a code: scanned (``?p=``) or pasted into the form.
+
+    A code that is not a genuine one (damaged, cut short, altered, signed with an unknown
+    key) is refused: 400 with the reason. A genuine code answers 200 with the certificate's
+    state, valid, expired or no longer valid (cancelled, re-graded)."""
     payload = (request.POST.get("payload") or request.GET.get("p") or "").strip()[:MAX_PAYLOAD]
     result = ecert.verify(payload) if payload else None
-    response = render(request, "portal/verify.html", {"result": result, "payload": payload})
+    refused = result is not None and result.status == "invalid"
+    response = render(
+        request,
+        "portal/verify.html",
+        {"result": result, "payload": payload},
+        status=400 if refused else 200,
+    )
     response.headers["Cache-Control"] = "no-store"
     # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" with the
     # form's POST and Django's CSRF check refuses every pasted code (found by tests/e2e).
