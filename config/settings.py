@@ -148,6 +148,9 @@ DPF_IMPORT_MAX_UNPACKED_BYTES = int(
 )
 DPF_IMPORT_MAX_ROWS = int(os.environ.get("DPF_IMPORT_MAX_ROWS", 300_000))
 DPF_IMPORT_WORKER = os.environ.get("DPF_IMPORT_WORKER", "process")
+# Uploads the platform accepts (rosters, documents) stay in memory until they are written
+# encrypted; Django spools only a larger body, refused anyway, to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = DPF_IMPORT_MAX_BYTES + 1024 * 1024
 # Indicator counts from 1 to this minus one are suppressed for audiences not entitled to the
 # persons behind them (dpf.indicators.disclosure; a system check refuses values below 2).
 DPF_SMALL_CELL_THRESHOLD = int(os.environ.get("DPF_SMALL_CELL_THRESHOLD", 5))

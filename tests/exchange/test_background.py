@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import InMemoryUploadedFile, SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import Workbook
 
@@ -113,6 +113,17 @@ def test_roster_files_are_kept_encrypted(county_officer) -> None:
     assert person.id_number[-8:].encode() not in raw
     assert validation.read_stored_file(batch) == content
     assert services.batch_validate_now(batch).counts["will_change"] == 1
+
+
+def test_an_uploaded_roster_is_never_spooled_to_disk_in_clear(rf) -> None:
+    """Django writes an upload over 2.5 MB to a temporary file as it arrives: every upload
+    the platform accepts is held in memory instead, until it is stored encrypted."""
+    size = django_settings.DPF_IMPORT_MAX_BYTES
+    content = b"\xe8\xba\xab\xe4\xbb\xbd\xe8\xaf\x81\xe5\x8f\xb7\xe7\xa0\x81\n" + b"1" * (size - 20)
+    request = rf.post("/", {"file": SimpleUploadedFile("big.csv", content)})
+    uploaded = request.FILES["file"]
+    assert uploaded.size == len(content) and len(content) > 2_621_440  # Django's default
+    assert isinstance(uploaded, InMemoryUploadedFile)
 
 
 @pytest.mark.django_db

@@ -201,8 +201,9 @@ def batch_validate_now(batch: ImportBatch, **options: Any) -> ImportBatch:
 
 def batch_validate_start(batch: ImportBatch) -> ImportBatch:
     """Validate in the background, whatever the file's size: the request returns at once
-    and the batch page shows the progress (``exchange.jobs``)."""
-    jobs.launch_validation(batch.pk)
+    and the batch page shows the progress (``exchange.jobs``). Started once the batch is
+    committed, so the process finds it."""
+    transaction.on_commit(lambda: jobs.launch_validation(batch.pk))
     return batch
 
 
