@@ -12,6 +12,7 @@ from django.db import transaction
 from dpf.accounts.permissions import require_permission
 from dpf.benefits.models import BenefitItem
 from dpf.core import audit
+from dpf.core.text import clean_person_name
 from dpf.registry.models import Person
 from dpf.workflow import documents
 from dpf.workflow.models import (
@@ -102,7 +103,9 @@ def application_submit(
         )
     if channel not in Channel.values or channel == Channel.PROACTIVE:
         raise refuse("channel", "受理渠道无效", "invalid channel", "channel")
-    applicant_name = " ".join((applicant_name or "").split())[:50]
+    applicant_name = (applicant_name or "").strip()
+    if applicant_name:  # a guardian's name, checked like every person's (dpf.core.text)
+        applicant_name = clean_person_name(applicant_name, field="applicant_name")
     if applicant_kind == ApplicantKind.GUARDIAN and not applicant_name:
         raise refuse(
             "applicant_name",

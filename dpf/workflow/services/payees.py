@@ -22,6 +22,7 @@ from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.core import audit
 from dpf.core.errors import NotFound
+from dpf.core.text import check_text_characters, clean_person_name
 from dpf.registry.models import Person
 from dpf.workflow.models import PayeeAccount
 from dpf.workflow.services.common import (
@@ -77,14 +78,19 @@ def _tail(account: PayeeAccount) -> str:
 
 def _clean(bank: BankDetails) -> tuple[str, str, str]:
     number = clean_bank_account(bank.account_number)
+    # Checked before white space is folded (str.split() would turn C1 controls and line
+    # separators into spaces); the holder is a person's name (dpf.core.text).
+    check_text_characters(
+        (bank.bank_name or "").strip(), field="bank_name", label_zh="开户银行", label_en="bank"
+    )
     bank_name = " ".join((bank.bank_name or "").split())[:100]
-    holder = " ".join((bank.account_holder or "").split())[:50]
     if not bank_name:
         raise refuse("bank_name", "请填写开户银行", "the bank is required", "bank_name")
-    if not holder:
+    if not (bank.account_holder or "").strip():
         raise refuse(
             "account_holder", "请填写户名", "the account holder is required", "account_holder"
         )
+    holder = clean_person_name(bank.account_holder, field="account_holder")
     return number, bank_name, holder
 
 
