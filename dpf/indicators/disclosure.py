@@ -79,9 +79,9 @@ def audience_for(user: Any, *, publish: bool = False) -> Audience:
     return Audience(entitled=lambda code: region_persons_in_scope(user, code))
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One number as the audience sees it; ``hidden`` is "", ``SMALL`` or ``WITHHELD``."""
+class Figure(NamedTuple):
+    """One number as the audience sees it; ``hidden`` is "", ``SMALL`` or ``WITHHELD``.
+    (Tuples: a page over five years of monthly runs builds thousands of them.)"""
 
     number: Decimal | None
     hidden: str = ""
@@ -124,8 +124,7 @@ class SnapshotFigures(NamedTuple):
     status: str
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     """An indicator's figures for one region on one date, as the audience sees them.
     ``status`` is a ``Status`` value, or ``WITHHELD`` when the value is hidden."""
 
@@ -228,13 +227,17 @@ def _complement(
     return None
 
 
+CellKey = tuple[dt.date, int, str]  # (as of, indicator id, region code)
+
+
 def indicator_cells(
     rows: Iterable[SnapshotFigures],
     indicators: Mapping[int, Any],
     parent_of: Mapping[str, str | None],
     audience: Audience,
-) -> dict[tuple[dt.date, int, str], Cell]:
-    """Every row as a cell the audience may see, keyed by (as of, indicator id, region).
+    keep: Callable[[CellKey], bool] | None = None,
+) -> dict[CellKey, Cell]:
+    """The rows ``keep`` selects (all by default) as cells the audience may see.
 
     Rows are grouped by date and indicator; each group is one table for ``suppress`` and
     must hold the whole region tree unless the audience is entitled to every region in it.
@@ -242,7 +245,7 @@ def indicator_cells(
     groups: dict[tuple[dt.date, int], dict[str, SnapshotFigures]] = defaultdict(dict)
     for row in rows:
         groups[(row.as_of, row.indicator_id)][row.region_code] = row
-    cells: dict[tuple[dt.date, int, str], Cell] = {}
+    cells: dict[CellKey, Cell] = {}
     for (as_of, indicator_id), by_region in groups.items():
         indicator = indicators[indicator_id]
         rate = bool(indicator.denominator)
@@ -254,7 +257,9 @@ def indicator_cells(
             }
             hidden = suppress(table, parent_of, audience, primary_rate if rate else primary_counts)
         for code, row in by_region.items():
-            cells[(as_of, indicator_id, code)] = _cell(row, hidden.get(code, {}), rate=rate)
+            key = (as_of, indicator_id, code)
+            if keep is None or keep(key):
+                cells[key] = _cell(row, hidden.get(code, {}), rate=rate)
     return cells
 
 

@@ -129,7 +129,7 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
     year_end = Q(as_of__month=12, as_of__day=31, as_of__lte=run.as_of)
     cells = selectors.disclosed_cells(
         Snapshot.objects.filter(indicator__plan=plan).filter(Q(run=run) | year_end),
-        Q(run=run, region_code__in=codes) | (year_end & Q(region_code=CITY)),
+        selectors.Shown(run.as_of, frozenset(codes), always=frozenset({CITY})),
         CITY,
         {i.pk: i for i in indicators},
         audience,
@@ -153,11 +153,7 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
         counties=counties,
         generated_at=timezone.localtime(),
     )
-    data.suppressed = any(
-        cell.hidden
-        for (as_of, _ind, code), cell in cells.items()
-        if code == CITY or (as_of == run.as_of and code in codes)
-    )
+    data.suppressed = any(cell.hidden for cell in cells.values())
     data.explanation = explanation()
     for ind in indicators:
         data.rows.append(

@@ -23,6 +23,7 @@ from dpf.indicators.compute import CITY
 from dpf.indicators.disclosure import (
     Audience,
     Cell,
+    CellKey,
     Figure,
     SnapshotFigures,
     indicator_cells,
@@ -95,14 +96,30 @@ def _figures(snapshots: QuerySet[Snapshot]) -> list[SnapshotFigures]:
     ]
 
 
+@dataclass(frozen=True)
+class Shown:
+    """The cells a page shows: ``regions`` on ``as_of``, and ``always`` on every date read."""
+
+    as_of: dt.date
+    regions: frozenset[str]
+    always: frozenset[str] = frozenset()
+
+    def q(self) -> Q:
+        return Q(as_of=self.as_of, region_code__in=self.regions) | Q(region_code__in=self.always)
+
+    def __call__(self, key: CellKey) -> bool:
+        as_of, _indicator, code = key
+        return code in self.always or (as_of == self.as_of and code in self.regions)
+
+
 def disclosed_cells(
     snapshots: QuerySet[Snapshot],
-    shown: Q,
+    shown: Shown,
     top: str,
     indicators: dict[int, Indicator],
     audience: Audience,
-) -> dict[tuple[dt.date, int, str], Cell]:
-    """The cells of ``snapshots`` matching ``shown``, as ``audience`` sees them.
+) -> dict[CellKey, Cell]:
+    """The ``shown`` cells of ``snapshots``, as ``audience`` sees them.
 
     ``snapshots`` holds every region of the dates and indicators shown; ``top`` is the
     highest region on the page. An audience entitled to ``top`` is entitled to all of it:
@@ -110,8 +127,9 @@ def disclosed_cells(
     complements of a suppressed figure may lie in regions the page does not show.
     """
     if audience.entitled(top):
-        return indicator_cells(_figures(snapshots.filter(shown)), indicators, {}, audience)
-    return indicator_cells(_figures(snapshots), indicators, region_tree(), audience)
+        rows = _figures(snapshots.filter(shown.q()))
+        return indicator_cells(rows, indicators, {}, audience, keep=shown)
+    return indicator_cells(_figures(snapshots), indicators, region_tree(), audience, keep=shown)
 
 
 @dataclass
@@ -125,7 +143,7 @@ def dashboard_rows(run: SnapshotRun, region: Region, audience: Audience) -> list
     indicators = list(Indicator.objects.filter(plan_id=run.plan_id).order_by("order", "code"))
     cells = disclosed_cells(
         Snapshot.objects.filter(run=run),
-        Q(region_code=region.code),
+        Shown(run.as_of, frozenset({region.code})),
         region.code,
         {i.pk: i for i in indicators},
         audience,
@@ -147,7 +165,7 @@ def indicator_figures(
     children = list(Region.objects.filter(parent=region, level=child_level).order_by("code"))
     cells = disclosed_cells(
         Snapshot.objects.filter(indicator=indicator, as_of__lte=run.as_of),
-        Q(as_of=run.as_of, region_code__in=[c.code for c in children]) | Q(region_code=region.code),
+        Shown(run.as_of, frozenset(c.code for c in children), always=frozenset({region.code})),
         region.code,
         {indicator.pk: indicator},
         audience,
