@@ -35,6 +35,7 @@ from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
+from dpf.core.text import check_text_characters
 from dpf.portal import messaging
 from dpf.portal.models import (
     CitizenAccount,
@@ -447,8 +448,16 @@ def account_open_by_worker(
 # Complaints and home-visit requests ---------------------------------------------------------
 
 
+# What a citizen's request text and an officer's answer are called in a refusal.
+_TEXT_LABELS = {"text": ("内容", "text"), "note": ("答复或说明", "answer")}
+
+
 def _clean_text(raw: str, *, field: str, required: bool) -> str:
+    """Free text: line breaks allowed; control and text-direction characters refused (they
+    could make staff or the citizen read something else than was written)."""
     text = (raw or "").strip()
+    label_zh, label_en = _TEXT_LABELS[field]
+    check_text_characters(text, field=field, label_zh=label_zh, label_en=label_en, multiline=True)
     if required and not text:
         raise _refuse("text_required", "请填写内容", "please write something", field)
     if len(text) > REQUEST_TEXT_MAX:

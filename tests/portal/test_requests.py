@@ -110,3 +110,29 @@ def test_staff_queue_query_count(person, django_assert_max_num_queries) -> None:
         response = client.get(reverse("portal:staff_requests"))
     assert response.status_code == 200
     assert response.content.decode().count("<tr>") == 13
+
+
+@pytest.mark.parametrize(
+    "hidden", ["\u202e", "\u2066", "\u200f", "\x1b[2J", "\x07", "\x85", "\u2028"]
+)
+def test_control_and_direction_characters_are_refused_in_requests_and_answers(
+    person, citizen, hidden
+) -> None:
+    """A right-to-left override (or a terminal escape) in a complaint or an answer would
+    make the reader see other words than were written: refused, naming the position and
+    code point, nothing written. Line breaks stay allowed."""
+    refused = _submit(client_for(citizen), text=f"补贴没有到账{hidden}请核实")
+    assert refused.status_code == 400
+    assert f"U+{ord(hidden[0]):04X}" in refused.content.decode()
+    assert not CitizenRequest.objects.exists()
+    assert _submit(client_for(citizen), text="第一行\r\n第二行\t完").status_code == 302
+    request = CitizenRequest.objects.get()
+    officer = client_for(make_user("township_officer", "150402001"))
+    url = reverse("portal:staff_request", args=[request.pk])
+    answered = officer.post(
+        url, {"action": "answer", "note": f"已核实{hidden}无误", "expected_status": "open"}
+    )
+    assert answered.status_code == 400
+    request.refresh_from_db()
+    assert request.status == "open" and request.reply == ""
+    assert RequestEvent.objects.filter(request=request).count() == 1
