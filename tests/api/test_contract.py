@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
+PUBLISHED = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 CONFORMANCE = [
     status_code_conformance,
     content_type_conformance,
@@ -125,3 +127,13 @@ def test_every_documented_response_is_given_and_matches_its_schema(
     assert j.send("POST", push, path=dibao, body=_json({"rows": ROWS * 20})).status_code == 413
 
     assert dict(j.answered) == j.documented()
+
+
+def test_the_served_schema_is_the_published_one(client) -> None:
+    """The contract changes only on purpose: docs/openapi.json is regenerated with
+    ``dpf export_openapi_schema --api dpf.api.urls.api --indent 2 --sorted
+    --output docs/openapi.json`` and the diff reviewed."""
+    published = json.loads(PUBLISHED.read_text(encoding="utf-8"))
+    assert client.get("/api/openapi.json").json() == published, (
+        "the API schema changed: regenerate docs/openapi.json (see this test's docstring)"
+    )
