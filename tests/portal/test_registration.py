@@ -149,6 +149,8 @@ def test_the_15_and_18_digit_spellings_of_one_id_share_one_counter(person) -> No
     eighteen = person.id_number
     fifteen = _fifteen(eighteen)
     assert services.person_key(fifteen, NOW.date()) == services.person_key(eighteen, NOW.date())
+    full_width = eighteen.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    assert services.person_key(full_width, NOW.date()) == eighteen  # a third spelling
     wrong = _wrong(certificate_number(person))
     _kind, limit, _window = services.REGISTER_FAILURES_PER_PERSON
     for i in range(limit):  # one try every two hours from new addresses: no hourly limit bites
