@@ -44,6 +44,14 @@ CELL_MESSAGES: dict[str, tuple[str, str]] = {
         "身份证号码被存为数值，可能已丢失末位，请将该列设为文本格式",
         "the ID number was stored as a number and may have lost digits; format the column as text",
     ),
+    "formula": (
+        "单元格是公式（以“=”开头）：请复制后“选择性粘贴—数值”再导入",
+        "the cell is a formula (it starts with '='): paste it as values and import again",
+    ),
+    "date_digits": (
+        "日期中有非阿拉伯数字（如全角以外的其他文字的数字），请用 0至9 书写",
+        "the date holds digits of another script: write it with 0 to 9",
+    ),
     "duplicate_row": ("与第{row}行重复", "duplicates row {row}"),
     "conflict_row": (
         "同一人在第{row}行的内容不同（如类别、日期）",
@@ -101,6 +109,20 @@ _YMD_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
+# A workbook is read with its formulas, not the values cached beside them (a crafted file
+# can cache anything, e.g. a registered person's ID number under =HYPERLINK(...)): a cell
+# holding a formula reads "=…" and is refused, and so is a CSV cell written so. Text that
+# merely starts with +, - or @ is data; every export neutralises it (workbooks.neutralise).
+def is_formula(value: Any) -> bool:
+    return isinstance(value, str) and value.lstrip().startswith("=")
+
+
+def _foreign_digits(text: str) -> bool:
+    """Digits other than ASCII and full-width ones (``str.isdigit`` takes every script's,
+    and NFKC would turn superscripts and mathematical digits into ASCII)."""
+    return any(c.isdigit() and not ("0" <= c <= "9" or "０" <= c <= "９") for c in text)
+
+
 def parse_date(value: Any) -> dt.date:
     """A date cell: Excel date cells, Excel serial numbers, and the usual written forms."""
     if isinstance(value, dt.datetime):
@@ -118,6 +140,8 @@ def parse_date(value: Any) -> dt.date:
             return _EXCEL_EPOCH + dt.timedelta(days=value)
         else:
             raise CellProblem("date_format")
+    if _foreign_digits(str(value)):
+        raise CellProblem("date_digits")
     text = normalize_text(value)
     match = _YMD_SEPARATED.match(text) or _YMD_COMPACT.match(text)
     if match is None:
@@ -227,6 +251,11 @@ def parse_row(
                 row.errors.append(cell_error(header, "required"))
             else:
                 row.values[column.key] = None
+            continue
+        if is_formula(raw):
+            row.errors.append(cell_error(header, "formula"))
+            if column.kind == ColumnKind.NAME:
+                row.values["name"] = ""
             continue
         if column.kind == ColumnKind.ID_NUMBER:
             _parse_id(row, column, header, raw, today)

@@ -495,7 +495,9 @@ def _xlsx_table(rtype: RosterType, data: bytes, limits: ImportLimits) -> Table:
     part = _first_worksheet(archive, types)
     total = _count_sheet_rows(archive, part, limits.max_rows)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # data_only=False: a formula cell reads as its formula ("=…", refused by the row
+        # parser), never as the value cached beside it, which a crafted file sets freely.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (InvalidFileException, *_BROKEN_WORKBOOK):
         raise FileRefused("not_spreadsheet") from None
     try:

@@ -88,6 +88,7 @@ def upload(request: HttpRequest) -> HttpResponse:
             "max_mb": services.max_upload_bytes() // (1024 * 1024),
             "max_rows": f"{import_limits().max_rows:,}",
         },
+        status=400 if request.method == "POST" else 200,  # here after a POST: refused
     )
 
 

@@ -106,7 +106,7 @@ def test_refused_upload_shows_the_reason_next_to_the_file(client, county_officer
             "file": SimpleUploadedFile("x.xls", b"\xd0\xcf\x11\xe0" + bytes(99)),
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused, the reason beside the file
     assert "不支持旧版 .xls 文件" in response.content.decode()
     assert not ImportBatch.objects.exists()
 

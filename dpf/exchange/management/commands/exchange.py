@@ -20,8 +20,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
 from dpf.exchange import jobs, services
-from dpf.exchange.models import Channel, ExchangeToken, ImportBatch
+from dpf.exchange.models import BatchStatus, Channel, ExchangeToken, ImportBatch, Outcome
 from dpf.exchange.rostertypes import ROSTER_TYPES
+
+ROWS_SHOWN = 20
 
 
 class Command(BaseCommand):
@@ -76,6 +78,28 @@ class Command(BaseCommand):
             self.stdout.write(f"  {error.get('message')} / {error.get('message_en')}")
         for outcome, n in batch.counts.items():
             self.stdout.write(f"  {outcome}: {n}")
+        # The refused rows say why, as the preview page does (the first ones; one query).
+        invalid = batch.rows.filter(outcome=Outcome.INVALID).order_by("row_number")
+        for row in invalid.values("row_number", "errors")[:ROWS_SHOWN]:
+            for error in row["errors"]:
+                self.stdout.write(
+                    f"  第{row['row_number']}行 / row {row['row_number']} "
+                    f"{error.get('column', '')}: {error.get('message')} / {error.get('message_en')}"
+                )
+        more = batch.counts.get(Outcome.INVALID, 0) - ROWS_SHOWN
+        if more > 0:
+            self.stdout.write(
+                f"  另有{more}行有误，见批次页面 / {more} more invalid rows: see the batch page"
+            )
+
+    def _refuse_if_nothing_importable(self, batch: ImportBatch) -> None:
+        counts = batch.counts
+        if batch.status == BatchStatus.FAILED or (
+            counts.get("total") and counts.get(Outcome.INVALID) == counts.get("total")
+        ):
+            raise CommandError(
+                "名单没有可导入的行 / the roster has no row that can be imported", returncode=1
+            )
 
     def _import(self, options: dict[str, Any]) -> None:
         user = self._user(options["user"])
@@ -92,6 +116,7 @@ class Command(BaseCommand):
             )
         batch = services.batch_validate_now(batch, on_progress=self._progress)
         self._report(batch)
+        self._refuse_if_nothing_importable(batch)
         if options["commit"] and batch.status == "previewed":
             batch = services.batch_commit(actor=user, batch=batch)
             self.stdout.write(f"committed / 已导入: {batch.counts.get('facts_changed', 0)} facts")
