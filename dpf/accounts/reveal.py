@@ -17,6 +17,7 @@ from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.logging import redact
+from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 
 REASON_MIN = 4
@@ -34,6 +35,9 @@ class RevealedPerson:
 
 
 def clean_reason(raw: str) -> str:
+    check_text_characters(
+        raw or "", field="reason", label_zh="理由", label_en="reason", multiline=True
+    )
     reason = " ".join((raw or "").split())
     if len(reason) < REASON_MIN:
         raise ValidationFailed(

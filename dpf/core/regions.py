@@ -18,6 +18,7 @@ from dpf.core.models import (
     region_prefix,
     starts_with_q,
 )
+from dpf.core.text import InvalidText, check_text_characters, is_ascii_number
 
 SHIPPED_CSV = Path(__file__).parent / "data" / "regions_chifeng.csv"
 REQUIRED_COLUMNS = ("code", "name", "parent_code", "level")
@@ -59,10 +60,17 @@ def parse_region_rows(text: str) -> list[dict[str, str]]:
         code, level = row["code"], row["level"]
         if level not in levels:
             raise _error(number, "level", "层级无效", "unknown level")
-        if not code.isdigit() or len(code) != LEVEL_CODE_LENGTH[RegionLevel(level)]:
+        if not is_ascii_number(code) or len(code) != LEVEL_CODE_LENGTH[RegionLevel(level)]:
             raise _error(number, "code", "代码位数与层级不符", "code length does not match level")
         if not row["name"]:
             raise _error(number, "name", "名称为空", "name is empty")
+        for column in ("name", "name_en", "kind"):
+            try:
+                check_text_characters(
+                    row.get(column, ""), field=column, label_zh="名称", label_en="name"
+                )
+            except InvalidText as exc:
+                raise _error(number, column, exc.message_zh, exc.message_en) from None
         if code in seen:
             raise _error(number, "code", "代码重复", "duplicate code")
         parent = row["parent_code"]

@@ -18,6 +18,7 @@ from django.db import transaction
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import CalendarDay
+from dpf.core.text import InvalidText, check_text_characters
 
 SHIPPED_CSV = Path(__file__).parent / "data" / "holidays_cn.csv"
 
@@ -116,8 +117,18 @@ def parse_calendar(text: str) -> list[tuple[dt.date, str, str]]:
                 f"row {number}: duplicate date",
                 field="date",
             )
+        name = (row["name"] or "").strip()
+        try:
+            check_text_characters(name, field="name", label_zh="名称", label_en="name")
+        except InvalidText as exc:
+            raise ValidationFailed(
+                "calendar_name",
+                f"第{number}行：{exc.message_zh}",
+                f"row {number}: {exc.message_en}",
+                field="name",
+            ) from None
         seen.add(day)
-        rows.append((day, kind, (row["name"] or "").strip()[:50]))
+        rows.append((day, kind, name[:50]))
     return rows
 
 

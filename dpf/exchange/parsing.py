@@ -14,7 +14,12 @@ from typing import Any
 
 from dpf.core.errors import DomainError
 from dpf.core.idnumber import InvalidIdNumber, check_character, mask_id_number, parse_id_number
-from dpf.core.text import InvalidName, check_name_characters
+from dpf.core.text import (
+    InvalidName,
+    InvalidText,
+    check_name_characters,
+    check_text_characters,
+)
 from dpf.exchange.rostertypes import (
     Column,
     ColumnKind,
@@ -280,6 +285,12 @@ def parse_row(
             else:
                 row.values[column.key] = status
         else:
+            try:  # school, grade, institution: written to the registry on commit
+                check_text_characters(
+                    str(raw).strip(), field=column.key, label_zh=header, label_en=column.key
+                )
+            except InvalidText as refusal:
+                row.errors.append(_refusal_error(header, refusal))
             text = normalize_text(raw)
             if len(text) > column.max_length:
                 row.errors.append(cell_error(header, "too_long"))

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.text import InvalidText, check_text_characters
 from dpf.indicators.models import Comparison, IndicatorKind, Plan
 from dpf.indicators.specs import validate_spec
 
@@ -165,8 +166,27 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+def _characters(
+    data: dict[str, Any], keys: Any, code: str, zh: str = "", en: str = ""
+) -> list[ValidationFailed]:
+    """Texts holding control or text-direction characters (notes may hold line breaks)."""
+    found = []
+    for key in keys:
+        value = data.get(key)
+        if not isinstance(value, str):
+            continue
+        try:
+            check_text_characters(
+                value, field=key, label_zh=key, label_en=key, multiline=key == "note"
+            )
+        except InvalidText as exc:
+            found.append(_fail(code, f"{zh}{exc.message_zh}", f"{en}{exc.message_en}", key))
+    return found
+
+
 def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
     problems: list[Problem] = []
+    problems += [Problem(e) for e in _characters(data, PLAN_TEXT_LIMITS, "plan_text")]
     for key in ("code", "name_zh", "name_en", "start", "end", "indicators"):
         if key not in data:
             problems.append(
@@ -285,6 +305,9 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:
     for key in INDICATOR_REQUIRED:
         if key not in item:
             add(_fail("indicator_field", f"{where_zh}缺少 {key}", f"{where_en}missing {key}", key))
+    texts = [*INDICATOR_TEXT_LIMITS, "note"]
+    for error in _characters(item, texts, "indicator_text", where_zh, where_en):
+        add(error)
     for key, limit in INDICATOR_TEXT_LIMITS.items():
         if (
             key in item

@@ -15,6 +15,7 @@ from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region
 from dpf.core.roles import Role
+from dpf.core.text import check_text_characters
 from dpf.indicators import compute as kpi
 from dpf.indicators.models import (
     Indicator,
@@ -145,6 +146,7 @@ def manual_value_enter(
         raise _refuse("range", "百分比数值超出合理范围", "the percentage is out of range", "value")
     if not (source or "").strip():
         raise _refuse("source", "请填写数据来源", "the source is required", "source")
+    check_text_characters(source, field="source", label_zh="数据来源", label_en="source")
     previous = (
         ManualValue.objects.select_for_update()
         .filter(indicator=indicator, region_code=region_code, year=year, superseded_at__isnull=True)

@@ -138,7 +138,9 @@ def manual_entry(request: HttpRequest) -> HttpResponse:
     values = ManualValue.objects.filter(indicator__plan=plan).select_related(
         "indicator", "entered_by"
     )[:100]
-    return render(request, "indicators/manual.html", {"form": form, "plan": plan, "values": values})
+    context = {"form": form, "plan": plan, "values": values}
+    refused = request.method == "POST"  # a saved value redirected above
+    return render(request, "indicators/manual.html", context, status=400 if refused else 200)
 
 
 @allow(Role.CITY_ADMIN, action="create", object_type="snapshot")

@@ -29,6 +29,7 @@ from dpf.benefits.services.common import (
 from dpf.benefits.services.versions import amount_for
 from dpf.core import audit
 from dpf.core.models import EffectiveDated
+from dpf.core.text import check_text_characters
 from dpf.registry.models import Certificate, Person
 from dpf.registry.services import mark_facts_changed, overlapping
 
@@ -173,6 +174,7 @@ def work_item_close(*, actor: Any, item: WorkItem, status: str, note: str = "") 
         raise refuse("status", "状态无效", "invalid status", "status")
     if not region_in_scope(actor, item.village_code):
         raise NotAllowed("处理该事项", "handle this item")
+    check_text_characters(note, field="note", label_zh="说明", label_en="note", multiline=True)
     if status == WorkItemStatus.DISMISSED and not note.strip():
         raise refuse("note_required", "不予处理须说明原因", "say why it is dismissed", "note")
     locked = (

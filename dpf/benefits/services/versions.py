@@ -34,6 +34,7 @@ from dpf.benefits.services.common import (
 )
 from dpf.core import audit
 from dpf.core.models import EffectiveDated, Region, RegionLevel
+from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 from dpf.registry.services import overlapping
 
@@ -92,6 +93,7 @@ def rule_version_publish(
     check_region(region_code, required=mode == RuleMode.WIDEN)
     check_interval(valid_from, valid_to)
     check_rule_text(text)
+    check_text_characters(note, field="note", label_zh="说明", label_en="note", multiline=True)
     BenefitItem.objects.select_for_update().filter(pk=benefit.pk).first()
     rows = RuleVersion.objects.filter(benefit=benefit, region_code=region_code, mode=mode)
     closed = close_open_predecessor(rows, valid_from)

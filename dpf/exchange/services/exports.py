@@ -18,6 +18,7 @@ from dpf.core.certnumber import Category, Level
 from dpf.core.crypto import mask_name
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, region_prefix
+from dpf.core.text import check_text_characters
 from dpf.exchange import selectors
 from dpf.exchange.display import describe, problems
 from dpf.exchange.models import ImportBatch, Outcome
@@ -34,6 +35,9 @@ def may_unmask(user: Any) -> bool:
 
 def _purpose(purpose: str) -> str:
     text = (purpose or "").strip()
+    check_text_characters(
+        text, field="purpose", label_zh="导出用途", label_en="purpose", multiline=True
+    )
     if len(text) < PURPOSE_MIN_LENGTH:
         raise ValidationFailed(
             "purpose_required",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.roles import Role
+from dpf.core.text import check_text_characters
 from dpf.exchange.models import ExchangeToken
 
 TOKEN_PREFIX = "dpfx_"  # noqa: S105 (a marker, not a secret)
@@ -25,6 +26,7 @@ def token_hash(raw: str) -> str:
 def token_create(*, actor: Any, department: str, user: Any) -> tuple[ExchangeToken, str]:
     """A new API token for a department account; the clear token is returned only here."""
     department = (department or "").strip()
+    check_text_characters(department, field="department", label_zh="部门", label_en="department")
     if not department:
         raise ValidationFailed(
             "department", "请填写部门", "the department is required", field="department"

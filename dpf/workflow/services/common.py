@@ -10,6 +10,7 @@ from django.utils import timezone
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.roles import Role
+from dpf.core.text import check_text_characters
 
 WITHDRAW_MINUTES = 10
 
@@ -97,7 +98,16 @@ def clean_bank_account(raw: str) -> str:
     return digits
 
 
+# The words a refusal uses for the field a reason is typed into.
+_REASON_LABELS = {"purpose": ("用途", "purpose"), "note": ("说明", "note")}
+
+
 def clean_reason(raw: str, *, field: str = "reason", required: bool = True) -> str:
+    label_zh, label_en = _REASON_LABELS.get(field, ("理由", "reason"))
+    # Line breaks are allowed (and become spaces); controls and direction marks are not.
+    check_text_characters(
+        raw or "", field=field, label_zh=label_zh, label_en=label_en, multiline=True
+    )
     text = " ".join((raw or "").split())
     if required and not text:
         raise refuse("reason_required", "请填写理由", "a reason is required", field)
