@@ -12,7 +12,7 @@ from django.db import transaction
 from dpf.accounts.permissions import require_permission
 from dpf.benefits.models import BenefitItem
 from dpf.core import audit
-from dpf.core.text import clean_person_name
+from dpf.core.text import check_text_characters, clean_person_name
 from dpf.registry.models import Person
 from dpf.workflow import documents
 from dpf.workflow.models import (
@@ -72,6 +72,9 @@ def _refuse_duplicates(person: Person, benefits: list[BenefitItem]) -> None:
         )
 
 
+NOTE_MAX = 300
+
+
 @transaction.atomic
 def application_submit(
     *,
@@ -113,6 +116,19 @@ def application_submit(
             "name the guardian who applies",
             "applicant_name",
         )
+    note = (note or "").strip()
+    check_text_characters(note, field="note", label_zh="说明", label_en="note", multiline=True)
+    if len(note) > NOTE_MAX:
+        raise refuse(
+            "note_long",
+            f"说明不超过{NOTE_MAX}字",
+            f"the note is at most {NOTE_MAX} characters",
+            "note",
+        )
+    applicant_relation = (applicant_relation or "").strip()[:20]
+    check_text_characters(
+        applicant_relation, field="applicant_relation", label_zh="关系", label_en="relation"
+    )
     if person.death_date is not None:
         raise refuse(
             "person_deceased", "该人员已登记死亡", "the person is recorded as deceased", "person"
@@ -124,7 +140,7 @@ def application_submit(
         person=person,
         applicant_kind=applicant_kind,
         applicant_name=applicant_name,
-        applicant_relation=(applicant_relation or "").strip()[:20],
+        applicant_relation=applicant_relation,
         channel=channel,
         status=ApplicationStatus.SUBMITTED,
         county_code=person.county_code,
@@ -134,7 +150,7 @@ def application_submit(
         created_at=now,
         submitted_at=now,
         application_date=today,
-        note=(note or "").strip()[:300],
+        note=note,
     )
     if bank is not None:
         payee_account_request(actor=actor, person=person, bank=bank, on=today)
