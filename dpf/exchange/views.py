@@ -273,4 +273,6 @@ def export(request: HttpRequest) -> HttpResponse | FileResponse:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:
             return _xlsx(handle, f"registry-{data['region']}-{data['as_of']:%Y%m%d}.xlsx")
-    return render(request, "exchange/export.html", {"form": form, "may_unmask": may_unmask})
+    context = {"form": form, "may_unmask": may_unmask}
+    refused = request.method == "POST"  # an export answered with its file above
+    return render(request, "exchange/export.html", context, status=400 if refused else 200)

@@ -197,7 +197,7 @@ def test_export_form_requires_a_purpose_and_downloads(client, county_officer) ->
     client.force_login(county_officer)
     url = reverse("exchange:export")
     response = client.post(url, {"region": "150402", "as_of": "2025-12-31", "purpose": ""})
-    assert response.status_code == 200 and "导出用途" in response.content.decode()
+    assert response.status_code == 400 and "导出用途" in response.content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()
     response = client.post(
         url, {"region": "150402", "as_of": "2025-12-31", "purpose": "年度核对名单"}
@@ -206,7 +206,7 @@ def test_export_form_requires_a_purpose_and_downloads(client, county_officer) ->
     assert response["Content-Disposition"].startswith("attachment")
     assert AuditEntry.objects.filter(action="export").count() == 1
     other = client.post(url, {"region": "150404", "as_of": "2025-12-31", "purpose": "越权导出"})
-    assert other.status_code == 200 and "Content-Disposition" not in other
+    assert other.status_code == 400 and "Content-Disposition" not in other
 
 
 def test_pages_in_english(client, county_officer) -> None:
