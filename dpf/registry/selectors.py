@@ -27,6 +27,7 @@ from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
 from dpf.core.regions import under_q
+from dpf.core.text import fold_fullwidth_digits
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -88,7 +89,8 @@ def classify_query(query: str) -> tuple[str, str]:
     number is refused rather than matched (numbers are stored encrypted, only whole ones
     can be looked up).
     """
-    text = re.sub(r"\s+", "", query or "")
+    # Full-width digits and X are what a Chinese input method types: the same number.
+    text = fold_fullwidth_digits(re.sub(r"\s+", "", query or ""))
     if not text:
         return "empty", ""
     upper = text.upper()
