@@ -23,7 +23,7 @@ from dpf.core.backup import MAGIC
 from dpf.registry import services
 from tests.factories import make_person, make_user
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "correct horse battery staple 2026"
