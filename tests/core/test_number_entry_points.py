@@ -154,3 +154,18 @@ def test_portal_registration_reads_the_same_person_in_full_width_digits() -> Non
         portal._matching_person(person.id_number.translate(ARABIC_INDIC), certificate.number, today)
         is None
     )
+
+
+# --- bank account numbers -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", [ARABIC_INDIC, MATH_BOLD], ids=["arabic-indic", "math"])
+def test_a_bank_account_in_other_digits_is_refused_and_full_width_is_read(script) -> None:
+    from dpf.core.errors import ValidationFailed
+    from dpf.workflow.services.common import clean_bank_account
+
+    number = "6217000099998888777"
+    assert clean_bank_account(number.translate(FULL_WIDTH)) == number
+    with pytest.raises(ValidationFailed) as info:
+        clean_bank_account(number.translate(script))
+    assert info.value.code == "bank_account" and info.value.field == "account_number"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.roles import Role
-from dpf.core.text import check_text_characters
+from dpf.core.text import check_text_characters, fold_fullwidth_digits, is_ascii_number
 
 WITHDRAW_MINUTES = 10
 
@@ -87,8 +87,10 @@ def mask_bank_account(number: str) -> str:
 
 
 def clean_bank_account(raw: str) -> str:
-    digits = "".join((raw or "").split())
-    if not digits.isdigit() or not 12 <= len(digits) <= 30:
+    # Full-width digits are the same number; other scripts' digits (which str.isdigit
+    # accepts) would be a second spelling of an account: refused (dpf.core.text).
+    digits = fold_fullwidth_digits("".join((raw or "").split()))
+    if not is_ascii_number(digits) or not 12 <= len(digits) <= 30:
         raise refuse(
             "bank_account",
             "银行账号应为12至30位数字",
