@@ -21,7 +21,7 @@ from django.db import connection
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dpf.bench import staff, staffload
-from dpf.bench.load import Session, run_scenario, totp
+from dpf.bench.load import Session, run_paths, run_scenario, totp
 from tests.benefits.conftest import person_with
 from tests.factories import make_user
 from tests.faults.support import prove_only
@@ -39,6 +39,26 @@ def test_a_session_answers_the_second_factor(live_server: Any) -> None:
 
     assert browser.get("/workflow/").status == 200
     assert totp("3132333435363738393031323334353637383930", 59, digits=8) == "94287082"
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_paths_mode_of_dpf_bench(live_server: Any) -> None:
+    """``dpf bench``'s search measurements: one account, paths sent round-robin."""
+    worker = make_user("village_worker", "150402001001")
+    person = person_with(level=1, household="dibao")
+    paths = ["/registry/?q=zh", f"/registry/person/{person.pk}/", "POST /registry/ q=abc"]
+
+    result = run_paths(
+        live_server.url,
+        paths,
+        username=worker.username,
+        password=PASSWORD,
+        concurrency=1,
+        requests=6,
+        max_seconds=30,
+    )
+
+    assert result["requests"] == 6 and result["errors"] == 0
 
 
 @pytest.mark.skipif(
