@@ -54,6 +54,15 @@ def read_facts_file(path: str) -> dict[str, Any]:
             "the JSON is nested too deeply or holds a number too long: not a facts file",
             field="facts",
         ) from None
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise WhatIfRefused(
+            "facts_json",
+            "文件中有无效的字符（单独的代理码位，如 \\ud800）",
+            "the file holds an invalid character (a lone surrogate such as \\ud800)",
+            field="facts",
+        ) from None
     if not isinstance(data, dict):
         raise WhatIfRefused(
             "facts_form",

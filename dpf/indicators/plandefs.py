@@ -106,6 +106,16 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
             "too long",
             "file",
         ) from None
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        # "\ud800" escapes half of a UTF-16 pair: no text holds it, no page can show it.
+        raise _fail(
+            "file_json",
+            "文件中有无效的字符（单独的代理码位，如 \\ud800）",
+            "the file holds an invalid character (a lone surrogate such as \\ud800)",
+            "file",
+        ) from None
     if not isinstance(data, dict):
         raise _fail(
             "file_shape",

@@ -179,7 +179,18 @@ def batch_receive_rows(
             f"at most {MAX_API_ROWS} rows per push",
             "rows",
         )
-    body = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str).encode("utf-8")
+    text = json.dumps(rows, ensure_ascii=False, sort_keys=True, default=str)
+    try:
+        body = text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON may escape half of a UTF-16 pair ("\ud800"): no text holds it, no file or
+        # database can store it.
+        raise _refuse(
+            "invalid_character",
+            "推送的内容中有无效的字符（单独的代理码位，如 \\ud800）",
+            "the rows hold an invalid character (a lone surrogate such as \\ud800)",
+            "rows",
+        ) from None
     return batch_upload(
         actor=actor,
         roster_type=roster_type,

@@ -22,11 +22,21 @@ def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+DEPARTMENT_MAX = 50  # ExchangeToken.department
+
+
 @transaction.atomic
 def token_create(*, actor: Any, department: str, user: Any) -> tuple[ExchangeToken, str]:
     """A new API token for a department account; the clear token is returned only here."""
     department = (department or "").strip()
     check_text_characters(department, field="department", label_zh="部门", label_en="department")
+    if len(department) > DEPARTMENT_MAX:
+        raise ValidationFailed(
+            "department_long",
+            f"部门名称不超过{DEPARTMENT_MAX}个字",
+            f"the department is at most {DEPARTMENT_MAX} characters",
+            field="department",
+        )
     if not department:
         raise ValidationFailed(
             "department", "请填写部门", "the department is required", field="department"
@@ -40,7 +50,7 @@ def token_create(*, actor: Any, department: str, user: Any) -> tuple[ExchangeTok
         )
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ExchangeToken.objects.create(
-        department=department[:50],
+        department=department,
         token_hash=token_hash(raw),
         token_prefix=raw[len(TOKEN_PREFIX) : len(TOKEN_PREFIX) + 6],
         user=user,
