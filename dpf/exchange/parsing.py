@@ -19,6 +19,7 @@ from dpf.core.text import (
     InvalidText,
     check_name_characters,
     check_text_characters,
+    is_ascii_number,
 )
 from dpf.exchange.rostertypes import (
     Column,
@@ -217,7 +218,10 @@ def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.d
                 "message_en": exc.message_en,
             }
         )
-        row.id_masked = mask_id_number(text) if len(text) in (15, 18) else "*" * min(len(text), 18)
+        # Shown masked; a number holding anything but digits and X is not shown at all (a
+        # NUL would not even fit in a PostgreSQL column).
+        plain = is_ascii_number(text, last_x=True) and len(text) in (15, 18)
+        row.id_masked = mask_id_number(text) if plain else "*" * min(len(text), 18)
         if exc.code == "checksum" and len(text) == 18:
             corrected = text[:17] + check_character(text[:17])
             row.corrected_hash = id_lookup_hash(corrected)
@@ -269,6 +273,8 @@ def parse_row(
                 check_name_characters(str(raw).strip())
             except InvalidName as refusal:
                 row.errors.append(_refusal_error(header, refusal))
+                row.values["name"] = ""  # the refused text is not kept
+                continue
             name = normalize_name(raw)
             if len(name) > column.max_length:
                 row.errors.append(cell_error(header, "too_long"))
@@ -291,6 +297,8 @@ def parse_row(
                 )
             except InvalidText as refusal:
                 row.errors.append(_refusal_error(header, refusal))
+                row.values[column.key] = ""  # the refused text is not kept
+                continue
             text = normalize_text(raw)
             if len(text) > column.max_length:
                 row.errors.append(cell_error(header, "too_long"))

@@ -19,6 +19,7 @@ import json
 import posixpath
 import re
 import struct
+import unicodedata
 import xml.parsers.expat
 import zipfile
 import zlib
@@ -405,6 +406,20 @@ def _bounded(
         yield n, cells
 
 
+# Characters a header is never shown with (they are replaced by U+FFFD): controls (NUL
+# does not even fit in a PostgreSQL column), format characters such as direction
+# overrides, unpaired surrogates, private-use and unassigned code points, separators.
+_UNSHOWABLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+
+
+def printable(text: Any, limit: int = 50) -> str:
+    """A header as the batch page, the API and the stored batch may hold it."""
+    shown = "".join(
+        "\ufffd" if unicodedata.category(c) in _UNSHOWABLE else c for c in str(text).strip()
+    )
+    return shown[:limit]
+
+
 def _header_lookup(rtype: RosterType) -> dict[str, str]:
     """Normalised header text → column key, for every accepted variant."""
     lookup: dict[str, str] = {}
@@ -428,12 +443,12 @@ def _map_header(
             continue
         key = lookup.get(norm)
         if key is None:
-            ignored.append(str(cell).strip())
+            ignored.append(printable(cell))
             continue
         if key in index:
-            raise FileRefused("duplicate_column", row=row_number, column=str(cell).strip())
+            raise FileRefused("duplicate_column", row=row_number, column=printable(cell))
         index[key] = i
-        headers[key] = str(cell).strip()
+        headers[key] = printable(cell)
     return index, headers, ignored
 
 
@@ -585,10 +600,10 @@ def _json_table(rtype: RosterType, data: bytes, limits: ImportLimits) -> Table:
         for name in record:
             key = lookup.get(normalize_header(name))
             if key is None:
-                if name not in ignored:
-                    ignored.append(str(name))
+                if printable(name) not in ignored:
+                    ignored.append(printable(name))
             else:
-                headers.setdefault(key, str(name))
+                headers.setdefault(key, printable(name))
     if not headers:
         wanted = "、".join(c.header for c in rtype.required_columns)
         raise FileRefused("no_header", rows=1, headers=wanted)
