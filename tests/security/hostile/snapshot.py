@@ -31,7 +31,7 @@ REFUSAL_ACTIONS = frozenset(
         "permission_denied",
         "login_failure",
         # Written when a registration or a duplicate looks like someone probing for a record.
-        "probe",
+        "possible_probe",
         "registration_refused",
         "refusal",
     }
