@@ -28,6 +28,17 @@ def _fast_password_hashing(settings) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _installation_language() -> None:
+    """Each test starts in the installation's language: LocaleMiddleware activates a
+    request's language in the test client's thread and leaves it there, so an English
+    request in one test would otherwise turn the next test's labels English."""
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _uploads_and_roster_validation(settings, tmp_path) -> None:
     """Uploaded files go to the test's own folder, never the installation's data/uploads
     (key rotation re-encrypts every file there); a folder a module chose is kept. Roster

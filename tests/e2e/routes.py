@@ -262,6 +262,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "exchange:list": lambda d: {**_batch(d), "outcome": "will_change"},
     "exchange:progress": _batch,
     "exchange:reconciliation": lambda d: {"batch_id": _batch_pk(d, committed=True)},
+    "exchange:revalidate": _batch,
     "exchange:resolve": _suspect,
     "exchange:template": lambda d: {"code": "dibao"},
     "registry:person": lambda d: {"person_id": d.people[0].pk},
