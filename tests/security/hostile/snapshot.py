@@ -157,12 +157,21 @@ def changes_since(
 
 
 def _write_counter() -> int | None:
-    """SQLite counts every row its connection inserts, updates or deletes: when the count
-    did not move, nothing was written and the tables need not be read again. ``None`` on
-    other databases (always compare)."""
+    """How many rows this connection has inserted, updated or deleted: when the count did
+    not move, nothing was written and the tables need not be read again. SQLite counts
+    them per connection; PostgreSQL per transaction (``pg_stat_xact_user_tables``, and a
+    test runs in one). ``None`` elsewhere (always compare)."""
     connection.ensure_connection()
-    raw = connection.connection
-    return getattr(raw, "total_changes", None) if connection.vendor == "sqlite" else None
+    if connection.vendor == "sqlite":
+        return int(connection.connection.total_changes)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) "
+                "FROM pg_stat_xact_user_tables"
+            )
+            return int(cursor.fetchone()[0])
+    return None
 
 
 class Watch:
