@@ -178,7 +178,7 @@ def test_a_zip_bomb_is_refused_from_its_directory_without_unpacking(officer, tmp
     assert elapsed < 5, f"the bomb took {elapsed:.1f} s to refuse"
 
 
-def test_a_zip_that_lies_about_its_sizes_is_refused_while_reading(officer, tmp_path, settings):
+def test_a_zip_that_lies_about_its_sizes_is_refused_while_reading(officer, tmp_path):
     """The directory says 4 KB; the sheet inflates to 256 MB. Reading stops at the declared
     size (the checksum then fails): refused as a damaged file, memory bounded."""
     failures = Failures()
