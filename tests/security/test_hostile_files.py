@@ -482,3 +482,62 @@ def test_dpf_restore_refuses_files_that_are_not_backups(regions, tmp_path, monke
     for path in files:
         _run_command(failures, "dpf restore", path, ["restore", "--input", str(path)])
     failures.check()
+
+
+# --- documents (ID-card and bank-card scans) ---------------------------------------------
+
+
+def test_document_uploads_refuse_files_that_are_not_what_they_claim(regions, settings):
+    """The portal's upload (a citizen's phone): judged by content, never by name. A name's
+    control and direction characters are dropped (Django's multipart parser keeps only
+    printable characters; ``documents.safe_display_name`` drops C0 controls again)."""
+    from dpf.portal.models import CitizenAccount
+    from dpf.workflow import documents
+    from dpf.workflow.models import Document
+    from dpf.workflow.procedures import document_types
+    from tests.benefits.conftest import person_with
+    from tests.security.hostile.checks import page_refusal_problem
+    from tests.workflow.conftest import submit_bundle
+
+    person = person_with(level=1, household="dibao", long_term_care=True)
+    application = submit_bundle(make_user("township_officer", "150402001"), person, TODAY)
+    citizen = make_user("citizen", None)
+    CitizenAccount.objects.create(user=citizen, person=person)
+    client = _client(citizen)
+    url = reverse("portal:upload", args=[application.pk])
+    doc_type = next(iter(document_types()))
+    png = (corpus.FILES_DIR / "png_renamed.xlsx").read_bytes()
+    hostile = {
+        "证件.jpg": png,  # a PNG calling itself a JPEG
+        "证件.png": b"<html><script>alert(document.cookie)</script></html>",
+        "证件.svg": b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "证件.pdf": b"MZ\x90\x00\x03" + bytes(200),  # a Windows program
+        "空.pdf": b"",
+        "证件\u202egnp.exe": png,  # shows as 证件exe.png
+        "大.pdf": b"%PDF-1.4\n" + bytes(documents.MAX_BYTES),
+        "zip_bomb.pdf": generate.zip_bomb_xlsx(
+            Path(settings.MEDIA_ROOT).parent, generate.MB * 64
+        ).read_bytes(),
+    }
+    failures = Failures()
+    for name, content in hostile.items():
+        before = Snapshot.take()
+        response = client.post(
+            url, {"doc_type": doc_type, "file": SimpleUploadedFile(name, content)}
+        )
+        problem = page_refusal_problem(response)
+        if problem:
+            failures.add(name, "portal upload", problem)
+        # The refusal is shown on the application's page, whose every opening is audited.
+        written = changes_since(before, audit=("view",)).problems()
+        if written:
+            failures.add(name, "portal upload", "; ".join(written))
+    failures.check()
+    assert not Document.objects.exists()
+    assert not any(documents.documents_dir().iterdir()), "a refused file was stored"
+    # A genuine picture whose name hides an override: kept, the name as it reads.
+    accepted = client.post(
+        url, {"doc_type": doc_type, "file": SimpleUploadedFile("证件\u202egpj.png", png)}
+    )
+    assert accepted.status_code == 302
+    assert Document.objects.get().original_name == "证件gpj.png"
