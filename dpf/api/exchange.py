@@ -2,7 +2,9 @@
 
 Authentication: ``Authorization: Bearer <token>`` with a token from
 ``dpf exchange token create``; only ``department_exchange`` accounts hold tokens. A roster
-is staged and validated as an uploaded file is, but a department is shown only its own
+is staged and validated in the background as an uploaded file is (the push answers at once
+with the batch ``validating``; ``GET /batches/{id}`` shows the progress, then the rows), but
+a department is shown only its own
 rows and whether each is valid by itself: never whether an ID number is registered, nor
 anything of a registered person's record (the outcome against the registry is for the
 region's staff, on the preview page). ID numbers are never returned in clear.
@@ -130,9 +132,27 @@ class CountsOut(Schema):
 class BatchOut(Schema):
     id: int
     roster_type: str
-    status: BatchStatus
-    progress: int = Field(..., ge=0, le=100)
-    counts: CountsOut
+    status: BatchStatus = Field(
+        ...,
+        description=(
+            "validating：正在后台校验，稍后再读取；previewed：已校验，可确认导入 / validating: "
+            "being validated in the background, read it again later; previewed: validated, "
+            "may be committed"
+        ),
+    )
+    progress: int = Field(..., ge=0, le=100, description="校验进度（百分比） / percent validated")
+    rows_read: int = Field(..., ge=0, description="已校验的行数 / rows validated so far")
+    rows_total: int | None = Field(
+        ...,
+        ge=0,
+        description=(
+            "名单的行数（尚未清点时为 null） / rows in the roster (null until they are counted)"
+        ),
+    )
+    counts: CountsOut = Field(
+        ...,
+        description="校验完成后的统计（校验中为 0） / counts once validated (0 while validating)",
+    )
     errors: list[ErrorOut]
     created_at: dt.datetime
     committed_at: dt.datetime | None
@@ -144,13 +164,25 @@ class BatchDetailOut(BatchOut):
     rows: list[RowOut]
 
 
+def _validating(batch: ImportBatch) -> bool:
+    """Rows written so far may still change (a later row can prove an earlier one a
+    conflict): none is shown, nor counted, until the validation ends."""
+    return batch.status == BatchStatus.VALIDATING
+
+
 def _batch_out(batch: ImportBatch) -> dict[str, Any]:
     return {
         "id": batch.pk,
         "roster_type": batch.roster_type,
         "status": batch.status,
         "progress": batch.progress,
-        "counts": selectors.department_counts(batch),
+        "rows_read": batch.rows_read,
+        "rows_total": batch.rows_total,
+        "counts": (
+            {"total": 0, "valid": 0, "invalid": 0}
+            if _validating(batch)
+            else selectors.department_counts(batch)
+        ),
         "errors": batch.errors,
         "created_at": batch.created_at,
         "committed_at": batch.committed_at,
@@ -205,16 +237,19 @@ def push_roster(
     payload: RosterPush,
     roster_type: RosterTypeCode = ROSTER_TYPE,
 ) -> Any:
-    """推送名单：暂存并校验，返回批次号和各行自身的校验结果统计（尚未写入登记系统）。
+    """推送名单：暂存后在后台校验，立即返回批次号，状态为 validating；用 GET /batches/{id}
+    查看进度，校验完成（previewed）后查看各行自身的校验结果并确认导入（尚未写入登记系统）。
 
-    Push a roster: staged and validated; returns the batch id and how many rows are valid
-    by themselves. Nothing changes in the registry until the batch is committed.
+    Push a roster: staged, then validated in the background. Answers at once with the batch
+    id and the status ``validating``; ``GET /batches/{id}`` shows the progress and, once the
+    batch is ``previewed``, each row's own result. Nothing changes in the registry until
+    the batch is committed (a commit before then is refused: 409 ``not_previewed``).
     """
     token: ExchangeToken = request.auth  # type: ignore[attr-defined]
     batch = services.batch_receive_rows(
         actor=token.user, roster_type=roster_type, rows=payload.rows, department=token.department
     )
-    batch = services.batch_validate_now(batch)
+    services.batch_validate_start(batch)
     return Status(201, _batch_out(batch))
 
 
@@ -226,9 +261,11 @@ def batch_detail(
     result: Result | None = RESULT,
     page: int = PAGE,
 ) -> Any:
-    """批次状态、统计和各行自身的校验结果（脱敏） / Status, counts and each row's own result."""
+    """批次状态、校验进度、统计和各行自身的校验结果（脱敏；校验完成后才有） / Status,
+    progress, counts and each row's own result (masked; once validated)."""
     batch = selectors.batch_get(_actor(request), batch_id)
-    paginator = Paginator(selectors.department_rows(batch, result), ROWS_PER_PAGE)
+    rows = selectors.department_rows(batch, result)
+    paginator = Paginator(rows.none() if _validating(batch) else rows, ROWS_PER_PAGE)
     current = paginator.get_page(page)
     return {
         **_batch_out(batch),

@@ -1,7 +1,8 @@
 """Every documented response of the API is given, and matches its schema.
 
 A department's journey through the exchange API, with valid data and each kind of
-refusal; each response is checked by schemathesis against the operation's documented
+refusal (the background validation of a push is run here, as ``jobs.run_validation``);
+each response is checked by schemathesis against the operation's documented
 status codes, content types, headers and body schema, and the statuses each operation
 answered must be exactly the ones it documents (none undocumented, none unreachable).
 """
@@ -22,6 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from werkzeug.test import Client
 
+from dpf.exchange import jobs
 from tests.api.schema import APP, SCHEMA
 from tests.factories import make_user
 
@@ -93,8 +95,11 @@ def test_every_documented_response_is_given_and_matches_its_schema(
     assert j.send("GET", rosters, auth="none").status_code == 401
 
     pushed = j.send("POST", push, path=dibao, body=_json({"rows": ROWS}))
-    assert pushed.status_code == 201 and pushed.json["status"] == "previewed"
+    assert pushed.status_code == 201 and pushed.json["status"] == "validating"
     batch = {"batch_id": pushed.json["id"]}
+    assert j.send("GET", detail, path=batch).json["status"] == "validating"
+    assert j.send("POST", commit, path=batch).status_code == 409  # not validated yet
+    jobs.run_validation(pushed.json["id"])  # what the background process runs
     assert (
         j.send("POST", push, path=dibao, body=_json({"rows": ROWS}), auth="forged").status_code
         == 401

@@ -1,4 +1,6 @@
-"""The exchange API: department tokens, push → preview → commit, errors as JSON, schema."""
+"""The exchange API: department tokens, push → background validation → preview → commit,
+errors as JSON, schema. Tests run the background validation themselves
+(``jobs.run_validation``; ``DPF_IMPORT_WORKER = "manual"`` in tests)."""
 
 from __future__ import annotations
 
@@ -19,9 +21,9 @@ from django.urls import resolve
 from dpf.api.exchange import RosterTypeCode
 from dpf.core.access import declaration_of
 from dpf.core.roles import Role
-from dpf.exchange import validation
+from dpf.exchange import jobs, services, validation
 from dpf.exchange.display import REGISTRY_ERROR_CODES, department_errors
-from dpf.exchange.models import ExchangeToken, ImportBatch, ImportRow, Outcome
+from dpf.exchange.models import BatchStatus, ExchangeToken, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import cell_error
 from dpf.exchange.rostertypes import ROSTER_TYPES
 from dpf.registry import services as registry
@@ -66,6 +68,15 @@ def push(client, token, roster_type, rows):
     )
 
 
+def validated(client, token, roster_type, rows) -> dict:
+    """Push, run the validation the push started, and read the batch."""
+    response = push(client, token, roster_type, rows)
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "validating"
+    jobs.run_validation(response.json()["id"])
+    return client.get(f"/api/exchange/batches/{response.json()['id']}", **auth(token)).json()
+
+
 def test_token_is_printed_once_and_stored_as_hash(civil_affairs, token) -> None:
     stored = ExchangeToken.objects.get()
     assert token.startswith("dpfx_") and len(token) > 40
@@ -85,9 +96,7 @@ def test_push_preview_read_and_commit(client, token, county_officer) -> None:
         {"身份证号码": person.id_number, "姓名": "李秀英", "类别": "低保", "起始日期": "2023-1-5"},
         {"id_number": "150402198002301234", "name": "某某", "status": "低保", "valid_from": ""},
     ]
-    response = push(client, token, "dibao", rows)
-    assert response.status_code == 201, response.content
-    body = response.json()
+    body = validated(client, token, "dibao", rows)
     assert body["status"] == "previewed"
     assert body["counts"] == {"total": 2, "valid": 1, "invalid": 1}
     assert not HouseholdStatus.objects.exists()
@@ -122,9 +131,7 @@ def test_push_preview_read_and_commit(client, token, county_officer) -> None:
 
 
 def test_missing_column_and_bad_requests_are_json_errors_naming_the_field(client, token) -> None:
-    response = push(client, token, "dibao", [{"身份证号码": "x", "姓名": "y"}])
-    assert response.status_code == 201
-    body = response.json()
+    body = validated(client, token, "dibao", [{"身份证号码": "x", "姓名": "y"}])
     assert body["status"] == "failed"
     assert body["errors"][0]["code"] == "missing_column"
     unknown = push(client, token, "nonsense", [{"a": 1}])
@@ -188,13 +195,13 @@ def test_a_department_sees_only_its_own_batches(client, token, county_officer) -
 def test_department_without_region_matches_nobody(client, regions, county_officer) -> None:
     unbound = make_user("department_exchange", None)
     person = make_person(actor=county_officer)
-    response = push(
+    body = validated(
         client,
         issue_token("卫健", unbound.username),
         "pension",
         [{"身份证号码": person.id_number, "姓名": person.name, "参保日期": "2021-01-01"}],
     )
-    assert response.json()["counts"] == {"total": 1, "valid": 1, "invalid": 0}
+    assert body["counts"] == {"total": 1, "valid": 1, "invalid": 0}
     assert ImportRow.objects.get().outcome == Outcome.NOT_FOUND
 
 
@@ -247,6 +254,7 @@ def _department_view(client, token, roster_type: str, rows: list[dict]) -> dict:
     pushed = push(client, token, roster_type, rows)
     assert pushed.status_code == 201, pushed.content
     batch_id = pushed.json()["id"]
+    jobs.run_validation(batch_id)
     base = f"/api/exchange/batches/{batch_id}"
     views = {
         "push": pushed.json(),
@@ -336,7 +344,7 @@ def test_a_departments_preview_of_registered_people_equals_that_of_strangers(
     seen_strangers.pop("text")
     assert seen_registered == seen_strangers
     assert seen_registered["commit_status"] == 200
-    assert seen_registered["push"]["counts"] == {"total": 9, "valid": 7, "invalid": 2}
+    assert seen_registered["detail"]["counts"] == {"total": 9, "valid": 7, "invalid": 2}
     assert [r["row"] for r in seen_registered["invalid"]["rows"]] == [8, 9]
     for fact in ("王建国", "2024-01-01", "2021-03-09", "2022-12-31", "特困 2021", "登记系统"):
         assert fact not in registered_text
@@ -401,7 +409,7 @@ def test_a_batch_page_costs_the_same_queries_for_few_and_many_rows(client, token
             }
             for _ in range(n)
         ]
-        return push(client, token, "dibao", rows).json()["id"]
+        return validated(client, token, "dibao", rows)["id"]
 
     small, large = batch_of(2), batch_of(60)
     counts = []
@@ -411,3 +419,47 @@ def test_a_batch_page_costs_the_same_queries_for_few_and_many_rows(client, token
         assert response.status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_push_is_validated_in_the_background_and_shows_its_progress(client, token) -> None:
+    """The push answers before any row is validated (it used to validate the whole roster
+    inside the request); the batch shows its progress, no row until the validation ends,
+    and cannot be committed meanwhile."""
+    rows = [
+        {"身份证号码": new_id_number(), "姓名": "某某", "类别": "低保", "起始日期": "2023-01-05"}
+        for _ in range(5)
+    ]
+    response = push(client, token, "dibao", rows)
+    assert response.status_code == 201
+    pushed = response.json()
+    assert pushed["status"] == "validating"
+    assert (pushed["progress"], pushed["rows_read"], pushed["rows_total"]) == (0, 0, None)
+    assert pushed["counts"] == {"total": 0, "valid": 0, "invalid": 0}
+    assert not ImportRow.objects.exists()
+    base = f"/api/exchange/batches/{pushed['id']}"
+    early = client.post(f"{base}/commit", **auth(token))
+    assert early.status_code == 409 and early.json()["code"] == "not_previewed"
+    assert early.json()["message"] and early.json()["message_en"]
+
+    seen: list[dict] = []
+
+    def read_midway(_batch: ImportBatch) -> None:
+        seen.append(client.get(base, **auth(token)).json())
+
+    batch = ImportBatch.objects.get(pk=pushed["id"])
+    services.batch_validate_now(batch, chunk_size=2, on_progress=read_midway)
+    assert [(s["status"], s["rows_read"], s["rows_total"]) for s in seen] == [
+        ("validating", 2, 5),
+        ("validating", 4, 5),
+        ("previewed", 5, 5),
+    ]
+    midway = seen[:2]
+    assert all(0 < s["progress"] < 100 and s["rows"] == [] for s in midway)
+    assert all(s["counts"]["total"] == 0 for s in midway)  # rows written so far are not shown
+
+    done = client.get(base, **auth(token)).json()
+    assert (done["status"], done["progress"], done["rows_read"]) == ("previewed", 100, 5)
+    assert done["counts"] == {"total": 5, "valid": 5, "invalid": 0}
+    assert len(done["rows"]) == 5
+    assert client.post(f"{base}/commit", **auth(token)).json()["status"] == "committed"
+    assert ImportBatch.objects.get().status == BatchStatus.COMMITTED

@@ -204,7 +204,7 @@ def batch_receive_rows(
 
 
 def batch_validate_now(batch: ImportBatch, **options: Any) -> ImportBatch:
-    """Validate in this process (the command line, the API, and the background process).
+    """Validate in this process (the command line and the background process).
 
     An unexpected error leaves the batch ``failed`` with no rows, then propagates."""
     return batch_validate(batch, **options)
