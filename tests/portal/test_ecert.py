@@ -123,9 +123,10 @@ def test_expired_certificate_and_expired_code(certificate) -> None:
 
 def test_command_line_verify(certificate, capsys) -> None:
     payload = ecert.sign(certificate, now=SIGNED)
-    call_command("certificate", "verify", payload, "--json")
+    on = TODAY.isoformat()
+    call_command("certificate", "verify", payload, "--json", "--on", on)
     assert json.loads(capsys.readouterr().out)["status"] == "valid"
     with pytest.raises(SystemExit) as info:
-        call_command("certificate", "verify", payload[:-3], "--json")
+        call_command("certificate", "verify", payload[:-3], "--json", "--on", on)
     assert info.value.code == 1
     assert json.loads(capsys.readouterr().out)["status"] == "invalid"

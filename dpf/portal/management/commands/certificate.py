@@ -7,6 +7,7 @@ dpf certificate keys [--rotate]            list the signing keys; make a new cur
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -29,6 +30,12 @@ class Command(BaseCommand):
         verify = sub.add_parser("verify", help="verify a QR payload")
         verify.add_argument("payload")
         verify.add_argument("--json", action="store_true", help="print JSON")
+        verify.add_argument(
+            "--on",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="verify as on this date, YYYY-MM-DD (default: today)",
+        )
         keys = sub.add_parser("keys", help="signing keys")
         keys.add_argument("--rotate", action="store_true", help="create a new current key")
 
@@ -37,7 +44,7 @@ class Command(BaseCommand):
         if action == "check":
             self._check(options)
         elif action == "verify":
-            result = ecert.verify(options["payload"])
+            result = ecert.verify(options["payload"], today=options["on"])
             self._print(result.as_dict(), options["json"])
             if result.status != "valid":
                 sys.exit(1)
