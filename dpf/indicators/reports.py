@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from dpf.core import audit
 from dpf.core.models import Region, RegionLevel
+from dpf.core.spreadsheets import neutralise_workbook
 from dpf.indicators import selectors
 from dpf.indicators.compute import CITY
 from dpf.indicators.disclosure import WITHHELD, Audience, Figure, explanation
@@ -310,11 +311,7 @@ def xlsx_response(data: ReportData) -> HttpResponse:
         notes = wb.create_sheet("评估分析 Analysis")
         for line in data.analysis.splitlines():
             notes.append([line])
-    for sheet in wb.worksheets:
-        for row_cells in sheet.iter_rows():
-            for c in row_cells:
-                if isinstance(c.value, str) and c.value[:1] in ("=", "+", "-", "@"):
-                    c.value = "'" + c.value
+    neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
     response = HttpResponse(

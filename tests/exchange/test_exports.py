@@ -9,9 +9,10 @@ from openpyxl import load_workbook
 
 from dpf.core.errors import DomainError
 from dpf.core.models import AuditEntry
+from dpf.core.spreadsheets import neutralise
 from dpf.exchange import services
 from dpf.exchange.rostertypes import ROSTER_TYPES
-from dpf.exchange.workbooks import neutralise, roster_template
+from dpf.exchange.workbooks import roster_template
 from dpf.registry import services as registry
 from tests.exchange.conftest import stage, xlsx_bytes
 from tests.factories import make_person, make_user

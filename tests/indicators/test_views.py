@@ -125,3 +125,25 @@ def test_analysis_is_saved_by_city_admin_only(client, city_admin, county_officer
 def test_anonymous_is_sent_to_login(client, run) -> None:
     response = client.get(reverse("indicators:dashboard"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_report_workbook_neutralises_formulas_including_tab_and_return(
+    client, city_admin, run
+) -> None:
+    """Analysis text reaches the workbook; a line a spreadsheet would run as a formula,
+    including one led by a tab or a carriage return, arrives as text."""
+    import io
+
+    from openpyxl import load_workbook
+
+    client.force_login(city_admin)
+    lines = ['=HYPERLINK("http://x","y")', "\t=1+1", "@SUM(A1)", "正常文字"]
+    client.post(reverse("indicators:report"), {"analysis": "\n".join(lines)})
+    xlsx = client.get(reverse("indicators:report") + "?format=xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content))["评估分析 Analysis"]
+    values = [row[0] for row in sheet.iter_rows(values_only=True)]
+    assert "'\t=1+1" in values
+    assert '\'=HYPERLINK("http://x","y")' in values
+    assert "'@SUM(A1)" in values
+    assert "正常文字" in values

@@ -21,6 +21,7 @@ from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.idnumber import InvalidIdNumber, parse_id_number
 from dpf.core.models import Region
+from dpf.core.spreadsheets import neutralise
 from dpf.registry.services import id_lookup_hash
 from dpf.workflow.models import PaymentLine, PaymentList
 from dpf.workflow.services.common import clean_reason, now_or, refuse
@@ -32,7 +33,6 @@ from dpf.workflow.services.payments import (
 )
 
 MAX_RESULT_ROWS = 300_000
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 BANK_HEADERS = [
     "序号",
@@ -50,13 +50,6 @@ BANK_HEADERS = [
     "扣减金额",
     "实发金额",
 ]
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula is prefixed with ``'``."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _title(plist: PaymentList) -> str:
