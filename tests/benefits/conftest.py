@@ -75,12 +75,6 @@ def touch(*persons: Person) -> None:
     Person.objects.filter(pk__in=[p.pk for p in persons]).update(facts_changed_at=timezone.now())
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings: Any) -> None:
-    """Users here only log in with force_login: skip the deliberately slow hashing."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def low_income() -> dict[str, Any]:
     return {"income_per_capita": Decimal("5000.00")}

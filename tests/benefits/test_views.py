@@ -88,7 +88,9 @@ def test_item_shows_the_explanation_and_closes(client, regions):
     login(client, worker)
     url = reverse("benefits:item", args=[item.pk])
     html = client.get(url).content.decode()
-    assert "符合" in html and "household" in html
+    # The verdict tag, not a substring that "不符合条件" would also contain.
+    assert 'class="tag tag-yes"' in html and "不符合条件" not in html
+    assert "household" in html
     assert AuditEntry.objects.filter(object_type="work_item", object_id=str(item.pk)).exists()
     response = client.post(url, {"status": "dismissed", "note": ""})
     assert response.status_code == 200  # refused: a dismissal needs a note

@@ -23,12 +23,6 @@ def chinese_outside_requests() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    """Users are created per test; the production hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def _html(response) -> str:
     return response.content.decode()
 

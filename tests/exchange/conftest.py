@@ -16,8 +16,6 @@ from dpf.exchange.models import ImportBatch
 @pytest.fixture(autouse=True)
 def _uploads_in_tmp(settings, tmp_path) -> None:
     settings.MEDIA_ROOT = tmp_path / "uploads"
-    # Test accounts need no slow password hashing.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -30,11 +30,6 @@ def chinese_outside_requests() -> Iterator[None]:
         yield
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(
     ("query", "kind", "text"),
     [

@@ -41,7 +41,6 @@ def standard(code: str, level: int | None) -> Decimal:
 
 @pytest.fixture(autouse=True)
 def _fast_and_fresh(settings: Any, tmp_path: Any) -> None:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = tmp_path / "uploads"
     workdays.clear_cache()
 
