@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from config.secrets import load_secrets
+from dpf.core.secrets import load_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DPF_DATA_DIR", BASE_DIR / "data")).resolve()

@@ -28,6 +28,20 @@ from dpf.bench.pgserver import throwaway_postgres
 DPF = [sys.executable, "-m", "dpf.cli"]
 
 
+def refuse_real_people() -> None:
+    """The one guard of every benchmark step that writes or deletes: refuse a database
+    holding any non-synthetic person (a benchmark deletes and rewrites rows freely)."""
+    from django.core.management.base import CommandError
+
+    from dpf.registry.models import Person
+
+    if Person.objects.filter(synthetic=False).exists():
+        raise CommandError(
+            "数据库中有非演示数据，拒绝运行性能测试 / "
+            "the database holds non-demo persons: refusing to benchmark it"
+        )
+
+
 @dataclass
 class ChildResult:
     seconds: float

@@ -377,7 +377,7 @@ def measure_import(
         [
             sys.executable,
             "-m",
-            "dpf.exchange.benchmark",
+            "dpf.bench.roster_import",
             "--rows",
             str(rows),
             "--db",

@@ -45,7 +45,7 @@ def reload_keys() -> bool:
     """
     if keys_from_environment():
         return False
-    from config.secrets import load_secrets
+    from dpf.core.secrets import load_secrets
 
     loaded = load_secrets(settings.DATA_DIR)
     settings.DPF_FIELD_KEYS = dict(loaded["field_keys"])

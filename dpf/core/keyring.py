@@ -270,7 +270,7 @@ def _activate(ring: Ring) -> None:
 
 
 def _save(ring: Ring) -> None:
-    from config.secrets import load_secrets, save_secrets
+    from dpf.core.secrets import load_secrets, save_secrets
 
     stored = load_secrets(settings.DATA_DIR)
     stored["field_keys"] = dict(ring.keys)

@@ -30,6 +30,24 @@ def test_a_step_refuses_a_database_with_real_people() -> None:
     assert result["persons"] == 1 and result["bytes"] > 0
 
 
+@pytest.mark.parametrize("step", ["seed", "measure"])
+def test_payment_list_benchmark_refuses_a_database_with_real_people(step) -> None:
+    """``payments_bench seed``/``measure`` delete entitlements, accounts and lists: never
+    on a database holding a real person (they had no guard before)."""
+    from dpf.benefits.models import BenefitItem, Entitlement
+
+    person = make_person()
+    real = Entitlement.objects.create(
+        person=person,
+        benefit=BenefitItem.objects.get(code="living_allowance"),
+        valid_from=dt.date(2025, 1, 1),
+        source="bench",  # even a row marked as benchmark data stays
+    )
+    with pytest.raises(CommandError, match="non-demo"):
+        call_command("payments_bench", step, "--month", "2025-10", stdout=io.StringIO())
+    assert Entitlement.objects.filter(pk=real.pk).exists()
+
+
 def _report(value: float, progress: Path | None = None) -> runner.Report:
     report = runner.Report(
         started=dt.datetime(2026, 11, 29, 5, 0, tzinfo=dt.UTC),

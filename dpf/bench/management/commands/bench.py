@@ -135,15 +135,9 @@ class Command(BaseCommand):
             raise CommandError("负载测试有错误 / the load run had errors: " + "; ".join(problems))
 
     def _step(self, name: str | None, as_of: dt.date, sessions: int) -> None:
-        from dpf.registry.models import Person
-
         if name not in steps.STEPS:
             raise CommandError(f"未知步骤 / unknown step: {name}; one of {sorted(steps.STEPS)}")
-        if Person.objects.filter(synthetic=False).exists():
-            raise CommandError(
-                "数据库中有非演示数据，拒绝运行性能测试 / "
-                "the database holds non-demo persons: refusing to benchmark it"
-            )
+        runner.refuse_real_people()
         fn = steps.STEPS[name]
         if name in ("kpi", "scan"):
             result = fn(as_of)

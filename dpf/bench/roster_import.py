@@ -1,7 +1,7 @@
 """Roster import benchmark: a 100,000-row roster validated and committed, per database.
 
-    .venv/bin/python -m dpf.exchange.benchmark --rows 100000 --db sqlite
-    .venv/bin/python -m dpf.exchange.benchmark --rows 100000 --db postgres
+    .venv/bin/python -m dpf.bench.roster_import --rows 100000 --db sqlite
+    .venv/bin/python -m dpf.bench.roster_import --rows 100000 --db postgres
 
 Everything runs in a temporary data folder (fresh keys, SQLite file or a throwaway
 PostgreSQL server from ``dpf.bench.pgserver``). Each measured step (``dpf exchange import``
@@ -45,7 +45,7 @@ def _dpf(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _measure(env: dict[str, str], *args: str, trace: bool = False) -> dict[str, Any]:
-    command = [sys.executable, "-m", "dpf.exchange.benchmark", "measure"]
+    command = [sys.executable, "-m", "dpf.bench.roster_import", "measure"]
     if trace:
         command.append("--tracemalloc")
     done = subprocess.run([*command, "--", *args], env=env, capture_output=True, text=True)
@@ -183,7 +183,7 @@ def run(rows: int, db: str, trace: bool) -> dict[str, Any]:
         env["DPF_IMPORT_MAX_UNPACKED_BYTES"] = str(256 * 1024 * 1024 * scale)
         _dpf(env, "migrate", "--no-input", "-v0")
         subprocess.run(
-            [sys.executable, "-m", "dpf.exchange.benchmark", "setup", "--rows", str(rows)],
+            [sys.executable, "-m", "dpf.bench.roster_import", "setup", "--rows", str(rows)],
             env=env,
             check=True,
             cwd=folder,

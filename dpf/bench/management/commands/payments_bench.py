@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import DateField, F, IntegerField, TextField, Value
 from django.db.models.functions import Mod
 
+from dpf.bench import runner
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.core import crypto
 from dpf.core.models import EffectiveDated, Region, RegionLevel
@@ -52,6 +53,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         step = options["step"]
+        if step != "run":
+            # seed and measure delete and rewrite payment lists and entitlements
+            runner.refuse_real_people()
         if step == "run":
             self._run(options)
         elif step == "seed":
@@ -60,13 +64,11 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(measure(_month(options["month"]))))
 
     def _run(self, options: dict[str, Any]) -> None:
-        from dpf.bench.runner import database, run_child
-
         month = options["month"]
-        with database(options["database"]) as url:
+        with runner.database(options["database"]) as url:
             env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
-            run_child(["migrate", "--no-input", "-v0"], env)
-            gen = run_child(
+            runner.run_child(["migrate", "--no-input", "-v0"], env)
+            gen = runner.run_child(
                 [
                     "demo",
                     "generate",
@@ -77,11 +79,11 @@ class Command(BaseCommand):
                 ],
                 env,
             )
-            seeded = run_child(["payments_bench", "seed", "--month", month], env)
+            seeded = runner.run_child(["payments_bench", "seed", "--month", month], env)
             # The first run also pays for reading the freshly loaded rows (PostgreSQL sets
             # hint bits then); the second is a month's generation on a settled database.
-            first = run_child(["payments_bench", "measure", "--month", month], env)
-            measured = run_child(["payments_bench", "measure", "--month", month], env)
+            first = runner.run_child(["payments_bench", "measure", "--month", month], env)
+            measured = runner.run_child(["payments_bench", "measure", "--month", month], env)
         result = {
             "database": options["database"],
             "persons": options["persons"],
