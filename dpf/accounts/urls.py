@@ -10,5 +10,4 @@ urlpatterns = [
     path("otp/", views.otp_verify, name="otp_verify"),
     path("otp/setup/", views.otp_enrol, name="otp_enrol"),
     path("security/", views.security_policy, name="security_policy"),
-    path("reveal/person/<int:person_id>/", views.reveal_person, name="reveal_person"),
 ]

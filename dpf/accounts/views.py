@@ -15,9 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
-from django.views.decorators.http import require_POST
 
-from dpf.accounts import otp, reveal, selectors
+from dpf.accounts import otp, selectors
 from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.permissions import permission_required
 from dpf.core.access import public
@@ -154,22 +153,3 @@ def security_policy(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("安全策略已保存"))
         return redirect("accounts:security_policy")
     return render(request, "accounts/security_policy.html", {"policies": otp.policy_table()})
-
-
-@permission_required("reveal", "person")
-@require_POST
-@never_cache
-def reveal_person(request: HttpRequest, person_id: int) -> HttpResponse:
-    """显示完整信息: POST with a reason; the full values of one person in scope, audited."""
-    reason = request.POST.get("reason", "")
-    fragment = request.headers.get("HX-Request") == "true"
-    try:
-        revealed = reveal.reveal_person(
-            actor=request.user, person_id=person_id, reason=reason, request=request
-        )
-    except ValidationFailed as exc:
-        context = {"person_id": person_id, "reveal_error": exc, "reveal_reason": reason[:300]}
-        template = "core/_reveal_form.html" if fragment else "accounts/reveal.html"
-        return render(request, template, context, status=400)
-    template = "accounts/_revealed.html" if fragment else "accounts/reveal.html"
-    return render(request, template, {"revealed": revealed, "person_id": person_id})

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("person/new/", views.person_new, name="person_new"),
     path("person/<int:person_id>/", views.person, name="person"),
+    path("person/<int:person_id>/reveal/", views.reveal_person, name="reveal_person"),
     path("person/<int:person_id>/certificate/new/", views.certificate_new, name="certificate_new"),
     path("household/new/", views.household_new, name="household_new"),
     path("household/<int:household_id>/", views.household, name="household"),

@@ -14,13 +14,15 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import mask_id_number
 from dpf.core.text import fold_fullwidth_digits
-from dpf.registry import selectors, services
+from dpf.registry import reveal, selectors, services
 from dpf.registry.forms import (
     CertificateForm,
     HouseholdForm,
@@ -232,3 +234,22 @@ def transfers(request: HttpRequest) -> HttpResponse:
         "today": selectors.today(),
     }
     return render(request, "registry/transfers.html", context, status=_status(form))
+
+
+@permission_required("reveal", "person")
+@require_POST
+@never_cache
+def reveal_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    """显示完整信息: POST with a reason; the full values of one person in scope, audited."""
+    reason = request.POST.get("reason", "")
+    fragment = request.headers.get("HX-Request") == "true"
+    try:
+        revealed = reveal.reveal_person(
+            actor=request.user, person_id=person_id, reason=reason, request=request
+        )
+    except ValidationFailed as exc:
+        context = {"person_id": person_id, "reveal_error": exc, "reveal_reason": reason[:300]}
+        template = "registry/_reveal_form.html" if fragment else "registry/reveal.html"
+        return render(request, template, context, status=400)
+    template = "registry/_revealed.html" if fragment else "registry/reveal.html"
+    return render(request, template, {"revealed": revealed, "person_id": person_id})

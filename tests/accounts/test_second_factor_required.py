@@ -42,7 +42,7 @@ def _code(device: TOTPDevice) -> str:
 
 def _reveal(client: Client, person: Any) -> Any:
     return client.post(
-        reverse("accounts:reveal_person", args=[person.pk]), {"reason": "核对身份证件信息"}
+        reverse("registry:reveal_person", args=[person.pk]), {"reason": "核对身份证件信息"}
     )
 
 

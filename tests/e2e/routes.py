@@ -254,7 +254,7 @@ PNG = (
 # scan opens every page; the routes that answer GET with 405 (POST-only actions) or with a
 # file (xlsx, PDF, JSON) are listed under "Not scanned" in the axe-core report, with why.
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
-    "accounts:reveal_person": lambda d: {"person_id": d.people[0].pk},
+    "registry:reveal_person": lambda d: {"person_id": d.people[0].pk},
     "benefits:item": lambda d: {"item_id": _work_item("proposal")(d)},
     "exchange:batch": _batch,
     "exchange:cancel": _batch,

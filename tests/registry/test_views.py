@@ -626,6 +626,6 @@ def test_person_page_offers_reveal_only_with_the_permission(client, regions) -> 
     person = make_person(actor=officer)
     url = reverse("registry:person", args=[person.pk])
     client.force_login(officer)
-    assert reverse("accounts:reveal_person", args=[person.pk]) in client.get(url).content.decode()
+    assert reverse("registry:reveal_person", args=[person.pk]) in client.get(url).content.decode()
     client.force_login(worker)
     assert "reveal" not in client.get(url).content.decode()

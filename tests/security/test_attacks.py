@@ -174,7 +174,7 @@ def test_sql_injection_in_the_search_box_finds_nothing(
 
 def _reveal(client: Client, person: Person, reason: str = "核对身份证件信息"):
     return client.post(
-        reverse("accounts:reveal_person", kwargs={"person_id": person.pk}), {"reason": reason}
+        reverse("registry:reveal_person", kwargs={"person_id": person.pk}), {"reason": reason}
     )
 
 
@@ -196,7 +196,7 @@ def test_reveal_shows_full_values_with_a_reason_and_audits_it(officer, own_perso
 def test_reveal_fragment_for_htmx(officer, own_person):
     client = _client(officer)
     response = client.post(
-        reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk}),
+        reverse("registry:reveal_person", kwargs={"person_id": own_person.pk}),
         {"reason": "电话回访需要"},
         HTTP_HX_REQUEST="true",
     )
@@ -237,7 +237,7 @@ def test_reveal_needs_the_permission(regions, own_person, role):
 
 def test_reveal_is_post_only_and_needs_csrf(officer, own_person):
     client = _client(officer)
-    url = reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk})
+    url = reverse("registry:reveal_person", kwargs={"person_id": own_person.pk})
     assert client.get(url + "?reason=核对身份证件信息").status_code == 405
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(officer)
@@ -250,8 +250,8 @@ def test_reveal_form_include_renders_for_the_person_page(officer, own_person, rf
 
     request = rf.get("/")
     request.user = officer
-    html = render_to_string("core/_reveal_form.html", {"person_id": own_person.pk}, request=request)
-    assert reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk}) in html
+    html = render_to_string("registry/_reveal_form.html", {"person_id": own_person.pk}, request=request)
+    assert reverse("registry:reveal_person", kwargs={"person_id": own_person.pk}) in html
     assert 'name="reason"' in html and "csrfmiddlewaretoken" in html and 'method="post"' in html
 
 
@@ -339,7 +339,7 @@ def test_a_viewer_reaches_no_personal_field_by_page_api_export_or_drill_down(off
         "search": reverse("registry:search") + "?q=" + own_person.name,
         "drill-down": f"{drill}?as_of={run_day.isoformat()}&region=150400&part=denominator",
         "registry export": reverse("exchange:export"),
-        "reveal": reverse("accounts:reveal_person", kwargs={"person_id": own_person.pk}),
+        "reveal": reverse("registry:reveal_person", kwargs={"person_id": own_person.pk}),
     }
     before = AuditEntry.objects.filter(action="permission_denied", actor=viewer).count()
     for what, url in refused.items():

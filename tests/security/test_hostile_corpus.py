@@ -1083,7 +1083,7 @@ def test_reasons_purposes_and_notes_refuse_control_and_direction_characters(regi
         "reveal.reason",
         items,
         lambda i: staff.post(
-            reverse("accounts:reveal_person", args=[person.pk]), {"reason": i.text}
+            reverse("registry:reveal_person", args=[person.pk]), {"reason": i.text}
         ),
     )
     run_items(

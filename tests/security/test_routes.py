@@ -469,7 +469,7 @@ def test_no_audit_entry_holds_a_personal_value_in_clear(world):
     for role in ("county_officer", "city_admin"):
         person = world.persons["in"]
         clients[role].get(url_for_person(person.pk))
-        clients[role].post(f"/accounts/reveal/person/{person.pk}/", {"reason": "核对身份信息需要"})
+        clients[role].post(f"/registry/person/{person.pk}/reveal/", {"reason": "核对身份信息需要"})
     secrets = []
     for p in world.persons.values():
         secrets += [p.id_number, p.phone, p.household.address if p.household else ""]
