@@ -1,15 +1,22 @@
 """Citizen ID numbers (公民身份号码, GB 11643-1999): parse, validate, normalise, upgrade.
 
 An unknown address code is a warning, never an error: codes change over time and people
-keep the code of the place their number was first issued (see DOMAIN.md). Full-width digits
+keep the code of the place their number was first issued (see DOMAIN.md). A code is known
+when it is Chifeng's or GB/T 2260 ever listed it; otherwise ``IdNumber.warnings`` holds
+``address_code_unknown``, which the registration makes the worker confirm. Full-width digits
 are read as ASCII; any other script's digits are refused, so one number has one spelling
 (and one look-up hash).
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from stdnum import numdb
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.text import fold_fullwidth_digits, is_ascii_number
@@ -39,6 +46,42 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "checksum": ("身份证号码校验位错误", "The check character of the ID number is wrong"),
 }
+
+
+# Warnings: the number is valid and accepted, but the worker must see and confirm this.
+ADDRESS_CODE_UNKNOWN = "address_code_unknown"
+
+WARNING_MESSAGES: dict[str, tuple[str, str]] = {
+    ADDRESS_CODE_UNKNOWN: (
+        "身份证号码的地址码（{code}）不是赤峰市的区划代码，也不是已知的行政区划代码（GB/T 2260），"
+        "请与本人证件核对",
+        "The address code of the ID number ({code}) is neither a Chifeng code nor a known "
+        "administrative division code (GB/T 2260); check it against the person's ID card",
+    ),
+}
+
+_REGIONS_CSV = Path(__file__).resolve().parent / "data" / "regions_chifeng.csv"
+
+
+@cache
+def _chifeng_codes() -> frozenset[str]:
+    """The six-digit codes of the shipped Chifeng region tree (city and its counties)."""
+    with _REGIONS_CSV.open(encoding="utf-8") as fh:
+        return frozenset(row["code"] for row in csv.DictReader(fh) if len(row["code"]) == 6)
+
+
+def address_code_known(code: str) -> bool:
+    """A Chifeng code, or a county-level code GB/T 2260 has ever listed (python-stdnum's
+    table of current and historical codes: a code retired since is still known)."""
+    if code in _chifeng_codes():
+        return True
+    parts = numdb.get("cn/loc").info(code)
+    return len(parts) == 2 and bool(parts[0][1]) and bool(parts[1][1])
+
+
+def warning_message(code: str, number: IdNumber) -> tuple[str, str]:
+    zh, en = WARNING_MESSAGES[code]
+    return zh.format(code=number.region_code), en.format(code=number.region_code)
 
 
 class InvalidIdNumber(ValidationFailed):
@@ -128,12 +171,14 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     if check_character(text[:17]) != text[17]:
         raise InvalidIdNumber("checksum")
     sex = "M" if int(text[16]) % 2 == 1 else "F"
+    warnings = () if address_code_known(text[:6]) else (ADDRESS_CODE_UNKNOWN,)
     return IdNumber(
         normalized=text,
         birth_date=born,
         sex=sex,
         region_code=text[:6],
         upgraded_from_15=upgraded,
+        warnings=warnings,
     )
 
 

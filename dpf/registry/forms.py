@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.core.certnumber import Category, Level
 from dpf.core.errors import ValidationFailed
+from dpf.core.idnumber import ADDRESS_CODE_UNKNOWN, InvalidIdNumber, parse_id_number
 from dpf.registry.models import HouseholdStatusCode, Relation
 
 
@@ -68,8 +69,27 @@ class SearchForm(forms.Form):
         region.choices = [("", _("本辖区全部")), *region_choices]
 
 
+class ConfirmCodeCheckbox(forms.CheckboxInput):
+    """A box that, ticked, posts the code it confirms (not "on"), and is never pre-ticked:
+    the worker ticks it again for each number they submit."""
+
+    def __init__(self) -> None:
+        super().__init__(check_test=lambda value: False)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name, "")
+
+    def format_value(self, value: Any) -> str | None:
+        return None  # the value shown is the code the form set, never the one posted
+
+
 class PersonForm(forms.Form):
-    """Register a person (and optionally their certificate) in one step."""
+    """Register a person (and optionally their certificate) in one step.
+
+    When the ID number typed has an unknown address code, the box ``confirm_address_code``
+    appears under it, carrying that code: the service accepts the number only when the box
+    posted back the same code.
+    """
 
     name = forms.CharField(label=_("姓名"), max_length=50)
     id_number = forms.CharField(
@@ -79,6 +99,12 @@ class PersonForm(forms.Form):
             "18位，最后一位可以是X；旧式15位号码会自动升级为18位。性别和出生日期由号码得出。"
         ),
         widget=forms.TextInput(attrs=_no_autofill()),
+    )
+    confirm_address_code = forms.CharField(
+        label=_("我已核对：该身份证号码的地址码不是赤峰市或已知的区划代码，号码与本人证件一致"),
+        required=False,
+        max_length=6,
+        widget=ConfirmCodeCheckbox(),
     )
     ethnicity = forms.CharField(label=_("民族"), max_length=20, initial="汉族")
     phone = forms.CharField(
@@ -143,6 +169,21 @@ class PersonForm(forms.Form):
         if not with_certificate:
             for name in self.CERTIFICATE_FIELDS:
                 del self.fields[name]
+        pending = self._unknown_address_code()
+        if pending:
+            self.fields["confirm_address_code"].widget.attrs["value"] = pending
+        else:
+            del self.fields["confirm_address_code"]
+
+    def _unknown_address_code(self) -> str:
+        """The address code of the posted ID number when it is unknown, else ""."""
+        if not self.is_bound:
+            return ""
+        try:
+            parsed = parse_id_number(str(self.data.get("id_number", ""))[:18])
+        except InvalidIdNumber:
+            return ""
+        return parsed.region_code if ADDRESS_CODE_UNKNOWN in parsed.warnings else ""
 
     @property
     def certificate_fields(self) -> list[forms.BoundField]:
@@ -176,6 +217,7 @@ class PersonForm(forms.Form):
             "phone": data["phone"],
             "household_id": data["household"],
             "relation_to_head": data["relation_to_head"],
+            "confirmed_address_code": data.get("confirm_address_code") or "",
         }
         if self.with_certificate:
             arguments.update(

@@ -18,7 +18,13 @@ from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.certnumber import make_certificate_number, parse_certificate_number
 from dpf.core.errors import ValidationFailed
-from dpf.core.idnumber import IdNumber, mask_id_number, parse_id_number
+from dpf.core.idnumber import (
+    ADDRESS_CODE_UNKNOWN,
+    IdNumber,
+    mask_id_number,
+    parse_id_number,
+    warning_message,
+)
 from dpf.core.models import Region, RegionLevel
 from dpf.core.pinyin import name_full_pinyin, name_initials
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
@@ -130,6 +136,26 @@ class TransferRequested(ValidationFailed):
         )
 
 
+class AddressCodeUnconfirmed(ValidationFailed):
+    """The ID number's address code is unknown and the worker has not confirmed having read
+    the warning for this very code (a ticked box for another number does not count)."""
+
+    def __init__(self, parsed: IdNumber) -> None:
+        zh, en = warning_message(ADDRESS_CODE_UNKNOWN, parsed)
+        super().__init__(
+            "address_code_unconfirmed",
+            f"{zh}；核对无误后请勾选确认",
+            f"{en}; once checked, tick the confirmation",
+            field="id_number",
+        )
+        self.address_code = parsed.region_code
+
+
+def _check_warnings_confirmed(parsed: IdNumber, confirmed_address_code: str) -> None:
+    if ADDRESS_CODE_UNKNOWN in parsed.warnings and confirmed_address_code != parsed.region_code:
+        raise AddressCodeUnconfirmed(parsed)
+
+
 class _Taken(Exception):
     """Another registration of the same ID number committed first (unique hash)."""
 
@@ -155,6 +181,7 @@ def _registration_entry(
     village_code: str,
     ethnicity: str,
     today: dt.date | None,
+    confirmed_address_code: str = "",
 ) -> _Entry:
     name = clean_person_name(name)
     ethnicity = (ethnicity or "").strip() or "汉族"
@@ -162,6 +189,7 @@ def _registration_entry(
     if len(ethnicity) > 20:
         raise _refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
     parsed = parse_id_number(id_number, today=today)
+    _check_warnings_confirmed(parsed, confirmed_address_code)
     phone = fold_fullwidth_digits((phone or "").strip())
     if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
         raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
@@ -196,8 +224,13 @@ def person_register(
     relation_to_head: str = Relation.HEAD,
     residence_from: dt.date | None = None,
     today: dt.date | None = None,
+    confirmed_address_code: str = "",
 ) -> Person:
     """Register a person; sex and birth date come from the ID number.
+
+    An ID number whose address code is unknown (``IdNumber.warnings``) is accepted only
+    when ``confirmed_address_code`` repeats that code (the worker read the warning and
+    ticked it), else :class:`AddressCodeUnconfirmed`; the warning is kept in the audit entry.
 
     An ID number already registered raises :class:`DuplicatePerson` when the actor's scope
     holds the record, otherwise :class:`TransferRequested` (a transfer request to the
@@ -212,6 +245,7 @@ def person_register(
         village_code=village_code,
         ethnicity=ethnicity,
         today=today,
+        confirmed_address_code=confirmed_address_code,
     )
     _refuse_if_registered(actor, entry)
     try:
@@ -281,7 +315,11 @@ def _person_create(
         action="create",
         object_type="person",
         object_id=person.pk,
-        changes={"id_number": parsed.masked, "name": crypto.mask_name(name)},
+        changes={
+            "id_number": parsed.masked,
+            "name": crypto.mask_name(name),
+            **({"warnings": list(parsed.warnings)} if parsed.warnings else {}),
+        },
     )
     return person
 
@@ -549,6 +587,7 @@ def person_register_with_certificate(
     certificate_level: int | None = None,
     certificate_issue_date: dt.date | None = None,
     today: dt.date | None = None,
+    confirmed_address_code: str = "",
 ) -> Person:
     """Register a person, into an existing household or a new one, and optionally issue
     their certificate: all or nothing (the registration form's one transaction).
@@ -585,6 +624,7 @@ def person_register_with_certificate(
         village_code=village_code,
         ethnicity=ethnicity,
         today=today,
+        confirmed_address_code=confirmed_address_code,
     )
     _refuse_if_registered(actor, entry)
     try:
