@@ -378,6 +378,10 @@ class NeedsSurvey(models.Model):
     income_per_capita = models.DecimalField(
         _("家庭人均年收入（元）"), max_digits=10, decimal_places=2, null=True, blank=True
     )
+    # The person (or guardian) confirmed the answers (the form asks; a roster says so).
+    person_confirmed = models.BooleanField(_("本人已确认"), default=False)
+    # "form" (the worker's form), "roster:<batch id>" (the national system's export).
+    source = models.CharField(_("来源"), max_length=40, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -459,3 +463,12 @@ class TransferRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{_('迁移申请')} {self.pk}"
+
+
+# The survey's work records (rounds, drafts, no contact) live beside it.
+from dpf.registry.survey_models import (  # noqa: E402, F401
+    NoContactReason,
+    SurveyDraft,
+    SurveyNoContact,
+    SurveyRound,
+)
