@@ -18,6 +18,7 @@ from pathlib import Path
 
 from stdnum import numdb
 
+from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.core.text import fold_fullwidth_digits, is_ascii_number
 
@@ -150,7 +151,7 @@ def parse_id_number(raw: str, *, today: dt.date | None = None) -> IdNumber:
     character computed) and marked ``upgraded_from_15``. Full-width digits and X are read
     as ASCII; digits of any other script are refused (code ``characters``).
     """
-    today = today or dt.date.today()
+    today = today or local_today()
     text = fold_fullwidth_digits((raw or "").strip()).upper()
     if not text:
         raise InvalidIdNumber("empty")

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from dpf.core.dates import age_on
 from dpf.core.idnumber import make_id_number
 from dpf.demo import names
 from dpf.demo.places import OTHER_INNER_MONGOLIA_CODES, OTHER_PROVINCE_CODES, Village
@@ -150,10 +151,6 @@ def add_years(date: dt.date, years: int) -> dt.date:
         return date.replace(year=date.year + years)
     except ValueError:  # 29 February
         return date.replace(year=date.year + years, day=28)
-
-
-def age_on(birth: dt.date, date: dt.date) -> int:
-    return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
 
 
 def _day_between(rng: random.Random, lo: dt.date, hi: dt.date) -> dt.date:

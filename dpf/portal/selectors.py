@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import scope_queryset, self_person_ids
 from dpf.benefits.eligibility import Eligibility, explain
 from dpf.benefits.models import Entitlement
 from dpf.benefits.selectors import active_entitlements_codes, all_rules_in_force
+from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
 from dpf.core.models import EffectiveDated, Region
 from dpf.portal.models import CitizenAccount, CitizenRequest, RequestEvent, RequestStatus
@@ -32,10 +32,6 @@ from dpf.workflow.procedures import DocumentType, procedures
 from dpf.workflow.selectors import missing_documents
 
 SELF_IDS_ATTR = "_dpf_self_person_ids"
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 # The self scope -------------------------------------------------------------------------

@@ -17,12 +17,13 @@ from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dpf.accounts.scoping import region_filter, region_in_scope, scope_queryset
 from dpf.core.certnumber import Category, Level, parse_certificate_number
 from dpf.core.crypto import mask_phone, mask_text
+from dpf.core.dates import age_on
+from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
@@ -65,16 +66,9 @@ _NUMBERISH_RE = re.compile(r"^[\dX]+$")
 _PINYIN_RE = re.compile(r"^[a-z' ]+$")
 
 
-def today() -> dt.date:
-    return timezone.localdate()
-
-
-def age_on(birth_date: dt.date, on: dt.date) -> int:
-    """Completed years on ``on``."""
-    years = on.year - birth_date.year
-    if (on.month, on.day) < (birth_date.month, birth_date.day):
-        years -= 1
-    return max(years, 0)
+def display_age(birth_date: dt.date, on: dt.date) -> int:
+    """The age a page shows: completed years, never below zero."""
+    return max(age_on(birth_date, on), 0)
 
 
 # --- search ----------------------------------------------------------------------------
@@ -249,7 +243,7 @@ def _row(values: dict[str, Any], on: dt.date) -> PersonRow:
         pk=values["pk"],
         name=values["name"],
         sex=values["sex"],
-        age=age_on(values["birth_date"], values["death_date"] or on),
+        age=display_age(values["birth_date"], values["death_date"] or on),
         id_number_masked=values["id_number_masked"],
         county_name=values["county_name"] or "",
         village_name=values["village_name"] or "",
@@ -687,7 +681,7 @@ def _member_rows(user: Any, household_id: int, self_pk: int | None, on: dt.date)
             name=m["name"],
             relation=m["relation_to_head"],
             sex=m["sex"],
-            age=age_on(m["birth_date"], m["death_date"] or on),
+            age=display_age(m["birth_date"], m["death_date"] or on),
             id_number_masked=m["id_number_masked"],
             is_self=m["pk"] == self_pk,
         )
@@ -716,7 +710,7 @@ def person_detail(user: Any, person_id: int) -> PersonDetail:
     names = region_names(codes)
     return PersonDetail(
         person=person,
-        age=age_on(person.birth_date, person.death_date or on),
+        age=display_age(person.birth_date, person.death_date or on),
         phone_masked=mask_phone(person.phone) if person.phone else "",
         household=person.household,
         members=members,

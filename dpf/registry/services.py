@@ -17,6 +17,7 @@ from django.utils import timezone
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.certnumber import make_certificate_number, parse_certificate_number
+from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import (
     ADDRESS_CODE_UNKNOWN,
@@ -372,7 +373,7 @@ def certificate_issue(
         raise _refuse("category", "残疾类别应为1至7", "the category must be 1 to 7", "category")
     if level is None or not 1 <= int(level) <= 4:
         raise _refuse("level", "残疾等级应为1至4", "the level must be 1 to 4", "level")
-    today = today or dt.date.today()
+    today = today or local_today()
     if issue_date > today:
         raise _refuse(
             "future_date", "发证日期不能晚于今天", "the issue date is in the future", "issue_date"

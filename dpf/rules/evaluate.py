@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Protocol
 
+from dpf.core.dates import age_on
 from dpf.core.models import region_prefix
 from dpf.rules.ast import (
     Arith,
@@ -38,11 +39,6 @@ class Env(Protocol):
     def attribute(self, name: str) -> Scalar: ...
 
     def call(self, name: str, arg: str) -> bool: ...
-
-
-def age_on(birth: dt.date, date: dt.date) -> int:
-    """Whole years from ``birth`` to ``date`` (周岁)."""
-    return date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
 
 
 class FactsEnv:

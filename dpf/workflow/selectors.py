@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.utils import timezone
 
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.benefits import selectors as benefit_selectors
 from dpf.benefits.eligibility import Eligibility, explain
 from dpf.benefits.models import Entitlement, WorkItem, WorkItemKind
+from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region
@@ -41,10 +41,6 @@ from dpf.workflow.procedures import (
     procedures,
     required_documents,
 )
-
-
-def today() -> dt.date:
-    return timezone.localdate()
 
 
 def _items(user: Any) -> QuerySet[ApplicationItem]:

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.indicators import compute, services
 from dpf.indicators.models import Plan
@@ -84,16 +85,16 @@ class Command(BaseCommand):
     def _snapshot(self, plan: Plan, options: dict[str, Any]) -> None:
         if options["monthly"]:
             start = options["date_from"] or plan.start
-            end = options["date_to"] or min(dt.date.today(), plan.end)
+            end = options["date_to"] or min(local_today(), plan.end)
             dates = services.month_ends(start, end)
         else:
-            dates = [options["as_of"] or dt.date.today()]
+            dates = [options["as_of"] or local_today()]
         for day in dates:
             run = services.snapshot_store(plan=plan, as_of=day)
             self.stdout.write(f"{day}: {run.snapshots.count()} snapshot rows")
 
     def _show(self, plan: Plan, options: dict[str, Any]) -> None:
-        as_of = options["as_of"] or dt.date.today()
+        as_of = options["as_of"] or local_today()
         region = options["region"] or compute.CITY
         results = [
             r for r in compute.compute(plan, as_of, region_code=region) if r.region_code == region
