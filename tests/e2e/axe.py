@@ -118,7 +118,7 @@ class AxeReport:
         stem = f"report-{self.database}"
         write_json(folder / f"{stem}.json", {"scans": self.scans, "skipped": self.skipped})
         lines = [
-            f"# axe-core report ({self.database}, {dt.datetime.now():%Y-%m-%d %H:%M})",
+            f"# axe-core report ({self.database}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
             "",
             f"{len(self.scans)} scans. Serious and critical violations fail the tests; "
             "the moderate and minor ones are listed here to be fixed.",

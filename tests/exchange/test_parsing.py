@@ -52,7 +52,7 @@ def test_header_normalisation(raw, expected) -> None:
         (20230105, dt.date(2023, 1, 5)),
         ("２０２３－０１－０５", dt.date(2023, 1, 5)),
         ("2023-01-05 00:00:00", dt.date(2023, 1, 5)),
-        (dt.datetime(2023, 1, 5, 8, 30), dt.date(2023, 1, 5)),
+        (dt.datetime(2023, 1, 5, 8, 30), dt.date(2023, 1, 5)),  # noqa: DTZ001 (a spreadsheet cell is naive)
         (dt.date(2023, 1, 5), dt.date(2023, 1, 5)),
         (44931, dt.date(2023, 1, 5)),  # an Excel serial day number
         (44931.0, dt.date(2023, 1, 5)),

@@ -250,7 +250,9 @@ def test_reveal_form_include_renders_for_the_person_page(officer, own_person, rf
 
     request = rf.get("/")
     request.user = officer
-    html = render_to_string("registry/_reveal_form.html", {"person_id": own_person.pk}, request=request)
+    html = render_to_string(
+        "registry/_reveal_form.html", {"person_id": own_person.pk}, request=request
+    )
     assert reverse("registry:reveal_person", kwargs={"person_id": own_person.pk}) in html
     assert 'name="reason"' in html and "csrfmiddlewaretoken" in html and 'method="post"' in html
 
