@@ -44,6 +44,17 @@ class HouseholdStatusCode(models.TextChoices):
     NONE = "none", _("一般")
 
 
+class PersonStatusCode(models.TextChoices):
+    """A person's own programme status, held by the person and not the household.
+
+    特困供养 (extreme hardship support) is granted to a person: their relatives are not
+    特困 with them, so it cannot be a household status without taking the allowances away
+    from every other member (issue 15 part 3).
+    """
+
+    TEKUN = "tekun", _("特困供养人员")
+
+
 class CertificateStatus(models.TextChoices):
     VALID = "valid", _("有效")
     EXPIRED = "expired", _("已过期")
@@ -254,14 +265,48 @@ class InsuranceEnrolment(EffectiveDated):
         return self.kind
 
 
+class PersonStatus(EffectiveDated):
+    """A person's own programme status over time (特困供养人员); see ``PersonStatusCode``."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="statuses")
+    status = models.CharField(_("人员类别"), max_length=12, choices=PersonStatusCode.choices)
+
+    class Meta:
+        verbose_name = _("人员类别")
+        constraints = [valid_interval_check("personstatus_valid_interval")]
+        indexes = [
+            models.Index(
+                fields=["person", "valid_from", "id"],
+                include=["status", "valid_to"],
+                name="personstatus_person_from_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.status
+
+
 class OutsidePayment(EffectiveDated):
-    """A payment from another department that affects eligibility (工伤护理费, 孤儿保障 …)."""
+    """A payment from another department that affects eligibility (工伤护理费, 孤儿保障 …).
+
+    ``monthly_amount`` is what the department pays, when it says: the catalogue's "pay the
+    higher" (择高享受) compares it with the allowance it excludes.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="outside_payments")
     kind = models.CharField(_("类型"), max_length=30, choices=OutsidePaymentKind.choices)
+    monthly_amount = models.DecimalField(
+        _("月发放金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
-        constraints = [valid_interval_check("outsidepayment_valid_interval")]
+        constraints = [
+            valid_interval_check("outsidepayment_valid_interval"),
+            models.CheckConstraint(
+                condition=models.Q(monthly_amount__isnull=True) | models.Q(monthly_amount__gte=0),
+                name="outsidepayment_amount_not_negative",
+            ),
+        ]
         indexes = [models.Index(fields=["person", "kind"], name="outsidepay_person_kind")]
 
     def __str__(self) -> str:

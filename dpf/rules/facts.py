@@ -15,6 +15,7 @@ from dpf.registry.models import (
     HouseholdStatus,
     HouseholdStatusCode,
     Person,
+    PersonStatusCode,
 )
 from dpf.rules.catalogue import (
     ATTRIBUTES,
@@ -81,7 +82,9 @@ def _latest(rows: list[Any]) -> Any:
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     """The facts of one person as of ``as_of``: about seven small queries, none for the
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
-    ``insurances``, ``schools``, ``outside_payments``, ``household__statuses``).
+    ``insurances``, ``schools``, ``outside_payments``, ``statuses``, ``household__statuses``).
+    ``in_destitute_care`` is the person's own 特困 status (``PersonStatus``), not the
+    household's.
 
     The certificate is the one in force on ``as_of``: cancelled, replaced and expired rows
     have their ``valid_to`` cut to the last valid day (``registry.services.certificate_end``),
@@ -116,6 +119,7 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     answers: dict[str, object] = {}
     if survey is not None:
         answers = {f: getattr(survey, f) for f in SURVEY_FIELDS.values()}
+    own = _latest(_in_force(list(person.statuses.all()), as_of))
     receiving = {p.kind for p in _in_force(list(person.outside_payments.all()), as_of)}
     for source in receiving_sources():
         if source.held is not None:
@@ -130,7 +134,7 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         residence_region=residence.village_code if residence is not None else person.village_code,
         certificate=certificate,
         household_status=status,
-        in_destitute_care=status == HouseholdStatusCode.TEKUN,
+        in_destitute_care=own is not None and own.status == PersonStatusCode.TEKUN,
         long_term_care_need=bool(survey.long_term_care_need) if survey is not None else False,
         receiving=frozenset(receiving),
         insured=frozenset(i.kind for i in _in_force(list(person.insurances.all()), as_of)),
@@ -147,6 +151,7 @@ FACT_RELATIONS = (
     "insurances",
     "schools",
     "outside_payments",
+    "statuses",
     "household__statuses",
 )
 
@@ -282,7 +287,7 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
 
     Required: ``birth_date``, ``certificate`` (an object or null), ``household_status``,
     ``residence_region``. Optional: ``alive`` (true), ``sex`` (unknown),
-    ``in_destitute_care`` (household status is ``tekun``), ``long_term_care_need``
+    ``in_destitute_care`` (false: the person's own 特困 status), ``long_term_care_need``
     (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
     ({}). Unknown fields are refused, so a misspelt field is not silently ignored.
     """
@@ -313,10 +318,7 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
         residence_region=region,
         certificate=_certificate(data["certificate"]),
         household_status=status,
-        in_destitute_care=_bool(
-            data.get("in_destitute_care", status == HouseholdStatusCode.TEKUN),
-            "in_destitute_care",
-        ),
+        in_destitute_care=_bool(data.get("in_destitute_care", False), "in_destitute_care"),
         long_term_care_need=_bool(data.get("long_term_care_need", False), "long_term_care_need"),
         receiving=_codes(data.get("receiving", []), "receiving", receiving_codes()),
         insured=_codes(data.get("insured", []), "insured", insurance_kinds()),

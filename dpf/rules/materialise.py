@@ -92,8 +92,8 @@ class FactsCompiler(sql.Compiler):
         return F(f"survey_{column}")
 
     def attribute_condition(self, node: Attr) -> Q:
-        if node.name == "in_school":
-            return Q(in_school=True)
+        if node.name in ("in_school", "in_destitute_care"):
+            return Q(**{node.name: True})
         return super().attribute_condition(node)
 
     def call(self, node: Call) -> Q:
@@ -171,7 +171,11 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
         params.append(float(default) if sqlite_number else default)
     plain = sql.Compiler(as_of, alias=False)
     in_school = Attr(name="in_school", type=Type.BOOL, pos=_NOWHERE)
-    in_lists = [("in_school", plain.attribute_condition(in_school))]
+    in_destitute_care = Attr(name="in_destitute_care", type=Type.BOOL, pos=_NOWHERE)
+    in_lists = [
+        ("in_school", plain.attribute_condition(in_school)),
+        ("in_destitute_care", plain.attribute_condition(in_destitute_care)),
+    ]
     in_lists += [(column, plain.call(node)) for column, node in sorted(calls.items())]
     for column, condition in in_lists:
         rows = Person.objects.filter(condition).values("pk").order_by()

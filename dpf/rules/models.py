@@ -35,6 +35,7 @@ class FactsInForce(models.Model):
     survey_income_per_capita = models.DecimalField(max_digits=12, decimal_places=2)
     survey_long_term_care_need = models.BooleanField()
     in_school = models.BooleanField()
+    in_destitute_care = models.BooleanField()  # the person's own 特困 status
 
     class Meta:
         managed = False

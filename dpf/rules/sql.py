@@ -49,6 +49,8 @@ from dpf.registry.models import (
     NeedsSurvey,
     OutsidePayment,
     Person,
+    PersonStatus,
+    PersonStatusCode,
     Residence,
     SchoolEnrolment,
 )
@@ -154,6 +156,8 @@ class Compiler:
             return HouseholdStatus.objects.filter(in_force(d), household=OuterRef("household_id"))
         if source == "residence":
             return Residence.objects.filter(in_force(d), person=OuterRef("pk"))
+        if source == "person_status":
+            return PersonStatus.objects.filter(in_force(d), person=OuterRef("pk"))
         later = NeedsSurvey.objects.filter(
             Q(survey_date__gt=OuterRef("survey_date"))
             | Q(survey_date=OuterRef("survey_date"), pk__gt=OuterRef("pk")),
@@ -366,7 +370,14 @@ class Compiler:
             level = self.cert("level")
             return Q(Exact(level, 1)) | Q(Exact(level, 2))
         if name == "in_destitute_care":
-            return Q(Exact(self.household_status(), "tekun"))
+            # the person's own status (特困供养人员), never the household's (issue 15 part 3)
+            return Q(
+                Exists(
+                    PersonStatus.objects.filter(
+                        in_force(d), person=OuterRef("pk"), status=PersonStatusCode.TEKUN
+                    )
+                )
+            )
         if name == "long_term_care_need":
             return Q(Exact(self.survey("long_term_care_need", Type.BOOL, False), True))
         if name == "in_school":
@@ -466,7 +477,7 @@ def _unindexed(column: str, default: Scalar) -> Any:
 ROW_CONDITIONS: dict[str, tuple[str, Q]] = {
     "certificate.valid": ("certificate", Q()),
     "certificate.severe": ("certificate", Q(InList(_unindexed("level", 0), [1, 2]))),
-    "in_destitute_care": ("household", Q(Exact(_unindexed("status", "none"), "tekun"))),
+    "in_destitute_care": ("person_status", Q(Exact(_unindexed("status", ""), "tekun"))),
     "long_term_care_need": ("survey", Q(Exact(_unindexed("long_term_care_need", False), True))),
     "survey.rehab_need": ("survey", Q(Exact(_unindexed("rehab_need", False), True))),
     "survey.device_need": ("survey", ~Q(Exact(_unindexed("device_need", ""), ""))),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dpf.benefits.models import BenefitItem
 from dpf.registry import services as registry
 from dpf.registry.models import NeedsSurvey, OutsidePayment, Person
+from dpf.registry.person_facts import person_status_set
 from tests.factories import make_person
 
 AS_OF = dt.date(2025, 6, 30)
@@ -31,6 +32,7 @@ def person_with(
     cert_from: dt.date = dt.date(2020, 1, 1),
     cert_to: dt.date | None = None,
     household: str | None = "dibao",
+    person_status: str | None = None,
     long_term_care: bool = False,
     receiving: tuple[str, ...] = (),
     died: dt.date | None = None,
@@ -53,6 +55,8 @@ def person_with(
         registry.household_status_set(
             actor=None, household=person.household, status=household, valid_from=cert_from
         )
+    if person_status:
+        person_status_set(actor=None, person=person, status=person_status, valid_from=cert_from)
     answers = dict(survey or {})
     if long_term_care or answers:
         NeedsSurvey.objects.create(

@@ -222,7 +222,7 @@ def test_scan_command_prints_counts():
 def test_bench_agrees_with_python_and_enrol_demo_refuses_real_people(low_income):
     people = [
         person_with(level=1, household="dibao", long_term_care=True),
-        person_with(level=3, household="tekun", survey={"care_need": True}),
+        person_with(level=3, household="tekun", person_status="tekun", survey={"care_need": True}),
         person_with(level=2, household="none", survey=low_income),
         person_with(level=4, household="dibao_edge", birth=dt.date(2020, 1, 1)),
         person_with(level=None, household="none"),

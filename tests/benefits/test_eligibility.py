@@ -28,7 +28,12 @@ def single(user, person: Person, code: str, as_of: dt.date = AS_OF) -> bool:
 # (case, person facts, living allowance, nursing allowance)
 CASES = [
     ("dibao_valid_certificate", {"level": 3, "household": "dibao"}, True, False),
-    ("tekun", {"level": 1, "household": "tekun", "long_term_care": True}, False, False),
+    (
+        "tekun",
+        {"level": 1, "household": "dibao", "person_status": "tekun", "long_term_care": True},
+        False,
+        False,
+    ),
     (
         "work_injury_care",
         {

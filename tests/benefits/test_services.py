@@ -156,7 +156,7 @@ def test_preview_counts_gains_and_losses_by_county(city_admin):
     person_with(village="150402001001", level=1, long_term_care=True)
     # 150404: one level-3 (gain), one level-1 in 特困 (excluded before and after).
     person_with(village="150404002001", level=3, long_term_care=True)
-    person_with(village="150404002001", level=1, household="tekun", long_term_care=True)
+    person_with(village="150404002001", level=1, person_status="tekun", long_term_care=True)
     rows = services.rule_change_preview(
         actor=city_admin, benefit=benefit("nursing_allowance"), text=NURSING_123, as_of=AS_OF
     )
@@ -256,18 +256,21 @@ def test_entitlement_overlap_refused_and_amount_from_standard(county_officer):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL exclusion constraint")
-def test_postgres_refuses_overlapping_active_entitlements_directly():
+def test_postgres_refuses_overlapping_entitlement_periods_directly():
     person = person_with(level=1)
     living = benefit("living_allowance")
     Entitlement.objects.create(person=person, benefit=living, valid_from=dt.date(2024, 1, 1))
-    Entitlement.objects.create(  # terminated rows may overlap
-        person=person,
-        benefit=living,
-        valid_from=dt.date(2024, 1, 1),
-        status=EntitlementStatus.TERMINATED,
-    )
     with pytest.raises(IntegrityError), transaction.atomic():
         Entitlement.objects.create(person=person, benefit=living, valid_from=dt.date(2025, 1, 1))
+    # A terminated period was in force over its dates: another one on them is refused too.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Entitlement.objects.create(
+            person=person,
+            benefit=living,
+            valid_from=dt.date(2023, 1, 1),
+            valid_to=dt.date(2024, 6, 30),
+            status=EntitlementStatus.TERMINATED,
+        )
     with pytest.raises(IntegrityError), transaction.atomic():
         RuleVersion.objects.create(
             benefit=living, mode="base", text="alive", valid_from=dt.date(2020, 1, 1)

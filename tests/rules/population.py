@@ -21,6 +21,7 @@ from dpf.registry.models import (
     OutsidePayment,
     OutsidePaymentKind,
     Person,
+    PersonStatus,
     Residence,
     SchoolEnrolment,
     SchoolStatus,
@@ -135,7 +136,13 @@ def build(seed: int, size: int = 60) -> list[Person]:
     HouseholdStatus.objects.bulk_create(statuses)
 
     certs, residences, surveys, insurances, schools, payments = [], [], [], [], [], []
+    own_statuses = []
     for p in persons:
+        # the person's own 特困 status (in_destitute_care), apart from the household's
+        for start, end in _intervals(rng, rng.choice([0, 0, 1, 2])):
+            own_statuses.append(
+                PersonStatus(person=p, status="tekun", valid_from=start, valid_to=end)
+            )
         for n, (start, end) in enumerate(_intervals(rng, rng.choice([0, 1, 1, 2]))):
             status = rng.choice(["valid", "valid", "expired", "replaced", "cancelled"])
             certs.append(
@@ -209,4 +216,5 @@ def build(seed: int, size: int = 60) -> list[Person]:
     InsuranceEnrolment.objects.bulk_create(insurances)
     SchoolEnrolment.objects.bulk_create(schools)
     OutsidePayment.objects.bulk_create(payments)
+    PersonStatus.objects.bulk_create(own_statuses)
     return list(Person.objects.order_by("pk"))

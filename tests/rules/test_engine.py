@@ -21,6 +21,7 @@ from dpf.registry.models import (
     Residence,
     SchoolEnrolment,
 )
+from dpf.registry.person_facts import person_status_set
 from dpf.rules import compile_rule, facts_for_person
 from dpf.rules.catalogue import (
     ATTRIBUTES,
@@ -108,7 +109,8 @@ def people(regions: None) -> dict[str, Person]:
 
     p["tekun"] = _person()
     _certify(p["tekun"], 1)
-    _status(p["tekun"], "tekun")
+    _status(p["tekun"], "dibao")  # 特困 is the person's status, not the household's
+    person_status_set(actor=None, person=p["tekun"], status="tekun", valid_from=dt.date(2020, 1, 1))
     _survey(p["tekun"], long_term_care_need=True)
 
     p["orphan"] = _person(birth=dt.date(2012, 3, 1))
@@ -274,7 +276,7 @@ def test_facts_of_one_person(people: dict[str, Person], django_assert_max_num_qu
         device_need="wheelchair", income_per_capita=Decimal("3000.50")
     )
     person = Person.objects.get(pk=person.pk)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         facts = facts_for_person(person, D)
     assert facts.residence_region == "150404002001"
     assert facts.insured == frozenset({"medical"})

@@ -93,8 +93,9 @@ def test_defaults_of_optional_fields() -> None:
     facts = facts_from_json(data, D)
     assert facts.alive and not facts.long_term_care_need and not facts.in_destitute_care
     assert facts.receiving == frozenset() and facts.insured == frozenset()
+    # 特困 is the person's own status: a household status "tekun" does not imply it
     tekun = facts_from_json(_with(household_status="tekun", in_destitute_care=KeyError), D)
-    assert tekun.in_destitute_care
+    assert not tekun.in_destitute_care
 
 
 def test_survey_answers() -> None:
