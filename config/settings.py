@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "dpf.rules",
     "dpf.benefits",
     "dpf.workflow",
+    "dpf.services",
     "dpf.employment",
     "dpf.indicators",
     "dpf.portal",

@@ -15,6 +15,7 @@ urlpatterns = [
     path("indicators/", include("dpf.indicators.urls")),
     path("benefits/", include("dpf.benefits.urls")),
     path("workflow/", include("dpf.workflow.urls")),
+    path("services/", include("dpf.services.urls")),
     path("exchange/", include("dpf.exchange.urls")),
     path("api/", include("dpf.api.urls")),
     path("", include("dpf.portal.urls")),

@@ -48,6 +48,7 @@ class ObjectType(models.TextChoices):
     PAYMENT_LIST = "payment_list", _("发放名册")
     ROSTER = "roster", _("部门交换名册")
     SERVICE_RECORD = "service_record", _("服务记录")
+    SERVICE_PLAN = "service_plan", _("服务计划（指定机构）")
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
@@ -82,6 +83,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.PAYMENT_LIST,
         ObjectType.ROSTER,
         ObjectType.SERVICE_RECORD,
+        ObjectType.SERVICE_PLAN,
         ObjectType.VOLUNTEER_RECORD,
         ObjectType.AUDIT_LOG,
         ObjectType.CITIZEN_REQUEST,
@@ -155,8 +157,15 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW,), (T.CERTIFICATE, T.ENTITLEMENT))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE), (T.APPLICATION,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW,), (T.INDICATORS,))
-    # Service institutions: their own clients' service records (no pages yet).
+    # Service institutions: their own clients' service records (sessions, outcomes).
     + _grant(Role.INSTITUTION_STAFF, S.INSTITUTION, (A.VIEW, A.CREATE), (T.SERVICE_RECORD,))
+    # The county (or city) turns a need into a service plan at an institution (the
+    # institution's client from then on); region staff follow the services of their region.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE), (T.SERVICE_PLAN,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE), (T.SERVICE_PLAN,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
     # Partner departments: roster exchange only.
     + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
     # Employers: their own yearly quota declaration.

@@ -80,6 +80,39 @@ def region_in_scope(user: Any, region_code: str) -> bool:
     return region_code.startswith(region.prefix)
 
 
+def institution_filter(user: Any, prefix: str = "") -> Q | None:
+    """A filter on ``{prefix}institution__code`` for an active institution staff user: the
+    clients of their own institution only. ``None`` (nothing) for every other user and for
+    an institution user without an institution (deny by default)."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not getattr(user, "is_active", False)
+        or getattr(user, "role", None) != Role.INSTITUTION_STAFF
+    ):
+        return None
+    code = getattr(user, "institution_code", "") or ""
+    if not code:
+        return None
+    return Q(**{f"{prefix}institution__code": code})
+
+
+def service_filter(user: Any, prefix: str = "") -> Q | None:
+    """Which service records (of a model with an ``institution`` and region code columns at
+    ``prefix``) ``user`` may see: institution staff their institution's, region staff their
+    region's; ``None``: none at all."""
+    if getattr(user, "role", None) == Role.INSTITUTION_STAFF:
+        return institution_filter(user, prefix)
+    return region_filter(user, prefix)
+
+
+def scope_services(user: Any, queryset: QuerySet[M], prefix: str = "") -> QuerySet[M]:
+    """Restrict ``queryset`` of service records to ``service_filter``."""
+    condition = service_filter(user, prefix)
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)
+
+
 # --- aggregate figures (the indicator pages) --------------------------------------------------
 
 

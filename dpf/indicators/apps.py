@@ -12,3 +12,11 @@ class IndicatorsConfig(AppConfig):
         from dpf.indicators.disclosure import check_threshold
 
         checks.register(check_threshold)
+
+        from dpf.indicators.specs import register_record_counter, register_record_persons
+        from dpf.services.counters import RECORD_COUNTERS, RECORD_PERSONS
+
+        for kind, counter in RECORD_COUNTERS.items():
+            register_record_counter(kind, counter)
+        for kind, persons in RECORD_PERSONS.items():
+            register_record_persons(kind, persons)

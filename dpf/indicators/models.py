@@ -102,6 +102,14 @@ class Indicator(models.Model):
     def is_manual(self) -> bool:
         return bool(self.numerator.get("manual"))
 
+    @property
+    def numerator_lists_persons(self) -> bool:
+        """Can the drill-down list the persons behind the numerator (a rule, a benefit, or
+        records whose app says which persons they count)?"""
+        from dpf.indicators.specs import person_q_available
+
+        return person_q_available(self.numerator)
+
 
 class RegionTarget(models.Model):
     """A county's own target for an indicator, where it differs from the city's."""

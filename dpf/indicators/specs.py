@@ -42,6 +42,16 @@ def record_counter(kind: str) -> RecordCounter | None:
     return _RECORD_COUNTERS.get(kind)
 
 
+# kind -> function(as_of, period_start) -> the ``Person`` condition behind a records count
+# that counts persons (the drill-down lists them as it lists a rule's persons).
+RecordPersons = Callable[[dt.date, dt.date | None], Q]
+_RECORD_PERSONS: dict[str, RecordPersons] = {}
+
+
+def register_record_persons(kind: str, persons: RecordPersons) -> None:
+    _RECORD_PERSONS[kind] = persons
+
+
 class SpecError(ValidationFailed):
     pass
 
@@ -103,8 +113,19 @@ def counts_persons(spec: dict[str, Any]) -> bool:
     return True
 
 
-def person_q(spec: dict[str, Any], as_of: dt.date) -> Q | None:
-    """The person filter of a ``persons`` or ``eligible`` spec; None for other kinds."""
+def person_q_available(spec: dict[str, Any]) -> bool:
+    """Does ``person_q`` give a condition for this spec (see there)?"""
+    if "records" in spec:
+        return str(spec["records"]) in _RECORD_PERSONS
+    return "persons" in spec or "eligible" in spec
+
+
+def person_q(spec: dict[str, Any], as_of: dt.date, period_start: dt.date | None = None) -> Q | None:
+    """The person filter of a ``persons`` or ``eligible`` spec, or of a ``records`` spec
+    whose app says which persons it counts; None for other kinds."""
+    if "records" in spec:
+        persons = _RECORD_PERSONS.get(str(spec["records"]))
+        return persons(as_of, period_start) if persons is not None else None
     if "persons" in spec:
         from dpf.rules import compile_rule
 

@@ -119,6 +119,7 @@ VISIBLE = {
     Role.TOWNSHIP_OFFICER: {"in", "self", "village2"},
     Role.VILLAGE_WORKER: {"in", "self"},
     Role.CITIZEN: {"self"},  # the citizen's own person (no dependants in this world)
+    Role.INSTITUTION_STAFF: {"in"},  # the institution's one client (a rehabilitation plan)
 }
 # The person each role's "inside" requests name, and the nearest one just outside its scope
 # (a citizen's neighbour in the same village is outside the citizen's self scope).
@@ -470,6 +471,57 @@ def _payee_account_pk(world: World, role: str, inside: bool) -> Any:
     )
 
 
+def _rehab_plan_pk(world: World, role: str, inside: bool) -> Any:
+    """A rehabilitation plan of the person. The world's institution (INST-TEST-1, whose
+    staff is the world's institution user) has one client, the "in" person; every other
+    sample plan, the institution user's "outside" one included, is at another institution
+    (their scope is the institution, not a region)."""
+    from dpf.services.models import Institution, RehabPlan
+
+    own = role == str(Role.INSTITUTION_STAFF) and inside
+    person = world.person(role, inside) if role else world.persons["in"]
+    code = "INST-TEST-1" if own else "INST-TEST-2"
+
+    def make() -> Any:
+        institution, _created = Institution.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": f"样本康复机构{code[-1]}",
+                "kind": "rehabilitation",
+                "county_code": "150402",
+                "township_code": "150402001",
+            },
+        )
+        return RehabPlan.objects.create(
+            person=person,
+            institution=institution,
+            kind="training",
+            start=dt.date(2025, 3, 1),
+            end=dt.date(2025, 12, 31),
+            planned_sessions=10,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+
+    return _cached(world, f"rehab_plan:{code}:{person.pk}", make)
+
+
+def _survey_year(world: World, role: str, inside: bool) -> Any:
+    """The year of the world's needs survey round (opened once)."""
+    from dpf.registry.models import SurveyRound
+
+    return _cached(
+        world,
+        "survey_round",
+        lambda: (
+            SurveyRound.objects.get_or_create(
+                year=2025, defaults={"reference_date": dt.date(2025, 1, 1)}
+            )[0].year
+        ),
+    )
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -479,6 +531,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("registry:person", "pk", _person_pk, True),
     ("registry:household", "pk", _household_pk, True),
     ("registry:certificate", "pk", _certificate_pk, True),
+    ("registry:survey", "year", _survey_year, False),
     ("indicators:", "code", _indicator_code, False),
     ("exchange:", "batch_id", _import_batch, True),
     ("exchange:", "outcome", _outcome, False),
@@ -502,6 +555,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:", "application_id", _application_pk, True),
     ("portal:appeal", "item_id", _application_item_pk, True),
     ("portal:", "request_id", _citizen_request_pk, True),
+    ("services:", "plan_id", _rehab_plan_pk, True),
 ]
 
 

@@ -45,6 +45,9 @@ SCOPERS = {
     "person_in_scope",
     "self_person_ids",
     "roster_match_filter",
+    "scope_services",
+    "service_filter",
+    "institution_filter",
 }
 # Selectors that read a personal model without calling a scoper, and why that is safe.
 REVIEWED = {

@@ -1,0 +1,72 @@
+"""Reads of service records, always through the service scope (``scoping.scope_services``):
+an institution's staff see their own institution's clients, region staff their region's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Max, QuerySet
+
+from dpf.accounts.permissions import PermissionRefused
+from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
+from dpf.core.roles import Role
+from dpf.registry.models import Person
+from dpf.services.models import Institution, RehabPlan, RehabSession
+from dpf.services.services import REHAB_INSTITUTION_KINDS
+
+
+def institutions(user: Any) -> QuerySet[Institution]:
+    """The institutions a user may list: institution staff only their own; region staff
+    those of their region (the city sees all)."""
+    qs = Institution.objects.order_by("county_code", "kind", "code")
+    if getattr(user, "role", None) == Role.INSTITUTION_STAFF:
+        return qs.filter(code=getattr(user, "institution_code", "") or "-")
+    region = getattr(user, "region", None)
+    if region is None:
+        return qs.none()
+    return qs.filter(county_code__startswith=region.prefix[:6])
+
+
+def rehab_institutions() -> QuerySet[Institution]:
+    """Institutions a plan may name (not personal data: the city's list)."""
+    return Institution.objects.filter(kind__in=REHAB_INSTITUTION_KINDS).order_by(
+        "county_code", "code"
+    )
+
+
+def rehab_plans(user: Any, *, open_only: bool = True) -> QuerySet[RehabPlan]:
+    """The plans of the user's clients (or region), with their session counts: one query."""
+    qs = scope_services(user, RehabPlan.objects.all())
+    if open_only:
+        qs = qs.filter(closed_on__isnull=True)
+    return (
+        qs.select_related("person", "institution")
+        .defer("person__id_number")
+        .annotate(session_count=Count("sessions"), last_session=Max("sessions__date"))
+        .order_by("start", "pk")
+    )
+
+
+def rehab_plan_for(user: Any, plan_id: int) -> RehabPlan:
+    """One plan of the user's clients; refused (404, audited) outside the scope."""
+    plan = (
+        scope_services(user, RehabPlan.objects.select_related("person", "institution"))
+        .defer("person__id_number")
+        .filter(pk=plan_id)
+        .first()
+    )
+    if plan is None:
+        raise PermissionRefused("view", "service_record", plan_id)
+    return plan
+
+
+def sessions_of(plan: RehabPlan) -> list[RehabSession]:
+    return list(plan.sessions.select_related("recorded_by").order_by("date", "pk"))
+
+
+def person_for_plan(user: Any, person_id: int) -> Person:
+    """A person of the officer's region a plan may be made for; refused (404) otherwise."""
+    person = scope_queryset(user, Person.objects.defer("id_number")).filter(pk=person_id).first()
+    if person is None or not region_in_scope(user, person.village_code):
+        raise PermissionRefused("create", "service_plan", person_id)
+    return person

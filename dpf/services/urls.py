@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dpf.services import views
+
+app_name = "services"
+
+urlpatterns = [
+    path("institutions/", views.institutions, name="institutions"),
+    path("rehab/", views.rehab_queue, name="rehab_queue"),
+    path("rehab/plan/<int:plan_id>/", views.rehab_plan, name="rehab_plan"),
+    path("rehab/new/<int:person_id>/", views.rehab_plan_new, name="rehab_plan_new"),
+]
