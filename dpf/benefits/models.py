@@ -9,6 +9,8 @@ every database, an exclusion constraint guards PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -123,8 +125,17 @@ class EntitlementStatus(models.TextChoices):
 
 
 class Entitlement(EffectiveDated):
-    """A person's enrolment in a benefit over a date range (minimal: the workflow issue adds
-    applications and payments). ``receiving("code")`` in a rule means an active one."""
+    """One period over which a person receives a benefit: ``[valid_from, valid_to]`` are the
+    days it is in force, whatever happens later.
+
+    ``status`` says how the period stands after its last day and never reaches back into
+    it: ``active`` (open, or a fixed end), ``suspended`` or ``terminated`` from
+    ``valid_to + 1``. A suspension or termination closes the period (the day before it takes
+    effect); a resumption opens a new one. So ``receiving("code")`` in a rule, the
+    indicators and the payment lists read only the dates, and a figure computed for a past
+    date stays the same after later events (issue 15 part 4). Periods of one person and
+    benefit never overlap (the service; an exclusion constraint on PostgreSQL).
+    """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="entitlements")
     benefit = models.ForeignKey(BenefitItem, on_delete=models.PROTECT, related_name="entitlements")
@@ -148,6 +159,10 @@ class Entitlement(EffectiveDated):
                 condition=Q(monthly_amount__isnull=True) | Q(monthly_amount__gte=0),
                 name="entitlement_amount_not_negative",
             ),
+            models.CheckConstraint(
+                condition=Q(status=EntitlementStatus.ACTIVE) | Q(valid_to__isnull=False),
+                name="entitlement_ended_has_last_day",
+            ),
         ]
         indexes = [
             models.Index(fields=["benefit", "status", "person"], name="entitlement_benefit"),
@@ -156,6 +171,15 @@ class Entitlement(EffectiveDated):
 
     def __str__(self) -> str:
         return f"{self.benefit_id} {self.status} {self.valid_from}"
+
+    def status_on(self, day: dt.date) -> str | None:
+        """The status on ``day``: active within the period, its end status after it (None
+        before it starts, or after a fixed end)."""
+        if day < self.valid_from:
+            return None
+        if self.valid_to is None or day <= self.valid_to:
+            return EntitlementStatus.ACTIVE
+        return None if self.status == EntitlementStatus.ACTIVE else self.status
 
 
 class ScanStatus(models.TextChoices):

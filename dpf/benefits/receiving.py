@@ -1,7 +1,8 @@
 """Entitlements as a source of ``receiving("code")`` in the rule language.
 
-A person receives a benefit on a date when an *active* entitlement covers that date.
-Suspended and terminated entitlements do not count.
+A person receives a benefit on a date when an entitlement period covers that date. A
+suspension or termination closes the period the day before it takes effect, so the status
+written later is never read here: a past date keeps its answer (issue 15 part 4).
 """
 
 from __future__ import annotations
@@ -12,18 +13,17 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from dpf.benefits.catalogue import shipped_catalogue, shipped_codes
-from dpf.benefits.models import Entitlement, EntitlementStatus
+from dpf.benefits.models import Entitlement
 from dpf.core.models import EffectiveDated
 
 
 def active_entitlements(code: str, as_of: dt.date) -> QuerySet[Entitlement]:
-    return Entitlement.objects.filter(
-        EffectiveDated.as_of_q(as_of), benefit__code=code, status=EntitlementStatus.ACTIVE
-    )
+    """Entitlements of ``code`` in force on ``as_of`` (the dates alone decide)."""
+    return Entitlement.objects.filter(EffectiveDated.as_of_q(as_of), benefit__code=code)
 
 
 def receiving_sql(code: str, as_of: dt.date) -> Exists:
-    """Over ``Person``: has an active entitlement of ``code`` on ``as_of``."""
+    """Over ``Person``: has an entitlement of ``code`` in force on ``as_of``."""
     return Exists(active_entitlements(code, as_of).filter(person_id=OuterRef("pk")))
 
 
@@ -34,9 +34,9 @@ def receiving_python(person_id: Any, code: str, as_of: dt.date) -> bool:
 def receiving_held(person_id: Any, as_of: dt.date) -> set[str]:
     """Every benefit one person receives on ``as_of``, in one query."""
     return set(
-        Entitlement.objects.filter(
-            EffectiveDated.as_of_q(as_of), person_id=person_id, status=EntitlementStatus.ACTIVE
-        ).values_list("benefit__code", flat=True)
+        Entitlement.objects.filter(EffectiveDated.as_of_q(as_of), person_id=person_id).values_list(
+            "benefit__code", flat=True
+        )
     )
 
 

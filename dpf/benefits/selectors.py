@@ -28,7 +28,6 @@ from dpf.benefits.models import (
     AmountStandard,
     BenefitItem,
     Entitlement,
-    EntitlementStatus,
     RuleMode,
     RuleVersion,
     ScanRun,
@@ -155,9 +154,9 @@ def eligibility_for_person(user: Any, person: Person, as_of: dt.date) -> list[El
 
 def active_entitlements_codes(person: Person, as_of: dt.date) -> list[str]:
     return list(
-        Entitlement.objects.filter(
-            EffectiveDated.as_of_q(as_of), person=person, status=EntitlementStatus.ACTIVE
-        ).values_list("benefit__code", flat=True)
+        Entitlement.objects.filter(EffectiveDated.as_of_q(as_of), person=person).values_list(
+            "benefit__code", flat=True
+        )
     )
 
 

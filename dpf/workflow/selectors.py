@@ -266,18 +266,17 @@ def entitlement_history(entitlement: Entitlement) -> list[EntitlementEvent]:
 
 
 def status_on(user: Any, person_id: int, benefit_id: int, day: dt.date) -> str | None:
-    """The entitlement status on ``day`` from the history (None: never enrolled by then,
-    or the person is outside ``user``'s scope)."""
-    events = scope_queryset(user, EntitlementEvent.objects.all(), prefix="person__")
-    event = (
-        events.filter(person_id=person_id, benefit_id=benefit_id, on__lte=day)
-        .order_by("-on", "-at", "-id")
-        .values_list("kind", flat=True)
-        .first()
+    """The entitlement status on ``day`` from its periods (periods never overlap, so the
+    latest one begun by then decides): active within it, its end status after it. None:
+    never enrolled by then, a fixed term that ran out, or the person outside ``user``'s
+    scope."""
+    periods = scope_queryset(
+        user,
+        Entitlement.objects.filter(person_id=person_id, benefit_id=benefit_id, valid_from__lte=day),
+        prefix="person__",
     )
-    if event is None:
-        return None
-    return {"created": "active", "resumed": "active"}.get(event, event)
+    latest = periods.order_by("-valid_from").first()
+    return latest.status_on(day) if latest is not None else None
 
 
 def entitlements_in_force(user: Any, day: dt.date) -> QuerySet[Entitlement]:

@@ -76,8 +76,9 @@ def test_scan_review_suspends_then_resumes_with_history(county_officer, regions)
     assert info.value.code == "already_resumed"
 
     b = benefit(LIVING).pk
-    # Not enrolled through the workflow by then:
-    assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 7, 31)) is None
+    # Enrolled from 2024 (directly, not through an application): active until suspended.
+    assert selectors.status_on(county_officer, person.pk, b, dt.date(2023, 12, 31)) is None
+    assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 7, 31)) == "active"
     assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 8, 20)) == "suspended"
     assert selectors.status_on(county_officer, person.pk, b, dt.date(2025, 9, 20)) == "active"
     outside = make_user("county_officer", "150404")

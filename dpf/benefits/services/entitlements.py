@@ -49,17 +49,17 @@ def entitlement_create(
     """Enrol a person in a benefit (minimal; the workflow issue adds applications).
 
     Without ``monthly_amount`` the standard in force on ``valid_from`` for the person's
-    county and certificate level applies. Refused when an active entitlement of the same
-    benefit overlaps the dates.
+    county and certificate level applies. Refused when a period of the same benefit (in
+    whatever status now) overlaps the dates.
     """
     check_interval(valid_from, valid_to)
     if actor is not None and not region_in_scope(actor, person.village_code):
         raise NotAllowed("办理该人员的待遇", "enrol this person")
     Person.objects.select_for_update().filter(pk=person.pk).first()
-    active = Entitlement.objects.filter(
-        person=person, benefit=benefit, status=EntitlementStatus.ACTIVE
-    )
-    if overlapping(active, valid_from, valid_to):
+    # Every period counts, whatever its status now: a suspended or terminated one was in
+    # force over its dates, and two periods on one day would be paid twice.
+    periods = Entitlement.objects.filter(person=person, benefit=benefit)
+    if overlapping(periods, valid_from, valid_to):
         raise refuse(
             "entitlement_overlap",
             "该人员在此期间已享受该待遇",
