@@ -4,6 +4,7 @@ DATABASE_URL   database (default: SQLite file in the data folder)
 DPF_DATA_DIR   data folder for the SQLite file, secrets, uploads (default: ./data)
 DPF_DEBUG      "1" for development error pages
 DPF_DEMO       "1" when the database holds synthetic demo data only
+DPF_ROOT_REGION the region code the installation serves (default 150400, Chifeng City)
 """
 
 from __future__ import annotations
@@ -156,6 +157,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DPF_IMPORT_MAX_BYTES + 1024 * 1024
 # Indicator counts from 1 to this minus one are suppressed for audiences not entitled to the
 # persons behind them (dpf.indicators.disclosure; a system check refuses values below 2).
 DPF_SMALL_CELL_THRESHOLD = int(os.environ.get("DPF_SMALL_CELL_THRESHOLD", 5))
+# The region the installation serves, the root of every figure and pick list (GB/T 2260):
+# Chifeng City by default; another city's or a province's code runs the platform there
+# (dpf.core.regions.root_code / root_prefix / counties).
+DPF_ROOT_REGION = os.environ.get("DPF_ROOT_REGION", "150400")
 
 SESSION_COOKIE_AGE = 30 * 60
 # Idle expiry: a request extends the session by 30 minutes, written at most once a minute

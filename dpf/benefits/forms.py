@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from dpf.benefits.models import BenefitItem, RuleMode, WorkItemKind, WorkItemStatus
 from dpf.core.errors import ValidationFailed
 from dpf.core.i18n import localised
-from dpf.core.models import Region, RegionLevel
+from dpf.core.regions import counties
 
 
 def attach_refusal(form: forms.Form, refusal: ValidationFailed) -> None:
@@ -22,11 +22,7 @@ def attach_refusal(form: forms.Form, refusal: ValidationFailed) -> None:
 
 
 def county_choices() -> list[tuple[str, str]]:
-    return list(
-        Region.objects.filter(level=RegionLevel.COUNTY, code__startswith="1504")
-        .order_by("code")
-        .values_list("code", "name")
-    )
+    return list(counties().values_list("code", "name"))
 
 
 class RuleChangeForm(forms.Form):

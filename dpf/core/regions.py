@@ -7,8 +7,9 @@ import io
 from collections.abc import Iterable
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import (
@@ -19,6 +20,25 @@ from dpf.core.models import (
     starts_with_q,
 )
 from dpf.core.text import InvalidText, check_text_characters, is_ascii_number
+
+
+def root_code() -> str:
+    """The region the installation serves (``DPF_ROOT_REGION``; Chifeng City, 150400)."""
+    code: str = settings.DPF_ROOT_REGION
+    return code
+
+
+def root_prefix() -> str:
+    """The code prefix every region of the installation starts with ("1504" for 150400)."""
+    return region_prefix(root_code())
+
+
+def counties() -> QuerySet[Region]:
+    """The county-level regions (旗县区) under the installation's root, in code order."""
+    return Region.objects.filter(level=RegionLevel.COUNTY, code__startswith=root_prefix()).order_by(
+        "code"
+    )
+
 
 SHIPPED_CSV = Path(__file__).parent / "data" / "regions_chifeng.csv"
 REQUIRED_COLUMNS = ("code", "name", "parent_code", "level")

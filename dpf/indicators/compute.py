@@ -20,11 +20,11 @@ from django.db.models import Count
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
+from dpf.core.regions import root_code
 from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
 from dpf.indicators.specs import FactsSpecs, record_counter
 from dpf.rules.materialise import facts_in_force
 
-CITY = "150400"
 ON_TRACK_TOLERANCE = Decimal("0.05")  # a ratio within 5 % of its target is "on track"
 
 
@@ -181,7 +181,7 @@ def _quantize(value: Decimal) -> Decimal:
 
 def regions_for_report(region_code: str | None = None) -> list[Region]:
     """The city, its counties and their townships (or one region and what is under it)."""
-    root = region_code or CITY
+    root = region_code or root_code()
     qs = Region.objects.filter(code__startswith=Region(code=root).prefix).filter(
         level__in=[RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP]
     )

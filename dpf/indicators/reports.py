@@ -23,10 +23,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dpf.core import audit
-from dpf.core.models import Region, RegionLevel
+from dpf.core.models import Region
+from dpf.core.regions import counties, root_code
 from dpf.core.spreadsheets import neutralise_workbook
 from dpf.indicators import selectors
-from dpf.indicators.compute import CITY
 from dpf.indicators.disclosure import WITHHELD, Audience, Figure, explanation
 from dpf.indicators.disclosure import Cell as DisclosedCell
 from dpf.indicators.models import (
@@ -121,23 +121,22 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
     """The report of ``run`` as ``audience`` reads it: the published version is read by
     the public audience (nobody entitled); the internal one by its user, exact only where
     they are entitled to the persons behind the figures."""
-    counties = list(
-        Region.objects.filter(level=RegionLevel.COUNTY, parent_id=CITY).order_by("code")
-    )
-    city = Region.objects.get(code=CITY)
-    codes = [CITY] + [c.code for c in counties]
+    city_code = root_code()
+    county_list = list(counties())
+    city = Region.objects.get(code=city_code)
+    codes = [city_code] + [c.code for c in county_list]
     indicators = list(plan.indicators.order_by("order", "code"))
     year_end = Q(as_of__month=12, as_of__day=31, as_of__lte=run.as_of)
     cells = selectors.disclosed_cells(
         Snapshot.objects.filter(indicator__plan=plan).filter(Q(run=run) | year_end),
-        selectors.Shown(run.as_of, frozenset(codes), always=frozenset({CITY})),
-        CITY,
+        selectors.Shown(run.as_of, frozenset(codes), always=frozenset({city_code})),
+        city_code,
         {i.pk: i for i in indicators},
         audience,
     )
     trends: dict[int, list[tuple[str, str]]] = {}
     for (as_of, ind_id, code), cell in sorted(cells.items(), key=lambda item: item[0][0]):
-        if code == CITY and year_end_of(as_of):
+        if code == city_code and year_end_of(as_of):
             trends.setdefault(ind_id, []).append((str(as_of.year), _text(cell.value)))
     stored = EvaluationReport.objects.filter(plan=plan, as_of=run.as_of).first()
     kind = (
@@ -151,7 +150,7 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
         publish=audience.public,
         title=f"{plan.name_zh}{kind}报告（截至{run.as_of:%Y年%m月%d日}）",
         analysis=stored.analysis if stored else "",
-        counties=counties,
+        counties=county_list,
         generated_at=timezone.localtime(),
     )
     data.suppressed = any(cell.hidden for cell in cells.values())
@@ -160,8 +159,10 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
         data.rows.append(
             ReportRow(
                 indicator=ind,
-                city=_cell(cells.get((run.as_of, ind.pk, CITY)), city, ind),
-                counties=[_cell(cells.get((run.as_of, ind.pk, c.code)), c, ind) for c in counties],
+                city=_cell(cells.get((run.as_of, ind.pk, city_code)), city, ind),
+                counties=[
+                    _cell(cells.get((run.as_of, ind.pk, c.code)), c, ind) for c in county_list
+                ],
                 trend=trends.get(ind.pk, []),
             )
         )

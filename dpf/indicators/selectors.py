@@ -19,7 +19,7 @@ from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import indicator_region_in_scope, indicator_root, scope_queryset
 from dpf.core.errors import NotFound
 from dpf.core.models import Region, RegionLevel
-from dpf.indicators.compute import CITY
+from dpf.core.regions import root_code
 from dpf.indicators.disclosure import (
     Audience,
     Cell,
@@ -82,7 +82,7 @@ def indicator_region(user: Any, code: str | None) -> Region:
     root = indicator_root(user)
     if root is None:
         raise PermissionRefused("view", "indicators", "")
-    wanted = code or root or CITY
+    wanted = code or root or root_code()
     region = Region.objects.filter(code=wanted, level__in=FIGURE_LEVELS).first()
     if region is None or not indicator_region_in_scope(user, region.code):
         raise PermissionRefused("view", "indicators", _loggable(wanted))

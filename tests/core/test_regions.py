@@ -117,3 +117,28 @@ def test_the_subtree_query_uses_the_code_index() -> None:
     else:
         plan = queryset.explain()
         assert "SEARCH" in plan and ("INDEX" in plan or "PRIMARY KEY" in plan), plan
+
+
+def test_the_root_region_is_one_setting(settings) -> None:
+    """Another city or a province runs the platform by configuration: the counties every
+    pick list and figure starts from follow DPF_ROOT_REGION, nothing else."""
+    from dpf.core.regions import counties, root_prefix
+
+    chifeng = list(counties().values_list("code", flat=True))
+    assert len(chifeng) == 12 and all(c.startswith("1504") for c in chifeng)
+    settings.DPF_ROOT_REGION = "150000"  # Inner Mongolia: Chifeng's counties are among its own
+    assert root_prefix() == "15"
+    assert set(chifeng) <= set(counties().values_list("code", flat=True))
+    settings.DPF_ROOT_REGION = "150500"  # Tongliao: none of Chifeng's counties
+    assert root_prefix() == "1505"
+    assert not counties().filter(code__in=chifeng).exists()
+
+
+def test_a_county_outside_the_root_cannot_get_a_rule_widening(settings) -> None:
+    from dpf.benefits.services.common import check_region
+    from dpf.core.errors import DomainError
+
+    check_region("150402", required=True)  # a Chifeng county, root Chifeng: accepted
+    settings.DPF_ROOT_REGION = "150500"
+    with pytest.raises(DomainError):
+        check_region("150402", required=True)

@@ -9,10 +9,8 @@ from typing import Any
 from django.db import models
 
 from dpf.core.errors import DomainError, ValidationFailed
-from dpf.core.models import Region, RegionLevel
+from dpf.core.regions import counties
 from dpf.core.roles import Role
-
-CITY_PREFIX = "1504"
 
 
 class NotAllowed(DomainError):
@@ -64,9 +62,7 @@ def check_region(region_code: str, *, required: bool) -> None:
                 "region_code",
             )
         return
-    ok = Region.objects.filter(
-        code=region_code, level=RegionLevel.COUNTY, code__startswith=CITY_PREFIX
-    ).exists()
+    ok = counties().filter(code=region_code).exists()
     if not ok:
         raise refuse(
             "region_unknown",

@@ -23,7 +23,6 @@ from dpf.benefits.models import (
     RuleVersion,
 )
 from dpf.benefits.services.common import (
-    CITY_PREFIX,
     RuleRefused,
     check_interval,
     check_region,
@@ -33,7 +32,8 @@ from dpf.benefits.services.common import (
     require_city_admin,
 )
 from dpf.core import audit
-from dpf.core.models import EffectiveDated, Region, RegionLevel
+from dpf.core.models import EffectiveDated
+from dpf.core.regions import counties, root_prefix
 from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 from dpf.registry.services import overlapping
@@ -191,7 +191,7 @@ def rule_change_preview(
     now_q = condition(base_now, widen_now, as_of)
     new_q = condition(base_new, widen_new, as_of)
     rows = (
-        Person.objects.filter(county_code__startswith=CITY_PREFIX)
+        Person.objects.filter(county_code__startswith=root_prefix())
         .values("county_code")
         .annotate(
             current=_flag(now_q),
@@ -201,11 +201,7 @@ def rule_change_preview(
         )
         .order_by("county_code")
     )
-    names = dict(
-        Region.objects.filter(level=RegionLevel.COUNTY, code__startswith=CITY_PREFIX).values_list(
-            "code", "name"
-        )
-    )
+    names = dict(counties().values_list("code", "name"))
     by_county = {r["county_code"]: r for r in rows}
     out = []
     for code in sorted(set(names) | set(by_county)):

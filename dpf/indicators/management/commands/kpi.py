@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
+from dpf.core.regions import root_code
 from dpf.indicators import compute, services
 from dpf.indicators.models import Plan
 from dpf.indicators.plandefs import parse_plan_file
@@ -95,7 +96,7 @@ class Command(BaseCommand):
 
     def _show(self, plan: Plan, options: dict[str, Any]) -> None:
         as_of = options["as_of"] or local_today()
-        region = options["region"] or compute.CITY
+        region = options["region"] or root_code()
         results = [
             r for r in compute.compute(plan, as_of, region_code=region) if r.region_code == region
         ]
