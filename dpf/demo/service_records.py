@@ -1,0 +1,160 @@
+"""Demo service records (issue 18): rehabilitation institutions with designation dates,
+a rehabilitation plan with sessions each year for most persons whose survey found a
+rehabilitation need, and the family-doctor contracts of the health commission's roster.
+
+A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from
+``ctx.rng("service_records")``, dates from ``ctx.as_of``, never the wall clock. The records
+are bulk-written for volume (tens of thousands of sessions); their rules are the services'
+(``dpf.services.services``), which the tests exercise. The shares are chosen so that some
+targets are met and some missed: 12 designated institutions (T0306 ≥ 12: met), coverage of
+about 88 % in the last year (I09 > 92 %: missed), contracts for about 85 % (T0302 100 %:
+missed), rising from lower shares in 2021.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dpf.core.models import Region, RegionLevel
+from dpf.registry.models import Person
+from dpf.services.models import Institution, InstitutionKind, RehabPlan, RehabSession
+from dpf.services.services import REHAB_NEED_RULE
+
+CITY = "150400"
+PLAN_START_YEAR = 2021
+BATCH = 5000
+# The demo's institution account (dpf.demo.services: demo_institution) is bound to this code.
+DEMO_INSTITUTION = "DEMO-REHAB-01"
+
+
+def _townships() -> list[tuple[str, str]]:
+    """(county code, first township code) of each county of the city, in code order."""
+    rows = (
+        Region.objects.filter(level=RegionLevel.TOWNSHIP, code__startswith=CITY[:4])
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    first: dict[str, str] = {}
+    for code in rows:
+        first.setdefault(code[:6], code)
+    return sorted(first.items())
+
+
+def _institutions(townships: list[tuple[str, str]]) -> list[Institution]:
+    """Thirteen rehabilitation institutions, twelve designated in force on the demo date
+    (one's designation ended in 2023), and one device centre."""
+    made = []
+    for n in range(13):
+        county, township = townships[n % len(townships)]
+        made.append(
+            Institution(
+                code=f"DEMO-REHAB-{n + 1:02d}",
+                name=f"赤峰市第{n + 1}康复服务中心（演示）",
+                kind=InstitutionKind.REHABILITATION,
+                licence_number=f"PDY{county}{n + 1:04d}",
+                county_code=county,
+                township_code=township,
+                capacity=40 + 10 * (n % 5),
+                services_offered="医疗康复、功能训练、辅助器具适配",
+                designated_from=dt.date(2021 + n % 4, 3, 1),
+                designated_to=dt.date(2023, 12, 31) if n == 12 else None,
+            )
+        )
+    county, township = townships[0]
+    made.append(
+        Institution(
+            code="DEMO-DEVICE-01",
+            name="赤峰市辅助器具服务中心（演示）",
+            kind=InstitutionKind.DEVICE_CENTRE,
+            county_code=county,
+            township_code=township,
+            capacity=200,
+            services_offered="辅助器具评估、适配、回访",
+        )
+    )
+    Institution.objects.bulk_create(made)
+    return list(Institution.objects.filter(kind=InstitutionKind.REHABILITATION).order_by("code"))
+
+
+def _coverage(year: int, last: int) -> float:
+    """The share of persons with a need served in ``year``: 0.62 in 2021 up to 0.88."""
+    if last <= PLAN_START_YEAR:
+        return 0.88
+    return 0.62 + (0.88 - 0.62) * (year - PLAN_START_YEAR) / (last - PLAN_START_YEAR)
+
+
+def rehabilitation(ctx: Any) -> None:
+    """Institutions, plans and sessions each year to ``ctx.as_of``, family-doctor contracts."""
+    from dpf.exchange.models import FamilyDoctorContract
+    from dpf.rules import compile_rule
+
+    rng = ctx.rng("service_records")
+    as_of: dt.date = ctx.as_of
+    townships = _townships()
+    if not townships or Institution.objects.exists():
+        return
+    institutions = _institutions(townships)
+    by_county: dict[str, list[Institution]] = {}
+    for institution in institutions:
+        if institution.designated_to is None:
+            by_county.setdefault(institution.county_code, []).append(institution)
+    everywhere = [i for group in by_county.values() for i in group]
+    needy = list(
+        Person.objects.filter(compile_rule(REHAB_NEED_RULE).q(as_of))
+        .order_by("pk")
+        .values_list("pk", "county_code", "township_code", "village_code")
+    )
+    plans: list[RehabPlan] = []
+    contracts: list[FamilyDoctorContract] = []
+    for pk, county, township, village in needy:
+        if rng.random() < 0.85:
+            contracts.append(
+                FamilyDoctorContract(
+                    person_id=pk,
+                    institution="社区卫生服务中心（演示）",
+                    valid_from=dt.date(rng.randint(2019, as_of.year), 1, 1),
+                )
+            )
+        for year in range(PLAN_START_YEAR, as_of.year + 1):
+            if rng.random() >= _coverage(year, as_of.year):
+                continue
+            start = dt.date(year, rng.randint(1, 3), rng.randint(1, 28))
+            end = min(dt.date(year, 12, 31), as_of) if year == as_of.year else dt.date(year, 12, 31)
+            if end < start:
+                continue
+            closed = end < as_of
+            plans.append(
+                RehabPlan(
+                    person_id=pk,
+                    institution=rng.choice(by_county.get(county) or everywhere),
+                    kind=rng.choice(["medical", "training", "training", "support"]),
+                    start=start,
+                    end=end,
+                    planned_sessions=rng.randint(4, 12),
+                    county_code=county,
+                    township_code=township,
+                    village_code=village,
+                    outcome=rng.choice(["improved", "stable", "stable", "unchanged"])
+                    if closed
+                    else "",
+                    closed_on=end if closed else None,
+                )
+            )
+    FamilyDoctorContract.objects.bulk_create(contracts, batch_size=BATCH)
+    RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    sessions: list[RehabSession] = []
+    for plan in RehabPlan.objects.order_by("pk").only("pk", "start", "end"):
+        span = (plan.end - plan.start).days
+        for _ in range(rng.randint(1, 4)):
+            day = plan.start + dt.timedelta(days=rng.randint(0, max(span, 0)))
+            sessions.append(RehabSession(plan_id=plan.pk, date=day, content="康复训练（演示）"))
+        if len(sessions) >= BATCH:
+            RehabSession.objects.bulk_create(sessions)
+            ctx.counts.add("services_rehabsession", len(sessions))
+            sessions = []
+    RehabSession.objects.bulk_create(sessions)
+    ctx.counts.add("services_rehabsession", len(sessions))
+    ctx.counts.add("services_institution", len(institutions) + 1)
+    ctx.counts.add("services_rehabplan", len(plans))
+    ctx.counts.add("exchange_familydoctorcontract", len(contracts))
