@@ -722,7 +722,12 @@ def person_detail(user: Any, person_id: int) -> PersonDetail:
         insurances=facts.insurances,
         schools=facts.schools,
         outside_payments=facts.payments,
-        latest_survey=facts.surveys[-1] if facts.surveys else None,
+        # the survey in force today: the latest dated on or before it, as the rules read it
+        latest_survey=max(
+            (s for s in facts.surveys if s.survey_date <= on),
+            key=lambda s: (s.survey_date, s.pk),
+            default=None,
+        ),
         names=names,
         timeline=_timeline(person, facts, names, on),
     )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dpf.registry import views
+from dpf.registry.survey_urls import urlpatterns as survey_urlpatterns
 
 app_name = "registry"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("household/new/", views.household_new, name="household_new"),
     path("household/<int:household_id>/", views.household, name="household"),
     path("transfers/", views.transfers, name="transfers"),
+    *survey_urlpatterns,
 ]

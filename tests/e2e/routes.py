@@ -243,6 +243,22 @@ def _citizen_request(data: Registry) -> dict[str, Any]:
     return {"request_id": _citizen_samples(data)["citizen_request"].pk}
 
 
+def _survey(data: Registry) -> dict[str, Any]:
+    """The first seeded person's survey form in the round of 2025 (opened once)."""
+    from dpf.registry.models import SurveyRound
+
+    year = _sample(
+        data,
+        "survey_round",
+        lambda: (
+            SurveyRound.objects.get_or_create(
+                year=2025, defaults={"reference_date": dt.date(2025, 1, 1)}
+            )[0].year
+        ),
+    )
+    return {"person_id": data.people[0].pk, "year": year}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -255,6 +271,8 @@ PNG = (
 # file (xlsx, PDF, JSON) are listed under "Not scanned" in the axe-core report, with why.
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:reveal_person": lambda d: {"person_id": d.people[0].pk},
+    "registry:survey_person": lambda d: _survey(d),
+    "registry:survey_no_contact": lambda d: _survey(d),
     "benefits:item": lambda d: {"item_id": _work_item("proposal")(d)},
     "exchange:batch": _batch,
     "exchange:cancel": _batch,

@@ -522,6 +522,21 @@ def _survey_year(world: World, role: str, inside: bool) -> Any:
     )
 
 
+def _survey_year(world: World, role: str, inside: bool) -> Any:
+    """The year of the world's needs survey round (opened once)."""
+    from dpf.registry.models import SurveyRound
+
+    return _cached(
+        world,
+        "survey_round",
+        lambda: (
+            SurveyRound.objects.get_or_create(
+                year=2025, defaults={"reference_date": dt.date(2025, 1, 1)}
+            )[0].year
+        ),
+    )
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -531,6 +546,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("registry:person", "pk", _person_pk, True),
     ("registry:household", "pk", _household_pk, True),
     ("registry:certificate", "pk", _certificate_pk, True),
+    ("registry:survey", "year", _survey_year, False),
     ("registry:survey", "year", _survey_year, False),
     ("indicators:", "code", _indicator_code, False),
     ("exchange:", "batch_id", _import_batch, True),
