@@ -4,7 +4,6 @@ or a dependant); any id outside the citizen's own persons answers 404."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -33,7 +32,7 @@ from dpf.registry.models import CertificateStatus, Person
 from dpf.workflow import documents as document_files
 from dpf.workflow import services as workflow
 from dpf.workflow.forms import attach_refusal
-from dpf.workflow.models import ApplicantKind, ApplicationStatus, Channel, ItemStatus
+from dpf.workflow.models import ApplicantKind, Channel
 from dpf.workflow.services.common import WITHDRAW_MINUTES
 
 ACTING_SESSION_KEY = "portal_acting_for"
@@ -250,14 +249,10 @@ def applications(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 def _withdrawable(request: HttpRequest, application: Any) -> bool:
-    submitted = application.submitted_at
-    return bool(
-        application.status == ApplicationStatus.SUBMITTED
-        and application.created_by_id == request.user.pk
-        and submitted is not None
-        and timezone.now() - submitted <= dt.timedelta(minutes=WITHDRAW_MINUTES)
-        and all(i.status == ItemStatus.IN_PROGRESS for i in application.items.all())
+    refusal = workflow.withdrawal_refused(
+        application, actor=request.user, now=timezone.now(), items=application.items.all()
     )
+    return refusal is None
 
 
 def _application_page(

@@ -232,7 +232,6 @@ def _application_page(
         object_id=application.pk,
         request=request,
     )
-    submitted = application.submitted_at
     context = {
         "application": application,
         "person": application.person,
@@ -243,10 +242,10 @@ def _application_page(
         "explanations": explanations,
         "upload": forms.get("upload") or UploadForm(),
         "withdraw": forms.get("withdraw") or OptionalReasonForm(prefix="w"),
-        "can_withdraw": application.status == ApplicationStatus.SUBMITTED
-        and application.created_by_id == request.user.pk
-        and submitted is not None
-        and (timezone.now() - submitted).total_seconds() <= 600,
+        "can_withdraw": services.withdrawal_refused(
+            application, actor=request.user, now=timezone.now(), items=application.items.all()
+        )
+        is None,
         "today": today,
     }
     return render(request, "workflow/application.html", context, status=status)

@@ -310,3 +310,37 @@ def test_an_ineligible_person_may_apply_and_the_failing_clauses_are_shown(office
     assert {r.benefit.code for r in results} == set(ALLOWANCES)
     assert all(not r.eligible for r in results)
     assert all(any(c.value is False for c in r.base) for r in results)
+
+
+def test_the_staff_page_offers_withdrawal_only_when_the_service_would_accept_it(
+    client, officers, eligible_person, time_machine
+):
+    """One rule decides withdrawal: the page's button follows the service. Within the ten
+    minutes but with one item already rejected, the service refuses, so the page must not
+    offer the button (it did: the page checked only the status and 600 s)."""
+    from django.urls import reverse
+
+    worker = officers["village_worker"]
+    day = dt.date(2025, 9, 15)
+    application = submit_bundle(worker, eligible_person, day)
+    url = reverse("workflow:application", args=[application.pk])
+    client.force_login(worker)
+    time_machine.move_to(at(day, 10, 3), tick=False)
+    assert 'id="withdraw-h"' in client.get(url).content.decode()  # offered: the rule allows
+    item = application.items.order_by("id").first()
+    services.item_decide(
+        actor=officers["township_officer"],
+        item_id=item.pk,
+        expected_step=item.step_code,
+        decision="reject",
+        reason="材料不符合要求",
+        today=day,
+        now=at(day, 10, 4),
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.application_withdraw(
+            actor=worker, application_id=application.pk, now=at(day, 10, 5)
+        )
+    assert info.value.code == "already_decided"
+    time_machine.move_to(at(day, 10, 5), tick=False)
+    assert 'id="withdraw-h"' not in client.get(url).content.decode()

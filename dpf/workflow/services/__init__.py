@@ -19,6 +19,7 @@ from dpf.workflow.services.applications import (
     bulk_advance,
     item_appeal,
     item_decide,
+    withdrawal_refused,
 )
 from dpf.workflow.services.bank import (
     ResultFileRefused,
@@ -79,4 +80,5 @@ __all__ = [
     "signing_pdf",
     "suspend",
     "terminate",
+    "withdrawal_refused",
 ]

@@ -10,6 +10,7 @@ item was already handled and nothing of theirs is written.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,32 +233,46 @@ def bulk_advance(
 
 
 @transaction.atomic
+def withdrawal_refused(
+    application: Application, *, actor: Any, now: dt.datetime, items: Iterable[ApplicationItem]
+) -> DomainError | None:
+    """Why ``actor`` may not withdraw ``application`` at ``now`` (None: they may).
+
+    The one owner of the withdrawal rule: the service refuses with it, and the staff page
+    and the portal show the "withdraw" button only when it returns None.
+    """
+    if application.created_by_id != getattr(actor, "pk", None):
+        return refuse(
+            "withdraw_not_yours",
+            "只有提交申请的人可以撤回",
+            "only the person who submitted the application may withdraw it",
+        )
+    if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
+        return refuse("not_withdrawable", "该申请不能撤回", "this application cannot be withdrawn")
+    if now - application.submitted_at > dt.timedelta(minutes=WITHDRAW_MINUTES):
+        return refuse(
+            "withdraw_window_closed",
+            f"提交已超过{WITHDRAW_MINUTES}分钟，不能撤回",
+            f"more than {WITHDRAW_MINUTES} minutes have passed since submission: "
+            "it can no longer be withdrawn",
+        )
+    if any(i.status != ItemStatus.IN_PROGRESS for i in items):
+        return refuse(
+            "already_decided", "申请已有办理结果，不能撤回", "a part of it has already been decided"
+        )
+    return None
+
+
 def application_withdraw(
     *, actor: Any, application_id: int, reason: str = "", now: dt.datetime | None = None
 ) -> Application:
     """The applicant, or the worker who submitted, withdraws within 10 minutes."""
     now = now_or(now)
     application = application_for_change(actor, application_id)
-    if application.created_by_id != getattr(actor, "pk", None):
-        raise refuse(
-            "withdraw_not_yours",
-            "只有提交申请的人可以撤回",
-            "only the person who submitted the application may withdraw it",
-        )
-    if application.status != ApplicationStatus.SUBMITTED or application.submitted_at is None:
-        raise refuse("not_withdrawable", "该申请不能撤回", "this application cannot be withdrawn")
-    if now - application.submitted_at > dt.timedelta(minutes=WITHDRAW_MINUTES):
-        raise refuse(
-            "withdraw_window_closed",
-            f"提交已超过{WITHDRAW_MINUTES}分钟，不能撤回",
-            f"more than {WITHDRAW_MINUTES} minutes have passed since submission: "
-            "it can no longer be withdrawn",
-        )
     items = list(application.items.select_for_update())
-    if any(i.status != ItemStatus.IN_PROGRESS for i in items):
-        raise refuse(
-            "already_decided", "申请已有办理结果，不能撤回", "a part of it has already been decided"
-        )
+    refusal = withdrawal_refused(application, actor=actor, now=now, items=items)
+    if refusal is not None:
+        raise refusal
     reason = clean_reason(reason, required=False)
     today = today_or(None, now)
     for item in items:
