@@ -6,8 +6,9 @@ Both refuse bad input before writing anything and run in one transaction, so a f
 
 from __future__ import annotations
 
+import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
 from dpf.demo import plan as planning
+from dpf.demo.context import DemoContext
 from dpf.demo.places import (
     CITY_CODE,
     COUNTIES,
@@ -30,7 +32,7 @@ from dpf.demo.places import (
     mongolian_shares,
     villages_by_county,
 )
-from dpf.demo.writer import Counts, resolve_id_collisions, write_chunk
+from dpf.demo.writer import resolve_id_collisions, write_chunk
 from dpf.registry.models import Household, Person
 
 MAX_PERSONS = 5_000_000
@@ -38,6 +40,13 @@ MAX_SEED = 2**32 - 1
 CHUNK = 5_000
 
 Progress = Callable[[int, int, float], None]
+# A step after the registry: entitlements, journeys, payment lists, snapshots … (the list
+# is ``dpf.demo.management.commands.demo.STEPS``).
+Step = Callable[[DemoContext], None]
+StepDone = Callable[[str, float], None]
+# The demo's history runs from 2021 to this date at the latest: the synthetic registry's
+# facts end there (``plan.REFERENCE_DATE``, the 14th plan's final evaluation date).
+AS_OF_FROM = dt.date(2021, 1, 31)
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
@@ -73,6 +82,19 @@ def check_seed(seed: object) -> int:
     return seed
 
 
+def check_as_of(as_of: object) -> dt.date:
+    if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
+        raise _refuse("demo_as_of", "演示日期应为日期", "the demo's date must be a date", "as_of")
+    if not AS_OF_FROM <= as_of <= planning.REFERENCE_DATE:
+        raise _refuse(
+            "demo_as_of",
+            f"演示日期应在{AS_OF_FROM}至{planning.REFERENCE_DATE}之间",
+            f"the demo's date must be from {AS_OF_FROM} to {planning.REFERENCE_DATE}",
+            "as_of",
+        )
+    return as_of
+
+
 @dataclass
 class GenerationResult:
     skipped: bool = False
@@ -82,19 +104,29 @@ class GenerationResult:
     id_clashes_resolved: int = 0
     seconds: float = 0.0
     rows: dict[str, int] = field(default_factory=dict)
+    as_of: dt.date | None = None
 
 
 @transaction.atomic
 def demo_generate(
-    *, persons: int, seed: int, if_empty: bool = False, progress: Progress | None = None
+    *,
+    persons: int,
+    seed: int,
+    if_empty: bool = False,
+    as_of: dt.date = planning.REFERENCE_DATE,
+    steps: Sequence[Step] = (),
+    progress: Progress | None = None,
+    step_done: StepDone | None = None,
 ) -> GenerationResult:
-    """Add ``persons`` synthetic certified disabled people (and their households' facts).
+    """Add ``persons`` synthetic certified disabled people (and their households' facts),
+    then run ``steps`` (the history up to ``as_of``) in order.
 
     ``if_empty``: do nothing when the registry already holds anyone. Refused when the
     registry holds real (non-synthetic) people: demo data never mixes with real data.
     """
     check_persons(persons)
     check_seed(seed)
+    check_as_of(as_of)
     began = time.perf_counter()
     if if_empty and Person.objects.exists():
         return GenerationResult(skipped=True)
@@ -117,7 +149,8 @@ def demo_generate(
     mongolian = mongolian_shares()
     strata = planning.Strata(seed)
     source = f"demo:seed={seed}"
-    counts = Counts()
+    ctx = DemoContext(seed=seed, as_of=as_of)
+    counts = ctx.counts
     # A second run into a populated demo database continues the sequences instead of
     # replaying the same people.
     index = Household.objects.count()
@@ -145,7 +178,6 @@ def demo_generate(
             if progress is not None:
                 progress(done, persons, time.perf_counter() - began)
     result.persons = done
-    result.rows = dict(counts.rows)
     audit.record(
         actor=None,
         actor_name="dpf demo generate",
@@ -153,6 +185,13 @@ def demo_generate(
         object_type="demo_registry",
         changes={"persons": done, "relatives": result.relatives, "seed": seed},
     )
+    for step in steps:
+        started = time.perf_counter()
+        step(ctx)
+        if step_done is not None:
+            step_done(getattr(step, "__name__", str(step)), time.perf_counter() - started)
+    result.rows = dict(counts.rows)
+    result.as_of = as_of
     result.seconds = time.perf_counter() - began
     return result
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Subquery
@@ -19,6 +18,7 @@ from django.utils import timezone
 from dpf.core.certnumber import make_certificate_number
 from dpf.core.idnumber import make_id_number, mask_id_number
 from dpf.core.pinyin import name_full_pinyin, name_initials
+from dpf.demo.context import Counts
 from dpf.demo.plan import DisabledPlan, PersonPlan
 from dpf.registry.models import (
     Certificate,
@@ -36,16 +36,6 @@ from dpf.registry.models import (
 from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
 
 BATCH = 1000
-
-
-@dataclass
-class Counts:
-    """Rows inserted, by table."""
-
-    rows: dict[str, int] = field(default_factory=dict)
-
-    def add(self, table: str, n: int) -> None:
-        self.rows[table] = self.rows.get(table, 0) + n
 
 
 _PINYIN: dict[str, tuple[str, str]] = {}

@@ -1,18 +1,29 @@
 """``dpf demo``: synthetic Chifeng data and demo accounts.
 
-dpf demo generate --persons N --seed S [--if-empty]
+dpf demo generate --persons N --seed S [--if-empty] [--as-of YYYY-MM-DD]
 dpf demo accounts [--force]          (only with DPF_DEMO=1 unless --force)
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
-from dpf.demo import services
+from dpf.demo import history, journeys, monthly, services
+
+# What the demo builds after the registry, in order. A domain adds its generator here as
+# one line (``dpf/demo/<domain>.py``: ``def step(ctx: DemoContext) -> None``) before the
+# snapshots, which must come last to count everything.
+STEPS: list[services.Step] = [
+    journeys.journeys,  # applications through the approval chain (the real services)
+    history.entitlements_bulk,  # everyone else's allowance periods since 2016
+    monthly.payment_lists,  # the counties' payment lists of the last months
+    monthly.snapshots,  # indicator snapshots, every month end from 2021-01
+]
 
 
 def _whole_number(text: str) -> int:
@@ -26,6 +37,17 @@ def _persons(text: str) -> int:
     value = _whole_number(text)
     try:
         return services.check_persons(value)
+    except DomainError as exc:
+        raise argparse.ArgumentTypeError(exc.bilingual) from None
+
+
+def _as_of(text: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期无效 / not a date (YYYY-MM-DD): {text!r}") from None
+    try:
+        return services.check_as_of(day)
     except DomainError as exc:
         raise argparse.ArgumentTypeError(exc.bilingual) from None
 
@@ -48,6 +70,13 @@ class Command(BaseCommand):
         )
         gen.add_argument("--persons", type=_persons, required=True, help="持证残疾人人数")
         gen.add_argument("--seed", type=_seed, required=True, help="随机种子 / random seed")
+        gen.add_argument(
+            "--as-of",
+            dest="as_of",
+            type=_as_of,
+            default=services.planning.REFERENCE_DATE,
+            help="演示日期：历史截至此日 / the demo's date: the history ends there",
+        )
         gen.add_argument(
             "--if-empty",
             action="store_true",
@@ -75,11 +104,17 @@ class Command(BaseCommand):
                 f"  已生成 generated {done:,} / {total:,} 人 persons ({rate:,.0f} 人/秒 persons/s)"
             )
 
+        def step_done(name: str, seconds: float) -> None:
+            self.stdout.write(f"  {name}: {seconds:,.1f} 秒 s")
+
         result = services.demo_generate(
             persons=options["persons"],
             seed=options["seed"],
             if_empty=options["if_empty"],
+            as_of=options["as_of"],
+            steps=STEPS,
             progress=progress,
+            step_done=step_done,
         )
         if result.skipped:
             self.stdout.write("已有人员数据，未生成 / persons already exist: nothing generated")
@@ -90,6 +125,7 @@ class Command(BaseCommand):
                 f"完成 done: {result.persons:,} 名持证残疾人 certified persons, "
                 f"{result.relatives:,} 名户主亲属 relatives, "
                 f"{result.regions_created:,} 个虚构地区 invented regions, "
+                f"历史截至 history to {result.as_of}, "
                 f"{result.seconds:,.1f} 秒 s ({rate:,.0f} 人/秒 persons/s)"
             )
         )
