@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -106,6 +107,30 @@ class EffectiveDated(models.Model):
 
     def in_force_on(self, date: dt.date) -> bool:
         return self.valid_from <= date and (self.valid_to is None or self.valid_to >= date)
+
+
+def check_interval(valid_from: dt.date, valid_to: dt.date | None, field: str = "valid_to") -> None:
+    """Refuse an effective-dated period that ends before it starts (both ends inclusive)."""
+    from dpf.core.errors import ValidationFailed
+
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationFailed(
+            "date_range",
+            "截止日期早于起始日期",
+            "the end date is before the start date",
+            field=field,
+        )
+
+
+def overlapping(
+    queryset: models.QuerySet[Any], valid_from: dt.date, valid_to: dt.date | None
+) -> bool:
+    """Does any row of ``queryset`` overlap ``[valid_from, valid_to]`` (inclusive)? The
+    service-layer overlap check on both databases (PostgreSQL adds exclusion constraints)."""
+    q = queryset.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+    if valid_to is not None:
+        q = q.filter(valid_from__lte=valid_to)
+    return q.exists()
 
 
 def valid_interval_check(name: str) -> models.CheckConstraint:

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dpf.accounts.scoping import person_in_scope, region_in_scope
@@ -26,7 +26,7 @@ from dpf.core.idnumber import (
     parse_id_number,
     warning_message,
 )
-from dpf.core.models import Region, RegionLevel
+from dpf.core.models import Region, RegionLevel, check_interval, overlapping
 from dpf.core.pinyin import name_full_pinyin, name_initials
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
 from dpf.registry.models import (
@@ -73,23 +73,6 @@ def _village(code: str, actor: Any) -> Region:
             "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "village_code"
         )
     return region
-
-
-def overlapping(
-    queryset: models.QuerySet[Any], valid_from: dt.date, valid_to: dt.date | None
-) -> bool:
-    """Does any row of ``queryset`` overlap ``[valid_from, valid_to]`` (inclusive)?"""
-    q = queryset.filter(models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=valid_from))
-    if valid_to is not None:
-        q = q.filter(valid_from__lte=valid_to)
-    return q.exists()
-
-
-def _check_interval(valid_from: dt.date, valid_to: dt.date | None, field: str = "valid_to") -> None:
-    if valid_to is not None and valid_to < valid_from:
-        raise _refuse(
-            "date_range", "截止日期早于起始日期", "the end date is before the start date", field
-        )
 
 
 @transaction.atomic
@@ -380,7 +363,7 @@ def certificate_issue(
         )
     valid_from = valid_from or issue_date
     expires_on = expires_on or _add_years(valid_from, CERTIFICATE_YEARS) - dt.timedelta(days=1)
-    _check_interval(valid_from, expires_on, "expires_on")
+    check_interval(valid_from, expires_on, "expires_on")
     if overlapping(Certificate.objects.filter(person=person), valid_from, expires_on):
         raise _refuse(
             "certificate_overlap",
@@ -489,7 +472,7 @@ def household_status_set(
     An open status that started earlier is closed the day before; any other overlap is
     refused (history is corrected explicitly, never overwritten silently).
     """
-    _check_interval(valid_from, valid_to)
+    check_interval(valid_from, valid_to)
     Household.objects.select_for_update().filter(pk=household.pk).first()
     existing = HouseholdStatus.objects.filter(household=household)
     current = existing.filter(valid_to__isnull=True, valid_from__lt=valid_from).first()

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models
 
 from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.models import check_interval as check_interval  # the one owner, re-exported
 from dpf.core.regions import counties
 from dpf.core.roles import Role
 
@@ -40,16 +41,6 @@ def require_city_admin(actor: Any, what_zh: str, what_en: str) -> None:
         actor, "is_authenticated", False
     ):
         raise NotAllowed(what_zh, what_en)
-
-
-def check_interval(valid_from: dt.date, valid_to: dt.date | None) -> None:
-    if valid_to is not None and valid_to < valid_from:
-        raise refuse(
-            "date_range",
-            "截止日期早于起始日期",
-            "the end date is before the start date",
-            "valid_to",
-        )
 
 
 def check_region(region_code: str, *, required: bool) -> None:
