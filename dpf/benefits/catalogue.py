@@ -22,6 +22,7 @@ class ShippedRule:
     valid_from: dt.date
     valid_to: dt.date | None
     text: str
+    source: str = ""  # where the rule comes from (policy document, plan section)
 
     def in_force_on(self, date: dt.date) -> bool:
         return self.valid_from <= date and (self.valid_to is None or self.valid_to >= date)
@@ -67,6 +68,7 @@ def parse_catalogue(data: dict[str, Any]) -> dict[str, ShippedBenefit]:
                 valid_from=_date(r["valid_from"]) or dt.date(2016, 1, 1),
                 valid_to=_date(r.get("valid_to")),
                 text=str(r["text"]),
+                source=str(r.get("source", "")),
             )
             for r in raw.get("rules", [])
         )
@@ -106,6 +108,48 @@ def shipped_codes() -> set[str]:
     return set(shipped_catalogue())
 
 
+def _note(rule: ShippedRule) -> str:
+    note = "随目录发布 / shipped with the catalogue"
+    return f"{note}；依据：{rule.source}"[:300] if rule.source else note
+
+
+def publish_shipped_versions(benefit_model: Any, rule_model: Any) -> int:
+    """Publish the base rule versions the catalogue ships after the one installed: the open
+    version that is still the shipped text ends the day before, the new one starts.
+
+    History is never edited: a version already published is left alone, and so is a rule
+    the city admin has changed (its open version is no longer the shipped text). Takes the
+    model classes so a data migration can pass its historical models. Returns the number
+    of versions published.
+    """
+    published = 0
+    for item in shipped_catalogue().values():
+        benefit = benefit_model.objects.filter(code=item.code).first()
+        if benefit is None:
+            continue
+        for before, after in zip(item.rules, item.rules[1:], strict=False):
+            base = rule_model.objects.filter(benefit=benefit, mode="base", region_code="")
+            if base.filter(valid_from=after.valid_from).exists():
+                continue
+            current = base.filter(valid_to__isnull=True, valid_from__lt=after.valid_from).first()
+            if current is None or current.text != before.text:
+                continue
+            current.valid_to = after.valid_from - dt.timedelta(days=1)
+            current.save(update_fields=["valid_to"])
+            rule_model.objects.create(
+                benefit=benefit,
+                region_code="",
+                mode="base",
+                text=after.text,
+                valid_from=after.valid_from,
+                valid_to=after.valid_to,
+                source="catalogue",
+                note=_note(after),
+            )
+            published += 1
+    return published
+
+
 def install(benefit_model: Any, rule_model: Any, standard_model: Any) -> int:
     """Create the shipped benefits, rules and standards that are not there yet.
 
@@ -138,7 +182,7 @@ def install(benefit_model: Any, rule_model: Any, standard_model: Any) -> int:
                 valid_from=r.valid_from,
                 valid_to=r.valid_to,
                 source="catalogue",
-                note="随目录发布 / shipped with the catalogue",
+                note=_note(r),
             )
             for r in item.rules
         )
