@@ -250,6 +250,17 @@ class ExportForm(forms.Form):
     )
 
 
+class ApproveListForm(forms.Form):
+    """Approving freezes the list for good: the officer confirms having checked it."""
+
+    confirm = forms.BooleanField(
+        label=_("我已核对名册：审核通过后名册冻结，不能再修改或删除"),
+        error_messages={
+            "required": _("请勾选确认：审核通过后名册冻结，不能再修改或删除"),
+        },
+    )
+
+
 class ResultFileForm(forms.Form):
     file = forms.FileField(
         label=_("银行回盘文件（.xlsx 或 .csv）"),

@@ -16,7 +16,13 @@ from dpf.core.access import allow
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.roles import Role
 from dpf.workflow import selectors, services
-from dpf.workflow.forms import ExportForm, GenerateForm, ResultFileForm, attach_refusal
+from dpf.workflow.forms import (
+    ApproveListForm,
+    ExportForm,
+    GenerateForm,
+    ResultFileForm,
+    attach_refusal,
+)
 from dpf.workflow.models import PaymentLine
 from dpf.workflow.services.payments import township_totals
 
@@ -88,6 +94,7 @@ def _list_page(
         "counts": selectors.status_counts(plist),
         "line_status": line_status,
         "is_officer": is_officer,
+        "approve": forms.get("approve") or ApproveListForm(),
         "export": forms.get("export") or ExportForm(),
         "results": forms.get("results") or ResultFileForm(),
         "county_name": selectors.region_names({plist.county_code}).get(plist.county_code, ""),
@@ -103,12 +110,17 @@ def payment_list(request: HttpRequest, pk: int) -> HttpResponse:
 @allow(Role.COUNTY_OFFICER, action="approve", object_type="entitlement")
 @require_POST
 def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve (freeze) a draft, after the officer ticked the confirmation; refused to the
+    officer who generated it (four eyes, in the service)."""
+    form = ApproveListForm(request.POST)
+    if not form.is_valid():
+        return _list_page(request, pk, status=400, approve=form)
     try:
         services.payment_list_approve(actor=request.user, list_id=pk)
     except ValidationFailed as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, _("名册已审核，不能再修改。"))
+        attach_refusal(form, refusal)
+        return _list_page(request, pk, status=400, approve=form)
+    messages.success(request, _("名册已审核，不能再修改。"))
     return redirect("workflow:payment_list", pk=pk)
 
 

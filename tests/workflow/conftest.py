@@ -77,6 +77,13 @@ def township_officer(regions: None) -> Any:
 
 
 @pytest.fixture
+def approver(regions: None) -> Any:
+    """A second county officer of 150402: four eyes, the one who approves a payment list
+    is not the one who generated it."""
+    return make_user("county_officer", "150402")
+
+
+@pytest.fixture
 def other_county_officer(regions: None) -> Any:
     return make_user("county_officer", "150404")
 

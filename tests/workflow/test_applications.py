@@ -32,7 +32,7 @@ def results_csv(lines: list[PaymentLine]) -> bytes:
 
 
 def test_bundle_from_the_window_to_entitlements_and_a_paid_line(
-    officers, eligible_person, county_officer
+    officers, eligible_person, county_officer, approver
 ):
     applied = dt.date(2025, 9, 15)
     application = submit_bundle(officers["township_officer"], eligible_person, applied)
@@ -88,7 +88,7 @@ def test_bundle_from_the_window_to_entitlements_and_a_paid_line(
     assert line.net_amount == 2 * monthly
     assert line.bank_account_masked.startswith("6228") and "*" in line.bank_account_masked
     assert line.bank_account == "6228480012345678901"
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     summary = services.import_results(
         actor=county_officer, list_id=plist.pk, filename="result.csv", data=results_csv([line])
     )

@@ -130,7 +130,9 @@ def test_scan_review_terminates_on_death(county_officer, regions):
     assert march.line_count == 1 and april.line_count == 0
 
 
-def test_back_dated_suspension_is_recovered_from_the_next_payment(county_officer, regions):
+def test_back_dated_suspension_is_recovered_from_the_next_payment(
+    county_officer, approver, regions
+):
     person = person_with(level=2, household="dibao")
     ent = enrol(person, dt.date(2025, 7, 1))
     living = benefit(LIVING)
@@ -139,7 +141,7 @@ def test_back_dated_suspension_is_recovered_from_the_next_payment(county_officer
         plist = services.payment_list_generate(
             actor=county_officer, county_code="150402", benefit=living, month=month
         )
-        services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+        services.payment_list_approve(actor=approver, list_id=plist.pk)
         return plist
 
     month_list(dt.date(2025, 8, 1))

@@ -85,15 +85,33 @@ def test_a_list_cannot_be_generated_twice_and_a_person_month_is_paid_once(county
         )
 
 
-def test_an_approved_list_is_frozen(county_officer, regions):
+def test_an_approved_list_is_frozen(county_officer, approver, regions):
     receiving(1)
     plist = generate(county_officer)
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     for action in (services.payment_list_approve, services.payment_list_discard):
         with pytest.raises(ValidationFailed) as info:
-            action(actor=county_officer, list_id=plist.pk)
+            action(actor=approver, list_id=plist.pk)
         assert info.value.code == "list_frozen"
     assert PaymentList.objects.filter(pk=plist.pk, status="approved").exists()
+
+
+def test_the_officer_who_generated_a_list_cannot_approve_it(county_officer, approver, regions):
+    """Four eyes: the attack is the generating officer approving their own list."""
+    receiving(1)
+    plist = generate(county_officer)
+    with pytest.raises(ValidationFailed) as info:
+        services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    assert info.value.code == "four_eyes"
+    assert "另一名" in info.value.message_zh and "another officer" in info.value.message_en
+    plist.refresh_from_db()
+    assert (plist.status, plist.approved_by_id) == ("draft", None)
+    assert not AuditEntry.objects.filter(
+        object_type="payment_list", object_id=str(plist.pk), action="change"
+    ).exists()
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
+    plist.refresh_from_db()
+    assert (plist.status, plist.approved_by_id) == ("approved", approver.pk)
 
 
 def test_a_draft_can_be_discarded_and_generated_again(
@@ -122,10 +140,10 @@ def test_only_the_county_officer_of_that_county_generates(officers, other_county
     assert not PaymentList.objects.exists()
 
 
-def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, regions):
+def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, approver, regions):
     receiving(2)
     plist = generate(county_officer)
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     a, b = PaymentLine.objects.filter(payment_list=plist).order_by("pk")
     rows = [
         "明细编号,金额,结果,原因",
@@ -162,12 +180,12 @@ def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, regions):
     assert (b.status, b.failure_reason) == ("failed", "账户冻结")
 
 
-def test_bank_file_by_id_number_as_xlsx(county_officer, regions):
+def test_bank_file_by_id_number_as_xlsx(county_officer, approver, regions):
     from openpyxl import Workbook
 
     person = receiving(1)[0]
     plist = generate(county_officer)
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     line = PaymentLine.objects.get(payment_list=plist)
     book = Workbook()
     sheet = book.active
@@ -182,14 +200,14 @@ def test_bank_file_by_id_number_as_xlsx(county_officer, regions):
     assert line.status == "paid"
 
 
-def test_bank_workbook_neutralises_formulas_and_is_audited(county_officer, regions):
+def test_bank_workbook_neutralises_formulas_and_is_audited(county_officer, approver, regions):
     hostile = services.BankDetails('=HYPERLINK("http://x")', "@张海明", "6228480012345678901")
-    receiving(1, account=hostile)
+    person = receiving(1, account=hostile)[0]
     plist = generate(county_officer)
     with pytest.raises(ValidationFailed) as info:
         services.bank_workbook(actor=county_officer, list_id=plist.pk, purpose="代发")
     assert info.value.code == "list_not_approved"
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     with pytest.raises(ValidationFailed) as info:
         services.bank_workbook(actor=county_officer, list_id=plist.pk, purpose="")
     assert info.value.code == "purpose_required"
@@ -200,11 +218,14 @@ def test_bank_workbook_neutralises_formulas_and_is_audited(county_officer, regio
     texts = [v for v in values if isinstance(v, str)]
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
     assert '\'=HYPERLINK("http://x")' in texts and "6228480012345678901" in texts
+    # the bank pays by the full ID number (docs/security.md, Exports), not the masked one
+    assert person.id_number in texts and person.id_number_masked not in texts
     plist.refresh_from_db()
     assert plist.status == "exported"
     entry = AuditEntry.objects.filter(action="export", object_type="payment_list").last()
     assert entry is not None and entry.reason == "银行代发"
     assert "6228480012345678901" not in str(entry.changes)
+    assert person.id_number not in str(entry.changes) + entry.reason
 
 
 def test_neutralise():

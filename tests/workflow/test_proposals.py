@@ -44,7 +44,7 @@ def confirm(worker, application, day, **extra):
 
 
 def test_proposal_from_the_scan_to_entitlements_and_a_paid_line(
-    officers, eligible_person, county_officer
+    officers, eligible_person, county_officer, approver
 ):
     benefit_services.scan(as_of=SCAN_DAY, benefit_codes=ALLOWANCES)
     found = proposals_for(eligible_person)
@@ -102,7 +102,7 @@ def test_proposal_from_the_scan_to_entitlements_and_a_paid_line(
         benefit=benefit("living_allowance"),
         month=dt.date(2025, 10, 1),
     )
-    services.payment_list_approve(actor=county_officer, list_id=plist.pk)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
     line = PaymentLine.objects.get(payment_list=plist)
     assert line.net_amount == 2 * standard("living_allowance", None)  # October + September
     data = f"line_id,amount,status,reason\n{line.pk},{line.net_amount},paid,\n".encode()

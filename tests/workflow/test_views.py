@@ -165,7 +165,7 @@ def test_pages_outside_the_region_are_404(client, township_officer, eligible_per
     assert client.get(reverse("workflow:tasks")).status_code == 404
 
 
-def test_payment_pages(client, county_officer, township_officer, regions):
+def test_payment_pages(client, county_officer, approver, township_officer, regions):
     person = person_with(level=2, household="dibao")
     benefit_services.entitlement_create(
         actor=None,
@@ -193,7 +193,17 @@ def test_payment_pages(client, county_officer, township_officer, regions):
     for volume in ("2", "x", "99999999"):
         refused = client.get(f"{url}?township=150402001&volume={volume}")
         assert refused.status_code == 302 and refused["Location"].endswith(f"/{plist.pk}/")
-    client.post(reverse("workflow:payment_approve", args=[plist.pk]))
+    approve = reverse("workflow:payment_approve", args=[plist.pk])
+    # four eyes: the officer who generated the list is refused, on the page, in words
+    own = client.post(approve, {"confirm": "on"})
+    assert own.status_code == 400 and "另一名工作人员" in own.content.decode()
+    client.force_login(approver)
+    # locking asks for confirmation: without the tick nothing is approved
+    unconfirmed = client.post(approve)
+    assert unconfirmed.status_code == 400 and "请勾选确认" in unconfirmed.content.decode()
+    assert PaymentList.objects.get().status == "draft"
+    assert client.post(approve, {"confirm": "on"}).status_code == 302
+    assert PaymentList.objects.get().status == "approved"
     xlsx = client.post(reverse("workflow:payment_xlsx", args=[plist.pk]), {"purpose": "银行代发"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     upload = io.BytesIO(b"line_id,amount,status\n999999,1,paid\n")
@@ -219,3 +229,30 @@ def test_the_notice_tells_the_applicant_why_an_item_was_rejected(
     client.force_login(township_officer)
     html = client.get(reverse("workflow:notice", args=[application.pk])).content.decode()
     assert "缺少低保证明材料" in html and "申诉" in html
+
+
+def test_a_deadline_in_a_year_without_the_holiday_calendar_says_so(
+    client, township_officer, regions
+):
+    """The calendar ships to 2026: a deadline counted into 2027 is Monday to Friday only, and
+    the application page and the task list say so instead of showing it as exact (the clock
+    of the machine never decides: the submission day is passed in)."""
+    known = submit_bundle(
+        township_officer, person_with(level=1, household="dibao"), dt.date(2025, 9, 15)
+    )
+    beyond = submit_bundle(
+        township_officer, person_with(level=1, household="dibao"), dt.date(2026, 12, 29)
+    )
+    note = "该年节假日安排未载入，按周一至周五计算"
+    client.force_login(township_officer)
+    page = client.get(reverse("workflow:application", args=[known.pk])).content.decode()
+    assert note not in page
+    item = ApplicationItem.objects.filter(application=beyond).first()
+    assert item is not None and item.step_due_on is not None and item.step_due_on.year == 2027
+    page = client.get(reverse("workflow:application", args=[beyond.pk])).content.decode()
+    assert note in page
+    assert note in client.get(reverse("workflow:tasks")).content.decode()
+    english = client.get(
+        reverse("workflow:application", args=[beyond.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "public holidays are not loaded" in english

@@ -40,7 +40,7 @@ BANK_HEADERS = [
     "苏木乡镇（街道）",
     "嘎查村（社区）",
     "姓名",
-    "身份证号（脱敏）",
+    "身份证号码",
     "开户银行",
     "户名",
     "银行账号",
@@ -91,6 +91,7 @@ def _lines_for_export(plist: PaymentList) -> Any:
             "net_amount",
             "person__name",
             "person__id_number_masked",
+            "person__id_number",
         )
         .order_by("township_code", "village_code", "pk")
     )
@@ -99,7 +100,8 @@ def _lines_for_export(plist: PaymentList) -> Any:
 def bank_workbook(
     *, actor: Any, list_id: int, purpose: str, now: dt.datetime | None = None
 ) -> tuple[str, bytes]:
-    """The bank list (approved lists only) as .xlsx; the export is audited with its purpose."""
+    """The bank list (approved lists only) as .xlsx, with the full ID and account numbers
+    the bank pays by (docs/security.md, Exports); the export is audited with its purpose."""
     from openpyxl import Workbook
 
     purpose = _purpose(purpose)
@@ -136,7 +138,7 @@ def bank_workbook(
                 neutralise(names.get(line.township_code, line.township_code)),
                 neutralise(names.get(line.village_code, line.village_code)),
                 neutralise(line.person.name),
-                neutralise(line.person.id_number_masked),
+                neutralise(line.person.id_number),
                 neutralise(line.bank_name),
                 neutralise(line.account_holder),
                 neutralise(line.bank_account),
@@ -222,7 +224,7 @@ def signing_document(
         size = volume_lines()
         first = (volume - 1) * size
         lines = _lines_for_export(plist).filter(township_code=township_code)
-        lines = lines.defer("bank_account")[first : first + size]
+        lines = lines.defer("bank_account", "person__id_number")[first : first + size]
         part_totals = PaymentLine.objects.filter(pk__in=Subquery(lines.values("pk"))).aggregate(
             lines=Count("pk"), net=Sum("net_amount")
         )

@@ -506,10 +506,18 @@ def _frozen() -> DomainError:
 def payment_list_approve(
     *, actor: Any, list_id: int, now: dt.datetime | None = None
 ) -> PaymentList:
-    """Approve a draft: from now on the list is frozen."""
+    """Approve a draft: from now on the list is frozen. Four eyes: the officer who
+    generated the list cannot approve it; another officer of the county checks it."""
     plist = _locked_list(actor, list_id)
     if plist.status != PaymentList.Status.DRAFT:
         raise _frozen()
+    if plist.generated_by_id == actor.pk:
+        raise refuse(
+            "four_eyes",
+            "生成名册的人不能审核同一名册，请由本旗县区另一名工作人员审核",
+            "the person who generated a payment list cannot approve it: another officer "
+            "of the county must",
+        )
     plist.status = PaymentList.Status.APPROVED
     plist.approved_at = now_or(now)
     plist.approved_by = actor
