@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.core.fields import EncryptedTextField
 from dpf.core.models import EffectiveDated, valid_interval_check
+from dpf.core.workdays import calendar_known
 from dpf.registry.models import Person
 
 ANY_BENEFIT = "*"
@@ -207,6 +208,16 @@ class ApplicationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id}:{self.benefit_id} {self.status}"
+
+    @property
+    def due_without_holidays(self) -> bool:
+        """The deadline runs through a year whose holiday calendar is not loaded (shipped to
+        2026; ``dpf calendar load``): it was counted Monday to Friday, and the pages say so
+        rather than show it as exact. One query per year, cached."""
+        if self.step_due_on is None:
+            return False
+        first = (self.step_started_on or self.step_due_on).year
+        return not all(calendar_known(y) for y in range(first, self.step_due_on.year + 1))
 
 
 class Transition(models.Model):
