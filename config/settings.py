@@ -10,15 +10,48 @@ DPF_ROOT_REGION the region code the installation serves (default 150400, Chifeng
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from dpf.core.secrets import load_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DPF_DATA_DIR", BASE_DIR / "data")).resolve()
+
+# A production start (DPF_PRODUCTION=1, set by the units in deploy/) refuses to run with the
+# debug pages or demo data on, without HTTPS, or without its keys: load_secrets would
+# otherwise generate fresh keys, and every encrypted field would be unreadable
+# (tests/production/test_settings.py).
+DPF_PRODUCTION = os.environ.get("DPF_PRODUCTION", "0") == "1"
+if DPF_PRODUCTION:
+    _refusals = []
+    if os.environ.get("DPF_DEBUG", "0") == "1":
+        _refusals.append("DPF_DEBUG=1: 生产环境不得开启调试页面 / debug pages must be off")
+    if os.environ.get("DPF_DEMO", "0") == "1":
+        _refusals.append("DPF_DEMO=1: 生产环境不得使用演示数据 / no demo data in production")
+    if os.environ.get("DPF_HTTPS", "0") != "1":
+        _refusals.append(
+            "DPF_HTTPS must be 1: 生产环境须经 HTTPS 访问 / production is served over HTTPS"
+        )
+    _key_env = ("DPF_SECRET_KEY", "DPF_FIELD_KEYS", "DPF_HASH_KEY")
+    _keys_in_env = [name for name in _key_env if os.environ.get(name)]
+    if _keys_in_env and len(_keys_in_env) < len(_key_env):
+        _missing = ", ".join(name for name in _key_env if name not in _keys_in_env)
+        _refusals.append(f"{_missing}: 密钥不全 / key missing")
+    elif not _keys_in_env and not (DATA_DIR / "secrets.json").exists():
+        _refusals.append(
+            f"{DATA_DIR / 'secrets.json'}: 找不到密钥（环境变量或密钥文件）/ "
+            "keys not found (environment or secrets file); new keys are never generated here"
+        )
+    if _refusals:
+        raise ImproperlyConfigured(
+            "生产环境配置有误，拒绝启动 / production configuration refused:\n  "
+            + "\n  ".join(_refusals)
+        )
 
 _secrets = load_secrets(DATA_DIR)
 SECRET_KEY = _secrets["secret_key"]
@@ -52,11 +85,15 @@ INSTALLED_APPS = [
     "dpf.exchange",
     "ninja",
     "dpf.demo",
+    "django_q",
+    "dpf.jobs",
     "dpf.bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from STATIC_ROOT without a separate server (docs/deploy.md).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "dpf.core.middleware.SessionIdleMiddleware",
     "dpf.core.middleware.DisplayPreferencesMiddleware",
@@ -133,6 +170,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves STATIC_ROOT, which `dpf collectstatic` fills (./run demo, docs/deploy.md);
+# before that (tests, a fresh checkout) it is absent, which is no fault worth a warning.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 STATICFILES_DIRS = [BASE_DIR / "dpf" / "static"]  # base layout CSS/JS
 MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through views
 # Signed checkpoints of the audit chain's head, appended by `dpf audit verify` outside the
@@ -150,7 +190,32 @@ DPF_IMPORT_MAX_UNPACKED_BYTES = int(
     os.environ.get("DPF_IMPORT_MAX_UNPACKED_BYTES", 256 * 1024 * 1024)
 )
 DPF_IMPORT_MAX_ROWS = int(os.environ.get("DPF_IMPORT_MAX_ROWS", 300_000))
-DPF_IMPORT_WORKER = os.environ.get("DPF_IMPORT_WORKER", "process")
+DPF_IMPORT_WORKER = os.environ.get("DPF_IMPORT_WORKER", "queue")
+
+# Background jobs and schedules (dpf.jobs on django-q2, its queue in this database; the
+# worker is `dpf worker`). "immediate" runs a job in the starting process through
+# django-q2's synchronous mode (tests). A job runs at most DPF_JOB_TIMEOUT seconds; one
+# whose worker died is taken again DPF_JOB_RETRY seconds after it was taken (> timeout, so
+# a job still running is never taken twice).
+DPF_JOBS_RUN = os.environ.get("DPF_JOBS_RUN", "worker")
+_job_timeout = int(os.environ.get("DPF_JOB_TIMEOUT", 4 * 3600))
+Q_CLUSTER = {
+    "name": "dpf",
+    "orm": "default",
+    "workers": int(os.environ.get("DPF_WORKERS", 2)),
+    "timeout": _job_timeout,
+    "retry": int(os.environ.get("DPF_JOB_RETRY", _job_timeout + 600)),
+    "max_attempts": 5,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": float(os.environ.get("DPF_JOB_POLL", 1)),
+    "save_limit": 1000,
+    "label": "Jobs",
+}
+# /health/: the worker counts as alive when its heartbeat (every minute) is this recent;
+# the data folder's disk must keep this much free.
+DPF_HEALTH_WORKER_SECONDS = int(os.environ.get("DPF_HEALTH_WORKER_SECONDS", 180))
+DPF_HEALTH_MIN_FREE_BYTES = int(os.environ.get("DPF_HEALTH_MIN_FREE_BYTES", 512 * 1024 * 1024))
 # Uploads the platform accepts (rosters, documents) stay in memory until they are written
 # encrypted; Django spools only a larger body, refused anyway, to a temporary file.
 FILE_UPLOAD_MAX_MEMORY_SIZE = DPF_IMPORT_MAX_BYTES + 1024 * 1024
@@ -179,6 +244,11 @@ if not DEBUG and os.environ.get("DPF_HTTPS", "0") == "1":
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
+    # Behind the reverse proxy (deploy/nginx-dpf.conf), which sets X-Forwarded-Proto on every
+    # request it passes; gunicorn listens on loopback only, so no client can set it itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # The monitor asks the server itself over plain HTTP on loopback.
+    SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$"]
 
 # Login hardening (docs/security.md): lock-out by user name and address after 5 failures
 # for 30 minutes (django-axes); TOTP second factor per role (dpf.accounts.otp).

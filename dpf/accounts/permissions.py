@@ -58,6 +58,7 @@ class ObjectType(models.TextChoices):
     CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
     TRANSFER_REQUEST = "transfer_request", _("迁移申请")
     PAYEE_ACCOUNT = "payee_account", _("发放账户")
+    SCHEDULE = "schedule", _("定时任务与后台作业")
 
 
 class Scope(models.TextChoices):
@@ -128,6 +129,8 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.INDICATORS,))
     + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW,), (T.AUDIT_LOG,))
     + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW, A.MANAGE), (T.SECURITY_POLICY,))
+    # Schedules and background jobs (dpf.jobs): the city admin sees and runs them.
+    + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW, A.MANAGE), (T.SCHEDULE,))
     # County DPF: approves, pays, imports rosters for its county.
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE, A.EXPORT), _RECORD)
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.REVEAL,), _REVEALABLE)

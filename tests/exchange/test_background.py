@@ -3,9 +3,11 @@ pending batch; progress on the batch page; a run that is overtaken, cancelled or
 leaves nothing half-done, and validating again gives the same rows; the kept file is
 encrypted.
 
-The background process runs ``dpf.exchange.jobs.run_validation``; most tests call it in
-this process (``DPF_IMPORT_WORKER = "manual"`` in tests). The last tests start the real
-process: one through ``batch_validate_start``, one killed with SIGKILL between chunks.
+The job (``dpf.jobs``, kind ``exchange.validate``) runs ``dpf.exchange.jobs.run_validation``;
+most tests call it in this process (``DPF_IMPORT_WORKER = "manual"`` in tests). The last
+tests start real processes: the worker taking the job ``batch_validate_start`` queued, and
+``dpf exchange validate`` killed with SIGKILL between chunks (tests/jobs/test_worker.py
+kills the worker itself).
 """
 
 from __future__ import annotations
@@ -244,24 +246,28 @@ def _status_outside(outside: Any, batch_id: int) -> str | None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_upload_starts_a_real_background_process(
-    county_officer, settings, monkeypatch, tmp_path
-) -> None:
+def test_the_upload_queues_a_job_the_real_worker_runs(county_officer, settings, tmp_path) -> None:
     from tests.faults.support import Outside
+    from tests.jobs.workers import Worker
 
     outside = Outside(tmp_path)
-    settings.MEDIA_ROOT = outside.data_dir / "uploads"  # where the child looks for the file
-    settings.DPF_IMPORT_WORKER = "process"
-    for name, value in outside.env().items():
-        monkeypatch.setenv(name, value)
+    settings.MEDIA_ROOT = outside.data_dir / "uploads"  # where the worker looks for the file
+    settings.DPF_IMPORT_WORKER = "queue"
+    settings.DPF_JOBS_RUN = "worker"
     batch = upload(county_officer, roster(county_officer))
-    outside.push()
     started = time.monotonic()
     services.batch_validate_start(batch)
-    assert time.monotonic() - started < 1  # started, not waited for
-    while _status_outside(outside, batch.pk) == BatchStatus.VALIDATING:
-        assert time.monotonic() - started < 120, "the background validation never finished"
-        time.sleep(0.2)
+    assert time.monotonic() - started < 1  # queued, not waited for
+    outside.push()
+    worker = Worker(outside)
+    try:
+        while _status_outside(outside, batch.pk) == BatchStatus.VALIDATING:
+            assert time.monotonic() - started < 120, "the background validation never finished"
+            assert worker.process.poll() is None, worker.output()
+            time.sleep(0.2)
+    finally:
+        worker.stop()
+    outside.settle()
     outside.pull()
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PREVIEWED

@@ -537,6 +537,20 @@ def _survey_year(world: World, role: str, inside: bool) -> Any:
     )
 
 
+def _job_pk(world: World, role: str, inside: bool) -> Any:
+    """A finished background job (jobs hold no personal data: one sample for every role)."""
+    from django.utils import timezone
+
+    from dpf.jobs.models import Job
+
+    def make() -> Any:
+        return Job.objects.create(
+            kind="benefits.scan", key="sample", status="done", created_at=timezone.now()
+        ).pk
+
+    return _cached(world, "job", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -572,6 +586,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:appeal", "item_id", _application_item_pk, True),
     ("portal:", "request_id", _citizen_request_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
+    ("jobs:", "job_id", _job_pk, False),
+    ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
 ]
 
 
@@ -600,6 +616,9 @@ def url_kwargs(route: Route, world: World, role: str, inside: bool) -> dict[str,
 def make_samples(world: World) -> None:
     """Make every sample record now (for each role, inside and outside), so that a world
     shared by several tests holds them all before the first test starts."""
+    from dpf.jobs.runner import beat
+
+    beat()  # a worker alive, so /health/ answers 200 (tests/jobs/test_health.py: the 503s)
     for route in walk():
         if route.api:
             continue

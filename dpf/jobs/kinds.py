@@ -1,0 +1,51 @@
+"""The kinds of job the platform runs: each names its handler by dotted path, so this app
+imports no domain app (the handlers live beside the work they do).
+
+A handler is ``handler(*, params, progress, actor, today) -> str``: it may be run again on
+the same params after a crash and gives the same result; it returns a short summary (counts,
+never personal data) and raises a ``DomainError`` to refuse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Handler(Protocol):
+    def __call__(
+        self,
+        *,
+        params: dict[str, Any],
+        progress: Callable[[str], None],
+        actor: Any,
+        today: dt.date,
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    handler: str  # dotted path of a Handler
+    label: str | Promise
+
+
+KINDS: dict[str, Kind] = {
+    k.code: k
+    for k in (
+        Kind("exchange.validate", "dpf.exchange.jobs.validate_job", _("校验部门交换名册")),
+        Kind("benefits.scan", "dpf.benefits.jobs.scan_job", _("主动发现扫描")),
+        Kind("indicators.snapshot", "dpf.indicators.jobs.snapshot_job", _("月度指标快照")),
+        Kind("core.audit_checkpoint", "dpf.core.jobs.audit_checkpoint_job", _("审计日志校验点")),
+        Kind(
+            "portal.rate_event_retention",
+            "dpf.portal.jobs.rate_event_retention_job",
+            _("清理过期的频率限制记录"),
+        ),
+    )
+}

@@ -1,0 +1,21 @@
+"""``{% failed_schedules_alert %}``: the city admin sees a schedule whose last run failed on
+every page until a run succeeds (the tick retries it meanwhile)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from dpf.core.roles import Role
+from dpf.jobs.selectors import failed_schedules, kind_label
+
+register = template.Library()
+
+
+@register.inclusion_tag("jobs/_failed_alert.html", takes_context=True)
+def failed_schedules_alert(context: dict[str, Any]) -> dict[str, Any]:
+    user = context.get("user")
+    if getattr(user, "role", None) != Role.CITY_ADMIN:
+        return {"failed": []}
+    return {"failed": [(s, kind_label(s.kind)) for s in failed_schedules()]}

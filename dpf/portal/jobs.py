@@ -1,0 +1,48 @@
+"""Rate-limit events past every window deleted (dpf.jobs kind ``portal.rate_event_retention``):
+``RateEvent`` otherwise grows with every registration attempt, forever."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from dpf.core import audit
+from dpf.portal import services
+from dpf.portal.models import RateEvent
+
+# The longest window any limit counts over (dpf.portal.services), plus a day's margin.
+RETENTION = max(
+    limit[2]
+    for limit in (
+        services.REGISTER_PER_ADDRESS,
+        services.REGISTER_FAILURES_PER_PERSON,
+        services.CODE_PER_PERSON,
+        services.CODE_PER_PERSON_DAY,
+        services.CODE_PER_ADDRESS,
+    )
+) + dt.timedelta(days=1)
+
+
+@transaction.atomic
+def rate_event_retention_job(
+    *,
+    params: dict[str, Any],
+    progress: Callable[[str], None],
+    actor: Any,
+    today: dt.date,
+    now: dt.datetime | None = None,
+) -> str:
+    cutoff = (now or timezone.now()) - RETENTION
+    deleted, _ = RateEvent.objects.filter(at__lt=cutoff).delete()
+    audit.record(
+        actor=actor,
+        actor_name="" if actor else "scheduler",
+        action="delete",
+        object_type="rate_event",
+        changes={"before": cutoff.isoformat(), "deleted": deleted},
+    )
+    return f"{deleted} rate events older than {RETENTION.days} days deleted"
