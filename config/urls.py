@@ -15,6 +15,7 @@ urlpatterns = [
     path("indicators/", include("dpf.indicators.urls")),
     path("benefits/", include("dpf.benefits.urls")),
     path("workflow/", include("dpf.workflow.urls")),
+    path("employment/", include("dpf.employment.urls")),
     path("services/", include("dpf.services.urls")),
     path("exchange/", include("dpf.exchange.urls")),
     path("", include("dpf.jobs.urls")),

@@ -50,6 +50,7 @@ class ObjectType(models.TextChoices):
     SERVICE_RECORD = "service_record", _("服务记录")
     SERVICE_PLAN = "service_plan", _("服务计划（指定机构）")
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
+    EMPLOYER = "employer", _("用人单位")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
     AUDIT_LOG = "audit_log", _("审计日志")
@@ -91,6 +92,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.CITIZEN_ACCOUNT,
         ObjectType.TRANSFER_REQUEST,
         ObjectType.PAYEE_ACCOUNT,
+        ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
     }
 )
 
@@ -173,6 +175,12 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
     # Employers: their own yearly quota declaration.
     + _grant(Role.EMPLOYER, S.SELF, (A.VIEW, A.CREATE, A.CHANGE), (T.QUOTA_DECLARATION,))
+    # The county employment service office registers employers, reviews their declarations
+    # and keeps their credit record; the city follows and exports every county's.
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EMPLOYER,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.QUOTA_DECLARATION,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE, A.EXPORT), (T.EMPLOYER,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE, A.EXPORT), (T.QUOTA_DECLARATION,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
     # Complaints and home-visit requests from the portal: the township and county queues.

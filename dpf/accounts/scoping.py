@@ -189,3 +189,50 @@ def person_in_scope(user: Any, *, person_id: int, village_code: str) -> bool:
     if getattr(user, "role", None) == Role.CITIZEN:
         return person_id in self_person_ids(user)
     return region_in_scope(user, village_code)
+
+
+# --- employers (the quota review) -------------------------------------------------------------
+
+
+def employer_credit_code(user: Any) -> str | None:
+    """The credit code of the firm an active ``employer`` account acts for; ``None`` for
+    every other user and for an employer account bound to no firm (deny by default)."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not getattr(user, "is_active", False)
+        or getattr(user, "role", None) != Role.EMPLOYER
+    ):
+        return None
+    return getattr(user, "institution_code", "") or None
+
+
+def employer_filter(user: Any, prefix: str = "") -> Q | None:
+    """Which employers (or their records, at ``prefix``: ``employer__``) ``user`` may see: an
+    employer account its own firm only; the city's and a county's staff the employers of
+    their region (by ``county_code``); ``None``: none at all."""
+    code = employer_credit_code(user)
+    if code is not None:
+        return Q(**{f"{prefix}credit_code": code})
+    region = getattr(user, "region", None)
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not getattr(user, "is_active", False)
+        or region is None
+        or getattr(user, "role", None) not in (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
+        or region.level not in (RegionLevel.PROVINCE, RegionLevel.CITY, RegionLevel.COUNTY)
+    ):
+        return None
+    return Q(**{f"{prefix}county_code__startswith": region.prefix})
+
+
+def scope_employer_records(user: Any, queryset: QuerySet[M], *, own: str = "") -> QuerySet[M]:
+    """Restrict employers (``own=""``) or declarations and credit flags (``own="employer__"``)
+    to what ``user`` may see: an employer's firm by its code; staff by the record's own
+    ``county_code``."""
+    code = employer_credit_code(user)
+    if code is not None:
+        return queryset.filter(**{f"{own}credit_code": code})
+    condition = employer_filter(user)
+    if condition is None:
+        return queryset.none()
+    return queryset.filter(condition)

@@ -500,3 +500,18 @@ def parse_declaration(data: object) -> Declaration:
         declared_on=declared_on,
         monthly_min_wage=min_wage,
     )
+
+
+def local_avg_social_wage(levy_year: int, rules: LevyRules | None = None) -> Decimal | None:
+    """The configured local average social wage used for ``levy_year`` (illustrative)."""
+    row = (rules or shipped_rules()).in_force("local_avg_social_wage", dt.date(levy_year, 12, 31))
+    return Decimal(row["value"]) if row is not None else None
+
+
+def declaration_deadline(levy_year: int, rules: LevyRules | None = None) -> dt.date | None:
+    """The last day on which declarations of ``levy_year`` are accepted."""
+    row = (rules or shipped_rules()).in_force("declaration_deadline", dt.date(levy_year, 1, 1))
+    if row is None:
+        return None
+    month, day = (int(part) for part in str(row["month_day"]).split("-"))
+    return dt.date(levy_year, month, day)

@@ -551,6 +551,53 @@ def _job_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, "job", make)
 
 
+def _employer_pk(world: World, role: str, inside: bool) -> Any:
+    """An employer in the county of the role's inside (or nearest outside) person."""
+    from dpf.core.creditcode import check_character
+    from dpf.employment.models import Employer
+
+    county = world.person(role, inside).county_code if role else "150402"
+    first17 = f"91{county}MA000000{county[-1]}"
+
+    def make() -> Any:
+        return Employer.objects.get_or_create(
+            credit_code=first17 + check_character(first17),
+            defaults={"name": f"样本用人单位{county}", "kind": "enterprise", "county_code": county},
+        )[0].pk
+
+    return _cached(world, f"employer:{county}", make)
+
+
+def _declaration_pk(world: World, role: str, inside: bool) -> Any:
+    """A submitted quota declaration of that employer (levy year 2026, no employees)."""
+    from dpf.employment.models import QuotaDeclaration
+
+    employer_id = _employer_pk(world, role, inside)
+
+    def make() -> Any:
+        return QuotaDeclaration.objects.create(
+            employer_id=employer_id,
+            county_code=world.person(role, inside).county_code if role else "150402",
+            levy_year=2026,
+            staff_count=100,
+            wage_bill=6000000,
+            avg_wage=60000,
+            local_avg_social_wage=98000,
+            required="1.5",
+            counted=0,
+            shortfall="1.5",
+            wage_used=60000,
+            gross=90000,
+            relief=9000,
+            levy_due=81000,
+            reward=0,
+            submitted_on=dt.date(2026, 5, 10),
+            submitted_by=world.users["city_admin"],
+        ).pk
+
+    return _cached(world, f"declaration:{employer_id}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -585,6 +632,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:", "application_id", _application_pk, True),
     ("portal:appeal", "item_id", _application_item_pk, True),
     ("portal:", "request_id", _citizen_request_pk, True),
+    ("employment:", "declaration_id", _declaration_pk, True),
+    ("employment:", "employer_id", _employer_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),

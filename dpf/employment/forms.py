@@ -1,0 +1,81 @@
+"""Forms of the employment pages: parsing only; the services decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dpf.employment.models import CreditFlag, EmployerKind
+from dpf.employment.services import EmployeeLine
+
+MAX_ROWS = 50
+
+
+class DeclarationForm(forms.Form):
+    # Text, not number fields: the service refuses negative, absurd or malformed figures
+    # with its own bilingual messages, the same as the command's.
+    staff_count = forms.CharField(label=_("上年在职职工人数（年平均）"), max_length=20)
+    wage_bill = forms.CharField(label=_("上年职工工资总额（元）"), max_length=24)
+
+
+class EmployeeLineForm(forms.Form):
+    certificate_number = forms.CharField(label=_("残疾人证号"), max_length=40, required=False)
+    first_month = forms.IntegerField(label=_("起始月份"), min_value=1, max_value=12, required=False)
+    last_month = forms.IntegerField(label=_("终止月份"), min_value=1, max_value=12, required=False)
+    contract_months = forms.IntegerField(
+        label=_("劳动合同期限（月）"), min_value=0, max_value=600, required=False
+    )
+    paid_at_least_min_wage = forms.BooleanField(label=_("工资不低于最低工资标准"), required=False)
+    social_insurance = forms.BooleanField(label=_("足额缴纳社会保险"), required=False)
+    military_level = forms.IntegerField(
+        label=_("残疾军人等级（如有）"), min_value=1, max_value=10, required=False
+    )
+
+    def line(self) -> EmployeeLine | None:
+        data: dict[str, Any] = self.cleaned_data
+        if not (data.get("certificate_number") or "").strip():
+            return None
+        return EmployeeLine(
+            certificate_number=data["certificate_number"],
+            first_month=data.get("first_month") or 1,
+            last_month=data.get("last_month") or 12,
+            contract_months=data.get("contract_months") or 0,
+            paid_at_least_min_wage=bool(data.get("paid_at_least_min_wage")),
+            social_insurance=bool(data.get("social_insurance")),
+            military_level=data.get("military_level"),
+        )
+
+
+EmployeeLineFormSet = forms.formset_factory(
+    EmployeeLineForm, extra=0, max_num=MAX_ROWS, validate_max=True, absolute_max=MAX_ROWS
+)
+
+
+class ReviewForm(forms.Form):
+    note = forms.CharField(
+        label=_("审核意见（退回时必填）"), max_length=300, required=False, widget=forms.Textarea
+    )
+
+
+class EmployerForm(forms.Form):
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=40)
+    name = forms.CharField(label=_("单位名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("单位性质"), choices=EmployerKind.choices)
+    county_code = forms.ChoiceField(label=_("所在旗县区"), choices=())
+    staff_count = forms.IntegerField(label=_("在职职工人数"), min_value=0, max_value=1_000_000)
+    contact_name = forms.CharField(label=_("联系人"), max_length=50, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+
+
+class CreditFlagForm(forms.Form):
+    reason = forms.ChoiceField(label=_("列入原因"), choices=CreditFlag.Reason.choices)
+    detail = forms.CharField(label=_("说明"), max_length=300)
+    flagged_on = forms.DateField(
+        label=_("列入日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )

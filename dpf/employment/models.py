@@ -1,0 +1,180 @@
+"""Employers (用人单位), their yearly quota declarations (按比例安排残疾人就业年审) with the
+disabled employees declared, and the credit record of employers that refuse or under-declare.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from dpf.core.fields import EncryptedTextField
+
+
+class EmployerKind(models.TextChoices):
+    ENTERPRISE = "enterprise", _("企业")
+    GOVERNMENT = "government", _("机关")
+    PUBLIC_INSTITUTION = "public_institution", _("事业单位")
+    SOCIAL_ORGANISATION = "social_organisation", _("社会团体")
+
+
+class Employer(models.Model):
+    """An employer under the quota (用人单位), identified by its unified social credit code.
+
+    An ``employer`` account is bound to it by ``User.institution_code == credit_code``.
+    """
+
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    name = models.CharField(_("单位名称"), max_length=100)
+    kind = models.CharField(_("单位性质"), max_length=20, choices=EmployerKind.choices)
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    staff_count = models.PositiveIntegerField(_("在职职工人数"), default=0)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = EncryptedTextField(_("联系电话"), blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["county_code", "name"]
+        verbose_name = _("用人单位")
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.credit_code}）"
+
+    @property
+    def is_enterprise(self) -> bool:
+        return self.kind == EmployerKind.ENTERPRISE
+
+
+class DeclarationStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("待审核")
+    APPROVED = "approved", _("审核通过")
+    RETURNED = "returned", _("退回修改")
+
+
+class QuotaDeclaration(models.Model):
+    """One employer's declaration for one levy year (the year of collection), over the
+    previous year's staff, wages and disabled employees; the result as reviewed."""
+
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="declarations")
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    levy_year = models.PositiveSmallIntegerField(_("征收年度"))
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=DeclarationStatus.choices,
+        default=DeclarationStatus.SUBMITTED,
+    )
+    staff_count = models.DecimalField(_("上年在职职工人数"), max_digits=10, decimal_places=2)
+    wage_bill = models.DecimalField(_("上年工资总额（元）"), max_digits=16, decimal_places=2)
+    avg_wage = models.DecimalField(_("上年职工年平均工资（元）"), max_digits=12, decimal_places=2)
+    local_avg_social_wage = models.DecimalField(
+        _("当地社会平均工资（元）"), max_digits=12, decimal_places=2
+    )
+    required = models.DecimalField(_("应安排人数"), max_digits=12, decimal_places=5)
+    counted = models.PositiveIntegerField(_("已安排人数（折算）"))
+    shortfall = models.DecimalField(_("差额人数"), max_digits=12, decimal_places=5)
+    wage_used = models.DecimalField(_("计征工资（元）"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("应缴额（元）"), max_digits=14, decimal_places=2)
+    relief = models.DecimalField(_("减免额（元）"), max_digits=14, decimal_places=2)
+    levy_due = models.DecimalField(_("实缴保障金（元）"), max_digits=14, decimal_places=2)
+    reward = models.DecimalField(_("超比例奖励（元）"), max_digits=14, decimal_places=2)
+    submitted_on = models.DateField(_("申报日期"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_on = models.DateField(_("审核日期"), null=True, blank=True)
+    review_note = models.CharField(_("审核意见"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-levy_year", "county_code", "employer"]
+        verbose_name = _("按比例就业年审")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employer", "levy_year"], name="quotadeclaration_one_per_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(staff_count__gte=0, wage_bill__gte=0, levy_due__gte=0),
+                name="quotadeclaration_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.levy_year}"
+
+
+class DeclaredEmployee(models.Model):
+    """A disabled employee in a declaration: the certificate checked against the registry,
+    the months worked in the staff year (levy year − 1) and the conditions for counting."""
+
+    declaration = models.ForeignKey(
+        QuotaDeclaration, on_delete=models.CASCADE, related_name="employees"
+    )
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    certificate = models.ForeignKey(
+        "registry.Certificate", on_delete=models.PROTECT, related_name="+"
+    )
+    staff_year = models.PositiveSmallIntegerField(_("用工年度"))
+    first_month = models.PositiveSmallIntegerField(_("起始月份"))
+    last_month = models.PositiveSmallIntegerField(_("终止月份"))
+    military_level = models.PositiveSmallIntegerField(_("残疾军人等级"), null=True, blank=True)
+    contract_months = models.PositiveSmallIntegerField(_("劳动合同期限（月）"))
+    paid_at_least_min_wage = models.BooleanField(_("工资不低于最低工资标准"))
+    social_insurance = models.BooleanField(_("足额缴纳社会保险"))
+    weight = models.PositiveSmallIntegerField(_("折算人数"))
+
+    class Meta:
+        verbose_name = _("残疾人职工")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["declaration", "person"], name="declaredemployee_once_per_declaration"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    first_month__gte=1, last_month__lte=12, last_month__gte=models.F("first_month")
+                ),
+                name="declaredemployee_months",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person", "staff_year"], name="declaredemployee_person_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.declaration_id} {self.person_id}"
+
+
+class CreditFlag(models.Model):
+    """A mark on an employer's credit record (失信记录): refused or under-declared, with the
+    dates and the reason; exported for the social credit system."""
+
+    class Reason(models.TextChoices):
+        REFUSED = "refused", _("拒不申报")
+        UNDER_DECLARED = "under_declared", _("瞒报少报")
+        UNPAID = "unpaid", _("逾期未缴")
+
+    employer = models.ForeignKey(Employer, on_delete=models.PROTECT, related_name="credit_flags")
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    detail = models.CharField(_("说明"), max_length=300)
+    flagged_on = models.DateField(_("列入日期"))
+    lifted_on = models.DateField(_("移出日期"), null=True, blank=True)
+    flagged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-flagged_on", "pk"]
+        verbose_name = _("信用记录")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lifted_on__isnull=True) | Q(lifted_on__gte=models.F("flagged_on")),
+                name="creditflag_lifted_after_flagged",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employer_id} {self.reason} {self.flagged_on}"

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from dpf.employment import views
+
+app_name = "employment"
+
+urlpatterns = [
+    path("declaration/", views.declaration, name="declaration"),
+    path("review/", views.review_queue, name="review_queue"),
+    path("review/<int:declaration_id>/", views.review, name="review"),
+    path("levy/", views.levy_report, name="levy_report"),
+    path("employers/", views.employers, name="employers"),
+    path("employers/<int:employer_id>/credit/", views.credit_flag, name="credit_flag"),
+    path("credit/", views.credit, name="credit"),
+    path("credit/export/", views.credit_export, name="credit_export"),
+]
