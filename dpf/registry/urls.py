@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dpf.registry import views
+from dpf.registry.person_fact_urls import urlpatterns as person_fact_urlpatterns
 from dpf.registry.survey_urls import urlpatterns as survey_urlpatterns
 
 app_name = "registry"
@@ -15,4 +16,5 @@ urlpatterns = [
     path("household/<int:household_id>/", views.household, name="household"),
     path("transfers/", views.transfers, name="transfers"),
     *survey_urlpatterns,
+    *person_fact_urlpatterns,
 ]

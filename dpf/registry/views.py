@@ -105,6 +105,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "can_add_certificate": has_permission(request.user, "create", "certificate"),
         "can_add_member": has_permission(request.user, "create", "person"),
         "can_reveal": has_permission(request.user, "reveal", "person"),
+        "can_record_facts": has_permission(request.user, "change", "person"),
     }
     return render(request, "registry/person.html", context)
 

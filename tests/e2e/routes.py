@@ -285,6 +285,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "exchange:template": lambda d: {"code": "dibao"},
     "registry:person": lambda d: {"person_id": d.people[0].pk},
     "registry:certificate_new": lambda d: {"person_id": d.people[0].pk},
+    "registry:outside_payment_new": lambda d: {"person_id": d.people[0].pk},
+    "registry:person_status_new": lambda d: {"person_id": d.people[0].pk},
     "registry:household": lambda d: {"household_id": d.people[0].household_id},
     # I07: medical insurance among certified people; its list is made of persons.
     "indicators:indicator": lambda d: {"code": "I07"},
