@@ -42,9 +42,9 @@ class DemoContext:
         return random.Random(f"dpf-demo:{name}:{self.seed}")
 
     def clerk(self, role: str, region_code: str) -> User:
-        """The officer of ``role`` in ``region_code`` who recorded the history: a demo
-        account nobody can sign in to (unusable password), so the audit log and the
-        transitions name who acted."""
+        """The officer of ``role`` in ``region_code`` who recorded the history, so the audit
+        log and the transitions name who acted: a demo account with an unusable password,
+        active only while the history is written (``retire_clerks``)."""
         key = (role, region_code)
         if key not in self._clerks:
             user, _ = User.objects.get_or_create(
@@ -54,11 +54,18 @@ class DemoContext:
                     "region_id": region_code,
                     "demo": True,
                     "password": make_password(None),
-                    "is_active": True,
                 },
             )
+            if not user.is_active:  # retired by an earlier run
+                user.is_active = True
+                user.save(update_fields=["is_active"])
             self._clerks[key] = user
         return self._clerks[key]
+
+    def retire_clerks(self) -> None:
+        """Deactivate the clerks: nobody signs in as them, and the demo's log-in page
+        (which lists the active demo accounts) does not offer them."""
+        User.objects.filter(pk__in=[u.pk for u in self._clerks.values()]).update(is_active=False)
 
     def county_clerk(self, county_code: str) -> User:
         return self.clerk(Role.COUNTY_OFFICER, county_code)

@@ -184,8 +184,8 @@ def plan_periods(
     if roll < 0.03:
         return []
     late_from: dt.date | None = None
-    if roll > 0.72:  # found later by outreach and the proactive scan (the coverage rises)
-        late_from = dt.date(2020, 7, 1) + dt.timedelta(days=rng.randint(0, 2400))
+    if roll > 0.85:  # found later by outreach and the proactive scan (the coverage rises)
+        late_from = dt.date(2020, 7, 1) + dt.timedelta(days=rng.randint(0, 1900))
     periods: list[tuple[dt.date, dt.date | None, str, str]] = []
     for start, end in eligible:
         applied = start + dt.timedelta(days=rng.randint(10, 110))

@@ -15,9 +15,9 @@ from dpf.workflow import services as workflow
 from dpf.workflow.models import PaymentList
 
 SERIES_FROM = dt.date(2021, 1, 1)
-# Payment lists for the last months only: every county, both allowances, each month since
+# Payment lists for the last quarter only: every county, both allowances, each month since
 # 2021 would add a million payment lines to a 20,000-person demo (and minutes).
-PAYMENT_MONTHS = 6
+PAYMENT_MONTHS = 3
 
 
 def _month_starts(last: dt.date, n: int) -> list[dt.date]:

@@ -12,6 +12,7 @@ from dpf.accounts.models import User
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, Region
 from dpf.demo import services
+from dpf.indicators.models import SnapshotRun
 from dpf.registry.models import Certificate, Household, Person
 from tests.factories import make_person
 
@@ -73,9 +74,12 @@ def test_the_service_refuses_bad_numbers_with_bilingual_codes() -> None:
 
 
 def test_generate_if_empty_then_a_no_op_on_a_populated_registry() -> None:
-    # The README's invocation, at a small size.
-    output = run("generate", "--if-empty", "--persons", "40", "--seed", "1")
-    assert "40" in output
+    # The README's invocation, at a small size (and a short history: two snapshots).
+    output = run(
+        "generate", "--if-empty", "--persons", "40", "--seed", "1", "--as-of", "2021-02-28"
+    )
+    assert "40" in output and "2021-02-28" in output
+    assert SnapshotRun.objects.count() == 2
     assert Person.objects.filter(certificates__isnull=False).distinct().count() == 40
     persons, certificates = Person.objects.count(), Certificate.objects.count()
     audit = AuditEntry.objects.filter(object_type="demo_registry").count()

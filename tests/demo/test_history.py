@@ -24,7 +24,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 
+from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
+from dpf.accounts.selectors import demo_accounts
 from dpf.benefits.models import Entitlement, EntitlementStatus
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, EffectiveDated
@@ -172,10 +174,26 @@ def test_journeys_suspend_resume_and_terminate_through_the_services() -> None:
         EntitlementEvent.objects.exclude(source="demo:history").values_list("kind", flat=True)
     )
     assert {"created", "suspended", "resumed"} <= sources
-    # The clerks the history names cannot sign in.
-    assert User.objects.filter(username__startswith="demo_clerk_").exists()
-    for user in User.objects.filter(username__startswith="demo_clerk_"):
-        assert user.demo and not user.has_usable_password()
+
+
+def test_the_clerks_who_recorded_the_history_cannot_sign_in_and_are_not_listed(
+    client: Any, settings: Any
+) -> None:
+    settings.DPF_DEMO = True
+    clerks = User.objects.filter(username__startswith="demo_clerk_")
+    assert {u.role for u in clerks} >= {"township_officer", "county_officer", "city_admin"}
+    for user in clerks:
+        assert user.demo and not user.is_active and not user.has_usable_password()
+    listed = {row.username for row in demo_accounts()}
+    assert not any(name.startswith("demo_clerk_") for name in listed)
+    page = client.get(reverse("accounts:login")).content.decode()
+    assert "demo_clerk_" not in page
+    clerk = clerks.first()
+    assert clerk is not None
+    refused = client.post(
+        reverse("accounts:login"), {"username": clerk.username, "password": DEMO_PASSWORD}
+    )
+    assert refused.status_code == 200 and "_auth_user_id" not in client.session
 
 
 def test_payment_lists_of_the_last_months_are_approved_and_complete() -> None:

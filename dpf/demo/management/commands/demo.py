@@ -104,8 +104,8 @@ class Command(BaseCommand):
                 f"  已生成 generated {done:,} / {total:,} 人 persons ({rate:,.0f} 人/秒 persons/s)"
             )
 
-        def step_done(name: str, seconds: float) -> None:
-            self.stdout.write(f"  {name}: {seconds:,.1f} 秒 s")
+        def step_done(name: str, seconds: float, cpu: float) -> None:
+            self.stdout.write(f"  {name}: {seconds:,.1f} 秒 s (CPU {cpu:,.1f} s)")
 
         result = services.demo_generate(
             persons=options["persons"],
@@ -126,7 +126,8 @@ class Command(BaseCommand):
                 f"{result.relatives:,} 名户主亲属 relatives, "
                 f"{result.regions_created:,} 个虚构地区 invented regions, "
                 f"历史截至 history to {result.as_of}, "
-                f"{result.seconds:,.1f} 秒 s ({rate:,.0f} 人/秒 persons/s)"
+                f"{result.seconds:,.1f} 秒 s ({rate:,.0f} 人/秒 persons/s; "
+                f"CPU {result.cpu_seconds:,.1f} s)"
             )
         )
         for table, n in sorted(result.rows.items()):
