@@ -183,10 +183,11 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE, A.EXPORT), (T.QUOTA_DECLARATION,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
-    # Complaints and home-visit requests from the portal: the township and county queues.
-    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
-    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
-    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
+    # Complaints and home-visit requests: the township and county queues; officers also
+    # record the requests made at the window or on the 12385 hotline (create).
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
     # A registration of an ID number held outside the worker's scope becomes a transfer
     # request (迁移申请) that the officers of the holding region accept or decline.
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE), (T.TRANSFER_REQUEST,))

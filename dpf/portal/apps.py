@@ -8,10 +8,15 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from dpf.accounts.scoping import register_self_scope
+        from dpf.indicators.specs import register_record_counter
+        from dpf.portal.casework import complaints_closed_in_time, complaints_due
         from dpf.portal.messaging import send_to_phone_on_file
         from dpf.portal.selectors import resolve_self_scope
         from dpf.workflow.services.payees import register_phone_messages
 
         register_self_scope(resolve_self_scope)
+        # T0704 (信访事项办结率): first complaints due in the period, and those closed in time.
+        register_record_counter("complaint", complaints_due)
+        register_record_counter("complaint_closed", complaints_closed_in_time)
         # Payee account changes are told to the person's phone on file.
         register_phone_messages(send_to_phone_on_file)

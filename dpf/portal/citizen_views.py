@@ -25,9 +25,9 @@ from dpf.benefits.models import BenefitItem
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.portal import ecert, selectors
+from dpf.portal.casework import request_submit
 from dpf.portal.forms import ApplyForm, PhoneUploadForm, ReasonForm, RequestForm
-from dpf.portal.models import CitizenAccount
-from dpf.portal.services import request_submit
+from dpf.portal.models import CitizenAccount, RequestCategory
 from dpf.registry.models import CertificateStatus, Person
 from dpf.workflow import documents as document_files
 from dpf.workflow import services as workflow
@@ -355,6 +355,7 @@ def requests(request: HttpRequest, acting: Acting) -> HttpResponse:
                 actor=request.user,
                 person_id=acting.person.pk,
                 kind=form.cleaned_data["kind"],
+                category=form.cleaned_data["category"] or RequestCategory.OTHER,
                 text=form.cleaned_data["text"],
                 contact_preference=form.cleaned_data["contact_preference"],
             )

@@ -7,7 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.portal.models import ContactPreference, RequestKind
+from dpf.portal.models import (
+    ContactPreference,
+    RequestCategory,
+    RequestChannel,
+    RequestKind,
+    Satisfaction,
+)
 from dpf.workflow.forms import UploadForm
 
 NO_AUTOFILL = {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
@@ -120,6 +126,11 @@ class ReasonForm(forms.Form):
 
 class RequestForm(forms.Form):
     kind = forms.ChoiceField(label=_("您要"), choices=RequestKind.choices, widget=forms.RadioSelect)
+    category = forms.ChoiceField(
+        label=_("是关于什么的（可不选）"),
+        choices=[("", _("不确定")), *RequestCategory.choices],
+        required=False,
+    )
     text = forms.CharField(
         label=_("请写下具体情况"),
         max_length=2000,
@@ -142,4 +153,37 @@ class RequestActionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
+    satisfaction = forms.ChoiceField(
+        label=_("回访满意度（办结时填写）"),
+        choices=[("", _("（办结时选择）")), *Satisfaction.choices],
+        required=False,
+    )
     expected_status = forms.CharField(widget=forms.HiddenInput)
+
+
+class IntakeForm(forms.Form):
+    """A request made at the window or on the 12385 hotline, recorded by an officer."""
+
+    channel = forms.ChoiceField(
+        label=_("渠道"),
+        choices=[(RequestChannel.HOTLINE, _("12385热线")), (RequestChannel.WINDOW, _("窗口"))],
+        widget=forms.RadioSelect,
+        initial=RequestChannel.HOTLINE,
+    )
+    id_number = forms.CharField(
+        label=_("来电人或办事人的身份证号码"),
+        max_length=18,
+        help_text=_("本辖区已登记的人员；18位，最后一位可能是 X"),
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+    kind = forms.ChoiceField(label=_("类型"), choices=RequestKind.choices, widget=forms.RadioSelect)
+    category = forms.ChoiceField(label=_("事项分类"), choices=RequestCategory.choices)
+    text = forms.CharField(
+        label=_("诉求内容"), max_length=2000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    contact_preference = forms.ChoiceField(
+        label=_("怎么联系"),
+        choices=ContactPreference.choices,
+        widget=forms.RadioSelect,
+        initial=ContactPreference.PHONE,
+    )

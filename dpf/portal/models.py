@@ -119,6 +119,30 @@ class RequestStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
+class RequestChannel(models.TextChoices):
+    """Where a request came in: the portal, the window, or the 12385 hotline."""
+
+    PORTAL = "portal", _("网上（群众端）")
+    WINDOW = "window", _("窗口")
+    HOTLINE = "hotline", _("12385热线")
+
+
+class RequestCategory(models.TextChoices):
+    BENEFITS = "benefits", _("补贴和待遇")
+    SERVICES = "services", _("康复和服务")
+    EMPLOYMENT = "employment", _("就业")
+    RIGHTS = "rights", _("权益保障")
+    ACCESSIBILITY = "accessibility", _("无障碍")
+    OTHER = "other", _("其他")
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", _("满意")
+    BASIC = "basic", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
+    UNREACHABLE = "unreachable", _("回访未联系上")
+
+
 class ContactPreference(models.TextChoices):
     PHONE = "phone", _("电话联系")
     SMS = "sms", _("短信")
@@ -153,6 +177,29 @@ class CitizenRequest(models.Model):
     )
     created_at = models.DateTimeField(_("提交时间"))
     updated_at = models.DateTimeField(_("更新时间"))
+    channel = models.CharField(
+        _("渠道"), max_length=10, choices=RequestChannel.choices, default=RequestChannel.PORTAL
+    )
+    category = models.CharField(
+        _("事项分类"), max_length=15, choices=RequestCategory.choices, default=RequestCategory.OTHER
+    )
+    # The deadline in working days from the day it came in (dpf.portal.services.DEADLINES);
+    # null only for requests made before deadlines were recorded.
+    due_on = models.DateField(_("办理期限"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    satisfaction = models.CharField(
+        _("回访满意度"), max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    # A repeated complaint by the same person on the same matter is linked to the first,
+    # not counted twice (T0704 counts the first only).
+    repeat_of = models.ForeignKey(
+        "self",
+        verbose_name=_("重复事项"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="repeats",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -161,6 +208,13 @@ class CitizenRequest(models.Model):
             models.Index(fields=["township_code", "status"], name="request_township"),
             models.Index(fields=["county_code", "status"], name="request_county"),
             models.Index(fields=["person", "created_at"], name="request_person"),
+            models.Index(fields=["kind", "due_on"], name="request_kind_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closed_at__isnull=True) | models.Q(status="closed"),
+                name="request_closed_at_only_when_closed",
+            ),
         ]
 
     def __str__(self) -> str:

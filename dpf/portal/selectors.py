@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, QuerySet
 
 from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import scope_queryset, self_person_ids
@@ -282,15 +282,55 @@ def request_events(request: CitizenRequest) -> list[RequestEvent]:
     return list(request.events.order_by("at", "id"))
 
 
-def request_queue(user: Any, status: str = "") -> QuerySet[CitizenRequest]:
+OVERDUE = "overdue"
+
+
+def request_queue(
+    user: Any, status: str = "", on: dt.date | None = None
+) -> QuerySet[CitizenRequest]:
     """The staff queue: the township's requests for township officers, the county's for
-    county officers (the region scope), oldest open first."""
+    county officers, the city's for the city (the region scope), the nearest deadline
+    first. ``status`` filters by state, or ``overdue``: open past the deadline on ``on``."""
     rows = CitizenRequest.objects.all()
-    if status in RequestStatus.values:
+    if status == OVERDUE:
+        rows = rows.exclude(status=RequestStatus.CLOSED).filter(due_on__lt=on or today())
+    elif status in RequestStatus.values:
         rows = rows.filter(status=status)
     else:
         rows = rows.exclude(status=RequestStatus.CLOSED)
-    return scope_queryset(user, rows).select_related("person").order_by("created_at", "id")
+    return (
+        scope_queryset(user, rows)
+        .select_related("person", "repeat_of")
+        .order_by(F("due_on").asc(nulls_last=True), "created_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class OverdueCount:
+    region_code: str
+    name: str
+    count: int
+
+
+def overdue_counts(user: Any, on: dt.date | None = None) -> list[OverdueCount]:
+    """Open requests past their deadline, counted for the user's region and by the level
+    below it (the city sees each county, a county each township): the escalation the
+    county and the city follow. One grouped query."""
+    day = on or today()
+    rows = scope_queryset(
+        user,
+        CitizenRequest.objects.exclude(status=RequestStatus.CLOSED).filter(due_on__lt=day),
+    )
+    region = getattr(user, "region", None)
+    level = getattr(region, "level", "")
+    column = "county_code" if level == "city" else "township_code"
+    if level not in ("city", "county"):
+        return []
+    grouped = {
+        r[column]: r["n"] for r in rows.values(column).annotate(n=Count("id")).order_by(column)
+    }
+    names = region_names(set(grouped))
+    return [OverdueCount(code, names.get(code, code), n) for code, n in grouped.items()]
 
 
 def request_for_staff(user: Any, request_id: int) -> CitizenRequest:

@@ -28,23 +28,17 @@ from django.utils import timezone
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
-from dpf.accounts.scoping import person_in_scope, region_in_scope
+from dpf.accounts.scoping import region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.certnumber import parse_certificate_number
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
-from dpf.core.text import check_text_characters
 from dpf.portal import messaging
 from dpf.portal.models import (
     CitizenAccount,
-    CitizenRequest,
-    ContactPreference,
     RateEvent,
-    RequestEvent,
-    RequestKind,
-    RequestStatus,
     VerificationCode,
 )
 from dpf.registry.models import Certificate, CertificateStatus, Person
@@ -443,155 +437,3 @@ def account_open_by_worker(
         )
         return OpenedAccount(account=account, initial_password="")
     return OpenedAccount(account=account, initial_password=password)
-
-
-# Complaints and home-visit requests ---------------------------------------------------------
-
-
-# What a citizen's request text and an officer's answer are called in a refusal.
-_TEXT_LABELS = {"text": ("内容", "text"), "note": ("答复或说明", "answer")}
-
-
-def _clean_text(raw: str, *, field: str, required: bool) -> str:
-    """Free text: line breaks allowed; control and text-direction characters refused (they
-    could make staff or the citizen read something else than was written)."""
-    text = (raw or "").strip()
-    label_zh, label_en = _TEXT_LABELS[field]
-    check_text_characters(text, field=field, label_zh=label_zh, label_en=label_en, multiline=True)
-    if required and not text:
-        raise _refuse("text_required", "请填写内容", "please write something", field)
-    if len(text) > REQUEST_TEXT_MAX:
-        raise _refuse(
-            "text_long",
-            f"内容不超过{REQUEST_TEXT_MAX}字",
-            f"at most {REQUEST_TEXT_MAX} characters",
-            field,
-        )
-    return text
-
-
-@transaction.atomic
-def request_submit(
-    *,
-    actor: Any,
-    person_id: int,
-    kind: str,
-    text: str,
-    contact_preference: str,
-    now: dt.datetime | None = None,
-) -> CitizenRequest:
-    """A citizen's complaint or request, for themself or a dependant; it goes to the
-    queue of the person's township (and county)."""
-    require_permission(actor, "create", "citizen_request")
-    person = Person.objects.filter(pk=person_id).first()
-    if person is None or not person_in_scope(
-        actor, person_id=person.pk, village_code=person.village_code
-    ):
-        raise NotFound("person")
-    if kind not in RequestKind.values:
-        raise _refuse("kind", "请选择类型", "choose the kind of request", "kind")
-    if contact_preference not in ContactPreference.values:
-        raise _refuse(
-            "contact_preference",
-            "请选择联系方式",
-            "choose how we contact you",
-            "contact_preference",
-        )
-    text = _clean_text(text, field="text", required=True)
-    now = now or timezone.now()
-    request = CitizenRequest.objects.create(
-        kind=kind,
-        text=text,
-        contact_preference=contact_preference,
-        person=person,
-        county_code=person.county_code,
-        township_code=person.township_code,
-        village_code=person.village_code,
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
-    )
-    RequestEvent.objects.create(
-        request=request,
-        from_status="",
-        to_status=RequestStatus.OPEN,
-        actor=actor,
-        actor_role=str(getattr(actor, "role", "")),
-        at=now,
-    )
-    audit.record(
-        actor=actor,
-        action="create",
-        object_type="citizen_request",
-        object_id=request.pk,
-        changes={"person": person.pk, "kind": kind},
-    )
-    return request
-
-
-TAKE = "take"
-ANSWER = "answer"
-CLOSE = "close"
-REQUEST_ACTIONS = (TAKE, ANSWER, CLOSE)
-_NEXT = {
-    TAKE: RequestStatus.IN_PROGRESS,
-    ANSWER: RequestStatus.ANSWERED,
-    CLOSE: RequestStatus.CLOSED,
-}
-_FROM = {
-    TAKE: {RequestStatus.OPEN},
-    ANSWER: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
-    CLOSE: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
-}
-
-
-@transaction.atomic
-def request_act(
-    *,
-    actor: Any,
-    request_id: int,
-    action: str,
-    note: str = "",
-    expected_status: str | None = None,
-    now: dt.datetime | None = None,
-) -> CitizenRequest:
-    """An officer takes up, answers (the reply the citizen reads) or closes a request."""
-    require_permission(actor, "change", "citizen_request", request_id)
-    request = CitizenRequest.objects.select_for_update().filter(pk=request_id).first()
-    if request is None or not region_in_scope(actor, request.village_code):
-        raise NotFound("citizen_request")
-    if action not in REQUEST_ACTIONS:
-        raise _refuse("action", "操作无效", "invalid action", "action")
-    note = _clean_text(note, field="note", required=action == ANSWER)
-    if request.status not in _FROM[action] or (
-        expected_status is not None and request.status != expected_status
-    ):
-        raise _refuse(
-            "request_changed",
-            "该诉求的状态已变化，请刷新后查看",
-            "the request's state has changed: reload the page",
-        )
-    now = now or timezone.now()
-    before = request.status
-    request.status = _NEXT[action]
-    if action == ANSWER:
-        request.reply = note
-    request.updated_at = now
-    request.save(update_fields=["status", "reply", "updated_at"])
-    RequestEvent.objects.create(
-        request=request,
-        from_status=before,
-        to_status=request.status,
-        note=note,
-        actor=actor,
-        actor_role=str(getattr(actor, "role", "")),
-        at=now,
-    )
-    audit.record(
-        actor=actor,
-        action="change",
-        object_type="citizen_request",
-        object_id=request.pk,
-        changes={"status": [before, request.status]},
-    )
-    return request

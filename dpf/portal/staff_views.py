@@ -11,11 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dpf.accounts.permissions import permission_required
-from dpf.core.errors import ValidationFailed
-from dpf.portal import selectors, services
-from dpf.portal.forms import RequestActionForm, WorkerAccountForm
+from dpf.core.errors import NotFound, ValidationFailed
+from dpf.portal import casework, selectors, services
+from dpf.portal.forms import IntakeForm, RequestActionForm, WorkerAccountForm
 from dpf.portal.models import RequestStatus
 from dpf.workflow.forms import attach_refusal
+from dpf.workflow.selectors import person_by_id_number
 
 PER_PAGE = 25
 
@@ -23,7 +24,8 @@ PER_PAGE = 25
 @permission_required("view", "citizen_request")
 def request_queue(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
-    rows = selectors.request_queue(request.user, status)
+    today = selectors.today()
+    rows = selectors.request_queue(request.user, status, today)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     names = selectors.region_names({r.township_code for r in items})
@@ -31,8 +33,10 @@ def request_queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": items,
         "names": names,
-        "status": status if status in RequestStatus.values else "",
-        "statuses": RequestStatus.choices,
+        "today": today,
+        "overdue": selectors.overdue_counts(request.user, today),
+        "status": status if status in [*RequestStatus.values, selectors.OVERDUE] else "",
+        "statuses": [*RequestStatus.choices, (selectors.OVERDUE, _("已逾期"))],
     }
     return render(request, "portal/staff_requests.html", context)
 
@@ -44,11 +48,12 @@ def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
     form = RequestActionForm(request.POST or None, initial={"expected_status": found.status})
     if request.method == "POST" and form.is_valid():
         try:
-            services.request_act(
+            casework.request_act(
                 actor=request.user,
                 request_id=found.pk,
                 action=form.cleaned_data["action"],
                 note=form.cleaned_data["note"],
+                satisfaction=form.cleaned_data["satisfaction"],
                 expected_status=form.cleaned_data["expected_status"],
             )
         except ValidationFailed as refusal:
@@ -56,9 +61,45 @@ def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已处理。"))
             return redirect("portal:staff_request", request_id=found.pk)
-    context = {"r": found, "events": selectors.request_events(found), "form": form}
+    context = {
+        "r": found,
+        "events": selectors.request_events(found),
+        "form": form,
+        "today": selectors.today(),
+    }
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/staff_request.html", context, status=status)
+
+
+@permission_required("create", "citizen_request")
+@require_http_methods(["GET", "POST"])
+def request_intake(request: HttpRequest) -> HttpResponse:
+    """An officer records a request made at the window or on the 12385 hotline."""
+    form = IntakeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = person_by_id_number(request.user, form.cleaned_data["id_number"])
+            created = casework.request_intake(
+                actor=request.user,
+                person_id=person.pk,
+                channel=form.cleaned_data["channel"],
+                kind=form.cleaned_data["kind"],
+                category=form.cleaned_data["category"],
+                text=form.cleaned_data["text"],
+                contact_preference=form.cleaned_data["contact_preference"],
+            )
+        except NotFound:
+            form.add_error(
+                "id_number",
+                _("本辖区没有登记这个身份证号码的人员"),
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+        else:
+            messages.success(request, _("已登记，办理期限已计算。"))
+            return redirect("portal:staff_request", request_id=created.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "portal/staff_intake.html", {"form": form}, status=status)
 
 
 @permission_required("create", "citizen_account")

@@ -38,6 +38,7 @@ urlpatterns = [
     path("portal/requests/", citizen_views.requests, name="requests"),
     path("portal/requests/<int:request_id>/", citizen_views.request_detail, name="request"),
     path("portal/staff/requests/", staff_views.request_queue, name="staff_requests"),
+    path("portal/staff/requests/new/", staff_views.request_intake, name="staff_request_new"),
     path(
         "portal/staff/requests/<int:request_id>/",
         staff_views.request_handle,

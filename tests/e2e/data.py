@@ -86,7 +86,7 @@ def seed_citizen_activity(data: Registry) -> dict[str, Any]:
     application leaves other benefits free to apply for.
     """
     from dpf.benefits.models import BenefitItem
-    from dpf.portal import services as portal_services
+    from dpf.portal import casework as portal_casework
     from dpf.workflow import services as workflow
     from dpf.workflow.models import ApplicantKind, Channel
 
@@ -101,7 +101,7 @@ def seed_citizen_activity(data: Registry) -> dict[str, Any]:
         applicant_kind=ApplicantKind.SELF,
         channel=Channel.ONLINE,
     )
-    data.samples["citizen_request"] = portal_services.request_submit(
+    data.samples["citizen_request"] = portal_casework.request_submit(
         actor=user,
         person_id=person.pk,
         kind="home_visit",

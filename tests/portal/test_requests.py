@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import AuditEntry
-from dpf.portal import selectors, services
+from dpf.portal import casework, selectors
 from dpf.portal.models import CitizenRequest, RequestEvent
 from tests.factories import make_user
 from tests.portal.conftest import certified, citizen_for, client_for
@@ -65,7 +65,10 @@ def test_officer_answers_and_closes_the_citizen_reads_the_reply(person, citizen)
     assert stale.status_code == 400
     page = client.get(reverse("portal:request", args=[request.pk])).content.decode()
     assert "已核实，本月补发。" in page
-    staff.post(url, {"action": "close", "note": "", "expected_status": "answered"})
+    staff.post(
+        url,
+        {"action": "close", "note": "", "satisfaction": "satisfied", "expected_status": "answered"},
+    )
     request.refresh_from_db()
     assert request.status == "closed"
     assert [e.to_status for e in RequestEvent.objects.filter(request=request)] == [
@@ -81,7 +84,7 @@ def test_officer_answers_and_closes_the_citizen_reads_the_reply(person, citizen)
 def test_request_for_someone_outside_the_self_scope_is_refused(person, citizen) -> None:
     stranger = certified(name="陈某人")
     with pytest.raises(NotFound):
-        services.request_submit(
+        casework.request_submit(
             actor=citizen,
             person_id=stranger.pk,
             kind="complaint",
@@ -89,7 +92,7 @@ def test_request_for_someone_outside_the_self_scope_is_refused(person, citizen) 
             contact_preference="phone",
         )
     with pytest.raises(ValidationFailed):
-        services.request_submit(
+        casework.request_submit(
             actor=citizen, person_id=person.pk, kind="bogus", text="x", contact_preference="phone"
         )
     assert not CitizenRequest.objects.exists()
@@ -98,7 +101,7 @@ def test_request_for_someone_outside_the_self_scope_is_refused(person, citizen) 
 def test_staff_queue_query_count(person, django_assert_max_num_queries) -> None:
     for i in range(12):
         someone = certified(name=f"测试人{i}")
-        services.request_submit(
+        casework.request_submit(
             actor=citizen_for(someone),
             person_id=someone.pk,
             kind="complaint",

@@ -363,7 +363,7 @@ def test_portal_requests_store_injection_text_as_typed_and_escape_it(citizen, re
 
 
 def test_staff_answers_to_requests_refuse_control_and_direction_characters(citizen, certified):
-    from dpf.portal.services import request_submit
+    from dpf.portal.casework import request_submit
 
     found = request_submit(
         actor=citizen,

@@ -1,0 +1,354 @@
+"""Complaints, petitions (信访), the 12385 hotline and home-visit requests: casework.
+
+A request comes in from the portal (the citizen), the window or the 12385 hotline (an
+officer records it for a registered person). Each gets a deadline in working days by kind
+(``DEADLINES``, over the holiday calendar), goes to the queue of the person's township and
+county, is taken up, answered (the reply the citizen reads) and closed with the citizen's
+satisfaction from the return call. A request past its deadline is overdue: the county's
+and the city's queues count it (``selectors.overdue_counts``). A repeated complaint by the
+same person on the same matter while the first is still open is linked to it
+(``repeat_of``), not counted twice.
+
+T0704 (信访事项办结率) = complaints closed within their deadline ÷ complaints due in the
+period, first complaints only (``complaint_counts``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from dpf.accounts.permissions import require_permission
+from dpf.accounts.scoping import person_in_scope, region_in_scope
+from dpf.core import audit
+from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.text import check_text_characters
+from dpf.core.workdays import add_working_days
+from dpf.portal.models import (
+    CitizenRequest,
+    ContactPreference,
+    RequestCategory,
+    RequestChannel,
+    RequestEvent,
+    RequestKind,
+    RequestStatus,
+    Satisfaction,
+)
+from dpf.registry.models import Person
+
+REQUEST_TEXT_MAX = 2000
+
+# Working days from the day a request comes in to its deadline, by kind. A local policy the
+# federation sets: the petition regulation (《信访工作条例》2022, art. 32) allows at most 60
+# days from acceptance, which 40 working days keeps within; a home visit is arranged within
+# 10 working days and any other request (a question, a consultation) answered within 5.
+DEADLINES = {
+    RequestKind.COMPLAINT: 40,
+    RequestKind.HOME_VISIT: 10,
+    RequestKind.OTHER: 5,
+}
+
+# What a request's text and an officer's answer are called in a refusal.
+_TEXT_LABELS = {"text": ("内容", "text"), "note": ("答复或说明", "answer")}
+
+
+def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
+    return ValidationFailed(code, zh, en, field=field)
+
+
+def _clean_text(raw: str, *, field: str, required: bool) -> str:
+    """Free text: line breaks allowed; control and text-direction characters refused (they
+    could make staff or the citizen read something else than was written)."""
+    text = (raw or "").strip()
+    label_zh, label_en = _TEXT_LABELS[field]
+    check_text_characters(text, field=field, label_zh=label_zh, label_en=label_en, multiline=True)
+    if required and not text:
+        raise _refuse("text_required", "请填写内容", "please write something", field)
+    if len(text) > REQUEST_TEXT_MAX:
+        raise _refuse(
+            "text_long",
+            f"内容不超过{REQUEST_TEXT_MAX}字",
+            f"at most {REQUEST_TEXT_MAX} characters",
+            field,
+        )
+    return text
+
+
+def due_on(kind: str, received: dt.date) -> dt.date:
+    """The deadline of a request of ``kind`` that came in on ``received``."""
+    return add_working_days(received, DEADLINES[RequestKind(kind)])
+
+
+def _check_choice(value: str, choices: Any, code: str, zh: str, en: str) -> None:
+    if value not in choices.values:
+        raise _refuse(code, zh, en, code)
+
+
+def _create(
+    *,
+    actor: Any,
+    person: Person,
+    kind: str,
+    category: str,
+    channel: str,
+    text: str,
+    contact_preference: str,
+    now: dt.datetime,
+) -> CitizenRequest:
+    _check_choice(kind, RequestKind, "kind", "请选择类型", "choose the kind of request")
+    _check_choice(category, RequestCategory, "category", "请选择事项分类", "choose the category")
+    _check_choice(
+        contact_preference,
+        ContactPreference,
+        "contact_preference",
+        "请选择联系方式",
+        "choose how we contact you",
+    )
+    text = _clean_text(text, field="text", required=True)
+    received = timezone.localdate(now)
+    # The same person on the same matter while the first is still open: linked, not doubled.
+    first = (
+        CitizenRequest.objects.select_for_update()
+        .filter(person=person, kind=kind, category=category, repeat_of__isnull=True)
+        .exclude(status=RequestStatus.CLOSED)
+        .order_by("created_at", "id")
+        .first()
+    )
+    request = CitizenRequest.objects.create(
+        kind=kind,
+        category=category,
+        channel=channel,
+        text=text,
+        contact_preference=contact_preference,
+        person=person,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        due_on=first.due_on if first is not None else due_on(kind, received),
+        repeat_of=first,
+    )
+    RequestEvent.objects.create(
+        request=request,
+        from_status="",
+        to_status=RequestStatus.OPEN,
+        actor=actor,
+        actor_role=str(getattr(actor, "role", "")),
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="citizen_request",
+        object_id=request.pk,
+        changes={
+            "person": person.pk,
+            "kind": kind,
+            "category": category,
+            "channel": channel,
+            "repeat_of": first.pk if first is not None else None,
+        },
+    )
+    return request
+
+
+@transaction.atomic
+def request_submit(
+    *,
+    actor: Any,
+    person_id: int,
+    kind: str,
+    text: str,
+    contact_preference: str,
+    category: str = RequestCategory.OTHER,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """A citizen's complaint or request from the portal, for themself or a dependant; it
+    goes to the queue of the person's township (and county)."""
+    require_permission(actor, "create", "citizen_request")
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None or not person_in_scope(
+        actor, person_id=person.pk, village_code=person.village_code
+    ):
+        raise NotFound("person")
+    return _create(
+        actor=actor,
+        person=person,
+        kind=kind,
+        category=category,
+        channel=RequestChannel.PORTAL,
+        text=text,
+        contact_preference=contact_preference,
+        now=now or timezone.now(),
+    )
+
+
+@transaction.atomic
+def request_intake(
+    *,
+    actor: Any,
+    person_id: int,
+    channel: str,
+    kind: str,
+    category: str,
+    text: str,
+    contact_preference: str = ContactPreference.PHONE,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """An officer records a request made at the window or on the 12385 hotline for a person
+    of their region (the caller found by ID number on the intake page)."""
+    require_permission(actor, "create", "citizen_request")
+    if channel not in (RequestChannel.WINDOW, RequestChannel.HOTLINE):
+        raise _refuse(
+            "channel", "请选择窗口或12385热线", "choose the window or the hotline", "channel"
+        )
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None or not person_in_scope(
+        actor, person_id=person.pk, village_code=person.village_code
+    ):
+        raise NotFound("person")
+    return _create(
+        actor=actor,
+        person=person,
+        kind=kind,
+        category=category,
+        channel=channel,
+        text=text,
+        contact_preference=contact_preference,
+        now=now or timezone.now(),
+    )
+
+
+TAKE = "take"
+ANSWER = "answer"
+CLOSE = "close"
+REQUEST_ACTIONS = (TAKE, ANSWER, CLOSE)
+_NEXT = {
+    TAKE: RequestStatus.IN_PROGRESS,
+    ANSWER: RequestStatus.ANSWERED,
+    CLOSE: RequestStatus.CLOSED,
+}
+_FROM = {
+    TAKE: {RequestStatus.OPEN},
+    ANSWER: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
+    CLOSE: {RequestStatus.OPEN, RequestStatus.IN_PROGRESS, RequestStatus.ANSWERED},
+}
+
+
+@transaction.atomic
+def request_act(
+    *,
+    actor: Any,
+    request_id: int,
+    action: str,
+    note: str = "",
+    satisfaction: str = "",
+    expected_status: str | None = None,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """An officer takes up, answers (the reply the citizen reads) or closes a request. A
+    request is closed only once answered (a reply given now or before), with the
+    citizen's satisfaction from the return call."""
+    require_permission(actor, "change", "citizen_request", request_id)
+    request = CitizenRequest.objects.select_for_update().filter(pk=request_id).first()
+    if request is None or not region_in_scope(actor, request.village_code):
+        raise NotFound("citizen_request")
+    if action not in REQUEST_ACTIONS:
+        raise _refuse("action", "操作无效", "invalid action", "action")
+    note = _clean_text(note, field="note", required=action == ANSWER)
+    if request.status not in _FROM[action] or (
+        expected_status is not None and request.status != expected_status
+    ):
+        raise _refuse(
+            "request_changed",
+            "该诉求的状态已变化，请刷新后查看",
+            "the request's state has changed: reload the page",
+        )
+    if action == CLOSE:
+        if not (request.reply or note):
+            raise _refuse(
+                "reply_required",
+                "办结前须答复群众：请填写答复",
+                "a request is closed only after a reply: write the answer",
+                "note",
+            )
+        if satisfaction not in Satisfaction.values:
+            raise _refuse(
+                "satisfaction",
+                "请选择回访满意度",
+                "choose the citizen's satisfaction from the return call",
+                "satisfaction",
+            )
+    elif satisfaction:
+        raise _refuse(
+            "satisfaction_at_close",
+            "满意度在办结时填写",
+            "the satisfaction is recorded when the request is closed",
+            "satisfaction",
+        )
+    now = now or timezone.now()
+    before = request.status
+    request.status = _NEXT[action]
+    if note and (action == ANSWER or not request.reply):
+        request.reply = note
+    if action == CLOSE:
+        request.closed_at = now
+        request.satisfaction = satisfaction
+    request.updated_at = now
+    request.save(update_fields=["status", "reply", "updated_at", "closed_at", "satisfaction"])
+    RequestEvent.objects.create(
+        request=request,
+        from_status=before,
+        to_status=request.status,
+        note=note,
+        actor=actor,
+        actor_role=str(getattr(actor, "role", "")),
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="citizen_request",
+        object_id=request.pk,
+        changes={"status": [before, request.status], "satisfaction": satisfaction or None},
+    )
+    return request
+
+
+# --- T0704 -------------------------------------------------------------------------------
+
+
+def _complaints_due(as_of: dt.date, start: dt.date | None) -> Q:
+    due = Q(kind=RequestKind.COMPLAINT, repeat_of__isnull=True, due_on__lte=as_of)
+    return due & Q(due_on__gte=start) if start is not None else due
+
+
+def complaints_due(as_of: dt.date, start: dt.date | None) -> dict[str, int]:
+    """First complaints whose deadline fell in [start, as_of], by township (denominator)."""
+    rows = (
+        CitizenRequest.objects.filter(_complaints_due(as_of, start))
+        .values("township_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["township_code"]: r["n"] for r in rows}
+
+
+def complaints_closed_in_time(as_of: dt.date, start: dt.date | None) -> dict[str, int]:
+    """Of those, the ones closed on or before their deadline (numerator)."""
+    rows = (
+        CitizenRequest.objects.filter(_complaints_due(as_of, start), status=RequestStatus.CLOSED)
+        .annotate(closed_on=TruncDate("closed_at", tzinfo=timezone.get_current_timezone()))
+        .filter(closed_on__lte=F("due_on"))
+        .values("township_code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {r["township_code"]: r["n"] for r in rows}
