@@ -15,7 +15,14 @@ from dpf.registry.models import HouseholdStatusCode
 # (tests/exchange/test_api.py checks that every code the validation adds is listed here or
 # depends on the roster alone).
 REGISTRY_ERROR_CODES = frozenset(
-    {"no_household", "conflict_household", "history_conflict", "death_conflict"}
+    {
+        "no_household",
+        "conflict_household",
+        "history_conflict",
+        "death_conflict",
+        "survey_exists",
+        "survey_no_certificate",
+    }
 )
 
 
@@ -32,6 +39,13 @@ def describe(data: dict[str, Any] | None) -> str:
         return "—"
     if "death_date" in data:
         return data["death_date"] or _("未登记死亡")
+    if "survey_year" in data:
+        need = _("需长期照护") if data.get("long_term_care_need") else _("无长期照护需求")
+        return _("%(year)s年度需求调查 %(date)s（%(need)s）") % {
+            "year": data["survey_year"],
+            "date": data.get("survey_date", ""),
+            "need": need,
+        }
     parts: list[str] = []
     if data.get("status"):
         parts.append(str(HouseholdStatusCode(data["status"]).label))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dpf.core.errors import DomainError
@@ -57,6 +58,21 @@ CELL_MESSAGES: dict[str, tuple[str, str]] = {
     "date_digits": (
         "日期中有非阿拉伯数字（如全角以外的其他文字的数字），请用 0至9 书写",
         "the date holds digits of another script: write it with 0 to 9",
+    ),
+    "choice": ("内容无效（可填：{allowed}）", "unknown value (allowed: {allowed})"),
+    "number_format": ("不是数字", "not a number"),
+    "number_range": (
+        "数值不合理（应为{low}至{high}，最多{decimals}位小数）",
+        "implausible value ({low} to {high}, at most {decimals} decimals)",
+    ),
+    "survey_year": ("调查日期不在调查年度内", "the date of the survey is not in the survey year"),
+    "survey_exists": (
+        "该人员本年度已有不同的需求调查，不能重复登记，请人工核对",
+        "a different survey of this year is already recorded for the person; check by hand",
+    ),
+    "survey_no_certificate": (
+        "该人员在调查日期没有有效的残疾人证",
+        "the person holds no valid disability certificate on the date of the survey",
     ),
     "duplicate_row": ("与第{row}行重复", "duplicates row {row}"),
     "conflict_row": (
@@ -284,6 +300,8 @@ def parse_row(
                 row.values[column.key] = parse_date(raw).isoformat()
             except CellProblem as problem:
                 row.errors.append(cell_error(header, problem.code))
+        elif column.kind in (ColumnKind.CHOICE, ColumnKind.NUMBER):
+            _parse_choice_or_number(row, column, header, raw)
         elif column.kind == ColumnKind.STATUS:
             status = parse_status(raw)
             if status is None:
@@ -307,12 +325,55 @@ def parse_row(
     return row
 
 
+def _parse_choice_or_number(row: ParsedRow, column: Column, header: str, raw: Any) -> None:
+    """A CHOICE cell becomes its code; a NUMBER cell the decimal's text (JSON-safe)."""
+    text = normalize_text(raw).replace(" ", "")
+    if column.kind == ColumnKind.CHOICE:
+        code = dict(column.words).get(text)
+        if code is None:
+            allowed = "、".join(dict.fromkeys(word for word, _code in column.words))
+            row.errors.append(cell_error(header, "choice", allowed=allowed))
+        else:
+            row.values[column.key] = code
+        return
+    if _foreign_digits(str(raw)):  # Decimal() would read other scripts' digits
+        row.errors.append(cell_error(header, "number_format"))
+        return
+    try:
+        number = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        row.errors.append(cell_error(header, "number_format"))
+        return
+    low, high = Decimal(column.minimum), Decimal(column.maximum)
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if not number.is_finite() or not low <= number <= high or places > column.decimals:
+        row.errors.append(
+            cell_error(
+                header,
+                "number_range",
+                low=column.minimum,
+                high=column.maximum,
+                decimals=column.decimals,
+            )
+        )
+        return
+    row.values[column.key] = str(number if places else number.to_integral_value())
+
+
 def _check_dates(
     rtype: RosterType, headers: dict[str, str], row: ParsedRow, today: dt.date
 ) -> None:
     start, end = row.values.get("valid_from"), row.values.get("valid_to")
     if start and end and end < start:
         row.errors.append(cell_error(headers.get("valid_to", "终止日期"), "date_range"))
+    surveyed, year = row.values.get("survey_date"), row.values.get("year")
+    if surveyed:
+        header = headers.get("survey_date", "调查日期")
+        if dt.date.fromisoformat(surveyed) > today:
+            row.errors.append(cell_error(header, "future_date"))
+        elif year and str(dt.date.fromisoformat(surveyed).year) != year:
+            row.errors.append(cell_error(header, "survey_year"))
     death = row.values.get("death_date")
     if death:
         header = headers.get("death_date", "死亡日期")

@@ -27,6 +27,8 @@ class ColumnKind(StrEnum):
     DATE = "date"
     STATUS = "status"
     TEXT = "text"
+    CHOICE = "choice"  # one of ``Column.words`` (written word -> stored code)
+    NUMBER = "number"  # a decimal within ``Column.minimum``..``maximum``
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ class Column:
     max_length: int = 100
     example: str = ""
     help: str = ""
+    words: tuple[tuple[str, str], ...] = ()  # CHOICE: accepted words and their codes
+    minimum: str = ""  # NUMBER: bounds (decimal text) and decimal places allowed
+    maximum: str = ""
+    decimals: int = 0
 
     def accepted_headers(self) -> tuple[str, ...]:
         return (self.header, *self.variants, self.key)
@@ -55,6 +61,7 @@ class Target(StrEnum):
     SCHOOL = "school"
     FAMILY_DOCTOR = "family_doctor"
     DEATH = "death"
+    NEEDS_SURVEY = "needs_survey"
 
 
 @dataclass(frozen=True)
@@ -250,9 +257,135 @@ DEATH = RosterType(
     example_values={"death_date": "2026-03-15"},
 )
 
+_YES_NO = (("是", "yes"), ("有", "yes"), ("否", "no"), ("无", "no"), ("没有", "no"))
+
+
+def _yes_no(key: str, header: str, variants: tuple[str, ...] = ()) -> Column:
+    return Column(key, header, ColumnKind.CHOICE, (*variants, key), words=_YES_NO, help="是或否")
+
+
+# The national survey system's export (全国残疾人基本服务状况和需求信息数据动态更新系统):
+# one row a person and year, the answers of the worker's form. Committed rows become the
+# person's survey of that year, in force from its date (``dpf.exchange.surveyroster``).
+NEEDS_SURVEY = RosterType(
+    code="needs_survey",
+    name=_("残疾人基本服务状况和需求信息（动态更新）"),
+    department=_("残联（全国动态更新系统导出）"),
+    target=Target.NEEDS_SURVEY,
+    changes=_("该年度的需求调查（自调查日期起生效）"),
+    columns=(
+        _id_column(),
+        _name_column(),
+        Column(
+            "year",
+            "调查年度",
+            ColumnKind.NUMBER,
+            ("年度", "更新年度", "year"),
+            minimum="2000",
+            maximum="2100",
+            help="如 2025",
+        ),
+        _date("survey_date", "调查日期", ("更新日期", "走访日期", "入户日期")),
+        Column(
+            "method",
+            "调查方式",
+            ColumnKind.CHOICE,
+            ("调查形式", "method"),
+            words=(
+                ("入户", "home_visit"),
+                ("入户调查", "home_visit"),
+                ("面对面", "face_to_face"),
+                ("电话", "phone"),
+                ("电话调查", "phone"),
+            ),
+            help="入户、面对面或电话",
+        ),
+        _yes_no("rehab_need", "康复需求", ("康复服务需求",)),
+        Column(
+            "device_need",
+            "辅具需求",
+            ColumnKind.CHOICE,
+            ("辅助器具需求", "device_need"),
+            words=(
+                ("无", "none"),
+                ("否", "none"),
+                ("没有", "none"),
+                ("轮椅", "wheelchair"),
+                ("助听器", "hearing_aid"),
+                ("假肢矫形器", "prosthesis"),
+                ("假肢", "prosthesis"),
+                ("矫形器", "prosthesis"),
+                ("助视器", "visual_aid"),
+                ("助行器", "walking_aid"),
+                ("其他辅具", "other"),
+                ("其他", "other"),
+            ),
+            help="无、轮椅、助听器、假肢矫形器、助视器、助行器或其他辅具",
+        ),
+        _yes_no("home_renovation_need", "无障碍改造需求", ("家庭无障碍改造需求",)),
+        _yes_no("care_need", "托养需求", ("托养服务需求",)),
+        _yes_no("long_term_care_need", "长期照护需求", ("长期照护服务需求", "护理需求")),
+        Column(
+            "employment_status",
+            "就业状况",
+            ColumnKind.CHOICE,
+            ("employment_status",),
+            words=(
+                ("就业", "employed"),
+                ("已就业", "employed"),
+                ("未就业", "unemployed"),
+                ("无劳动能力", "unable"),
+                ("离退休", "retired"),
+                ("在校学生", "student"),
+                ("不适用", "na"),
+            ),
+            help="就业、未就业、无劳动能力、离退休、在校学生或不适用",
+        ),
+        _yes_no("employment_wish", "就业意愿", ("就业需求",)),
+        Column(
+            "school_status",
+            "就学状况",
+            ColumnKind.CHOICE,
+            ("school_status",),
+            words=(
+                ("在校", "enrolled"),
+                ("未入学", "not_enrolled"),
+                ("送教上门", "home_teaching"),
+                ("不适用", "na"),
+            ),
+            help="在校、未入学、送教上门或不适用",
+        ),
+        Column(
+            "income_per_capita",
+            "家庭人均年收入",
+            ColumnKind.NUMBER,
+            ("家庭人均年收入（元）", "人均年收入", "income_per_capita"),
+            minimum="0",
+            maximum="1000000",
+            decimals=2,
+            help="元，如 6200 或 6200.50",
+        ),
+    ),
+    example_values={
+        "year": "2025",
+        "survey_date": "2025-05-10",
+        "method": "入户",
+        "rehab_need": "是",
+        "device_need": "轮椅",
+        "home_renovation_need": "否",
+        "care_need": "否",
+        "long_term_care_need": "是",
+        "employment_status": "无劳动能力",
+        "employment_wish": "否",
+        "school_status": "不适用",
+        "income_per_capita": "6200",
+    },
+)
+
 ROSTER_TYPES: dict[str, RosterType] = {
     t.code: t for t in (HOUSEHOLD, PENSION, MEDICAL, SCHOOL, FAMILY_DOCTOR, DEATH)
 }
+ROSTER_TYPES[NEEDS_SURVEY.code] = NEEDS_SURVEY
 
 
 def roster_type(code: str) -> RosterType | None:

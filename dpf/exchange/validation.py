@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from dpf.accounts.scoping import roster_match_filter
 from dpf.core import crypto
+from dpf.exchange import surveyroster
 from dpf.exchange.limits import import_limits
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
@@ -287,8 +288,10 @@ def _store_chunk(
         ):
             persons[person["id_number_hash"]] = dict(person)
     target = FACT_TARGETS.get(rtype.target)
-    facts: dict[int, list[Fact]] = {}
-    if target is not None:
+    facts: dict[int, Any] = {}
+    if rtype.target == Target.NEEDS_SURVEY:
+        facts = surveyroster.existing(p["id"] for p in persons.values())
+    elif target is not None:
         keys = {
             p["household_id"] if target.key == "household_id" else p["id"] for p in persons.values()
         }
@@ -319,7 +322,7 @@ def _classify(
     rtype: RosterType,
     parsed: ParsedRow,
     persons: dict[str, dict[str, Any]],
-    facts: dict[int, list[Fact]],
+    facts: dict[int, Any],
     state: _State,
 ) -> ImportRow:
     row = ImportRow(
@@ -358,6 +361,8 @@ def _classify(
     row.person_id = person["id"]
     if rtype.target == Target.DEATH:
         _plan_death(row, person)
+    elif rtype.target == Target.NEEDS_SURVEY:
+        surveyroster.plan(row, person, facts[person["id"]])
     else:
         _plan_fact(rtype, row, person, facts, state, sig)
     if row.outcome != Outcome.INVALID and normalize_name(person["name"]) != parsed.values.get(

@@ -23,7 +23,7 @@ from django.utils import timezone
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
-from dpf.exchange import benefits_bridge, jobs, selectors
+from dpf.exchange import benefits_bridge, jobs, selectors, surveyroster
 from dpf.exchange.limits import import_limits, megabytes
 from dpf.exchange.models import (
     BatchStatus,
@@ -433,6 +433,11 @@ def _commit_atomic(*, actor: Any, batch: ImportBatch, rtype: RosterType) -> Impo
     with transaction.atomic():  # a savepoint: IntegrityError must not poison the outer block
         if rtype.target == Target.DEATH:
             changed = _commit_deaths(rows)
+        elif rtype.target == Target.NEEDS_SURVEY:
+            try:
+                changed = surveyroster.commit(batch, rows)
+            except surveyroster.Stale:
+                raise _stale() from None
         else:
             changed = _commit_facts(rtype, batch, rows)
     queued = mark_facts_changed(persons.values("pk"))
