@@ -44,7 +44,7 @@ def _uploads_and_roster_validation(settings, tmp_path) -> None:
     (key rotation re-encrypts every file there); a folder a module chose is kept. Roster
     validation is not started in a background process: a test runs it with
     ``dpf.exchange.jobs.run_validation`` (what that process runs), or opts in with
-    ``settings.DPF_IMPORT_WORKER = "process"``."""
+    ``settings.DPF_IMPORT_WORKER = "queue"`` with a real worker (tests/jobs/workers.py)."""
     from config import settings as installation
 
     if Path(settings.MEDIA_ROOT) == Path(installation.MEDIA_ROOT):
