@@ -24,7 +24,7 @@ FAST = {"DPF_JOB_TIMEOUT": "20", "DPF_JOB_RETRY": "21", "DPF_JOB_POLL": "0.2", "
 
 
 class Worker:
-    def __init__(self, outside: Any, *, pause: str | None = None, nth: int = 1) -> None:
+    def __init__(self, outside: Any, *, pause: str | None = None, nth: int = 1, **env: str) -> None:
         self.outside = outside
         self.marker = outside.folder / f"worker-{uuid.uuid4().hex[:8]}"
         self.log = Path(f"{self.marker}.log")
@@ -41,7 +41,7 @@ class Worker:
         with self.log.open("w") as out:
             self.process = subprocess.Popen(
                 command,
-                env=outside.env(**FAST),
+                env=outside.env(**(FAST | (env or {}))),
                 cwd=settings.BASE_DIR,
                 stdout=out,
                 stderr=subprocess.STDOUT,
