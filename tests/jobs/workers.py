@@ -24,7 +24,14 @@ FAST = {"DPF_JOB_TIMEOUT": "20", "DPF_JOB_RETRY": "21", "DPF_JOB_POLL": "0.2", "
 
 
 class Worker:
-    def __init__(self, outside: Any, *, pause: str | None = None, nth: int = 1, **env: str) -> None:
+    def __init__(
+        self,
+        outside: Any,
+        *,
+        pause: str | None = None,
+        nth: int = 1,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.outside = outside
         self.marker = outside.folder / f"worker-{uuid.uuid4().hex[:8]}"
         self.log = Path(f"{self.marker}.log")
