@@ -18,8 +18,16 @@ from typing import Any
 
 from dpf.core.models import Region, RegionLevel
 from dpf.registry.models import Person
-from dpf.services.models import Institution, InstitutionKind, RehabPlan, RehabSession
-from dpf.services.services import REHAB_NEED_RULE
+from dpf.services.models import (
+    DeviceCatalogueItem,
+    DeviceFitting,
+    DeviceFollowUp,
+    Institution,
+    InstitutionKind,
+    RehabPlan,
+    RehabSession,
+)
+from dpf.services.services import DEVICE_NEED_RULE, REHAB_NEED_RULE, add_years
 
 CITY = "150400"
 PLAN_START_YEAR = 2021
@@ -158,3 +166,103 @@ def rehabilitation(ctx: Any) -> None:
     ctx.counts.add("services_institution", len(institutions) + 1)
     ctx.counts.add("services_rehabplan", len(plans))
     ctx.counts.add("exchange_familydoctorcontract", len(contracts))
+    _devices(ctx, rng, as_of)
+
+
+# (code, name, kind, standard amount, replacement years) of the demo's subsidy catalogue.
+CATALOGUE = [
+    ("WC-01", "普通轮椅", "wheelchair", "800.00", 3),
+    ("HA-01", "助听器", "hearing_aid", "1500.00", 5),
+    ("PR-01", "假肢矫形器", "prosthesis", "5000.00", 4),
+    ("VA-01", "助视器", "visual_aid", "600.00", 3),
+    ("WA-01", "助行器", "walking_aid", "300.00", 3),
+    ("OT-01", "其他辅具", "other", "500.00", 3),
+]
+
+
+def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
+    """The catalogue, and for about 93 % of persons with a device need a device plan at the
+    device centre with a fitting still within its replacement period (I10 > 92 %: met); a
+    follow-up for each fitting of the demo's year, about 91 % satisfied (T0305: met)."""
+    from decimal import Decimal
+
+    from dpf.rules import compile_rule
+
+    items = {
+        kind: DeviceCatalogueItem.objects.create(
+            code=code,
+            name=name,
+            kind=kind,
+            standard_amount=Decimal(amount),
+            replacement_years=years,
+            valid_from=dt.date(2021, 1, 1),
+        )
+        for code, name, kind, amount, years in CATALOGUE
+    }
+    centre = Institution.objects.get(code="DEMO-DEVICE-01")
+    needy = list(
+        Person.objects.filter(compile_rule(DEVICE_NEED_RULE).q(as_of))
+        .order_by("pk")
+        .values_list("pk", "county_code", "township_code", "village_code", "surveys__device_need")
+    )
+    seen: set[int] = set()
+    plans: list[RehabPlan] = []
+    wanted: list[tuple[int, str, dt.date]] = []
+    for pk, county, township, village, kind in needy:
+        if pk in seen or rng.random() >= 0.93:
+            continue
+        seen.add(pk)
+        item = items.get(kind or "other", items["other"])
+        year = rng.randint(
+            max(PLAN_START_YEAR, as_of.year - item.replacement_years + 1), as_of.year
+        )
+        start = dt.date(year, 1, 10)
+        end = min(dt.date(year, 12, 31), as_of)
+        if end <= start:
+            continue
+        plans.append(
+            RehabPlan(
+                person_id=pk,
+                institution=centre,
+                kind="device",
+                start=start,
+                end=end,
+                planned_sessions=1,
+                county_code=county,
+                township_code=township,
+                village_code=village,
+            )
+        )
+        wanted.append(
+            (pk, item.kind, start + dt.timedelta(days=rng.randint(0, (end - start).days)))
+        )
+    RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    fittings = []
+    for plan, (pk, kind, fitted_on) in zip(plans, wanted, strict=True):
+        item = items[kind]
+        fittings.append(
+            DeviceFitting(
+                plan_id=plan.pk,
+                person_id=pk,
+                item=item,
+                kind=kind,
+                assessed_on=plan.start,
+                fitted_on=fitted_on,
+                replace_after=add_years(fitted_on, item.replacement_years),
+                supplier="赤峰康复器材有限公司（演示）",
+                subsidy_amount=item.standard_amount,
+            )
+        )
+    DeviceFitting.objects.bulk_create(fittings, batch_size=BATCH)
+    follow_ups = [
+        DeviceFollowUp(
+            fitting_id=f.pk,
+            date=min(f.fitted_on + dt.timedelta(days=30), as_of),
+            satisfaction=rng.choice([5, 5, 5, 5, 4, 4, 4, 4, 4, 4, 3]),
+        )
+        for f in fittings
+        if f.fitted_on.year == as_of.year
+    ]
+    DeviceFollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
+    ctx.counts.add("services_devicefitting", len(fittings))
+    ctx.counts.add("services_devicefollowup", len(follow_ups))

@@ -6,18 +6,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 from django.db.models import Count, Q
 
 from dpf.registry.models import Person
-from dpf.services.models import Institution, InstitutionKind, RehabSession
-from dpf.services.services import REHAB_NEED_RULE
+from dpf.services.models import (
+    DeviceFitting,
+    DeviceFollowUp,
+    Institution,
+    InstitutionKind,
+    RehabSession,
+)
+from dpf.services.services import DEVICE_NEED_RULE, REHAB_NEED_RULE
 
 
-def _need_q(as_of: dt.date) -> Q:
+def _need_q(as_of: dt.date, rule: str = REHAB_NEED_RULE) -> Q:
     from dpf.rules import compile_rule  # local: the rule engine loads its catalogue lazily
 
-    return compile_rule(REHAB_NEED_RULE).q(as_of)
+    return compile_rule(rule).q(as_of)
 
 
 def _by_township(condition: Q) -> dict[str, int]:
@@ -73,12 +80,67 @@ def designated_institution_count(as_of: dt.date, period_start: dt.date | None) -
     return {row["township_code"]: row["n"] for row in rows}
 
 
+def device_fitted_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
+    """Persons with a device need on ``as_of`` who were fitted in the plan year of
+    ``as_of`` or hold a device within its replacement period: the numerator of I10."""
+    year_start = as_of.replace(month=1, day=1)
+    fitted = DeviceFitting.objects.filter(fitted_on__lte=as_of).filter(
+        Q(fitted_on__gte=year_start) | Q(replace_after__gt=as_of)
+    )
+    return _need_q(as_of, DEVICE_NEED_RULE) & Q(pk__in=fitted.values("person_id"))
+
+
+def device_fitted_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
+    return _by_township(device_fitted_q(as_of))
+
+
+def _follow_ups(as_of: dt.date, *, satisfied: bool) -> Any:
+    rows = DeviceFollowUp.objects.filter(date__gte=as_of.replace(month=1, day=1), date__lte=as_of)
+    if satisfied:
+        rows = rows.filter(satisfaction__gte=DeviceFollowUp.SATISFIED_FROM)
+    return rows
+
+
+def _follow_up_count(as_of: dt.date, *, satisfied: bool) -> dict[str, int]:
+    rows = (
+        _follow_ups(as_of, satisfied=satisfied)
+        .order_by()
+        .values("fitting__person__township_code")
+        .annotate(n=Count("id"))
+    )
+    return {row["fitting__person__township_code"]: row["n"] for row in rows}
+
+
+def follow_up_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
+    """Follow-up visits of the plan year of ``as_of`` (the denominator of T0305)."""
+    return _follow_up_count(as_of, satisfied=False)
+
+
+def satisfied_follow_up_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
+    """Those where the person answered 4 or 5 of 5 (the numerator of T0305)."""
+    return _follow_up_count(as_of, satisfied=True)
+
+
+def followed_up_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
+    return Q(pk__in=_follow_ups(as_of, satisfied=False).values("fitting__person_id"))
+
+
+def satisfied_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
+    return Q(pk__in=_follow_ups(as_of, satisfied=True).values("fitting__person_id"))
+
+
 RECORD_COUNTERS: dict[str, Callable[[dt.date, dt.date | None], dict[str, int]]] = {
     "rehab_service_person": rehab_served_count,
     "family_doctor_contract_person": family_doctor_count,
     "designated_rehab_institution": designated_institution_count,
+    "device_fitted_person": device_fitted_count,
+    "device_follow_up": follow_up_count,
+    "device_follow_up_satisfied": satisfied_follow_up_count,
 }
 RECORD_PERSONS: dict[str, Callable[[dt.date, dt.date | None], Q]] = {
     "rehab_service_person": rehab_served_q,
     "family_doctor_contract_person": family_doctor_q,
+    "device_fitted_person": device_fitted_q,
+    "device_follow_up": followed_up_q,
+    "device_follow_up_satisfied": satisfied_q,
 }

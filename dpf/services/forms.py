@@ -28,3 +28,38 @@ class RehabSessionForm(forms.Form):
 class RehabCloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("康复效果评估"), choices=RehabOutcome.choices)
     closed_on = forms.DateField(label=_("结案日期"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class DeviceFittingForm(forms.Form):
+    item_code = forms.ChoiceField(label=_("辅具（补贴目录）"), choices=())
+    assessed_on = forms.DateField(
+        label=_("评估日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    fitted_on = forms.DateField(label=_("适配日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    supplier = forms.CharField(label=_("供应商"), max_length=100)
+
+    def __init__(self, *args: object, items: list[tuple[str, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["item_code"].choices = items  # type: ignore[attr-defined]
+
+
+SATISFACTION_CHOICES = [
+    ("5", _("非常满意")),
+    ("4", _("满意")),
+    ("3", _("一般")),
+    ("2", _("不满意")),
+    ("1", _("非常不满意")),
+]
+
+
+class DeviceFollowUpForm(forms.Form):
+    fitting = forms.TypedChoiceField(label=_("适配记录"), coerce=int, choices=())
+    date = forms.DateField(label=_("回访日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    satisfaction = forms.TypedChoiceField(
+        label=_("满意度"), coerce=int, choices=SATISFACTION_CHOICES
+    )
+    in_use = forms.BooleanField(label=_("仍在使用"), required=False, initial=True)
+
+    def __init__(self, *args: object, fittings: list[tuple[int, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["fitting"].choices = fittings  # type: ignore[attr-defined]

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dpf.registry.models import Person
+from dpf.registry.models import DeviceKind, Person
 
 
 class InstitutionKind(models.TextChoices):
@@ -134,3 +134,106 @@ class RehabSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}"
+
+
+class DeviceCatalogueItem(models.Model):
+    """A kind of assistive device in the subsidy catalogue (辅助器具补贴目录), dated: its
+    standard amount and replacement period in force from ``valid_from`` to ``valid_to``
+    (both inclusive, NULL: still in force)."""
+
+    code = models.CharField(_("目录编码"), max_length=30)
+    name = models.CharField(_("辅具名称"), max_length=100)
+    kind = models.CharField(_("辅具类别"), max_length=15, choices=DeviceKind.choices)
+    standard_amount = models.DecimalField(_("补贴标准（元）"), max_digits=10, decimal_places=2)
+    replacement_years = models.PositiveSmallIntegerField(_("更换周期（年）"))
+    valid_from = models.DateField(_("生效日期"))
+    valid_to = models.DateField(_("失效日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("辅具补贴目录")
+        constraints = [
+            models.UniqueConstraint(fields=["code", "valid_from"], name="device_item_version"),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True)
+                | models.Q(valid_to__gte=models.F("valid_from")),
+                name="device_item_interval",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(standard_amount__gte=0), name="device_item_amount"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(replacement_years__gte=1), name="device_item_replacement"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DeviceFitting(models.Model):
+    """An assistive device assessed for and fitted to an institution's client under a
+    device plan (辅具适配). ``replace_after`` is the fitting date plus the catalogue's
+    replacement period in force on that date: until then the person holds the device."""
+
+    plan = models.ForeignKey(RehabPlan, on_delete=models.PROTECT, related_name="fittings")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="device_fittings")
+    item = models.ForeignKey(DeviceCatalogueItem, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("辅具类别"), max_length=15, choices=DeviceKind.choices)
+    assessed_on = models.DateField(_("评估日期"))
+    fitted_on = models.DateField(_("适配日期"))
+    replace_after = models.DateField(_("可更换日期"))
+    supplier = models.CharField(_("供应商"), max_length=100)
+    subsidy_amount = models.DecimalField(_("补贴金额（元）"), max_digits=10, decimal_places=2)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("辅具适配")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(fitted_on__gte=models.F("assessed_on")),
+                name="fitting_after_assessment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(replace_after__gt=models.F("fitted_on")),
+                name="fitting_replacement_later",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["person", "kind", "fitted_on"], name="fitting_person_kind"),
+            models.Index(fields=["fitted_on", "person"], name="fitting_date_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.fitted_on}"
+
+
+class DeviceFollowUp(models.Model):
+    """A follow-up visit after a fitting (回访), with the person's satisfaction on a scale of
+    1 (very dissatisfied) to 5 (very satisfied); 4 and 5 count as satisfied (T0305)."""
+
+    SATISFIED_FROM = 4
+
+    fitting = models.ForeignKey(DeviceFitting, on_delete=models.PROTECT, related_name="follow_ups")
+    date = models.DateField(_("回访日期"))
+    satisfaction = models.PositiveSmallIntegerField(_("满意度（1-5）"))
+    in_use = models.BooleanField(_("仍在使用"), default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("辅具适配回访")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="followup_satisfaction_scale",
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "fitting"], name="followup_date_fitting")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.satisfaction}"

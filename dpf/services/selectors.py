@@ -3,15 +3,22 @@ an institution's staff see their own institution's clients, region staff their r
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core.roles import Role
 from dpf.registry.models import Person
-from dpf.services.models import Institution, RehabPlan, RehabSession
+from dpf.services.models import (
+    DeviceCatalogueItem,
+    DeviceFitting,
+    Institution,
+    RehabPlan,
+    RehabSession,
+)
 from dpf.services.services import REHAB_INSTITUTION_KINDS
 
 
@@ -70,3 +77,20 @@ def person_for_plan(user: Any, person_id: int) -> Person:
     if person is None or not region_in_scope(user, person.village_code):
         raise PermissionRefused("create", "service_plan", person_id)
     return person
+
+
+def fittings_of(plan: RehabPlan) -> list[DeviceFitting]:
+    """The plan's fittings with their follow-ups (two queries)."""
+    return list(
+        plan.fittings.select_related("item").prefetch_related("follow_ups").order_by("fitted_on")
+    )
+
+
+def device_items_on(day: dt.date) -> list[tuple[str, str]]:
+    """Catalogue items in force on ``day`` (not personal data: the city's catalogue)."""
+    rows = (
+        DeviceCatalogueItem.objects.filter(valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .order_by("kind", "code")
+    )
+    return [(i.code, f"{i.name}（{i.code}，{i.standard_amount} 元）") for i in rows]

@@ -7,9 +7,11 @@ with both languages and nothing is written.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dpf.accounts.permissions import PermissionRefused, require_permission
@@ -21,6 +23,9 @@ from dpf.core.roles import Role
 from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 from dpf.services.models import (
+    DeviceCatalogueItem,
+    DeviceFitting,
+    DeviceFollowUp,
     Institution,
     InstitutionKind,
     RehabKind,
@@ -35,6 +40,8 @@ MAX_PLANNED_SESSIONS = 366
 # The condition of the rule language that says a person needs rehabilitation on a date
 # (the survey in force, with the certificate: the population of I09 and T0302).
 REHAB_NEED_RULE = "alive && certificate.valid && survey.rehab_need"
+# The population of I10: an assistive-device need found by the survey in force.
+DEVICE_NEED_RULE = "alive && certificate.valid && survey.device_need"
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
@@ -134,10 +141,10 @@ def institution_register(
     return institution
 
 
-def _has_rehab_need(person: Person, on: dt.date) -> bool:
+def _has_need(person: Person, on: dt.date, rule_text: str) -> bool:
     from dpf.rules import compile_rule  # local: the rule engine loads its catalogue lazily
 
-    rule = compile_rule(REHAB_NEED_RULE)
+    rule = compile_rule(rule_text)
     return Person.objects.filter(pk=person.pk).filter(rule.q(on)).exists()
 
 
@@ -204,7 +211,16 @@ def rehab_plan_create(
             f"the planned sessions must be 1 to {MAX_PLANNED_SESSIONS}",
             "planned_sessions",
         )
-    if not _has_rehab_need(person, start):
+    if kind == RehabKind.DEVICE:
+        if not _has_need(person, start, DEVICE_NEED_RULE):
+            raise _refuse(
+                "no_device_need",
+                "此人在计划开始日期没有持证且经需求调查确认的辅助器具需求",
+                "on the plan's start date this person has no assistive-device need found by "
+                "the survey (with a valid certificate)",
+                "start",
+            )
+    elif not _has_need(person, start, REHAB_NEED_RULE):
         raise _refuse(
             "no_rehab_need",
             "此人在计划开始日期没有持证且经需求调查确认的康复需求",
@@ -342,3 +358,258 @@ def rehab_plan_close(
         changes={"outcome": outcome, "closed_on": closed_on.isoformat()},
     )
     return plan
+
+
+# --- assistive devices ------------------------------------------------------------------------
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+@transaction.atomic
+def device_item_add(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    kind: str,
+    standard_amount: Decimal,
+    replacement_years: int,
+    valid_from: dt.date,
+    valid_to: dt.date | None = None,
+) -> DeviceCatalogueItem:
+    """Add a version of a catalogue item (the city's; ``actor`` None: a command). Versions of
+    one code never overlap."""
+    if actor is not None and getattr(actor, "role", None) != Role.CITY_ADMIN:
+        raise PermissionRefused("create", "device_catalogue")
+    code = (code or "").strip()
+    if not code or len(code) > 30 or not code.isascii():
+        raise _refuse(
+            "device_code",
+            "目录编码为1至30位字母或数字",
+            "the catalogue code is 1 to 30 letters or digits",
+            "code",
+        )
+    name = _text(name, field="name", label_zh="辅具名称", label_en="device name", limit=100)
+    from dpf.registry.models import DeviceKind
+
+    if kind not in DeviceKind.values or not kind:
+        raise _refuse("device_kind", "辅具类别无效", "unknown device kind", "kind")
+    if standard_amount < 0 or standard_amount != standard_amount.quantize(Decimal("0.01")):
+        raise _refuse(
+            "standard_amount",
+            "补贴标准应为不小于0、最多两位小数的金额",
+            "the standard amount must be at least 0 with at most two decimals",
+            "standard_amount",
+        )
+    if not 1 <= replacement_years <= 20:
+        raise _refuse(
+            "replacement_years",
+            "更换周期应为1至20年",
+            "the replacement period must be 1 to 20 years",
+            "replacement_years",
+        )
+    if valid_to is not None and valid_to < valid_from:
+        raise _refuse(
+            "valid_interval",
+            "失效日期不能早于生效日期",
+            "it cannot end before it starts",
+            "valid_to",
+        )
+    versions = DeviceCatalogueItem.objects.select_for_update().filter(code=code)
+    end = valid_to or dt.date.max
+    overlapping = versions.filter(valid_from__lte=end).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
+    )
+    if overlapping.exists():
+        raise _refuse(
+            "device_item_overlap",
+            "该目录编码在这段时间已有生效的版本",
+            "a version of this catalogue code is already in force in that period",
+            "valid_from",
+        )
+    item = DeviceCatalogueItem.objects.create(
+        code=code,
+        name=name,
+        kind=kind,
+        standard_amount=standard_amount,
+        replacement_years=replacement_years,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="device_catalogue",
+        object_id=item.pk,
+        changes={"code": code, "standard_amount": str(standard_amount)},
+        actor_name="" if actor is not None else "system",
+    )
+    return item
+
+
+@transaction.atomic
+def device_fitting_record(
+    *,
+    actor: Any,
+    plan_id: int,
+    item_code: str,
+    assessed_on: dt.date,
+    fitted_on: dt.date,
+    supplier: str,
+    today: dt.date | None = None,
+) -> DeviceFitting:
+    """Record the assessment and fitting of a device to the client of a device plan. A
+    second device of the same kind within the replacement period of the first is refused."""
+    plan = _plan_for_service(actor, plan_id)
+    if plan.kind != RehabKind.DEVICE:
+        raise _refuse(
+            "not_a_device_plan",
+            "只有辅助器具适配计划可以记录适配",
+            "fittings are recorded under an assistive-device plan only",
+            "item_code",
+        )
+    if plan.closed_on is not None:
+        raise _refuse("plan_closed", "该服务计划已结案", "the plan is closed", "fitted_on")
+    if assessed_on > fitted_on:
+        raise _refuse(
+            "fitted_before_assessment",
+            "适配日期不能早于评估日期",
+            "the device cannot be fitted before the assessment",
+            "fitted_on",
+        )
+    for field, day in (("assessed_on", assessed_on), ("fitted_on", fitted_on)):
+        if not plan.start <= day <= plan.end:
+            raise _refuse(
+                "outside_plan",
+                f"日期须在计划期内（{plan.start}至{plan.end}）",
+                f"the date must be within the plan ({plan.start} to {plan.end})",
+                field,
+            )
+    if fitted_on > _today(today):
+        raise _refuse(
+            "fitted_in_future",
+            "适配日期不能晚于今天",
+            "the fitting date cannot be after today",
+            "fitted_on",
+        )
+    item = (
+        DeviceCatalogueItem.objects.filter(
+            code=(item_code or "").strip(), valid_from__lte=fitted_on
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=fitted_on))
+        .first()
+    )
+    if item is None:
+        raise _refuse(
+            "device_item",
+            "适配日期没有生效的该辅具目录项",
+            "no catalogue item of that code is in force on the fitting date",
+            "item_code",
+        )
+    supplier = _text(supplier, field="supplier", label_zh="供应商", label_en="supplier", limit=100)
+    Person.objects.select_for_update().filter(pk=plan.person_id).first()  # one fitting at a time
+    held = (
+        DeviceFitting.objects.filter(person_id=plan.person_id, kind=item.kind)
+        .filter(fitted_on__lte=fitted_on, replace_after__gt=fitted_on)
+        .order_by("-fitted_on")
+        .first()
+    )
+    if held is not None:
+        raise _refuse(
+            "device_within_replacement",
+            f"此人已于{held.fitted_on}适配同类辅具，{held.replace_after}前不能再次补贴适配",
+            f"a device of this kind was fitted on {held.fitted_on}: no second one before "
+            f"{held.replace_after}",
+            "fitted_on",
+        )
+    later = DeviceFitting.objects.filter(
+        person_id=plan.person_id, kind=item.kind, fitted_on__gt=fitted_on
+    ).exists()
+    if later:
+        raise _refuse(
+            "device_within_replacement",
+            "此人在该日期之后已适配同类辅具",
+            "a device of this kind was fitted after that date",
+            "fitted_on",
+        )
+    fitting = DeviceFitting.objects.create(
+        plan=plan,
+        person_id=plan.person_id,
+        item=item,
+        kind=item.kind,
+        assessed_on=assessed_on,
+        fitted_on=fitted_on,
+        replace_after=add_years(fitted_on, item.replacement_years),
+        supplier=supplier,
+        subsidy_amount=item.standard_amount,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="device_fitting",
+        object_id=fitting.pk,
+        changes={"plan_id": plan.pk, "item": item.code, "fitted_on": fitted_on.isoformat()},
+    )
+    return fitting
+
+
+@transaction.atomic
+def device_follow_up_record(
+    *,
+    actor: Any,
+    fitting_id: int,
+    date: dt.date,
+    satisfaction: int,
+    in_use: bool = True,
+    today: dt.date | None = None,
+) -> DeviceFollowUp:
+    """Record a follow-up visit with the person's satisfaction (1 to 5)."""
+    require_permission(actor, "create", "service_record", fitting_id)
+    fitting = (
+        scope_services(actor, DeviceFitting.objects.select_for_update(), "plan__")
+        .filter(pk=fitting_id)
+        .first()
+    )
+    if fitting is None:
+        raise PermissionRefused("create", "service_record", fitting_id)
+    if (
+        isinstance(satisfaction, bool)
+        or not isinstance(satisfaction, int)
+        or not (1 <= satisfaction <= 5)
+    ):
+        raise _refuse(
+            "satisfaction_scale",
+            "满意度应为1至5的整数（5为非常满意）",
+            "the satisfaction must be a whole number from 1 to 5 (5: very satisfied)",
+            "satisfaction",
+        )
+    if date < fitting.fitted_on or date > _today(today):
+        raise _refuse(
+            "follow_up_date",
+            f"回访日期须在适配日期（{fitting.fitted_on}）之后且不晚于今天",
+            f"the follow-up must be on or after the fitting ({fitting.fitted_on}) and not "
+            "after today",
+            "date",
+        )
+    follow_up = DeviceFollowUp.objects.create(
+        fitting=fitting,
+        date=date,
+        satisfaction=satisfaction,
+        in_use=in_use,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="device_follow_up",
+        object_id=follow_up.pk,
+        changes={"fitting_id": fitting.pk, "satisfaction": satisfaction},
+    )
+    return follow_up

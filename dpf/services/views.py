@@ -15,7 +15,14 @@ from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.services import selectors, services
-from dpf.services.forms import RehabCloseForm, RehabPlanForm, RehabSessionForm
+from dpf.services.forms import (
+    DeviceFittingForm,
+    DeviceFollowUpForm,
+    RehabCloseForm,
+    RehabPlanForm,
+    RehabSessionForm,
+)
+from dpf.services.models import RehabKind
 
 PER_PAGE = 25
 
@@ -47,8 +54,48 @@ def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     session_form = RehabSessionForm(request.POST if action == "session" else None, prefix="s")
     close_form = RehabCloseForm(request.POST if action == "close" else None, prefix="c")
+    fittings = selectors.fittings_of(plan) if plan.kind == RehabKind.DEVICE else []
+    fitting_form = DeviceFittingForm(
+        request.POST if action == "fitting" else None,
+        prefix="f",
+        items=selectors.device_items_on(timezone.localdate()),
+    )
+    follow_up_form = DeviceFollowUpForm(
+        request.POST if action == "follow_up" else None,
+        prefix="u",
+        fittings=[(f.pk, f"{f.item.name} {f.fitted_on}") for f in fittings],
+    )
+    forms_by_action = {
+        "session": session_form,
+        "close": close_form,
+        "fitting": fitting_form,
+        "follow_up": follow_up_form,
+    }
     if request.method == "POST":
         try:
+            if action == "fitting" and fitting_form.is_valid():
+                data = fitting_form.cleaned_data
+                services.device_fitting_record(
+                    actor=request.user,
+                    plan_id=plan.pk,
+                    item_code=data["item_code"],
+                    assessed_on=data["assessed_on"],
+                    fitted_on=data["fitted_on"],
+                    supplier=data["supplier"],
+                )
+                messages.success(request, _("适配记录已保存。"))
+                return redirect("services:rehab_plan", plan_id=plan.pk)
+            if action == "follow_up" and follow_up_form.is_valid():
+                data = follow_up_form.cleaned_data
+                services.device_follow_up_record(
+                    actor=request.user,
+                    fitting_id=data["fitting"],
+                    date=data["date"],
+                    satisfaction=data["satisfaction"],
+                    in_use=data["in_use"],
+                )
+                messages.success(request, _("回访记录已保存。"))
+                return redirect("services:rehab_plan", plan_id=plan.pk)
             if action == "session" and session_form.is_valid():
                 services.rehab_session_record(
                     actor=request.user,
@@ -68,7 +115,7 @@ def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
                 messages.success(request, _("服务计划已结案。"))
                 return redirect("services:rehab_plan", plan_id=plan.pk)
         except ValidationFailed as refusal:
-            _attach(session_form if action == "session" else close_form, refusal)
+            _attach(forms_by_action.get(action or "", session_form), refusal)
     else:
         audit.record(
             actor=request.user,
@@ -82,6 +129,10 @@ def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
         "sessions": selectors.sessions_of(plan),
         "session_form": session_form,
         "close_form": close_form,
+        "fittings": fittings,
+        "fitting_form": fitting_form,
+        "follow_up_form": follow_up_form,
+        "is_device_plan": plan.kind == RehabKind.DEVICE,
         "can_record": has_permission(request.user, "create", "service_record")
         and plan.closed_on is None,
         "today": timezone.localdate(),

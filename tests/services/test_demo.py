@@ -1,4 +1,5 @@
-"""The demo's service records make I09, T0302 and T0306 give figures (not "no data")."""
+"""The demo's service records make I09, I10, T0302, T0305 and T0306 give figures (not
+"no data")."""
 
 from __future__ import annotations
 
@@ -40,15 +41,20 @@ class Step:
 
 def test_the_demo_step_gives_service_figures(regions: None) -> None:
     for n in range(30):
-        certified_person(name=f"演示{n}", rehab_need=n % 3 != 0)
+        person = certified_person(name=f"演示{n}", rehab_need=n % 3 != 0)
+        if n % 2:
+            person.surveys.update(device_need="wheelchair")
     step = Step(as_of=AS_OF)
     rehabilitation(step)
     assert Institution.objects.filter(code="DEMO-REHAB-01").exists()
     assert RehabPlan.objects.exists() and RehabSession.objects.exists()
-    assert step.counts.rows["services_rehabplan"] == RehabPlan.objects.count()
+    assert (
+        step.counts.rows["services_rehabplan"] == RehabPlan.objects.exclude(kind="device").count()
+    )
+    assert step.counts.rows["services_devicefitting"] > 0
     plan = Plan.objects.get(code="P14")
     city = {r.indicator.code: r for r in compute.compute(plan, AS_OF) if r.region_code == "150400"}
-    for code in ("I09", "T0302", "T0306"):
+    for code in ("I09", "I10", "T0302", "T0305", "T0306"):
         assert city[code].status != Status.NO_DATA, code
     assert city["T0306"].value == 12
     coverage = city["I09"].value

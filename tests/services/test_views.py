@@ -91,3 +91,70 @@ def test_the_county_makes_a_plan_for_a_person_with_a_need(rehab: Rehab) -> None:
     # Another county's person: 404.
     outside = client.get(reverse("services:rehab_plan_new", args=[rehab.elsewhere.pk]))
     assert outside.status_code == 404
+
+
+@time_machine.travel(dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_an_institution_records_a_fitting_and_a_follow_up_on_the_page(rehab: Rehab) -> None:
+    from decimal import Decimal
+
+    from dpf.registry.models import NeedsSurvey
+    from dpf.services import services
+    from dpf.services.models import DeviceFitting, DeviceFollowUp
+
+    services.device_item_add(
+        actor=None,
+        code="HA-01",
+        name="助听器",
+        kind="hearing_aid",
+        standard_amount=Decimal("1500.00"),
+        replacement_years=5,
+        valid_from=dt.date(2021, 1, 1),
+    )
+    NeedsSurvey.objects.filter(person=rehab.needy).update(device_need="hearing_aid")
+    plan = services.rehab_plan_create(
+        actor=rehab.officer,
+        person_id=rehab.needy.pk,
+        institution_id=rehab.ours.pk,
+        kind="device",
+        start=dt.date(2025, 3, 1),
+        end=dt.date(2025, 12, 31),
+        planned_sessions=2,
+    )
+    client = _client(rehab.our_staff)
+    url = reverse("services:rehab_plan", args=[plan.pk])
+    assert "助听器（HA-01" in client.get(url).content.decode()
+    done = client.post(
+        url,
+        {
+            "action": "fitting",
+            "f-item_code": "HA-01",
+            "f-assessed_on": "2025-04-01",
+            "f-fitted_on": "2025-04-10",
+            "f-supplier": "听力公司",
+        },
+    )
+    assert done.status_code == 302
+    fitting = DeviceFitting.objects.get()
+    refused = client.post(
+        url,
+        {
+            "action": "follow_up",
+            "u-fitting": fitting.pk,
+            "u-date": "2025-05-01",
+            "u-satisfaction": "9",
+            "u-in_use": "on",
+        },
+    )
+    assert refused.status_code == 400
+    done = client.post(
+        url,
+        {
+            "action": "follow_up",
+            "u-fitting": fitting.pk,
+            "u-date": "2025-05-01",
+            "u-satisfaction": "5",
+            "u-in_use": "on",
+        },
+    )
+    assert done.status_code == 302
+    assert DeviceFollowUp.objects.get().satisfaction == 5
