@@ -41,14 +41,14 @@ class DemoContext:
     def rng(self, name: str) -> random.Random:
         return random.Random(f"dpf-demo:{name}:{self.seed}")
 
-    def clerk(self, role: str, region_code: str) -> User:
+    def clerk(self, role: str, region_code: str, number: int = 1) -> User:
         """The officer of ``role`` in ``region_code`` who recorded the history, so the audit
         log and the transitions name who acted: a demo account with an unusable password,
         active only while the history is written (``retire_clerks``)."""
-        key = (role, region_code)
+        key = (role, region_code if number == 1 else f"{region_code}_{number}")
         if key not in self._clerks:
             user, _ = User.objects.get_or_create(
-                username=f"demo_clerk_{role}_{region_code}",
+                username=f"demo_clerk_{role}_{key[1]}",
                 defaults={
                     "role": role,
                     "region_id": region_code,

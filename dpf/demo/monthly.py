@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from dpf.benefits.models import BenefitItem
+from dpf.core.roles import Role
 from dpf.demo.context import DemoContext
 from dpf.demo.history import ALLOWANCES, _at
 from dpf.demo.places import COUNTIES
@@ -30,8 +31,8 @@ def _month_starts(last: dt.date, n: int) -> list[dt.date]:
 
 
 def payment_lists(ctx: DemoContext, *, months: int = PAYMENT_MONTHS) -> None:
-    """Generate and approve each county's lists of the last ``months`` months (the 10th of
-    the month); a list that exists already is left as it is."""
+    """Generate (one officer) and approve (another: four eyes) each county's lists of the
+    last ``months`` months, on the 10th; a list that exists already is left as it is."""
     benefits = list(BenefitItem.objects.filter(code__in=ALLOWANCES).order_by("code"))
     existing = set(PaymentList.objects.values_list("county_code", "benefit_id", "month"))
     made = 0
@@ -39,6 +40,8 @@ def payment_lists(ctx: DemoContext, *, months: int = PAYMENT_MONTHS) -> None:
         day = month.replace(day=10) if month.replace(day=10) <= ctx.as_of else ctx.as_of
         for county in COUNTIES:
             clerk = ctx.county_clerk(county.code)
+            # Four eyes: another officer of the county approves the list.
+            approver = ctx.clerk(Role.COUNTY_OFFICER, county.code, number=2)
             for benefit in benefits:
                 if (county.code, benefit.pk, month) in existing:
                     continue
@@ -51,7 +54,7 @@ def payment_lists(ctx: DemoContext, *, months: int = PAYMENT_MONTHS) -> None:
                     now=_at(day),
                 )
                 workflow.payment_list_approve(
-                    actor=clerk, list_id=plist.pk, now=_at(day) + dt.timedelta(hours=2)
+                    actor=approver, list_id=plist.pk, now=_at(day) + dt.timedelta(hours=2)
                 )
                 made += 1
     ctx.counts.add(PaymentList._meta.db_table, made)
