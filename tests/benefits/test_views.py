@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from dpf.benefits import services
@@ -80,7 +82,10 @@ def test_queue_refused_to_other_roles(client, regions, role):
     assert login(client, user).get(reverse("benefits:queue")).status_code == 404
 
 
+@time_machine.travel(dt.datetime(2025, 7, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")))
 def test_item_shows_the_explanation_and_closes(client, regions):
+    # The page explains as of today: frozen the day after the scan, inside the certificate's
+    # validity (it read the machine's clock, and failed once the certificate had expired).
     person = person_with(village="150402001001", level=3)
     services.scan(as_of=AS_OF, benefit_codes=["living_allowance"])
     item = WorkItem.objects.get(person=person)
