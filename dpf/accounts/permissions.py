@@ -51,6 +51,7 @@ class ObjectType(models.TextChoices):
     SERVICE_PLAN = "service_plan", _("服务计划（指定机构）")
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
     EMPLOYER = "employer", _("用人单位")
+    TRAINING = "training", _("职业技能培训")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
     AUDIT_LOG = "audit_log", _("审计日志")
@@ -93,6 +94,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.TRANSFER_REQUEST,
         ObjectType.PAYEE_ACCOUNT,
         ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
+        ObjectType.TRAINING,  # attendance names persons
     }
 )
 
@@ -181,6 +183,9 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.QUOTA_DECLARATION,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE, A.EXPORT), (T.EMPLOYER,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE, A.EXPORT), (T.QUOTA_DECLARATION,))
+    # Vocational training courses and their attendance (I02), kept by the county.
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.TRAINING,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.TRAINING,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
     # Complaints and home-visit requests: the township and county queues; officers also

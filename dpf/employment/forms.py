@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.employment.models import CreditFlag, EmployerKind
+from dpf.employment.models import CreditFlag, EmployerKind, TrainingKind
 from dpf.employment.services import EmployeeLine
 
 MAX_ROWS = 50
@@ -78,4 +78,30 @@ class CreditFlagForm(forms.Form):
     detail = forms.CharField(label=_("说明"), max_length=300)
     flagged_on = forms.DateField(
         label=_("列入日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CourseForm(forms.Form):
+    name = forms.CharField(label=_("培训名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("培训类型"), choices=TrainingKind.choices)
+    provider = forms.CharField(label=_("培训机构"), max_length=100)
+    training_base = forms.CharField(label=_("培训基地"), max_length=100, required=False)
+    county_code = forms.ChoiceField(label=_("所在旗县区"), choices=())
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    subsidy_per_person = forms.CharField(label=_("人均补贴（元）"), max_length=12, initial="0")
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+
+
+class EnrolForm(forms.Form):
+    id_number = forms.CharField(label=_("学员身份证号码"), max_length=30)
+
+
+class CompleteForm(forms.Form):
+    attendance_id = forms.IntegerField(widget=forms.HiddenInput)
+    completed_on = forms.DateField(
+        label=_("结业日期"), widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -178,3 +178,65 @@ class CreditFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employer_id} {self.reason} {self.flagged_on}"
+
+
+class TrainingKind(models.TextChoices):
+    VOCATIONAL = "vocational", _("职业技能培训")
+    ENTREPRENEURSHIP = "entrepreneurship", _("创业培训")
+    RURAL_TECHNIQUE = "rural_technique", _("农村实用技术培训")
+    OTHER = "other", _("其他培训")
+
+
+class TrainingCourse(models.Model):
+    """A vocational training course (残疾人职业技能培训) of a county: kind, provider, the
+    training base it is held at, dates and the subsidy per trainee."""
+
+    name = models.CharField(_("培训名称"), max_length=100)
+    kind = models.CharField(_("培训类型"), max_length=20, choices=TrainingKind.choices)
+    provider = models.CharField(_("培训机构"), max_length=100)
+    training_base = models.CharField(_("培训基地"), max_length=100, blank=True)
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    subsidy_per_person = models.DecimalField(
+        _("人均补贴（元）"), max_digits=10, decimal_places=2, default=0
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-start", "pk"]
+        verbose_name = _("职业技能培训")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="trainingcourse_end_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(subsidy_per_person__gte=0), name="trainingcourse_subsidy_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrainingAttendance(models.Model):
+    """One person's attendance of a course; ``completed_on`` set when they finish it. I02
+    counts completed attendances (person-times) by the person's current township."""
+
+    course = models.ForeignKey(TrainingCourse, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    completed_on = models.DateField(_("结业日期"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("培训学员")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "person"], name="trainingattendance_once_per_course"
+            )
+        ]
+        indexes = [models.Index(fields=["completed_on"], name="trainingattendance_completed")]
+
+    def __str__(self) -> str:
+        return f"{self.course_id} {self.person_id}"

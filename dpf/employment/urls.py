@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.employment import views
+from dpf.employment import training_views, views
 
 app_name = "employment"
 
@@ -13,4 +13,6 @@ urlpatterns = [
     path("employers/<int:employer_id>/credit/", views.credit_flag, name="credit_flag"),
     path("credit/", views.credit, name="credit"),
     path("credit/export/", views.credit_export, name="credit_export"),
+    path("training/", training_views.courses, name="training"),
+    path("training/<int:course_id>/", training_views.course, name="training_course"),
 ]

@@ -20,3 +20,10 @@ class IndicatorsConfig(AppConfig):
             register_record_counter(kind, counter)
         for kind, persons in RECORD_PERSONS.items():
             register_record_persons(kind, persons)
+
+        from dpf.employment import training
+
+        for kind, counter in training.RECORD_COUNTERS.items():
+            register_record_counter(kind, counter)
+        for kind, persons in training.RECORD_PERSONS.items():
+            register_record_persons(kind, persons)

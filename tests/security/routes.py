@@ -598,6 +598,26 @@ def _declaration_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"declaration:{employer_id}", make)
 
 
+def _course_pk(world: World, role: str, inside: bool) -> Any:
+    """A training course of the county of the role's inside (or nearest outside) person."""
+    from dpf.employment.models import TrainingCourse
+
+    county = world.person(role, inside).county_code if role else "150402"
+
+    def make() -> Any:
+        return TrainingCourse.objects.create(
+            name=f"样本培训{county}",
+            kind="vocational",
+            provider="样本培训机构",
+            county_code=county,
+            start=dt.date(2025, 3, 1),
+            end=dt.date(2025, 3, 31),
+            created_by=world.users["city_admin"],
+        ).pk
+
+    return _cached(world, f"course:{county}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -634,6 +654,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:", "request_id", _citizen_request_pk, True),
     ("employment:", "declaration_id", _declaration_pk, True),
     ("employment:", "employer_id", _employer_pk, True),
+    ("employment:", "course_id", _course_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
