@@ -101,6 +101,13 @@ class DecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    waiver_reason = forms.CharField(
+        label=_("免交材料的理由"),
+        help_text=_("缺少必需材料时，批准须说明为何免交（记入办理记录和审计日志）"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class UploadForm(forms.Form):

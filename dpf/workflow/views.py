@@ -281,6 +281,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_step=form.cleaned_data["expected_step"],
                 decision=form.cleaned_data["decision"],
                 reason=form.cleaned_data["reason"],
+                waiver_reason=form.cleaned_data["waiver_reason"],
             )
         except DomainError as refusal:
             if refusal.code == "not_found":

@@ -16,7 +16,7 @@ from dpf.benefits.models import Entitlement
 from dpf.workflow import services
 from dpf.workflow.models import Application, ApplicationItem, PaymentList
 from tests.benefits.conftest import person_with
-from tests.workflow.conftest import ALLOWANCES, benefit, submit_bundle
+from tests.workflow.conftest import ALLOWANCES, benefit, submit_bundle, upload_required
 
 pytestmark = pytest.mark.django_db
 
@@ -148,6 +148,12 @@ def test_bulk_approval_goes_through_a_summary(client, county_officer, township_o
     again = client.post(reverse("workflow:bulk"), {"stage": "confirm", "item": picks})
     assert "未办理" in again.content.decode()
     final = [f"{i.pk}:civil_affairs" for i in items]
+    # documents are missing: a bulk approval records no waiver, so each item is refused
+    refused = client.post(reverse("workflow:bulk"), {"stage": "confirm", "item": final})
+    assert "缺少必需材料" in refused.content.decode()
+    assert Entitlement.objects.count() == 0
+    for application in apps:
+        upload_required(township_officer, application)
     client.post(reverse("workflow:bulk"), {"stage": "confirm", "item": final})
     assert Entitlement.objects.count() == 4
 

@@ -28,7 +28,7 @@ from dpf.workflow.models import (
     ItemStatus,
     Transition,
 )
-from dpf.workflow.procedures import procedures
+from dpf.workflow.procedures import DocumentType, procedures, required_documents
 from dpf.workflow.services.common import (
     WITHDRAW_MINUTES,
     AlreadyHandled,
@@ -63,11 +63,16 @@ def item_decide(
     expected_step: str,
     decision: str,
     reason: str = "",
+    waiver_reason: str = "",
     today: dt.date | None = None,
     now: dt.datetime | None = None,
 ) -> ApplicationItem:
     """Decide the item's current step: pass it on (the last step approves and creates the
     entitlement), reject it with a reason, or at an appeal overturn or uphold the rejection.
+
+    The approval is refused while a document the benefit requires is missing, unless the
+    approver records a waiver with its reason (``waiver_reason``: kept in the transition's
+    reason and in the audit entry with the documents waived).
 
     ``expected_step`` is the step the officer saw: when the item has moved on since (another
     officer was faster) nothing is written and :class:`AlreadyHandled` is raised.
@@ -75,6 +80,7 @@ def item_decide(
     if decision not in DECISIONS:
         raise refuse("decision", "办理意见无效", "invalid decision", "decision")
     reason = clean_reason(reason, required=decision in (REJECT, UPHOLD))
+    waiver_reason = clean_reason(waiver_reason, field="waiver_reason", required=False)
     now = now_or(now)
     today = today_or(today, now)
     found = ApplicationItem.objects.filter(pk=item_id).values_list("application_id", flat=True)
@@ -106,11 +112,20 @@ def item_decide(
         raise refuse("decision", "办理意见无效", "invalid decision for this step", "decision")
     overdue = overdue_days(item, today)
     approve = False
+    waived: list[DocumentType] = []
     if decision == ADVANCE:
         following = procedure.after(step.code)
         approve = following is None
         action = Transition.Action.APPROVE if approve else Transition.Action.ADVANCE
         to_step = following.code if following else ""
+        if approve:
+            waived = _missing_documents(application, item)
+            if waived and not waiver_reason:
+                raise MaterialsMissing(waived)
+            if waived:
+                names = "、".join(d.name_zh for d in waived)
+                reason = " ".join(f"免交材料：{names}。理由：{waiver_reason} {reason}".split())
+                reason = reason[:500]
     elif decision == OVERTURN:
         back = procedure.step(item.rejected_step) or procedure.first()
         action, to_step = Transition.Action.OVERTURN, back.code
@@ -149,10 +164,40 @@ def item_decide(
         action="change",
         object_type="application",
         object_id=application.pk,
-        changes={"item": item.pk, "step": step.code, "action": action, "to": to_step},
+        changes={
+            "item": item.pk,
+            "step": step.code,
+            "action": action,
+            "to": to_step,
+            **({"waived": [d.code for d in waived]} if waived else {}),
+        },
         reason=reason,
     )
     return item
+
+
+class MaterialsMissing(DomainError):
+    """Approval refused: documents the benefit requires are missing and nothing waived."""
+
+    def __init__(self, missing: list[DocumentType]) -> None:
+        super().__init__(
+            "materials_missing",
+            "缺少必需材料（" + "、".join(d.name_zh for d in missing) + "）：请补齐材料，"
+            "或填写免交理由后再批准",
+            "required documents are missing ("
+            + ", ".join(d.name_en for d in missing)
+            + "): upload them, or record why they are waived, before approving",
+            field="waiver_reason",
+        )
+        self.missing = missing
+
+
+def _missing_documents(application: Application, item: ApplicationItem) -> list[DocumentType]:
+    """The documents this item's benefit requires that the application does not hold."""
+    have = set(application.documents.values_list("doc_type", flat=True))
+    guardian = application.applicant_kind == "guardian"
+    required = required_documents([item.benefit.code], guardian=guardian)
+    return [d for d in required if d.code not in have]
 
 
 def _approve(

@@ -101,7 +101,11 @@ def clean_bank_account(raw: str) -> str:
 
 
 # The words a refusal uses for the field a reason is typed into.
-_REASON_LABELS = {"purpose": ("用途", "purpose"), "note": ("说明", "note")}
+_REASON_LABELS = {
+    "purpose": ("用途", "purpose"),
+    "note": ("说明", "note"),
+    "waiver_reason": ("免交理由", "waiver reason"),
+}
 
 
 def clean_reason(raw: str, *, field: str = "reason", required: bool = True) -> str:
