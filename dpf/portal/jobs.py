@@ -41,7 +41,7 @@ def rate_event_retention_job(
     audit.record(
         actor=actor,
         actor_name="" if actor else "scheduler",
-        action="delete",
+        action="prune",
         object_type="rate_event",
         changes={"before": cutoff.isoformat(), "deleted": deleted},
     )
