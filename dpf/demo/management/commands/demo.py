@@ -142,7 +142,10 @@ class Command(BaseCommand):
         header = f"{'用户名 username':<24}{'角色 role':<22}{'地区 region':<16}{'密码 password'}"
         self.stdout.write(header)
         self.stdout.write("-" * 78)
+        portal_accounts = {"demo_citizen", "demo_guardian"}  # printed below, once
         for account in accounts:
+            if account.username in portal_accounts:
+                continue
             self.stdout.write(
                 f"{account.username:<24}{account.role:<22}{account.region_code or '-':<16}"
                 f"{services.DEMO_PASSWORD}"
@@ -150,10 +153,28 @@ class Command(BaseCommand):
         self.stdout.write(
             f"演示账号 / DEMO ONLY: {len(accounts)} accounts, password {services.DEMO_PASSWORD}"
         )
-        from dpf.portal.demo import demo_citizens_link  # the portal links citizens to persons
+        from dpf.portal.demo import (  # the portal links citizens to persons
+            DEMO_CITIZEN,
+            DEMO_GUARDIAN,
+            demo_citizens_link,
+        )
 
-        for username, masked_id in demo_citizens_link(services.DEMO_PASSWORD):
+        # Each portal account once, with the person it is linked to (the staff loop above
+        # skips them); a portal account that could not be linked is said so, not left out.
+        linked = dict(demo_citizens_link(services.DEMO_PASSWORD))
+        for username in (DEMO_CITIZEN, DEMO_GUARDIAN):
+            where = (
+                f"（门户 portal /portal/ · {linked[username]}）"
+                if username in linked
+                else "（未创建：演示数据中没有可关联的人员 / not created: no person to link）"
+            )
             self.stdout.write(
                 f"{username:<24}{'citizen':<22}{'-':<16}{services.DEMO_PASSWORD}"
                 f"  （门户 portal /portal/ · {masked_id}）"
+        from dpf.portal.messaging import outbox_path
+
+        self.stdout.write(
+            f"演示短信验证码写入 {outbox_path()}（不发送）/ demo SMS codes are written to "
+            f"{outbox_path()}, never sent"
+        )
             )
