@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
@@ -30,6 +32,12 @@ class LoginView(auth_views.LoginView):
         context = super().get_context_data(**kwargs)
         context["demo_accounts"] = selectors.demo_accounts()
         context["demo_password"] = DEMO_PASSWORD
+        # Where the demo's text messages (portal SMS codes) are written instead of sent; the
+        # same rule as dpf.portal.messaging.outbox_path (accounts sits below the portal).
+        configured = getattr(settings, "DPF_MESSAGE_OUTBOX", None)
+        context["demo_outbox"] = configured or str(
+            Path(settings.DATA_DIR) / "messages" / "outbox.txt"
+        )
         return context
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:

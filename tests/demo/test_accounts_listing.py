@@ -27,3 +27,16 @@ def test_every_demo_account_is_printed_once(settings: object) -> None:
         rows = re.findall(rf"^{re.escape(name)}\s", text, flags=re.MULTILINE)
         assert len(rows) == 1, (name, text)
     assert "outbox" in text
+
+
+def test_the_login_page_says_where_a_demo_sms_code_is_written(
+    client: object, settings: object
+) -> None:
+    settings.DPF_DEMO = True  # type: ignore[attr-defined]
+    settings.DPF_MESSAGE_OUTBOX = "/srv/demo/outbox.txt"  # type: ignore[attr-defined]
+    settings.PASSWORD_HASHERS = [  # type: ignore[attr-defined]
+        "django.contrib.auth.hashers.MD5PasswordHasher"
+    ]
+    call_command("demo", "accounts", stdout=io.StringIO())
+    html = client.get("/accounts/login/").content.decode()  # type: ignore[attr-defined]
+    assert "短信验证码写入" in html and "/srv/demo/outbox.txt" in html
