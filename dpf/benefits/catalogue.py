@@ -39,6 +39,16 @@ class ShippedStandard:
 
 
 @dataclass(frozen=True)
+class Exclusive:
+    """A payment not paid together with the benefit (择高享受): ``receiving`` is its code
+    (an outside payment), ``choose`` the rule ("higher": the person gets the higher)."""
+
+    receiving: str
+    choose: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class ShippedBenefit:
     code: str
     name_zh: str
@@ -50,6 +60,7 @@ class ShippedBenefit:
     order: int
     rules: tuple[ShippedRule, ...]
     standards: tuple[ShippedStandard, ...]
+    exclusive: tuple[Exclusive, ...] = ()
 
     def rule_on(self, date: dt.date) -> ShippedRule | None:
         return next((r for r in self.rules if r.in_force_on(date)), None)
@@ -57,6 +68,12 @@ class ShippedBenefit:
 
 def _date(value: Any) -> dt.date | None:
     return None if value in (None, "") else dt.date.fromisoformat(str(value))
+
+
+def _known_choice(entry: dict[str, Any]) -> bool:
+    if entry.get("choose", "higher") != "higher":
+        raise ValueError(f"unknown choice rule {entry.get('choose')!r}: only 'higher'")
+    return True
 
 
 def parse_catalogue(data: dict[str, Any]) -> dict[str, ShippedBenefit]:
@@ -94,6 +111,15 @@ def parse_catalogue(data: dict[str, Any]) -> dict[str, ShippedBenefit]:
             order=order,
             rules=rules,
             standards=standards,
+            exclusive=tuple(
+                Exclusive(
+                    receiving=str(e["receiving"]),
+                    choose=str(e.get("choose", "higher")),
+                    source=str(e.get("source", "")),
+                )
+                for e in raw.get("exclusive", [])
+                if _known_choice(e)
+            ),
         )
     return out
 

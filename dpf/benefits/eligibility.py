@@ -152,7 +152,11 @@ def clauses_of(explanation: Any) -> list[Clause]:
 
 
 def explain(rules: RulesInForce, facts: Any, county_code: str) -> Eligibility:
-    """Evaluate the versions in force for one person's ``facts`` (living in ``county_code``)."""
+    """Evaluate the versions in force for one person's ``facts`` (living in ``county_code``).
+
+    An eligible person who also receives a payment the catalogue makes exclusive with the
+    benefit gets one more clause, the choice of the higher (``dpf.benefits.exclusive``).
+    """
     eligible = False
     base: list[Clause] = []
     if rules.base is not None:
@@ -165,6 +169,13 @@ def explain(rules: RulesInForce, facts: Any, county_code: str) -> Eligibility:
         result = compiled(widen_version.text).evaluate(facts)
         eligible = eligible or bool(result.value)
         widening = clauses_of(result)
+    if eligible:
+        from dpf.benefits.exclusive import choose
+
+        choice = choose(rules.benefit, facts, county_code)
+        if choice is not None:  # pay the higher one (择高享受), as the catalogue says
+            base.append(Clause(choice.text, choice.keep, choice.label_zh, choice.label_en))
+            eligible = choice.keep
     return Eligibility(
         benefit=rules.benefit,
         eligible=eligible,

@@ -54,6 +54,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from dpf.benefits.eligibility import eligibility_condition, rules_in_force, rules_of
+from dpf.benefits.exclusive import losing_choice, partners
 from dpf.benefits.models import (
     BenefitItem,
     ScanEligible,
@@ -209,6 +210,10 @@ def scan_benefit(
         _fill_eligible(facts.queryset().filter(eligibility_condition(rules, facts)))
     else:
         _fill_eligible(persons.filter(eligibility_condition(rules)))
+    if partners(benefit.code):  # pay the higher one (择高享受): the losers leave the set
+        in_scratch = Exists(ScanEligible.objects.filter(person_id=OuterRef("pk")))
+        losing = losing_choice(benefit, as_of, Person.objects.filter(in_scratch))
+        ScanEligible.objects.filter(person_id__in=losing.values("pk")).delete()
     eligible_now = ScanEligible.objects.filter(person_id=OuterRef("pk"))
     in_set = Exists(eligible_now)
     receiving = Exists(active_entitlements(benefit.code, as_of).filter(person_id=OuterRef("pk")))

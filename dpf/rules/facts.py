@@ -68,6 +68,9 @@ class Facts:
     insured: frozenset[str] = frozenset()
     in_school: bool = False
     survey: dict[str, object] = field(default_factory=dict)
+    # monthly amount of each outside payment in force (None: not recorded), for the
+    # catalogue's "pay the higher" (择高享受); not a rule attribute
+    outside_amounts: dict[str, Decimal | None] = field(default_factory=dict)
 
 
 def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
@@ -120,7 +123,8 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     if survey is not None:
         answers = {f: getattr(survey, f) for f in SURVEY_FIELDS.values()}
     own = _latest(_in_force(list(person.statuses.all()), as_of))
-    receiving = {p.kind for p in _in_force(list(person.outside_payments.all()), as_of)}
+    paid = _in_force(list(person.outside_payments.all()), as_of)
+    receiving = {p.kind for p in paid}
     for source in receiving_sources():
         if source.held is not None:
             receiving |= set(source.held(person.pk, as_of))
@@ -140,6 +144,7 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         insured=frozenset(i.kind for i in _in_force(list(person.insurances.all()), as_of)),
         in_school=bool(_in_force(list(person.schools.all()), as_of)),
         survey=answers,
+        outside_amounts={p.kind: p.monthly_amount for p in paid},
     )
 
 
