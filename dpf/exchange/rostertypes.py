@@ -18,7 +18,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dpf.core.idnumber import make_id_number
-from dpf.registry.models import HouseholdStatusCode, InsuranceKind
+from dpf.registry.models import HouseholdStatusCode, InsuranceKind, OutsidePaymentKind
 
 
 class ColumnKind(StrEnum):
@@ -61,6 +61,7 @@ class Target(StrEnum):
     SCHOOL = "school"
     FAMILY_DOCTOR = "family_doctor"
     DEATH = "death"
+    OUTSIDE_PAYMENT = "outside_payment"
     NEEDS_SURVEY = "needs_survey"
 
 
@@ -73,6 +74,7 @@ class RosterType:
     changes: Promise  # what a committed row changes, in words
     columns: tuple[Column, ...]
     insurance_kind: str = ""
+    payment_kind: str = ""  # OUTSIDE_PAYMENT: the OutsidePaymentKind it records
     example_values: dict[str, str] = field(default_factory=dict)
 
     def column(self, key: str) -> Column | None:
@@ -385,6 +387,62 @@ NEEDS_SURVEY = RosterType(
 ROSTER_TYPES: dict[str, RosterType] = {
     t.code: t for t in (HOUSEHOLD, PENSION, MEDICAL, SCHOOL, FAMILY_DOCTOR, DEATH)
 }
+
+
+def _outside_payment(
+    kind: str, name: Any, department: Any, start: tuple[str, ...], example: str
+) -> RosterType:
+    """A roster of one kind of payment another department makes (issue 15 part 2): each
+    row becomes the person's ``OutsidePayment`` of that kind over its dates; a period
+    overlapping one already recorded differently is refused as a history conflict."""
+    return RosterType(
+        code=kind,
+        name=name,
+        department=department,
+        target=Target.OUTSIDE_PAYMENT,
+        changes=_("该人员的外部发放记录（影响生活补贴、护理补贴等的资格）"),
+        payment_kind=kind,
+        columns=(
+            _id_column(),
+            _name_column(("享受人姓名", "领取人姓名")),
+            _date("valid_from", "发放起始日期", (*start, "起始日期", "开始日期", "发放日期")),
+            _end("发放终止日期", ("停发日期", "终止发放日期")),
+        ),
+        example_values={"valid_from": example, "valid_to": ""},
+    )
+
+
+OUTSIDE_PAYMENT_ROSTERS = (
+    _outside_payment(
+        OutsidePaymentKind.WORK_INJURY_CARE,
+        _("工伤保险生活护理费领取名单"),
+        _("人社"),
+        ("护理费起始日期", "核定日期"),
+        "2022-04-01",
+    ),
+    _outside_payment(
+        OutsidePaymentKind.ORPHAN_SUPPORT,
+        _("孤儿基本生活保障名单"),
+        _("民政"),
+        ("保障起始日期", "纳入日期"),
+        "2021-09-01",
+    ),
+    _outside_payment(
+        OutsidePaymentKind.ELDERLY_CARE,
+        _("老年人护理补贴、高龄津贴名单"),
+        _("民政"),
+        ("补贴起始日期", "享受起始日期"),
+        "2023-01-01",
+    ),
+    _outside_payment(
+        OutsidePaymentKind.VETERAN_CARE,
+        _("优抚对象护理费名单"),
+        _("退役军人事务"),
+        ("护理费起始日期", "享受起始日期"),
+        "2020-07-01",
+    ),
+)
+ROSTER_TYPES.update({t.code: t for t in OUTSIDE_PAYMENT_ROSTERS})
 ROSTER_TYPES[NEEDS_SURVEY.code] = NEEDS_SURVEY
 
 

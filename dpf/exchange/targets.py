@@ -17,7 +17,12 @@ from django.db import models
 from dpf.exchange.models import FamilyDoctorContract
 from dpf.exchange.plan import Fact
 from dpf.exchange.rostertypes import RosterType, Target
-from dpf.registry.models import HouseholdStatus, InsuranceEnrolment, SchoolEnrolment
+from dpf.registry.models import (
+    HouseholdStatus,
+    InsuranceEnrolment,
+    OutsidePayment,
+    SchoolEnrolment,
+)
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,11 @@ class FactTarget:
     value_fields: tuple[str, ...]
 
     def filter_for(self, rtype: RosterType) -> dict[str, Any]:
-        return {"kind": rtype.insurance_kind} if rtype.target == Target.INSURANCE else {}
+        if rtype.target == Target.INSURANCE:
+            return {"kind": rtype.insurance_kind}
+        if rtype.target == Target.OUTSIDE_PAYMENT:
+            return {"kind": rtype.payment_kind}
+        return {}
 
     def row_value(self, values: dict[str, Any]) -> Any:
         """The value a row states, comparable with :attr:`Fact.value`."""
@@ -100,4 +109,5 @@ FACT_TARGETS: dict[Target, FactTarget] = {
     Target.INSURANCE: FactTarget(InsuranceEnrolment, "person_id", ()),
     Target.SCHOOL: FactTarget(SchoolEnrolment, "person_id", ("school", "grade")),
     Target.FAMILY_DOCTOR: FactTarget(FamilyDoctorContract, "person_id", ("institution",)),
+    Target.OUTSIDE_PAYMENT: FactTarget(OutsidePayment, "person_id", ()),
 }
