@@ -43,7 +43,7 @@ class Outcome(models.TextChoices):
 class ImportBatch(models.Model):
     """One roster file (or API push) from upload to commit or cancel."""
 
-    roster_type = models.CharField(_("名单类型"), max_length=20, choices=ROSTER_CHOICES)
+    roster_type = models.CharField(_("名单类型"), max_length=40, choices=ROSTER_CHOICES)
     file_name = models.CharField(_("文件名"), max_length=200)
     file_format = models.CharField(_("格式"), max_length=8)
     file_size = models.BigIntegerField(_("文件大小"), default=0)

@@ -27,3 +27,9 @@ class IndicatorsConfig(AppConfig):
             register_record_counter(kind, counter)
         for kind, persons in training.RECORD_PERSONS.items():
             register_record_persons(kind, persons)
+
+        from dpf.workflow import counters as workflow_counters
+
+        # T0604: benefit items handled online, from the channel of each application.
+        for kind, counter in workflow_counters.RECORD_COUNTERS.items():
+            register_record_counter(kind, counter)

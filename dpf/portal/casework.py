@@ -326,8 +326,10 @@ def request_act(
 
 
 def _complaints_due(as_of: dt.date, start: dt.date | None) -> Q:
-    due = Q(kind=RequestKind.COMPLAINT, repeat_of__isnull=True, due_on__lte=as_of)
-    return due & Q(due_on__gte=start) if start is not None else due
+    """First complaints due in the period: from ``start`` (a cumulative indicator's plan
+    start) or else from 1 January of ``as_of``'s year (the rate of the year to date)."""
+    since = start or dt.date(as_of.year, 1, 1)
+    return Q(kind=RequestKind.COMPLAINT, repeat_of__isnull=True, due_on__range=(since, as_of))
 
 
 def complaints_due(as_of: dt.date, start: dt.date | None) -> dict[str, int]:

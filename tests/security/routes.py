@@ -522,35 +522,6 @@ def _survey_year(world: World, role: str, inside: bool) -> Any:
     )
 
 
-def _survey_year(world: World, role: str, inside: bool) -> Any:
-    """The year of the world's needs survey round (opened once)."""
-    from dpf.registry.models import SurveyRound
-
-    return _cached(
-        world,
-        "survey_round",
-        lambda: (
-            SurveyRound.objects.get_or_create(
-                year=2025, defaults={"reference_date": dt.date(2025, 1, 1)}
-            )[0].year
-        ),
-    )
-
-
-def _job_pk(world: World, role: str, inside: bool) -> Any:
-    """A finished background job (jobs hold no personal data: one sample for every role)."""
-    from django.utils import timezone
-
-    from dpf.jobs.models import Job
-
-    def make() -> Any:
-        return Job.objects.create(
-            kind="benefits.scan", key="sample", status="done", created_at=timezone.now()
-        ).pk
-
-    return _cached(world, "job", make)
-
-
 def _employer_pk(world: World, role: str, inside: bool) -> Any:
     """An employer in the county of the role's inside (or nearest outside) person."""
     from dpf.core.creditcode import check_character
@@ -598,6 +569,20 @@ def _declaration_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"declaration:{employer_id}", make)
 
 
+def _job_pk(world: World, role: str, inside: bool) -> Any:
+    """A finished background job (jobs hold no personal data: one sample for every role)."""
+    from django.utils import timezone
+
+    from dpf.jobs.models import Job
+
+    def make() -> Any:
+        return Job.objects.create(
+            kind="benefits.scan", key="sample", status="done", created_at=timezone.now()
+        ).pk
+
+    return _cached(world, "job", make)
+
+
 def _course_pk(world: World, role: str, inside: bool) -> Any:
     """A training course of the county of the role's inside (or nearest outside) person."""
     from dpf.employment.models import TrainingCourse
@@ -627,7 +612,6 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("registry:person", "pk", _person_pk, True),
     ("registry:household", "pk", _household_pk, True),
     ("registry:certificate", "pk", _certificate_pk, True),
-    ("registry:survey", "year", _survey_year, False),
     ("registry:survey", "year", _survey_year, False),
     ("indicators:", "code", _indicator_code, False),
     ("exchange:", "batch_id", _import_batch, True),

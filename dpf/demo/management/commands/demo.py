@@ -169,12 +169,11 @@ class Command(BaseCommand):
                 else "（未创建：演示数据中没有可关联的人员 / not created: no person to link）"
             )
             self.stdout.write(
-                f"{username:<24}{'citizen':<22}{'-':<16}{services.DEMO_PASSWORD}"
-                f"  （门户 portal /portal/ · {masked_id}）"
+                f"{username:<24}{'citizen':<22}{'-':<16}{services.DEMO_PASSWORD}  {where}"
+            )
         from dpf.portal.messaging import outbox_path
 
         self.stdout.write(
             f"演示短信验证码写入 {outbox_path()}（不发送）/ demo SMS codes are written to "
             f"{outbox_path()}, never sent"
         )
-            )
