@@ -50,6 +50,12 @@ ACTIONS = (
     "token_create",
     "token_revoke",
     "possible_probe",
+    "submit",
+    "return",
+    "complete",
+    "enrol",
+    "credit_flag",
+    "credit_lift",
 )
 
 

@@ -36,6 +36,12 @@ ACTION_LABELS = {
     "token_create": _("签发接口令牌"),
     "token_revoke": _("吊销接口令牌"),
     "possible_probe": _("疑似试探（登记辖区外已有的身份证号码）"),
+    "submit": _("提交"),
+    "return": _("退回"),
+    "complete": _("完成"),
+    "enrol": _("报名登记"),
+    "credit_flag": _("列入信用记录"),
+    "credit_lift": _("撤销信用记录"),
 }
 
 

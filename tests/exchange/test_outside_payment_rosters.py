@@ -32,7 +32,10 @@ def _certified_in_dibao(actor, name: str):
         today=D(2026, 12, 31),
     )  # fmt: skip
     registry.household_status_set(
-        actor=None, household=person.household, status="dibao", valid_from=D(2020, 1, 1)
+        actor=None,
+        household=person.household,  # type: ignore[arg-type]
+        status="dibao",
+        valid_from=D(2020, 1, 1),
     )
     NeedsSurvey.objects.create(
         person=person, year=2025, survey_date=D(2025, 1, 15), long_term_care_need=True

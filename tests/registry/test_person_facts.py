@@ -48,9 +48,13 @@ def test_a_tekun_person_keeps_the_household_members_allowances(regions) -> None:
     officer = make_user("county_officer", "150402")
     first = _certified()
     household = first.household
+    assert household is not None
     member = _certified(household=household)
     services.household_status_set(
-        actor=officer, household=household, status="dibao", valid_from=SINCE
+        actor=officer,
+        household=household,
+        status="dibao",
+        valid_from=SINCE,
     )
     person_status_set(actor=officer, person=first, status="tekun", valid_from=SINCE)
 
@@ -149,8 +153,12 @@ def test_outside_the_officers_county_reads_as_not_found(regions) -> None:
 def test_an_outside_payment_excludes_the_allowances_the_rules_say(regions) -> None:
     """Work-injury care pay excludes both allowances; orphan support only the living one."""
     household_person = _certified()
+    assert household_person.household is not None
     services.household_status_set(
-        actor=None, household=household_person.household, status="dibao", valid_from=SINCE
+        actor=None,
+        household=household_person.household,
+        status="dibao",
+        valid_from=SINCE,
     )
     assert household_person.pk in _eligible("living_allowance")
     assert household_person.pk in _eligible("nursing_allowance")

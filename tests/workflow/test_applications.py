@@ -328,6 +328,7 @@ def test_the_staff_page_offers_withdrawal_only_when_the_service_would_accept_it(
     time_machine.move_to(at(day, 10, 3), tick=False)
     assert 'id="withdraw-h"' in client.get(url).content.decode()  # offered: the rule allows
     item = application.items.order_by("id").first()
+    assert item is not None
     services.item_decide(
         actor=officers["township_officer"],
         item_id=item.pk,

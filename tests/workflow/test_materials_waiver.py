@@ -129,6 +129,7 @@ def test_an_entitlement_without_a_monthly_amount_says_so_in_words(
     )
     approve(item, officers, "原件已当面核验")
     item.refresh_from_db()
+    assert item.entitlement_id is not None
     Entitlement.objects.filter(pk=item.entitlement_id).update(monthly_amount=None)
     client.force_login(officers["county_officer"])
     for url in (
