@@ -91,10 +91,13 @@ def test_without_benefits_the_receiving_list_is_marked_unavailable(county_office
 
 
 @pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
-def test_death_roster_ends_in_review_items(county_officer, real_rescan) -> None:
+def test_death_roster_ends_in_review_items(county_officer, real_rescan, time_machine) -> None:
+    """The scans run "today" (the commit's rescan too): today is fixed while the certificate
+    is valid, after the death the roster reports."""
     from dpf.benefits import services as benefits
     from dpf.benefits.models import BenefitItem, WorkItem
 
+    time_machine.move_to(dt.datetime(2026, 6, 1, 10, tzinfo=dt.UTC))
     person = make_person(actor=county_officer, name="李秀英")
     registry.certificate_issue(
         actor=county_officer, person=person, category=4, level=1, issue_date=D(2020, 5, 1)
