@@ -52,7 +52,17 @@ RESULT = Query(None, description="只看有效或无效的行 / only valid or in
 PAGE = Query(1, ge=1, description="页码（超出时为最后一页） / page (past the end: the last)")
 # The codes of ``ROSTER_TYPES`` (a test keeps the two equal), so the schema lists them.
 RosterTypeCode = Literal[
-    "dibao", "pension", "medical", "school", "family_doctor", "death", "needs_survey"
+    "dibao",
+    "pension",
+    "medical",
+    "school",
+    "family_doctor",
+    "death",
+    "needs_survey",
+    "work_injury_care",
+    "orphan_support",
+    "elderly_care_allowance",
+    "veteran_care",
 ]
 ROSTER_TYPE = Path(..., description="名单类型 / roster type (GET /rosters)")
 

@@ -18,7 +18,11 @@ from dpf.jobs.models import ACTIVE
 @permission_required("view", "schedule")
 def job(request: HttpRequest, job_id: int) -> HttpResponse:
     found = selectors.job_for(request.user, job_id)
-    context = {"job": found, "active": found.status in ACTIVE}
+    context = {
+        "job": found,
+        "kind": selectors.kind_label(found.kind),
+        "active": found.status in ACTIVE,
+    }
     return render(request, "jobs/job.html", context)
 
 

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from dpf.core.access import declaration_of
 from dpf.core.roles import Role
 from tests.e2e.data import Registry
+from tests.factories import make_user
 
 # Which role looks at a page when several may: staff with data in scope first.
 ROLE_PREFERENCE = [
@@ -259,6 +260,135 @@ def _survey(data: Registry) -> dict[str, Any]:
     return {"person_id": data.people[0].pk, "year": year}
 
 
+def _employer_pk(data: Registry) -> int:
+    """An employer of 红山区, registered by the county officer."""
+
+    def register() -> int:
+        from dpf.core.creditcode import check_character
+        from dpf.employment import services
+
+        first17 = "91150402MA0000001"
+        return services.employer_register(
+            actor=data.user("county_officer"),
+            credit_code=first17 + check_character(first17),
+            name="赤峰示例商贸有限公司",
+            kind="enterprise",
+            county_code="150402",
+            staff_count=120,
+            contact_name="王经理",
+            contact_phone="13800001234",
+        ).pk
+
+    return int(_sample(data, "employer", register))
+
+
+def _declaration(data: Registry) -> dict[str, Any]:
+    """The employer's quota declaration of levy year 2026, submitted on 2026-05-10 (the
+    declaration period is passed in, not read from the clock)."""
+
+    def submit() -> int:
+        from dpf.employment import services
+        from dpf.employment.models import Employer
+
+        employer = Employer.objects.get(pk=_employer_pk(data))
+        account = make_user("employer", None, institution_code=employer.credit_code)
+        return services.declaration_submit(
+            actor=account,
+            levy_year=2026,
+            staff_count="120",
+            wage_bill="7200000",
+            employees=[],
+            today=dt.date(2026, 5, 10),
+        ).pk
+
+    return {"declaration_id": _sample(data, "declaration", submit)}
+
+
+def _training_course(data: Registry) -> dict[str, Any]:
+    """A vocational course of 红山区 in 2025."""
+
+    def create() -> int:
+        from dpf.employment import training
+
+        return training.course_create(
+            actor=data.user("county_officer"),
+            name="电子商务技能培训",
+            kind="vocational",
+            provider="红山区职业培训学校",
+            county_code="150402",
+            start=dt.date(2025, 4, 1),
+            end=dt.date(2025, 4, 30),
+            subsidy_per_person="1500",
+        ).pk
+
+    return {"course_id": _sample(data, "training_course", create)}
+
+
+def _schedule(data: Registry) -> dict[str, Any]:
+    """The daily proactive scan's schedule (a migration adds it; the transactional browser
+    tests empty the tables, so it is made again when missing)."""
+
+    def find() -> str:
+        from dpf.jobs.models import Schedule
+
+        return Schedule.objects.get_or_create(
+            kind="benefits.scan",
+            defaults={"cadence": "daily", "time_of_day": dt.time(2, 0)},
+        )[0].kind
+
+    return {"kind": _sample(data, "schedule", find)}
+
+
+def _job(data: Registry) -> dict[str, Any]:
+    """An audit checkpoint started by the city administrator (queued for the worker)."""
+
+    def start() -> int:
+        from dpf.jobs.services import job_start
+
+        job, _ = job_start(
+            actor=data.user("city_admin"),
+            kind="core.audit_checkpoint",
+            key="core.audit_checkpoint",
+        )
+        return job.pk
+
+    return {"job_id": _sample(data, "job", start)}
+
+
+def _rehab_plan(data: Registry) -> dict[str, Any]:
+    """A training plan at a 红山区 rehabilitation centre for the first seeded person, whose
+    2025 survey found a rehabilitation need."""
+
+    def create() -> int:
+        from dpf.registry.models import NeedsSurvey
+        from dpf.services import services
+
+        person = data.people[0]
+        NeedsSurvey.objects.create(
+            person=person, year=2025, survey_date=dt.date(2025, 2, 1), rehab_need=True
+        )
+        centre = services.institution_register(
+            actor=None,
+            code="REHAB-HS",
+            name="红山区残疾人康复中心",
+            kind="rehabilitation",
+            township_code="150402001",
+            capacity=80,
+            designated_from=dt.date(2022, 1, 1),
+        )
+        return services.rehab_plan_create(
+            actor=data.user("county_officer"),
+            person_id=person.pk,
+            institution_id=centre.pk,
+            kind="training",
+            start=dt.date(2025, 3, 1),
+            end=dt.date(2025, 12, 31),
+            planned_sessions=12,
+        ).pk
+
+    return {"plan_id": _sample(data, "rehab_plan", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -318,6 +448,14 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:proposal_start": lambda d: {"item_id": _work_item("proposal")(d)},
     "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
     "workflow:payee_account": _payee_account,
+    "employment:credit_flag": lambda d: {"employer_id": _employer_pk(d)},
+    "employment:review": _declaration,
+    "employment:training_course": _training_course,
+    "jobs:job": _job,
+    "jobs:schedule_edit": _schedule,
+    "jobs:schedule_run": _schedule,
+    "services:rehab_plan_new": lambda d: {"person_id": d.people[0].pk},
+    "services:rehab_plan": _rehab_plan,
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.
