@@ -37,7 +37,7 @@ class Result:
     denominator: Decimal | None
     value: Decimal | None
     reference: Decimal | None
-    target: Decimal
+    target: Decimal | None  # None: a count in a region without its own target
     status: str
 
     def as_dict(self) -> dict[str, Any]:
@@ -81,11 +81,14 @@ def _meets(value: Decimal, target: Decimal, comparison: str) -> bool:
 
 
 def status_of(
-    indicator: Indicator, value: Decimal | None, target: Decimal, plan: Plan, as_of: dt.date
+    indicator: Indicator, value: Decimal | None, target: Decimal | None, plan: Plan, as_of: dt.date
 ) -> str:
-    """achieved / on_track / at_risk / not_achieved / no_data (rules in docs/indicators.md)."""
+    """achieved / on_track / at_risk / not_achieved / no_data / no_target (rules in
+    docs/architecture.md, Indicators)."""
     if value is None:
         return Status.NO_DATA
+    if target is None:
+        return Status.NO_TARGET
     if _meets(value, target, indicator.comparison):
         return Status.ACHIEVED
     if as_of >= plan.end:
@@ -208,9 +211,25 @@ def compute(plan: Plan, as_of: dt.date, *, region_code: str | None = None) -> li
     results: list[Result] = []
     for region in regions_for_report(region_code):
         for ind in indicators:
-            target = region_targets.get((ind.pk, region.code), ind.target)
+            target = region_target(ind, region, region_targets)
             results.append(_one(ind, region, counts.get(ind.pk), manual, target, plan, as_of))
     return results
+
+
+def region_target(
+    ind: Indicator, region: Region, region_targets: dict[tuple[int, str], Decimal]
+) -> Decimal | None:
+    """The target a region is measured against: its own (``RegionTarget``, from the plan
+    file's ``region_targets``), else the city's; but a count (no denominator, not
+    hand-entered) is the city's sum, so below the city a region without its own target has
+    none (its figure is shown without a status)."""
+    own = region_targets.get((ind.pk, region.code))
+    if own is not None:
+        return own
+    is_count = not ind.denominator and not ind.is_manual
+    if is_count and region.level != RegionLevel.CITY:
+        return None
+    return ind.target
 
 
 def _one(
@@ -218,7 +237,7 @@ def _one(
     region: Region,
     counts: _Counts | None,
     manual: dict[tuple[int, str], ManualValue],
-    target: Decimal,
+    target: Decimal | None,
     plan: Plan,
     as_of: dt.date,
 ) -> Result:

@@ -120,7 +120,7 @@ class SnapshotFigures(NamedTuple):
     numerator: Decimal | None
     denominator: Decimal | None
     value: Decimal | None
-    target: Decimal
+    target: Decimal | None
     status: str
 
 
@@ -133,7 +133,7 @@ class Cell(NamedTuple):
     numerator: Figure
     denominator: Figure
     value: Figure
-    target: Decimal
+    target: Decimal | None
     status: str
 
     @property

@@ -112,7 +112,10 @@ class Indicator(models.Model):
 
 
 class RegionTarget(models.Model):
-    """A county's own target for an indicator, where it differs from the city's."""
+    """A county's own target for an indicator (``region_targets`` in the plan file). A count
+    (an indicator without a denominator, such as 3,700 renovated homes) is the city's sum:
+    a county without its own target shows its figure without a status (``NO_TARGET``);
+    a rate without one is measured against the city's target."""
 
     indicator = models.ForeignKey(
         Indicator, on_delete=models.CASCADE, related_name="region_targets"
@@ -175,6 +178,7 @@ class Status(models.TextChoices):
     AT_RISK = "at_risk", _("存在风险")
     NOT_ACHIEVED = "not_achieved", _("未达成")
     NO_DATA = "no_data", _("暂无数据")
+    NO_TARGET = "no_target", _("未设目标")
 
 
 class SnapshotRun(models.Model):
@@ -202,7 +206,8 @@ class Snapshot(models.Model):
     denominator = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     value = models.DecimalField(max_digits=14, decimal_places=4, null=True)
     reference = models.DecimalField(max_digits=14, decimal_places=2, null=True)
-    target = models.DecimalField(max_digits=14, decimal_places=2)
+    # NULL: a count in a region without its own target (status ``no_target``).
+    target = models.DecimalField(max_digits=14, decimal_places=2, null=True)
     status = models.CharField(max_length=15, choices=Status.choices)
 
     class Meta:

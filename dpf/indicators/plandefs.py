@@ -293,6 +293,45 @@ def _target_problem(item: dict[str, Any], zh: str, en: str) -> ValidationFailed 
     return None
 
 
+def _county_codes() -> set[str]:
+    from dpf.core.models import Region, RegionLevel
+
+    return set(Region.objects.filter(level=RegionLevel.COUNTY).values_list("code", flat=True))
+
+
+def _region_target_problems(item: dict[str, Any], zh: str, en: str) -> list[ValidationFailed]:
+    """``region_targets``: an object from a county's code to that county's own target, each
+    checked as the city's target is."""
+    targets = item["region_targets"]
+    if not isinstance(targets, dict):
+        return [
+            _fail(
+                "region_targets",
+                f"{zh}region_targets 须是以旗县区代码为键的 JSON 对象",
+                f"{en}region_targets must be a JSON object keyed by county code",
+                "region_targets",
+            )
+        ]
+    problems: list[ValidationFailed] = []
+    counties = _county_codes() if targets else set()
+    for code, value in targets.items():
+        if code not in counties:
+            problems.append(
+                _fail(
+                    "region_target_region",
+                    f"{zh}region_targets 中的 {code[:20]} 不是本市的旗县区代码",
+                    f"{en}{code[:20]} in region_targets is not a county of the city",
+                    "region_targets",
+                )
+            )
+            continue
+        error = _target_problem({**item, "target": value}, zh, en)
+        if error is not None:
+            error.field = "region_targets"
+            problems.append(error)
+    return problems
+
+
 def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:
     if not isinstance(item, dict):
         error = _fail(
@@ -360,6 +399,9 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:
         target_error = _target_problem(item, where_zh, where_en)
         if target_error is not None:
             add(target_error)
+    if "region_targets" in item:
+        for error in _region_target_problems(item, where_zh, where_en):
+            add(error)
     if not isinstance(item.get("note", ""), str):
         add(_fail("note", f"{where_zh}说明须是文本", f"{where_en}the note must be text", "note"))
     scale = _decimal(item.get("scale", "1"))

@@ -44,6 +44,7 @@ STATUS_SYMBOL = {
     Status.AT_RISK: "!",
     Status.NOT_ACHIEVED: "✘",
     Status.NO_DATA: "–",
+    Status.NO_TARGET: "·",
 }
 
 

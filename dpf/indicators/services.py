@@ -21,6 +21,7 @@ from dpf.indicators.models import (
     Indicator,
     ManualValue,
     Plan,
+    RegionTarget,
     Snapshot,
     SnapshotRun,
 )
@@ -107,6 +108,18 @@ def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Pla
                 note=item.get("note", ""),
             )
             for item in prepared
+        ]
+    )
+    by_code = {ind.code: ind for ind in plan.indicators.all()}
+    RegionTarget.objects.bulk_create(
+        [
+            RegionTarget(
+                indicator=by_code[item["code"]],
+                region_code=code,
+                target=_decimal(value, "region_targets"),
+            )
+            for item in prepared
+            for code, value in (item.get("region_targets") or {}).items()
         ]
     )
     audit.record(actor=actor, action="create", object_type="plan", object_id=plan.code)

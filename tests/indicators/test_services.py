@@ -169,3 +169,61 @@ def test_every_shipped_spec_type_checks(plan: Plan) -> None:
     for ind in plan.indicators.all():
         validate_spec(ind.numerator, field=f"{ind.code}.numerator")
         validate_spec(ind.denominator, field=f"{ind.code}.denominator")
+
+
+def _count_plan(region_targets: object) -> dict:
+    data = json.loads(services.PLAN_14TH.read_text(encoding="utf-8"))
+    i11 = next(i for i in data["indicators"] if i["code"] == "I11")
+    i09 = next(i for i in data["indicators"] if i["code"] == "I09")
+    i11 = dict(i11, numerator={"persons": "alive"}, region_targets=region_targets)
+    return dict(data, code="P15", indicators=[i11, i09])
+
+
+def test_county_target_from_the_plan_file_and_counts_without_one_have_no_status(
+    city_admin,
+) -> None:
+    """Issue 18 part 10: a count is the city's sum, so a county is measured against its own
+    target (from the plan file) or, without one, shown without a status; a rate without
+    one is still measured against the city's."""
+    from tests.factories import make_person
+
+    plan = services.plan_load(actor=city_admin, data=_count_plan({"150402": 2}))
+    for _ in range(3):
+        make_person(village_code="150402001001")
+    make_person(village_code="150404002001")
+    results = {(r.indicator.code, r.region_code): r for r in compute.compute(plan, plan.end)}
+    own = results[("I11", "150402")]
+    assert (own.value, own.target, own.status) == (Decimal(3), Decimal(2), Status.ACHIEVED)
+    without = results[("I11", "150404")]
+    assert (without.value, without.target, without.status) == (
+        Decimal(1),
+        None,
+        Status.NO_TARGET,
+    )
+    township = results[("I11", "150402001")]
+    assert township.target is None and township.status == Status.NO_TARGET
+    city = results[("I11", "150400")]
+    assert city.target == Decimal(3700) and city.status == Status.NOT_ACHIEVED
+    assert city.as_dict()["target"] == 3700
+    assert without.as_dict()["target"] is None
+    # A rate without a county target: the city's target, a status from it.
+    rate = results[("I09", "150404")]
+    assert rate.target == Decimal(92)
+
+
+@pytest.mark.parametrize(
+    ("region_targets", "code"),
+    [
+        ({"999999": 5}, "region_target_region"),
+        ({"150402001": 5}, "region_target_region"),
+        ({"150402": -1}, "target_range"),
+        ({"150402": "many"}, "target"),
+        ([5], "region_targets"),
+    ],
+)
+def test_county_target_refusals(city_admin, region_targets: object, code: str) -> None:
+    with pytest.raises(ValidationFailed) as info:
+        services.plan_load(actor=city_admin, data=_count_plan(region_targets))
+    assert info.value.code == code
+    assert info.value.field == "indicators[1].region_targets"
+    assert not Plan.objects.filter(code="P15").exists()

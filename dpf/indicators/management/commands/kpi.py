@@ -114,5 +114,6 @@ class Command(BaseCommand):
         for r in results:
             d = r.as_dict()
             line = f"{d['code']:6} {d['name']:<24} {d['value']!s:>10} "
-            self.stdout.write(line + f"{d['comparison']} {d['target']!s:<8} {d['status']}")
+            target = "—" if d["target"] is None else d["target"]
+            self.stdout.write(line + f"{d['comparison']} {target!s:<8} {d['status']}")
         sys.stdout.flush()
