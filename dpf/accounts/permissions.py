@@ -52,6 +52,7 @@ class ObjectType(models.TextChoices):
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
     EMPLOYER = "employer", _("用人单位")
     TRAINING = "training", _("职业技能培训")
+    EMPLOYMENT_RECORD = "employment_record", _("就业登记与安置")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
     AUDIT_LOG = "audit_log", _("审计日志")
@@ -95,6 +96,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.PAYEE_ACCOUNT,
         ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
         ObjectType.TRAINING,  # attendance names persons
+        ObjectType.EMPLOYMENT_RECORD,  # who works where; zero-employment households
     }
 )
 
@@ -186,6 +188,10 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # Vocational training courses and their attendance (I02), kept by the county.
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.TRAINING,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.TRAINING,))
+    # Employment records (the registry's employment facts), assisted-employment institutions
+    # and placements, and the zero-employment households followed up, kept by the county.
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EMPLOYMENT_RECORD,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EMPLOYMENT_RECORD,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
     # Complaints and home-visit requests: the township and county queues; officers also

@@ -240,3 +240,75 @@ class TrainingAttendance(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course_id} {self.person_id}"
+
+
+class AssistedInstitution(models.Model):
+    """An assisted-employment institution (辅助性就业机构: 阳光家园, 庇护工场, 社区工疗站 …)
+    of a county; open over ``[opened_on, closed_on]`` (both inclusive, open end = still
+    open). The plan asks for at least two open in every county."""
+
+    name = models.CharField(_("机构名称"), max_length=100)
+    operator = models.CharField(_("举办单位"), max_length=100, blank=True)
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    capacity = models.PositiveIntegerField(_("安置能力（人）"), default=0)
+    opened_on = models.DateField(_("设立日期"))
+    closed_on = models.DateField(_("停办日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["county_code", "name", "pk"]
+        verbose_name = _("辅助性就业机构")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closed_on__isnull=True) | Q(closed_on__gte=models.F("opened_on")),
+                name="assistedinstitution_closed_after_opened",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlacementKind(models.TextChoices):
+    ASSISTED = "assisted", _("辅助性就业")
+    PUBLIC_WELFARE = "public_welfare", _("公益性岗位")
+
+
+class Placement(models.Model):
+    """A person placed in assisted employment at an institution, or on a public-welfare post
+    (公益性岗位); the period is the registry's employment fact it created (``employment``),
+    so the survey and the zero-employment list see the person as working. ``county_code`` is
+    the county that placed them (the institution's, or the officer's for a post)."""
+
+    kind = models.CharField(_("安置类型"), max_length=16, choices=PlacementKind.choices)
+    person = models.ForeignKey("registry.Person", on_delete=models.PROTECT, related_name="+")
+    employment = models.OneToOneField(
+        "registry.Employment", on_delete=models.PROTECT, related_name="placement"
+    )
+    institution = models.ForeignKey(
+        AssistedInstitution,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="placements",
+    )
+    post = models.CharField(_("岗位"), max_length=100, blank=True)
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["county_code", "pk"]
+        verbose_name = _("安置就业")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="public_welfare") | Q(institution__isnull=False),
+                name="placement_assisted_has_institution",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.person_id}"

@@ -336,6 +336,45 @@ class SchoolEnrolment(EffectiveDated):
         return self.school
 
 
+class EmploymentKind(models.TextChoices):
+    """How a person works (就业形式), as the employment service records it (issue 19 part 5)."""
+
+    CONCENTRATED = "concentrated", _("集中就业")
+    PROPORTIONAL = "proportional", _("按比例就业")
+    SELF_EMPLOYED = "self_employed", _("个体就业（自主创业）")
+    FLEXIBLE = "flexible", _("灵活就业")
+    PUBLIC_WELFARE = "public_welfare", _("公益性岗位就业")
+    ASSISTED = "assisted", _("辅助性就业")
+    AGRICULTURAL = "agricultural", _("农村种养加就业")
+
+
+class Employment(EffectiveDated):
+    """A person's employment over time (就业登记): the kind, and for work at an employer
+    its name and unified social credit code (text, not a link: the employer registry lives
+    above this app). The needs survey shows a person employed when a row is in force on the
+    survey date; the zero-employment household list reads them as of a date. Two rows of
+    the same kind never overlap (a second job of another kind may)."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="employments")
+    kind = models.CharField(_("就业形式"), max_length=16, choices=EmploymentKind.choices)
+    employer_name = models.CharField(_("就业单位"), max_length=100, blank=True)
+    employer_credit_code = models.CharField(_("统一社会信用代码"), max_length=18, blank=True)
+
+    class Meta:
+        verbose_name = _("就业登记")
+        constraints = [valid_interval_check("employment_valid_interval")]
+        indexes = [
+            models.Index(
+                fields=["person", "valid_from", "id"],
+                include=["kind", "valid_to"],
+                name="employment_person_from_id",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
 class GuardianLink(EffectiveDated):
     """A guardian (监护人) acting for a dependant."""
 
