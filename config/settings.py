@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "dpf.workflow",
     "dpf.services",
     "dpf.employment",
+    "dpf.social",
     "dpf.indicators",
     "dpf.portal",
     "dpf.exchange",

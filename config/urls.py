@@ -17,6 +17,7 @@ urlpatterns = [
     path("workflow/", include("dpf.workflow.urls")),
     path("employment/", include("dpf.employment.urls")),
     path("services/", include("dpf.services.urls")),
+    path("social/", include("dpf.social.urls")),
     path("exchange/", include("dpf.exchange.urls")),
     path("", include("dpf.jobs.urls")),
     path("api/", include("dpf.api.urls")),

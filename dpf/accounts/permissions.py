@@ -62,6 +62,7 @@ class ObjectType(models.TextChoices):
     TRANSFER_REQUEST = "transfer_request", _("迁移申请")
     PAYEE_ACCOUNT = "payee_account", _("发放账户")
     SCHEDULE = "schedule", _("定时任务与后台作业")
+    EMERGENCY_LIST = "emergency_list", _("应急优先名单")
 
 
 class Scope(models.TextChoices):
@@ -97,6 +98,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
         ObjectType.TRAINING,  # attendance names persons
         ObjectType.EMPLOYMENT_RECORD,  # who works where; zero-employment households
+        ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
     }
 )
 
@@ -212,6 +214,13 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.APPROVE), (T.PAYEE_ACCOUNT,))
+    # Emergency priority lists (应急优先名单) of a township or village: region staff see them
+    # masked and record who is bedridden or needs power; the export in full (to print or
+    # hand to responders) needs a stated purpose and is audited.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

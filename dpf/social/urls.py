@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dpf.social import views
+
+app_name = "social"
+
+urlpatterns = [
+    path("emergency/", views.emergency_list, name="emergency"),
+]
