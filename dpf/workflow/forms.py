@@ -71,9 +71,11 @@ class ApplicationForm(forms.Form):
         label=_("备注"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, person_known: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["benefits"].choices = benefit_choices()  # type: ignore[attr-defined]
+        if person_known:  # started from the person page: no retyping of the ID number
+            self.fields["id_number"].required = False
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -156,12 +156,20 @@ def review(request: HttpRequest, item_id: int) -> HttpResponse:
 
 @permission_required("create", "application")
 def application_new(request: HttpRequest) -> HttpResponse:
-    """The one form (一件事一次办): one person, one or several benefits."""
-    form = ApplicationForm(request.POST or None, initial={"channel": "window"})
+    """The one form (一件事一次办): one person, one or several benefits.
+
+    Opened from the person page (``?person=<pk>``, posted back as ``person``), the person
+    is fixed and the ID number is not typed again; ``?benefit=<code>`` ticks a benefit."""
+    data_in = request.POST if request.method == "POST" else request.GET
+    known = selectors.person_for(request.user, int(raw)) if (raw := _person_id(data_in)) else None
+    initial: dict[str, Any] = {"channel": "window"}
+    if request.method == "GET" and request.GET.get("benefit"):
+        initial["benefits"] = request.GET.getlist("benefit")
+    form = ApplicationForm(request.POST or None, initial=initial, person_known=known is not None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            person = selectors.person_by_id_number(request.user, data["id_number"])
+            person = known or selectors.person_by_id_number(request.user, data["id_number"])
         except NotFound:
             form.add_error("id_number", _("未找到该人员，请先登记"))
         except ValidationFailed as refusal:
@@ -192,7 +200,14 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("workflow:application", pk=application.pk)
     status = 400 if form.errors else 200
-    return render(request, "workflow/application_new.html", {"form": form}, status=status)
+    context = {"form": form, "person": known}
+    return render(request, "workflow/application_new.html", context, status=status)
+
+
+def _person_id(data: Any) -> str:
+    """The person chosen on the person page, when the form was opened from there."""
+    raw = str(data.get("person", "") or "")
+    return raw if raw.isdigit() and len(raw) <= 12 else ""
 
 
 def _application_page(

@@ -316,7 +316,9 @@ def test_person_page_query_count_is_fixed(client, county_officer, people) -> Non
         html = _html(client.get(url))
     assert html.count("成员") >= 4
     assert len(large) == len(small)
-    assert len(large) <= 25
+    # 25 for the record itself; the situation section (workflow_person: entitlements,
+    # applications, payments, the rules evaluated once for the person) adds a fixed dozen.
+    assert len(large) <= 40
 
 
 # --- registration -----------------------------------------------------------------------
