@@ -549,7 +549,9 @@ class TransferRequest(models.Model):
         return f"{_('迁移申请')} {self.pk}"
 
 
-# The survey's work records (rounds, drafts, no contact) live beside it.
+# The staff pages' record of changes (reason, effective date) and the survey's work
+# records (rounds, drafts, no contact) live beside it.
+from dpf.registry.change_models import ChangeKind, RecordChange  # noqa: E402, F401
 from dpf.registry.survey_models import (  # noqa: E402, F401
     NoContactReason,
     SurveyDraft,

@@ -29,6 +29,7 @@ from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
 from dpf.core.regions import under_q
 from dpf.core.text import fold_fullwidth_digits
+from dpf.registry.change_models import ChangeKind, RecordChange
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -454,6 +455,7 @@ KIND_ORDER = {
     "outside_payment": 5,
     "survey": 6,
     "death": 7,
+    "record": 8,
 }
 
 
@@ -499,6 +501,7 @@ class _Facts:
     schools: list[SchoolEnrolment] = field(default_factory=list)
     payments: list[OutsidePayment] = field(default_factory=list)
     surveys: list[NeedsSurvey] = field(default_factory=list)
+    changes: list[RecordChange] = field(default_factory=list)
 
 
 def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date) -> list[Any]:
@@ -573,7 +576,18 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
             "method": _label(SurveyMethod, sv.method),
         }
         add(sv.survey_date, "survey", _("需求调查"), detail, sv.surveyor_name or "survey", sv.pk)
-    if person.death_date:
+    recorded_death = False
+    for ch in facts.changes:
+        detail = ch.summary
+        why = _("原因：%(reason)s") % {"reason": ch.reason}
+        detail = f"{detail}；{why}" if detail else why
+        if ch.kind == ChangeKind.DEATH:
+            recorded_death = True
+            add(ch.effective_on, "death", _("死亡"), detail, f"user:{ch.actor_id or ''}", ch.pk)
+            continue
+        label = _label(ChangeKind, ch.kind)
+        add(ch.effective_on, "record", label, detail, f"user:{ch.actor_id or ''}", ch.pk)
+    if person.death_date and not recorded_death:
         add(person.death_date, "death", _("死亡"), "", "manual", 0)
     return sorted(events, key=lambda e: (e.date, KIND_ORDER[e.kind], e.order))
 
@@ -600,6 +614,7 @@ def _facts_of(person: Person) -> _Facts:
         schools=list(person.schools.order_by("valid_from", "pk")),
         payments=list(person.outside_payments.order_by("valid_from", "pk")),
         surveys=list(person.surveys.order_by("year", "pk")),
+        changes=list(person.record_changes.order_by("effective_on", "pk")),
     )
 
 
@@ -739,6 +754,36 @@ def person_for_change(user: Any, person_id: int) -> Person:
     if person is None:
         raise NotFound("person")
     return person
+
+
+def certificate_for_change(user: Any, certificate_id: int) -> Certificate:
+    """A certificate of a person in the user's scope, with the person (renewal,
+    re-assessment, cancellation); ``NotFound`` otherwise."""
+    persons = scope_queryset(user, Person.objects.all()).values("pk")
+    certificate = (
+        Certificate.objects.defer("number")
+        .select_related("person")
+        .filter(pk=certificate_id, person_id__in=persons)
+        .first()
+    )
+    if certificate is None:
+        raise NotFound("certificate")
+    return certificate
+
+
+def certificate_held(person: Person, on: dt.date) -> Certificate | None:
+    """The certificate ``person`` (from a scoped selector) holds on ``on``, else the
+    latest one still valid: what a renewal or re-assessment would act on."""
+    rows = person.certificates.defer("number").filter(status=CertificateStatus.VALID)
+    return _in_force(list(rows), on) or rows.order_by("-valid_from", "-pk").first()
+
+
+def household_for_change(user: Any, household_id: int) -> Household:
+    """A household in the user's scope (to change its status); ``NotFound`` otherwise."""
+    household = scope_queryset(user, Household.objects.all()).filter(pk=household_id).first()
+    if household is None:
+        raise NotFound("household")
+    return household
 
 
 @dataclass(frozen=True)
