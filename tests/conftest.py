@@ -18,6 +18,7 @@ SHIPPED_DATA = [
     ("dpf.benefits.migrations.0003_ship_catalogue", "forwards"),
     ("dpf.workflow.migrations.0002_ship_procedures", "forwards"),
     ("dpf.indicators.migrations.0002_ship_14th_plan", "load"),
+    ("dpf.social.migrations.0003_ship_risk_rules", "forwards"),
 ]
 
 
@@ -50,6 +51,14 @@ def _uploads_and_roster_validation(settings, tmp_path) -> None:
     if Path(settings.MEDIA_ROOT) == Path(installation.MEDIA_ROOT):
         settings.MEDIA_ROOT = tmp_path / "uploads"
     settings.DPF_IMPORT_WORKER = "manual"
+
+
+@pytest.fixture(autouse=True)
+def _jobs_run_in_the_test(settings) -> None:
+    """Jobs a page starts (a roster commit, a payment list, the scan) run in the test's
+    process through django-q2's synchronous mode, the same code a worker runs; a test of
+    the queue itself sets ``DPF_JOBS_RUN = "worker"`` (tests/jobs)."""
+    settings.DPF_JOBS_RUN = "immediate"
 
 
 @pytest.fixture(autouse=True)

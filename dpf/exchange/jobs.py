@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from dpf.core.errors import NotFound
-from dpf.exchange.models import ImportBatch
+from dpf.exchange.models import BatchStatus, ImportBatch
 from dpf.exchange.validation import Progress, batch_validate
 from dpf.jobs.services import job_start
 
@@ -40,6 +40,36 @@ def validate_job(
     """The job's handler (kind ``exchange.validate``); the batch page shows its progress."""
     batch = run_validation(int(params["batch_id"]), today=today)
     return f"batch {batch.pk}: {batch.status}"
+
+
+def commit_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+) -> str:
+    """The job's handler (kind ``exchange.commit``): apply a previewed batch, then rescan.
+
+    Run again after a crash it gives the same result: the commit is one transaction (a crash
+    inside it leaves the batch previewed, and the next run commits it), and a batch already
+    committed is reported as it stands, nothing written twice. The rescan a crash skipped
+    is not lost: the changed people stay queued for the next scan."""
+    from dpf.exchange import services  # local: the services import this module
+
+    batch = (
+        ImportBatch.objects.select_related("uploaded_by").filter(pk=int(params["batch_id"])).first()
+    )
+    if batch is None:
+        raise NotFound("import_batch")
+    if batch.status != BatchStatus.COMMITTED:
+        progress(f"batch {batch.pk}: committing")
+        batch = services.batch_commit(actor=actor, batch=batch)
+    return commit_summary(batch)
+
+
+def commit_summary(batch: ImportBatch) -> str:
+    counts = batch.counts or {}
+    return (
+        f"batch {batch.pk}: committed, {counts.get('facts_changed', 0)} changed, "
+        f"{counts.get('persons_queued', 0)} queued for the scan"
+    )
 
 
 def launch_validation(batch_id: int) -> None:

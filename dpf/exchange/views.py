@@ -28,6 +28,8 @@ from dpf.exchange.rostertypes import ROSTER_TYPES
 from dpf.exchange.services.exports import LIST_LEFT_DIBAO
 from dpf.exchange.validation import is_stalled
 from dpf.exchange.workbooks import XLSX_TYPE, roster_template
+from dpf.jobs import selectors as job_selectors
+from dpf.jobs.models import JobStatus
 
 STAFF = (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
 ROWS_PER_PAGE = 50
@@ -128,6 +130,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
             "outcome": outcome,
             "outcomes": Outcome.choices,
             "stalled": stalled,
+            "commit_job": job_selectors.latest_job(services.commit_job_key(batch.pk)),
             "may_validate_again": stalled or interrupted or batch.status == BatchStatus.PREVIEWED,
         },
     )
@@ -162,14 +165,20 @@ def batch_revalidate(request: HttpRequest, batch_id: int) -> HttpResponse:
 @importer
 @require_POST
 def batch_commit(request: HttpRequest, batch_id: int) -> HttpResponse:
+    """Commit in the background (a job); the batch page follows it until it is done."""
     batch = selectors.batch_get(request.user, batch_id)
     try:
-        batch = services.batch_commit(actor=request.user, batch=batch)
+        job = services.batch_commit_start(actor=request.user, batch=batch)
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("exchange:batch", batch.pk)
-    messages.success(request, _("已导入，相关人员已排入待遇重新核查。"))
-    return redirect("exchange:reconciliation", batch.pk)
+    job.refresh_from_db()
+    if job.status == JobStatus.DONE:  # run at once (DPF_JOBS_RUN=immediate) or very quick
+        messages.success(request, _("已导入，相关人员已排入待遇重新核查。"))
+        return redirect("exchange:reconciliation", batch.pk)
+    if job.status != JobStatus.FAILED:
+        messages.info(request, _("导入已在后台开始，完成后本页显示结果。"))
+    return redirect("exchange:batch", batch.pk)
 
 
 @importer

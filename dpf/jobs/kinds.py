@@ -42,6 +42,13 @@ KINDS: dict[str, Kind] = {
         Kind("benefits.scan", "dpf.benefits.jobs.scan_job", _("主动发现扫描")),
         Kind("indicators.snapshot", "dpf.indicators.jobs.snapshot_job", _("月度指标快照")),
         Kind("core.audit_checkpoint", "dpf.core.jobs.audit_checkpoint_job", _("审计日志校验点")),
+        Kind("exchange.commit", "dpf.exchange.jobs.commit_job", _("导入部门交换名册")),
+        Kind("workflow.payment_list", "dpf.workflow.jobs.payment_list_job", _("生成发放名册")),
+        Kind(
+            "workflow.payment_lists_draft",
+            "dpf.workflow.jobs.payment_lists_draft_job",
+            _("按月起草各旗县区发放名册"),
+        ),
         Kind(
             "portal.rate_event_retention",
             "dpf.portal.jobs.rate_event_retention_job",

@@ -63,3 +63,17 @@ def failed_schedules() -> list[Schedule]:
 def last_heartbeat() -> dt.datetime | None:
     beat = Heartbeat.objects.order_by("-beat_at").values_list("beat_at", flat=True).first()
     return beat
+
+
+def latest_job(key: str) -> Job | None:
+    """The newest job of one subject (``key``, as ``job_start`` was given it), for the page
+    that started it: the caller has checked the subject's permission; a job holds no
+    personal data (kind, counts, error codes)."""
+    return Job.objects.filter(key=key[:200]).order_by("-created_at", "-id").first()
+
+
+def jobs_started_by(user: Any, kind: str, limit: int = 5) -> list[Job]:
+    """The user's own newest jobs of one kind (the page that starts them lists them)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(Job.objects.filter(kind=kind, started_by=user)[:limit])

@@ -3,10 +3,13 @@ the bank list (.xlsx), the PDF for signing and the bank's result file."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -15,6 +18,8 @@ from dpf.benefits.models import BenefitItem
 from dpf.core.access import allow
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.roles import Role
+from dpf.jobs import selectors as job_selectors
+from dpf.jobs.models import Job, JobStatus
 from dpf.workflow import selectors, services
 from dpf.workflow.forms import (
     ApproveListForm,
@@ -51,7 +56,7 @@ def payment_lists(request: HttpRequest) -> HttpResponse:
                     raise ValidationFailed(
                         "benefit", "事项不存在", "unknown benefit", field="benefit"
                     )
-                plist = services.payment_list_generate(
+                job = services.payment_list_generate_start(
                     actor=request.user,
                     county_code=data["county_code"],
                     benefit=benefit,
@@ -60,14 +65,48 @@ def payment_lists(request: HttpRequest) -> HttpResponse:
             except ValidationFailed as refusal:
                 attach_refusal(form, refusal)
             else:
-                messages.success(
-                    request,
-                    _("名册已生成：%(n)s 人。请核对后审核。") % {"n": plist.line_count},
-                )
-                return redirect("workflow:payment_list", pk=plist.pk)
+                return _after_generation(request, job, data["county_code"], benefit, data["month"])
     names = selectors.region_names({p.county_code for p in page.object_list})
-    context = {"page": page, "form": form, "can_generate": can_generate, "names": names}
+    context = {
+        "page": page,
+        "form": form,
+        "can_generate": can_generate,
+        "names": names,
+        "jobs": _generation_jobs(request.user) if can_generate else [],
+    }
     return render(request, "workflow/payments.html", context, status=400 if form.errors else 200)
+
+
+def _generation_jobs(user: object) -> list[tuple[Job, str, str]]:
+    """The officer's newest generation jobs, each with its county's and benefit's names."""
+    jobs = job_selectors.jobs_started_by(user, "workflow.payment_list")
+    counties = selectors.region_names({str(j.params.get("county_code", "")) for j in jobs})
+    codes = {str(j.params.get("benefit", "")) for j in jobs}
+    benefits = {b.code: b for b in BenefitItem.objects.filter(code__in=codes)}
+    english = translation.get_language() == "en"
+    rows = []
+    for job in jobs:
+        item = benefits.get(str(job.params.get("benefit", "")))
+        name = (item.name_en if english else item.name_zh) if item else ""
+        rows.append((job, counties.get(str(job.params.get("county_code", "")), ""), name))
+    return rows
+
+
+def _after_generation(
+    request: HttpRequest, job: Job, county_code: str, benefit: BenefitItem, month: dt.date
+) -> HttpResponse:
+    """The list once its job is done (at once with ``DPF_JOBS_RUN=immediate``, or when
+    quick); otherwise the lists page, which shows the job's progress, result or error."""
+    job.refresh_from_db()
+    plist = services.payment_list_find(county_code=county_code, benefit=benefit, month=month)
+    if job.status == JobStatus.DONE and plist is not None:
+        messages.success(
+            request, _("名册已生成：%(n)s 人。请核对后审核。") % {"n": plist.line_count}
+        )
+        return redirect("workflow:payment_list", pk=plist.pk)
+    if job.status != JobStatus.FAILED:
+        messages.info(request, _("名册正在后台生成，完成后在本页“生成作业”中显示结果。"))
+    return redirect("workflow:payment_lists")
 
 
 def _list_page(

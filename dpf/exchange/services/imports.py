@@ -44,6 +44,8 @@ from dpf.exchange.validation import (
     store_file,
     stored_file,
 )
+from dpf.jobs.models import Job
+from dpf.jobs.services import job_start
 from dpf.registry.models import Person
 from dpf.registry.services import mark_facts_changed
 
@@ -373,6 +375,30 @@ def _suspects_from_rows(batch: ImportBatch) -> int:
     ]
     DuplicateSuspect.objects.bulk_create(suspects, batch_size=1000, ignore_conflicts=True)
     return len(suspects)
+
+
+def batch_commit_start(*, actor: Any, batch: ImportBatch) -> Job:
+    """Commit a previewed batch in the background (job ``exchange.commit``): the request
+    returns at once and the batch page shows the job's progress, result or error. A second
+    start while the first is queued or running joins it."""
+    require_permission(actor, "import", "roster")
+    if batch.status not in (BatchStatus.PREVIEWED, BatchStatus.COMMITTED):
+        raise _refuse(
+            "not_previewed",
+            "该批次尚未完成校验或已取消，不能导入",
+            "the batch is not validated or was cancelled",
+        )
+    job, _started = job_start(
+        actor=actor,
+        kind="exchange.commit",
+        key=commit_job_key(batch.pk),
+        params={"batch_id": batch.pk},
+    )
+    return job
+
+
+def commit_job_key(batch_id: int) -> str:
+    return f"exchange.commit:{int(batch_id)}"
 
 
 def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> ImportBatch:

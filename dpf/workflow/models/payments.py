@@ -102,8 +102,9 @@ class PaymentList(models.Model):
         _("其中扣减（元）"), max_digits=14, decimal_places=2, default=0
     )
     generated_at = models.DateTimeField(_("生成时间"))
+    # None: drafted by the monthly schedule (workflow.payment_lists_draft), not an officer.
     generated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     approved_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
     approved_by = models.ForeignKey(

@@ -41,7 +41,11 @@ from dpf.workflow.services.payees import (
 from dpf.workflow.services.payments import (
     payment_list_approve,
     payment_list_discard,
+    payment_list_find,
     payment_list_generate,
+    payment_list_generate_start,
+    payment_list_key,
+    payment_lists_draft,
 )
 from dpf.workflow.services.proposals import proposal_confirm, proposal_decline, proposal_start
 
@@ -70,7 +74,11 @@ __all__ = [
     "payee_account_verify",
     "payment_list_approve",
     "payment_list_discard",
+    "payment_list_find",
     "payment_list_generate",
+    "payment_list_generate_start",
+    "payment_list_key",
+    "payment_lists_draft",
     "proposal_confirm",
     "proposal_decline",
     "proposal_start",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -38,9 +39,11 @@ from django.db.models.functions import Coalesce
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import AmountStandard, BenefitItem, Entitlement
 from dpf.core import audit
-from dpf.core.errors import DomainError, NotFound
+from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.core.roles import Role
+from dpf.jobs.models import Job
+from dpf.jobs.services import job_start
 from dpf.registry.models import Certificate
 from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList, PaymentMonth
 from dpf.workflow.services.common import add_months, month_start, now_or, refuse, today_or
@@ -439,18 +442,136 @@ def payment_list_generate(
 ) -> PaymentList:
     """Generate the month's list of one county and benefit (once: a second is refused)."""
     _require_officer(actor, county_code)
-    now = now_or(now)
-    month = _check_month(month, today_or(today, now))
-    if not Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).exists():
-        raise refuse("county_unknown", "旗县区不存在", "the county does not exist", "county_code")
-    exists_error = refuse(
+    return _generate(
+        actor=actor, county_code=county_code, benefit=benefit, month=month, today=today, now=now
+    )
+
+
+def _exists_error() -> ValidationFailed:
+    return refuse(
         "list_exists",
         "该旗县区该事项本月的发放名册已生成",
         "this county's list for this benefit and month has already been generated",
         "month",
     )
+
+
+def _generation_checks(
+    *, county_code: str, benefit: BenefitItem, month: dt.date, today: dt.date
+) -> dt.date:
+    """What refuses a generation before any work: the month, the county, a list there."""
+    month = _check_month(month, today)
+    if not Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).exists():
+        raise refuse("county_unknown", "旗县区不存在", "the county does not exist", "county_code")
     if PaymentList.objects.filter(county_code=county_code, benefit=benefit, month=month).exists():
-        raise exists_error
+        raise _exists_error()
+    return month
+
+
+def payment_list_generate_start(
+    *,
+    actor: Any,
+    county_code: str,
+    benefit: BenefitItem,
+    month: dt.date,
+    today: dt.date | None = None,
+) -> Job:
+    """Generate in the background (job ``workflow.payment_list``), after the checks that
+    refuse at once (so the form shows them); a second start while the first runs joins it.
+    The payment lists page shows the job's progress, result or error."""
+    _require_officer(actor, county_code)
+    month = _generation_checks(
+        county_code=county_code, benefit=benefit, month=month, today=today_or(today, None)
+    )
+    job, _started = job_start(
+        actor=actor,
+        kind="workflow.payment_list",
+        key=payment_list_key(county_code, benefit.code, month),
+        params={"county_code": county_code, "benefit": benefit.code, "month": month.isoformat()},
+    )
+    return job
+
+
+def payment_list_key(county_code: str, benefit_code: str, month: dt.date) -> str:
+    return f"workflow.payment_list:{county_code}:{benefit_code}:{month_start(month):%Y-%m}"
+
+
+def payment_list_find(
+    *, county_code: str, benefit: BenefitItem, month: dt.date
+) -> PaymentList | None:
+    """The month's list of one county and benefit, if generated (a job re-run reports it)."""
+    return PaymentList.objects.filter(
+        county_code=county_code, benefit=benefit, month=month_start(month)
+    ).first()
+
+
+def payment_lists_draft(
+    *,
+    month: dt.date,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[int, int]:
+    """Draft the month's lists of every county and every benefit with a standard, where
+    someone is payable (the schedule ``workflow.payment_lists_draft``, on the configured
+    day). Drafted by the platform, not an officer: any officer of the county checks and
+    approves each one (four eyes hold: nobody approves a list they generated).
+
+    Each list is its own transaction; a list already generated (by an officer, or by an
+    earlier run this crash interrupted) is left as it is, so a re-run finishes the rest
+    and gives the same lists. Returns ``(drafted, already there)``."""
+    month = month_start(month)
+    counties = list(
+        Region.objects.filter(level=RegionLevel.COUNTY)
+        .order_by("code")
+        .values_list("code", flat=True)
+    )
+    benefits = list(
+        BenefitItem.objects.filter(active=True, standards__isnull=False).distinct().order_by("code")
+    )
+    drafted = existing = 0
+    for county in counties:
+        if progress is not None:
+            progress(f"county {county}: {drafted} drafted")
+        for item in benefits:
+            if payment_list_find(county_code=county, benefit=item, month=month) is not None:
+                existing += 1
+                continue
+            if not payable_entitlements(item, county, month).exists():
+                continue
+            try:
+                with transaction.atomic():
+                    _generate(
+                        actor=None,
+                        county_code=county,
+                        benefit=item,
+                        month=month,
+                        today=today,
+                        now=now,
+                    )
+            except ValidationFailed as refusal:
+                if refusal.code != "list_exists":  # generated meanwhile by an officer
+                    raise
+                existing += 1
+            else:
+                drafted += 1
+    return drafted, existing
+
+
+@transaction.atomic
+def _generate(
+    *,
+    actor: Any,
+    county_code: str,
+    benefit: BenefitItem,
+    month: dt.date,
+    today: dt.date | None,
+    now: dt.datetime | None,
+) -> PaymentList:
+    now = now_or(now)
+    month = _generation_checks(
+        county_code=county_code, benefit=benefit, month=month, today=today_or(today, now)
+    )
     try:
         with transaction.atomic():
             plist = PaymentList.objects.create(
@@ -461,7 +582,7 @@ def payment_list_generate(
                 generated_by=actor,
             )
     except IntegrityError:
-        raise exists_error from None
+        raise _exists_error() from None
     table = StandardTable.load(benefit)
     _insert_lines(plist, table)
     _insert_regular_months(plist)
@@ -470,6 +591,7 @@ def payment_list_generate(
     _update_totals(plist)
     audit.record(
         actor=actor,
+        actor_name="" if actor else "scheduler",
         action="create",
         object_type="payment_list",
         object_id=plist.pk,
