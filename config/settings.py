@@ -181,6 +181,9 @@ MEDIA_ROOT = DATA_DIR / "uploads"  # outside the web root; served only through v
 DPF_AUDIT_CHECKPOINTS = Path(
     os.environ.get("DPF_AUDIT_CHECKPOINTS", DATA_DIR / "audit-checkpoints.log")
 )
+# The monthly audit retention job (core.audit_retention) deletes entries older than this
+# many days; never fewer than 183 (six months, the Cybersecurity Law's minimum).
+DPF_AUDIT_KEEP_DAYS = int(os.environ.get("DPF_AUDIT_KEEP_DAYS", 1095))
 
 # Roster imports (docs/security.md, "Roster files"): the upload's size, what an .xlsx may
 # unpack to, rows per file (sized for Chifeng's largest roster: ~200,000 certified persons);

@@ -50,6 +50,12 @@ KINDS: dict[str, Kind] = {
             _("按月起草各旗县区发放名册"),
         ),
         Kind(
+            "portal.casework_escalation",
+            "dpf.portal.jobs.casework_escalation_job",
+            _("逾期诉求升级提醒"),
+        ),
+        Kind("core.audit_retention", "dpf.core.jobs.audit_retention_job", _("审计日志保留期清理")),
+        Kind(
             "portal.rate_event_retention",
             "dpf.portal.jobs.rate_event_retention_job",
             _("清理过期的频率限制记录"),

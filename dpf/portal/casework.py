@@ -32,6 +32,7 @@ from dpf.core.workdays import add_working_days
 from dpf.portal.models import (
     CitizenRequest,
     ContactPreference,
+    Escalation,
     RequestCategory,
     RequestChannel,
     RequestEvent,
@@ -320,6 +321,40 @@ def request_act(
         changes={"status": [before, request.status], "satisfaction": satisfaction or None},
     )
     return request
+
+
+# --- Escalation of overdue requests -----------------------------------------------------
+
+# A request this many days past its deadline goes from the county's attention to the city's.
+CITY_ESCALATION_DAYS = 15
+
+
+@transaction.atomic
+def escalate_overdue(*, on: dt.date, now: dt.datetime | None = None) -> tuple[int, int]:
+    """Escalate the open requests past their deadline on ``on``: to the county the day
+    after the deadline, to the city ``CITY_ESCALATION_DAYS`` later (the daily job
+    ``portal.casework_escalation``). The county's and the city's queues count them.
+
+    Run again (the same day, or after a crash: one transaction) it changes nothing more.
+    Returns how many requests it escalated to the county and to the city."""
+    now = now or timezone.now()
+    open_overdue = CitizenRequest.objects.exclude(status=RequestStatus.CLOSED).filter(due_on__lt=on)
+    to_city = open_overdue.filter(due_on__lt=on - dt.timedelta(days=CITY_ESCALATION_DAYS)).exclude(
+        escalation=Escalation.CITY
+    )
+    city = to_city.update(escalation=Escalation.CITY, escalated_at=now)
+    county = open_overdue.filter(escalation=Escalation.NONE).update(
+        escalation=Escalation.COUNTY, escalated_at=now
+    )
+    if county or city:
+        audit.record(
+            actor=None,
+            actor_name="scheduler",
+            action="change",
+            object_type="citizen_request",
+            changes={"escalated": {"county": county, "city": city}, "on": on.isoformat()},
+        )
+    return county, city
 
 
 # --- T0704 -------------------------------------------------------------------------------

@@ -46,3 +46,14 @@ def rate_event_retention_job(
         changes={"before": cutoff.isoformat(), "deleted": deleted},
     )
     return f"{deleted} rate events older than {RETENTION.days} days deleted"
+
+
+def casework_escalation_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+) -> str:
+    """Escalate overdue requests (dpf.jobs kind ``portal.casework_escalation``, daily)."""
+    from dpf.portal.casework import escalate_overdue
+
+    on = dt.date.fromisoformat(params["on"]) if params.get("on") else today
+    county, city = escalate_overdue(on=on)
+    return f"overdue requests escalated on {on}: {county} to the county, {city} to the city"

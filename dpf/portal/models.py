@@ -119,6 +119,14 @@ class RequestStatus(models.TextChoices):
     CLOSED = "closed", _("已办结")
 
 
+class Escalation(models.TextChoices):
+    """How far an overdue request has been escalated (the daily escalation job)."""
+
+    NONE = "", _("未升级")
+    COUNTY = "county", _("已升级至旗县区")
+    CITY = "city", _("已升级至市")
+
+
 class RequestChannel(models.TextChoices):
     """Where a request came in: the portal, the window, or the 12385 hotline."""
 
@@ -190,6 +198,12 @@ class CitizenRequest(models.Model):
     satisfaction = models.CharField(
         _("回访满意度"), max_length=12, choices=Satisfaction.choices, blank=True
     )
+    # Set by the daily escalation (dpf.portal.casework.escalate_overdue): past its deadline
+    # a request goes to the county's attention, long past it to the city's.
+    escalation = models.CharField(
+        _("升级"), max_length=6, choices=Escalation.choices, default="", blank=True
+    )
+    escalated_at = models.DateTimeField(_("升级时间"), null=True, blank=True)
     # A repeated complaint by the same person on the same matter is linked to the first,
     # not counted twice (T0704 counts the first only).
     repeat_of = models.ForeignKey(

@@ -333,6 +333,16 @@ def overdue_counts(user: Any, on: dt.date | None = None) -> list[OverdueCount]:
     return [OverdueCount(code, names.get(code, code), n) for code, n in grouped.items()]
 
 
+def escalated_count(user: Any) -> int:
+    """Open requests escalated to the user's level (a county officer: to the county, the
+    city: to the city) in the user's region, for the queue's notice."""
+    level = getattr(getattr(user, "region", None), "level", "")
+    if level not in ("city", "county"):
+        return 0
+    rows = CitizenRequest.objects.exclude(status=RequestStatus.CLOSED).filter(escalation=level)
+    return scope_queryset(user, rows).count()
+
+
 def request_for_staff(user: Any, request_id: int) -> CitizenRequest:
     found = (
         scope_queryset(user, CitizenRequest.objects.filter(pk=request_id))

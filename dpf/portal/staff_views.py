@@ -35,6 +35,7 @@ def request_queue(request: HttpRequest) -> HttpResponse:
         "names": names,
         "today": today,
         "overdue": selectors.overdue_counts(request.user, today),
+        "escalated": selectors.escalated_count(request.user),
         "status": status if status in [*RequestStatus.values, selectors.OVERDUE] else "",
         "statuses": [*RequestStatus.choices, (selectors.OVERDUE, _("已逾期"))],
     }
