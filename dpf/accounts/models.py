@@ -25,6 +25,10 @@ class User(AbstractUser):
     )
     institution_code = models.CharField(_("所属机构"), max_length=40, blank=True)
     demo = models.BooleanField(_("演示账号"), default=False)
+    # Set when an administrator resets the password (a one-time password): every page but
+    # the password change answers a redirect to it until the user sets their own
+    # (``dpf.accounts.middleware.PasswordChangeRequiredMiddleware``).
+    must_change_password = models.BooleanField(_("下次登录须修改密码"), default=False)
 
     class Meta:
         constraints = [

@@ -57,6 +57,7 @@ class ObjectType(models.TextChoices):
     INDICATORS = "indicators", _("统计指标（汇总）")
     AUDIT_LOG = "audit_log", _("审计日志")
     SECURITY_POLICY = "security_policy", _("安全策略")
+    STAFF_ACCOUNT = "staff_account", _("工作人员账号")
     CITIZEN_REQUEST = "citizen_request", _("投诉与上门服务请求")
     CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
     TRANSFER_REQUEST = "transfer_request", _("迁移申请")
@@ -231,6 +232,12 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
         (T.PERSON, T.CERTIFICATE, T.APPLICATION, T.ENTITLEMENT, T.CITIZEN_REQUEST),
     )
     + _grant(Role.CITIZEN, S.SELF, (A.CREATE,), (T.APPLICATION, T.CITIZEN_REQUEST))
+    # Staff accounts (账号管理): the city admin, and a county officer for its county, list,
+    # create, change, disable and enable the accounts of their region, reset passwords and
+    # second factors; never a role above their own or a region outside theirs
+    # (dpf.accounts.administration).
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.STAFF_ACCOUNT,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.STAFF_ACCOUNT,))
     # Leaders and the public: aggregates only.
     + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.INDICATORS,))
 )

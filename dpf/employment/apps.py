@@ -5,3 +5,21 @@ class EmploymentConfig(AppConfig):
     name = "dpf.employment"
     label = "employment"
     verbose_name = "Employment"
+
+    def ready(self) -> None:
+        # Employer accounts belong to a registered employer (dpf.accounts.organisations).
+        from dpf.accounts import organisations
+        from dpf.core.roles import Role
+        from dpf.employment.models import Employer
+
+        def find(code: str) -> organisations.Organisation | None:
+            row = Employer.objects.filter(credit_code=code).first()
+            if row is None:
+                return None
+            return organisations.Organisation(row.credit_code, row.name, row.county_code)
+
+        def within(prefix: str) -> list[organisations.Organisation]:
+            rows = Employer.objects.filter(county_code__startswith=prefix).order_by("name")
+            return [organisations.Organisation(r.credit_code, r.name, r.county_code) for r in rows]
+
+        organisations.register(Role.EMPLOYER, find=find, within=within)

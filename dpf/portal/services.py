@@ -20,12 +20,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts import credentials
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import region_in_scope
@@ -260,34 +258,8 @@ def registration_start(
     return RegistrationStarted(code_id=record.pk, phone_masked=crypto.mask_phone(phone))
 
 
-def _check_username(username: str) -> str:
-    username = (username or "").strip()
-    try:
-        UnicodeUsernameValidator()(username)
-    except ValidationError:
-        username = ""
-    if not 4 <= len(username) <= 30:
-        raise _refuse(
-            "username_invalid",
-            "用户名为4至30位字母、数字或 @.+-_",
-            "the user name is 4 to 30 letters, digits or @.+-_",
-            "username",
-        )
-    if User.objects.filter(username__iexact=username).exists():
-        raise _refuse("username_taken", "该用户名已被使用", "this user name is taken", "username")
-    return username
-
-
-def _check_password(password: str, user: User) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise _refuse(
-            "password_weak",
-            "；".join(str(m) for m in exc.messages),
-            "the password is too weak: " + "; ".join(str(m) for m in exc.messages),
-            "password",
-        ) from None
+_check_username = credentials.check_username
+_check_password = credentials.check_password
 
 
 def _code_for_check(code_id: int, now: dt.datetime) -> VerificationCode:
@@ -373,11 +345,7 @@ class OpenedAccount:
     initial_password: str  # shown once, or "" when it went to the phone
 
 
-def _initial_password() -> str:
-    # Readable on paper: no 0/O or 1/l; three groups joined by dashes, ~71 bits.
-    alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    groups = ["".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3)]
-    return "-".join(groups)
+_initial_password = credentials.one_time_password
 
 
 @transaction.atomic

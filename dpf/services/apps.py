@@ -5,3 +5,19 @@ class ServicesConfig(AppConfig):
     name = "dpf.services"
     label = "services"
     verbose_name = "Services"
+
+    def ready(self) -> None:
+        # Institution staff accounts belong to an institution (dpf.accounts.organisations).
+        from dpf.accounts import organisations
+        from dpf.core.roles import Role
+        from dpf.services.models import Institution
+
+        def find(code: str) -> organisations.Organisation | None:
+            row = Institution.objects.filter(code=code).first()
+            return organisations.Organisation(row.code, row.name, row.county_code) if row else None
+
+        def within(prefix: str) -> list[organisations.Organisation]:
+            rows = Institution.objects.filter(county_code__startswith=prefix).order_by("name")
+            return [organisations.Organisation(r.code, r.name, r.county_code) for r in rows]
+
+        organisations.register(Role.INSTITUTION_STAFF, find=find, within=within)
