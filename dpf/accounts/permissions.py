@@ -49,6 +49,8 @@ class ObjectType(models.TextChoices):
     ROSTER = "roster", _("部门交换名册")
     SERVICE_RECORD = "service_record", _("服务记录")
     SERVICE_PLAN = "service_plan", _("服务计划（指定机构）")
+    HOME_RENOVATION = "home_renovation", _("家庭无障碍改造")
+    EDUCATION_RECORD = "education_record", _("义务教育就学状况")
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
     EMPLOYER = "employer", _("用人单位")
     TRAINING = "training", _("职业技能培训")
@@ -90,6 +92,8 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.ROSTER,
         ObjectType.SERVICE_RECORD,
         ObjectType.SERVICE_PLAN,
+        ObjectType.HOME_RENOVATION,
+        ObjectType.EDUCATION_RECORD,
         ObjectType.VOLUNTEER_RECORD,
         ObjectType.AUDIT_LOG,
         ObjectType.CITIZEN_REQUEST,
@@ -178,6 +182,19 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW,), (T.SERVICE_RECORD,))
+    # Home accessibility renovation (I11): the county assesses, approves the plan, records
+    # completion and acceptance; the township follows its households.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.HOME_RENOVATION,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.HOME_RENOVATION,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW,), (T.HOME_RENOVATION,))
+    # Schooling of disabled children of 6-15 (I08): recorded where the child lives, from the
+    # village up; the not-enrolled list is the county's follow-up queue.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.EDUCATION_RECORD,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
+    + _grant(
+        Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,)
+    )
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
     # Partner departments: roster exchange only.
     + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
     # Employers: their own yearly quota declaration.

@@ -101,8 +101,15 @@ def status_of(
     return Status.ON_TRACK if value <= target * (1 + ON_TRACK_TOLERANCE) else Status.AT_RISK
 
 
-def _period_start(indicator: Indicator, plan: Plan) -> dt.date | None:
-    return plan.start if indicator.cumulative else None
+def record_window(
+    indicator: Indicator, plan: Plan, as_of: dt.date
+) -> tuple[dt.date, dt.date | None]:
+    """The (as_of, period_start) a records counter is asked about: a cumulative count runs
+    from the plan's start and stops at the plan's end (a later date counts nothing more);
+    any other count is as of the date."""
+    if indicator.cumulative:
+        return min(as_of, plan.end), plan.start
+    return as_of, None
 
 
 def _person_counts(indicators: list[Indicator], as_of: dt.date) -> dict[int, _Counts]:
@@ -154,7 +161,7 @@ def _record_counts(
                 else:
                     entry.den_available = False
                 continue
-            data = counter(as_of, _period_start(ind, plan))
+            data = counter(*record_window(ind, plan, as_of))
             if part == "n":
                 entry.num = data
             else:

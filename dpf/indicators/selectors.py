@@ -20,6 +20,7 @@ from dpf.accounts.scoping import indicator_region_in_scope, indicator_root, scop
 from dpf.core.errors import NotFound
 from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import root_code
+from dpf.indicators.compute import record_window
 from dpf.indicators.disclosure import (
     Audience,
     Cell,
@@ -193,7 +194,11 @@ def drilldown_persons(
     denominator but not the numerator, e.g. eligible but not receiving). Scoped to ``user``.
     """
     den_q = person_q(indicator.denominator, as_of) if indicator.denominator else None
-    num_q = person_q(indicator.numerator, as_of)
+    if "records" in indicator.numerator:
+        # Records counted over the plan period (I11) list the persons of that window.
+        num_q = person_q(indicator.numerator, *record_window(indicator, indicator.plan, as_of))
+    else:
+        num_q = person_q(indicator.numerator, as_of)
     if part == "numerator" and num_q is not None:
         condition = num_q & den_q if den_q is not None else num_q
     elif part == "denominator" and den_q is not None:

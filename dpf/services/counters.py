@@ -14,6 +14,7 @@ from dpf.registry.models import Person
 from dpf.services.models import (
     DeviceFitting,
     DeviceFollowUp,
+    HomeRenovation,
     Institution,
     InstitutionKind,
     RehabSession,
@@ -129,6 +130,31 @@ def satisfied_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
     return Q(pk__in=_follow_ups(as_of, satisfied=True).values("fitting__person_id"))
 
 
+def _accepted(as_of: dt.date, period_start: dt.date | None) -> Any:
+    """Renovations accepted in ``[period_start, as_of]`` (from the start of the year of
+    ``as_of`` when no period is given): a household counts once, in its year of acceptance
+    (a household never has two accepted renovations)."""
+    start = period_start if period_start is not None else as_of.replace(month=1, day=1)
+    return HomeRenovation.objects.filter(accepted_on__gte=start, accepted_on__lte=as_of)
+
+
+def renovation_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
+    """Households whose renovation was accepted in the period, where the home stands (I11;
+    the indicators app asks a cumulative count from the plan's start to its end at the
+    latest)."""
+    rows = (
+        _accepted(as_of, period_start)
+        .order_by()
+        .values("township_code")
+        .annotate(n=Count("household_id", distinct=True))
+    )
+    return {row["township_code"]: row["n"] for row in rows}
+
+
+def renovation_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
+    return Q(pk__in=_accepted(as_of, period_start).values("person_id"))
+
+
 RECORD_COUNTERS: dict[str, Callable[[dt.date, dt.date | None], dict[str, int]]] = {
     "rehab_service_person": rehab_served_count,
     "family_doctor_contract_person": family_doctor_count,
@@ -136,6 +162,7 @@ RECORD_COUNTERS: dict[str, Callable[[dt.date, dt.date | None], dict[str, int]]] 
     "device_fitted_person": device_fitted_count,
     "device_follow_up": follow_up_count,
     "device_follow_up_satisfied": satisfied_follow_up_count,
+    "home_renovation_completed": renovation_count,
 }
 RECORD_PERSONS: dict[str, Callable[[dt.date, dt.date | None], Q]] = {
     "rehab_service_person": rehab_served_q,
@@ -143,4 +170,5 @@ RECORD_PERSONS: dict[str, Callable[[dt.date, dt.date | None], Q]] = {
     "device_fitted_person": device_fitted_q,
     "device_follow_up": followed_up_q,
     "device_follow_up_satisfied": satisfied_q,
+    "home_renovation_completed": renovation_q,
 }

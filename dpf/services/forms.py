@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from dpf.services.models import RehabKind, RehabOutcome
+from dpf.services.models import RehabKind, RehabOutcome, RenovationItemKind
 
 
 class RehabPlanForm(forms.Form):
@@ -63,3 +64,57 @@ class DeviceFollowUpForm(forms.Form):
     def __init__(self, *args: object, fittings: list[tuple[int, str]], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["fitting"].choices = fittings  # type: ignore[attr-defined]
+
+
+def _date_field(label: str | Promise) -> forms.DateField:
+    return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class RenovationAssessForm(forms.Form):
+    assessed_on = _date_field(_("入户评估日期"))
+    assessment = forms.CharField(
+        label=_("评估意见"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RenovationPlanForm(forms.Form):
+    """One cost (and note) per kind of item: a kind with a cost is in the plan (no script
+    needed to add rows)."""
+
+    contractor = forms.CharField(label=_("施工单位"), max_length=100)
+    approved_on = _date_field(_("改造方案批准日期"))
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        for kind, label in RenovationItemKind.choices:
+            self.fields[f"cost_{kind}"] = forms.DecimalField(
+                label=_("%(item)s 费用（元）") % {"item": label},
+                required=False,
+                min_value=0,
+                max_digits=10,
+                decimal_places=2,
+            )
+            self.fields[f"note_{kind}"] = forms.CharField(
+                label=_("%(item)s 说明") % {"item": label}, required=False, max_length=200
+            )
+
+    def item_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"cost_{k}"], self[f"note_{k}"]) for k in RenovationItemKind.values]
+
+    def items(self) -> list[tuple[str, str, object]]:
+        data = self.cleaned_data
+        return [
+            (k, data.get(f"note_{k}") or "", data[f"cost_{k}"])
+            for k in RenovationItemKind.values
+            if data.get(f"cost_{k}") is not None
+        ]
+
+
+class RenovationCompleteForm(forms.Form):
+    completed_on = _date_field(_("完工日期"))
+    note = forms.CharField(label=_("完工说明（照片编号等）"), max_length=300, required=False)
+
+
+class RenovationAcceptForm(forms.Form):
+    accepted_on = _date_field(_("验收日期"))
+    note = forms.CharField(label=_("验收意见"), max_length=300, required=False)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dpf.registry.models import DeviceKind, Person
+from dpf.registry.models import DeviceKind, Household, Person
 
 
 class InstitutionKind(models.TextChoices):
@@ -237,3 +237,102 @@ class DeviceFollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date} {self.satisfaction}"
+
+
+# --- home accessibility renovation (无障碍改造, I11) ----------------------------------------
+
+
+class RenovationItemKind(models.TextChoices):
+    RAMP = "ramp", _("坡道")
+    HANDRAILS = "handrails", _("扶手")
+    BATHROOM = "bathroom", _("卫生间改造")
+    DOOR = "door", _("门的加宽改造")
+    ALARM = "alarm", _("闪光门铃与报警装置")
+    KITCHEN = "kitchen", _("厨房改造")
+    OTHER = "other", _("其他")
+
+
+class HomeRenovation(models.Model):
+    """A household's home accessibility renovation (家庭无障碍改造): the home assessed for a
+    disabled member, a plan of items with costs and a contractor approved by the county,
+    the work completed, then accepted at a visit. A household counts once, in the year of
+    acceptance (I11); a household never has two accepted renovations. Region codes are the
+    household's at assessment (the scope of region staff)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="renovations")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    county_code = models.CharField(max_length=6)
+    township_code = models.CharField(max_length=9)
+    village_code = models.CharField(max_length=12)
+    assessed_on = models.DateField(_("入户评估日期"))
+    assessment = models.CharField(_("评估意见"), max_length=300)
+    contractor = models.CharField(_("施工单位"), max_length=100, blank=True)
+    approved_on = models.DateField(_("改造方案批准日期"), null=True, blank=True)
+    completed_on = models.DateField(_("完工日期"), null=True, blank=True)
+    completion_note = models.CharField(_("完工说明（照片编号等）"), max_length=300, blank=True)
+    accepted_on = models.DateField(_("验收日期"), null=True, blank=True)
+    acceptance_note = models.CharField(_("验收意见"), max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("家庭无障碍改造")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=models.Q(accepted_on__isnull=False),
+                name="renovation_household_accepted_once",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_on__isnull=True)
+                | models.Q(approved_on__gte=models.F("assessed_on")),
+                name="renovation_approved_after_assessment",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(completed_on__isnull=True)
+                | models.Q(approved_on__isnull=False, completed_on__gte=models.F("approved_on")),
+                name="renovation_completed_after_approval",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(accepted_on__isnull=True)
+                | models.Q(completed_on__isnull=False, accepted_on__gte=models.F("completed_on")),
+                name="renovation_accepted_after_completion",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["accepted_on", "township_code"], name="renovation_accepted"),
+            models.Index(fields=["county_code", "township_code"], name="renovation_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.assessed_on}"
+
+    @property
+    def stage(self) -> str:
+        if self.accepted_on:
+            return str(_("已验收"))
+        if self.completed_on:
+            return str(_("已完工待验收"))
+        if self.approved_on:
+            return str(_("方案已批准，施工中"))
+        return str(_("已评估，待定方案"))
+
+
+class RenovationItem(models.Model):
+    """One item of a renovation plan (改造项目) with its cost."""
+
+    renovation = models.ForeignKey(HomeRenovation, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(_("改造项目"), max_length=10, choices=RenovationItemKind.choices)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    cost = models.DecimalField(_("费用（元）"), max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("改造项目")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(cost__gte=0), name="renovation_item_cost")
+        ]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
@@ -15,6 +15,7 @@ from dpf.registry.models import Person
 from dpf.services.models import (
     DeviceCatalogueItem,
     DeviceFitting,
+    HomeRenovation,
     Institution,
     RehabPlan,
     RehabSession,
@@ -94,3 +95,29 @@ def device_items_on(day: dt.date) -> list[tuple[str, str]]:
         .order_by("kind", "code")
     )
     return [(i.code, f"{i.name}（{i.code}，{i.standard_amount} 元）") for i in rows]
+
+
+def renovations(user: Any, *, accepted: bool = False) -> QuerySet[HomeRenovation]:
+    """The renovations of the user's region, under way (oldest assessment first) or
+    accepted (latest first), with their item count and total cost: one query."""
+    qs = scope_queryset(user, HomeRenovation.objects.all()).filter(accepted_on__isnull=not accepted)
+    order = ["-accepted_on", "-pk"] if accepted else ["assessed_on", "pk"]
+    return (
+        qs.select_related("person")
+        .defer("person__id_number")
+        .annotate(item_count=Count("items"), total_cost=Sum("items__cost"))
+        .order_by(*order)
+    )
+
+
+def renovation_for(user: Any, renovation_id: int) -> HomeRenovation:
+    """One renovation of the user's region; refused (404, audited) outside the scope."""
+    renovation = (
+        scope_queryset(user, HomeRenovation.objects.select_related("person"))
+        .defer("person__id_number")
+        .filter(pk=renovation_id)
+        .first()
+    )
+    if renovation is None:
+        raise PermissionRefused("view", "home_renovation", renovation_id)
+    return renovation

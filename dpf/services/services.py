@@ -15,23 +15,25 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dpf.accounts.permissions import PermissionRefused, require_permission
-from dpf.accounts.scoping import region_in_scope, scope_services
+from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import Region, RegionLevel
-from dpf.core.roles import Role
 from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 from dpf.services.models import (
     DeviceCatalogueItem,
     DeviceFitting,
     DeviceFollowUp,
+    HomeRenovation,
     Institution,
     InstitutionKind,
     RehabKind,
     RehabOutcome,
     RehabPlan,
     RehabSession,
+    RenovationItem,
+    RenovationItemKind,
 )
 
 # Institutions that give rehabilitation services under a plan.
@@ -82,8 +84,8 @@ def institution_register(
     designated_to: dt.date | None = None,
 ) -> Institution:
     """Register a service institution (the city's list; ``actor`` None: a command)."""
-    if actor is not None and getattr(actor, "role", None) != Role.CITY_ADMIN:
-        raise PermissionRefused("create", "institution")
+    if actor is not None:
+        require_permission(actor, "create", "institution")
     code = (code or "").strip()
     if not code or len(code) > 40 or not code.replace("-", "").isascii():
         raise _refuse(
@@ -385,8 +387,8 @@ def device_item_add(
 ) -> DeviceCatalogueItem:
     """Add a version of a catalogue item (the city's; ``actor`` None: a command). Versions of
     one code never overlap."""
-    if actor is not None and getattr(actor, "role", None) != Role.CITY_ADMIN:
-        raise PermissionRefused("create", "device_catalogue")
+    if actor is not None:
+        require_permission(actor, "create", "device_catalogue")
     code = (code or "").strip()
     if not code or len(code) > 30 or not code.isascii():
         raise _refuse(
@@ -613,3 +615,274 @@ def device_follow_up_record(
         changes={"fitting_id": fitting.pk, "satisfaction": satisfaction},
     )
     return follow_up
+
+
+# --- home accessibility renovation (I11) ------------------------------------------------------
+
+# Who may have their home renovated: a certified person alive on the assessment date.
+RENOVATION_RULE = "alive && certificate.valid"
+MAX_RENOVATION_ITEMS = 20
+MAX_ITEM_COST = Decimal("100000")
+
+
+def _renovation_for_write(actor: Any, renovation_id: int) -> HomeRenovation:
+    """The renovation locked for a write, if it is in the actor's region; otherwise the same
+    answer as "does not exist"."""
+    require_permission(actor, "change", "home_renovation", renovation_id)
+    renovation = (
+        scope_queryset(actor, HomeRenovation.objects.select_for_update())
+        .filter(pk=renovation_id)
+        .first()
+    )
+    if renovation is None:
+        raise PermissionRefused("change", "home_renovation", renovation_id)
+    return renovation
+
+
+def _not_future(day: dt.date, today: dt.date | None, field: str, zh: str, en: str) -> None:
+    if day > _today(today):
+        raise _refuse(
+            "date_in_future", f"{zh}不能晚于今天", f"the {en} cannot be after today", field
+        )
+
+
+def _optional_text(raw: str, *, field: str, label_zh: str, label_en: str, limit: int) -> str:
+    if not " ".join((raw or "").split()):
+        return ""
+    return _text(raw, field=field, label_zh=label_zh, label_en=label_en, limit=limit)
+
+
+@transaction.atomic
+def renovation_assess(
+    *,
+    actor: Any,
+    person_id: int,
+    assessed_on: dt.date,
+    assessment: str,
+    today: dt.date | None = None,
+) -> HomeRenovation:
+    """Record the assessment of a certified person's home (入户评估): the household's
+    renovation starts. A household with a renovation under way or already accepted is
+    refused (a household is renovated, and counted, once)."""
+    require_permission(actor, "create", "home_renovation", person_id)
+    person = Person.objects.select_for_update().filter(pk=person_id).first()
+    if person is None or not region_in_scope(actor, person.village_code):
+        raise NotFound("person")
+    _not_future(assessed_on, today, "assessed_on", "评估日期", "assessment date")
+    if person.household_id is None:
+        raise _refuse(
+            "no_household",
+            "此人尚未登记家庭，请先登记家庭再评估",
+            "this person has no registered household: register the household first",
+            "assessed_on",
+        )
+    if not _has_need(person, assessed_on, RENOVATION_RULE):
+        raise _refuse(
+            "not_certified",
+            "评估日期此人没有有效的残疾人证",
+            "on the assessment date this person holds no valid disability certificate",
+            "assessed_on",
+        )
+    text = _text(
+        assessment, field="assessment", label_zh="评估意见", label_en="assessment", limit=300
+    )
+    earlier = HomeRenovation.objects.filter(household_id=person.household_id).order_by("-pk")
+    accepted = earlier.filter(accepted_on__isnull=False).first()
+    if accepted is not None:
+        raise _refuse(
+            "household_renovated",
+            f"该家庭已于{accepted.accepted_on}完成无障碍改造验收，不能重复改造",
+            f"this household's renovation was accepted on {accepted.accepted_on}: it is not "
+            "renovated (or counted) twice",
+            "assessed_on",
+        )
+    if earlier.exists():
+        raise _refuse(
+            "household_in_progress",
+            "该家庭已有进行中的无障碍改造",
+            "this household already has a renovation under way",
+            "assessed_on",
+        )
+    renovation = HomeRenovation.objects.create(
+        person=person,
+        household_id=person.household_id,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        assessed_on=assessed_on,
+        assessment=text,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="home_renovation",
+        object_id=renovation.pk,
+        changes={"person_id": person.pk, "assessed_on": assessed_on.isoformat()},
+    )
+    return renovation
+
+
+@transaction.atomic
+def renovation_plan_approve(
+    *,
+    actor: Any,
+    renovation_id: int,
+    items: list[tuple[str, str, Decimal]],
+    contractor: str,
+    approved_on: dt.date,
+    today: dt.date | None = None,
+) -> HomeRenovation:
+    """Approve the plan of items (kind, description, cost) and the contractor (改造方案)."""
+    renovation = _renovation_for_write(actor, renovation_id)
+    if renovation.approved_on is not None:
+        raise _refuse(
+            "plan_approved", "改造方案已批准", "the plan is already approved", "approved_on"
+        )
+    if not 1 <= len(items) <= MAX_RENOVATION_ITEMS:
+        raise _refuse(
+            "renovation_items",
+            f"改造方案须有1至{MAX_RENOVATION_ITEMS}个项目",
+            f"a plan has 1 to {MAX_RENOVATION_ITEMS} items",
+            "items",
+        )
+    rows = []
+    for kind, description, cost in items:
+        if kind not in RenovationItemKind.values:
+            raise _refuse("renovation_item_kind", "改造项目无效", "unknown item", "items")
+        if not Decimal(0) <= cost <= MAX_ITEM_COST or cost != cost.quantize(Decimal("0.01")):
+            raise _refuse(
+                "renovation_item_cost",
+                f"每项费用应为0至{MAX_ITEM_COST}元、最多两位小数",
+                f"each item costs 0 to {MAX_ITEM_COST} yuan with at most two decimals",
+                "items",
+            )
+        note = _optional_text(
+            description, field="items", label_zh="项目说明", label_en="description", limit=200
+        )
+        rows.append(RenovationItem(renovation=renovation, kind=kind, description=note, cost=cost))
+    contractor = _text(
+        contractor, field="contractor", label_zh="施工单位", label_en="contractor", limit=100
+    )
+    if approved_on < renovation.assessed_on:
+        raise _refuse(
+            "approved_before_assessment",
+            f"批准日期不能早于评估日期（{renovation.assessed_on}）",
+            f"the plan cannot be approved before the assessment ({renovation.assessed_on})",
+            "approved_on",
+        )
+    _not_future(approved_on, today, "approved_on", "批准日期", "approval date")
+    RenovationItem.objects.bulk_create(rows)
+    renovation.contractor = contractor
+    renovation.approved_on = approved_on
+    renovation.save(update_fields=["contractor", "approved_on"])
+    audit.record(
+        actor=actor,
+        action="approve",
+        object_type="home_renovation",
+        object_id=renovation.pk,
+        changes={
+            "approved_on": approved_on.isoformat(),
+            "items": len(rows),
+            "total": str(sum((r.cost for r in rows), Decimal(0))),
+        },
+    )
+    return renovation
+
+
+@transaction.atomic
+def renovation_complete(
+    *,
+    actor: Any,
+    renovation_id: int,
+    completed_on: dt.date,
+    note: str = "",
+    today: dt.date | None = None,
+) -> HomeRenovation:
+    """Record that the contractor finished the work (完工; the photos' references in the
+    note)."""
+    renovation = _renovation_for_write(actor, renovation_id)
+    if renovation.approved_on is None:
+        raise _refuse(
+            "plan_not_approved",
+            "改造方案尚未批准，不能登记完工",
+            "the plan is not approved yet: the work cannot be completed",
+            "completed_on",
+        )
+    if renovation.completed_on is not None:
+        raise _refuse("completed", "已登记完工", "the work is already completed", "completed_on")
+    if completed_on < renovation.approved_on:
+        raise _refuse(
+            "completed_before_approval",
+            f"完工日期不能早于方案批准日期（{renovation.approved_on}）",
+            f"the work cannot be completed before the plan's approval ({renovation.approved_on})",
+            "completed_on",
+        )
+    _not_future(completed_on, today, "completed_on", "完工日期", "completion date")
+    renovation.completion_note = _optional_text(
+        note, field="note", label_zh="完工说明", label_en="note", limit=300
+    )
+    renovation.completed_on = completed_on
+    renovation.save(update_fields=["completed_on", "completion_note"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="home_renovation",
+        object_id=renovation.pk,
+        changes={"completed_on": completed_on.isoformat()},
+    )
+    return renovation
+
+
+@transaction.atomic
+def renovation_accept(
+    *,
+    actor: Any,
+    renovation_id: int,
+    accepted_on: dt.date,
+    note: str = "",
+    today: dt.date | None = None,
+) -> HomeRenovation:
+    """Accept the completed work at a visit (验收): from this date the household counts
+    for I11, once."""
+    renovation = _renovation_for_write(actor, renovation_id)
+    if renovation.approved_on is None or renovation.completed_on is None:
+        raise _refuse(
+            "not_completed",
+            "改造方案未批准或尚未完工，不能验收",
+            "the plan is not approved or the work not completed: it cannot be accepted",
+            "accepted_on",
+        )
+    if renovation.accepted_on is not None:
+        raise _refuse("accepted", "已验收", "already accepted", "accepted_on")
+    if accepted_on < renovation.completed_on:
+        raise _refuse(
+            "accepted_before_completion",
+            f"验收日期不能早于完工日期（{renovation.completed_on}）",
+            f"the work cannot be accepted before its completion ({renovation.completed_on})",
+            "accepted_on",
+        )
+    _not_future(accepted_on, today, "accepted_on", "验收日期", "acceptance date")
+    other = HomeRenovation.objects.filter(
+        household_id=renovation.household_id, accepted_on__isnull=False
+    ).exclude(pk=renovation.pk)
+    if other.exists():
+        raise _refuse(
+            "household_renovated",
+            "该家庭已有验收的无障碍改造，不能重复计数",
+            "this household already has an accepted renovation: it is not counted twice",
+            "accepted_on",
+        )
+    renovation.acceptance_note = _optional_text(
+        note, field="note", label_zh="验收意见", label_en="note", limit=300
+    )
+    renovation.accepted_on = accepted_on
+    renovation.save(update_fields=["accepted_on", "acceptance_note"])
+    audit.record(
+        actor=actor,
+        action="approve",
+        object_type="home_renovation",
+        object_id=renovation.pk,
+        changes={"accepted_on": accepted_on.isoformat()},
+    )
+    return renovation

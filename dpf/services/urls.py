@@ -9,4 +9,7 @@ urlpatterns = [
     path("rehab/", views.rehab_queue, name="rehab_queue"),
     path("rehab/plan/<int:plan_id>/", views.rehab_plan, name="rehab_plan"),
     path("rehab/new/<int:person_id>/", views.rehab_plan_new, name="rehab_plan_new"),
+    path("renovations/", views.renovation_queue, name="renovation_queue"),
+    path("renovations/<int:renovation_id>/", views.renovation, name="renovation"),
+    path("renovations/new/<int:person_id>/", views.renovation_new, name="renovation_new"),
 ]

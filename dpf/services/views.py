@@ -21,6 +21,10 @@ from dpf.services.forms import (
     RehabCloseForm,
     RehabPlanForm,
     RehabSessionForm,
+    RenovationAcceptForm,
+    RenovationAssessForm,
+    RenovationCompleteForm,
+    RenovationPlanForm,
 )
 from dpf.services.models import RehabKind
 
@@ -167,4 +171,106 @@ def rehab_plan_new(request: HttpRequest, person_id: int) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     return render(
         request, "services/rehab_plan_new.html", {"person": person, "form": form}, status=status
+    )
+
+
+@permission_required("view", "home_renovation")
+def renovation_queue(request: HttpRequest) -> HttpResponse:
+    """Home renovations of my region under way (or, ?accepted=1, accepted)."""
+    accepted = request.GET.get("accepted") == "1"
+    page = Paginator(selectors.renovations(request.user, accepted=accepted), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {"page": page, "rows": list(page), "accepted": accepted}
+    return render(request, "services/renovation_queue.html", context)
+
+
+@permission_required("view", "home_renovation")
+@require_http_methods(["GET", "POST"])
+def renovation(request: HttpRequest, renovation_id: int) -> HttpResponse:
+    """One renovation: assessment, items, completion, acceptance; the next step's form."""
+    record = selectors.renovation_for(request.user, renovation_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    plan_form = RenovationPlanForm(request.POST if action == "approve" else None, prefix="p")
+    complete_form = RenovationCompleteForm(
+        request.POST if action == "complete" else None, prefix="c"
+    )
+    accept_form = RenovationAcceptForm(request.POST if action == "accept" else None, prefix="a")
+    forms_by_action = {"approve": plan_form, "complete": complete_form, "accept": accept_form}
+    if request.method == "POST":
+        try:
+            if action == "approve" and plan_form.is_valid():
+                services.renovation_plan_approve(
+                    actor=request.user,
+                    renovation_id=record.pk,
+                    items=plan_form.items(),  # type: ignore[arg-type]
+                    contractor=plan_form.cleaned_data["contractor"],
+                    approved_on=plan_form.cleaned_data["approved_on"],
+                )
+                messages.success(request, _("改造方案已批准。"))
+                return redirect("services:renovation", renovation_id=record.pk)
+            if action == "complete" and complete_form.is_valid():
+                services.renovation_complete(
+                    actor=request.user,
+                    renovation_id=record.pk,
+                    completed_on=complete_form.cleaned_data["completed_on"],
+                    note=complete_form.cleaned_data["note"],
+                )
+                messages.success(request, _("已登记完工。"))
+                return redirect("services:renovation", renovation_id=record.pk)
+            if action == "accept" and accept_form.is_valid():
+                services.renovation_accept(
+                    actor=request.user,
+                    renovation_id=record.pk,
+                    accepted_on=accept_form.cleaned_data["accepted_on"],
+                    note=accept_form.cleaned_data["note"],
+                )
+                messages.success(request, _("已验收。"))
+                return redirect("services:renovation", renovation_id=record.pk)
+        except ValidationFailed as refusal:
+            _attach(forms_by_action.get(action or "", plan_form), refusal)
+    else:
+        audit.record(
+            actor=request.user,
+            action="view",
+            object_type="home_renovation",
+            object_id=record.pk,
+            request=request,
+        )
+    items = list(record.items.order_by("pk"))
+    context = {
+        "record": record,
+        "items": items,
+        "total": sum((i.cost for i in items), 0),
+        "plan_form": plan_form,
+        "complete_form": complete_form,
+        "accept_form": accept_form,
+        "can_record": has_permission(request.user, "change", "home_renovation"),
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "services/renovation.html", context, status=status)
+
+
+@permission_required("create", "home_renovation")
+@require_http_methods(["GET", "POST"])
+def renovation_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    """Assess a certified person's home: the household's renovation starts."""
+    person = selectors.person_for_plan(request.user, person_id)
+    form = RenovationAssessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            record = services.renovation_assess(
+                actor=request.user,
+                person_id=person.pk,
+                assessed_on=form.cleaned_data["assessed_on"],
+                assessment=form.cleaned_data["assessment"],
+            )
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("入户评估已记录。"))
+            return redirect("services:renovation", renovation_id=record.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "services/renovation_new.html", {"person": person, "form": form}, status=status
     )

@@ -389,6 +389,22 @@ def _rehab_plan(data: Registry) -> dict[str, Any]:
     return {"plan_id": _sample(data, "rehab_plan", create)}
 
 
+def _renovation(data: Registry) -> dict[str, Any]:
+    """A home renovation assessed by the county for the first seeded person."""
+
+    def create() -> int:
+        from dpf.services import services
+
+        return services.renovation_assess(
+            actor=data.user("county_officer"),
+            person_id=data.people[0].pk,
+            assessed_on=dt.date(2025, 5, 1),
+            assessment="入户台阶高，卫生间无扶手",
+        ).pk
+
+    return {"renovation_id": _sample(data, "renovation", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -456,6 +472,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "jobs:schedule_run": _schedule,
     "services:rehab_plan_new": lambda d: {"person_id": d.people[0].pk},
     "services:rehab_plan": _rehab_plan,
+    "services:renovation_new": lambda d: {"person_id": d.people[0].pk},
+    "services:renovation": _renovation,
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.

@@ -507,6 +507,26 @@ def _rehab_plan_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"rehab_plan:{code}:{person.pk}", make)
 
 
+def _renovation_pk(world: World, role: str, inside: bool) -> Any:
+    """A home renovation (assessed) of the person's household (region-scoped)."""
+    from dpf.services.models import HomeRenovation
+
+    person = world.person(role, inside) if role else world.persons["in"]
+
+    def make() -> Any:
+        return HomeRenovation.objects.create(
+            person=person,
+            household_id=person.household_id or 0,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            assessed_on=dt.date(2025, 5, 1),
+            assessment="样本评估",
+        ).pk
+
+    return _cached(world, f"renovation:{person.pk}", make)
+
+
 def _survey_year(world: World, role: str, inside: bool) -> Any:
     """The year of the world's needs survey round (opened once)."""
     from dpf.registry.models import SurveyRound
@@ -640,6 +660,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "employer_id", _employer_pk, True),
     ("employment:", "course_id", _course_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
+    ("services:", "renovation_id", _renovation_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
 ]
