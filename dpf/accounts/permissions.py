@@ -66,6 +66,8 @@ class ObjectType(models.TextChoices):
     PAYEE_ACCOUNT = "payee_account", _("发放账户")
     SCHEDULE = "schedule", _("定时任务与后台作业")
     EMERGENCY_LIST = "emergency_list", _("应急优先名单")
+    RISK_CASE = "risk_case", _("防返贫监测预警与帮扶")
+    RISK_RULE = "risk_rule", _("防返贫风险规则与监测线")
 
 
 class Scope(models.TextChoices):
@@ -104,6 +106,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.TRAINING,  # attendance names persons
         ObjectType.EMPLOYMENT_RECORD,  # who works where; zero-employment households
         ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
+        ObjectType.RISK_CASE,  # households at risk, visits, measures
     }
 )
 
@@ -239,6 +242,15 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CHANGE, A.EXPORT), (T.EMERGENCY_LIST,))
+    # Return-to-poverty risk monitoring (防返贫动态监测): the county (or city) runs the scan
+    # (create), every level follows its region's alerts, visits, records measures and closes
+    # them; the city sets the risk rules and the monitoring line (dated configuration).
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.RISK_CASE,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.RISK_CASE,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CHANGE), (T.RISK_CASE,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CHANGE), (T.RISK_CASE,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.RISK_RULE,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.RISK_RULE,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

@@ -405,6 +405,27 @@ def _renovation(data: Registry) -> dict[str, Any]:
     return {"renovation_id": _sample(data, "renovation", create)}
 
 
+def _risk_case(data: Registry) -> dict[str, Any]:
+    """A return-to-poverty alert for the first seeded person's household (the scan's shape)."""
+
+    def create() -> int:
+        from dpf.social.models import RiskCase
+
+        person = data.people[0]
+        return RiskCase.objects.create(
+            household_id=person.household_id,
+            person=person,
+            rule_code="income_below_line",
+            rule_name="家庭人均收入低于监测线",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            detected_on=dt.date(2026, 5, 10),
+        ).pk
+
+    return {"case_id": _sample(data, "risk_case", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -456,6 +477,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:document": _document,
     "workflow:entitlement": lambda d: {"pk": _entitlement_pk(d)},
     "workflow:payment_list": _payment_list,
+    "social:risk_case": _risk_case,
     "workflow:payment_approve": _payment_list,
     "workflow:payment_xlsx": _payment_list,
     "workflow:payment_discard": _payment_list,

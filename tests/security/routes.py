@@ -623,6 +623,27 @@ def _course_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"course:{county}", make)
 
 
+def _risk_case_pk(world: World, role: str, inside: bool) -> Any:
+    """A return-to-poverty alert for the household of the role's inside (or outside) person."""
+    from dpf.social.models import RiskCase
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return RiskCase.objects.create(
+            household_id=person.household_id,
+            person=person,
+            rule_code="income_below_line",
+            rule_name="家庭人均收入低于监测线",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            detected_on=dt.date(2026, 5, 10),
+        ).pk
+
+    return _cached(world, f"risk_case:{person.pk}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -661,6 +682,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "course_id", _course_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
+    ("social:", "case_id", _risk_case_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
 ]
