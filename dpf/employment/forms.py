@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.employment.models import CreditFlag, EmployerKind, TrainingKind
+from dpf.employment.models import CreditFlag, EmployerKind, PlacementKind, TrainingKind
 from dpf.employment.services import EmployeeLine
+from dpf.registry.models import EmploymentKind
 
 MAX_ROWS = 50
 
@@ -105,3 +106,74 @@ class CompleteForm(forms.Form):
     completed_on = forms.DateField(
         label=_("结业日期"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+def _date(label: Any, required: bool = True) -> forms.DateField:
+    return forms.DateField(
+        label=label, required=required, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class AsOfForm(forms.Form):
+    """The date a list is read as of (``?on=``); today when empty or malformed."""
+
+    on = _date(_("截至日期"), required=False)
+
+
+class EmploymentForm(forms.Form):
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    kind = forms.ChoiceField(label=_("就业形式"), choices=EmploymentKind.choices)
+    employer_name = forms.CharField(label=_("就业单位"), max_length=100, required=False)
+    employer_credit_code = forms.CharField(
+        label=_("统一社会信用代码"),
+        max_length=30,
+        required=False,
+        help_text=_("在用人单位就业时填写，18位"),
+    )
+    valid_from = _date(_("就业起始日期"))
+    valid_to = _date(_("就业终止日期"), required=False)
+
+
+class EmploymentEndForm(forms.Form):
+    employment_id = forms.IntegerField(widget=forms.HiddenInput)
+    valid_to = _date(_("就业终止日期"))
+
+
+class InstitutionForm(forms.Form):
+    name = forms.CharField(label=_("机构名称"), max_length=100)
+    operator = forms.CharField(label=_("举办单位"), max_length=100, required=False)
+    county_code = forms.ChoiceField(label=_("所在旗县区"), choices=())
+    capacity = forms.IntegerField(label=_("安置能力（人）"), min_value=0, max_value=10000)
+    opened_on = _date(_("设立日期"))
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+
+
+class PlacementForm(forms.Form):
+    kind = forms.ChoiceField(label=_("安置类型"), choices=PlacementKind.choices)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    institution_id = forms.TypedChoiceField(
+        label=_("辅助性就业机构"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=(),
+        help_text=_("辅助性就业时选择"),
+    )
+    post = forms.CharField(
+        label=_("公益性岗位"), max_length=100, required=False, help_text=_("公益性岗位时填写")
+    )
+    employer_name = forms.CharField(
+        label=_("岗位开发单位"), max_length=100, required=False, help_text=_("公益性岗位时填写")
+    )
+    valid_from = _date(_("安置起始日期"))
+    valid_to = _date(_("安置终止日期"), required=False)
+
+    def __init__(self, *args: Any, institutions: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["institution_id"].choices = [  # type: ignore[attr-defined]
+            ("", _("（不适用）")),
+            *institutions,
+        ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.employment import training_views, views
+from dpf.employment import record_views, training_views, views
 
 app_name = "employment"
 
@@ -15,4 +15,7 @@ urlpatterns = [
     path("credit/export/", views.credit_export, name="credit_export"),
     path("training/", training_views.courses, name="training"),
     path("training/<int:course_id>/", training_views.course, name="training_course"),
+    path("records/", record_views.employment_records, name="records"),
+    path("zero-employment/", record_views.zero_employment, name="zero_employment"),
+    path("assisted/", record_views.assisted, name="assisted"),
 ]
