@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,13 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dpf.benefits import selectors, services
-from dpf.benefits.forms import CloseItemForm, QueueFilterForm, RuleChangeForm, attach_refusal
+from dpf.benefits.forms import CloseItemForm, RuleChangeForm, attach_refusal
+from dpf.benefits.models import WorkItem, WorkItemKind
 from dpf.core import audit
 from dpf.core.access import allow, public
 from dpf.core.errors import ValidationFailed
 from dpf.core.roles import REGION_STAFF, Role
-
-PER_PAGE = 50
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -52,26 +49,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 @allow(*REGION_STAFF, object_type="work_item_list")
 def queue(request: HttpRequest) -> HttpResponse:
-    """Open proposals (主动发现) and reviews in the user's region, grouped by township."""
-    form = QueueFilterForm(request.GET or None)
-    kind = benefit = ""
-    if form.is_bound and form.is_valid():
-        kind, benefit = form.cleaned_data["kind"], form.cleaned_data["benefit"]
-    items = selectors.queue(request.user, kind=kind or None, benefit_code=benefit or None)
-    page = Paginator(items, PER_PAGE).get_page(request.GET.get("page"))
-    rows = list(page.object_list)
-    names = selectors.region_names({r.township_code for r in rows})
-    groups: dict[str, list[Any]] = {}
-    for row in rows:  # rows of one page, already ordered by township
-        groups.setdefault(row.township_code, []).append(row)
-    context = {
-        "form": form,
-        "page": page,
-        "groups": [(code, names.get(code, code), items) for code, items in groups.items()],
-        "filter_query": urlencode({"kind": kind, "benefit": benefit}),
-        "last_scan": selectors.last_scan(),
-    }
-    return render(request, "benefits/queue.html", context)
+    """One queue per purpose: the proposals (主动发现) are worked on ``workflow:proposals``
+    (with the rule explanation and the action), the reviews on ``workflow:reviews``; this
+    former address sends there."""
+    if request.GET.get("kind") == WorkItemKind.REVIEW:
+        return redirect("workflow:reviews")
+    return redirect("workflow:proposals")
 
 
 @allow(*REGION_STAFF, object_type="work_item")
@@ -91,7 +74,7 @@ def item(request: HttpRequest, item_id: int) -> HttpResponse:
             attach_refusal(form, refusal)
         else:
             messages.success(request, _("已保存处理结果。"))
-            return redirect("benefits:queue")
+            return redirect(_queue_of(work_item))
     audit.record(
         actor=request.user,
         action="view",
@@ -106,6 +89,10 @@ def item(request: HttpRequest, item_id: int) -> HttpResponse:
         "stored": work_item.explanation,
     }
     return render(request, "benefits/item.html", context)
+
+
+def _queue_of(item: WorkItem) -> str:
+    return "workflow:reviews" if item.kind == WorkItemKind.REVIEW else "workflow:proposals"
 
 
 @allow(Role.CITY_ADMIN, action="change", object_type="rule_version")

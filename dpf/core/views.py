@@ -8,23 +8,18 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from dpf.core.access import public
+from dpf.core.menu import landing
 from dpf.core.middleware import PREF_COOKIE, parse_prefs
-from dpf.core.roles import REGION_STAFF, Role
-
-# Where each role starts after logging in (LOGIN_REDIRECT_URL is this page).
-LANDING = {
-    Role.CITIZEN: "portal:home",
-    Role.VIEWER: "indicators:dashboard",
-}
 
 
 @public
 def home(request: HttpRequest) -> HttpResponse:
-    role = getattr(request.user, "role", None) if request.user.is_authenticated else None
-    if role in REGION_STAFF:
-        return redirect("registry:search")
-    if role in LANDING:
-        return redirect(LANDING[role])
+    """The public home page; a logged-in user is sent to their work (``menu.landing``: the
+    first page of the landing list their role may open, read from the routes' declarations,
+    so LOGIN_REDIRECT_URL can stay this page)."""
+    target = landing(request.user) if request.user.is_authenticated else None
+    if target is not None:
+        return redirect(target)
     return render(request, "core/home.html")
 
 

@@ -30,6 +30,7 @@ from dpf.exchange.display import REGISTRY_ERROR_CODES
 from dpf.exchange.models import (
     BatchStatus,
     DuplicateSuspect,
+    ExchangeToken,
     ImportBatch,
     ImportRow,
     Outcome,
@@ -205,3 +206,10 @@ def registry_extract(user: Any, region_code: str, as_of: dt.date) -> QuerySet[Pe
         )
         .order_by("county_code", "township_code", "village_code", "name", "pk")
     )
+
+
+def department_tokens(user: Any) -> QuerySet[ExchangeToken]:
+    """The API tokens of a partner department's own account (never another account's)."""
+    if getattr(user, "role", None) != Role.DEPARTMENT_EXCHANGE:
+        return ExchangeToken.objects.none()
+    return ExchangeToken.objects.filter(user=user).order_by("-active", "-created_at")

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from dpf.exchange import views
+from dpf.exchange import department_views, views
 
 app_name = "exchange"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("department/", department_views.department_home, name="department"),
     path("templates/<slug:code>.xlsx", views.template_download, name="template"),
     path("upload/", views.upload, name="upload"),
     path("batches/<int:batch_id>/", views.batch_detail, name="batch"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.portal import citizen_views, staff_views, views
+from dpf.portal import citizen_views, staff_views, views, volunteer_views
 
 app_name = "portal"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("portal/register/", views.register, name="register"),
     path("portal/register/confirm/", views.register_confirm, name="register_confirm"),
     path("portal/", citizen_views.home, name="home"),
+    path("portal/volunteer/", volunteer_views.volunteer_home, name="volunteer"),
     path("portal/acting-for/", citizen_views.acting_for, name="acting_for"),
     path("portal/certificate/", citizen_views.certificate, name="certificate"),
     path("portal/entitlements/", citizen_views.entitlements, name="entitlements"),

@@ -15,7 +15,7 @@ from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.benefits import selectors as benefit_selectors
 from dpf.benefits.eligibility import Eligibility, explain
-from dpf.benefits.models import Entitlement, WorkItem, WorkItemKind
+from dpf.benefits.models import Entitlement, ScanRun, WorkItem, WorkItemKind
 from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
 from dpf.core.idnumber import parse_id_number
@@ -234,6 +234,11 @@ def with_explanations(items: list[WorkItem], as_of: dt.date) -> list[ProposalRow
 
 def work_item_for(user: Any, pk: int) -> WorkItem:
     return benefit_selectors.work_item_for(user, pk)
+
+
+def last_scan() -> ScanRun | None:
+    """The last finished proactive scan (no personal data): the proposals page says when."""
+    return benefit_selectors.last_scan()
 
 
 def region_names(codes: set[str]) -> dict[str, str]:

@@ -92,6 +92,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "groups": [(code, names.get(code, code), group) for code, group in groups.items()],
+        "last_scan": selectors.last_scan(),
     }
     return render(request, "workflow/proposals.html", context)
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_queue_page_starts_the_scan_as_a_job(client, city_admin) -> None:
     client.force_login(city_admin)
-    page = client.get(reverse("benefits:queue")).content.decode()
+    page = client.get(reverse("workflow:proposals")).content.decode()
     run_url = reverse("jobs:schedule_run", args=["benefits.scan"])
     assert f'action="{run_url}"' in page
 
@@ -40,5 +40,5 @@ def test_a_second_scan_start_while_one_runs_joins_it(client, city_admin, setting
 
 def test_the_button_is_only_for_the_city_admin(client, county_officer) -> None:
     client.force_login(county_officer)
-    page = client.get(reverse("benefits:queue")).content.decode()
+    page = client.get(reverse("workflow:proposals")).content.decode()
     assert reverse("jobs:schedule_run", args=["benefits.scan"]) not in page

@@ -1,33 +1,31 @@
 """``{% load dpf_nav %}``: may this user open a route? Read from the route's own declaration.
 
-The staff navigation (``base.html``) shows a link only when ``user|may_open:"app:name"`` holds,
-so the menu follows ``@allow``/``permission_required`` and never repeats role names.
+``user|may_open:"app:name"`` holds when the route's declaration (``@allow`` or
+``permission_required``) admits the user; ``{% main_menu %}`` renders the staff menu of
+``dpf.core.menu`` with the entries the user may open, so the menu never repeats role names.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from django import template
-from django.urls import resolve, reverse
 
-from dpf.core.access import declaration_of
+from dpf.core import menu
 
 register = template.Library()
 
 
-@lru_cache(maxsize=256)
-def _declared(url_name: str) -> tuple[bool, frozenset[str]]:
-    """(public, roles) of a route without URL parameters, from its declaration."""
-    declaration = declaration_of(resolve(reverse(url_name)).func) or {}
-    roles = frozenset(str(r) for r in declaration.get("roles", ()))
-    return bool(declaration.get("public")), roles
-
-
 @register.filter
 def may_open(user: Any, url_name: str) -> bool:
-    if not getattr(user, "is_authenticated", False):
-        return False
-    public, roles = _declared(url_name)
-    return public or str(getattr(user, "role", "") or "") in roles
+    return menu.may_open(user, url_name)
+
+
+@register.inclusion_tag("core/_menu.html", takes_context=True)
+def main_menu(context: template.Context) -> dict[str, Any]:
+    request = context.get("request")
+    match = getattr(request, "resolver_match", None)
+    view_name = getattr(match, "view_name", "") or ""
+    user = getattr(request, "user", None)
+    entries = menu.menu_for(user) if user is not None else []
+    return {"entries": [(e, e.is_current(view_name)) for e in entries]}
