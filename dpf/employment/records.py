@@ -46,6 +46,9 @@ from dpf.registry.models import (
     Sex,
 )
 from dpf.registry.services import id_lookup_hash, mark_facts_changed
+from dpf.registry.survey_selectors import (  # the registry's reader, re-exported
+    employment_in_force as employment_in_force,
+)
 from dpf.rules.sql import shift_years
 
 # Working age (劳动年龄) for the zero-employment list: from 16 to the statutory retirement
@@ -230,15 +233,6 @@ def employments(user: Any, on: dt.date | None = None) -> QuerySet[Employment]:
     if on is not None:
         rows = rows.filter(EffectiveDated.as_of_q(on))
     return rows.select_related("person").order_by("-valid_from", "-pk")
-
-
-def employment_in_force(person: Person, on: dt.date) -> list[Employment]:
-    """The person's employment in force on ``on`` (``person`` from a scoped selector)."""
-    return list(
-        Employment.objects.filter(EffectiveDated.as_of_q(on), person=person).order_by(
-            "valid_from", "pk"
-        )
-    )
 
 
 # --- zero-employment households --------------------------------------------------------------

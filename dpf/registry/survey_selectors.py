@@ -21,6 +21,7 @@ from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.registry.models import (
     Certificate,
+    Employment,
     NeedsSurvey,
     Person,
     SurveyDraft,
@@ -247,11 +248,14 @@ class SurveyForm:
     draft: SurveyDraft | None
     no_contact: SurveyNoContact | None
     village_name: str
+    # The registry's employment facts in force on the day the form is opened: the form
+    # starts as "employed" when there is one (issue 19 part 5).
+    employments: list[Employment]
 
 
-def survey_form(user: Any, person_id: int, year: int) -> SurveyForm:
+def survey_form(user: Any, person_id: int, year: int, on: dt.date | None = None) -> SurveyForm:
     """The person's survey of ``year``; ``NotFound`` when the person is outside the scope
-    or the year has no round."""
+    or the year has no round. ``on``: the day whose employment facts the form shows."""
     person = (
         scope_queryset(user, Person.objects.defer("id_number", "phone"))
         .filter(pk=person_id)
@@ -270,6 +274,7 @@ def survey_form(user: Any, person_id: int, year: int) -> SurveyForm:
         .values_list("name", flat=True)
         .first()
         or person.village_code,
+        employments=employment_in_force(person, on) if on is not None else [],
     )
 
 
@@ -281,4 +286,14 @@ def survey_in_force(person: Person, on: dt.date) -> NeedsSurvey | None:
         NeedsSurvey.objects.filter(person=person, survey_date__lte=on)
         .order_by("-survey_date", "-pk")
         .first()
+    )
+
+
+def employment_in_force(person: Person, on: dt.date) -> list[Employment]:
+    """The person's employment facts in force on ``on``, oldest first (``person`` must come
+    from a scoped selector)."""
+    return list(
+        Employment.objects.filter(EffectiveDated.as_of_q(on), person=person).order_by(
+            "valid_from", "pk"
+        )
     )

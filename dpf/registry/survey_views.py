@@ -24,6 +24,7 @@ from dpf.core.models import RegionLevel
 from dpf.registry import survey_selectors as selectors
 from dpf.registry import surveys
 from dpf.registry.forms import attach_refusal
+from dpf.registry.models import EmploymentStatus
 from dpf.registry.selectors import today
 from dpf.registry.survey_forms import NoContactForm, RoundForm, SurveyAnswersForm
 
@@ -104,7 +105,7 @@ def _form_page(
     form: SurveyAnswersForm | None = None,
     no_contact_form: NoContactForm | None = None,
 ) -> HttpResponse:
-    view = selectors.survey_form(request.user, person_id, year)
+    view = selectors.survey_form(request.user, person_id, year, on=today())
     audit.record(
         actor=request.user,
         action="view",
@@ -114,9 +115,11 @@ def _form_page(
     )
     if form is None:
         record = view.draft
-        form = SurveyAnswersForm(
-            initial=SurveyAnswersForm.initial_from(record) if record else {"survey_date": today()}
-        )
+        initial = SurveyAnswersForm.initial_from(record) if record else {"survey_date": today()}
+        if record is None and view.employments:
+            # Pre-filled from the registry's employment facts (the worker can still change it).
+            initial["employment_status"] = EmploymentStatus.EMPLOYED
+        form = SurveyAnswersForm(initial=initial)
     if no_contact_form is None:
         no_contact_form = NoContactForm(initial={"contact_date": today()})
     failed = form.is_bound and bool(form.errors)
