@@ -1,6 +1,7 @@
 from django.urls import path
 
 from dpf.registry import views
+from dpf.registry.change_urls import urlpatterns as change_urlpatterns
 from dpf.registry.person_fact_urls import urlpatterns as person_fact_urlpatterns
 from dpf.registry.survey_urls import urlpatterns as survey_urlpatterns
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("transfers/", views.transfers, name="transfers"),
     *survey_urlpatterns,
     *person_fact_urlpatterns,
+    *change_urlpatterns,
 ]

@@ -106,6 +106,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
         "can_add_member": has_permission(request.user, "create", "person"),
         "can_reveal": has_permission(request.user, "reveal", "person"),
         "can_record_facts": has_permission(request.user, "change", "person"),
+        "can_change_certificate": has_permission(request.user, "change", "certificate"),
     }
     return render(request, "registry/person.html", context)
 
@@ -146,6 +147,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
 def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_for_change(request.user, person_id)
     form = CertificateForm(request.POST if request.method == "POST" else None)
+    held = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -158,11 +160,19 @@ def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 issue_date=data["issue_date"],
             )
         except ValidationFailed as refusal:
+            if refusal.code == "certificate_overlap":
+                # The refusal says "renew or re-assess": link the certificate it means.
+                held = selectors.certificate_held(person, data["issue_date"])
             attach_refusal(form, refusal, CertificateForm.REFUSAL_FIELDS)
         else:
             messages.success(request, _("残疾人证已登记"))
             return redirect("registry:person", person_id=person.pk)
-    context = {"form": form, "p": person}
+    context = {
+        "form": form,
+        "p": person,
+        "held": held,
+        "can_change_certificate": has_permission(request.user, "change", "certificate"),
+    }
     return render(request, "registry/certificate_form.html", context, status=_status(form))
 
 
@@ -200,7 +210,11 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
         object_id=household_id,
         request=request,
     )
-    context = {"d": detail, "can_add_member": has_permission(request.user, "create", "person")}
+    context = {
+        "d": detail,
+        "can_add_member": has_permission(request.user, "create", "person"),
+        "can_change_household": has_permission(request.user, "change", "household"),
+    }
     return render(request, "registry/household.html", context)
 
 

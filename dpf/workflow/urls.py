@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.workflow import payee_views, payment_views, views
+from dpf.workflow import death_views, payee_views, payment_views, views
 
 app_name = "workflow"
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("items/<int:pk>/appeal/", views.appeal, name="appeal"),
     path("documents/<int:pk>/", views.document, name="document"),
     path("entitlements/<int:pk>/", views.entitlement, name="entitlement"),
+    path("person/<int:person_id>/death/", death_views.person_death, name="person_death"),
     path("payee-accounts/", payee_views.payee_accounts, name="payee_accounts"),
     path("payee-accounts/<int:account_id>/", payee_views.payee_account, name="payee_account"),
     path("payments/", payment_views.payment_lists, name="payment_lists"),

@@ -426,6 +426,13 @@ def _risk_case(data: Registry) -> dict[str, Any]:
     return {"case_id": _sample(data, "risk_case", create)}
 
 
+def _certificate(data: Registry) -> dict[str, Any]:
+    from dpf.registry.models import Certificate
+
+    pk = Certificate.objects.filter(person=data.people[0]).values_list("pk", flat=True).first()
+    return {"certificate_id": pk}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -455,6 +462,16 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:outside_payment_new": lambda d: {"person_id": d.people[0].pk},
     "registry:person_status_new": lambda d: {"person_id": d.people[0].pk},
     "registry:household": lambda d: {"household_id": d.people[0].household_id},
+    # Keeping the record current (issue 17 part 1): 张海明 and his certificate.
+    "registry:person_edit": lambda d: {"person_id": d.people[0].pk},
+    "registry:person_guardian": lambda d: {"person_id": d.people[0].pk},
+    "registry:person_move": lambda d: {"person_id": d.people[0].pk},
+    "registry:person_household": lambda d: {"person_id": d.people[0].pk},
+    "registry:household_status": lambda d: {"household_id": d.people[0].household_id},
+    "registry:certificate_renew": lambda d: _certificate(d),
+    "registry:certificate_reassess": lambda d: _certificate(d),
+    "registry:certificate_cancel": lambda d: _certificate(d),
+    "workflow:person_death": lambda d: {"person_id": d.people[0].pk},
     # I07: medical insurance among certified people; its list is made of persons.
     "indicators:indicator": lambda d: {"code": "I07"},
     "indicators:drilldown": lambda d: {"code": "I07"},

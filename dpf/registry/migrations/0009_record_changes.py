@@ -6,28 +6,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0008_employment_facts'),
+        ("registry", "0008_employment_facts"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RecordChange',
+            name="RecordChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('details', '修改基本信息'), ('guardian', '变更监护人'), ('move', '迁移'), ('death', '登记死亡'), ('household', '家庭成员变更'), ('household_status', '家庭经济状况变更'), ('renewal', '换证'), ('reassessment', '重新评定'), ('cancellation', '注销残疾人证')], max_length=20, verbose_name='事项')),
-                ('effective_on', models.DateField(verbose_name='生效日期')),
-                ('reason', models.CharField(max_length=300, verbose_name='原因')),
-                ('summary', models.CharField(blank=True, max_length=300, verbose_name='内容')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='经办人')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='record_changes', to='registry.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("details", "修改基本信息"),
+                            ("guardian", "变更监护人"),
+                            ("move", "迁移"),
+                            ("death", "登记死亡"),
+                            ("household", "家庭成员变更"),
+                            ("household_status", "家庭经济状况变更"),
+                            ("renewal", "换证"),
+                            ("reassessment", "重新评定"),
+                            ("cancellation", "注销残疾人证"),
+                        ],
+                        max_length=20,
+                        verbose_name="事项",
+                    ),
+                ),
+                ("effective_on", models.DateField(verbose_name="生效日期")),
+                ("reason", models.CharField(max_length=300, verbose_name="原因")),
+                ("summary", models.CharField(blank=True, max_length=300, verbose_name="内容")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="经办人",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="record_changes",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '档案变更记录',
-                'indexes': [models.Index(fields=['person', 'effective_on', 'id'], name='recordchange_person_on')],
+                "verbose_name": "档案变更记录",
+                "indexes": [
+                    models.Index(
+                        fields=["person", "effective_on", "id"], name="recordchange_person_on"
+                    )
+                ],
             },
         ),
     ]
