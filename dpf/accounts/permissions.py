@@ -57,6 +57,15 @@ class ObjectType(models.TextChoices):
     EMPLOYMENT_RECORD = "employment_record", _("就业登记与安置")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
+    INDICATOR_LIST = "indicator_list", _("指标名单（钻取到人）")
+    MANUAL_VALUE = "manual_value", _("指标手工填报值")
+    SNAPSHOT = "snapshot", _("指标快照（重新计算）")
+    EVALUATION_REPORT = "evaluation_report", _("规划评估报告")
+    WORK_ITEM = "work_item", _("主动发现与复核事项")
+    BULK_DECISION = "bulk_decision", _("批量办理")
+    RULE_VERSION = "rule_version", _("待遇规则与补贴标准")
+    INSTITUTION = "institution", _("服务机构")
+    DEVICE_CATALOGUE = "device_catalogue", _("辅助器具补贴目录")
     AUDIT_LOG = "audit_log", _("审计日志")
     SECURITY_POLICY = "security_policy", _("安全策略")
     STAFF_ACCOUNT = "staff_account", _("工作人员账号")
@@ -91,6 +100,9 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.APPLICATION,
         ObjectType.ENTITLEMENT,
         ObjectType.PAYMENT_LIST,
+        ObjectType.INDICATOR_LIST,  # the persons behind a figure
+        ObjectType.WORK_ITEM,
+        ObjectType.BULK_DECISION,
         ObjectType.ROSTER,
         ObjectType.SERVICE_RECORD,
         ObjectType.SERVICE_PLAN,
@@ -126,9 +138,20 @@ def _grant(
     return [Permission(role, a, t, scope) for a in actions for t in types]
 
 
+def _grant_each(
+    roles: Iterable[Role],
+    scope: Scope,
+    actions: Iterable[Action],
+    object_types: Iterable[ObjectType],
+) -> list[Permission]:
+    acts, types = list(actions), list(object_types)
+    return [p for role in roles for p in _grant(role, scope, acts, types)]
+
+
 A, T, S = Action, ObjectType, Scope
 _RECORD = (T.PERSON, T.HOUSEHOLD, T.CERTIFICATE, T.SURVEY)
 _REVEALABLE = (T.PERSON, T.HOUSEHOLD)  # full ID number, phone, address on request
+_REGION_STAFF = (Role.CITY_ADMIN, Role.COUNTY_OFFICER, Role.TOWNSHIP_OFFICER, Role.VILLAGE_WORKER)
 
 PERMISSIONS: tuple[Permission, ...] = tuple(
     # City DPF administrators: everything in the city, the audit log, the security policy.
@@ -140,7 +163,8 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
         (A.VIEW, A.CREATE, A.CHANGE, A.APPROVE, A.EXPORT),
         (T.APPLICATION, T.ENTITLEMENT),
     )
-    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.EXPORT), (T.PAYMENT_LIST,))
+    # Payment lists: the city follows every county's; each county makes its own (below).
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.PAYMENT_LIST,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.INDICATORS,))
     + _grant(Role.CITY_ADMIN, S.PLATFORM, (A.VIEW,), (T.AUDIT_LOG,))
@@ -156,7 +180,15 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
         (A.VIEW, A.CREATE, A.CHANGE, A.APPROVE, A.EXPORT),
         (T.APPLICATION, T.ENTITLEMENT),
     )
-    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.EXPORT), (T.PAYMENT_LIST,))
+    # The county generates a month's list (create), approves it (approve, never the officer
+    # who generated it), deletes a draft and records the bank's results (change), and
+    # exports the bank list and the signing PDF (export).
+    + _grant(
+        Role.COUNTY_OFFICER,
+        S.REGION,
+        (A.VIEW, A.CREATE, A.CHANGE, A.APPROVE, A.EXPORT),
+        (T.PAYMENT_LIST,),
+    )
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.IMPORT,), (T.ROSTER,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.INDICATORS,))
     # Township / street DPF: first review; keeps records; sees its township.
@@ -261,6 +293,24 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
         (T.PERSON, T.CERTIFICATE, T.APPLICATION, T.ENTITLEMENT, T.CITIZEN_REQUEST),
     )
     + _grant(Role.CITIZEN, S.SELF, (A.CREATE,), (T.APPLICATION, T.CITIZEN_REQUEST))
+    # The scan's work items (主动发现 proposals, reviews): the region staff's queues. Bulk
+    # decisions on one's tasks: township and county (each step names the role deciding it).
+    + _grant_each(_REGION_STAFF, S.REGION, (A.VIEW,), (T.WORK_ITEM,))
+    + _grant_each(
+        (Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER), S.REGION, (A.CHANGE,), (T.BULK_DECISION,)
+    )
+    # Benefit rules and amount standards: the city publishes a new rule version (after
+    # previewing its effect per county) and sets the standards.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.CHANGE,), (T.RULE_VERSION,))
+    # The city keeps the list of service institutions and the assistive-device catalogue.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.CREATE,), (T.INSTITUTION, T.DEVICE_CATALOGUE))
+    # Indicators beyond the aggregates: the persons behind a figure (region staff, within
+    # their scope), hand-entered values and snapshots (the city), the evaluation report
+    # (the city writes its analysis; viewers read the published version: aggregate scope).
+    + _grant_each(_REGION_STAFF, S.REGION, (A.VIEW,), (T.INDICATOR_LIST, T.EVALUATION_REPORT))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.CHANGE,), (T.MANUAL_VALUE, T.EVALUATION_REPORT))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.CREATE,), (T.SNAPSHOT,))
+    + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.EVALUATION_REPORT,))
     # Staff accounts (账号管理): the city admin, and a county officer for its county, list,
     # create, change, disable and enable the accounts of their region, reset passwords and
     # second factors; never a role above their own or a region outside theirs
@@ -304,6 +354,15 @@ def has_permission(user: Any, action: str, object_type: str) -> bool:
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     return permission_for(getattr(user, "role", None), action, object_type) is not None
+
+
+def scope_of(user: Any, action: str, object_type: str) -> Scope | None:
+    """The scope in which ``user`` holds (action, object type), ``None`` without it (a
+    viewer's ``aggregate`` scope means the published figures only)."""
+    if not has_permission(user, action, object_type):
+        return None
+    granted = permission_for(getattr(user, "role", None), action, object_type)
+    return granted.scope if granted else None
 
 
 def require_permission(user: Any, action: str, object_type: str, object_id: object = "") -> None:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver
 
+from dpf.accounts.permissions import PERMISSIONS, Scope
 from dpf.core.access import ACCESS_ATTR, public
 from dpf.core.roles import Role
 
@@ -34,6 +35,22 @@ def api_allow(*roles: Role | str, action: str = "view", object_type: str = "") -
         return func
 
     return decorate
+
+
+def api_permission_required(
+    action: str, object_type: str, *, scope: Scope | str = Scope.INSTITUTION
+) -> Callable[[F], F]:
+    """``api_allow`` with the roles of the permission table that hold (action, object type)
+    in ``scope``: the API's callers are the partner departments' accounts (institution
+    scope); region staff, who hold the same actions, use the pages."""
+    roles = frozenset(
+        p.role
+        for p in PERMISSIONS
+        if p.action == action and p.object_type == object_type and p.scope == str(scope)
+    )
+    if not roles:
+        raise ValueError(f"no role holds ({action}, {object_type}) in scope {scope}")
+    return api_allow(*roles, action=action, object_type=object_type)
 
 
 def _operations(callback: Any) -> list[Any]:
