@@ -55,6 +55,7 @@ KINDS: dict[str, Kind] = {
             _("逾期诉求升级提醒"),
         ),
         Kind("core.audit_retention", "dpf.core.jobs.audit_retention_job", _("审计日志保留期清理")),
+        Kind("demo.generate", "dpf.demo.jobs.demo_generate_job", _("生成演示数据")),
         Kind(
             "portal.rate_event_retention",
             "dpf.portal.jobs.rate_event_retention_job",

@@ -84,6 +84,11 @@ class Command(BaseCommand):
             dest="if_empty",
             help="已有人员数据时不做任何事 / do nothing when persons exist",
         )
+        gen.add_argument(
+            "--background",
+            action="store_true",
+            help="交给后台作业进程运行（dpf worker）/ queue it as a job for the worker",
+        )
         acc = sub.add_parser("accounts", help="创建演示账号 / create the demo accounts")
         acc.add_argument(
             "--force", action="store_true", help="不在演示模式也创建 / create outside demo mode"
@@ -99,6 +104,10 @@ class Command(BaseCommand):
             raise CommandError(f"{exc.message_zh} / {exc.message_en}") from None
 
     def _generate(self, options: dict[str, Any]) -> None:
+        if options.get("background"):
+            self._queue(options)
+            return
+
         def progress(done: int, total: int, seconds: float) -> None:
             rate = done / seconds if seconds > 0 else 0.0
             self.stdout.write(
@@ -133,6 +142,24 @@ class Command(BaseCommand):
         )
         for table, n in sorted(result.rows.items()):
             self.stdout.write(f"  {table:<32} {n:>10,}")
+
+    def _queue(self, options: dict[str, Any]) -> None:
+        """The same generation as a job (kind ``demo.generate``, with ``--if-empty``): the
+        worker runs it; the schedules page lists it with its progress and result."""
+        from dpf.jobs.services import job_start
+
+        job, started = job_start(
+            actor=None,
+            kind="demo.generate",
+            key="demo.generate",
+            params={
+                "persons": options["persons"],
+                "seed": options["seed"],
+                "as_of": options["as_of"].isoformat(),
+            },
+        )
+        said = "已排队 queued" if started else "已在运行，未重复 already running, joined"
+        self.stdout.write(f"作业 job #{job.pk} ({said}): /jobs/{job.pk}/")
 
     def _accounts(self, options: dict[str, Any]) -> None:
         accounts = services.demo_accounts_create(force=options["force"])
