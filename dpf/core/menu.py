@@ -62,6 +62,11 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("employment:review_queue", _("年审审核"), also=("employment:review",)),
     MenuEntry("employment:employers", _("用人单位"), also=("employment:credit",)),
     MenuEntry("employment:training", _("职业培训"), also=("employment:training_course",)),
+    MenuEntry(
+        "employment:records",
+        _("就业登记"),
+        also=("employment:zero_employment", "employment:assisted"),
+    ),
     MenuEntry("portal:volunteer", _("志愿服务")),
     MenuEntry("portal:home", _("我的服务"), also=("portal:",)),
     # Figures, the catalogue and rules, data exchange, administration.
