@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from dpf.services.models import RehabKind, RehabOutcome, RenovationItemKind
+from dpf.registry.models import SchoolEnrolment
+from dpf.services.models import NotEnrolledReason, RehabKind, RehabOutcome, RenovationItemKind
 
 
 class RehabPlanForm(forms.Form):
@@ -66,7 +68,7 @@ class DeviceFollowUpForm(forms.Form):
         self.fields["fitting"].choices = fittings  # type: ignore[attr-defined]
 
 
-def _date_field(label: str | Promise) -> forms.DateField:
+def _date_field(label: Any) -> forms.DateField:
     return forms.DateField(label=label, widget=forms.DateInput(attrs={"type": "date"}))
 
 
@@ -118,3 +120,37 @@ class RenovationCompleteForm(forms.Form):
 class RenovationAcceptForm(forms.Form):
     accepted_on = _date_field(_("验收日期"))
     note = forms.CharField(label=_("验收意见"), max_length=300, required=False)
+
+
+class SchoolingEnrolForm(forms.Form):
+    mode = forms.ChoiceField(label=_("就读方式"), choices=SchoolEnrolment.Mode.choices)
+    school = forms.CharField(label=_("学校"), max_length=100)
+    valid_from = _date_field(_("入学日期"))
+    age_reason = forms.CharField(
+        label=_("不在6至15周岁的原因"),
+        max_length=200,
+        required=False,
+        help_text=_("儿童不在6至15周岁时必填"),
+    )
+
+
+class SchoolingLeaveForm(forms.Form):
+    left_on = _date_field(_("离校日期"))
+    reason = forms.ChoiceField(label=_("原因"), choices=NotEnrolledReason.choices)
+    note = forms.CharField(label=_("情况说明"), max_length=300, required=False)
+
+
+class NotEnrolledForm(forms.Form):
+    since = _date_field(_("起始日期"))
+    reason = forms.ChoiceField(label=_("原因"), choices=NotEnrolledReason.choices)
+    note = forms.CharField(label=_("情况说明"), max_length=300, required=False)
+
+
+class NotEnrolledVisitForm(forms.Form):
+    date = _date_field(_("走访日期"))
+    note = forms.CharField(label=_("走访情况"), max_length=300)
+
+
+class NotEnrolledResolveForm(forms.Form):
+    resolved_on = _date_field(_("解决日期"))
+    resolution = forms.CharField(label=_("解决情况"), max_length=300)

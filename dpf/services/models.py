@@ -336,3 +336,83 @@ class RenovationItem(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+# --- compulsory education (义务教育, I08) --------------------------------------------------
+# A child in school is the registry's SchoolEnrolment in force (regular school, special
+# school, home teaching 送教上门), the fact the school roster writes and rule ``in_school``
+# reads; a child of 6-15 not in school is followed here until resolved.
+
+
+class NotEnrolledKind(models.TextChoices):
+    NOT_ENROLLED = "not_enrolled", _("未入学")
+    LEFT = "left", _("辍学（离校）")
+
+
+class NotEnrolledReason(models.TextChoices):
+    SEVERE_DISABILITY = "severe_disability", _("残疾程度重，无法就读")
+    ILLNESS = "illness", _("因病不能就读")
+    FAMILY = "family", _("家庭原因（家长不送学等）")
+    NO_PLACE = "no_place", _("无适合的学校或送教服务")
+    OTHER = "other", _("其他原因")
+
+
+class NotEnrolled(models.Model):
+    """A child of compulsory-school age (6-15) not in school from ``since`` (never enrolled,
+    or left school), with the reason: the county's follow-up queue until it is resolved
+    (``resolved_on``: enrolled again, or another resolution stated). Region codes are the
+    child's when recorded (the scope of region staff)."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="not_enrolled")
+    kind = models.CharField(_("情形"), max_length=15, choices=NotEnrolledKind.choices)
+    reason = models.CharField(_("原因"), max_length=20, choices=NotEnrolledReason.choices)
+    note = models.CharField(_("情况说明"), max_length=300, blank=True)
+    since = models.DateField(_("起始日期"))
+    resolved_on = models.DateField(_("解决日期"), null=True, blank=True)
+    resolution = models.CharField(_("解决情况"), max_length=300, blank=True)
+    county_code = models.CharField(max_length=6)
+    township_code = models.CharField(max_length=9)
+    village_code = models.CharField(max_length=12)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("未入学（辍学）跟进")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(resolved_on__isnull=True),
+                name="not_enrolled_one_open",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(resolved_on__isnull=True)
+                | models.Q(resolved_on__gte=models.F("since")),
+                name="not_enrolled_interval",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county_code", "resolved_on"], name="not_enrolled_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.since}"
+
+
+class NotEnrolledVisit(models.Model):
+    """A follow-up visit to a child not in school (跟进走访)."""
+
+    record = models.ForeignKey(NotEnrolled, on_delete=models.CASCADE, related_name="visits")
+    date = models.DateField(_("走访日期"))
+    note = models.CharField(_("走访情况"), max_length=300)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("未入学跟进走访")
+
+    def __str__(self) -> str:
+        return f"{self.date}"

@@ -11,12 +11,13 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core.roles import Role
-from dpf.registry.models import Person
+from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
     DeviceCatalogueItem,
     DeviceFitting,
     HomeRenovation,
     Institution,
+    NotEnrolled,
     RehabPlan,
     RehabSession,
 )
@@ -121,3 +122,48 @@ def renovation_for(user: Any, renovation_id: int) -> HomeRenovation:
     if renovation is None:
         raise PermissionRefused("view", "home_renovation", renovation_id)
     return renovation
+
+
+def not_enrolled_queue(user: Any) -> QuerySet[NotEnrolled]:
+    """Children of the user's region on the not-enrolled follow-up list, unresolved, the
+    longest waiting first, with their visit count and last visit: one query."""
+    return (
+        scope_queryset(user, NotEnrolled.objects.filter(resolved_on__isnull=True))
+        .select_related("person")
+        .defer("person__id_number")
+        .annotate(visit_count=Count("visits"), last_visit=Max("visits__date"))
+        .order_by("since", "pk")
+    )
+
+
+def child_for(user: Any, person_id: int) -> Person:
+    """A child of the user's region (its schooling page); refused (404, audited) outside."""
+    person = scope_queryset(user, Person.objects.defer("id_number")).filter(pk=person_id).first()
+    if person is None:
+        raise PermissionRefused("view", "education_record", person_id)
+    return person
+
+
+def schooling_of(person: Person) -> tuple[list[SchoolEnrolment], list[NotEnrolled]]:
+    """The child's enrolments and not-enrolled follow-ups (with visits), latest first."""
+    enrolments = list(SchoolEnrolment.objects.filter(person=person).order_by("-valid_from"))
+    records = list(
+        NotEnrolled.objects.filter(person=person)
+        .prefetch_related("visits")
+        .order_by("-since", "-pk")
+    )
+    return enrolments, records
+
+
+def schooling_status_on(
+    enrolments: list[SchoolEnrolment], records: list[NotEnrolled], day: dt.date
+) -> str:
+    """The status in force on ``day``, in words: the enrolment's mode, not enrolled or
+    left school with the reason, or unknown."""
+    for e in enrolments:
+        if e.in_force_on(day):
+            return f"{e.get_mode_display()}（{e.school}）"
+    for r in records:
+        if r.since <= day and (r.resolved_on is None or r.resolved_on > day):
+            return f"{r.get_kind_display()}（{r.get_reason_display()}）"
+    return ""

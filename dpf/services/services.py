@@ -20,7 +20,7 @@ from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import Region, RegionLevel
 from dpf.core.text import check_text_characters
-from dpf.registry.models import Person
+from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
     DeviceCatalogueItem,
     DeviceFitting,
@@ -28,6 +28,10 @@ from dpf.services.models import (
     HomeRenovation,
     Institution,
     InstitutionKind,
+    NotEnrolled,
+    NotEnrolledKind,
+    NotEnrolledReason,
+    NotEnrolledVisit,
     RehabKind,
     RehabOutcome,
     RehabPlan,
@@ -886,3 +890,296 @@ def renovation_accept(
         changes={"accepted_on": accepted_on.isoformat()},
     )
     return renovation
+
+
+# --- compulsory education (I08) ---------------------------------------------------------------
+
+SCHOOL_AGE = (6, 15)  # compulsory-school age (义务教育阶段), completed years
+
+
+def _child_for_write(actor: Any, person_id: int) -> Person:
+    """The child locked for a write, if in the actor's region; otherwise "not found"."""
+    require_permission(actor, "create", "education_record", person_id)
+    person = Person.objects.select_for_update().filter(pk=person_id).first()
+    if person is None or not region_in_scope(actor, person.village_code):
+        raise NotFound("person")
+    return person
+
+
+def _school_age(person: Person, on: dt.date) -> bool:
+    from dpf.core.dates import age_on
+
+    return SCHOOL_AGE[0] <= age_on(person.birth_date, on) <= SCHOOL_AGE[1]
+
+
+@transaction.atomic
+def schooling_enrol(
+    *,
+    actor: Any,
+    person_id: int,
+    mode: str,
+    school: str,
+    valid_from: dt.date,
+    age_reason: str = "",
+    today: dt.date | None = None,
+) -> SchoolEnrolment:
+    """Record that a child is in school from ``valid_from`` (regular school, special school
+    or home teaching 送教上门): the registry's enrolment fact, as the school roster writes
+    it. An enrolment in force that started earlier ends the day before (a change of school
+    or mode); the child's open not-enrolled follow-up is resolved. A child outside 6-15 is
+    accepted only with a stated reason (kept in the audit log)."""
+    person = _child_for_write(actor, person_id)
+    if mode not in SchoolEnrolment.Mode.values:
+        raise _refuse("school_mode", "请选择就读方式", "choose how the child is taught", "mode")
+    school = _text(school, field="school", label_zh="学校", label_en="school", limit=100)
+    _not_future(valid_from, today, "valid_from", "入学日期", "enrolment date")
+    reason = " ".join((age_reason or "").split())
+    if not _school_age(person, valid_from) and not reason:
+        raise _refuse(
+            "outside_school_age",
+            "该儿童在入学日期不在6至15周岁，请说明原因",
+            "on the enrolment date the child is not between 6 and 15: state the reason",
+            "age_reason",
+        )
+    if reason:
+        reason = _text(reason, field="age_reason", label_zh="原因", label_en="reason", limit=200)
+    rows = SchoolEnrolment.objects.select_for_update().filter(person=person)
+    later = rows.filter(valid_from__gte=valid_from).first()
+    if later is not None:
+        raise _refuse(
+            "schooling_overlap",
+            f"此人已有自{later.valid_from}起的就学记录",
+            f"this child already has a schooling record from {later.valid_from}",
+            "valid_from",
+        )
+    current = rows.filter(SchoolEnrolment.as_of_q(valid_from)).first()
+    if current is not None:
+        current.valid_to = valid_from - dt.timedelta(days=1)
+        current.save(update_fields=["valid_to"])
+    enrolment = SchoolEnrolment.objects.create(
+        person=person, school=school, mode=mode, valid_from=valid_from, source="staff"
+    )
+    open_record = NotEnrolled.objects.filter(person=person, resolved_on__isnull=True).first()
+    if open_record is not None:
+        open_record.resolved_on = max(valid_from, open_record.since)
+        open_record.resolution = str(_enrolled_resolution(mode, school))
+        open_record.save(update_fields=["resolved_on", "resolution"])
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="school_enrolment",
+        object_id=enrolment.pk,
+        changes={"person_id": person.pk, "mode": mode, "valid_from": valid_from.isoformat()},
+        reason=reason,
+    )
+    return enrolment
+
+
+def _enrolled_resolution(mode: str, school: str) -> str:
+    return f"{SchoolEnrolment.Mode(mode).label}：{school}"
+
+
+def _open_not_enrolled(
+    person: Person, kind: str, reason: str, since: dt.date, note: str, actor: Any
+) -> NotEnrolled:
+    if reason not in NotEnrolledReason.values:
+        raise _refuse("not_enrolled_reason", "请选择原因", "choose the reason", "reason")
+    if NotEnrolled.objects.filter(person=person, resolved_on__isnull=True).exists():
+        raise _refuse(
+            "not_enrolled_open",
+            "此人已在未入学跟进名单中",
+            "this child is already on the not-enrolled follow-up list",
+            "since",
+        )
+    record = NotEnrolled.objects.create(
+        person=person,
+        kind=kind,
+        reason=reason,
+        note=_optional_text(note, field="note", label_zh="情况说明", label_en="note", limit=300),
+        since=since,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="not_enrolled",
+        object_id=record.pk,
+        changes={"person_id": person.pk, "kind": kind, "reason": reason},
+    )
+    return record
+
+
+@transaction.atomic
+def schooling_leave(
+    *,
+    actor: Any,
+    person_id: int,
+    left_on: dt.date,
+    reason: str,
+    note: str = "",
+    today: dt.date | None = None,
+) -> NotEnrolled:
+    """A child left school on ``left_on`` (辍学): the enrolment in force ends that day and,
+    for a child of 6-15, the county follows the child from the next day."""
+    person = _child_for_write(actor, person_id)
+    _not_future(left_on, today, "left_on", "离校日期", "date of leaving")
+    current = (
+        SchoolEnrolment.objects.select_for_update()
+        .filter(person=person)
+        .filter(SchoolEnrolment.as_of_q(left_on))
+        .first()
+    )
+    if current is None:
+        raise _refuse(
+            "not_in_school",
+            "此人在该日期没有在读记录",
+            "this child is not in school on that date",
+            "left_on",
+        )
+    if SchoolEnrolment.objects.filter(person=person, valid_from__gt=left_on).exists():
+        raise _refuse(
+            "schooling_overlap",
+            "此人在该日期之后还有就学记录",
+            "this child has a schooling record after that date",
+            "left_on",
+        )
+    since = left_on + dt.timedelta(days=1)
+    if not _school_age(person, since):
+        raise _refuse(
+            "outside_school_age",
+            "该儿童离校时不在6至15周岁（义务教育阶段已结束或未开始），只需结束就学记录",
+            "the child is not between 6 and 15 when leaving: end the schooling record only",
+            "left_on",
+        )
+    current.valid_to = left_on
+    current.save(update_fields=["valid_to"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="school_enrolment",
+        object_id=current.pk,
+        changes={"valid_to": left_on.isoformat()},
+    )
+    return _open_not_enrolled(person, NotEnrolledKind.LEFT, reason, since, note, actor)
+
+
+@transaction.atomic
+def not_enrolled_record(
+    *,
+    actor: Any,
+    person_id: int,
+    since: dt.date,
+    reason: str,
+    note: str = "",
+    today: dt.date | None = None,
+) -> NotEnrolled:
+    """A child of 6-15 who is not in school (未入学), with the reason: on the county's
+    follow-up list until resolved."""
+    person = _child_for_write(actor, person_id)
+    _not_future(since, today, "since", "起始日期", "start date")
+    if not _school_age(person, since):
+        raise _refuse(
+            "outside_school_age",
+            "该儿童在该日期不在6至15周岁（义务教育阶段）",
+            "on that date the child is not between 6 and 15 (compulsory-school age)",
+            "since",
+        )
+    in_school = SchoolEnrolment.objects.filter(person=person).filter(
+        Q(valid_to__isnull=True) | Q(valid_to__gte=since)
+    )
+    if in_school.exists():
+        raise _refuse(
+            "in_school",
+            "此人在该日期或之后有在读记录；离校请登记辍学",
+            "this child is in school on or after that date: record leaving school instead",
+            "since",
+        )
+    return _open_not_enrolled(person, NotEnrolledKind.NOT_ENROLLED, reason, since, note, actor)
+
+
+def _not_enrolled_for_write(actor: Any, record_id: int) -> NotEnrolled:
+    require_permission(actor, "change", "education_record", record_id)
+    record = (
+        scope_queryset(actor, NotEnrolled.objects.select_for_update()).filter(pk=record_id).first()
+    )
+    if record is None:
+        raise PermissionRefused("change", "education_record", record_id)
+    return record
+
+
+@transaction.atomic
+def not_enrolled_visit(
+    *,
+    actor: Any,
+    record_id: int,
+    date: dt.date,
+    note: str,
+    today: dt.date | None = None,
+) -> NotEnrolledVisit:
+    """A follow-up visit to a child on the not-enrolled list (跟进走访)."""
+    record = _not_enrolled_for_write(actor, record_id)
+    if record.resolved_on is not None:
+        raise _refuse("resolved", "该跟进已解决", "this follow-up is resolved", "date")
+    if date < record.since:
+        raise _refuse(
+            "visit_before_since",
+            f"走访日期不能早于起始日期（{record.since}）",
+            f"the visit cannot be before the start ({record.since})",
+            "date",
+        )
+    _not_future(date, today, "date", "走访日期", "visit date")
+    text = _text(note, field="note", label_zh="走访情况", label_en="visit note", limit=300)
+    visit = NotEnrolledVisit.objects.create(
+        record=record,
+        date=date,
+        note=text,
+        recorded_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="not_enrolled_visit",
+        object_id=visit.pk,
+        changes={"record_id": record.pk, "date": date.isoformat()},
+    )
+    return visit
+
+
+@transaction.atomic
+def not_enrolled_resolve(
+    *,
+    actor: Any,
+    record_id: int,
+    resolved_on: dt.date,
+    resolution: str,
+    today: dt.date | None = None,
+) -> NotEnrolled:
+    """Close a follow-up without an enrolment (moved away, aged out, died …), saying why;
+    an enrolment closes it by itself."""
+    record = _not_enrolled_for_write(actor, record_id)
+    if record.resolved_on is not None:
+        raise _refuse("resolved", "该跟进已解决", "this follow-up is resolved", "resolved_on")
+    if resolved_on < record.since:
+        raise _refuse(
+            "resolved_before_since",
+            f"解决日期不能早于起始日期（{record.since}）",
+            f"it cannot be resolved before the start ({record.since})",
+            "resolved_on",
+        )
+    _not_future(resolved_on, today, "resolved_on", "解决日期", "resolution date")
+    record.resolution = _text(
+        resolution, field="resolution", label_zh="解决情况", label_en="resolution", limit=300
+    )
+    record.resolved_on = resolved_on
+    record.save(update_fields=["resolved_on", "resolution"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="not_enrolled",
+        object_id=record.pk,
+        changes={"resolved_on": resolved_on.isoformat()},
+    )
+    return record

@@ -12,4 +12,6 @@ urlpatterns = [
     path("renovations/", views.renovation_queue, name="renovation_queue"),
     path("renovations/<int:renovation_id>/", views.renovation, name="renovation"),
     path("renovations/new/<int:person_id>/", views.renovation_new, name="renovation_new"),
+    path("schooling/", views.schooling_queue, name="schooling_queue"),
+    path("schooling/child/<int:person_id>/", views.schooling_child, name="schooling_child"),
 ]

@@ -18,6 +18,9 @@ from dpf.services import selectors, services
 from dpf.services.forms import (
     DeviceFittingForm,
     DeviceFollowUpForm,
+    NotEnrolledForm,
+    NotEnrolledResolveForm,
+    NotEnrolledVisitForm,
     RehabCloseForm,
     RehabPlanForm,
     RehabSessionForm,
@@ -25,6 +28,8 @@ from dpf.services.forms import (
     RenovationAssessForm,
     RenovationCompleteForm,
     RenovationPlanForm,
+    SchoolingEnrolForm,
+    SchoolingLeaveForm,
 )
 from dpf.services.models import RehabKind
 
@@ -274,3 +279,88 @@ def renovation_new(request: HttpRequest, person_id: int) -> HttpResponse:
     return render(
         request, "services/renovation_new.html", {"person": person, "form": form}, status=status
     )
+
+
+@permission_required("view", "education_record")
+def schooling_queue(request: HttpRequest) -> HttpResponse:
+    """Children of 6-15 not in school in my region, to be followed until resolved."""
+    page = Paginator(selectors.not_enrolled_queue(request.user), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "services/schooling_queue.html", {"page": page, "rows": list(page)})
+
+
+@permission_required("view", "education_record")
+@require_http_methods(["GET", "POST"])
+def schooling_child(request: HttpRequest, person_id: int) -> HttpResponse:
+    """One child's schooling: the status in force, the history, and what to record next."""
+    person = selectors.child_for(request.user, person_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    forms_by_action = {
+        "enrol": SchoolingEnrolForm(request.POST if action == "enrol" else None, prefix="e"),
+        "leave": SchoolingLeaveForm(request.POST if action == "leave" else None, prefix="l"),
+        "not_enrolled": NotEnrolledForm(
+            request.POST if action == "not_enrolled" else None, prefix="n"
+        ),
+        "visit": NotEnrolledVisitForm(request.POST if action == "visit" else None, prefix="v"),
+        "resolve": NotEnrolledResolveForm(
+            request.POST if action == "resolve" else None, prefix="r"
+        ),
+    }
+    enrolments, records = selectors.schooling_of(person)
+    open_record = next((r for r in records if r.resolved_on is None), None)
+    if request.method == "POST":
+        form = forms_by_action.get(action or "")
+        try:
+            if form is not None and form.is_valid():
+                data = form.cleaned_data
+                done = _schooling_write(request, action or "", person.pk, open_record, data)
+                if done:
+                    messages.success(request, done)
+                    return redirect("services:schooling_child", person_id=person.pk)
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+    else:
+        audit.record(
+            actor=request.user,
+            action="view",
+            object_type="schooling",
+            object_id=person.pk,
+            request=request,
+        )
+    today = timezone.localdate()
+    context = {
+        "person": person,
+        "enrolments": enrolments,
+        "records": records,
+        "open_record": open_record,
+        "status": selectors.schooling_status_on(enrolments, records, today),
+        "in_school": any(e.in_force_on(today) for e in enrolments),
+        "can_record": has_permission(request.user, "create", "education_record"),
+        **{f"{name}_form": form for name, form in forms_by_action.items()},
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "services/schooling_child.html", context, status=status)
+
+
+def _schooling_write(
+    request: HttpRequest, action: str, person_id: int, open_record: object, data: dict
+) -> str:
+    actor = request.user
+    if action == "enrol":
+        services.schooling_enrol(actor=actor, person_id=person_id, **data)
+        return _("就学记录已保存。")
+    if action == "leave":
+        services.schooling_leave(actor=actor, person_id=person_id, **data)
+        return _("已登记离校，并列入未入学跟进名单。")
+    if action == "not_enrolled":
+        services.not_enrolled_record(actor=actor, person_id=person_id, **data)
+        return _("已列入未入学跟进名单。")
+    record_id = getattr(open_record, "pk", 0)
+    if action == "visit" and record_id:
+        services.not_enrolled_visit(actor=actor, record_id=record_id, **data)
+        return _("走访记录已保存。")
+    if action == "resolve" and record_id:
+        services.not_enrolled_resolve(actor=actor, record_id=record_id, **data)
+        return _("跟进已解决。")
+    return ""

@@ -513,6 +513,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:rehab_plan": _rehab_plan,
     "services:renovation_new": lambda d: {"person_id": d.people[0].pk},
     "services:renovation": _renovation,
+    "services:schooling_child": lambda d: {"person_id": d.people[0].pk},
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.
