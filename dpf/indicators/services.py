@@ -11,10 +11,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region
-from dpf.core.roles import Role
 from dpf.core.text import check_text_characters
 from dpf.indicators import compute as kpi
 from dpf.indicators.models import (
@@ -33,13 +33,6 @@ PLAN_14TH = Path(__file__).parent / "data" / "plan_14th.json"
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
     return ValidationFailed(code, zh, en, field=field)
-
-
-def _require_city_admin(actor: Any) -> None:
-    if getattr(actor, "role", None) != Role.CITY_ADMIN:
-        raise _refuse(
-            "forbidden", "只有市残联管理员可以执行此操作", "only a city admin may do this"
-        )
 
 
 def _decimal(value: Any, field: str) -> Decimal:
@@ -69,8 +62,8 @@ def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Pla
     benefits, comparison, kind, targets in range); any problem refuses it and nothing is
     written. A plan code that exists is refused unless ``replace``.
     """
-    if actor is not None:
-        _require_city_admin(actor)
+    if actor is not None:  # None: the command line (``dpf`` management commands)
+        require_permission(actor, "change", "indicators")
     check = check_plan(data, replace=replace)
     if not check.ok:
         raise check.problems[0].error
@@ -144,6 +137,7 @@ def manual_value_enter(
     reference: Decimal | None = None,
 ) -> ManualValue:
     """Enter (or correct: the old row is kept, superseded) a hand-entered statistic."""
+    require_permission(actor, "change", "manual_value", indicator.pk)
     if not indicator.is_manual:
         raise _refuse("not_manual", "该指标不是人工录入指标", "this indicator is not hand-entered")
     plan = indicator.plan
@@ -195,7 +189,10 @@ def manual_value_enter(
 
 @transaction.atomic
 def snapshot_store(*, plan: Plan, as_of: dt.date, actor: Any = None) -> SnapshotRun:
-    """Compute every indicator for every region and store it (replacing that date's run)."""
+    """Compute every indicator for every region and store it (replacing that date's run).
+    ``actor`` is ``None`` for the scheduled job and the command line."""
+    if actor is not None:
+        require_permission(actor, "create", "snapshot", plan.code)
     results = kpi.compute(plan, as_of)
     Snapshot.objects.filter(indicator__plan=plan, as_of=as_of).delete()
     SnapshotRun.objects.filter(plan=plan, as_of=as_of).delete()

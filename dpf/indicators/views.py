@@ -13,15 +13,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dpf.accounts.permissions import Scope, has_permission, permission_required, scope_of
 from dpf.core import audit
-from dpf.core.access import allow
 from dpf.core.errors import NotFound, ValidationFailed
-from dpf.core.roles import REGION_STAFF, Role
 from dpf.indicators import disclosure, reports, selectors, services
 from dpf.indicators.forms import AnalysisForm, ManualValueForm
 from dpf.indicators.models import Indicator, ManualValue
 
-DASHBOARD_ROLES = (*REGION_STAFF, Role.VIEWER)
 PARTS = {
     "numerator": gettext_lazy("分子"),
     "denominator": gettext_lazy("分母"),
@@ -60,11 +58,11 @@ def _context(request: HttpRequest, *, publish: bool = False) -> dict[str, Any]:
         "explanation": disclosure.explanation(),
         "dates": selectors.snapshot_dates(plan),
         "quality": selectors.quality(run, region, audience) if run else None,
-        "can_drill": getattr(request.user, "role", None) in REGION_STAFF,
+        "can_drill": has_permission(request.user, "view", "indicator_list"),
     }
 
 
-@allow(*DASHBOARD_ROLES, object_type="indicators")
+@permission_required("view", "indicators")
 def dashboard(request: HttpRequest) -> HttpResponse:
     ctx = _context(request)
     run, region = ctx["run"], ctx["region"]
@@ -76,7 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/dashboard.html", ctx)
 
 
-@allow(*DASHBOARD_ROLES, object_type="indicators")
+@permission_required("view", "indicators")
 def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     ctx = _context(request)
     indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
@@ -93,7 +91,7 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "indicators/indicator.html", ctx)
 
 
-@allow(*REGION_STAFF, object_type="indicator_list")
+@permission_required("view", "indicator_list")
 def drilldown(request: HttpRequest, code: str) -> HttpResponse:
     ctx = _context(request)
     indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
@@ -123,7 +121,7 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "indicators/drilldown.html", ctx)
 
 
-@allow(Role.CITY_ADMIN, action="change", object_type="manual_value")
+@permission_required("change", "manual_value")
 def manual_entry(request: HttpRequest) -> HttpResponse:
     plan = selectors.plan_by_code(request.GET.get("plan"))
     form = ManualValueForm(request.POST or None, plan_id=plan.pk)
@@ -143,7 +141,7 @@ def manual_entry(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/manual.html", context, status=400 if refused else 200)
 
 
-@allow(Role.CITY_ADMIN, action="create", object_type="snapshot")
+@permission_required("create", "snapshot")
 def snapshot_now(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         raise Http404
@@ -161,18 +159,20 @@ def snapshot_now(request: HttpRequest) -> HttpResponse:
     return redirect(f"{reverse('indicators:dashboard')}?plan={plan.code}&as_of={run.as_of}")
 
 
-@allow(*DASHBOARD_ROLES, object_type="evaluation_report")
+@permission_required("view", "evaluation_report")
 def report(request: HttpRequest) -> HttpResponse:
-    # Viewers (leaders, the public) read the published version only.
+    # Viewers (leaders, the public) read the published version only: their aggregate scope.
     publish = (
-        request.GET.get("publish") == "1" or getattr(request.user, "role", None) == Role.VIEWER
+        request.GET.get("publish") == "1"
+        or scope_of(request.user, "view", "evaluation_report") == Scope.AGGREGATE
     )
+    may_write = has_permission(request.user, "change", "evaluation_report")
     ctx = _context(request, publish=publish)
     if ctx["run"] is None:
         raise Http404
     data = reports.build(ctx["plan"], ctx["run"], ctx["audience"])
     fmt = request.GET.get("format", "html")
-    if request.method == "POST" and getattr(request.user, "role", None) == Role.CITY_ADMIN:
+    if request.method == "POST" and may_write:
         form = AnalysisForm(request.POST)
         if form.is_valid():
             reports.save_analysis(
@@ -192,7 +192,7 @@ def report(request: HttpRequest) -> HttpResponse:
             "data": data,
             "publish": publish,
             "analysis_form": AnalysisForm(initial={"analysis": data.analysis}),
-            "can_edit": getattr(request.user, "role", None) == Role.CITY_ADMIN and not publish,
+            "can_edit": may_write and not publish,
         }
     )
     return render(request, "indicators/report.html", ctx)

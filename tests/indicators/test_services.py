@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from dpf.accounts.permissions import PermissionRefused
 from dpf.core.errors import ValidationFailed
 from dpf.indicators import compute, services
 from dpf.indicators.models import Indicator, ManualValue, Plan, Status
@@ -48,9 +49,25 @@ def test_plan_definition_refusals(city_admin) -> None:
 
 def test_only_city_admin_loads_plans(county_officer) -> None:
     data = json.loads(services.PLAN_14TH.read_text(encoding="utf-8"))
-    with pytest.raises(ValidationFailed) as info:
+    with pytest.raises(PermissionRefused):
         services.plan_load(actor=county_officer, data=dict(data, code="P15"))
-    assert info.value.code == "forbidden"
+    assert not Plan.objects.filter(code="P15").exists()
+
+
+def test_only_city_admin_enters_values_and_stores_snapshots(plan: Plan, county_officer) -> None:
+    """The services refuse by the permission table, not only the routes."""
+    with pytest.raises(PermissionRefused):
+        services.manual_value_enter(
+            actor=county_officer,
+            indicator=plan.indicators.get(code="I01"),
+            region_code="150400",
+            year=2025,
+            value=Decimal("5"),
+            source="统计局",
+        )
+    with pytest.raises(PermissionRefused):
+        services.snapshot_store(plan=plan, as_of=dt.date(2025, 12, 31), actor=county_officer)
+    assert not ManualValue.objects.exists()
 
 
 def test_manual_value_correction_keeps_history(plan: Plan, city_admin) -> None:
