@@ -16,13 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits import selectors, services
 from dpf.benefits.forms import CloseItemForm, RuleChangeForm, attach_refusal
 from dpf.benefits.models import WorkItem, WorkItemKind
 from dpf.core import audit
-from dpf.core.access import allow, public
+from dpf.core.access import public
 from dpf.core.errors import ValidationFailed
-from dpf.core.roles import REGION_STAFF, Role
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -42,12 +42,12 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     context = {
         "as_of": as_of,
         "entries": selectors.catalogue(as_of),
-        "can_edit": getattr(request.user, "role", None) == Role.CITY_ADMIN,
+        "can_edit": has_permission(request.user, "change", "rule_version"),
     }
     return render(request, "benefits/catalogue.html", context)
 
 
-@allow(*REGION_STAFF, object_type="work_item_list")
+@permission_required("view", "work_item")
 def queue(request: HttpRequest) -> HttpResponse:
     """One queue per purpose: the proposals (主动发现) are worked on ``workflow:proposals``
     (with the rule explanation and the action), the reviews on ``workflow:reviews``; this
@@ -57,7 +57,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return redirect("workflow:proposals")
 
 
-@allow(*REGION_STAFF, object_type="work_item")
+@permission_required("view", "work_item")
 def item(request: HttpRequest, item_id: int) -> HttpResponse:
     """One queue item with the rule explanation, computed now; the worker closes it here."""
     work_item = selectors.work_item_for(request.user, item_id)
@@ -95,7 +95,7 @@ def _queue_of(item: WorkItem) -> str:
     return "workflow:reviews" if item.kind == WorkItemKind.REVIEW else "workflow:proposals"
 
 
-@allow(Role.CITY_ADMIN, action="change", object_type="rule_version")
+@permission_required("change", "rule_version")
 def rule_preview(request: HttpRequest) -> HttpResponse:
     """Edit a rule: the per-county gains and losses are shown before it is published."""
     initial = {"benefit": request.GET.get("benefit", "")}

@@ -1,4 +1,5 @@
-"""What the benefit services share: refusals, role and region checks, amounts."""
+"""What the benefit services share: refusals, region checks, amounts. (Who may publish
+rules or standards is the permission table's: ``require_permission``.)"""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from django.db import models
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.models import check_interval as check_interval  # the one owner, re-exported
 from dpf.core.regions import counties
-from dpf.core.roles import Role
 
 
 class NotAllowed(DomainError):
@@ -34,13 +34,6 @@ class RuleRefused(ValidationFailed):
 
 def refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
     return ValidationFailed(code, zh, en, field=field)
-
-
-def require_city_admin(actor: Any, what_zh: str, what_en: str) -> None:
-    if getattr(actor, "role", None) != Role.CITY_ADMIN or not getattr(
-        actor, "is_authenticated", False
-    ):
-        raise NotAllowed(what_zh, what_en)
 
 
 def check_region(region_code: str, *, required: bool) -> None:

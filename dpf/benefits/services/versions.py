@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Sum, Value, When
 
+from dpf.accounts.permissions import require_permission
 from dpf.benefits.eligibility import compiled, condition, rules_in_force
 from dpf.benefits.models import (
     AmountStandard,
@@ -29,7 +30,6 @@ from dpf.benefits.services.common import (
     close_open_predecessor,
     decimal_amount,
     refuse,
-    require_city_admin,
 )
 from dpf.core import audit
 from dpf.core.models import EffectiveDated
@@ -79,7 +79,7 @@ def rule_version_publish(
     open version of the same (benefit, region, mode) that started earlier is ended the day
     before ``valid_from``; any other overlap is refused. Nothing is written on refusal.
     """
-    require_city_admin(actor, "发布规则", "publish rules")
+    require_permission(actor, "change", "rule_version", benefit.code)
     if mode not in RuleMode.values:
         raise refuse("mode", "规则方式无效", "invalid rule mode", "mode")
     region_code = (region_code or "").strip()
@@ -169,7 +169,7 @@ def rule_change_preview(
     under the versions with ``text`` in place of the one it replaces. ``CASE WHEN`` keeps a
     rule clause that is unknown (NULL) for a person on the "not eligible" side both times.
     """
-    require_city_admin(actor, "预览规则变更", "preview rule changes")
+    require_permission(actor, "change", "rule_version", benefit.code)
     region_code = (region_code or "").strip()
     if mode == RuleMode.BASE and region_code:
         raise refuse(
@@ -236,7 +236,7 @@ def standard_set(
     An open standard of the same (benefit, region, level) that started earlier is ended the
     day before; any other overlap is refused.
     """
-    require_city_admin(actor, "设置补贴标准", "set amount standards")
+    require_permission(actor, "change", "rule_version", benefit.code)
     amount = decimal_amount(monthly_amount)
     region_code = (region_code or "").strip()
     check_region(region_code, required=False)
