@@ -13,11 +13,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dpf.accounts.permissions import permission_required
+from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits.models import BenefitItem
-from dpf.core.access import allow
 from dpf.core.errors import NotFound, ValidationFailed
-from dpf.core.roles import Role
 from dpf.jobs import selectors as job_selectors
 from dpf.jobs.models import Job, JobStatus
 from dpf.workflow import selectors, services
@@ -32,10 +30,9 @@ from dpf.workflow.models import PaymentLine
 from dpf.workflow.services.payments import township_totals
 
 MAX_RESULT_BYTES = 20 * 1024 * 1024
-# The permission table grants payment lists (view, export) only; approving a list, deleting a
-# draft and recording the bank's results are changes to the entitlements' payments, which
-# county officers hold (approve/change, entitlement). The services further require the
-# county officer of the list's county.
+# The permission table says who generates (create), approves, changes (deletes a draft, records
+# the bank's results) and exports a payment list: the county officer; the services further
+# require the list's county (``services.payments._require_officer``).
 
 
 @permission_required("view", "payment_list")
@@ -43,7 +40,7 @@ def payment_lists(request: HttpRequest) -> HttpResponse:
     """The county's lists (newest first); county officers generate a month's list here."""
     lists = selectors.payment_lists(request.user).order_by("-month", "county_code", "benefit")
     page = Paginator(lists, 50).get_page(request.GET.get("page"))
-    can_generate = getattr(request.user, "role", None) == Role.COUNTY_OFFICER
+    can_generate = has_permission(request.user, "create", "payment_list")
     form = GenerateForm(request.POST or None, counties=selectors.counties_for(request.user))
     if request.method == "POST":
         if not can_generate:
@@ -124,7 +121,7 @@ def _list_page(
         {ln.township_code for ln in page.object_list} | {ln.village_code for ln in page.object_list}
     )
     towns = township_totals(plist)
-    is_officer = getattr(request.user, "role", None) == Role.COUNTY_OFFICER
+    is_officer = has_permission(request.user, "approve", "payment_list")
     context = {
         "plist": plist,
         "page": page,
@@ -146,7 +143,7 @@ def payment_list(request: HttpRequest, pk: int) -> HttpResponse:
     return _list_page(request, pk)
 
 
-@allow(Role.COUNTY_OFFICER, action="approve", object_type="entitlement")
+@permission_required("approve", "payment_list")
 @require_POST
 def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve (freeze) a draft, after the officer ticked the confirmation; refused to the
@@ -163,7 +160,7 @@ def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workflow:payment_list", pk=pk)
 
 
-@allow(Role.COUNTY_OFFICER, action="change", object_type="entitlement")
+@permission_required("change", "payment_list")
 @require_POST
 def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
     try:
@@ -175,7 +172,7 @@ def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("workflow:payment_lists")
 
 
-@allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
+@permission_required("export", "payment_list")
 @require_POST
 def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     form = ExportForm(request.POST)
@@ -196,7 +193,7 @@ def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return _list_page(request, pk, status=400, export=form)
 
 
-@allow(Role.COUNTY_OFFICER, action="export", object_type="payment_list")
+@permission_required("export", "payment_list")
 def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     """The county summary, or one township's lines with ``?township=CODE`` (and
     ``&volume=K`` for the K-th volume of a township of more than 1,000 lines)."""
@@ -216,7 +213,7 @@ def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@allow(Role.COUNTY_OFFICER, action="change", object_type="entitlement")
+@permission_required("change", "payment_list")
 @require_POST
 def payment_results(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's result file: all rows valid, or nothing marked and every problem listed."""

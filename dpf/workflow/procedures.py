@@ -61,6 +61,11 @@ class Step:
     acting_for: str
     deadline_days: int | None
 
+    def decided_by(self, user: Any) -> bool:
+        """Is ``user`` the one who decides this step? Each step names its one role (the
+        procedure's data), within the scope the permission table gives that role."""
+        return bool(self.role) and getattr(user, "role", None) == self.role
+
 
 @dataclass(frozen=True)
 class Procedure:

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 
+from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import region_filter, scope_queryset
 from dpf.benefits import selectors as benefit_selectors
 from dpf.benefits.eligibility import Eligibility, explain
@@ -296,7 +297,7 @@ def entitlements_in_force(user: Any, day: dt.date) -> QuerySet[Entitlement]:
 
 def payment_lists(user: Any) -> QuerySet[PaymentList]:
     """County officers see their county's lists, city admins every county's."""
-    if getattr(user, "role", None) not in (Role.COUNTY_OFFICER, Role.CITY_ADMIN):
+    if not has_permission(user, "view", "payment_list"):
         return PaymentList.objects.none()
     condition = region_filter(user)
     if condition is None:

@@ -14,11 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from dpf.accounts.permissions import permission_required
+from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
-from dpf.core.access import allow
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
-from dpf.core.roles import REGION_STAFF, Role
 from dpf.workflow import documents as document_files
 from dpf.workflow import selectors, services
 from dpf.workflow.forms import (
@@ -36,10 +34,6 @@ from dpf.workflow.models import ApplicationStatus, ItemStatus
 from dpf.workflow.procedures import procedures
 
 PER_PAGE = 25
-# Who may open a proposal and confirm it (the worker creates the application for the person).
-PROPOSAL_ROLES = (Role.VILLAGE_WORKER, Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN)
-# Who decides steps; each step names its one role, which the service checks.
-DECIDING_ROLES = (Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, Role.CITY_ADMIN)
 
 
 def _refused(form: Any, refusal: DomainError) -> None:
@@ -66,7 +60,7 @@ def _queue(request: HttpRequest, items: Any, *, title: str, overdue_page: bool) 
     return render(request, "workflow/tasks.html", context)
 
 
-@allow(*REGION_STAFF, object_type="application_list")
+@permission_required("view", "application")
 def tasks(request: HttpRequest) -> HttpResponse:
     """My tasks: items at a step of my role in my region, soonest due first."""
     return _queue(
@@ -74,13 +68,13 @@ def tasks(request: HttpRequest) -> HttpResponse:
     )
 
 
-@allow(*REGION_STAFF, object_type="application_list")
+@permission_required("view", "application")
 def overdue(request: HttpRequest) -> HttpResponse:
     """Every overdue step in my region (whoever acts on it)."""
     return _queue(request, selectors.overdue(request.user), title=_("超期事项"), overdue_page=True)
 
 
-@allow(*REGION_STAFF, object_type="work_item_list")
+@permission_required("view", "work_item")
 def proposals(request: HttpRequest) -> HttpResponse:
     """The scan's proposals by township, each with its rule explanation (this page only)."""
     page = Paginator(selectors.proposals(request.user), 20).get_page(request.GET.get("page"))
@@ -97,7 +91,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
     return render(request, "workflow/proposals.html", context)
 
 
-@allow(*PROPOSAL_ROLES, action="create", object_type="application")
+@permission_required("create", "application")
 @require_POST
 def proposal_start(request: HttpRequest, item_id: int) -> HttpResponse:
     try:
@@ -108,7 +102,7 @@ def proposal_start(request: HttpRequest, item_id: int) -> HttpResponse:
     return redirect("workflow:proposal_confirm", pk=application.pk)
 
 
-@allow(*REGION_STAFF, object_type="work_item_list")
+@permission_required("view", "work_item")
 def reviews(request: HttpRequest) -> HttpResponse:
     """The scan's review items: receiving but no longer eligible."""
     page = Paginator(selectors.reviews(request.user), PER_PAGE).get_page(request.GET.get("page"))
@@ -229,7 +223,7 @@ def _application_page(
                 "step": step,
                 "can_act": item.status == ItemStatus.IN_PROGRESS
                 and step is not None
-                and step.role == getattr(request.user, "role", None)
+                and step.decided_by(request.user)
                 and application.status == ApplicationStatus.SUBMITTED,
                 "overdue": item.step_due_on is not None and item.step_due_on < today,
                 "decision": decision,
@@ -284,7 +278,7 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workflow/notice.html", context)
 
 
-@allow(*DECIDING_ROLES, action="change", object_type="application")
+@permission_required("change", "application")
 @require_POST
 def decide(request: HttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_for(request.user, pk)
@@ -394,7 +388,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-@allow(*PROPOSAL_ROLES, action="create", object_type="application")
+@permission_required("create", "application")
 def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """The worker confirms identity, bank account and consent (免申即享)."""
     application = selectors.application_for(request.user, pk)
@@ -433,7 +427,7 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "workflow/proposal_confirm.html", context, status=status)
 
 
-@allow(*PROPOSAL_ROLES, action="create", object_type="application")
+@permission_required("create", "application")
 @require_POST
 def proposal_decline(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
@@ -471,7 +465,7 @@ def _choices(request: HttpRequest) -> list[tuple[int, str]]:
     return out
 
 
-@allow(Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER, action="change", object_type="application")
+@permission_required("change", "bulk_decision")
 def bulk(request: HttpRequest) -> HttpResponse:
     """Choose items of my tasks → a summary page → confirm. Each item is decided at the
     step shown on the summary (an item that moved meanwhile is reported, not decided)."""
@@ -510,7 +504,7 @@ def entitlement(request: HttpRequest, pk: int) -> HttpResponse:
     ent = selectors.entitlement_for(request.user, pk)
     form = EntitlementActionForm(request.POST or None)
     if request.method == "POST":
-        if getattr(request.user, "role", None) not in (Role.COUNTY_OFFICER, Role.CITY_ADMIN):
+        if not has_permission(request.user, "change", "entitlement"):
             raise NotFound("entitlement")
         if form.is_valid():
             data = form.cleaned_data
@@ -548,6 +542,6 @@ def entitlement(request: HttpRequest, pk: int) -> HttpResponse:
         "ent": ent,
         "events": selectors.entitlement_history(ent),
         "form": form,
-        "can_change": getattr(request.user, "role", None) in (Role.COUNTY_OFFICER, Role.CITY_ADMIN),
+        "can_change": has_permission(request.user, "change", "entitlement"),
     }
     return render(request, "workflow/entitlement.html", context, status=400 if form.errors else 200)

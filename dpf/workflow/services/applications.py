@@ -105,7 +105,7 @@ def item_decide(
     step = procedure.step(item.step_code)
     if step is None:
         raise refuse("step_unknown", "环节配置已变更", "the step is no longer configured")
-    if getattr(actor, "role", None) != step.role:
+    if not step.decided_by(actor):
         raise NotYourStep(step.name_zh, step.name_en)
     appeal = step.kind == "appeal"
     if appeal != (decision in (OVERTURN, UPHOLD)):

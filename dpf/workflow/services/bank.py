@@ -106,7 +106,7 @@ def bank_workbook(
 
     purpose = _purpose(purpose)
     with transaction.atomic():
-        plist = _locked_list(actor, list_id)
+        plist = _locked_list(actor, list_id, "export")
         if plist.status == PaymentList.Status.DRAFT:
             raise refuse(
                 "list_not_approved",
@@ -187,7 +187,7 @@ def signing_document(
     its own part, and no document grows to the thousands of lines whose layout would take
     gigabytes of memory."""
     with transaction.atomic():
-        plist = _locked_list(actor, list_id)
+        plist = _locked_list(actor, list_id, "export")
         towns = township_totals(plist)
         town = next((t for t in towns if t["township_code"] == township_code), None)
         if township_code and town is None:
@@ -373,7 +373,7 @@ def import_results(
     """Mark each line paid or failed from the bank's file. Every row is checked first (the
     line is this list's, the amount is the line's, the result is known, a failure has a
     reason, no line twice, no line already marked); any problem refuses the whole file."""
-    plist = _locked_list(actor, list_id)
+    plist = _locked_list(actor, list_id, "change")
     if plist.status not in (PaymentList.Status.APPROVED, PaymentList.Status.EXPORTED):
         raise refuse(
             "list_not_exported",

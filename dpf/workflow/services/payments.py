@@ -36,12 +36,12 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import AmountStandard, BenefitItem, Entitlement
 from dpf.core import audit
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
-from dpf.core.roles import Role
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
 from dpf.registry.models import Certificate
@@ -62,9 +62,10 @@ class NotPaymentOfficer(DomainError):
         )
 
 
-def _require_officer(actor: Any, county_code: str) -> None:
-    """Payment lists are made and approved by the county DPF of that county."""
-    if getattr(actor, "role", None) != Role.COUNTY_OFFICER or not region_in_scope(
+def _require_officer(actor: Any, county_code: str, action: str = "create") -> None:
+    """Payment lists are made, approved, changed and exported by the county DPF of that
+    county: the permission table's (``action``, payment_list), in the list's county."""
+    if not has_permission(actor, action, "payment_list") or not region_in_scope(
         actor, county_code
     ):
         raise NotPaymentOfficer()
@@ -606,13 +607,13 @@ def _generate(
     return plist
 
 
-def _locked_list(actor: Any, list_id: int) -> PaymentList:
+def _locked_list(actor: Any, list_id: int, action: str) -> PaymentList:
     plist = (
         PaymentList.objects.select_for_update().filter(pk=list_id).select_related("benefit")
     ).first()
     if plist is None:
         raise NotFound("payment list")
-    _require_officer(actor, plist.county_code)
+    _require_officer(actor, plist.county_code, action)
     return plist
 
 
@@ -630,7 +631,7 @@ def payment_list_approve(
 ) -> PaymentList:
     """Approve a draft: from now on the list is frozen. Four eyes: the officer who
     generated the list cannot approve it; another officer of the county checks it."""
-    plist = _locked_list(actor, list_id)
+    plist = _locked_list(actor, list_id, "approve")
     if plist.status != PaymentList.Status.DRAFT:
         raise _frozen()
     if plist.generated_by_id == actor.pk:
@@ -674,7 +675,7 @@ def delete_lines(lines: QuerySet[PaymentLine]) -> None:
 @transaction.atomic
 def payment_list_discard(*, actor: Any, list_id: int) -> None:
     """Delete a draft (e.g. after correcting entitlements) so it can be generated again."""
-    plist = _locked_list(actor, list_id)
+    plist = _locked_list(actor, list_id, "change")
     if plist.status != PaymentList.Status.DRAFT:
         raise _frozen()
     info = {"county": plist.county_code, "benefit": plist.benefit.code, "month": str(plist.month)}

@@ -172,7 +172,7 @@ def proposal_confirm(
     procs = procedures()
     for item in items:
         step = procs.step(item.benefit.code, item.step_code)
-        if step is not None and getattr(actor, "role", None) != step.role:
+        if step is not None and not step.decided_by(actor):
             raise NotYourStep(step.name_zh, step.name_en)
     if not identity_confirmed:
         raise refuse(
