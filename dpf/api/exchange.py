@@ -19,10 +19,9 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
-from dpf.api.access import api_allow
+from dpf.api.access import api_permission_required
 from dpf.api.errors import ErrorOut, refusals
 from dpf.core.crypto import mask_name
-from dpf.core.roles import Role
 from dpf.exchange import selectors, services
 from dpf.exchange.display import department_errors, row_summary
 from dpf.exchange.models import BatchStatus, ExchangeToken, ImportBatch, ImportRow
@@ -218,7 +217,7 @@ def _actor(request: HttpRequest) -> Any:
 
 
 @router.get("/rosters", response={200: list[RosterTypeOut], **refusals(401)})
-@api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
+@api_permission_required("import", "roster")
 def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
     """名单类型及列 / The roster types and their columns."""
     return [
@@ -243,7 +242,7 @@ def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post(
     "/rosters/{roster_type}", response={201: BatchOut, **refusals(400, 401, 409, 413, 422)}
 )
-@api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
+@api_permission_required("import", "roster")
 def push_roster(
     request: HttpRequest,
     payload: RosterPush,
@@ -266,7 +265,7 @@ def push_roster(
 
 
 @router.get("/batches/{batch_id}", response={200: BatchDetailOut, **refusals(401, 404, 422)})
-@api_allow(Role.DEPARTMENT_EXCHANGE, action="export", object_type="roster")
+@api_permission_required("export", "roster")
 def batch_detail(
     request: HttpRequest,
     batch_id: int = BATCH_ID,
@@ -288,7 +287,7 @@ def batch_detail(
 
 
 @router.post("/batches/{batch_id}/commit", response={200: BatchOut, **refusals(401, 404, 409, 422)})
-@api_allow(Role.DEPARTMENT_EXCHANGE, action="import", object_type="roster")
+@api_permission_required("import", "roster")
 def commit_batch(request: HttpRequest, batch_id: int = BATCH_ID) -> Any:
     """确认导入：在一个事务中写入登记系统 / Commit the batch in one transaction."""
     batch = selectors.batch_get(_actor(request), batch_id)

@@ -17,9 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dpf.accounts.permissions import permission_required
-from dpf.core.access import allow
 from dpf.core.errors import DomainError
-from dpf.core.roles import Role
 from dpf.exchange import selectors, services
 from dpf.exchange.forms import ExportForm, UploadForm
 from dpf.exchange.limits import import_limits
@@ -31,9 +29,10 @@ from dpf.exchange.workbooks import XLSX_TYPE, roster_template
 from dpf.jobs import selectors as job_selectors
 from dpf.jobs.models import JobStatus
 
-STAFF = (Role.CITY_ADMIN, Role.COUNTY_OFFICER)
 ROWS_PER_PAGE = 50
-importer = allow(*STAFF, action="import", object_type="roster")
+# Staff import rosters through these pages (region scope); the partner departments'
+# accounts (institution scope) through the API (``dpf.api.exchange``).
+importer = permission_required("import", "roster", scope="region")
 
 
 def _xlsx(handle: Any, filename: str) -> FileResponse:
