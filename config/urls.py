@@ -10,7 +10,7 @@ urlpatterns = [
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("", include("dpf.core.urls")),
     path("accounts/", include("dpf.accounts.urls")),
-    path("audit/", include("dpf.core.audit_urls")),
+    path("audit/", include("dpf.accounts.audit_urls")),
     path("registry/", include("dpf.registry.urls")),
     path("indicators/", include("dpf.indicators.urls")),
     path("benefits/", include("dpf.benefits.urls")),

@@ -231,7 +231,7 @@ def test_every_action_the_platform_records_is_listed_and_labelled():
     import ast
     from pathlib import Path
 
-    from dpf.core.audit_views import ACTION_LABELS
+    from dpf.accounts.audit_views import ACTION_LABELS
 
     root = Path(__file__).resolve().parents[2] / "dpf"
     written = set()

@@ -1,4 +1,7 @@
-"""The audit page (审计日志): city admins filter by user, person, action and dates."""
+"""The audit page (审计日志): city admins filter by user, person, action and dates.
+
+The log and its queries are the kernel's (``dpf.core.audit``, ``dpf.core.audit_selectors``);
+the page lives here, above the permission table that decides who may read it."""
 
 from __future__ import annotations
 
@@ -8,11 +11,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from dpf.accounts.permissions import permission_required
 from dpf.core import audit
-from dpf.core.access import allow
 from dpf.core.audit import ACTIONS
 from dpf.core.audit_selectors import AuditFilter, audit_entries
-from dpf.core.roles import Role
 
 PAGE_SIZE = 50
 
@@ -84,7 +86,7 @@ def describe_changes(changes: object) -> list[tuple[str, str]]:
     return items
 
 
-@allow(Role.CITY_ADMIN, action="view", object_type="audit_log")
+@permission_required("view", "audit_log")
 def audit_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = None

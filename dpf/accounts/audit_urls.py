@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.core import audit_views
+from dpf.accounts import audit_views
 
 app_name = "audit"
 
