@@ -104,6 +104,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dpf.core.middleware.DeniedAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # An account opened or reset by an administrator changes its password first.
+    "dpf.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dpf.core.middleware.SecurityHeadersMiddleware",
     "axes.middleware.AxesMiddleware",  # last, per django-axes

@@ -419,17 +419,26 @@ def _clear_lockout(username: str) -> None:
     reset(username=username)
 
 
-def region_choices(actor: Any) -> list[tuple[str, str]]:
+def region_choices(actor: Any) -> list[tuple[str, Any]]:
     """The regions an account may be placed in by ``actor``: theirs and those under it down
-    to the villages, in code order (a county: about 200)."""
+    to the villages, in code order, grouped by county (``<optgroup>``)."""
     region = getattr(actor, "region", None)
     if region is None:
         return []
     rows = Region.objects.filter(Q(code=region.code) | Q(code__startswith=region.prefix))
-    return [
-        (r.code, f"{r.name}（{r.get_level_display()}）")
-        for r in rows.order_by("code").only("code", "name", "level")
-    ]
+    top: list[tuple[str, Any]] = []
+    groups: dict[str, list[tuple[str, str]]] = {}
+    names: dict[str, str] = {}
+    for r in rows.order_by("code").only("code", "name", "level"):
+        label = f"{r.name}（{r.get_level_display()}）"
+        if r.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
+            top.append((r.code, label))
+            continue
+        county = r.code[:6]
+        if r.level == RegionLevel.COUNTY:
+            names[county] = r.name
+        groups.setdefault(county, []).append((r.code, label))
+    return top + [(names.get(county, county), options) for county, options in groups.items()]
 
 
 def organisation_choices(actor: Any) -> list[tuple[str, str]]:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.db.models import Q, QuerySet
 
+from dpf.accounts.administration import managed_accounts
 from dpf.accounts.models import User
 
 
@@ -28,3 +31,19 @@ def demo_accounts() -> list[DemoAccountRow]:
         DemoAccountRow(u.username, u.get_role_display(), u.region.name if u.region else "")
         for u in users
     ]
+
+
+def staff_accounts(
+    actor: Any, *, query: str = "", role: str = "", status: str = ""
+) -> QuerySet[User]:
+    """The accounts ``actor`` administers (``administration.managed_accounts``), filtered by
+    a user name or name fragment, a role and active/disabled, in user name order."""
+    accounts = managed_accounts(actor).select_related("region")
+    query = (query or "").strip()
+    if query:
+        accounts = accounts.filter(Q(username__icontains=query) | Q(first_name__icontains=query))
+    if role:
+        accounts = accounts.filter(role=role)
+    if status in ("active", "disabled"):
+        accounts = accounts.filter(is_active=status == "active")
+    return accounts.order_by("username")

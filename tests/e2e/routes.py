@@ -514,6 +514,12 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:renovation_new": lambda d: {"person_id": d.people[0].pk},
     "services:renovation": _renovation,
     "services:schooling_child": lambda d: {"person_id": d.people[0].pk},
+    # Account administration (issue 17 part 3): the township officer of 红山区, administered
+    # by the county officer who scans the pages.
+    "accounts:staff_account": lambda d: {"user_id": d.user("township_officer").pk},
+    "accounts:staff_account_active": lambda d: {"user_id": d.user("township_officer").pk},
+    "accounts:staff_account_password": lambda d: {"user_id": d.user("township_officer").pk},
+    "accounts:staff_account_otp": lambda d: {"user_id": d.user("township_officer").pk},
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.

@@ -644,6 +644,17 @@ def _risk_case_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"risk_case:{person.pk}", make)
 
 
+def _staff_account_pk(world: World, role: str, inside: bool) -> Any:
+    """A village worker's account in the village of the role's inside (or nearest outside)
+    person: inside, the city admin and the county officer administer it."""
+    village = world.person(role, inside).village_code if role else "150402001001"
+
+    def make() -> Any:
+        return make_user("village_worker", village).pk
+
+    return _cached(world, f"staff_account:{village}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -683,6 +694,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
     ("social:", "case_id", _risk_case_pk, True),
+    ("accounts:staff_account", "user_id", _staff_account_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
 ]
