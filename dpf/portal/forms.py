@@ -187,3 +187,37 @@ class IntakeForm(forms.Form):
         widget=forms.RadioSelect,
         initial=ContactPreference.PHONE,
     )
+
+
+class PasswordResetForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=18,
+        help_text=_("开通账号的本人的身份证号码，18位，最后一位可能是 X"),
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+
+
+class PasswordResetConfirmForm(forms.Form):
+    code = forms.CharField(
+        label=_("验证码（6位数字）"),
+        max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    new_password = forms.CharField(
+        label=_("新密码"),
+        strip=False,
+        help_text=_("至少8位，不要太简单"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password2 = forms.CharField(
+        label=_("再输入一次密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
+            self.add_error("new_password2", _("两次输入的密码不一致"))
+        return data

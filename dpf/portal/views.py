@@ -15,7 +15,13 @@ from django.views.decorators.http import require_http_methods
 from dpf.core.access import public
 from dpf.core.errors import DomainError
 from dpf.portal import ecert, services
-from dpf.portal.forms import RegisterConfirmForm, RegisterForm
+from dpf.portal import password_reset as resets
+from dpf.portal.forms import (
+    PasswordResetConfirmForm,
+    PasswordResetForm,
+    RegisterConfirmForm,
+    RegisterForm,
+)
 
 MAX_PAYLOAD = 400
 
@@ -125,6 +131,72 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
             return redirect(reverse("accounts:login") + "?next=" + reverse("portal:home"))
     status = 400 if request.method == "POST" else 200
     response = render(request, "portal/register_confirm.html", {"form": form}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# Forgotten password (public) ---------------------------------------------------------------
+
+RESET_SESSION_KEY = "portal_reset_code"
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Step 1: the ID number; a code goes to the account's phone. The answer is the same
+    whether an account exists or not."""
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            code_id = resets.reset_start(
+                id_number=form.cleaned_data["id_number"],
+                client_address=client_address(request),
+            )
+        except DomainError as refusal:
+            _attach(form, refusal)
+        else:
+            request.session[RESET_SESSION_KEY] = code_id if code_id is not None else 0
+            messages.success(
+                request,
+                _(
+                    "如果该身份证号码开通了网上账号并登记了手机号码，验证码已发到该手机，"
+                    "10分钟内有效。"
+                ),
+            )
+            return redirect("portal:password_reset_confirm")
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "portal/password_reset.html", {"form": form}, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@public
+@require_http_methods(["GET", "POST"])
+def password_reset_confirm(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code and the new password."""
+    code_id = request.session.get(RESET_SESSION_KEY)
+    if not isinstance(code_id, int):
+        return redirect("portal:password_reset")
+    form = PasswordResetConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = resets.reset_complete(
+                code_id=code_id or None,
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as refusal:
+            _attach(form, refusal)
+        else:
+            del request.session[RESET_SESSION_KEY]
+            messages.success(
+                request,
+                _("密码已重设。您的用户名是 %(username)s，请用新密码登录。")
+                % {"username": user.username},
+            )
+            return redirect(reverse("accounts:login") + "?next=" + reverse("portal:home"))
+    status = 400 if request.method == "POST" else 200
+    response = render(request, "portal/password_reset_confirm.html", {"form": form}, status=status)
     response.headers["Cache-Control"] = "no-store"
     return response
 
