@@ -77,6 +77,7 @@ class ObjectType(models.TextChoices):
     EMERGENCY_LIST = "emergency_list", _("应急优先名单")
     RISK_CASE = "risk_case", _("防返贫监测预警与帮扶")
     RISK_RULE = "risk_rule", _("防返贫风险规则与监测线")
+    VOLUNTEER = "volunteer", _("志愿者、服务队与志愿活动")
 
 
 class Scope(models.TextChoices):
@@ -119,6 +120,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.EMPLOYMENT_RECORD,  # who works where; zero-employment households
         ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
         ObjectType.RISK_CASE,  # households at risk, visits, measures
+        ObjectType.VOLUNTEER,  # volunteers' ID numbers and phones; the persons served
     }
 )
 
@@ -283,6 +285,11 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CHANGE), (T.RISK_CASE,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CHANGE), (T.RISK_RULE,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW,), (T.RISK_RULE,))
+    # Volunteer teams, volunteers (registered with consent) and events: the city, a county
+    # and a township keep their region's; a volunteer sees only its own events (above).
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

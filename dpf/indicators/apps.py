@@ -33,3 +33,9 @@ class IndicatorsConfig(AppConfig):
         # T0604: benefit items handled online, from the channel of each application.
         for kind, counter in workflow_counters.RECORD_COUNTERS.items():
             register_record_counter(kind, counter)
+
+        from dpf.social import counters as social_counters
+
+        # T0506 and T0507: volunteer teams and registered volunteers on the date.
+        for kind, counter in social_counters.RECORD_COUNTERS.items():
+            register_record_counter(kind, counter)

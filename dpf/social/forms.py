@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -58,3 +60,95 @@ class CloseForm(forms.Form):
     note = forms.CharField(
         label=_("销号说明"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- volunteers ---------------------------------------------------------------------------
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+def _choices(rows: list[tuple[Any, str]], empty: Any = None) -> list[tuple[Any, str]]:
+    return ([("", empty)] if empty is not None else []) + rows
+
+
+class VolunteerForm(forms.Form):
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+    village_code = forms.ChoiceField(label=_("居住的嘎查村社区"), choices=())
+    team_id = forms.TypedChoiceField(
+        label=_("志愿服务队"), choices=(), coerce=int, empty_value=None, required=False
+    )
+    consent = forms.BooleanField(
+        label=_("本人已同意登记为助残志愿者，并同意平台保存其姓名、身份证号码和联系电话"),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        villages: list[tuple[str, str]],
+        teams: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village_code"].choices = villages  # type: ignore[attr-defined]
+        self.fields["team_id"].choices = _choices(teams, _("（不加入队伍）"))  # type: ignore[attr-defined]
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label=_("队伍名称"), max_length=100)
+    township_code = forms.ChoiceField(label=_("所在苏木乡镇"), choices=())
+    leader_name = forms.CharField(label=_("负责人"), max_length=50, required=False)
+    founded_on = forms.DateField(label=_("成立日期"), widget=DateInput())
+
+    def __init__(self, *args: Any, townships: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["township_code"].choices = townships  # type: ignore[attr-defined]
+
+
+class AccountForm(forms.Form):
+    volunteer_id = forms.IntegerField(widget=forms.HiddenInput)
+    username = forms.CharField(label=_("用户名"), max_length=30)
+
+
+class EventForm(forms.Form):
+    title = forms.CharField(label=_("活动名称"), max_length=100)
+    team_id = forms.TypedChoiceField(
+        label=_("志愿服务队"), choices=(), coerce=int, empty_value=None, required=False
+    )
+    township_code = forms.ChoiceField(label=_("所在苏木乡镇"), choices=())
+    meeting_place = forms.CharField(label=_("集合地点"), max_length=200)
+    starts_at = forms.DateTimeField(label=_("开始时间"), widget=DateTimeInput())
+    ends_at = forms.DateTimeField(label=_("结束时间"), widget=DateTimeInput())
+    capacity = forms.IntegerField(label=_("招募人数"), min_value=1, max_value=1000)
+
+    def __init__(
+        self,
+        *args: Any,
+        townships: list[tuple[str, str]],
+        teams: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["township_code"].choices = townships  # type: ignore[attr-defined]
+        self.fields["team_id"].choices = _choices(teams, _("（所有志愿者可报名）"))  # type: ignore[attr-defined]
+
+
+class AttendanceForm(forms.Form):
+    signup_id = forms.IntegerField(widget=forms.HiddenInput)
+    attended = forms.TypedChoiceField(
+        label=_("是否参加"),
+        choices=[("yes", _("参加")), ("no", _("未参加"))],
+        coerce=lambda value: value == "yes",
+    )
+    hours = forms.CharField(label=_("服务时长（小时）"), max_length=5, initial="0")
+
+
+class ServedForm(forms.Form):
+    id_number = forms.CharField(label=_("服务对象身份证号码"), max_length=30)

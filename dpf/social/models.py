@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from dpf.core.fields import EncryptedTextField
 from dpf.core.models import EffectiveDated, valid_interval_check
 from dpf.registry.models import Household, Person
 
@@ -166,3 +167,120 @@ class RiskMeasure(models.Model):
 
     def __str__(self) -> str:
         return self.kind
+
+
+# --- volunteers (助残志愿服务) --------------------------------------------------------------
+
+
+class VolunteerTeam(models.Model):
+    """A volunteer team (助残志愿服务队, T0506), based in a township."""
+
+    name = models.CharField(_("队伍名称"), max_length=100)
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    leader_name = models.CharField(_("负责人"), max_length=50, blank=True)
+    founded_on = models.DateField(_("成立日期"))
+    dissolved_on = models.DateField(_("解散日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Volunteer(models.Model):
+    """A registered volunteer (注册助残志愿者, T0507), registered with their consent; the ID
+    number is kept encrypted (with a look-up hash) and never shown to volunteers."""
+
+    name = models.CharField(_("姓名"), max_length=50)
+    id_number = EncryptedTextField(_("身份证号码"))
+    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_masked = models.CharField(_("身份证号码"), max_length=18)
+    phone = EncryptedTextField(_("联系电话"), blank=True)
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    village_code = models.CharField(max_length=12, db_index=True)
+    team = models.ForeignKey(
+        VolunteerTeam,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="volunteers",
+        verbose_name=_("志愿服务队"),
+    )
+    consent_on = models.DateField(_("同意登记日期"))
+    registered_on = models.DateField(_("注册日期"))
+    withdrawn_on = models.DateField(_("退出日期"), null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="volunteer",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class VolunteerEvent(models.Model):
+    """A volunteer service event (志愿服务活动): where to meet, when, how many volunteers."""
+
+    title = models.CharField(_("活动名称"), max_length=100)
+    team = models.ForeignKey(
+        VolunteerTeam,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("志愿服务队"),
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    meeting_place = models.CharField(_("集合地点"), max_length=200)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    capacity = models.PositiveIntegerField(_("招募人数"))
+    served = models.ManyToManyField(
+        Person, blank=True, related_name="volunteer_events", verbose_name=_("服务对象")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="event_ends_after"
+            ),
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="event_capacity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EventSignup(models.Model):
+    """A volunteer signed up for an event; attendance and hours recorded afterwards."""
+
+    event = models.ForeignKey(VolunteerEvent, on_delete=models.CASCADE, related_name="signups")
+    volunteer = models.ForeignKey(Volunteer, on_delete=models.PROTECT, related_name="signups")
+    signed_up_at = models.DateTimeField(_("报名时间"))
+    attended = models.BooleanField(_("已参加"), null=True)
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "volunteer"], name="signup_once"),
+            models.CheckConstraint(
+                condition=models.Q(hours__gte=0) & models.Q(hours__lte=24),
+                name="signup_hours_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}:{self.volunteer_id}"

@@ -40,3 +40,13 @@ def emergency_regions(user: Any, current: Region | None) -> list[tuple[str, str]
         codes = [r for r in codes if r.code != township.code] + [township, *villages]
         codes.sort(key=lambda r: r.code)
     return [(r.code, localised(r.name, r.name_en)) for r in codes]
+
+
+def regions_of_level(user: Any, level: str) -> list[tuple[str, str]]:
+    """The townships or villages under ``user``'s region (itself when of that level), as
+    (code, name) for a form's choice."""
+    region = getattr(user, "region", None)
+    if region is None:
+        return []
+    rows = Region.objects.filter(under_q(region.code), level=level).order_by("code")
+    return [(r.code, localised(r.name, r.name_en)) for r in rows]

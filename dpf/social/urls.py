@@ -8,4 +8,8 @@ urlpatterns = [
     path("emergency/", views.emergency_list, name="emergency"),
     path("risk/", views.risk_cases, name="risk_cases"),
     path("risk/<int:case_id>/", views.risk_case, name="risk_case"),
+    path("volunteers/", views.volunteer_list, name="volunteers"),
+    path("events/", views.event_list, name="events"),
+    path("events/<int:event_id>/", views.event_detail, name="event"),
+    path("my-events/", views.my_events, name="my_events"),
 ]

@@ -4,6 +4,8 @@ scan, one case's visit, measures and closure)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -15,9 +17,21 @@ from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
+from dpf.core.models import RegionLevel
 from dpf.registry.forms import attach_refusal
-from dpf.social import emergency, monitoring, selectors
-from dpf.social.forms import CloseForm, EmergencyExportForm, MeasureForm, VisitForm
+from dpf.social import emergency, monitoring, selectors, volunteers
+from dpf.social.forms import (
+    AccountForm,
+    AttendanceForm,
+    CloseForm,
+    EmergencyExportForm,
+    EventForm,
+    MeasureForm,
+    ServedForm,
+    TeamForm,
+    VisitForm,
+    VolunteerForm,
+)
 from dpf.social.models import RiskCaseStatus
 
 PER_PAGE = 50
@@ -142,3 +156,156 @@ def risk_case(request: HttpRequest, case_id: int) -> HttpResponse:
         "form": forms_by_action.get(action or ""),
     }
     return render(request, "social/risk_case.html", context, status=status)
+
+
+# --- volunteers -------------------------------------------------------------------------------
+
+
+def _team_choices(user: Any) -> list[tuple[int, str]]:
+    return [(t.pk, t.name) for t in volunteers.teams(user)]
+
+
+@permission_required("view", "volunteer")
+@require_http_methods(["GET", "POST"])
+def volunteer_list(request: HttpRequest) -> HttpResponse:
+    teams = _team_choices(request.user)
+    action = request.POST.get("action") if request.method == "POST" else None
+    register = VolunteerForm(
+        request.POST if action == "register" else None,
+        prefix="r",
+        villages=selectors.regions_of_level(request.user, RegionLevel.VILLAGE),
+        teams=teams,
+    )
+    team = TeamForm(
+        request.POST if action == "team" else None,
+        prefix="t",
+        townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
+    )
+    account = AccountForm(request.POST if action == "account" else None, prefix="a")
+    form = {"register": register, "team": team, "account": account}.get(action or "")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form is not None and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if action == "register":
+                    volunteers.volunteer_register(actor=request.user, today=local_today(), **data)
+                    messages.success(request, _("志愿者已登记。"))
+                elif action == "team":
+                    volunteers.team_create(actor=request.user, **data)
+                    messages.success(request, _("志愿服务队已登记。"))
+                else:
+                    user, password = volunteers.volunteer_account_open(actor=request.user, **data)
+                    # Shown once, on this answer only (never stored in clear, never logged).
+                    context = {"account": user, "password": password}
+                    response = render(request, "social/volunteer_account.html", context)
+                    response["Cache-Control"] = "no-store"
+                    return response
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                return redirect("social:volunteers")
+    page = Paginator(volunteers.volunteers(request.user), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": list(page),
+        "teams": list(volunteers.teams(request.user)),
+        "register": register,
+        "team": team,
+        "form": form,
+        "can_create": has_permission(request.user, "create", "volunteer"),
+    }
+    return render(request, "social/volunteers.html", context, status=status)
+
+
+@permission_required("view", "volunteer")
+@require_http_methods(["GET", "POST"])
+def event_list(request: HttpRequest) -> HttpResponse:
+    form = EventForm(
+        request.POST or None,
+        townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
+        teams=_team_choices(request.user),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                event = volunteers.event_create(actor=request.user, **form.cleaned_data)
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("志愿活动已发布。"))
+                return redirect("social:event", event_id=event.pk)
+    page = Paginator(volunteers.events(request.user), PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": list(page),
+        "form": form,
+        "can_create": has_permission(request.user, "create", "volunteer"),
+    }
+    return render(request, "social/events.html", context, status=status)
+
+
+@permission_required("view", "volunteer")
+@require_http_methods(["GET", "POST"])
+def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+    event = volunteers.event_for(request.user, event_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    attendance = AttendanceForm(request.POST if action == "attendance" else None, prefix="at")
+    served = ServedForm(request.POST if action == "served" else None, prefix="s")
+    form = {"attendance": attendance, "served": served}.get(action or "")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form is not None and form.is_valid():
+            try:
+                if action == "attendance":
+                    volunteers.attendance_record(
+                        actor=request.user, event_id=event.pk, **attendance.cleaned_data
+                    )
+                else:
+                    volunteers.served_add(
+                        actor=request.user, event_id=event.pk, **served.cleaned_data
+                    )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("social:event", event_id=event.pk)
+    context = {
+        "event": event,
+        "signups": volunteers.signups_of(event),
+        "served_persons": volunteers.served_of(event),
+        "attendance": attendance,
+        "served": served,
+        "form": form,
+        "can_change": has_permission(request.user, "change", "volunteer"),
+    }
+    return render(request, "social/event.html", context, status=status)
+
+
+@permission_required("view", "volunteer_record", scope="self")
+@require_http_methods(["GET", "POST"])
+def my_events(request: HttpRequest) -> HttpResponse:
+    """A volunteer's own events: sign up, see where to meet and whom to serve."""
+    error = None
+    status = 200
+    if request.method == "POST":
+        try:
+            event_id = int(request.POST.get("event_id", ""))
+        except ValueError:
+            event_id = 0
+        try:
+            volunteers.event_signup(actor=request.user, event_id=event_id)
+        except ValidationFailed as refusal:
+            error = refusal.message
+            status = 400
+        else:
+            messages.success(request, _("报名成功。"))
+            return redirect("social:my_events")
+    context = {"rows": volunteers.my_events(actor=request.user), "error": error}
+    return render(request, "social/my_events.html", context, status=status)

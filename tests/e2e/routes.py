@@ -433,6 +433,26 @@ def _certificate(data: Registry) -> dict[str, Any]:
     return {"certificate_id": pk}
 
 
+def _volunteer_event(data: Registry) -> dict[str, Any]:
+    """A volunteer event of the first seeded person's township."""
+
+    def create() -> int:
+        from dpf.social.models import VolunteerEvent
+
+        person = data.people[0]
+        return VolunteerEvent.objects.create(
+            title="助残日上门理发",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            meeting_place="街道残联门口",
+            starts_at=dt.datetime(2026, 5, 12, 1, 0, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2026, 5, 12, 4, 0, tzinfo=dt.UTC),
+            capacity=5,
+        ).pk
+
+    return {"event_id": _sample(data, "volunteer_event", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -495,6 +515,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:entitlement": lambda d: {"pk": _entitlement_pk(d)},
     "workflow:payment_list": _payment_list,
     "social:risk_case": _risk_case,
+    "social:event": _volunteer_event,
     "workflow:payment_approve": _payment_list,
     "workflow:payment_xlsx": _payment_list,
     "workflow:payment_discard": _payment_list,

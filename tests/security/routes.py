@@ -655,6 +655,26 @@ def _staff_account_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"staff_account:{village}", make)
 
 
+def _volunteer_event_pk(world: World, role: str, inside: bool) -> Any:
+    """A volunteer event in the township of the role's inside (or outside) person."""
+    from dpf.social.models import VolunteerEvent
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return VolunteerEvent.objects.create(
+            title="样本志愿活动",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            meeting_place="样本集合地点",
+            starts_at=dt.datetime(2026, 5, 12, 1, 0, tzinfo=dt.UTC),
+            ends_at=dt.datetime(2026, 5, 12, 4, 0, tzinfo=dt.UTC),
+            capacity=5,
+        ).pk
+
+    return _cached(world, f"volunteer_event:{person.township_code}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -694,6 +714,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
     ("social:", "case_id", _risk_case_pk, True),
+    ("social:", "event_id", _volunteer_event_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
