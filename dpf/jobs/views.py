@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -72,4 +73,9 @@ def schedule_run(request: HttpRequest, kind: str) -> HttpResponse:
         messages.success(request, _("已开始运行"))
     else:
         messages.info(request, _("该任务正在运行，显示的是正在进行的那一次"))
+    # Started from the page whose work it is (the proposals page's scan): back there, which
+    # shows the job's progress; only a path of this site.
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
+        return redirect(back)
     return redirect("jobs:job", job_id=job.pk)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,8 +18,10 @@ from django.views.decorators.http import require_POST
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
+from dpf.jobs import selectors as job_selectors
+from dpf.jobs.models import ACTIVE
 from dpf.workflow import documents as document_files
-from dpf.workflow import selectors, services
+from dpf.workflow import proposal_queue, selectors, services
 from dpf.workflow.forms import (
     ApplicationForm,
     DecisionForm,
@@ -76,17 +79,43 @@ def overdue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "work_item")
 def proposals(request: HttpRequest) -> HttpResponse:
-    """The scan's proposals by township, each with its rule explanation (this page only)."""
-    page = Paginator(selectors.proposals(request.user), 20).get_page(request.GET.get("page"))
-    rows = selectors.with_explanations(list(page.object_list), selectors.today())
-    names = selectors.region_names({r.item.township_code for r in rows})
-    groups: dict[str, list[Any]] = {}
-    for row in rows:
-        groups.setdefault(row.item.township_code, []).append(row)
+    """The scan's proposals, one row a person with the benefits proposed (each with its rule
+    explanation), filtered by benefit, township and village; the city admin starts the scan
+    here and follows its job on this page."""
+    filters = proposal_queue.Filters(
+        benefit=request.GET.get("benefit", "")[:40],
+        township=request.GET.get("township", "")[:9],
+        village=request.GET.get("village", "")[:12],
+    )
+    # A choice not on offer (another region's township, an unknown benefit) is dropped.
+    benefits = proposal_queue.benefit_choices()
+    if filters.benefit not in {code for code, _zh, _en in benefits}:
+        filters = proposal_queue.Filters(township=filters.township, village=filters.village)
+    townships = proposal_queue.township_choices(request.user)
+    villages = proposal_queue.village_choices(request.user, filters.township)
+    if filters.township not in {code for code, _name in townships}:
+        filters = proposal_queue.Filters(benefit=filters.benefit)
+    elif filters.village not in {code for code, _name in villages}:
+        filters = proposal_queue.Filters(benefit=filters.benefit, township=filters.township)
+    page, people = proposal_queue.people_page(
+        request.user, filters, request.GET.get("page"), selectors.today()
+    )
+    may_scan = has_permission(request.user, "manage", "schedule")
+    scan_job = job_selectors.latest_job("schedule:benefits.scan") if may_scan else None
     context = {
         "page": page,
-        "groups": [(code, names.get(code, code), group) for code, group in groups.items()],
+        "people": people,
+        "filters": filters,
+        "benefit_choices": benefits,
+        "township_choices": townships,
+        "village_choices": villages,
+        "filter_query": urlencode(
+            {"benefit": filters.benefit, "township": filters.township, "village": filters.village}
+        ),
         "last_scan": selectors.last_scan(),
+        "may_scan": may_scan,
+        "scan_job": scan_job,
+        "scan_running": scan_job is not None and scan_job.status in ACTIVE,
     }
     return render(request, "workflow/proposals.html", context)
 
