@@ -8,7 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dpf.registry.models import SchoolEnrolment
-from dpf.services.models import NotEnrolledReason, RehabKind, RehabOutcome, RenovationItemKind
+from dpf.services.models import (
+    CareKind,
+    NotEnrolledReason,
+    RehabKind,
+    RehabOutcome,
+    RenovationItemKind,
+)
 
 
 class RehabPlanForm(forms.Form):
@@ -154,3 +160,22 @@ class NotEnrolledVisitForm(forms.Form):
 class NotEnrolledResolveForm(forms.Form):
     resolved_on = _date_field(_("解决日期"))
     resolution = forms.CharField(label=_("解决情况"), max_length=300)
+
+
+class CarePlacementForm(forms.Form):
+    institution = forms.TypedChoiceField(label=_("托养机构"), coerce=int, choices=())
+    kind = forms.ChoiceField(label=_("托养方式"), choices=CareKind.choices)
+    start = _date_field(_("托养开始日期"))
+    months = forms.IntegerField(label=_("托养月数"), min_value=1, max_value=36)
+    monthly_subsidy = forms.DecimalField(
+        label=_("每月补贴（元）"), min_value=0, max_digits=8, decimal_places=2
+    )
+
+    def __init__(self, *args: object, institutions: list[tuple[int, str]], **kwargs: object):
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["institution"].choices = institutions  # type: ignore[attr-defined]
+
+
+class CareEndForm(forms.Form):
+    ended_on = _date_field(_("结束日期"))
+    reason = forms.CharField(label=_("结束原因"), max_length=200)

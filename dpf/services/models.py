@@ -3,6 +3,8 @@ plans, their sessions and outcomes."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -416,3 +418,64 @@ class NotEnrolledVisit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date}"
+
+
+# --- care services (托养服务, plan section 三(一)3) ------------------------------------------
+
+
+class CareKind(models.TextChoices):
+    RESIDENTIAL = "residential", _("寄宿制托养")
+    DAY = "day", _("日间照料")
+    HOME = "home", _("居家托养")
+
+
+class CarePlacement(models.Model):
+    """A person placed in care (托养) by the county: residential, day care or home-based,
+    with the institution that gives it, the months granted and the monthly subsidy; ended
+    early with a reason, or when its months run out. The institution's staff see their
+    own placements; region codes are the person's at placement."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="care_placements")
+    institution = models.ForeignKey(
+        Institution, on_delete=models.PROTECT, related_name="care_placements"
+    )
+    kind = models.CharField(_("托养方式"), max_length=12, choices=CareKind.choices)
+    start = models.DateField(_("托养开始日期"))
+    months = models.PositiveSmallIntegerField(_("托养月数"))
+    end = models.DateField(_("托养结束日期"))
+    monthly_subsidy = models.DecimalField(_("每月补贴（元）"), max_digits=8, decimal_places=2)
+    ended_on = models.DateField(_("提前结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
+    county_code = models.CharField(max_length=6)
+    township_code = models.CharField(max_length=9)
+    village_code = models.CharField(max_length=12)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("托养安置")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="care_interval"
+            ),
+            models.CheckConstraint(condition=models.Q(months__gte=1), name="care_months"),
+            models.CheckConstraint(condition=models.Q(monthly_subsidy__gte=0), name="care_subsidy"),
+            models.CheckConstraint(
+                condition=models.Q(ended_on__isnull=True)
+                | models.Q(ended_on__gte=models.F("start"), ended_on__lte=models.F("end")),
+                name="care_ended_within",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["institution", "end"], name="care_institution"),
+            models.Index(fields=["county_code", "township_code"], name="care_region"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.start}"
+
+    @property
+    def last_day(self) -> dt.date:
+        return self.ended_on or self.end

@@ -13,6 +13,7 @@ from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core.roles import Role
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
+    CarePlacement,
     DeviceCatalogueItem,
     DeviceFitting,
     HomeRenovation,
@@ -21,7 +22,7 @@ from dpf.services.models import (
     RehabPlan,
     RehabSession,
 )
-from dpf.services.services import REHAB_INSTITUTION_KINDS
+from dpf.services.services import CARE_INSTITUTION_KINDS, REHAB_INSTITUTION_KINDS
 
 
 def institutions(user: Any) -> QuerySet[Institution]:
@@ -167,3 +168,35 @@ def schooling_status_on(
         if r.since <= day and (r.resolved_on is None or r.resolved_on > day):
             return f"{r.get_kind_display()}（{r.get_reason_display()}）"
     return ""
+
+
+def care_institutions() -> QuerySet[Institution]:
+    """Care institutions a placement may name (the city's list, not personal data)."""
+    kinds = {k for kinds in CARE_INSTITUTION_KINDS.values() for k in kinds}
+    return Institution.objects.filter(kind__in=kinds).order_by("county_code", "code")
+
+
+def care_placements(user: Any, on: dt.date, *, current: bool = True) -> QuerySet[CarePlacement]:
+    """Placements of my institution's clients (or my region): in force on ``on`` (or, not
+    ``current``, the ones that ended), with person and institution: one query."""
+    qs = scope_services(user, CarePlacement.objects.all())
+    in_force = Q(start__lte=on) & (Q(ended_on__isnull=True, end__gte=on) | Q(ended_on__gte=on))
+    qs = qs.filter(in_force) if current else qs.exclude(in_force).filter(start__lte=on)
+    return (
+        qs.select_related("person", "institution")
+        .defer("person__id_number")
+        .order_by("start", "pk")
+    )
+
+
+def care_placement_for(user: Any, placement_id: int) -> CarePlacement:
+    """One placement of my clients (or region); refused (404, audited) outside the scope."""
+    placement = (
+        scope_services(user, CarePlacement.objects.select_related("person", "institution"))
+        .defer("person__id_number")
+        .filter(pk=placement_id)
+        .first()
+    )
+    if placement is None:
+        raise PermissionRefused("view", "service_record", placement_id)
+    return placement

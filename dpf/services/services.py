@@ -22,6 +22,8 @@ from dpf.core.models import Region, RegionLevel
 from dpf.core.text import check_text_characters
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
+    CareKind,
+    CarePlacement,
     DeviceCatalogueItem,
     DeviceFitting,
     DeviceFollowUp,
@@ -1183,3 +1185,174 @@ def not_enrolled_resolve(
         changes={"resolved_on": resolved_on.isoformat()},
     )
     return record
+
+
+# --- care services (托养) ---------------------------------------------------------------------
+
+# Which institutions give each kind of care (a sunshine home 阳光家园 gives residential and
+# day care; home-based care is given by any care institution).
+CARE_INSTITUTION_KINDS = {
+    CareKind.RESIDENTIAL: (InstitutionKind.CARE_RESIDENTIAL, InstitutionKind.SUNSHINE_HOME),
+    CareKind.DAY: (InstitutionKind.CARE_DAY, InstitutionKind.SUNSHINE_HOME),
+    CareKind.HOME: (
+        InstitutionKind.CARE_RESIDENTIAL,
+        InstitutionKind.CARE_DAY,
+        InstitutionKind.SUNSHINE_HOME,
+    ),
+}
+MAX_CARE_MONTHS = 36
+MAX_CARE_SUBSIDY = Decimal("10000")
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day when it has no such day."""
+    import calendar
+
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )
+
+
+@transaction.atomic
+def care_placement_create(
+    *,
+    actor: Any,
+    person_id: int,
+    institution_id: int,
+    kind: str,
+    start: dt.date,
+    months: int,
+    monthly_subsidy: Decimal,
+) -> CarePlacement:
+    """Place a certified person in care (托养) at an institution for ``months`` months from
+    ``start`` with a monthly subsidy: the institution's client from then on. Two placements
+    of one person never overlap."""
+    require_permission(actor, "create", "service_plan", person_id)
+    person = Person.objects.select_for_update().filter(pk=person_id).first()
+    if person is None or not region_in_scope(actor, person.village_code):
+        raise NotFound("person")
+    if kind not in CareKind.values:
+        raise _refuse("care_kind", "请选择托养方式", "choose the kind of care", "kind")
+    institution = Institution.objects.filter(
+        pk=institution_id, kind__in=CARE_INSTITUTION_KINDS[CareKind(kind)]
+    ).first()
+    if institution is None:
+        raise _refuse(
+            "care_institution",
+            "请选择提供该托养方式的托养机构",
+            "choose a care institution that gives this kind of care",
+            "institution",
+        )
+    if isinstance(months, bool) or not 1 <= months <= MAX_CARE_MONTHS:
+        raise _refuse(
+            "care_months",
+            f"托养月数应为1至{MAX_CARE_MONTHS}个月",
+            f"the months of care must be 1 to {MAX_CARE_MONTHS}",
+            "months",
+        )
+    if not Decimal(
+        0
+    ) <= monthly_subsidy <= MAX_CARE_SUBSIDY or monthly_subsidy != monthly_subsidy.quantize(
+        Decimal("0.01")
+    ):
+        raise _refuse(
+            "care_subsidy",
+            f"每月补贴应为0至{MAX_CARE_SUBSIDY}元、最多两位小数",
+            f"the monthly subsidy must be 0 to {MAX_CARE_SUBSIDY} yuan with at most two decimals",
+            "monthly_subsidy",
+        )
+    if not _has_need(person, start, RENOVATION_RULE):
+        raise _refuse(
+            "not_certified",
+            "托养开始日期此人没有有效的残疾人证",
+            "on the start date this person holds no valid disability certificate",
+            "start",
+        )
+    end = add_months(start, months) - dt.timedelta(days=1)
+    overlapping = (
+        CarePlacement.objects.filter(person=person, start__lte=end)
+        .filter(Q(ended_on__isnull=True, end__gte=start) | Q(ended_on__gte=start))
+        .first()
+    )
+    if overlapping is not None:
+        raise _refuse(
+            "care_overlap",
+            f"此人在这段时间已有托养安置（{overlapping.start}至{overlapping.last_day}）",
+            f"this person is already in care in that period ({overlapping.start} to "
+            f"{overlapping.last_day})",
+            "start",
+        )
+    placement = CarePlacement.objects.create(
+        person=person,
+        institution=institution,
+        kind=kind,
+        start=start,
+        months=months,
+        end=end,
+        monthly_subsidy=monthly_subsidy,
+        county_code=person.county_code,
+        township_code=person.township_code,
+        village_code=person.village_code,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="care_placement",
+        object_id=placement.pk,
+        changes={
+            "person_id": person.pk,
+            "institution": institution.code,
+            "kind": kind,
+            "start": start.isoformat(),
+            "months": months,
+            "monthly_subsidy": str(monthly_subsidy),
+        },
+    )
+    return placement
+
+
+@transaction.atomic
+def care_placement_end(
+    *,
+    actor: Any,
+    placement_id: int,
+    ended_on: dt.date,
+    reason: str,
+    today: dt.date | None = None,
+) -> CarePlacement:
+    """End a placement before its months run out (the person left, moved, died …), by the
+    institution or the county."""
+    require_permission(actor, "create", "service_record", placement_id)
+    placement = (
+        scope_services(actor, CarePlacement.objects.select_for_update())
+        .filter(pk=placement_id)
+        .first()
+    )
+    if placement is None:
+        raise PermissionRefused("create", "service_record", placement_id)
+    if placement.ended_on is not None:
+        raise _refuse("care_ended", "该托养已结束", "this placement has ended", "ended_on")
+    if not placement.start <= ended_on <= placement.end:
+        raise _refuse(
+            "care_end_date",
+            f"结束日期须在托养期内（{placement.start}至{placement.end}）",
+            f"the end must be within the placement ({placement.start} to {placement.end})",
+            "ended_on",
+        )
+    _not_future(ended_on, today, "ended_on", "结束日期", "end date")
+    placement.end_reason = _text(
+        reason, field="reason", label_zh="结束原因", label_en="reason", limit=200
+    )
+    placement.ended_on = ended_on
+    placement.save(update_fields=["ended_on", "end_reason"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="care_placement",
+        object_id=placement.pk,
+        changes={"ended_on": ended_on.isoformat()},
+    )
+    return placement

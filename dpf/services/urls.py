@@ -14,4 +14,7 @@ urlpatterns = [
     path("renovations/new/<int:person_id>/", views.renovation_new, name="renovation_new"),
     path("schooling/", views.schooling_queue, name="schooling_queue"),
     path("schooling/child/<int:person_id>/", views.schooling_child, name="schooling_child"),
+    path("care/", views.care_queue, name="care_queue"),
+    path("care/<int:placement_id>/", views.care_placement, name="care_placement"),
+    path("care/new/<int:person_id>/", views.care_placement_new, name="care_placement_new"),
 ]

@@ -16,6 +16,8 @@ from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.services import selectors, services
 from dpf.services.forms import (
+    CareEndForm,
+    CarePlacementForm,
     DeviceFittingForm,
     DeviceFollowUpForm,
     NotEnrolledForm,
@@ -364,3 +366,79 @@ def _schooling_write(
         services.not_enrolled_resolve(actor=actor, record_id=record_id, **data)
         return _("跟进已解决。")
     return ""
+
+
+@permission_required("view", "service_record")
+def care_queue(request: HttpRequest) -> HttpResponse:
+    """Care placements in force today at my institution (or in my region); ?ended=1: the
+    ones that ended."""
+    ended = request.GET.get("ended") == "1"
+    rows = selectors.care_placements(request.user, timezone.localdate(), current=not ended)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    context = {"page": page, "rows": list(page), "ended": ended}
+    return render(request, "services/care_queue.html", context)
+
+
+@permission_required("view", "service_record")
+@require_http_methods(["GET", "POST"])
+def care_placement(request: HttpRequest, placement_id: int) -> HttpResponse:
+    placement = selectors.care_placement_for(request.user, placement_id)
+    form = CareEndForm(request.POST if request.method == "POST" else None, prefix="e")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.care_placement_end(
+                actor=request.user,
+                placement_id=placement.pk,
+                ended_on=form.cleaned_data["ended_on"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("托养已结束。"))
+            return redirect("services:care_placement", placement_id=placement.pk)
+    elif request.method == "GET":
+        audit.record(
+            actor=request.user,
+            action="view",
+            object_type="care_placement",
+            object_id=placement.pk,
+            request=request,
+        )
+    context = {
+        "placement": placement,
+        "form": form,
+        "can_end": has_permission(request.user, "create", "service_record")
+        and placement.ended_on is None,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "services/care_placement.html", context, status=status)
+
+
+@permission_required("create", "service_plan")
+@require_http_methods(["GET", "POST"])
+def care_placement_new(request: HttpRequest, person_id: int) -> HttpResponse:
+    person = selectors.person_for_plan(request.user, person_id)
+    choices = [(i.pk, f"{i.name}（{i.code}）") for i in selectors.care_institutions()]
+    form = CarePlacementForm(request.POST or None, institutions=choices)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            placement = services.care_placement_create(
+                actor=request.user,
+                person_id=person.pk,
+                institution_id=data["institution"],
+                kind=data["kind"],
+                start=data["start"],
+                months=data["months"],
+                monthly_subsidy=data["monthly_subsidy"],
+            )
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("托养安置已登记。"))
+            return redirect("services:care_placement", placement_id=placement.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "services/care_placement_new.html", {"person": person, "form": form}, status=status
+    )

@@ -453,6 +453,35 @@ def _volunteer_event(data: Registry) -> dict[str, Any]:
     return {"event_id": _sample(data, "volunteer_event", create)}
 
 
+def _care(data: Registry) -> dict[str, Any]:
+    """The first seeded person in day care at a 红山区 day-care centre."""
+
+    def create() -> int:
+        from decimal import Decimal
+
+        from dpf.services import services
+
+        centre = services.institution_register(
+            actor=None,
+            code="CARE-HS",
+            name="红山区残疾人日间照料中心",
+            kind="care_day",
+            township_code="150402001",
+            capacity=30,
+        )
+        return services.care_placement_create(
+            actor=data.user("county_officer"),
+            person_id=data.people[0].pk,
+            institution_id=centre.pk,
+            kind="day",
+            start=dt.date(2025, 3, 1),
+            months=12,
+            monthly_subsidy=Decimal("300.00"),
+        ).pk
+
+    return {"placement_id": _sample(data, "care", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -535,6 +564,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:renovation_new": lambda d: {"person_id": d.people[0].pk},
     "services:renovation": _renovation,
     "services:schooling_child": lambda d: {"person_id": d.people[0].pk},
+    "services:care_placement_new": lambda d: {"person_id": d.people[0].pk},
+    "services:care_placement": _care,
     # Account administration (issue 17 part 3): the township officer of 红山区, administered
     # by the county officer who scans the pages.
     "accounts:staff_account": lambda d: {"user_id": d.user("township_officer").pk},

@@ -527,6 +527,41 @@ def _renovation_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"renovation:{person.pk}", make)
 
 
+def _care_pk(world: World, role: str, inside: bool) -> Any:
+    """A care placement of the person, at the world's institution (INST-TEST-1) for its
+    staff's inside request, at another institution for every other sample."""
+    from dpf.services.models import CarePlacement, Institution
+
+    own = role == str(Role.INSTITUTION_STAFF) and inside
+    person = world.person(role, inside) if role else world.persons["in"]
+    code = "INST-TEST-1" if own else "INST-TEST-2"
+
+    def make() -> Any:
+        institution, _created = Institution.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": f"样本康复机构{code[-1]}",
+                "kind": "rehabilitation",
+                "county_code": "150402",
+                "township_code": "150402001",
+            },
+        )
+        return CarePlacement.objects.create(
+            person=person,
+            institution=institution,
+            kind="day",
+            start=dt.date(2025, 3, 1),
+            months=10,
+            end=dt.date(2025, 12, 31),
+            monthly_subsidy=300,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+
+    return _cached(world, f"care:{code}:{person.pk}", make)
+
+
 def _survey_year(world: World, role: str, inside: bool) -> Any:
     """The year of the world's needs survey round (opened once)."""
     from dpf.registry.models import SurveyRound
@@ -713,6 +748,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "course_id", _course_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
+    ("services:", "placement_id", _care_pk, True),
     ("social:", "case_id", _risk_case_pk, True),
     ("social:", "event_id", _volunteer_event_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
