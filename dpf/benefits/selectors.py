@@ -38,6 +38,7 @@ from dpf.benefits.models import (
 from dpf.benefits.receiving import active_entitlements, receiving_sql
 from dpf.core.errors import NotFound
 from dpf.core.models import EffectiveDated, Region, RegionLevel
+from dpf.core.regions import display_names
 from dpf.registry.models import Person
 
 __all__ = [
@@ -221,7 +222,7 @@ def county_names() -> dict[str, str]:
 
 def region_names(codes: Any) -> dict[str, str]:
     """Names of regions by code (one query), e.g. the townships of a queue page."""
-    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return display_names(codes)
 
 
 def last_scan() -> ScanRun | None:

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dpf.core.i18n import localised
+
 
 class RegionLevel(models.TextChoices):
     PROVINCE = "province", _("省")
@@ -72,6 +74,11 @@ class Region(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the request's language (English when there is one)."""
+        return localised(self.name, self.name_en)
 
     @property
     def prefix(self) -> str:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.i18n import localised
 from dpf.core.models import (
     LEVEL_CODE_LENGTH,
     Region,
@@ -159,3 +160,13 @@ def under_q(code: str, column: str = "code") -> Q:
 def descendants(code: str) -> list[Region]:
     """Every region under ``code`` (itself included): one indexed range query."""
     return list(Region.objects.filter(under_q(code)).order_by("code"))
+
+
+def display_names(codes: Iterable[str]) -> dict[str, str]:
+    """The names of the regions ``codes`` as a page shows them, in one query: English
+    (``name_en``) when the request is in English and the region has one, else Chinese."""
+    wanted = {c for c in codes if c}
+    if not wanted:
+        return {}
+    rows = Region.objects.filter(code__in=wanted).values_list("code", "name", "name_en")
+    return {code: localised(name, name_en) for code, name, name_en in rows}

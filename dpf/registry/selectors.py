@@ -12,7 +12,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -27,7 +27,7 @@ from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
-from dpf.core.regions import under_q
+from dpf.core.regions import display_names, under_q
 from dpf.core.text import fold_fullwidth_digits
 from dpf.registry.change_models import ChangeKind, RecordChange
 from dpf.registry.models import (
@@ -391,10 +391,8 @@ def _parent_code(code: str) -> str:
 
 
 def region_names(codes: Iterable[str]) -> dict[str, str]:
-    wanted = {c for c in codes if c}
-    if not wanted:
-        return {}
-    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name"))
+    """Names of regions by code, in the request's language (one query)."""
+    return display_names(codes)
 
 
 # --- facts as of a date ----------------------------------------------------------------
@@ -471,14 +469,36 @@ class TimelineEvent:
     order: int = 0
 
 
-def source_label(source: str) -> str:
+def source_label(source: str, users: dict[str, str] | None = None) -> str:
+    """Who or what said so, in words: a staff member by name (``users``: names by id, as
+    ``user_names`` reads them), a roster by its batch; never an account number alone."""
     if not source or source == "manual":
         return _("手工录入")
     if source.startswith("user:"):
-        return _("工作人员 %(id)s") % {"id": source[5:] or "?"}
+        return (users or {}).get(source[5:]) or _("工作人员")
+    if source.startswith("roster:"):
+        batch = source[7:]
+        if batch.isdigit():
+            return _("部门名单导入（批次 %(id)s）") % {"id": batch}
+        return _("部门名单导入")
     if source == "survey":
         return _("需求调查")
+    if source in ("staff", "form"):
+        return _("工作人员录入")
+    if source == "demo":
+        return _("演示数据")
     return source
+
+
+def user_names(sources: Iterable[str]) -> dict[str, str]:
+    """The display names of the accounts named by ``user:<id>`` sources, in one query."""
+    from dpf.accounts.models import User
+
+    ids = {s[5:] for s in sources if s.startswith("user:") and s[5:].isdigit()}
+    if not ids:
+        return {}
+    rows = User.objects.filter(pk__in=ids).values_list("pk", "first_name", "last_name", "username")
+    return {str(pk): f"{first} {last}".strip() or username for pk, first, last, username in rows}
 
 
 def _starts_next_day(rows: Sequence[Any], row: Any, same: Any = None) -> bool:
@@ -509,7 +529,7 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
     day = dt.timedelta(days=1)
 
     def add(date: dt.date, kind: str, label: str, detail: str, source: str, pk: int) -> None:
-        events.append(TimelineEvent(date, kind, label, detail, source_label(source), pk))
+        events.append(TimelineEvent(date, kind, label, detail, source, pk))
 
     def span(
         rows: Sequence[Any],
@@ -589,7 +609,9 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
         add(ch.effective_on, "record", label, detail, f"user:{ch.actor_id or ''}", ch.pk)
     if person.death_date and not recorded_death:
         add(person.death_date, "death", _("死亡"), "", "manual", 0)
-    return sorted(events, key=lambda e: (e.date, KIND_ORDER[e.kind], e.order))
+    users = user_names(e.source for e in events)
+    named = [replace(e, source=source_label(e.source, users)) for e in events]
+    return sorted(named, key=lambda e: (e.date, KIND_ORDER[e.kind], e.order))
 
 
 def _label(choices: Any, value: str) -> str:

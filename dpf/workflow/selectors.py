@@ -21,6 +21,7 @@ from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region
+from dpf.core.regions import display_names
 from dpf.core.roles import Role
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
@@ -243,7 +244,7 @@ def last_scan() -> ScanRun | None:
 
 
 def region_names(codes: set[str]) -> dict[str, str]:
-    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
+    return display_names(codes)
 
 
 # Entitlements ------------------------------------------------------------------------------

@@ -278,8 +278,9 @@ def test_timeline_merges_every_fact_in_date_order(village_worker, time_machine) 
     ]
     by_date = {e.date: e for e in events}
     assert by_date[D(2015, 1, 1)].detail == "测试社区二"
-    assert by_date[D(2015, 1, 1)].source == "roster:gongan"
-    assert by_date[D(1980, 5, 17)].source == f"工作人员 {village_worker.pk}"
+    # who said so in words (issue 17 part 10): a roster, the staff member by name
+    assert by_date[D(2015, 1, 1)].source == "部门名单导入"
+    assert by_date[D(1980, 5, 17)].source == village_worker.username
     assert by_date[D(2020, 3, 1)].detail == "肢体残疾 二级"
     assert by_date[D(2022, 1, 1)].detail == "一般"
     assert by_date[D(2024, 6, 3)].source == "王专委"
