@@ -10,6 +10,7 @@ or compares a user's role decides access beside the table: this test names it.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,30 @@ def test_the_check_accepts_the_permission_table() -> None:
         "same = step.code == other.code\n"
     )
     assert role_decisions(good) == []
+
+
+# Templates: a flag comes from the table (``user|can:"action object_type"``, or
+# ``user|may_open:"app:name"`` for a link), never from the viewing user's role. (Showing who
+# recorded something, ``a.recorded_by.role``, is not an access decision.)
+TEMPLATE_ROLE_RE = re.compile(r"\buser\.role\b\s*(==|!=|\bin\b|\bnot\b)|\bin\s+user\.role\b")
+
+
+def template_role_decisions(text: str) -> list[int]:
+    return [n for n, line in enumerate(text.splitlines(), 1) if TEMPLATE_ROLE_RE.search(line)]
+
+
+def test_no_template_decides_by_the_users_role() -> None:
+    found = {
+        path.relative_to(ROOT).as_posix(): lines
+        for path in sorted(ROOT.glob("dpf/**/templates/**/*.html"))
+        if (lines := template_role_decisions(path.read_text(encoding="utf-8")))
+    }
+    assert found == {}, f"use user|can or has_permission instead of user.role: {found}"
+
+
+def test_the_template_check_names_a_role_comparison() -> None:
+    bad = '{% load dpf_permissions %}\n{% if user.role == "city_admin" %}x{% endif %}\n'
+    assert template_role_decisions(bad) == [2]
+    assert template_role_decisions('{% if user.role != "village_worker" %}') == [1]
+    good = '{% if user|can:"create snapshot" %}{{ a.recorded_by.role }}{% endif %}'
+    assert template_role_decisions(good) == []

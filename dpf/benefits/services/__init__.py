@@ -8,7 +8,7 @@ Other apps call ``dpf.benefits.services.<function>``.
 """
 
 from dpf.benefits.scanning import scan
-from dpf.benefits.services.common import NotAllowed, RuleRefused
+from dpf.benefits.services.common import RuleRefused
 from dpf.benefits.services.entitlements import (
     entitlement_create,
     entitlement_suspend,
@@ -25,7 +25,6 @@ from dpf.benefits.services.versions import (
 )
 
 __all__ = [
-    "NotAllowed",
     "PreviewRow",
     "RuleRefused",
     "amount_for",

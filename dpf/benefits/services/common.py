@@ -9,16 +9,9 @@ from typing import Any
 
 from django.db import models
 
-from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.errors import ValidationFailed
 from dpf.core.models import check_interval as check_interval  # the one owner, re-exported
 from dpf.core.regions import counties
-
-
-class NotAllowed(DomainError):
-    """The actor's role may not do this (checked in the service, not only on the route)."""
-
-    def __init__(self, what_zh: str, what_en: str) -> None:
-        super().__init__("forbidden", f"无权{what_zh}", f"you may not {what_en}")
 
 
 class RuleRefused(ValidationFailed):

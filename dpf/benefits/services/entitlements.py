@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import (
     BenefitItem,
@@ -20,7 +21,6 @@ from dpf.benefits.models import (
 )
 from dpf.benefits.selectors import work_item_eligibility
 from dpf.benefits.services.common import (
-    NotAllowed,
     actor_source,
     check_interval,
     decimal_amount,
@@ -54,7 +54,7 @@ def entitlement_create(
     """
     check_interval(valid_from, valid_to)
     if actor is not None and not region_in_scope(actor, person.village_code):
-        raise NotAllowed("办理该人员的待遇", "enrol this person")
+        raise PermissionRefused("create", "entitlement", person.pk)
     Person.objects.select_for_update().filter(pk=person.pk).first()
     # Every period counts, whatever its status now: a suspended or terminated one was in
     # force over its dates, and two periods on one day would be paid twice.
@@ -111,7 +111,7 @@ def _end_entitlement(
     if not (reason or "").strip():
         raise refuse("reason_required", "请填写原因", "a reason is required", "reason")
     if actor is not None and not region_in_scope(actor, entitlement.person.village_code):
-        raise NotAllowed("办理该人员的待遇", "change this person's benefits")
+        raise PermissionRefused("change", "entitlement", entitlement.pk)
     locked = Entitlement.objects.select_for_update().get(pk=entitlement.pk)
     if locked.status != EntitlementStatus.ACTIVE:
         raise refuse(
@@ -173,7 +173,7 @@ def work_item_close(*, actor: Any, item: WorkItem, status: str, note: str = "") 
     if status not in (WorkItemStatus.DONE, WorkItemStatus.DISMISSED):
         raise refuse("status", "状态无效", "invalid status", "status")
     if not region_in_scope(actor, item.village_code):
-        raise NotAllowed("处理该事项", "handle this item")
+        raise PermissionRefused("view", "work_item", item.pk)
     check_text_characters(note, field="note", label_zh="说明", label_en="note", multiline=True)
     if status == WorkItemStatus.DISMISSED and not note.strip():
         raise refuse("note_required", "不予处理须说明原因", "say why it is dismissed", "note")
