@@ -36,7 +36,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from dpf.accounts.permissions import has_permission
+from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import AmountStandard, BenefitItem, Entitlement
 from dpf.core import audit
@@ -53,22 +53,12 @@ ZERO = Decimal("0.00")
 MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=2)
 
 
-class NotPaymentOfficer(DomainError):
-    def __init__(self) -> None:
-        super().__init__(
-            "not_found",
-            "记录不存在或无权访问",
-            "the record does not exist or you may not access it",
-        )
-
-
 def _require_officer(actor: Any, county_code: str, action: str = "create") -> None:
     """Payment lists are made, approved, changed and exported by the county DPF of that
     county: the permission table's (``action``, payment_list), in the list's county."""
-    if not has_permission(actor, action, "payment_list") or not region_in_scope(
-        actor, county_code
-    ):
-        raise NotPaymentOfficer()
+    require_permission(actor, action, "payment_list", county_code)
+    if not region_in_scope(actor, county_code):
+        raise PermissionRefused(action, "payment_list", county_code)
 
 
 # Amount standards, the same ranking as ``benefits.services.amount_for`` -------------------
