@@ -75,6 +75,11 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("benefits:rule_preview", _("规则修改")),
     MenuEntry("exchange:index", _("数据交换"), also=("exchange:batch", "exchange:duplicates")),
     MenuEntry("audit:list", _("审计日志")),
+    MenuEntry(
+        "accounts:staff_accounts",
+        _("账号管理"),
+        also=("accounts:staff_account", "accounts:staff_account_new"),
+    ),
     MenuEntry("accounts:security_policy", _("安全设置")),
     MenuEntry("jobs:schedules", _("定时任务"), also=("jobs:",)),
 )
