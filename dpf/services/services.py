@@ -236,6 +236,8 @@ def rehab_plan_create(
             "survey (with a valid certificate)",
             "start",
         )
+    if _is_child(person, start):
+        _check_child_plan(person, institution, start, end)
     plan = RehabPlan.objects.create(
         person=person,
         institution=institution,
@@ -264,6 +266,63 @@ def rehab_plan_create(
         },
     )
     return plan
+
+
+# Child rehabilitation assistance (残疾儿童康复救助, T0303): children under 8 (0-7, to the day
+# before the 8th birthday) are served under the catalogue's benefit of this code.
+CHILD_REHAB_BENEFIT = "child_rehab"
+CHILD_REHAB_AGE_LIMIT = 8
+
+
+def _is_child(person: Person, on: dt.date) -> bool:
+    from dpf.core.dates import age_on
+
+    return age_on(person.birth_date, on) < CHILD_REHAB_AGE_LIMIT
+
+
+def _check_child_plan(
+    person: Person, institution: Institution, start: dt.date, end: dt.date
+) -> None:
+    """A child's plan is the child rehabilitation assistance: at an institution designated
+    by the city on the start date, for a child whose assistance (the benefit
+    ``child_rehab``) was approved through the workflow and is in force on that date, and
+    ending before the 8th birthday (from then on the adult services apply)."""
+    from dpf.benefits.models import Entitlement  # the approved assistance
+    from dpf.services.counters import designated_institutions
+
+    eighth = add_years(person.birth_date, CHILD_REHAB_AGE_LIMIT)
+    if end >= eighth:
+        last = eighth - dt.timedelta(days=1)
+        raise _refuse(
+            "child_turns_eight",
+            f"儿童将于{eighth}年满8周岁，康复救助计划最晚到{last}；此后转入成人康复服务",
+            f"the child turns 8 on {eighth}: the assistance plan ends by {last} at the latest; "
+            "adult rehabilitation services follow",
+            "end",
+        )
+    if (
+        not Institution.objects.filter(pk=institution.pk)
+        .filter(designated_institutions(start))
+        .exists()
+    ):
+        raise _refuse(
+            "child_institution_not_designated",
+            "残疾儿童康复救助须在计划开始日期的定点康复机构进行",
+            "a child's rehabilitation assistance is given at an institution designated on the "
+            "plan's start date",
+            "institution",
+        )
+    approved = Entitlement.objects.filter(
+        Entitlement.as_of_q(start), person=person, benefit__code=CHILD_REHAB_BENEFIT
+    )
+    if not approved.exists():
+        raise _refuse(
+            "child_rehab_not_approved",
+            "该儿童在计划开始日期没有经审批的残疾儿童康复救助，请先受理申请",
+            "on the plan's start date this child holds no approved rehabilitation assistance: "
+            "take the application first",
+            "start",
+        )
 
 
 def _plan_for_service(actor: Any, plan_id: int) -> RehabPlan:
