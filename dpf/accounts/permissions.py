@@ -78,6 +78,7 @@ class ObjectType(models.TextChoices):
     RISK_CASE = "risk_case", _("防返贫监测预警与帮扶")
     RISK_RULE = "risk_rule", _("防返贫风险规则与监测线")
     VOLUNTEER = "volunteer", _("志愿者、服务队与志愿活动")
+    SOCIAL_ORGANISATION = "social_organisation", _("助残社会组织与购买服务项目")
 
 
 class Scope(models.TextChoices):
@@ -290,6 +291,10 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER,))
+    # Social organisations helping disabled people, their incubation and the services the
+    # government buys from them (no personal data): the city and the counties.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.SOCIAL_ORGANISATION,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.SOCIAL_ORGANISATION,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.registry.forms import DateInput
 from dpf.social.emergency import PURPOSE_MAX
-from dpf.social.models import MeasureKind
+from dpf.social.models import MeasureKind, OrganisationKind
 
 
 class EmergencyExportForm(forms.Form):
@@ -152,3 +152,45 @@ class AttendanceForm(forms.Form):
 
 class ServedForm(forms.Form):
     id_number = forms.CharField(label=_("服务对象身份证号码"), max_length=30)
+
+
+# --- social organisations -----------------------------------------------------------------
+
+
+class OrganisationForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=30)
+    kind = forms.ChoiceField(label=_("类型"), choices=OrganisationKind.choices)
+    township_code = forms.ChoiceField(label=_("所在苏木乡镇"), choices=())
+    registered_on = forms.DateField(label=_("登记日期"), widget=DateInput())
+    incubation_from = forms.DateField(label=_("入驻孵化日期"), widget=DateInput(), required=False)
+
+    def __init__(self, *args: Any, townships: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["township_code"].choices = townships  # type: ignore[attr-defined]
+
+
+class IncubatedForm(forms.Form):
+    incubated_on = forms.DateField(label=_("孵化完成日期"), widget=DateInput())
+
+
+class ProjectForm(forms.Form):
+    title = forms.CharField(label=_("项目名称"), max_length=100)
+    purchaser = forms.CharField(label=_("购买主体"), max_length=100)
+    budget = forms.CharField(label=_("预算（元）"), max_length=15)
+    start = forms.DateField(label=_("开始日期"), widget=DateInput())
+    end = forms.DateField(label=_("结束日期"), widget=DateInput())
+
+
+class DeliveryForm(forms.Form):
+    delivered_on = forms.DateField(label=_("服务日期"), widget=DateInput())
+    description = forms.CharField(label=_("服务内容"), max_length=300)
+    persons_served = forms.IntegerField(label=_("服务人次"), min_value=0, max_value=100000)
+
+
+class EvaluationForm(forms.Form):
+    evaluated_on = forms.DateField(label=_("评估日期"), widget=DateInput())
+    score = forms.IntegerField(label=_("评估得分"), min_value=0, max_value=100)
+    evaluation = forms.CharField(
+        label=_("评估意见"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )

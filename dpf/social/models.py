@@ -284,3 +284,93 @@ class EventSignup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}:{self.volunteer_id}"
+
+
+# --- social organisations (助残社会组织) -----------------------------------------------------
+
+
+class OrganisationKind(models.TextChoices):
+    SERVICE = "service", _("民办非企业单位（社会服务机构）")
+    ASSOCIATION = "association", _("社会团体")
+    FOUNDATION = "foundation", _("基金会")
+    COMMUNITY = "community", _("社区社会组织")
+
+
+class SocialOrganisation(models.Model):
+    """A social organisation helping disabled people (助残社会组织), registered with the civil
+    affairs bureau; incubated (培育孵化) by the federation from one date to another (T0508)."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    credit_code = models.CharField(_("统一社会信用代码"), max_length=18, unique=True)
+    kind = models.CharField(_("类型"), max_length=12, choices=OrganisationKind.choices)
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    registered_on = models.DateField(_("登记日期"))
+    incubation_from = models.DateField(_("入驻孵化日期"), null=True, blank=True)
+    incubated_on = models.DateField(_("孵化完成日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(incubated_on__isnull=True)
+                | models.Q(incubation_from__lte=models.F("incubated_on")),
+                name="organisation_incubated_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceProject(models.Model):
+    """A service the government buys from an organisation (政府购买助残服务项目)."""
+
+    organisation = models.ForeignKey(
+        SocialOrganisation, on_delete=models.PROTECT, related_name="projects"
+    )
+    title = models.CharField(_("项目名称"), max_length=100)
+    purchaser = models.CharField(_("购买主体"), max_length=100)
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    budget = models.DecimalField(_("预算（元）"), max_digits=12, decimal_places=2)
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    evaluated_on = models.DateField(_("评估日期"), null=True, blank=True)
+    score = models.PositiveSmallIntegerField(_("评估得分"), null=True, blank=True)
+    evaluation = models.TextField(_("评估意见"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="project_dates"
+            ),
+            models.CheckConstraint(condition=models.Q(budget__gte=0), name="project_budget"),
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__lte=100),
+                name="project_score",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProjectDelivery(models.Model):
+    """A delivery record of a purchased service (服务记录): what was done, for how many."""
+
+    project = models.ForeignKey(ServiceProject, on_delete=models.CASCADE, related_name="deliveries")
+    delivered_on = models.DateField(_("服务日期"))
+    description = models.CharField(_("服务内容"), max_length=300)
+    persons_served = models.PositiveIntegerField(_("服务人次"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.delivered_on}"

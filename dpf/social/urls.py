@@ -12,4 +12,11 @@ urlpatterns = [
     path("events/", views.event_list, name="events"),
     path("events/<int:event_id>/", views.event_detail, name="event"),
     path("my-events/", views.my_events, name="my_events"),
+    path("organisations/", views.organisation_list, name="organisations"),
+    path(
+        "organisations/<int:organisation_id>/",
+        views.organisation_detail,
+        name="organisation",
+    ),
+    path("projects/<int:project_id>/", views.project_detail, name="project"),
 ]

@@ -19,14 +19,19 @@ from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import RegionLevel
 from dpf.registry.forms import attach_refusal
-from dpf.social import emergency, monitoring, selectors, volunteers
+from dpf.social import emergency, monitoring, organisations, selectors, volunteers
 from dpf.social.forms import (
     AccountForm,
     AttendanceForm,
     CloseForm,
+    DeliveryForm,
     EmergencyExportForm,
+    EvaluationForm,
     EventForm,
+    IncubatedForm,
     MeasureForm,
+    OrganisationForm,
+    ProjectForm,
     ServedForm,
     TeamForm,
     VisitForm,
@@ -309,3 +314,112 @@ def my_events(request: HttpRequest) -> HttpResponse:
             return redirect("social:my_events")
     context = {"rows": volunteers.my_events(actor=request.user), "error": error}
     return render(request, "social/my_events.html", context, status=status)
+
+
+# --- social organisations ---------------------------------------------------------------------
+
+
+@permission_required("view", "social_organisation")
+@require_http_methods(["GET", "POST"])
+def organisation_list(request: HttpRequest) -> HttpResponse:
+    form = OrganisationForm(
+        request.POST or None,
+        townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                found = organisations.organisation_register(actor=request.user, **form.cleaned_data)
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("社会组织已登记。"))
+                return redirect("social:organisation", organisation_id=found.pk)
+    page = Paginator(organisations.organisations(request.user), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": list(page),
+        "form": form,
+        "can_create": has_permission(request.user, "create", "social_organisation"),
+    }
+    return render(request, "social/organisations.html", context, status=status)
+
+
+@permission_required("view", "social_organisation")
+@require_http_methods(["GET", "POST"])
+def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+    found = organisations.organisation_for(request.user, organisation_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    incubated = IncubatedForm(request.POST if action == "incubated" else None, prefix="i")
+    project = ProjectForm(request.POST if action == "project" else None, prefix="p")
+    form = {"incubated": incubated, "project": project}.get(action or "")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form is not None and form.is_valid():
+            try:
+                if action == "incubated":
+                    organisations.organisation_incubated(
+                        actor=request.user, organisation_id=found.pk, **incubated.cleaned_data
+                    )
+                else:
+                    created = organisations.project_create(
+                        actor=request.user, organisation_id=found.pk, **project.cleaned_data
+                    )
+                    messages.success(request, _("购买服务项目已登记。"))
+                    return redirect("social:project", project_id=created.pk)
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("social:organisation", organisation_id=found.pk)
+    context = {
+        "organisation": found,
+        "projects": organisations.projects_of(found),
+        "incubated": incubated,
+        "project": project,
+        "form": form,
+        "can_change": has_permission(request.user, "change", "social_organisation"),
+    }
+    return render(request, "social/organisation.html", context, status=status)
+
+
+@permission_required("view", "social_organisation")
+@require_http_methods(["GET", "POST"])
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    found = organisations.project_for(request.user, project_id)
+    action = request.POST.get("action") if request.method == "POST" else None
+    delivery = DeliveryForm(request.POST if action == "delivery" else None, prefix="d")
+    evaluation = EvaluationForm(request.POST if action == "evaluate" else None, prefix="e")
+    form = {"delivery": delivery, "evaluate": evaluation}.get(action or "")
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form is not None and form.is_valid():
+            try:
+                if action == "delivery":
+                    organisations.delivery_record(
+                        actor=request.user, project_id=found.pk, **delivery.cleaned_data
+                    )
+                else:
+                    organisations.project_evaluate(
+                        actor=request.user, project_id=found.pk, **evaluation.cleaned_data
+                    )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("social:project", project_id=found.pk)
+    context = {
+        "project": found,
+        "deliveries": organisations.deliveries_of(found),
+        "delivery": delivery,
+        "evaluation": evaluation,
+        "form": form,
+        "can_change": has_permission(request.user, "change", "social_organisation"),
+    }
+    return render(request, "social/project.html", context, status=status)

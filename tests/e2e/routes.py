@@ -482,6 +482,47 @@ def _care(data: Registry) -> dict[str, Any]:
     return {"placement_id": _sample(data, "care", create)}
 
 
+def _organisation_pk(data: Registry) -> int:
+    """A social organisation of the first seeded person's township, in incubation."""
+
+    def create() -> int:
+        from dpf.social.models import SocialOrganisation
+
+        person = data.people[0]
+        return SocialOrganisation.objects.create(
+            name="阳光助残服务中心",
+            credit_code="52150402MJ0000001X",
+            kind="service",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            registered_on=dt.date(2024, 1, 2),
+            incubation_from=dt.date(2024, 2, 1),
+        ).pk
+
+    return int(_sample(data, "social_organisation", create))
+
+
+def _service_project(data: Registry) -> dict[str, Any]:
+    """A purchased service project of that organisation in 2025."""
+
+    def create() -> int:
+        from dpf.social.models import ServiceProject, SocialOrganisation
+
+        organisation = SocialOrganisation.objects.get(pk=_organisation_pk(data))
+        return ServiceProject.objects.create(
+            organisation=organisation,
+            title="居家托养服务",
+            purchaser="区残联",
+            county_code=organisation.county_code,
+            township_code=organisation.township_code,
+            budget="50000",
+            start=dt.date(2025, 1, 1),
+            end=dt.date(2025, 12, 31),
+        ).pk
+
+    return {"project_id": _sample(data, "service_project", create)}
+
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
     b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81"
@@ -545,6 +586,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:payment_list": _payment_list,
     "social:risk_case": _risk_case,
     "social:event": _volunteer_event,
+    "social:organisation": lambda d: {"organisation_id": _organisation_pk(d)},
+    "social:project": _service_project,
     "workflow:payment_approve": _payment_list,
     "workflow:payment_xlsx": _payment_list,
     "workflow:payment_discard": _payment_list,

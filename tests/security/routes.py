@@ -710,6 +710,45 @@ def _volunteer_event_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"volunteer_event:{person.township_code}", make)
 
 
+def _organisation_pk(world: World, role: str, inside: bool) -> Any:
+    """A social organisation in the township of the role's inside (or outside) person."""
+    from dpf.social.models import SocialOrganisation
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return SocialOrganisation.objects.create(
+            name=f"样本社会组织{person.township_code}",
+            credit_code=f"52{person.township_code}{person.pk:07d}"[:18],
+            kind="service",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            registered_on=dt.date(2024, 1, 2),
+        ).pk
+
+    return _cached(world, f"organisation:{person.township_code}", make)
+
+
+def _service_project_pk(world: World, role: str, inside: bool) -> Any:
+    from dpf.social.models import ServiceProject, SocialOrganisation
+
+    organisation = SocialOrganisation.objects.get(pk=_organisation_pk(world, role, inside))
+
+    def make() -> Any:
+        return ServiceProject.objects.create(
+            organisation=organisation,
+            title="样本购买服务",
+            purchaser="样本残联",
+            county_code=organisation.county_code,
+            township_code=organisation.township_code,
+            budget="1000",
+            start=dt.date(2025, 1, 1),
+            end=dt.date(2025, 12, 31),
+        ).pk
+
+    return _cached(world, f"service_project:{organisation.pk}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -751,6 +790,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("services:", "placement_id", _care_pk, True),
     ("social:", "case_id", _risk_case_pk, True),
     ("social:", "event_id", _volunteer_event_pk, True),
+    ("social:", "organisation_id", _organisation_pk, True),
+    ("social:", "project_id", _service_project_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
