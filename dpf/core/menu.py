@@ -44,8 +44,16 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("registry:person_new", _("登记人员")),
     MenuEntry("registry:household_new", _("登记家庭")),
     MenuEntry("registry:transfers", _("迁移申请")),
-    MenuEntry("registry:survey", _("需求调查"), also=("registry:survey_person",)),
-    MenuEntry("workflow:tasks", _("我的待办"), also=("workflow:overdue", "workflow:application")),
+    MenuEntry(
+        "registry:survey",
+        _("需求调查"),
+        also=("registry:survey_person", "registry:survey_round_new"),
+    ),
+    MenuEntry(
+        "workflow:tasks",
+        _("我的待办"),
+        also=("workflow:overdue", "workflow:application", "workflow:bulk"),
+    ),
     MenuEntry("workflow:application_new", _("受理申请")),
     MenuEntry(
         "workflow:proposals", _("主动发现"), also=("workflow:proposal_confirm", "benefits:item")
@@ -53,13 +61,23 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("workflow:reviews", _("待遇复核"), also=("workflow:review",)),
     MenuEntry("workflow:payee_accounts", _("发放账户核实"), also=("workflow:payee_account",)),
     MenuEntry("workflow:payment_lists", _("发放名册"), also=("workflow:payment_list",)),
-    MenuEntry("portal:staff_requests", _("居民诉求"), also=("portal:staff_request",)),
+    MenuEntry(
+        "portal:staff_requests",
+        _("居民诉求"),
+        also=("portal:staff_request", "portal:staff_request_new"),
+    ),
+    MenuEntry("social:risk_cases", _("返贫风险监测"), also=("social:risk_case",)),
+    MenuEntry("social:emergency", _("应急优先名单")),
     # Services, employment, partner departments, volunteers, citizens.
     MenuEntry("services:rehab_queue", _("康复服务"), also=("services:rehab_plan",)),
     MenuEntry("services:institutions", _("服务机构")),
     MenuEntry("exchange:department", _("名单报送")),
     MenuEntry("employment:declaration", _("按比例就业年审申报")),
-    MenuEntry("employment:review_queue", _("年审审核"), also=("employment:review",)),
+    MenuEntry(
+        "employment:review_queue",
+        _("年审审核"),
+        also=("employment:review", "employment:levy_report"),
+    ),
     MenuEntry("employment:employers", _("用人单位"), also=("employment:credit",)),
     MenuEntry("employment:training", _("职业培训"), also=("employment:training_course",)),
     MenuEntry(
@@ -67,13 +85,16 @@ MENU: tuple[MenuEntry, ...] = (
         _("就业登记"),
         also=("employment:zero_employment", "employment:assisted"),
     ),
-    MenuEntry("portal:volunteer", _("志愿服务")),
+    MenuEntry("social:my_events", _("我的志愿活动")),
+    MenuEntry("social:volunteers", _("志愿者"), also=("social:volunteer",)),
+    MenuEntry("social:events", _("志愿活动"), also=("social:event",)),
+    MenuEntry("social:organisations", _("社会组织"), also=("social:organisation",)),
     MenuEntry("portal:home", _("我的服务"), also=("portal:",)),
     # Figures, the catalogue and rules, data exchange, administration.
     MenuEntry("indicators:dashboard", _("指标监测"), also=("indicators:",)),
     MenuEntry("benefits:catalogue", _("惠残事项目录"), shown_with="workflow:tasks"),
     MenuEntry("benefits:rule_preview", _("规则修改")),
-    MenuEntry("exchange:index", _("数据交换"), also=("exchange:batch", "exchange:duplicates")),
+    MenuEntry("exchange:index", _("数据交换"), also=("exchange:",)),
     MenuEntry("audit:list", _("审计日志")),
     MenuEntry(
         "accounts:staff_accounts",
@@ -91,7 +112,7 @@ LANDING: tuple[str, ...] = (
     "services:rehab_queue",  # institution staff: their clients' service plans
     "exchange:department",  # partner departments: the rosters they send
     "employment:declaration",  # employers: this year's quota declaration
-    "portal:volunteer",  # volunteers
+    "social:my_events",  # volunteers: the events they serve at
     "indicators:dashboard",  # leaders: aggregate figures
 )
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.portal import citizen_views, staff_views, views, volunteer_views
+from dpf.portal import citizen_views, staff_views, views
 
 app_name = "portal"
 
@@ -12,7 +12,6 @@ urlpatterns = [
     path("portal/password/", views.password_reset, name="password_reset"),
     path("portal/password/confirm/", views.password_reset_confirm, name="password_reset_confirm"),
     path("portal/", citizen_views.home, name="home"),
-    path("portal/volunteer/", volunteer_views.volunteer_home, name="volunteer"),
     path("portal/acting-for/", citizen_views.acting_for, name="acting_for"),
     path("portal/certificate/", citizen_views.certificate, name="certificate"),
     path("portal/entitlements/", citizen_views.entitlements, name="entitlements"),

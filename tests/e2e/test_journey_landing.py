@@ -22,7 +22,7 @@ LANDING = {
     "institution_staff": (None, "/services/rehab/", "康复服务计划", "未结案"),
     "department_exchange": ("150400", "/exchange/department/", "名单报送", "本账号报送的名单"),
     "employer": (None, "/employment/declaration/", None, "申报"),
-    "volunteer": (None, "/portal/volunteer/", "志愿服务", "志愿服务记录尚未开通"),
+    "volunteer": (None, "/social/my-events/", "我的志愿活动", "我的志愿活动"),
     "viewer": (None, "/indicators/", None, "指标"),
 }
 
