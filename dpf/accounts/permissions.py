@@ -69,6 +69,7 @@ class ObjectType(models.TextChoices):
     AUDIT_LOG = "audit_log", _("审计日志")
     SECURITY_POLICY = "security_policy", _("安全策略")
     STAFF_ACCOUNT = "staff_account", _("工作人员账号")
+    GUARDIAN_CLAIM = "guardian_claim", _("监护关系登记申请")
     CITIZEN_REQUEST = "citizen_request", _("投诉与上门服务请求")
     CITIZEN_ACCOUNT = "citizen_account", _("群众账号")
     TRANSFER_REQUEST = "transfer_request", _("迁移申请")
@@ -114,6 +115,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.AUDIT_LOG,
         ObjectType.CITIZEN_REQUEST,
         ObjectType.CITIZEN_ACCOUNT,
+        ObjectType.GUARDIAN_CLAIM,  # who cares for whom, with a proof document
         ObjectType.TRANSFER_REQUEST,
         ObjectType.PAYEE_ACCOUNT,
         ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
@@ -329,6 +331,15 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # (dpf.accounts.administration).
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.STAFF_ACCOUNT,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.STAFF_ACCOUNT,))
+    # A citizen asks to act for a dependant (监护关系登记) with a proof; an officer of the
+    # dependant's township or county reviews it (approval records the guardianship).
+    + _grant(Role.CITIZEN, S.SELF, (A.VIEW, A.CREATE), (T.GUARDIAN_CLAIM,))
+    + _grant_each(
+        (Role.TOWNSHIP_OFFICER, Role.COUNTY_OFFICER),
+        S.REGION,
+        (A.VIEW, A.APPROVE),
+        (T.GUARDIAN_CLAIM,),
+    )
     # Leaders and the public: aggregates only.
     + _grant(Role.VIEWER, S.AGGREGATE, (A.VIEW,), (T.INDICATORS,))
 )

@@ -251,3 +251,76 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.from_status}->{self.to_status}"
+
+
+class ClaimStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("未通过")
+
+
+class GuardianClaim(models.Model):
+    """A citizen's request to act for a dependant (监护关系登记), with a proof document
+    (户口簿, 监护证明, 法院判决 …), reviewed by an officer of the dependant's township or
+    county. Approval records the registry's ``GuardianLink`` from the day of the decision;
+    until then the citizen reaches nothing of the dependant.
+
+    The region codes are the dependant's when the claim was made: the reviewers' scope.
+    """
+
+    claimant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guardian_claims"
+    )
+    guardian = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("监护人")
+    )
+    dependant = models.ForeignKey(
+        "registry.Person", on_delete=models.PROTECT, related_name="+", verbose_name=_("被监护人")
+    )
+    relation = models.CharField(_("与被监护人的关系"), max_length=12)
+    proof_name = models.CharField(_("证明材料"), max_length=200)
+    proof_stored = models.CharField(max_length=100)
+    proof_content_type = models.CharField(max_length=50)
+    proof_size = models.PositiveIntegerField()
+    proof_sha256 = models.CharField(max_length=64)
+    county_code = models.CharField(_("旗县区"), max_length=6)
+    township_code = models.CharField(_("苏木乡镇"), max_length=9)
+    village_code = models.CharField(_("嘎查村社区"), max_length=12)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ClaimStatus.choices, default=ClaimStatus.PENDING
+    )
+    created_at = models.DateTimeField(_("提交时间"))
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decision_note = models.TextField(_("审核意见"), blank=True, max_length=500)
+    link = models.ForeignKey(
+        "registry.GuardianLink", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("监护关系登记申请")
+        indexes = [
+            models.Index(fields=["township_code", "status"], name="gclaim_township"),
+            models.Index(fields=["county_code", "status"], name="gclaim_county"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(guardian=models.F("dependant")), name="gclaim_not_self"
+            ),
+            # One open claim per guardian and dependant.
+            models.UniqueConstraint(
+                fields=["guardian", "dependant"],
+                condition=models.Q(status="pending"),
+                name="gclaim_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"guardian claim {self.pk}"
