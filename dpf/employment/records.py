@@ -27,7 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from dpf.accounts.permissions import PermissionRefused, require_permission
+from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.creditcode import normalise_credit_code
@@ -61,8 +61,6 @@ RETIREMENT_AGE = {Sex.MALE: 60, Sex.FEMALE: 55}
 # and persons placed in assisted employment.
 INSTITUTIONS_TARGET = 2
 PLACED_TARGET = 180
-
-_ROLES_WITH_REGION = ("city_admin", "county_officer")
 
 
 def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
@@ -338,7 +336,7 @@ def institution_register(
 def institutions(user: Any) -> QuerySet[AssistedInstitution]:
     """Assisted-employment institutions of the counties in ``user``'s region."""
     region = getattr(user, "region", None)
-    if region is None or getattr(user, "role", None) not in _ROLES_WITH_REGION:
+    if region is None or not has_permission(user, "view", "employment_record"):
         return AssistedInstitution.objects.none()
     return AssistedInstitution.objects.filter(county_code__startswith=region.prefix)
 
@@ -446,7 +444,7 @@ def placements_by_county(user: Any, on: dt.date) -> list[CountyPlacements]:
     persons in assisted employment (placements whose employment is in force) and persons on
     public-welfare posts. Three grouped queries, whatever the number of counties."""
     region = getattr(user, "region", None)
-    if region is None or getattr(user, "role", None) not in _ROLES_WITH_REGION:
+    if region is None or not has_permission(user, "view", "employment_record"):
         return []
     prefix = region.prefix
     counties = Region.objects.filter(level=RegionLevel.COUNTY, code__startswith=prefix).order_by(

@@ -15,7 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 
-from dpf.accounts.permissions import PermissionRefused, require_permission
+from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -103,7 +103,7 @@ def course_create(
 def courses(user: Any) -> QuerySet[TrainingCourse]:
     """Courses of the counties in ``user``'s region, with their attendance counts."""
     region = getattr(user, "region", None)
-    if region is None or getattr(user, "role", None) not in ("city_admin", "county_officer"):
+    if region is None or not has_permission(user, "view", "training"):
         return TrainingCourse.objects.none()
     return (
         TrainingCourse.objects.filter(county_code__startswith=region.prefix)
