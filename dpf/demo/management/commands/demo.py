@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
-from dpf.demo import history, journeys, monthly, service_records, services
+from dpf.demo import history, journeys, monthly, service_records, services, social_records
 
 # What the demo builds after the registry, in order. A domain adds its generator here as
 # one line (``dpf/demo/<domain>.py``: ``def step(ctx: DemoContext) -> None``) before the
@@ -23,6 +23,7 @@ STEPS: list[services.Step] = [
     history.entitlements_bulk,  # everyone else's allowance periods since 2016
     monthly.payment_lists,  # the counties' payment lists of the last months
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
+    social_records.volunteers_and_organisations,  # volunteers and organisations (T0506-8)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
 
