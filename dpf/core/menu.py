@@ -70,6 +70,17 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("social:emergency", _("应急优先名单")),
     # Services, employment, partner departments, volunteers, citizens.
     MenuEntry("services:rehab_queue", _("康复服务"), also=("services:rehab_plan",)),
+    MenuEntry(
+        "services:renovation_queue",
+        _("无障碍改造"),
+        also=("services:renovation", "services:renovation_new"),
+    ),
+    MenuEntry("services:schooling_queue", _("未入学跟进"), also=("services:schooling_child",)),
+    MenuEntry(
+        "services:care_queue",
+        _("托养安置"),
+        also=("services:care_placement", "services:care_placement_new"),
+    ),
     MenuEntry("services:institutions", _("服务机构")),
     MenuEntry("exchange:department", _("名单报送")),
     MenuEntry("employment:declaration", _("按比例就业年审申报")),

@@ -61,3 +61,44 @@ def test_the_demo_step_gives_service_figures(regions: None) -> None:
     assert coverage is not None and 0 < coverage <= 100
     rehabilitation(step)  # a second run adds nothing
     assert Institution.objects.count() == 14
+
+
+def test_the_later_service_steps_give_i11_a_figure_and_follow_children(regions: None) -> None:
+    """Renovations (I11 a figure, each household once), children of 6-15 not in school on
+    their region's list, care placements; a second run adds nothing."""
+    from dpf.demo.service_more import care, renovations, schooling
+    from dpf.registry.models import SchoolEnrolment
+    from dpf.services.models import CarePlacement, HomeRenovation, NotEnrolled
+    from tests.factories import make_person
+
+    for n in range(60):
+        certified_person(name=f"改造{n}", rehab_need=False)
+    kids = []
+    for n in range(3):
+        kid = make_person(name=f"学童{n}", birth=dt.date(2015, 3, 1))
+        from dpf.registry import services as registry
+
+        registry.certificate_issue(
+            actor=None, person=kid, category=4, level=2, issue_date=dt.date(2021, 6, 1)
+        )
+        kids.append(kid)
+    SchoolEnrolment.objects.create(
+        person=kids[0], school="实验小学", valid_from=dt.date(2021, 9, 1)
+    )
+    step = Step(as_of=AS_OF)
+    for _run in (1, 2):  # a second run adds nothing
+        renovations(step)
+        schooling(step)
+        care(step)
+        accepted = HomeRenovation.objects.filter(accepted_on__isnull=False)
+        assert accepted.count() > 0
+        assert accepted.values("household_id").distinct().count() == accepted.count()
+        assert sorted(NotEnrolled.objects.values_list("person_id", flat=True)) == sorted(
+            k.pk for k in kids[1:]
+        )
+        assert step.counts.rows["services_homerenovation"] == HomeRenovation.objects.count()
+    assert step.counts.rows["services_careplacement"] == CarePlacement.objects.count()
+    plan = Plan.objects.get(code="P14")
+    city = {r.indicator.code: r for r in compute.compute(plan, AS_OF) if r.region_code == "150400"}
+    assert city["I11"].status != Status.NO_DATA
+    assert city["I11"].value == accepted.filter(accepted_on__lte=AS_OF).count()

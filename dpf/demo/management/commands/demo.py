@@ -13,7 +13,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
-from dpf.demo import history, journeys, monthly, service_records, services, social_records
+from dpf.demo import (
+    history,
+    journeys,
+    monthly,
+    service_more,
+    service_records,
+    services,
+    social_records,
+)
 
 # What the demo builds after the registry, in order. A domain adds its generator here as
 # one line (``dpf/demo/<domain>.py``: ``def step(ctx: DemoContext) -> None``) before the
@@ -23,6 +31,9 @@ STEPS: list[services.Step] = [
     history.entitlements_bulk,  # everyone else's allowance periods since 2016
     monthly.payment_lists,  # the counties' payment lists of the last months
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
+    service_more.renovations,  # home accessibility renovations (I11)
+    service_more.schooling,  # children of 6-15 not in school, followed (I08)
+    service_more.care,  # care placements (托养)
     social_records.volunteers_and_organisations,  # volunteers and organisations (T0506-8)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
