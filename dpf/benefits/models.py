@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from dpf.core.i18n import localised
 from dpf.core.models import EffectiveDated, valid_interval_check
 from dpf.registry.models import Person
 
@@ -39,6 +40,11 @@ class BenefitItem(models.Model):
 
     def __str__(self) -> str:
         return self.name_zh
+
+    @property
+    def name(self) -> str:
+        """The name in the language of the request (English when asked and present)."""
+        return localised(self.name_zh, self.name_en)
 
 
 class RuleMode(models.TextChoices):

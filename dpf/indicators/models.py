@@ -53,6 +53,17 @@ class IndicatorKind(models.TextChoices):
     BINDING = "binding", _("约束性")
 
 
+# The units the plans use (data), with their words in the other language.
+UNIT_LABELS = {
+    "个": _("个"),
+    "人": _("人"),
+    "人次": _("人次"),
+    "家": _("家"),
+    "户": _("户"),
+    "支": _("支"),
+}
+
+
 class Indicator(models.Model):
     """An indicator of a plan: a ratio or a count defined over the registry, or hand-entered.
 
@@ -97,6 +108,12 @@ class Indicator(models.Model):
     def name(self) -> str:
         """The name in the language of the request (English when asked and present)."""
         return localised(self.name_zh, self.name_en)
+
+    @property
+    def unit_label(self) -> str:
+        """The unit as a page shows it, in the request's language (人次: person-times)."""
+        label = UNIT_LABELS.get(self.unit)
+        return str(label) if label is not None else self.unit
 
     @property
     def is_manual(self) -> bool:

@@ -412,6 +412,7 @@ def _risk_case(data: Registry) -> dict[str, Any]:
         from dpf.social.models import RiskCase
 
         person = data.people[0]
+        assert person.household_id is not None
         return RiskCase.objects.create(
             household_id=person.household_id,
             person=person,
