@@ -8,6 +8,7 @@ urlpatterns = [
     path("person/<int:person_id>/edit/", change_views.person_edit, name="person_edit"),
     path("person/<int:person_id>/guardian/", change_views.person_guardian, name="person_guardian"),
     path("person/<int:person_id>/move/", change_views.person_move, name="person_move"),
+    path("person/<int:person_id>/history/", change_views.person_history, name="person_history"),
     path(
         "person/<int:person_id>/household/",
         change_views.person_household,

@@ -17,8 +17,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dpf.accounts.permissions import permission_required
+from dpf.core import audit
 from dpf.core.errors import ValidationFailed
-from dpf.registry import certificate_changes, changes, selectors
+from dpf.registry import certificate_changes, changes, history, selectors
 from dpf.registry.change_forms import (
     CancelForm,
     DetailsForm,
@@ -162,7 +163,7 @@ def person_move(request: HttpRequest, person_id: int) -> HttpResponse:
                 request,
                 _("迁移已登记：%(name)s 已迁出本辖区，由迁入地负责管理。") % {"name": person.name},
             )
-            return redirect("registry:search")
+            return redirect("registry:person_history", person_id=person.pk)
     return _page(
         request,
         form,
@@ -336,3 +337,20 @@ def certificate_cancel(request: HttpRequest, certificate_id: int) -> HttpRespons
         action=reverse("registry:certificate_cancel", args=[certificate.pk]),
         back=_person_url(certificate.person),
     )
+
+
+@permission_required("view", "person")
+def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
+    """迁出人员记录: what the region keeps of a person who moved out of it, read-only."""
+    moved = history.moved_out_history(request.user, person_id)
+    if moved is None:  # the person lives in the user's region: the full page
+        return redirect("registry:person", person_id=person_id)
+    audit.record(
+        actor=request.user,
+        action="view",
+        object_type="person",
+        object_id=person_id,
+        changes={"history": "moved_out"},
+        request=request,
+    )
+    return render(request, "registry/person_history.html", {"h": moved, "p": moved.person})

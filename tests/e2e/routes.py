@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from dpf.core.access import declaration_of
 from dpf.core.roles import Role
 from tests.e2e.data import Registry
-from tests.factories import make_user
+from tests.factories import make_person, make_user
 
 # Which role looks at a page when several may: staff with data in scope first.
 ROLE_PREFERENCE = [
@@ -427,6 +427,21 @@ def _risk_case(data: Registry) -> dict[str, Any]:
     return {"case_id": _sample(data, "risk_case", create)}
 
 
+def _moved_out(data: Registry) -> dict[str, Any]:
+    """A person of 红山区 who moved to 松山区: 红山区 keeps the read-only history."""
+
+    def move() -> int:
+        from dpf.registry import services
+
+        person = make_person(name="李秀兰", village_code="150402001001", sex="F")
+        services.person_move(
+            actor=None, person=person, village_code="150404002001", on=dt.date(2024, 6, 1)
+        )
+        return person.pk
+
+    return {"person_id": _sample(data, "moved_out", move)}
+
+
 def _certificate(data: Registry) -> dict[str, Any]:
     from dpf.registry.models import Certificate
 
@@ -563,6 +578,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:certificate_reassess": lambda d: _certificate(d),
     "registry:certificate_cancel": lambda d: _certificate(d),
     "workflow:person_death": lambda d: {"person_id": d.people[0].pk},
+    "registry:person_history": lambda d: _moved_out(d),
     # I07: medical insurance among certified people; its list is made of persons.
     "indicators:indicator": lambda d: {"code": "I07"},
     "indicators:drilldown": lambda d: {"code": "I07"},

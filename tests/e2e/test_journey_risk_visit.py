@@ -27,6 +27,7 @@ def test_village_worker_records_the_visit_of_an_alert(e2e: Browsing) -> None:
     person = data.people[0]  # 张海明, of the village worker's village
     worker = data.user("village_worker")
     detected = dt.date(2026, 5, 4)
+    assert person.household_id is not None
     case = RiskCase.objects.create(  # what the scan writes (tests/social: the scan itself)
         household_id=person.household_id,
         person=person,

@@ -119,9 +119,15 @@ def test_a_village_worker_records_a_move_out_of_the_county(client, person) -> No
             "reason": "随子女迁居",
         },
     )
-    assert response.status_code == 302 and response["Location"] == reverse("registry:search")
+    history = reverse("registry:person_history", args=[person.pk])
+    assert response.status_code == 302 and response["Location"] == history
     person.refresh_from_db()
     assert person.village_code == "150404002001"
+    # The old region keeps a read-only history up to the move, nothing after it.
+    assert client.get(reverse("registry:person", args=[person.pk])).status_code == 404
+    page = client.get(history).content.decode()
+    assert "已迁出" in page and "随子女迁居" in page and "测试社区一" in page
+    assert reverse("registry:person_edit", args=[person.pk]) not in page
     # The new county's officer sees the move on the timeline, with its reason.
     client.force_login(make_user("county_officer", "150404"))
     html = client.get(reverse("registry:person", args=[person.pk])).content.decode()
@@ -237,3 +243,18 @@ def test_a_village_worker_may_not_open_the_certificate_pages(client, person) -> 
     cert = _certificate(person)
     for name in ("certificate_renew", "certificate_reassess", "certificate_cancel"):
         assert client.get(reverse(f"registry:{name}", args=[cert.pk])).status_code in (403, 404)
+
+
+def test_the_history_page_is_the_old_regions_only(client, person) -> None:
+    """Never lived in the region: not found. In the region now: the full page."""
+    services.person_move(
+        actor=None, person=person, village_code="150404002001", on=dt.date(2026, 1, 1)
+    )
+    url = reverse("registry:person_history", args=[person.pk])
+    client.force_login(make_user("county_officer", "150402"))
+    page = client.get(url).content.decode()
+    assert "2026-01-01" in page
+    client.force_login(make_user("county_officer", "150404"))
+    assert client.get(url)["Location"] == reverse("registry:person", args=[person.pk])
+    client.force_login(make_user("village_worker", "150402001002"))  # the other village
+    assert client.get(url).status_code == 404
