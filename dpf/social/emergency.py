@@ -31,6 +31,7 @@ from dpf.core.certnumber import Category
 from dpf.core.crypto import mask_phone, mask_text
 from dpf.core.dates import age_on
 from dpf.core.errors import ValidationFailed
+from dpf.core.idnumber import parse_id_number
 from dpf.core.logging import redact
 from dpf.core.models import Region, RegionLevel
 from dpf.core.spreadsheets import neutralise
@@ -43,6 +44,7 @@ from dpf.registry.models import (
     Person,
     Relation,
 )
+from dpf.registry.services import id_lookup_hash
 from dpf.social.models import EmergencyNeed, PoweredDevice
 
 CHILD_UNDER = 18
@@ -378,3 +380,39 @@ def emergency_need_set(
         changes={"bedridden": bedridden, "powered_device": powered_device},
     )
     return need
+
+
+def emergency_need_record(
+    *,
+    actor: Any,
+    id_number: str,
+    bedridden: bool,
+    powered_device: str,
+    note: str = "",
+    on: dt.date,
+) -> EmergencyNeed:
+    """``emergency_need_set`` for the person of ``actor``'s region with this ID number (a
+    person elsewhere: the same refusal as an unknown number)."""
+    require_permission(actor, "change", "emergency_list")
+    number = parse_id_number(id_number or "", today=on)
+    person = (
+        scope_queryset(actor, Person.objects.all())
+        .filter(id_number_hash=id_lookup_hash(number.normalized))
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if person is None:
+        raise ValidationFailed(
+            "person_unknown",
+            "本地区没有这个身份证号码的人员",
+            "no person with this ID number in your region",
+            field="id_number",
+        )
+    return emergency_need_set(
+        actor=actor,
+        person_id=person,
+        bedridden=bedridden,
+        powered_device=powered_device,
+        note=note,
+        on=on,
+    )

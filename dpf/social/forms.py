@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.registry.forms import DateInput
 from dpf.social.emergency import PURPOSE_MAX
-from dpf.social.models import MeasureKind, OrganisationKind
+from dpf.social.models import MeasureKind, OrganisationKind, PoweredDevice
 
 
 class EmergencyExportForm(forms.Form):
@@ -25,6 +25,15 @@ class EmergencyExportForm(forms.Form):
         widget=forms.RadioSelect,
         initial="pdf",
     )
+
+
+class EmergencyNeedForm(forms.Form):
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    bedridden = forms.BooleanField(label=_("卧床"), required=False)
+    powered_device = forms.ChoiceField(
+        label=_("需用电的设备"), choices=PoweredDevice.choices, required=False
+    )
+    note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
 # --- return-to-poverty monitoring ---------------------------------------------------------

@@ -26,6 +26,7 @@ from dpf.social.forms import (
     CloseForm,
     DeliveryForm,
     EmergencyExportForm,
+    EmergencyNeedForm,
     EvaluationForm,
     EventForm,
     IncubatedForm,
@@ -52,9 +53,21 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     today = local_today()
     region_code = request.POST.get("region") or request.GET.get("region") or ""
     region_code = region_code or selectors.default_emergency_region(request.user)
-    form = EmergencyExportForm(request.POST or None)
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = EmergencyExportForm(request.POST if action == "export" else None)
+    need = EmergencyNeedForm(request.POST if action == "need" else None, prefix="n")
     status = 200
-    if request.method == "POST":
+    if action == "need":
+        status = 400
+        if need.is_valid():
+            try:
+                emergency.emergency_need_record(actor=request.user, on=today, **need.cleaned_data)
+            except ValidationFailed as refusal:
+                attach_refusal(need, refusal)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect(f"{request.path}?region={region_code}")
+    elif request.method == "POST":
         status = 400
         if form.is_valid():
             try:
@@ -85,6 +98,8 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
         "today": today,
         "choices": selectors.emergency_regions(request.user, region),
         "can_export": has_permission(request.user, "export", "emergency_list"),
+        "can_change": has_permission(request.user, "change", "emergency_list"),
+        "need": need,
         "reasons": emergency.REASONS,
     }
     return render(request, "social/emergency.html", context, status=status)

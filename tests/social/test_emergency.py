@@ -233,10 +233,14 @@ def test_the_page_shows_the_masked_list_and_exports_with_a_purpose(world: dict[s
     text = page.content.decode()
     assert "王一级" in text and "138****5678" in text
     assert "13812345678" not in text and "幸福路8号" not in text
-    refused = client.post(url, {"region": TOWNSHIP, "purpose": "", "fmt": "xlsx"})
+    refused = client.post(
+        url, {"action": "export", "region": TOWNSHIP, "purpose": "", "fmt": "xlsx"}
+    )
     assert refused.status_code == 400
     assert "error-summary" in refused.content.decode()
-    done = client.post(url, {"region": TOWNSHIP, "purpose": "防汛转移演练", "fmt": "xlsx"})
+    done = client.post(
+        url, {"action": "export", "region": TOWNSHIP, "purpose": "防汛转移演练", "fmt": "xlsx"}
+    )
     assert done.status_code == 200
     assert done["Content-Disposition"].startswith("attachment;")
     assert done["Cache-Control"] == "no-store"
@@ -248,7 +252,9 @@ def test_the_page_answers_404_for_another_county(world: dict[str, Any]) -> None:
     client = _client(make_user("county_officer", "150404"))
     url = reverse("social:emergency")
     assert client.get(url, {"region": TOWNSHIP}).status_code == 404
-    posted = client.post(url, {"region": TOWNSHIP, "purpose": "防汛转移演练", "fmt": "xlsx"})
+    posted = client.post(
+        url, {"action": "export", "region": TOWNSHIP, "purpose": "防汛转移演练", "fmt": "xlsx"}
+    )
     assert posted.status_code == 404
     assert not AuditEntry.objects.filter(action="export").exists()
     # Its own townships are offered, not the other county's.
@@ -261,3 +267,30 @@ def test_the_page_answers_404_for_another_county(world: dict[str, Any]) -> None:
 def test_the_page_is_closed_to_other_roles(role: str) -> None:
     client = _client(make_user(role, TOWNSHIP))
     assert client.get(reverse("social:emergency")).status_code in (403, 404)
+
+
+@ON_TODAY
+def test_a_worker_records_a_powered_device_on_the_page(world: dict[str, Any]) -> None:
+    client = _client(make_user("village_worker", VILLAGE))
+    url = reverse("social:emergency")
+    mild = world["mild"]
+    unknown = client.post(
+        url,
+        {"action": "need", "region": VILLAGE, "n-id_number": world["alone"].id_number},
+    )
+    assert unknown.status_code == 400  # the next village's person: not found here
+    assert not EmergencyNeed.objects.filter(person=world["alone"]).exists()
+    done = client.post(
+        url,
+        {
+            "action": "need",
+            "region": VILLAGE,
+            "n-id_number": mild.id_number,
+            "n-powered_device": "ventilator",
+        },
+    )
+    assert done.status_code == 302
+    need = EmergencyNeed.objects.get(person=mild)
+    assert (need.powered_device, need.bedridden, need.recorded_on) == ("ventilator", False, ON)
+    page = client.get(done["Location"]).content.decode()
+    assert "李四级" in page and "呼吸机" in page
