@@ -20,6 +20,7 @@ from django.db.models import (
     Case,
     DecimalField,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -153,16 +154,22 @@ def losing_choice(benefit: BenefitItem, as_of: dt.date, persons: QuerySet[Person
     paid = OutsidePayment.objects.filter(
         EffectiveDated.as_of_q(as_of), person=OuterRef("pk"), kind__in=codes
     )
+    # The highest recorded partner amount, compared in the outer query: an OuterRef to
+    # ``_ours`` inside the partner subquery inlined the level subquery there, where Django
+    # relabelled its alias onto the certificate itself (``V0.person_id = V0.id``).
+    theirs = (
+        paid.filter(monthly_amount__isnull=False)
+        .order_by("-monthly_amount")
+        .values("monthly_amount")[:1]
+    )
     return (
         persons.filter(Exists(paid))
         .annotate(_level=Subquery(level))
         .annotate(_ours=_our_amount(benefit, as_of))
+        .annotate(_theirs=Subquery(theirs))
         .filter(
             Q(_ours__isnull=True)
-            | Exists(
-                paid.filter(
-                    Q(monthly_amount__isnull=True) | Q(monthly_amount__gte=OuterRef("_ours"))
-                )
-            )
+            | Exists(paid.filter(monthly_amount__isnull=True))
+            | Q(_theirs__gte=F("_ours"))
         )
     )

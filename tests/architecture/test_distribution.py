@@ -89,15 +89,6 @@ KNOWN: tuple[Known, ...] = (
         for kind in ("unanchored", "aggregate")
     ),
     Known(
-        "scan",
-        "registry_certificate",
-        "unanchored",
-        "NOT a distribution problem but a wrong query: in the 'pay the higher' exclusion "
-        "(dpf/benefits/exclusive.py) the certificate-level subquery nested in the person "
-        "subquery reuses the alias V0, so its correlation reads V0.person_id = V0.id (the "
-        "certificate against itself) instead of the person; reported in the issue",
-    ),
-    Known(
         "payment list",
         "workflow_paymentline",
         "key",
