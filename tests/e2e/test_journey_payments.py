@@ -78,5 +78,8 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
     generate()
     summary = alerts(page)
     assert summary and "已生成" in " ".join(summary), summary
-    assert page.locator("tbody tr").count() == 1
+    assert page.locator("table:has(#lists-cap) tbody tr").count() == 1  # one list
+    # the officer's generation job, done (the page lists the jobs it started)
+    jobs = page.locator("table:has(#jobs-h) tbody tr, section:has(#jobs-h) tbody tr")
+    assert jobs.count() == 1 and "已完成" in jobs.first.inner_text()
     e2e.step(page, "refused-duplicate", who="county_officer")
