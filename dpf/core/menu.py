@@ -66,6 +66,7 @@ MENU: tuple[MenuEntry, ...] = (
         _("居民诉求"),
         also=("portal:staff_request", "portal:staff_request_new"),
     ),
+    MenuEntry("portal:staff_guardians", _("监护关系审核"), also=("portal:staff_guardian",)),
     MenuEntry("social:risk_cases", _("返贫风险监测"), also=("social:risk_case",)),
     MenuEntry("social:emergency", _("应急优先名单")),
     # Services, employment, partner departments, volunteers, citizens.

@@ -221,3 +221,44 @@ class PasswordResetConfirmForm(forms.Form):
         if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
             self.add_error("new_password2", _("两次输入的密码不一致"))
         return data
+
+
+class GuardianClaimForm(forms.Form):
+    """A guardian asks to act for a dependant (监护关系登记), with a proof."""
+
+    dependant_id_number = forms.CharField(
+        label=_("被监护人的身份证号码"),
+        max_length=18,
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+    dependant_certificate_number = forms.CharField(
+        label=_("被监护人的残疾人证号"),
+        max_length=20,
+        help_text=_("残疾人证上的20位证号"),
+        widget=forms.TextInput(attrs=NO_AUTOFILL),
+    )
+    relation = forms.ChoiceField(label=_("您是被监护人的"))
+    proof = forms.FileField(
+        label=_("证明材料（户口簿、监护证明或法院文书的照片或PDF，不超过10MB）"),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/*,application/pdf"}),
+    )
+
+    def __init__(self, *args: Any, relations: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["relation"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", _("请选择")), *relations]
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("approve", _("通过")), ("reject", _("不通过"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("审核意见（不通过时必填，申请人会看到）"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

@@ -324,3 +324,15 @@ class GuardianClaim(models.Model):
 
     def __str__(self) -> str:
         return f"guardian claim {self.pk}"
+
+    @property
+    def dependant_id_tail(self) -> str:
+        """The last four characters of the dependant's ID number (the claimant typed it):
+        a pending or refused claim names nobody."""
+        return str(self.dependant.id_number_masked)[-4:]
+
+    @property
+    def relation_label(self) -> str:
+        from dpf.registry.models import Relation
+
+        return str(Relation(self.relation).label) if self.relation in Relation.values else ""

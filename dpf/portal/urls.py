@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.portal import citizen_views, staff_views, views
+from dpf.portal import citizen_views, guardian_views, staff_views, views
 
 app_name = "portal"
 
@@ -38,6 +38,18 @@ urlpatterns = [
         name="appeal",
     ),
     path("portal/requests/", citizen_views.requests, name="requests"),
+    path("portal/dependants/", guardian_views.dependants, name="dependants"),
+    path("portal/staff/guardians/", guardian_views.claim_queue, name="staff_guardians"),
+    path(
+        "portal/staff/guardians/<int:claim_id>/",
+        guardian_views.claim_detail,
+        name="staff_guardian",
+    ),
+    path(
+        "portal/staff/guardians/<int:claim_id>/proof/",
+        guardian_views.claim_proof,
+        name="staff_guardian_proof",
+    ),
     path("portal/requests/<int:request_id>/", citizen_views.request_detail, name="request"),
     path("portal/staff/requests/", staff_views.request_queue, name="staff_requests"),
     path("portal/staff/requests/new/", staff_views.request_intake, name="staff_request_new"),

@@ -545,6 +545,36 @@ PNG = (
     b"\x84\x00\x00\x00\x00IEND\xaeB`\x82"
 )
 
+
+def _guardian_claim(data: Registry) -> dict[str, Any]:
+    """A pending guardianship request: 张海明 for 赵慧敏, with a stored proof."""
+
+    def create() -> int:
+        from dpf.portal.models import GuardianClaim
+        from dpf.workflow import documents
+
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        checked = documents.check("proof.png", png)
+        dependant = data.people[1]
+        return GuardianClaim.objects.create(
+            claimant=make_user("citizen", None),
+            guardian=data.people[0],
+            dependant=dependant,
+            relation="child",
+            proof_name=checked.safe_name,
+            proof_stored=documents.store(checked, png),
+            proof_content_type=checked.content_type,
+            proof_size=checked.size,
+            proof_sha256=checked.sha256,
+            county_code=dependant.county_code,
+            township_code=dependant.township_code,
+            village_code=dependant.village_code,
+            created_at=dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC),
+        ).pk
+
+    return {"claim_id": _sample(data, "guardian_claim", create)}
+
+
 # Route name -> URL keyword arguments built from the seeded registry: every route with a
 # parameter has one (``tests/e2e/test_routes.py`` fails for a new route without), so the
 # scan opens every page; the routes that answer GET with 405 (POST-only actions) or with a
@@ -632,6 +662,9 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "accounts:staff_account_active": lambda d: {"user_id": d.user("township_officer").pk},
     "accounts:staff_account_password": lambda d: {"user_id": d.user("township_officer").pk},
     "accounts:staff_account_otp": lambda d: {"user_id": d.user("township_officer").pk},
+    # A guardianship request about 赵慧敏 (the county officer scans the review pages).
+    "portal:staff_guardian": _guardian_claim,
+    "portal:staff_guardian_proof": _guardian_claim,
 }
 
 # Not pages of the platform: machine-readable answers, the API and its generated docs.

@@ -128,3 +128,55 @@ def test_the_proof_is_read_by_the_reviewer_and_audited(citizen, dependant) -> No
     _claim, data = guardianship.proof_read(officer, claim.pk)
     assert data == PNG
     assert AuditEntry.objects.filter(object_type="guardian_claim_proof").exists()
+
+
+# --- the pages ------------------------------------------------------------------------------
+
+
+def test_the_citizen_submits_on_the_page_and_the_officer_approves(
+    client, citizen, dependant, person
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    client.force_login(citizen)
+    assert client.get(reverse("portal:dependants")).status_code == 200
+    response = client.post(
+        reverse("portal:dependants"),
+        {
+            "dependant_id_number": dependant.id_number,
+            "dependant_certificate_number": certificate_number(dependant),
+            "relation": "parent",
+            "proof": SimpleUploadedFile("户口簿.png", PNG, content_type="image/png"),
+        },
+    )
+    assert response.status_code == 302
+    claim = GuardianClaim.objects.get()
+    # Pending: the page names nobody (only the tail of the number the citizen typed).
+    mine = client.get(reverse("portal:dependants")).content.decode()
+    assert dependant.name not in mine and dependant.id_number[-4:] in mine
+    officer = make_user("township_officer", dependant.township_code)
+    client.force_login(officer)
+    queue = client.get(reverse("portal:staff_guardians")).content.decode()
+    assert dependant.name in queue
+    proof = client.get(reverse("portal:staff_guardian_proof", args=[claim.pk]))
+    assert proof.status_code == 200 and b"".join(proof.streaming_content) == PNG
+    decided = client.post(
+        reverse("portal:staff_guardian", args=[claim.pk]), {"decision": "approve", "note": ""}
+    )
+    assert decided.status_code == 302
+    assert GuardianLink.objects.filter(guardian=person, dependant=dependant).exists()
+
+
+def test_another_county_s_officer_gets_404_on_the_pages(client, citizen, dependant) -> None:
+    from django.urls import reverse
+
+    claim = _submit(citizen, dependant)
+    client.force_login(make_user("county_officer", "150404"))
+    for name in ("portal:staff_guardian", "portal:staff_guardian_proof"):
+        assert client.get(reverse(name, args=[claim.pk])).status_code == 404
+    response = client.post(
+        reverse("portal:staff_guardian", args=[claim.pk]), {"decision": "approve"}
+    )
+    assert response.status_code == 404
+    assert not GuardianLink.objects.filter(dependant=dependant).exists()

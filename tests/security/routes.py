@@ -749,6 +749,37 @@ def _service_project_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"service_project:{organisation.pk}", make)
 
 
+def _guardian_claim_pk(world: World, role: str, inside: bool) -> Any:
+    """A pending guardianship request about the role's inside (or nearest outside) person,
+    with a stored proof (the proof route serves it)."""
+    from dpf.portal.models import GuardianClaim
+    from dpf.workflow import documents
+
+    dependant = world.person(role, inside) if role else world.persons["in"]
+    guardian = world.persons["in" if dependant.pk != world.persons["in"].pk else "village2"]
+
+    def make() -> Any:
+        png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+        checked = documents.check("proof.png", png)
+        return GuardianClaim.objects.create(
+            claimant=make_user("citizen", None),  # not the world's citizen: their page
+            guardian=guardian,
+            dependant=dependant,
+            relation="parent",
+            proof_name=checked.safe_name,
+            proof_stored=documents.store(checked, png),
+            proof_content_type=checked.content_type,
+            proof_size=checked.size,
+            proof_sha256=checked.sha256,
+            county_code=dependant.county_code,
+            township_code=dependant.township_code,
+            village_code=dependant.village_code,
+            created_at=dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.UTC),
+        ).pk
+
+    return _cached(world, f"guardian_claim:{dependant.pk}", make)
+
+
 # (route-name prefix, parameter) -> sample; the first match wins. Scoped samples differ
 # inside and outside a role's region; the others are the same value both times.
 SAMPLES: list[tuple[str, str, Sample, bool]] = [
@@ -793,6 +824,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("social:", "organisation_id", _organisation_pk, True),
     ("social:", "project_id", _service_project_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
+    ("portal:staff_guardian", "claim_id", _guardian_claim_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
 ]
