@@ -198,7 +198,8 @@ def test_one_grouped_query_for_all_person_indicators(
     # the versions in force of the two allowances, the plan's reference rows, and one
     # grouped count per registered record counter (I09, I10, T0302, T0305 twice, T0306 and
     # I11's accepted renovations of dpf.services; I02's training; T0604's online and all
-    # applications of dpf.workflow; T0704's closed and all citizen requests of dpf.portal):
-    # a constant, whatever the number of people
-    with django_assert_max_num_queries(24):
+    # applications of dpf.workflow; T0704's closed and all citizen requests of dpf.portal;
+    # T0506's teams, T0507's volunteers and T0508's organisations of dpf.social): a
+    # constant, whatever the number of people
+    with django_assert_max_num_queries(27):
         compute.compute(plan, FINAL)
