@@ -293,7 +293,12 @@ def test_a_household_outside_the_region_is_not_found(regions) -> None:
     assert head.household is not None
     with pytest.raises(NotFound):
         changes.household_status_change(
-            actor=other, household=head.household, status="dibao", on=TODAY, reason="认定"
+            actor=other,
+            household=head.household,
+            status="dibao",
+            on=TODAY,
+            reason="认定",
+            today=TODAY,
         )
     assert not HouseholdStatus.objects.exists()
 
