@@ -378,7 +378,9 @@ def account_open_by_worker(
     phone = clean_phone(phone) if (phone or send_to_phone) else ""
     username = _check_username(username)
     password = _initial_password()
-    user = User(username=username, role=Role.CITIZEN, region=None)
+    # The worker saw (or the phone carried) the initial password: it is changed at the
+    # first log-in (dpf.accounts.middleware.PasswordChangeRequiredMiddleware).
+    user = User(username=username, role=Role.CITIZEN, region=None, must_change_password=True)
     user.set_password(password)
     user.save()
     account = CitizenAccount.objects.create(

@@ -144,7 +144,21 @@ def test_worker_opens_an_account_from_the_staff_page(person, village_worker) -> 
     assert response.status_code == 200
     password = re.search(r'class="initial-password">([^<]+)<', html)
     assert password is not None
-    assert _log_in("wang_desk", password.group(1)).get(reverse("portal:home")).status_code == 200
+    # The initial password opens only the password change until the citizen sets their own.
+    citizen = _log_in("wang_desk", password.group(1))
+    home = citizen.get(reverse("portal:home"))
+    assert home.status_code == 302
+    assert home.headers["Location"].startswith(reverse("accounts:password_change"))
+    changed = citizen.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": password.group(1),
+            "new_password": "Steppe-Horse-Lantern-42",
+            "new_password_again": "Steppe-Horse-Lantern-42",
+        },
+    )
+    assert changed.status_code == 302
+    assert citizen.get(reverse("portal:home")).status_code == 200
     outside = certified(name="巴特尔", village="150404002001")
     url = reverse("portal:account_new", args=[outside.pk])
     assert client.get(url).status_code == 404
