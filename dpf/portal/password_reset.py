@@ -113,20 +113,40 @@ def reset_start(
     return int(record.pk)
 
 
-def reset_complete(
-    *, code_id: int | None, code: str, new_password: str, now: dt.datetime | None = None
-) -> User:
-    """Check the code and set the new password; returns the account's user (its user name
-    is shown: the person proved the phone). A lock-out of the account ends."""
-    now = now or timezone.now()
-    if code_id is None:
-        # Nothing was sent (no account or no phone): the same answer as a wrong code.
-        raise ValidationFailed(
-            "code_wrong",
-            "验证码不正确，请核对或重新获取",
-            "the code is wrong: check it or ask for a new one",
+def _wrong_code(attempts: int) -> ValidationFailed:
+    if attempts > CODE_ATTEMPTS:
+        return ValidationFailed(
+            "code_attempts",
+            "验证码输入错误次数过多，请重新获取",
+            "too many wrong codes: ask for a new one",
             field="code",
         )
+    left = max(CODE_ATTEMPTS - attempts, 0)
+    return ValidationFailed(
+        "code_wrong",
+        f"验证码不正确，还可以再试{left}次",
+        f"the code is wrong: {left} attempts left",
+        field="code",
+    )
+
+
+def reset_complete(
+    *,
+    code_id: int | None,
+    code: str,
+    new_password: str,
+    decoy_attempts: int = 0,
+    now: dt.datetime | None = None,
+) -> User:
+    """Check the code and set the new password; returns the account's user (its user name
+    is shown: the person proved the phone). A lock-out of the account ends.
+
+    ``code_id`` None: nothing was sent (no account, or no phone). The answers are then
+    those of a real code typed wrong (``decoy_attempts``: how many were typed before,
+    counted by the caller), so the second step tells no more than the first."""
+    now = now or timezone.now()
+    if code_id is None:
+        raise _wrong_code(decoy_attempts + 1)
     with transaction.atomic():
         record = _code_for_check(code_id, now)
         expected = _reset_hash(record.pk, (code or "").strip())
@@ -135,13 +155,7 @@ def reset_complete(
             record.attempts += 1
             record.save(update_fields=["attempts"])
     if not good:
-        left = max(CODE_ATTEMPTS - record.attempts, 0)
-        raise ValidationFailed(
-            "code_wrong",
-            f"验证码不正确，还可以再试{left}次",
-            f"the code is wrong: {left} attempts left",
-            field="code",
-        )
+        raise _wrong_code(record.attempts)
     with transaction.atomic():
         record = _code_for_check(code_id, now)
         account = (

@@ -138,6 +138,7 @@ def register_confirm(request: HttpRequest) -> HttpResponse:
 # Forgotten password (public) ---------------------------------------------------------------
 
 RESET_SESSION_KEY = "portal_reset_code"
+RESET_DECOY_KEY = "portal_reset_decoy"  # wrong codes typed when nothing was sent
 
 
 @public
@@ -156,6 +157,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             _attach(form, refusal)
         else:
             request.session[RESET_SESSION_KEY] = code_id if code_id is not None else 0
+            request.session[RESET_DECOY_KEY] = 0
             messages.success(
                 request,
                 _(
@@ -184,8 +186,11 @@ def password_reset_confirm(request: HttpRequest) -> HttpResponse:
                 code_id=code_id or None,
                 code=form.cleaned_data["code"],
                 new_password=form.cleaned_data["new_password"],
+                decoy_attempts=int(request.session.get(RESET_DECOY_KEY, 0)),
             )
         except DomainError as refusal:
+            if not code_id:
+                request.session[RESET_DECOY_KEY] = int(request.session.get(RESET_DECOY_KEY, 0)) + 1
             _attach(form, refusal)
         else:
             del request.session[RESET_SESSION_KEY]

@@ -60,6 +60,33 @@ def test_no_account_sends_nothing_and_answers_alike(person) -> None:
     assert caught.value.code == "code_wrong"
 
 
+def test_the_second_step_answers_alike_with_or_without_an_account(regions) -> None:
+    """The oracle this closes: a wrong code typed for an ID number with an account must
+    read exactly like one typed when nothing was sent, attempt after attempt."""
+    with_account = certified(name="甲某")
+    citizen_for(with_account)
+    code_id = resets.reset_start(
+        id_number=with_account.id_number, client_address="10.0.0.3", now=NOW
+    )
+    wrong = "000000" if _sent_code() != "000000" else "111111"
+    for attempt in range(services.CODE_ATTEMPTS + 1):
+        with pytest.raises(ValidationFailed) as real:
+            resets.reset_complete(code_id=code_id, code=wrong, new_password=NEW_PASSWORD, now=NOW)
+        with pytest.raises(ValidationFailed) as decoy:
+            resets.reset_complete(
+                code_id=None,
+                code=wrong,
+                new_password=NEW_PASSWORD,
+                decoy_attempts=attempt,
+                now=NOW,
+            )
+        assert (real.value.code, real.value.message_zh, real.value.message_en) == (
+            decoy.value.code,
+            decoy.value.message_zh,
+            decoy.value.message_en,
+        ), attempt
+
+
 def test_a_wrong_code_counts_and_changes_nothing(person, citizen) -> None:
     code_id = resets.reset_start(id_number=person.id_number, client_address="10.0.0.1", now=NOW)
     wrong = "000000" if _sent_code() != "000000" else "111111"
