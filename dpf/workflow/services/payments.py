@@ -53,12 +53,16 @@ ZERO = Decimal("0.00")
 MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=2)
 
 
-def _require_officer(actor: Any, county_code: str, action: str = "create") -> None:
+def _require_officer(
+    actor: Any, county_code: str, action: str = "create", list_id: int | None = None
+) -> None:
     """Payment lists are made, approved, changed and exported by the county DPF of that
-    county: the permission table's (``action``, payment_list), in the list's county."""
-    require_permission(actor, action, "payment_list", county_code)
+    county: the permission table's (``action``, payment_list), in the list's county. The
+    refusal names the list (or the county, before a list exists) in the audit entry."""
+    object_id = list_id if list_id is not None else county_code
+    require_permission(actor, action, "payment_list", object_id)
     if not region_in_scope(actor, county_code):
-        raise PermissionRefused(action, "payment_list", county_code)
+        raise PermissionRefused(action, "payment_list", object_id)
 
 
 # Amount standards, the same ranking as ``benefits.services.amount_for`` -------------------
@@ -603,7 +607,7 @@ def _locked_list(actor: Any, list_id: int, action: str) -> PaymentList:
     ).first()
     if plist is None:
         raise NotFound("payment list")
-    _require_officer(actor, plist.county_code, action)
+    _require_officer(actor, plist.county_code, action, plist.pk)
     return plist
 
 
