@@ -160,8 +160,11 @@ def certificate(request: HttpRequest, acting: Acting) -> HttpResponse:
     )
     if cert is not None and usable:
         payload = ecert.sign(cert)
-        svg = qr_svg(payload)
         verify_url = reverse("portal:verify") + "?" + urlencode({"p": payload})
+        # The QR holds the public verify page's full address with the signed payload, so a
+        # phone camera opens the verification; ecert.parse still reads the payload out of it
+        # for offline checks (dpf certificate verify URL).
+        svg = qr_svg(request.build_absolute_uri(verify_url))
         _audit_view(request, "certificate", cert.pk)
     county = selectors.region_names({cert.issuing_county}) if cert else {}
     context = {

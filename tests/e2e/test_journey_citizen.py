@@ -25,6 +25,7 @@ from tests.e2e.support import (
     tab_to,
     tab_to_field,
 )
+from tests.portal.qrmatrix import encodes
 
 pytestmark = [
     pytest.mark.browser,
@@ -83,8 +84,22 @@ def test_citizen_shows_the_certificate_and_it_verifies(e2e: Browsing, javascript
     assert qr.locator("svg").count() == 1
     payload = page.locator("#qr-payload").input_value()
     assert payload.startswith("DPF1.") and holder.id_number not in payload
+    # The QR code is near the top of the first screen and holds the verify page's address.
+    box = qr.bounding_box()
+    assert box is not None and box["y"] < MOBILE["height"], box
+    origin = page.evaluate("location.origin")
+    verify_url = f"{origin}/verify/?p={payload}"
+    assert encodes(qr.locator("svg").evaluate("e => e.outerHTML"), verify_url)
     e2e.step(page, "certificate", who="citizen")
     _fits_the_phone(page)
+    certificate_url = page.url
+
+    # What a phone camera does with the code: open the address it holds.
+    page.goto(verify_url)
+    assert headings(page) == ["核验电子残疾人证"]
+    scanned = " ".join(live_text(page))
+    assert re.search(r"(?<!无)有效", scanned), scanned
+    page.goto(certificate_url)
 
     tab_to(page, "核验结果")
     _press_enter(page)

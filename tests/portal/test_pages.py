@@ -26,6 +26,7 @@ from dpf.workflow.documents import MAX_BYTES
 from dpf.workflow.models import Application, Document
 from tests.factories import make_user
 from tests.portal.conftest import certified, citizen_for, client_for, link_guardian
+from tests.portal.qrmatrix import encodes
 
 pytestmark = pytest.mark.django_db
 
@@ -62,6 +63,28 @@ def test_certificate_page_shows_a_qr_code_that_verifies(person, citizen) -> None
     out = io.StringIO()
     call_command("certificate", "verify", payload.group(0), "--json", stdout=out)
     assert json.loads(out.getvalue())["status"] == "valid"
+
+
+def test_certificate_qr_holds_the_verify_url_that_verifies_online_and_offline(
+    person, citizen
+) -> None:
+    html = client_for(citizen).get(reverse("portal:certificate")).content.decode()
+    payload = PAYLOAD_RE.search(html)
+    assert payload is not None
+    svg = html[html.index("<svg") : html.index("</svg>") + len("</svg>")]
+    url = "http://testserver" + reverse("portal:verify") + "?p=" + payload.group(0)
+    assert encodes(svg, url)  # a phone camera opens this address
+    assert not encodes(svg, payload.group(0))  # not the bare payload any more
+    # The address opens the verification ...
+    page = Client().get(url.removeprefix("http://testserver")).content.decode()
+    assert "王*明" in page and "有效的残疾人证" in page
+    # ... and the same address (or the payload in it) verifies offline.
+    out = io.StringIO()
+    call_command("certificate", "verify", url, "--json", stdout=out)
+    assert json.loads(out.getvalue())["status"] == "valid"
+    assert ecert.verify(url).status == "valid"
+    # The QR code comes before the certificate's details on the page.
+    assert html.index("<svg") < html.index('<dl class="facts">')
 
 
 def test_home_offers_other_help_not_yet_received_or_applied_for(person, citizen) -> None:
