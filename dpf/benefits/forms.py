@@ -13,6 +13,7 @@ from dpf.benefits.models import BenefitItem, RuleMode, WorkItemKind, WorkItemSta
 from dpf.core.errors import ValidationFailed
 from dpf.core.i18n import localised
 from dpf.core.regions import counties
+from dpf.registry.forms import DateInput
 
 
 def attach_refusal(form: forms.Form, refusal: ValidationFailed) -> None:
@@ -45,12 +46,12 @@ class RuleChangeForm(forms.Form):
         max_length=4000,
         help_text=_("规则语言（CEL 子集），例如 certificate.valid && certificate.level in [1, 2]"),
     )
-    valid_from = forms.DateField(
-        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    # ISO YYYY-MM-DD, the only value <input type=date> shows (the locale's 2026/12/04 is
+    # shown as an empty field).
+    valid_from = forms.DateField(label=_("生效日期"), widget=DateInput())
     as_of = forms.DateField(
         label=_("预览日期"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("按该日期的数据计算增减人数。"),
     )
     note = forms.CharField(label=_("说明"), required=False, max_length=300)

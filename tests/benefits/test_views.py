@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -180,3 +181,15 @@ def test_eligibility_include_renders(client, city_admin):
     )
     assert "重度残疾人护理补贴" in html
     assert "应享未享" in html
+
+
+@time_machine.travel(dt.datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+def test_rule_form_fills_date_fields_in_iso_form(client, city_admin):
+    """<input type=date> shows only YYYY-MM-DD; the locale's 2026/12/04 was shown empty."""
+    html = login(client, city_admin).get(reverse("benefits:rule_preview")).content.decode()
+    for name in ("valid_from", "as_of"):
+        field = re.search(rf'<input[^>]*name="{name}"[^>]*>', html)
+        assert field is not None, name
+        assert 'type="date"' in field.group(0)
+        assert 'value="2026-12-04"' in field.group(0), field.group(0)
+    assert "2026/12/04" not in html
