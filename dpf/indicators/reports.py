@@ -26,10 +26,11 @@ from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.models import Region
 from dpf.core.regions import counties, root_code
-from dpf.core.spreadsheets import neutralise_workbook
+from dpf.core.spreadsheets import append_row, neutralise_workbook, number_format
 from dpf.indicators import selectors
 from dpf.indicators.disclosure import WITHHELD, Audience, Figure, explanation
 from dpf.indicators.disclosure import Cell as DisclosedCell
+from dpf.indicators.display import excel_format, excel_value, figure_text, rounded
 from dpf.indicators.models import (
     EvaluationReport,
     Indicator,
@@ -52,12 +53,14 @@ STATUS_SYMBOL = {
 @dataclass
 class Cell:
     region: Region
-    value: str
+    value: str  # as shown, rounded (``display.figure_text``) or the hidden figure's label
     numerator: str
     denominator: str
     status: str
     status_label: str
     symbol: str
+    # The same as the workbook holds them: the number (full precision) or the label.
+    numbers: tuple[Decimal | str | None, ...] = (None, None, None)
 
 
 @dataclass
@@ -86,18 +89,15 @@ class ReportData:
         return sum(1 for r in self.rows if r.city.status == Status.ACHIEVED)
 
 
-def _fmt(value: Decimal | None, unit: str = "") -> str:
-    if value is None:
-        return "—"
-    if value == value.to_integral_value():
-        return f"{int(value):,}"
-    return f"{value:.2f}".rstrip("0").rstrip(".") if unit != "%" else f"{value:.1f}"
-
-
 def _text(figure: Figure, unit: str = "") -> str:
     if figure.hidden:
         return figure.label
-    return _fmt(figure.number, unit)
+    return figure_text(figure.number, unit)
+
+
+def _number(figure: Figure) -> Decimal | str | None:
+    """What a workbook cell holds: the number, or the label of a hidden figure."""
+    return figure.label if figure.hidden else figure.number
 
 
 def _cell(cell: DisclosedCell | None, region: Region, indicator: Indicator) -> Cell:
@@ -116,6 +116,7 @@ def _cell(cell: DisclosedCell | None, region: Region, indicator: Indicator) -> C
         status=status,
         status_label=label,
         symbol=symbol,
+        numbers=(_number(cell.value), _number(cell.numerator), _number(cell.denominator)),
     )
 
 
@@ -128,6 +129,7 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
     city = Region.objects.get(code=city_code)
     codes = [city_code] + [c.code for c in county_list]
     indicators = list(plan.indicators.order_by("order", "code"))
+    units = {i.pk: i.unit for i in indicators}
     year_end = Q(as_of__month=12, as_of__day=31, as_of__lte=run.as_of)
     cells = selectors.disclosed_cells(
         Snapshot.objects.filter(indicator__plan=plan).filter(Q(run=run) | year_end),
@@ -139,7 +141,9 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
     trends: dict[int, list[tuple[str, str]]] = {}
     for (as_of, ind_id, code), cell in sorted(cells.items(), key=lambda item: item[0][0]):
         if code == city_code and year_end_of(as_of):
-            trends.setdefault(ind_id, []).append((str(as_of.year), _text(cell.value)))
+            trends.setdefault(ind_id, []).append(
+                (str(as_of.year), _text(cell.value, units[ind_id]))
+            )
     stored = EvaluationReport.objects.filter(plan=plan, as_of=run.as_of).first()
     kind = (
         "终期评估"
@@ -196,7 +200,7 @@ def chart_data(
     suppressed value is left out (``null``), never sent to the browser."""
 
     def number(cell: DisclosedCell | None) -> float | None:
-        shown = cell.value.shown if cell is not None else None
+        shown = rounded(cell.value.shown, indicator.unit) if cell is not None else None
         return float(shown) if shown is not None else None
 
     return {
@@ -257,6 +261,18 @@ def pdf_response(request: HttpRequest, data: ReportData) -> HttpResponse:
     return response
 
 
+def _decimal(value: Decimal | str | None) -> Decimal | None:
+    return value if isinstance(value, Decimal) else None
+
+
+def _workbook_value(value: Decimal | str | None, unit: str = "") -> float | str | None:
+    """A figure as its workbook cell holds it: the number (a rate as its fraction, the
+    cell's format shows 98.8%), or the label that stands for a hidden figure ("少于5")."""
+    if isinstance(value, Decimal):
+        return excel_value(value, unit)
+    return value if value is not None else "—"
+
+
 def xlsx_response(data: ReportData) -> HttpResponse:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -272,6 +288,7 @@ def xlsx_response(data: ReportData) -> HttpResponse:
         "代码 Code",
         "指标 Indicator",
         "单位 Unit",
+        "比较 Comparison",
         "目标 Target",
         "数值 Value",
         "分子 Numerator",
@@ -283,32 +300,42 @@ def xlsx_response(data: ReportData) -> HttpResponse:
         cell.font = Font(bold=True)
     for row in data.rows:
         ind = row.indicator
-        ws.append(
-            [
-                ind.code,
-                ind.name_zh,
-                ind.unit,
-                f"{ind.get_comparison_display()} {_fmt(ind.target)}",
-                row.city.value,
-                row.city.numerator,
-                row.city.denominator,
-                row.city.status_label,
-            ]
-        )
+        value, numerator, denominator = row.city.numbers
+        cells = [
+            ind.code,
+            ind.name_zh,
+            ind.unit,
+            ind.get_comparison_display(),
+            _workbook_value(ind.target, ind.unit),
+            _workbook_value(value, ind.unit),
+            _workbook_value(numerator),
+            _workbook_value(denominator),
+            row.city.status_label,
+        ]
+        formats = {
+            4: excel_format(ind.target, ind.unit),
+            5: excel_format(_decimal(value), ind.unit),
+            6: number_format(),
+            7: number_format(),
+        }
+        append_row(ws, cells, formats)
     ws.freeze_panes = "A5"
     by_county = wb.create_sheet("分旗县区 By county")
-    by_county.append(["代码 Code", "指标 Indicator", *[c.name for c in data.counties]])
+    status_sheet = wb.create_sheet("分旗县区状态 Status by county")
+    for sheet in (by_county, status_sheet):
+        sheet.append(["代码 Code", "指标 Indicator", *[c.name for c in data.counties]])
+        sheet.freeze_panes = "C2"
     for row in data.rows:
-        by_county.append(
-            [
-                row.indicator.code,
-                row.indicator.name_zh,
-                *[f"{c.value} {c.symbol}" for c in row.counties],
-            ]
+        ind = row.indicator
+        values = [c.numbers[0] for c in row.counties]
+        append_row(
+            by_county,
+            [ind.code, ind.name_zh, *[_workbook_value(v, ind.unit) for v in values]],
+            {i + 2: excel_format(_decimal(v), ind.unit) for i, v in enumerate(values)},
         )
-    by_county.freeze_panes = "C2"
+        status_sheet.append([ind.code, ind.name_zh, *[c.status_label for c in row.counties]])
     if data.suppressed:
-        for sheet in (ws, by_county):
+        for sheet in (ws, by_county, status_sheet):
             sheet.append([])
             sheet.append(["说明 Note", data.explanation])
     if data.analysis and not data.publish:

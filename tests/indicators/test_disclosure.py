@@ -31,7 +31,8 @@ from tests.indicators.conftest import AS_OF, I08
 pytestmark = pytest.mark.django_db
 
 DAY = AS_OF.isoformat()
-ONE_OF_THREE = "33.33"  # I08 of 150402001 and 150404: 1 of 3 children in school
+ONE_OF_THREE = "33.3"  # I08 of 150402001 and 150404: 1 of 3 children in school, as shown
+# (a rate one decimal, dpf.indicators.display; "33.33" would contain it)
 ONE_OF_THREE_IN_REPORT = "33.3"  # the report gives a percentage one decimal
 
 SONGSHAN = frozenset({"150404", "150404002"})  # what the officer of 150404 knows exactly
@@ -281,16 +282,17 @@ def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_coun
     every_cell = " ".join(
         str(v) for rows in public.values() for r in rows if r[0] != "生成时间 Generated" for v in r
     )
-    assert "0.5" not in every_cell and ONE_OF_THREE_IN_REPORT not in every_cell
+    # Rates are the fractions (0.005, 0.3333) formatted as percentages.
+    assert "0.005" not in every_cell and "0.333" not in every_cell
     assert "“少于5”" in every_cell  # the note
     # The internal version read by 红山区's officer: exact for 红山区, not for 松山区.
     internal = _sheet_values(_client(county_officer).get(url).content)
-    assert _county_column(internal, "I08", "红山区").startswith("78.0")
+    assert float(_county_column(internal, "I08", "红山区")) == pytest.approx(71 / 91, abs=1e-6)
     assert _county_column(internal, "I08", "松山区").startswith("不公开")
     # 松山区's officer reads their own 1 of 3.
     songshan = make_user("county_officer", "150404")
     own = _sheet_values(_client(songshan).get(url).content)
-    assert _county_column(own, "I08", "松山区").startswith(ONE_OF_THREE_IN_REPORT)
+    assert float(_county_column(own, "I08", "松山区")) == pytest.approx(1 / 3, abs=1e-6)
 
 
 def test_the_published_report_suppresses_for_everyone_and_the_city_admin_reads_it_all(
