@@ -23,3 +23,9 @@ class EmploymentConfig(AppConfig):
             return [organisations.Organisation(r.credit_code, r.name, r.county_code) for r in rows]
 
         organisations.register(Role.EMPLOYER, find=find, within=within)
+
+        # Training attended, on the registry's person timeline.
+        from dpf.employment.timeline import person_training_events
+        from dpf.registry import timeline_sources
+
+        timeline_sources.register("training", person_training_events)

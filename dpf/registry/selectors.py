@@ -33,6 +33,8 @@ from dpf.registry.change_models import ChangeKind, RecordChange
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
+    Employment,
+    EmploymentKind,
     Household,
     HouseholdStatus,
     HouseholdStatusCode,
@@ -51,6 +53,7 @@ from dpf.registry.models import (
     TransferStatus,
 )
 from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
+from dpf.registry.timeline_sources import ServiceEvent, service_events
 
 # A search counts its matches only up to this many (a bounded COUNT over a LIMIT), so a
 # broad query over the whole city never counts hundreds of thousands of rows.
@@ -452,8 +455,10 @@ KIND_ORDER = {
     "school": 4,
     "outside_payment": 5,
     "survey": 6,
-    "death": 7,
-    "record": 8,
+    "employment": 7,
+    "service": 8,  # services received, from the apps above (timeline_sources)
+    "death": 9,
+    "record": 10,
 }
 
 
@@ -522,6 +527,8 @@ class _Facts:
     payments: list[OutsidePayment] = field(default_factory=list)
     surveys: list[NeedsSurvey] = field(default_factory=list)
     changes: list[RecordChange] = field(default_factory=list)
+    employments: list[Employment] = field(default_factory=list)
+    services: list[ServiceEvent] = field(default_factory=list)
 
 
 def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date) -> list[Any]:
@@ -596,6 +603,19 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
             "method": _label(SurveyMethod, sv.method),
         }
         add(sv.survey_date, "survey", _("需求调查"), detail, sv.surveyor_name or "survey", sv.pk)
+    for job in facts.employments:
+        what = _label(EmploymentKind, job.kind)
+        detail = f"{what} {job.employer_name}".strip()
+        span(
+            facts.employments,
+            job,
+            "employment",
+            (_("就业登记"), _("就业结束")),
+            detail,
+            same=lambda r: r.kind,
+        )
+    for sev in facts.services:
+        add(sev.date, "service", sev.label, sev.detail, sev.source, sev.order)
     recorded_death = False
     for ch in facts.changes:
         detail = ch.summary
@@ -637,6 +657,8 @@ def _facts_of(person: Person) -> _Facts:
         payments=list(person.outside_payments.order_by("valid_from", "pk")),
         surveys=list(person.surveys.order_by("year", "pk")),
         changes=list(person.record_changes.order_by("effective_on", "pk")),
+        employments=list(person.employments.order_by("valid_from", "pk")),
+        services=service_events(person),
     )
 
 

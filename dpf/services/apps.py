@@ -21,3 +21,9 @@ class ServicesConfig(AppConfig):
             return [organisations.Organisation(r.code, r.name, r.county_code) for r in rows]
 
         organisations.register(Role.INSTITUTION_STAFF, find=find, within=within)
+
+        # The services a person received, on the registry's person timeline.
+        from dpf.registry import timeline_sources
+        from dpf.services.timeline import person_service_events
+
+        timeline_sources.register("services", person_service_events)
