@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 
 from dpf.employment.models import TrainingAttendance
 from dpf.registry.models import Person
-from dpf.registry.timeline_sources import ServiceEvent, recorded_by
+from dpf.registry.timeline_sources import ServiceEvent, anchored, recorded_by
 
 
 def person_training_events(person: Person) -> list[ServiceEvent]:
     events: list[ServiceEvent] = []
     rows = (
-        TrainingAttendance.objects.filter(person=person)
+        TrainingAttendance.objects.filter(person=person, **anchored(person))
         .select_related("course")
         .order_by("course__start", "pk")
     )

@@ -53,7 +53,7 @@ from dpf.registry.models import (
     TransferStatus,
 )
 from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
-from dpf.registry.timeline_sources import ServiceEvent, service_events
+from dpf.registry.timeline_sources import ServiceEvent, anchored, service_events
 
 # A search counts its matches only up to this many (a bounded COUNT over a LIMIT), so a
 # broad query over the whole city never counts hundreds of thousands of rows.
@@ -657,7 +657,11 @@ def _facts_of(person: Person) -> _Facts:
         payments=list(person.outside_payments.order_by("valid_from", "pk")),
         surveys=list(person.surveys.order_by("year", "pk")),
         changes=list(person.record_changes.order_by("effective_on", "pk")),
-        employments=list(person.employments.order_by("valid_from", "pk")),
+        employments=list(
+            Employment.objects.filter(person=person, **anchored(person)).order_by(
+                "valid_from", "pk"
+            )
+        ),
         services=service_events(person),
     )
 

@@ -49,3 +49,11 @@ def service_events(person: Person) -> list[ServiceEvent]:
 def recorded_by(user_id: int | None) -> str:
     """The source of an event recorded by a staff member (``source_label`` names them)."""
     return f"user:{user_id}" if user_id else "staff"
+
+
+def anchored(person: Person, via: str = "") -> dict[str, str]:
+    """A source's filter joining the person on their county, the distribution key under
+    Citus (docs/scaling.md), so a read stays on the person's shard. Not the record's own
+    ``county_code``: a record keeps the county it was made in, and the history follows the
+    person who moved. ``via``: the path to the person (``"plan__"``)."""
+    return {f"{via}person__county_code": person.county_code}

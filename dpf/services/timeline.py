@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from dpf.core.dates import age_on
 from dpf.registry.models import Person
-from dpf.registry.timeline_sources import ServiceEvent, recorded_by
+from dpf.registry.timeline_sources import ServiceEvent, anchored, recorded_by
 from dpf.services.models import (
     CarePlacement,
     DeviceFitting,
@@ -28,7 +28,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
     events: list[ServiceEvent] = []
     add = events.append
     plans = list(
-        RehabPlan.objects.filter(person=person)
+        RehabPlan.objects.filter(person=person, **anchored(person))
         .select_related("institution")
         .only("pk", "kind", "start", "closed_on", "outcome", "institution__name", "created_by_id")
         .order_by("start", "pk")
@@ -46,7 +46,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
             end = _("儿童康复救助：结案") if child else _("康复服务：结案")
             add(ServiceEvent(plan.closed_on, end, detail, recorded_by(plan.created_by_id), plan.pk))
     sessions = (
-        RehabSession.objects.filter(plan__person=person)
+        RehabSession.objects.filter(plan__person=person, **anchored(person, "plan__"))
         .select_related("plan__institution")
         .only("pk", "date", "content", "recorded_by_id", "plan__institution__name")
         .order_by("date", "pk")
@@ -55,7 +55,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
         detail = f"{s.content} · {s.plan.institution.name}"
         add(ServiceEvent(s.date, _("康复服务记录"), detail, recorded_by(s.recorded_by_id), s.pk))
     fittings = (
-        DeviceFitting.objects.filter(person=person)
+        DeviceFitting.objects.filter(person=person, **anchored(person))
         .select_related("item")
         .order_by("fitted_on", "pk")
     )
@@ -66,7 +66,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
         }
         add(ServiceEvent(f.fitted_on, _("辅具适配"), detail, recorded_by(f.recorded_by_id), f.pk))
     follow_ups = (
-        DeviceFollowUp.objects.filter(fitting__person=person)
+        DeviceFollowUp.objects.filter(fitting__person=person, **anchored(person, "fitting__"))
         .select_related("fitting__item")
         .order_by("date", "pk")
     )
@@ -77,7 +77,9 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
             "use": _("仍在使用") if u.in_use else _("已不再使用"),
         }
         add(ServiceEvent(u.date, _("辅具适配回访"), detail, recorded_by(u.recorded_by_id), u.pk))
-    for r in HomeRenovation.objects.filter(person=person).order_by("assessed_on", "pk"):
+    for r in HomeRenovation.objects.filter(person=person, **anchored(person)).order_by(
+        "assessed_on", "pk"
+    ):
         by = recorded_by(r.created_by_id)
         add(ServiceEvent(r.assessed_on, _("无障碍改造：入户评估"), r.assessment, by, r.pk))
         if r.approved_on:
@@ -88,7 +90,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
         if r.accepted_on:
             add(ServiceEvent(r.accepted_on, _("无障碍改造：验收"), r.acceptance_note, by, r.pk))
     placements = (
-        CarePlacement.objects.filter(person=person)
+        CarePlacement.objects.filter(person=person, **anchored(person))
         .select_related("institution")
         .order_by("start", "pk")
     )
@@ -103,7 +105,7 @@ def person_service_events(person: Person) -> list[ServiceEvent]:
         if c.ended_on:
             detail = f"{c.get_kind_display()}；{c.end_reason}".rstrip("；")
             add(ServiceEvent(c.ended_on, _("托养服务：提前结束"), detail, by, c.pk))
-    for n in NotEnrolled.objects.filter(person=person).order_by("since", "pk"):
+    for n in NotEnrolled.objects.filter(person=person, **anchored(person)).order_by("since", "pk"):
         by = recorded_by(n.created_by_id)
         detail = f"{n.get_kind_display()}：{n.get_reason_display()}"
         add(ServiceEvent(n.since, _("列入未入学跟进"), detail, by, n.pk))

@@ -14,7 +14,7 @@ from dpf.social.models import VolunteerEvent
 
 def person_volunteer_events(person: Person) -> list[ServiceEvent]:
     rows = (
-        VolunteerEvent.objects.filter(served=person)
+        VolunteerEvent.objects.filter(served=person, served__county_code=person.county_code)
         .select_related("team")
         .order_by("starts_at", "pk")
     )
