@@ -431,3 +431,123 @@ def receiving_label(code: str) -> tuple[str, str]:
             if code in names:
                 return names[code]
     return code, code
+
+
+# --- help for people who write rules ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameHelp:
+    """One name a rule may use, for the rule form: meaning, values and a working example.
+
+    Built from ATTRIBUTES and PREDICATES above (the one list); every example is a rule
+    text that the checker accepts (tests/rules compile each one)."""
+
+    name: str
+    label_zh: str
+    label_en: str
+    meaning_zh: str
+    meaning_en: str
+    values_zh: str
+    values_en: str
+    example: str
+
+
+_TYPE_NAMES = {
+    Type.BOOL: ("是/否", "yes/no"),
+    Type.INT: ("整数", "whole number"),
+    Type.NUMBER: ("数值", "number"),
+    Type.STRING: ("代码", "code"),
+    Type.DATE: ("日期", "date"),
+}
+
+
+def _literal(value: Any) -> str:
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def _example(attr: Attribute, values: dict[Any, tuple[str, str]]) -> str:
+    if attr.type == Type.BOOL:
+        return attr.name
+    if attr.type == Type.DATE:
+        return (
+            f'{attr.name} >= date("2027-01-01")'
+            if attr.name == "as_of"
+            else (f'{attr.name} <= date("1966-12-31")')
+        )
+    if values:
+        shown = [v for v in values if v not in (0, "")][:2]
+        if attr.type == Type.STRING:
+            return f"{attr.name} == {_literal(shown[0])}"
+        return f"{attr.name} in [{', '.join(_literal(v) for v in shown)}]"
+    if attr.name == "age":
+        return "age >= 16 && age < 60"
+    return f"{attr.name} < 10000"
+
+
+def _attribute_help(attr: Attribute) -> NameHelp:
+    values = attr.values() if attr.values is not None else {}
+    type_zh, type_en = _TYPE_NAMES[attr.type]
+    if attr.type == Type.BOOL:
+        meaning_zh = f"真：{attr.yes_zh}；假：{attr.no_zh}"
+        meaning_en = f"true: {attr.yes_en}; false: {attr.no_en}"
+    else:
+        unit_zh = f"（{attr.unit_zh}）" if attr.unit_zh else ""
+        unit_en = f" ({attr.unit_en.strip()})" if attr.unit_en else ""
+        meaning_zh = f"{attr.label_zh}{unit_zh}，{type_zh}"
+        meaning_en = f"{attr.label_en}{unit_en}, {type_en}"
+    if attr.type != Type.BOOL:
+        meaning_zh += f"；未知时为 {_literal(attr.default)}"
+        meaning_en += f"; {_literal(attr.default)} when unknown"
+    return NameHelp(
+        name=attr.name,
+        label_zh=attr.label_zh,
+        label_en=attr.label_en,
+        meaning_zh=meaning_zh,
+        meaning_en=meaning_en,
+        values_zh="、".join(f"{_literal(v)} {z}" for v, (z, _e) in values.items()),
+        values_en=", ".join(f"{_literal(v)} {e}" for v, (_z, e) in values.items()),
+        example=_example(attr, values),
+    )
+
+
+def _predicate_help() -> list[NameHelp]:
+    insurance = insurance_kinds()
+    receiving = sorted(receiving_codes())
+    return [
+        NameHelp(
+            "in_region",
+            PREDICATES["in_region"].label_zh,
+            PREDICATES["in_region"].label_en,
+            "居住在该地区（旗县区6位、苏木乡镇9位或嘎查村12位代码）",
+            "lives in the region (a county's 6, township's 9 or village's 12-digit code)",
+            "",
+            "",
+            'in_region("150402")',
+        ),
+        NameHelp(
+            "insured",
+            PREDICATES["insured"].label_zh,
+            PREDICATES["insured"].label_en,
+            "评估日期参加该项保险",
+            "enrolled in the insurance on the evaluation date",
+            "、".join(f'"{k}" {z}' for k, (z, _e) in insurance.items()),
+            ", ".join(f'"{k}" {e}' for k, (_z, e) in insurance.items()),
+            f'insured("{next(iter(insurance), "pension")}")',
+        ),
+        NameHelp(
+            "receiving",
+            PREDICATES["receiving"].label_zh,
+            PREDICATES["receiving"].label_en,
+            "评估日期正在领取该项待遇或外部补贴",
+            "receives the benefit or outside payment on the evaluation date",
+            "、".join(f'"{c}" {receiving_label(c)[0]}' for c in receiving),
+            ", ".join(f'"{c}" {receiving_label(c)[1]}' for c in receiving),
+            f'!receiving("{receiving[0]}")' if receiving else "",
+        ),
+    ]
+
+
+def attribute_help() -> list[NameHelp]:
+    """Every attribute and predicate a rule may use, in catalogue order, with an example."""
+    return [_attribute_help(a) for a in ATTRIBUTES.values()] + _predicate_help()

@@ -193,3 +193,14 @@ def test_rule_form_fills_date_fields_in_iso_form(client, city_admin):
         assert 'type="date"' in field.group(0)
         assert 'value="2026-12-04"' in field.group(0), field.group(0)
     assert "2026/12/04" not in html
+
+
+def test_rule_form_lists_the_rule_names_with_meaning_and_examples(client, city_admin):
+    from dpf.rules.catalogue import ATTRIBUTES, PREDICATES
+
+    html = login(client, city_admin).get(reverse("benefits:rule_preview")).content.decode()
+    assert "规则可用的属性和函数" in html
+    for name in [*ATTRIBUTES, *PREDICATES]:
+        assert f'<code lang="en">{name}</code>' in html, name
+    assert "真：持有效残疾人证；假：未持有效残疾人证" in html
+    assert "certificate.level in [1, 2]" in html
