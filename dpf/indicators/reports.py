@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
-from dpf.core.models import Region
+from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import counties, root_code
 from dpf.core.spreadsheets import append_row, neutralise_workbook, number_format
 from dpf.indicators import selectors
@@ -66,8 +66,8 @@ class Cell:
 @dataclass
 class ReportRow:
     indicator: Indicator
-    city: Cell
-    counties: list[Cell]
+    city: Cell  # the report's region (the city, or the county of a county's report)
+    counties: list[Cell]  # each region one level below
     trend: list[tuple[str, str]]  # (as_of, value) at each year end available
 
 
@@ -78,7 +78,9 @@ class ReportData:
     publish: bool
     title: str
     analysis: str
+    region: Region | None = None  # the report's region: the city, or a county
     rows: list[ReportRow] = field(default_factory=list)
+    # The regions one level below ``region``: the counties of the city, a county's townships.
     counties: list[Region] = field(default_factory=list)
     generated_at: Any = None
     suppressed: bool = False  # some figure is hidden: the report carries the explanation
@@ -120,27 +122,36 @@ def _cell(cell: DisclosedCell | None, region: Region, indicator: Indicator) -> C
     )
 
 
-def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
-    """The report of ``run`` as ``audience`` reads it: the published version is read by
-    the public audience (nobody entitled); the internal one by its user, exact only where
-    they are entitled to the persons behind the figures."""
+def build(
+    plan: Plan, run: SnapshotRun, audience: Audience, region: Region | None = None
+) -> ReportData:
+    """The report of ``run`` for ``region`` (the city by default: a county's report holds
+    the county and its townships) as ``audience`` reads it: the published version is read
+    by the public audience (nobody entitled); the internal one by its user, exact only
+    where they are entitled to the persons behind the figures."""
     city_code = root_code()
-    county_list = list(counties())
-    city = Region.objects.get(code=city_code)
-    codes = [city_code] + [c.code for c in county_list]
+    top = region if region is not None else Region.objects.get(code=city_code)
+    if top.code == city_code:
+        county_list = list(counties())
+    else:
+        county_list = list(
+            Region.objects.filter(parent=top, level=RegionLevel.TOWNSHIP).order_by("code")
+        )
+    city = top
+    codes = [top.code] + [c.code for c in county_list]
     indicators = list(plan.indicators.order_by("order", "code"))
     units = {i.pk: i.unit for i in indicators}
     year_end = Q(as_of__month=12, as_of__day=31, as_of__lte=run.as_of)
     cells = selectors.disclosed_cells(
         Snapshot.objects.filter(indicator__plan=plan).filter(Q(run=run) | year_end),
-        selectors.Shown(run.as_of, frozenset(codes), always=frozenset({city_code})),
-        city_code,
+        selectors.Shown(run.as_of, frozenset(codes), always=frozenset({top.code})),
+        top.code,
         {i.pk: i for i in indicators},
         audience,
     )
     trends: dict[int, list[tuple[str, str]]] = {}
     for (as_of, ind_id, code), cell in sorted(cells.items(), key=lambda item: item[0][0]):
-        if code == city_code and year_end_of(as_of):
+        if code == top.code and year_end_of(as_of):
             trends.setdefault(ind_id, []).append(
                 (str(as_of.year), _text(cell.value, units[ind_id]))
             )
@@ -154,7 +165,9 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
         plan=plan,
         run=run,
         publish=audience.public,
-        title=f"{plan.name_zh}{kind}报告（截至{run.as_of:%Y年%m月%d日}）",
+        title=f"{plan.name_zh}{kind}报告（{'' if top.code == city_code else top.name + '，'}"
+        f"截至{run.as_of:%Y年%m月%d日}）",
+        region=top,
         analysis=stored.analysis if stored else "",
         counties=county_list,
         generated_at=timezone.localtime(),
@@ -165,7 +178,7 @@ def build(plan: Plan, run: SnapshotRun, audience: Audience) -> ReportData:
         data.rows.append(
             ReportRow(
                 indicator=ind,
-                city=_cell(cells.get((run.as_of, ind.pk, city_code)), city, ind),
+                city=_cell(cells.get((run.as_of, ind.pk, top.code)), city, ind),
                 counties=[
                     _cell(cells.get((run.as_of, ind.pk, c.code)), c, ind) for c in county_list
                 ],
@@ -246,6 +259,13 @@ def bar_svg(row: ReportRow) -> str:
     return "".join(parts)
 
 
+def _file_stem(data: ReportData) -> str:
+    region = f"-{data.region.code}" if data.region is not None else ""
+    return (
+        f"evaluation-{data.plan.code}{region}-{data.run.as_of}{'-publish' if data.publish else ''}"
+    )
+
+
 def pdf_response(request: HttpRequest, data: ReportData) -> HttpResponse:
     from weasyprint import HTML  # heavy import: only when a PDF is asked for
 
@@ -256,7 +276,7 @@ def pdf_response(request: HttpRequest, data: ReportData) -> HttpResponse:
     )
     pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"evaluation-{data.plan.code}-{data.run.as_of}{'-publish' if data.publish else ''}.pdf"
+    name = f"{_file_stem(data)}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -279,7 +299,8 @@ def xlsx_response(data: ReportData) -> HttpResponse:
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "全市 City"
+    city_wide = data.region is None or data.region.level == RegionLevel.CITY
+    ws.title = "全市 City" if city_wide else "本地区 Region"
     ws.append([data.title])
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(["生成时间 Generated", str(data.generated_at)])
@@ -320,8 +341,10 @@ def xlsx_response(data: ReportData) -> HttpResponse:
         }
         append_row(ws, cells, formats)
     ws.freeze_panes = "A5"
-    by_county = wb.create_sheet("分旗县区 By county")
-    status_sheet = wb.create_sheet("分旗县区状态 Status by county")
+    by_county = wb.create_sheet("分旗县区 By county" if city_wide else "分乡镇 By township")
+    status_sheet = wb.create_sheet(
+        "分旗县区状态 Status by county" if city_wide else "分乡镇状态 Status by township"
+    )
     for sheet in (by_county, status_sheet):
         sheet.append(["代码 Code", "指标 Indicator", *[c.name for c in data.counties]])
         sheet.freeze_panes = "C2"
@@ -349,6 +372,6 @@ def xlsx_response(data: ReportData) -> HttpResponse:
         buf.getvalue(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    name = f"evaluation-{data.plan.code}-{data.run.as_of}{'-publish' if data.publish else ''}.xlsx"
+    name = f"{_file_stem(data)}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from dpf.accounts.permissions import Scope, has_permission, permission_required, scope_of
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.models import RegionLevel
 from dpf.indicators import disclosure, reports, selectors, services
 from dpf.indicators.forms import AnalysisForm, ManualValueForm
 from dpf.indicators.models import Indicator, ManualValue
@@ -170,7 +171,11 @@ def report(request: HttpRequest) -> HttpResponse:
     ctx = _context(request, publish=publish)
     if ctx["run"] is None:
         raise Http404
-    data = reports.build(ctx["plan"], ctx["run"], ctx["audience"])
+    # The report of the user's own region by default (a county officer's: their county and
+    # its townships); ``?region=`` any region in their scope (checked by ``_context``).
+    data = reports.build(ctx["plan"], ctx["run"], ctx["audience"], ctx["region"])
+    city_wide = ctx["region"].level == RegionLevel.CITY
+    may_write = may_write and city_wide  # the analysis is the city's evaluation
     fmt = request.GET.get("format", "html")
     if request.method == "POST" and may_write:
         form = AnalysisForm(request.POST)
@@ -193,6 +198,7 @@ def report(request: HttpRequest) -> HttpResponse:
             "publish": publish,
             "analysis_form": AnalysisForm(initial={"analysis": data.analysis}),
             "can_edit": may_write and not publish,
+            "city_wide": city_wide,
         }
     )
     return render(request, "indicators/report.html", ctx)

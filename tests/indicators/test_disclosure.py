@@ -285,14 +285,18 @@ def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_coun
     # Rates are the fractions (0.005, 0.3333) formatted as percentages.
     assert "0.005" not in every_cell and "0.333" not in every_cell
     assert "“少于5”" in every_cell  # the note
-    # The internal version read by 红山区's officer: exact for 红山区, not for 松山区.
+    # The internal version read by 红山区's officer is their county's report: its
+    # townships exact (the 1 of 3 of 测试街道一 too), no other county in it.
     internal = _sheet_values(_client(county_officer).get(url).content)
-    assert float(_county_column(internal, "I08", "红山区")) == pytest.approx(71 / 91, abs=1e-6)
-    assert _county_column(internal, "I08", "松山区").startswith("不公开")
-    # 松山区's officer reads their own 1 of 3.
-    songshan = make_user("county_officer", "150404")
-    own = _sheet_values(_client(songshan).get(url).content)
-    assert float(_county_column(own, "I08", "松山区")) == pytest.approx(1 / 3, abs=1e-6)
+    assert "分旗县区 By county" not in internal
+    row = next(r for r in internal["分乡镇 By township"] if r[0] == "I08")
+    column = internal["分乡镇 By township"][0].index("测试街道一")
+    assert float(row[column]) == pytest.approx(1 / 3, abs=1e-6)
+    assert "松山区" not in str(internal)
+    # The city's report is read by the city admin: 松山区's 1 of 3 exact.
+    city_admin = make_user("city_admin", "150400")
+    city = _sheet_values(_client(city_admin).get(url).content)
+    assert float(_county_column(city, "I08", "松山区")) == pytest.approx(1 / 3, abs=1e-6)
 
 
 def test_the_published_report_suppresses_for_everyone_and_the_city_admin_reads_it_all(

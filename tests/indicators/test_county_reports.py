@@ -1,0 +1,85 @@
+"""A county officer's dashboard and evaluation report open on their county; the report
+can be produced for each county as page, PDF and Excel (issue 17 part 7)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from tests.factories import make_user
+from tests.indicators.conftest import AS_OF
+
+pytestmark = pytest.mark.django_db
+
+DAY = AS_OF.isoformat()
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_county_officers_default_dashboard_shows_their_county(figures, county_officer) -> None:
+    assert county_officer.region_id.startswith("150402")
+    response = _client(county_officer).get(reverse("indicators:dashboard"))
+    assert response.status_code == 200
+    assert response.context["region"].code == "150402"
+    html = response.content.decode()
+    assert "<h1>指标监测 · 红山区</h1>" in html
+    assert "region=150402" in html  # the report link keeps the county
+
+
+def test_a_county_officers_default_report_is_their_county_with_its_townships(
+    figures, county_officer
+) -> None:
+    response = _client(county_officer).get(reverse("indicators:report") + f"?as_of={DAY}")
+    assert response.status_code == 200
+    data = response.context["data"]
+    assert data.region.code == "150402" and "红山区" in data.title
+    assert [r.code for r in data.counties] == ["150402001", "150402002", "150402003"]
+    html = response.content.decode()
+    assert "红山区指标完成情况" in html and "松山区" not in html and "元宝山区" not in html
+    assert "分苏木乡镇街道" in html
+    assert "评估分析" not in html  # the city's analysis is on the city's report
+
+
+def test_the_county_report_downloads_carry_the_county(figures, county_officer) -> None:
+    client = _client(county_officer)
+    url = reverse("indicators:report") + f"?as_of={DAY}&region=150402"
+    xlsx = client.get(url + "&format=xlsx")
+    assert xlsx.status_code == 200 and "150402" in xlsx["Content-Disposition"]
+    book = load_workbook(io.BytesIO(xlsx.content))
+    assert book.sheetnames[:2] == ["本地区 Region", "分乡镇 By township"]
+    assert "红山区" in str(book["本地区 Region"]["A1"].value)
+    pdf = client.get(url + "&format=pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert "150402" in pdf["Content-Disposition"]
+
+
+def test_the_city_admin_produces_the_report_of_any_county(figures, city_admin) -> None:
+    client = _client(city_admin)
+    city = client.get(reverse("indicators:report") + f"?as_of={DAY}")
+    assert city.context["data"].region.code == "150400"
+    assert f"as_of={DAY}&amp;region=150404" in city.content.decode()  # each county's report
+    county = client.get(reverse("indicators:report") + f"?as_of={DAY}&region=150404")
+    assert county.status_code == 200
+    assert county.context["data"].region.code == "150404"
+    assert [r.code for r in county.context["data"].counties] == ["150404002"]
+
+
+def test_another_countys_report_is_refused(figures, county_officer) -> None:
+    response = _client(county_officer).get(
+        reverse("indicators:report") + f"?as_of={DAY}&region=150404&format=xlsx"
+    )
+    assert response.status_code == 404
+
+
+def test_a_viewers_report_stays_the_citys(figures) -> None:
+    viewer = make_user("viewer", "150400")
+    response = _client(viewer).get(reverse("indicators:report") + f"?as_of={DAY}")
+    assert response.context["data"].region.code == "150400"
