@@ -112,3 +112,25 @@ def test_the_excel_report_holds_numbers_with_number_formats(figures, city_admin)
     assert i11[names.index("红山区")].number_format == "#,##0"
     status = book["分旗县区状态 Status by county"]
     assert any(c.value == "存在风险" for r in status.iter_rows() for c in r)
+
+
+def test_the_trend_is_a_table_beside_the_chart_with_the_same_rounded_figures(
+    figures, county_officer
+) -> None:
+    """Every monthly snapshot of the region is a row of the trend table; the chart's line
+    holds the same dates and the same rounded values (nothing only in the chart)."""
+    client = Client()
+    client.force_login(county_officer)  # 红山区: the page opens on the county
+    response = client.get(reverse("indicators:indicator", args=["I08"]) + f"?as_of={DAY}")
+    html = response.content.decode()
+    chart = response.context["chart"]
+    assert chart["trend_dates"] == ["2025-11-30", "2025-12-31"]
+    table = html[html.index('id="trend-h"') :]
+    table = table[table.index("<tbody>") : table.index("</tbody>")]
+    n, d = I08["150402"]
+    shown = figure_text(Decimal(n) / Decimal(d) * 100, "%")
+    for day, value in zip(chart["trend_dates"], chart["trend_values"], strict=True):
+        assert f'<th scope="row">{day}</th>' in table
+        assert value == float(shown)
+    assert table.count(f"{shown} %") == 2
+    assert table.count(f'<td class="num">{n}</td>') == 2  # the numerator beside it
