@@ -231,9 +231,7 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # village up; the not-enrolled list is the county's follow-up queue.
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.EDUCATION_RECORD,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
-    + _grant(
-        Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,)
-    )
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
     # Partner departments: roster exchange only.
     + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))

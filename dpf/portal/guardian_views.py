@@ -30,9 +30,7 @@ def _relations() -> list[tuple[str, str]]:
 @citizen_page("create", "guardian_claim")
 def dependants(request: HttpRequest, acting: Acting) -> HttpResponse:
     """Ask to act for a dependant; the citizen's requests and their outcome."""
-    form = GuardianClaimForm(
-        request.POST or None, request.FILES or None, relations=_relations()
-    )
+    form = GuardianClaimForm(request.POST or None, request.FILES or None, relations=_relations())
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["proof"]
         try:
