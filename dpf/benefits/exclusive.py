@@ -119,7 +119,7 @@ def choose(benefit: BenefitItem, facts: Any, county_code: str) -> Choice | None:
     return Choice(partner=partner, keep=keep, ours=ours, theirs=theirs)
 
 
-def _our_amount(benefit: BenefitItem, as_of: dt.date) -> Case:
+def monthly_standard(benefit: BenefitItem, as_of: dt.date) -> Case:
     """The benefit's standard for the outer person as one CASE, most specific first (as
     ``amount_for``: county and level, county, level, city); reads ``_level``."""
     standards = list(AmountStandard.objects.filter(EffectiveDated.as_of_q(as_of), benefit=benefit))
@@ -165,7 +165,7 @@ def losing_choice(benefit: BenefitItem, as_of: dt.date, persons: QuerySet[Person
     return (
         persons.filter(Exists(paid))
         .annotate(_level=Subquery(level))
-        .annotate(_ours=_our_amount(benefit, as_of))
+        .annotate(_ours=monthly_standard(benefit, as_of))
         .annotate(_theirs=Subquery(theirs))
         .filter(
             Q(_ours__isnull=True)

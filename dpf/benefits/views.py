@@ -156,7 +156,15 @@ def rule_preview(request: HttpRequest) -> HttpResponse:
     if rows is not None:
         totals = {
             key: sum(getattr(r, key) for r in rows)
-            for key in ("current", "proposed", "gaining", "losing")
+            for key in (
+                "current",
+                "proposed",
+                "gaining",
+                "losing",
+                "money_current",
+                "money_proposed",
+                "money_change",
+            )
         }
     context = {
         "form": form,

@@ -133,6 +133,10 @@ def test_rule_preview_then_publish(client, city_admin):
     assert response.status_code == 200
     rows = {r.county_code: r for r in response.context["rows"]}
     assert rows["150402"].gaining == 1
+    html = response.content.decode()
+    assert "新规则每月金额" in html and "每月金额变化" in html
+    totals = response.context["totals"]
+    assert totals["money_change"] == sum(r.money_change for r in rows.values())
     assert not RuleVersion.objects.filter(text=NEW_TEXT).exists()
     fingerprint = response.context["fingerprint"]
     # Publishing a text other than the one previewed shows a new preview instead.

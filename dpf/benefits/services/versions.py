@@ -13,10 +13,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    Case,
+    DecimalField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from dpf.accounts.permissions import require_permission
 from dpf.benefits.eligibility import compiled, condition, rules_in_force
+from dpf.benefits.exclusive import monthly_standard
 from dpf.benefits.models import (
     AmountStandard,
     BenefitItem,
@@ -35,7 +48,7 @@ from dpf.core import audit
 from dpf.core.models import EffectiveDated
 from dpf.core.regions import counties, root_prefix
 from dpf.core.text import check_text_characters
-from dpf.registry.models import Person
+from dpf.registry.models import Certificate, Person
 from dpf.registry.services import overlapping
 
 
@@ -146,12 +159,29 @@ class PreviewRow:
     proposed: int
     gaining: int
     losing: int
+    # Monthly money at the benefit's standards on the preview date (yuan): paid to those
+    # eligible now, to those eligible under the new text, and the difference. A person
+    # with no standard for their county and level counts as a person, adds no money.
+    money_current: Decimal = Decimal(0)
+    money_proposed: Decimal = Decimal(0)
+
+    @property
+    def money_change(self) -> Decimal:
+        return self.money_proposed - self.money_current
+
+
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=14, decimal_places=2)
 
 
 def _flag(cond: Q, *, unless: Q | None = None) -> Sum:
     whens = [When(unless, then=Value(0))] if unless is not None else []
     whens.append(When(cond, then=Value(1)))
     return Sum(Case(*whens, default=Value(0), output_field=IntegerField()))
+
+
+def _money(cond: Q) -> Sum:
+    """The monthly standard (annotation ``_amount``) summed over persons meeting ``cond``."""
+    return Sum(Case(When(cond, then=F("_amount")), default=Value(0), output_field=_MONEY))
 
 
 def rule_change_preview(
@@ -190,14 +220,25 @@ def rule_change_preview(
         widen_new[region_code] = text
     now_q = condition(base_now, widen_now, as_of)
     new_q = condition(base_new, widen_new, as_of)
+    # The certificate level on the day picks the standard (as exclusive.monthly_standard
+    # and amount_for do): one correlated subquery, still one statement for all persons.
+    level = (
+        Certificate.objects.filter(EffectiveDated.as_of_q(as_of), person=OuterRef("pk"))
+        .order_by("-valid_from", "-pk")
+        .values("level")[:1]
+    )
     rows = (
         Person.objects.filter(county_code__startswith=root_prefix())
+        .annotate(_level=Subquery(level))
+        .annotate(_amount=Coalesce(monthly_standard(benefit, as_of), Value(0, output_field=_MONEY)))
         .values("county_code")
         .annotate(
             current=_flag(now_q),
             proposed=_flag(new_q),
             gaining=_flag(new_q, unless=now_q),
             losing=_flag(now_q, unless=new_q),
+            money_current=_money(now_q),
+            money_proposed=_money(new_q),
         )
         .order_by("county_code")
     )
@@ -214,6 +255,8 @@ def rule_change_preview(
                 proposed=int(r.get("proposed") or 0),
                 gaining=int(r.get("gaining") or 0),
                 losing=int(r.get("losing") or 0),
+                money_current=Decimal(r.get("money_current") or 0),
+                money_proposed=Decimal(r.get("money_proposed") or 0),
             )
         )
     return out
