@@ -80,6 +80,8 @@ class ObjectType(models.TextChoices):
     RISK_RULE = "risk_rule", _("防返贫风险规则与监测线")
     VOLUNTEER = "volunteer", _("志愿者、服务队与志愿活动")
     SOCIAL_ORGANISATION = "social_organisation", _("助残社会组织与购买服务项目")
+    FACILITY = "facility", _("残疾人服务设施")
+    CULTURE_ACTIVITY = "culture_activity", _("文化体育活动与参与人员")
 
 
 class Scope(models.TextChoices):
@@ -124,6 +126,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
         ObjectType.RISK_CASE,  # households at risk, visits, measures
         ObjectType.VOLUNTEER,  # volunteers' ID numbers and phones; the persons served
+        ObjectType.CULTURE_ACTIVITY,  # who took part, by ID number
     }
 )
 
@@ -295,6 +298,12 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # government buys from them (no personal data): the city and the counties.
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.SOCIAL_ORGANISATION,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.SOCIAL_ORGANISATION,))
+    # Disability service facilities (no personal data) and culture and sport activities
+    # with their participants: the city and the counties keep their region's.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.FACILITY,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.FACILITY,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CULTURE_ACTIVITY,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CULTURE_ACTIVITY,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

@@ -101,6 +101,8 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry("social:volunteers", _("志愿者"), also=("social:volunteer",)),
     MenuEntry("social:events", _("志愿活动"), also=("social:event",)),
     MenuEntry("social:organisations", _("社会组织"), also=("social:organisation",)),
+    MenuEntry("social:facilities", _("服务设施"), also=("social:facility",)),
+    MenuEntry("social:activities", _("文体活动"), also=("social:activity",)),
     MenuEntry("portal:home", _("我的服务"), also=("portal:",)),
     # Figures, the catalogue and rules, data exchange, administration.
     MenuEntry("indicators:dashboard", _("指标监测"), also=("indicators:",)),

@@ -9,7 +9,14 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.registry.forms import DateInput
 from dpf.social.emergency import PURPOSE_MAX
-from dpf.social.models import MeasureKind, OrganisationKind, PoweredDevice
+from dpf.social.models import (
+    ActivityKind,
+    FacilityKind,
+    FacilityState,
+    MeasureKind,
+    OrganisationKind,
+    PoweredDevice,
+)
 
 
 class EmergencyExportForm(forms.Form):
@@ -203,3 +210,57 @@ class EvaluationForm(forms.Form):
     evaluation = forms.CharField(
         label=_("评估意见"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+# --- facilities ---------------------------------------------------------------------------
+
+
+class FacilityFilterForm(forms.Form):
+    county = forms.ChoiceField(label=_("旗县区"), choices=(), required=False)
+    kind = forms.ChoiceField(
+        label=_("设施类型"), choices=[("", _("（全部）")), *FacilityKind.choices], required=False
+    )
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county"].choices = _choices(counties, _("（全部）"))  # type: ignore[attr-defined]
+
+
+class FacilityForm(forms.Form):
+    name = forms.CharField(label=_("设施名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("设施类型"), choices=FacilityKind.choices)
+    township_code = forms.ChoiceField(label=_("所在苏木乡镇"), choices=())
+    floor_area = forms.CharField(label=_("建筑面积（平方米）"), max_length=12)
+    state = forms.ChoiceField(label=_("状态"), choices=FacilityState.choices)
+    opening_year = forms.IntegerField(
+        label=_("投入使用年份"),
+        required=False,
+        help_text=_("已投入使用或已停用的设施必填；填写投入使用日期时可不填"),
+    )
+    planned_on = forms.DateField(label=_("立项日期"), widget=DateInput(), required=False)
+    building_from = forms.DateField(label=_("开工日期"), widget=DateInput(), required=False)
+    opened_on = forms.DateField(label=_("投入使用日期"), widget=DateInput(), required=False)
+    closed_on = forms.DateField(label=_("停用日期"), widget=DateInput(), required=False)
+
+    def __init__(self, *args: Any, townships: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["township_code"].choices = townships  # type: ignore[attr-defined]
+
+
+# --- culture and sport --------------------------------------------------------------------
+
+
+class ActivityForm(forms.Form):
+    title = forms.CharField(label=_("活动名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("活动类型"), choices=ActivityKind.choices)
+    held_on = forms.DateField(label=_("活动日期"), widget=DateInput())
+    place = forms.CharField(label=_("活动地点"), max_length=200)
+    county_code = forms.ChoiceField(label=_("主办旗县区"), choices=())
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+
+
+class ParticipantForm(forms.Form):
+    id_number = forms.CharField(label=_("参与人员身份证号码"), max_length=30)

@@ -374,3 +374,117 @@ class ProjectDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project_id}:{self.delivered_on}"
+
+
+# --- disability service facilities (残疾人服务设施, plan 三(六)5) ------------------------------
+
+
+class FacilityKind(models.TextChoices):
+    REHABILITATION = "rehabilitation", _("康复设施")
+    CARE = "care", _("托养照护设施")
+    EMPLOYMENT = "employment", _("就业服务设施")
+    CULTURE_SPORT = "culture_sport", _("文化体育设施")
+    OTHER = "other", _("其他服务设施")
+
+
+class FacilityState(models.TextChoices):
+    PLANNED = "planned", _("规划中")
+    BUILDING = "building", _("在建")
+    OPEN = "open", _("已投入使用")
+    CLOSED = "closed", _("已停用")
+
+
+class Facility(models.Model):
+    """A disability service facility (残疾人服务设施): a building of the federation or of a
+    partner, where it stands, its floor area, the year it opened and its state with the date
+    each state began. Holds no personal data."""
+
+    name = models.CharField(_("设施名称"), max_length=100)
+    kind = models.CharField(_("设施类型"), max_length=16, choices=FacilityKind.choices)
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    floor_area = models.DecimalField(_("建筑面积（平方米）"), max_digits=9, decimal_places=1)
+    opening_year = models.PositiveSmallIntegerField(_("投入使用年份"), null=True, blank=True)
+    state = models.CharField(
+        _("状态"), max_length=10, choices=FacilityState.choices, default=FacilityState.PLANNED
+    )
+    planned_on = models.DateField(_("立项日期"), null=True, blank=True)
+    building_from = models.DateField(_("开工日期"), null=True, blank=True)
+    opened_on = models.DateField(_("投入使用日期"), null=True, blank=True)
+    closed_on = models.DateField(_("停用日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(floor_area__gt=0), name="facility_area"),
+            models.CheckConstraint(
+                condition=~models.Q(state__in=["open", "closed"])
+                | models.Q(opening_year__isnull=False),
+                name="facility_open_has_year",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(state="closed") | models.Q(closed_on__isnull=False),
+                name="facility_closed_has_date",
+            ),
+        ]
+        indexes = [models.Index(fields=["county_code", "kind"], name="facility_county_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- culture and sport activities (文化体育活动, plan 三(五)) ----------------------------------
+
+
+class ActivityKind(models.TextChoices):
+    CULTURE = "culture", _("文化活动")
+    ART = "art", _("文艺展演")
+    READING = "reading", _("阅读与讲座")
+    SPORT = "sport", _("群众性体育健身")
+    COMPETITION = "competition", _("体育赛事")
+    OTHER = "other", _("其他")
+
+
+class CultureActivity(models.Model):
+    """A culture or sport activity (文化体育活动) organised by a county (or the city, naming
+    the county where it is held); its participants are persons of the registry."""
+
+    title = models.CharField(_("活动名称"), max_length=100)
+    kind = models.CharField(_("活动类型"), max_length=12, choices=ActivityKind.choices)
+    held_on = models.DateField(_("活动日期"))
+    place = models.CharField(_("活动地点"), max_length=200)
+    county_code = models.CharField(max_length=6, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ActivityParticipation(models.Model):
+    """A person who took part in an activity: one participation (人次); the person's region
+    at the time is kept so that the counts by county do not move when the person does."""
+
+    activity = models.ForeignKey(
+        CultureActivity, on_delete=models.CASCADE, related_name="participations"
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="culture_participations"
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    village_code = models.CharField(max_length=12)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["activity", "person"], name="participation_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}:{self.person_id}"

@@ -19,4 +19,8 @@ urlpatterns = [
         name="organisation",
     ),
     path("projects/<int:project_id>/", views.project_detail, name="project"),
+    path("facilities/", views.facility_list, name="facilities"),
+    path("facilities/<int:facility_id>/", views.facility_detail, name="facility"),
+    path("activities/", views.activity_list, name="activities"),
+    path("activities/<int:activity_id>/", views.activity_detail, name="activity"),
 ]

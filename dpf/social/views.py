@@ -1,6 +1,7 @@
 """Social assistance pages: the emergency priority list of a township or village (masked on
 screen, exported in full with a stated purpose); return-to-poverty alerts (the list, the
-scan, one case's visit, measures and closure)."""
+scan, one case's visit, measures and closure); volunteers, social organisations; the
+register of service facilities; culture and sport activities with their participants."""
 
 from __future__ import annotations
 
@@ -19,9 +20,18 @@ from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import RegionLevel
 from dpf.registry.forms import attach_refusal
-from dpf.social import emergency, monitoring, organisations, selectors, volunteers
+from dpf.social import (
+    culture,
+    emergency,
+    facilities,
+    monitoring,
+    organisations,
+    selectors,
+    volunteers,
+)
 from dpf.social.forms import (
     AccountForm,
+    ActivityForm,
     AttendanceForm,
     CloseForm,
     DeliveryForm,
@@ -29,9 +39,12 @@ from dpf.social.forms import (
     EmergencyNeedForm,
     EvaluationForm,
     EventForm,
+    FacilityFilterForm,
+    FacilityForm,
     IncubatedForm,
     MeasureForm,
     OrganisationForm,
+    ParticipantForm,
     ProjectForm,
     ServedForm,
     TeamForm,
@@ -438,3 +451,162 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
         "can_change": has_permission(request.user, "change", "social_organisation"),
     }
     return render(request, "social/project.html", context, status=status)
+
+
+# --- service facilities -----------------------------------------------------------------------
+
+
+def _facility_initial(found: Any) -> dict[str, Any]:
+    fields = ("name", "kind", "township_code", "floor_area", "state", "opening_year")
+    dates = ("planned_on", "building_from", "opened_on", "closed_on")
+    return {key: getattr(found, key) for key in (*fields, *dates)}
+
+
+@permission_required("view", "facility")
+@require_http_methods(["GET", "POST"])
+def facility_list(request: HttpRequest) -> HttpResponse:
+    counties = selectors.regions_of_level(request.user, RegionLevel.COUNTY)
+    chosen = FacilityFilterForm(request.GET, counties=counties)
+    county = kind = ""
+    if chosen.is_valid():
+        county, kind = chosen.cleaned_data["county"], chosen.cleaned_data["kind"]
+    form = FacilityForm(
+        request.POST or None,
+        townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                found = facilities.facility_record(
+                    actor=request.user, today=local_today(), **form.cleaned_data
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("服务设施已登记。"))
+                return redirect("social:facility", facility_id=found.pk)
+    rows = facilities.facilities(request.user, county=county, kind=kind)
+    page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "rows": list(page),
+        "chosen": chosen,
+        "query": request.GET.urlencode() if chosen.is_valid() else "",
+        "totals": facilities.facility_totals(rows),
+        "form": form,
+        "can_create": has_permission(request.user, "create", "facility"),
+    }
+    return render(request, "social/facilities.html", context, status=status)
+
+
+@permission_required("view", "facility")
+@require_http_methods(["GET", "POST"])
+def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
+    found = facilities.facility_for(request.user, facility_id)
+    form = FacilityForm(
+        request.POST or None,
+        initial=_facility_initial(found),
+        townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                facilities.facility_change(
+                    actor=request.user,
+                    facility_id=found.pk,
+                    today=local_today(),
+                    **form.cleaned_data,
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("social:facility", facility_id=found.pk)
+    context = {
+        "facility": found,
+        "form": form,
+        "can_change": has_permission(request.user, "change", "facility"),
+    }
+    return render(request, "social/facility.html", context, status=status)
+
+
+# --- culture and sport ------------------------------------------------------------------------
+
+
+def _year(raw: str | None, default: int) -> int:
+    try:
+        year = int(raw or "")
+    except ValueError:
+        return default
+    return year if 2000 <= year <= default + 1 else default
+
+
+@permission_required("view", "culture_activity")
+@require_http_methods(["GET", "POST"])
+def activity_list(request: HttpRequest) -> HttpResponse:
+    today = local_today()
+    year = _year(request.GET.get("year"), today.year)
+    form = ActivityForm(
+        request.POST or None,
+        counties=selectors.regions_of_level(request.user, RegionLevel.COUNTY),
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                found = culture.activity_create(
+                    actor=request.user, today=today, **form.cleaned_data
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("文化体育活动已登记。"))
+                return redirect("social:activity", activity_id=found.pk)
+    page = Paginator(culture.activities(request.user, year=year), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "rows": list(page),
+        "year": year,
+        "years": list(range(today.year + 1, today.year - 6, -1)),
+        "counts": culture.participation_by_county(request.user, year=year),
+        "form": form,
+        "can_create": has_permission(request.user, "create", "culture_activity"),
+    }
+    return render(request, "social/activities.html", context, status=status)
+
+
+@permission_required("view", "culture_activity")
+@require_http_methods(["GET", "POST"])
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    found = culture.activity_for(request.user, activity_id)
+    form = ParticipantForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                culture.participant_add(
+                    actor=request.user,
+                    activity_id=found.pk,
+                    today=local_today(),
+                    **form.cleaned_data,
+                )
+            except ValidationFailed as refusal:
+                attach_refusal(form, refusal)
+            else:
+                messages.success(request, _("已登记参与人员。"))
+                return redirect("social:activity", activity_id=found.pk)
+    context = {
+        "activity": found,
+        "participants": culture.participants_of(found),
+        "form": form,
+        "can_change": has_permission(request.user, "change", "culture_activity"),
+    }
+    return render(request, "social/activity.html", context, status=status)

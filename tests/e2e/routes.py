@@ -579,6 +579,52 @@ def _guardian_claim(data: Registry) -> dict[str, Any]:
 # parameter has one (``tests/e2e/test_routes.py`` fails for a new route without), so the
 # scan opens every page; the routes that answer GET with 405 (POST-only actions) or with a
 # file (xlsx, PDF, JSON) are listed under "Not scanned" in the axe-core report, with why.
+def _facility(data: Registry) -> dict[str, Any]:
+    """A rehabilitation facility of the first seeded person's township, open since 2020."""
+
+    def create() -> int:
+        from dpf.social.models import Facility
+
+        person = data.people[0]
+        return Facility.objects.create(
+            name="红山区残疾人康复中心",
+            kind="rehabilitation",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            floor_area="2400",
+            state="open",
+            opening_year=2020,
+        ).pk
+
+    return {"facility_id": _sample(data, "facility", create)}
+
+
+def _culture_activity(data: Registry) -> dict[str, Any]:
+    """A culture activity of the first seeded person's county, that person taking part."""
+
+    def create() -> int:
+        from dpf.social.models import ActivityParticipation, CultureActivity
+
+        person = data.people[0]
+        activity = CultureActivity.objects.create(
+            title="全国助残日文艺汇演",
+            kind="art",
+            held_on=dt.date(2025, 5, 18),
+            place="区文化馆",
+            county_code=person.county_code,
+        )
+        ActivityParticipation.objects.create(
+            activity=activity,
+            person=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        )
+        return activity.pk
+
+    return {"activity_id": _sample(data, "culture_activity", create)}
+
+
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:reveal_person": lambda d: {"person_id": d.people[0].pk},
     "registry:survey_person": lambda d: _survey(d),
@@ -635,6 +681,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "social:event": _volunteer_event,
     "social:organisation": lambda d: {"organisation_id": _organisation_pk(d)},
     "social:project": _service_project,
+    "social:facility": _facility,
+    "social:activity": _culture_activity,
     "workflow:payment_approve": _payment_list,
     "workflow:payment_xlsx": _payment_list,
     "workflow:payment_discard": _payment_list,

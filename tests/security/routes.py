@@ -749,6 +749,53 @@ def _service_project_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"service_project:{organisation.pk}", make)
 
 
+def _facility_pk(world: World, role: str, inside: bool) -> Any:
+    """A service facility in the township of the role's inside (or outside) person."""
+    from dpf.social.models import Facility
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return Facility.objects.create(
+            name=f"样本康复中心{person.township_code}",
+            kind="rehabilitation",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            floor_area="800",
+            state="open",
+            opening_year=2020,
+        ).pk
+
+    return _cached(world, f"facility:{person.township_code}", make)
+
+
+def _culture_activity_pk(world: World, role: str, inside: bool) -> Any:
+    """A culture activity of the county of the role's inside (or outside) person, with
+    that person taking part."""
+    from dpf.social.models import ActivityParticipation, CultureActivity
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        activity = CultureActivity.objects.create(
+            title="样本文艺汇演",
+            kind="art",
+            held_on=dt.date(2025, 5, 18),
+            place="样本文化馆",
+            county_code=person.county_code,
+        )
+        ActivityParticipation.objects.create(
+            activity=activity,
+            person=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        )
+        return activity.pk
+
+    return _cached(world, f"culture_activity:{person.pk}", make)
+
+
 def _guardian_claim_pk(world: World, role: str, inside: bool) -> Any:
     """A pending guardianship request about the role's inside (or nearest outside) person,
     with a stored proof (the proof route serves it)."""
@@ -823,6 +870,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("social:", "event_id", _volunteer_event_pk, True),
     ("social:", "organisation_id", _organisation_pk, True),
     ("social:", "project_id", _service_project_pk, True),
+    ("social:", "facility_id", _facility_pk, True),
+    ("social:", "activity_id", _culture_activity_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
     ("portal:staff_guardian", "claim_id", _guardian_claim_pk, True),
     ("jobs:", "job_id", _job_pk, False),
