@@ -1,6 +1,8 @@
 """Demo records of social assistance (issue 20): volunteer teams (T0506), registered
 volunteers (T0507) with events, sign-ups and hours, and social organisations (T0508) with
-their incubation, purchased service projects and deliveries.
+their incubation, purchased service projects and deliveries; a second step: the register of
+service facilities (three to six per county, most open) and culture and sport activities
+(four a year per county from 2021) with participants from the county's persons.
 
 A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from ``ctx.rng``,
 dates from ``ctx.as_of``, never the wall clock; bulk-written in the services' shapes (the
@@ -25,7 +27,12 @@ from dpf.demo.context import DemoContext
 from dpf.demo.names import HAN, person_name
 from dpf.registry.models import Person
 from dpf.social.models import (
+    ActivityKind,
+    ActivityParticipation,
+    CultureActivity,
     EventSignup,
+    Facility,
+    FacilityKind,
     OrganisationKind,
     ProjectDelivery,
     ServiceProject,
@@ -217,3 +224,112 @@ def _organisations(ctx: DemoContext, by_county: dict[str, list[str]]) -> None:
     ctx.counts.add("social_socialorganisation", len(organisations))
     ctx.counts.add("social_serviceproject", len(projects))
     ctx.counts.add("social_projectdelivery", len(deliveries))
+
+
+FACILITY_NAMES = {
+    FacilityKind.REHABILITATION: "残疾人康复中心",
+    FacilityKind.CARE: "残疾人托养中心",
+    FacilityKind.EMPLOYMENT: "残疾人就业服务基地",
+    FacilityKind.CULTURE_SPORT: "残疾人文化体育活动中心",
+    FacilityKind.OTHER: "残疾人综合服务中心",
+}
+ACTIVITIES = (
+    (ActivityKind.ART, "全国助残日文艺汇演", "文化馆"),
+    (ActivityKind.READING, "盲人读书会", "图书馆"),
+    (ActivityKind.SPORT, "残疾人健身周", "全民健身中心"),
+    (ActivityKind.COMPETITION, "残疾人运动会", "体育场"),
+    (ActivityKind.CULTURE, "国际残疾人日文化活动", "残疾人综合服务中心"),
+)
+
+
+def facilities_and_culture(ctx: DemoContext) -> None:
+    """Facilities of every county (states dated, none after ``ctx.as_of``) and culture and
+    sport activities with participants drawn from the county's persons."""
+    if Facility.objects.exists() or CultureActivity.objects.exists():
+        return
+    rng = ctx.rng("social-facilities")
+    by_county: dict[str, list[str]] = {}
+    for row in (
+        Person.objects.values("county_code", "township_code")
+        .distinct()
+        .order_by("county_code", "township_code")
+    ):
+        by_county.setdefault(row["county_code"], []).append(row["township_code"])
+    if not by_county:
+        return
+    facilities = [
+        _facility(rng, ctx.as_of, county, rng.choice(townships), kind)
+        for county, townships in sorted(by_county.items())
+        for kind in rng.sample(list(FacilityKind), rng.randint(3, 5))
+    ]
+    Facility.objects.bulk_create(facilities)
+    activities = [
+        CultureActivity(
+            title=f"{year}年{title}",
+            kind=kind,
+            held_on=day,
+            place=f"{place}（{county}）",
+            county_code=county,
+        )
+        for county in sorted(by_county)
+        for year in range(PLAN_START.year, ctx.as_of.year + 1)
+        for kind, title, place in rng.sample(ACTIVITIES, 4)
+        if (day := _day_between(rng, dt.date(year, 1, 1), dt.date(year, 12, 31))) <= ctx.as_of
+    ]
+    CultureActivity.objects.bulk_create(activities)
+    persons: dict[str, list[tuple[int, str, str]]] = {}
+    for pk, county, township, village in Person.objects.values_list(
+        "pk", "county_code", "township_code", "village_code"
+    ).order_by("pk"):
+        persons.setdefault(county, []).append((pk, township, village))
+    participations = [
+        ActivityParticipation(
+            activity=activity,
+            person_id=pk,
+            county_code=activity.county_code,
+            township_code=township,
+            village_code=village,
+        )
+        for activity in CultureActivity.objects.order_by("pk")
+        for pk, township, village in rng.sample(
+            persons[activity.county_code],
+            min(len(persons[activity.county_code]), rng.randint(10, 40)),
+        )
+    ]
+    ActivityParticipation.objects.bulk_create(participations, batch_size=BATCH)
+    ctx.counts.add("social_facility", len(facilities))
+    ctx.counts.add("social_cultureactivity", len(activities))
+    ctx.counts.add("social_activityparticipation", len(participations))
+
+
+def _facility(
+    rng: random.Random, as_of: dt.date, county: str, township: str, kind: FacilityKind
+) -> Facility:
+    """One facility in the shape ``facilities.facility_record`` writes: most open since a
+    year between 2008 and the demo's date, some under construction or planned, a few
+    closed."""
+    roll = rng.random()
+    planned = _day_between(rng, dt.date(2006, 1, 1), as_of - dt.timedelta(days=400))
+    building = planned + dt.timedelta(days=rng.randint(90, 360))
+    opened = building + dt.timedelta(days=rng.randint(300, 720))
+    state, dates = "open", [planned, building, opened, None]
+    if roll < 0.1 or building > as_of:
+        state, dates = "planned", [planned, None, None, None]
+    elif roll < 0.25 or opened > as_of:
+        state, dates = "building", [planned, building, None, None]
+    elif roll < 0.3:
+        closed = _day_between(rng, opened, as_of)
+        state, dates = "closed", [planned, building, opened, closed]
+    return Facility(
+        name=f"{FACILITY_NAMES[kind]}（{township}）",
+        kind=kind,
+        county_code=county,
+        township_code=township,
+        floor_area=Decimal(rng.randint(30, 600) * 10),
+        opening_year=dates[2].year if dates[2] else None,
+        state=state,
+        planned_on=dates[0],
+        building_from=dates[1],
+        opened_on=dates[2],
+        closed_on=dates[3],
+    )

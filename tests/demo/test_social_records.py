@@ -1,5 +1,7 @@
-"""The demo's social step: teams, volunteers with consent, events with hours and social
-organisations, counted by T0506-T0508 on the demo's date; nothing more on a second run."""
+"""The demo's social steps: teams, volunteers with consent, events with hours and social
+organisations, counted by T0506-T0508 on the demo's date; facilities in states the register
+accepts and culture activities with participants of the organising county; nothing more on a
+second run."""
 
 from __future__ import annotations
 
@@ -8,9 +10,17 @@ import datetime as dt
 import pytest
 
 from dpf.demo.context import DemoContext
-from dpf.demo.social_records import volunteers_and_organisations
-from dpf.social import counters
-from dpf.social.models import EventSignup, SocialOrganisation, Volunteer, VolunteerTeam
+from dpf.demo.social_records import facilities_and_culture, volunteers_and_organisations
+from dpf.social import counters, culture
+from dpf.social.models import (
+    ActivityParticipation,
+    CultureActivity,
+    EventSignup,
+    Facility,
+    SocialOrganisation,
+    Volunteer,
+    VolunteerTeam,
+)
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
@@ -32,3 +42,33 @@ def test_the_step_writes_records_the_indicators_count() -> None:
     before = (Volunteer.objects.count(), SocialOrganisation.objects.count())
     volunteers_and_organisations(DemoContext(seed=7, as_of=AS_OF))
     assert (Volunteer.objects.count(), SocialOrganisation.objects.count()) == before
+
+
+def test_facilities_and_culture() -> None:
+    people = [make_person(village_code=v) for v in ("150402001001", "150404002001")]
+    ctx = DemoContext(seed=7, as_of=AS_OF)
+    facilities_and_culture(ctx)
+    assert Facility.objects.exists()
+    for facility in Facility.objects.all():
+        dates = [
+            d
+            for d in (
+                facility.planned_on,
+                facility.building_from,
+                facility.opened_on,
+                facility.closed_on,
+            )
+            if d is not None
+        ]
+        assert dates == sorted(dates) and max(dates) <= AS_OF
+        assert (facility.opening_year is not None) == (facility.state in ("open", "closed"))
+    assert not CultureActivity.objects.filter(held_on__gt=AS_OF).exists()
+    rows = ActivityParticipation.objects.select_related("activity", "person")
+    assert rows.exists()
+    assert all(r.person.county_code == r.activity.county_code == r.county_code for r in rows)
+    by_township = culture.participation_by_township(AS_OF, dt.date(2021, 1, 1))
+    assert sum(by_township.values()) == rows.count()
+    assert {p.township_code for p in people} >= set(by_township)
+    before = (Facility.objects.count(), rows.count())
+    facilities_and_culture(DemoContext(seed=7, as_of=AS_OF))
+    assert (Facility.objects.count(), rows.count()) == before

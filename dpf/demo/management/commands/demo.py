@@ -36,6 +36,7 @@ STEPS: list[services.Step] = [
     service_more.schooling,  # children of 6-15 not in school, followed (I08)
     service_more.care,  # care placements (托养)
     social_records.volunteers_and_organisations,  # volunteers and organisations (T0506-8)
+    social_records.facilities_and_culture,  # service facilities, culture and sport activities
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
