@@ -6,6 +6,7 @@ register of service facilities; culture and sport activities with their particip
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -493,7 +494,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": list(page),
         "chosen": chosen,
-        "query": request.GET.urlencode() if chosen.is_valid() else "",
+        "query": urlencode({k: v for k, v in (("county", county), ("kind", kind)) if v}),
         "totals": facilities.facility_totals(rows),
         "form": form,
         "can_create": has_permission(request.user, "create", "facility"),

@@ -229,3 +229,38 @@ def test_the_pages(officer: Any) -> None:
     other.force_login(make_user("county_officer", "150404"))
     assert other.get(done["Location"]).status_code == 404
     assert other.post(done["Location"], {"name": "x"}).status_code == 404
+
+
+def test_refusal_in_english_and_the_next_page_keeps_the_filter(officer: Any) -> None:
+    client = Client()
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    url = reverse("social:facilities")
+    refused = client.post(
+        url,
+        {
+            "name": "Centre",
+            "kind": "rehabilitation",
+            "township_code": TOWNSHIP,
+            "floor_area": "800",
+            "state": "closed",
+            "opening_year": "2018",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = refused.content.decode()
+    assert refused.status_code == 400 and "give the date the state closed began" in page
+    assert not Facility.objects.exists()
+    Facility.objects.bulk_create(
+        Facility(
+            name=f"阳光家园{n:02d}",
+            kind="care",
+            county_code="150402",
+            township_code=TOWNSHIP,
+            floor_area=Decimal(100),
+            state="planned",
+        )
+        for n in range(51)
+    )
+    listed = client.get(url, {"kind": "care", "page": "1"}).content.decode()
+    assert 'href="?kind=care&amp;page=2"' in listed
