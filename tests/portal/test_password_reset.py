@@ -89,6 +89,7 @@ def test_the_second_step_answers_alike_with_or_without_an_account(regions) -> No
 
 def test_a_wrong_code_counts_and_changes_nothing(person, citizen) -> None:
     code_id = resets.reset_start(id_number=person.id_number, client_address="10.0.0.1", now=NOW)
+    assert code_id is not None
     wrong = "000000" if _sent_code() != "000000" else "111111"
     with pytest.raises(ValidationFailed) as caught:
         resets.reset_complete(code_id=code_id, code=wrong, new_password=NEW_PASSWORD, now=NOW)

@@ -663,10 +663,12 @@ def _risk_case_pk(world: World, role: str, inside: bool) -> Any:
     from dpf.social.models import RiskCase
 
     person = world.person(role, inside)
+    household_id = person.household_id
+    assert household_id is not None
 
     def make() -> Any:
         return RiskCase.objects.create(
-            household_id=person.household_id,
+            household_id=household_id,
             person=person,
             rule_code="income_below_line",
             rule_name="家庭人均收入低于监测线",

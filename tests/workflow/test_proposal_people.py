@@ -14,6 +14,7 @@ from dpf.benefits import services as benefit_services
 from dpf.benefits.models import WorkItem
 from dpf.jobs import runner
 from dpf.jobs.models import Job, JobStatus
+from dpf.registry.models import Person
 from tests.benefits.conftest import person_with
 from tests.workflow.conftest import ALLOWANCES
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 AS_OF = dt.date(2025, 6, 30)
 
 
-def _people() -> dict[str, object]:
+def _people() -> dict[str, Person]:
     people = {
         "a": person_with(level=1, household="dibao", long_term_care=True),
         "b": person_with(level=1, household="dibao", long_term_care=True, village="150402001002"),
