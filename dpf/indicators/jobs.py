@@ -19,7 +19,7 @@ def snapshot_job(
         if params.get("as_of")
         else today.replace(day=1) - dt.timedelta(days=1)
     )
-    plan = selectors.plan_by_code(params.get("plan"))
+    plan = selectors.plan_by_code(params.get("plan"), drafts=True)
     progress(f"{plan.code} {as_of}")
     run = services.snapshot_store(plan=plan, as_of=as_of, actor=actor)
     return f"snapshot of {plan.code} as of {as_of}: {run.snapshots.count()} figures"

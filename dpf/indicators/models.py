@@ -23,6 +23,18 @@ class Plan(models.Model):
     end = models.DateField(_("截止日期"))
     mid_term = models.DateField(_("中期评估日期"), null=True, blank=True)
     source = models.CharField(_("依据"), max_length=300, blank=True)
+    # A plan uploaded from the page is a draft (NULL) until the city admin publishes it: until
+    # then every page opens on the newest published plan, and only those who may change
+    # plans can open the draft by its code.
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("发布人"),
+    )
 
     class Meta:
         ordering = ["start"]
@@ -39,6 +51,10 @@ class Plan(models.Model):
     def name(self) -> str:
         """The name in the language of the request (English when asked and present)."""
         return localised(self.name_zh, self.name_en)
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
 
 class Comparison(models.TextChoices):

@@ -35,12 +35,21 @@ STAGE_KEY = "indicators_plan_upload"
 
 @permission_required("view", "indicators")
 def plans(request: HttpRequest) -> HttpResponse:
+    """The loaded plans; a POST publishes a draft (``services.plan_publish`` checks that the
+    user may change plans)."""
+    may_change = has_permission(request.user, "change", "indicators")
+    if request.method == "POST":
+        try:
+            plan = services.plan_publish(actor=request.user, code=request.POST.get("plan", ""))
+        except ValidationFailed as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("规划已发布：%(name)s") % {"name": plan.name})
+        return redirect("indicators:plans")
     loaded = Plan.objects.annotate(indicator_count=Count("indicators")).order_by("-start")
-    return render(
-        request,
-        "indicators/plans.html",
-        {"plans": loaded, "can_upload": has_permission(request.user, "change", "indicators")},
-    )
+    if not may_change:
+        loaded = loaded.filter(published_at__isnull=False)
+    return render(request, "indicators/plans.html", {"plans": loaded, "can_upload": may_change})
 
 
 @permission_required("change", "indicators")
@@ -108,11 +117,14 @@ def plan_upload_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("预览已失效，请重新上传规划文件。"))
         return redirect("indicators:plan_upload")
     try:
-        plan = services.plan_load(actor=request.user, data=json.loads(staged["content"]))
+        plan = services.plan_load(
+            actor=request.user, data=json.loads(staged["content"]), draft=True
+        )
     except ValidationFailed as exc:
         request.session.pop(STAGE_KEY, None)
         messages.error(request, f"{exc.message_zh} / {exc.message_en}")
         return redirect("indicators:plan_upload")
     request.session.pop(STAGE_KEY, None)
-    messages.success(request, _("规划已载入：%(name)s") % {"name": plan.name})
+    loaded = _("规划已载入为草稿：%(name)s。发布之前，各页面默认仍显示已发布的规划。")
+    messages.success(request, loaded % {"name": plan.name})
     return redirect("indicators:plans")

@@ -38,13 +38,19 @@ FIGURE_LEVELS = (RegionLevel.CITY, RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
 REGION_CODE = re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}")
 
 
-def plans() -> list[Plan]:
-    return list(Plan.objects.order_by("-start"))
-
-
-def plan_by_code(code: str | None) -> Plan:
+def plans(*, drafts: bool = False) -> list[Plan]:
+    """The published plans, newest first; with ``drafts`` (for those who may change plans)
+    the drafts too."""
     qs = Plan.objects.order_by("-start")
-    plan = qs.filter(code=code).first() if code else qs.first()
+    return list(qs if drafts else qs.filter(published_at__isnull=False))
+
+
+def plan_by_code(code: str | None, *, drafts: bool = False) -> Plan:
+    """The plan ``code`` (a draft only with ``drafts``); without a code the newest
+    published plan: a draft never changes what a page shows by default."""
+    qs = Plan.objects.order_by("-start")
+    published = qs.filter(published_at__isnull=False)
+    plan = (qs if drafts else published).filter(code=code).first() if code else published.first()
     if plan is None:
         raise NotFound("plan")
     return plan

@@ -55,8 +55,14 @@ def _date(value: Any, field: str) -> dt.date:
 
 
 @transaction.atomic
-def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Plan:
+def plan_load(
+    *, actor: Any, data: dict[str, Any], replace: bool = False, draft: bool = False
+) -> Plan:
     """Create a plan and its indicators from a definition (the shape of plan_14th.json).
+
+    ``draft`` (an upload from the page): the plan is written unpublished, so what users see
+    by default does not change until ``plan_publish``; otherwise (the command line, the
+    shipped plan) it is published at once.
 
     The whole definition is checked first (``plandefs.check_plan``: rules type-check, known
     benefits, comparison, kind, targets in range); any problem refuses it and nothing is
@@ -79,6 +85,8 @@ def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Pla
         end=end,
         mid_term=_date(data["mid_term"], "mid_term") if data.get("mid_term") else None,
         source=data.get("source", ""),
+        published_at=None if draft else timezone.now(),
+        published_by=None if draft or actor is None else actor,
     )
     Indicator.objects.bulk_create(
         [
@@ -115,7 +123,41 @@ def plan_load(*, actor: Any, data: dict[str, Any], replace: bool = False) -> Pla
             for code, value in (item.get("region_targets") or {}).items()
         ]
     )
-    audit.record(actor=actor, action="create", object_type="plan", object_id=plan.code)
+    audit.record(
+        actor=actor,
+        action="create",
+        object_type="plan",
+        object_id=plan.code,
+        changes={"status": "draft" if draft else "published"},
+    )
+    return plan
+
+
+@transaction.atomic
+def plan_publish(*, actor: Any, code: str) -> Plan:
+    """Publish the draft plan ``code``: from now on the pages open on it by default (the
+    newest published plan). Publishing twice is refused; nothing else changes."""
+    require_permission(actor, "change", "indicators")
+    plan = Plan.objects.select_for_update().filter(code=code).first()
+    if plan is None:
+        raise _refuse("unknown_plan", f"没有规划 {code}", f"No plan {code}", "plan")
+    if plan.published_at is not None:
+        raise _refuse(
+            "already_published",
+            f"规划 {code} 已发布",
+            f"Plan {code} is already published",
+            "plan",
+        )
+    plan.published_at = timezone.now()
+    plan.published_by = actor
+    plan.save(update_fields=["published_at", "published_by"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="plan",
+        object_id=plan.code,
+        changes={"status": ["draft", "published"]},
+    )
     return plan
 
 

@@ -42,8 +42,9 @@ def _context(request: HttpRequest, *, publish: bool = False) -> dict[str, Any]:
     """Plan, date and region of an indicator page. A region outside the user's scope is
     refused by ``selectors.indicator_region`` (404, audited); figures are read for the
     audience (``disclosure.audience_for``: the user, or the public for ``publish``)."""
+    drafts = has_permission(request.user, "change", "indicators")  # who may publish
     try:
-        plan = selectors.plan_by_code(request.GET.get("plan"))
+        plan = selectors.plan_by_code(request.GET.get("plan"), drafts=drafts)
     except NotFound:
         raise Http404 from None
     region = selectors.indicator_region(request.user, request.GET.get("region"))
@@ -52,7 +53,7 @@ def _context(request: HttpRequest, *, publish: bool = False) -> dict[str, Any]:
     run = selectors.run_for(plan, as_of)
     return {
         "plan": plan,
-        "plans": selectors.plans(),
+        "plans": selectors.plans(drafts=drafts),
         "region": region,
         "run": run,
         "audience": audience,
@@ -124,7 +125,7 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
 
 @permission_required("change", "manual_value")
 def manual_entry(request: HttpRequest) -> HttpResponse:
-    plan = selectors.plan_by_code(request.GET.get("plan"))
+    plan = selectors.plan_by_code(request.GET.get("plan"), drafts=True)
     form = ManualValueForm(request.POST or None, plan_id=plan.pk)
     if request.method == "POST" and form.is_valid():
         try:
@@ -146,7 +147,7 @@ def manual_entry(request: HttpRequest) -> HttpResponse:
 def snapshot_now(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         raise Http404
-    plan = selectors.plan_by_code(request.POST.get("plan"))
+    plan = selectors.plan_by_code(request.POST.get("plan"), drafts=True)
     try:
         as_of = dt.date.fromisoformat(request.POST.get("as_of", ""))
         run = services.snapshot_store(plan=plan, as_of=as_of, actor=request.user)
