@@ -610,7 +610,7 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
             facts.employments,
             job,
             "employment",
-            (_("就业登记"), _("就业结束")),
+            (_("开始就业"), _("就业结束")),
             detail,
             same=lambda r: r.kind,
         )

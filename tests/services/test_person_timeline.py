@@ -159,7 +159,7 @@ def test_every_service_received_is_on_the_timeline_with_dates_and_words(rehab: R
     _services(rehab, person, 1)
     events = _services_on(person)
     expected = [
-        (dt.date(2020, 5, 1), "就业登记", "公益性岗位就业"),
+        (dt.date(2020, 5, 1), "开始就业", "公益性岗位就业"),
         (dt.date(2021, 1, 1), "就业结束", "公益性岗位就业"),
         (dt.date(2021, 9, 1), "列入未入学跟进", "辍学（离校）：因病不能就读"),
         (dt.date(2021, 12, 1), "未入学跟进已解决", "送教上门"),
