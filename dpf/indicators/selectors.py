@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import indicator_region_in_scope, indicator_root, scope_queryset
@@ -220,3 +220,16 @@ def drilldown_persons(
     )
     qs = Person.objects.filter(region_q).filter(condition)
     return scope_queryset(user, qs).order_by("county_code", "name", "pk")
+
+
+def drilldown_villages(persons: QuerySet[Person], township: Region) -> list[tuple[Region, int]]:
+    """The villages of ``township`` with the number of ``persons`` (already scoped to the
+    user) living in each, in code order; one grouped query."""
+    counts = dict(
+        persons.order_by()
+        .values_list("village_code")
+        .annotate(n=Count("pk"))
+        .values_list("village_code", "n")
+    )
+    villages = Region.objects.filter(parent=township, level=RegionLevel.VILLAGE).order_by("code")
+    return [(v, counts.get(v.code, 0)) for v in villages]

@@ -106,6 +106,17 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
         )
     except NotFound:
         raise Http404 from None
+    # Down to villages: a township's list counts its persons by village and filters by one.
+    villages: list[tuple[Any, int]] = []
+    village = None
+    if ctx["region"].level == RegionLevel.TOWNSHIP:
+        villages = selectors.drilldown_villages(persons, ctx["region"])
+        wanted = request.GET.get("village", "")
+        if wanted:
+            village = next((v for v, _n in villages if v.code == wanted), None)
+            if village is None:
+                raise Http404
+            persons = persons.filter(village_code=village.code)
     page = Paginator(
         persons.only(
             "pk", "name", "id_number_masked", "sex", "birth_date", "county_code", "township_code"
@@ -116,10 +127,19 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
         actor=request.user,
         action="view",
         object_type="indicator_list",
-        object_id=f"{indicator.code}:{part}:{ctx['region'].code}:{ctx['run'].as_of}",
+        object_id=f"{indicator.code}:{part}:{(village or ctx['region']).code}:{ctx['run'].as_of}",
         request=request,
     )
-    ctx.update({"indicator": indicator, "page": page, "part": part, "part_label": PARTS[part]})
+    ctx.update(
+        {
+            "indicator": indicator,
+            "page": page,
+            "part": part,
+            "part_label": PARTS[part],
+            "villages": villages,
+            "village": village,
+        }
+    )
     return render(request, "indicators/drilldown.html", ctx)
 
 

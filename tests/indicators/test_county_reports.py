@@ -3,6 +3,7 @@ can be produced for each county as page, PDF and Excel (issue 17 part 7)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -83,3 +84,45 @@ def test_a_viewers_report_stays_the_citys(figures) -> None:
     viewer = make_user("viewer", "150400")
     response = _client(viewer).get(reverse("indicators:report") + f"?as_of={DAY}")
     assert response.context["data"].region.code == "150400"
+
+
+def _certified(actor, village: str, name: str):
+    from dpf.registry import services as registry
+    from tests.factories import make_person
+
+    person = make_person(actor=actor, name=name, village_code=village)
+    start = dt.date(2024, 1, 1)
+    registry.certificate_issue(
+        actor=actor,
+        person=person,
+        category=4,
+        level=2,
+        issue_date=start,
+        valid_from=start,
+        expires_on=dt.date(2030, 12, 31),
+    )
+    return person
+
+
+def test_the_drill_down_of_a_township_reaches_its_villages(figures, city_admin) -> None:
+    _certified(city_admin, "150402001001", "王一")
+    _certified(city_admin, "150402001001", "王二")
+    _certified(city_admin, "150402001002", "李三")
+    client = _client(city_admin)
+    url = (
+        reverse("indicators:drilldown", args=["I07"])
+        + f"?as_of={DAY}&region=150402001&part=denominator"
+    )
+    page = client.get(url)
+    assert page.status_code == 200
+    assert [(v.code, n) for v, n in page.context["villages"]] == [
+        ("150402001001", 2),
+        ("150402001002", 1),
+    ]
+    html = page.content.decode()
+    assert "&amp;village=150402001002" in html
+    one = client.get(url + "&village=150402001002")
+    assert [p.name for p in one.context["page"]] == ["李三"]
+    assert one.context["village"].name in one.content.decode()
+    # A village of another township is not found.
+    assert client.get(url + "&village=150404002001").status_code == 404
