@@ -208,6 +208,18 @@ def tab_to_field(page: Page, field_name: str, *, limit: int = 60) -> int:
     )
 
 
+def open_menu(page: Page) -> None:
+    """On a phone, open the folded menu (菜单) by keyboard as a user would: from the top,
+    Tab to the toggle, Enter. Nothing to do on a wide screen, where it is always open."""
+    toggle = page.locator("summary.menu-toggle")
+    if not toggle.is_visible() or page.locator("details.site-menu[open]").count():
+        return
+    focus_from_top(page)
+    tab_to(page, re.compile("^菜单"))
+    page.keyboard.press("Enter")
+    assert page.locator("details.site-menu[open]").count() == 1
+
+
 def type_into(page: Page, field_name: str, text: str) -> None:
     """Tab to a field, clear it with the keyboard and type ``text`` as a user would."""
     tab_to_field(page, field_name)

@@ -20,6 +20,7 @@ from tests.e2e.support import (
     focused,
     headings,
     live_text,
+    open_menu,
     scroll_width,
     small_touch_targets,
     tab_to,
@@ -147,6 +148,7 @@ def test_citizen_applies_online_with_a_photo(e2e: Browsing, javascript: bool) ->
     assert "id-card.png" in page.locator("main").inner_text()
     e2e.step(page, "uploaded", who="citizen")
 
+    open_menu(page)  # on the phone the menu is folded behind 菜单
     tab_to(page, "我的申请")
     _press_enter(page)
     assert headings(page) == ["我的申请"]

@@ -28,6 +28,7 @@ from tests.e2e.support import (
     headings,
     live_text,
     log_in,
+    open_menu,
     scroll_width,
     tab_to,
     tab_to_field,
@@ -73,6 +74,7 @@ def test_a_worker_records_a_survey_on_a_phone_without_javascript(e2e: Browsing) 
 
     page = e2e.page(mobile=True, javascript=False)
     log_in(page, worker.username)
+    open_menu(page)  # on the phone the menu is folded behind 菜单
     _press(page, re.compile("^需求调查$"))
     assert headings(page)[0] == "2025年度需求调查"
     listing = page.locator("main").inner_text()
