@@ -134,3 +134,22 @@ def test_the_trend_is_a_table_beside_the_chart_with_the_same_rounded_figures(
         assert value == float(shown)
     assert table.count(f"{shown} %") == 2
     assert table.count(f'<td class="num">{n}</td>') == 2  # the numerator beside it
+
+
+def test_the_hand_entered_values_are_shown_rounded(regions, city_admin) -> None:
+    from dpf.indicators.models import Indicator, ManualValue
+
+    indicator = Indicator.objects.filter(plan__code="P14", unit="%").first()
+    assert indicator is not None
+    ManualValue.objects.create(
+        indicator=indicator,
+        region_code="150400",
+        year=2025,
+        value=Decimal("98.84"),
+        source="统计年鉴",
+        entered_by=city_admin,
+    )
+    client = Client()
+    client.force_login(city_admin)
+    html = client.get(reverse("indicators:manual")).content.decode()
+    assert '<td class="num">98.8</td>' in html and "98.84" not in html
