@@ -172,7 +172,15 @@ def describe(info: dict[str, str] | None) -> str:
     return f"{kind} “{info['name']}”" + (f" #{info['id']}" if info["id"] else "")
 
 
-def tab_to(page: Page, name: str | re.Pattern[str], *, limit: int = 60, back: bool = False) -> int:
+# Tab stops a journey may pass before its target: a staff page's header holds the whole menu
+# of what the role may open (dpf/core/menu.py; 40 and more links for a county officer) before
+# the page's own controls.
+TAB_LIMIT = 150
+
+
+def tab_to(
+    page: Page, name: str | re.Pattern[str], *, limit: int = TAB_LIMIT, back: bool = False
+) -> int:
     """Press Tab (or Shift+Tab) until the focused element's accessible name matches ``name``.
 
     Returns the number of presses; fails listing every element passed on the way, so a
@@ -193,7 +201,7 @@ def tab_to(page: Page, name: str | re.Pattern[str], *, limit: int = 60, back: bo
     )
 
 
-def tab_to_field(page: Page, field_name: str, *, limit: int = 60) -> int:
+def tab_to_field(page: Page, field_name: str, *, limit: int = TAB_LIMIT) -> int:
     """Tab until the form control named ``field_name`` (its ``name`` attribute) has focus."""
     visited: list[str] = []
     for presses in range(1, limit + 1):
