@@ -18,6 +18,8 @@ SHIPPED_DATA = [
     ("dpf.benefits.migrations.0003_ship_catalogue", "forwards"),
     ("dpf.workflow.migrations.0002_ship_procedures", "forwards"),
     ("dpf.indicators.migrations.0002_ship_14th_plan", "load"),
+    # The shipped plan is what everyone sees: published, as migration 0007 marks it.
+    ("dpf.indicators.migrations.0007_plan_published", "publish_existing"),
     ("dpf.social.migrations.0003_ship_risk_rules", "forwards"),
 ]
 
