@@ -14,7 +14,7 @@ from dpf.workflow import services
 from dpf.workflow.models import Application, ApplicationItem, PaymentList, Transition
 from tests.factories import make_user
 from tests.races import race
-from tests.workflow.conftest import at, benefit, submit_bundle, walk
+from tests.workflow.conftest import at, benefit, submit_bundle, upload_required, walk
 
 pytestmark = [
     pytest.mark.skipif(
@@ -27,6 +27,8 @@ pytestmark = [
 
 def test_two_officers_approve_the_same_step_at_once(officers, eligible_person):
     application = submit_bundle(officers["township_officer"], eligible_person, dt.date(2025, 9, 1))
+    # Every required document is on file, so the last approval is refused only by the race.
+    upload_required(officers["township_officer"], application)
     item = application.items.get(benefit__code="living_allowance")
     # Up to the last step (civil-affairs approval), then two county officers at once.
     for _ in range(3):
