@@ -31,6 +31,7 @@ from django.db.models import (
 
 from dpf.benefits.catalogue import Exclusive, shipped_catalogue
 from dpf.benefits.models import AmountStandard, BenefitItem
+from dpf.benefits.standards import most_specific_first
 from dpf.core.models import EffectiveDated
 from dpf.registry.models import Certificate, OutsidePayment, Person
 from dpf.rules.catalogue import receiving_label
@@ -122,8 +123,9 @@ def choose(benefit: BenefitItem, facts: Any, county_code: str) -> Choice | None:
 def monthly_standard(benefit: BenefitItem, as_of: dt.date) -> Case:
     """The benefit's standard for the outer person as one CASE, most specific first (as
     ``amount_for``: county and level, county, level, city); reads ``_level``."""
-    standards = list(AmountStandard.objects.filter(EffectiveDated.as_of_q(as_of), benefit=benefit))
-    standards.sort(key=lambda s: -((2 if s.region_code else 0) + (1 if s.level else 0)))
+    standards = most_specific_first(
+        AmountStandard.objects.filter(EffectiveDated.as_of_q(as_of), benefit=benefit)
+    )
     money: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_places=2)
     whens = []
     default = Value(None, output_field=money)

@@ -23,6 +23,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
+from dpf.benefits.standards import StandardTable
 from dpf.core import audit
 from dpf.demo.context import DemoContext
 from dpf.registry.models import (
@@ -34,7 +35,6 @@ from dpf.registry.models import (
 )
 from dpf.registry.services import mark_facts_changed
 from dpf.workflow.models import EntitlementEvent
-from dpf.workflow.services.payments import StandardTable
 
 Interval = tuple[dt.date, dt.date]  # inclusive; an open end is dt.date.max
 OPEN = dt.date.max

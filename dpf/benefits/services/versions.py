@@ -44,6 +44,7 @@ from dpf.benefits.services.common import (
     decimal_amount,
     refuse,
 )
+from dpf.benefits.standards import StandardTable
 from dpf.core import audit
 from dpf.core.models import EffectiveDated
 from dpf.core.regions import counties, root_prefix
@@ -332,15 +333,6 @@ def amount_for(
 ) -> AmountStandard | None:
     """The most specific standard in force: county+level, county, city+level, city."""
     candidates = AmountStandard.objects.filter(
-        EffectiveDated.as_of_q(as_of),
-        Q(region_code=county_code) | Q(region_code=""),
-        Q(level=level) | Q(level__isnull=True),
-        benefit=benefit,
+        EffectiveDated.as_of_q(as_of), region_code__in=[county_code, ""], benefit=benefit
     )
-    best: AmountStandard | None = None
-    best_rank = -1
-    for s in candidates:
-        rank = (2 if s.region_code else 0) + (1 if s.level is not None else 0)
-        if rank > best_rank:
-            best, best_rank = s, rank
-    return best
+    return StandardTable.of(candidates).pick(county_code, level, as_of)

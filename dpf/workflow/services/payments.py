@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -38,7 +37,8 @@ from django.db.models.functions import Coalesce
 
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope
-from dpf.benefits.models import AmountStandard, BenefitItem, Entitlement
+from dpf.benefits.models import BenefitItem, Entitlement
+from dpf.benefits.standards import StandardTable
 from dpf.core import audit
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
@@ -65,34 +65,7 @@ def _require_officer(
         raise PermissionRefused(action, "payment_list", object_id)
 
 
-# Amount standards, the same ranking as ``benefits.services.amount_for`` -------------------
-
-
-@dataclass(frozen=True)
-class StandardTable:
-    """Every standard of one benefit, read once; picks the most specific in force."""
-
-    rows: tuple[tuple[str, int | None, dt.date, dt.date | None, Decimal], ...]
-
-    @classmethod
-    def load(cls, benefit: BenefitItem) -> StandardTable:
-        rows = AmountStandard.objects.filter(benefit=benefit).values_list(
-            "region_code", "level", "valid_from", "valid_to", "monthly_amount"
-        )
-        return cls(tuple(rows))
-
-    def pick(self, county_code: str, level: int | None, day: dt.date) -> Decimal | None:
-        best: Decimal | None = None
-        best_rank = -1
-        for region, lvl, start, end, amount in self.rows:
-            if start > day or (end is not None and end < day):
-                continue
-            if region not in ("", county_code) or lvl not in (None, level):
-                continue
-            rank = (2 if region else 0) + (1 if lvl is not None else 0)
-            if rank > best_rank:
-                best, best_rank = amount, rank
-        return best
+# Amount standards: the table and its ranking live in ``benefits.standards`` -----------
 
 
 class AmountByLevel(Func):
@@ -116,7 +89,7 @@ class AmountByLevel(Func):
         return f"CASE ({level_sql}) {whens} ELSE {default_sql} END", [*params, *default_params]
 
 
-def _amount_expression(table: StandardTable, county_code: str, month: dt.date) -> Any:
+def _amount_expression(table: StandardTable[Decimal], county_code: str, month: dt.date) -> Any:
     """The month's amount: the standard in force for the person's level on the first day,
     else the entitlement's own amount, else 0."""
     by_level = {lvl: table.pick(county_code, lvl, month) for lvl in (1, 2, 3, 4)}
