@@ -17,30 +17,13 @@ from django.db.models import Count, QuerySet
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import parse_id_number
+from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import display_names
-from dpf.core.text import check_text_characters
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
 from dpf.social.models import ActivityKind, ActivityParticipation, CultureActivity
-
-
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
-def _text(raw: str, *, field: str, label: tuple[str, str], limit: int) -> str:
-    text = " ".join((raw or "").split())
-    check_text_characters(text, field=field, label_zh=label[0], label_en=label[1])
-    if not text:
-        raise _refuse("required", f"请填写{label[0]}", f"please give the {label[1]}", field)
-    if len(text) > limit:
-        raise _refuse(
-            "too_long", f"{label[0]}不超过{limit}字", f"at most {limit} characters", field
-        )
-    return text
 
 
 def activities(actor: Any, *, year: int | None = None) -> QuerySet[CultureActivity]:
@@ -77,20 +60,20 @@ def activity_create(
 ) -> CultureActivity:
     require_permission(actor, "create", "culture_activity")
     if kind not in ActivityKind.values:
-        raise _refuse("kind", "请选择活动类型", "choose the kind", "kind")
+        raise refuse("kind", "请选择活动类型", "choose the kind", "kind")
     county = Region.objects.filter(code=county_code or "", level=RegionLevel.COUNTY).first()
     if county is None or not region_in_scope(actor, county.code):
-        raise _refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "county_code")
+        raise refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "county_code")
     if held_on > today + dt.timedelta(days=366):
-        raise _refuse(
+        raise refuse(
             "held_on", "活动日期不能晚于一年以后", "the date is within a year from now", "held_on"
         )
     with transaction.atomic():
         activity = CultureActivity.objects.create(
-            title=_text(title, field="title", label=("活动名称", "title"), limit=100),
+            title=clean_text(title, field="title", label=("活动名称", "title"), limit=100),
             kind=kind,
             held_on=held_on,
-            place=_text(place, field="place", label=("活动地点", "place"), limit=200),
+            place=clean_text(place, field="place", label=("活动地点", "place"), limit=200),
             county_code=county.code,
             created_by=actor,
         )
@@ -108,7 +91,7 @@ def participant_add(
     require_permission(actor, "change", "culture_activity", activity_id)
     activity = activity_for(actor, activity_id)
     if activity.held_on > today:
-        raise _refuse(
+        raise refuse(
             "not_held_yet",
             "活动尚未举行，不能登记参与人员",
             "the activity has not been held yet",
@@ -121,7 +104,7 @@ def participant_add(
         .first()
     )
     if person is None:
-        raise _refuse("person", "该人员不存在或不在权限范围内", "no such person", "id_number")
+        raise refuse("person", "该人员不存在或不在权限范围内", "no such person", "id_number")
     try:
         with transaction.atomic():
             row = ActivityParticipation.objects.create(
@@ -133,7 +116,7 @@ def participant_add(
                 recorded_by=actor,
             )
     except IntegrityError:
-        raise _refuse(
+        raise refuse(
             "participant_twice",
             "该人员已登记参加本次活动",
             "this person is already recorded for the activity",

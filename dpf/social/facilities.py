@@ -18,7 +18,7 @@ from django.db.models import Count, QuerySet, Sum
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.text import check_text_characters
 from dpf.social.models import Facility, FacilityKind, FacilityState
@@ -34,10 +34,6 @@ STATE_DATES = (
 )
 _ORDER = [state for _field, state in STATE_DATES]
 _DATED = (FacilityState.BUILDING, FacilityState.CLOSED)
-
-
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
 
 
 def facilities(actor: Any, *, county: str = "", kind: str = "") -> QuerySet[Facility]:
@@ -64,7 +60,7 @@ def _area(value: str) -> Decimal:
     except InvalidOperation:
         area = Decimal(-1)
     if not area.is_finite() or not Decimal(0) < area <= AREA_MAX:
-        raise _refuse(
+        raise refuse(
             "floor_area",
             "请填写大于0的建筑面积（平方米）",
             "enter a floor area above 0 (square metres)",
@@ -92,22 +88,22 @@ def _checked(
     text = " ".join((name or "").split())
     check_text_characters(text, field="name", label_zh="设施名称", label_en="name")
     if not text:
-        raise _refuse("required", "请填写设施名称", "please give the name", "name")
+        raise refuse("required", "请填写设施名称", "please give the name", "name")
     if len(text) > 100:
-        raise _refuse("too_long", "设施名称不超过100字", "at most 100 characters", "name")
+        raise refuse("too_long", "设施名称不超过100字", "at most 100 characters", "name")
     if kind not in FacilityKind.values:
-        raise _refuse("kind", "请选择设施类型", "choose the kind", "kind")
+        raise refuse("kind", "请选择设施类型", "choose the kind", "kind")
     if state not in FacilityState.values:
-        raise _refuse("state", "请选择设施状态", "choose the state", "state")
+        raise refuse("state", "请选择设施状态", "choose the state", "state")
     township = Region.objects.filter(code=township_code or "", level=RegionLevel.TOWNSHIP).first()
     if township is None or not region_in_scope(actor, township.code):
-        raise _refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "township_code")
+        raise refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "township_code")
     reached = _ORDER.index(FacilityState(state))
     previous: dt.date | None = None
     for index, (field, step) in enumerate(STATE_DATES):
         value = dates.get(field)
         if index > reached and value is not None:
-            raise _refuse(
+            raise refuse(
                 "state_date_ahead",
                 f"状态为“{FacilityState(state).label}”的设施不能填写“{step.label}”的日期",
                 f"a facility in state {state} has no date of the state {step.value}",
@@ -116,7 +112,7 @@ def _checked(
         # A state's date is needed from under construction on; an old facility may be
         # known to be open only by its opening year.
         if index == reached and step in _DATED and value is None:
-            raise _refuse(
+            raise refuse(
                 "state_date_missing",
                 f"请填写进入“{step.label}”状态的日期",
                 f"give the date the state {step.value} began",
@@ -125,11 +121,11 @@ def _checked(
         if value is None:
             continue
         if value > today:
-            raise _refuse(
+            raise refuse(
                 "date_in_future", "日期不能晚于今天", "the date is not in the future", field
             )
         if previous is not None and value < previous:
-            raise _refuse(
+            raise refuse(
                 "dates_out_of_order",
                 "各状态日期须依次不早于前一状态的日期",
                 "each state's date is on or after the previous state's",
@@ -139,7 +135,7 @@ def _checked(
     opened_on = dates.get("opened_on")
     if opened_on is not None:
         if opening_year is not None and opening_year != opened_on.year:
-            raise _refuse(
+            raise refuse(
                 "opening_year_mismatch",
                 "投入使用年份须与投入使用日期的年份一致",
                 "the opening year is the year of the opening date",
@@ -147,21 +143,21 @@ def _checked(
             )
         opening_year = opened_on.year
     if opening_year is not None and not FIRST_YEAR <= opening_year <= today.year:
-        raise _refuse(
+        raise refuse(
             "opening_year",
             f"投入使用年份须在{FIRST_YEAR}年至今年之间",
             f"the opening year is between {FIRST_YEAR} and this year",
             "opening_year",
         )
     if state in (FacilityState.OPEN, FacilityState.CLOSED) and opening_year is None:
-        raise _refuse(
+        raise refuse(
             "opening_year_missing",
             "已投入使用或已停用的设施须填写投入使用年份",
             "an open or closed facility has an opening year",
             "opening_year",
         )
     if state in (FacilityState.PLANNED, FacilityState.BUILDING) and opening_year is not None:
-        raise _refuse(
+        raise refuse(
             "opening_year_early",
             "尚未投入使用的设施不能填写投入使用年份",
             "a facility not yet open has no opening year",

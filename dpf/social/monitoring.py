@@ -27,7 +27,7 @@ from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated, check_interval, overlapping
 from dpf.core.roles import Role
 from dpf.core.text import check_text_characters
@@ -52,17 +52,13 @@ _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]{0,39})\}")
 _KEPT_STATUSES = (HouseholdStatusCode.DIBAO, HouseholdStatusCode.TEKUN)
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _note(raw: str, *, field: str, required: bool) -> str:
     text = (raw or "").strip()
     check_text_characters(text, field=field, label_zh="说明", label_en="note", multiline=True)
     if required and not text:
-        raise _refuse("note_required", "请填写说明", "please write a note", field)
+        raise refuse("note_required", "请填写说明", "please write a note", field)
     if len(text) > NOTE_MAX:
-        raise _refuse(
+        raise refuse(
             "note_long", f"说明不超过{NOTE_MAX}字", f"at most {NOTE_MAX} characters", field
         )
     return text
@@ -85,7 +81,7 @@ def rule_text_on(text: str, on: dt.date, thresholds: dict[str, Decimal] | None =
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
-            raise _refuse(
+            raise refuse(
                 "threshold_unknown",
                 f"阈值“{name}”在 {on} 没有设定",
                 f"no threshold '{name}' is set on {on}",
@@ -106,13 +102,13 @@ def threshold_set(
     """Set a threshold from ``valid_from`` (the open row before it ends the day before)."""
     require_permission(actor, "change", "risk_rule", name)
     if not _PLACEHOLDER.fullmatch("{" + (name or "") + "}"):
-        raise _refuse("threshold_name", "阈值名称须为小写字母、数字和下划线", "bad name", "name")
+        raise refuse("threshold_name", "阈值名称须为小写字母、数字和下划线", "bad name", "name")
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
         amount = Decimal(-1)
     if not amount.is_finite() or amount < 0 or amount >= Decimal("1e10"):
-        raise _refuse("threshold_value", "请填写不小于0的数值", "enter a number ≥ 0", "value")
+        raise refuse("threshold_value", "请填写不小于0的数值", "enter a number ≥ 0", "value")
     check_text_characters(label or "", field="label", label_zh="说明", label_en="label")
     with transaction.atomic():
         rows = RiskThreshold.objects.select_for_update().filter(name=name)
@@ -121,7 +117,7 @@ def threshold_set(
             current.valid_to = valid_from - dt.timedelta(days=1)
             current.save(update_fields=["valid_to"])
         if overlapping(rows, valid_from, None):
-            raise _refuse(
+            raise refuse(
                 "threshold_overlap",
                 "该阈值在此日期后已有设定",
                 "the threshold is already set from a later date",
@@ -159,12 +155,12 @@ def rule_save(
     with the rule engine's message (place and problem, both languages); nothing is written."""
     require_permission(actor, "change", "risk_rule", code)
     if not _PLACEHOLDER.fullmatch("{" + (code or "") + "}"):
-        raise _refuse("rule_code", "代码须为小写字母、数字和下划线", "bad code", "code")
+        raise refuse("rule_code", "代码须为小写字母、数字和下划线", "bad code", "code")
     check_interval(valid_from, valid_to)
     for value, field in ((name_zh, "name_zh"), (name_en, "name_en")):
         check_text_characters(value or "", field=field, label_zh="名称", label_en="name")
     if not (name_zh or "").strip():
-        raise _refuse("name_required", "请填写名称", "please give a name", "name_zh")
+        raise refuse("name_required", "请填写名称", "please give a name", "name_zh")
     _compiled(text, valid_from)  # raises RuleError (a ValidationFailed) with the position
     with transaction.atomic():
         rows = RiskRule.objects.select_for_update().filter(code=code)
@@ -173,7 +169,7 @@ def rule_save(
             current.valid_to = valid_from - dt.timedelta(days=1)
             current.save(update_fields=["valid_to"])
         if overlapping(rows, valid_from, valid_to):
-            raise _refuse(
+            raise refuse(
                 "rule_overlap",
                 "该规则在此期间已有版本",
                 "the rule already has a version for these dates",
@@ -325,9 +321,9 @@ def case_visit(
     require_permission(actor, "change", "risk_case", case_id)
     case = case_for(actor, case_id, lock=True)
     if case.status != RiskCaseStatus.OPEN:
-        raise _refuse("case_not_open", "该预警已核实", "this alert was already visited", None)
+        raise refuse("case_not_open", "该预警已核实", "this alert was already visited", None)
     if visited_on < case.detected_on:
-        raise _refuse(
+        raise refuse(
             "visit_before_alert",
             "走访日期不能早于预警日期",
             "the visit cannot be before the alert",
@@ -381,14 +377,14 @@ def measure_add(
     require_permission(actor, "change", "risk_case", case_id)
     case = case_for(actor, case_id, lock=True)
     if case.status != RiskCaseStatus.MONITORED:
-        raise _refuse(
+        raise refuse(
             "case_not_monitored",
             "只有核实后纳入监测的家庭才能登记帮扶措施",
             "measures are recorded for a household under monitoring only",
             None,
         )
     if kind not in MeasureKind.values:
-        raise _refuse("kind", "请选择措施", "choose the measure", "kind")
+        raise refuse("kind", "请选择措施", "choose the measure", "kind")
     application = None
     if application_id is not None:
         application = (
@@ -397,14 +393,14 @@ def measure_add(
             .first()
         )
         if application is None:
-            raise _refuse(
+            raise refuse(
                 "application_unknown",
                 "该申请不存在或不是本户成员的申请",
                 "no such application of a member of this household",
                 "application_id",
             )
     elif kind == MeasureKind.BENEFIT:
-        raise _refuse(
+        raise refuse(
             "application_required",
             "申请惠残待遇须填写申请编号（先在“受理申请”中提交）",
             "give the number of the benefit application (submit it first)",
@@ -436,16 +432,16 @@ def case_close(*, actor: Any, case_id: int, closed_on: dt.date, note: str) -> Ri
     require_permission(actor, "change", "risk_case", case_id)
     case = case_for(actor, case_id, lock=True)
     if case.visited_on is None:
-        raise _refuse(
+        raise refuse(
             "visit_required",
             "未登记入户走访的预警不能销号",
             "an alert cannot be closed without a recorded home visit",
             "closed_on",
         )
     if case.status == RiskCaseStatus.CLOSED:
-        raise _refuse("case_closed", "该预警已销号", "this case is already closed", None)
+        raise refuse("case_closed", "该预警已销号", "this case is already closed", None)
     if closed_on <= (case.monitored_from or case.visited_on):
-        raise _refuse(
+        raise refuse(
             "close_before_visit",
             "销号日期须晚于纳入监测日期",
             "the case closes after the household was taken into monitoring",

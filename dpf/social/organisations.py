@@ -16,9 +16,8 @@ from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.creditcode import normalise_credit_code
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import Region, RegionLevel
-from dpf.core.text import check_text_characters
 from dpf.social.models import (
     OrganisationKind,
     ProjectDelivery,
@@ -27,22 +26,6 @@ from dpf.social.models import (
 )
 
 BUDGET_MAX = Decimal("100000000")
-
-
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
-def _text(raw: str, *, field: str, label: tuple[str, str], limit: int, required: bool) -> str:
-    text = " ".join((raw or "").split())
-    check_text_characters(text, field=field, label_zh=label[0], label_en=label[1])
-    if required and not text:
-        raise _refuse("required", f"请填写{label[0]}", f"please give the {label[1]}", field)
-    if len(text) > limit:
-        raise _refuse(
-            "too_long", f"{label[0]}不超过{limit}字", f"at most {limit} characters", field
-        )
-    return text
 
 
 def organisations(actor: Any) -> QuerySet[SocialOrganisation]:
@@ -99,12 +82,12 @@ def organisation_register(
     require_permission(actor, "create", "social_organisation")
     code = normalise_credit_code(credit_code)
     if kind not in OrganisationKind.values:
-        raise _refuse("kind", "请选择组织类型", "choose the kind", "kind")
+        raise refuse("kind", "请选择组织类型", "choose the kind", "kind")
     township = Region.objects.filter(code=township_code or "", level=RegionLevel.TOWNSHIP).first()
     if township is None or not region_in_scope(actor, township.code):
-        raise _refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "township_code")
+        raise refuse("region", "所选地区不存在或不在权限范围内", "unknown region", "township_code")
     if incubation_from is not None and incubation_from < registered_on:
-        raise _refuse(
+        raise refuse(
             "incubation_before_registration",
             "入驻孵化日期不能早于登记日期",
             "incubation starts on or after registration",
@@ -113,7 +96,7 @@ def organisation_register(
     try:
         with transaction.atomic():
             organisation = SocialOrganisation.objects.create(
-                name=_text(name, field="name", label=("名称", "name"), limit=100, required=True),
+                name=clean_text(name, field="name", label=("名称", "name"), limit=100),
                 credit_code=code,
                 kind=kind,
                 county_code=township.code[:6],
@@ -123,7 +106,7 @@ def organisation_register(
                 created_by=actor,
             )
     except IntegrityError:
-        raise _refuse(
+        raise refuse(
             "organisation_registered",
             "该统一社会信用代码已登记",
             "this credit code is already registered",
@@ -145,7 +128,7 @@ def organisation_incubated(
     require_permission(actor, "change", "social_organisation", organisation_id)
     organisation = organisation_for(actor, organisation_id)
     if organisation.incubation_from is None or incubated_on < organisation.incubation_from:
-        raise _refuse(
+        raise refuse(
             "incubated_before_start",
             "孵化完成日期须在入驻孵化日期之后（先登记入驻孵化日期）",
             "the incubation ends after it started (record its start first)",
@@ -169,7 +152,7 @@ def _money(value: str, field: str) -> Decimal:
     except InvalidOperation:
         amount = Decimal(-1)
     if not amount.is_finite() or not Decimal(0) <= amount <= BUDGET_MAX:
-        raise _refuse("amount", "请填写不小于0的金额（元）", "enter an amount ≥ 0 (yuan)", field)
+        raise refuse("amount", "请填写不小于0的金额（元）", "enter an amount ≥ 0 (yuan)", field)
     return amount.quantize(Decimal("0.01"))
 
 
@@ -186,14 +169,14 @@ def project_create(
     require_permission(actor, "create", "social_organisation", organisation_id)
     organisation = organisation_for(actor, organisation_id)
     if end < start:
-        raise _refuse(
+        raise refuse(
             "end_before_start", "结束日期早于开始日期", "the end is before the start", "end"
         )
     project = ServiceProject.objects.create(
         organisation=organisation,
-        title=_text(title, field="title", label=("项目名称", "title"), limit=100, required=True),
-        purchaser=_text(
-            purchaser, field="purchaser", label=("购买主体", "purchaser"), limit=100, required=True
+        title=clean_text(title, field="title", label=("项目名称", "title"), limit=100),
+        purchaser=clean_text(
+            purchaser, field="purchaser", label=("购买主体", "purchaser"), limit=100
         ),
         county_code=organisation.county_code,
         township_code=organisation.township_code,
@@ -218,23 +201,22 @@ def delivery_record(
     require_permission(actor, "change", "social_organisation", project_id)
     project = project_for(actor, project_id)
     if not project.start <= delivered_on <= project.end:
-        raise _refuse(
+        raise refuse(
             "delivery_outside_project",
             "服务日期须在项目起止日期之内",
             "the delivery falls within the project's dates",
             "delivered_on",
         )
     if persons_served < 0:
-        raise _refuse("persons_served", "服务人次不能为负", "not negative", "persons_served")
+        raise refuse("persons_served", "服务人次不能为负", "not negative", "persons_served")
     delivery = ProjectDelivery.objects.create(
         project=project,
         delivered_on=delivered_on,
-        description=_text(
+        description=clean_text(
             description,
             field="description",
             label=("服务内容", "description"),
             limit=300,
-            required=True,
         ),
         persons_served=persons_served,
         recorded_by=actor,
@@ -252,31 +234,30 @@ def project_evaluate(
         project = project_for(actor, project_id)
         ServiceProject.objects.select_for_update().filter(pk=project.pk).first()
         if project.evaluated_on is not None:
-            raise _refuse("evaluated", "该项目已评估", "the project is already evaluated", None)
+            raise refuse("evaluated", "该项目已评估", "the project is already evaluated", None)
         if not project.deliveries.exists():
-            raise _refuse(
+            raise refuse(
                 "no_delivery",
                 "没有服务记录的项目不能评估",
                 "a project without delivery records cannot be evaluated",
                 "evaluated_on",
             )
         if evaluated_on < project.start:
-            raise _refuse(
+            raise refuse(
                 "evaluated_before_start",
                 "评估日期不能早于项目开始",
                 "the evaluation is after the start",
                 "evaluated_on",
             )
         if not 0 <= score <= 100:
-            raise _refuse("score", "评估得分为0至100分", "the score is 0 to 100", "score")
+            raise refuse("score", "评估得分为0至100分", "the score is 0 to 100", "score")
         project.evaluated_on = evaluated_on
         project.score = score
-        project.evaluation = _text(
+        project.evaluation = clean_text(
             evaluation,
             field="evaluation",
             label=("评估意见", "evaluation"),
             limit=1000,
-            required=True,
         )
         project.save(update_fields=["evaluated_on", "score", "evaluation"])
         audit.record(

@@ -26,11 +26,11 @@ from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.crypto import lookup_hash
-from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import parse_id_number
+from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
-from dpf.core.text import check_name_characters, check_text_characters
+from dpf.core.text import check_name_characters
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
 from dpf.social.models import EventSignup, Volunteer, VolunteerEvent, VolunteerTeam
@@ -38,26 +38,10 @@ from dpf.social.models import EventSignup, Volunteer, VolunteerEvent, VolunteerT
 CAPACITY_MAX = 1000
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
-def _text(raw: str, *, field: str, label: tuple[str, str], limit: int, required: bool) -> str:
-    text = " ".join((raw or "").split())
-    check_text_characters(text, field=field, label_zh=label[0], label_en=label[1])
-    if required and not text:
-        raise _refuse("required", f"请填写{label[0]}", f"please give the {label[1]}", field)
-    if len(text) > limit:
-        raise _refuse(
-            "too_long", f"{label[0]}不超过{limit}字", f"at most {limit} characters", field
-        )
-    return text
-
-
 def _region(actor: Any, code: str, level: str, field: str) -> Region:
     region = Region.objects.filter(code=code or "", level=level).first()
     if region is None or not region_in_scope(actor, region.code):
-        raise _refuse("region", "所选地区不存在或不在权限范围内", "unknown region", field)
+        raise refuse("region", "所选地区不存在或不在权限范围内", "unknown region", field)
     return region
 
 
@@ -66,7 +50,7 @@ def _team(actor: Any, team_id: int | None) -> VolunteerTeam | None:
         return None
     team = scope_queryset(actor, VolunteerTeam.objects.all()).filter(pk=team_id).first()
     if team is None:
-        raise _refuse("team", "所选队伍不存在", "no such team", "team_id")
+        raise refuse("team", "所选队伍不存在", "no such team", "team_id")
     return team
 
 
@@ -79,10 +63,10 @@ def team_create(
     require_permission(actor, "create", "volunteer")
     township = _region(actor, township_code, RegionLevel.TOWNSHIP, "township_code")
     team = VolunteerTeam.objects.create(
-        name=_text(name, field="name", label=("队伍名称", "team name"), limit=100, required=True),
+        name=clean_text(name, field="name", label=("队伍名称", "team name"), limit=100),
         county_code=township.code[:6],
         township_code=township.code,
-        leader_name=_text(
+        leader_name=clean_text(
             leader_name, field="leader_name", label=("负责人", "leader"), limit=50, required=False
         ),
         founded_on=founded_on,
@@ -106,7 +90,7 @@ def volunteer_register(
     """Register a volunteer who has agreed to it (the consent is recorded with its date)."""
     require_permission(actor, "create", "volunteer")
     if not consent:
-        raise _refuse(
+        raise refuse(
             "consent_required",
             "须经本人同意才能登记为志愿者",
             "a volunteer is registered only with their consent",
@@ -115,11 +99,11 @@ def volunteer_register(
     name = " ".join((name or "").split())
     check_name_characters(name)
     if not 1 <= len(name) <= 50:
-        raise _refuse("name", "请填写姓名（不超过50字）", "give the name (at most 50)", "name")
+        raise refuse("name", "请填写姓名（不超过50字）", "give the name (at most 50)", "name")
     number = parse_id_number(id_number or "", today=today)
     phone = (phone or "").strip()
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
-        raise _refuse("phone", "联系电话格式不正确", "the phone number is not valid", "phone")
+        raise refuse("phone", "联系电话格式不正确", "the phone number is not valid", "phone")
     village = _region(actor, village_code, RegionLevel.VILLAGE, "village_code")
     team = _team(actor, team_id)
     try:
@@ -139,7 +123,7 @@ def volunteer_register(
                 created_by=actor,
             )
     except IntegrityError:
-        raise _refuse(
+        raise refuse(
             "volunteer_registered",
             "该身份证号码已登记为志愿者",
             "this ID number is already registered as a volunteer",
@@ -163,7 +147,7 @@ def volunteer_account_open(*, actor: Any, volunteer_id: int, username: str) -> t
     if volunteer is None:
         raise PermissionRefused("change", "volunteer", volunteer_id)
     if volunteer.user_id is not None:
-        raise _refuse("account_exists", "该志愿者已有账号", "this volunteer has an account", None)
+        raise refuse("account_exists", "该志愿者已有账号", "this volunteer has an account", None)
     username = check_username(username)
     password = one_time_password()
     with transaction.atomic():
@@ -200,24 +184,23 @@ def event_create(
     require_permission(actor, "create", "volunteer")
     township = _region(actor, township_code, RegionLevel.TOWNSHIP, "township_code")
     if ends_at <= starts_at:
-        raise _refuse(
+        raise refuse(
             "ends_before", "结束时间须晚于开始时间", "the end must be after the start", "ends_at"
         )
     if not 1 <= capacity <= CAPACITY_MAX:
-        raise _refuse(
+        raise refuse(
             "capacity", f"招募人数为1至{CAPACITY_MAX}人", f"1 to {CAPACITY_MAX}", "capacity"
         )
     event = VolunteerEvent.objects.create(
-        title=_text(title, field="title", label=("活动名称", "title"), limit=100, required=True),
+        title=clean_text(title, field="title", label=("活动名称", "title"), limit=100),
         team=_team(actor, team_id),
         county_code=township.code[:6],
         township_code=township.code,
-        meeting_place=_text(
+        meeting_place=clean_text(
             meeting_place,
             field="meeting_place",
             label=("集合地点", "meeting place"),
             limit=200,
-            required=True,
         ),
         starts_at=starts_at,
         ends_at=ends_at,
@@ -236,15 +219,15 @@ def attendance_record(
     event = event_for(actor, event_id)
     signup = event.signups.filter(pk=signup_id).first()
     if signup is None:
-        raise _refuse("signup", "没有这条报名", "no such sign-up", "signup_id")
+        raise refuse("signup", "没有这条报名", "no such sign-up", "signup_id")
     try:
         amount = Decimal(str(hours or "0").strip())
     except InvalidOperation:
         amount = Decimal(-1)
     if not amount.is_finite() or not Decimal(0) <= amount <= Decimal(24):
-        raise _refuse("hours", "服务时长为0至24小时", "hours are 0 to 24", "hours")
+        raise refuse("hours", "服务时长为0至24小时", "hours are 0 to 24", "hours")
     if not attended and amount:
-        raise _refuse("hours_absent", "未参加的志愿者没有服务时长", "no hours when absent", "hours")
+        raise refuse("hours_absent", "未参加的志愿者没有服务时长", "no hours when absent", "hours")
     signup.attended = attended
     signup.hours = amount.quantize(Decimal("0.1"))
     signup.save(update_fields=["attended", "hours"])
@@ -270,7 +253,7 @@ def served_add(*, actor: Any, event_id: int, id_number: str) -> Person:
         .first()
     )
     if person is None:
-        raise _refuse("person", "该人员不存在或不在权限范围内", "no such person", "id_number")
+        raise refuse("person", "该人员不存在或不在权限范围内", "no such person", "id_number")
     event.served.add(person)
     audit.record(
         actor=actor,
@@ -416,11 +399,11 @@ def event_signup(*, actor: Any, event_id: int, now: dt.datetime | None = None) -
         # The event row locked: two volunteers taking the last place one after the other.
         locked = VolunteerEvent.objects.select_for_update().get(pk=event)
         if locked.starts_at <= moment:
-            raise _refuse("event_started", "活动已开始，不能报名", "the event has started", None)
+            raise refuse("event_started", "活动已开始，不能报名", "the event has started", None)
         if EventSignup.objects.filter(event=locked, volunteer=volunteer).exists():
-            raise _refuse("already_signed_up", "您已报名该活动", "you have already signed up", None)
+            raise refuse("already_signed_up", "您已报名该活动", "you have already signed up", None)
         if EventSignup.objects.filter(event=locked).count() >= locked.capacity:
-            raise _refuse("event_full", "活动名额已满", "the event is full", None)
+            raise refuse("event_full", "活动名额已满", "the event is full", None)
         signup = EventSignup.objects.create(event=locked, volunteer=volunteer, signed_up_at=moment)
         audit.record(
             actor=actor, action="create", object_type="volunteer_signup", object_id=signup.pk
