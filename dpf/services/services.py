@@ -12,14 +12,14 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core import audit
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.dates import local_today
+from dpf.core.errors import NotFound
+from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
-from dpf.core.text import check_text_characters
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
     CareKind,
@@ -52,27 +52,8 @@ REHAB_NEED_RULE = "alive && certificate.valid && survey.rehab_need"
 DEVICE_NEED_RULE = "alive && certificate.valid && survey.device_need"
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _today(today: dt.date | None) -> dt.date:
-    return today if today is not None else timezone.localdate()
-
-
-def _text(raw: str, *, field: str, label_zh: str, label_en: str, limit: int) -> str:
-    check_text_characters(raw or "", field=field, label_zh=label_zh, label_en=label_en)
-    text = " ".join((raw or "").split())
-    if not text:
-        raise _refuse("required", f"请填写{label_zh}", f"the {label_en} is required", field)
-    if len(text) > limit:
-        raise _refuse(
-            "too_long",
-            f"{label_zh}不超过{limit}字",
-            f"the {label_en} is at most {limit} characters",
-            field,
-        )
-    return text
+    return today if today is not None else local_today()
 
 
 @transaction.atomic
@@ -94,33 +75,33 @@ def institution_register(
         require_permission(actor, "create", "institution")
     code = (code or "").strip()
     if not code or len(code) > 40 or not code.replace("-", "").isascii():
-        raise _refuse(
+        raise refuse(
             "institution_code",
             "机构代码为1至40位字母、数字或连字符",
             "the institution code is 1 to 40 letters, digits or hyphens",
             "code",
         )
     if Institution.objects.filter(code=code).exists():
-        raise _refuse(
+        raise refuse(
             "institution_exists", "机构代码已存在", "the institution code already exists", "code"
         )
-    name = _text(name, field="name", label_zh="机构名称", label_en="institution name", limit=100)
+    name = clean_text(name, field="name", label=("机构名称", "institution name"), limit=100)
     if kind not in InstitutionKind.values:
-        raise _refuse("institution_kind", "机构类型无效", "unknown institution kind", "kind")
+        raise refuse("institution_kind", "机构类型无效", "unknown institution kind", "kind")
     township = Region.objects.filter(code=township_code, level=RegionLevel.TOWNSHIP).first()
     if township is None:
-        raise _refuse(
+        raise refuse(
             "institution_region",
             "所在苏木乡镇（街道）代码无效",
             "the township code is not a known township",
             "township_code",
         )
     if capacity < 0:
-        raise _refuse(
+        raise refuse(
             "capacity", "服务能力不能为负数", "the capacity cannot be negative", "capacity"
         )
     if designated_to is not None and (designated_from is None or designated_to < designated_from):
-        raise _refuse(
+        raise refuse(
             "designation_interval",
             "定点终止日期不能早于起始日期",
             "the designation cannot end before it starts",
@@ -190,30 +171,30 @@ def rehab_plan_create(
         pk=institution_id, kind__in=REHAB_INSTITUTION_KINDS
     ).first()
     if institution is None:
-        raise _refuse(
+        raise refuse(
             "institution",
             "请选择提供康复服务的机构",
             "choose an institution that gives rehabilitation services",
             "institution",
         )
     if kind not in RehabKind.values:
-        raise _refuse("rehab_kind", "服务类型无效", "unknown service kind", "kind")
+        raise refuse("rehab_kind", "服务类型无效", "unknown service kind", "kind")
     if end < start:
-        raise _refuse(
+        raise refuse(
             "plan_interval",
             "计划结束日期不能早于开始日期",
             "the plan cannot end before it starts",
             "end",
         )
     if (end - start).days > 366:
-        raise _refuse(
+        raise refuse(
             "plan_too_long",
             "一个服务计划不超过一年",
             "a service plan lasts at most one year",
             "end",
         )
     if not 1 <= planned_sessions <= MAX_PLANNED_SESSIONS:
-        raise _refuse(
+        raise refuse(
             "planned_sessions",
             f"计划服务次数应为1至{MAX_PLANNED_SESSIONS}次",
             f"the planned sessions must be 1 to {MAX_PLANNED_SESSIONS}",
@@ -221,7 +202,7 @@ def rehab_plan_create(
         )
     if kind == RehabKind.DEVICE:
         if not _has_need(person, start, DEVICE_NEED_RULE):
-            raise _refuse(
+            raise refuse(
                 "no_device_need",
                 "此人在计划开始日期没有持证且经需求调查确认的辅助器具需求",
                 "on the plan's start date this person has no assistive-device need found by "
@@ -229,7 +210,7 @@ def rehab_plan_create(
                 "start",
             )
     elif not _has_need(person, start, REHAB_NEED_RULE):
-        raise _refuse(
+        raise refuse(
             "no_rehab_need",
             "此人在计划开始日期没有持证且经需求调查确认的康复需求",
             "on the plan's start date this person has no rehabilitation need found by the "
@@ -293,7 +274,7 @@ def _check_child_plan(
     eighth = add_years(person.birth_date, CHILD_REHAB_AGE_LIMIT)
     if end >= eighth:
         last = eighth - dt.timedelta(days=1)
-        raise _refuse(
+        raise refuse(
             "child_turns_eight",
             f"儿童将于{eighth}年满8周岁，康复救助计划最晚到{last}；此后转入成人康复服务",
             f"the child turns 8 on {eighth}: the assistance plan ends by {last} at the latest; "
@@ -305,7 +286,7 @@ def _check_child_plan(
         .filter(designated_institutions(start))
         .exists()
     ):
-        raise _refuse(
+        raise refuse(
             "child_institution_not_designated",
             "残疾儿童康复救助须在计划开始日期的定点康复机构进行",
             "a child's rehabilitation assistance is given at an institution designated on the "
@@ -316,7 +297,7 @@ def _check_child_plan(
         Entitlement.as_of_q(start), person=person, benefit__code=CHILD_REHAB_BENEFIT
     )
     if not approved.exists():
-        raise _refuse(
+        raise refuse(
             "child_rehab_not_approved",
             "该儿童在计划开始日期没有经审批的残疾儿童康复救助，请先受理申请",
             "on the plan's start date this child holds no approved rehabilitation assistance: "
@@ -347,27 +328,27 @@ def rehab_session_record(
     """Record one session given to an institution's client under an open plan."""
     plan = _plan_for_service(actor, plan_id)
     if plan.closed_on is not None:
-        raise _refuse(
+        raise refuse(
             "plan_closed",
             "该服务计划已结案，不能再记录服务",
             "the plan is closed: no more sessions can be recorded",
             "date",
         )
     if not plan.start <= date <= plan.end:
-        raise _refuse(
+        raise refuse(
             "session_outside_plan",
             f"服务日期须在计划期内（{plan.start}至{plan.end}）",
             f"the session date must be within the plan ({plan.start} to {plan.end})",
             "date",
         )
     if date > _today(today):
-        raise _refuse(
+        raise refuse(
             "session_in_future",
             "服务日期不能晚于今天",
             "the session date cannot be after today",
             "date",
         )
-    text = _text(content, field="content", label_zh="服务内容", label_en="content", limit=200)
+    text = clean_text(content, field="content", label=("服务内容", "content"), limit=200)
     session = RehabSession.objects.create(
         plan=plan,
         date=date,
@@ -396,19 +377,19 @@ def rehab_plan_close(
     """Close a plan with its outcome assessment (康复效果评估), after its last session."""
     plan = _plan_for_service(actor, plan_id)
     if plan.closed_on is not None:
-        raise _refuse("plan_closed", "该服务计划已结案", "the plan is already closed", "outcome")
+        raise refuse("plan_closed", "该服务计划已结案", "the plan is already closed", "outcome")
     if outcome not in RehabOutcome.values:
-        raise _refuse("outcome", "请选择康复效果评估结果", "choose the outcome", "outcome")
+        raise refuse("outcome", "请选择康复效果评估结果", "choose the outcome", "outcome")
     last = plan.sessions.order_by("-date").values_list("date", flat=True).first()
     if last is None:
-        raise _refuse(
+        raise refuse(
             "no_sessions",
             "尚无服务记录，不能结案",
             "a plan without sessions cannot be closed",
             "outcome",
         )
     if closed_on < last or closed_on > _today(today):
-        raise _refuse(
+        raise refuse(
             "closed_on",
             f"结案日期须在最后一次服务（{last}）之后且不晚于今天",
             f"the closing date must be on or after the last session ({last}) and not after today",
@@ -456,33 +437,33 @@ def device_item_add(
         require_permission(actor, "create", "device_catalogue")
     code = (code or "").strip()
     if not code or len(code) > 30 or not code.isascii():
-        raise _refuse(
+        raise refuse(
             "device_code",
             "目录编码为1至30位字母或数字",
             "the catalogue code is 1 to 30 letters or digits",
             "code",
         )
-    name = _text(name, field="name", label_zh="辅具名称", label_en="device name", limit=100)
+    name = clean_text(name, field="name", label=("辅具名称", "device name"), limit=100)
     from dpf.registry.models import DeviceKind
 
     if kind not in DeviceKind.values or not kind:
-        raise _refuse("device_kind", "辅具类别无效", "unknown device kind", "kind")
+        raise refuse("device_kind", "辅具类别无效", "unknown device kind", "kind")
     if standard_amount < 0 or standard_amount != standard_amount.quantize(Decimal("0.01")):
-        raise _refuse(
+        raise refuse(
             "standard_amount",
             "补贴标准应为不小于0、最多两位小数的金额",
             "the standard amount must be at least 0 with at most two decimals",
             "standard_amount",
         )
     if not 1 <= replacement_years <= 20:
-        raise _refuse(
+        raise refuse(
             "replacement_years",
             "更换周期应为1至20年",
             "the replacement period must be 1 to 20 years",
             "replacement_years",
         )
     if valid_to is not None and valid_to < valid_from:
-        raise _refuse(
+        raise refuse(
             "valid_interval",
             "失效日期不能早于生效日期",
             "it cannot end before it starts",
@@ -494,7 +475,7 @@ def device_item_add(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
     )
     if overlapping.exists():
-        raise _refuse(
+        raise refuse(
             "device_item_overlap",
             "该目录编码在这段时间已有生效的版本",
             "a version of this catalogue code is already in force in that period",
@@ -535,16 +516,16 @@ def device_fitting_record(
     second device of the same kind within the replacement period of the first is refused."""
     plan = _plan_for_service(actor, plan_id)
     if plan.kind != RehabKind.DEVICE:
-        raise _refuse(
+        raise refuse(
             "not_a_device_plan",
             "只有辅助器具适配计划可以记录适配",
             "fittings are recorded under an assistive-device plan only",
             "item_code",
         )
     if plan.closed_on is not None:
-        raise _refuse("plan_closed", "该服务计划已结案", "the plan is closed", "fitted_on")
+        raise refuse("plan_closed", "该服务计划已结案", "the plan is closed", "fitted_on")
     if assessed_on > fitted_on:
-        raise _refuse(
+        raise refuse(
             "fitted_before_assessment",
             "适配日期不能早于评估日期",
             "the device cannot be fitted before the assessment",
@@ -552,14 +533,14 @@ def device_fitting_record(
         )
     for field, day in (("assessed_on", assessed_on), ("fitted_on", fitted_on)):
         if not plan.start <= day <= plan.end:
-            raise _refuse(
+            raise refuse(
                 "outside_plan",
                 f"日期须在计划期内（{plan.start}至{plan.end}）",
                 f"the date must be within the plan ({plan.start} to {plan.end})",
                 field,
             )
     if fitted_on > _today(today):
-        raise _refuse(
+        raise refuse(
             "fitted_in_future",
             "适配日期不能晚于今天",
             "the fitting date cannot be after today",
@@ -573,13 +554,13 @@ def device_fitting_record(
         .first()
     )
     if item is None:
-        raise _refuse(
+        raise refuse(
             "device_item",
             "适配日期没有生效的该辅具目录项",
             "no catalogue item of that code is in force on the fitting date",
             "item_code",
         )
-    supplier = _text(supplier, field="supplier", label_zh="供应商", label_en="supplier", limit=100)
+    supplier = clean_text(supplier, field="supplier", label=("供应商", "supplier"), limit=100)
     Person.objects.select_for_update().filter(pk=plan.person_id).first()  # one fitting at a time
     held = (
         DeviceFitting.objects.filter(person_id=plan.person_id, kind=item.kind)
@@ -588,7 +569,7 @@ def device_fitting_record(
         .first()
     )
     if held is not None:
-        raise _refuse(
+        raise refuse(
             "device_within_replacement",
             f"此人已于{held.fitted_on}适配同类辅具，{held.replace_after}前不能再次补贴适配",
             f"a device of this kind was fitted on {held.fitted_on}: no second one before "
@@ -599,7 +580,7 @@ def device_fitting_record(
         person_id=plan.person_id, kind=item.kind, fitted_on__gt=fitted_on
     ).exists()
     if later:
-        raise _refuse(
+        raise refuse(
             "device_within_replacement",
             "此人在该日期之后已适配同类辅具",
             "a device of this kind was fitted after that date",
@@ -651,14 +632,14 @@ def device_follow_up_record(
         or not isinstance(satisfaction, int)
         or not (1 <= satisfaction <= 5)
     ):
-        raise _refuse(
+        raise refuse(
             "satisfaction_scale",
             "满意度应为1至5的整数（5为非常满意）",
             "the satisfaction must be a whole number from 1 to 5 (5: very satisfied)",
             "satisfaction",
         )
     if date < fitting.fitted_on or date > _today(today):
-        raise _refuse(
+        raise refuse(
             "follow_up_date",
             f"回访日期须在适配日期（{fitting.fitted_on}）之后且不晚于今天",
             f"the follow-up must be on or after the fitting ({fitting.fitted_on}) and not "
@@ -704,19 +685,6 @@ def _renovation_for_write(actor: Any, renovation_id: int) -> HomeRenovation:
     return renovation
 
 
-def _not_future(day: dt.date, today: dt.date | None, field: str, zh: str, en: str) -> None:
-    if day > _today(today):
-        raise _refuse(
-            "date_in_future", f"{zh}不能晚于今天", f"the {en} cannot be after today", field
-        )
-
-
-def _optional_text(raw: str, *, field: str, label_zh: str, label_en: str, limit: int) -> str:
-    if not " ".join((raw or "").split()):
-        return ""
-    return _text(raw, field=field, label_zh=label_zh, label_en=label_en, limit=limit)
-
-
 @transaction.atomic
 def renovation_assess(
     *,
@@ -733,28 +701,28 @@ def renovation_assess(
     person = Person.objects.select_for_update().filter(pk=person_id).first()
     if person is None or not region_in_scope(actor, person.village_code):
         raise NotFound("person")
-    _not_future(assessed_on, today, "assessed_on", "评估日期", "assessment date")
+    not_after(
+        assessed_on, _today(today), field="assessed_on", label=("评估日期", "assessment date")
+    )
     if person.household_id is None:
-        raise _refuse(
+        raise refuse(
             "no_household",
             "此人尚未登记家庭，请先登记家庭再评估",
             "this person has no registered household: register the household first",
             "assessed_on",
         )
     if not _has_need(person, assessed_on, RENOVATION_RULE):
-        raise _refuse(
+        raise refuse(
             "not_certified",
             "评估日期此人没有有效的残疾人证",
             "on the assessment date this person holds no valid disability certificate",
             "assessed_on",
         )
-    text = _text(
-        assessment, field="assessment", label_zh="评估意见", label_en="assessment", limit=300
-    )
+    text = clean_text(assessment, field="assessment", label=("评估意见", "assessment"), limit=300)
     earlier = HomeRenovation.objects.filter(household_id=person.household_id).order_by("-pk")
     accepted = earlier.filter(accepted_on__isnull=False).first()
     if accepted is not None:
-        raise _refuse(
+        raise refuse(
             "household_renovated",
             f"该家庭已于{accepted.accepted_on}完成无障碍改造验收，不能重复改造",
             f"this household's renovation was accepted on {accepted.accepted_on}: it is not "
@@ -762,7 +730,7 @@ def renovation_assess(
             "assessed_on",
         )
     if earlier.exists():
-        raise _refuse(
+        raise refuse(
             "household_in_progress",
             "该家庭已有进行中的无障碍改造",
             "this household already has a renovation under way",
@@ -801,11 +769,11 @@ def renovation_plan_approve(
     """Approve the plan of items (kind, description, cost) and the contractor (改造方案)."""
     renovation = _renovation_for_write(actor, renovation_id)
     if renovation.approved_on is not None:
-        raise _refuse(
+        raise refuse(
             "plan_approved", "改造方案已批准", "the plan is already approved", "approved_on"
         )
     if not 1 <= len(items) <= MAX_RENOVATION_ITEMS:
-        raise _refuse(
+        raise refuse(
             "renovation_items",
             f"改造方案须有1至{MAX_RENOVATION_ITEMS}个项目",
             f"a plan has 1 to {MAX_RENOVATION_ITEMS} items",
@@ -814,29 +782,29 @@ def renovation_plan_approve(
     rows = []
     for kind, description, cost in items:
         if kind not in RenovationItemKind.values:
-            raise _refuse("renovation_item_kind", "改造项目无效", "unknown item", "items")
+            raise refuse("renovation_item_kind", "改造项目无效", "unknown item", "items")
         if not Decimal(0) <= cost <= MAX_ITEM_COST or cost != cost.quantize(Decimal("0.01")):
-            raise _refuse(
+            raise refuse(
                 "renovation_item_cost",
                 f"每项费用应为0至{MAX_ITEM_COST}元、最多两位小数",
                 f"each item costs 0 to {MAX_ITEM_COST} yuan with at most two decimals",
                 "items",
             )
-        note = _optional_text(
-            description, field="items", label_zh="项目说明", label_en="description", limit=200
+        note = clean_text(
+            description, field="items", label=("项目说明", "description"), limit=200, required=False
         )
         rows.append(RenovationItem(renovation=renovation, kind=kind, description=note, cost=cost))
-    contractor = _text(
-        contractor, field="contractor", label_zh="施工单位", label_en="contractor", limit=100
+    contractor = clean_text(
+        contractor, field="contractor", label=("施工单位", "contractor"), limit=100
     )
     if approved_on < renovation.assessed_on:
-        raise _refuse(
+        raise refuse(
             "approved_before_assessment",
             f"批准日期不能早于评估日期（{renovation.assessed_on}）",
             f"the plan cannot be approved before the assessment ({renovation.assessed_on})",
             "approved_on",
         )
-    _not_future(approved_on, today, "approved_on", "批准日期", "approval date")
+    not_after(approved_on, _today(today), field="approved_on", label=("批准日期", "approval date"))
     RenovationItem.objects.bulk_create(rows)
     renovation.contractor = contractor
     renovation.approved_on = approved_on
@@ -868,24 +836,26 @@ def renovation_complete(
     note)."""
     renovation = _renovation_for_write(actor, renovation_id)
     if renovation.approved_on is None:
-        raise _refuse(
+        raise refuse(
             "plan_not_approved",
             "改造方案尚未批准，不能登记完工",
             "the plan is not approved yet: the work cannot be completed",
             "completed_on",
         )
     if renovation.completed_on is not None:
-        raise _refuse("completed", "已登记完工", "the work is already completed", "completed_on")
+        raise refuse("completed", "已登记完工", "the work is already completed", "completed_on")
     if completed_on < renovation.approved_on:
-        raise _refuse(
+        raise refuse(
             "completed_before_approval",
             f"完工日期不能早于方案批准日期（{renovation.approved_on}）",
             f"the work cannot be completed before the plan's approval ({renovation.approved_on})",
             "completed_on",
         )
-    _not_future(completed_on, today, "completed_on", "完工日期", "completion date")
-    renovation.completion_note = _optional_text(
-        note, field="note", label_zh="完工说明", label_en="note", limit=300
+    not_after(
+        completed_on, _today(today), field="completed_on", label=("完工日期", "completion date")
+    )
+    renovation.completion_note = clean_text(
+        note, field="note", label=("完工说明", "note"), limit=300, required=False
     )
     renovation.completed_on = completed_on
     renovation.save(update_fields=["completed_on", "completion_note"])
@@ -912,34 +882,36 @@ def renovation_accept(
     for I11, once."""
     renovation = _renovation_for_write(actor, renovation_id)
     if renovation.approved_on is None or renovation.completed_on is None:
-        raise _refuse(
+        raise refuse(
             "not_completed",
             "改造方案未批准或尚未完工，不能验收",
             "the plan is not approved or the work not completed: it cannot be accepted",
             "accepted_on",
         )
     if renovation.accepted_on is not None:
-        raise _refuse("accepted", "已验收", "already accepted", "accepted_on")
+        raise refuse("accepted", "已验收", "already accepted", "accepted_on")
     if accepted_on < renovation.completed_on:
-        raise _refuse(
+        raise refuse(
             "accepted_before_completion",
             f"验收日期不能早于完工日期（{renovation.completed_on}）",
             f"the work cannot be accepted before its completion ({renovation.completed_on})",
             "accepted_on",
         )
-    _not_future(accepted_on, today, "accepted_on", "验收日期", "acceptance date")
+    not_after(
+        accepted_on, _today(today), field="accepted_on", label=("验收日期", "acceptance date")
+    )
     other = HomeRenovation.objects.filter(
         household_id=renovation.household_id, accepted_on__isnull=False
     ).exclude(pk=renovation.pk)
     if other.exists():
-        raise _refuse(
+        raise refuse(
             "household_renovated",
             "该家庭已有验收的无障碍改造，不能重复计数",
             "this household already has an accepted renovation: it is not counted twice",
             "accepted_on",
         )
-    renovation.acceptance_note = _optional_text(
-        note, field="note", label_zh="验收意见", label_en="note", limit=300
+    renovation.acceptance_note = clean_text(
+        note, field="note", label=("验收意见", "note"), limit=300, required=False
     )
     renovation.accepted_on = accepted_on
     renovation.save(update_fields=["accepted_on", "acceptance_note"])
@@ -991,23 +963,23 @@ def schooling_enrol(
     accepted only with a stated reason (kept in the audit log)."""
     person = _child_for_write(actor, person_id)
     if mode not in SchoolEnrolment.Mode.values:
-        raise _refuse("school_mode", "请选择就读方式", "choose how the child is taught", "mode")
-    school = _text(school, field="school", label_zh="学校", label_en="school", limit=100)
-    _not_future(valid_from, today, "valid_from", "入学日期", "enrolment date")
+        raise refuse("school_mode", "请选择就读方式", "choose how the child is taught", "mode")
+    school = clean_text(school, field="school", label=("学校", "school"), limit=100)
+    not_after(valid_from, _today(today), field="valid_from", label=("入学日期", "enrolment date"))
     reason = " ".join((age_reason or "").split())
     if not _school_age(person, valid_from) and not reason:
-        raise _refuse(
+        raise refuse(
             "outside_school_age",
             "该儿童在入学日期不在6至15周岁，请说明原因",
             "on the enrolment date the child is not between 6 and 15: state the reason",
             "age_reason",
         )
     if reason:
-        reason = _text(reason, field="age_reason", label_zh="原因", label_en="reason", limit=200)
+        reason = clean_text(reason, field="age_reason", label=("原因", "reason"), limit=200)
     rows = SchoolEnrolment.objects.select_for_update().filter(person=person)
     later = rows.filter(valid_from__gte=valid_from).first()
     if later is not None:
-        raise _refuse(
+        raise refuse(
             "schooling_overlap",
             f"此人已有自{later.valid_from}起的就学记录",
             f"this child already has a schooling record from {later.valid_from}",
@@ -1044,9 +1016,9 @@ def _open_not_enrolled(
     person: Person, kind: str, reason: str, since: dt.date, note: str, actor: Any
 ) -> NotEnrolled:
     if reason not in NotEnrolledReason.values:
-        raise _refuse("not_enrolled_reason", "请选择原因", "choose the reason", "reason")
+        raise refuse("not_enrolled_reason", "请选择原因", "choose the reason", "reason")
     if NotEnrolled.objects.filter(person=person, resolved_on__isnull=True).exists():
-        raise _refuse(
+        raise refuse(
             "not_enrolled_open",
             "此人已在未入学跟进名单中",
             "this child is already on the not-enrolled follow-up list",
@@ -1056,7 +1028,7 @@ def _open_not_enrolled(
         person=person,
         kind=kind,
         reason=reason,
-        note=_optional_text(note, field="note", label_zh="情况说明", label_en="note", limit=300),
+        note=clean_text(note, field="note", label=("情况说明", "note"), limit=300, required=False),
         since=since,
         county_code=person.county_code,
         township_code=person.township_code,
@@ -1086,7 +1058,7 @@ def schooling_leave(
     """A child left school on ``left_on`` (辍学): the enrolment in force ends that day and,
     for a child of 6-15, the county follows the child from the next day."""
     person = _child_for_write(actor, person_id)
-    _not_future(left_on, today, "left_on", "离校日期", "date of leaving")
+    not_after(left_on, _today(today), field="left_on", label=("离校日期", "date of leaving"))
     current = (
         SchoolEnrolment.objects.select_for_update()
         .filter(person=person)
@@ -1094,14 +1066,14 @@ def schooling_leave(
         .first()
     )
     if current is None:
-        raise _refuse(
+        raise refuse(
             "not_in_school",
             "此人在该日期没有在读记录",
             "this child is not in school on that date",
             "left_on",
         )
     if SchoolEnrolment.objects.filter(person=person, valid_from__gt=left_on).exists():
-        raise _refuse(
+        raise refuse(
             "schooling_overlap",
             "此人在该日期之后还有就学记录",
             "this child has a schooling record after that date",
@@ -1109,7 +1081,7 @@ def schooling_leave(
         )
     since = left_on + dt.timedelta(days=1)
     if not _school_age(person, since):
-        raise _refuse(
+        raise refuse(
             "outside_school_age",
             "该儿童离校时不在6至15周岁（义务教育阶段已结束或未开始），只需结束就学记录",
             "the child is not between 6 and 15 when leaving: end the schooling record only",
@@ -1140,9 +1112,9 @@ def not_enrolled_record(
     """A child of 6-15 who is not in school (未入学), with the reason: on the county's
     follow-up list until resolved."""
     person = _child_for_write(actor, person_id)
-    _not_future(since, today, "since", "起始日期", "start date")
+    not_after(since, _today(today), field="since", label=("起始日期", "start date"))
     if not _school_age(person, since):
-        raise _refuse(
+        raise refuse(
             "outside_school_age",
             "该儿童在该日期不在6至15周岁（义务教育阶段）",
             "on that date the child is not between 6 and 15 (compulsory-school age)",
@@ -1152,7 +1124,7 @@ def not_enrolled_record(
         Q(valid_to__isnull=True) | Q(valid_to__gte=since)
     )
     if in_school.exists():
-        raise _refuse(
+        raise refuse(
             "in_school",
             "此人在该日期或之后有在读记录；离校请登记辍学",
             "this child is in school on or after that date: record leaving school instead",
@@ -1183,16 +1155,16 @@ def not_enrolled_visit(
     """A follow-up visit to a child on the not-enrolled list (跟进走访)."""
     record = _not_enrolled_for_write(actor, record_id)
     if record.resolved_on is not None:
-        raise _refuse("resolved", "该跟进已解决", "this follow-up is resolved", "date")
+        raise refuse("resolved", "该跟进已解决", "this follow-up is resolved", "date")
     if date < record.since:
-        raise _refuse(
+        raise refuse(
             "visit_before_since",
             f"走访日期不能早于起始日期（{record.since}）",
             f"the visit cannot be before the start ({record.since})",
             "date",
         )
-    _not_future(date, today, "date", "走访日期", "visit date")
-    text = _text(note, field="note", label_zh="走访情况", label_en="visit note", limit=300)
+    not_after(date, _today(today), field="date", label=("走访日期", "visit date"))
+    text = clean_text(note, field="note", label=("走访情况", "visit note"), limit=300)
     visit = NotEnrolledVisit.objects.create(
         record=record,
         date=date,
@@ -1222,17 +1194,19 @@ def not_enrolled_resolve(
     an enrolment closes it by itself."""
     record = _not_enrolled_for_write(actor, record_id)
     if record.resolved_on is not None:
-        raise _refuse("resolved", "该跟进已解决", "this follow-up is resolved", "resolved_on")
+        raise refuse("resolved", "该跟进已解决", "this follow-up is resolved", "resolved_on")
     if resolved_on < record.since:
-        raise _refuse(
+        raise refuse(
             "resolved_before_since",
             f"解决日期不能早于起始日期（{record.since}）",
             f"it cannot be resolved before the start ({record.since})",
             "resolved_on",
         )
-    _not_future(resolved_on, today, "resolved_on", "解决日期", "resolution date")
-    record.resolution = _text(
-        resolution, field="resolution", label_zh="解决情况", label_en="resolution", limit=300
+    not_after(
+        resolved_on, _today(today), field="resolved_on", label=("解决日期", "resolution date")
+    )
+    record.resolution = clean_text(
+        resolution, field="resolution", label=("解决情况", "resolution"), limit=300
     )
     record.resolved_on = resolved_on
     record.save(update_fields=["resolved_on", "resolution"])
@@ -1293,19 +1267,19 @@ def care_placement_create(
     if person is None or not region_in_scope(actor, person.village_code):
         raise NotFound("person")
     if kind not in CareKind.values:
-        raise _refuse("care_kind", "请选择托养方式", "choose the kind of care", "kind")
+        raise refuse("care_kind", "请选择托养方式", "choose the kind of care", "kind")
     institution = Institution.objects.filter(
         pk=institution_id, kind__in=CARE_INSTITUTION_KINDS[CareKind(kind)]
     ).first()
     if institution is None:
-        raise _refuse(
+        raise refuse(
             "care_institution",
             "请选择提供该托养方式的托养机构",
             "choose a care institution that gives this kind of care",
             "institution",
         )
     if isinstance(months, bool) or not 1 <= months <= MAX_CARE_MONTHS:
-        raise _refuse(
+        raise refuse(
             "care_months",
             f"托养月数应为1至{MAX_CARE_MONTHS}个月",
             f"the months of care must be 1 to {MAX_CARE_MONTHS}",
@@ -1316,14 +1290,14 @@ def care_placement_create(
     ) <= monthly_subsidy <= MAX_CARE_SUBSIDY or monthly_subsidy != monthly_subsidy.quantize(
         Decimal("0.01")
     ):
-        raise _refuse(
+        raise refuse(
             "care_subsidy",
             f"每月补贴应为0至{MAX_CARE_SUBSIDY}元、最多两位小数",
             f"the monthly subsidy must be 0 to {MAX_CARE_SUBSIDY} yuan with at most two decimals",
             "monthly_subsidy",
         )
     if not _has_need(person, start, RENOVATION_RULE):
-        raise _refuse(
+        raise refuse(
             "not_certified",
             "托养开始日期此人没有有效的残疾人证",
             "on the start date this person holds no valid disability certificate",
@@ -1336,7 +1310,7 @@ def care_placement_create(
         .first()
     )
     if overlapping is not None:
-        raise _refuse(
+        raise refuse(
             "care_overlap",
             f"此人在这段时间已有托养安置（{overlapping.start}至{overlapping.last_day}）",
             f"this person is already in care in that period ({overlapping.start} to "
@@ -1393,17 +1367,17 @@ def care_placement_end(
     if placement is None:
         raise PermissionRefused("create", "service_record", placement_id)
     if placement.ended_on is not None:
-        raise _refuse("care_ended", "该托养已结束", "this placement has ended", "ended_on")
+        raise refuse("care_ended", "该托养已结束", "this placement has ended", "ended_on")
     if not placement.start <= ended_on <= placement.end:
-        raise _refuse(
+        raise refuse(
             "care_end_date",
             f"结束日期须在托养期内（{placement.start}至{placement.end}）",
             f"the end must be within the placement ({placement.start} to {placement.end})",
             "ended_on",
         )
-    _not_future(ended_on, today, "ended_on", "结束日期", "end date")
-    placement.end_reason = _text(
-        reason, field="reason", label_zh="结束原因", label_en="reason", limit=200
+    not_after(ended_on, _today(today), field="ended_on", label=("结束日期", "end date"))
+    placement.end_reason = clean_text(
+        reason, field="reason", label=("结束原因", "reason"), limit=200
     )
     placement.ended_on = ended_on
     placement.save(update_fields=["ended_on", "end_reason"])
