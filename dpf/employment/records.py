@@ -31,10 +31,9 @@ from dpf.accounts.permissions import PermissionRefused, has_permission, require_
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.creditcode import normalise_credit_code
-from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import parse_id_number
+from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import EffectiveDated, Region, RegionLevel, overlapping
-from dpf.core.text import check_text_characters
 from dpf.employment.models import AssistedInstitution, Placement, PlacementKind
 from dpf.registry.models import (
     Certificate,
@@ -63,28 +62,11 @@ INSTITUTIONS_TARGET = 2
 PLACED_TARGET = 180
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
-def _text(value: str, *, field: str, zh: str, en: str, required: bool = False) -> str:
-    text = (value or "").strip()
-    if (required and not text) or len(text) > 100:
-        raise _refuse(
-            "text_length",
-            f"{zh}应为{'1' if required else '0'}至100个字",
-            f"{en} has {'1' if required else '0'} to 100 characters",
-            field,
-        )
-    check_text_characters(text, field=field, label_zh=zh, label_en=en)
-    return text
-
-
 def _dates(valid_from: Any, valid_to: Any) -> None:
     if not isinstance(valid_from, dt.date):
-        raise _refuse("valid_from_missing", "请填写起始日期", "Enter the start date", "valid_from")
+        raise refuse("valid_from_missing", "请填写起始日期", "Enter the start date", "valid_from")
     if valid_to is not None and valid_to < valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range",
             "截止日期早于起始日期",
             "The end date is before the start date",
@@ -102,7 +84,7 @@ def _person_by_id_number(actor: Any, id_number: str) -> Person:
         .first()
     )
     if person is None:
-        raise _refuse(
+        raise refuse(
             "person_not_found",
             "本辖区没有该身份证号码的登记人员",
             "No registered person of your region has this ID number",
@@ -122,7 +104,7 @@ def _create_employment(
     employer_credit_code: str,
 ) -> Employment:
     if overlapping(Employment.objects.filter(person=person, kind=kind), valid_from, valid_to):
-        raise _refuse(
+        raise refuse(
             "employment_overlap",
             "该人员在此期间已有同一就业形式的登记",
             "The person already has employment of this kind for these dates",
@@ -168,11 +150,17 @@ def employment_record(
     refused: history is corrected by ending a record, never overwritten."""
     require_permission(actor, "create", "employment_record")
     if kind not in EmploymentKind.values:
-        raise _refuse(
+        raise refuse(
             "employment_kind", "就业形式无效", "The kind of employment is not valid", "kind"
         )
     _dates(valid_from, valid_to)
-    name = _text(employer_name, field="employer_name", zh="就业单位", en="The employer")
+    name = clean_text(
+        employer_name,
+        field="employer_name",
+        label=("就业单位", "employer"),
+        limit=100,
+        required=False,
+    )
     code = (
         normalise_credit_code(employer_credit_code, field="employer_credit_code")
         if (employer_credit_code or "").strip()
@@ -205,7 +193,7 @@ def employment_end(*, actor: Any, employment_id: int, valid_to: dt.date) -> Empl
         if row is None:
             raise PermissionRefused("change", "employment_record", employment_id)
         if row.valid_to is not None or valid_to < row.valid_from:
-            raise _refuse(
+            raise refuse(
                 "employment_end",
                 "该就业登记已结束，或结束日期早于起始日期",
                 "This employment has ended already, or the end is before its start",
@@ -287,7 +275,7 @@ def _county_in_scope(actor: Any, county_code: str) -> str:
         and Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).exists()
         and region_in_scope(actor, county_code)
     ):
-        raise _refuse(
+        raise refuse(
             "county_out_of_scope",
             "所选旗县区不存在或不在本人管辖范围内",
             "The county does not exist or is outside your region",
@@ -309,15 +297,21 @@ def institution_register(
     require_permission(actor, "create", "employment_record")
     county = _county_in_scope(actor, county_code)
     if not isinstance(opened_on, dt.date):
-        raise _refuse("opened_on", "请填写设立日期", "Enter the opening date", "opened_on")
+        raise refuse("opened_on", "请填写设立日期", "Enter the opening date", "opened_on")
     if not 0 <= int(capacity) <= 10000:
-        raise _refuse(
+        raise refuse(
             "capacity", "安置能力应为0至10000人", "The capacity is 0 to 10,000 persons", "capacity"
         )
     with transaction.atomic():
         institution = AssistedInstitution.objects.create(
-            name=_text(name, field="name", zh="机构名称", en="The name", required=True),
-            operator=_text(operator, field="operator", zh="举办单位", en="The operator"),
+            name=clean_text(name, field="name", label=("机构名称", "name"), limit=100),
+            operator=clean_text(
+                operator,
+                field="operator",
+                label=("举办单位", "operator"),
+                limit=100,
+                required=False,
+            ),
             county_code=county,
             capacity=int(capacity),
             opened_on=opened_on,
@@ -358,23 +352,27 @@ def placement_add(
     person's county)."""
     require_permission(actor, "create", "employment_record")
     if kind not in PlacementKind.values:
-        raise _refuse(
-            "placement_kind", "安置类型无效", "The kind of placement is not valid", "kind"
-        )
+        raise refuse("placement_kind", "安置类型无效", "The kind of placement is not valid", "kind")
     _dates(valid_from, valid_to)
-    post_name = _text(
+    post_name = clean_text(
         post,
         field="post",
-        zh="岗位",
-        en="The post",
+        label=("岗位", "post"),
+        limit=100,
         required=kind == PlacementKind.PUBLIC_WELFARE,
     )
-    unit = _text(employer_name, field="employer_name", zh="用工单位", en="The employer")
+    unit = clean_text(
+        employer_name,
+        field="employer_name",
+        label=("用工单位", "employer"),
+        limit=100,
+        required=False,
+    )
     institution = None
     if kind == PlacementKind.ASSISTED:
         institution = institutions(actor).filter(pk=institution_id or 0).first()
         if institution is None:
-            raise _refuse(
+            raise refuse(
                 "institution_not_found",
                 "请选择本辖区的辅助性就业机构",
                 "Choose an assisted-employment institution of your region",
@@ -383,7 +381,7 @@ def placement_add(
         if valid_from < institution.opened_on or (
             institution.closed_on is not None and valid_from > institution.closed_on
         ):
-            raise _refuse(
+            raise refuse(
                 "institution_not_open",
                 "安置日期该机构未开办",
                 "The institution is not open on the placement date",

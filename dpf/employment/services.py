@@ -25,6 +25,7 @@ from dpf.core.certnumber import parse_certificate_number
 from dpf.core.creditcode import normalise_credit_code
 from dpf.core.crypto import mask_phone
 from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
 from dpf.employment import levy
@@ -47,10 +48,6 @@ _LINE_LABELS = {
 }
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 # --- employers ----------------------------------------------------------------------------
 
 
@@ -70,22 +67,22 @@ def employer_register(
     code = normalise_credit_code(credit_code)
     name = (name or "").strip()
     if not name or len(name) > 100:
-        raise _refuse(
+        raise refuse(
             "employer_name", "单位名称应为1至100个字", "The name has 1 to 100 characters", "name"
         )
     check_text_characters(name, field="name", label_zh="单位名称", label_en="the name")
     if kind not in EmployerKind.values:
-        raise _refuse("employer_kind", "单位性质无效", "The kind of employer is not valid", "kind")
+        raise refuse("employer_kind", "单位性质无效", "The kind of employer is not valid", "kind")
     county = Region.objects.filter(code=county_code, level=RegionLevel.COUNTY).first()
     if county is None or not region_in_scope(actor, county.code):
-        raise _refuse(
+        raise refuse(
             "county_out_of_scope",
             "所选旗县区不存在或不在本人管辖范围内",
             "The county does not exist or is outside your region",
             "county_code",
         )
     if isinstance(staff_count, bool) or not 0 <= int(staff_count) <= int(levy.MAX_STAFF):
-        raise _refuse(
+        raise refuse(
             "staff_count",
             f"在职职工人数应在0至{levy.MAX_STAFF}之间",
             f"The staff count must be between 0 and {levy.MAX_STAFF}",
@@ -94,7 +91,7 @@ def employer_register(
     contact = clean_person_name(contact_name, field="contact_name") if contact_name else ""
     phone = fold_fullwidth_digits((contact_phone or "").strip())
     if phone and (not phone.isascii() or not phone.isdigit() or not 7 <= len(phone) <= 12):
-        raise _refuse(
+        raise refuse(
             "phone",
             "联系电话应为7至12位数字",
             "The phone number has 7 to 12 digits",
@@ -102,7 +99,7 @@ def employer_register(
         )
     with transaction.atomic():
         if Employer.objects.filter(credit_code=code).exists():
-            raise _refuse(
+            raise refuse(
                 "employer_exists",
                 "该统一社会信用代码的单位已登记",
                 "An employer with this credit code is already registered",
@@ -178,14 +175,14 @@ def _month_span(year: int, first: int, last: int) -> tuple[dt.date, dt.date]:
 def _check_period(levy_year: int, today: dt.date) -> None:
     deadline = levy.declaration_deadline(levy_year)
     if today.year != levy_year or deadline is None:
-        raise _refuse(
+        raise refuse(
             "levy_year",
             f"只能申报本年度（{today.year}年）的保障金",
             f"Only the levy of this year ({today.year}) can be declared",
             "levy_year",
         )
     if today > deadline:
-        raise _refuse(
+        raise refuse(
             "after_deadline",
             f"{levy_year}年度申报已于{deadline.isoformat()}截止",
             f"Declarations for {levy_year} closed on {deadline.isoformat()}",
@@ -205,21 +202,21 @@ def _check_line(index: int, line: EmployeeLine) -> None:
         ("contract_months", line.contract_months, 0, levy.MAX_CONTRACT_MONTHS),
     ):
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise _refuse(
+            raise refuse(
                 "out_of_range",
                 f"{where_zh}的{_LINE_LABELS[name]}应在{low}至{high}之间",
                 f"{where_en}: {name} must be between {low} and {high}",
                 _line_field(index, name),
             )
     if line.last_month < line.first_month:
-        raise _refuse(
+        raise refuse(
             "months_order",
             f"{where_zh}的终止月份早于起始月份",
             f"{where_en}: the last month is before the first month",
             _line_field(index, "last_month"),
         )
     if line.military_level is not None and not 1 <= line.military_level <= 10:
-        raise _refuse(
+        raise refuse(
             "out_of_range",
             f"{where_zh}的残疾军人等级应在1至10之间",
             f"{where_en}: the military disability level must be between 1 and 10",
@@ -235,7 +232,7 @@ def _resolve_certificate(
     try:
         number = parse_certificate_number(line.certificate_number).normalized
     except ValidationFailed as exc:
-        raise _refuse(
+        raise refuse(
             exc.code, f"{where_zh}：{exc.message_zh}", f"{where_en}: {exc.message_en}", field
         ) from None
     start, end = _month_span(staff_year, line.first_month, line.last_month)
@@ -245,7 +242,7 @@ def _resolve_certificate(
         )
     )
     if not certificates:
-        raise _refuse(
+        raise refuse(
             "certificate_unknown",
             f"{where_zh}的残疾人证号在登记系统中不存在",
             f"{where_en}: the certificate number is not in the registry",
@@ -259,7 +256,7 @@ def _resolve_certificate(
             and certificate.expires_on >= end
         ):
             return certificate, start, end
-    raise _refuse(
+    raise refuse(
         "certificate_not_valid",
         f"{where_zh}的残疾人证在申报的月份内无效（未发证、已过期或已注销）",
         f"{where_en}: the certificate was not valid in every month declared "
@@ -286,7 +283,7 @@ def declaration_prepare(
         wage_bill, "wage_bill", low=Decimal(0), high=levy.MAX_STAFF * levy.MAX_YEARLY_WAGE
     )
     if staff == 0 and bill > 0:
-        raise _refuse(
+        raise refuse(
             "wage_without_staff",
             "在职职工人数为0时工资总额应为0",
             "With no staff the wage bill must be 0",
@@ -294,14 +291,14 @@ def declaration_prepare(
         )
     avg = (bill / staff).quantize(levy.FEN, rounding=ROUND_HALF_UP) if staff else Decimal("0.00")
     if avg > levy.MAX_YEARLY_WAGE:
-        raise _refuse(
+        raise refuse(
             "absurd",
             f"职工年平均工资（工资总额÷人数）超过{levy.MAX_YEARLY_WAGE}元",
             f"The average wage (wage bill / staff) exceeds {levy.MAX_YEARLY_WAGE} yuan",
             "wage_bill",
         )
     if len(employees) > staff or len(employees) > MAX_EMPLOYEES:
-        raise _refuse(
+        raise refuse(
             "more_disabled_than_staff",
             "残疾人职工人数不能超过在职职工人数",
             "There cannot be more disabled employees than staff",
@@ -309,7 +306,7 @@ def declaration_prepare(
         )
     social = levy.local_avg_social_wage(levy_year)
     if social is None:
-        raise _refuse(
+        raise refuse(
             "no_rule",
             f"{levy_year}年没有配置当地社会平均工资",
             f"No local average social wage is configured for {levy_year}",
@@ -323,7 +320,7 @@ def declaration_prepare(
         _check_line(index, line)
         certificate, start, end = _resolve_certificate(index, line, staff_year)
         if certificate.person_id in seen:
-            raise _refuse(
+            raise refuse(
                 "duplicate_employee",
                 f"第{index + 1}名残疾人职工重复申报",
                 f"Disabled employee {index + 1} is declared twice",
@@ -383,7 +380,7 @@ def _refuse_counted_elsewhere(
     for person_id, first, last in others:
         index, line = by_person[person_id]
         if first <= line.last_month and line.first_month <= last:
-            raise _refuse(
+            raise refuse(
                 "counted_elsewhere",
                 f"第{index + 1}名残疾人职工在申报的月份内已由其他用人单位申报",
                 f"Disabled employee {index + 1} is already counted by another employer "
@@ -428,7 +425,7 @@ def declaration_submit(
         )
         existing = QuotaDeclaration.objects.filter(employer=employer, levy_year=levy_year).first()
         if existing is not None and existing.status != DeclarationStatus.RETURNED:
-            raise _refuse(
+            raise refuse(
                 "already_declared",
                 f"{levy_year}年度已申报，审核退回后才能修改",
                 f"The declaration for {levy_year} is already submitted; it can be changed "
@@ -505,14 +502,14 @@ def declaration_review(
     require_permission(actor, "approve", "quota_declaration", declaration_id)
     note = (note or "").strip()
     if len(note) > 300:
-        raise _refuse(
+        raise refuse(
             "note_length", "审核意见最多300字", "The note has at most 300 characters", "note"
         )
     check_text_characters(
         note, field="note", label_zh="审核意见", label_en="the note", multiline=True
     )
     if not approve and not note:
-        raise _refuse(
+        raise refuse(
             "note_required",
             "退回时应写明原因",
             "A returned declaration needs a reason",
@@ -529,7 +526,7 @@ def declaration_review(
         if declaration is None:
             raise PermissionRefused("approve", "quota_declaration", declaration_id)
         if declaration.status != DeclarationStatus.SUBMITTED:
-            raise _refuse(
+            raise refuse(
                 "not_submitted",
                 "该申报不在待审核状态",
                 "The declaration is not waiting for review",
@@ -560,12 +557,10 @@ def credit_flag_add(
     """Put an employer of the actor's region on the credit record, with date and reason."""
     require_permission(actor, "change", "employer", employer_id)
     if reason not in CreditFlag.Reason.values:
-        raise _refuse("reason", "列入原因无效", "The reason is not valid", "reason")
+        raise refuse("reason", "列入原因无效", "The reason is not valid", "reason")
     detail = (detail or "").strip()
     if not detail or len(detail) > 300:
-        raise _refuse(
-            "detail", "说明应为1至300个字", "The detail has 1 to 300 characters", "detail"
-        )
+        raise refuse("detail", "说明应为1至300个字", "The detail has 1 to 300 characters", "detail")
     check_text_characters(detail, field="detail", label_zh="说明", label_en="the detail")
     with transaction.atomic():
         employer = (
@@ -604,7 +599,7 @@ def credit_flag_lift(*, actor: Any, flag_id: int, lifted_on: dt.date) -> CreditF
         if flag is None:
             raise PermissionRefused("change", "employer", flag_id)
         if flag.lifted_on is not None or lifted_on < flag.flagged_on:
-            raise _refuse(
+            raise refuse(
                 "lift_date",
                 "该记录已移出，或移出日期早于列入日期",
                 "The flag is already lifted, or the date is before it was flagged",

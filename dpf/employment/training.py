@@ -18,30 +18,12 @@ from django.db.models import Count, Q, QuerySet
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import parse_id_number
-from dpf.core.text import check_text_characters
+from dpf.core.inputs import clean_text, refuse
 from dpf.employment import levy
 from dpf.employment.models import TrainingAttendance, TrainingCourse, TrainingKind
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
-
-
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
-def _text(value: str, *, field: str, zh: str, en: str, required: bool = True) -> str:
-    text = (value or "").strip()
-    if (required and not text) or len(text) > 100:
-        raise _refuse(
-            "text_length",
-            f"{zh}应为{'1' if required else '0'}至100个字",
-            f"{en} has {'1' if required else '0'} to 100 characters",
-            field,
-        )
-    check_text_characters(text, field=field, label_zh=zh, label_en=en)
-    return text
 
 
 def course_create(
@@ -59,18 +41,18 @@ def course_create(
     """A course of a county in the actor's region."""
     require_permission(actor, "create", "training")
     if kind not in TrainingKind.values:
-        raise _refuse("training_kind", "培训类型无效", "The kind of training is not valid", "kind")
+        raise refuse("training_kind", "培训类型无效", "The kind of training is not valid", "kind")
     if not (
         len(county_code) == 6 and county_code.isdigit() and region_in_scope(actor, county_code)
     ):
-        raise _refuse(
+        raise refuse(
             "county_out_of_scope",
             "所选旗县区不存在或不在本人管辖范围内",
             "The county does not exist or is outside your region",
             "county_code",
         )
     if end < start:
-        raise _refuse(
+        raise refuse(
             "end_before_start", "结束日期早于开始日期", "The end is before the start", "end"
         )
     subsidy = levy.parse_decimal(
@@ -78,11 +60,17 @@ def course_create(
     )
     with transaction.atomic():
         course = TrainingCourse.objects.create(
-            name=_text(name, field="name", zh="培训名称", en="The name"),
+            name=clean_text(name, field="name", label=("培训名称", "name"), limit=100),
             kind=kind,
-            provider=_text(provider, field="provider", zh="培训机构", en="The provider"),
-            training_base=_text(
-                training_base, field="training_base", zh="培训基地", en="The base", required=False
+            provider=clean_text(
+                provider, field="provider", label=("培训机构", "provider"), limit=100
+            ),
+            training_base=clean_text(
+                training_base,
+                field="training_base",
+                label=("培训基地", "training base"),
+                limit=100,
+                required=False,
             ),
             county_code=county_code,
             start=start,
@@ -142,7 +130,7 @@ def attendance_add(*, actor: Any, course_id: int, id_number: str) -> TrainingAtt
     )
     if person is None:
         # The same words whether unregistered or outside the scope: nothing is learnt.
-        raise _refuse(
+        raise refuse(
             "person_not_found",
             "本辖区没有该身份证号码的登记人员",
             "No registered person of your region has this ID number",
@@ -159,7 +147,7 @@ def attendance_add(*, actor: Any, course_id: int, id_number: str) -> TrainingAtt
                 changes={"person": person.pk},
             )
     except IntegrityError:
-        raise _refuse(
+        raise refuse(
             "already_enrolled",
             "该人员已在本培训中",
             "This person is already enrolled in the course",
@@ -184,7 +172,7 @@ def attendance_complete(
         if attendance is None:
             raise PermissionRefused("change", "training", attendance_id)
         if completed_on < course.start or attendance.completed_on is not None:
-            raise _refuse(
+            raise refuse(
                 "completion_date",
                 "结业日期早于培训开始日期，或已登记结业",
                 "The completion date is before the course started, or completion is recorded",

@@ -166,7 +166,7 @@ def test_assisted_page_registers_institution_and_placement(county_officer) -> No
             },
         )
         assert refused.status_code == 400
-        assert "岗位应为1至100个字" in refused.content.decode()
+        assert "请填写岗位" in refused.content.decode()
         page = client.get(url).content.decode()
     assert Placement.objects.count() == 1
     assert "孙小红" in page and "红山区阳光家园" in page

@@ -101,7 +101,7 @@ def test_overlap_of_the_same_kind_refused_another_kind_allowed(county_officer) -
         ({"kind": "astronaut"}, "employment_kind"),
         ({"valid_to": dt.date(2025, 2, 1)}, "date_range"),
         ({"employer_credit_code": WRONG_CHECK}, "checksum"),
-        ({"employer_name": "单" * 101}, "text_length"),
+        ({"employer_name": "单" * 101}, "too_long"),
     ],
 )
 def test_bad_input_refused_nothing_saved(county_officer, changes, code) -> None:
@@ -297,7 +297,7 @@ def test_placement_refusals(county_officer, regions) -> None:
         ({"kind": "assisted", "institution_id": foreign.pk}, "institution_not_found"),
         ({"kind": "assisted", "institution_id": None}, "institution_not_found"),
         ({"kind": "assisted", "institution_id": home.pk}, "institution_not_open"),
-        ({"kind": "public_welfare", "post": ""}, "text_length"),
+        ({"kind": "public_welfare", "post": ""}, "required"),
         ({"kind": "concentrated"}, "placement_kind"),
     ]
     for changes, code in cases:

@@ -121,7 +121,7 @@ def test_a_course_of_another_county_is_not_found(county_officer) -> None:
         ({"end": dt.date(2025, 2, 1)}, "end_before_start"),
         ({"subsidy_per_person": "-5"}, "negative"),
         ({"kind": "magic"}, "training_kind"),
-        ({"name": ""}, "text_length"),
+        ({"name": ""}, "required"),
     ],
 )
 def test_bad_course_refused(county_officer, kwargs: dict[str, Any], code: str) -> None:
