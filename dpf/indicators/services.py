@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import Region
 from dpf.core.text import check_text_characters
 from dpf.indicators import compute as kpi
@@ -31,22 +31,18 @@ from dpf.indicators.quality import quality_by_region
 PLAN_14TH = Path(__file__).parent / "data" / "plan_14th.json"
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _decimal(value: Any, field: str) -> Decimal:
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise _refuse("number", f"{field} 不是数字", f"{field} is not a number", field) from None
+        raise refuse("number", f"{field} 不是数字", f"{field} is not a number", field) from None
 
 
 def _date(value: Any, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise _refuse(
+        raise refuse(
             "date",
             f"{field} 不是有效日期（YYYY-MM-DD）",
             f"{field} is not a date (YYYY-MM-DD)",
@@ -140,9 +136,9 @@ def plan_publish(*, actor: Any, code: str) -> Plan:
     require_permission(actor, "change", "indicators")
     plan = Plan.objects.select_for_update().filter(code=code).first()
     if plan is None:
-        raise _refuse("unknown_plan", f"没有规划 {code}", f"No plan {code}", "plan")
+        raise refuse("unknown_plan", f"没有规划 {code}", f"No plan {code}", "plan")
     if plan.published_at is not None:
-        raise _refuse(
+        raise refuse(
             "already_published",
             f"规划 {code} 已发布",
             f"Plan {code} is already published",
@@ -181,20 +177,20 @@ def manual_value_enter(
     """Enter (or correct: the old row is kept, superseded) a hand-entered statistic."""
     require_permission(actor, "change", "manual_value", indicator.pk)
     if not indicator.is_manual:
-        raise _refuse("not_manual", "该指标不是人工录入指标", "this indicator is not hand-entered")
+        raise refuse("not_manual", "该指标不是人工录入指标", "this indicator is not hand-entered")
     plan = indicator.plan
     if not plan.start.year <= year <= plan.end.year + 1:
-        raise _refuse("year", "年度不在规划期内", "the year is outside the plan period", "year")
+        raise refuse("year", "年度不在规划期内", "the year is outside the plan period", "year")
     if not Region.objects.filter(code=region_code).exists():
-        raise _refuse("region", "地区不存在", "unknown region", "region_code")
+        raise refuse("region", "地区不存在", "unknown region", "region_code")
     if indicator.min_value is not None and value < indicator.min_value:
-        raise _refuse("range", "数值低于允许范围", "the value is below the allowed range", "value")
+        raise refuse("range", "数值低于允许范围", "the value is below the allowed range", "value")
     if indicator.max_value is not None and value > indicator.max_value:
-        raise _refuse("range", "数值超出允许范围", "the value is above the allowed range", "value")
+        raise refuse("range", "数值超出允许范围", "the value is above the allowed range", "value")
     if indicator.unit == "%" and not Decimal("-100") <= value <= Decimal("1000"):
-        raise _refuse("range", "百分比数值超出合理范围", "the percentage is out of range", "value")
+        raise refuse("range", "百分比数值超出合理范围", "the percentage is out of range", "value")
     if not (source or "").strip():
-        raise _refuse("source", "请填写数据来源", "the source is required", "source")
+        raise refuse("source", "请填写数据来源", "the source is required", "source")
     check_text_characters(source, field="source", label_zh="数据来源", label_en="source")
     previous = (
         ManualValue.objects.select_for_update()

@@ -23,6 +23,7 @@ from django.utils import timezone
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.exchange import benefits_bridge, jobs, selectors, surveyroster
 from dpf.exchange.limits import import_limits, megabytes
 from dpf.exchange.models import (
@@ -57,20 +58,16 @@ def max_upload_bytes() -> int:
     return import_limits().max_bytes
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _roster_type(code: str) -> RosterType:
     rtype = ROSTER_TYPES.get(code)
     if rtype is None:
-        raise _refuse("roster_type", "名单类型无效", "unknown roster type", "roster_type")
+        raise refuse("roster_type", "名单类型无效", "unknown roster type", "roster_type")
     return rtype
 
 
 def _too_large(limit: int) -> ValidationFailed:
     mb = megabytes(limit)
-    return _refuse(
+    return refuse(
         "file_too_large",
         f"文件超过 {mb} 的上限，请拆分后分批导入",
         f"the file exceeds the {mb} limit; split it and import the parts",
@@ -92,7 +89,7 @@ def _read_limited(stream: IO[bytes], limit: int) -> bytes:
 
 def _already_imported(batch: ImportBatch) -> ValidationFailed:
     when = timezone.localtime(batch.committed_at or batch.created_at)
-    return _refuse(
+    return refuse(
         "already_imported",
         f"该文件已导入（批次 {batch.pk}，{when:%Y-%m-%d %H:%M}）",
         f"already imported (batch {batch.pk})",
@@ -175,7 +172,7 @@ def batch_receive_rows(
     if not rows:
         raise FileRefused("no_rows")
     if len(rows) > MAX_API_ROWS:
-        raise _refuse(
+        raise refuse(
             "too_many_rows",
             f"一次最多推送 {MAX_API_ROWS} 行",
             f"at most {MAX_API_ROWS} rows per push",
@@ -187,7 +184,7 @@ def batch_receive_rows(
     except UnicodeEncodeError:
         # JSON may escape half of a UTF-16 pair ("\ud800"): no text holds it, no file or
         # database can store it.
-        raise _refuse(
+        raise refuse(
             "invalid_character",
             "推送的内容中有无效的字符（单独的代理码位，如 \\ud800）",
             "the rows hold an invalid character (a lone surrogate such as \\ud800)",
@@ -231,13 +228,13 @@ def batch_revalidate(
     with transaction.atomic():
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status == BatchStatus.COMMITTED:
-            raise _refuse(
+            raise refuse(
                 "already_committed", "该批次已导入，不能重新校验", "the batch is already committed"
             )
         if batch.status == BatchStatus.CANCELLED:
-            raise _refuse("cancelled", "该批次已取消", "the batch was cancelled")
+            raise refuse("cancelled", "该批次已取消", "the batch was cancelled")
         if batch.status == BatchStatus.VALIDATING and not is_stalled(batch, now):
-            raise _refuse(
+            raise refuse(
                 "validation_running",
                 "该批次正在校验，请稍候刷新页面",
                 "the batch is being validated; refresh the page in a moment",
@@ -265,7 +262,7 @@ def batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
     require_permission(actor, "import", "roster")
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.COMMITTED:
-        raise _refuse(
+        raise refuse(
             "already_committed", "该批次已导入，不能取消", "the batch is already committed"
         )
     if batch.status != BatchStatus.CANCELLED:
@@ -293,7 +290,7 @@ def _pause_for_crash_test() -> None:
 
 
 def _stale() -> ValidationFailed:
-    return _refuse(
+    return refuse(
         "stale_preview",
         "预览之后登记信息已发生变化，请重新校验后再导入",
         "the registry changed after the preview; validate again before committing",
@@ -383,7 +380,7 @@ def batch_commit_start(*, actor: Any, batch: ImportBatch) -> Job:
     start while the first is queued or running joins it."""
     require_permission(actor, "import", "roster")
     if batch.status not in (BatchStatus.PREVIEWED, BatchStatus.COMMITTED):
-        raise _refuse(
+        raise refuse(
             "not_previewed",
             "该批次尚未完成校验或已取消，不能导入",
             "the batch is not validated or was cancelled",
@@ -444,7 +441,7 @@ def _commit_atomic(*, actor: Any, batch: ImportBatch, rtype: RosterType) -> Impo
     if batch.status == BatchStatus.COMMITTED:
         raise _already_imported(batch)
     if batch.status != BatchStatus.PREVIEWED:
-        raise _refuse(
+        raise refuse(
             "not_previewed",
             "该批次尚未完成校验或已取消，不能导入",
             "the batch is not validated or was cancelled",

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated
 from dpf.exchange.models import DuplicateSuspect, SuspectKind, SuspectStatus
 from dpf.registry.models import Person, Residence
@@ -73,10 +73,6 @@ def duplicates_find(*, actor: Any = None) -> int:
     return listed.count() - before
 
 
-def _refuse(code: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field="resolution")
-
-
 def _person_relations() -> list[tuple[type[models.Model], str]]:
     relations = []
     for rel in Person._meta.related_objects:
@@ -117,19 +113,21 @@ def _merge(keep: Person, gone: Person) -> dict[str, int]:
         if not records.exists():
             continue
         if issubclass(model, EffectiveDated) and _overlapping_fact(model, field, keep, gone):
-            raise _refuse(
+            raise refuse(
                 "merge_overlap",
                 f"无法合并：两人的“{label}”记录时间重叠，请先核对修正",
                 f"cannot merge: both records hold overlapping “{model._meta.model_name}” facts",
+                "resolution",
             )
         try:
             with transaction.atomic():
                 moved[model._meta.label] = records.update(**{field: keep})
         except IntegrityError:
-            raise _refuse(
+            raise refuse(
                 "merge_conflict",
                 f"无法合并：两人的“{label}”记录冲突，请先核对修正",
                 f"cannot merge: the “{model._meta.model_name}” records conflict",
+                "resolution",
             ) from None
     return moved
 
@@ -144,7 +142,9 @@ def suspect_resolve(*, actor: Any, suspect: DuplicateSuspect, resolution: str) -
     require_permission(actor, "import", "roster")
     suspect = DuplicateSuspect.objects.select_for_update().get(pk=suspect.pk)
     if suspect.status != SuspectStatus.OPEN:
-        raise _refuse("already_resolved", "该疑似重复已处理", "this suspect is already resolved")
+        raise refuse(
+            "already_resolved", "该疑似重复已处理", "this suspect is already resolved", "resolution"
+        )
     changes: dict[str, Any] = {"kind": suspect.kind, "resolution": resolution}
     if resolution == "distinct":
         suspect.status = SuspectStatus.DISTINCT
@@ -162,7 +162,7 @@ def suspect_resolve(*, actor: Any, suspect: DuplicateSuspect, resolution: str) -
             mark_facts_changed([keep.pk, gone.pk])
         suspect.status = SuspectStatus.MERGED
     else:
-        raise _refuse("resolution", "处理方式无效", "unknown resolution")
+        raise refuse("resolution", "处理方式无效", "unknown resolution", "resolution")
     suspect.resolved_by = actor
     suspect.resolved_at = timezone.now()
     suspect.save(update_fields=["status", "resolved_by", "resolved_at"])
