@@ -12,8 +12,9 @@ from django.db import transaction
 
 from dpf.accounts.permissions import require_permission
 from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 from dpf.registry.change_models import ChangeKind
-from dpf.registry.changes import _effective, _living, _person, _record, _refuse, clean_reason
+from dpf.registry.changes import _effective, _living, _person, _record, clean_reason
 from dpf.registry.models import Certificate, CertificateStatus
 from dpf.registry.services import certificate_end, certificate_issue
 
@@ -29,7 +30,7 @@ def _certificate(actor: Any, certificate: Certificate | int) -> Certificate:
     cert = Certificate.objects.select_for_update().select_related("person").get(pk=pk)
     _living(cert.person)
     if cert.status == CertificateStatus.CANCELLED:
-        raise _refuse(
+        raise refuse(
             "certificate_cancelled",
             "该残疾人证已注销，不能换证或重新评定；如需办证请重新申请评定",
             "this certificate was cancelled: it cannot be renewed or re-assessed; "
@@ -37,7 +38,7 @@ def _certificate(actor: Any, certificate: Certificate | int) -> Certificate:
             "certificate",
         )
     if cert.status == CertificateStatus.REPLACED:
-        raise _refuse(
+        raise refuse(
             "certificate_replaced",
             "该残疾人证已换发，请在新证上办理",
             "this certificate has been replaced: act on the new one",
@@ -66,7 +67,7 @@ def certificate_renew(
     issue_date = _effective(issue_date, today, "issue_date")
     old = _certificate(actor, certificate)
     if issue_date <= old.valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range",
             "换证日期须晚于原证的起始日期",
             "the renewal must follow the start of the old certificate",
@@ -121,18 +122,18 @@ def certificate_reassess(
     try:
         category, level = int(category), int(level)
     except (TypeError, ValueError):
-        raise _refuse(
+        raise refuse(
             "category", "残疾类别应为1至7", "the category must be 1 to 7", "category"
         ) from None
     if (category, level) == (old.category, old.level):
-        raise _refuse(
+        raise refuse(
             "same_assessment",
             "评定结果与原证相同，请使用换证",
             "the result is the same as the old certificate: renew it instead",
             "level",
         )
     if on <= old.valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range",
             "评定日期须晚于原证的起始日期",
             "the re-assessment must follow the start of the old certificate",
@@ -182,7 +183,7 @@ def certificate_cancel(
     on = _effective(on, today)
     cert = _certificate(actor, certificate)
     if on <= cert.valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range",
             "注销日期须晚于残疾人证的起始日期",
             "the cancellation must follow the start of the certificate",

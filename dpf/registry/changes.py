@@ -24,7 +24,8 @@ from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.dates import local_today
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.pinyin import name_full_pinyin, name_initials
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
@@ -51,20 +52,14 @@ from dpf.registry.services import (
 REASON_MAX = 300
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def clean_reason(reason: Any) -> str:
     """The reason for a change: required (two characters at least), one line of text."""
     text = ("" if reason is None else str(reason)).strip()
     check_text_characters(text, field="reason", label_zh="原因", label_en="reason")
     if len(text) < 2:
-        raise _refuse(
-            "reason_missing", "请填写变更原因", "give the reason for the change", "reason"
-        )
+        raise refuse("reason_missing", "请填写变更原因", "give the reason for the change", "reason")
     if len(text) > REASON_MAX:
-        raise _refuse(
+        raise refuse(
             "reason_long", "原因不能超过300字", "the reason is longer than 300 characters", "reason"
         )
     return text
@@ -74,9 +69,9 @@ def _effective(on: Any, today: dt.date | None, field: str = "on") -> dt.date:
     """The effective date: given, and not after today (a change is recorded once it
     happened)."""
     if not isinstance(on, dt.date):
-        raise _refuse("date_missing", "请填写生效日期", "enter the effective date", field)
+        raise refuse("date_missing", "请填写生效日期", "enter the effective date", field)
     if on > (today or local_today()):
-        raise _refuse(
+        raise refuse(
             "future_date", "生效日期不能晚于今天", "the effective date is in the future", field
         )
     return on
@@ -99,7 +94,7 @@ def _person(actor: Any, person: Person | int, action: str = "change") -> Person:
 
 def _living(person: Person) -> None:
     if person.death_date is not None:
-        raise _refuse(
+        raise refuse(
             "person_deceased",
             "该人员已登记死亡，不能再变更",
             "the person is recorded as deceased; the record can no longer change",
@@ -125,7 +120,7 @@ def _record(
 def _clean_phone(phone: str) -> str:
     phone = fold_fullwidth_digits((phone or "").strip())
     if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
-        raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
+        raise refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
     return phone
 
 
@@ -133,9 +128,9 @@ def _clean_ethnicity(ethnicity: str) -> str:
     ethnicity = (ethnicity or "").strip()
     check_text_characters(ethnicity, field="ethnicity", label_zh="民族", label_en="ethnicity")
     if not ethnicity:
-        raise _refuse("ethnicity_missing", "请填写民族", "enter the ethnic group", "ethnicity")
+        raise refuse("ethnicity_missing", "请填写民族", "enter the ethnic group", "ethnicity")
     if len(ethnicity) > 20:
-        raise _refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
+        raise refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
     return ethnicity
 
 
@@ -168,7 +163,7 @@ def person_details_change(
     _living(locked)
     changed = {f: v for f, v in new.items() if getattr(locked, f) != v}
     if not changed:
-        raise _refuse("nothing_changed", "没有需要变更的内容", "nothing was changed")
+        raise refuse("nothing_changed", "没有需要变更的内容", "nothing was changed")
     masks: dict[str, Callable[[str], str]] = {
         "name": crypto.mask_name,
         "phone": crypto.mask_phone,
@@ -230,7 +225,7 @@ def guardian_change(
     reason = clean_reason(reason)
     on = _effective(on, today)
     if relation not in Relation.values:
-        raise _refuse("relation", "与本人关系无效", "invalid relation", "relation")
+        raise refuse("relation", "与本人关系无效", "invalid relation", "relation")
     locked = _person(actor, person)
     _living(locked)
     guardian = None
@@ -243,21 +238,21 @@ def guardian_change(
                 actor, person_id=guardian.pk, village_code=guardian.village_code
             )
         ):
-            raise _refuse(
+            raise refuse(
                 "guardian_unknown",
                 "监护人须是本辖区已登记的人员",
                 "the guardian must be a person registered in your region",
                 "guardian_id_number",
             )
         if guardian.pk == locked.pk:
-            raise _refuse(
+            raise refuse(
                 "guardian_self",
                 "监护人不能是本人",
                 "a person cannot be their own guardian",
                 "guardian_id_number",
             )
         if guardian.death_date is not None:
-            raise _refuse(
+            raise refuse(
                 "guardian_deceased",
                 "监护人已登记死亡",
                 "the guardian is recorded as deceased",
@@ -266,9 +261,9 @@ def guardian_change(
     links = GuardianLink.objects.filter(dependant=locked)
     current = links.filter(valid_to__isnull=True).first()
     if current is None and guardian is None:
-        raise _refuse("nothing_changed", "没有需要变更的内容", "nothing was changed")
+        raise refuse("nothing_changed", "没有需要变更的内容", "nothing was changed")
     if current is not None and guardian is not None and current.guardian_id == guardian.pk:
-        raise _refuse(
+        raise refuse(
             "nothing_changed",
             "该人员已是本人的监护人",
             "this person is already the guardian",
@@ -276,7 +271,7 @@ def guardian_change(
         )
     if current is not None:
         if on <= current.valid_from:
-            raise _refuse(
+            raise refuse(
                 "date_range",
                 "生效日期须晚于现监护关系的起始日期",
                 "the date must follow the start of the current guardianship",
@@ -327,7 +322,7 @@ def _village_anywhere(code: str) -> Region:
     (the administrative divisions are public), only the person must be the actor's."""
     region = Region.objects.filter(code=(code or "").strip(), level=RegionLevel.VILLAGE).first()
     if region is None:
-        raise _refuse(
+        raise refuse(
             "village_unknown",
             "迁入的嘎查村社区不存在，请核对区划代码",
             "the village moved to does not exist; check the region code",
@@ -364,7 +359,7 @@ def person_move_record(
     locked = _person(actor, person)
     _living(locked)
     if village.code == locked.village_code:
-        raise _refuse(
+        raise refuse(
             "same_village",
             "迁入地与现居住地相同",
             "the person already lives in this village",
@@ -428,14 +423,14 @@ def person_death_record(
     on = _effective(on, today)
     locked = _person(actor, person)
     if locked.death_date is not None:
-        raise _refuse(
+        raise refuse(
             "already_deceased",
             "该人员已登记死亡",
             "the person is already recorded as deceased",
             "on",
         )
     if on < locked.birth_date:
-        raise _refuse(
+        raise refuse(
             "before_birth", "死亡日期早于出生日期", "the date of death is before the birth", "on"
         )
     next_day = on + dt.timedelta(days=1)
@@ -524,7 +519,7 @@ def household_member_change(
     reason = clean_reason(reason)
     on = _effective(on, today)
     if relation not in Relation.values:
-        raise _refuse("relation", "与户主关系无效", "invalid relation to the head", "relation")
+        raise refuse("relation", "与户主关系无效", "invalid relation to the head", "relation")
     locked = _person(actor, person)
     _living(locked)
     if household is None:
@@ -533,11 +528,11 @@ def household_member_change(
     else:
         target = _household(actor, household)
         if target.pk == locked.household_id and relation == locked.relation_to_head:
-            raise _refuse(
+            raise refuse(
                 "nothing_changed", "没有需要变更的内容", "nothing was changed", "household"
             )
         if target.village_code != locked.village_code:
-            raise _refuse(
+            raise refuse(
                 "household_elsewhere",
                 "该家庭不在本人居住的嘎查村社区，请先登记迁移",
                 "the household is in another village: record the move first",
@@ -549,7 +544,7 @@ def household_member_change(
         else None
     )
     if relation == Relation.HEAD and target.head_id not in (None, locked.pk):
-        raise _refuse(
+        raise refuse(
             "head_taken",
             "该家庭已有户主，请选择其他关系",
             "the household already has a head; choose another relation",
@@ -611,7 +606,7 @@ def household_status_change(
     reason = clean_reason(reason)
     on = _effective(on, today)
     if status not in HouseholdStatusCode.values:
-        raise _refuse("status", "经济状况无效", "invalid economic status", "status")
+        raise refuse("status", "经济状况无效", "invalid economic status", "status")
     locked = _household(actor, household)
     current = (
         HouseholdStatus.objects.filter(household=locked, valid_to__isnull=True)
@@ -619,7 +614,7 @@ def household_status_change(
         .first()
     )
     if current == status:
-        raise _refuse("nothing_changed", "经济状况没有变化", "the status is unchanged", "status")
+        raise refuse("nothing_changed", "经济状况没有变化", "the status is unchanged", "status")
     row = household_status_set(actor=actor, household=locked, status=status, valid_from=on)
     label = str(HouseholdStatusCode(status).label)
     for member in Person.objects.filter(household=locked, death_date__isnull=True):

@@ -14,7 +14,8 @@ from django.db import transaction
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope
 from dpf.core import audit
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 from dpf.registry.models import (
     OutsidePayment,
     OutsidePaymentKind,
@@ -27,10 +28,6 @@ from dpf.registry.services import mark_facts_changed, overlapping
 # Above this a monthly amount is a typing error (the largest of these payments is a few
 # thousand yuan a month).
 MAX_MONTHLY_AMOUNT = Decimal("100000")
-
-
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
 
 
 def _check_person(actor: Any, person: Person) -> Person:
@@ -48,9 +45,9 @@ def _check_person(actor: Any, person: Person) -> Person:
 
 def _check_dates(valid_from: Any, valid_to: Any) -> None:
     if not isinstance(valid_from, dt.date):
-        raise _refuse("valid_from_missing", "请填写起始日期", "enter the start date", "valid_from")
+        raise refuse("valid_from_missing", "请填写起始日期", "enter the start date", "valid_from")
     if valid_to is not None and valid_to < valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range",
             "截止日期早于起始日期",
             "the end date is before the start date",
@@ -68,14 +65,14 @@ def monthly_amount_of(value: Any) -> Decimal | None:
     except InvalidOperation:
         amount = Decimal("NaN")
     if not amount.is_finite() or amount < 0 or amount > MAX_MONTHLY_AMOUNT:
-        raise _refuse(
+        raise refuse(
             "monthly_amount",
             "月发放金额须为0至100000元之间的数字",
             "the monthly amount must be a number from 0 to 100,000 yuan",
             "monthly_amount",
         )
     if amount != amount.quantize(Decimal("0.01")):
-        raise _refuse(
+        raise refuse(
             "monthly_amount",
             "月发放金额最多两位小数",
             "the monthly amount has at most two decimal places",
@@ -99,13 +96,13 @@ def outside_payment_record(
     ``[valid_from, valid_to]``. A payment of the same kind overlapping one already recorded
     is refused (history is corrected explicitly, never overwritten)."""
     if kind not in OutsidePaymentKind.values:
-        raise _refuse("kind", "外部发放类型无效", "unknown kind of outside payment", "kind")
+        raise refuse("kind", "外部发放类型无效", "unknown kind of outside payment", "kind")
     _check_dates(valid_from, valid_to)
     amount = monthly_amount_of(monthly_amount)
     person = _check_person(actor, person)
     existing = OutsidePayment.objects.filter(person=person, kind=kind)
     if overlapping(existing, valid_from, valid_to):
-        raise _refuse(
+        raise refuse(
             "outside_payment_overlap",
             "该人员在此期间已有同类外部发放记录",
             "the person already has a payment of this kind for these dates",
@@ -152,7 +149,7 @@ def person_status_set(
     refused. The household's status and the other members are left as they are.
     """
     if status not in PersonStatusCode.values:
-        raise _refuse("status", "人员类别无效", "unknown person status", "status")
+        raise refuse("status", "人员类别无效", "unknown person status", "status")
     _check_dates(valid_from, valid_to)
     person = _check_person(actor, person)
     existing = PersonStatus.objects.filter(person=person)
@@ -161,7 +158,7 @@ def person_status_set(
         current.valid_to = valid_from - dt.timedelta(days=1)
         current.save(update_fields=["valid_to"])
     if overlapping(existing, valid_from, valid_to):
-        raise _refuse(
+        raise refuse(
             "person_status_overlap",
             "该人员在此期间已有人员类别记录",
             "the person already has a status for these dates",

@@ -26,6 +26,7 @@ from dpf.core.idnumber import (
     parse_id_number,
     warning_message,
 )
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel, check_interval, overlapping
 from dpf.core.pinyin import name_full_pinyin, name_initials
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
@@ -44,10 +45,6 @@ from dpf.registry.models import (
 CERTIFICATE_YEARS = 10
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def mark_facts_changed(person_ids: Any) -> int:
     """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)."""
     return Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
@@ -64,12 +61,12 @@ def certificate_lookup_hash(number: str) -> str:
 def _village(code: str, actor: Any) -> Region:
     region = Region.objects.filter(code=code, level=RegionLevel.VILLAGE).first()
     if region is None:
-        raise _refuse(
+        raise refuse(
             "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "village_code"
         )
     if actor is not None and not region_in_scope(actor, code):
         # Same words as "unknown": a user learns nothing about regions outside the scope.
-        raise _refuse(
+        raise refuse(
             "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "village_code"
         )
     return region
@@ -80,7 +77,7 @@ def household_create(*, actor: Any, village_code: str, address: str = "") -> Hou
     address = (address or "").strip()
     check_text_characters(address, field="address", label_zh="住址", label_en="address")
     if len(address) > 200:
-        raise _refuse("address_long", "住址过长", "the address is too long", "address")
+        raise refuse("address_long", "住址过长", "the address is too long", "address")
     village = _village(village_code, actor)
     household = Household.objects.create(
         county_code=village.code[:6],
@@ -171,12 +168,12 @@ def _registration_entry(
     ethnicity = (ethnicity or "").strip() or "汉族"
     check_text_characters(ethnicity, field="ethnicity", label_zh="民族", label_en="ethnicity")
     if len(ethnicity) > 20:
-        raise _refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
+        raise refuse("ethnicity_long", "民族过长", "the ethnicity is too long", "ethnicity")
     parsed = parse_id_number(id_number, today=today)
     _check_warnings_confirmed(parsed, confirmed_address_code)
     phone = fold_fullwidth_digits((phone or "").strip())
     if phone and not (phone.isascii() and phone.isdigit() and 7 <= len(phone) <= 15):
-        raise _refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
+        raise refuse("phone", "电话号码格式不正确", "the phone number is not valid", "phone")
     village = _village(village_code, actor)
     return _Entry(name, parsed, id_lookup_hash(parsed.normalized), phone, village, ethnicity)
 
@@ -331,21 +328,21 @@ def certificate_issue(
     if number:
         parsed = parse_certificate_number(number, today=today)
         if parsed.id_number.normalized != person.id_number:
-            raise _refuse(
+            raise refuse(
                 "id_mismatch",
                 "残疾人证号中的身份证号码与本人不一致",
                 "the ID number inside the certificate number is not the person's",
                 "number",
             )
         if category is not None and category != parsed.category:
-            raise _refuse(
+            raise refuse(
                 "category_mismatch",
                 "残疾类别与证号不一致",
                 "the category does not match the number",
                 "category",
             )
         if level is not None and level != parsed.level:
-            raise _refuse(
+            raise refuse(
                 "level_mismatch",
                 "残疾等级与证号不一致",
                 "the level does not match the number",
@@ -353,19 +350,19 @@ def certificate_issue(
             )
         category, level = parsed.category, parsed.level
     if category is None or not 1 <= int(category) <= 7:
-        raise _refuse("category", "残疾类别应为1至7", "the category must be 1 to 7", "category")
+        raise refuse("category", "残疾类别应为1至7", "the category must be 1 to 7", "category")
     if level is None or not 1 <= int(level) <= 4:
-        raise _refuse("level", "残疾等级应为1至4", "the level must be 1 to 4", "level")
+        raise refuse("level", "残疾等级应为1至4", "the level must be 1 to 4", "level")
     today = today or local_today()
     if issue_date > today:
-        raise _refuse(
+        raise refuse(
             "future_date", "发证日期不能晚于今天", "the issue date is in the future", "issue_date"
         )
     valid_from = valid_from or issue_date
     expires_on = expires_on or _add_years(valid_from, CERTIFICATE_YEARS) - dt.timedelta(days=1)
     check_interval(valid_from, expires_on, "expires_on")
     if overlapping(Certificate.objects.filter(person=person), valid_from, expires_on):
-        raise _refuse(
+        raise refuse(
             "certificate_overlap",
             "该人员在此期间已有残疾人证，请使用换证或重新评定",
             "the person already holds a certificate for these dates; re-grade or renew instead",
@@ -403,9 +400,9 @@ def certificate_end(
 ) -> Certificate:
     """Cancel or mark replaced: the certificate was valid until the day before ``on``."""
     if status not in (CertificateStatus.CANCELLED, CertificateStatus.REPLACED):
-        raise _refuse("status", "状态无效", "invalid status", "status")
+        raise refuse("status", "状态无效", "invalid status", "status")
     if on <= certificate.valid_from:
-        raise _refuse(
+        raise refuse(
             "date_range", "终止日期须晚于起始日期", "the end date must follow the start", "on"
         )
     old = {"status": certificate.status, "valid_to": str(certificate.valid_to)}
@@ -480,7 +477,7 @@ def household_status_set(
         current.valid_to = valid_from - dt.timedelta(days=1)
         current.save(update_fields=["valid_to"])
     if overlapping(existing, valid_from, valid_to):
-        raise _refuse(
+        raise refuse(
             "status_overlap",
             "该家庭在此期间已有经济状况记录",
             "the household already has a status for these dates",
@@ -517,7 +514,7 @@ def _move(*, actor: Any, person: Person, village: Region, on: dt.date) -> Reside
         current.valid_to = on - dt.timedelta(days=1)
         current.save(update_fields=["valid_to"])
     if overlapping(residences, on, None):
-        raise _refuse(
+        raise refuse(
             "residence_overlap",
             "该人员在此日期已有居住地记录",
             "the person already has a residence on this date",
@@ -588,7 +585,7 @@ def person_register_with_certificate(
     if household_id is not None:
         household = Household.objects.filter(pk=household_id).first()
         if household is None or not region_in_scope(actor, household.village_code):
-            raise _refuse(
+            raise refuse(
                 "household_unknown", "所选家庭不存在", "the household does not exist", "household"
             )
     wants_certificate = bool(
@@ -597,7 +594,7 @@ def person_register_with_certificate(
     if wants_certificate:
         require_permission(actor, "create", "certificate")
         if certificate_issue_date is None:
-            raise _refuse(
+            raise refuse(
                 "issue_date_missing", "请填写发证日期", "enter the issue date", "issue_date"
             )
     entry = _registration_entry(
@@ -649,9 +646,9 @@ def household_register(
     from dpf.registry.models import HouseholdStatusCode
 
     if status and status not in HouseholdStatusCode.values:
-        raise _refuse("status", "经济状况无效", "invalid economic status", "status")
+        raise refuse("status", "经济状况无效", "invalid economic status", "status")
     if status and status_from is None:
-        raise _refuse(
+        raise refuse(
             "status_from_missing",
             "请填写经济状况的起始日期",
             "enter the date the economic status starts",
@@ -723,7 +720,7 @@ def transfer_request_decide(
     ):
         raise PermissionRefused("approve", "transfer_request", transfer.pk)
     if locked.status != TransferStatus.PENDING:
-        raise _refuse(
+        raise refuse(
             "transfer_decided",
             "该迁移申请已处理",
             "this transfer request has already been decided",
@@ -732,13 +729,13 @@ def transfer_request_decide(
     note = (note or "").strip()
     check_text_characters(note, field="note", label_zh="处理说明", label_en="note")
     if not accept and len(note) < 2:
-        raise _refuse("reason_missing", "请填写拒绝理由", "give the reason for declining", "note")
+        raise refuse("reason_missing", "请填写拒绝理由", "give the reason for declining", "note")
     if accept:
         village = Region.objects.filter(
             code=locked.requested_village_code, level=RegionLevel.VILLAGE
         ).first()
         if village is None:
-            raise _refuse(
+            raise refuse(
                 "village_unknown", "所选嘎查村社区不存在", "the village does not exist", "decision"
             )
         _move(actor=actor, person=locked.person, village=village, on=on)

@@ -21,6 +21,7 @@ from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated, RegionLevel
 from dpf.registry.models import (
     Certificate,
@@ -90,10 +91,6 @@ class SurveyAnswers:
         return cls(**{f.name: getattr(record, f.name) for f in fields(cls)})
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _today(today: dt.date | None) -> dt.date:
     return today if today is not None else timezone.localdate()
 
@@ -101,7 +98,7 @@ def _today(today: dt.date | None) -> dt.date:
 def _round(year: int) -> SurveyRound:
     found = SurveyRound.objects.filter(year=year).first()
     if found is None:
-        raise _refuse(
+        raise refuse(
             "survey_no_round",
             f"{year}年度的需求调查尚未开始（市残联开启调查轮次后才能填报）",
             f"the needs survey of {year} has not been opened (the city opens each year's round)",
@@ -118,7 +115,7 @@ def _person(actor: Any, person_id: int) -> Person:
         .first()
     )
     if person is None:
-        raise _refuse(
+        raise refuse(
             "survey_person_out_of_scope",
             "该人员不存在或不在您负责的嘎查村社区",
             "the person does not exist or is not in your villages",
@@ -135,7 +132,7 @@ def _certified_in_year(person: Person, year: int) -> bool:
 
 
 def _refuse_uncertified(year: int) -> ValidationFailed:
-    return _refuse(
+    return refuse(
         "survey_no_certificate",
         f"该人员{year}年度没有有效的残疾人证，不在需求调查范围内",
         f"the person holds no valid disability certificate in {year}: not in the survey",
@@ -148,21 +145,21 @@ def _check_answers(answers: SurveyAnswers, *, person: Person, year: int, today: 
     d = answers.survey_date
     if d is not None:
         if d.year != year:
-            raise _refuse(
+            raise refuse(
                 "survey_date_year",
                 f"调查日期应在{year}年内",
                 f"the date of the survey must be in {year}",
                 "survey_date",
             )
         if d > today:
-            raise _refuse(
+            raise refuse(
                 "survey_date_future",
                 "调查日期晚于今天",
                 "the date of the survey is in the future",
                 "survey_date",
             )
         if d < person.birth_date:
-            raise _refuse(
+            raise refuse(
                 "survey_date_before_birth",
                 "调查日期早于出生日期",
                 "the date of the survey is before the birth date",
@@ -176,20 +173,20 @@ def _check_answers(answers: SurveyAnswers, *, person: Person, year: int, today: 
         value = getattr(answers, name)
         if value and value not in choices:
             zh, en = LABELS[name]
-            raise _refuse("survey_choice", f"{zh}的选项无效", f"unknown {en}", name)
+            raise refuse("survey_choice", f"{zh}的选项无效", f"unknown {en}", name)
     if answers.device_need is not None and answers.device_need not in DeviceKind.values:
-        raise _refuse("survey_choice", "辅具需求的选项无效", "unknown device kind", "device_need")
+        raise refuse("survey_choice", "辅具需求的选项无效", "unknown device kind", "device_need")
     income = answers.income_per_capita
     if income is not None:
         if income < 0:
-            raise _refuse(
+            raise refuse(
                 "survey_income_negative",
                 "家庭人均年收入不能为负数",
                 "the household income per person cannot be negative",
                 "income_per_capita",
             )
         if income > MAX_INCOME_PER_CAPITA or income.as_tuple().exponent < -2:  # type: ignore[operator]
-            raise _refuse(
+            raise refuse(
                 "survey_income_absurd",
                 f"家庭人均年收入不合理（应为0至{MAX_INCOME_PER_CAPITA:,.0f}元，最多两位小数）",
                 f"the household income per person is not plausible (0 to "
@@ -203,7 +200,7 @@ def _check_complete(answers: SurveyAnswers) -> None:
     if missing:
         zh = "、".join(LABELS[m][0] for m in missing)
         en = ", ".join(LABELS[m][1] for m in missing)
-        raise _refuse(
+        raise refuse(
             "survey_incomplete",
             f"调查表尚未填完，不能提交（未填：{zh}）；可先保存草稿",
             f"the survey is incomplete and cannot be submitted (missing: {en}); save a draft",
@@ -213,7 +210,7 @@ def _check_complete(answers: SurveyAnswers) -> None:
 
 def _refuse_if_submitted(person: Person, year: int) -> None:
     if NeedsSurvey.objects.filter(person=person, year=year).exists():
-        raise _refuse(
+        raise refuse(
             "survey_exists",
             f"该人员{year}年度的需求调查已经提交，不能重复调查",
             f"the person's needs survey of {year} is already submitted",
@@ -232,21 +229,21 @@ def survey_round_open(*, actor: Any, year: int, reference_date: dt.date) -> Surv
     require_permission(actor, "change", "survey")
     region = getattr(actor, "region", None)
     if region is None or region.level not in (RegionLevel.CITY, RegionLevel.PROVINCE):
-        raise _refuse(
+        raise refuse(
             "survey_round_city_only",
             "调查轮次由市残联开启",
             "the city administration opens survey rounds",
             "year",
         )
     if reference_date.year != year:
-        raise _refuse(
+        raise refuse(
             "survey_round_date",
             f"名单基准日应在{year}年内",
             f"the reference date must be in {year}",
             "reference_date",
         )
     if SurveyRound.objects.filter(year=year).exists():
-        raise _refuse(
+        raise refuse(
             "survey_round_exists",
             f"{year}年度的调查轮次已经开启",
             f"the survey round of {year} is already open",
@@ -258,7 +255,7 @@ def survey_round_open(*, actor: Any, year: int, reference_date: dt.date) -> Surv
                 year=year, reference_date=reference_date, opened_by=actor
             )
     except IntegrityError:
-        raise _refuse(
+        raise refuse(
             "survey_round_exists",
             f"{year}年度的调查轮次已经开启",
             f"the survey round of {year} is already open",
@@ -337,14 +334,14 @@ def survey_submit(
     if not Certificate.objects.filter(
         EffectiveDated.as_of_q(answers.survey_date), person=person
     ).exists():
-        raise _refuse(
+        raise refuse(
             "survey_no_certificate",
             "该人员在调查日期没有有效的残疾人证，不在需求调查范围内",
             "the person holds no valid disability certificate on the date of the survey",
             "person",
         )
     if not person_confirmed:
-        raise _refuse(
+        raise refuse(
             "survey_not_confirmed",
             "请被调查人（或监护人）确认调查内容后再提交；无法联系的请登记未调查原因",
             "the person (or guardian) must confirm the answers; if they cannot be reached, "
@@ -364,7 +361,7 @@ def survey_submit(
                 **values,
             )
     except IntegrityError:  # a concurrent submission of the same person and year
-        raise _refuse(
+        raise refuse(
             "survey_exists",
             f"该人员{year}年度的需求调查已经提交，不能重复调查",
             f"the person's needs survey of {year} is already submitted",
@@ -402,7 +399,7 @@ def survey_no_contact(
         raise _refuse_uncertified(year)
     _refuse_if_submitted(person, year)
     if reason not in NoContactReason.values:
-        raise _refuse(
+        raise refuse(
             "survey_no_contact_reason",
             "请选择未调查原因（已迁出、已死亡、拒绝调查、查无此人）",
             "choose why there was no contact (moved, died, refused, not found)",
@@ -416,7 +413,7 @@ def survey_no_contact(
         refusal.field = "contact_date"
         raise
     if SurveyNoContact.objects.filter(person=person, year=year).exists():
-        raise _refuse(
+        raise refuse(
             "survey_no_contact_exists",
             f"该人员{year}年度的未调查原因已经登记",
             f"why the person was not surveyed in {year} is already recorded",
