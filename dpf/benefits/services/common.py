@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse as refuse  # the one owner, re-exported
 from dpf.core.models import check_interval as check_interval  # the one owner, re-exported
 from dpf.core.regions import counties
 
@@ -23,10 +24,6 @@ class RuleRefused(ValidationFailed):
         super().__init__(code, message_zh, message_en, field="text")
         self.line = line
         self.column = column
-
-
-def refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
 
 
 def check_region(region_code: str, *, required: bool) -> None:
