@@ -55,6 +55,7 @@ class ObjectType(models.TextChoices):
     EMPLOYER = "employer", _("用人单位")
     TRAINING = "training", _("职业技能培训")
     EMPLOYMENT_RECORD = "employment_record", _("就业登记与安置")
+    GRADUATE_FILE = "graduate_file", _("高校毕业生就业帮扶台账")
     VOLUNTEER_RECORD = "volunteer_record", _("志愿服务记录")
     INDICATORS = "indicators", _("统计指标（汇总）")
     INDICATOR_LIST = "indicator_list", _("指标名单（钻取到人）")
@@ -123,6 +124,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.QUOTA_DECLARATION,  # names disabled employees by certificate
         ObjectType.TRAINING,  # attendance names persons
         ObjectType.EMPLOYMENT_RECORD,  # who works where; zero-employment households
+        ObjectType.GRADUATE_FILE,  # a graduate's school, wishes and the help given
         ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
         ObjectType.RISK_CASE,  # households at risk, visits, measures
         ObjectType.VOLUNTEER,  # volunteers' ID numbers and phones; the persons served
@@ -253,6 +255,10 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # and placements, and the zero-employment households followed up, kept by the county.
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EMPLOYMENT_RECORD,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EMPLOYMENT_RECORD,))
+    # Disabled college graduates' files (一人一档) and the support actions taken for each
+    # (一人一策), kept by the county employment service office; the city follows them.
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.GRADUATE_FILE,))
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.GRADUATE_FILE,))
     # Volunteers: their own service log.
     + _grant(Role.VOLUNTEER, S.SELF, (A.VIEW, A.CREATE), (T.VOLUNTEER_RECORD,))
     # Complaints and home-visit requests: the township and county queues; officers also

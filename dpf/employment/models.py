@@ -312,3 +312,80 @@ class Placement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.person_id}"
+
+
+class EducationLevel(models.TextChoices):
+    JUNIOR_COLLEGE = "junior_college", _("专科（大专）")
+    BACHELOR = "bachelor", _("本科")
+    POSTGRADUATE = "postgraduate", _("研究生")
+
+
+# The earliest graduation year a file may carry: earlier graduates are no longer followed as
+# graduates (the plan's 台账 is of recent college graduates).
+EARLIEST_GRADUATION_YEAR = 1990
+
+
+class GraduateFile(models.Model):
+    """A disabled college graduate's file (高校残疾人毕业生“一人一档”): school, major,
+    education level, graduation year and what the graduate wishes to do, with the support
+    actions taken for them (“一人一策”). Whether they work is not stored: it is read from
+    the registry's employment facts as of a date. One file per person; scoped by the
+    person's region codes."""
+
+    person = models.OneToOneField("registry.Person", on_delete=models.PROTECT, related_name="+")
+    school = models.CharField(_("毕业院校"), max_length=100)
+    major = models.CharField(_("所学专业"), max_length=100)
+    education = models.CharField(_("学历层次"), max_length=16, choices=EducationLevel.choices)
+    graduation_year = models.PositiveSmallIntegerField(_("毕业年份"))
+    wish = models.CharField(_("就业意向"), max_length=200, blank=True)
+    created_on = models.DateField(_("建档日期"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-graduation_year", "pk"]
+        verbose_name = _("高校毕业生就业帮扶台账")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(graduation_year__gte=EARLIEST_GRADUATION_YEAR),
+                name="graduatefile_year_not_before_1990",
+            )
+        ]
+        indexes = [models.Index(fields=["graduation_year"], name="graduatefile_year")]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.graduation_year}"
+
+
+class SupportActionKind(models.TextChoices):
+    POLICY = "policy", _("政策宣传")
+    JOB_RECOMMENDATION = "job_recommendation", _("岗位推荐")
+    CAREER_GUIDANCE = "career_guidance", _("职业指导")
+    TRAINING_REFERRAL = "training_referral", _("技能培训")
+    START_UP = "start_up", _("创业扶持")
+    OTHER = "other", _("其他")
+
+
+class SupportAction(models.Model):
+    """One support action for a graduate (帮扶措施): the day, the kind, what was done and,
+    for a job recommended, the employer."""
+
+    file = models.ForeignKey(GraduateFile, on_delete=models.PROTECT, related_name="actions")
+    taken_on = models.DateField(_("帮扶日期"))
+    kind = models.CharField(_("帮扶方式"), max_length=20, choices=SupportActionKind.choices)
+    note = models.CharField(_("帮扶内容"), max_length=300)
+    employer = models.ForeignKey(
+        Employer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-taken_on", "-pk"]
+        verbose_name = _("毕业生帮扶措施")
+        indexes = [models.Index(fields=["file", "-taken_on"], name="supportaction_file_day")]
+
+    def __str__(self) -> str:
+        return f"{self.file_id} {self.kind} {self.taken_on}"
