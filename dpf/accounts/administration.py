@@ -30,7 +30,8 @@ from dpf.accounts import credentials, organisations
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
 
@@ -121,17 +122,13 @@ class Placement:
     institution_code: str
 
 
-def _refuse(code: str, zh: str, en: str, field: str) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _placement(actor: Any, *, role: str, region_code: str, institution_code: str) -> Placement:
     """Check a role, region and organisation ``actor`` wants to give an account."""
     own = _actor_region(actor)
     if role not in Role.values or role == Role.CITIZEN:
-        raise _refuse("role_unknown", "请选择角色", "choose a role", "role")
+        raise refuse("role_unknown", "请选择角色", "choose a role", "role")
     if role not in grantable_roles(actor):
-        raise _refuse(
+        raise refuse(
             "role_above_granter",
             "不能授予该角色：它的权限高于您本人的角色或超出您的管辖范围",
             "you may not grant this role: it is above your own role or reaches beyond your region",
@@ -142,7 +139,7 @@ def _placement(actor: Any, *, role: str, region_code: str, institution_code: str
     if role in organisations.kinds():
         organisation = organisations.find(role, institution_code)
         if organisation is None:
-            raise _refuse(
+            raise refuse(
                 "organisation_unknown",
                 "请选择该账号所属的机构、单位或部门",
                 "choose the institution, employer or department the account belongs to",
@@ -152,7 +149,7 @@ def _placement(actor: Any, *, role: str, region_code: str, institution_code: str
             region_code = organisation.county_code
     elif role in (Role.INSTITUTION_STAFF, Role.EMPLOYER):
         # No app registered the organisations of this role: refuse rather than guess.
-        raise _refuse(
+        raise refuse(
             "organisation_unknown",
             "请选择该账号所属的机构、单位或部门",
             "choose the institution, employer or department the account belongs to",
@@ -162,9 +159,9 @@ def _placement(actor: Any, *, role: str, region_code: str, institution_code: str
         institution_code = ""
     region = Region.objects.filter(code=(region_code or "").strip()).first()
     if region is None:
-        raise _refuse("region_unknown", "请选择所属地区", "choose the region", "region")
+        raise refuse("region_unknown", "请选择所属地区", "choose the region", "region")
     if not region.code.startswith(own.prefix):
-        raise _refuse(
+        raise refuse(
             "region_outside",
             "不能把账号设在您管辖范围以外的地区",
             "you may not place an account in a region outside your own",
@@ -175,7 +172,7 @@ def _placement(actor: Any, *, role: str, region_code: str, institution_code: str
     levels = ROLE_LEVELS.get(role)
     if levels is not None and region.level not in levels:
         names = "、".join(str(RegionLevel(lv).label) for lv in sorted(levels))
-        raise _refuse(
+        raise refuse(
             "region_level",
             f"“{Role(role).label}”的所属地区应为{names}级",
             f"a {role} account belongs to a region of level {', '.join(sorted(levels))}",
@@ -187,7 +184,7 @@ def _placement(actor: Any, *, role: str, region_code: str, institution_code: str
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if len(name) > NAME_MAX:
-        raise _refuse(
+        raise refuse(
             "name_too_long",
             f"姓名最多{NAME_MAX}个字",
             f"the name has at most {NAME_MAX} characters",
@@ -372,11 +369,11 @@ def password_change(*, actor: Any, old_password: str, new_password: str) -> None
     """The user replaces their own password (required after a reset or a new account)."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     if not user.check_password(old_password or ""):
-        raise _refuse(
+        raise refuse(
             "password_wrong", "当前密码不正确", "the current password is wrong", "old_password"
         )
     if old_password == new_password:
-        raise _refuse(
+        raise refuse(
             "password_same",
             "新密码不能与当前密码相同",
             "the new password must differ from the current one",

@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.logging import redact
 
 MAGIC = b"DPF-BACKUP\x00"
@@ -49,22 +50,18 @@ _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
 _LENGTH = struct.Struct(">I")
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def passphrase_from_env(variable: str = PASSPHRASE_ENV) -> str:
     """The passphrase from ``variable`` (never a command-line argument: ``ps`` shows those)."""
     value = os.environ.get(variable, "")
     if not value:
-        raise _refuse(
+        raise refuse(
             "backup_passphrase_missing",
             f"请在环境变量 {variable} 中提供备份口令",
             f"set the backup passphrase in the environment variable {variable}",
             "passphrase",
         )
     if len(value) < MIN_PASSPHRASE:
-        raise _refuse(
+        raise refuse(
             "backup_passphrase_short",
             f"备份口令至少{MIN_PASSPHRASE}个字符",
             f"the backup passphrase must be at least {MIN_PASSPHRASE} characters",
@@ -125,7 +122,7 @@ class _Writer:
 
 
 def _tampered() -> ValidationFailed:
-    return _refuse(
+    return refuse(
         "backup_tampered",
         "备份文件已被改动、不完整，或口令不正确：未恢复任何数据",
         "the backup file was altered or cut short, or the passphrase is wrong: "
@@ -145,7 +142,7 @@ def _open(source: BinaryIO, passphrase: str) -> tuple[dict[str, Any], Iterator[b
     """The header and the decrypted records (each authenticated before it is yielded; the
     iterator raises ``backup_tampered`` at a bad record, a missing end or extra bytes)."""
     if source.read(len(MAGIC)) != MAGIC:
-        raise _refuse(
+        raise refuse(
             "backup_not_a_backup",
             "这不是平台的备份文件",
             "this is not a backup file of the platform",
@@ -231,7 +228,7 @@ def _manifest(engine: str, tables: dict[str, int], head: dict[str, Any]) -> byte
 
 def _new_output(path: Path) -> BinaryIO:
     if path.exists():
-        raise _refuse(
+        raise refuse(
             "backup_output_exists",
             "输出文件已存在，不会覆盖",
             "the output file exists; it is not overwritten",
@@ -245,7 +242,7 @@ def backup(*, output: Path, passphrase: str) -> BackupResult:
     """Write an encrypted copy of the whole database to ``output`` (a new file)."""
     engine = connection.vendor
     if engine not in ("sqlite", "postgresql"):
-        raise _refuse("backup_engine", "不支持的数据库", "unsupported database", None)
+        raise refuse("backup_engine", "不支持的数据库", "unsupported database", None)
     out = _new_output(output)
     try:
         with out:
@@ -293,7 +290,7 @@ def _pg_binary(cursor: Any, name: str) -> str:
     exact = Path(f"/usr/lib/postgresql/{major}/bin/{name}")
     found = str(exact) if exact.is_file() else shutil.which(name)
     if not found:
-        raise _refuse(
+        raise refuse(
             "backup_tool_missing",
             f"找不到 PostgreSQL {major} 的 {name}：请安装 PostgreSQL 客户端",
             f"{name} of PostgreSQL {major} not found: install the PostgreSQL client",
@@ -347,7 +344,7 @@ def _backup_postgresql(writer: _Writer) -> tuple[dict[str, int], dict[str, Any]]
 def _tool_failed(name: str, stderr: bytes) -> ValidationFailed:
     lines = stderr.decode("utf-8", "replace").strip().splitlines()
     detail = redact(lines[-1]) if lines else ""
-    return _refuse(
+    return refuse(
         "backup_tool_failed",
         f"{name} 执行失败：{detail}",
         f"{name} failed: {detail}",
@@ -374,7 +371,7 @@ def restore(*, source: Path, passphrase: str) -> RestoreResult:
     """Restore ``source`` into the configured database, which must be empty; then check
     every table's row count and the audit chain against the backup's manifest."""
     if not source.is_file():
-        raise _refuse("backup_missing", "备份文件不存在", "the backup file does not exist", "input")
+        raise refuse("backup_missing", "备份文件不存在", "the backup file does not exist", "input")
     with tempfile.TemporaryDirectory(prefix="dpf-restore.") as folder:
         plain = Path(folder, "copy")
         # The whole file is authenticated (every record, its order and its end) before the
@@ -392,14 +389,14 @@ def restore(*, source: Path, passphrase: str) -> RestoreResult:
                     out.write(data)
         engine = str(header.get("engine"))
         if engine != connection.vendor or manifest.get("engine") != engine:
-            raise _refuse(
+            raise refuse(
                 "backup_engine_mismatch",
                 f"备份来自 {engine} 数据库，不能恢复到 {connection.vendor}",
                 f"the backup is of a {engine} database; it cannot go into {connection.vendor}",
                 "input",
             )
         if _existing_tables():
-            raise _refuse(
+            raise refuse(
                 "restore_target_not_empty",
                 "目标数据库不是空的：只能恢复到新建的空数据库，现有数据不会被覆盖",
                 "the target database is not empty: a backup is restored only into a new, "
@@ -460,7 +457,7 @@ def _check(manifest: dict[str, Any]) -> RestoreResult:
     )
     if found != expected or not chain_matches:
         differing = sorted(t for t in expected if found.get(t) != expected[t])
-        raise _refuse(
+        raise refuse(
             "restore_mismatch",
             f"恢复后的数据库与备份清单不一致（{', '.join(differing) or '审计日志'}）",
             f"the restored database differs from the backup's manifest "

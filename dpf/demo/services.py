@@ -18,7 +18,7 @@ from django.db import transaction
 from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
 from dpf.core import audit
-from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
 from dpf.demo import plan as planning
@@ -49,20 +49,16 @@ StepDone = Callable[[str, float, float], None]  # name, wall seconds, CPU second
 AS_OF_FROM = dt.date(2021, 1, 31)
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def check_persons(persons: object) -> int:
     if isinstance(persons, bool) or not isinstance(persons, int):
-        raise _refuse(
+        raise refuse(
             "demo_persons",
             "人数应为整数",
             "the number of persons must be a whole number",
             "persons",
         )
     if not 1 <= persons <= MAX_PERSONS:
-        raise _refuse(
+        raise refuse(
             "demo_persons",
             f"人数应在1至{MAX_PERSONS:,}之间",
             f"the number of persons must be 1 to {MAX_PERSONS:,}",
@@ -73,7 +69,7 @@ def check_persons(persons: object) -> int:
 
 def check_seed(seed: object) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-        raise _refuse(
+        raise refuse(
             "demo_seed",
             f"随机种子应为0至{MAX_SEED}之间的整数",
             f"the seed must be a whole number from 0 to {MAX_SEED}",
@@ -84,9 +80,9 @@ def check_seed(seed: object) -> int:
 
 def check_as_of(as_of: object) -> dt.date:
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
-        raise _refuse("demo_as_of", "演示日期应为日期", "the demo's date must be a date", "as_of")
+        raise refuse("demo_as_of", "演示日期应为日期", "the demo's date must be a date", "as_of")
     if not AS_OF_FROM <= as_of <= planning.REFERENCE_DATE:
-        raise _refuse(
+        raise refuse(
             "demo_as_of",
             f"演示日期应在{AS_OF_FROM}至{planning.REFERENCE_DATE}之间",
             f"the demo's date must be from {AS_OF_FROM} to {planning.REFERENCE_DATE}",
@@ -132,7 +128,7 @@ def demo_generate(
     if if_empty and Person.objects.exists():
         return GenerationResult(skipped=True)
     if Person.objects.filter(synthetic=False).exists():
-        raise _refuse(
+        raise refuse(
             "demo_real_data",
             "数据库中有真实人员数据，拒绝写入演示数据",
             "the database holds real (non-synthetic) persons: refusing to add demo data",
@@ -141,7 +137,7 @@ def demo_generate(
     villages = villages_by_county()
     empty = [code for code, rows in villages.items() if not rows]
     if empty:
-        raise _refuse(
+        raise refuse(
             "demo_no_villages",
             f"以下旗县区没有嘎查村社区：{', '.join(empty)}",
             f"these counties have no villages: {', '.join(empty)}",
@@ -228,7 +224,7 @@ def demo_account_specs() -> list[DemoAccount]:
         .first()
     )
     if township is None or village is None:
-        raise _refuse(
+        raise refuse(
             "demo_regions_missing",
             "红山区下没有苏木乡镇或嘎查村社区",
             "Hongshan (150402) has no township or village",
@@ -252,7 +248,7 @@ def demo_account_specs() -> list[DemoAccount]:
 def demo_accounts_create(*, force: bool = False) -> list[DemoAccount]:
     """Create or reset the demo accounts (idempotent). Only in a demo (``DPF_DEMO=1``)."""
     if not (settings.DPF_DEMO or force):
-        raise _refuse(
+        raise refuse(
             "demo_disabled",
             "仅在演示模式（DPF_DEMO=1）或使用 --force 时创建演示账号",
             "demo accounts are created only in demo mode (DPF_DEMO=1) or with --force",
@@ -265,7 +261,7 @@ def demo_accounts_create(*, force: bool = False) -> list[DemoAccount]:
         )
     )
     if taken:
-        raise _refuse(
+        raise refuse(
             "demo_username_taken",
             f"用户名已被非演示账号使用：{', '.join(taken)}",
             f"usernames already used by non-demo accounts: {', '.join(taken)}",

@@ -26,7 +26,8 @@ from django.utils import timezone
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 from dpf.core.text import check_text_characters
 from dpf.core.workdays import add_working_days
 from dpf.portal.models import (
@@ -58,10 +59,6 @@ DEADLINES = {
 _TEXT_LABELS = {"text": ("内容", "text"), "note": ("答复或说明", "answer")}
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _clean_text(raw: str, *, field: str, required: bool) -> str:
     """Free text: line breaks allowed; control and text-direction characters refused (they
     could make staff or the citizen read something else than was written)."""
@@ -69,9 +66,9 @@ def _clean_text(raw: str, *, field: str, required: bool) -> str:
     label_zh, label_en = _TEXT_LABELS[field]
     check_text_characters(text, field=field, label_zh=label_zh, label_en=label_en, multiline=True)
     if required and not text:
-        raise _refuse("text_required", "请填写内容", "please write something", field)
+        raise refuse("text_required", "请填写内容", "please write something", field)
     if len(text) > REQUEST_TEXT_MAX:
-        raise _refuse(
+        raise refuse(
             "text_long",
             f"内容不超过{REQUEST_TEXT_MAX}字",
             f"at most {REQUEST_TEXT_MAX} characters",
@@ -87,7 +84,7 @@ def due_on(kind: str, received: dt.date) -> dt.date:
 
 def _check_choice(value: str, choices: Any, code: str, zh: str, en: str) -> None:
     if value not in choices.values:
-        raise _refuse(code, zh, en, code)
+        raise refuse(code, zh, en, code)
 
 
 def _create(
@@ -207,7 +204,7 @@ def request_intake(
     of their region (the caller found by ID number on the intake page)."""
     require_permission(actor, "create", "citizen_request")
     if channel not in (RequestChannel.WINDOW, RequestChannel.HOTLINE):
-        raise _refuse(
+        raise refuse(
             "channel", "请选择窗口或12385热线", "choose the window or the hotline", "channel"
         )
     person = Person.objects.filter(pk=person_id).first()
@@ -262,33 +259,33 @@ def request_act(
     if request is None or not region_in_scope(actor, request.village_code):
         raise NotFound("citizen_request")
     if action not in REQUEST_ACTIONS:
-        raise _refuse("action", "操作无效", "invalid action", "action")
+        raise refuse("action", "操作无效", "invalid action", "action")
     note = _clean_text(note, field="note", required=action == ANSWER)
     if request.status not in _FROM[action] or (
         expected_status is not None and request.status != expected_status
     ):
-        raise _refuse(
+        raise refuse(
             "request_changed",
             "该诉求的状态已变化，请刷新后查看",
             "the request's state has changed: reload the page",
         )
     if action == CLOSE:
         if not (request.reply or note):
-            raise _refuse(
+            raise refuse(
                 "reply_required",
                 "办结前须答复群众：请填写答复",
                 "a request is closed only after a reply: write the answer",
                 "note",
             )
         if satisfaction not in Satisfaction.values:
-            raise _refuse(
+            raise refuse(
                 "satisfaction",
                 "请选择回访满意度",
                 "choose the citizen's satisfaction from the return call",
                 "satisfaction",
             )
     elif satisfaction:
-        raise _refuse(
+        raise refuse(
             "satisfaction_at_close",
             "满意度在办结时填写",
             "the satisfaction is recorded when the request is closed",

@@ -21,6 +21,7 @@ from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated
 from dpf.portal.models import CitizenAccount, ClaimStatus, GuardianClaim
 from dpf.portal.services import _matching_person
@@ -32,12 +33,8 @@ NOTE_MAX = 500
 CLAIM_RELATIONS = [r for r in Relation if r != Relation.HEAD]
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _no_match() -> ValidationFailed:
-    return _refuse(
+    return refuse(
         "dependant_no_match",
         "身份证号码与残疾人证号不匹配。请核对被监护人的证件后重试，或带证件和证明材料到村（社区）或乡镇（街道）办理",
         "the ID number and certificate number do not match: check the dependant's papers "
@@ -66,12 +63,12 @@ def claim_submit(
     if account is None:
         raise NotFound("citizen account")
     if relation not in {r.value for r in CLAIM_RELATIONS}:
-        raise _refuse("relation_required", "请选择关系", "choose the relation", "relation")
+        raise refuse("relation_required", "请选择关系", "choose the relation", "relation")
     dependant = _matching_person(dependant_id_number, dependant_certificate_number, today)
     if dependant is None:
         raise _no_match()
     if dependant.pk == account.person_id:
-        raise _refuse(
+        raise refuse(
             "dependant_self",
             "不能登记自己为被监护人",
             "you cannot register yourself as your dependant",
@@ -81,7 +78,7 @@ def claim_submit(
         EffectiveDated.as_of_q(today), guardian_id=account.person_id, dependant=dependant
     ).exists()
     if already:
-        raise _refuse(
+        raise refuse(
             "guardian_exists",
             "您已经是该人员的监护人",
             "you are already this person's guardian",
@@ -108,7 +105,7 @@ def claim_submit(
             )
     except IntegrityError:
         documents.remove(stored)
-        raise _refuse(
+        raise refuse(
             "claim_pending",
             "您已为该人员提交过申请，正在审核",
             "you already asked for this person: the request is being reviewed",
@@ -175,17 +172,17 @@ def claim_decide(
     if claim is None:
         raise NotFound("guardian claim")
     if claim.status != ClaimStatus.PENDING:
-        raise _refuse("claim_decided", "该申请已经审核过", "this request was already decided", None)
+        raise refuse("claim_decided", "该申请已经审核过", "this request was already decided", None)
     note = (note or "").strip()
     if len(note) > NOTE_MAX:
-        raise _refuse(
+        raise refuse(
             "note_too_long",
             f"审核意见最多{NOTE_MAX}字",
             f"the note has at most {NOTE_MAX} characters",
             "note",
         )
     if not approve and not note:
-        raise _refuse(
+        raise refuse(
             "reason_required",
             "不通过时请写明原因，申请人会看到",
             "give the reason for the refusal: the applicant sees it",

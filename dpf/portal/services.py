@@ -31,6 +31,7 @@ from dpf.core import audit, crypto
 from dpf.core.certnumber import parse_certificate_number
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
+from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
 from dpf.portal import messaging
@@ -57,14 +58,10 @@ REQUEST_TEXT_MAX = 2000
 SIGNATURE = "【赤峰市残疾人服务平台】"
 
 
-def _refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
-
-
 def _no_match() -> ValidationFailed:
     # One answer whatever was wrong (numbers, no such person, no mobile number on file, an
     # account already open): nobody learns which persons or certificates exist.
-    return _refuse(
+    return refuse(
         "registration_no_match",
         "身份证号码与残疾人证号不匹配或无法开通。请核对后重试；"
         "如果残联没有登记您的手机号码，请带身份证和残疾人证到村（社区）或乡镇（街道）当面开通",
@@ -101,7 +98,7 @@ class RegistrationPaused(DomainError):
 def clean_phone(raw: str) -> str:
     phone = messaging.mobile_number(raw)
     if phone is None:
-        raise _refuse(
+        raise refuse(
             "phone_invalid", "请填写11位手机号码", "enter an 11-digit mobile number", "phone"
         )
     return phone
@@ -213,7 +210,7 @@ def registration_start(
     now = now or timezone.now()
     today = timezone.localdate(now)
     if not (id_number or "").strip() or not (certificate_number or "").strip():
-        raise _refuse(
+        raise refuse(
             "registration_required",
             "请填写身份证号码和残疾人证号",
             "enter the ID number and the certificate number",
@@ -265,18 +262,18 @@ _check_password = credentials.check_password
 def _code_for_check(code_id: int, now: dt.datetime) -> VerificationCode:
     record = VerificationCode.objects.select_for_update().filter(pk=code_id).first()
     if record is None or record.used_at is not None:
-        raise _refuse(
+        raise refuse(
             "code_unknown", "验证码已失效，请重新获取", "the code is no longer valid", "code"
         )
     if record.expires_at <= now:
-        raise _refuse(
+        raise refuse(
             "code_expired",
             f"验证码已超过{CODE_MINUTES}分钟，请重新获取",
             f"the code is older than {CODE_MINUTES} minutes: ask for a new one",
             "code",
         )
     if record.attempts >= CODE_ATTEMPTS:
-        raise _refuse(
+        raise refuse(
             "code_attempts",
             "验证码输入错误次数过多，请重新获取",
             "too many wrong codes: ask for a new one",
@@ -304,7 +301,7 @@ def registration_complete(
             record.save(update_fields=["attempts"])
     if not good:
         left = max(CODE_ATTEMPTS - record.attempts, 0)
-        raise _refuse(
+        raise refuse(
             "code_wrong",
             f"验证码不正确，还可以再试{left}次",
             f"the code is wrong: {left} attempts left",
@@ -368,11 +365,11 @@ def account_open_by_worker(
     if person is None or not region_in_scope(actor, person.village_code):
         raise NotFound("person")
     if person.death_date is not None:
-        raise _refuse(
+        raise refuse(
             "person_deceased", "该人员已登记死亡", "the person is recorded as deceased", "person"
         )
     if CitizenAccount.objects.filter(person=person).exists():
-        raise _refuse(
+        raise refuse(
             "account_exists", "该人员已开通账号", "the person already has an account", "username"
         )
     phone = clean_phone(phone) if (phone or send_to_phone) else ""

@@ -16,7 +16,8 @@ from pathlib import Path
 from django.conf import settings
 
 from dpf.core import crypto
-from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.errors import NotFound
+from dpf.core.inputs import refuse
 
 MAX_BYTES = 10 * 1024 * 1024
 
@@ -43,10 +44,6 @@ def documents_dir() -> Path:
     return folder
 
 
-def _refuse(code: str, zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field="file")
-
-
 def safe_display_name(name: str) -> str:
     """The file's own name for display: no folders, no control characters, at most 200."""
     base = os.path.basename((name or "").replace("\\", "/"))
@@ -64,27 +61,30 @@ def detect(head: bytes) -> str | None:
 def check(name: str, data: bytes) -> CheckedFile:
     """Refuse an empty, too large or mistyped file; the name's extension must agree."""
     if not data:
-        raise _refuse("document_empty", "文件为空", "the file is empty")
+        raise refuse("document_empty", "文件为空", "the file is empty", "file")
     if len(data) > MAX_BYTES:
-        raise _refuse(
+        raise refuse(
             "document_too_large",
             f"文件超过{MAX_BYTES // (1024 * 1024)}MB",
             f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB",
+            "file",
         )
     content_type = detect(data[:16])
     if content_type is None:
-        raise _refuse(
+        raise refuse(
             "document_type",
             "只接受PDF、JPEG或PNG文件（按文件内容判断）",
             "only PDF, JPEG or PNG files are accepted (judged by their content)",
+            "file",
         )
     safe = safe_display_name(name)
     extension = Path(safe).suffix.lower()
     if extension and extension not in KINDS[content_type][1]:
-        raise _refuse(
+        raise refuse(
             "document_mismatch",
             "文件内容与扩展名不符",
             "the file's content does not match its extension",
+            "file",
         )
     return CheckedFile(
         content_type=content_type,

@@ -8,7 +8,8 @@ from typing import Any
 from django.utils import timezone
 
 from dpf.accounts.scoping import person_in_scope, region_in_scope
-from dpf.core.errors import DomainError, NotFound, ValidationFailed
+from dpf.core.errors import DomainError, NotFound
+from dpf.core.inputs import refuse as refuse  # the one owner, re-exported
 from dpf.core.roles import Role
 from dpf.core.text import check_text_characters, fold_fullwidth_digits, is_ascii_number
 
@@ -33,10 +34,6 @@ class NotYourStep(DomainError):
             f"您的角色不能办理“{step_zh}”环节",
             f"your role does not act on the step “{step_en}”",
         )
-
-
-def refuse(code: str, zh: str, en: str, field: str | None = None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field)
 
 
 def now_or(now: dt.datetime | None) -> dt.datetime:
