@@ -97,6 +97,11 @@ MENU: tuple[MenuEntry, ...] = (
         _("就业登记"),
         also=("employment:zero_employment", "employment:assisted"),
     ),
+    MenuEntry(
+        "employment:graduates",
+        _("毕业生就业帮扶"),
+        also=("employment:graduate", "employment:graduate_new", "employment:graduate_edit"),
+    ),
     MenuEntry("social:my_events", _("我的志愿活动")),
     MenuEntry("social:volunteers", _("志愿者"), also=("social:volunteer",)),
     MenuEntry("social:events", _("志愿活动"), also=("social:event",)),

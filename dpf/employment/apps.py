@@ -25,7 +25,9 @@ class EmploymentConfig(AppConfig):
         organisations.register(Role.EMPLOYER, find=find, within=within)
 
         # Training attended, on the registry's person timeline.
-        from dpf.employment.timeline import person_training_events
+        from dpf.employment.timeline import person_graduate_events, person_training_events
         from dpf.registry import timeline_sources
 
         timeline_sources.register("training", person_training_events)
+        # Support actions for a college graduate (一人一策), on the same timeline.
+        timeline_sources.register("graduate", person_graduate_events)

@@ -7,7 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.employment.models import CreditFlag, EmployerKind, PlacementKind, TrainingKind
+from dpf.employment.models import (
+    CreditFlag,
+    EducationLevel,
+    EmployerKind,
+    PlacementKind,
+    SupportActionKind,
+    TrainingKind,
+)
 from dpf.employment.services import EmployeeLine
 from dpf.registry.models import EmploymentKind
 
@@ -176,4 +183,68 @@ class PlacementForm(forms.Form):
         self.fields["institution_id"].choices = [  # type: ignore[attr-defined]
             ("", _("（不适用）")),
             *institutions,
+        ]
+
+
+class GraduateFileForm(forms.Form):
+    """A graduate's file; the ID number only when it is opened. The year is an integer
+    here and checked by the service (1990 to next year), with its message."""
+
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    school = forms.CharField(label=_("毕业院校"), max_length=100)
+    major = forms.CharField(label=_("所学专业"), max_length=100)
+    education = forms.ChoiceField(label=_("学历层次"), choices=EducationLevel.choices)
+    graduation_year = forms.IntegerField(label=_("毕业年份"), help_text=_("例如 2025"))
+    wish = forms.CharField(
+        label=_("就业意向"),
+        max_length=200,
+        required=False,
+        help_text=_("希望从事的工作、地点等"),
+    )
+
+    def __init__(self, *args: Any, opening: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not opening:
+            del self.fields["id_number"]
+
+
+class SupportActionForm(forms.Form):
+    taken_on = _date(_("帮扶日期"))
+    kind = forms.ChoiceField(label=_("帮扶方式"), choices=SupportActionKind.choices)
+    note = forms.CharField(label=_("帮扶内容"), max_length=300, widget=forms.Textarea)
+    employer_id = forms.TypedChoiceField(
+        label=_("推荐单位"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=(),
+        help_text=_("岗位推荐时选择本辖区的用人单位"),
+    )
+
+    def __init__(self, *args: Any, employers: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["employer_id"].choices = [  # type: ignore[attr-defined]
+            ("", _("（不适用）")),
+            *employers,
+        ]
+
+
+class GraduateFilterForm(forms.Form):
+    """The list's filters (``?graduation_year=&county_code=&state=&on=``); a malformed one
+    is ignored."""
+
+    graduation_year = forms.IntegerField(label=_("毕业年份"), required=False)
+    county_code = forms.ChoiceField(label=_("旗县区"), required=False, choices=())
+    state = forms.ChoiceField(
+        label=_("就业状态"),
+        required=False,
+        choices=[("", _("全部")), ("employed", _("已就业")), ("seeking", _("求职中"))],
+    )
+    on = _date(_("截至日期"), required=False)
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = [  # type: ignore[attr-defined]
+            ("", _("全部")),
+            *counties,
         ]

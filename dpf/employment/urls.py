@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.employment import record_views, training_views, views
+from dpf.employment import graduate_views, record_views, training_views, views
 
 app_name = "employment"
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("records/", record_views.employment_records, name="records"),
     path("zero-employment/", record_views.zero_employment, name="zero_employment"),
     path("assisted/", record_views.assisted, name="assisted"),
+    path("graduates/", graduate_views.graduate_list, name="graduates"),
+    path("graduates/new/", graduate_views.graduate_new, name="graduate_new"),
+    path("graduates/<int:file_id>/", graduate_views.graduate, name="graduate"),
+    path("graduates/<int:file_id>/edit/", graduate_views.graduate_edit, name="graduate_edit"),
 ]

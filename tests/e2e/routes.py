@@ -324,6 +324,26 @@ def _training_course(data: Registry) -> dict[str, Any]:
     return {"course_id": _sample(data, "training_course", create)}
 
 
+def _graduate_file(data: Registry) -> dict[str, Any]:
+    """The first seeded person's graduate file (一人一档), opened by the county officer."""
+
+    def create() -> int:
+        from dpf.employment import graduates
+
+        return graduates.graduate_file_create(
+            actor=data.user("county_officer"),
+            id_number=data.people[0].id_number,
+            school="赤峰学院",
+            major="计算机科学与技术",
+            education="bachelor",
+            graduation_year=2025,
+            wish="软件测试",
+            today=dt.date(2025, 6, 30),
+        ).pk
+
+    return {"file_id": _sample(data, "graduate_file", create)}
+
+
 def _schedule(data: Registry) -> dict[str, Any]:
     """The daily proactive scan's schedule (a migration adds it; the transactional browser
     tests empty the tables, so it is made again when missing)."""
@@ -694,6 +714,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "employment:credit_flag": lambda d: {"employer_id": _employer_pk(d)},
     "employment:review": _declaration,
     "employment:training_course": _training_course,
+    "employment:graduate": _graduate_file,
+    "employment:graduate_edit": _graduate_file,
     "jobs:job": _job,
     "jobs:schedule_edit": _schedule,
     "jobs:schedule_run": _schedule,

@@ -624,6 +624,26 @@ def _declaration_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"declaration:{employer_id}", make)
 
 
+def _graduate_file_pk(world: World, role: str, inside: bool) -> Any:
+    """The graduate file (一人一档) of the role's inside (or nearest outside) person."""
+    from dpf.employment.models import GraduateFile
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return GraduateFile.objects.create(
+            person=person,
+            school="样本学院",
+            major="样本专业",
+            education="bachelor",
+            graduation_year=2025,
+            created_on=dt.date(2025, 6, 30),
+            created_by=world.users["city_admin"],
+        ).pk
+
+    return _cached(world, f"graduate_file:{person.pk}", make)
+
+
 def _job_pk(world: World, role: str, inside: bool) -> Any:
     """A finished background job (jobs hold no personal data: one sample for every role)."""
     from django.utils import timezone
@@ -865,6 +885,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "declaration_id", _declaration_pk, True),
     ("employment:", "employer_id", _employer_pk, True),
     ("employment:", "course_id", _course_pk, True),
+    ("employment:", "file_id", _graduate_file_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
     ("services:", "placement_id", _care_pk, True),
