@@ -83,6 +83,7 @@ class ObjectType(models.TextChoices):
     SOCIAL_ORGANISATION = "social_organisation", _("助残社会组织与购买服务项目")
     FACILITY = "facility", _("残疾人服务设施")
     CULTURE_ACTIVITY = "culture_activity", _("文化体育活动与参与人员")
+    LEGAL_AID = "legal_aid", _("法律援助转介")
 
 
 class Scope(models.TextChoices):
@@ -129,6 +130,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.RISK_CASE,  # households at risk, visits, measures
         ObjectType.VOLUNTEER,  # volunteers' ID numbers and phones; the persons served
         ObjectType.CULTURE_ACTIVITY,  # who took part, by ID number
+        ObjectType.LEGAL_AID,  # a person's legal dispute and its outcome
     }
 )
 
@@ -310,6 +312,13 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.FACILITY,))
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CULTURE_ACTIVITY,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CULTURE_ACTIVITY,))
+    # Legal aid referrals (法律援助转介) to the county justice bureau: the county's
+    # rights-protection officer refers and records the centre's answer; a township officer
+    # refers a person of the township (as it records the window's and hotline's requests);
+    # the city follows.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.LEGAL_AID,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.LEGAL_AID,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE), (T.LEGAL_AID,))
     # Disabled persons and guardians (the portal): their own records and their current
     # dependants' ("self" scope). Staff routes never open to them: ``permission_required``
     # leaves self-scope grants out unless a route asks for them (``scope="self"``).

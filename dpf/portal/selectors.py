@@ -354,6 +354,13 @@ def request_for_staff(user: Any, request_id: int) -> CitizenRequest:
     return found
 
 
+def request_person_id(user: Any, request_id: int) -> int | None:
+    """The person a citizen request of ``user``'s region is about (a legal aid referral
+    names the request it came from); ``None`` for a request the user may not see."""
+    rows = scope_queryset(user, CitizenRequest.objects.filter(pk=request_id))
+    return rows.values_list("person_id", flat=True).first()
+
+
 def person_for_staff(user: Any, person_id: int) -> Person:
     person = scope_queryset(user, Person.objects.filter(pk=person_id)).first()
     if person is None:

@@ -9,10 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 from dpf.registry.forms import DateInput
 from dpf.social.emergency import PURPOSE_MAX
+from dpf.social.legal_aid import DESCRIPTION_MAX as LEGAL_DESCRIPTION_MAX
+from dpf.social.legal_aid import OUTCOME_TEXT_MAX as LEGAL_OUTCOME_TEXT_MAX
 from dpf.social.models import (
     ActivityKind,
     FacilityKind,
     FacilityState,
+    LegalAidChannel,
+    LegalAidStatus,
+    LegalMatter,
     MeasureKind,
     OrganisationKind,
     PoweredDevice,
@@ -264,3 +269,72 @@ class ActivityForm(forms.Form):
 
 class ParticipantForm(forms.Form):
     id_number = forms.CharField(label=_("参与人员身份证号码"), max_length=30)
+
+
+# --- legal aid referrals ------------------------------------------------------------------
+
+
+class LegalAidFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("状态"),
+        choices=[("", _("（全部）")), *LegalAidStatus.choices, ("overdue", _("超过30天未反馈"))],
+        required=False,
+    )
+    county = forms.ChoiceField(label=_("旗县区"), choices=(), required=False)
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county"].choices = _choices(counties, _("（全部）"))  # type: ignore[attr-defined]
+
+
+class LegalAidForm(forms.Form):
+    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    matter = forms.ChoiceField(label=_("事项类别"), choices=LegalMatter.choices)
+    description = forms.CharField(
+        label=_("事项简述"),
+        max_length=LEGAL_DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    channel = forms.ChoiceField(label=_("来源渠道"), choices=LegalAidChannel.choices)
+    citizen_request_id = forms.IntegerField(
+        label=_("诉求编号"),
+        required=False,
+        min_value=1,
+        help_text=_("由居民诉求或12385热线登记转来的，填写该诉求的编号"),
+    )
+    referred_on = forms.DateField(label=_("转介日期"), widget=DateInput())
+    referred_to = forms.CharField(
+        label=_("转介至"),
+        max_length=100,
+        required=False,
+        help_text=_("留空即为该人员所在旗县区的法律援助中心"),
+    )
+
+
+class LegalAidChangeForm(LegalAidForm):
+    """Correcting a referral: the person and the request it came from stay."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["id_number"]
+        del self.fields["citizen_request_id"]
+
+
+class LegalAidOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("法律援助中心的答复"),
+        choices=[
+            (LegalAidStatus.ACCEPTED, _("已受理")),
+            (LegalAidStatus.DECLINED, _("不予受理")),
+            (LegalAidStatus.CONCLUDED, _("已办结")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    outcome_on = forms.DateField(label=_("受理、不予受理或办结日期"), widget=DateInput())
+    note = forms.CharField(
+        label=_("不予受理原因或办理结果"),
+        max_length=LEGAL_OUTCOME_TEXT_MAX,
+        required=False,
+        help_text=_("不予受理须填写原因，办结须填写办理结果"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )

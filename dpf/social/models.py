@@ -488,3 +488,118 @@ class ActivityParticipation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity_id}:{self.person_id}"
+
+
+# --- legal aid referrals (法律援助转介, plan 三(七)) --------------------------------------------
+
+
+class LegalMatter(models.TextChoices):
+    EMPLOYMENT = "employment", _("劳动争议")
+    INJURY = "injury", _("侵权损害赔偿")
+    FAMILY = "family", _("婚姻家庭")
+    MAINTENANCE = "maintenance", _("赡养、抚养、扶养")
+    PROPERTY = "property", _("财产权益")
+    ADMINISTRATIVE = "administrative", _("行政争议")
+    OTHER = "other", _("其他")
+
+
+class LegalAidChannel(models.TextChoices):
+    """How the request for legal aid came to the federation."""
+
+    WINDOW = "window", _("窗口")
+    HOTLINE = "hotline", _("12385热线")
+    PORTAL = "portal", _("网上（群众端）")
+
+
+class LegalAidStatus(models.TextChoices):
+    """Derived from the outcome dates (``LegalAidReferral.status``), never stored."""
+
+    REFERRED = "referred", _("已转介，待反馈")
+    ACCEPTED = "accepted", _("已受理")
+    DECLINED = "declined", _("不予受理")
+    CONCLUDED = "concluded", _("已办结")
+
+
+class LegalAidReferral(models.Model):
+    """A disabled person referred by the federation's rights-protection officer (维权) to the
+    county justice bureau's legal aid centre (法律援助转介), and what the centre did:
+    accepted (受理), declined with a reason (不予受理) or concluded with a result (办结).
+    The region codes are the person's when referred: that county's and township's officers
+    keep it. A request from the portal or the 12385 hotline is named by its number
+    (``citizen_request_id``: the portal sits above this app, so no foreign key)."""
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="legal_aid_referrals", verbose_name=_("人员")
+    )
+    county_code = models.CharField(max_length=6, db_index=True)
+    township_code = models.CharField(max_length=9, db_index=True)
+    village_code = models.CharField(max_length=12)
+    matter = models.CharField(_("事项类别"), max_length=16, choices=LegalMatter.choices)
+    description = models.CharField(_("事项简述"), max_length=300)
+    channel = models.CharField(_("来源渠道"), max_length=10, choices=LegalAidChannel.choices)
+    citizen_request_id = models.PositiveIntegerField(_("诉求编号"), null=True, blank=True)
+    referred_on = models.DateField(_("转介日期"))
+    referred_to = models.CharField(_("转介至"), max_length=100)
+    accepted_on = models.DateField(_("受理日期"), null=True, blank=True)
+    declined_on = models.DateField(_("不予受理日期"), null=True, blank=True)
+    decline_reason = models.CharField(_("不予受理原因"), max_length=500, blank=True)
+    concluded_on = models.DateField(_("办结日期"), null=True, blank=True)
+    result = models.CharField(_("办理结果"), max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(accepted_on__isnull=True)
+                    | models.Q(accepted_on__gte=models.F("referred_on"))
+                )
+                & (
+                    models.Q(declined_on__isnull=True)
+                    | models.Q(declined_on__gte=models.F("referred_on"))
+                )
+                & (
+                    models.Q(concluded_on__isnull=True)
+                    | models.Q(concluded_on__gte=models.F("referred_on"))
+                ),
+                name="legal_aid_outcome_after_referral",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(concluded_on__isnull=True)
+                | models.Q(accepted_on__isnull=True)
+                | models.Q(concluded_on__gte=models.F("accepted_on")),
+                name="legal_aid_concluded_after_accepted",
+            ),
+            # Declined is final: never accepted nor concluded as well.
+            models.CheckConstraint(
+                condition=models.Q(declined_on__isnull=True)
+                | (models.Q(accepted_on__isnull=True) & models.Q(concluded_on__isnull=True)),
+                name="legal_aid_declined_is_final",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(declined_on__isnull=True) | ~models.Q(decline_reason=""),
+                name="legal_aid_declined_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(concluded_on__isnull=True) | ~models.Q(result=""),
+                name="legal_aid_concluded_has_result",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["county_code", "referred_on"], name="legal_aid_county_referred")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.matter} {self.pk}"
+
+    @property
+    def status(self) -> LegalAidStatus:
+        if self.concluded_on is not None:
+            return LegalAidStatus.CONCLUDED
+        if self.declined_on is not None:
+            return LegalAidStatus.DECLINED
+        if self.accepted_on is not None:
+            return LegalAidStatus.ACCEPTED
+        return LegalAidStatus.REFERRED

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.social import views
+from dpf.social import legal_aid_views, views
 
 app_name = "social"
 
@@ -23,4 +23,10 @@ urlpatterns = [
     path("facilities/<int:facility_id>/", views.facility_detail, name="facility"),
     path("activities/", views.activity_list, name="activities"),
     path("activities/<int:activity_id>/", views.activity_detail, name="activity"),
+    path("legal-aid/", legal_aid_views.referral_list, name="legal_aid"),
+    path(
+        "legal-aid/<int:referral_id>/",
+        legal_aid_views.referral_detail,
+        name="legal_aid_referral",
+    ),
 ]

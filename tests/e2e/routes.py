@@ -645,6 +645,28 @@ def _culture_activity(data: Registry) -> dict[str, Any]:
     return {"activity_id": _sample(data, "culture_activity", create)}
 
 
+def _legal_aid_referral(data: Registry) -> dict[str, Any]:
+    """A legal aid referral of the first seeded person, awaiting the centre's answer."""
+
+    def create() -> int:
+        from dpf.social.models import LegalAidReferral
+
+        person = data.people[0]
+        return LegalAidReferral.objects.create(
+            person=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            matter="employment",
+            description="用人单位拖欠工资",
+            channel="window",
+            referred_on=dt.date(2026, 11, 2),
+            referred_to="红山区法律援助中心",
+        ).pk
+
+    return {"referral_id": _sample(data, "legal_aid_referral", create)}
+
+
 OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "registry:reveal_person": lambda d: {"person_id": d.people[0].pk},
     "registry:survey_person": lambda d: _survey(d),
@@ -703,6 +725,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "social:project": _service_project,
     "social:facility": _facility,
     "social:activity": _culture_activity,
+    "social:legal_aid_referral": _legal_aid_referral,
     "workflow:payment_approve": _payment_list,
     "workflow:payment_xlsx": _payment_list,
     "workflow:payment_discard": _payment_list,

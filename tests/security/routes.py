@@ -818,6 +818,28 @@ def _culture_activity_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"culture_activity:{person.pk}", make)
 
 
+def _legal_aid_pk(world: World, role: str, inside: bool) -> Any:
+    """A legal aid referral of the role's inside (or outside) person."""
+    from dpf.social.models import LegalAidReferral
+
+    person = world.person(role, inside)
+
+    def make() -> Any:
+        return LegalAidReferral.objects.create(
+            person=person,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            matter="employment",
+            description="样本劳动争议",
+            channel="window",
+            referred_on=dt.date(2025, 9, 1),
+            referred_to="样本法律援助中心",
+        ).pk
+
+    return _cached(world, f"legal_aid:{person.pk}", make)
+
+
 def _guardian_claim_pk(world: World, role: str, inside: bool) -> Any:
     """A pending guardianship request about the role's inside (or nearest outside) person,
     with a stored proof (the proof route serves it)."""
@@ -895,6 +917,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("social:", "project_id", _service_project_pk, True),
     ("social:", "facility_id", _facility_pk, True),
     ("social:", "activity_id", _culture_activity_pk, True),
+    ("social:", "referral_id", _legal_aid_pk, True),
     ("accounts:staff_account", "user_id", _staff_account_pk, True),
     ("portal:staff_guardian", "claim_id", _guardian_claim_pk, True),
     ("jobs:", "job_id", _job_pk, False),
