@@ -23,6 +23,7 @@ ACTION_LABELS = {
     "create": _("新增"),
     "change": _("修改"),
     "export": _("导出"),
+    "download": _("下载导出文件"),
     "reveal": _("显示完整信息"),
     "login": _("登录"),
     "login_failure": _("登录失败"),

@@ -56,6 +56,7 @@ ACTIONS = (
     "enrol",
     "credit_flag",
     "credit_lift",
+    "download",
 )
 
 

@@ -1,9 +1,12 @@
 """The kinds of job the platform runs: each names its handler by dotted path, so this app
 imports no domain app (the handlers live beside the work they do).
 
-A handler is ``handler(*, params, progress, actor, today) -> str``: it may be run again on
-the same params after a crash and gives the same result; it returns a short summary (counts,
-never personal data) and raises a ``DomainError`` to refuse.
+A handler is ``handler(*, params, progress, actor, today) -> str | Output``: it may be run
+again on the same params after a crash and gives the same result; it returns a short summary
+(counts, never personal data), or an ``Output`` (the summary and a file: a bank workbook, a
+signing PDF, a report), and raises a ``DomainError`` to refuse. The runner stores an output
+file encrypted (``dpf.jobs.outputs``); the page of the work it belongs to offers it to the
+user who started the job.
 """
 
 from __future__ import annotations
@@ -17,6 +20,16 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 
+@dataclass(frozen=True)
+class Output:
+    """What a document job made: its summary and one file."""
+
+    summary: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
 class Handler(Protocol):
     def __call__(
         self,
@@ -25,7 +38,7 @@ class Handler(Protocol):
         progress: Callable[[str], None],
         actor: Any,
         today: dt.date,
-    ) -> str: ...
+    ) -> str | Output: ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +69,11 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("core.audit_retention", "dpf.core.jobs.audit_retention_job", _("审计日志保留期清理")),
         Kind("demo.generate", "dpf.demo.jobs.demo_generate_job", _("生成演示数据")),
+        Kind(
+            "workflow.bank_workbook", "dpf.workflow.jobs.bank_workbook_job", _("导出银行代发文件")
+        ),
+        Kind("workflow.signing_pdf", "dpf.workflow.jobs.signing_pdf_job", _("生成签字用PDF")),
+        Kind("jobs.output_retention", "dpf.jobs.outputs.retention_job", _("清理过期的作业文件")),
         Kind(
             "portal.rate_event_retention",
             "dpf.portal.jobs.rate_event_retention_job",

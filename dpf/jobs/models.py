@@ -65,6 +65,23 @@ class Job(models.Model):
         return (self.finished_at - self.started_at).total_seconds()
 
 
+class JobOutput(models.Model):
+    """The file a document job made, stored encrypted under ``MEDIA_ROOT/job-outputs``
+    (``dpf.jobs.outputs``); deleted with its file after ``DPF_JOB_OUTPUT_DAYS``."""
+
+    job = models.OneToOneField(
+        Job, on_delete=models.CASCADE, primary_key=True, related_name="output"
+    )
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    stored_name = models.CharField(max_length=100, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.filename}"
+
+
 class Cadence(models.TextChoices):
     DAILY = "daily", _("每天")
     MONTHLY = "monthly", _("每月")

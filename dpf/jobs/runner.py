@@ -19,8 +19,9 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from dpf.core.errors import DomainError
-from dpf.jobs.kinds import KINDS, Handler
+from dpf.jobs.kinds import KINDS, Handler, Output
 from dpf.jobs.models import Heartbeat, Job, JobStatus, Schedule
+from dpf.jobs.outputs import store
 from dpf.jobs.schedule import next_run
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,9 @@ def run_job(job_id: int, *, today: dt.date | None = None) -> str:
             actor=job.started_by,
             today=today or timezone.localdate(),
         )
+        if isinstance(result, Output):
+            store(job, result)  # a file that cannot be stored fails the job like the work
+            result = result.summary
     except DomainError as exc:
         _finish(job.pk, status=JobStatus.FAILED, error=f"{exc.code}: {exc.bilingual}"[:300])
         return JobStatus.FAILED

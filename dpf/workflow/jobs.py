@@ -1,6 +1,7 @@
 """Payment lists as background jobs (dpf.jobs): one list started from the payment lists
-page (kind ``workflow.payment_list``), and the month's drafts of every county on the
-configured day (kind ``workflow.payment_lists_draft``, a schedule)."""
+page (kind ``workflow.payment_list``), the month's drafts of every county on the
+configured day (kind ``workflow.payment_lists_draft``, a schedule), and a list's documents
+(kinds ``workflow.bank_workbook`` and ``workflow.signing_pdf``, files for the officer)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import Any
 
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import NotFound
+from dpf.jobs.kinds import Output
 from dpf.workflow.models import PaymentList
+from dpf.workflow.services.bank import bank_workbook, signing_pdf
 from dpf.workflow.services.common import month_start
 from dpf.workflow.services.payments import (
     payment_list_find,
@@ -52,3 +55,37 @@ def payment_lists_draft_job(
     month = dt.date.fromisoformat(params["month"]) if params.get("month") else today
     drafted, existing = payment_lists_draft(month=month, today=today, progress=progress)
     return f"lists of {month_start(month):%Y-%m}: {drafted} drafted, {existing} already there"
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def bank_workbook_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+) -> Output:
+    """The bank workbook of one approved list, as the officer who asked (kind
+    ``workflow.bank_workbook``). Run again after a crash it writes the same file (the
+    export is audited again: it was made again)."""
+    progress("writing the bank workbook")
+    filename, data = bank_workbook(
+        actor=actor, list_id=int(params["list_id"]), purpose=str(params["purpose"])
+    )
+    return Output(f"list {params['list_id']}: bank workbook", filename, XLSX, data)
+
+
+def signing_pdf_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+) -> Output:
+    """One signing PDF of a list: the county summary, or one township's volume (kind
+    ``workflow.signing_pdf``)."""
+    progress("laying out the PDF")
+    filename, data = signing_pdf(
+        actor=actor,
+        list_id=int(params["list_id"]),
+        township_code=str(params.get("township_code", "")),
+        volume=int(params.get("volume", 1)),
+    )
+    part = params.get("township_code") or "summary"
+    return Output(
+        f"list {params['list_id']}: signing PDF {part}", filename, "application/pdf", data
+    )

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -134,6 +135,7 @@ def _list_page(
         "export": forms.get("export") or ExportForm(),
         "results": forms.get("results") or ResultFileForm(),
         "county_name": selectors.region_names({plist.county_code}).get(plist.county_code, ""),
+        "files": selectors.document_jobs(request.user, plist, towns) if is_officer else [],
     }
     return render(request, "workflow/payment_list.html", context, status=status)
 
@@ -175,40 +177,59 @@ def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
 @permission_required("export", "payment_list")
 @require_POST
 def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """Start the bank workbook (a job); the file is offered on the list page when ready."""
     form = ExportForm(request.POST)
     if form.is_valid():
         try:
-            filename, data = services.bank_workbook(
-                actor=request.user, list_id=pk, purpose=form.cleaned_data["purpose"]
+            _job, started = services.document_start(
+                actor=request.user,
+                list_id=pk,
+                kind=services.BANK_WORKBOOK,
+                purpose=form.cleaned_data["purpose"],
             )
         except ValidationFailed as refusal:
             attach_refusal(form, refusal)
         else:
-            response = HttpResponse(
-                data,
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
+            return _document_started(request, pk, started)
     return _list_page(request, pk, status=400, export=form)
 
 
 @permission_required("export", "payment_list")
+@require_POST
 def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The county summary, or one township's lines with ``?township=CODE`` (and
-    ``&volume=K`` for the K-th volume of a township of more than 1,000 lines)."""
-    volume = request.GET.get("volume", "1")
+    """Start a signing PDF (a job): the county summary, or one township's lines with
+    ``township=CODE`` (and ``volume=K`` for the K-th volume of a township of more than
+    1,000 lines)."""
+    volume = request.POST.get("volume", "1")
     try:
-        filename, data = services.signing_pdf(
+        _job, started = services.document_start(
             actor=request.user,
             list_id=pk,
-            township_code=request.GET.get("township", ""),
+            kind=services.SIGNING_PDF,
+            township_code=request.POST.get("township", ""),
             volume=int(volume) if volume.isdigit() and len(volume) < 6 else 0,
         )
     except ValidationFailed as refusal:
         messages.error(request, refusal.message)
         return redirect("workflow:payment_list", pk=pk)
-    response = HttpResponse(data, content_type="application/pdf")
+    return _document_started(request, pk, started)
+
+
+def _document_started(request: HttpRequest, pk: int, started: bool) -> HttpResponse:
+    if started:
+        messages.success(request, _("已开始生成文件，完成后在“我生成的文件”中下载"))
+    else:
+        messages.info(request, _("该文件正在生成，请稍候"))
+    return redirect(reverse("workflow:payment_list", args=[pk]) + "#files")
+
+
+@permission_required("export", "payment_list")
+def payment_list_file(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
+    """A file the officer's document job made (``services.document_file`` decides)."""
+    filename, content_type, data = services.document_file(
+        actor=request.user, list_id=pk, job_id=job_id
+    )
+    response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.utils.translation import gettext as _
 
 from dpf.accounts.permissions import has_permission
 from dpf.accounts.scoping import region_filter, scope_queryset
@@ -23,6 +24,7 @@ from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region
 from dpf.core.regions import display_names
 from dpf.core.roles import Role
+from dpf.jobs.models import ACTIVE, Job, JobOutput, JobStatus
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
 from dpf.workflow.models import (
@@ -398,3 +400,42 @@ def payee_account_for(user: Any, pk: int) -> PayeeAccount:
     if account is None:
         raise NotFound("payee_account")
     return account
+
+
+@dataclass(frozen=True)
+class DocumentJob:
+    """One of the officer's document jobs for a payment list, as the list page shows it."""
+
+    job: Job
+    label: str
+    output: JobOutput | None
+    active: bool
+
+
+def document_jobs(user: Any, plist: PaymentList, towns: list[dict[str, Any]]) -> list[DocumentJob]:
+    """The officer's last ten bank workbooks and signing PDFs of this list (files are only
+    ever offered to whoever started them)."""
+    from dpf.jobs.outputs import recent_outputs
+    from dpf.workflow.services.bank import BANK_WORKBOOK, DOCUMENT_KINDS
+
+    names = {t["township_code"]: t["name"] for t in towns}
+    rows = []
+    for job in recent_outputs(
+        user, kinds=DOCUMENT_KINDS, belongs=lambda j: j.params.get("list_id") == plist.pk
+    ):
+        if job.kind == BANK_WORKBOOK:
+            label = _("银行代发文件")
+        else:
+            town = names.get(str(job.params.get("township_code", "")), "")
+            label = _("签字用PDF（汇总）") if not town else f"{_('签字用PDF')}：{town}"
+            if town and int(job.params.get("volume", 1)) > 1:
+                label += f"，{_('第%(n)s册') % {'n': job.params['volume']}}"
+        rows.append(
+            DocumentJob(
+                job=job,
+                label=str(label),
+                output=getattr(job, "output", None) if job.status == JobStatus.DONE else None,
+                active=job.status in ACTIVE,
+            )
+        )
+    return rows

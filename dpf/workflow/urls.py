@@ -32,5 +32,10 @@ urlpatterns = [
     path("payments/<int:pk>/discard/", payment_views.payment_list_discard, name="payment_discard"),
     path("payments/<int:pk>/bank.xlsx", payment_views.payment_list_xlsx, name="payment_xlsx"),
     path("payments/<int:pk>/signing.pdf", payment_views.payment_list_pdf, name="payment_pdf"),
+    path(
+        "payments/<int:pk>/files/<int:job_id>/",
+        payment_views.payment_list_file,
+        name="payment_file",
+    ),
     path("payments/<int:pk>/results/", payment_views.payment_results, name="payment_results"),
 ]

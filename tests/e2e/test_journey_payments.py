@@ -19,6 +19,7 @@ from tests.e2e.support import (
     choose_option,
     focus_from_top,
     headings,
+    live_text,
     log_in,
     tab_to,
     type_month,
@@ -72,6 +73,20 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
     facts = page.locator("dl").first.inner_text()
     assert re.search(rf"人数\s*{len(enrolled)}\b", facts), facts
     e2e.step(page, "payment-list", who="county_officer")
+
+    # The summary for signing: made in the background, then downloaded from 我生成的文件.
+    tab_to(page, re.compile("^生成签字用PDF（汇总）$"))
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert any("已开始生成文件" in t for t in live_text(page)), live_text(page)
+    files = page.locator("table:has(#files-cap) tbody tr")
+    assert files.count() == 1 and "签字用PDF（汇总）" in files.first.inner_text()
+    tab_to(page, re.compile("^下载：签字用PDF（汇总）$"))
+    with page.expect_download() as download:
+        page.keyboard.press("Enter")
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert download.value.path().read_bytes().startswith(b"%PDF-")
+    e2e.step(page, "payment-list-files", who="county_officer")
 
     # The same month again: refused, said so, nothing generated twice.
     _open_payment_lists(page)

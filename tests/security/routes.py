@@ -644,6 +644,33 @@ def _graduate_file_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"graduate_file:{person.pk}", make)
 
 
+def _payment_file_job(world: World, role: str, inside: bool) -> Any:
+    """A signing PDF of that payment list, made for the role's own user (files are only
+    ever offered to whoever started the job): inside, the role's county's list."""
+    from django.utils import timezone
+
+    from dpf.jobs import outputs
+    from dpf.jobs.kinds import Output
+    from dpf.jobs.models import Job
+
+    list_id = _payment_list_pk(world, role, inside)
+    user = world.users.get(role)
+
+    def make() -> Any:
+        job = Job.objects.create(
+            kind="workflow.signing_pdf",
+            key=f"sample-file:{list_id}:{role}",
+            params={"list_id": list_id, "township_code": "", "volume": 1},
+            status="done",
+            started_by=user,
+            created_at=timezone.now(),
+        )
+        outputs.store(job, Output("sample", "sample.pdf", "application/pdf", b"%PDF-1.4 sample"))
+        return job.pk
+
+    return _cached(world, f"payment_file:{list_id}:{role}", make)
+
+
 def _job_pk(world: World, role: str, inside: bool) -> Any:
     """A finished background job (jobs hold no personal data: one sample for every role)."""
     from django.utils import timezone
@@ -897,6 +924,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("workflow:document", "pk", _document_pk, True),
     ("workflow:entitlement", "pk", _entitlement_pk, True),
     ("workflow:payment_", "pk", _payment_list_pk, True),
+    ("workflow:payment_file", "job_id", _payment_file_job, True),
     ("workflow:review", "item_id", _work_item("review"), True),
     ("workflow:proposal_start", "item_id", _work_item("proposal"), True),
     ("workflow:payee_account", "account_id", _payee_account_pk, True),

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import Entitlement
+from dpf.jobs.models import Job
 from dpf.workflow import services
 from dpf.workflow.models import Application, ApplicationItem, PaymentList
 from tests.benefits.conftest import person_with
@@ -195,12 +196,21 @@ def test_payment_pages(client, county_officer, approver, township_officer, regio
     assert again.status_code == 400 and "已生成" in again.content.decode()
     page = client.get(reverse("workflow:payment_list", args=[plist.pk]))
     assert page.status_code == 200 and "按苏木乡镇" in page.content.decode()
-    pdf = client.get(reverse("workflow:payment_pdf", args=[plist.pk]))
-    assert pdf.content.startswith(b"%PDF-")
+    # The signing PDF is made by a job (run at once in tests); the page offers the file.
     url = reverse("workflow:payment_pdf", args=[plist.pk])
+    started = client.post(url)
+    assert started.status_code == 302 and started["Location"].endswith(f"/{plist.pk}/#files")
+    job = Job.objects.get(kind="workflow.signing_pdf")
+    file_url = reverse("workflow:payment_file", args=[plist.pk, job.pk])
+    assert (
+        file_url in client.get(reverse("workflow:payment_list", args=[plist.pk])).content.decode()
+    )
+    assert client.get(file_url).content.startswith(b"%PDF-")
+    assert client.get(url).status_code == 405  # starting a job is never a GET
     for volume in ("2", "x", "99999999"):
-        refused = client.get(f"{url}?township=150402001&volume={volume}")
+        refused = client.post(url, {"township": "150402001", "volume": volume})
         assert refused.status_code == 302 and refused["Location"].endswith(f"/{plist.pk}/")
+    assert Job.objects.filter(kind="workflow.signing_pdf").count() == 1
     approve = reverse("workflow:payment_approve", args=[plist.pk])
     # four eyes: the officer who generated the list is refused, on the page, in words
     own = client.post(approve, {"confirm": "on"})
@@ -213,7 +223,11 @@ def test_payment_pages(client, county_officer, approver, township_officer, regio
     assert client.post(approve, {"confirm": "on"}).status_code == 302
     assert PaymentList.objects.get().status == "approved"
     xlsx = client.post(reverse("workflow:payment_xlsx", args=[plist.pk]), {"purpose": "银行代发"})
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.status_code == 302
+    job = Job.objects.get(kind="workflow.bank_workbook")
+    assert (
+        client.get(reverse("workflow:payment_file", args=[plist.pk, job.pk])).content[:2] == b"PK"
+    )
     upload = io.BytesIO(b"line_id,amount,status\n999999,1,paid\n")
     upload.name = "r.csv"
     bad = client.post(reverse("workflow:payment_results", args=[plist.pk]), {"file": upload})

@@ -22,6 +22,8 @@ from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.idnumber import InvalidIdNumber, parse_id_number
 from dpf.core.models import Region
 from dpf.core.spreadsheets import neutralise
+from dpf.jobs.models import Job
+from dpf.jobs.services import job_start
 from dpf.registry.services import id_lookup_hash
 from dpf.workflow.models import PaymentLine, PaymentList
 from dpf.workflow.services.common import clean_reason, now_or, refuse
@@ -97,6 +99,106 @@ def _lines_for_export(plist: PaymentList) -> Any:
     )
 
 
+def _bank_list(actor: Any, list_id: int) -> PaymentList:
+    """The list, locked, when the actor may export it and it is approved (the bank pays
+    approved lists only)."""
+    plist = _locked_list(actor, list_id, "export")
+    if plist.status == PaymentList.Status.DRAFT:
+        raise refuse(
+            "list_not_approved",
+            "名册审核后才能导出银行代发文件",
+            "approve the list before exporting the bank file",
+        )
+    return plist
+
+
+def _signing_part(
+    actor: Any, list_id: int, township_code: str, volume: int
+) -> tuple[PaymentList, list[dict[str, Any]], dict[str, Any] | None, int]:
+    """The list (locked), its townships' totals, the township asked for (None: the county
+    summary) and its number of volumes, when the actor may export the list and the township
+    and volume exist."""
+    plist = _locked_list(actor, list_id, "export")
+    towns = township_totals(plist)
+    town = next((t for t in towns if t["township_code"] == township_code), None)
+    if township_code and town is None:
+        raise refuse(
+            "township_unknown",
+            "本名册中没有该苏木乡镇",
+            "no such township in this list",
+            "township",
+        )
+    volumes = len(town["volumes"]) if town else 1
+    if volume < 1 or volume > volumes:
+        raise refuse(
+            "volume_unknown",
+            f"分册号须在1到{volumes}之间",
+            f"the volume must be between 1 and {volumes}",
+            "volume",
+        )
+    return plist, towns, town, volumes
+
+
+# Documents as background jobs (dpf.jobs): a county's bank workbook or a township's signing
+# volume takes tens of seconds at a city's scale (docs/benchmarks.md), longer than a request
+# should. The page starts the job; the file is offered to the officer who asked for it.
+BANK_WORKBOOK = "workflow.bank_workbook"
+SIGNING_PDF = "workflow.signing_pdf"
+DOCUMENT_KINDS = (BANK_WORKBOOK, SIGNING_PDF)
+
+
+def document_start(
+    *,
+    actor: Any,
+    list_id: int,
+    kind: str,
+    purpose: str = "",
+    township_code: str = "",
+    volume: int = 1,
+) -> tuple[Job, bool]:
+    """Queue the bank workbook (``BANK_WORKBOOK``, with the export's purpose) or a signing
+    PDF (``SIGNING_PDF``: the summary, or one township's volume). What the job would refuse
+    is refused here first, so the page says it at once; a second start of the same document
+    by the same officer while the first runs joins it."""
+    with transaction.atomic():
+        if kind == BANK_WORKBOOK:
+            purpose = _purpose(purpose)
+            _bank_list(actor, list_id)
+            params: dict[str, Any] = {"list_id": list_id, "purpose": purpose}
+        elif kind == SIGNING_PDF:
+            _signing_part(actor, list_id, township_code, volume)
+            params = {"list_id": list_id, "township_code": township_code, "volume": volume}
+        else:
+            raise refuse("document_unknown", "未知的文件类型", "unknown document", "kind")
+    key = f"{kind}:{list_id}:{township_code}:{volume}:{getattr(actor, 'pk', '')}"
+    return job_start(actor=actor, kind=kind, key=key, params=params)
+
+
+@transaction.atomic
+def document_file(*, actor: Any, list_id: int, job_id: int) -> tuple[str, str, bytes]:
+    """The file a document job of this list made, for the officer who started it (name,
+    content type, content); the download is audited. Another officer's file, another
+    list's, one not finished or expired: not found."""
+    from dpf.jobs import outputs
+
+    plist = _locked_list(actor, list_id, "export")
+    _job, output = outputs.output_for(
+        actor,
+        job_id,
+        kinds=DOCUMENT_KINDS,
+        belongs=lambda job: job.params.get("list_id") == plist.pk,
+    )
+    data = outputs.read(output)
+    audit.record(
+        actor=actor,
+        action="download",
+        object_type="payment_list",
+        object_id=plist.pk,
+        changes={"job": job_id, "file": output.filename},
+    )
+    return output.filename, output.content_type, data
+
+
 def bank_workbook(
     *, actor: Any, list_id: int, purpose: str, now: dt.datetime | None = None
 ) -> tuple[str, bytes]:
@@ -106,13 +208,7 @@ def bank_workbook(
 
     purpose = _purpose(purpose)
     with transaction.atomic():
-        plist = _locked_list(actor, list_id, "export")
-        if plist.status == PaymentList.Status.DRAFT:
-            raise refuse(
-                "list_not_approved",
-                "名册审核后才能导出银行代发文件",
-                "approve the list before exporting the bank file",
-            )
+        plist = _bank_list(actor, list_id)
         mark_exported(actor=actor, plist=plist, now=now)
         audit.record(
             actor=actor,
@@ -187,24 +283,7 @@ def signing_document(
     its own part, and no document grows to the thousands of lines whose layout would take
     gigabytes of memory."""
     with transaction.atomic():
-        plist = _locked_list(actor, list_id, "export")
-        towns = township_totals(plist)
-        town = next((t for t in towns if t["township_code"] == township_code), None)
-        if township_code and town is None:
-            raise refuse(
-                "township_unknown",
-                "本名册中没有该苏木乡镇",
-                "no such township in this list",
-                "township",
-            )
-        volumes = len(town["volumes"]) if town else 1
-        if volume < 1 or volume > volumes:
-            raise refuse(
-                "volume_unknown",
-                f"分册号须在1到{volumes}之间",
-                f"the volume must be between 1 and {volumes}",
-                "volume",
-            )
+        plist, towns, town, volumes = _signing_part(actor, list_id, township_code, volume)
         audit.record(
             actor=actor,
             action="export",
