@@ -152,6 +152,22 @@ def _payment_list(data: Registry) -> dict[str, Any]:
     return {"pk": _sample(data, "payment_list", generate)}
 
 
+def _payment_file(data: Registry) -> dict[str, Any]:
+    """The county summary PDF of that list, made by a job the county officer started."""
+
+    def start() -> int:
+        from dpf.workflow import services
+
+        job, _ = services.document_start(
+            actor=data.user("county_officer"),
+            list_id=_payment_list(data)["pk"],
+            kind=services.SIGNING_PDF,
+        )
+        return job.pk
+
+    return {**_payment_list(data), "job_id": _sample(data, "payment_file", start)}
+
+
 def _payee_account(data: Registry) -> dict[str, Any]:
     """A bank account the village worker recorded at the window for the first seeded
     person, waiting for an officer."""
@@ -731,6 +747,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:payment_discard": _payment_list,
     "workflow:payment_results": _payment_list,
     "workflow:payment_pdf": _payment_list,
+    "workflow:payment_file": _payment_file,
     "workflow:proposal_start": lambda d: {"item_id": _work_item("proposal")(d)},
     "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
     "workflow:payee_account": _payee_account,
