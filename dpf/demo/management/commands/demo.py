@@ -15,8 +15,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from dpf.core.errors import DomainError
 from dpf.demo import (
     employment_records,
+    graduates,
     history,
     journeys,
+    legal_aid,
     monthly,
     service_more,
     service_records,
@@ -37,7 +39,9 @@ STEPS: list[services.Step] = [
     service_more.care,  # care placements (托养)
     social_records.volunteers_and_organisations,  # volunteers and organisations (T0506-8)
     social_records.facilities_and_culture,  # service facilities, culture and sport activities
+    legal_aid.legal_aid_referrals,  # legal aid referrals and the centres' answers
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
+    graduates.graduates,  # college graduates' files and support actions (after employment)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
 
