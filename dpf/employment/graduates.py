@@ -161,9 +161,10 @@ def graduate_file_change(
         row = _files_in_scope(actor).select_for_update().filter(pk=file_id).first()
         if row is None:
             raise PermissionRefused("change", "graduate_file", file_id)
-        changed = {k: v for k, v in details.items() if getattr(row, k) != v}
-        for name, value in changed.items():
-            setattr(row, name, value)
+        # [before, after] of each field changed (the audit page reads "before → after").
+        changed = {k: [getattr(row, k), v] for k, v in details.items() if getattr(row, k) != v}
+        for name, (_before, after) in changed.items():
+            setattr(row, name, after)
         if changed:
             row.save(update_fields=list(changed))
             audit.record(
@@ -171,8 +172,7 @@ def graduate_file_change(
                 action="change",
                 object_type="graduate_file",
                 object_id=row.pk,
-                changes={k: v for k, v in changed.items() if k in ("education", "graduation_year")}
-                | {"fields": sorted(changed)},
+                changes=changed,
             )
     return row
 

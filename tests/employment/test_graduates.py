@@ -259,3 +259,9 @@ def test_change_amends_the_file(county_officer) -> None:
         2026,
         "继续读博或在高校任教",
     )
+    entry = AuditEntry.objects.filter(object_type="graduate_file", action="change").get()
+    assert entry.changes == {
+        "education": ["bachelor", "postgraduate"],
+        "graduation_year": [2025, 2026],
+        "wish": ["到特殊教育学校任教", "继续读博或在高校任教"],
+    }

@@ -61,6 +61,12 @@ FIELD_LABELS = {
     "role": _("角色"),
     "region": _("地区"),
     "password": _("密码"),
+    "school": _("毕业院校"),
+    "major": _("所学专业"),
+    "education": _("学历层次"),
+    "graduation_year": _("毕业年份"),
+    "wish": _("就业意向"),
+    "employer": _("用人单位"),
 }
 # Object types written by the services that are not rows of the permission table.
 OBJECT_LABELS = {
