@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from dpf.accounts.permissions import permission_required
+from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.portal import casework, selectors, services
 from dpf.portal.forms import IntakeForm, RequestActionForm, WorkerAccountForm
@@ -67,6 +67,8 @@ def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
         "events": selectors.request_events(found),
         "form": form,
         "today": selectors.today(),
+        # A matter for a lawyer goes on to the county's legal aid centre (dpf.social).
+        "may_refer": has_permission(request.user, "create", "legal_aid"),
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "portal/staff_request.html", context, status=status)

@@ -288,7 +288,12 @@ class LegalAidFilterForm(forms.Form):
 
 
 class LegalAidForm(forms.Form):
-    id_number = forms.CharField(label=_("身份证号码"), max_length=30)
+    id_number = forms.CharField(
+        label=_("身份证号码"),
+        max_length=30,
+        required=False,
+        help_text=_("填写了诉求编号的可不填，即为该诉求的人员"),
+    )
     matter = forms.ChoiceField(label=_("事项类别"), choices=LegalMatter.choices)
     description = forms.CharField(
         label=_("事项简述"),

@@ -143,9 +143,7 @@ def _person(actor: Any, id_number: str) -> Person:
     return person
 
 
-def _request(actor: Any, person: Person, number: int | None) -> int | None:
-    if number is None:
-        return None
+def _request_person(actor: Any, number: int) -> int:
     found = _request_lookup[0](actor, number) if _request_lookup else None
     if found is None:
         raise refuse(
@@ -154,7 +152,39 @@ def _request(actor: Any, person: Person, number: int | None) -> int | None:
             "no such citizen request in your region",
             "citizen_request_id",
         )
-    if found != person.pk:
+    return found
+
+
+def _person_and_request(
+    actor: Any, id_number: str, number: int | None
+) -> tuple[Person, int | None]:
+    """The person named by ID number, or (the ID number left empty) the person of the
+    citizen request named by its number; a request named with an ID number must be that
+    person's."""
+    if not (id_number or "").strip():
+        if number is None:
+            raise refuse("required", "请填写身份证号码", "please give the ID number", "id_number")
+        person = (
+            scope_queryset(actor, Person.objects.all())
+            .filter(pk=_request_person(actor, number))
+            .first()
+        )
+        if person is None:
+            raise refuse(
+                "person",
+                "该诉求的人员不在权限范围内",
+                "the person of this request is not in your region",
+                "citizen_request_id",
+            )
+        return person, number
+    person = _person(actor, id_number)
+    return person, _request(actor, person, number)
+
+
+def _request(actor: Any, person: Person, number: int | None) -> int | None:
+    if number is None:
+        return None
+    if _request_person(actor, number) != person.pk:
         raise refuse(
             "request_other_person",
             "该诉求不是此人员提出的",
@@ -211,10 +241,11 @@ def referral_create(
     referred_to: str = "",
     citizen_request_id: int | None = None,
 ) -> LegalAidReferral:
-    """Refer a person of the actor's region, named by ID number, to the legal aid centre
-    (the county's centre when ``referred_to`` is left empty)."""
+    """Refer a person of the actor's region to the legal aid centre (the county's centre
+    when ``referred_to`` is left empty). The person is named by ID number, or by the
+    citizen request the referral comes from (its number, the ID number left empty)."""
     require_permission(actor, "create", "legal_aid")
-    person = _person(actor, id_number)
+    person, request_id = _person_and_request(actor, id_number, citizen_request_id)
     fields = _checked(
         county_code=person.county_code,
         today=today,
@@ -224,7 +255,6 @@ def referral_create(
         referred_on=referred_on,
         referred_to=referred_to,
     )
-    request_id = _request(actor, person, citizen_request_id)
     with transaction.atomic():
         referral = LegalAidReferral.objects.create(
             person=person,

@@ -41,10 +41,15 @@ def referral_list(request: HttpRequest) -> HttpResponse:
     if chosen.is_valid():
         status, county = chosen.cleaned_data["status"], chosen.cleaned_data["county"]
     can_create = has_permission(request.user, "create", "legal_aid")
-    form = LegalAidForm(
-        request.POST or None,
-        initial={"referred_on": today, "referred_to": legal_aid.form_centre(request.user)},
-    )
+    initial: dict[str, Any] = {
+        "referred_on": today,
+        "referred_to": legal_aid.form_centre(request.user),
+    }
+    # From a citizen request's page ("转介法律援助"): its number, checked when saved.
+    number = request.GET.get("request", "")
+    if number.isdigit() and 0 < int(number) < 2**31:
+        initial["citizen_request_id"] = int(number)
+    form = LegalAidForm(request.POST or None, initial=initial)
     code = 200
     if request.method == "POST":
         code = 400
