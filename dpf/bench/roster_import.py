@@ -1,15 +1,16 @@
-"""Roster import benchmark: a 100,000-row roster validated and committed, per database.
+"""``dpf bench roster``: a 100,000-row roster validated and committed, per database.
 
-    .venv/bin/python -m dpf.bench.roster_import --rows 100000 --db sqlite
-    .venv/bin/python -m dpf.bench.roster_import --rows 100000 --db postgres
+    dpf bench roster --rows 100000 --database sqlite
+    dpf bench roster --rows 100000 --database postgresql
 
-Everything runs in a temporary data folder (fresh keys, SQLite file or a throwaway
-PostgreSQL server from ``dpf.bench.pgserver``). Each measured step (``dpf exchange import``
+Everything runs in a temporary data folder (fresh keys) on a throwaway database
+(``runner.database``). Each measured step (``dpf exchange import``
 = upload + streaming validation, ``dpf exchange commit``) runs in its own child process,
 which reports its wall time and peak resident memory (``getrusage``); with
 ``--tracemalloc`` it also reports the peak of Python allocations (slower). The commit is
 measured without the benefits rescan (``--no-rescan``), which the benefits benchmarks
-measure.
+measure. ``python -m dpf.bench.roster_import setup|measure`` are those child processes
+(internal); both refuse a database holding a real person.
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from dpf.bench import runner
 
 HEADER_DIBAO = ["身份证号码", "姓名", "类别", "起始日期", "终止日期"]
 HEADER_PENSION = ["身份证号码", "姓名", "参保日期", "终止日期"]
@@ -55,17 +57,6 @@ def _measure(env: dict[str, str], *args: str, trace: bool = False) -> dict[str, 
     return result
 
 
-@contextlib.contextmanager
-def _database(kind: str, folder: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{folder / 'bench.sqlite3'}"
-        return
-    from dpf.bench.pgserver import throwaway_postgres
-
-    with throwaway_postgres() as url:
-        yield url
-
-
 def setup(rows: int, out: Path) -> None:
     """Create ``rows`` synthetic persons (bulk) and write the roster files (in-process)."""
     import django
@@ -78,6 +69,8 @@ def setup(rows: int, out: Path) -> None:
     from dpf.core.models import Region
     from dpf.registry.models import Household, Person
     from dpf.registry.services import id_lookup_hash
+
+    runner.refuse_real_people()
 
     # Synthetic township and villages under a real county (the shipped tree stops at
     # townships; the demo generator invents villages the same way).
@@ -149,6 +142,8 @@ def measure(args: list[str], trace: bool) -> None:
 
     from django.core.management import call_command
 
+    runner.refuse_real_people()
+
     if trace:
         tracemalloc.start()
     import dpf.exchange.management.commands.exchange  # noqa: F401  (imports not timed)
@@ -168,11 +163,12 @@ def measure(args: list[str], trace: bool) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
-def run(rows: int, db: str, trace: bool) -> dict[str, Any]:
+def run(rows: int, database: str, trace: bool) -> dict[str, Any]:
+    """Import and commit both rosters of ``rows`` rows on a fresh ``database``."""
     folder = Path(tempfile.mkdtemp(prefix="dpf-bench-exchange."))
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(shutil.rmtree, folder, ignore_errors=True)
-        url = cleanup.enter_context(_database(db, folder))
+        url = cleanup.enter_context(runner.database(database))
         env = {**os.environ, "DATABASE_URL": url, "DPF_DATA_DIR": str(folder)}
         env.pop("DPF_TEST_COMMIT_PAUSE", None)
         # A roster larger than the import limits (300,000 rows, 20 MB, 256 MB unpacked) is
@@ -188,7 +184,7 @@ def run(rows: int, db: str, trace: bool) -> dict[str, Any]:
             check=True,
             cwd=folder,
         )
-        results: dict[str, Any] = {"rows": rows, "db": db}
+        results: dict[str, Any] = {"rows": rows, "db": database}
         for roster, name in (("dibao", "dibao.xlsx"), ("pension", "pension.csv")):
             staged = _measure(
                 env, "exchange", "import", roster, str(folder / name), "--user", "bench",
@@ -208,24 +204,19 @@ def run(rows: int, db: str, trace: bool) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    sub = parser.add_subparsers(dest="step")
+    sub = parser.add_subparsers(dest="step", required=True)
     setup_p = sub.add_parser("setup")
     setup_p.add_argument("--rows", type=int, required=True)
     measure_p = sub.add_parser("measure")
     measure_p.add_argument("--tracemalloc", action="store_true")
     measure_p.add_argument("command", nargs=argparse.REMAINDER)
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    parser.add_argument("--tracemalloc", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     if args.step == "setup":
         setup(args.rows, Path.cwd())
-    elif args.step == "measure":
+    else:
         command = [a for a in args.command if a != "--"]
         measure(command, args.tracemalloc)
-    else:
-        print(json.dumps(run(args.rows, args.db, args.tracemalloc), ensure_ascii=False, indent=1))
 
 
 if __name__ == "__main__":

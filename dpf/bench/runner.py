@@ -48,10 +48,13 @@ class ChildResult:
     peak_mb: float
     output: dict[str, Any]
     returncode: int
+    # the child's own user + system time (a database server's CPU is not included)
+    cpu_seconds: float = 0.0
 
 
 def run_child(args: list[str], env: dict[str, str], *, timeout: float = 7200) -> ChildResult:
-    """Run ``dpf ARGS`` with ``env``; wall time, peak RSS (MB) and the JSON it printed last."""
+    """Run ``dpf ARGS`` with ``env``; wall and CPU time, peak RSS (MB) and the JSON it
+    printed last."""
     full_env = {**os.environ, **env}
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
@@ -79,12 +82,14 @@ def run_child(args: list[str], env: dict[str, str], *, timeout: float = 7200) ->
         if line.startswith("{"):
             output = json.loads(line)
             break
-    return ChildResult(seconds, usage.ru_maxrss / 1024, output, proc.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return ChildResult(seconds, usage.ru_maxrss / 1024, output, proc.returncode, cpu)
 
 
 @contextlib.contextmanager
 def database(kind: str) -> Iterator[str]:
-    """A fresh, empty benchmark database of ``kind`` (``postgresql`` or ``sqlite``)."""
+    """A fresh, empty benchmark database of ``kind`` (``postgresql`` or ``sqlite``), deleted
+    afterwards: the one throwaway-database helper of every scenario."""
     if kind == "postgresql":
         with throwaway_postgres() as url:
             yield url

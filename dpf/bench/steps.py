@@ -115,7 +115,7 @@ def step_paths() -> dict[str, Any]:
 def step_scan(as_of: dt.date) -> dict[str, Any]:
     """The proactive scan of every benefit, set-based, against the Python evaluator on a
     sample (extrapolated) and, on PostgreSQL, against DuckDB over Parquet copies."""
-    from dpf.benefits.bench import measure
+    from dpf.bench.scan import measure
     from dpf.benefits.eligibility import eligibility_condition
     from dpf.benefits.selectors import all_rules_in_force
     from dpf.registry.models import Person

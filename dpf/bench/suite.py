@@ -329,9 +329,9 @@ def _measure_payments(
     steps must not see.
     """
     log(f"[{kind} {size:,}] payment lists")
-    seeded = runner.run_child(["payments_bench", "seed", "--month", PAYMENT_MONTH], env).output
-    first = runner.run_child(["payments_bench", "measure", "--month", PAYMENT_MONTH], env)
-    settled = runner.run_child(["payments_bench", "measure", "--month", PAYMENT_MONTH], env)
+    seeded = runner.run_child(["bench", "payments", "seed", "--month", PAYMENT_MONTH], env).output
+    first = runner.run_child(["bench", "payments", "measure", "--month", PAYMENT_MONTH], env)
+    settled = runner.run_child(["bench", "payments", "measure", "--month", PAYMENT_MONTH], env)
     out = settled.output
     report.add(
         kind,
@@ -374,21 +374,13 @@ def measure_import(
     each step in its own process on its own throwaway database."""
     log(f"[{kind}] roster import, {rows:,} rows")
     done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dpf.bench.roster_import",
-            "--rows",
-            str(rows),
-            "--db",
-            "postgres" if kind == "postgresql" else "sqlite",
-        ],
+        [*runner.DPF, "bench", "roster", "--rows", str(rows), "--database", kind],
         capture_output=True,
         text=True,
         check=True,
         timeout=7200,
     )
-    out = json.loads(done.stdout)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
     for roster in ("dibao", "pension"):
         one = out[roster]
         for phase, label in (("validate", "validated and previewed"), ("commit", "committed")):

@@ -1,11 +1,12 @@
-"""``dpf bench``: it never measures a database holding real people, and its results keep
-the earlier runs beside the new one."""
+"""``dpf bench``: no scenario works in a database holding real people (one guard,
+``runner.refuse_real_people``), and its results keep the earlier runs beside the new one."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dpf.bench import runner
+from dpf.bench.steps import STEPS
+from dpf.benefits.models import Entitlement
 from dpf.registry.models import Person
 from tests.factories import make_person
 
@@ -30,22 +33,132 @@ def test_a_step_refuses_a_database_with_real_people() -> None:
     assert result["persons"] == 1 and result["bytes"] > 0
 
 
-@pytest.mark.parametrize("step", ["seed", "measure"])
-def test_payment_list_benchmark_refuses_a_database_with_real_people(step) -> None:
-    """``payments_bench seed``/``measure`` delete entitlements, accounts and lists: never
-    on a database holding a real person (they had no guard before)."""
-    from dpf.benefits.models import BenefitItem, Entitlement
+OCTOBER = dt.date(2025, 10, 1)
 
-    person = make_person()
-    real = Entitlement.objects.create(
+# Every ``dpf bench`` scenario that works in the database of ``DATABASE_URL``.
+IN_DATABASE = [
+    ("payments", "seed", "--month", "2025-10"),
+    ("payments", "measure", "--month", "2025-10"),
+    ("scan", "--as-of", "2025-10-31", "--sample", "5"),
+    ("rules", "--as-of", "2025-10-31", "--sample", "5"),
+    *[("step", name, "--as-of", "2025-10-31", "--sessions", "4") for name in sorted(STEPS)],
+]
+
+
+def _rows() -> dict[str, int]:
+    """What a benchmark would delete or rewrite: persons, entitlements, bank accounts, the
+    month's payment lists and lines, work items, users, audit entries."""
+    from dpf.accounts.models import User
+    from dpf.benefits.models import Entitlement, WorkItem
+    from dpf.core.models import AuditEntry
+    from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList
+
+    models = [Person, Entitlement, PayeeAccount, PaymentList, PaymentLine, WorkItem, User]
+    counts = {model.__name__: model.objects.count() for model in models}
+    counts["AuditEntry"] = AuditEntry.objects.count()
+    counts["bench entitlements"] = Entitlement.objects.filter(source="bench").count()
+    return counts
+
+
+@pytest.fixture
+def real_payments(county_officer) -> dict[str, int]:
+    """One real (non-synthetic) person on the living allowance, paid in October's list,
+    plus an entitlement marked as benchmark data: ``payments seed`` deletes those and
+    ``payments measure`` deletes the month's lists."""
+    from dpf.benefits import services as benefit_services
+    from dpf.workflow import services
+    from tests.benefits.conftest import person_with
+    from tests.workflow.conftest import BANK, benefit, verified_account
+
+    person = person_with(level=1, household="dibao")
+    assert not person.synthetic
+    entitlement = benefit_services.entitlement_create(
+        actor=None,
         person=person,
-        benefit=BenefitItem.objects.get(code="living_allowance"),
+        benefit=benefit("living_allowance"),
+        valid_from=dt.date(2025, 1, 1),
+    )
+    verified_account(person, BANK, day=dt.date(2025, 9, 1))
+    services.payment_list_generate(
+        actor=county_officer,
+        county_code="150402",
+        benefit=benefit("living_allowance"),
+        month=OCTOBER,
+        today=OCTOBER + dt.timedelta(days=5),
+    )
+    second = person_with(level=2, household="dibao")
+    Entitlement.objects.create(
+        person=second,
+        benefit=entitlement.benefit,
         valid_from=dt.date(2025, 1, 1),
         source="bench",  # even a row marked as benchmark data stays
     )
+    rows = _rows()
+    assert rows["PaymentLine"] == 1 and rows["bench entitlements"] == 1
+    return rows
+
+
+@pytest.mark.parametrize("args", IN_DATABASE, ids=lambda args: " ".join(args[:2]))
+def test_every_scenario_in_this_database_refuses_real_people_and_deletes_nothing(
+    real_payments: dict[str, int], args: tuple[str, ...]
+) -> None:
+    """The attack of issue 21: ``dpf bench payments measure`` deleted a month's payment
+    lists on any database. A database holding one real person is refused by every
+    scenario that works in it, in Chinese and English, before anything is written."""
+    with pytest.raises(CommandError) as refused:
+        call_command("bench", *args, stdout=io.StringIO(), stderr=io.StringIO())
+    assert "拒绝运行性能测试" in str(refused.value) and "non-demo persons" in str(refused.value)
+    assert _rows() == real_payments
+
+
+def test_the_roster_benchmarks_child_steps_refuse_real_people(
+    real_payments: dict[str, int], tmp_path: Path
+) -> None:
+    """``dpf bench roster`` runs its own throwaway database; its child steps (persons and
+    files written, a roster imported and committed) refuse any other."""
+    from dpf.bench import roster_import
+
     with pytest.raises(CommandError, match="non-demo"):
-        call_command("payments_bench", step, "--month", "2025-10", stdout=io.StringIO())
-    assert Entitlement.objects.filter(pk=real.pk).exists()
+        roster_import.setup(10, tmp_path)
+    with pytest.raises(CommandError, match="non-demo"):
+        roster_import.measure(["exchange", "commit", "1", "--no-rescan"], False)
+    assert _rows() == real_payments
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_scan_benchmark_agrees_with_python_on_synthetic_people() -> None:
+    """``dpf bench scan`` (formerly ``dpf benefits bench``) on a registry of synthetic
+    persons: the set-based scan and the Python evaluator agree on the sample."""
+    from tests.benefits.conftest import AS_OF, person_with
+
+    people = [
+        person_with(level=1, household="dibao", long_term_care=True),
+        person_with(level=3, household="tekun", person_status="tekun", survey={"care_need": True}),
+        person_with(level=2, household="none", survey={"income_per_capita": Decimal("5000.00")}),
+        person_with(level=4, household="dibao_edge", birth=dt.date(2020, 1, 1)),
+        person_with(level=None, household="none"),
+    ]
+    Person.objects.update(synthetic=True)
+    out = io.StringIO()
+    call_command(
+        "bench", "scan", "--as-of", AS_OF.isoformat(), "--json", stdout=out, stderr=io.StringIO()
+    )
+    result = json.loads(out.getvalue())
+    assert result["persons"] == len(Person.objects.all()) >= len(people)
+    assert result["disagreements"] == 0
+    assert result["proposed"] > 0
+
+
+def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions: None) -> None:
+    from tests.benefits.conftest import person_with
+
+    person_with(level=1, household="dibao")
+    Person.objects.update(synthetic=True)
+    out = io.StringIO()
+    call_command("bench", "rules", "--as-of", "2025-10-31", "--sample", "5", stdout=out)
+    text = out.getvalue()
+    assert "SQL, all rules over the registry" in text and "'living_allowance': 1" in text
+    assert "Python, prefetched in one batch" in text
 
 
 def _report(value: float, progress: Path | None = None) -> runner.Report:

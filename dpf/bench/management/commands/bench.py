@@ -1,19 +1,32 @@
-"""``dpf bench``: build demo registries and measure the platform (see docs/benchmarks.md).
+"""``dpf bench``: every benchmark of the platform, one scenario each (docs/benchmarks.md).
 
-dpf bench [--sizes 200000,1000000] [--databases postgresql,sqlite] [--skip STEPS] [--write]
-
-Steps that can be skipped: import, kpi, scan, web, payments. The rows measured so far are
-written to ``data/bench-progress-PID.md`` after each part, and a part that fails is recorded
-as a row while the run goes on.
+dpf bench [run] [--sizes 200000,1000000] [--databases postgresql,sqlite] [--skip STEPS] [--write]
+    the suite: demo registries built and measured; steps that can be skipped: import, kpi,
+    scan, web, payments. The rows measured so far are written to
+    ``data/bench-progress-PID.md`` after each part, and a part that fails is recorded as a
+    row while the run goes on.
 dpf bench load [--persons 20000] [--sessions 50] [--seconds 60] [--workers 5] [--write]
     staff sessions (log-in, searches, person pages, approvals, dashboard reads) against
     gunicorn on PostgreSQL for a fixed time; exits with status 1 on any error
     (``dpf.bench.staffload``); ``--write`` adds the figures to docs/benchmarks.md.
+dpf bench payments run [--database sqlite] [--persons 20000] [--seed 1] [--month 2025-10]
+dpf bench payments seed|measure [--month 2025-10]
+    every county's monthly payment lists (``dpf.bench.payments``).
+dpf bench demo [--sizes 20000,200000] [--databases sqlite,postgresql] [--seed 1]
+    ``dpf demo generate`` timed (``dpf.bench.demo``).
+dpf bench roster [--rows 100000] [--database sqlite] [--tracemalloc]
+    a roster validated and committed (``dpf.bench.roster_import``).
+dpf bench rules [--as-of DATE] [--sample 2000] [--rule NAME=TEXT …]
+    rules in SQL over the registry against Python per person (``dpf.bench.rules``).
+dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--json]
+    the proactive scan against per-person evaluation (``dpf.bench.scan``).
 dpf bench step NAME [--as-of DATE]      (internal: one measurement in this database)
 
-It creates its own throwaway databases (a PostgreSQL server on loopback in a temporary
-folder, a temporary SQLite file) and deletes them afterwards. ``step`` refuses to run
-against a database holding any non-synthetic person.
+``run``, ``load``, ``payments run``, ``demo`` and ``roster`` create their own throwaway
+databases (``runner.database``) and delete them afterwards. The scenarios that work in the
+database of ``DATABASE_URL`` (``step``, ``payments seed|measure``, ``rules``, ``scan``)
+delete, rewrite or read its rows freely: one guard, ``runner.refuse_real_people``, refuses
+them on a database holding any non-synthetic person.
 """
 
 from __future__ import annotations
@@ -28,6 +41,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.bench import runner, steps
+
+SCENARIOS = ["run", "step", "load", "payments", "demo", "roster", "rules", "scan"]
+PAYMENT_STEPS = ["run", "seed", "measure"]
 
 
 def _sizes(text: str) -> list[int]:
@@ -59,44 +75,88 @@ _persons = _bounded(int, 100, 5_000_000, "人数", "persons")
 _sessions = _bounded(int, 4, 500, "会话数", "sessions")
 _seconds = _bounded(float, 1, 3600, "时长", "seconds")
 _workers = _bounded(int, 1, 64, "进程数", "workers")
+_sample = _bounded(int, 1, 1_000_000, "样本数", "sample")
+_rows = _bounded(int, 1, 5_000_000, "行数", "rows")
+
+
+def _month(text: str) -> str:
+    try:
+        dt.date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise CommandError(f"月份应为 YYYY-MM / a month is YYYY-MM: {text!r}") from None
+    return text
+
+
+def _kinds(text: str) -> list[str]:
+    kinds = [d for d in text.split(",") if d]
+    for kind in kinds:
+        if kind not in ("postgresql", "sqlite"):
+            raise CommandError(f"数据库类型无效 / unknown database kind: {kind}")
+    return kinds
 
 
 class Command(BaseCommand):
     help = "性能测试 / Benchmarks at city and province scale"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("action", nargs="?", default="run", choices=["run", "step", "load"])
-        parser.add_argument("step_name", nargs="?")
-        parser.add_argument("--sizes", type=_sizes, default=[200_000, 1_000_000])
-        parser.add_argument("--databases", default="postgresql,sqlite")
+        parser.add_argument("scenario", nargs="?", default="run", choices=SCENARIOS)
+        parser.add_argument("name", nargs="?", help="step: its name; payments: run|seed|measure")
+        parser.add_argument("--sizes", type=_sizes, help="run, demo: registry sizes")
+        parser.add_argument("--databases", type=_kinds, help="run, demo: database kinds")
         parser.add_argument("--as-of", dest="as_of", default="2025-12-31")
         parser.add_argument(
             "--write", action="store_true", help="add the results to docs/benchmarks.md"
         )
         parser.add_argument("--skip", default="", help="comma-separated steps to skip")
         parser.add_argument("--import-rows", dest="import_rows", type=int, default=100_000)
-        parser.add_argument("--persons", type=_persons, default=20_000, help="load: registry")
+        parser.add_argument("--persons", type=_persons, default=20_000, help="load, payments")
         parser.add_argument("--sessions", type=_sessions, default=50, help="load: sessions")
         parser.add_argument("--seconds", type=_seconds, default=60.0, help="load: duration")
         parser.add_argument("--workers", type=_workers, default=5, help="load: gunicorn")
+        parser.add_argument(
+            "--database",
+            choices=["sqlite", "postgresql"],
+            default="sqlite",
+            help="payments, roster",
+        )
+        parser.add_argument("--seed", type=int, default=1, help="payments, demo, scan")
+        parser.add_argument("--month", type=_month, default="2025-10", help="payments: YYYY-MM")
+        parser.add_argument("--sample", type=_sample, default=2000, help="rules, scan")
+        parser.add_argument(
+            "--rule", action="append", default=[], help="rules: NAME=TEXT (repeatable)"
+        )
+        parser.add_argument("--json", action="store_true", help="scan: one JSON line")
+        parser.add_argument("--rows", type=_rows, default=100_000, help="roster")
+        parser.add_argument("--tracemalloc", action="store_true", help="roster")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = dt.date.fromisoformat(options["as_of"])
-        if options["action"] == "step":
-            self._step(options["step_name"], as_of, options["sessions"])
-            return
-        if options["action"] == "load":
-            self._load(options, as_of)
-            return
-        databases = [d for d in options["databases"].split(",") if d]
-        for d in databases:
-            if d not in ("postgresql", "sqlite"):
-                raise CommandError(f"数据库类型无效 / unknown database kind: {d}")
+        scenario, name = options["scenario"], options["name"]
+        if scenario == "payments" and name not in PAYMENT_STEPS:
+            raise CommandError(f"未知步骤 / unknown step: {name}; one of {PAYMENT_STEPS}")
+        if scenario == "step" and name not in steps.STEPS:
+            raise CommandError(f"未知步骤 / unknown step: {name}; one of {sorted(steps.STEPS)}")
+        if scenario in ("step", "rules", "scan") or (scenario == "payments" and name != "run"):
+            # these work in this database: never one holding a real person
+            runner.refuse_real_people()
+        scenarios = {
+            "run": self._suite,
+            "step": self._step,
+            "load": self._load,
+            "payments": self._payments,
+            "demo": self._demo,
+            "roster": self._roster,
+            "rules": self._rules,
+            "scan": self._scan,
+        }
+        scenarios[scenario](options, as_of)
+
+    def _suite(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench.suite import run_suite
 
         report = run_suite(
-            sizes=options["sizes"],
-            databases=databases,
+            sizes=options["sizes"] or [200_000, 1_000_000],
+            databases=options["databases"] or ["postgresql", "sqlite"],
             as_of=as_of,
             skip={s for s in options["skip"].split(",") if s},
             log=lambda msg: self.stdout.write(msg),
@@ -107,6 +167,68 @@ class Command(BaseCommand):
         if options["write"]:
             runner.write_results(Path(settings.BASE_DIR) / "docs" / "benchmarks.md", report)
             self.stdout.write("written to docs/benchmarks.md")
+
+    def _payments(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench import payments
+
+        if options["name"] == "run":
+            result = payments.run(
+                database=options["database"],
+                persons=options["persons"],
+                seed=options["seed"],
+                month=options["month"],
+            )
+        else:
+            month = dt.date.fromisoformat(f"{options['month']}-01")
+            step = payments.seed if options["name"] == "seed" else payments.measure
+            result = step(month)
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def _demo(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.demo import measure_generation
+
+        measure_generation(
+            sizes=options["sizes"] or [20_000, 200_000],
+            databases=options["databases"] or ["sqlite", "postgresql"],
+            seed=options["seed"],
+            say=lambda line: self.stdout.write(line),
+        )
+
+    def _roster(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.roster_import import run
+
+        result = run(options["rows"], options["database"], options["tracemalloc"])
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def _rules(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.rules import measure
+
+        measure(
+            as_of=as_of,
+            sample=options["sample"],
+            extra_rules=options["rule"],
+            say=lambda line: self.stdout.write(line),
+        )
+
+    def _scan(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.scan import measure
+        from dpf.core.errors import DomainError
+
+        try:
+            result = measure(
+                as_of=as_of,
+                sample=options["sample"],
+                seed=options["seed"],
+                say=lambda message: self.stderr.write(message),
+            )
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+            return
+        for key, value in result.as_dict().items():
+            if key != "counts":
+                self.stdout.write(f"{key}: {value}")
 
     def _load(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench import staffload
@@ -134,15 +256,13 @@ class Command(BaseCommand):
         if problems:
             raise CommandError("负载测试有错误 / the load run had errors: " + "; ".join(problems))
 
-    def _step(self, name: str | None, as_of: dt.date, sessions: int) -> None:
-        if name not in steps.STEPS:
-            raise CommandError(f"未知步骤 / unknown step: {name}; one of {sorted(steps.STEPS)}")
-        runner.refuse_real_people()
+    def _step(self, options: dict[str, Any], as_of: dt.date) -> None:
+        name = options["name"]
         fn = steps.STEPS[name]
         if name in ("kpi", "scan"):
             result = fn(as_of)
         elif name == "staff":
-            result = fn(sessions)
+            result = fn(options["sessions"])
         else:
             result = fn()
         self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))

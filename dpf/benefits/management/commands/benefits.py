@@ -1,17 +1,13 @@
-"""``dpf benefits``: demo enrolment and the scan benchmark.
+"""``dpf benefits``: demo enrolment (the scan's benchmark is ``dpf bench scan``).
 
     dpf benefits enrol-demo [--as-of DATE] [--share 80] [--benefit CODE …]
-    dpf benefits bench [--as-of DATE] [--sample 2000] [--seed 1] [--json]
 
-``enrol-demo`` refuses a registry holding any real (non-synthetic) person. ``bench`` runs
-the full scan (it writes the worker's queue like ``dpf scan``): use it on a benchmark
-database (``DATABASE_URL=…``), never on production.
+``enrol-demo`` refuses a registry holding any real (non-synthetic) person.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -32,7 +28,7 @@ def _date(raw: str | None) -> dt.date:
 
 
 class Command(BaseCommand):
-    help = "惠残事项：演示数据与扫描基准 / Benefits: demo enrolment and the scan benchmark"
+    help = "惠残事项：演示数据 / Benefits: demo enrolment"
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -40,37 +36,17 @@ class Command(BaseCommand):
         enrol.add_argument("--as-of")
         enrol.add_argument("--share", type=int, default=80, help="percent of the eligible")
         enrol.add_argument("--benefit", action="append", help=f"default: {DEMO_BENEFITS}")
-        bench = sub.add_parser("bench", help="time the scan against per-person evaluation")
-        bench.add_argument("--as-of")
-        bench.add_argument("--sample", type=int, default=2000)
-        bench.add_argument("--seed", type=int, default=1)
-        bench.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from dpf.benefits import bench
+        from dpf.benefits.demo import enrol_demo
 
-        as_of = _date(options["as_of"])
         try:
-            if options["action"] == "enrol-demo":
-                created = bench.enrol_demo(
-                    as_of=as_of,
-                    share_percent=options["share"],
-                    codes=options["benefit"] or DEMO_BENEFITS,
-                )
-                for code, n in created.items():
-                    self.stdout.write(f"{code}: {n} entitlements")
-                return
-            result = bench.measure(
-                as_of=as_of,
-                sample=options["sample"],
-                seed=options["seed"],
-                say=lambda message: self.stderr.write(message),
+            created = enrol_demo(
+                as_of=_date(options["as_of"]),
+                share_percent=options["share"],
+                codes=options["benefit"] or DEMO_BENEFITS,
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
-            return
-        for key, value in result.as_dict().items():
-            if key != "counts":
-                self.stdout.write(f"{key}: {value}")
+        for code, n in created.items():
+            self.stdout.write(f"{code}: {n} entitlements")

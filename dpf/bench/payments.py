@@ -1,20 +1,20 @@
-"""Measure the generation of a month's payment lists for every county (docs/benchmarks.md).
+"""``dpf bench payments``: a month's payment lists for every county (docs/benchmarks.md).
 
-``dpf payments_bench run --database postgresql --persons 200000`` builds a throwaway
+``dpf bench payments run --database postgresql --persons 200000`` builds a throwaway
 database, generates the demo registry, enrols about three quarters of it set-based (one
 ``INSERT … SELECT`` per allowance, one for the bank accounts) and times every county's
 list of both allowances, each step in its own child process. ``seed`` and ``measure`` are
-those steps, for a database that already holds demo data.
+those steps, for a database that already holds demo data: they delete and rewrite
+entitlements, bank accounts and the month's lists, so the command refuses them on a
+database holding a real person (``runner.refuse_real_people``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection, transaction
 from django.db.models import DateField, F, IntegerField, TextField, Value
 from django.db.models.functions import Mod
@@ -33,68 +33,28 @@ ALLOWANCES = ("living_allowance", "nursing_allowance")
 BENCH_ACCOUNT = "6228480000000000018"
 
 
-def _month(text: str) -> dt.date:
-    return dt.date.fromisoformat(f"{text}-01")
-
-
-class Command(BaseCommand):
-    help = "Time the monthly payment lists of every county (set-based generation)."
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        sub = parser.add_subparsers(dest="step", required=True)
-        run = sub.add_parser("run", help="fresh database, demo data, seed, measure")
-        run.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-        run.add_argument("--persons", type=int, default=20000)
-        run.add_argument("--seed", type=int, default=1)
-        run.add_argument("--month", default="2025-10")
-        seed = sub.add_parser("seed", help="enrol persons set-based (bench data only)")
-        seed.add_argument("--month", default="2025-10")
-        measure = sub.add_parser("measure", help="generate every county's lists, timed")
-        measure.add_argument("--month", default="2025-10")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        step = options["step"]
-        if step != "run":
-            # seed and measure delete and rewrite payment lists and entitlements
-            runner.refuse_real_people()
-        if step == "run":
-            self._run(options)
-        elif step == "seed":
-            self.stdout.write(json.dumps(seed(_month(options["month"]))))
-        else:
-            self.stdout.write(json.dumps(measure(_month(options["month"]))))
-
-    def _run(self, options: dict[str, Any]) -> None:
-        month = options["month"]
-        with runner.database(options["database"]) as url:
-            env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
-            runner.run_child(["migrate", "--no-input", "-v0"], env)
-            gen = runner.run_child(
-                [
-                    "demo",
-                    "generate",
-                    "--persons",
-                    str(options["persons"]),
-                    "--seed",
-                    str(options["seed"]),
-                ],
-                env,
-            )
-            seeded = runner.run_child(["payments_bench", "seed", "--month", month], env)
-            # The first run also pays for reading the freshly loaded rows (PostgreSQL sets
-            # hint bits then); the second is a month's generation on a settled database.
-            first = runner.run_child(["payments_bench", "measure", "--month", month], env)
-            measured = runner.run_child(["payments_bench", "measure", "--month", month], env)
-        result = {
-            "database": options["database"],
-            "persons": options["persons"],
-            "demo_seconds": round(gen.seconds, 1),
-            "seed": seeded.output,
-            "first_measure": first.output,
-            "measure": measured.output,
-            "measure_peak_mb": round(measured.peak_mb),
-        }
-        self.stdout.write(json.dumps(result, ensure_ascii=False))
+def run(*, database: str, persons: int, seed: int, month: str) -> dict[str, Any]:
+    """A fresh ``database`` with a demo registry of ``persons``, seeded, then the month's
+    lists measured twice, each step in its own child process."""
+    with runner.database(database) as url:
+        env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
+        runner.run_child(["migrate", "--no-input", "-v0"], env)
+        generate = ["demo", "generate", "--persons", str(persons), "--seed", str(seed)]
+        gen = runner.run_child(generate, env)
+        seeded = runner.run_child(["bench", "payments", "seed", "--month", month], env)
+        # The first run also pays for reading the freshly loaded rows (PostgreSQL sets
+        # hint bits then); the second is a month's generation on a settled database.
+        first = runner.run_child(["bench", "payments", "measure", "--month", month], env)
+        measured = runner.run_child(["bench", "payments", "measure", "--month", month], env)
+    return {
+        "database": database,
+        "persons": persons,
+        "demo_seconds": round(gen.seconds, 1),
+        "seed": seeded.output,
+        "first_measure": first.output,
+        "measure": measured.output,
+        "measure_peak_mb": round(measured.peak_mb),
+    }
 
 
 def seed(month: dt.date) -> dict[str, Any]:
