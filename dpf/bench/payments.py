@@ -59,8 +59,9 @@ def run(*, database: str, persons: int, seed: int, month: str) -> dict[str, Any]
 
 def seed(month: dt.date) -> dict[str, Any]:
     """Enrol persons set-based: living allowance for 55 in 100 persons with a valid
-    certificate, nursing allowance for every level 1–2 certificate holder; one bank account
-    each (the same encrypted number for all: this is benchmark data)."""
+    certificate, nursing allowance for every level 1–2 certificate holder (those the demo
+    data does not already pay); one bank account each (the same encrypted number for all:
+    this is benchmark data)."""
     start = add_months(month, -3)
     benefits = {b.code: b for b in BenefitItem.objects.filter(code__in=ALLOWANCES)}
     certified = Certificate.objects.filter(EffectiveDated.as_of_q(month))
@@ -77,8 +78,12 @@ def seed(month: dt.date) -> dict[str, Any]:
     now = dt.datetime.now(dt.UTC)
 
     def insert(code: str, persons: Any) -> int:
+        # The demo's history already pays some persons: one entitlement each, or their
+        # month's line would be generated twice.
+        entitled = Entitlement.objects.filter(benefit=benefits[code]).values("person_id")
         rows = (
-            persons.annotate(
+            persons.exclude(pk__in=entitled)
+            .annotate(
                 b_person=F("pk"),
                 b_benefit=Value(benefits[code].pk, output_field=IntegerField()),
                 b_status=Value("active", output_field=TextField()),

@@ -111,6 +111,32 @@ def test_every_scenario_in_this_database_refuses_real_people_and_deletes_nothing
     assert _rows() == real_payments
 
 
+def test_payments_seed_and_measure_on_synthetic_people_pay_each_person_once(
+    county_officer,
+) -> None:
+    """The demo's history already pays some persons: the seed enrols only the others, so
+    the month's lists hold one line per person and allowance."""
+    from dpf.benefits import services as benefit_services
+    from dpf.workflow.models import PaymentLine
+    from tests.benefits.conftest import person_with
+    from tests.workflow.conftest import benefit
+
+    paid = person_with(level=1, household="dibao")
+    person_with(level=2, household="dibao")
+    benefit_services.entitlement_create(
+        actor=None, person=paid, benefit=benefit("living_allowance"), valid_from=dt.date(2025, 1, 1)
+    )
+    Person.objects.update(synthetic=True)
+    call_command("bench", "payments", "seed", "--month", "2025-10", stdout=io.StringIO())
+    assert Entitlement.objects.filter(person=paid, benefit__code="living_allowance").count() == 1
+    out = io.StringIO()
+    call_command("bench", "payments", "measure", "--month", "2025-10", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    lines = PaymentLine.objects.filter(month=OCTOBER)
+    assert result["lines"] == lines.count() > 0
+    assert lines.filter(person=paid, benefit__code="living_allowance").count() == 1
+
+
 def test_the_roster_benchmarks_child_steps_refuse_real_people(
     real_payments: dict[str, int], tmp_path: Path
 ) -> None:
