@@ -54,7 +54,7 @@ def _rows() -> dict[str, int]:
     from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList
 
     models = [Person, Entitlement, PayeeAccount, PaymentList, PaymentLine, WorkItem, User]
-    counts = {model.__name__: model.objects.count() for model in models}
+    counts = {model.__name__: model._default_manager.count() for model in models}
     counts["AuditEntry"] = AuditEntry.objects.count()
     counts["bench entitlements"] = Entitlement.objects.filter(source="bench").count()
     return counts

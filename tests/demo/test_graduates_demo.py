@@ -5,6 +5,7 @@ step has run, nothing added on a second run."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,8 @@ def test_graduates_step(regions, city_admin) -> None:
         assert 1 <= row.actions.count() <= 4
     for action in SupportAction.objects.select_related("file"):
         assert action.file.created_on <= action.taken_on <= AS_OF
-    states = {r.employed for r in graduate_files.graduate_files(city_admin, AS_OF)}
+    listed: Any = graduate_files.graduate_files(city_admin, AS_OF)  # annotated ``employed``
+    states = {r.employed for r in listed}
     assert states == {True, False}
     graduates(DemoContext(seed=7, as_of=AS_OF))  # a second run adds nothing
     assert GraduateFile.objects.count() == files

@@ -172,7 +172,8 @@ def test_state_follows_the_registry_employment_as_of_a_date(county_officer) -> N
     for day, state in expected.items():
         assert graduates.state_of(row, day) == state, day
         # The list reads the same rule in one query.
-        listed = graduates.graduate_files(county_officer, day).get(pk=row.pk)
+        # the annotated ``employed`` (Any: the stubs know only the model's fields)
+        listed: Any = graduates.graduate_files(county_officer, day).get(pk=row.pk)
         assert listed.employed is (state == graduates.EMPLOYED), day
         employed = graduates.graduate_files(county_officer, day, state=graduates.EMPLOYED)
         seeking = graduates.graduate_files(county_officer, day, state=graduates.SEEKING)
