@@ -258,11 +258,7 @@ def facility_change(
             },
             today=today,
         )
-        changes = {
-            key: [_plain(getattr(facility, key)), _plain(value)]
-            for key, value in fields.items()
-            if getattr(facility, key) != value
-        }
+        changes = audit.changed_fields({key: getattr(facility, key) for key in fields}, fields)
         if not changes:
             return facility
         for key, value in fields.items():
@@ -276,14 +272,6 @@ def facility_change(
             changes=changes,
         )
     return facility
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def facility_totals(rows: QuerySet[Facility]) -> list[dict[str, Any]]:

@@ -316,15 +316,11 @@ def referral_change(
                 "the referral date cannot be after the outcome already recorded",
                 "referred_on",
             )
-        changes = {
-            key: (
-                "changed"
-                if key == "description"
-                else [_plain(getattr(referral, key)), _plain(value)]
-            )
-            for key, value in fields.items()
-            if getattr(referral, key) != value
-        }
+        changes: dict[str, Any] = audit.changed_fields(
+            {key: getattr(referral, key) for key in fields}, fields
+        )
+        if "description" in changes:
+            changes["description"] = "changed"  # free text about the matter: never logged
         if not changes:
             return referral
         for key, value in fields.items():
@@ -338,10 +334,6 @@ def referral_change(
             changes=changes,
         )
     return referral
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, dt.date) else value
 
 
 OUTCOMES = (LegalAidStatus.ACCEPTED, LegalAidStatus.DECLINED, LegalAidStatus.CONCLUDED)
