@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.core.crypto import file_key_id
@@ -137,7 +138,9 @@ def test_files_are_deleted_after_the_retention(county_officer, approver, regions
     )
     made = Job.objects.get(pk=job.pk).output
     path = _stored(Job.objects.get(pk=job.pk))
-    made_on = made.created_at.date()
+    # The office's day (Asia/Shanghai), as the retention job counts it; the UTC date is
+    # the day before from 16:00 UTC on.
+    made_on = timezone.localdate(made.created_at)
     kept = outputs.retention_job(
         params={}, progress=lambda _m: None, actor=None, today=made_on + dt.timedelta(days=7)
     )
