@@ -61,7 +61,7 @@ class Schema:
 
 
 @cache
-def schema() -> Schema:
+def schema() -> Schema:  # noqa: C901
     models = list(apps.get_models(include_auto_created=True))
     distributed = {"registry_person", "registry_household"}
     distributed |= {

@@ -138,7 +138,7 @@ def _read_exact(source: BinaryIO, size: int) -> bytes:
     return data
 
 
-def _open(source: BinaryIO, passphrase: str) -> tuple[dict[str, Any], Iterator[bytes]]:
+def _open(source: BinaryIO, passphrase: str) -> tuple[dict[str, Any], Iterator[bytes]]:  # noqa: C901
     """The header and the decrypted records (each authenticated before it is yielded; the
     iterator raises ``backup_tampered`` at a bad record, a missing end or extra bytes)."""
     if source.read(len(MAGIC)) != MAGIC:

@@ -170,7 +170,7 @@ class _Facts:
         return subtract(days, tekun)
 
 
-def plan_periods(
+def plan_periods(  # noqa: C901
     rng: random.Random,
     eligible: list[Interval],
     *,

@@ -287,7 +287,7 @@ def _death(rng: random.Random, age: int, first_issue: dt.date) -> dt.date | None
     return _day_between(rng, earliest, REFERENCE_DATE)
 
 
-def _certificates(
+def _certificates(  # noqa: C901
     rng: random.Random,
     category: int,
     level: int,
@@ -579,7 +579,7 @@ def _plan_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> 
     return plan
 
 
-def _insurance_and_payments(rng: random.Random, plan: DisabledPlan, age: int, orphan: bool) -> None:
+def _insurance_and_payments(rng: random.Random, plan: DisabledPlan, age: int, orphan: bool) -> None:  # noqa: C901
     person, death = plan.person, plan.person.death
     current = plan.certificates[-1]
     poor = plan.statuses[-1][0] in ("dibao", "tekun")

@@ -92,7 +92,7 @@ def _coverage(year: int, last: int) -> float:
     return 0.62 + (0.88 - 0.62) * (year - PLAN_START_YEAR) / (last - PLAN_START_YEAR)
 
 
-def rehabilitation(ctx: Any) -> None:
+def rehabilitation(ctx: Any) -> None:  # noqa: C901
     """Institutions, plans and sessions each year to ``ctx.as_of``, family-doctor contracts."""
     from dpf.exchange.models import FamilyDoctorContract
     from dpf.rules import compile_rule

@@ -53,7 +53,7 @@ def _day_between(rng: random.Random, start: dt.date, end: dt.date) -> dt.date:
     return start + dt.timedelta(days=rng.randint(0, span))
 
 
-def volunteers_and_organisations(ctx: DemoContext) -> None:
+def volunteers_and_organisations(ctx: DemoContext) -> None:  # noqa: C901
     if VolunteerTeam.objects.exists() or SocialOrganisation.objects.exists():
         return
     rng = ctx.rng("social")

@@ -426,7 +426,7 @@ def _employee(row: object, index: int) -> DisabledEmployee:
     )
 
 
-def parse_declaration(data: object) -> Declaration:
+def parse_declaration(data: object) -> Declaration:  # noqa: C901
     """A :class:`Declaration` from the command's JSON object, or :class:`LevyInputInvalid`."""
     if not isinstance(data, Mapping):
         raise _refuse("not_object", "输入应为一个 JSON 对象", "The input must be a JSON object")

@@ -134,7 +134,8 @@ _EXCEL_EPOCH = dt.date(1899, 12, 30)
 # A workbook is read with its formulas, not the values cached beside them (a crafted file
 # can cache anything, e.g. a registered person's ID number under =HYPERLINK(...)): a cell
 # holding a formula reads "=…" and is refused, and so is a CSV cell written so. Text that
-# merely starts with +, - or @ is data; every export neutralises it (workbooks.neutralise).
+# merely starts with +, - or @ is data; every export neutralises it
+# (dpf.core.spreadsheets.neutralise).
 def is_formula(value: Any) -> bool:
     return isinstance(value, str) and value.lstrip().startswith("=")
 
@@ -145,7 +146,7 @@ def _foreign_digits(text: str) -> bool:
     return any(c.isdigit() and not ("0" <= c <= "9" or "０" <= c <= "９") for c in text)
 
 
-def parse_date(value: Any) -> dt.date:
+def parse_date(value: Any) -> dt.date:  # noqa: C901
     """A date cell: Excel date cells, Excel serial numbers, and the usual written forms."""
     if isinstance(value, dt.datetime):
         return value.date()
@@ -249,7 +250,7 @@ def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.d
         row.values["id_upgraded_from_15"] = True
 
 
-def parse_row(
+def parse_row(  # noqa: C901
     rtype: RosterType,
     headers: dict[str, str],
     cells: dict[str, Any],

@@ -25,12 +25,13 @@ from django.utils import timezone
 
 from dpf.accounts.scoping import roster_match_filter
 from dpf.core import crypto
+from dpf.core.table_limits import import_limits
+from dpf.core.tables import FileRefused
 from dpf.exchange import surveyroster
-from dpf.exchange.limits import import_limits
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
 from dpf.exchange.plan import Change, Fact, plan_change
-from dpf.exchange.reading import FileRefused, open_table
+from dpf.exchange.reading import open_table
 from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target, normalize_name
 from dpf.exchange.targets import FACT_TARGETS
 from dpf.registry.models import Person

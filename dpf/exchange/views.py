@@ -18,9 +18,9 @@ from django.views.decorators.http import require_POST
 
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import DomainError
+from dpf.core.table_limits import import_limits
 from dpf.exchange import selectors, services
 from dpf.exchange.forms import ExportForm, UploadForm
-from dpf.exchange.limits import import_limits
 from dpf.exchange.models import BatchStatus, Outcome, SuspectStatus
 from dpf.exchange.rostertypes import ROSTER_TYPES
 from dpf.exchange.services.exports import LIST_LEFT_DIBAO

@@ -163,7 +163,7 @@ def primary_counts(counts: Counts, limit: int) -> dict[str, str]:
     return {q: SMALL for q, count in counts.items() if _small(count, limit)}
 
 
-def suppress(
+def suppress(  # noqa: C901
     table: Mapping[str, Counts],
     parent_of: Mapping[str, str | None],
     audience: Audience,

@@ -332,7 +332,7 @@ def _region_target_problems(item: dict[str, Any], zh: str, en: str) -> list[Vali
     return problems
 
 
-def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:
+def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noqa: C901
     if not isinstance(item, dict):
         error = _fail(
             "indicator_shape",

@@ -209,7 +209,7 @@ def person_details_change(
 
 
 @transaction.atomic
-def guardian_change(
+def guardian_change(  # noqa: C901
     *,
     actor: Any,
     person: Person | int,
@@ -406,7 +406,7 @@ class DeathOutcome:
 
 
 @transaction.atomic
-def person_death_record(
+def person_death_record(  # noqa: C901
     *,
     actor: Any,
     person: Person | int,

@@ -257,7 +257,7 @@ def _row(values: dict[str, Any], on: dt.date) -> PersonRow:
     )
 
 
-def search_persons(
+def search_persons(  # noqa: C901
     user: Any,
     *,
     query: str,
@@ -531,7 +531,7 @@ class _Facts:
     services: list[ServiceEvent] = field(default_factory=list)
 
 
-def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date) -> list[Any]:
+def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date) -> list[Any]:  # noqa: C901
     events: list[TimelineEvent] = []
     day = dt.timedelta(days=1)
 

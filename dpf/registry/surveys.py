@@ -140,7 +140,7 @@ def _refuse_uncertified(year: int) -> ValidationFailed:
     )
 
 
-def _check_answers(answers: SurveyAnswers, *, person: Person, year: int, today: dt.date) -> None:
+def _check_answers(answers: SurveyAnswers, *, person: Person, year: int, today: dt.date) -> None:  # noqa: C901
     """Every answer given is possible; unanswered ones are left to ``_check_complete``."""
     d = answers.survey_date
     if d is not None:

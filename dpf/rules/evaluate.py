@@ -50,7 +50,7 @@ class FactsEnv:
         cert = self.facts.certificate
         return cert is not None and cert.valid_on(self.as_of)
 
-    def attribute(self, name: str) -> Scalar:
+    def attribute(self, name: str) -> Scalar:  # noqa: C901
         f = self.facts
         if name == "age":
             return age_on(f.birth_date, f.as_of)
@@ -130,11 +130,12 @@ class DefaultEnv(ConstEnv):
 
 
 def _number(value: Scalar) -> Decimal:
-    assert isinstance(value, int | Decimal) and not isinstance(value, bool)
+    assert isinstance(value, int | Decimal)
+    assert not isinstance(value, bool)
     return Decimal(value)
 
 
-def value(node: Node, env: Env) -> Scalar:
+def value(node: Node, env: Env) -> Scalar:  # noqa: C901
     """The value of ``node`` (a bool, int, Decimal, str or date)."""
     if isinstance(node, Literal):
         return node.value
@@ -183,7 +184,8 @@ def _compare(op: str, left: Scalar, right: Scalar) -> bool:
 
 def _arith(node: Arith, left: Scalar, right: Scalar) -> Scalar:
     if node.type is Type.INT:
-        assert isinstance(left, int) and isinstance(right, int)
+        assert isinstance(left, int)
+        assert isinstance(right, int)
         if node.op == "+":
             return left + right
         if node.op == "-":

@@ -254,7 +254,7 @@ def _certificate(value: Any) -> CertificateFacts | None:
     )
 
 
-def _survey(value: Any) -> dict[str, object]:
+def _survey(value: Any) -> dict[str, object]:  # noqa: C901
     if not isinstance(value, dict):
         raise _bad("survey", "须为对象", "must be an object")
     out: dict[str, object] = {}

@@ -79,7 +79,8 @@ class Rule:
         """The amount for one person (exact; round as the standard requires)."""
         self._need("number")
         result = evaluate.value(self.root, evaluate.FactsEnv(facts))
-        assert isinstance(result, int | Decimal) and not isinstance(result, bool)
+        assert isinstance(result, int | Decimal)
+        assert not isinstance(result, bool)
         return Decimal(result)
 
 

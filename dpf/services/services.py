@@ -150,7 +150,7 @@ def _family_doctor(person: Person, on: dt.date) -> str:
 
 
 @transaction.atomic
-def rehab_plan_create(
+def rehab_plan_create(  # noqa: C901
     *,
     actor: Any,
     person_id: int,

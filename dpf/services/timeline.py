@@ -24,7 +24,7 @@ from dpf.services.models import (
 CHILD_REHAB_BEFORE = 8  # a plan for a child under 8 is child rehabilitation assistance
 
 
-def person_service_events(person: Person) -> list[ServiceEvent]:
+def person_service_events(person: Person) -> list[ServiceEvent]:  # noqa: C901
     events: list[ServiceEvent] = []
     add = events.append
     plans = list(

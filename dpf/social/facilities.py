@@ -69,7 +69,7 @@ def _area(value: str) -> Decimal:
     return area.quantize(Decimal("0.1"))
 
 
-def _checked(
+def _checked(  # noqa: C901
     actor: Any,
     *,
     name: str,

@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.table_limits import import_limits
+from dpf.core.tables import read_upload
 from dpf.jobs import selectors as job_selectors
 from dpf.jobs.models import Job, JobStatus
 from dpf.workflow import selectors, services
@@ -30,7 +32,6 @@ from dpf.workflow.forms import (
 from dpf.workflow.models import PaymentLine
 from dpf.workflow.services.payments import township_totals
 
-MAX_RESULT_BYTES = 20 * 1024 * 1024
 # The permission table says who generates (create), approves, changes (deletes a draft, records
 # the bank's results) and exports a payment list: the county officer; the services further
 # require the list's county (``services.payments._require_officer``).
@@ -242,15 +243,9 @@ def payment_results(request: HttpRequest, pk: int) -> HttpResponse:
     problems = []
     if form.is_valid():
         uploaded = form.cleaned_data["file"]
-        data = uploaded.read(MAX_RESULT_BYTES + 1)
         try:
-            if len(data) > MAX_RESULT_BYTES:
-                raise ValidationFailed(
-                    "result_file_large", "文件过大", "the file is too large", field="file"
-                )
-            summary = services.import_results(
-                actor=request.user, list_id=pk, filename=uploaded.name or "", data=data
-            )
+            data = read_upload(uploaded, import_limits())
+            summary = services.import_results(actor=request.user, list_id=pk, data=data)
         except services.ResultFileRefused as refusal:
             form.add_error("file", refusal.message)
             problems = refusal.problems

@@ -55,7 +55,8 @@ def test_create_shows_the_one_time_password_once(client) -> None:
     shown = re.search(r'class="initial-password">([^<]+)<', response.content.decode())
     assert shown is not None
     account = User.objects.get(username="tw-new")
-    assert account.check_password(shown.group(1)) and account.must_change_password
+    assert account.check_password(shown.group(1))
+    assert account.must_change_password
     # The account's page never shows it again.
     detail = client.get(reverse("accounts:staff_account", args=[account.pk])).content.decode()
     assert shown.group(1) not in detail
@@ -94,7 +95,8 @@ def test_password_reset_of_another_county_s_account_is_404(client) -> None:
     response = client.post(reverse("accounts:staff_account_password", args=[target.pk]))
     assert response.status_code == 404
     target.refresh_from_db()
-    assert target.check_password(PASSWORD) and not target.must_change_password
+    assert target.check_password(PASSWORD)
+    assert not target.must_change_password
     assert AuditEntry.objects.filter(action="permission_denied").exists()
 
 
@@ -113,7 +115,8 @@ def test_disable_reset_and_otp_from_the_account_page(client) -> None:
     target.refresh_from_db()
     assert not target.is_active
     response = client.post(reverse("accounts:staff_account_password", args=[target.pk]))
-    assert response.status_code == 200 and b"initial-password" in response.content
+    assert response.status_code == 200
+    assert b"initial-password" in response.content
     response = client.post(reverse("accounts:staff_account_otp", args=[target.pk]))
     assert response.status_code == 302
 
@@ -160,7 +163,8 @@ def test_a_user_who_must_change_the_password_reaches_nothing_else(client) -> Non
     )
     assert response.status_code == 302
     user.refresh_from_db()
-    assert not user.must_change_password and user.check_password("Fresh-Pass-2026!")
+    assert not user.must_change_password
+    assert user.check_password("Fresh-Pass-2026!")
     # Still logged in (the session follows the new password), and free to work.
     assert client.get(reverse("registry:search")).status_code == 200
 
@@ -186,9 +190,11 @@ def test_password_change_refusals(client) -> None:
             "new_password_again": "Fresh-Pass-2026!",
         },
     )
-    assert wrong.status_code == 400 and "当前密码不正确" in wrong.content.decode()
+    assert wrong.status_code == 400
+    assert "当前密码不正确" in wrong.content.decode()
     user.refresh_from_db()
-    assert user.must_change_password and user.check_password(PASSWORD)
+    assert user.must_change_password
+    assert user.check_password(PASSWORD)
 
 
 def test_the_password_page_asks_anonymous_users_to_log_in(client) -> None:

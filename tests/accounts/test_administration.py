@@ -37,7 +37,9 @@ def _user_entries() -> list[AuditEntry]:
 
 
 def _bilingual(exc: DomainError) -> None:
-    assert exc.message_zh and exc.message_en and exc.message_zh != exc.message_en
+    assert exc.message_zh
+    assert exc.message_en
+    assert exc.message_zh != exc.message_en
 
 
 @pytest.fixture
@@ -62,7 +64,8 @@ def test_city_admin_creates_a_township_officer_with_a_one_time_password(city_adm
         region_code=HONGSHAN_TOWNSHIP,
     )
     account = User.objects.get(username="tw-officer-1")
-    assert account.role == "township_officer" and account.region_id == HONGSHAN_TOWNSHIP
+    assert account.role == "township_officer"
+    assert account.region_id == HONGSHAN_TOWNSHIP
     assert account.must_change_password is True
     assert authenticate(username="tw-officer-1", password=issued.one_time_password) == account
     entry = AuditEntry.objects.get(object_type="user", action="create", object_id=str(account.pk))
@@ -89,7 +92,8 @@ def test_a_role_above_the_granter_is_refused(county) -> None:
         admin.account_create(
             actor=county, username="sneaky-viewer", name="", role="viewer", region_code=HONGSHAN
         )
-    assert caught.value.code == "role_above_granter" and caught.value.field == "role"
+    assert caught.value.code == "role_above_granter"
+    assert caught.value.field == "role"
     _bilingual(caught.value)
     assert not User.objects.filter(username="sneaky-viewer").exists()
     assert _user_entries() == []
@@ -114,7 +118,8 @@ def test_a_region_outside_the_granter_is_refused(county) -> None:
             role="township_officer",
             region_code=SONGSHAN_TOWNSHIP,
         )
-    assert caught.value.code == "region_outside" and caught.value.field == "region"
+    assert caught.value.code == "region_outside"
+    assert caught.value.field == "region"
     _bilingual(caught.value)
     assert not User.objects.filter(username="other-county-tw").exists()
     assert _user_entries() == []
@@ -199,7 +204,8 @@ def test_an_institution_of_another_county_is_refused(county) -> None:
             role="institution_staff",
             institution_code="REHAB-SS",
         )
-    assert caught.value.code == "region_outside" and caught.value.field == "institution_code"
+    assert caught.value.code == "region_outside"
+    assert caught.value.field == "institution_code"
     assert not User.objects.filter(username="rehab-elsewhere").exists()
     assert "REHAB-SS" not in dict(admin.organisation_choices(county))
 

@@ -38,6 +38,9 @@ def test_the_audit_page_shows_labels_not_codes(client, city_admin) -> None:
     name = Region.objects.get(code="150402").name
     assert f"<td>旗县区残联工作人员 · {name}</td>" in row  # not the role's or region's code
     assert "150402" not in row
-    assert "待遇享受 #7" in row and "entitlement" not in row
+    assert "待遇享受 #7" in row
+    assert "entitlement" not in row
     assert "截止日期: — → 2026-01-31" in row
-    assert "None" not in row and "{'" not in row and "<code>" not in row
+    assert "None" not in row
+    assert "{'" not in row
+    assert "<code>" not in row

@@ -44,9 +44,11 @@ def test_a_demo_account_is_refused_outside_a_demo_installation(
 ) -> None:
     settings.DPF_DEMO = False
     refused = _log_in(Client(), demo_officer.username)
-    assert refused.status_code == 200 and "_auth_user_id" not in refused.client.session
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in refused.client.session
     body = refused.content.decode()
-    assert "登录未成功" in body and demo_officer.username not in body.split("</form>")[1]
+    assert "登录未成功" in body
+    assert demo_officer.username not in body.split("</form>")[1]
     assert AuditEntry.objects.filter(action="login_failure").count() == 1
     assert not AuditEntry.objects.filter(action="login").exists()
     # The same password on an ordinary account still works: only the demo flag is refused.
@@ -69,4 +71,5 @@ def test_the_log_in_page_lists_demo_accounts_only_on_a_demo_installation(
     assert (DEMO_PASSWORD in body) is demo_mode
     assert real_officer.username not in body
     if demo_mode:
-        assert "旗县区残联工作人员" in body and "红山区" in body
+        assert "旗县区残联工作人员" in body
+        assert "红山区" in body

@@ -71,8 +71,10 @@ def test_login_and_logout_are_audited_with_client_address(client, worker):
     assert response.status_code == 302
     assert _staff_page_status(client) == 200
     entry = AuditEntry.objects.get(action="login")
-    assert entry.actor_id == worker.pk and entry.client_address == "10.0.0.7"
-    assert entry.role == "village_worker" and entry.region_code == "150402001001"
+    assert entry.actor_id == worker.pk
+    assert entry.client_address == "10.0.0.7"
+    assert entry.role == "village_worker"
+    assert entry.region_code == "150402001001"
     client.post(reverse("accounts:logout"))
     assert AuditEntry.objects.filter(action="logout", actor=worker).count() == 1
     assert _staff_page_status(client) == 302
@@ -82,7 +84,8 @@ def test_failed_login_is_audited_without_the_password(client, officer):
     response = _login(client, officer.username, "wrong-password-1")
     assert response.status_code == 200  # the form again, with the error
     entry = AuditEntry.objects.get(action="login_failure")
-    assert entry.actor is None and entry.actor_name == officer.username
+    assert entry.actor is None
+    assert entry.actor_name == officer.username
     assert "wrong-password" not in str(entry.changes) + entry.reason
     assert _staff_page_status(client) == 302
 
@@ -100,10 +103,12 @@ def test_five_wrong_passwords_lock_the_account_for_this_address(client, officer)
     locked = _login(client, officer.username)  # even the right password now
     assert locked.status_code == 429
     text = locked.content.decode()
-    assert "账号已暂时锁定" in text and "30" in text
+    assert "账号已暂时锁定" in text
+    assert "30" in text
     assert _staff_page_status(client) == 302
     attempt = AccessAttempt.objects.get(username=officer.username)
-    assert attempt.failures_since_start >= 5 and attempt.ip_address == "10.0.0.7"
+    assert attempt.failures_since_start >= 5
+    assert attempt.ip_address == "10.0.0.7"
     assert AuditEntry.objects.filter(action="login_failure").count() == 6
     # Locked by user name *and* address: the same user from another address may still log in.
     other = Client()
@@ -121,7 +126,8 @@ def test_lock_out_page_in_english(client, officer):
     )
     assert locked.status_code == 429
     text = locked.content.decode()
-    assert "Account temporarily locked" in text and "After 5 failed logins" in text
+    assert "Account temporarily locked" in text
+    assert "After 5 failed logins" in text
 
 
 def test_lock_out_expires_after_the_cool_off(client, officer, settings):
@@ -136,7 +142,8 @@ def test_lock_out_expires_after_the_cool_off(client, officer, settings):
 
 def test_city_admin_must_enrol_a_second_factor_before_the_session_is_logged_in(client, admin):
     response = _login(client, admin.username)
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:otp_enrol")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:otp_enrol")
     assert _staff_page_status(client) == 302  # password alone is not a login
     assert not AuditEntry.objects.filter(action="login").exists()
     page = client.get(reverse("accounts:otp_enrol"))
@@ -147,7 +154,8 @@ def test_city_admin_must_enrol_a_second_factor_before_the_session_is_logged_in(c
     wrong = client.post(
         reverse("accounts:otp_enrol"), {"code": "000000" if _code(device) != "000000" else "111111"}
     )
-    assert wrong.status_code == 200 and "动态口令不正确" in wrong.content.decode()
+    assert wrong.status_code == 200
+    assert "动态口令不正确" in wrong.content.decode()
     _reset_throttle(device)
     done = client.post(reverse("accounts:otp_enrol"), {"code": _code(device)})
     assert done.status_code == 302
@@ -163,7 +171,8 @@ def test_second_factor_verify_step(client, admin):
     assert response["Location"] == reverse("accounts:otp_verify")
     assert client.get(reverse("accounts:otp_enrol")).status_code == 302  # cannot replace it
     bad = client.post(reverse("accounts:otp_verify"), {"code": "12345"})
-    assert bad.status_code == 200 and _staff_page_status(client) == 302
+    assert bad.status_code == 200
+    assert _staff_page_status(client) == 302
     failure = AuditEntry.objects.filter(action="login_failure").latest("id")
     assert failure.changes == {"stage": "otp"}
     _reset_throttle(device)
@@ -198,7 +207,8 @@ def test_city_admin_requires_the_second_factor_for_another_role(client, admin, w
     assert response.status_code == 302
     assert RoleSecurityPolicy.objects.get(role="village_worker").require_otp
     change = AuditEntry.objects.get(action="change", object_type="security_policy")
-    assert change.object_id == "village_worker" and change.changes == {"require_otp": [False, True]}
+    assert change.object_id == "village_worker"
+    assert change.changes == {"require_otp": [False, True]}
     other = Client()
     assert _login(other, worker.username)["Location"] == reverse("accounts:otp_enrol")
     # Unknown roles are refused, and nothing changes.
@@ -224,7 +234,8 @@ def _age_session_touch(session_key: str, seconds: int) -> None:
 
 
 def test_session_expires_after_thirty_minutes_idle(client, officer, settings):
-    assert settings.SESSION_COOKIE_AGE == 30 * 60 and settings.DPF_SESSION_TOUCH_SECONDS == 60
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.DPF_SESSION_TOUCH_SECONDS == 60
     client.force_login(officer)
     assert _staff_page_status(client) == 200
     key = client.session.session_key
@@ -239,7 +250,8 @@ def test_session_expires_after_thirty_minutes_idle(client, officer, settings):
     # ... and 30 idle minutes end the session.
     Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
     response = client.get(reverse("registry:search"))
-    assert response.status_code == 302 and response["Location"].startswith(LOGIN)
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN)
 
 
 def test_requests_within_a_minute_do_not_write_the_session(client, officer):
@@ -262,7 +274,8 @@ def test_requests_within_a_minute_do_not_write_the_session(client, officer):
 def test_session_cookie_flags(client, officer):
     response = _login(client, officer.username)
     cookie = response.cookies["sessionid"]
-    assert cookie["httponly"] and cookie["samesite"] == "Lax"
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
     assert not cookie["max-age"]  # ends with the browser too
 
 
@@ -283,8 +296,10 @@ def test_content_security_policy_has_no_unsafe_inline(client, officer):
     client.force_login(officer)
     for url in (LOGIN, reverse("indicators:dashboard")):
         csp = client.get(url)["Content-Security-Policy"]
-        assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-        assert "unsafe-eval" not in csp and "frame-ancestors 'none'" in csp
+        assert "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert "unsafe-eval" not in csp
+        assert "frame-ancestors 'none'" in csp
 
 
 def test_post_without_csrf_token_is_refused(officer):

@@ -81,7 +81,8 @@ def test_the_service_check_refuses_as_not_found() -> None:
     county = make_user("county_officer", "150402")
     with pytest.raises(PermissionRefused) as refused:
         require_permission(county, "create", "snapshot", "P14")
-    assert refused.value.code == "not_found" and refused.value.object_id == "P14"
+    assert refused.value.code == "not_found"
+    assert refused.value.object_id == "P14"
     require_permission(make_user("city_admin", "150400"), "create", "snapshot")
 
 

@@ -74,10 +74,12 @@ def test_a_password_alone_reveals_nothing_and_exports_nothing(regions, role):
     person = make_person(phone="13904760002")
     client = Client()
     response = _login(client, user.username)
-    assert response.status_code == 302 and response["Location"] == reverse("accounts:otp_enrol")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:otp_enrol")
     assert "_auth_user_id" not in client.session
     for attempt in (_reveal(client, person), _export_unmasked(client)):
-        assert attempt.status_code == 302 and attempt["Location"].startswith(LOGIN)
+        assert attempt.status_code == 302
+        assert attempt["Location"].startswith(LOGIN)
         assert person.id_number not in attempt.content.decode()
     assert not AuditEntry.objects.filter(action__in=["login", "reveal", "export"]).exists()
 
@@ -91,7 +93,8 @@ def test_with_the_second_factor_the_officer_reveals_as_before(regions):
     device = TOTPDevice.objects.get(user=officer, confirmed=False)
     assert client.post(reverse("accounts:otp_enrol"), {"code": _code(device)}).status_code == 302
     revealed = _reveal(client, person)
-    assert revealed.status_code == 200 and person.id_number in revealed.content.decode()
+    assert revealed.status_code == 200
+    assert person.id_number in revealed.content.decode()
 
 
 def test_the_policy_cannot_switch_it_off_for_those_roles(regions):
@@ -99,8 +102,10 @@ def test_the_policy_cannot_switch_it_off_for_those_roles(regions):
     for role in FULL_VIEW_ROLES:
         with pytest.raises(ValidationFailed) as info:
             otp.policy_set(actor=admin, role=role, require_otp=False)
-        assert info.value.code == "otp_mandatory" and info.value.field == "role"
-        assert "动态口令" in info.value.message_zh and "second factor" in info.value.message_en
+        assert info.value.code == "otp_mandatory"
+        assert info.value.field == "role"
+        assert "动态口令" in info.value.message_zh
+        assert "second factor" in info.value.message_en
     assert not RoleSecurityPolicy.objects.filter(require_otp=False).exists()
     # The page shows them fixed; a crafted POST leaving them out keeps them required.
     client = Client()
@@ -109,7 +114,8 @@ def test_the_policy_cannot_switch_it_off_for_those_roles(regions):
     for role in FULL_VIEW_ROLES:
         assert f'id="otp-{role}"' in page
         box = page.split(f'id="otp-{role}"', 1)[1].split(">", 1)[0]
-        assert "checked" in box and "disabled" in box
+        assert "checked" in box
+        assert "disabled" in box
     client.post(reverse("accounts:security_policy"), {"require_otp": ["village_worker"]})
     officer = make_user("county_officer", "150402")
     assert otp.required_for(officer)

@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 
 from dpf.accounts.models import User
-from tests.conftest import ensure_test_regions
+from tests.factories import ensure_test_regions
 
 pytestmark = pytest.mark.django_db
 

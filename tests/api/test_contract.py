@@ -95,7 +95,8 @@ def test_every_documented_response_is_given_and_matches_its_schema(
     assert j.send("GET", rosters, auth="none").status_code == 401
 
     pushed = j.send("POST", push, path=dibao, body=_json({"rows": ROWS}))
-    assert pushed.status_code == 201 and pushed.json["status"] == "validating"
+    assert pushed.status_code == 201
+    assert pushed.json["status"] == "validating"
     batch = {"batch_id": pushed.json["id"]}
     assert j.send("GET", detail, path=batch).json["status"] == "validating"
     assert j.send("POST", commit, path=batch).status_code == 409  # not validated yet

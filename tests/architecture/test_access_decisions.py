@@ -101,7 +101,9 @@ def test_no_view_module_decides_access_by_role(path: Path) -> None:
 def test_the_check_names_each_way_of_deciding_by_role(bad: str, reported: str) -> None:
     """The check can fail: each pattern in a deliberately bad module is reported."""
     found = role_decisions("from dpf.core.access import public\n" + bad)
-    assert len(found) == 1 and reported in found[0] and found[0].startswith("line 2:")
+    assert len(found) == 1
+    assert reported in found[0]
+    assert found[0].startswith("line 2:")
 
 
 def test_the_check_accepts_the_permission_table() -> None:

@@ -60,5 +60,6 @@ def test_an_upward_import_breaks_the_lint(tmp_path, module, bad_import, contract
     (tree / module).write_text(f"{bad_import}  # deliberately bad\n", encoding="utf-8")
     result = _lint(tree)
     assert result.returncode == 1
-    assert f"{contract}" in result.stdout and "BROKEN" in result.stdout
+    assert f"{contract}" in result.stdout
+    assert "BROKEN" in result.stdout
     assert module.removesuffix(".py").replace("/", ".") in result.stdout

@@ -30,7 +30,8 @@ def test_a_step_refuses_a_database_with_real_people() -> None:
     out = io.StringIO()
     call_command("bench", "step", "size", stdout=out)
     result = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert result["persons"] == 1 and result["bytes"] > 0
+    assert result["persons"] == 1
+    assert result["bytes"] > 0
 
 
 OCTOBER = dt.date(2025, 10, 1)
@@ -94,7 +95,8 @@ def real_payments(county_officer) -> dict[str, int]:
         source="bench",  # even a row marked as benchmark data stays
     )
     rows = _rows()
-    assert rows["PaymentLine"] == 1 and rows["bench entitlements"] == 1
+    assert rows["PaymentLine"] == 1
+    assert rows["bench entitlements"] == 1
     return rows
 
 
@@ -107,7 +109,8 @@ def test_every_scenario_in_this_database_refuses_real_people_and_deletes_nothing
     scenario that works in it, in Chinese and English, before anything is written."""
     with pytest.raises(CommandError) as refused:
         call_command("bench", *args, stdout=io.StringIO(), stderr=io.StringIO())
-    assert "拒绝运行性能测试" in str(refused.value) and "non-demo persons" in str(refused.value)
+    assert "拒绝运行性能测试" in str(refused.value)
+    assert "non-demo persons" in str(refused.value)
     assert _rows() == real_payments
 
 
@@ -183,7 +186,8 @@ def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions:
     out = io.StringIO()
     call_command("bench", "rules", "--as-of", "2025-10-31", "--sample", "5", stdout=out)
     text = out.getvalue()
-    assert "SQL, all rules over the registry" in text and "'living_allowance': 1" in text
+    assert "SQL, all rules over the registry" in text
+    assert "'living_allowance': 1" in text
     assert "Python, prefetched in one batch" in text
 
 

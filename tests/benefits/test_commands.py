@@ -70,7 +70,8 @@ def test_orphan_gets_nursing_not_living_allowance(tmp_path):
     assert nursing["eligible"] is True
     assert living["eligible"] is False
     failing = [c for c in living["clauses"] if c["value"] is False]
-    assert failing and any("orphan_support" in c["text"] for c in failing)
+    assert failing
+    assert any("orphan_support" in c["text"] for c in failing)
     for clause in nursing["clauses"]:
         assert set(clause) == {"text", "value", "label", "label_en"}
 
@@ -119,7 +120,8 @@ def test_invalid_json_is_refused_with_its_position(tmp_path):
     error = refused(
         tmp_path, "eval", "--benefit", "living_allowance", "--as-of", "2025-06-30", "--facts", path
     )
-    assert "line 2" in str(error) and "第2行" in str(error)
+    assert "line 2" in str(error)
+    assert "第2行" in str(error)
 
 
 def test_missing_file_and_non_object_are_refused(tmp_path):
@@ -155,7 +157,8 @@ def test_unknown_benefit_and_bad_date_are_refused(tmp_path):
     error = refused(
         tmp_path, "eval", "--benefit", "moon_pension", "--as-of", "2025-06-30", "--facts", path
     )
-    assert "moon_pension" in str(error) and "惠残事项不存在" in str(error)
+    assert "moon_pension" in str(error)
+    assert "惠残事项不存在" in str(error)
     refused(
         tmp_path, "eval", "--benefit", "living_allowance", "--as-of", "2025-13-01", "--facts", path
     )
@@ -188,8 +191,10 @@ def test_use_db_applies_the_stored_county_widening(tmp_path, city_admin):
     shipped = evaluate(tmp_path, facts, "nursing_allowance", "--region", "150402")
     stored = evaluate(tmp_path, facts, "nursing_allowance", "--region", "150402", "--use-db")
     elsewhere = evaluate(tmp_path, facts, "nursing_allowance", "--region", "150404", "--use-db")
-    assert shipped["eligible"] is False and shipped["source"] == "catalogue"
-    assert stored["eligible"] is True and stored["widening_region"] == "150402"
+    assert shipped["eligible"] is False
+    assert shipped["source"] == "catalogue"
+    assert stored["eligible"] is True
+    assert stored["widening_region"] == "150402"
     assert elsewhere["eligible"] is False
 
 

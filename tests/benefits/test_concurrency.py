@@ -34,7 +34,8 @@ def test_two_scans_started_at_once(regions):
     assert outcome == ["ok", "scan_running"]
     assert list(ScanRun.objects.values_list("status", flat=True)) == [ScanStatus.DONE]
     items = list(WorkItem.objects.values_list("person_id", "benefit_id", "kind"))
-    assert items and len(items) == len(set(items))
+    assert items
+    assert len(items) == len(set(items))
     # A scan started afterwards finds nothing new to propose.
     again = services.scan(as_of=AS_OF)
     assert sum(c["proposed"] + c["to_review"] for c in again.counts.values()) == 0

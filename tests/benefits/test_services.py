@@ -57,7 +57,10 @@ def test_catalogue_is_loaded_with_rules_and_illustrative_standards():
     for item in BenefitItem.objects.all():
         base = RuleVersion.objects.get(benefit=item, mode=RuleMode.BASE, valid_to__isnull=True)
         assert base.text == shipped[item.code].rules[-1].text
-        assert item.name_zh and item.name_en and item.department and item.legal_basis
+        assert item.name_zh
+        assert item.name_en
+        assert item.department
+        assert item.legal_basis
         services.check_rule_text(base.text)  # every shipped rule compiles
     assert not RuleVersion.objects.filter(mode=RuleMode.WIDEN).exists()
     assert AmountStandard.objects.filter(benefit__code="living_allowance").exists()
@@ -72,7 +75,8 @@ def test_publish_ends_the_open_version_and_is_audited(city_admin):
     )
     old.refresh_from_db()
     assert old.valid_to == dt.date(2025, 12, 31)
-    assert new.valid_to is None and new.created_by == city_admin
+    assert new.valid_to is None
+    assert new.created_by == city_admin
     entry = AuditEntry.objects.filter(object_type="rule_version", object_id=str(new.pk)).get()
     assert entry.changes["ended_version"]["id"] == old.pk
 
@@ -103,9 +107,11 @@ def test_bad_rule_text_is_refused_with_its_position_and_nothing_saved(city_admin
                 actor=city_admin, benefit=nursing, text=text, valid_from=dt.date(2026, 1, 1)
             )
         assert exc.value.field == "text"
-        assert exc.value.line is not None and exc.value.column is not None
+        assert exc.value.line is not None
+        assert exc.value.column is not None
         assert f"{exc.value.column}" in exc.value.message_en
-        assert exc.value.message_zh and exc.value.message_zh != exc.value.message_en
+        assert exc.value.message_zh
+        assert exc.value.message_zh != exc.value.message_en
     assert list(RuleVersion.objects.values_list("pk", "valid_to")) == before
     assert AuditEntry.objects.count() == audits
 
@@ -210,7 +216,8 @@ def test_standard_set_and_amount_lookup(city_admin):
         ("150404", 3, Decimal("80.00")),  # city, any level
     ]:
         found = services.amount_for(nursing, county_code=county, level=level, as_of=AS_OF)
-        assert found is not None and found.monthly_amount == expected
+        assert found is not None
+        assert found.monthly_amount == expected
     assert services.amount_for(nursing, county_code="150402", level=1, as_of=dt.date(2024, 6, 1))
     with pytest.raises(ValidationFailed) as exc:
         services.standard_set(
@@ -286,8 +293,10 @@ def test_close_work_item(village_worker):
     done = services.work_item_close(
         actor=village_worker, item=item, status="done", note="已申请 / applied"
     )
-    assert done.status == WorkItemStatus.DONE and done.closed_by == village_worker
-    assert done.explanation and done.explanation["eligible"] is True
+    assert done.status == WorkItemStatus.DONE
+    assert done.closed_by == village_worker
+    assert done.explanation
+    assert done.explanation["eligible"] is True
     with pytest.raises(ValidationFailed):
         services.work_item_close(actor=village_worker, item=done, status="done")
     # A closed item is not proposed again while nothing changes about the person …

@@ -30,8 +30,10 @@ def test_catalogue_lists_benefits_and_marks_illustrative_amounts(client):
     response = client.get(reverse("benefits:catalogue"))
     assert response.status_code == 200
     html = response.content.decode()
-    assert "困难残疾人生活补贴" in html and "重度残疾人护理补贴" in html
-    assert "示例金额" in html and "illustrative" in html
+    assert "困难残疾人生活补贴" in html
+    assert "重度残疾人护理补贴" in html
+    assert "示例金额" in html
+    assert "illustrative" in html
     assert "living_allowance" in html
 
 
@@ -55,7 +57,8 @@ def test_queue_is_scoped_and_grouped_by_township(client, regions):
     worker = make_user("village_worker", "150402001001")
     login(client, worker)
     old = client.get(reverse("benefits:queue"))
-    assert old.status_code == 302 and old["Location"] == reverse("workflow:proposals")
+    assert old.status_code == 302
+    assert old["Location"] == reverse("workflow:proposals")
     reviews = client.get(reverse("benefits:queue"), {"kind": "review"})
     assert reviews["Location"] == reverse("workflow:reviews")
     html = client.get(old["Location"]).content.decode()
@@ -88,7 +91,8 @@ def test_item_shows_the_explanation_and_closes(client, regions):
     url = reverse("benefits:item", args=[item.pk])
     html = client.get(url).content.decode()
     # The verdict tag, not a substring that "不符合条件" would also contain.
-    assert 'class="tag tag-yes"' in html and "不符合条件" not in html
+    assert 'class="tag tag-yes"' in html
+    assert "不符合条件" not in html
     assert "household" in html
     assert AuditEntry.objects.filter(object_type="work_item", object_id=str(item.pk)).exists()
     response = client.post(url, {"status": "dismissed", "note": ""})
@@ -134,7 +138,8 @@ def test_rule_preview_then_publish(client, city_admin):
     rows = {r.county_code: r for r in response.context["rows"]}
     assert rows["150402"].gaining == 1
     html = response.content.decode()
-    assert "新规则每月金额" in html and "每月金额变化" in html
+    assert "新规则每月金额" in html
+    assert "每月金额变化" in html
     totals = response.context["totals"]
     assert totals["money_change"] == sum(r.money_change for r in rows.values())
     assert not RuleVersion.objects.filter(text=NEW_TEXT).exists()

@@ -64,7 +64,9 @@ def test_chain_links_each_entry_to_the_previous_one():
     assert entries[1].prev_hash == entries[0].entry_hash
     assert entries[2].prev_hash == entries[1].entry_hash
     result = audit.verify_chain()
-    assert result.ok and result.entries == 3 and result.head_hash == entries[2].entry_hash
+    assert result.ok
+    assert result.entries == 3
+    assert result.head_hash == entries[2].entry_hash
 
 
 def test_verify_command_prints_ok():
@@ -118,11 +120,14 @@ def test_prune_refuses_dates_younger_than_six_months():
     today = timezone.localdate()
     with pytest.raises(ValidationFailed) as info:
         audit.prune(actor="test", before=today - dt.timedelta(days=182))
-    assert info.value.code == "audit_retention" and info.value.field == "before"
-    assert "183" in info.value.message_zh and "183" in info.value.message_en
+    assert info.value.code == "audit_retention"
+    assert info.value.field == "before"
+    assert "183" in info.value.message_zh
+    assert "183" in info.value.message_en
     with pytest.raises(CommandError):
         call_command("audit", "prune", "--before", (today - dt.timedelta(days=30)).isoformat())
-    assert AuditEntry.objects.count() == 1 and not AuditAnchor.objects.exists()
+    assert AuditEntry.objects.count() == 1
+    assert not AuditAnchor.objects.exists()
 
 
 def test_prune_deletes_old_entries_and_verify_still_passes():
@@ -136,7 +141,8 @@ def test_prune_deletes_old_entries_and_verify_still_passes():
     assert "pruned 3 entries" in out.getvalue()
     remaining = list(AuditEntry.objects.order_by("id"))
     assert [e.id for e in remaining[:2]] == [e.id for e in young]
-    assert remaining[-1].action == "prune" and remaining[-1].changes["entries"] == 3
+    assert remaining[-1].action == "prune"
+    assert remaining[-1].changes["entries"] == 3
     anchor = AuditAnchor.objects.get()
     last_old = old[-1]
     assert anchor.last_pruned_id == last_old.id
@@ -155,7 +161,8 @@ def test_prune_of_everything_chains_the_next_entry_to_the_anchor():
     entry = audit.record(actor=None, action="view")
     anchor = AuditAnchor.objects.get()
     first = AuditEntry.objects.order_by("id").first()
-    assert first is not None and first.prev_hash == anchor.last_pruned_hash
+    assert first is not None
+    assert first.prev_hash == anchor.last_pruned_hash
     assert entry.prev_hash == first.entry_hash
     assert audit.verify() is None
 
@@ -188,7 +195,8 @@ def test_no_code_path_edits_audit_entries():
     offenders = [o for o in offenders if not o.startswith("core/audit_selectors.py")]
     assert offenders == []
     source = (root / "core" / "audit.py").read_text(encoding="utf-8")
-    assert ".update(" not in source and ".save(" in source  # only save(force_insert=True)
+    assert ".update(" not in source
+    assert ".save(" in source
     assert "force_insert=True" in source
     from django.apps import apps
 
@@ -273,18 +281,25 @@ def _checkpoint_lines(settings) -> list[str]:
 def test_verify_writes_and_prints_a_signed_checkpoint_of_the_head(settings):
     entries = _entries(3)
     status, output = _verify_command()
-    assert status == 0 and output.startswith("OK 3 entries")
+    assert status == 0
+    assert output.startswith("OK 3 entries")
     lines = _checkpoint_lines(settings)
-    assert len(lines) == 1 and f"checkpoint {lines[0]}" in output
+    assert len(lines) == 1
+    assert f"checkpoint {lines[0]}" in output
     first = json.loads(lines[0])
-    assert first["last_id"] == entries[-1].id and first["last_hash"] == entries[-1].entry_hash
-    assert first["entries"] == 3 and first["seq"] == 1 and first["prev"] == ""
+    assert first["last_id"] == entries[-1].id
+    assert first["last_hash"] == entries[-1].entry_hash
+    assert first["entries"] == 3
+    assert first["seq"] == 1
+    assert first["prev"] == ""
     assert len(first["mac"]) == 64
     # Nothing personal: ids and hashes only. The next one links to this one.
     _entries(1)
     assert _verify_command()[0] == 0
     second = json.loads(_checkpoint_lines(settings)[1])
-    assert second["seq"] == 2 and second["prev"] == first["mac"] and second["entries"] == 4
+    assert second["seq"] == 2
+    assert second["prev"] == first["mac"]
+    assert second["entries"] == 4
 
 
 @pytest.mark.parametrize("appended_after", [0, 2])
@@ -300,7 +315,8 @@ def test_deleting_the_newest_entries_is_reported_as_truncation(settings, appende
     status, output = _verify_command()
     assert status == 1
     assert output.startswith(f"TRUNCATED: entry {entries[4].id}")
-    assert "5 entries" in output and f"{3 + appended_after} entries" in output
+    assert "5 entries" in output
+    assert f"{3 + appended_after} entries" in output
     assert len(_checkpoint_lines(settings)) == 1  # no checkpoint over a truncated log
 
 
@@ -317,7 +333,8 @@ def test_a_rebuilt_chain_is_reported_as_changed(settings):
     )
     assert audit.verify_chain().ok
     status, output = _verify_command()
-    assert status == 1 and output.startswith(f"CHANGED: entry {victim.id}")
+    assert status == 1
+    assert output.startswith(f"CHANGED: entry {victim.id}")
 
 
 def _rewrite(settings, lines: list[str]) -> None:
@@ -346,7 +363,8 @@ def test_a_forged_checkpoint_is_reported(settings, forgery):
         where = "line 1"
     _rewrite(settings, lines)
     status, output = _verify_command()
-    assert status == 1 and output.startswith(f"FORGED checkpoint at {where}")
+    assert status == 1
+    assert output.startswith(f"FORGED checkpoint at {where}")
 
 
 def test_pruning_entries_a_checkpoint_named_is_not_truncation(settings):
@@ -355,4 +373,5 @@ def test_pruning_entries_a_checkpoint_named_is_not_truncation(settings):
     assert _verify_command()[0] == 0
     audit.prune(actor="test", before=timezone.localdate() - dt.timedelta(days=190))
     status, output = _verify_command()
-    assert status == 0 and output.startswith("OK 1 entries"), output
+    assert status == 0, output
+    assert output.startswith("OK 1 entries"), output

@@ -28,10 +28,12 @@ def test_entries_past_the_keep_period_are_pruned_once_and_the_chain_holds(settin
 
     job.refresh_from_db()
     assert job.status == JobStatus.DONE, job.error
-    assert job.result.startswith("3 audit entries") and "kept 365 days" in job.result
+    assert job.result.startswith("3 audit entries")
+    assert "kept 365 days" in job.result
     assert not AuditEntry.objects.filter(id__in=[e.id for e in old]).exists()
     assert AuditEntry.objects.filter(id__in=[e.id for e in kept]).count() == 2
-    assert audit.verify() is None and AuditAnchor.objects.count() == 1
+    assert audit.verify() is None
+    assert AuditAnchor.objects.count() == 1
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, finished_at=None)
     runner.run_job(job.pk)
     job.refresh_from_db()
@@ -48,5 +50,6 @@ def test_a_keep_period_under_six_months_still_keeps_six_months(settings) -> None
     job, _ = job_start(actor=None, kind="core.audit_retention", key="t")
 
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and "kept 183 days" in job.result
+    assert job.status == JobStatus.DONE
+    assert "kept 183 days" in job.result
     assert AuditEntry.objects.filter(id__in=[e.id for e in recent]).count() == 2

@@ -139,12 +139,15 @@ def test_a_backup_restored_into_a_fresh_database_holds_every_row_and_the_audit_c
     data = backup_file.read_bytes()
     assert data.startswith(MAGIC)
     # Encrypted: neither the database's own format nor any name stored in clear shows.
-    assert b"SQLite format 3" not in data and b"PGDMP" not in data
+    assert b"SQLite format 3" not in data
+    assert b"PGDMP" not in data
     for person in registry["people"]:
-        assert person.name.encode() not in data and person.name.encode("utf-16-le") not in data
+        assert person.name.encode() not in data
+        assert person.name.encode("utf-16-le") not in data
     source = _source_tables()
     chain = audit.verify_chain()
-    assert chain.ok and chain.entries >= 5
+    assert chain.ok
+    assert chain.entries >= 5
 
     restored = _dpf(
         "restore", "--input", str(backup_file), database_url=fresh_database, tmp_path=tmp_path
@@ -168,7 +171,8 @@ def test_a_backup_restored_into_a_fresh_database_holds_every_row_and_the_audit_c
         "restore", "--input", str(backup_file), database_url=fresh_database, tmp_path=tmp_path
     )
     assert again.returncode != 0
-    assert "目标数据库不是空的" in again.stderr and "not empty" in again.stderr
+    assert "目标数据库不是空的" in again.stderr
+    assert "not empty" in again.stderr
     assert _target_tables(fresh_database) == target
 
 
@@ -205,7 +209,8 @@ def test_a_tampered_backup_is_refused_and_nothing_is_written(
     # ... so an empty database stays empty.
     bad = tmp_path / "byte_flipped.backup"
     done = _dpf("restore", "--input", str(bad), database_url=fresh_database, tmp_path=tmp_path)
-    assert done.returncode != 0 and "nothing was restored" in done.stderr
+    assert done.returncode != 0
+    assert "nothing was restored" in done.stderr
     assert _target_tables(fresh_database) == {}
 
 

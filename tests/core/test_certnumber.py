@@ -71,7 +71,8 @@ def test_each_refusal_has_its_code(number: str, code: str, error: type[Validatio
         parse_certificate_number(number, today=TODAY)
     assert info.value.code == code
     assert info.value.field == "number"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert info.value.message_zh != info.value.message_en
 
 

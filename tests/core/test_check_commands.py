@@ -67,7 +67,8 @@ def test_id_check_invalid(number: str, code: str) -> None:
     result, status = _run("id", "check", number)
     assert status == 1
     assert set(result) == ERROR_KEYS
-    assert result["valid"] is False and result["error"] == code
+    assert result["valid"] is False
+    assert result["error"] == code
     assert result["message"] != result["message_en"]
     assert number not in json.dumps(result)
 
@@ -99,7 +100,8 @@ def test_certificate_check_invalid(number: str, code: str) -> None:
     result, status = _run("certificate", "check", number)
     assert status == 1
     assert set(result) == ERROR_KEYS
-    assert result["valid"] is False and result["error"] == code
+    assert result["valid"] is False
+    assert result["error"] == code
 
 
 @pytest.mark.parametrize(

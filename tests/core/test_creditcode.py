@@ -39,7 +39,8 @@ def test_refused(text: str, code: str) -> None:
     with pytest.raises(InvalidCreditCode) as caught:
         normalise_credit_code(text)
     assert caught.value.code == code
-    assert caught.value.message_zh and caught.value.message_en
+    assert caught.value.message_zh
+    assert caught.value.message_en
     assert caught.value.field == "credit_code"
 
 

@@ -77,7 +77,8 @@ def test_tampered_or_unknown_ciphertext_refused_without_echoing_it(key_file):
     for bad in (flipped, "k999:" + body, "garbage"):
         with pytest.raises(crypto.DecryptionError) as info:
             crypto.decrypt(bad)
-        assert "13800001234" not in str(info.value) and body not in str(info.value)
+        assert "13800001234" not in str(info.value)
+        assert body not in str(info.value)
 
 
 def test_rotation_keeps_every_value_readable_before_during_and_after(key_file):
@@ -100,7 +101,8 @@ def test_rotation_keeps_every_value_readable_before_during_and_after(key_file):
 
     ring, count = keyring.rotate(actor="test", batch_size=2, on_batch=during)
     new_kid = ring.current
-    assert new_kid != old_kid and set(ring.keys) == {old_kid, new_kid}
+    assert new_kid != old_kid
+    assert set(ring.keys) == {old_kid, new_kid}
     assert seen_during == [{old_kid, new_kid}]
     assert count >= 5 + 5  # persons and households (plus certificates, signing keys …)
 
@@ -114,7 +116,8 @@ def test_rotation_keeps_every_value_readable_before_during_and_after(key_file):
     assert Person.objects.get(pk=people[0].pk).phone == "13800000000"
 
     stored = json.loads(key_file.read_text())
-    assert stored["field_key_current"] == new_kid and set(stored["field_keys"]) == {
+    assert stored["field_key_current"] == new_kid
+    assert set(stored["field_keys"]) == {
         old_kid,
         new_kid,
     }
@@ -133,7 +136,9 @@ def test_old_key_retired_only_when_no_value_uses_it(key_file):
         )
 
     ring, retired, kept = keyring.retire_unused()
-    assert retired == [] and kept == {old_kid: 1} and old_kid in ring.keys
+    assert retired == []
+    assert kept == {old_kid: 1}
+    assert old_kid in ring.keys
     assert old_kid in json.loads(key_file.read_text())["field_keys"]
     assert Person.objects.get(pk=people[1].pk).phone == "13911112222"
 
@@ -158,7 +163,8 @@ def test_rotate_command_with_retire_old(key_file):
     out = io.StringIO()
     call_command("keys", "rotate", "--retire-old", "--batch-size", "1", stdout=out)
     text = out.getvalue()
-    assert "new current key" in text and f"retired {old_kid}" in text
+    assert "new current key" in text
+    assert f"retired {old_kid}" in text
     assert set(settings.DPF_FIELD_KEYS) == {settings.DPF_FIELD_KEY_CURRENT}
     status = io.StringIO()
     call_command("keys", "status", stdout=status)
@@ -199,7 +205,8 @@ SCAN = b"%PDF-1.4 ID card 15040219800101123X bank 6228480012345678901"
 
 def test_file_encryption_round_trip_and_refusals():
     blob = crypto.encrypt_bytes(SCAN, context="documents/a.pdf")
-    assert b"15040219800101123X" not in blob and b"%PDF" not in blob
+    assert b"15040219800101123X" not in blob
+    assert b"%PDF" not in blob
     assert crypto.file_key_id(blob) == settings.DPF_FIELD_KEY_CURRENT
     assert crypto.decrypt_bytes(blob, context="documents/a.pdf") == SCAN
     assert crypto.encrypt_bytes(SCAN, context="documents/a.pdf") != blob  # fresh nonce
@@ -226,14 +233,16 @@ def test_rotation_reencrypts_files_and_keeps_their_old_key_until_then(key_file, 
     assert keyring.files_usage() == {old_kid: 2}
 
     ring, count = keyring.rotate(actor="test")
-    assert count == 2 and ring.current != old_kid
+    assert count == 2
+    assert ring.current != old_kid
     assert keyring.files_usage() == {ring.current: 2}
     assert all(crypto.read_media_file(p) == SCAN for p in paths)
 
     # A server still holding the old ring wrote a file under the old key: the key stays.
     crypto.write_media_file(media / "documents" / "late.png", SCAN, key_id=old_kid)
     _, retired, kept = keyring.retire_unused()
-    assert retired == [] and kept == {old_kid: 1}
+    assert retired == []
+    assert kept == {old_kid: 1}
     status = io.StringIO()
     call_command("keys", "status", stdout=status)
     assert f"{keyring.MEDIA_FILES}: {old_kid}=1, {ring.current}=2" in status.getvalue()

@@ -20,7 +20,7 @@ TODAY = dt.date(2026, 11, 29)
 
 
 @pytest.mark.parametrize(
-    "number,born,sex",
+    ("number", "born", "sex"),
     [
         ("11010519491231002X", dt.date(1949, 12, 31), "F"),
         ("360121197011210013", dt.date(1970, 11, 21), "M"),
@@ -48,7 +48,7 @@ def test_fifteen_digit_number_is_upgraded() -> None:
 
 
 @pytest.mark.parametrize(
-    "number,code",
+    ("number", "code"),
     [
         ("", "empty"),
         ("1101051949123100", "length"),
@@ -68,7 +68,8 @@ def test_each_refusal_has_its_code(number: str, code: str) -> None:
     with pytest.raises(InvalidIdNumber) as info:
         parse_id_number(number, today=TODAY)
     assert info.value.code == code
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert number.strip() not in str(info.value) or not number.strip()
 
 
@@ -91,7 +92,8 @@ def test_every_error_code_has_its_own_bilingual_message() -> None:
     assert wanted <= set(_MESSAGES)
     zh = [InvalidIdNumber(code).message_zh for code in _MESSAGES]
     en = [InvalidIdNumber(code).message_en for code in _MESSAGES]
-    assert len(set(zh)) == len(zh) and len(set(en)) == len(en)  # one message per code
+    assert len(set(zh)) == len(zh)
+    assert len(set(en)) == len(en)
     assert all(any("\u4e00" <= c <= "\u9fff" for c in m) for m in zh)
     assert all(m.isascii() for m in en)
 

@@ -47,7 +47,8 @@ def test_text_over_the_limit_is_refused_and_at_the_limit_kept() -> None:
     assert clean_text("会" * 10, field="place", label=LABEL, limit=10) == "会" * 10
     with pytest.raises(ValidationFailed) as refused:
         clean_text("会" * 11, field="place", label=LABEL, limit=10)
-    assert refused.value.code == "too_long" and refused.value.field == "place"
+    assert refused.value.code == "too_long"
+    assert refused.value.field == "place"
     assert refused.value.message_zh == "活动地点不超过10字"
     assert refused.value.message_en == "the place is at most 10 characters"
 
@@ -66,7 +67,8 @@ def test_whitespace_is_collapsed_before_the_limit_is_counted() -> None:
 def test_control_and_direction_characters_are_refused(char: str) -> None:
     with pytest.raises(InvalidText) as refused:
         clean_text(f"残联{char}中心", field="place", label=LABEL, limit=10, required=False)
-    assert refused.value.code == "text_characters" and refused.value.field == "place"
+    assert refused.value.code == "text_characters"
+    assert refused.value.field == "place"
     assert "活动地点的第3个字符" in refused.value.message_zh
 
 

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dpf.core.errors import DomainError
 from dpf.core.text import InvalidName
 from dpf.portal.models import CitizenAccount
 from dpf.workflow import services
@@ -34,7 +35,8 @@ def test_the_window_refuses_a_guardian_name_with_a_direction_override(county_off
             applicant_relation="父亲",
             channel="window",
         )
-    assert info.value.code == "name_characters" and info.value.field == "applicant_name"
+    assert info.value.code == "name_characters"
+    assert info.value.field == "applicant_name"
     assert not Application.objects.exists()
 
 
@@ -50,7 +52,8 @@ def test_the_window_refuses_an_account_holder_with_a_zero_width_space(county_off
             bank=services.BankDetails("中国建设银行", "张\u200b海明", "6217000099998888777"),
         )
     assert info.value.field == "account_holder"
-    assert not Application.objects.exists() and not PayeeAccount.objects.exists()
+    assert not Application.objects.exists()
+    assert not PayeeAccount.objects.exists()
 
 
 def test_the_portal_refuses_an_account_holder_with_a_direction_override() -> None:
@@ -70,12 +73,13 @@ def test_the_portal_refuses_an_account_holder_with_a_direction_override() -> Non
     )
     assert response.status_code == 400
     assert "U+202E" in response.content.decode()
-    assert not Application.objects.exists() and not PayeeAccount.objects.exists()
+    assert not Application.objects.exists()
+    assert not PayeeAccount.objects.exists()
 
 
 def test_a_bank_name_with_a_line_separator_is_refused(county_officer) -> None:
     person = person_with(level=1, household="dibao")
-    with pytest.raises(Exception) as info:
+    with pytest.raises(DomainError) as info:
         services.application_submit(
             actor=county_officer,
             person=person,
@@ -84,5 +88,5 @@ def test_a_bank_name_with_a_line_separator_is_refused(county_officer) -> None:
             channel="window",
             bank=services.BankDetails("中国\u2028建设银行", "张海明", "6217000099998888777"),
         )
-    assert getattr(info.value, "code", "") == "text_characters"
+    assert info.value.code == "text_characters"
     assert not PayeeAccount.objects.exists()

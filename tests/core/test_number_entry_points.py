@@ -44,22 +44,27 @@ def _command(*args: str) -> tuple[dict[str, object], int]:
 def test_id_check_reads_full_width_and_refuses_other_scripts() -> None:
     number = "11010519491231002X"
     result, status = _command("id", "check", number.translate(FULL_WIDTH))
-    assert status == 0 and result["normalized"] == number
+    assert status == 0
+    assert result["normalized"] == number
     for script in (ARABIC_INDIC, MATH_BOLD):
         result, status = _command("id", "check", number.translate(script))
         assert status == 1
-        assert result["error"] == "characters" and "0 to 9" in str(result["message_en"])
+        assert result["error"] == "characters"
+        assert "0 to 9" in str(result["message_en"])
 
 
 def test_certificate_check_reads_full_width_and_refuses_other_scripts() -> None:
     number = "36012119701121001343"
     result, status = _command("certificate", "check", number.translate(FULL_WIDTH))
-    assert status == 0 and result["id_number"] == "360121197011210013"
+    assert status == 0
+    assert result["id_number"] == "360121197011210013"
     assert (result["category"], result["level"]) == (4, 3)
     refused, status = _command("certificate", "check", number[:18] + "٤٣")
-    assert status == 1 and refused["error"] == "category"
+    assert status == 1
+    assert refused["error"] == "category"
     refused, status = _command("certificate", "check", number.translate(ARABIC_INDIC))
-    assert status == 1 and refused["error"] == "characters"
+    assert status == 1
+    assert refused["error"] == "characters"
 
 
 def test_the_installed_id_command_refuses_arabic_indic_digits() -> None:
@@ -121,11 +126,13 @@ def test_the_exchange_api_matches_full_width_and_refuses_other_scripts(client) -
     batch = _validated(response.json()["id"])
     by_row = {r.row_number: r for r in ImportRow.objects.filter(batch=batch)}
     # The full-width row is the registered person, not a stranger to add.
-    assert by_row[1].outcome == "will_change" and by_row[1].person_id == person.pk
+    assert by_row[1].outcome == "will_change"
+    assert by_row[1].person_id == person.pk
     for number in (2, 3):
         assert by_row[number].outcome == "invalid"
         assert [e["code"] for e in by_row[number].errors] == ["characters"]
-        assert by_row[number].person_id is None and by_row[number].id_hash == ""
+        assert by_row[number].person_id is None
+        assert by_row[number].id_hash == ""
     assert by_row[4].outcome == "invalid"
     assert [e["code"] for e in by_row[4].errors] == ["name_characters"]
     assert not HouseholdStatus.objects.exists()
@@ -168,4 +175,5 @@ def test_a_bank_account_in_other_digits_is_refused_and_full_width_is_read(script
     assert clean_bank_account(number.translate(FULL_WIDTH)) == number
     with pytest.raises(ValidationFailed) as info:
         clean_bank_account(number.translate(script))
-    assert info.value.code == "bank_account" and info.value.field == "account_number"
+    assert info.value.code == "bank_account"
+    assert info.value.field == "account_number"

@@ -57,7 +57,8 @@ def test_load_townships_and_villages(tmp_path: Path) -> None:
     # Loading the same file again updates in place.
     _load(tmp_path, GOOD.replace("南山社区", "南山新社区"), "--synthetic")
     village.refresh_from_db()
-    assert village.name == "南山新社区" and village.synthetic
+    assert village.name == "南山新社区"
+    assert village.synthetic
     assert Region.objects.filter(code__startswith="1504029").count() == 3
 
 
@@ -113,10 +114,12 @@ def test_the_subtree_query_uses_the_code_index() -> None:
             # can answer the query at all.
             cursor.execute("SET LOCAL enable_seqscan = off")
         plan = queryset.explain()
-        assert "Index" in plan and "Seq Scan" not in plan, plan
+        assert "Index" in plan, plan
+        assert "Seq Scan" not in plan, plan
     else:
         plan = queryset.explain()
-        assert "SEARCH" in plan and ("INDEX" in plan or "PRIMARY KEY" in plan), plan
+        assert "SEARCH" in plan, plan
+        assert "INDEX" in plan or "PRIMARY KEY" in plan, plan
 
 
 def test_the_root_region_is_one_setting(settings) -> None:
@@ -125,7 +128,8 @@ def test_the_root_region_is_one_setting(settings) -> None:
     from dpf.core.regions import counties, root_prefix
 
     chifeng = list(counties().values_list("code", flat=True))
-    assert len(chifeng) == 12 and all(c.startswith("1504") for c in chifeng)
+    assert len(chifeng) == 12
+    assert all(c.startswith("1504") for c in chifeng)
     settings.DPF_ROOT_REGION = "150000"  # Inner Mongolia: Chifeng's counties are among its own
     assert root_prefix() == "15"
     assert set(chifeng) <= set(counties().values_list("code", flat=True))

@@ -134,7 +134,7 @@ def _unquote(token: str) -> str | None:
 INLINE_GETTEXT_RE = re.compile(r"""\b_\(\s*(?:"([^"]*)"|'([^']*)')\s*\)""")
 
 
-def template_msgids(source: str, where: str) -> Iterator[Found]:
+def template_msgids(source: str, where: str) -> Iterator[Found]:  # noqa: C901
     """The literal msgids of one template, as Django looks them up at run time."""
     block: list[str] | None = None
     plural: list[str] | None = None
@@ -257,7 +257,8 @@ def test_template_scan_finds_each_form() -> None:
     )
     found = list(template_msgids(source, "t.html"))
     assert [f.msgid for f in found] == ["甲", "乙", "丙", "丁", "共 %(n)s 项，100%%", "一项 %(n)s"]
-    assert found[0].where == "t.html:1" and found[4].where == "t.html:3"
+    assert found[0].where == "t.html:1"
+    assert found[4].where == "t.html:3"
 
 
 def test_python_scan_finds_literal_calls_only() -> None:

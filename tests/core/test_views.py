@@ -32,7 +32,8 @@ def test_home_is_public_with_landmarks_and_one_h1(client: Client) -> None:
     html = _html(response)
     assert response.status_code == 200
     assert '<html lang="zh-Hans">' in html
-    assert 'href="#main"' in html and '<main id="main"' in html
+    assert 'href="#main"' in html
+    assert '<main id="main"' in html
     for landmark in ("<header", "<main", "<footer"):
         assert landmark in html
     assert html.count("<h1") == 1
@@ -73,7 +74,8 @@ def test_display_preferences_toggle_and_show_on_body(client: Client) -> None:
     assert 'value="large" aria-pressed="true"' in html
     client.post(reverse("core:display"), {"toggle": "large", "next": "/"})
     html = _html(client.get(reverse("core:home")))
-    assert "display-large" not in html and "display-contrast" in html
+    assert "display-large" not in html
+    assert "display-contrast" in html
 
 
 @override_settings(DPF_DEMO=True)
@@ -87,7 +89,8 @@ def test_no_demo_banner_otherwise(client: Client) -> None:
 
 def test_login_page_labels_and_error_alert(client: Client) -> None:
     html = _html(client.get(reverse("accounts:login")))
-    assert 'for="id_username"' in html and 'for="id_password"' in html
+    assert 'for="id_username"' in html
+    assert 'for="id_password"' in html
     assert 'role="alert"' not in html
     user = make_user("county_officer", "150402")
     response = client.post(

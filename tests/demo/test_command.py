@@ -18,8 +18,6 @@ from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
 
-FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only
-
 
 def run(*args: str) -> str:
     out = io.StringIO()
@@ -64,7 +62,8 @@ def test_an_unknown_subcommand_is_refused() -> None:
 def test_the_service_refuses_bad_numbers_with_bilingual_codes() -> None:
     with pytest.raises(ValidationFailed) as info:
         services.demo_generate(persons=0, seed=1)
-    assert info.value.code == "demo_persons" and info.value.message_zh
+    assert info.value.code == "demo_persons"
+    assert info.value.message_zh
     with pytest.raises(ValidationFailed) as info:
         services.demo_generate(persons=10, seed=2**40)
     assert info.value.code == "demo_seed"
@@ -78,7 +77,8 @@ def test_generate_if_empty_then_a_no_op_on_a_populated_registry() -> None:
     output = run(
         "generate", "--if-empty", "--persons", "40", "--seed", "1", "--as-of", "2021-02-28"
     )
-    assert "40" in output and "2021-02-28" in output
+    assert "40" in output
+    assert "2021-02-28" in output
     assert SnapshotRun.objects.count() == 2
     assert Person.objects.filter(certificates__isnull=False).distinct().count() == 40
     persons, certificates = Person.objects.count(), Certificate.objects.count()
@@ -105,7 +105,8 @@ def test_refuses_to_mix_demo_data_into_a_real_registry() -> None:
     regions = Region.objects.count()
     with pytest.raises(CommandError) as info:
         run("generate", "--persons", "10", "--seed", "1")
-    assert "真实人员" in str(info.value) and "non-synthetic" in str(info.value)
+    assert "真实人员" in str(info.value)
+    assert "non-synthetic" in str(info.value)
     assert Person.objects.count() == 1
     assert Region.objects.count() == regions
 
@@ -120,9 +121,9 @@ def test_accounts_need_demo_mode_or_force(settings: object) -> None:
 
 def test_accounts_are_created_once_per_role_and_idempotent(settings: object) -> None:
     settings.DPF_DEMO = True  # type: ignore[attr-defined]
-    settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
     output = run("accounts")
-    assert "DEMO ONLY" in output and "演示账号" in output
+    assert "DEMO ONLY" in output
+    assert "演示账号" in output
     assert services.DEMO_PASSWORD in output
     users = {u.username: u for u in User.objects.all()}
     roles = sorted(u.role for u in users.values())
@@ -149,8 +150,11 @@ def test_accounts_are_created_once_per_role_and_idempotent(settings: object) -> 
     }
     township = users["demo_township"].region
     village = users["demo_village"].region
-    assert township is not None and township.synthetic and township.code.startswith("150402")
-    assert village is not None and village.code.startswith(township.code)
+    assert township is not None
+    assert township.synthetic
+    assert township.code.startswith("150402")
+    assert village is not None
+    assert village.code.startswith(township.code)
     assert users["demo_viewer"].region_id == "150400"
     assert users["demo_city_admin"].check_password(services.DEMO_PASSWORD)
 
@@ -160,7 +164,6 @@ def test_accounts_are_created_once_per_role_and_idempotent(settings: object) -> 
 
 
 def test_accounts_refuse_to_take_over_a_real_users_name(settings: object) -> None:
-    settings.PASSWORD_HASHERS = FAST_HASHERS  # type: ignore[attr-defined]
     User.objects.create_user(username="demo_viewer", password="Real-User-Pass-1", role="viewer")
     with pytest.raises(CommandError) as info:
         run("accounts", "--force")

@@ -128,7 +128,9 @@ def test_invented_township_tree_under_the_real_counties() -> None:
     assert per_county == TOWNSHIP_UNITS
     assert not townships.filter(synthetic=False).exists()
     for code, parent in townships.values_list("code", "parent_id"):
-        assert len(code) == 9 and code.startswith(parent) and code[6:] >= "001"
+        assert len(code) == 9
+        assert code.startswith(parent)
+        assert code[6:] >= "001"
     villages = Region.objects.filter(level=RegionLevel.VILLAGE, code__startswith="1504")
     per_township = Counter(code[:9] for code in villages.values_list("code", flat=True))
     assert set(per_township) == set(townships.values_list("code", flat=True))
@@ -145,7 +147,8 @@ def test_every_id_number_is_valid_with_a_real_address_code() -> None:
     for number, digest, sex, birth in rows:
         parsed = parse_id_number(number, today=REF)
         assert parsed.normalized == number
-        assert parsed.sex == sex and parsed.birth_date == birth
+        assert parsed.sex == sex
+        assert parsed.birth_date == birth
         assert digest == id_lookup_hash(number)
         codes[number[:6]] += 1
     chifeng = sum(n for code, n in codes.items() if code in CHIFENG_COUNTIES)
@@ -165,9 +168,11 @@ def test_personal_data_is_stored_encrypted_and_masked() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT id_number, phone FROM registry_person WHERE id = %s", [person.pk])
         stored_id, stored_phone = cur.fetchone()
-    assert person.id_number not in stored_id and person.phone not in stored_phone
+    assert person.id_number not in stored_id
+    assert person.phone not in stored_phone
     assert person.id_number_masked == person.id_number[:6] + "********" + person.id_number[-4:]
-    assert person.phone.startswith("100") and len(person.phone) == 11
+    assert person.phone.startswith("100")
+    assert len(person.phone) == 11
 
 
 def test_certificate_numbers_embed_id_category_and_level() -> None:
@@ -175,7 +180,8 @@ def test_certificate_numbers_embed_id_category_and_level() -> None:
         assert cert.number == f"{cert.person.id_number}{cert.category}{cert.level}"
         assert cert.number_hash == certificate_lookup_hash(cert.number)
         assert cert.expires_on >= cert.valid_from
-        assert cert.valid_to is not None and cert.valid_to <= cert.expires_on
+        assert cert.valid_to is not None
+        assert cert.valid_to <= cert.expires_on
 
 
 def test_category_shares_match_the_national_survey() -> None:
@@ -222,7 +228,9 @@ def test_people_look_like_chifengs_disabled_population() -> None:
         for b in people.values_list("birth_date", flat=True)
     ]
     assert 0.45 < sum(a >= 60 for a in ages) / PERSONS < 0.60  # older-skewed
-    assert any(a < 16 for a in ages) and max(ages) <= 100 and min(ages) >= 1
+    assert any(a < 16 for a in ages)
+    assert max(ages) <= 100
+    assert min(ages) >= 1
     names = list(Person.objects.values_list("name", flat=True))
     surnames = Counter(n[0] for n in names)
     assert {s for s, _ in surnames.most_common(6)} & {"王", "李", "张", "刘"} == {
@@ -238,7 +246,8 @@ def test_households_have_a_head_who_lives_there() -> None:
     assert not households.filter(head__isnull=True).exists()
     assert all(1 <= n <= 5 for n in households.values_list("n", flat=True))
     for hh in Household.objects.select_related("head")[:100]:
-        assert hh.head is not None and hh.head.household_id == hh.pk
+        assert hh.head is not None
+        assert hh.head.household_id == hh.pk
         assert hh.head.relation_to_head == "head"
         assert hh.head.village_code == hh.village_code
     assert Person.objects.exclude(relation_to_head="head").exists()
@@ -318,11 +327,14 @@ def test_deaths_end_the_certificate_and_the_facts() -> None:
     assert 0.03 < dead.count() / PERSONS < 0.2
     for person in dead.prefetch_related("certificates", "insurances", "surveys"):
         died = person.death_date
-        assert died is not None and died <= REF
+        assert died is not None
+        assert died <= REF
         last = max(person.certificates.all(), key=lambda c: c.valid_from)
-        assert last.valid_to is not None and last.valid_to <= died
+        assert last.valid_to is not None
+        assert last.valid_to <= died
         for row in person.insurances.all():
-            assert row.valid_to is not None and row.valid_to <= died
+            assert row.valid_to is not None
+            assert row.valid_to <= died
         assert all(s.survey_date < died for s in person.surveys.all())
 
 
@@ -371,7 +383,8 @@ def test_needs_surveys_2021_to_2025() -> None:
     assert years[2025] > 0.75 * PERSONS  # most people, every year
     for s in surveys.select_related("person")[:300]:
         assert s.survey_date.year == s.year
-        assert s.income_per_capita is not None and s.income_per_capita >= 0
+        assert s.income_per_capita is not None
+        assert s.income_per_capita >= 0
         assert s.income_per_capita == s.income_per_capita.quantize(s.income_per_capita)
         age = planning.age_on(s.person.birth_date, s.survey_date)
         if age < 16:
@@ -397,7 +410,9 @@ def test_needs_surveys_2021_to_2025() -> None:
         return [x for x in rows if x is not None]
 
     dibao, none = incomes("dibao"), incomes("none")
-    assert dibao and none and sum(dibao) / len(dibao) < sum(none) / len(none)
+    assert dibao
+    assert none
+    assert sum(dibao) / len(dibao) < sum(none) / len(none)
 
 
 def test_same_seed_gives_the_same_people() -> None:

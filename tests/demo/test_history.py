@@ -130,7 +130,8 @@ def test_every_period_has_its_events_and_a_resumption_points_back() -> None:
         assert event.previous is not None
         assert event.previous.status == EntitlementStatus.SUSPENDED
         assert event.previous.person_id == event.entitlement.person_id
-        assert event.previous.valid_to is not None and event.previous.valid_to < event.on
+        assert event.previous.valid_to is not None
+        assert event.previous.valid_to < event.on
     # A death ends a period only for a person who died.
     for event in EntitlementEvent.objects.filter(reason_code="death").select_related("person"):
         assert event.person.death_date is not None
@@ -148,14 +149,16 @@ def test_applications_went_through_the_approval_chain() -> None:
     assert len(approved) >= 10
     for item in approved:
         day = item.application.application_date
-        assert item.entitlement is not None and day is not None
+        assert item.entitlement is not None
+        assert day is not None
         assert item.entitlement.valid_from == day.replace(day=1)
         steps = list(
             Transition.objects.filter(item=item)
             .order_by("pk")
             .values_list("from_step", "to_step", "actor__role")
         )
-        assert steps[0][1] == "window" and steps[-1][1] == ""
+        assert steps[0][1] == "window"
+        assert steps[-1][1] == ""
         # Each step decided by the role its procedure names.
         assert ("window", "township_report", "township_officer") in steps
         assert ("civil_affairs", "", "county_officer") in steps
@@ -183,7 +186,9 @@ def test_the_clerks_who_recorded_the_history_cannot_sign_in_and_are_not_listed(
     clerks = User.objects.filter(username__startswith="demo_clerk_")
     assert {u.role for u in clerks} >= {"township_officer", "county_officer", "city_admin"}
     for user in clerks:
-        assert user.demo and not user.is_active and not user.has_usable_password()
+        assert user.demo
+        assert not user.is_active
+        assert not user.has_usable_password()
     listed = {row.username for row in demo_accounts()}
     assert not any(name.startswith("demo_clerk_") for name in listed)
     page = client.get(reverse("accounts:login")).content.decode()
@@ -193,12 +198,14 @@ def test_the_clerks_who_recorded_the_history_cannot_sign_in_and_are_not_listed(
     refused = client.post(
         reverse("accounts:login"), {"username": clerk.username, "password": DEMO_PASSWORD}
     )
-    assert refused.status_code == 200 and "_auth_user_id" not in client.session
+    assert refused.status_code == 200
+    assert "_auth_user_id" not in client.session
 
 
 def test_payment_lists_of_the_last_months_are_approved_and_complete() -> None:
     months = sorted(set(PaymentList.objects.values_list("month", flat=True)))
-    assert len(months) == PAYMENT_MONTHS and months[-1] == AS_OF.replace(day=1)
+    assert len(months) == PAYMENT_MONTHS
+    assert months[-1] == AS_OF.replace(day=1)
     assert not PaymentList.objects.exclude(status=PaymentList.Status.APPROVED).exists()
     first = PaymentList.objects.filter(month=months[0]).select_related("benefit")
     lines = 0
@@ -237,7 +244,8 @@ def test_the_dashboard_shows_figures_not_no_snapshot_yet(client: Any) -> None:
     client.force_login(make_user("city_admin", "150400"))
     html = client.get(reverse("indicators:dashboard")).content.decode()
     assert "尚无指标快照" not in html
-    assert "I04" in html and AS_OF.isoformat() in html
+    assert "I04" in html
+    assert AS_OF.isoformat() in html
 
 
 def test_plan_periods_never_start_before_eligibility_nor_overlap() -> None:
@@ -274,4 +282,5 @@ def test_the_service_refuses_a_bad_demo_date() -> None:
     for bad in (dt.date(2020, 12, 31), dt.date(2026, 1, 1), "2022-01-01", None):
         with pytest.raises(ValidationFailed) as info:
             services.check_as_of(bad)
-        assert info.value.code == "demo_as_of" and info.value.message_en
+        assert info.value.code == "demo_as_of"
+        assert info.value.message_en

@@ -28,10 +28,12 @@ def test_the_step_writes_referrals_the_services_would() -> None:
     for r in rows:
         assert (r.county_code, r.village_code) == (r.person.county_code, r.person.village_code)
         dates = [d for d in (r.referred_on, r.accepted_on, r.concluded_on) if d is not None]
-        assert dates == sorted(dates) and max(dates) <= AS_OF
+        assert dates == sorted(dates)
+        assert max(dates) <= AS_OF
         assert r.declined_on is None or (r.decline_reason and r.declined_on >= r.referred_on)
         assert r.concluded_on is None or r.result
-        assert r.referred_to.endswith("法律援助中心") and len(r.referred_to) > 6
+        assert r.referred_to.endswith("法律援助中心")
+        assert len(r.referred_to) > 6
     city = make_user("city_admin", "150400")
     counts = legal_aid.status_counts(city, today=AS_OF)
     assert sum(counts[s] for s in LegalAidStatus.values) == len(rows)

@@ -60,7 +60,8 @@ def test_facilities_and_culture() -> None:
             )
             if d is not None
         ]
-        assert dates == sorted(dates) and max(dates) <= AS_OF
+        assert dates == sorted(dates)
+        assert max(dates) <= AS_OF
         assert (facility.opening_year is not None) == (facility.state in ("open", "closed"))
     assert not CultureActivity.objects.filter(held_on__gt=AS_OF).exists()
     rows = ActivityParticipation.objects.select_related("activity", "person")

@@ -374,9 +374,8 @@ def log_in(page: Page, username: str, password: str = PASSWORD, *, here: bool = 
     the second factor when the role needs it: ``pass_second_factor``)."""
     submit_log_in(page, username, password, here=here)
     pass_second_factor(page, username)
-    assert "/accounts/login/" not in page.url and "/accounts/otp/" not in page.url, (
-        f"log-in refused for {username}: {alerts(page)}"
-    )
+    assert "/accounts/login/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
+    assert "/accounts/otp/" not in page.url, f"log-in refused for {username}: {alerts(page)}"
 
 
 def pass_second_factor(page: Page, username: str) -> None:

@@ -178,13 +178,15 @@ def test_axe_finds_serious_violations_and_passes_a_clean_page(blank: Page, axe_j
     # A skipped heading level is moderate: reported, not failing.
     blank.set_content(GOOD.replace("<h1>登记</h1>", "<h1>登记</h1><h4>小节</h4>"))
     failing, other = split_by_impact(run_axe(blank, axe_js))
-    assert failing == [] and "heading-order" in {v["id"] for v in other}
+    assert failing == []
+    assert "heading-order" in {v["id"] for v in other}
 
 
 def test_touch_targets_and_overflow_are_measured(phone: Page) -> None:
     phone.set_content(SMALL_AND_WIDE)
     offenders = small_touch_targets(phone)
-    assert len(offenders) == 1 and offenders[0].startswith("button “x” 20×20"), offenders
+    assert len(offenders) == 1, offenders
+    assert offenders[0].startswith("button “x” 20×20"), offenders
     assert scroll_width(phone) > MOBILE["width"]
 
 
@@ -192,7 +194,8 @@ def test_tab_to_reports_the_path_the_keyboard_took(blank: Page) -> None:
     blank.set_content(GOOD)
     assert tab_to(blank, "保存") == 2
     info = focused(blank)
-    assert info is not None and info["tag"] == "button"
+    assert info is not None
+    assert info["tag"] == "button"
     blank.set_content(GOOD)
     with pytest.raises(AssertionError, match=r"(?s)never reached.*“姓名”.*“保存”"):
         tab_to(blank, "不存在的按钮", limit=3)
@@ -222,8 +225,10 @@ def test_a_step_checks_every_display_mode(
         with pytest.raises(AssertionError) as refused:
             browsing.step(desktop, "desktop")
         message = str(refused.value)
-        assert "color-contrast" in message and "contrast mode" in message, message
-        assert "normal mode" not in message and "large mode" not in message, message
+        assert "color-contrast" in message, message
+        assert "contrast mode" in message, message
+        assert "normal mode" not in message, message
+        assert "large mode" not in message, message
         # The page is left as it was (no display class), as the user sees it.
         assert desktop.evaluate("() => document.body.className") == ""
 

@@ -45,10 +45,12 @@ def test_skip_link_then_display_modes_by_keyboard(e2e: Browsing, javascript: boo
     # The first Tab reaches the skip link; Enter moves focus to the main content.
     page.keyboard.press("Tab")
     info = focused(page)
-    assert info is not None and info["name"] == "跳到主要内容", info
+    assert info is not None, info
+    assert info["name"] == "跳到主要内容", info
     page.keyboard.press("Enter")
     info = focused(page)
-    assert info is not None and info["tag"] == "main", info
+    assert info is not None, info
+    assert info["tag"] == "main", info
 
     text_before = _font_px(page, "main p")
     background_before = _luminance(page, "body")
@@ -90,22 +92,27 @@ def test_refused_log_in_is_announced_and_focus_stays_usable(
     assert headings(page) == ["登录"]
     # The user-name field has focus on arrival (autofocus), as a keyboard user expects.
     info = focused(page)
-    assert info is not None and info["fieldName"] == "username", info
+    assert info is not None, info
+    assert info["fieldName"] == "username", info
     page.keyboard.type(user.username)
     page.keyboard.press("Tab")
     info = focused(page)
-    assert info is not None and info["fieldName"] == "password" and "密码" in info["name"]
+    assert info is not None
+    assert info["fieldName"] == "password"
+    assert "密码" in info["name"]
     page.keyboard.type("wrong-" + PASSWORD)
     e2e.step(page, "typed")
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
     summary = alerts(page)
-    assert summary and "登录未成功" in summary[0], summary
+    assert summary, summary
+    assert "登录未成功" in summary[0], summary
     if javascript:
         # site.js moves focus to the error summary so it is read out first.
         info = focused(page)
-        assert info is not None and "登录未成功" in info["name"], info
+        assert info is not None, info
+        assert "登录未成功" in info["name"], info
     e2e.step(page, "refused")
 
     # Nothing typed is lost but the password; the user name is still there.

@@ -84,10 +84,12 @@ def test_citizen_shows_the_certificate_and_it_verifies(e2e: Browsing, javascript
     qr = page.get_by_role("img", name="电子残疾人证二维码")
     assert qr.locator("svg").count() == 1
     payload = page.locator("#qr-payload").input_value()
-    assert payload.startswith("DPF1.") and holder.id_number not in payload
+    assert payload.startswith("DPF1.")
+    assert holder.id_number not in payload
     # The QR code is near the top of the first screen and holds the verify page's address.
     box = qr.bounding_box()
-    assert box is not None and box["y"] < MOBILE["height"], box
+    assert box is not None, box
+    assert box["y"] < MOBILE["height"], box
     origin = page.evaluate("location.origin")
     verify_url = f"{origin}/verify/?p={payload}"
     assert encodes(qr.locator("svg").evaluate("e => e.outerHTML"), verify_url)

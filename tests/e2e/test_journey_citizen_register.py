@@ -98,14 +98,17 @@ def test_citizen_registers_with_the_code_sent_to_the_phone(
     page.keyboard.type(person.id_number)
     page.keyboard.press("Tab")
     info = _focused_field(page)
-    assert info["fieldName"] == "certificate_number" and "残疾人证号" in info["name"], info
+    assert info["fieldName"] == "certificate_number", info
+    assert "残疾人证号" in info["name"], info
     page.keyboard.type(_wrong_number(number))
     assert page.locator("input[name=phone]").count() == 0  # no number to type
     _press_enter(page)
 
     assert headings(page) == ["注册账号"]
     summary = alerts(page)
-    assert len(summary) == 1 and SUMMARY_TITLE in summary[0] and NO_MATCH in summary[0], summary
+    assert len(summary) == 1, summary
+    assert SUMMARY_TITLE in summary[0], summary
+    assert NO_MATCH in summary[0], summary
     if javascript:
         # site.js moves focus to the error summary so it is read out first.
         info = _focused_field(page)
@@ -130,7 +133,8 @@ def test_citizen_registers_with_the_code_sent_to_the_phone(
     lines = outbox.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     _, masked_phone, text = lines[0].split("\t", 2)
-    assert PHONE not in lines[0] and masked_phone == masked
+    assert PHONE not in lines[0]
+    assert masked_phone == masked
     code = re.search(r"\b(\d{6})\b", text)
     assert code is not None, text
     e2e.step(page, "code-form", who="anonymous")

@@ -70,7 +70,8 @@ def test_city_admin_drills_down_from_a_county_number(e2e: Browsing, javascript: 
     # 4. The county's list of people not yet covered: as many as the numbers say.
     tab_to(page, re.compile(f"应享未享名单.*{COUNTY}"))
     info = focused(page)
-    assert info is not None and info["tag"] == "a"
+    assert info is not None
+    assert info["tag"] == "a"
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert headings(page)[0].startswith(indicator_name)

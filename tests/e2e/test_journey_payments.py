@@ -80,7 +80,8 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
         page.keyboard.press("Enter")
     assert any("已开始生成文件" in t for t in live_text(page)), live_text(page)
     files = page.locator("table:has(#files-cap) tbody tr")
-    assert files.count() == 1 and "签字用PDF（汇总）" in files.first.inner_text()
+    assert files.count() == 1
+    assert "签字用PDF（汇总）" in files.first.inner_text()
     tab_to(page, re.compile("^下载：签字用PDF（汇总）$"))
     with page.expect_download() as download:
         page.keyboard.press("Enter")
@@ -92,9 +93,11 @@ def test_county_officer_produces_a_payment_list(e2e: Browsing, javascript: bool)
     _open_payment_lists(page)
     generate()
     summary = alerts(page)
-    assert summary and "已生成" in " ".join(summary), summary
+    assert summary, summary
+    assert "已生成" in " ".join(summary), summary
     assert page.locator("table:has(#lists-cap) tbody tr").count() == 1  # one list
     # the officer's generation job, done (the page lists the jobs it started)
     jobs = page.locator("table:has(#jobs-h) tbody tr, section:has(#jobs-h) tbody tr")
-    assert jobs.count() == 1 and "已完成" in jobs.first.inner_text()
+    assert jobs.count() == 1
+    assert "已完成" in jobs.first.inner_text()
     e2e.step(page, "refused-duplicate", who="county_officer")

@@ -95,11 +95,14 @@ def test_register_certify_and_find_by_pinyin(e2e: Browsing, javascript: bool) ->
     choose_option(page, "village", "测试社区一")
     _submit(page)
     summary = alerts(page)
-    assert summary and "信息尚未保存" in summary[0] and "身份证号码" in summary[0], summary
+    assert summary, summary
+    assert "信息尚未保存" in summary[0], summary
+    assert "身份证号码" in summary[0], summary
     assert page.title().startswith("错误")
     if javascript:
         info = focused(page)
-        assert info is not None and "信息尚未保存" in info["name"], info
+        assert info is not None, info
+        assert "信息尚未保存" in info["name"], info
     assert Person.objects.count() == people_before
     e2e.step(page, "refused-id-number", who="village_worker")
 
@@ -130,7 +133,8 @@ def test_register_certify_and_find_by_pinyin(e2e: Browsing, javascript: bool) ->
     _submit(officer)
     assert headings(officer) == [NAME]
     facts = officer.locator("main").inner_text()
-    assert str(Category.PHYSICAL.label) in facts and str(Level.TWO.label) in facts, facts
+    assert str(Category.PHYSICAL.label) in facts, facts
+    assert str(Level.TWO.label) in facts, facts
     e2e.step(officer, "certified", who="county_officer")
 
     # 6. Back at the village: a pinyin search lists the person with the certificate, and
@@ -144,14 +148,17 @@ def test_register_certify_and_find_by_pinyin(e2e: Browsing, javascript: bool) ->
     assert status.inner_text().strip() == f"找到 {same_initials} 人"
     row = page.locator("tbody tr", has_text=NAME)
     assert row.count() == 1
-    assert "肢体" in row.inner_text() and "二级" in row.inner_text(), row.inner_text()
+    assert "肢体" in row.inner_text(), row.inner_text()
+    assert "二级" in row.inner_text(), row.inner_text()
     e2e.step(page, "found-by-pinyin", who="village_worker")
 
     # 7. Another county's officer: the page does not exist for them.
     outsider = e2e.page(javascript=javascript)
     log_in(outsider, stranger.username)
     response = outsider.goto(f"/registry/person/{person.pk}/")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     text = outsider.locator("body").inner_text()
-    assert NAME not in text and id_number not in text
+    assert NAME not in text
+    assert id_number not in text
     e2e.shot(outsider, "other-county-404")

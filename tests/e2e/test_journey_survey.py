@@ -78,7 +78,9 @@ def test_a_worker_records_a_survey_on_a_phone_without_javascript(e2e: Browsing) 
     _press(page, re.compile("^需求调查$"))
     assert headings(page)[0] == "2025年度需求调查"
     listing = page.locator("main").inner_text()
-    assert "张海明" in listing and "赵慧敏" in listing and "未调查" in listing
+    assert "张海明" in listing
+    assert "赵慧敏" in listing
+    assert "未调查" in listing
     assert "乌云其木格" not in listing  # another village
     _fits(page)
     e2e.step(page, "village-list", who="village_worker")
@@ -98,7 +100,8 @@ def test_a_worker_records_a_survey_on_a_phone_without_javascript(e2e: Browsing) 
     # Submitting before everything is answered: refused, the summary names what is missing.
     _press(page, "提交")
     summary = page.locator(".error-summary").inner_text()
-    assert "调查表尚未填完" in summary and "调查方式" in summary, summary
+    assert "调查表尚未填完" in summary, summary
+    assert "调查方式" in summary, summary
     assert not NeedsSurvey.objects.exists()
     e2e.step(page, "incomplete", who="village_worker")
 
@@ -117,8 +120,10 @@ def test_a_worker_records_a_survey_on_a_phone_without_javascript(e2e: Browsing) 
     assert any("调查表已提交" in t for t in live_text(page)), live_text(page)
     assert headings(page)[0] == "2025年度需求调查"
     survey = NeedsSurvey.objects.get(person=person)
-    assert survey.survey_date == TODAY and survey.long_term_care_need is True
-    assert survey.person_confirmed and survey.source == "form"
+    assert survey.survey_date == TODAY
+    assert survey.long_term_care_need is True
+    assert survey.person_confirmed
+    assert survey.source == "form"
     assert not SurveyDraft.objects.exists()
     assert _nursing(person)
     assert not Person.objects.filter(

@@ -116,7 +116,9 @@ def test_a_stranger_with_both_numbers_never_gets_the_code(
     for left, guess in zip(range(4, -1, -1), guesses, strict=True):
         _try_code(page, guess)
         summary = alerts(page)
-        assert summary and WRONG_CODE in summary[0] and f"还可以再试{left}次" in summary[0]
+        assert summary
+        assert WRONG_CODE in summary[0]
+        assert f"还可以再试{left}次" in summary[0]
     _try_code(page, real.group(1))  # even the right code: it is spent
     assert CODE_SPENT in alerts(page)[0]
     e2e.step(page, "refused", who="stranger")
@@ -137,14 +139,17 @@ def test_guessing_the_certificate_number_pauses_registration(
     for i, ending in enumerate(wrong):
         _register(page, (person.id_number, fifteen)[i % 2], number[:18] + ending)
         summary = alerts(page)
-        assert len(summary) == 1 and NO_MATCH in summary[0], summary
+        assert len(summary) == 1, summary
+        assert NO_MATCH in summary[0], summary
     e2e.step(page, "fifth-guess-refused", who="stranger")
 
     _register(page, fifteen, number)  # the right number, in the other spelling
     summary = alerts(page)
-    assert len(summary) == 1 and PAUSED in summary[0], summary
+    assert len(summary) == 1, summary
+    assert PAUSED in summary[0], summary
     assert headings(page) == ["注册账号"]
     e2e.step(page, "paused", who="stranger")
-    assert not VerificationCode.objects.exists() and not CitizenAccount.objects.exists()
+    assert not VerificationCode.objects.exists()
+    assert not CitizenAccount.objects.exists()
     assert _sent_to(outbox) == [ON_FILE_MASKED]  # the owner's warning only
     assert "尝试注册" in outbox.read_text(encoding="utf-8")

@@ -49,11 +49,13 @@ def _advance_first_open_step(page: Page) -> None:
     """On the application page: choose 通过 in the first decision form and submit it."""
     tab_to(page, re.compile("^(通过|不予批准)$"))
     info = focused(page)
-    assert info is not None and info["type"] == "radio"
+    assert info is not None
+    assert info["type"] == "radio"
     if info["name"] != "通过":
         page.keyboard.press("ArrowUp")  # arrows move within a radio group, as for a user
     info = focused(page)
-    assert info is not None and info["name"] == "通过"
+    assert info is not None
+    assert info["name"] == "通过"
     page.keyboard.press("Space")
     assert page.locator(":focus").is_checked()
     tab_to(page, "提交办理意见")

@@ -51,7 +51,8 @@ def test_a_number_held_elsewhere_becomes_a_transfer_the_holder_accepts(
     with page.expect_navigation():
         page.keyboard.press("Enter")
     summary = alerts(page)
-    assert summary and "该身份证号码需要核实，已转交上级残联处理" in summary[0], summary
+    assert summary, summary
+    assert "该身份证号码需要核实，已转交上级残联处理" in summary[0], summary
     main = page.locator("main").inner_text()
     for secret in ("已登记", "松山", "测试镇二", "测试村一"):
         assert secret not in main, secret
@@ -64,7 +65,9 @@ def test_a_number_held_elsewhere_becomes_a_transfer_the_holder_accepts(
     _open(officer, "迁移申请")
     assert headings(officer)[0] == "迁移申请"
     text = officer.locator("main").inner_text()
-    assert "巴特尔" in text and "测试社区一" in text and worker.username in text
+    assert "巴特尔" in text
+    assert "测试社区一" in text
+    assert worker.username in text
     e2e.step(officer, "transfer-list", who="county_officer")
     tab_to(officer, "接收")
     with officer.expect_navigation():
@@ -78,5 +81,6 @@ def test_a_number_held_elsewhere_becomes_a_transfer_the_holder_accepts(
 
     # 3. The worker now holds the record.
     response = page.goto(f"/registry/person/{held.pk}/")
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     assert headings(page)[0] == "巴特尔"

@@ -149,7 +149,8 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
         tab_to(page, re.compile("^申请事项"))
         page.keyboard.press("Enter")
         info = focused(page)
-        assert info is not None and info["id"] == "id_benefits_0", info
+        assert info is not None, info
+        assert info["id"] == "id_benefits_0", info
     assert Application.objects.count() == 0
     e2e.step(page, "refused-no-benefit", who="village_worker")
 
@@ -161,7 +162,8 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     for name in names:
         tab_to(page, re.compile(f"^{re.escape(name)}$"))
         info = focused(page)
-        assert info is not None and info["type"] == "checkbox", info
+        assert info is not None, info
+        assert info["type"] == "checkbox", info
         page.keyboard.press("Space")
         assert page.locator(":focus").is_checked()
     tab_to(page, "提交申请")
@@ -169,7 +171,8 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     assert headings(page) == ["受理申请（一件事一次办）"]
     assert page.title().startswith("错误：受理申请")
     summary = alerts(page)
-    assert len(summary) == 1 and "信息尚未保存" in summary[0], summary
+    assert len(summary) == 1, summary
+    assert "信息尚未保存" in summary[0], summary
     assert "申请人身份证号码：身份证号码校验位错误" in summary[0], summary
     field = page.locator(".field.has-error", has=page.locator("input[name=id_number]"))
     error = field.locator(".field-error")
@@ -180,7 +183,8 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     assert error.get_attribute("id") in described_by, described_by  # read with the field
     if javascript:
         info = focused(page)
-        assert info is not None and "信息尚未保存" in info["name"], info
+        assert info is not None, info
+        assert "信息尚未保存" in info["name"], info
     else:
         assert focused(page) is None  # a fresh page: the user starts from the top
     for name in names:
@@ -197,11 +201,13 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     assert headings(page) == [f"申请 {application.pk}：{person.name}"]
     assert any(t.startswith("申请已提交。") for t in live_text(page)), live_text(page)
     status = page.locator(".messages [role=status]")
-    assert status.count() == 1 and "提交后10分钟内可以撤回" in status.inner_text()
+    assert status.count() == 1
+    assert "提交后10分钟内可以撤回" in status.inner_text()
     _assert_outcome_has_focus(page, javascript)
     items = list(application.items.select_related("benefit").order_by("benefit__order"))
     assert sorted(i.benefit.code for i in items) == sorted(b.code for b in bundle)
-    assert application.created_by_id == worker.pk and application.channel == "window"
+    assert application.created_by_id == worker.pk
+    assert application.channel == "window"
     assert Application.objects.count() == applications_before + 1
     item_headings = page.locator("article.item h3").all_inner_texts()
     for name in names:
@@ -236,11 +242,13 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     # 7. 通过 in the first decision form (the radio group by arrows, Space), then submit.
     tab_to(page, re.compile("^(通过|不予批准)$"))
     info = focused(page)
-    assert info is not None and info["type"] == "radio", info
+    assert info is not None, info
+    assert info["type"] == "radio", info
     if info["name"] != "通过":
         page.keyboard.press("ArrowUp")
     info = focused(page)
-    assert info is not None and info["name"] == "通过", info
+    assert info is not None, info
+    assert info["name"] == "通过", info
     page.keyboard.press("Space")
     assert page.locator(":focus").is_checked()
     tab_to(page, "提交办理意见")
@@ -265,9 +273,11 @@ def test_window_intake_of_a_bundle_then_the_township_passes_its_first_step(
     rows = _queue_rows(page, application)
     name = advanced.benefit.name_zh
     if next_step.role == "township_officer":
-        assert after == before and rows[name] == next_step.name_zh, rows
+        assert after == before, rows
+        assert rows[name] == next_step.name_zh, rows
     else:
-        assert after == before - 1 and name not in rows, rows
+        assert after == before - 1, rows
+        assert name not in rows, rows
     others = {n: s.name_zh for n, s in first_steps.items() if n != name and s is not None}
     assert {n: s for n, s in rows.items() if n != name} == others
     e2e.step(page, "queue-after", who="township_officer")

@@ -31,7 +31,8 @@ def test_phone_page_fits_the_screen_and_targets_are_big_enough(
 ) -> None:
     page = e2e.page(mobile=True, display=DISPLAY_MODES[mode])
     response = page.goto(PHONE_PAGES[page_name])
-    assert response is not None and response.status == 200
+    assert response is not None
+    assert response.status == 200
     e2e.shot(page, f"{page_name}-{mode}")
     width = scroll_width(page)
     assert width <= MOBILE["width"], (
@@ -121,7 +122,8 @@ def test_portal_pages_fit_the_phone_in_every_display_mode(e2e: Browsing, mode: s
     visits += [(public_page, n, p) for n, p in PUBLIC_PORTAL_PAGES.items()]
     for page, name, path in visits:
         response = page.goto(path.format(**ids))
-        assert response is not None and response.status == 200, (name, page.url)
+        assert response is not None, (name, page.url)
+        assert response.status == 200, (name, page.url)
         assert page.url.endswith(path.format(**ids)), (name, page.url)  # not sent to log in
         assert page.locator("h1").count() == 1, name
         if page is citizen_page:  # the citizen's own pages, not a log-in form

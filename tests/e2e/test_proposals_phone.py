@@ -40,6 +40,7 @@ def test_the_proposals_page_works_on_a_phone(e2e: Browsing) -> None:
         button = cards.nth(i).get_by_role("button", name="核实并代为申请")
         button.scroll_into_view_if_needed()
         box = button.bounding_box()
-        assert box is not None and box["x"] >= 0
+        assert box is not None
+        assert box["x"] >= 0
         assert box["x"] + box["width"] <= MOBILE["width"], box  # the action on screen
     assert not small_touch_targets(page)

@@ -68,10 +68,14 @@ def test_open_a_file_add_an_action_and_see_it_listed(county_officer) -> None:
         assert added.status_code == 302
         page = client.get(url).content.decode()
         listed = client.get(reverse("employment:graduates")).content.decode()
-    assert "推荐软件测试岗位" in page and firm.name in page and "岗位推荐" in page
+    assert "推荐软件测试岗位" in page
+    assert firm.name in page
+    assert "岗位推荐" in page
     assert "求职中" in page
-    assert person.id_number not in page and person.id_number not in listed
-    assert "高明远" in listed and "赤峰学院" in listed
+    assert person.id_number not in page
+    assert person.id_number not in listed
+    assert "高明远" in listed
+    assert "赤峰学院" in listed
     assert SupportAction.objects.get().created_by == county_officer
 
 
@@ -104,8 +108,10 @@ def test_duplicate_file_and_future_action_answer_400_nothing_written(county_offi
             reverse("employment:graduate", args=[row.pk]),
             {"taken_on": "2025-07-01", "kind": "policy", "note": "讲解就业补贴政策"},
         )
-    assert again.status_code == 400 and "该人员已建立毕业生档案" in again.content.decode()
-    assert future.status_code == 400 and "帮扶日期不能晚于今天" in future.content.decode()
+    assert again.status_code == 400
+    assert "该人员已建立毕业生档案" in again.content.decode()
+    assert future.status_code == 400
+    assert "帮扶日期不能晚于今天" in future.content.decode()
     assert GraduateFile.objects.count() == 1
     assert not SupportAction.objects.exists()
 
@@ -173,10 +179,13 @@ def test_the_list_filters_by_state_year_and_county(city_admin) -> None:
         year = client.get(url, {"graduation_year": "2024"}).content.decode()
         county = client.get(url, {"county_code": "150404"}).content.decode()
         junk = client.get(url, {"graduation_year": "abc", "state": "nope"})
-    assert "甲就业" in employed and "乙求职" not in employed
+    assert "甲就业" in employed
+    assert "乙求职" not in employed
     assert "甲就业" not in before
-    assert "甲就业" in year and "乙求职" not in year
-    assert "丙外县" in county and "甲就业" not in county
+    assert "甲就业" in year
+    assert "乙求职" not in year
+    assert "丙外县" in county
+    assert "甲就业" not in county
     assert junk.status_code == 200  # a malformed filter is ignored
     # The per-county table, in words.
     assert "各旗县区毕业生就业情况" in employed

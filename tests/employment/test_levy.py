@@ -310,7 +310,8 @@ def test_command_refuses_bad_input(tmp_path: Path, data: object, code: str, fiel
     assert status == 1
     assert result["error"] == code
     assert result["field"] == field
-    assert result["message"] and result["message_en"]
+    assert result["message"]
+    assert result["message_en"]
     assert set(result) == {"error", "message", "message_en", "field"}
 
 

@@ -49,7 +49,8 @@ def test_record_and_end_employment_on_the_page(county_officer) -> None:
         assert response.status_code == 302
         row = Employment.objects.get(person=person)
         page = client.get(url)
-        assert "赵铁柱" in page.content.decode() and "集中就业" in page.content.decode()
+        assert "赵铁柱" in page.content.decode()
+        assert "集中就业" in page.content.decode()
         # Before the start, not in force: not listed.
         assert "赵铁柱" not in client.get(url, {"on": "2025-02-28"}).content.decode()
         ended = client.post(
@@ -169,4 +170,5 @@ def test_assisted_page_registers_institution_and_placement(county_officer) -> No
         assert "请填写岗位" in refused.content.decode()
         page = client.get(url).content.decode()
     assert Placement.objects.count() == 1
-    assert "孙小红" in page and "红山区阳光家园" in page
+    assert "孙小红" in page
+    assert "红山区阳光家园" in page

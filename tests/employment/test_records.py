@@ -110,7 +110,8 @@ def test_bad_input_refused_nothing_saved(county_officer, changes, code) -> None:
         record(county_officer, person, **changes)
     if code is not None:
         assert refused.value.code.startswith(code)
-    assert refused.value.message_en and refused.value.message_zh
+    assert refused.value.message_en
+    assert refused.value.message_zh
     assert not Employment.objects.exists()
 
 
@@ -176,7 +177,8 @@ def test_household_without_a_disabled_member_or_working_age_member_is_not_listed
     # Only a child (15 on ON) and a man of 60: nobody of working age.
     nobody_of_age, _ = household_with([(dt.date(2010, 1, 1), "M"), (dt.date(1965, 6, 30), "M")])
     assert zero(county_officer) == set()
-    assert no_disabled.pk and nobody_of_age.pk
+    assert no_disabled.pk
+    assert nobody_of_age.pk
 
 
 @pytest.mark.parametrize(
@@ -277,7 +279,8 @@ def test_placement_creates_the_employment_fact_and_counts_by_county(
     # One institution open on ON (the second opens in July); the second person's placement
     # ended in May.
     assert (hongshan.institutions, hongshan.placed, hongshan.public_welfare) == (1, 1, 1)
-    assert not hongshan.institutions_met and not hongshan.placed_met
+    assert not hongshan.institutions_met
+    assert not hongshan.placed_met
     assert (rows["150404"].institutions, rows["150404"].placed) == (1, 0)
     later = {r.code: r for r in records.placements_by_county(city_admin, dt.date(2025, 7, 1))}
     assert later["150402"].institutions == records.INSTITUTIONS_TARGET
@@ -322,4 +325,5 @@ def test_placement_refusals(county_officer, regions) -> None:
     with pytest.raises(ValidationFailed) as refused:
         institution(county_officer, county="150404")
     assert refused.value.code == "county_out_of_scope"
-    assert not Placement.objects.exists() and not Employment.objects.exists()
+    assert not Placement.objects.exists()
+    assert not Employment.objects.exists()

@@ -233,7 +233,8 @@ def test_bad_figures_refused(firm_user, kwargs: dict[str, Any], code: str, field
     with pytest.raises(ValidationFailed) as refused:
         submit(firm_user, [], **kwargs)
     assert (refused.value.code, refused.value.field) == (code, field)
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     assert nothing_saved() == (0, 0)
 
 
@@ -358,7 +359,8 @@ def test_levy_by_county_sums_approved_declarations(firm_user, county_officer) ->
     submit(employer_account(make_employer(county_officer)), [])  # not yet approved
     rows = selectors.levy_by_county(county_officer, LEVY_YEAR)
     assert len(rows) == 1
-    assert rows[0]["declarations"] == 2 and rows[0]["approved"] == 1
+    assert rows[0]["declarations"] == 2
+    assert rows[0]["approved"] == 1
     assert rows[0]["levy_due"] == Decimal("270000.00")
 
 

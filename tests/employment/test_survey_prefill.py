@@ -41,7 +41,8 @@ def test_form_prefilled_from_employment_in_force(city_admin, county_officer, vil
     client.force_login(village_worker)
     url = reverse("registry:survey_person", kwargs={"person_id": person.pk, "year": 2025})
     before = client.get(url).content.decode()
-    assert not _employed_selected(before) and "就业登记（在业）" not in before
+    assert not _employed_selected(before)
+    assert "就业登记（在业）" not in before
     row = records.employment_record(
         actor=county_officer,
         id_number=person.id_number,
@@ -54,7 +55,9 @@ def test_form_prefilled_from_employment_in_force(city_admin, county_officer, vil
     row.save(update_fields=["valid_from"])
     page = client.get(url).content.decode()
     assert _employed_selected(page)
-    assert "就业登记（在业）" in page and "海明小卖部" in page and "2025-03-01" in page
+    assert "就业登记（在业）" in page
+    assert "海明小卖部" in page
+    assert "2025-03-01" in page
     # A saved draft's own answer is kept.
     client.post(
         url, {"action": "draft", "survey_date": "2025-11-20", "employment_status": "unemployed"}

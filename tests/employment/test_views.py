@@ -83,7 +83,8 @@ def test_employer_calculates_then_submits_and_the_office_approves(
     shown = client.post(url, form_data("calculate", [row(certificate), {}]))
     assert shown.status_code == 200
     html = shown.content.decode()
-    assert "270000.00" in html and "计算结果" in html
+    assert "270000.00" in html
+    assert "计算结果" in html
     assert QuotaDeclaration.objects.count() == 0
     # "增加一行" keeps the rows typed and adds one.
     more = client.post(url, form_data("add_row", [row(certificate)]))

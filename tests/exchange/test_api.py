@@ -79,9 +79,12 @@ def validated(client, token, roster_type, rows) -> dict:
 
 def test_token_is_printed_once_and_stored_as_hash(civil_affairs, token) -> None:
     stored = ExchangeToken.objects.get()
-    assert token.startswith("dpfx_") and len(token) > 40
-    assert stored.token_hash != token and token not in stored.token_hash
-    assert stored.department == "民政" and stored.user == civil_affairs
+    assert token.startswith("dpfx_")
+    assert len(token) > 40
+    assert stored.token_hash != token
+    assert token not in stored.token_hash
+    assert stored.department == "民政"
+    assert stored.user == civil_affairs
 
 
 def test_tokens_only_for_department_accounts(county_officer) -> None:
@@ -106,9 +109,11 @@ def test_push_preview_read_and_commit(client, token, county_officer) -> None:
     first, second = detail["rows"]
     assert first["id_number_masked"] == person.id_number_masked
     assert first["name_masked"] == "李*英"
-    assert first["summary"] == "低保 2023-01-05 至 今" and first["errors"] == []
+    assert first["summary"] == "低保 2023-01-05 至 今"
+    assert first["errors"] == []
     assert person.id_number not in json.dumps(detail, ensure_ascii=False)
-    assert second["row"] == 2 and second["errors"][0]["code"] == "date"
+    assert second["row"] == 2
+    assert second["errors"][0]["code"] == "date"
     only_invalid = client.get(
         f"/api/exchange/batches/{body['id']}?result=invalid", **auth(token)
     ).json()
@@ -122,7 +127,8 @@ def test_push_preview_read_and_commit(client, token, county_officer) -> None:
     assert status.source == f"roster:{body['id']}"
 
     twice = client.post(f"/api/exchange/batches/{body['id']}/commit", **auth(token))
-    assert twice.status_code == 409 and twice.json()["code"] == "already_imported"
+    assert twice.status_code == 409
+    assert twice.json()["code"] == "already_imported"
     again = push(client, token, "dibao", rows)
     assert again.status_code == 409
     assert again.json()["code"] == "already_imported"
@@ -135,26 +141,32 @@ def test_missing_column_and_bad_requests_are_json_errors_naming_the_field(client
     assert body["status"] == "failed"
     assert body["errors"][0]["code"] == "missing_column"
     unknown = push(client, token, "nonsense", [{"a": 1}])
-    assert unknown.status_code == 422 and unknown.json()["code"] == "invalid_request"
+    assert unknown.status_code == 422
+    assert unknown.json()["code"] == "invalid_request"
     assert unknown.json()["field"] == "roster_type"
     assert unknown.json()["message_en"] == "the request is not valid: roster_type"
     empty = client.post(
         "/api/exchange/rosters/dibao", data="{}", content_type="application/json", **auth(token)
     )
-    assert empty.status_code == 422 and empty.json()["field"] == "rows"
+    assert empty.status_code == 422
+    assert empty.json()["field"] == "rows"
     # A cell that is a list or a boolean is not a cell; the ID sent is not echoed back.
     nested = push(client, token, "dibao", [{"身份证号码": ["11010519491231002X"], "姓名": True}])
-    assert nested.status_code == 422 and nested.json()["field"].startswith("rows.0.")
+    assert nested.status_code == 422
+    assert nested.json()["field"].startswith("rows.0.")
     assert "11010519491231002X" not in nested.content.decode()
     not_json = client.post(
         "/api/exchange/rosters/dibao", data=b"\x00{", content_type="application/json", **auth(token)
     )
-    assert not_json.status_code == 400 and not_json.json()["code"] == "invalid_body"
+    assert not_json.status_code == 400
+    assert not_json.json()["code"] == "invalid_body"
     assert not ImportBatch.objects.exclude(status="failed").exists()
     bad_id = client.get("/api/exchange/batches/99999999999999999999", **auth(token))
-    assert bad_id.status_code == 422 and bad_id.json()["field"] == "batch_id"
+    assert bad_id.status_code == 422
+    assert bad_id.json()["field"] == "batch_id"
     bad_page = client.get("/api/exchange/batches/1?page=0", **auth(token))
-    assert bad_page.status_code == 422 and bad_page.json()["field"] == "page"
+    assert bad_page.status_code == 422
+    assert bad_page.json()["field"] == "page"
 
 
 def test_no_token_bad_token_revoked_token(client, token, civil_affairs) -> None:
@@ -187,7 +199,8 @@ def test_a_department_sees_only_its_own_batches(client, token, county_officer) -
     batch_id = response.json()["id"]
     assert ImportBatch.objects.get().department == "人社"
     hidden = client.get(f"/api/exchange/batches/{batch_id}", **auth(token))
-    assert hidden.status_code == 404 and hidden.json()["code"] == "not_found"
+    assert hidden.status_code == 404
+    assert hidden.json()["code"] == "not_found"
     refused = client.post(f"/api/exchange/batches/{batch_id}/commit", **auth(token))
     assert refused.status_code == 404
 
@@ -218,7 +231,8 @@ def test_schema_documents_the_exchange_and_routes_are_declared(client) -> None:
         "/api/exchange/batches/1/commit",
     ]:
         declared = declaration_of(resolve(url).func)
-        assert declared is not None and declared["roles"] == {Role.DEPARTMENT_EXCHANGE}
+        assert declared is not None
+        assert declared["roles"] == {Role.DEPARTMENT_EXCHANGE}
 
 
 def test_staff_session_cannot_use_the_api(client, county_officer) -> None:
@@ -373,7 +387,8 @@ def test_a_death_roster_does_not_tell_who_is_registered_or_already_dead(
     registered_text = seen_registered.pop("text")
     seen_strangers.pop("text")
     assert seen_registered == seen_strangers
-    assert "2025-01-01" not in registered_text and "death_conflict" not in registered_text
+    assert "2025-01-01" not in registered_text
+    assert "death_conflict" not in registered_text
     assert Person.objects.get(pk=alive.pk).death_date == D(2026, 3, 15)  # committed all the same
 
 
@@ -440,8 +455,10 @@ def test_a_push_is_validated_in_the_background_and_shows_its_progress(client, to
     assert not ImportRow.objects.exists()
     base = f"/api/exchange/batches/{pushed['id']}"
     early = client.post(f"{base}/commit", **auth(token))
-    assert early.status_code == 409 and early.json()["code"] == "not_previewed"
-    assert early.json()["message"] and early.json()["message_en"]
+    assert early.status_code == 409
+    assert early.json()["code"] == "not_previewed"
+    assert early.json()["message"]
+    assert early.json()["message_en"]
 
     seen: list[dict] = []
 

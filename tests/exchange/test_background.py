@@ -88,20 +88,24 @@ def test_an_upload_returns_at_once_with_a_pending_batch(client, county_officer) 
     batch = ImportBatch.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("exchange:batch", args=[batch.pk])
-    assert batch.status == BatchStatus.VALIDATING and batch.validation_run == ""
+    assert batch.status == BatchStatus.VALIDATING
+    assert batch.validation_run == ""
     assert not ImportRow.objects.exists()
     progress = client.get(reverse("exchange:progress", args=[batch.pk])).json()
     assert progress == {"status": "validating", "progress": 0, "rows_read": 0, "rows_total": None}
     page = client.get(response["Location"]).content.decode()
-    assert "等待校验开始" in page and 'href="/exchange/batches/' in page  # the refresh link
+    assert "等待校验开始" in page
+    assert 'href="/exchange/batches/' in page
 
     jobs.run_validation(batch.pk)  # what the background process runs
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PREVIEWED
     assert (batch.rows_total, batch.rows_read, batch.progress) == (12, 11, 100)
-    assert batch.counts["will_change"] == 5 and batch.counts["not_found"] == 5
+    assert batch.counts["will_change"] == 5
+    assert batch.counts["not_found"] == 5
     page = client.get(response["Location"]).content.decode()
-    assert "确认导入" in page and "校验进度" not in page
+    assert "确认导入" in page
+    assert "校验进度" not in page
 
 
 @pytest.mark.django_db
@@ -111,7 +115,8 @@ def test_roster_files_are_kept_encrypted(county_officer) -> None:
     batch = upload(county_officer, content, "低保.csv")
     [stored] = (Path(django_settings.MEDIA_ROOT) / "imports").iterdir()
     raw = stored.read_bytes()
-    assert person.id_number.encode() not in raw and "李秀英".encode() not in raw
+    assert person.id_number.encode() not in raw
+    assert "李秀英".encode() not in raw
     assert person.id_number[-8:].encode() not in raw
     assert validation.read_stored_file(batch) == content
     assert services.batch_validate_now(batch).counts["will_change"] == 1
@@ -124,7 +129,8 @@ def test_an_uploaded_roster_is_never_spooled_to_disk_in_clear(rf) -> None:
     content = b"\xe8\xba\xab\xe4\xbb\xbd\xe8\xaf\x81\xe5\x8f\xb7\xe7\xa0\x81\n" + b"1" * (size - 20)
     request = rf.post("/", {"file": SimpleUploadedFile("big.csv", content)})
     uploaded = request.FILES["file"]
-    assert uploaded.size == len(content) and len(content) > 2_621_440  # Django's default
+    assert uploaded.size == len(content)
+    assert len(content) > 2_621_440
     assert isinstance(uploaded, InMemoryUploadedFile)
 
 
@@ -136,7 +142,8 @@ def test_a_committed_batch_is_not_validated_again(county_officer) -> None:
     services.batch_commit(actor=county_officer, batch=batch, rescan=False)
     before = rows_of(batch)
     again = jobs.run_validation(batch.pk)
-    assert again.status == BatchStatus.COMMITTED and rows_of(batch) == before
+    assert again.status == BatchStatus.COMMITTED
+    assert rows_of(batch) == before
     with pytest.raises(ValidationFailed) as info:
         services.batch_revalidate(actor=county_officer, batch=batch)
     assert info.value.code == "already_committed"
@@ -187,7 +194,8 @@ def test_an_interrupted_validation_keeps_no_rows_and_can_be_run_again(county_off
     with pytest.raises(RuntimeError):
         services.batch_validate_now(batch, chunk_size=4, on_progress=fail)
     batch.refresh_from_db()
-    assert batch.status == BatchStatus.FAILED and batch.errors[0]["code"] == "internal"
+    assert batch.status == BatchStatus.FAILED
+    assert batch.errors[0]["code"] == "internal"
     assert not ImportRow.objects.exists()
     assert jobs.run_validation(batch.pk).status == BatchStatus.PREVIEWED
     assert rows_of(batch) == reference
@@ -204,7 +212,8 @@ def test_validate_again_from_the_batch_page(client, county_officer) -> None:
 
     assert client.post(url)["Location"] == page
     batch.refresh_from_db()
-    assert batch.status == BatchStatus.VALIDATING and batch.validation_run == ""
+    assert batch.status == BatchStatus.VALIDATING
+    assert batch.validation_run == ""
     assert AuditEntry.objects.filter(
         action="change", object_type="import_batch", object_id=str(batch.pk)
     ).exists()
@@ -216,7 +225,8 @@ def test_validate_again_from_the_batch_page(client, county_officer) -> None:
     silent = batch.updated_at - dt.timedelta(seconds=validation.STALL_SECONDS + 1)
     ImportBatch.objects.filter(pk=batch.pk).update(updated_at=silent)
     html = client.get(page).content.decode()
-    assert "没有进展" in html and "重新校验" in html
+    assert "没有进展" in html
+    assert "重新校验" in html
     assert client.post(url).status_code == 302
     assert jobs.run_validation(batch.pk).status == BatchStatus.PREVIEWED
     assert rows_of(batch) == reference
@@ -271,7 +281,8 @@ def test_the_upload_queues_a_job_the_real_worker_runs(county_officer, settings, 
     outside.pull()
     batch.refresh_from_db()
     assert batch.status == BatchStatus.PREVIEWED
-    assert batch.counts["will_change"] == 5 and batch.rows_total == 12
+    assert batch.counts["will_change"] == 5
+    assert batch.rows_total == 12
 
 
 def _big_roster(officer: Any) -> bytes:
@@ -309,12 +320,14 @@ def test_a_validation_killed_between_chunks_is_run_again_to_the_same_rows(
         pause="dpf.exchange.validation:_store_chunk", nth=1,
     )  # fmt: skip
     batch.refresh_from_db()
-    assert batch.status == BatchStatus.VALIDATING and batch.rows_total == 2501
+    assert batch.status == BatchStatus.VALIDATING
+    assert batch.rows_total == 2501
     assert ImportRow.objects.filter(batch=batch).count() == 2000
     later = batch.updated_at + dt.timedelta(seconds=validation.STALL_SECONDS + 1)
     assert validation.is_stalled(batch, later)
 
     outside.run("dpf", "exchange", "validate", str(batch.pk))
     batch.refresh_from_db()
-    assert batch.status == BatchStatus.PREVIEWED and batch.counts == counts
+    assert batch.status == BatchStatus.PREVIEWED
+    assert batch.counts == counts
     assert rows_of(batch) == reference

@@ -37,7 +37,9 @@ def test_import_prints_progress_and_commits(county_officer, tmp_path, capsys) ->
     )  # fmt: skip
     assert "validating" in capsys.readouterr().err
     text = out.getvalue()
-    assert "previewed" in text and "will_change: 5" in text and "committed" in text
+    assert "previewed" in text
+    assert "will_change: 5" in text
+    assert "committed" in text
     assert InsuranceEnrolment.objects.filter(kind="pension").count() == 5
     assert ImportBatch.objects.get().channel == "command"
 
@@ -61,7 +63,8 @@ def test_validate_and_commit_subcommands(county_officer, tmp_path) -> None:
     assert ImportBatch.objects.get().status == BatchStatus.COMMITTED
     with pytest.raises(CommandError) as info:
         call_command("exchange", "commit", str(batch.pk), stdout=out)
-    assert "already_imported" in str(info.value) and "已导入" in str(info.value)
+    assert "already_imported" in str(info.value)
+    assert "已导入" in str(info.value)
     with pytest.raises(CommandError):
         call_command("exchange", "commit", "999999", stdout=out)
 
@@ -85,4 +88,5 @@ def test_commit_without_rescan_leaves_people_queued(county_officer, monkeypatch)
     services.batch_validate_now(batch)
     call_command("exchange", "commit", str(batch.pk), "--no-rescan", stdout=io.StringIO())
     person.refresh_from_db()
-    assert calls == [] and person.facts_changed_at is not None
+    assert calls == []
+    assert person.facts_changed_at is not None

@@ -31,7 +31,8 @@ def _previewed(actor) -> ImportBatch:
     rows = [["身份证号码", "姓名", "类别", "起始日期"]]
     rows += [[p.id_number, p.name, "低保", "2024-03-01"] for p in people]
     batch = stage(actor, "dibao", xlsx_bytes(rows))
-    assert batch.status == BatchStatus.PREVIEWED and batch.counts["will_change"] == 3
+    assert batch.status == BatchStatus.PREVIEWED
+    assert batch.counts["will_change"] == 3
     return batch
 
 
@@ -52,7 +53,8 @@ def test_the_commit_job_run_again_after_a_crash_gives_the_same_registry(
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, finished_at=None)
     runner.run_job(job.pk, today=dt.date(2025, 6, 1))
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.attempts == 2
+    assert job.status == JobStatus.DONE
+    assert job.attempts == 2
     assert job.result == result
     assert _registry() == after
 
@@ -68,11 +70,14 @@ def test_the_batch_page_follows_the_commit_until_it_is_done(
 
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == reverse("exchange:batch", args=[batch.pk])
-    assert "排队中" in page and "确认导入" not in page  # no second commit button meanwhile
+    assert "排队中" in page
+    assert "确认导入" not in page
     job = Job.objects.get(kind="exchange.commit")
     runner.run_job(job.pk)  # what the worker does
     page = client.get(reverse("exchange:batch", args=[batch.pk])).content.decode()
-    assert "已完成" in page and "3 changed" in page and "查看对账结果" in page
+    assert "已完成" in page
+    assert "3 changed" in page
+    assert "查看对账结果" in page
 
 
 def test_a_cancelled_batch_is_refused_at_once_and_starts_no_job(client, county_officer) -> None:

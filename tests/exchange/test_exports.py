@@ -111,7 +111,8 @@ def test_purpose_scope_and_unmask_rules(county_officer, certified, village_worke
         services.registry_extract(
             actor=county_officer, region_code="150402", as_of=D(2025, 1, 1), purpose=" 看 "
         )
-    assert info.value.code == "purpose_required" and info.value.field == "purpose"
+    assert info.value.code == "purpose_required"
+    assert info.value.field == "purpose"
     with pytest.raises(DomainError) as info:
         services.registry_extract(
             actor=county_officer, region_code="150404", as_of=D(2025, 1, 1), purpose="越权导出测试"
@@ -149,7 +150,8 @@ def test_reconciliation_lists_are_masked_and_audited(county_officer, certified) 
     assert row[1].value == person.id_number_masked
     assert row[2].value == "'@**英"  # masked, and still neutralised
     assert row[3].value == "李*英"
-    assert "低保" in row[4].value and "特困" in row[5].value
+    assert "低保" in row[4].value
+    assert "特困" in row[5].value
     assert AuditEntry.objects.filter(action="export", object_type="import_batch").exists()
 
 

@@ -80,7 +80,8 @@ def test_household_roster_preview_then_commit(county_officer, people) -> None:
     batch = stage(county_officer, "dibao", content)
     assert batch.status == BatchStatus.PREVIEWED
     assert outcomes(batch) == {2: "will_change", 3: "up_to_date", 4: "will_change", 5: "not_found"}
-    assert batch.counts["will_change"] == 2 and batch.counts["total"] == 4
+    assert batch.counts["will_change"] == 2
+    assert batch.counts["total"] == 4
     switch = batch.rows.get(row_number=4)
     assert switch.before == {"valid_from": "2022-01-01", "valid_to": None, "status": "dibao"}
     assert switch.after == {
@@ -201,7 +202,8 @@ def test_name_differs_is_shown_and_not_applied(county_officer, people) -> None:
     content = csv_bytes([HH_HEADER, [li.id_number, "李秀云", "低保", "2023-01-05", ""]])
     batch = stage(county_officer, "dibao", content, "r.csv")
     row = batch.rows.get()
-    assert row.outcome == "name_differs" and row.person_id == li.pk
+    assert row.outcome == "name_differs"
+    assert row.person_id == li.pk
     services.batch_commit(actor=county_officer, batch=batch)
     assert not HouseholdStatus.objects.exists()
 

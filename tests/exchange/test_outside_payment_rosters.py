@@ -55,7 +55,8 @@ def test_one_roster_type_per_kind_of_outside_payment() -> None:
     assert {t.payment_kind for t in OUTSIDE_PAYMENT_ROSTERS} == set(OutsidePaymentKind.values)
     for rtype in OUTSIDE_PAYMENT_ROSTERS:
         assert roster_type(rtype.code) is rtype
-        assert str(rtype.department) and rtype.column("valid_from") is not None
+        assert str(rtype.department)
+        assert rtype.column("valid_from") is not None
 
 
 def test_work_injury_roster_commits_and_the_scan_stops_proposing(county_officer) -> None:

@@ -107,7 +107,8 @@ def test_row_parsing_collects_every_cell_error() -> None:
     }
     assert all(e["message"] and e["message_en"] for e in row.errors)
     assert row.corrected_hash  # the number matches someone after correcting the check char
-    assert GOOD_ID not in str(row.values) and row.id_masked.startswith("150402")
+    assert GOOD_ID not in str(row.values)
+    assert row.id_masked.startswith("150402")
 
 
 def test_valid_row_keeps_no_id_number_in_clear() -> None:
@@ -126,7 +127,8 @@ def test_valid_row_keeps_no_id_number_in_clear() -> None:
         "valid_from": "2023-01-05",
         "valid_to": None,
     }
-    assert len(row.id_hash) == 64 and GOOD_ID not in row.id_hash
+    assert len(row.id_hash) == 64
+    assert GOOD_ID not in row.id_hash
     assert row.id_masked == GOOD_ID[:6] + "********" + GOOD_ID[-4:]
 
 
@@ -191,4 +193,6 @@ def test_plan_insert_close_extend_and_conflict() -> None:
     assert plan_change([closed, later], "dibao", D(2020, 1, 1), None).outcome == "conflict"
     assert plan_change([open_dibao], "tekun", D(2019, 1, 1), None).outcome == "conflict"
     gap = plan_change([closed], "dibao", D(2025, 3, 1), None)
-    assert gap.insert and gap.close_fact_id is None and gap.before == closed
+    assert gap.insert
+    assert gap.close_fact_id is None
+    assert gap.before == closed

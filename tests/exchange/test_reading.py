@@ -55,7 +55,8 @@ def test_gb18030_is_detected_not_guessed_from_name(county_officer, person) -> No
     with pytest.raises(UnicodeDecodeError):
         content.decode("utf-8")
     batch = stage(county_officer, "dibao", content, "名单.xlsx")  # a misleading name
-    assert batch.file_format == "csv" and batch.status == BatchStatus.PREVIEWED
+    assert batch.file_format == "csv"
+    assert batch.status == BatchStatus.PREVIEWED
 
 
 def test_header_variants_any_order_and_title_rows(county_officer, person) -> None:
@@ -85,7 +86,8 @@ def test_missing_required_column_fails_the_batch_by_name(county_officer, person)
     assert batch.status == BatchStatus.FAILED
     [error] = batch.errors
     assert error["code"] == "missing_column"
-    assert "类别" in error["message"] and "起始日期" in error["message"]
+    assert "类别" in error["message"]
+    assert "起始日期" in error["message"]
     assert error["message_en"]
     assert not batch.rows.exists()
 

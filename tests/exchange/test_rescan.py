@@ -58,7 +58,8 @@ def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeyp
     )
     batch = services.batch_commit(actor=county_officer, batch=batch)
     person.refresh_from_db()
-    assert person.death_date == D(2026, 3, 15) and person.facts_changed_at is not None
+    assert person.death_date == D(2026, 3, 15)
+    assert person.facts_changed_at is not None
     assert batch.note == "scan not run: scan_running"
 
 
@@ -87,7 +88,8 @@ def test_without_benefits_the_receiving_list_is_marked_unavailable(county_office
         person.household_id
     ]
     available, persons = selectors.left_dibao_receiving(batch, county_officer)
-    assert available is False and not persons.exists()
+    assert available is False
+    assert not persons.exists()
 
 
 @pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")

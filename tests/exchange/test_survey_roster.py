@@ -73,9 +73,12 @@ def test_survey_roster_preview_then_commit_changes_eligibility_as_of_the_date(
     assert not nursing(person, dt.date(2025, 6, 1))
     services.batch_commit(actor=county_officer, batch=batch, rescan=False)
     survey = NeedsSurvey.objects.get(person=person)
-    assert survey.year == 2025 and survey.survey_date == dt.date(2025, 5, 10)
-    assert survey.source == f"roster:{batch.pk}" and survey.person_confirmed
-    assert survey.device_need == "wheelchair" and survey.income_per_capita == 6200
+    assert survey.year == 2025
+    assert survey.survey_date == dt.date(2025, 5, 10)
+    assert survey.source == f"roster:{batch.pk}"
+    assert survey.person_confirmed
+    assert survey.device_need == "wheelchair"
+    assert survey.income_per_capita == 6200
     assert not nursing(person, dt.date(2025, 5, 9))
     assert nursing(person, dt.date(2025, 5, 10))
 
@@ -137,7 +140,9 @@ def test_bad_rows_are_refused_by_column_and_nothing_is_written(county_officer) -
     }
     for n in range(3, 9):
         error = errors_of(batch, n)[0]
-        assert error["message"] and error["message_en"] and error["column"]
+        assert error["message"]
+        assert error["message_en"]
+        assert error["column"]
     services.batch_commit(actor=county_officer, batch=batch, rescan=False)
     assert list(NeedsSurvey.objects.values_list("person_id", flat=True)) == [good.pk]
 

@@ -62,7 +62,8 @@ def test_merge_moves_facts_and_keeps_history(county_officer, twins) -> None:
     suspect = DuplicateSuspect.objects.get()
     services.suspect_resolve(actor=county_officer, suspect=suspect, resolution="merge")
     suspect.refresh_from_db()
-    assert suspect.status == SuspectStatus.MERGED and suspect.resolved_by == county_officer
+    assert suspect.status == SuspectStatus.MERGED
+    assert suspect.resolved_by == county_officer
     assert Certificate.objects.get().person_id == a.pk
     assert set(InsuranceEnrolment.objects.values_list("person_id", "kind")) == {
         (a.pk, "pension"),

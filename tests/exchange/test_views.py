@@ -47,7 +47,8 @@ def test_other_roles_get_404(client, village_worker, name, kwargs) -> None:
 
 def test_anonymous_users_are_sent_to_login(client, regions) -> None:
     response = client.get(reverse("exchange:index"))
-    assert response.status_code == 302 and "login" in response["Location"]
+    assert response.status_code == 302
+    assert "login" in response["Location"]
 
 
 def test_upload_preview_commit_reconcile(client, county_officer) -> None:
@@ -68,13 +69,16 @@ def test_upload_preview_commit_reconcile(client, county_officer) -> None:
     assert batch.status == BatchStatus.VALIDATING  # validated in the background
     assert not batch.rows.exists()
     waiting = client.get(response["Location"]).content.decode()
-    assert "等待校验开始" in waiting and "确认导入" not in waiting
+    assert "等待校验开始" in waiting
+    assert "确认导入" not in waiting
     assert jobs.run_validation(batch.pk).status == BatchStatus.PREVIEWED  # what it runs
 
     page = client.get(reverse("exchange:batch", args=[batch.pk]))
     html = page.content.decode()
-    assert "确认导入" in html and "将变更" in html
-    assert people[0].id_number not in html and people[0].id_number_masked in html
+    assert "确认导入" in html
+    assert "将变更" in html
+    assert people[0].id_number not in html
+    assert people[0].id_number_masked in html
     assert "第 1 / 2 页" in html  # 61 rows, 50 per page
     not_found = client.get(reverse("exchange:batch", args=[batch.pk]) + "?outcome=not_found")
     assert "110105********002X" in not_found.content.decode()
@@ -143,7 +147,8 @@ def test_progress_json_and_validating_page(client, county_officer) -> None:
     html = client.get(reverse("exchange:batch", args=[batch.pk])).content.decode()
     assert '<progress id="progress-bar" max="100" value="40">' in html
     assert "已完成 40%，已读 800 行，共 2001 行。" in html
-    assert "刷新" in html and "http-equiv" not in html
+    assert "刷新" in html
+    assert "http-equiv" not in html
     assert "exchange/js/progress.js" in html
 
 
@@ -197,7 +202,8 @@ def test_export_form_requires_a_purpose_and_downloads(client, county_officer) ->
     client.force_login(county_officer)
     url = reverse("exchange:export")
     response = client.post(url, {"region": "150402", "as_of": "2025-12-31", "purpose": ""})
-    assert response.status_code == 400 and "导出用途" in response.content.decode()
+    assert response.status_code == 400
+    assert "导出用途" in response.content.decode()
     assert not AuditEntry.objects.filter(action="export").exists()
     response = client.post(
         url, {"region": "150402", "as_of": "2025-12-31", "purpose": "年度核对名单"}
@@ -206,7 +212,8 @@ def test_export_form_requires_a_purpose_and_downloads(client, county_officer) ->
     assert response["Content-Disposition"].startswith("attachment")
     assert AuditEntry.objects.filter(action="export").count() == 1
     other = client.post(url, {"region": "150404", "as_of": "2025-12-31", "purpose": "越权导出"})
-    assert other.status_code == 400 and "Content-Disposition" not in other
+    assert other.status_code == 400
+    assert "Content-Disposition" not in other
 
 
 def test_pages_in_english(client, county_officer) -> None:

@@ -121,7 +121,8 @@ def test_roster_commit_killed_before_its_transaction_ends(outside: Outside, poin
     reference = uninterrupted(
         lambda: exchange.batch_commit(actor=officer, batch=batch, rescan=False), facts
     )
-    assert len(reference) == 10 and reference != facts()
+    assert len(reference) == 10
+    assert reference != facts()
 
     # Killed after the old fact was closed and the nine new ones inserted, uncommitted.
     outside.kill_at(
@@ -210,7 +211,8 @@ def test_scan_killed_between_benefits_resumes_to_the_same_items(
     outside.run("dpf", *args)
 
     resumed = ScanRun.objects.get()
-    assert resumed.pk == dead.pk and resumed.status == ScanStatus.DONE
+    assert resumed.pk == dead.pk
+    assert resumed.status == ScanStatus.DONE
     assert _items() == reference_items
     assert {code: _counts(c) for code, c in resumed.counts.items()} == reference_counts
     assert audit.verify() is None
@@ -359,7 +361,8 @@ def test_key_rotation_killed_between_batches_stays_readable_and_completes(
     )
 
     ring, current = outside.read_ring()
-    assert current != old_key and set(ring) == {old_key, current}
+    assert current != old_key
+    assert set(ring) == {old_key, current}
     settings.DPF_FIELD_KEYS = ring  # this process now reads with the ring the child left
     settings.DPF_FIELD_KEY_CURRENT = current
     in_use = keyring.key_ids_in_use()

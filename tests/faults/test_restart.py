@@ -83,7 +83,8 @@ def test_postgresql_restarted_between_and_during_requests(tmp_path: Path) -> Non
                 sending.join(timeout=60)
             finally:
                 holder.close()
-            assert answer and answer[0].status == 500
+            assert answer
+            assert answer[0].status == 500
             assert "Traceback" not in answer[0].body
             assert _one(pg.url, transitions, [item_id]) == before  # nothing kept
 

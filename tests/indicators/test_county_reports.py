@@ -41,10 +41,13 @@ def test_a_county_officers_default_report_is_their_county_with_its_townships(
     response = _client(county_officer).get(reverse("indicators:report") + f"?as_of={DAY}")
     assert response.status_code == 200
     data = response.context["data"]
-    assert data.region.code == "150402" and "红山区" in data.title
+    assert data.region.code == "150402"
+    assert "红山区" in data.title
     assert [r.code for r in data.counties] == ["150402001", "150402002", "150402003"]
     html = response.content.decode()
-    assert "红山区指标完成情况" in html and "松山区" not in html and "元宝山区" not in html
+    assert "红山区指标完成情况" in html
+    assert "松山区" not in html
+    assert "元宝山区" not in html
     assert "分苏木乡镇街道" in html
     assert "评估分析" not in html  # the city's analysis is on the city's report
 
@@ -53,12 +56,14 @@ def test_the_county_report_downloads_carry_the_county(figures, county_officer) -
     client = _client(county_officer)
     url = reverse("indicators:report") + f"?as_of={DAY}&region=150402"
     xlsx = client.get(url + "&format=xlsx")
-    assert xlsx.status_code == 200 and "150402" in xlsx["Content-Disposition"]
+    assert xlsx.status_code == 200
+    assert "150402" in xlsx["Content-Disposition"]
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames[:2] == ["本地区 Region", "分乡镇 By township"]
     assert "红山区" in str(book["本地区 Region"]["A1"].value)
     pdf = client.get(url + "&format=pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
     assert "150402" in pdf["Content-Disposition"]
 
 

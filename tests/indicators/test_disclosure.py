@@ -130,7 +130,8 @@ def test_complements_climb_and_descend_the_tree() -> None:
         "b1": {"n": 3},
     }
     hidden = suppress(table, tree, PUBLIC)
-    assert hidden["B"] == {"n": SMALL} and hidden["b1"] == {"n": SMALL}
+    assert hidden["B"] == {"n": SMALL}
+    assert hidden["b1"] == {"n": SMALL}
     assert hidden["A"] == {"n": WITHHELD}
     assert hidden["a1"] == {"n": WITHHELD}
     assert not recoverable(table, hidden, tree)
@@ -142,7 +143,8 @@ def test_an_entitled_users_exact_figures_count_as_known_when_complements_are_cho
     officer_of_150404 = Audience(entitled=lambda code: code.startswith("150404"))
     table = _i08_table()
     hidden = suppress(table, TREE, officer_of_150404, primary_rate)
-    assert "150404" not in hidden and "150404002" not in hidden
+    assert "150404" not in hidden
+    assert "150404002" not in hidden
     assert not recoverable(table, hidden, TREE, known=SONGSHAN)
     # Choosing complements as if 150404 were unknown would leave 150403's numerator open.
     as_public = suppress(table, TREE, PUBLIC, primary_rate)
@@ -194,15 +196,20 @@ def test_a_viewer_sees_the_one_of_three_suppressed_on_the_page_and_in_the_chart(
         .content.decode()
     )
     small = _row(html, "测试街道一")
-    assert "少于5" in small and "不公开" in small
-    assert ONE_OF_THREE not in small and ">1<" not in small and ">3<" not in small
+    assert "少于5" in small
+    assert "不公开" in small
+    assert ONE_OF_THREE not in small
+    assert ">1<" not in small
+    assert ">3<" not in small
     complement = _row(html, "测试街道三")  # 30 of 38: its numerator would give the 1 back
-    assert "不公开" in complement and ">30<" not in complement
+    assert "不公开" in complement
+    assert ">30<" not in complement
     assert ONE_OF_THREE not in html
     assert "“少于5”" in html  # the explanation beside the table
     chart = _chart(html)
     townships = dict(zip(chart["regions"], chart["values"], strict=True))
-    assert townships["测试街道一"] is None and townships["测试街道三"] is None
+    assert townships["测试街道一"] is None
+    assert townships["测试街道三"] is None
     assert townships["测试街道二"] == 80.0
     assert 33.3333 not in chart["values"]
     # The township's own page: its trend (both months) is suppressed too.
@@ -211,7 +218,8 @@ def test_a_viewer_sees_the_one_of_three_suppressed_on_the_page_and_in_the_chart(
         .get(reverse("indicators:indicator", args=["I08"]) + f"?as_of={DAY}&region=150402001")
         .content.decode()
     )
-    assert ONE_OF_THREE not in own and own.count("不公开") >= 2
+    assert ONE_OF_THREE not in own
+    assert own.count("不公开") >= 2
     assert _chart(own)["trend_values"] == [None, None]
 
 
@@ -222,14 +230,17 @@ def test_the_officers_of_the_township_see_the_exact_figures(figures, county_offi
         .get(reverse("indicators:dashboard") + f"?as_of={DAY}&region=150402001")
         .content.decode()
     )
-    assert ONE_OF_THREE in dashboard and "少于5" not in dashboard and "不公开" not in dashboard
+    assert ONE_OF_THREE in dashboard
+    assert "少于5" not in dashboard
+    assert "不公开" not in dashboard
     county_page = (
         _client(county_officer)
         .get(reverse("indicators:indicator", args=["I08"]) + f"?as_of={DAY}&region=150402")
         .content.decode()
     )
     assert ONE_OF_THREE in _row(county_page, "测试街道一")
-    assert "少于5" not in county_page and "不公开" not in county_page
+    assert "少于5" not in county_page
+    assert "不公开" not in county_page
 
 
 def test_a_village_worker_sees_their_townships_small_cells_suppressed(
@@ -238,7 +249,8 @@ def test_a_village_worker_sees_their_townships_small_cells_suppressed(
     """Their village is part of the township: the other villages' persons are not theirs."""
     html = _client(village_worker).get(reverse("indicators:dashboard")).content.decode()
     assert "测试街道一" in html
-    assert "少于5" in html and ONE_OF_THREE not in html
+    assert "少于5" in html
+    assert ONE_OF_THREE not in html
 
 
 def test_the_dashboard_suppresses_counts_of_persons_but_not_of_institutions(figures) -> None:
@@ -249,12 +261,16 @@ def test_the_dashboard_suppresses_counts_of_persons_but_not_of_institutions(figu
         .content.decode()
     )
     rows = {code: body for code, body in re.findall(r"<tr>\s*<td>(\w+)</td>(.*?)</tr>", html, re.S)}
-    assert "少于5" in rows["I11"] and ">2<" not in rows["I11"]  # 2 households
-    assert "少于5" not in rows["T0306"] and "2" in rows["T0306"]  # 2 institutions
-    assert "不公开" in rows["I08"] and ONE_OF_THREE not in rows["I08"]
+    assert "少于5" in rows["I11"]
+    assert ">2<" not in rows["I11"]
+    assert "少于5" not in rows["T0306"]
+    assert "2" in rows["T0306"]
+    assert "不公开" in rows["I08"]
+    assert ONE_OF_THREE not in rows["I08"]
     # Data quality beside the figures: 3 persons, 3 stale records, all small.
     quality = html[html.index('id="quality-h"') :]
-    assert quality.count("少于5") >= 3 and "100.0%" not in quality
+    assert quality.count("少于5") >= 3
+    assert "100.0%" not in quality
 
 
 def _sheet_values(content: bytes) -> dict[str, list[list[object]]]:
@@ -283,7 +299,8 @@ def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_coun
         str(v) for rows in public.values() for r in rows if r[0] != "生成时间 Generated" for v in r
     )
     # Rates are the fractions (0.005, 0.3333) formatted as percentages.
-    assert "0.005" not in every_cell and "0.333" not in every_cell
+    assert "0.005" not in every_cell
+    assert "0.333" not in every_cell
     assert "“少于5”" in every_cell  # the note
     # The internal version read by 红山区's officer is their county's report: its
     # townships exact (the 1 of 3 of 测试街道一 too), no other county in it.
@@ -308,7 +325,8 @@ def test_the_published_report_suppresses_for_everyone_and_the_city_admin_reads_i
     songshan = next(c for c in i08.counties if c.region.code == "150404")
     shown = (songshan.value, songshan.numerator, songshan.denominator)
     assert shown == ("不公开", "少于5", "少于5")
-    assert songshan.status == WITHHELD and published.suppressed
+    assert songshan.status == WITHHELD
+    assert published.suppressed
     assert ONE_OF_THREE_IN_REPORT not in reports.bar_svg(i08)  # the PDF's chart
     internal = reports.build(plan, run, disclosure.audience_for(city_admin))
     i08 = next(r for r in internal.rows if r.indicator.code == "I08")
@@ -321,7 +339,8 @@ def test_the_published_report_suppresses_for_everyone_and_the_city_admin_reads_i
         .get(reverse("indicators:report") + f"?as_of={DAY}&publish=1")
         .content.decode()
     )
-    assert ONE_OF_THREE_IN_REPORT not in html and "少于5" in html
+    assert ONE_OF_THREE_IN_REPORT not in html
+    assert "少于5" in html
 
 
 def test_a_suppressed_cells_rate_and_status_are_hidden_in_english_too(figures) -> None:
@@ -330,7 +349,9 @@ def test_a_suppressed_cells_rate_and_status_are_hidden_in_english_too(figures) -
     html = client.get(
         reverse("indicators:indicator", args=["I08"]) + f"?as_of={DAY}&region=150402"
     ).content.decode()
-    assert "fewer than 5" in html and "withheld" in html and ONE_OF_THREE not in html
+    assert "fewer than 5" in html
+    assert "withheld" in html
+    assert ONE_OF_THREE not in html
 
 
 # --- cost -----------------------------------------------------------------------------------

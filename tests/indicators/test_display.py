@@ -38,7 +38,8 @@ def test_a_figure_is_rounded_for_display(value: str, unit: str, shown: str) -> N
 def test_no_figure_is_a_dash_and_the_stored_precision_is_untouched() -> None:
     assert figure_text(None) == "—"
     value = Decimal("98.8399")
-    assert rounded(value, "%") == Decimal("98.8") and value == Decimal("98.8399")
+    assert rounded(value, "%") == Decimal("98.8")
+    assert value == Decimal("98.8399")
 
 
 def test_a_rate_goes_to_a_workbook_as_its_fraction_formatted_as_a_percentage() -> None:
@@ -79,7 +80,8 @@ def test_the_dashboard_and_the_indicator_page_show_rates_to_one_decimal(
     detail = client.get(reverse("indicators:indicator", args=["I08"]) + f"?as_of={DAY}")
     html = detail.content.decode()
     n, d = I08["150402"]  # 71 of 91: 78.0219... %
-    assert "78.0 %" in html and "78.02" not in html
+    assert "78.0 %" in html
+    assert "78.02" not in html
     assert 78.0 in detail.context["chart"]["values"]  # the chart's labels are rounded too
 
 
@@ -95,17 +97,21 @@ def test_the_excel_report_holds_numbers_with_number_formats(figures, city_admin)
     numerator = row[header.index("分子 Numerator")]
     target = row[header.index("目标 Target")]
     n, d = I08["150400"]
-    assert value.data_type == "n" and value.value == pytest.approx(n / d, abs=1e-6)
+    assert value.data_type == "n"
+    assert value.value == pytest.approx(n / d, abs=1e-6)
     assert value.number_format == "0.0%"
-    assert numerator.data_type == "n" and numerator.value == n
+    assert numerator.data_type == "n"
+    assert numerator.value == n
     assert numerator.number_format == "#,##0"
-    assert target.data_type == "n" and target.number_format == "0.0%"
+    assert target.data_type == "n"
+    assert target.number_format == "0.0%"
     by_county = book["分旗县区 By county"]
     names = [c.value for c in by_county[1]]
     i08 = next(r for r in by_county.iter_rows(min_row=2) if r[0].value == "I08")
     hongshan = i08[names.index("红山区")]
     n, d = I08["150402"]
-    assert hongshan.data_type == "n" and hongshan.value == pytest.approx(n / d, abs=1e-6)
+    assert hongshan.data_type == "n"
+    assert hongshan.value == pytest.approx(n / d, abs=1e-6)
     assert hongshan.number_format == "0.0%"
     i11 = next(r for r in by_county.iter_rows(min_row=2) if r[0].value == "I11")
     assert i11[names.index("红山区")].data_type == "n"
@@ -152,4 +158,5 @@ def test_the_hand_entered_values_are_shown_rounded(regions, city_admin) -> None:
     client = Client()
     client.force_login(city_admin)
     html = client.get(reverse("indicators:manual")).content.decode()
-    assert '<td class="num">98.8</td>' in html and "98.84" not in html
+    assert '<td class="num">98.8</td>' in html
+    assert "98.84" not in html

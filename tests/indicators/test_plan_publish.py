@@ -77,7 +77,8 @@ def test_an_uploaded_plan_is_a_draft_until_published(regions, city_admin) -> Non
     response = admin.post(reverse("indicators:plans"), {"plan": "P15"})
     assert response.status_code == 302
     plan.refresh_from_db()
-    assert plan.published_at is not None and plan.published_by == city_admin
+    assert plan.published_at is not None
+    assert plan.published_by == city_admin
     assert viewer.get(reverse("indicators:dashboard")).context["plan"].code == "P15"
     assert AuditEntry.objects.filter(
         object_type="plan", object_id="P15", action="change", actor=city_admin

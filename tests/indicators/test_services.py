@@ -92,11 +92,12 @@ def test_manual_value_correction_keeps_history(plan: Plan, city_admin) -> None:
     )
     rows = ManualValue.objects.filter(indicator=i01).order_by("entered_at")
     assert [r.value for r in rows] == [Decimal("5.1"), Decimal("4.8")]
-    assert rows[0].superseded_at is not None and rows[1].superseded_at is None
+    assert rows[0].superseded_at is not None
+    assert rows[1].superseded_at is None
 
 
 @pytest.mark.parametrize(
-    "field,kwargs,code",
+    ("field", "kwargs", "code"),
     [
         ("year", {"year": 2019}, "year"),
         ("region", {"region_code": "999999"}, "region"),
@@ -218,9 +219,11 @@ def test_county_target_from_the_plan_file_and_counts_without_one_have_no_status(
         Status.NO_TARGET,
     )
     township = results[("I11", "150402001")]
-    assert township.target is None and township.status == Status.NO_TARGET
+    assert township.target is None
+    assert township.status == Status.NO_TARGET
     city = results[("I11", "150400")]
-    assert city.target == Decimal(3700) and city.status == Status.NOT_ACHIEVED
+    assert city.target == Decimal(3700)
+    assert city.status == Status.NOT_ACHIEVED
     assert city.as_dict()["target"] == 3700
     assert without.as_dict()["target"] is None
     # A rate without a county target: the city's target, a status from it.

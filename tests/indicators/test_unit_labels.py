@@ -15,7 +15,8 @@ def test_every_plan_unit_reads_in_english() -> None:
             english = Indicator(unit=unit).unit_label
         with translation.override("zh-hans"):
             assert Indicator(unit=unit).unit_label == unit
-        assert english != unit and english.isascii(), unit
+        assert english != unit, unit
+        assert english.isascii(), unit
     with translation.override("en"):
         assert Indicator(unit="人次").unit_label == "person-times"
         assert Indicator(unit="%").unit_label == "%"

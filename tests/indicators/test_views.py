@@ -60,13 +60,15 @@ def test_dashboard_lists_every_indicator_with_status_text(client, city_admin, ru
 def test_dashboard_in_english_names_indicators_in_english(client, city_admin, run) -> None:
     plan = Plan.objects.get(code="P14")
     i07 = plan.indicators.get(code="I07")
-    assert i07.name_en and i07.name_en != i07.name_zh
+    assert i07.name_en
+    assert i07.name_en != i07.name_zh
     client.force_login(city_admin)
     chinese = client.get(reverse("indicators:dashboard")).content.decode()
     assert i07.name_zh in chinese
     client.cookies["django_language"] = "en"
     english = client.get(reverse("indicators:dashboard")).content.decode()
-    assert i07.name_en in english and i07.name_zh not in english
+    assert i07.name_en in english
+    assert i07.name_zh not in english
     assert plan.name_en in english
 
 
@@ -92,7 +94,9 @@ def test_indicator_page_has_table_beside_chart(client, county_officer, run) -> N
     response = client.get(reverse("indicators:indicator", args=["I07"]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert 'id="chart-bars"' in html and "<table" in html and 'id="chart-data"' in html
+    assert 'id="chart-bars"' in html
+    assert "<table" in html
+    assert 'id="chart-data"' in html
 
 
 def test_report_publish_version_suppresses_small_counts(client, city_admin, run) -> None:
@@ -101,15 +105,18 @@ def test_report_publish_version_suppresses_small_counts(client, city_admin, run)
     published = client.get(reverse("indicators:report") + "?publish=1").content.decode()
     assert "不公开" in published  # 150402 has a denominator of 4: its rate is withheld
     assert "少于5" in published
-    assert "不公开" not in internal and "少于5" not in internal
+    assert "不公开" not in internal
+    assert "少于5" not in internal
 
 
 def test_report_downloads(client, city_admin, run) -> None:
     client.force_login(city_admin)
     pdf = client.get(reverse("indicators:report") + "?format=pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
     xlsx = client.get(reverse("indicators:report") + "?format=xlsx&publish=1")
-    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert xlsx.status_code == 200
+    assert xlsx.content[:2] == b"PK"
 
 
 def test_analysis_is_saved_by_city_admin_only(client, city_admin, county_officer, run) -> None:
@@ -124,7 +131,8 @@ def test_analysis_is_saved_by_city_admin_only(client, city_admin, county_officer
 
 def test_anonymous_is_sent_to_login(client, run) -> None:
     response = client.get(reverse("indicators:dashboard"))
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_report_workbook_neutralises_formulas_including_tab_and_return(

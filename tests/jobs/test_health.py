@@ -34,7 +34,9 @@ def test_a_silent_worker_fails_the_health_check(client) -> None:
     assert _get(client, "jobs:health")[1]["worker"] == "fail"  # never beat
     Heartbeat.objects.create(name="old", beat_at=timezone.now() - dt.timedelta(minutes=10))
     status, body = _get(client, "jobs:health")
-    assert status == 503 and body["status"] == "fail" and body["worker"] == "fail"
+    assert status == 503
+    assert body["status"] == "fail"
+    assert body["worker"] == "fail"
     assert body["database"] == "ok"
 
 
@@ -42,7 +44,8 @@ def test_a_broken_key_fails_the_health_check(client, settings) -> None:
     runner.beat()
     settings.DPF_FIELD_KEYS = {**settings.DPF_FIELD_KEYS, "k9": "not base64!"}
     status, body = _get(client, "jobs:health")
-    assert status == 503 and body["keys"] == "fail"
+    assert status == 503
+    assert body["keys"] == "fail"
     settings.DPF_HASH_KEY = ""
     assert _get(client, "jobs:health")[1]["keys"] == "fail"
 
@@ -51,7 +54,8 @@ def test_a_full_disk_fails_the_health_check(client, settings) -> None:
     runner.beat()
     settings.DPF_HEALTH_MIN_FREE_BYTES = 10**18
     status, body = _get(client, "jobs:health")
-    assert status == 503 and body["disk"] == "fail"
+    assert status == 503
+    assert body["disk"] == "fail"
 
 
 def test_ready_when_every_migration_is_applied(client) -> None:

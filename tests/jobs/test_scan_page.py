@@ -22,7 +22,8 @@ def test_the_queue_page_starts_the_scan_as_a_job(client, city_admin) -> None:
 
     job = Job.objects.get(kind="benefits.scan")
     assert response["Location"] == reverse("jobs:job", args=[job.pk])
-    assert job.status == JobStatus.DONE and job.result.startswith("scan #")
+    assert job.status == JobStatus.DONE
+    assert job.result.startswith("scan #")
     assert ScanRun.objects.filter(status=ScanStatus.DONE).count() == 1
     shown = client.get(response["Location"]).content.decode()
     assert job.result in shown

@@ -28,8 +28,10 @@ def test_an_invalid_time_is_refused_in_both_languages_and_nothing_changes(city_a
         services.schedule_update(
             actor=city_admin, schedule=schedule, time_of_day=text, day_of_month=None, enabled=True
         )
-    assert refused.value.code == "schedule_time_invalid" and refused.value.field == "time_of_day"
-    assert "时:分" in refused.value.message_zh and "HH:MM" not in refused.value.message_en
+    assert refused.value.code == "schedule_time_invalid"
+    assert refused.value.field == "time_of_day"
+    assert "时:分" in refused.value.message_zh
+    assert "HH:MM" not in refused.value.message_en
     assert "between 00:00 and 23:59" in refused.value.message_en
     schedule.refresh_from_db()
     assert schedule.time_of_day == dt.time(2, 0)
@@ -97,7 +99,8 @@ def test_the_tick_starts_what_is_due_once_and_moves_its_next_run(settings) -> No
     assert runner.tick(now=NOW) == 0  # not due any more
 
     job = Job.objects.get()
-    assert job.kind == "benefits.scan" and job.schedule is not None
+    assert job.kind == "benefits.scan"
+    assert job.schedule is not None
     schedule = Schedule.objects.get(kind="benefits.scan")
     assert schedule.next_run_at == dt.datetime(2026, 3, 11, 2, 0, tzinfo=SHANGHAI)
     assert schedule.last_job == job
@@ -142,7 +145,8 @@ def test_a_failed_run_shows_on_the_city_admin_s_pages_only(
     _failed_run(schedule, NOW)
     client.force_login(city_admin)
     page = client.get(reverse("registry:search")).content.decode()
-    assert "审计日志校验点" in page and "将自动重试" in page
+    assert "审计日志校验点" in page
+    assert "将自动重试" in page
     client.force_login(county_officer)
     assert "将自动重试" not in client.get(reverse("registry:search")).content.decode()
 
@@ -170,11 +174,11 @@ def test_run_now_from_the_page_shows_the_job(client, city_admin) -> None:
     client.force_login(city_admin)
     response = client.post(reverse("jobs:schedule_run", args=["portal.rate_event_retention"]))
     job = Job.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse(
-        "jobs:job", args=[job.pk]
-    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("jobs:job", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
-    assert 'data-status="done"' in page and "rate events" in page
+    assert 'data-status="done"' in page
+    assert "rate events" in page
 
 
 def test_other_roles_cannot_see_or_run_schedules(client, county_officer) -> None:

@@ -38,7 +38,8 @@ def test_a_job_runs_through_django_q2_and_keeps_its_result(city_admin, time_mach
 
     assert started
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.attempts == 1
+    assert job.status == JobStatus.DONE
+    assert job.attempts == 1
     assert job.result.startswith("2 rate events")
     assert RateEvent.objects.count() == 1  # the 2-day-old event is still inside a window
     from django_q.models import Success
@@ -55,7 +56,8 @@ def test_a_second_start_while_the_first_is_queued_joins_it(city_admin, settings)
     first, started_first = services.schedule_run_now(actor=city_admin, schedule=schedule)
     second, started_second = services.schedule_run_now(actor=city_admin, schedule=schedule)
 
-    assert started_first and not started_second
+    assert started_first
+    assert not started_second
     assert first.pk == second.pk
     assert Job.objects.filter(kind="benefits.scan").count() == 1
 
@@ -75,7 +77,8 @@ def test_a_job_delivered_again_after_it_finished_is_not_run_twice(city_admin) ->
     )
     assert runner.run_job(job.pk) == JobStatus.DONE
     job.refresh_from_db()
-    assert job.attempts == 0 and RateEvent.objects.count() == 3  # the handler did not run
+    assert job.attempts == 0
+    assert RateEvent.objects.count() == 3
 
 
 def test_a_job_left_running_by_a_dead_worker_runs_again_and_finishes_once(time_machine) -> None:
@@ -92,7 +95,8 @@ def test_a_job_left_running_by_a_dead_worker_runs_again_and_finishes_once(time_m
     assert runner.run_job(job.pk) == JobStatus.DONE
     assert runner.run_job(job.pk) == JobStatus.DONE  # the queue delivering it once more
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.attempts == 2
+    assert job.status == JobStatus.DONE
+    assert job.attempts == 2
     assert RateEvent.objects.count() == 1
 
 

@@ -62,8 +62,10 @@ def test_a_worker_killed_mid_job_leaves_it_to_the_next_which_finishes_it_once(
 
     job.refresh_from_db()
     batch.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.attempts == 2
-    assert batch.status == BatchStatus.PREVIEWED and batch.counts == counts
+    assert job.status == JobStatus.DONE
+    assert job.attempts == 2
+    assert batch.status == BatchStatus.PREVIEWED
+    assert batch.counts == counts
     assert rows_of(batch) == reference  # the same rows, not two runs' worth
     from django_q.models import OrmQ, Success
 

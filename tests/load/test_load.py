@@ -58,7 +58,8 @@ def test_paths_mode_of_dpf_bench(live_server: Any) -> None:
         max_seconds=30,
     )
 
-    assert result["requests"] == 6 and result["errors"] == 0
+    assert result["requests"] == 6
+    assert result["errors"] == 0
 
 
 @pytest.mark.skipif(
@@ -78,7 +79,8 @@ def test_staff_sessions_report_what_the_database_recorded(live_server: Any, sett
     result = run_scenario(live_server.url, scenario, seconds=3)
     check = staff.step_load_check()
 
-    assert result["login_failures"] == 0 and result["errors"] == 0, result["error_kinds"]
+    assert result["login_failures"] == 0, result["error_kinds"]
+    assert result["errors"] == 0, result["error_kinds"]
     assert {"search by name", "person page", "approval"} <= set(result["kinds"])
     answered = result["kinds"]["approval"]["requests"]
     assert 0 < answered <= 2 * scenario["applications_waiting"]

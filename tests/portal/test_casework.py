@@ -79,7 +79,8 @@ def test_an_officer_records_a_hotline_call_for_a_person_of_the_region(client, pe
     assert response.status_code == 302
     request = CitizenRequest.objects.get()
     assert (request.channel, request.created_by) == ("hotline", officer)
-    assert request.due_on is not None and request.township_code == person.township_code
+    assert request.due_on is not None
+    assert request.township_code == person.township_code
     assert person.id_number not in response["Location"]
 
 
@@ -123,7 +124,8 @@ def test_a_complaint_is_closed_only_with_a_reply_and_a_satisfaction(person, citi
         casework.request_act(
             actor=officer, request_id=request.pk, action="close", satisfaction="satisfied"
         )
-    assert info.value.code == "reply_required" and info.value.field == "note"
+    assert info.value.code == "reply_required"
+    assert info.value.field == "note"
     with pytest.raises(ValidationFailed) as info:
         casework.request_act(actor=officer, request_id=request.pk, action="close", note="已答复")
     assert info.value.code == "satisfaction"
@@ -132,7 +134,8 @@ def test_a_complaint_is_closed_only_with_a_reply_and_a_satisfaction(person, citi
     assert RequestEvent.objects.filter(request=request).count() == 1
     close(officer, request, dt.date(2025, 9, 5))
     request.refresh_from_db()
-    assert request.status == "closed" and request.satisfaction == "satisfied"
+    assert request.status == "closed"
+    assert request.satisfaction == "satisfied"
     assert request.closed_at == at(dt.date(2025, 9, 5), 15)
 
 
@@ -140,7 +143,8 @@ def test_a_repeated_complaint_on_the_same_matter_is_linked_not_doubled(person, c
     first = submit(citizen, person, dt.date(2025, 9, 1))
     again = submit(citizen, person, dt.date(2025, 9, 3))
     other_matter = submit(citizen, person, dt.date(2025, 9, 3), category="employment")
-    assert again.repeat_of == first and again.due_on == first.due_on
+    assert again.repeat_of == first
+    assert again.due_on == first.due_on
     assert other_matter.repeat_of is None
     officer = make_user("township_officer", "150402001")
     close(officer, first, dt.date(2025, 9, 10))
@@ -189,4 +193,5 @@ def test_t0704_counts_first_complaints_closed_within_their_deadline(person, citi
     }
     city = results[("T0704", "150400")]
     assert (city.numerator, city.denominator) == (1, 3)
-    assert city.value is not None and float(city.value) == pytest.approx(100 / 3, abs=0.001)
+    assert city.value is not None
+    assert float(city.value) == pytest.approx(100 / 3, abs=0.001)

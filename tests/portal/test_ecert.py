@@ -60,7 +60,7 @@ def test_any_altered_byte_is_refused(certificate, index: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "payload,reason",
+    ("payload", "reason"),
     [("", "malformed"), ("hello", "malformed"), ("DPF1.!!!", "malformed")],
 )
 def test_garbage_is_refused(payload: str, reason: str) -> None:
@@ -87,7 +87,8 @@ def test_rotated_key_keeps_verifying_until_its_codes_expire(certificate) -> None
     ecert.create_key()
     assert ecert.verify(old, today=TODAY).status == "valid"
     new = ecert.sign(certificate, now=SIGNED)
-    assert new != old and ecert.verify(new, today=TODAY).status == "valid"
+    assert new != old
+    assert ecert.verify(new, today=TODAY).status == "valid"
     SigningKey.objects.filter(current=False).update(
         verify_until=timezone.now() - dt.timedelta(seconds=1)
     )

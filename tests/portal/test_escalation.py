@@ -55,7 +55,9 @@ def test_overdue_requests_go_to_the_county_then_the_city_and_the_queues_count_th
 
     assert job.result.endswith("2 to the county, 0 to the city")
     levels = dict(CitizenRequest.objects.values_list("pk", "escalation"))
-    assert levels[late.pk] == "county" and levels[closed.pk] == "" and levels[on_time.pk] == ""
+    assert levels[late.pk] == "county"
+    assert levels[closed.pk] == ""
+    assert levels[on_time.pk] == ""
     county = make_user("county_officer", "150402")
     page = client_for(county).get(reverse("portal:staff_requests")).content.decode()
     assert "已升级至旗县区：1 件" in page
@@ -64,7 +66,8 @@ def test_overdue_requests_go_to_the_county_then_the_city_and_the_queues_count_th
     Job.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, finished_at=None)
     runner.run_job(job.pk)
     job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.result.endswith("0 to the county, 0 to the city")
+    assert job.status == JobStatus.DONE
+    assert job.result.endswith("0 to the county, 0 to the city")
     assert _state() == before
 
     # 15 days past the deadline: the city's attention.

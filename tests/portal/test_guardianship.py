@@ -46,7 +46,8 @@ def test_claim_then_approval_lets_the_guardian_act_for_the_dependant(
     citizen, dependant, person
 ) -> None:
     claim = _submit(citizen, dependant)
-    assert claim.status == ClaimStatus.PENDING and claim.village_code == dependant.village_code
+    assert claim.status == ClaimStatus.PENDING
+    assert claim.village_code == dependant.village_code
     # Nothing is linked before the review (a fresh user object: the scope is cached on it
     # for a request).
     with time_machine.travel(NOW, tick=False):
@@ -67,7 +68,8 @@ def test_a_wrong_certificate_number_is_the_generic_refusal(citizen, dependant) -
     with pytest.raises(ValidationFailed) as caught:
         _submit(citizen, dependant, dependant_certificate_number=wrong)
     assert caught.value.code == "dependant_no_match"
-    assert caught.value.message_zh and caught.value.message_en
+    assert caught.value.message_zh
+    assert caught.value.message_en
     assert not GuardianClaim.objects.exists()
 
 
@@ -116,7 +118,8 @@ def test_a_rejection_needs_a_reason_and_links_nothing(citizen, dependant) -> Non
         actor=county, claim_id=claim.pk, approve=False, note="户口簿页面不清晰", now=NOW
     )
     claim.refresh_from_db()
-    assert claim.status == ClaimStatus.REJECTED and claim.decision_note == "户口簿页面不清晰"
+    assert claim.status == ClaimStatus.REJECTED
+    assert claim.decision_note == "户口簿页面不清晰"
     assert not GuardianLink.objects.filter(dependant=dependant).exists()
     with pytest.raises(ValidationFailed):
         guardianship.claim_decide(actor=county, claim_id=claim.pk, approve=True, now=NOW)
@@ -154,13 +157,15 @@ def test_the_citizen_submits_on_the_page_and_the_officer_approves(
     claim = GuardianClaim.objects.get()
     # Pending: the page names nobody (only the tail of the number the citizen typed).
     mine = client.get(reverse("portal:dependants")).content.decode()
-    assert dependant.name not in mine and dependant.id_number[-4:] in mine
+    assert dependant.name not in mine
+    assert dependant.id_number[-4:] in mine
     officer = make_user("township_officer", dependant.township_code)
     client.force_login(officer)
     queue = client.get(reverse("portal:staff_guardians")).content.decode()
     assert dependant.name in queue
     proof = client.get(reverse("portal:staff_guardian_proof", args=[claim.pk]))
-    assert proof.status_code == 200 and b"".join(proof.streaming_content) == PNG
+    assert proof.status_code == 200
+    assert b"".join(proof.streaming_content) == PNG
     decided = client.post(
         reverse("portal:staff_guardian", args=[claim.pk]), {"decision": "approve", "note": ""}
     )

@@ -53,7 +53,8 @@ def test_certificate_page_shows_a_qr_code_that_verifies(person, citizen) -> None
     response = client_for(citizen).get(reverse("portal:certificate"))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "<svg" in html and person.name in html
+    assert "<svg" in html
+    assert person.name in html
     payload = PAYLOAD_RE.search(html)
     assert payload is not None
     assert person.id_number not in html
@@ -77,7 +78,8 @@ def test_certificate_qr_holds_the_verify_url_that_verifies_online_and_offline(
     assert not encodes(svg, payload.group(0))  # not the bare payload any more
     # The address opens the verification ...
     page = Client().get(url.removeprefix("http://testserver")).content.decode()
-    assert "王*明" in page and "有效的残疾人证" in page
+    assert "王*明" in page
+    assert "有效的残疾人证" in page
     # ... and the same address (or the payload in it) verifies offline.
     out = io.StringIO()
     call_command("certificate", "verify", url, "--json", stdout=out)
@@ -116,7 +118,8 @@ def test_online_bundle_reaches_the_township_queue(person, citizen) -> None:
     assert response.status_code == 302
     application = Application.objects.get(person=person)
     assert response["Location"] == reverse("portal:application", args=[application.pk])
-    assert application.channel == "online" and application.applicant_kind == "self"
+    assert application.channel == "online"
+    assert application.applicant_kind == "self"
     assert application.created_by == citizen
     township = make_user("township_officer", "150402001")
     queued = {i.application_id for i in workflow_selectors.my_tasks(township)}
@@ -136,7 +139,8 @@ def test_upload_from_the_phone_and_refusals(person, citizen) -> None:
     application = Application.objects.get(person=person)
     url = reverse("portal:upload", args=[application.pk])
     page = client.get(reverse("portal:application", args=[application.pk])).content.decode()
-    assert 'accept="image/*,application/pdf"' in page and "capture" in page
+    assert 'accept="image/*,application/pdf"' in page
+    assert "capture" in page
     good = client.post(
         url, {"doc_type": "id_card", "file": SimpleUploadedFile("id.pdf", PDF, "application/pdf")}
     )
@@ -197,7 +201,8 @@ def test_rejection_reason_shown_and_appeal(person, citizen) -> None:
     assert client.post(appeal, {"reason": ""}).status_code == 400
     assert client.post(appeal, {"reason": "收入已经减少"}).status_code == 302
     item.refresh_from_db()
-    assert item.status == "in_progress" and item.round == 2
+    assert item.status == "in_progress"
+    assert item.round == 2
 
 
 def test_guardian_acts_for_a_current_dependant_only(regions) -> None:
@@ -210,14 +215,16 @@ def test_guardian_acts_for_a_current_dependant_only(regions) -> None:
     link_guardian(guardian, ended, valid_from=dt.date(2019, 1, 1), valid_to=dt.date(2020, 6, 1))
     client = client_for(citizen_for(guardian))
     home = client.get(reverse("portal:home")).content.decode()
-    assert "王小宝" in home and "王旧亲" not in home
+    assert "王小宝" in home
+    assert "王旧亲" not in home
     switch = reverse("portal:acting_for")
     client.post(switch, {"person": child.pk})
     cert_page = client.get(reverse("portal:certificate")).content.decode()
     assert "王小宝" in cert_page
     _apply(client, "living_allowance")
     application = Application.objects.get(person=child)
-    assert application.applicant_kind == "guardian" and application.applicant_name == "王建国"
+    assert application.applicant_kind == "guardian"
+    assert application.applicant_name == "王建国"
     for outsider in (stranger, ended):
         client.post(switch, {"person": outsider.pk})
         page = client.get(reverse("portal:certificate")).content.decode()
@@ -249,7 +256,8 @@ def test_ids_of_other_persons_answer_404(person, citizen) -> None:
     ):
         assert client.post(url, data).status_code == 404
     theirs.refresh_from_db()
-    assert theirs.status == "submitted" and not Document.objects.exists()
+    assert theirs.status == "submitted"
+    assert not Document.objects.exists()
 
 
 def test_list_pages_query_counts(person, citizen, django_assert_max_num_queries) -> None:

@@ -33,7 +33,8 @@ def test_reset_with_the_code_sets_the_new_password(person, citizen) -> None:
     code_id = resets.reset_start(id_number=person.id_number, client_address="10.0.0.1", now=NOW)
     assert code_id is not None
     phone_shown, text = MemorySender.sent[-1]
-    assert phone_shown == "139****1234" and "重设" in text
+    assert phone_shown == "139****1234"
+    assert "重设" in text
     user = resets.reset_complete(
         code_id=code_id, code=_sent_code(), new_password=NEW_PASSWORD, now=NOW
     )

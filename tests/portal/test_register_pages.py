@@ -48,7 +48,8 @@ def _log_in(username: str, password: str) -> Client:
         reverse("accounts:login") + f"?next={next_url}",
         {"username": username, "password": password},
     )
-    assert response.status_code == 302 and response["Location"] == next_url
+    assert response.status_code == 302
+    assert response["Location"] == next_url
     return client
 
 
@@ -65,7 +66,8 @@ def test_register_with_the_code_from_the_file_sender(person, outbox) -> None:
     assert response.redirect_chain[-1][0] == reverse("portal:register_confirm")
     assert "139****1234" in response.content.decode()  # where the code went, masked
     line = outbox.read_text(encoding="utf-8")
-    assert PHONE_ON_FILE not in line and "139****1234" in line
+    assert PHONE_ON_FILE not in line
+    assert "139****1234" in line
     code = re.search(r"\b(\d{6})\b", line.split("\t", 2)[2])
     assert code is not None
     done = client.post(
@@ -130,7 +132,8 @@ def test_guessing_the_certificate_number_in_both_spellings_of_the_id_is_stopped(
             assert "网上注册已暂停" in response.content.decode()
         _wait(hours=2)
     assert statuses == [400] * 28
-    assert not VerificationCode.objects.exists() and not CitizenAccount.objects.exists()
+    assert not VerificationCode.objects.exists()
+    assert not CitizenAccount.objects.exists()
     assert _sent_to(outbox) == ["139****1234"]  # the owner's warning, nothing else
     assert "尝试注册" in outbox.read_text(encoding="utf-8")
 

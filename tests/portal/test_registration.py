@@ -58,7 +58,8 @@ def _sent_code() -> str:
 def test_good_registration_opens_a_citizen_account(person) -> None:
     code_id = _start(person)
     phone_shown, _text = MemorySender.sent[-1]
-    assert PHONE not in phone_shown and phone_shown.endswith("1234")
+    assert PHONE not in phone_shown
+    assert phone_shown.endswith("1234")
     code = _sent_code()
     record = VerificationCode.objects.get(pk=code_id)
     assert code not in record.code_hash  # stored as a keyed hash only
@@ -66,9 +67,11 @@ def test_good_registration_opens_a_citizen_account(person) -> None:
         code_id=code_id, code=code, username="wanghaiming", password=PASSWORD
     )
     assert account.person == person
-    assert account.user.role == "citizen" and account.user.region_id is None
+    assert account.user.role == "citizen"
+    assert account.user.region_id is None
     assert account.user.check_password(PASSWORD)
-    assert account.phone == PHONE and PHONE not in account.phone_masked
+    assert account.phone == PHONE
+    assert PHONE not in account.phone_masked
     assert AuditEntry.objects.filter(object_type="citizen_account", action="create").exists()
     assert not any(PHONE in str(e.changes) for e in AuditEntry.objects.all())
     with pytest.raises(ValidationFailed) as again:  # the code is used up
@@ -89,8 +92,10 @@ def test_wrong_certificate_and_wrong_id_are_refused_alike(person) -> None:
         with pytest.raises(ValidationFailed) as refused:
             _start(person, id_number=id_number, number=number)
         refusals.append((refused.value.code, refused.value.message_zh, refused.value.message_en))
-    assert len(set(refusals)) == 1 and refusals[0][0] == "registration_no_match"
-    assert not VerificationCode.objects.exists() and MemorySender.sent == []
+    assert len(set(refusals)) == 1
+    assert refusals[0][0] == "registration_no_match"
+    assert not VerificationCode.objects.exists()
+    assert MemorySender.sent == []
 
 
 def test_dead_person_cancelled_certificate_or_existing_account_refused_alike(person) -> None:
@@ -138,9 +143,11 @@ def test_no_mobile_number_on_file_is_refused_like_a_wrong_number(regions, on_fil
     with pytest.raises(ValidationFailed) as wrong:
         _start(person, number=_wrong(certificate_number(person)), now=NOW)
     as_seen = [(e.value.code, e.value.message_zh, e.value.message_en) for e in (no_phone, wrong)]
-    assert as_seen[0] == as_seen[1] and as_seen[0][0] == "registration_no_match"
+    assert as_seen[0] == as_seen[1]
+    assert as_seen[0][0] == "registration_no_match"
     assert "当面开通" in as_seen[0][1]  # the way forward: at the window
-    assert MemorySender.sent == [] and not VerificationCode.objects.exists()
+    assert MemorySender.sent == []
+    assert not VerificationCode.objects.exists()
     kind = services.REGISTER_FAILURES_PER_PERSON[0]
     assert RateEvent.objects.filter(kind=kind).count() == 2  # both count alike
 
@@ -191,7 +198,8 @@ def test_the_28_certificate_numbers_cannot_be_tried(person) -> None:
             outcomes.append("code sent")
     assert outcomes[:5] == ["registration_no_match"] * 5
     assert set(outcomes[5:]) == {"paused"}  # the right ending (4, 2) is the 14th
-    assert not VerificationCode.objects.exists() and not CitizenAccount.objects.exists()
+    assert not VerificationCode.objects.exists()
+    assert not CitizenAccount.objects.exists()
     assert [phone for phone, _text in MemorySender.sent] == ["139****1234"]  # one warning
     assert "尝试注册" in MemorySender.sent[0][1]
     assert "code sent" not in outcomes

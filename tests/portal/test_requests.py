@@ -60,7 +60,8 @@ def test_officer_answers_and_closes_the_citizen_reads_the_reply(person, citizen)
         url, {"action": "answer", "note": "已核实，本月补发。", "expected_status": "in_progress"}
     )
     request.refresh_from_db()
-    assert request.status == "answered" and request.reply == "已核实，本月补发。"
+    assert request.status == "answered"
+    assert request.reply == "已核实，本月补发。"
     stale = staff.post(url, {"action": "take", "note": "", "expected_status": "open"})
     assert stale.status_code == 400
     page = client.get(reverse("portal:request", args=[request.pk])).content.decode()
@@ -137,5 +138,6 @@ def test_control_and_direction_characters_are_refused_in_requests_and_answers(
     )
     assert answered.status_code == 400
     request.refresh_from_db()
-    assert request.status == "open" and request.reply == ""
+    assert request.status == "open"
+    assert request.reply == ""
     assert RequestEvent.objects.filter(request=request).count() == 1

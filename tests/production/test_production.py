@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -121,7 +120,7 @@ def _wait_up(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture
-def stack(tmp_path, settings) -> Iterator[tuple[Any, int]]:
+def stack(tmp_path, settings) -> tuple[Any, int]:
     from tests.faults.support import Outside
 
     outside = Outside(tmp_path)
@@ -129,7 +128,7 @@ def stack(tmp_path, settings) -> Iterator[tuple[Any, int]]:
     settings.DPF_IMPORT_WORKER = "manual"
     # The server checks the password with the installation's hashers, not the tests' fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    yield outside, 0
+    return outside, 0
 
 
 def test_gunicorn_and_the_worker_with_the_production_settings(stack) -> None:
@@ -183,11 +182,13 @@ def test_gunicorn_and_the_worker_with_the_production_settings(stack) -> None:
         direct.close()
 
         login = browser.request("GET", reverse("accounts:login"))
-        assert login.status == 200 and "csrftoken" in browser.cookies
+        assert login.status == 200
+        assert "csrftoken" in browser.cookies
         css = re.search(r'href="(/static/[^"]+\.css)"', login.text)
         assert css is not None
         static = browser.request("GET", css.group(1))
-        assert static.status == 200 and static.getheader("Content-Type", "").startswith("text/css")
+        assert static.status == 200
+        assert static.getheader("Content-Type", "").startswith("text/css")
 
         answer = browser.request(
             "POST", reverse("accounts:login"), {"username": officer.username, "password": PASSWORD}
@@ -202,9 +203,11 @@ def test_gunicorn_and_the_worker_with_the_production_settings(stack) -> None:
         found = browser.request(
             "GET", reverse("registry:search") + "?" + urlencode({"q": "生产测试"})
         )
-        assert found.status == 200 and "生产测试" in found.text
+        assert found.status == 200
+        assert "生产测试" in found.text
         page = browser.request("GET", reverse("registry:person", args=[person.pk]))
-        assert page.status == 200 and "生产测试" in page.text
+        assert page.status == 200
+        assert "生产测试" in page.text
 
         started = browser.request("POST", reverse("exchange:revalidate", args=[batch.pk]), {})
         assert started.status == 302, started.text[-2000:]

@@ -58,7 +58,8 @@ def test_unconfirmed_is_refused_with_the_warning_and_the_box(client, county_offi
     assert response.status_code == 400
     assert "不是赤峰市的区划代码，也不是已知的行政区划代码" in html
     assert "159999" in html
-    assert 'name="confirm_address_code"' in html and 'value="159999"' in html
+    assert 'name="confirm_address_code"' in html
+    assert 'value="159999"' in html
     assert "checked" not in html.split('name="confirm_address_code"')[1].split(">")[0]
     assert _written() == before
 

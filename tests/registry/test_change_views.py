@@ -120,18 +120,22 @@ def test_a_village_worker_records_a_move_out_of_the_county(client, person) -> No
         },
     )
     history = reverse("registry:person_history", args=[person.pk])
-    assert response.status_code == 302 and response["Location"] == history
+    assert response.status_code == 302
+    assert response["Location"] == history
     person.refresh_from_db()
     assert person.village_code == "150404002001"
     # The old region keeps a read-only history up to the move, nothing after it.
     assert client.get(reverse("registry:person", args=[person.pk])).status_code == 404
     page = client.get(history).content.decode()
-    assert "已迁出" in page and "随子女迁居" in page and "测试社区一" in page
+    assert "已迁出" in page
+    assert "随子女迁居" in page
+    assert "测试社区一" in page
     assert reverse("registry:person_edit", args=[person.pk]) not in page
     # The new county's officer sees the move on the timeline, with its reason.
     client.force_login(make_user("county_officer", "150404"))
     html = client.get(reverse("registry:person", args=[person.pk])).content.decode()
-    assert "随子女迁居" in html and "迁移" in html
+    assert "随子女迁居" in html
+    assert "迁移" in html
 
 
 def test_a_move_to_an_unknown_village_is_refused_next_to_the_field(client, person) -> None:
@@ -144,7 +148,8 @@ def test_a_move_to_an_unknown_village_is_refused_next_to_the_field(client, perso
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert "迁入的嘎查村社区不存在" in html and 'id="id_village_code_error"' in html
+    assert "迁入的嘎查村社区不存在" in html
+    assert 'id="id_village_code_error"' in html
     person.refresh_from_db()
     assert person.village_code == VILLAGE
     assert AuditEntry.objects.exclude(action="view").count() == before
@@ -156,7 +161,8 @@ def test_a_village_worker_records_a_death(client, person) -> None:
     response = client.post(url, {"on": "2026-03-02", "reason": "村委会出具死亡证明"}, follow=True)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "死亡已登记" in html and "村委会出具死亡证明" in html
+    assert "死亡已登记" in html
+    assert "村委会出具死亡证明" in html
     person.refresh_from_db()
     assert person.death_date == dt.date(2026, 3, 2)
     assert _certificate(person).status == "cancelled"
@@ -232,7 +238,8 @@ def test_a_second_certificate_links_to_renewal_and_reassessment(
         {"category": "4", "level": "1", "issue_date": "2026-01-01"},
     )
     html = response.content.decode()
-    assert response.status_code == 400 and "请使用换证或重新评定" in html
+    assert response.status_code == 400
+    assert "请使用换证或重新评定" in html
     cert = _certificate(person)
     assert reverse("registry:certificate_renew", args=[cert.pk]) in html
     assert reverse("registry:certificate_reassess", args=[cert.pk]) in html

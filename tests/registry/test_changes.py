@@ -55,7 +55,8 @@ def _nothing_written(person: Person) -> None:
 
 def _refusal(info: pytest.ExceptionInfo[ValidationFailed], code: str) -> None:
     assert info.value.code == code
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert info.value.message_zh != info.value.message_en
 
 
@@ -79,11 +80,14 @@ def test_details_change_keeps_the_reason_and_date_and_masks_personal_data(region
     assert (person.name, person.phone, person.ethnicity) == ("张海鸣", "13900005678", "蒙古族")
     assert person.name_initials == "zhm"
     record = RecordChange.objects.get(person=person)
-    assert record.effective_on == dt.date(2026, 3, 1) and record.reason == "户口本更正姓名"
-    assert "13900005678" not in record.summary and "139****5678" in record.summary
+    assert record.effective_on == dt.date(2026, 3, 1)
+    assert record.reason == "户口本更正姓名"
+    assert "13900005678" not in record.summary
+    assert "139****5678" in record.summary
     assert "张海鸣" not in record.summary
     entry = AuditEntry.objects.get(object_type="person", object_id=str(person.pk), action="change")
-    assert entry.reason == "户口本更正姓名" and "13900005678" not in str(entry.changes)
+    assert entry.reason == "户口本更正姓名"
+    assert "13900005678" not in str(entry.changes)
     events = [e for e in person_timeline(person) if e.kind == "record"]
     assert [(e.date, e.label) for e in events] == [(dt.date(2026, 3, 1), "修改基本信息")]
     assert "户口本更正姓名" in events[0].detail
@@ -96,7 +100,8 @@ def test_details_change_outside_the_region_is_not_found_and_writes_nothing(regio
         changes.person_details_change(
             actor=other_county, person=person, on=TODAY, reason="更正", name="李四", today=TODAY
         )
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     person.refresh_from_db()
     assert person.name == "张海明"
     _nothing_written(person)
@@ -119,7 +124,8 @@ def test_details_change_refusals_write_nothing(regions, kwargs, code) -> None:
         changes.person_details_change(actor=worker, person=person, today=TODAY, **arguments)
     _refusal(info, code)
     person.refresh_from_db()
-    assert person.name == "张海明" and person.phone == "13800001234"
+    assert person.name == "张海明"
+    assert person.phone == "13800001234"
     _nothing_written(person)
 
 
@@ -186,8 +192,10 @@ def test_a_move_to_another_county_hands_the_person_over_and_keeps_the_history(re
         (OTHER_COUNTY_VILLAGE, None),
     ]
     # Living alone in the household: it moves along; the worker no longer sees the person.
-    assert outcome.household_moved and not outcome.still_in_scope
-    assert person.household is not None and person.household.village_code == OTHER_COUNTY_VILLAGE
+    assert outcome.household_moved
+    assert not outcome.still_in_scope
+    assert person.household is not None
+    assert person.household.village_code == OTHER_COUNTY_VILLAGE
     assert RecordChange.objects.get(person=person).kind == "move"
 
 
@@ -204,7 +212,8 @@ def test_a_move_within_the_township_leaves_a_shared_household_where_it_is(region
         reason="搬迁",
         today=TODAY,
     )
-    assert outcome.still_in_scope and not outcome.household_moved
+    assert outcome.still_in_scope
+    assert not outcome.household_moved
     person.household.refresh_from_db()
     assert person.household.village_code == VILLAGE
 
@@ -316,7 +325,8 @@ def test_renewal_replaces_the_old_certificate_with_the_same_category_and_level(r
     old.refresh_from_db()
     assert (old.status, old.valid_to) == ("replaced", dt.date(2026, 2, 27))
     assert (new.category, new.level, new.replaces_id) == (old.category, old.level, old.pk)
-    assert new.valid_from == dt.date(2026, 2, 28) and new.status == "valid"
+    assert new.valid_from == dt.date(2026, 2, 28)
+    assert new.status == "valid"
     assert RecordChange.objects.get(person=person).kind == "renewal"
 
 
@@ -335,10 +345,12 @@ def test_reassessment_issues_the_new_level_and_refuses_the_same_result(regions):
         today=TODAY,
     )  # fmt: skip
     old.refresh_from_db()
-    assert old.status == "replaced" and old.valid_to == TODAY - dt.timedelta(days=1)
+    assert old.status == "replaced"
+    assert old.valid_to == TODAY - dt.timedelta(days=1)
     assert (new.level, new.replaces_id) == (2, old.pk)
     events = [e.label for e in person_timeline(person) if e.kind in ("certificate", "record")]
-    assert "重新评定" in events and "重新评定，换发残疾人证" in events
+    assert "重新评定" in events
+    assert "重新评定，换发残疾人证" in events
 
 
 def test_a_cancelled_certificate_cannot_be_renewed_or_reassessed(regions):

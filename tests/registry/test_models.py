@@ -43,8 +43,11 @@ def test_needs_survey_records_every_item_of_issue_2(regions) -> None:
         surveyor.pk,
         "王调查",
     )
-    assert row.rehab_need and row.home_renovation_need and row.care_need
-    assert row.long_term_care_need and row.employment_wish
+    assert row.rehab_need
+    assert row.home_renovation_need
+    assert row.care_need
+    assert row.long_term_care_need
+    assert row.employment_wish
     assert (row.device_need, row.employment_status, row.school_status) == (
         "hearing_aid",
         "unemployed",

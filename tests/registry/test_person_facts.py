@@ -73,7 +73,8 @@ def test_person_status_overlap_refused_and_open_status_closed(regions) -> None:
                       valid_to=dt.date(2024, 12, 31))  # fmt: skip
     with pytest.raises(ValidationFailed) as caught:
         person_status_set(actor=None, person=person, status="tekun", valid_from=dt.date(2024, 6, 1))
-    assert caught.value.code == "person_status_overlap" and caught.value.field == "valid_from"
+    assert caught.value.code == "person_status_overlap"
+    assert caught.value.field == "valid_from"
     assert PersonStatus.objects.filter(person=person).count() == 1
 
 
@@ -129,7 +130,8 @@ def test_bad_outside_payments_refused_nothing_written(regions, kwargs, code, fie
     with pytest.raises(ValidationFailed) as caught:
         outside_payment_record(actor=None, person=person, **arguments)
     assert (caught.value.code, caught.value.field) == (code, field)
-    assert caught.value.message_zh and caught.value.message_en
+    assert caught.value.message_zh
+    assert caught.value.message_en
     assert (OutsidePayment.objects.count(), AuditEntry.objects.count()) == before
 
 
@@ -147,7 +149,8 @@ def test_outside_the_officers_county_reads_as_not_found(regions) -> None:
         outside_payment_record(actor=other, person=person, kind="orphan_support", valid_from=SINCE)
     with pytest.raises(NotFound):
         person_status_set(actor=other, person=person, status="tekun", valid_from=SINCE)
-    assert not OutsidePayment.objects.exists() and not PersonStatus.objects.exists()
+    assert not OutsidePayment.objects.exists()
+    assert not PersonStatus.objects.exists()
 
 
 def test_an_outside_payment_excludes_the_allowances_the_rules_say(regions) -> None:

@@ -80,10 +80,13 @@ def test_search_counts_up_to_a_cap(county_officer, monkeypatch) -> None:
     monkeypatch.setattr(selectors, "COUNT_CAP", 100)
     page = selectors.search_persons(county_officer, query="李", per_page=2, page=4)
     assert (page.count, page.count_capped, page.num_pages) == (7, False, 4)
-    assert len(page.rows) == 1 and not page.has_next and page.has_previous
+    assert len(page.rows) == 1
+    assert not page.has_next
+    assert page.has_previous
     # A page past the end shows the last page.
     past = selectors.search_persons(county_officer, query="李", per_page=2, page=9)
-    assert past.page == 4 and [r.pk for r in past.rows] == [r.pk for r in page.rows]
+    assert past.page == 4
+    assert [r.pk for r in past.rows] == [r.pk for r in page.rows]
 
 
 @pytest.mark.django_db
@@ -107,7 +110,8 @@ def test_search_pages_are_disjoint_and_ordered(county_officer) -> None:
 @pytest.mark.django_db
 def test_region_choices_stay_in_scope(county_officer, city_admin, village_worker) -> None:
     county = dict(selectors.region_filter_choices(county_officer))
-    assert "150402001" in county and not any(c.startswith("150404") for c in county)
+    assert "150402001" in county
+    assert not any(c.startswith("150404") for c in county)
     assert not any(len(c) == 12 for c in county)  # no villages for a county
     city = dict(selectors.region_filter_choices(city_admin))
     assert {"150402", "150404", "150404002"} <= set(city)
@@ -180,10 +184,13 @@ def test_household_status_as_of() -> None:
     assert selectors.household_status_as_of(household, D(2019, 12, 31)) is None
     mid = selectors.household_status_as_of(household, D(2023, 12, 30))
     end = selectors.household_status_as_of(household, D(2023, 12, 31))
-    assert mid is not None and mid.status == "dibao"
-    assert end is not None and end.status == "lifted"
+    assert mid is not None
+    assert mid.status == "dibao"
+    assert end is not None
+    assert end.status == "lifted"
     later = selectors.household_status_as_of(household, D(2030, 1, 1))
-    assert later is not None and later.status == "lifted"
+    assert later is not None
+    assert later.status == "lifted"
 
 
 @pytest.mark.django_db
@@ -207,8 +214,10 @@ def test_residence_as_of_follows_a_move(regions) -> None:
     services.person_move(actor=None, person=person, village_code="150404002001", on=D(2021, 3, 1))
     before = selectors.residence_as_of(person, D(2021, 2, 28))
     after = selectors.residence_as_of(person, D(2021, 3, 1))
-    assert before is not None and before.village_code == "150402001001"
-    assert after is not None and after.village_code == "150404002001"
+    assert before is not None
+    assert before.village_code == "150402001001"
+    assert after is not None
+    assert after.village_code == "150404002001"
     assert selectors.residence_as_of(person, D(1980, 5, 16)) is None  # before birth
     person.refresh_from_db()
     assert (person.county_code, person.village_code) == ("150404", "150404002001")

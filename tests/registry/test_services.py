@@ -23,7 +23,8 @@ def test_register_derives_sex_birth_and_encrypts(village_worker) -> None:
     assert person.sex == "F"
     assert person.birth_date == dt.date(1975, 3, 9)
     assert person.name_initials == "lxy"
-    assert person.household is not None and person.household.head_id == person.pk
+    assert person.household is not None
+    assert person.household.head_id == person.pk
     with connection.cursor() as cur:
         cur.execute("SELECT id_number FROM registry_person WHERE id = %s", [person.pk])
         stored = cur.fetchone()[0]
@@ -193,7 +194,8 @@ def test_overlapping_household_status_is_refused(village_worker) -> None:
             valid_to=dt.date(2021, 6, 1),
         )
     assert info.value.code == "status_overlap"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     rows = HouseholdStatus.objects.filter(household=household)
     assert list(rows.values_list("status", "valid_to")) == [("dibao", dt.date(2020, 12, 31))]
 

@@ -79,7 +79,8 @@ def test_worker_saves_a_draft_then_submits_and_eligibility_follows(
     response = client.post(form_url(person), partial)
     assert response.status_code == 302
     draft = SurveyDraft.objects.get(person=person)
-    assert draft.rehab_need is True and draft.long_term_care_need is None
+    assert draft.rehab_need is True
+    assert draft.long_term_care_need is None
     # the form comes back with the draft's answers
     again = client.get(form_url(person)).content.decode()
     assert 'value="2025-05-10"' in again
@@ -94,7 +95,8 @@ def test_worker_saves_a_draft_then_submits_and_eligibility_follows(
     response = client.post(form_url(person), {**ANSWERS, "action": "submit"})
     assert response.status_code == 302
     survey = NeedsSurvey.objects.get(person=person)
-    assert survey.device_need == "" and survey.long_term_care_need is True
+    assert survey.device_need == ""
+    assert survey.long_term_care_need is True
     assert not SurveyDraft.objects.exists()
     eligible = Person.objects.filter(pk=person.pk)
     assert not eligible.filter(eligibility_q("nursing_allowance", dt.date(YEAR, 5, 9))).exists()
@@ -124,7 +126,8 @@ def test_bad_income_is_refused_on_the_form(survey_round, village_worker, income)
     )
     assert response.status_code == 400
     assert 'id="id_income_per_capita_error"' in response.content.decode()
-    assert not NeedsSurvey.objects.exists() and not SurveyDraft.objects.exists()
+    assert not NeedsSurvey.objects.exists()
+    assert not SurveyDraft.objects.exists()
 
 
 def test_worker_cannot_open_or_post_the_form_of_another_village(
@@ -140,7 +143,8 @@ def test_worker_cannot_open_or_post_the_form_of_another_village(
         {"reason": "moved", "contact_date": "2025-06-01"},
     )
     assert response.status_code == 404
-    assert not NeedsSurvey.objects.exists() and not SurveyDraft.objects.exists()
+    assert not NeedsSurvey.objects.exists()
+    assert not SurveyDraft.objects.exists()
     assert not SurveyNoContact.objects.exists()
 
 
@@ -164,7 +168,8 @@ def test_village_list_shows_who_is_done_and_who_is_left(survey_round, village_wo
     page = client.get(reverse("registry:survey"))
     assert page.status_code == 200
     text = page.content.decode()
-    assert done.name in text and left.id_number_masked in text
+    assert done.name in text
+    assert left.id_number_masked in text
     assert "应调查 2 人，已完成 1 人（50.0%），未完成 1 人" in text
 
 

@@ -87,7 +87,8 @@ def refused(code: str, field: str, call: Any, **kwargs: Any) -> None:
         call(**kwargs)
     assert info.value.code == code, info.value
     assert info.value.field == field
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     after = (
         NeedsSurvey.objects.count(),
         SurveyDraft.objects.count(),
@@ -123,7 +124,8 @@ def test_submitted_survey_changes_nursing_eligibility_as_of_its_date(
         person_confirmed=True,
         today=TODAY,
     )
-    assert survey.source == "form" and survey.person_confirmed
+    assert survey.source == "form"
+    assert survey.person_confirmed
     assert survey.surveyor == village_worker
     assert eligible_three_ways(city_admin, person, dt.date(YEAR, 5, 9)) == {False}
     assert eligible_three_ways(city_admin, person, dt.date(YEAR, 5, 10)) == {True}
@@ -172,7 +174,8 @@ def test_draft_saved_then_finished_later(survey_round, village_worker) -> None:
         answers=SurveyAnswers(survey_date=dt.date(YEAR, 5, 10), rehab_need=True),
         today=TODAY,
     )
-    assert draft.method == "" and draft.long_term_care_need is None
+    assert draft.method == ""
+    assert draft.long_term_care_need is None
     refused(
         "survey_incomplete",
         "method",
@@ -190,7 +193,8 @@ def test_draft_saved_then_finished_later(survey_round, village_worker) -> None:
     survey = survey_submit(
         actor=village_worker, person_id=person.pk, year=YEAR, person_confirmed=True, today=TODAY
     )
-    assert survey.long_term_care_need is True and survey.device_need == "wheelchair"
+    assert survey.long_term_care_need is True
+    assert survey.device_need == "wheelchair"
     assert not SurveyDraft.objects.exists()
 
 
@@ -205,7 +209,8 @@ def test_incomplete_submission_names_what_is_missing(survey_round, village_worke
             person_confirmed=True,
             today=TODAY,
         )
-    assert "就业状况" in info.value.message_zh and "家庭人均年收入" in info.value.message_zh
+    assert "就业状况" in info.value.message_zh
+    assert "家庭人均年收入" in info.value.message_zh
     assert "employment" in info.value.message_en
     assert not NeedsSurvey.objects.exists()
 

@@ -105,15 +105,18 @@ def test_a_worker_registering_an_id_held_in_another_county_learns_nothing(
     assert (Person.objects.count(), Household.objects.count()) == (persons, households)
     # ... but the holding region has a work item, and the attempt is audited as a probe.
     transfer = TransferRequest.objects.get()
-    assert transfer.person == held and transfer.status == "pending"
+    assert transfer.person == held
+    assert transfer.status == "pending"
     assert transfer.requested_village_code == WORKER_VILLAGE
-    assert transfer.requested_by == village_worker and transfer.name_given == "高桂芝"
+    assert transfer.requested_by == village_worker
+    assert transfer.name_given == "高桂芝"
     probe = AuditEntry.objects.get(action="possible_probe")
     assert probe.actor_id == village_worker.pk
     assert (probe.object_type, probe.object_id) == ("person", str(held.pk))
     assert probe.changes["transfer_request"] == transfer.pk
     assert probe.changes["id_number"] == held.id_number_masked
-    assert held.id_number not in str(probe.changes) and "高桂芝" not in str(probe.changes)
+    assert held.id_number not in str(probe.changes)
+    assert "高桂芝" not in str(probe.changes)
 
 
 def test_the_neutral_answer_is_the_same_whoever_holds_the_number(
@@ -125,7 +128,8 @@ def test_the_neutral_answer_is_the_same_whoever_holds_the_number(
     client = _login(client, village_worker)
     first = client.post(PERSON_NEW, _registration(held.id_number)).content.decode()
     second = client.post(PERSON_NEW, _registration(other.id_number)).content.decode()
-    assert _neutral(first) and _neutral(second)
+    assert _neutral(first)
+    assert _neutral(second)
 
     def comparable(html: str, number: str) -> str:
         return CSRF.sub("", html.replace(number, "ID"))
@@ -174,7 +178,8 @@ def test_the_service_refuses_alike_and_keeps_the_request_when_called_directly(
             id_number=held.id_number,
             village_code=WORKER_VILLAGE,
         )
-    assert info.value.code == "needs_checking" and info.value.field == "id_number"
+    assert info.value.code == "needs_checking"
+    assert info.value.field == "id_number"
     assert held.name not in info.value.bilingual
     assert TransferRequest.objects.filter(person=held).exists()
 
@@ -196,18 +201,23 @@ def test_the_holding_officer_sees_the_request_and_accepting_moves_the_person(
     transfer = _probe(village_worker, held)
     client = _login(client, holding_officer)
     html = client.get(TRANSFERS).content.decode()
-    assert "迁移申请" in html and held.name in html and held.id_number_masked in html
-    assert "测试社区一" in html and village_worker.username in html
+    assert "迁移申请" in html
+    assert held.name in html
+    assert held.id_number_masked in html
+    assert "测试社区一" in html
+    assert village_worker.username in html
     response = client.post(
         TRANSFERS, {"transfer": transfer.pk, "decision": "accept", "on": "2026-12-01", "note": ""}
     )
     assert response.status_code == 302
     held.refresh_from_db()
-    assert held.village_code == WORKER_VILLAGE and held.county_code == "150402"
+    assert held.village_code == WORKER_VILLAGE
+    assert held.county_code == "150402"
     residence = Residence.objects.get(person=held, valid_to__isnull=True)
     assert (residence.village_code, residence.valid_from) == (WORKER_VILLAGE, dt.date(2026, 12, 1))
     transfer.refresh_from_db()
-    assert transfer.status == "accepted" and transfer.decided_by == holding_officer
+    assert transfer.status == "accepted"
+    assert transfer.decided_by == holding_officer
     assert AuditEntry.objects.filter(
         action="change", object_type="transfer_request", object_id=str(transfer.pk)
     ).exists()
@@ -224,7 +234,9 @@ def test_declining_needs_a_reason_and_changes_nothing(
     client = _login(client, holding_officer)
     refused = client.post(TRANSFERS, {"transfer": transfer.pk, "decision": "decline", "note": ""})
     html = refused.content.decode()
-    assert refused.status_code == 400 and "请填写拒绝理由" in html and 'role="alert"' in html
+    assert refused.status_code == 400
+    assert "请填写拒绝理由" in html
+    assert 'role="alert"' in html
     transfer.refresh_from_db()
     assert transfer.status == "pending"
     declined = client.post(
@@ -234,7 +246,8 @@ def test_declining_needs_a_reason_and_changes_nothing(
     assert declined.status_code == 302
     transfer.refresh_from_db()
     held.refresh_from_db()
-    assert transfer.status == "declined" and transfer.decision_note == "本人未迁出，疑似试探"
+    assert transfer.status == "declined"
+    assert transfer.decision_note == "本人未迁出，疑似试探"
     assert held.village_code == HOLDING_VILLAGE
     again = client.post(
         TRANSFERS, {"transfer": transfer.pk, "decision": "accept", "on": "2026-12-01"}
@@ -252,14 +265,16 @@ def test_the_requesting_side_never_sees_or_decides_the_request(
     transfer = _probe(village_worker, held)
     client = _login(client, county_officer)
     html = client.get(TRANSFERS).content.decode()
-    assert held.name not in html and held.id_number_masked not in html
+    assert held.name not in html
+    assert held.id_number_masked not in html
     response = client.post(
         TRANSFERS, {"transfer": transfer.pk, "decision": "accept", "on": "2026-12-01"}
     )
     assert response.status_code == 404
     transfer.refresh_from_db()
     held.refresh_from_db()
-    assert transfer.status == "pending" and held.village_code == HOLDING_VILLAGE
+    assert transfer.status == "pending"
+    assert held.village_code == HOLDING_VILLAGE
     # Village workers have no transfer pages at all.
     assert _login(Client(), village_worker).get(TRANSFERS).status_code == 404
 

@@ -88,7 +88,7 @@ def _intervals(rng: random.Random, n: int) -> list[tuple[dt.date, dt.date | None
     return out[:n]
 
 
-def build(seed: int, size: int = 60) -> list[Person]:
+def build(seed: int, size: int = 60) -> list[Person]:  # noqa: C901
     rng = random.Random(seed)
     households: list[Household] = []
     for _ in range(size // 2):

@@ -194,7 +194,8 @@ def test_whole_registry_in_one_query(people: dict[str, Person], django_assert_nu
         expected = {
             p.pk for p in Person.objects.all() if rule.evaluate(facts_for_person(p, D)).value
         }
-        assert set(found) == expected and expected
+        assert set(found) == expected
+        assert expected
         with django_assert_num_queries(1):
             list(Person.objects.filter(rule.q(D)).values_list("pk", flat=True))
     finally:
@@ -282,10 +283,13 @@ def test_facts_of_one_person(people: dict[str, Person], django_assert_max_num_qu
     assert facts.insured == frozenset({"medical"})
     assert facts.in_school
     assert facts.receiving == frozenset({"orphan_support"})
-    assert facts.household_status == "dibao" and not facts.in_destitute_care
-    assert facts.certificate is not None and facts.certificate.level == 2
+    assert facts.household_status == "dibao"
+    assert not facts.in_destitute_care
+    assert facts.certificate is not None
+    assert facts.certificate.level == 2
     assert facts.survey["device_need"] == "wheelchair"
-    assert facts.alive and facts.long_term_care_need
+    assert facts.alive
+    assert facts.long_term_care_need
     for text in (
         'in_region("150404") && !in_region("150402") && in_region("150404002001")',
         'survey.device_need && survey.device_kind == "wheelchair"',

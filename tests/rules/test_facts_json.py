@@ -47,7 +47,8 @@ def _with(**changes: Any) -> dict[str, Any]:
 def test_eligible_person() -> None:
     result = compile_rule(NURSING).evaluate(facts_from_json(PERSON, D))
     assert result.value is True
-    assert len(result.clauses) == 6 and all(c.value for c in result.clauses)
+    assert len(result.clauses) == 6
+    assert all(c.value for c in result.clauses)
 
 
 @pytest.mark.parametrize(
@@ -91,8 +92,11 @@ def test_defaults_of_optional_fields() -> None:
     data = _with(alive=KeyError, in_destitute_care=KeyError, long_term_care_need=KeyError)
     data.pop("receiving")
     facts = facts_from_json(data, D)
-    assert facts.alive and not facts.long_term_care_need and not facts.in_destitute_care
-    assert facts.receiving == frozenset() and facts.insured == frozenset()
+    assert facts.alive
+    assert not facts.long_term_care_need
+    assert not facts.in_destitute_care
+    assert facts.receiving == frozenset()
+    assert facts.insured == frozenset()
     # 特困 is the person's own status: a household status "tekun" does not imply it
     tekun = facts_from_json(_with(household_status="tekun", in_destitute_care=KeyError), D)
     assert not tekun.in_destitute_care
@@ -173,7 +177,8 @@ def test_refusals_name_the_field(data: dict[str, Any], code: str, field: str) ->
         facts_from_json(data, D)
     err = exc.value
     assert (err.code, err.field) == (code, field)
-    assert err.message_zh.startswith(field) and err.message_en.startswith(field)
+    assert err.message_zh.startswith(field)
+    assert err.message_en.startswith(field)
     assert err.message_zh != err.message_en
 
 

@@ -145,8 +145,11 @@ def test_refused(text: str, code: str, line: int | None, column: int | None) -> 
         compile_rule(text)
     err = exc.value
     assert err.code == code
-    assert err.message_zh and err.message_en and err.message_zh != err.message_en
-    assert err.line is not None and err.column is not None
+    assert err.message_zh
+    assert err.message_en
+    assert err.message_zh != err.message_en
+    assert err.line is not None
+    assert err.column is not None
     if line is not None:
         assert (err.line, err.column) == (line, column)
         assert f"line {line}, column {column}" in err.located_en
@@ -214,7 +217,8 @@ def test_long_chains_are_balanced_and_deep_nesting_refused() -> None:
         long_term_care_need=False,
     )
     result = rule.evaluate(facts)
-    assert result.value and len(result.clauses) == 800
+    assert result.value
+    assert len(result.clauses) == 800
     assert result.clauses[-1].text == "!in_school"
     for text in ("!" * (MAX_DEPTH + 1) + "alive", "(" * 400 + "alive" + ")" * 400):
         with pytest.raises(RuleError) as exc:

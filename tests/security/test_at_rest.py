@@ -51,7 +51,8 @@ def _secrets(people: list[Person]) -> list[str]:
     for p in Person.objects.filter(pk__in=[p.pk for p in people]).select_related("household"):
         values += [p.id_number, p.phone, p.household.address if p.household else ""]
         values += [c.number for c in p.certificates.all()]
-    assert all(values) and len(values) == 4 * len(people)
+    assert all(values)
+    assert len(values) == 4 * len(people)
     return values
 
 
@@ -75,7 +76,8 @@ def _pg_dump() -> bytes:
         if db.get(key):
             command += [flag, str(db[key])]
     done = subprocess.run(command, env=env, capture_output=True, check=True, timeout=300)
-    assert b"CREATE TABLE" in done.stdout and b"registry_person" in done.stdout
+    assert b"CREATE TABLE" in done.stdout
+    assert b"registry_person" in done.stdout
     return done.stdout
 
 

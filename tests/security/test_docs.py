@@ -17,7 +17,8 @@ END = "<!-- permission-table:end -->"
 
 def _documented_table() -> str:
     text = DOC.read_text(encoding="utf-8")
-    assert START in text and END in text, "docs/security.md lost its table markers"
+    assert START in text, "docs/security.md lost its table markers"
+    assert END in text, "docs/security.md lost its table markers"
     return text.split(START, 1)[1].split(END, 1)[0]
 
 

@@ -138,7 +138,8 @@ def test_the_snapshot_sees_inserts_updates_deletes_and_audit_entries(regions):
 
     User.objects.create(username="snapshot-viewer", role="viewer", region_id="150400")
     changes = watch.changes(counters={"accounts_user": "a test's own account"})
-    assert changes.problems() == [] and "accounts_user" in changes.counted
+    assert changes.problems() == []
+    assert "accounts_user" in changes.counted
 
 
 # --- staff registry forms ----------------------------------------------------------------
@@ -276,7 +277,8 @@ def _reset_rate_limits() -> None:
     RateEvent.objects.all().delete()
 
 
-def test_portal_registration_refuses_every_hostile_number(certified, _memory_sender):
+@pytest.mark.usefixtures("_memory_sender")
+def test_portal_registration_refuses_every_hostile_number(certified):
     from dpf.portal.models import RateEvent
 
     number = Certificate.objects.get(person=certified).number
@@ -567,8 +569,10 @@ def test_one_real_process_refuses_a_number_in_arabic_indic_digits():
     )
     assert done.returncode == 1, done.stderr.decode()
     result = json.loads(done.stdout.decode("utf-8"))
-    assert result["valid"] is False and result["error"] == "characters"
-    assert "0至9" in result["message"] and "0 to 9" in result["message_en"]
+    assert result["valid"] is False
+    assert result["error"] == "characters"
+    assert "0至9" in result["message"]
+    assert "0 to 9" in result["message_en"]
     assert b"Traceback" not in done.stderr
 
 

@@ -70,7 +70,7 @@ def _upload(client: Client, name: str, content: bytes, roster: str = "dibao") ->
     )
 
 
-def _batch_refusal_problem(client: Client, response: Any, expect: str) -> str:
+def _batch_refusal_problem(client: Client, response: Any, expect: str) -> str:  # noqa: C901
     """The upload page refused the file (4xx, message in Chinese), or the batch it staged
     ended ``failed`` with ``expect`` as its code, or with every row invalid; in both cases
     no row is left that a commit would apply."""
@@ -339,7 +339,8 @@ def test_the_plan_upload_page_refuses_every_hostile_plan_file(city_admin):
     client = _client(city_admin)
     url = reverse("indicators:plan_upload")
     control = client.post(url, {"file": SimpleUploadedFile("p.json", corpus.PLAN_VALID.read())})
-    assert control.status_code == 200 and client.session.get("indicators_plan_upload")
+    assert control.status_code == 200
+    assert client.session.get("indicators_plan_upload")
     failures = Failures()
     for name, content, _expect in _plan_files():
         client.session.pop("indicators_plan_upload", None)

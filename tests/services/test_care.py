@@ -72,7 +72,8 @@ def test_a_placement_runs_its_months_and_the_person_is_placed_once(rehab: Rehab,
     with pytest.raises(ValidationFailed) as info:
         _place(rehab, sunshine, kind="residential", start=dt.date(2025, 6, 1), months=3)
     assert info.value.code == "care_overlap"
-    assert "2025-01-31" in info.value.message_zh and "2025-01-31" in info.value.message_en
+    assert "2025-01-31" in info.value.message_zh
+    assert "2025-01-31" in info.value.message_en
     assert CarePlacement.objects.filter(person=rehab.needy).count() == 1
 
 
@@ -168,7 +169,8 @@ def test_the_queue_shows_the_institutions_own_placements_in_constant_queries(
     client.get(url)
     with CaptureQueriesContext(connection) as few:
         page = client.get(url).content.decode()
-    assert rehab.needy.name in page and rehab.also_needy.name not in page
+    assert rehab.needy.name in page
+    assert rehab.also_needy.name not in page
     for n in range(4):
         _place(rehab, day, person=certified_person(name=f"托养{n}", rehab_need=False))
     with CaptureQueriesContext(connection) as many:
@@ -194,9 +196,8 @@ def test_the_county_places_a_person_on_the_page(rehab: Rehab, homes) -> None:
             "monthly_subsidy": "300",
         },
     )
-    assert (
-        refused.status_code == 400 and "请选择提供该托养方式的托养机构" in refused.content.decode()
-    )
+    assert refused.status_code == 400
+    assert "请选择提供该托养方式的托养机构" in refused.content.decode()
     done = client.post(
         url,
         {

@@ -63,7 +63,8 @@ def test_a_childs_plan_needs_the_approved_assistance(rehab: Rehab) -> None:
     with pytest.raises(ValidationFailed) as info:
         _plan(rehab, child)
     assert info.value.code == "child_rehab_not_approved"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert not RehabPlan.objects.exists()
     _approve(child)
     plan = _plan(rehab, child)
@@ -92,7 +93,8 @@ def test_the_plan_ends_before_the_eighth_birthday(rehab: Rehab) -> None:
     with pytest.raises(ValidationFailed) as info:
         _plan(rehab, child)
     assert info.value.code == "child_turns_eight"
-    assert "2025-06-15" in info.value.message_zh and "2025-06-14" in info.value.message_en
+    assert "2025-06-15" in info.value.message_zh
+    assert "2025-06-14" in info.value.message_en
     assert not RehabPlan.objects.exists()
     plan = _plan(rehab, child, end=dt.date(2025, 6, 14))
     assert plan.end == dt.date(2025, 6, 14)

@@ -47,7 +47,8 @@ def test_the_demo_step_gives_service_figures(regions: None) -> None:
     step = Step(as_of=AS_OF)
     rehabilitation(step)
     assert Institution.objects.filter(code="DEMO-REHAB-01").exists()
-    assert RehabPlan.objects.exists() and RehabSession.objects.exists()
+    assert RehabPlan.objects.exists()
+    assert RehabSession.objects.exists()
     assert (
         step.counts.rows["services_rehabplan"] == RehabPlan.objects.exclude(kind="device").count()
     )
@@ -58,7 +59,8 @@ def test_the_demo_step_gives_service_figures(regions: None) -> None:
         assert city[code].status != Status.NO_DATA, code
     assert city["T0306"].value == 12
     coverage = city["I09"].value
-    assert coverage is not None and 0 < coverage <= 100
+    assert coverage is not None
+    assert 0 < coverage <= 100
     rehabilitation(step)  # a second run adds nothing
     assert Institution.objects.count() == 14
 

@@ -81,7 +81,8 @@ def test_a_device_fitted_twice_within_its_replacement_period_is_refused(
     with pytest.raises(ValidationFailed) as info:
         _fit(rehab, again, dt.date(2025, 5, 1))
     assert info.value.code == "device_within_replacement"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert DeviceFitting.objects.count() == 1
 
 

@@ -236,7 +236,8 @@ def test_the_page_shows_the_services_and_the_links_the_role_may_start(rehab: Reh
     person = rehab.needy
     _services(rehab, person, 1)
     html = _page(rehab.officer, person)
-    assert "无障碍改造：验收" in html and "接受志愿服务" in html
+    assert "无障碍改造：验收" in html
+    assert "接受志愿服务" in html
     assert not re.search(r">\s*(public_welfare|left|illness|training|day)\s*<", html)
     assert _links(html, person) == {"rehab", "care", "renovation", "schooling"}
     # Each role sees only the links its permissions allow: the township officer records

@@ -99,14 +99,16 @@ def test_accepting_before_the_plan_is_approved_is_refused(rehab: Rehab) -> None:
             actor=rehab.officer, renovation_id=r.pk, accepted_on=dt.date(2025, 6, 1), today=TODAY
         )
     assert info.value.code == "not_completed"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     with pytest.raises(ValidationFailed) as info:
         services.renovation_complete(
             actor=rehab.officer, renovation_id=r.pk, completed_on=dt.date(2025, 6, 1), today=TODAY
         )
     assert info.value.code == "plan_not_approved"
     r.refresh_from_db()
-    assert r.accepted_on is None and r.completed_on is None
+    assert r.accepted_on is None
+    assert r.completed_on is None
 
 
 @pytest.mark.parametrize(
@@ -158,7 +160,8 @@ def test_a_household_is_renovated_and_counted_once(rehab: Rehab) -> None:
             today=TODAY,
         )
     assert info.value.code == "household_renovated"
-    assert "2025-06-30" in info.value.message_zh and "2025-06-30" in info.value.message_en
+    assert "2025-06-30" in info.value.message_zh
+    assert "2025-06-30" in info.value.message_en
     assert HomeRenovation.objects.count() == 1
 
 
@@ -237,14 +240,17 @@ def test_i11_counts_households_in_the_year_of_acceptance_until_the_plans_end(
         today=TODAY,
     )
     mid = _i11(dt.date(2023, 12, 31))
-    assert mid["150402"].value == 1 and mid["150404"].value == 0 and mid["150400"].value == 1
+    assert mid["150402"].value == 1
+    assert mid["150404"].value == 0
+    assert mid["150400"].value == 1
     end = _i11(dt.date(2025, 12, 31))
     assert (end["150402"].value, end["150404"].value, end["150400"].value) == (2, 1, 3)
     # Accepted in 2026, after the plan's end: the plan's cumulative count stops at its end.
     after = _i11(dt.date(2026, 2, 28))
     assert after["150400"].value == 3
     # Counties have no target of their own in the shipped plan: no status, not "failing".
-    assert end["150402"].target is None and end["150402"].status == Status.NO_TARGET
+    assert end["150402"].target is None
+    assert end["150402"].status == Status.NO_TARGET
     assert end["150400"].status == Status.NOT_ACHIEVED
     # The persons behind the figure (drill-down), for the same window.
     indicator = Indicator.objects.get(plan__code="P14", code="I11")
@@ -288,7 +294,8 @@ def test_the_county_records_each_step_on_the_pages(rehab: Rehab) -> None:
     assert r.accepted_on == dt.date(2025, 5, 25)
     assert list(r.items.values_list("kind", "cost")) == [("handrails", Decimal("650.00"))]
     page = client.get(url).content.decode()
-    assert "已验收" in page and "卫生间两侧" in page
+    assert "已验收" in page
+    assert "卫生间两侧" in page
 
 
 def test_the_queue_runs_in_constant_queries(rehab: Rehab) -> None:

@@ -62,9 +62,11 @@ def test_enrolment_leaving_and_i08_as_of_a_date(worker) -> None:
         reason="family",
         today=TODAY,
     )
-    assert record.kind == "left" and record.since == dt.date(2024, 7, 1)
+    assert record.kind == "left"
+    assert record.since == dt.date(2024, 7, 1)
     enrolment = SchoolEnrolment.objects.get(person=pupil)
-    assert enrolment.valid_to == dt.date(2024, 6, 30) and enrolment.mode == "special"
+    assert enrolment.valid_to == dt.date(2024, 6, 30)
+    assert enrolment.mode == "special"
     plan = Plan.objects.get(code="P14")
 
     def i08(as_of: dt.date) -> compute.Result:
@@ -87,7 +89,8 @@ def test_enrolment_leaving_and_i08_as_of_a_date(worker) -> None:
         today=TODAY,
     )
     record.refresh_from_db()
-    assert record.resolved_on == dt.date(2025, 3, 1) and "送教上门" in record.resolution
+    assert record.resolved_on == dt.date(2025, 3, 1)
+    assert "送教上门" in record.resolution
     assert i08(dt.date(2025, 12, 31)).numerator == Decimal(1)
 
 
@@ -135,8 +138,10 @@ def test_outside_6_to_15_is_accepted_only_with_a_reason(worker) -> None:
             valid_from=dt.date(2025, 9, 1),
             today=TODAY,
         )
-    assert info.value.code == "outside_school_age" and info.value.field == "age_reason"
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.code == "outside_school_age"
+    assert info.value.field == "age_reason"
+    assert info.value.message_zh
+    assert info.value.message_en
     assert not SchoolEnrolment.objects.filter(person=young).exists()
     services.schooling_enrol(
         actor=worker,
@@ -261,7 +266,8 @@ def test_a_village_worker_follows_a_child_on_the_pages(worker) -> None:
     refused = client.post(
         url, {"action": "not_enrolled", "n-since": "2026-01-01", "n-reason": "family"}
     )
-    assert refused.status_code == 400 and "不能晚于今天" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "不能晚于今天" in refused.content.decode()
     assert (
         client.post(
             url, {"action": "not_enrolled", "n-since": "2025-09-01", "n-reason": "family"}

@@ -146,7 +146,8 @@ def test_bad_sessions_are_refused_in_both_languages_and_nothing_is_written(
             today=dt.date(2025, 12, 30),
         )
     assert info.value.code == code
-    assert info.value.message_zh and info.value.message_en
+    assert info.value.message_zh
+    assert info.value.message_en
     assert info.value.field in ("date", "content")
     assert not RehabSession.objects.exists()
 
@@ -240,7 +241,8 @@ def test_plans_are_refused_without_a_need_or_with_bad_dates_counts_or_institutio
         with pytest.raises(ValidationFailed) as info:
             services.rehab_plan_create(**args)
         assert info.value.code == code, change
-        assert info.value.message_zh and info.value.message_en
+        assert info.value.message_zh
+        assert info.value.message_en
     assert not RehabPlan.objects.exists()
 
 

@@ -65,7 +65,8 @@ def test_participants_and_counts_by_county(officer: Any) -> None:
         culture.participant_add(
             actor=officer, activity_id=first.pk, id_number=a.id_number, today=TODAY
         )
-    assert twice.value.code == "participant_twice" and twice.value.message_en
+    assert twice.value.code == "participant_twice"
+    assert twice.value.message_en
     assert ActivityParticipation.objects.count() == 5
     rows = {
         r["county_code"]: (r["times"], r["persons"], r["activities"])
@@ -100,7 +101,8 @@ def test_bad_activities_refused(officer: Any, kw: dict[str, Any], code: str) -> 
     with pytest.raises(ValidationFailed) as refused:
         activity(officer, **kw)
     assert refused.value.code == code
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     assert not CultureActivity.objects.exists()
 
 
@@ -116,7 +118,8 @@ def test_bad_participants_refused(officer: Any) -> None:
             culture.participant_add(
                 actor=officer, activity_id=activity_id, id_number=number, today=TODAY
             )
-        assert refused.value.code == code and refused.value.message_en
+        assert refused.value.code == code
+        assert refused.value.message_en
     with pytest.raises(ValidationFailed):
         culture.participant_add(actor=officer, activity_id=held.pk, id_number="123", today=TODAY)
     assert not ActivityParticipation.objects.exists()
@@ -159,7 +162,8 @@ def test_the_pages(officer: Any) -> None:
     url = reverse("social:activities")
     assert client.get(url).status_code == 200
     bad = client.post(url, {"title": "x"})
-    assert bad.status_code == 400 and not CultureActivity.objects.exists()
+    assert bad.status_code == 400
+    assert not CultureActivity.objects.exists()
     done = client.post(
         url,
         {
@@ -175,9 +179,11 @@ def test_the_pages(officer: Any) -> None:
     added = client.post(done["Location"], {"id_number": person.id_number})
     assert added.status_code == 302
     page = client.get(done["Location"]).content.decode()
-    assert "郑球" in page and person.id_number not in page
+    assert "郑球" in page
+    assert person.id_number not in page
     again = client.post(done["Location"], {"id_number": person.id_number})
-    assert again.status_code == 400 and "已登记参加" in again.content.decode()
+    assert again.status_code == 400
+    assert "已登记参加" in again.content.decode()
     listed = client.get(url, {"year": "2024"}).content.decode()
     assert "轮椅篮球赛" in listed
     other = Client()

@@ -141,7 +141,8 @@ def test_the_pdf_is_printed_in_large_type(world: dict[str, Any]) -> None:
     name, content, count = emergency.emergency_export(
         actor=officer, region_code=VILLAGE, on=ON, purpose="疫情期间上门送药", fmt="pdf"
     )
-    assert name.endswith(".pdf") and content.startswith(b"%PDF")
+    assert name.endswith(".pdf")
+    assert content.startswith(b"%PDF")
     assert count == 4
     html = emergency.render_to_string(
         "social/emergency_pdf.html",
@@ -160,7 +161,8 @@ def test_an_export_without_a_purpose_is_refused_and_not_audited(
             actor=officer, region_code=TOWNSHIP, on=ON, purpose=purpose, fmt="xlsx"
         )
     assert refused.value.code == "purpose_required"
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     assert not AuditEntry.objects.filter(action="export").exists()
 
 
@@ -203,7 +205,8 @@ def test_recording_a_need_is_scoped_and_audited(world: dict[str, Any]) -> None:
     need = emergency.emergency_need_set(
         actor=worker, person_id=world["mild"].pk, bedridden=True, powered_device="", on=ON
     )
-    assert need.bedridden and need.recorded_by == worker
+    assert need.bedridden
+    assert need.recorded_by == worker
     assert AuditEntry.objects.filter(object_type="emergency_need", action="change").count() == 1
     with pytest.raises(PermissionRefused):
         emergency.emergency_need_set(
@@ -231,8 +234,10 @@ def test_the_page_shows_the_masked_list_and_exports_with_a_purpose(world: dict[s
     page = client.get(url)
     assert page.status_code == 200
     text = page.content.decode()
-    assert "王一级" in text and "138****5678" in text
-    assert "13812345678" not in text and "幸福路8号" not in text
+    assert "王一级" in text
+    assert "138****5678" in text
+    assert "13812345678" not in text
+    assert "幸福路8号" not in text
     refused = client.post(
         url, {"action": "export", "region": TOWNSHIP, "purpose": "", "fmt": "xlsx"}
     )
@@ -259,7 +264,8 @@ def test_the_page_answers_404_for_another_county(world: dict[str, Any]) -> None:
     assert not AuditEntry.objects.filter(action="export").exists()
     # Its own townships are offered, not the other county's.
     page = client.get(url).content.decode()
-    assert "150404002" in page and TOWNSHIP not in page
+    assert "150404002" in page
+    assert TOWNSHIP not in page
 
 
 @ON_TODAY
@@ -293,4 +299,5 @@ def test_a_worker_records_a_powered_device_on_the_page(world: dict[str, Any]) ->
     need = EmergencyNeed.objects.get(person=mild)
     assert (need.powered_device, need.bedridden, need.recorded_on) == ("ventilator", False, ON)
     page = client.get(done["Location"]).content.decode()
-    assert "李四级" in page and "呼吸机" in page
+    assert "李四级" in page
+    assert "呼吸机" in page

@@ -98,7 +98,8 @@ def test_bad_input_is_refused_in_both_languages(
     with pytest.raises(ValidationFailed) as refused:
         record(officer, **kw)
     assert refused.value.code == code
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     assert not Facility.objects.exists()
     assert not AuditEntry.objects.filter(object_type="facility").exists()
 
@@ -113,7 +114,8 @@ def test_a_facility_from_plan_to_opening(officer: Any) -> None:
         planned_on=dt.date(2023, 2, 1),
         floor_area="1,200.55",
     )
-    assert planned.floor_area == Decimal("1200.6") and planned.county_code == "150402"
+    assert planned.floor_area == Decimal("1200.6")
+    assert planned.county_code == "150402"
     building = change(officer, planned, state="building", building_from=dt.date(2024, 4, 1))
     assert building.state == "building"
     opened = change(officer, building, state="open", opened_on=dt.date(2025, 5, 20))
@@ -172,7 +174,8 @@ def test_scope_attacks(officer: Any) -> None:
         with pytest.raises(PermissionRefused):
             facilities.facilities(make_user(role, TOWNSHIP))
     own.refresh_from_db()
-    assert own.name == "红山区残疾人康复中心" and own.township_code == TOWNSHIP
+    assert own.name == "红山区残疾人康复中心"
+    assert own.township_code == TOWNSHIP
     assert Facility.objects.count() == 1
 
 
@@ -182,7 +185,8 @@ def test_the_pages(officer: Any) -> None:
     url = reverse("social:facilities")
     assert client.get(url).status_code == 200
     bad = client.post(url, {"name": "x", "kind": "care", "township_code": TOWNSHIP})
-    assert bad.status_code == 400 and not Facility.objects.exists()
+    assert bad.status_code == 400
+    assert not Facility.objects.exists()
     refused = client.post(
         url,
         {
@@ -193,7 +197,8 @@ def test_the_pages(officer: Any) -> None:
             "state": "open",
         },
     )
-    assert refused.status_code == 400 and "投入使用年份" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "投入使用年份" in refused.content.decode()
     done = client.post(
         url,
         {
@@ -207,7 +212,8 @@ def test_the_pages(officer: Any) -> None:
     )
     assert done.status_code == 302
     page = client.get(done["Location"])
-    assert page.status_code == 200 and 'value="2018"' in page.content.decode()
+    assert page.status_code == 200
+    assert 'value="2018"' in page.content.decode()
     edit = client.post(
         done["Location"],
         {
@@ -249,7 +255,8 @@ def test_refusal_in_english_and_the_next_page_keeps_the_filter(officer: Any) -> 
         HTTP_ACCEPT_LANGUAGE="en",
     )
     page = refused.content.decode()
-    assert refused.status_code == 400 and "give the date the state closed began" in page
+    assert refused.status_code == 400
+    assert "give the date the state closed began" in page
     assert not Facility.objects.exists()
     Facility.objects.bulk_create(
         Facility(

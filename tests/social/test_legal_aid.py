@@ -79,7 +79,8 @@ def test_referral_accepted_then_concluded(officer: Any) -> None:
     person = make_person(name="王援")
     referral = refer(officer, person, referred_to="")
     assert referral.status == LegalAidStatus.REFERRED
-    assert referral.referred_to.endswith("法律援助中心") and len(referral.referred_to) > 6
+    assert referral.referred_to.endswith("法律援助中心")
+    assert len(referral.referred_to) > 6
     assert (referral.county_code, referral.township_code) == ("150402", "150402001")
     answer(officer, referral, "accepted", dt.date(2025, 9, 5))
     done = answer(officer, referral, "concluded", dt.date(2025, 9, 28), "调解结案，追回工资")
@@ -99,13 +100,16 @@ def test_declined_is_final_and_concluded_directly(officer: Any) -> None:
     declined = answer(
         officer, refer(officer, person), "declined", dt.date(2025, 9, 2), "不符合经济困难标准"
     )
-    assert declined.status == LegalAidStatus.DECLINED and declined.decline_reason
+    assert declined.status == LegalAidStatus.DECLINED
+    assert declined.decline_reason
     for outcome in ("accepted", "concluded", "declined"):
         with pytest.raises(ValidationFailed) as refused:
             answer(officer, declined, outcome, dt.date(2025, 9, 3), "再次")
-        assert refused.value.code == "outcome_not_allowed" and refused.value.field == "outcome"
+        assert refused.value.code == "outcome_not_allowed"
+        assert refused.value.field == "outcome"
     direct = answer(officer, refer(officer, person), "concluded", dt.date(2025, 9, 20), "已结案")
-    assert direct.status == LegalAidStatus.CONCLUDED and direct.accepted_on is None
+    assert direct.status == LegalAidStatus.CONCLUDED
+    assert direct.accepted_on is None
 
 
 @pytest.mark.parametrize(
@@ -126,7 +130,8 @@ def test_bad_referrals_refused(officer: Any, kw: dict[str, Any], code: str, fiel
         refer(officer, person, **kw)
     if code is not None:
         assert (refused.value.code, refused.value.field) == (code, field)
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     assert not LegalAidReferral.objects.exists()
 
 
@@ -161,7 +166,8 @@ def test_bad_outcomes_refused(
     with pytest.raises(ValidationFailed) as refused:
         answer(officer, referral, outcome, on, note)
     assert (refused.value.code, refused.value.field) == (code, field)
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     referral.refresh_from_db()
     assert referral.status == LegalAidStatus.REFERRED
     assert not AuditEntry.objects.filter(object_type="legal_aid", action="change").exists()
@@ -232,7 +238,8 @@ def test_status_filters_and_overdue(officer: Any) -> None:
         "accepted",
         dt.date(2025, 7, 5),
     )
-    assert legal_aid.is_overdue(late, TODAY) and not legal_aid.is_overdue(recent, TODAY)
+    assert legal_aid.is_overdue(late, TODAY)
+    assert not legal_aid.is_overdue(recent, TODAY)
     assert not legal_aid.is_overdue(accepted, TODAY)
     assert list(legal_aid.referrals(officer, today=TODAY, overdue=True)) == [late]
     assert set(legal_aid.referrals(officer, today=TODAY, status="referred")) == {late, recent}
@@ -314,7 +321,8 @@ def test_scope_attacks(officer: Any) -> None:
         with pytest.raises(PermissionRefused):
             legal_aid.referrals(user, today=TODAY)
     own.refresh_from_db()
-    assert own.status == LegalAidStatus.REFERRED and own.matter == "employment"
+    assert own.status == LegalAidStatus.REFERRED
+    assert own.matter == "employment"
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -338,7 +346,8 @@ def test_the_pages(officer: Any) -> None:
     client.force_login(officer)
     url = reverse("social:legal_aid")
     first = client.get(url)
-    assert first.status_code == 200 and "法律援助中心" in first.content.decode()
+    assert first.status_code == 200
+    assert "法律援助中心" in first.content.decode()
     person = make_person(name="沈页")
     future = (timezone.localdate() + dt.timedelta(days=1)).isoformat()
     bad = client.post(url, form_data(person, referred_on=future))
@@ -350,19 +359,24 @@ def test_the_pages(officer: Any) -> None:
     assert done.status_code == 302
     referral = LegalAidReferral.objects.get()
     page = client.get(done["Location"]).content.decode()
-    assert "沈页" in page and person.id_number not in page and "超过30天" in page
+    assert "沈页" in page
+    assert person.id_number not in page
+    assert "超过30天" in page
     listed = client.get(url, {"status": "overdue"}).content.decode()
-    assert "沈页" in listed and "超过30天未反馈" in listed
+    assert "沈页" in listed
+    assert "超过30天未反馈" in listed
     early = client.post(
         done["Location"],
         {"action": "outcome", "o-outcome": "accepted", "o-outcome_on": "2025-08-01", "o-note": ""},
     )
-    assert early.status_code == 400 and "不能早于转介日期" in early.content.decode()
+    assert early.status_code == 400
+    assert "不能早于转介日期" in early.content.decode()
     empty = client.post(
         done["Location"],
         {"action": "outcome", "o-outcome": "concluded", "o-outcome_on": "2025-09-10"},
     )
-    assert empty.status_code == 400 and "请填写办理结果" in empty.content.decode()
+    assert empty.status_code == 400
+    assert "请填写办理结果" in empty.content.decode()
     referral.refresh_from_db()
     assert referral.status == LegalAidStatus.REFERRED
     ok = client.post(
@@ -424,4 +438,5 @@ def test_from_a_citizen_request(officer: Any) -> None:
     viewer = township.get(
         reverse("social:legal_aid_referral", args=[LegalAidReferral.objects.get().pk])
     )
-    assert viewer.status_code == 200 and "登记法律援助中心的答复" not in viewer.content.decode()
+    assert viewer.status_code == 200
+    assert "登记法律援助中心的答复" not in viewer.content.decode()

@@ -191,9 +191,11 @@ def test_an_alert_is_not_closed_without_a_visit(config: Any) -> None:
     with pytest.raises(ValidationFailed) as refused:
         monitoring.case_close(actor=worker, case_id=case.pk, closed_on=ON, note="无风险")
     assert refused.value.code == "visit_required"
-    assert refused.value.message_zh and refused.value.message_en
+    assert refused.value.message_zh
+    assert refused.value.message_en
     case.refresh_from_db()
-    assert case.status == "open" and AuditEntry.objects.count() == before
+    assert case.status == "open"
+    assert AuditEntry.objects.count() == before
 
 
 def test_another_region_case_is_not_found(config: Any) -> None:
@@ -225,7 +227,8 @@ def test_a_rule_that_does_not_compile_is_refused_and_nothing_written(config: Any
             monitoring.rule_save(
                 actor=admin, code="bad", name_zh="坏规则", text=text, valid_from=ON
             )
-        assert refused.value.message_zh and refused.value.message_en
+        assert refused.value.message_zh
+        assert refused.value.message_en
         if code:
             assert refused.value.code == code
         else:

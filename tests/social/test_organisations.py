@@ -161,7 +161,8 @@ def test_the_pages(officer: Any) -> None:
     url = reverse("social:organisations")
     assert client.get(url).status_code == 200
     bad = client.post(url, {"name": "x", "credit_code": "1", "kind": "service"})
-    assert bad.status_code == 400 and not SocialOrganisation.objects.exists()
+    assert bad.status_code == 400
+    assert not SocialOrganisation.objects.exists()
     done = client.post(
         url,
         {
@@ -187,7 +188,8 @@ def test_the_pages(officer: Any) -> None:
     )
     assert page.status_code == 302
     project_page = client.get(page["Location"])
-    assert project_page.status_code == 200 and "康复训练" in project_page.content.decode()
+    assert project_page.status_code == 200
+    assert "康复训练" in project_page.content.decode()
     other = Client()
     other.force_login(make_user("county_officer", "150404"))
     assert other.get(page["Location"]).status_code == 404

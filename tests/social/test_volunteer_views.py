@@ -46,20 +46,24 @@ def test_the_volunteer_journey_on_the_pages() -> None:
         "r-village_code": VILLAGE,
     }
     refused = staff.post(url, data)
-    assert refused.status_code == 400 and "同意" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "同意" in refused.content.decode()
     assert not Volunteer.objects.exists()
     assert staff.post(url, {**data, "r-consent": "on"}).status_code == 302
     volunteer = Volunteer.objects.get()
     page = staff.get(url).content.decode()
-    assert volunteer.id_number_masked in page and number not in page
+    assert volunteer.id_number_masked in page
+    assert number not in page
     opened = staff.post(
         url, {"action": "account", "a-volunteer_id": volunteer.pk, "a-username": "li_volunteer"}
     )
-    assert opened.status_code == 200 and opened["Cache-Control"] == "no-store"
+    assert opened.status_code == 200
+    assert opened["Cache-Control"] == "no-store"
     password = re.search(r"<code>([^<]+)</code>", opened.content.decode())
     assert password is not None
     volunteer.refresh_from_db()
-    assert volunteer.user is not None and volunteer.user.check_password(password.group(1))
+    assert volunteer.user is not None
+    assert volunteer.user.check_password(password.group(1))
     events = reverse("social:events")
     created = staff.post(
         events,
@@ -89,9 +93,11 @@ def test_the_volunteer_journey_on_the_pages() -> None:
     event_id = int(event_url.rstrip("/").rsplit("/", 1)[1])
     assert mine.post(my_url, {"event_id": event_id}).status_code == 302
     again = mine.post(my_url, {"event_id": event_id})
-    assert again.status_code == 400 and "已报名" in again.content.decode()
+    assert again.status_code == 400
+    assert "已报名" in again.content.decode()
     text = mine.get(my_url).content.decode()
-    assert "测试街道一残联门口" in text and "周受助" in text
+    assert "测试街道一残联门口" in text
+    assert "周受助" in text
     for secret in (served.id_number, served.id_number_masked, "13955556666", number):
         assert secret not in text
     signup = EventSignup.objects.get()
@@ -108,7 +114,8 @@ def test_the_volunteer_journey_on_the_pages() -> None:
         == 302
     )
     signup.refresh_from_db()
-    assert signup.attended and str(signup.hours) == "3.0"
+    assert signup.attended
+    assert str(signup.hours) == "3.0"
     # Staff pages are closed to the volunteer.
     for staff_url in (url, events, event_url, reverse("social:emergency")):
         assert mine.get(staff_url).status_code in (403, 404)

@@ -50,7 +50,8 @@ def account(officer: Any, volunteer: Volunteer) -> Any:
     user, password = volunteers.volunteer_account_open(
         actor=officer, volunteer_id=volunteer.pk, username=f"vol{volunteer.pk}x"
     )
-    assert password and user.must_change_password
+    assert password
+    assert user.must_change_password
     return user
 
 
@@ -70,11 +71,13 @@ def event(officer: Any, team: Any = None, capacity: int = 2) -> Any:
 def test_registration_needs_consent_and_a_unique_id_number(officer: Any) -> None:
     with pytest.raises(ValidationFailed) as refused:
         register(officer, consent=False)
-    assert refused.value.code == "consent_required" and refused.value.message_en
+    assert refused.value.code == "consent_required"
+    assert refused.value.message_en
     assert not Volunteer.objects.exists()
     number = new_id_number("150402", dt.date(1990, 3, 3))
     first = register(officer, id_number=number)
-    assert first.consent_on == TODAY and first.id_number == number
+    assert first.consent_on == TODAY
+    assert first.id_number == number
     assert first.id_number_masked != number
     with pytest.raises(ValidationFailed) as twice:
         register(officer, id_number=number, name="王重复")
@@ -105,7 +108,8 @@ def test_sign_up_once_within_capacity_before_the_start(officer: Any) -> None:
     volunteers.event_signup(actor=users[0], event_id=current.pk, now=NOW)
     with pytest.raises(ValidationFailed) as twice:
         volunteers.event_signup(actor=users[0], event_id=current.pk, now=NOW)
-    assert twice.value.code == "already_signed_up" and twice.value.message_zh
+    assert twice.value.code == "already_signed_up"
+    assert twice.value.message_zh
     volunteers.event_signup(actor=users[1], event_id=current.pk, now=NOW)
     with pytest.raises(ValidationFailed) as full:
         volunteers.event_signup(actor=users[2], event_id=current.pk, now=NOW)

@@ -76,7 +76,8 @@ def test_history_shows_step_names_not_codes(client, township_officer, eligible_p
     english = _history(client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     for t in transitions:
         step = procs.step(t.item.benefit.code, t.to_step)
-        assert step is not None and f"<td>{step.name_en}" in english
+        assert step is not None
+        assert f"<td>{step.name_en}" in english
 
 
 def test_a_step_no_longer_configured_keeps_its_code(

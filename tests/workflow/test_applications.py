@@ -86,11 +86,12 @@ def test_bundle_from_the_window_to_entitlements_and_a_paid_line(
     assert line.amount == monthly
     assert (line.arrears_months, line.arrears_amount) == (1, monthly)
     assert line.net_amount == 2 * monthly
-    assert line.bank_account_masked.startswith("6228") and "*" in line.bank_account_masked
+    assert line.bank_account_masked.startswith("6228")
+    assert "*" in line.bank_account_masked
     assert line.bank_account == "6228480012345678901"
     services.payment_list_approve(actor=approver, list_id=plist.pk)
     summary = services.import_results(
-        actor=county_officer, list_id=plist.pk, filename="result.csv", data=results_csv([line])
+        actor=county_officer, list_id=plist.pk, data=results_csv([line])
     )
     assert (summary.paid, summary.failed, summary.closed) == (1, 0, True)
     line.refresh_from_db()

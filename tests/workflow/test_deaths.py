@@ -60,7 +60,8 @@ def test_a_death_ends_entitlements_and_lists_months_paid_after_it(
     cert = Certificate.objects.get(person=person)
     assert (cert.status, cert.valid_to) == ("cancelled", dt.date(2025, 9, 14))
     record = RecordChange.objects.get(person=person, kind="death")
-    assert "待追回" in record.summary and str(paid_october.amount) in record.summary
+    assert "待追回" in record.summary
+    assert str(paid_october.amount) in record.summary
 
 
 def test_a_death_in_the_month_paid_is_no_overpayment(county_officer, village_worker, regions):
@@ -75,7 +76,8 @@ def test_a_death_in_the_month_paid_is_no_overpayment(county_officer, village_wor
         now=at(TODAY),
     )
     assert result.overpayments == []
-    assert result.entitlements_ended and not result.entitlements_not_ended
+    assert result.entitlements_ended
+    assert not result.entitlements_not_ended
 
 
 def test_applications_in_progress_close_on_a_death(village_worker, eligible_person, regions):
@@ -128,7 +130,9 @@ def test_death_refusals_write_nothing(village_worker, regions, on, reason, code)
     person = person_with(level=1, household="dibao")
     with pytest.raises(ValidationFailed) as info:
         death_record(actor=village_worker, person_id=person.pk, on=on, reason=reason, today=TODAY)
-    assert info.value.code == code and info.value.message_en and info.value.message_zh
+    assert info.value.code == code
+    assert info.value.message_en
+    assert info.value.message_zh
     assert Person.objects.get(pk=person.pk).death_date is None
     assert Certificate.objects.get(person=person).status == "valid"
 

@@ -66,7 +66,8 @@ def test_a_good_document_is_stored_under_a_random_name(township_officer, applica
     assert doc.original_name == "身份证.png"
     files = stored_files()
     assert [f.name for f in files] == [doc.stored_name]
-    assert "身份证" not in doc.stored_name and doc.stored_name.endswith(".png")
+    assert "身份证" not in doc.stored_name
+    assert doc.stored_name.endswith(".png")
     assert Path(settings.MEDIA_ROOT).resolve() != Path(settings.STATIC_ROOT).resolve()
     assert "id_card" not in {d.code for d in selectors.missing_documents(application)}
 
@@ -111,7 +112,9 @@ def test_documents_are_encrypted_at_rest_and_served_intact(client, township_offi
     files = stored_files()
     assert [f.name for f in files] == [doc.stored_name]
     raw = files[0].read_bytes()
-    assert MARKER not in raw and ID_NUMBER not in raw and ID_NUMBER[-8:] not in raw
+    assert MARKER not in raw
+    assert ID_NUMBER not in raw
+    assert ID_NUMBER[-8:] not in raw
     assert not raw.startswith(b"\xff\xd8\xff")  # not even the JPEG signature
     assert raw.startswith(crypto.FILE_MAGIC)
     assert crypto.file_key_id(raw) == settings.DPF_FIELD_KEY_CURRENT
@@ -149,7 +152,8 @@ def test_a_document_stored_in_clear_before_encryption_is_served_then_encrypted(
     assert b"".join(client.get(url).streaming_content) == PDF
 
     assert keyring.reencrypt() >= 1
-    assert path.read_bytes().startswith(crypto.FILE_MAGIC) and b"%PDF" not in path.read_bytes()
+    assert path.read_bytes().startswith(crypto.FILE_MAGIC)
+    assert b"%PDF" not in path.read_bytes()
     assert keyring.files_usage() == {settings.DPF_FIELD_KEY_CURRENT: 1}
     assert b"".join(client.get(url).streaming_content) == PDF
 

@@ -67,7 +67,8 @@ def test_scan_review_suspends_then_resumes_with_history(county_officer, regions)
     second = services.resume(
         actor=county_officer, entitlement_id=first.pk, on=dt.date(2025, 9, 10), reason="已换证"
     )
-    assert second.pk != first.pk and second.status == EntitlementStatus.ACTIVE
+    assert second.pk != first.pk
+    assert second.status == EntitlementStatus.ACTIVE
     assert EntitlementEvent.objects.get(entitlement=second).previous == first
     with pytest.raises(ValidationFailed) as info:
         services.resume(
@@ -127,7 +128,8 @@ def test_scan_review_terminates_on_death(county_officer, regions):
         benefit=benefit(LIVING),
         month=dt.date(2025, 4, 1),
     )
-    assert march.line_count == 1 and april.line_count == 0
+    assert march.line_count == 1
+    assert april.line_count == 0
 
 
 def test_back_dated_suspension_is_recovered_from_the_next_payment(

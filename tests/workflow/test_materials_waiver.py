@@ -64,7 +64,8 @@ def test_approval_without_the_documents_is_refused_unless_waived(officers, eligi
             approve(item, officers, waiver)
         assert info.value.code == "materials_missing"
         assert info.value.field == "waiver_reason"
-        assert "身份证" in info.value.message_zh and "免交理由" in info.value.message_zh
+        assert "身份证" in info.value.message_zh
+        assert "免交理由" in info.value.message_zh
         assert "waived" in info.value.message_en
     # nothing written: no entitlement, the item where it was, no transition, no audit
     item.refresh_from_db()
@@ -75,12 +76,16 @@ def test_approval_without_the_documents_is_refused_unless_waived(officers, eligi
 
     approve(item, officers, "原件已在窗口当面核验，复印件次日补交")
     item.refresh_from_db()
-    assert item.status == "approved" and item.entitlement_id is not None
+    assert item.status == "approved"
+    assert item.entitlement_id is not None
     last = Transition.objects.filter(item=item).order_by("-at", "-pk").first()
-    assert last is not None and last.action == "approve"
-    assert "免交材料" in last.reason and "原件已在窗口当面核验" in last.reason
+    assert last is not None
+    assert last.action == "approve"
+    assert "免交材料" in last.reason
+    assert "原件已在窗口当面核验" in last.reason
     entry = AuditEntry.objects.filter(object_type="application").order_by("-pk").first()
-    assert entry is not None and "id_card" in entry.changes["waived"]
+    assert entry is not None
+    assert "id_card" in entry.changes["waived"]
     assert "原件已在窗口当面核验" in entry.reason
 
 
@@ -96,7 +101,8 @@ def test_with_every_document_no_waiver_is_needed(officers, eligible_person):
     item.refresh_from_db()
     assert item.status == "approved"
     entry = AuditEntry.objects.filter(object_type="application").order_by("-pk").first()
-    assert entry is not None and "waived" not in entry.changes
+    assert entry is not None
+    assert "waived" not in entry.changes
 
 
 def test_the_page_asks_for_the_waiver_in_words(client, officers, eligible_person):
@@ -111,7 +117,8 @@ def test_the_page_asks_for_the_waiver_in_words(client, officers, eligible_person
     page = client.get(reverse("workflow:application", args=[application.pk])).content.decode()
     assert "免交材料的理由" in page
     refused = client.post(url, form)
-    assert refused.status_code == 400 and "缺少必需材料" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "缺少必需材料" in refused.content.decode()
     assert not Entitlement.objects.exists()
     done = client.post(url, {**form, f"i{item.pk}-waiver_reason": "原件已当面核验"})
     assert done.status_code == 302
@@ -137,4 +144,5 @@ def test_an_entitlement_without_a_monthly_amount_says_so_in_words(
         reverse("workflow:entitlement", args=[item.entitlement_id]),
     ):
         html = client.get(url).content.decode()
-        assert "None" not in html and "该事项不按月发放金额" in html
+        assert "None" not in html
+        assert "该事项不按月发放金额" in html

@@ -65,7 +65,8 @@ def test_the_queue_lists_the_regions_pending_changes_in_constant_queries(
         html = client.get(url).content.decode()
     assert len(re.findall(r"/workflow/payee-accounts/\d+/", html)) == 5
     assert f"/workflow/payee-accounts/{outside.pk}/" not in html
-    assert "6217" in html and "8777" in html
+    assert "6217" in html
+    assert "8777" in html
     assert NEW.account_number not in html  # masked only
 
 
@@ -74,16 +75,19 @@ def test_an_officer_verifies_from_the_page(township_officer) -> None:
     client = as_user(township_officer)
     url = reverse("workflow:payee_account", args=[account.pk])
     page = client.get(url)
-    assert page.status_code == 200 and account.person.name in page.content.decode()
+    assert page.status_code == 200
+    assert account.person.name in page.content.decode()
     unchecked = client.post(url, {"decision": "verify", "note": ""})
     assert unchecked.status_code == 400
     assert "核对本人身份证件" in unchecked.content.decode()
     account.refresh_from_db()
     assert account.status == "pending"
     done = client.post(url, {"decision": "verify", "checked_in_person": "on"})
-    assert done.status_code == 302 and done["Location"] == reverse("workflow:payee_accounts")
+    assert done.status_code == 302
+    assert done["Location"] == reverse("workflow:payee_accounts")
     account.refresh_from_db()
-    assert account.status == "verified" and account.decided_by == township_officer
+    assert account.status == "verified"
+    assert account.decided_by == township_officer
 
 
 def test_a_rejection_needs_a_reason_on_the_page(county_officer) -> None:
@@ -91,7 +95,8 @@ def test_a_rejection_needs_a_reason_on_the_page(county_officer) -> None:
     client = as_user(county_officer)
     url = reverse("workflow:payee_account", args=[account.pk])
     refused = client.post(url, {"decision": "reject", "note": ""})
-    assert refused.status_code == 400 and "请填写理由" in refused.content.decode()
+    assert refused.status_code == 400
+    assert "请填写理由" in refused.content.decode()
     assert client.post(url, {"decision": "reject", "note": "不是本人的卡"}).status_code == 302
     account.refresh_from_db()
     assert account.status == "rejected"

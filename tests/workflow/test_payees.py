@@ -95,7 +95,8 @@ def test_an_account_given_online_is_paid_only_after_an_officer_verifies_it(
     assert response.status_code == 302
     assert paid_account(county_officer, OCTOBER) == BANK.account_number
     assert [phone for phone, _ in MemorySender.sent] == [ON_FILE_MASKED]
-    assert "8777" in MemorySender.sent[0][1] and "核实" in MemorySender.sent[0][1]
+    assert "8777" in MemorySender.sent[0][1]
+    assert "核实" in MemorySender.sent[0][1]
 
     pending = PayeeAccount.objects.get(person=person, status="pending")
     with django_capture_on_commit_callbacks(execute=True):
@@ -139,7 +140,8 @@ def test_a_rejected_change_is_never_paid_and_the_person_is_told(
     assert [phone for phone, _ in MemorySender.sent] == [ON_FILE_MASKED] * 2
     assert "未通过核实" in MemorySender.sent[1][1]
     entry = AuditEntry.objects.filter(object_type="payee_account").latest("id")
-    assert entry.changes["status"] == ["pending", "rejected"] and entry.reason == "本人称未申请变更"
+    assert entry.changes["status"] == ["pending", "rejected"]
+    assert entry.reason == "本人称未申请变更"
     assert STRANGER.account_number not in str(list(AuditEntry.objects.values("changes")))
 
 
@@ -165,7 +167,8 @@ def test_a_person_with_only_a_pending_account_is_listed_without_one(
     client = Client()
     client.force_login(county_officer)
     page = client.get(reverse("workflow:payment_list", args=[plist.pk])).content.decode()
-    assert "无已核实账户" in page and "8777" not in page
+    assert "无已核实账户" in page
+    assert "8777" not in page
 
 
 def test_an_account_given_at_the_window_is_pending_too(village_worker) -> None:
@@ -245,7 +248,8 @@ def test_who_may_verify(
         services.payee_account_reject(actor=county_officer, account_id=pending.pk, note=" ")
     assert no_reason.value.code == "reason_required"
     pending.refresh_from_db()
-    assert pending.status == "pending" and pending.decided_at is None
+    assert pending.status == "pending"
+    assert pending.decided_at is None
     services.payee_account_verify(
         actor=county_officer, account_id=pending.pk, checked_in_person=True, today=OCTOBER
     )
@@ -379,7 +383,8 @@ def test_accounts_on_file_become_verified_and_a_portal_change_goes_back_to_pendi
         rows = {a.pk: a for a in PayeeAccount.objects.all()}
         assert (rows[own].status, rows[own].valid_to) == ("verified", None)
         assert (rows[typed].status, rows[typed].decided_at) == ("pending", None)
-        assert rows[staff].status == "verified" and rows[staff].decided_at is not None
+        assert rows[staff].status == "verified"
+        assert rows[staff].decided_at is not None
         assert rows[alone].status == "pending"
         # Back again: one open account per person, as before the release.
         back = _migrate(BEFORE).get_model("workflow", "PayeeAccount")

@@ -48,13 +48,16 @@ def test_the_bank_workbook_is_a_job_whose_file_is_encrypted_and_its_owners(
         actor=approver, list_id=plist.pk, kind=services.BANK_WORKBOOK, purpose="银行代发"
     )
     job.refresh_from_db()
-    assert started and job.status == JobStatus.DONE
+    assert started
+    assert job.status == JobStatus.DONE
     raw = _stored(job).read_bytes()
-    assert file_key_id(raw) is not None and b"PK" not in raw[:64]  # never in clear on disk
+    assert file_key_id(raw) is not None
+    assert b"PK" not in raw[:64]
     client.force_login(approver)
     url = reverse("workflow:payment_file", args=[plist.pk, job.pk])
     response = client.get(url)
-    assert response.status_code == 200 and response.content[:2] == b"PK"
+    assert response.status_code == 200
+    assert response.content[:2] == b"PK"
     assert "attachment" in response["Content-Disposition"]
     assert AuditEntry.objects.filter(
         action="download", object_type="payment_list", object_id=str(plist.pk)
@@ -77,7 +80,8 @@ def test_a_file_is_only_reachable_through_its_own_list(county_officer, approver,
     name, _type, data = services.document_file(
         actor=county_officer, list_id=plist.pk, job_id=job.pk
     )
-    assert name.endswith(".pdf") and data.startswith(b"%PDF-")
+    assert name.endswith(".pdf")
+    assert data.startswith(b"%PDF-")
     # Attack: the same officer's file asked for under another list's address.
     with pytest.raises(NotFound):
         services.document_file(actor=county_officer, list_id=other.pk, job_id=job.pk)
@@ -127,7 +131,9 @@ def test_a_job_run_again_after_a_crash_keeps_one_file(county_officer, approver, 
     assert run_job(job.pk) == JobStatus.DONE
     assert JobOutput.objects.filter(job=job).count() == 1
     second = _stored(Job.objects.get(pk=job.pk))
-    assert second != first and second.exists() and not first.exists()
+    assert second != first
+    assert second.exists()
+    assert not first.exists()
 
 
 def test_files_are_deleted_after_the_retention(county_officer, approver, regions, settings):
@@ -144,11 +150,13 @@ def test_files_are_deleted_after_the_retention(county_officer, approver, regions
     kept = outputs.retention_job(
         params={}, progress=lambda _m: None, actor=None, today=made_on + dt.timedelta(days=7)
     )
-    assert kept.startswith("0 ") and path.exists()
+    assert kept.startswith("0 ")
+    assert path.exists()
     gone = outputs.retention_job(
         params={}, progress=lambda _m: None, actor=None, today=made_on + dt.timedelta(days=8)
     )
-    assert gone.startswith("1 ") and not path.exists()
+    assert gone.startswith("1 ")
+    assert not path.exists()
     assert not JobOutput.objects.filter(job=job).exists()
     with pytest.raises(NotFound):
         services.document_file(actor=county_officer, list_id=plist.pk, job_id=job.pk)

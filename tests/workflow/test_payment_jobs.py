@@ -61,16 +61,20 @@ def test_a_list_generated_as_a_job_run_again_after_a_crash_is_the_same_list(
         params={"county_code": "150402", "benefit": "living_allowance", "month": "2025-10-01"},
     )
     job.refresh_from_db()
-    assert started and job.status == JobStatus.DONE, job.error
+    assert started, job.error
+    assert job.status == JobStatus.DONE, job.error
     first, first_result = _lists(), job.result
     lines = PaymentLine.objects.count()
-    assert first[0][3] == 3 and lines == 3
+    assert first[0][3] == 3
+    assert lines == 3
 
     again = _crash_and_run_again(job)
 
-    assert again.status == JobStatus.DONE and again.attempts == 2
+    assert again.status == JobStatus.DONE
+    assert again.attempts == 2
     assert again.result == first_result
-    assert _lists() == first and PaymentLine.objects.count() == lines
+    assert _lists() == first
+    assert PaymentLine.objects.count() == lines
 
 
 def test_the_page_starts_the_job_and_shows_its_progress_while_it_waits(
@@ -84,9 +88,12 @@ def test_the_page_starts_the_job_and_shows_its_progress_while_it_waits(
     response = client.post(reverse("workflow:payment_lists"), form, follow=True)
 
     job = Job.objects.get(kind="workflow.payment_list")
-    assert job.status == JobStatus.QUEUED and PaymentList.objects.count() == 0
+    assert job.status == JobStatus.QUEUED
+    assert PaymentList.objects.count() == 0
     page = response.content.decode()
-    assert "生成作业" in page and "排队中" in page and "红山区" in page
+    assert "生成作业" in page
+    assert "排队中" in page
+    assert "红山区" in page
     # a second click while it waits joins the same job
     client.post(reverse("workflow:payment_lists"), form)
     assert Job.objects.filter(kind="workflow.payment_list").count() == 1
@@ -94,7 +101,8 @@ def test_the_page_starts_the_job_and_shows_its_progress_while_it_waits(
     runner.run_job(job.pk, today=TODAY)  # what the worker does
 
     page = client.get(reverse("workflow:payment_lists")).content.decode()
-    assert "已完成" in page and "2 lines" in page
+    assert "已完成" in page
+    assert "2 lines" in page
     assert PaymentList.objects.get().line_count == 2
 
 
@@ -118,16 +126,19 @@ def test_a_failed_generation_shows_its_error_on_the_page(
     runner.run_job(job.pk, today=TODAY)
 
     job.refresh_from_db()
-    assert job.status == JobStatus.FAILED and job.error.startswith("list_exists")
+    assert job.status == JobStatus.FAILED
+    assert job.error.startswith("list_exists")
     page = client.get(reverse("workflow:payment_lists")).content.decode()
-    assert "失败" in page and "已生成" in page
+    assert "失败" in page
+    assert "已生成" in page
     assert PaymentList.objects.count() == 1
 
 
 def test_the_monthly_draft_schedule_drafts_every_county_once(city_admin, regions) -> None:
     _entitled(2)
     schedule = Schedule.objects.get(kind="workflow.payment_lists_draft")
-    assert schedule.cadence == "monthly" and schedule.day_of_month == 1
+    assert schedule.cadence == "monthly"
+    assert schedule.day_of_month == 1
     job, _ = job_start(
         actor=None,
         kind="workflow.payment_lists_draft",
@@ -140,7 +151,8 @@ def test_the_monthly_draft_schedule_drafts_every_county_once(city_admin, regions
     drafted = _lists()
     assert [(c, b, n) for c, b, _m, n, _t in drafted] == [("150402", "living_allowance", 2)]
     plist = PaymentList.objects.get()
-    assert plist.generated_by is None and plist.status == PaymentList.Status.DRAFT
+    assert plist.generated_by is None
+    assert plist.status == PaymentList.Status.DRAFT
     assert job.result.endswith("1 drafted, 0 already there")
 
     again = _crash_and_run_again(job)

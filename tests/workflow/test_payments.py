@@ -51,10 +51,12 @@ def test_lines_amounts_and_township_totals(county_officer, regions):
     other = receiving(1, village="150404002001")[0]
     plist = generate(county_officer)
     lines = list(PaymentLine.objects.filter(payment_list=plist))
-    assert len(lines) == 3 and other.pk not in {ln.person_id for ln in lines}
+    assert len(lines) == 3
+    assert other.pk not in {ln.person_id for ln in lines}
     monthly = standard(LIVING, None)
     assert {ln.amount for ln in lines} == {monthly}
-    assert plist.line_count == 3 and plist.total_amount == 3 * monthly
+    assert plist.line_count == 3
+    assert plist.total_amount == 3 * monthly
     assert all(ln.bank_account == BANK.account_number for ln in lines)
     assert PaymentMonth.objects.filter(line__payment_list=plist, kind="regular").count() == 3
     towns = services.payments.township_totals(plist)
@@ -103,7 +105,8 @@ def test_the_officer_who_generated_a_list_cannot_approve_it(county_officer, appr
     with pytest.raises(ValidationFailed) as info:
         services.payment_list_approve(actor=county_officer, list_id=plist.pk)
     assert info.value.code == "four_eyes"
-    assert "另一名" in info.value.message_zh and "another officer" in info.value.message_en
+    assert "另一名" in info.value.message_zh
+    assert "another officer" in info.value.message_en
     plist.refresh_from_db()
     assert (plist.status, plist.approved_by_id) == ("draft", None)
     assert not AuditEntry.objects.filter(
@@ -119,12 +122,14 @@ def test_a_draft_can_be_discarded_and_generated_again(
 ):
     receiving(3)
     plist = generate(county_officer)
-    assert plist.line_count == 3 and PaymentMonth.objects.count() >= 3
+    assert plist.line_count == 3
+    assert PaymentMonth.objects.count() >= 3
     # set-based: the number of statements does not depend on the number of lines
     with django_assert_max_num_queries(16):
         services.payment_list_discard(actor=county_officer, list_id=plist.pk)
     assert not PaymentMonth.objects.exists()
-    assert not PaymentLine.objects.exists() and not PaymentList.objects.exists()
+    assert not PaymentLine.objects.exists()
+    assert not PaymentList.objects.exists()
     assert generate(county_officer).line_count == 3
 
 
@@ -156,7 +161,6 @@ def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, approver, 
         services.import_results(
             actor=county_officer,
             list_id=plist.pk,
-            filename="result.csv",
             data="\n".join(rows).encode(),
         )
     problems = info.value.problems
@@ -173,7 +177,7 @@ def test_bank_file_with_an_unknown_line_marks_nothing(county_officer, approver, 
         f"{b.pk},{b.net_amount},failed,账户冻结",
     ]
     summary = services.import_results(
-        actor=county_officer, list_id=plist.pk, filename="r.csv", data="\n".join(good).encode()
+        actor=county_officer, list_id=plist.pk, data="\n".join(good).encode()
     )
     assert (summary.paid, summary.failed, summary.closed) == (1, 1, True)
     b.refresh_from_db()
@@ -193,9 +197,7 @@ def test_bank_file_by_id_number_as_xlsx(county_officer, approver, regions):
     sheet.append([person.id_number, float(line.net_amount), "成功", None])
     out = io.BytesIO()
     book.save(out)
-    services.import_results(
-        actor=county_officer, list_id=plist.pk, filename="回盘.xlsx", data=out.getvalue()
-    )
+    services.import_results(actor=county_officer, list_id=plist.pk, data=out.getvalue())
     line.refresh_from_db()
     assert line.status == "paid"
 
@@ -217,13 +219,16 @@ def test_bank_workbook_neutralises_formulas_and_is_audited(county_officer, appro
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c is not None]
     texts = [v for v in values if isinstance(v, str)]
     assert not any(t.startswith(("=", "+", "-", "@")) for t in texts)
-    assert '\'=HYPERLINK("http://x")' in texts and "6228480012345678901" in texts
+    assert '\'=HYPERLINK("http://x")' in texts
+    assert "6228480012345678901" in texts
     # the bank pays by the full ID number (docs/security.md, Exports), not the masked one
-    assert person.id_number in texts and person.id_number_masked not in texts
+    assert person.id_number in texts
+    assert person.id_number_masked not in texts
     plist.refresh_from_db()
     assert plist.status == "exported"
     entry = AuditEntry.objects.filter(action="export", object_type="payment_list").last()
-    assert entry is not None and entry.reason == "银行代发"
+    assert entry is not None
+    assert entry.reason == "银行代发"
     assert "6228480012345678901" not in str(entry.changes)
     assert person.id_number not in str(entry.changes) + entry.reason
 
@@ -239,11 +244,13 @@ def test_signing_pdfs_summary_and_by_township(county_officer, regions):
     receiving(2)
     plist = generate(county_officer)
     name, data = services.signing_pdf(actor=county_officer, list_id=plist.pk)
-    assert name.endswith(".pdf") and data.startswith(b"%PDF-")
+    assert name.endswith(".pdf")
+    assert data.startswith(b"%PDF-")
     name, data = services.signing_pdf(
         actor=county_officer, list_id=plist.pk, township_code="150402001"
     )
-    assert name.endswith("-150402001.pdf") and data.startswith(b"%PDF-")
+    assert name.endswith("-150402001.pdf")
+    assert data.startswith(b"%PDF-")
     with pytest.raises(ValidationFailed) as info:
         services.signing_pdf(actor=county_officer, list_id=plist.pk, township_code="150404002")
     assert info.value.code == "township_unknown"
@@ -295,3 +302,57 @@ def test_generation_uses_a_constant_number_of_queries(county_officer, regions):
     large = queries_to_generate(county_officer, dt.date(2025, 9, 1))
     assert PaymentList.objects.get(month=dt.date(2025, 9, 1)).line_count == 14
     assert large == small
+
+
+# --- the bank's result file is opened as every uploaded table is (dpf.core.tables) -------
+
+
+def test_a_zip_bomb_result_file_is_refused_from_its_directory(
+    county_officer, approver, regions, tmp_path
+):
+    """1 GB of sheet in a 1 MB file, named .csv (the format is read from the content): refused
+    before openpyxl opens it, nothing marked. The result import read the name and handed
+    any .xlsx to openpyxl."""
+    from tests.security.hostile import generate as hostile
+
+    receiving(1)
+    plist = generate(county_officer)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
+    bomb = hostile.zip_bomb_xlsx(tmp_path).read_bytes()
+    with pytest.raises(ValidationFailed) as info:
+        services.import_results(actor=county_officer, list_id=plist.pk, data=bomb)
+    assert (info.value.code, info.value.field) == ("unpacked_too_large", "file")
+    assert "解压后" in info.value.message_zh
+    assert "unpacks to" in info.value.message_en
+    assert set(PaymentLine.objects.values_list("status", flat=True)) == {"pending"}
+
+
+def test_the_result_page_refuses_every_hostile_file(county_officer, approver, regions):
+    """The roster corpus's files (damaged, renamed, entity bombs, formulas, bad encodings)
+    posted to the bank result page: each refused with a message in Chinese, nothing marked."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.security.hostile import corpus
+    from tests.security.hostile.checks import Failures, page_refusal_problem
+
+    receiving(1)
+    plist = generate(county_officer)
+    services.payment_list_approve(actor=approver, list_id=plist.pk)
+    client = Client()
+    client.force_login(county_officer)
+    url = reverse("workflow:payment_results", args=[plist.pk])
+    failures = Failures()
+    for file in corpus.ROSTER_FILES:
+        upload = SimpleUploadedFile(file.name, file.read())
+        try:
+            response = client.post(url, {"file": upload})
+            problem = page_refusal_problem(response)
+        except Exception as exc:  # noqa: BLE001 - the test client re-raises a 500
+            problem = f"raised {type(exc).__name__}"
+        if problem:
+            failures.add(file.name, "bank result upload", problem)
+        if set(PaymentLine.objects.values_list("status", flat=True)) != {"pending"}:
+            failures.add(file.name, "bank result upload", "a line was marked")
+    failures.check()

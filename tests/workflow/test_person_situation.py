@@ -63,10 +63,13 @@ def test_the_page_shows_receiving_payments_and_what_is_unclaimed(client, county_
     html, _n = _page(client, person)
 
     assert living.monthly_amount is not None
-    assert f"{living.monthly_amount}" in html and "2025-03-01" in html
-    assert "不按月发放" in html and "None" not in html
+    assert f"{living.monthly_amount}" in html
+    assert "2025-03-01" in html
+    assert "不按月发放" in html
+    assert "None" not in html
     line = PaymentLine.objects.get(person=person)
-    assert "2025-10" in html and str(line.net_amount) in html
+    assert "2025-10" in html
+    assert str(line.net_amount) in html
     # eligible for the nursing allowance, not receiving it: listed with its explanation
     section = html.split("按规则可能符合但未享受", 1)[1]
     assert benefit("nursing_allowance").name_zh in section
@@ -129,7 +132,8 @@ def test_the_application_form_opened_from_the_page_needs_no_id_number(client, to
     page = client.get(url, {"person": person.pk, "benefit": "nursing_allowance"})
     html = page.content.decode()
     assert page.status_code == 200
-    assert person.id_number_masked in html and person.name in html
+    assert person.id_number_masked in html
+    assert person.name in html
     assert 'name="id_number"' not in html
     assert 'value="nursing_allowance" checked' in html or (
         'value="nursing_allowance"' in html and "checked" in html

@@ -55,7 +55,8 @@ def test_one_row_a_person_with_every_benefit_proposed(client, city_admin) -> Non
     html = client.get(reverse("workflow:proposals")).content.decode()
 
     cards = _cards(html)
-    assert len(cards) == 3 and html.count("核实并代为申请") == 3
+    assert len(cards) == 3
+    assert html.count("核实并代为申请") == 3
     for person in people.values():
         (card,) = [c for c in cards if shown(c, person)]
         assert card.count("<details>") == proposed[person]  # each benefit, its explanation
@@ -96,7 +97,8 @@ def test_a_township_outside_the_region_filters_nothing_in(client, regions) -> No
         reverse("workflow:proposals"), {"township": "150402001", "village": "150402001001"}
     ).content.decode()
 
-    assert not shown(html, people["a"]) and not shown(html, people["b"])
+    assert not shown(html, people["a"])
+    assert not shown(html, people["b"])
     assert shown(html, people["c"])  # the filter outside the region is dropped, not obeyed
 
 
@@ -110,15 +112,19 @@ def test_the_city_admin_starts_the_scan_and_follows_it_on_the_page(
 
     response = client.post(run, {"next": url})
 
-    assert response.status_code == 302 and response["Location"] == url
+    assert response.status_code == 302
+    assert response["Location"] == url
     html = client.get(url).content.decode()
-    assert "排队中" in html and f'action="{run}"' not in html  # no second start meanwhile
+    assert "排队中" in html
+    assert f'action="{run}"' not in html
     job = Job.objects.get(kind="benefits.scan")
     runner.run_job(job.pk, today=AS_OF)  # what the worker does
     job.refresh_from_db()
     assert job.status == JobStatus.DONE
     html = client.get(url).content.decode()
-    assert "已完成" in html and job.result in html and f'action="{run}"' in html
+    assert "已完成" in html
+    assert job.result in html
+    assert f'action="{run}"' in html
 
 
 def test_the_scan_never_returns_to_another_site(client, city_admin) -> None:

@@ -69,7 +69,8 @@ def test_proposal_from_the_scan_to_entitlements_and_a_paid_line(
     application.refresh_from_db()
     assert application.status == "submitted"
     assert application.application_date == consented
-    assert application.consent_at is not None and application.confirmed_by == worker
+    assert application.consent_at is not None
+    assert application.confirmed_by == worker
     assert set(application.items.values_list("step_code", flat=True)) == {"window"}
     assert all(w.status == WorkItemStatus.DONE for w in proposals_for_all(found))
     account = PayeeAccount.objects.get(person=eligible_person, valid_to__isnull=True)
@@ -106,7 +107,7 @@ def test_proposal_from_the_scan_to_entitlements_and_a_paid_line(
     line = PaymentLine.objects.get(payment_list=plist)
     assert line.net_amount == 2 * standard("living_allowance", None)  # October + September
     data = f"line_id,amount,status,reason\n{line.pk},{line.net_amount},paid,\n".encode()
-    services.import_results(actor=county_officer, list_id=plist.pk, filename="r.csv", data=data)
+    services.import_results(actor=county_officer, list_id=plist.pk, data=data)
     line.refresh_from_db()
     assert line.status == "paid"
 

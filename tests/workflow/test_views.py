@@ -82,7 +82,9 @@ def test_application_page_shows_documents_explanation_history_and_actions(
     response = client.get(reverse("workflow:application", args=[application.pk]))
     html = response.content.decode()
     assert response.status_code == 200
-    assert "一次性告知" in html and "办理记录" in html and "规则依据" in html
+    assert "一次性告知" in html
+    assert "办理记录" in html
+    assert "规则依据" in html
     assert html.count("提交办理意见") == 2
     assert eligible_person.id_number not in html
 
@@ -99,7 +101,8 @@ def test_rejection_without_reason_is_shown_next_to_the_field(
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert 'role="alert"' in html and "请填写理由" in html
+    assert 'role="alert"' in html
+    assert "请填写理由" in html
     item.refresh_from_db()
     assert item.step_code == "window"
 
@@ -193,13 +196,16 @@ def test_payment_pages(client, county_officer, approver, township_officer, regio
         reverse("workflow:payment_lists"),
         {"county_code": "150402", "benefit": "living_allowance", "month": "2025-10"},
     )
-    assert again.status_code == 400 and "已生成" in again.content.decode()
+    assert again.status_code == 400
+    assert "已生成" in again.content.decode()
     page = client.get(reverse("workflow:payment_list", args=[plist.pk]))
-    assert page.status_code == 200 and "按苏木乡镇" in page.content.decode()
+    assert page.status_code == 200
+    assert "按苏木乡镇" in page.content.decode()
     # The signing PDF is made by a job (run at once in tests); the page offers the file.
     url = reverse("workflow:payment_pdf", args=[plist.pk])
     started = client.post(url)
-    assert started.status_code == 302 and started["Location"].endswith(f"/{plist.pk}/#files")
+    assert started.status_code == 302
+    assert started["Location"].endswith(f"/{plist.pk}/#files")
     job = Job.objects.get(kind="workflow.signing_pdf")
     file_url = reverse("workflow:payment_file", args=[plist.pk, job.pk])
     assert (
@@ -209,16 +215,19 @@ def test_payment_pages(client, county_officer, approver, township_officer, regio
     assert client.get(url).status_code == 405  # starting a job is never a GET
     for volume in ("2", "x", "99999999"):
         refused = client.post(url, {"township": "150402001", "volume": volume})
-        assert refused.status_code == 302 and refused["Location"].endswith(f"/{plist.pk}/")
+        assert refused.status_code == 302
+        assert refused["Location"].endswith(f"/{plist.pk}/")
     assert Job.objects.filter(kind="workflow.signing_pdf").count() == 1
     approve = reverse("workflow:payment_approve", args=[plist.pk])
     # four eyes: the officer who generated the list is refused, on the page, in words
     own = client.post(approve, {"confirm": "on"})
-    assert own.status_code == 400 and "另一名工作人员" in own.content.decode()
+    assert own.status_code == 400
+    assert "另一名工作人员" in own.content.decode()
     client.force_login(approver)
     # locking asks for confirmation: without the tick nothing is approved
     unconfirmed = client.post(approve)
-    assert unconfirmed.status_code == 400 and "请勾选确认" in unconfirmed.content.decode()
+    assert unconfirmed.status_code == 400
+    assert "请勾选确认" in unconfirmed.content.decode()
     assert PaymentList.objects.get().status == "draft"
     assert client.post(approve, {"confirm": "on"}).status_code == 302
     assert PaymentList.objects.get().status == "approved"
@@ -231,7 +240,8 @@ def test_payment_pages(client, county_officer, approver, township_officer, regio
     upload = io.BytesIO(b"line_id,amount,status\n999999,1,paid\n")
     upload.name = "r.csv"
     bad = client.post(reverse("workflow:payment_results", args=[plist.pk]), {"file": upload})
-    assert bad.status_code == 400 and "第2行" in bad.content.decode()
+    assert bad.status_code == 400
+    assert "第2行" in bad.content.decode()
     client.force_login(township_officer)
     assert client.get(reverse("workflow:payment_list", args=[plist.pk])).status_code == 404
 
@@ -250,7 +260,8 @@ def test_the_notice_tells_the_applicant_why_an_item_was_rejected(
     )
     client.force_login(township_officer)
     html = client.get(reverse("workflow:notice", args=[application.pk])).content.decode()
-    assert "缺少低保证明材料" in html and "申诉" in html
+    assert "缺少低保证明材料" in html
+    assert "申诉" in html
 
 
 def test_a_deadline_in_a_year_without_the_holiday_calendar_says_so(
@@ -270,7 +281,9 @@ def test_a_deadline_in_a_year_without_the_holiday_calendar_says_so(
     page = client.get(reverse("workflow:application", args=[known.pk])).content.decode()
     assert note not in page
     item = ApplicationItem.objects.filter(application=beyond).first()
-    assert item is not None and item.step_due_on is not None and item.step_due_on.year == 2027
+    assert item is not None
+    assert item.step_due_on is not None
+    assert item.step_due_on.year == 2027
     page = client.get(reverse("workflow:application", args=[beyond.pk])).content.decode()
     assert note in page
     assert note in client.get(reverse("workflow:tasks")).content.decode()

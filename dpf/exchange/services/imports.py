@@ -24,8 +24,9 @@ from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.inputs import refuse
+from dpf.core.table_limits import import_limits, megabytes
+from dpf.core.tables import FileRefused, check_archive, read_upload, sniff_format
 from dpf.exchange import benefits_bridge, jobs, selectors, surveyroster
-from dpf.exchange.limits import import_limits, megabytes
 from dpf.exchange.models import (
     BatchStatus,
     Channel,
@@ -35,7 +36,6 @@ from dpf.exchange.models import (
     Outcome,
     SuspectKind,
 )
-from dpf.exchange.reading import FileRefused, check_archive, sniff_format
 from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target
 from dpf.exchange.services.suspects import duplicates_find
 from dpf.exchange.targets import FACT_TARGETS
@@ -63,28 +63,6 @@ def _roster_type(code: str) -> RosterType:
     if rtype is None:
         raise refuse("roster_type", "名单类型无效", "unknown roster type", "roster_type")
     return rtype
-
-
-def _too_large(limit: int) -> ValidationFailed:
-    mb = megabytes(limit)
-    return refuse(
-        "file_too_large",
-        f"文件超过 {mb} 的上限，请拆分后分批导入",
-        f"the file exceeds the {mb} limit; split it and import the parts",
-        "file",
-    )
-
-
-def _read_limited(stream: IO[bytes], limit: int) -> bytes:
-    """The whole upload in memory (at most ``limit`` bytes): it is written only encrypted."""
-    chunks: list[bytes] = []
-    read = 0
-    while chunk := stream.read(1 << 20):
-        read += len(chunk)
-        if read > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _already_imported(batch: ImportBatch) -> ValidationFailed:
@@ -127,8 +105,8 @@ def batch_upload(
         except (AttributeError, OSError, ValueError):
             size = None
     if size is not None and size > limits.max_bytes:
-        raise _too_large(limits.max_bytes)
-    data = _read_limited(stream, limits.max_bytes)
+        raise FileRefused("file_too_large", limit=megabytes(limits.max_bytes))
+    data = read_upload(stream, limits)
     if not data:
         raise FileRefused("empty_file")
     file_format = file_format or sniff_format(data)

@@ -56,7 +56,7 @@ BULK_LIMIT = 200
 
 
 @transaction.atomic
-def item_decide(
+def item_decide(  # noqa: C901
     *,
     actor: Any,
     item_id: int,

@@ -4,10 +4,9 @@ import of the bank's result file (all or nothing: one unknown line and nothing i
 
 from __future__ import annotations
 
-import csv
+import dataclasses
 import datetime as dt
 import io
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -22,6 +21,8 @@ from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.idnumber import InvalidIdNumber, parse_id_number
 from dpf.core.models import Region
 from dpf.core.spreadsheets import neutralise
+from dpf.core.table_limits import import_limits
+from dpf.core.tables import FileRefused, open_rows
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
 from dpf.registry.services import id_lookup_hash
@@ -385,49 +386,12 @@ class ResultSummary:
     closed: bool
 
 
-def _rows(filename: str, data: bytes) -> list[list[str]]:
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        from openpyxl import load_workbook
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise ValidationFailed(
-                "result_file_unreadable",
-                "无法读取Excel文件",
-                "the Excel file cannot be read",
-                field="file",
-            ) from exc
-        sheet = book.worksheets[0]
-        out = []
-        for row in sheet.iter_rows(values_only=True):
-            out.append(["" if v is None else str(v).strip() for v in row])
-            if len(out) > MAX_RESULT_ROWS + 1:
-                break
-        return out
-    if name.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ValidationFailed(
-                "result_file_encoding",
-                "CSV文件编码无法识别（应为UTF-8或GB18030）",
-                "the CSV encoding is not UTF-8 or GB18030",
-                field="file",
-            )
-        return [[c.strip() for c in r] for r in csv.reader(io.StringIO(text))]
-    raise ValidationFailed(
-        "result_file_type",
-        "只接受 .xlsx 或 .csv 文件",
-        "only .xlsx or .csv files are accepted",
-        field="file",
-    )
+def _rows(data: bytes) -> list[list[str]]:
+    """The file's rows as text, opened as every uploaded table is (:mod:`dpf.core.tables`:
+    format by content, archive and row limits checked before any row is read)."""
+    limits = dataclasses.replace(import_limits(), max_rows=MAX_RESULT_ROWS + 1)
+    table = open_rows(data, limits)
+    return [["" if v is None else str(v).strip() for v in cells] for _, cells in table.rows]
 
 
 def _header(row: list[str]) -> dict[str, int]:
@@ -446,8 +410,8 @@ def _problem(row: int, code: str, zh: str, en: str) -> RowProblem:
 
 
 @transaction.atomic
-def import_results(
-    *, actor: Any, list_id: int, filename: str, data: bytes, now: dt.datetime | None = None
+def import_results(  # noqa: C901
+    *, actor: Any, list_id: int, data: bytes, now: dt.datetime | None = None
 ) -> ResultSummary:
     """Mark each line paid or failed from the bank's file. Every row is checked first (the
     line is this list's, the amount is the line's, the result is known, a failure has a
@@ -460,18 +424,9 @@ def import_results(
             "results are imported for approved or exported lists only",
             "file",
         )
-    if not data:
-        raise ValidationFailed("result_file_empty", "文件为空", "the file is empty", field="file")
-    rows = _rows(filename, data)
+    rows = _rows(data)
     if not rows:
-        raise ValidationFailed("result_file_empty", "文件为空", "the file is empty", field="file")
-    if len(rows) > MAX_RESULT_ROWS + 1:
-        raise ValidationFailed(
-            "result_file_large",
-            f"文件超过{MAX_RESULT_ROWS}行",
-            f"the file has more than {MAX_RESULT_ROWS} rows",
-            field="file",
-        )
+        raise FileRefused("no_rows")
     columns = _header(rows[0])
     missing = [k for k in ("amount", "status") if k not in columns]
     if "line_id" not in columns and "id_number" not in columns:

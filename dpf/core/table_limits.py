@@ -1,6 +1,7 @@
-"""The limits a roster file must keep, read from settings (``DPF_IMPORT_*``).
+"""The limits an uploaded table (a roster, a bank's result file) must keep, read from
+settings (``DPF_IMPORT_*``).
 
-A roster upload is bounded before it is parsed: bytes uploaded, what an .xlsx unpacks to
+An upload is bounded before it is parsed: bytes uploaded, what an .xlsx unpacks to
 (in total, per part read whole into memory, and the compression ratio of each part), and
 rows per file. Columns per row are capped too (no roster has more than a few dozen).
 """
