@@ -8,8 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from dpf.demo import plan as planning
-from dpf.demo import services
+from dpf.demo import population, services
 from dpf.registry.models import Person
 
 
@@ -29,7 +28,7 @@ def demo_generate_job(
         persons=int(params["persons"]),
         seed=int(params["seed"]),
         if_empty=True,
-        as_of=as_of or planning.REFERENCE_DATE,
+        as_of=as_of or population.REFERENCE_DATE,
         steps=STEPS if params.get("history", True) else (),
         progress=lambda done, total, _s: progress(f"{done:,} / {total:,} persons"),
         step_done=lambda name, seconds, _cpu: progress(f"{name}: {seconds:,.1f} s"),

@@ -21,7 +21,7 @@ from dpf.core import audit
 from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
-from dpf.demo import plan as planning
+from dpf.demo import population
 from dpf.demo.context import DemoContext
 from dpf.demo.places import (
     CITY_CODE,
@@ -45,7 +45,7 @@ Progress = Callable[[int, int, float], None]
 Step = Callable[[DemoContext], None]
 StepDone = Callable[[str, float, float], None]  # name, wall seconds, CPU seconds
 # The demo's history runs from 2021 to this date at the latest: the synthetic registry's
-# facts end there (``plan.REFERENCE_DATE``, the 14th plan's final evaluation date).
+# facts end there (``population.REFERENCE_DATE``, the 14th plan's final evaluation date).
 AS_OF_FROM = dt.date(2021, 1, 31)
 
 
@@ -81,11 +81,11 @@ def check_seed(seed: object) -> int:
 def check_as_of(as_of: object) -> dt.date:
     if not isinstance(as_of, dt.date) or isinstance(as_of, dt.datetime):
         raise refuse("demo_as_of", "演示日期应为日期", "the demo's date must be a date", "as_of")
-    if not AS_OF_FROM <= as_of <= planning.REFERENCE_DATE:
+    if not AS_OF_FROM <= as_of <= population.REFERENCE_DATE:
         raise refuse(
             "demo_as_of",
-            f"演示日期应在{AS_OF_FROM}至{planning.REFERENCE_DATE}之间",
-            f"the demo's date must be from {AS_OF_FROM} to {planning.REFERENCE_DATE}",
+            f"演示日期应在{AS_OF_FROM}至{population.REFERENCE_DATE}之间",
+            f"the demo's date must be from {AS_OF_FROM} to {population.REFERENCE_DATE}",
             "as_of",
         )
     return as_of
@@ -110,7 +110,7 @@ def demo_generate(
     persons: int,
     seed: int,
     if_empty: bool = False,
-    as_of: dt.date = planning.REFERENCE_DATE,
+    as_of: dt.date = population.REFERENCE_DATE,
     steps: Sequence[Step] = (),
     progress: Progress | None = None,
     step_done: StepDone | None = None,
@@ -144,7 +144,7 @@ def demo_generate(
         )
     per_county = apportion(persons, county_populations())
     mongolian = mongolian_shares()
-    strata = planning.Strata(seed)
+    strata = population.Strata(seed)
     source = f"demo:seed={seed}"
     ctx = DemoContext(seed=seed, as_of=as_of)
     counts = ctx.counts
@@ -153,7 +153,7 @@ def demo_generate(
     index = Household.objects.count()
     done = 0
     for county in COUNTIES:
-        context = planning.ChunkContext(
+        context = population.ChunkContext(
             county=county.code,
             county_name=county.name,
             villages=villages[county.code],
@@ -163,12 +163,12 @@ def demo_generate(
         remaining = per_county[county.code]
         while remaining > 0:
             size = min(CHUNK, remaining)
-            plans = planning.plan_chunk(
+            specs = population.draw_chunk(
                 seed=seed, start=index, count=size, context=context, strata=strata
             )
-            result.id_clashes_resolved += resolve_id_collisions(plans)
-            write_chunk(plans, source=source, counts=counts)
-            result.relatives += sum(1 for p in plans if p.head is not None)
+            result.id_clashes_resolved += resolve_id_collisions(specs)
+            write_chunk(specs, source=source, counts=counts)
+            result.relatives += sum(1 for p in specs if p.head is not None)
             index += size
             remaining -= size
             done += size

@@ -1,4 +1,4 @@
-"""Inserting one planned chunk of the synthetic registry with ``bulk_create``.
+"""Inserting one drawn chunk of the synthetic registry with ``bulk_create``.
 
 No per-row ``save()``: each table gets a few batched INSERTs per chunk, and the household
 heads are set with one UPDATE. Field encryption happens per row in the model field, as for
@@ -19,7 +19,7 @@ from dpf.core.certnumber import make_certificate_number
 from dpf.core.idnumber import make_id_number, mask_id_number
 from dpf.core.pinyin import name_full_pinyin, name_initials
 from dpf.demo.context import Counts
-from dpf.demo.plan import DisabledPlan, PersonPlan
+from dpf.demo.population import DisabledSpec, PersonSpec
 from dpf.registry.models import (
     Certificate,
     GuardianLink,
@@ -51,20 +51,20 @@ def _pinyin(name: str) -> tuple[str, str]:
     return keys
 
 
-def resolve_id_collisions(plans: list[DisabledPlan]) -> int:
-    """Make every planned ID number unique in the chunk and in the database.
+def resolve_id_collisions(specs: list[DisabledSpec]) -> int:
+    """Make every drawn ID number unique in the chunk and in the database.
 
     A clash (same address code, birth date and sequence) moves the sequence on by two,
     keeping its parity (the holder's sex). Returns the number of numbers changed.
     """
-    people = [p for plan in plans for p in plan.people()]
+    people = [p for spec in specs for p in spec.people()]
     known = {p.id_number for p in people}
     changed = 0
     pending = people
     while pending:
         seen: set[str] = set()
-        clashes: list[PersonPlan] = []
-        unique: dict[str, PersonPlan] = {}
+        clashes: list[PersonSpec] = []
+        unique: dict[str, PersonSpec] = {}
         for person in pending:
             if person.id_number in seen:
                 clashes.append(person)
@@ -97,26 +97,26 @@ def _next_free(number: str, known: set[str]) -> str:
     raise RuntimeError("no free ID sequence for this address code and birth date")
 
 
-def _person(plan: PersonPlan, household: Household, now: dt.datetime) -> Person:
-    initials, pinyin = _pinyin(plan.name)
-    village = plan.village
+def _person(spec: PersonSpec, household: Household, now: dt.datetime) -> Person:
+    initials, pinyin = _pinyin(spec.name)
+    village = spec.village
     return Person(
-        name=plan.name,
+        name=spec.name,
         name_initials=initials,
         name_pinyin=pinyin,
-        id_number=plan.id_number,
-        id_number_hash=id_lookup_hash(plan.id_number),
-        id_number_masked=mask_id_number(plan.id_number),
-        sex=plan.sex,
-        birth_date=plan.birth,
-        ethnicity=plan.ethnicity,
-        phone=plan.phone,
+        id_number=spec.id_number,
+        id_number_hash=id_lookup_hash(spec.id_number),
+        id_number_masked=mask_id_number(spec.id_number),
+        sex=spec.sex,
+        birth_date=spec.birth,
+        ethnicity=spec.ethnicity,
+        phone=spec.phone,
         household=household,
-        relation_to_head=plan.relation,
+        relation_to_head=spec.relation,
         county_code=village[:6],
         township_code=village[:9],
         village_code=village,
-        death_date=plan.death,
+        death_date=spec.death,
         synthetic=True,
         facts_changed_at=now,
     )
@@ -130,31 +130,31 @@ def _create(model: Any, rows: Iterable[Any], counts: Counts) -> list[Any]:
     return objs
 
 
-def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> None:
+def write_chunk(specs: list[DisabledSpec], *, source: str, counts: Counts) -> None:
     """Insert one chunk: households, people, then every fact about them."""
     now = timezone.now()
     households = _create(
         Household,
         (
             Household(
-                county_code=plan.person.village[:6],
-                township_code=plan.person.village[:9],
-                village_code=plan.person.village,
-                address=plan.address,
+                county_code=spec.person.village[:6],
+                township_code=spec.person.village[:9],
+                village_code=spec.person.village,
+                address=spec.address,
                 synthetic=True,
             )
-            for plan in plans
+            for spec in specs
         ),
         counts,
     )
     disabled: list[Person] = []
     heads: list[Person | None] = []
     everyone: list[Person] = []
-    for plan, household in zip(plans, households, strict=True):
-        person = _person(plan.person, household, now)
+    for spec, household in zip(specs, households, strict=True):
+        person = _person(spec.person, household, now)
         disabled.append(person)
         everyone.append(person)
-        head = _person(plan.head, household, now) if plan.head is not None else None
+        head = _person(spec.head, household, now) if spec.head is not None else None
         heads.append(head)
         if head is not None:
             everyone.append(head)
@@ -179,22 +179,22 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
                 valid_to=stay.valid_to,
                 source=source,
             )
-            for plan, person, head in zip(plans, disabled, heads, strict=True)
-            for obj, who in ((person, plan.person), (head, plan.head))
+            for spec, person, head in zip(specs, disabled, heads, strict=True)
+            for obj, who in ((person, spec.person), (head, spec.head))
             if obj is not None and who is not None
             for stay in who.stays
         ),
         counts,
     )
-    _write_certificates(plans, disabled, source, counts)
+    _write_certificates(specs, disabled, source, counts)
     _create(
         HouseholdStatus,
         (
             HouseholdStatus(
                 household=household, status=status, valid_from=start, valid_to=end, source=source
             )
-            for plan, household in zip(plans, households, strict=True)
-            for status, start, end in plan.statuses
+            for spec, household in zip(specs, households, strict=True)
+            for status, start, end in spec.statuses
         ),
         counts,
     )
@@ -209,8 +209,8 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
                 government_paid=paid,
                 source=source,
             )
-            for plan, person in zip(plans, disabled, strict=True)
-            for kind, start, end, paid in plan.insurances
+            for spec, person in zip(specs, disabled, strict=True)
+            for kind, start, end, paid in spec.insurances
         ),
         counts,
     )
@@ -218,8 +218,8 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
         OutsidePayment,
         (
             OutsidePayment(person=person, kind=kind, valid_from=start, valid_to=end, source=source)
-            for plan, person in zip(plans, disabled, strict=True)
-            for kind, start, end in plan.outside_payments
+            for spec, person in zip(specs, disabled, strict=True)
+            for kind, start, end in spec.outside_payments
         ),
         counts,
     )
@@ -235,8 +235,8 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
                 valid_to=end,
                 source=source,
             )
-            for plan, person in zip(plans, disabled, strict=True)
-            for school, grade, mode, start, end in plan.schools
+            for spec, person in zip(specs, disabled, strict=True)
+            for school, grade, mode, start, end in spec.schools
         ),
         counts,
     )
@@ -246,13 +246,13 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
             GuardianLink(
                 guardian=head,
                 dependant=person,
-                relation=plan.guardian[0],
-                valid_from=plan.guardian[1],
-                valid_to=plan.guardian[2],
+                relation=spec.guardian[0],
+                valid_from=spec.guardian[1],
+                valid_to=spec.guardian[2],
                 source=source,
             )
-            for plan, person, head in zip(plans, disabled, heads, strict=True)
-            if plan.guardian is not None and head is not None
+            for spec, person, head in zip(specs, disabled, heads, strict=True)
+            if spec.guardian is not None and head is not None
         ),
         counts,
     )
@@ -275,27 +275,27 @@ def write_chunk(plans: list[DisabledPlan], *, source: str, counts: Counts) -> No
                 school_status=s.school_status,
                 income_per_capita=s.income_per_capita,
             )
-            for plan, person in zip(plans, disabled, strict=True)
-            for s in plan.surveys
+            for spec, person in zip(specs, disabled, strict=True)
+            for s in spec.surveys
         ),
         counts,
     )
 
 
 def _write_certificates(
-    plans: list[DisabledPlan], disabled: list[Person], source: str, counts: Counts
+    specs: list[DisabledSpec], disabled: list[Person], source: str, counts: Counts
 ) -> None:
     """One pass per position in the history, so each row can point at the one it replaces."""
-    previous: list[Certificate | None] = [None] * len(plans)
-    depth = max((len(plan.certificates) for plan in plans), default=0)
+    previous: list[Certificate | None] = [None] * len(specs)
+    depth = max((len(spec.certificates) for spec in specs), default=0)
     for n in range(depth):
         batch: list[Certificate] = []
         owners: list[int] = []
-        for k, (plan, person) in enumerate(zip(plans, disabled, strict=True)):
-            if n >= len(plan.certificates):
+        for k, (spec, person) in enumerate(zip(specs, disabled, strict=True)):
+            if n >= len(spec.certificates):
                 continue
-            c = plan.certificates[n]
-            number = make_certificate_number(plan.person.id_number, c.category, c.level)
+            c = spec.certificates[n]
+            number = make_certificate_number(spec.person.id_number, c.category, c.level)
             batch.append(
                 Certificate(
                     person=person,

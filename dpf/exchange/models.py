@@ -117,7 +117,7 @@ class ImportRow(models.Model):
     errors = models.JSONField(default=list, blank=True)
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
-    # The planned change: an existing fact whose end moves to ``close_to`` (may be open),
+    # The change the row will make: an existing fact whose end moves to ``close_to`` (may be open),
     # and/or a new fact [``new_from``, ``new_to``] on ``target_id`` (the household for
     # statuses, else the person). A death row has ``new_from`` = the date of death.
     target_id = models.BigIntegerField(null=True, blank=True)

@@ -1,4 +1,4 @@
-"""The needs survey roster (the national survey system's export): planning its rows against
+"""The needs survey roster (the national survey system's export): matching its rows against
 the registry and committing them as the persons' surveys.
 
 A row becomes the person's ``NeedsSurvey`` of its year, in force from its date, like one
@@ -95,7 +95,7 @@ def existing(person_ids: Iterable[int]) -> dict[int, SurveyState]:
     return states
 
 
-def plan(row: ImportRow, person: dict[str, Any], state: SurveyState) -> None:
+def survey_change(row: ImportRow, person: dict[str, Any], state: SurveyState) -> None:
     """Set the row's outcome: will record the survey, up to date, or refused."""
     answers = survey_values(row.values)
     row.target_id = person["id"]
@@ -139,7 +139,7 @@ def commit(batch: ImportBatch, rows: QuerySet[ImportRow]) -> int:
             **survey_values(values),
         )
         for person_id, values in rows.values_list("target_id", "values").iterator(chunk_size=5000)
-        if person_id is not None  # set on every planned row
+        if person_id is not None  # set on every matched row
     ]
     NeedsSurvey.objects.bulk_create(surveys, batch_size=1000)
     recorded = rows.filter(target_id=OuterRef("person_id"), new_from__year=OuterRef("year"))

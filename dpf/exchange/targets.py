@@ -14,8 +14,8 @@ from typing import Any
 
 from django.db import models
 
+from dpf.exchange.fact_change import Fact
 from dpf.exchange.models import FamilyDoctorContract
-from dpf.exchange.plan import Fact
 from dpf.exchange.rostertypes import RosterType, Target
 from dpf.registry.models import (
     HouseholdStatus,

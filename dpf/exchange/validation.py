@@ -1,4 +1,4 @@
-"""Validating a staged roster: parse every row, match it against the registry, plan the
+"""Validating a staged roster: parse every row, match it against the registry, work out the
 change, and store one ``ImportRow`` per row. Streaming: rows are read, looked up and
 written in chunks, so memory does not grow with the file.
 
@@ -28,9 +28,9 @@ from dpf.core import crypto
 from dpf.core.table_limits import import_limits
 from dpf.core.tables import FileRefused
 from dpf.exchange import surveyroster
+from dpf.exchange.fact_change import Change, Fact, change_for
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
-from dpf.exchange.plan import Change, Fact, plan_change
 from dpf.exchange.reading import open_table
 from dpf.exchange.rostertypes import ROSTER_TYPES, RosterType, Target, normalize_name
 from dpf.exchange.targets import FACT_TARGETS
@@ -361,11 +361,11 @@ def _classify(
         return row
     row.person_id = person["id"]
     if rtype.target == Target.DEATH:
-        _plan_death(row, person)
+        _death_change(row, person)
     elif rtype.target == Target.NEEDS_SURVEY:
-        surveyroster.plan(row, person, facts[person["id"]])
+        surveyroster.survey_change(row, person, facts[person["id"]])
     else:
-        _plan_fact(rtype, row, person, facts, state, sig)
+        _fact_change(rtype, row, person, facts, state, sig)
     if row.outcome != Outcome.INVALID and normalize_name(person["name"]) != parsed.values.get(
         "name"
     ):
@@ -378,7 +378,7 @@ def _id_header(rtype: RosterType) -> str:
     return column.header if column else "身份证号码"
 
 
-def _plan_death(row: ImportRow, person: dict[str, Any]) -> None:
+def _death_change(row: ImportRow, person: dict[str, Any]) -> None:
     death = row.values["death_date"]
     current = person["death_date"]
     row.before = {"death_date": current.isoformat() if current else None}
@@ -394,7 +394,7 @@ def _plan_death(row: ImportRow, person: dict[str, Any]) -> None:
         row.errors.append(cell_error("死亡日期", "death_conflict"))
 
 
-def _plan_fact(
+def _fact_change(
     rtype: RosterType,
     row: ImportRow,
     person: dict[str, Any],
@@ -434,7 +434,7 @@ def _plan_fact(
     end_text = values.get("valid_to")
     end = dt.date.fromisoformat(end_text) if end_text else None
     value = target.row_value(values)
-    change: Change = plan_change(facts.get(key, []), value, start, end)
+    change: Change = change_for(facts.get(key, []), value, start, end)
     row.target_id = key
     row.before = _fact_dict(rtype, change.before)
     after = {

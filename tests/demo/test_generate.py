@@ -23,8 +23,7 @@ from django.db.models import Count, Q
 
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import Region, RegionLevel
-from dpf.demo import plan as planning
-from dpf.demo import services
+from dpf.demo import population, services
 from dpf.demo.places import villages_by_county
 from dpf.registry.models import (
     Certificate,
@@ -211,8 +210,8 @@ def test_dibao_share_is_the_plans_87000_of_200000() -> None:
 def test_counties_are_sized_by_census_population() -> None:
     per_county = Counter(disabled_people().values_list("county_code", flat=True))
     assert set(per_county) == CHIFENG_COUNTIES
-    for code, population in CENSUS.items():
-        assert abs(per_county[code] - PERSONS * population / CITY_POPULATION) <= 1, code
+    for code, residents in CENSUS.items():
+        assert abs(per_county[code] - PERSONS * residents / CITY_POPULATION) <= 1, code
     rest = (CITY_POPULATION - sum(CENSUS.values()) - OTHER_KNOWN) / 7
     assert abs(per_county["150421"] - PERSONS * rest / CITY_POPULATION) <= 1
     assert per_county["150404"] > per_county["150402"] > per_county["150424"]
@@ -317,7 +316,7 @@ def test_certificate_histories_exist() -> None:
     assert any(s == "cancelled" and r != "持证人死亡" for s, r in statuses)
     # Ten years' validity from the day of issue.
     for cert in Certificate.objects.all()[:50]:
-        assert cert.expires_on == planning.add_years(cert.valid_from, 10) - dt.timedelta(days=1)
+        assert cert.expires_on == population.add_years(cert.valid_from, 10) - dt.timedelta(days=1)
     assert not Certificate.objects.filter(valid_from__lt=dt.date(2012, 1, 1)).exists()
     assert not Certificate.objects.filter(valid_from__gt=REF).exists()
 
@@ -352,14 +351,14 @@ def test_insurance_payments_school_and_guardians() -> None:
     assert medical.count() / people > 0.93
     pension = InsuranceEnrolment.objects.filter(kind="pension").select_related("person")
     assert pension.exists()
-    assert all(row.valid_from >= planning.add_years(row.person.birth_date, 16) for row in pension)
+    assert all(row.valid_from >= population.add_years(row.person.birth_date, 16) for row in pension)
     assert pension.filter(government_paid=True).exists()
     assert OutsidePayment.objects.exists()
     # Children of compulsory-school age: nearly all enrolled, some taught at home.
     children = [
         p
         for p in disabled_people().filter(death_date__isnull=True)
-        if 7 <= planning.age_on(p.birth_date, REF) <= 15
+        if 7 <= population.age_on(p.birth_date, REF) <= 15
     ]
     enrolled = SchoolEnrolment.objects.filter(
         person__in=children, valid_to__isnull=True
@@ -386,7 +385,7 @@ def test_needs_surveys_2021_to_2025() -> None:
         assert s.income_per_capita is not None
         assert s.income_per_capita >= 0
         assert s.income_per_capita == s.income_per_capita.quantize(s.income_per_capita)
-        age = planning.age_on(s.person.birth_date, s.survey_date)
+        age = population.age_on(s.person.birth_date, s.survey_date)
         if age < 16:
             assert s.employment_status == "na"
         if not 6 <= age <= 15:
@@ -427,9 +426,9 @@ def test_same_seed_gives_the_same_people() -> None:
 
 def test_another_seed_gives_other_people() -> None:
     villages = villages_by_county()["150402"]
-    ctx = planning.ChunkContext("150402", "红山区", villages, villages, 0.2)
-    one = planning.plan_chunk(seed=1, start=0, count=50, context=ctx, strata=planning.Strata(1))
-    two = planning.plan_chunk(seed=2, start=0, count=50, context=ctx, strata=planning.Strata(2))
+    ctx = population.ChunkContext("150402", "红山区", villages, villages, 0.2)
+    one = population.draw_chunk(seed=1, start=0, count=50, context=ctx, strata=population.Strata(1))
+    two = population.draw_chunk(seed=2, start=0, count=50, context=ctx, strata=population.Strata(2))
     assert [p.person.name for p in one] != [p.person.name for p in two]
 
 

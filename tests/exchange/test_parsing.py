@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from dpf.core.idnumber import check_character, make_id_number
+from dpf.exchange.fact_change import Fact, change_for
 from dpf.exchange.parsing import CellProblem, parse_date, parse_row
-from dpf.exchange.plan import Fact, plan_change
 from dpf.exchange.rostertypes import (
     HOUSEHOLD,
     ROSTER_TYPES,
@@ -175,24 +175,24 @@ D = dt.date
 
 def test_plan_insert_close_extend_and_conflict() -> None:
     open_dibao = Fact(1, "dibao", D(2020, 1, 1), None)
-    assert plan_change([], "dibao", D(2023, 1, 5), None).insert
-    same = plan_change([open_dibao], "dibao", D(2022, 1, 1), None)
+    assert change_for([], "dibao", D(2023, 1, 5), None).insert
+    same = change_for([open_dibao], "dibao", D(2022, 1, 1), None)
     assert same.outcome == "up_to_date"
-    ended = plan_change([open_dibao], "dibao", D(2020, 1, 1), D(2026, 6, 30))
+    ended = change_for([open_dibao], "dibao", D(2020, 1, 1), D(2026, 6, 30))
     assert (ended.outcome, ended.close_fact_id, ended.close_to, ended.insert) == (
         "will_change",
         1,
         D(2026, 6, 30),
         False,
     )
-    switched = plan_change([open_dibao], "tekun", D(2024, 3, 1), None)
+    switched = change_for([open_dibao], "tekun", D(2024, 3, 1), None)
     assert (switched.close_fact_id, switched.close_to, switched.insert) == (1, D(2024, 2, 29), True)
     later = Fact(2, "tekun", D(2025, 1, 1), None)
     closed = Fact(1, "dibao", D(2020, 1, 1), D(2024, 12, 31))
-    assert plan_change([closed, later], "dibao_edge", D(2024, 6, 1), None).outcome == "conflict"
-    assert plan_change([closed, later], "dibao", D(2020, 1, 1), None).outcome == "conflict"
-    assert plan_change([open_dibao], "tekun", D(2019, 1, 1), None).outcome == "conflict"
-    gap = plan_change([closed], "dibao", D(2025, 3, 1), None)
+    assert change_for([closed, later], "dibao_edge", D(2024, 6, 1), None).outcome == "conflict"
+    assert change_for([closed, later], "dibao", D(2020, 1, 1), None).outcome == "conflict"
+    assert change_for([open_dibao], "tekun", D(2019, 1, 1), None).outcome == "conflict"
+    gap = change_for([closed], "dibao", D(2025, 3, 1), None)
     assert gap.insert
     assert gap.close_fact_id is None
     assert gap.before == closed

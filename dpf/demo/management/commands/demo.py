@@ -94,7 +94,7 @@ class Command(BaseCommand):
             "--as-of",
             dest="as_of",
             type=_as_of,
-            default=services.planning.REFERENCE_DATE,
+            default=services.population.REFERENCE_DATE,
             help="演示日期：历史截至此日 / the demo's date: the history ends there",
         )
         gen.add_argument(

@@ -1,4 +1,4 @@
-"""Planning the change one roster row makes to an effective-dated fact (pure, no queries).
+"""Working out the change one roster row makes to an effective-dated fact (pure, no queries).
 
 The roster says "value V held over [F, T]" (T open when empty). Against the facts the
 registry already holds for the same key (a household's status, a person's pension …):
@@ -45,7 +45,7 @@ class Change:
     insert: bool = False
 
 
-def plan_change(facts: list[Fact], value: Any, start: dt.date, end: dt.date | None) -> Change:
+def change_for(facts: list[Fact], value: Any, start: dt.date, end: dt.date | None) -> Change:
     overlapping = [f for f in facts if f.overlaps(start, end)]
     if not overlapping:
         previous = max((f for f in facts if f.valid_from < start), default=None, key=_start)

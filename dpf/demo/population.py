@@ -1,9 +1,9 @@
-"""Planning the synthetic registry in plain Python: one chunk of disabled people at a time.
+"""Drawing the synthetic population in plain Python: one chunk of disabled people at a time.
 
-Nothing here touches the database. ``plan_chunk`` turns (seed, index range, county) into
+Nothing here touches the database. ``draw_chunk`` turns (seed, index range, county) into
 plain records (people, certificates, household statuses, insurance, school, guardians,
 needs surveys) that ``writer`` inserts. The same seed and index range always give the same
-plan.
+draw.
 
 The headline shares (age band, sex, disability category, severity, household status) are
 drawn with stratified low-discrepancy sequences (Weyl sequences ``i·√p mod 1``) instead of
@@ -172,7 +172,7 @@ class Stay:
 
 
 @dataclass(slots=True)
-class PersonPlan:
+class PersonSpec:
     name: str
     id_number: str
     sex: str
@@ -189,7 +189,7 @@ class PersonPlan:
 
 
 @dataclass(slots=True)
-class CertificatePlan:
+class CertificateSpec:
     category: int
     level: int
     valid_from: dt.date
@@ -201,7 +201,7 @@ class CertificatePlan:
 
 
 @dataclass(slots=True)
-class SurveyPlan:
+class SurveySpec:
     year: int
     survey_date: dt.date
     method: str
@@ -218,25 +218,25 @@ class SurveyPlan:
 
 
 @dataclass(slots=True)
-class DisabledPlan:
+class DisabledSpec:
     """A certified person, their household's facts and, if not the head, the head."""
 
-    person: PersonPlan
-    head: PersonPlan | None
+    person: PersonSpec
+    head: PersonSpec | None
     address: str
-    certificates: list[CertificatePlan]
+    certificates: list[CertificateSpec]
     statuses: list[tuple[str, dt.date, dt.date | None]]
     insurances: list[tuple[str, dt.date, dt.date | None, bool]] = field(default_factory=list)
     outside_payments: list[tuple[str, dt.date, dt.date | None]] = field(default_factory=list)
     schools: list[tuple[str, str, str, dt.date, dt.date | None]] = field(default_factory=list)
     guardian: tuple[str, dt.date, dt.date | None] | None = None
-    surveys: list[SurveyPlan] = field(default_factory=list)
+    surveys: list[SurveySpec] = field(default_factory=list)
 
-    def people(self) -> list[PersonPlan]:
+    def people(self) -> list[PersonSpec]:
         return [self.person] if self.head is None else [self.person, self.head]
 
 
-# --- planning -------------------------------------------------------------------------
+# --- drawing --------------------------------------------------------------------------
 
 
 @dataclass
@@ -294,7 +294,7 @@ def _certificates(  # noqa: C901
     first_issue: dt.date,
     death: dt.date | None,
     county_on: dict[str, dt.date],
-) -> list[CertificatePlan]:
+) -> list[CertificateSpec]:
     """The certificate history: renewals, re-gradings, expiries, cancellations, death.
 
     ``category`` and ``level`` are the *latest* certificate's (so the stratified shares
@@ -304,12 +304,12 @@ def _certificates(  # noqa: C901
     def county_at(date: dt.date) -> str:
         return max((d, c) for c, d in county_on.items() if d <= date)[1] if county_on else ""
 
-    rows: list[CertificatePlan] = []
+    rows: list[CertificateSpec] = []
     start = first_issue
     end_of_life = death or dt.date.max
     while True:
         expires = add_years(start, CERTIFICATE_YEARS) - dt.timedelta(days=1)
-        row = CertificatePlan(
+        row = CertificateSpec(
             category, level, start, expires, expires, "valid", "", county_at(start)
         )
         rows.append(row)
@@ -399,8 +399,8 @@ def _status_on(statuses: list[tuple[str, dt.date, dt.date | None]], date: dt.dat
 
 
 def _relative(
-    rng: random.Random, disabled: PersonPlan, kind: str, id_region: str
-) -> PersonPlan | None:
+    rng: random.Random, disabled: PersonSpec, kind: str, id_region: str
+) -> PersonSpec | None:
     """The household head when it is not the disabled person: parent, grandparent, spouse
     or grown-up child. None when no plausible birth date exists."""
     surname = names.family_surname(disabled.name)
@@ -427,7 +427,7 @@ def _relative(
     stays = [Stay(disabled.village, max(birth, disabled.stays[-1].valid_from), None)]
     if disabled.stays[-1].valid_from == disabled.birth:
         stays = [Stay(disabled.village, birth, None)]
-    return PersonPlan(
+    return PersonSpec(
         name=name,
         id_number=_id_number(rng, id_region, birth, sex),
         sex=sex,
@@ -488,15 +488,15 @@ class _Surveyors:
 SURVEYORS = _Surveyors()
 
 
-def plan_chunk(
+def draw_chunk(
     *, seed: int, start: int, count: int, context: ChunkContext, strata: Strata
-) -> list[DisabledPlan]:
+) -> list[DisabledSpec]:
     """Plan the disabled people with global indexes ``start`` … ``start + count - 1``."""
     rng = random.Random(f"dpf-demo:{seed}:{start}")
-    return [_plan_one(rng, i, context, strata) for i in range(start, start + count)]
+    return [_draw_one(rng, i, context, strata) for i in range(start, start + count)]
 
 
-def _plan_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> DisabledPlan:
+def _draw_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> DisabledSpec:
     lo, hi, _ = AGE_BANDS[_pick_index(_AGE_CUM, strata.u(DIM_AGE, i))]
     age = rng.randint(lo, hi)
     birth = _birth(rng, age)
@@ -545,7 +545,7 @@ def _plan_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> 
             if before.code[:6] == ctx.county:
                 county_on = {ctx.county: birth}
 
-    person = PersonPlan(
+    person = PersonSpec(
         name=name,
         id_number=_id_number(rng, id_region, birth, sex),
         sex=sex,
@@ -563,7 +563,7 @@ def _plan_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> 
         head = _relative(rng, person, head_kind, id_region if rng.random() < 0.9 else ctx.county)
         if head is not None:
             person.relation = _RELATION_TO_HEAD[head_kind]
-    plan = DisabledPlan(
+    spec = DisabledSpec(
         person=person,
         head=head,
         address=f"{village.township_name}{village.name}{rng.randint(1, 300)}号",
@@ -572,17 +572,17 @@ def _plan_one(rng: random.Random, i: int, ctx: ChunkContext, strata: Strata) -> 
     )
     if head is not None and head_kind is not None and (age < 18 or category in (5, 6)):
         since = birth if age < 18 else first_issue
-        plan.guardian = (_GUARDIAN_RELATION[head_kind], since, death)
-    _insurance_and_payments(rng, plan, age, orphan)
-    _school(rng, plan, ctx, village)
-    _surveys(rng, plan)
-    return plan
+        spec.guardian = (_GUARDIAN_RELATION[head_kind], since, death)
+    _insurance_and_payments(rng, spec, age, orphan)
+    _school(rng, spec, ctx, village)
+    _surveys(rng, spec)
+    return spec
 
 
-def _insurance_and_payments(rng: random.Random, plan: DisabledPlan, age: int, orphan: bool) -> None:  # noqa: C901
-    person, death = plan.person, plan.person.death
-    current = plan.certificates[-1]
-    poor = plan.statuses[-1][0] in ("dibao", "tekun")
+def _insurance_and_payments(rng: random.Random, spec: DisabledSpec, age: int, orphan: bool) -> None:  # noqa: C901
+    person, death = spec.person, spec.person.death
+    current = spec.certificates[-1]
+    poor = spec.statuses[-1][0] in ("dibao", "tekun")
     if rng.random() < 0.97:
         start = max(person.birth + dt.timedelta(days=rng.randint(0, 90)), FIRST_ISSUE_FROM)
         if rng.random() < 0.03 and (REFERENCE_DATE - start).days > 800:
@@ -591,34 +591,34 @@ def _insurance_and_payments(rng: random.Random, plan: DisabledPlan, age: int, or
             )
             back = lapse + dt.timedelta(days=rng.randint(30, 365))
             if death is None or back < death:
-                plan.insurances.append(("medical", start, lapse, False))
+                spec.insurances.append(("medical", start, lapse, False))
                 start = back
         if death is None or start <= death:
-            plan.insurances.append(("medical", start, death, False))
+            spec.insurances.append(("medical", start, death, False))
     if age >= 16 and rng.random() < (0.92 if age < 60 else 0.75):
         start = max(add_years(person.birth, 16), FIRST_ISSUE_FROM) + dt.timedelta(
             days=rng.randint(0, 700)
         )
         if start <= REFERENCE_DATE and (death is None or start <= death):
             paid = age < 60 and (current.level <= 2 or poor)
-            plan.insurances.append(("pension", start, death, paid))
+            spec.insurances.append(("pension", start, death, paid))
     if current.category == 4 and 30 <= age <= 65 and rng.random() < 0.02:
         start = _day_between(rng, dt.date(2014, 1, 1), dt.date(2024, 12, 31))
         if death is None or start <= death:
-            plan.outside_payments.append(("work_injury_care", start, death))
+            spec.outside_payments.append(("work_injury_care", start, death))
     if orphan:
         start = max(person.birth, STATUS_HISTORY_FROM) + dt.timedelta(days=rng.randint(0, 365))
         if start <= REFERENCE_DATE and (death is None or start <= death):
-            plan.outside_payments.append(("orphan_support", start, death))
+            spec.outside_payments.append(("orphan_support", start, death))
     if age >= 80 and rng.random() < 0.2:
         start = max(add_years(person.birth, 80), STATUS_HISTORY_FROM)
         if death is None or start <= death:
-            plan.outside_payments.append(("elderly_care_allowance", start, death))
+            spec.outside_payments.append(("elderly_care_allowance", start, death))
 
 
-def _school(rng: random.Random, plan: DisabledPlan, ctx: ChunkContext, village: Village) -> None:
+def _school(rng: random.Random, spec: DisabledSpec, ctx: ChunkContext, village: Village) -> None:
     """Children of compulsory-school age on the reference date: about 97% enrolled."""
-    person = plan.person
+    person = spec.person
     age = age_on(person.birth, REFERENCE_DATE)
     if not 6 <= age <= 15 or person.death is not None or rng.random() >= 0.97:
         return
@@ -626,7 +626,7 @@ def _school(rng: random.Random, plan: DisabledPlan, ctx: ChunkContext, village: 
     start = dt.date(first_year, 9, 1)
     if start > REFERENCE_DATE:
         return
-    level, category = plan.certificates[-1].level, plan.certificates[-1].category
+    level, category = spec.certificates[-1].level, spec.certificates[-1].category
     roll = rng.random()
     if level == 1 and category in (5, 7):
         mode = "home" if roll < 0.4 else "special"
@@ -641,24 +641,24 @@ def _school(rng: random.Random, plan: DisabledPlan, ctx: ChunkContext, village: 
     if mode != "home" and rng.random() < 0.05 and REFERENCE_DATE.year - first_year >= 2:
         switch = dt.date(rng.randint(first_year + 1, REFERENCE_DATE.year), 9, 1)
         if switch <= REFERENCE_DATE:
-            plan.schools.append((schools[mode], "", mode, start, switch - dt.timedelta(days=1)))
+            spec.schools.append((schools[mode], "", mode, start, switch - dt.timedelta(days=1)))
             start, mode = switch, "home"
-    plan.schools.append((schools[mode], grade, mode, start, None))
+    spec.schools.append((schools[mode], grade, mode, start, None))
 
 
-def _school_status(plan: DisabledPlan, date: dt.date) -> str:
-    age = age_on(plan.person.birth, date)
+def _school_status(spec: DisabledSpec, date: dt.date) -> str:
+    age = age_on(spec.person.birth, date)
     if not 6 <= age <= 15:
         return "na"
-    for _, _, mode, start, end in plan.schools:
+    for _, _, mode, start, end in spec.schools:
         if start <= date and (end is None or date <= end):
             return "home_teaching" if mode == "home" else "enrolled"
     return "not_enrolled"
 
 
-def _surveys(rng: random.Random, plan: DisabledPlan) -> None:
-    person = plan.person
-    first = plan.certificates[0]
+def _surveys(rng: random.Random, spec: DisabledSpec) -> None:
+    person = spec.person
+    first = spec.certificates[0]
     category, level = first.category, first.level
     child = age_on(person.birth, REFERENCE_DATE) < 18
     rehab_trait, employ_trait, income_trait = rng.random(), rng.random(), rng.random()
@@ -669,7 +669,7 @@ def _surveys(rng: random.Random, plan: DisabledPlan) -> None:
             continue
         if person.death is not None and date >= person.death:
             break
-        for cert in plan.certificates:
+        for cert in spec.certificates:
             if cert.valid_from <= date:
                 category, level = cert.category, cert.level
         severe = level <= 2
@@ -684,14 +684,14 @@ def _surveys(rng: random.Random, plan: DisabledPlan) -> None:
         employment, wish = _employment(age, severe, employ_trait + rng.uniform(-0.05, 0.05))
         if employment == "unemployed":
             wish = rng.random() < 0.55
-        status = _status_on(plan.statuses, date)
+        status = _status_on(spec.statuses, date)
         income = _income(status, income_trait, year)
         if level <= 2:
             long_term = rng.random() < (0.9 if level == 1 else 0.7)
         else:
             long_term = rng.random() < (0.2 if category in (5, 6) else 0.02)
-        plan.surveys.append(
-            SurveyPlan(
+        spec.surveys.append(
+            SurveySpec(
                 year=year,
                 survey_date=date,
                 method=SURVEY_METHODS[_pick_index(_METHOD_CUM, rng.random())][0],
@@ -705,7 +705,7 @@ def _surveys(rng: random.Random, plan: DisabledPlan) -> None:
                 long_term_care_need=long_term,
                 employment_status=employment,
                 employment_wish=wish,
-                school_status=_school_status(plan, date),
+                school_status=_school_status(spec, date),
                 income_per_capita=income,
             )
         )
