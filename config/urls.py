@@ -1,6 +1,5 @@
 """Top-level URL map: one include per domain app."""
 
-from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for future use)
 from django.urls import include, path
 from django.views.i18n import set_language
 

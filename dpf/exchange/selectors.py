@@ -23,6 +23,7 @@ from django.db.models import (
 )
 
 from dpf.accounts.scoping import region_filter, scope_queryset
+from dpf.benefits.selectors import persons_receiving
 from dpf.core.errors import NotFound
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
@@ -147,20 +148,11 @@ def left_dibao_rows(batch: ImportBatch) -> QuerySet[ImportRow]:
     ).exclude(after__status=HouseholdStatusCode.DIBAO, insert_fact=True)
 
 
-def left_dibao_receiving(batch: ImportBatch, user: Any) -> tuple[bool, QuerySet[Person]]:
-    """Members of households that left 低保 and still receive the living allowance.
-
-    Returns ``(available, persons)``; ``available`` is False until ``dpf.benefits``
-    provides entitlements (the list is then empty).
-    """
-    from dpf.exchange import benefits_bridge
-
+def left_dibao_receiving(batch: ImportBatch, user: Any) -> QuerySet[Person]:
+    """Members of households that left 低保 and still receive the living allowance."""
     households = left_dibao_rows(batch).values("target_id")
     persons = scope_queryset(user, Person.objects.filter(household_id__in=households))
-    receiving = benefits_bridge.receiving_living_allowance(persons)
-    if receiving is None:
-        return False, Person.objects.none()
-    return True, receiving.order_by("county_code", "name")
+    return persons_receiving(persons, "living_allowance").order_by("county_code", "name")
 
 
 def suspects_for(user: Any, status: str = SuspectStatus.OPEN) -> QuerySet[DuplicateSuspect]:

@@ -205,9 +205,8 @@ def reconciliation(request: HttpRequest, batch_id: int) -> HttpResponse:
         "left_dibao_list": LIST_LEFT_DIBAO,
     }
     if batch.roster_type == "dibao":
-        available, persons = selectors.left_dibao_receiving(batch, request.user)
+        persons = selectors.left_dibao_receiving(batch, request.user)
         context["left_total"] = selectors.left_dibao_rows(batch).count()
-        context["receiving_available"] = available
         context["receiving"] = persons.values(
             "name", "id_number_masked", "village_code", "county_code"
         )[:200]

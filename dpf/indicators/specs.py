@@ -21,6 +21,14 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 
+from dpf.benefits.eligibility import (
+    NOTHING,
+    eligibility_condition,
+    eligibility_q,
+    rules_in_force,
+    rules_of,
+)
+from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -83,16 +91,13 @@ def validate_spec(spec: dict[str, Any], *, field: str) -> None:
                 f"{field}: the rule is not valid: {exc.message_en}",
                 field=field,
             ) from None
-    if "eligible" in spec:
-        from dpf.indicators.adapters import benefit_exists
-
-        if not benefit_exists(str(spec["eligible"])):
-            raise SpecError(
-                "spec_benefit",
-                f"{field}：惠残事项 {spec['eligible']} 不存在",
-                f"{field}: benefit {spec['eligible']} does not exist",
-                field=field,
-            )
+    if "eligible" in spec and not BenefitItem.objects.filter(code=str(spec["eligible"])).exists():
+        raise SpecError(
+            "spec_benefit",
+            f"{field}：惠残事项 {spec['eligible']} 不存在",
+            f"{field}: benefit {spec['eligible']} does not exist",
+            field=field,
+        )
 
 
 # Record kinds that count institutions, teams or organisations rather than persons (or the
@@ -131,10 +136,24 @@ def person_q(spec: dict[str, Any], as_of: dt.date, period_start: dt.date | None 
 
         return compile_rule(str(spec["persons"])).q(as_of)
     if "eligible" in spec:
-        from dpf.indicators.adapters import eligible_q
-
-        return eligible_q(str(spec["eligible"]), as_of)
+        # The base rule OR the county widenings in force on ``as_of``.
+        return eligibility_q(str(spec["eligible"]), as_of)
     return None
+
+
+class _EligibleOn:
+    """The versions of one benefit in force on a date, read once (two queries), for the
+    rules they use and for their condition over the materialised facts of that date."""
+
+    def __init__(self, code: str, as_of: dt.date) -> None:
+        benefit = BenefitItem.objects.filter(code=code).first()
+        self.rules = None if benefit is None else rules_in_force(benefit, as_of)
+
+    def compiled(self) -> list[Rule]:
+        return [] if self.rules is None else rules_of(self.rules)
+
+    def q(self, facts: FactsTable) -> Q:
+        return NOTHING if self.rules is None else eligibility_condition(self.rules, facts)
 
 
 class FactsSpecs:
@@ -148,9 +167,7 @@ class FactsSpecs:
 
     def _benefit(self, code: str) -> Any:
         if code not in self._eligible:
-            from dpf.indicators.adapters import EligibleOn
-
-            self._eligible[code] = EligibleOn(code, self.as_of)
+            self._eligible[code] = _EligibleOn(code, self.as_of)
         return self._eligible[code]
 
     def rules(self, spec: dict[str, Any]) -> list[Rule]:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from openpyxl import Workbook
 
-from dpf.exchange import benefits_bridge, services
+from dpf.benefits import services as benefit_services
+from dpf.exchange import services
 from dpf.exchange.models import ImportBatch
 
 
@@ -28,7 +29,7 @@ def _rescan_only_when_asked(request, monkeypatch) -> None:
     # The rescan after a commit is tested on its own (test_rescan.py); elsewhere it would
     # only make each commit re-evaluate every benefit.
     if "real_rescan" not in request.fixturenames:
-        monkeypatch.setattr(benefits_bridge, "run_scan", lambda *, actor: None)
+        monkeypatch.setattr(benefit_services, "scan", lambda *, actor, incremental: None)
 
 
 def xlsx_bytes(rows: list[list[Any]]) -> bytes:

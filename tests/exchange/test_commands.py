@@ -70,10 +70,10 @@ def test_validate_and_commit_subcommands(county_officer, tmp_path) -> None:
 
 
 def test_commit_without_rescan_leaves_people_queued(county_officer, monkeypatch) -> None:
-    from dpf.exchange import benefits_bridge
+    from dpf.benefits import services as benefit_services
 
     calls: list[object] = []
-    monkeypatch.setattr(benefits_bridge, "run_scan", lambda *, actor: calls.append(actor))
+    monkeypatch.setattr(benefit_services, "scan", lambda *, actor, incremental: calls.append(actor))
     person = make_person(actor=county_officer, name="李秀英")
     batch = services.batch_upload(
         actor=county_officer,

@@ -1,4 +1,4 @@
-"""After a commit the changed people are rescanned (when the benefits app is installed):
+"""After a commit the changed people are rescanned by the benefits' incremental scan:
 the death roster ends in review items, the 低保 leavers in the reconciliation list."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.apps import apps
 
+from dpf.benefits import services as benefit_services
 from dpf.core.errors import ValidationFailed
-from dpf.exchange import benefits_bridge, services
+from dpf.exchange import services
 from dpf.exchange.models import ImportBatch
 from dpf.registry import services as registry
 from tests.exchange.conftest import stage, xlsx_bytes
@@ -18,18 +18,17 @@ from tests.factories import make_person
 pytestmark = pytest.mark.django_db
 
 D = dt.date
-BENEFITS = apps.is_installed("dpf.benefits")
 
 
 def test_scan_runs_after_the_commit_is_durable(county_officer, monkeypatch) -> None:
     person = make_person(actor=county_officer, name="李秀英")
     seen: list[str] = []
 
-    def fake_scan(*, actor):
+    def fake_scan(*, actor, incremental):
         seen.append(ImportBatch.objects.get().status)  # already committed when it runs
         return "scan #7"
 
-    monkeypatch.setattr(benefits_bridge, "run_scan", fake_scan)
+    monkeypatch.setattr(benefit_services, "scan", fake_scan)
     batch = stage(
         county_officer,
         "death",
@@ -45,10 +44,10 @@ def test_scan_runs_after_the_commit_is_durable(county_officer, monkeypatch) -> N
 def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeypatch) -> None:
     person = make_person(actor=county_officer, name="李秀英")
 
-    def busy(*, actor):
+    def busy(*, actor, incremental):
         raise ValidationFailed("scan_running", "另一次扫描正在运行", "another scan is running")
 
-    monkeypatch.setattr(benefits_bridge, "run_scan", busy)
+    monkeypatch.setattr(benefit_services, "scan", busy)
     batch = stage(
         county_officer,
         "death",
@@ -63,36 +62,6 @@ def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeyp
     assert batch.note == "scan not run: scan_running"
 
 
-def test_without_benefits_the_receiving_list_is_marked_unavailable(county_officer) -> None:
-    if BENEFITS:
-        pytest.skip("the benefits app is installed")
-    person = make_person(actor=county_officer, name="李秀英")
-    assert person.household is not None
-    registry.household_status_set(
-        actor=county_officer, household=person.household, status="dibao", valid_from=D(2020, 1, 1)
-    )
-    batch = stage(
-        county_officer,
-        "dibao",
-        xlsx_bytes(
-            [
-                ["身份证号码", "姓名", "类别", "起始日期", "终止日期"],
-                [person.id_number, "李秀英", "低保", "2020-01-01", "2026-06-30"],
-            ]
-        ),
-    )
-    services.batch_commit(actor=county_officer, batch=batch)
-    from dpf.exchange import selectors
-
-    assert list(selectors.left_dibao_rows(batch).values_list("target_id", flat=True)) == [
-        person.household_id
-    ]
-    available, persons = selectors.left_dibao_receiving(batch, county_officer)
-    assert available is False
-    assert not persons.exists()
-
-
-@pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
 def test_death_roster_ends_in_review_items(county_officer, real_rescan, time_machine) -> None:
     """The scans run "today" (the commit's rescan too): today is fixed while the certificate
     is valid, after the death the roster reports."""
@@ -123,7 +92,6 @@ def test_death_roster_ends_in_review_items(county_officer, real_rescan, time_mac
     assert reviews.filter(status="open").exists()
 
 
-@pytest.mark.skipif(not BENEFITS, reason="the benefits app is not installed yet")
 def test_dibao_leavers_still_receiving_the_living_allowance(county_officer, real_rescan) -> None:
     from dpf.benefits import services as benefits
     from dpf.benefits.models import BenefitItem
@@ -158,6 +126,5 @@ def test_dibao_leavers_still_receiving_the_living_allowance(county_officer, real
         ),
     )
     services.batch_commit(actor=county_officer, batch=batch)
-    available, persons = selectors.left_dibao_receiving(batch, county_officer)
-    assert available is True
+    persons = selectors.left_dibao_receiving(batch, county_officer)
     assert list(persons.values_list("pk", flat=True)) == [leaver.pk]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -88,10 +87,7 @@ def test_upload_preview_commit_reconcile(client, county_officer) -> None:
     assert HouseholdStatus.objects.count() == 60
     html = client.get(response["Location"]).content.decode()
     assert "退出低保" in html
-    if apps.is_installed("dpf.benefits"):
-        assert "请核查是否停发" in html
-    else:
-        assert "惠残待遇模块尚未启用" in html
+    assert "请核查是否停发" in html
 
     download = client.get(reverse("exchange:list", args=[batch.pk, "not_found"]))
     assert download.status_code == 200

@@ -56,7 +56,7 @@ def row_list(
     writer = SheetWriter()
     count = 0
     if outcome == LIST_LEFT_DIBAO:
-        available, persons = selectors.left_dibao_receiving(batch, actor)
+        persons = selectors.left_dibao_receiving(batch, actor)
         writer.add_sheet(
             "退出低保仍享受生活补贴", ["姓名", "身份证号码", "嘎查村社区代码"], [12, 22, 16]
         )
@@ -65,8 +65,6 @@ def row_list(
         ):
             writer.append([mask_name(name), masked, village])
             count += 1
-        if not available:
-            writer.append(["惠残待遇模块尚未启用，无法判断是否仍在享受生活补贴", "", ""])
     else:
         if outcome not in Outcome.values:
             raise ValidationFailed("outcome", "名单类型无效", "unknown list", field="outcome")

@@ -21,12 +21,13 @@ from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dpf.accounts.permissions import require_permission
+from dpf.benefits import services as benefit_services
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.inputs import refuse
 from dpf.core.table_limits import import_limits, megabytes
 from dpf.core.tables import FileRefused, check_archive, read_upload, sniff_format
-from dpf.exchange import benefits_bridge, jobs, selectors, surveyroster
+from dpf.exchange import jobs, selectors, surveyroster
 from dpf.exchange.models import (
     BatchStatus,
     Channel,
@@ -397,12 +398,14 @@ def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> Impo
     duplicates_find(actor=actor)
     # The changed people are queued (facts_changed_at) whatever happens here: a scan that
     # cannot run now (another one is running) finds them next time.
+    note = ""
     try:
-        result = benefits_bridge.run_scan(actor=actor) if rescan else None
+        run = benefit_services.scan(actor=actor, incremental=True) if rescan else None
+        note = "" if run is None else str(run)
     except DomainError as exc:
-        result = f"scan not run: {exc.code}"
-    if result is not None:
-        batch.note = str(result)[:1000]
+        note = f"scan not run: {exc.code}"
+    if note:
+        batch.note = note[:1000]
         ImportBatch.objects.filter(pk=batch.pk).update(note=batch.note)
     return batch
 
