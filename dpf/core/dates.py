@@ -3,7 +3,8 @@
 ``local_today`` is the calendar date in the installation's time zone (Asia/Shanghai), the
 "today" of every page and service that is not given a date; nothing calls
 ``date.today()`` (the machine's zone) instead. ``age_on`` is the age in completed years
-(周岁) that the rules, the pages and the demo all use.
+(周岁) that the rules, the pages and the demo all use; ``local_midnight`` the instant a
+local day begins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from django.utils import timezone
 def local_today() -> dt.date:
     """Today in the installation's time zone (``TIME_ZONE``, Asia/Shanghai)."""
     return timezone.localdate()
+
+
+def local_midnight(day: dt.date) -> dt.datetime:
+    """The first instant of ``day`` in the installation's time zone: ``stamp < local_midnight(D)``
+    is ``stamp``'s local date before D, compared on the column itself (an index can serve
+    it; ``stamp__date`` converts every row first)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def age_on(birth: dt.date, on: dt.date) -> int:

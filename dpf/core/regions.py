@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from django.conf import settings
@@ -155,6 +155,20 @@ def under_q(code: str, column: str = "code") -> Q:
     """``column`` holds ``code`` or a code under it: a range on the code's prefix, answered
     from the column's index on both databases (``starts_with_q``)."""
     return starts_with_q(column, region_prefix(code))
+
+
+def roll_up(counts: Mapping[str, int], regions: Iterable[Region]) -> dict[str, int]:
+    """Counts keyed by the code of a lower region (a township) summed for each of
+    ``regions`` by its code prefix, keyed by the prefix (``Region.prefix``): in one pass
+    over ``counts``, whatever the number of regions. A region with nothing under it is
+    absent (read it with ``.get(region.prefix, 0)``)."""
+    lengths = sorted({len(region.prefix) for region in regions})
+    sums: dict[str, int] = {}
+    for code, count in counts.items():
+        for length in lengths:
+            if len(code) >= length:
+                sums[code[:length]] = sums.get(code[:length], 0) + count
+    return sums
 
 
 def descendants(code: str) -> list[Region]:

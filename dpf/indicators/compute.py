@@ -20,7 +20,7 @@ from django.db.models import Count
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
-from dpf.core.regions import root_code
+from dpf.core.regions import roll_up, root_code
 from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
 from dpf.indicators.specs import FactsSpecs, record_counter
 from dpf.rules.materialise import facts_in_force
@@ -64,7 +64,8 @@ class Result:
 
 @dataclass
 class _Counts:
-    num: dict[str, int] = field(default_factory=dict)  # township code -> count
+    # township code -> count; once rolled up (``compute``): region prefix -> count
+    num: dict[str, int] = field(default_factory=dict)
     den: dict[str, int] = field(default_factory=dict)
     num_available: bool = True
     den_available: bool = True
@@ -168,11 +169,6 @@ def _record_counts(
                 entry.den = data
 
 
-def _sum_for(data: dict[str, int], region: Region) -> int:
-    prefix = region.prefix
-    return sum(v for k, v in data.items() if k.startswith(prefix))
-
-
 def _manual(indicators: list[Indicator], as_of: dt.date) -> dict[tuple[int, str], ManualValue]:
     """The value in force for each (indicator, region): latest year not after ``as_of``."""
     manual_ids = [i.pk for i in indicators if i.is_manual]
@@ -215,8 +211,11 @@ def compute(plan: Plan, as_of: dt.date, *, region_code: str | None = None) -> li
         (rt.indicator_id, rt.region_code): rt.target
         for rt in RegionTarget.objects.filter(indicator__plan=plan)
     }
+    regions = regions_for_report(region_code)
+    for entry in counts.values():  # township counts summed up to every region's prefix
+        entry.num, entry.den = roll_up(entry.num, regions), roll_up(entry.den, regions)
     results: list[Result] = []
-    for region in regions_for_report(region_code):
+    for region in regions:
         for ind in indicators:
             target = region_target(ind, region, region_targets)
             results.append(_one(ind, region, counts.get(ind.pk), manual, target, plan, as_of))
@@ -259,9 +258,9 @@ def _one(
                 if reference is None:
                     value = None
     elif counts is not None and counts.num_available and counts.den_available:
-        numerator = Decimal(_sum_for(counts.num, region))
+        numerator = Decimal(counts.num.get(region.prefix, 0))
         if ind.denominator:
-            denominator = Decimal(_sum_for(counts.den, region))
+            denominator = Decimal(counts.den.get(region.prefix, 0))
             if denominator > 0:
                 value = _quantize(numerator / denominator * ind.scale)
         else:

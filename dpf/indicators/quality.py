@@ -7,7 +7,9 @@ from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q
 
+from dpf.core.dates import local_midnight
 from dpf.core.models import Region
+from dpf.core.regions import roll_up
 from dpf.registry.models import Certificate, NeedsSurvey, Person
 
 
@@ -24,7 +26,7 @@ def quality_by_region(as_of: dt.date, regions: list[Region]) -> dict[str, dict[s
         valid_to__lte=as_of + dt.timedelta(days=90),
     ).exclude(status="cancelled")
     surveyed = NeedsSurvey.objects.filter(person=OuterRef("pk"), year=as_of.year)
-    rows = (
+    grouped = (
         Person.objects.order_by()
         .filter(Exists(valid_cert))
         .filter(Q(death_date__isnull=True) | Q(death_date__gt=as_of))
@@ -34,7 +36,7 @@ def quality_by_region(as_of: dt.date, regions: list[Region]) -> dict[str, dict[s
             surveyed=Count("pk", filter=Q(Exists(surveyed))),
             stale=Count(
                 "pk",
-                filter=Q(updated_at__date__lt=year_ago)
+                filter=Q(updated_at__lt=local_midnight(year_ago))
                 & ~Q(
                     Exists(
                         NeedsSurvey.objects.filter(person=OuterRef("pk"), survey_date__gte=year_ago)
@@ -44,15 +46,12 @@ def quality_by_region(as_of: dt.date, regions: list[Region]) -> dict[str, dict[s
             expiring=Count("pk", filter=Q(Exists(expiring))),
         )
     )
-    by_township = {r["township_code"]: r for r in rows}
+    rows = list(grouped)
+    keys = ("persons", "surveyed", "stale", "expiring")
+    by_key = {key: roll_up({r["township_code"]: r[key] for r in rows}, regions) for key in keys}
     result: dict[str, dict[str, Any]] = {}
     for region in regions:
-        prefix = region.prefix
-        totals: dict[str, Any] = {"persons": 0, "surveyed": 0, "stale": 0, "expiring": 0}
-        for code, row in by_township.items():
-            if code.startswith(prefix):
-                for key in totals:
-                    totals[key] += row[key]
+        totals: dict[str, Any] = {key: by_key[key].get(region.prefix, 0) for key in keys}
         persons = totals["persons"]
         totals["surveyed_share"] = round(totals["surveyed"] * 100 / persons, 1) if persons else None
         result[region.code] = totals

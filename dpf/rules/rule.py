@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import lru_cache
 from typing import Literal as Kind
 
 from django.db.models import Q, QuerySet
@@ -85,7 +86,16 @@ class Rule:
 
 
 def compile_rule(text: str, *, kind: Kind["bool", "number"] = "bool") -> Rule:
-    """Parse and check ``text``; raises ``RuleError`` naming the place and the problem."""
+    """Parse and check ``text``; raises ``RuleError`` naming the place and the problem.
+
+    A rule's meaning depends on its text alone (the parser and the checker read no
+    database), and a ``Rule`` is never changed once built, so each text is compiled once
+    per process: a snapshot compiles the same sixty indicator rules every month."""
     if kind not in ("bool", "number"):
         raise RuleError("rule_kind", "规则类型须为 bool 或 number", "kind must be bool or number")
+    return _compiled(text, kind)
+
+
+@lru_cache(maxsize=4096)
+def _compiled(text: str, kind: str) -> Rule:
     return Rule(text, kind, parser.parse(text, kind))

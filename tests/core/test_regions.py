@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from dpf.core.models import Region, RegionLevel
-from dpf.core.regions import descendants, under_q
+from dpf.core.regions import descendants, roll_up, under_q
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +146,27 @@ def test_a_county_outside_the_root_cannot_get_a_rule_widening(settings) -> None:
     settings.DPF_ROOT_REGION = "150500"
     with pytest.raises(DomainError):
         check_region("150402", required=True)
+
+
+def test_roll_up_sums_each_region_by_its_prefix_as_a_scan_would() -> None:
+    """``roll_up`` gives, for every region, what summing the keys that start with its
+    prefix gives (the loop it replaced, regions × townships), in one pass."""
+    counts = {
+        "150402001": 3,
+        "150402002": 4,
+        "150404001": 5,
+        "150421": 7,  # a county-level key counts for the county and the city only
+        "999999001": 11,  # outside the city
+    }
+    regions = [
+        Region(code="150400", level=RegionLevel.CITY),
+        Region(code="150402", level=RegionLevel.COUNTY),
+        Region(code="150421", level=RegionLevel.COUNTY),
+        Region(code="150402001", level=RegionLevel.TOWNSHIP),
+        Region(code="150404009", level=RegionLevel.TOWNSHIP),
+    ]
+    sums = roll_up(counts, regions)
+    for region in regions:
+        scanned = sum(v for k, v in counts.items() if k.startswith(region.prefix))
+        assert sums.get(region.prefix, 0) == scanned, region.code
+    assert [sums.get(r.prefix, 0) for r in regions] == [19, 7, 7, 3, 0]
