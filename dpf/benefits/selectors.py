@@ -37,8 +37,8 @@ from dpf.benefits.models import (
 )
 from dpf.benefits.receiving import active_entitlements, receiving_sql
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated, Region, RegionLevel
-from dpf.core.regions import display_names
+from dpf.core.models import EffectiveDated
+from dpf.core.regions import counties, display_names
 from dpf.registry.models import Person
 
 __all__ = [
@@ -213,11 +213,8 @@ def work_item_eligibility(item: WorkItem, as_of: dt.date | None = None) -> Eligi
 
 
 def county_names() -> dict[str, str]:
-    return region_names(
-        Region.objects.filter(level=RegionLevel.COUNTY, code__startswith="1504").values_list(
-            "code", flat=True
-        )
-    )
+    """The names of the installation's counties (``core.regions.counties``), by code."""
+    return region_names(counties().values_list("code", flat=True))
 
 
 def region_names(codes: Any) -> dict[str, str]:

@@ -136,6 +136,11 @@ def test_the_root_region_is_one_setting(settings) -> None:
     settings.DPF_ROOT_REGION = "150500"  # Tongliao: none of Chifeng's counties
     assert root_prefix() == "1505"
     assert not counties().filter(code__in=chifeng).exists()
+    from dpf.benefits.selectors import county_names  # the catalogue's county names too
+
+    assert not set(county_names()) & set(chifeng)
+    settings.DPF_ROOT_REGION = "150400"
+    assert set(county_names()) == set(chifeng)
 
 
 def test_a_county_outside_the_root_cannot_get_a_rule_widening(settings) -> None:
