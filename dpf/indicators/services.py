@@ -271,9 +271,9 @@ _SNAPSHOT_COLUMNS = (
 def _insert_snapshots(run: SnapshotRun, as_of: dt.date, results: list[kpi.Result]) -> None:
     """One row per indicator and region, written with one ``executemany`` of plain values:
     ``bulk_create`` built and prepared 3,800 model instances a run, a quarter of a
-    snapshot's time (the demo stores 60). The values are those ``bulk_create`` hands to the driver (Django 5.2 passes a Decimal to
-    both backends unchanged; ``compute`` has quantised it); ``tests/indicators`` read them
-    back through the model."""
+    snapshot's time (the demo stores 60). The values are those ``bulk_create`` hands to
+    the driver (Django 5.2 passes a Decimal to both backends unchanged; ``compute`` has
+    quantised it); ``tests/indicators`` read them back through the model."""
     table = connection.ops.quote_name(Snapshot._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _SNAPSHOT_COLUMNS)
     marks = ", ".join(["%s"] * len(_SNAPSHOT_COLUMNS))
