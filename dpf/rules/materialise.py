@@ -57,7 +57,8 @@ def _call_column(node: Call) -> str:
 
 
 def _latest(model: Any, key: str, columns: dict[str, str], where: Q, order: list[Any]) -> Any:
-    """Each ``key``'s latest row (by ``order``) among the rows matching ``where``."""
+    """Each ``key``'s latest row (by ``order``) among the rows matching ``where``: one
+    ``ROW_NUMBER()`` pass over the table, joined on ``f_key`` where ``f_rank = 1``."""
     ranked = (
         model.objects.filter(where)
         .annotate(
@@ -67,6 +68,50 @@ def _latest(model: Any, key: str, columns: dict[str, str], where: Q, order: list
         .order_by()
     )
     return ranked.query.sql_with_params()
+
+
+# the person's columns a fact's rows are keyed by (SQL text, so fixed here)
+_OUTER = frozenset({"p.id", "p.household_id"})
+
+
+def _latest_join(
+    alias: str,
+    outer: str,
+    model: Any,
+    key: str,
+    columns: dict[str, str],
+    where: Q,
+    order: list[Any],
+) -> tuple[str, list[Any]]:
+    """The ``LEFT JOIN`` of ``outer``'s latest row (by ``order``) among the rows of ``model``
+    matching ``where``, its ``columns`` renamed.
+
+    PostgreSQL ranks the whole table in one pass (``_latest``: an index-only scan in key
+    order, no sort). SQLite sorted each partition's rows in a temporary B-tree (its
+    planner reads the index forwards but the order is newest first) and then indexed the
+    ranked rows again for the join; there one seek per person into the same index
+    (``… WHERE key = outer ORDER BY … LIMIT 1``) and a row-id look-up cost a fifth of that
+    (0.10 s against 0.23 s for the four facts of the 27,489 persons of the demo). Both
+    pick the row the Python evaluator picks: ``tests/rules/test_agreement.py``."""
+    if connection.vendor != "sqlite":
+        inner, params = _latest(model, key, columns, where, order)
+        return (
+            f" LEFT JOIN ({inner}) {alias} ON {alias}.f_key = {outer} AND {alias}.f_rank = 1",
+            params,
+        )
+    if outer not in _OUTER:
+        raise ValueError(f"not a column of the person: {outer!r}")
+    outer_column = RawSQL(outer, [])  # noqa: S611 (one of the fixed references in _OUTER)
+    row = model.objects.filter(where, **{key: outer_column}).order_by(*order).values("pk")
+    seek, params = row[:1].query.sql_with_params()
+    quote = connection.ops.quote_name
+    renamed = ", ".join(f"{quote(column)} AS {name}" for name, column in columns.items())
+    table = quote(model._meta.db_table)
+    return (
+        f" LEFT JOIN (SELECT id AS f_row, {renamed} FROM {table}) {alias}"  # noqa: S608
+        f" ON {alias}.f_row = ({seek})",
+        list(params),
+    )
 
 
 class FactsCompiler(sql.Compiler):
@@ -151,17 +196,15 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
         "COALESCE(r.f_village, p.village_code) AS residence_village",
     ]
     joins = [
-        ("c", "p.id", _latest(Certificate, "person_id", {"f_level": "level",
-                                                           "f_category": "category"},
-                              in_force, newest)),
-        ("h", "p.household_id", _latest(HouseholdStatus, "household_id", {"f_status": "status"},
-                                        in_force, newest)),
-        ("r", "p.id", _latest(Residence, "person_id", {"f_village": "village_code"},
-                              in_force, newest)),
-        ("s", "p.id", _latest(NeedsSurvey, "person_id",
-                              {f"f_{c}": c for c in SURVEY_COLUMNS},
-                              Q(survey_date__lte=as_of),
-                              [F("survey_date").desc(), F("pk").desc()])),
+        _latest_join("c", "p.id", Certificate, "person_id",
+                     {"f_level": "level", "f_category": "category"}, in_force, newest),
+        _latest_join("h", "p.household_id", HouseholdStatus, "household_id",
+                     {"f_status": "status"}, in_force, newest),
+        _latest_join("r", "p.id", Residence, "person_id", {"f_village": "village_code"},
+                     in_force, newest),
+        _latest_join("s", "p.id", NeedsSurvey, "person_id",
+                     {f"f_{c}": c for c in SURVEY_COLUMNS},
+                     Q(survey_date__lte=as_of), [F("survey_date").desc(), F("pk").desc()]),
     ]  # fmt: skip
     params: list[Any] = []
     for column, default in SURVEY_COLUMNS.items():
@@ -183,9 +226,9 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
         selects.append(f"(p.id IN ({inner})) AS {connection.ops.quote_name(column)}")
         params.extend(inner_params)
     from_sql = f"{connection.ops.quote_name(Person._meta.db_table)} p"
-    for alias, key, (inner, inner_params) in joins:
-        from_sql += f" LEFT JOIN ({inner}) {alias} ON {alias}.f_key = {key} AND {alias}.f_rank = 1"
-        params.extend(inner_params)
+    for join, join_params in joins:
+        from_sql += join
+        params.extend(join_params)
     # identifiers are fixed or checked; values travel as parameters of the ORM's SQL
     statement = (
         f"CREATE TEMPORARY TABLE {connection.ops.quote_name(TABLE)} AS "  # noqa: S608
