@@ -1,6 +1,9 @@
 """The shipped benefit catalogue (``data/catalogue.json``): read without a database.
 
-The data migration installs it; the what-if command (``dpf rules eval``) reads its rules
+Migrations install a frozen copy of it (``benefits/migrations/0003`` and ``0007``, with
+``migrations/data/0003_catalogue.json``): a change to this file comes with a migration of
+its own, and ``tests/architecture/test_frozen_migrations.py`` fails until it does. The
+what-if command (``dpf rules eval``) reads its rules
 straight from the file, so a person can be evaluated with no database at all.
 """
 
@@ -132,97 +135,3 @@ def shipped_catalogue() -> dict[str, ShippedBenefit]:
 
 def shipped_codes() -> set[str]:
     return set(shipped_catalogue())
-
-
-def _note(rule: ShippedRule) -> str:
-    note = "随目录发布 / shipped with the catalogue"
-    return f"{note}；依据：{rule.source}"[:300] if rule.source else note
-
-
-def publish_shipped_versions(benefit_model: Any, rule_model: Any) -> int:
-    """Publish the base rule versions the catalogue ships after the one installed: the open
-    version that is still the shipped text ends the day before, the new one starts.
-
-    History is never edited: a version already published is left alone, and so is a rule
-    the city admin has changed (its open version is no longer the shipped text). Takes the
-    model classes so a data migration can pass its historical models. Returns the number
-    of versions published.
-    """
-    published = 0
-    for item in shipped_catalogue().values():
-        benefit = benefit_model.objects.filter(code=item.code).first()
-        if benefit is None:
-            continue
-        for before, after in zip(item.rules, item.rules[1:], strict=False):
-            base = rule_model.objects.filter(benefit=benefit, mode="base", region_code="")
-            if base.filter(valid_from=after.valid_from).exists():
-                continue
-            current = base.filter(valid_to__isnull=True, valid_from__lt=after.valid_from).first()
-            if current is None or current.text != before.text:
-                continue
-            current.valid_to = after.valid_from - dt.timedelta(days=1)
-            current.save(update_fields=["valid_to"])
-            rule_model.objects.create(
-                benefit=benefit,
-                region_code="",
-                mode="base",
-                text=after.text,
-                valid_from=after.valid_from,
-                valid_to=after.valid_to,
-                source="catalogue",
-                note=_note(after),
-            )
-            published += 1
-    return published
-
-
-def install(benefit_model: Any, rule_model: Any, standard_model: Any) -> int:
-    """Create the shipped benefits, rules and standards that are not there yet.
-
-    Takes the model classes so a data migration can pass its historical models. Existing
-    rows are left alone (a city admin may have changed them). Returns the benefits created.
-    """
-    created = 0
-    for item in shipped_catalogue().values():
-        benefit, was_created = benefit_model.objects.get_or_create(
-            code=item.code,
-            defaults={
-                "name_zh": item.name_zh,
-                "name_en": item.name_en,
-                "legal_basis": item.legal_basis,
-                "department": item.department,
-                "description": item.description,
-                "one_thing_bundle": item.one_thing_bundle,
-                "order": item.order,
-            },
-        )
-        if not was_created:
-            continue
-        created += 1
-        rule_model.objects.bulk_create(
-            rule_model(
-                benefit=benefit,
-                region_code="",
-                mode="base",
-                text=r.text,
-                valid_from=r.valid_from,
-                valid_to=r.valid_to,
-                source="catalogue",
-                note=_note(r),
-            )
-            for r in item.rules
-        )
-        standard_model.objects.bulk_create(
-            standard_model(
-                benefit=benefit,
-                region_code=s.region_code,
-                level=s.level,
-                valid_from=s.valid_from,
-                valid_to=s.valid_to,
-                monthly_amount=s.monthly_amount,
-                illustrative=s.illustrative,
-                source="catalogue",
-            )
-            for s in item.standards
-        )
-    return created

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -41,7 +40,6 @@ def counties() -> QuerySet[Region]:
     )
 
 
-SHIPPED_CSV = Path(__file__).parent / "data" / "regions_chifeng.csv"
 REQUIRED_COLUMNS = ("code", "name", "parent_code", "level")
 # The level a township's or a village's parent must have.
 PARENT_LEVEL = {
@@ -145,10 +143,6 @@ def load_regions(rows: Iterable[dict[str, str]], *, synthetic: bool = False) -> 
         known[row["code"]] = row["level"]
         count += 1
     return count
-
-
-def load_shipped_regions() -> int:
-    return load_regions(parse_region_rows(SHIPPED_CSV.read_text(encoding="utf-8")))
 
 
 def under_q(code: str, column: str = "code") -> Q:

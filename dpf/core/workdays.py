@@ -12,15 +12,12 @@ import csv
 import datetime as dt
 import io
 from functools import lru_cache
-from pathlib import Path
 
 from django.db import transaction
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import CalendarDay
 from dpf.core.text import InvalidText, check_text_characters
-
-SHIPPED_CSV = Path(__file__).parent / "data" / "holidays_cn.csv"
 
 
 @lru_cache(maxsize=32)

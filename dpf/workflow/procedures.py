@@ -1,7 +1,8 @@
 """Each benefit's steps and required documents, as data.
 
 The shipped procedures and document lists are in ``data/procedures.json``; a data migration
-copies the steps into ``ProcedureStep`` (where a city admin may change them), and the
+(``workflow/migrations/0002``, with a frozen copy of the file) copied the steps into
+``ProcedureStep`` (where a city admin may change them), and the
 document lists are read from the file. ``procedures()`` reads every step in one query.
 """
 
@@ -24,30 +25,6 @@ def shipped() -> dict[str, Any]:
     with DATA_PATH.open(encoding="utf-8") as fh:
         data: dict[str, Any] = json.load(fh)
     return data
-
-
-def install(step_model: Any) -> int:
-    """Create the shipped steps of every procedure not configured yet (data migration)."""
-    data = shipped()
-    created = 0
-    for benefit_code, template in data["procedures"].items():
-        if step_model.objects.filter(benefit_code=benefit_code).exists():
-            continue
-        for order, raw in enumerate(data["templates"][template], start=1):
-            step_model.objects.create(
-                benefit_code=benefit_code,
-                order=order,
-                code=raw["code"],
-                kind=raw.get("kind", "normal"),
-                name_zh=raw["name_zh"],
-                name_en=raw["name_en"],
-                role=raw["role"],
-                acting_for=raw.get("acting_for", ""),
-                deadline_days=raw.get("deadline_days"),
-                note=raw.get("note", ""),
-            )
-            created += 1
-    return created
 
 
 @dataclass(frozen=True)

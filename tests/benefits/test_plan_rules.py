@@ -5,16 +5,22 @@ versions before stay as they were."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 
-from dpf.benefits.catalogue import publish_shipped_versions, shipped_catalogue
+from dpf.benefits.catalogue import shipped_catalogue
 from dpf.benefits.eligibility import eligibility_q
 from dpf.benefits.models import BenefitItem, RuleVersion
 from dpf.registry.models import Person
 from tests.benefits.conftest import person_with
 
 pytestmark = pytest.mark.django_db
+
+# the migration that published the 2027 versions (its module name starts with a digit)
+PUBLISHING = importlib.import_module(
+    "dpf.benefits.migrations.0007_publish_rules_per_plan_and_person_tekun"
+)
 
 NEW = dt.date(2027, 3, 1)
 OLD = dt.date(2026, 3, 1)
@@ -81,7 +87,7 @@ def test_publishing_ends_the_old_version_and_leaves_changed_rules_alone(regions)
     changed = base.get(benefit__code="care_service", valid_to__isnull=True)
     changed.text = "alive && certificate.valid"
     changed.save()
-    published = publish_shipped_versions(BenefitItem, RuleVersion)
+    published = PUBLISHING.publish(BenefitItem, RuleVersion)
     assert published == 6
     child = base.filter(benefit__code="child_rehab").order_by("valid_from")
     assert [(v.valid_from, v.valid_to) for v in child] == [
@@ -89,4 +95,4 @@ def test_publishing_ends_the_old_version_and_leaves_changed_rules_alone(regions)
         (dt.date(2027, 1, 1), None),
     ]
     assert not base.filter(benefit__code="care_service", valid_from=dt.date(2027, 1, 1)).exists()
-    assert publish_shipped_versions(BenefitItem, RuleVersion) == 0
+    assert PUBLISHING.publish(BenefitItem, RuleVersion) == 0

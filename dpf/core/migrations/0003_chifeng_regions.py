@@ -5,7 +5,8 @@ from pathlib import Path
 
 from django.db import migrations
 
-CSV = Path(__file__).resolve().parent.parent / "data" / "regions_chifeng.csv"
+# Frozen with the migration: ``core/data/regions_chifeng.csv`` may change, this may not.
+CSV = Path(__file__).resolve().parent / "data" / "0003_regions_chifeng.csv"
 
 
 def load(apps, schema_editor):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from django.db import migrations
 
-PLAN = Path(__file__).resolve().parent.parent / "data" / "plan_14th.json"
+# Frozen with the migration: ``indicators/data/plan_14th.json`` may change, this may not.
+PLAN = Path(__file__).resolve().parent / "data" / "0002_plan_14th.json"
 
 
 def load(apps, schema_editor):
