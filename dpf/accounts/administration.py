@@ -23,12 +23,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from dpf.accounts import credentials, organisations
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
+from dpf.accounts.scoping import regions_to_pick
 from dpf.core import audit
 from dpf.core.errors import NotFound
 from dpf.core.inputs import refuse
@@ -419,14 +420,11 @@ def _clear_lockout(username: str) -> None:
 def region_choices(actor: Any) -> list[tuple[str, Any]]:
     """The regions an account may be placed in by ``actor``: theirs and those under it down
     to the villages, in code order, grouped by county (``<optgroup>``)."""
-    region = getattr(actor, "region", None)
-    if region is None:
-        return []
-    rows = Region.objects.filter(Q(code=region.code) | Q(code__startswith=region.prefix))
+    rows = regions_to_pick(actor)
     top: list[tuple[str, Any]] = []
     groups: dict[str, list[tuple[str, str]]] = {}
     names: dict[str, str] = {}
-    for r in rows.order_by("code").only("code", "name", "level"):
+    for r in rows.only("code", "name", "level"):
         label = f"{r.name}（{r.get_level_display()}）"
         if r.level in (RegionLevel.PROVINCE, RegionLevel.CITY):
             top.append((r.code, label))

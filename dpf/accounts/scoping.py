@@ -6,12 +6,13 @@ functions. A user outside every scope gets an empty queryset (deny by default).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 
-from dpf.core.models import RegionLevel, region_prefix
+from dpf.core.models import Region, RegionLevel, region_prefix
+from dpf.core.regions import under_q
 from dpf.core.roles import Role
 
 M = TypeVar("M", bound=Model)
@@ -45,6 +46,21 @@ def _under_region(region: Any, prefix: str) -> Q:
     if level == RegionLevel.TOWNSHIP:
         return Q(**{f"{prefix}township_code": region.code})
     return Q(**{f"{prefix}village_code": region.code})
+
+
+def regions_to_pick(user: Any, levels: Iterable[str] | None = None) -> QuerySet[Region]:
+    """The regions a form or a filter offers ``user`` to pick: their own region and those
+    under it (of ``levels``, every level when ``None``), in code order; none for a user
+    without a region (deny by default). Every picker starts here, so they cannot drift
+    apart; what the user may then do in the region picked is the service's check
+    (``region_in_scope``, the permission table)."""
+    region = getattr(user, "region", None)
+    if region is None:
+        return Region.objects.none()
+    rows = Region.objects.filter(under_q(region.code))
+    if levels is not None:
+        rows = rows.filter(level__in=list(levels))
+    return rows.order_by("code")
 
 
 def roster_match_filter(user: Any, prefix: str = "") -> Q | None:

@@ -20,14 +20,14 @@ from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
 from dpf.employment import graduates, selectors
 from dpf.employment.forms import GraduateFileForm, GraduateFilterForm, SupportActionForm
-from dpf.employment.views import PER_PAGE, _attach, _counties
+from dpf.employment.views import PER_PAGE, _attach
 
 
 @permission_required("view", "graduate_file")
 def graduate_list(request: HttpRequest) -> HttpResponse:
     """The files of my region, filtered by year, county and state as of a date."""
     user: Any = request.user
-    counties = _counties(user)
+    counties = selectors.county_choices(user)
     filters = GraduateFilterForm(request.GET, counties=counties)
     chosen: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
     on: dt.date = chosen.get("on") or local_today()

@@ -18,7 +18,7 @@ from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
 from dpf.core.errors import ValidationFailed
-from dpf.employment import records
+from dpf.employment import records, selectors
 from dpf.employment.forms import (
     AsOfForm,
     EmploymentEndForm,
@@ -26,7 +26,7 @@ from dpf.employment.forms import (
     InstitutionForm,
     PlacementForm,
 )
-from dpf.employment.views import PER_PAGE, _attach, _counties
+from dpf.employment.views import PER_PAGE, _attach
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -106,7 +106,9 @@ def assisted(request: HttpRequest) -> HttpResponse:
     choices = [(i.pk, i.name) for i in own if i.closed_on is None]
     action = request.POST.get("action") if request.method == "POST" else None
     institution = InstitutionForm(
-        request.POST if action == "institution" else None, prefix="i", counties=_counties(user)
+        request.POST if action == "institution" else None,
+        prefix="i",
+        counties=selectors.county_choices(user),
     )
     placement = PlacementForm(
         request.POST if action == "placement" else None, prefix="p", institutions=choices

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
-from dpf.accounts.scoping import region_in_scope, scope_queryset
+from dpf.accounts.scoping import region_in_scope, regions_to_pick, scope_queryset
 from dpf.core import audit
 from dpf.core.creditcode import normalise_credit_code
 from dpf.core.idnumber import parse_id_number
@@ -445,9 +445,7 @@ def placements_by_county(user: Any, on: dt.date) -> list[CountyPlacements]:
     if region is None or not has_permission(user, "view", "employment_record"):
         return []
     prefix = region.prefix
-    counties = Region.objects.filter(level=RegionLevel.COUNTY, code__startswith=prefix).order_by(
-        "code"
-    )
+    counties = regions_to_pick(user, [RegionLevel.COUNTY])
     open_on = Q(opened_on__lte=on) & (Q(closed_on__isnull=True) | Q(closed_on__gte=on))
     open_counts = dict(
         AssistedInstitution.objects.filter(open_on, county_code__startswith=prefix)

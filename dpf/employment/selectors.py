@@ -8,7 +8,9 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet, Sum
 
 from dpf.accounts.permissions import PermissionRefused
-from dpf.accounts.scoping import scope_employer_records
+from dpf.accounts.scoping import regions_to_pick, scope_employer_records
+from dpf.core.i18n import localised
+from dpf.core.models import RegionLevel
 from dpf.employment.models import (
     CreditFlag,
     DeclarationStatus,
@@ -76,3 +78,9 @@ def credit_flags(user: Any) -> QuerySet[CreditFlag]:
     return scope_employer_records(
         user, CreditFlag.objects.select_related("employer"), own="employer__"
     ).order_by("-flagged_on", "pk")
+
+
+def county_choices(user: Any) -> list[tuple[str, str]]:
+    """The counties under ``user``'s region, as (code, name) for a form's choice."""
+    counties = regions_to_pick(user, [RegionLevel.COUNTY])
+    return [(c.code, localised(c.name, c.name_en)) for c in counties]

@@ -13,15 +13,15 @@ from django.views.decorators.http import require_http_methods
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
-from dpf.employment import training
+from dpf.employment import selectors, training
 from dpf.employment.forms import CompleteForm, CourseForm, EnrolForm
-from dpf.employment.views import PER_PAGE, _attach, _counties
+from dpf.employment.views import PER_PAGE, _attach
 
 
 @permission_required("view", "training")
 @require_http_methods(["GET", "POST"])
 def courses(request: HttpRequest) -> HttpResponse:
-    form = CourseForm(request.POST or None, counties=_counties(request.user))
+    form = CourseForm(request.POST or None, counties=selectors.county_choices(request.user))
     status = 200
     if request.method == "POST":
         status = 400

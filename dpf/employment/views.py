@@ -19,7 +19,7 @@ from dpf.accounts.permissions import PermissionRefused, has_permission, permissi
 from dpf.core import audit
 from dpf.core.crypto import mask_phone
 from dpf.core.errors import ValidationFailed
-from dpf.core.models import Region, RegionLevel
+from dpf.core.regions import display_names
 from dpf.core.spreadsheets import neutralise
 from dpf.employment import levy, selectors, services
 from dpf.employment.forms import (
@@ -184,28 +184,16 @@ def levy_report(request: HttpRequest) -> HttpResponse:
     """Levy due (approved declarations) by county for one levy year."""
     levy_year = _year(request)
     rows = selectors.levy_by_county(request.user, levy_year)
-    names = dict(
-        Region.objects.filter(
-            code__in=[r["county_code"] for r in rows], level=RegionLevel.COUNTY
-        ).values_list("code", "name")
-    )
+    names = display_names(r["county_code"] for r in rows)
     for row in rows:
         row["county_name"] = names.get(row["county_code"], row["county_code"])
     return render(request, "employment/levy_report.html", {"rows": rows, "levy_year": levy_year})
 
 
-def _counties(user: Any) -> list[tuple[str, str]]:
-    region = getattr(user, "region", None)
-    if region is None:
-        return []
-    counties = Region.objects.filter(level=RegionLevel.COUNTY, code__startswith=region.prefix)
-    return [(c.code, c.name) for c in counties.order_by("code")]
-
-
 @permission_required("view", "employer")
 @require_http_methods(["GET", "POST"])
 def employers(request: HttpRequest) -> HttpResponse:
-    form = EmployerForm(request.POST or None, counties=_counties(request.user))
+    form = EmployerForm(request.POST or None, counties=selectors.county_choices(request.user))
     status = 200
     if request.method == "POST":
         status = 400

@@ -8,7 +8,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from dpf.core.models import Region, RegionLevel, region_prefix
 from dpf.exchange.rostertypes import ROSTER_TYPES
 
 
@@ -25,24 +24,6 @@ class UploadForm(forms.Form):
         field = self.fields["roster_type"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(code, t.name) for code, t in ROSTER_TYPES.items()]
-
-
-def region_choices(user: Any) -> list[tuple[str, str]]:
-    """The user's region and the counties and townships under it."""
-    region = getattr(user, "region", None)
-    if region is None:
-        return []
-    below = Region.objects.filter(
-        code__startswith=region_prefix(region.code),
-        level__in=[RegionLevel.COUNTY, RegionLevel.TOWNSHIP],
-    ).exclude(code=region.code)
-    if region.level in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
-        below = below.none()
-    choices = [(region.code, region.name)]
-    for code, name, level in below.order_by("code").values_list("code", "name", "level"):
-        indent = "　" if level == RegionLevel.TOWNSHIP else ""
-        choices.append((code, f"{indent}{name}"))
-    return choices
 
 
 class ExportForm(forms.Form):
@@ -62,11 +43,13 @@ class ExportForm(forms.Form):
         label=_("导出完整身份证号码和姓名（需授权，记入审计日志）"), required=False
     )
 
-    def __init__(self, *args: Any, user: Any, may_unmask: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, regions: list[tuple[str, str]], may_unmask: bool, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("initial", {"as_of": timezone.localdate()})
         super().__init__(*args, **kwargs)
         field = self.fields["region"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = region_choices(user)
+        field.choices = regions
         if not may_unmask:
             del self.fields["unmask"]

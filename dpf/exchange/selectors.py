@@ -22,10 +22,10 @@ from django.db.models import (
     Subquery,
 )
 
-from dpf.accounts.scoping import region_filter, scope_queryset
+from dpf.accounts.scoping import region_filter, regions_to_pick, scope_queryset
 from dpf.benefits.selectors import persons_receiving
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated
+from dpf.core.models import EffectiveDated, RegionLevel
 from dpf.core.roles import Role
 from dpf.exchange.display import REGISTRY_ERROR_CODES
 from dpf.exchange.models import (
@@ -205,3 +205,19 @@ def department_tokens(user: Any) -> QuerySet[ExchangeToken]:
     if getattr(user, "role", None) != Role.DEPARTMENT_EXCHANGE:
         return ExchangeToken.objects.none()
     return ExchangeToken.objects.filter(user=user).order_by("-active", "-created_at")
+
+
+def export_regions(user: Any) -> list[tuple[str, str]]:
+    """The regions an extract can be asked for: the user's own, then (for a city or county
+    user) the counties and townships under it, townships indented."""
+    own = getattr(user, "region", None)
+    if own is None:
+        return []
+    choices = [(own.code, own.name)]
+    if own.level in (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE):
+        return choices
+    below = regions_to_pick(user, [RegionLevel.COUNTY, RegionLevel.TOWNSHIP]).exclude(code=own.code)
+    for code, name, level in below.values_list("code", "name", "level"):
+        indent = "　" if level == RegionLevel.TOWNSHIP else ""
+        choices.append((code, f"{indent}{name}"))
+    return choices

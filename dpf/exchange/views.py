@@ -265,7 +265,11 @@ def suspect_resolve(request: HttpRequest, suspect_id: int) -> HttpResponse:
 @permission_required("export", "person")
 def export(request: HttpRequest) -> HttpResponse | FileResponse:
     may_unmask = services.may_unmask(request.user)
-    form = ExportForm(request.POST or None, user=request.user, may_unmask=may_unmask)
+    form = ExportForm(
+        request.POST or None,
+        regions=selectors.export_regions(request.user),
+        may_unmask=may_unmask,
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

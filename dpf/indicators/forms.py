@@ -5,7 +5,6 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.core.models import Region, RegionLevel
 from dpf.indicators.models import Indicator
 
 
@@ -21,12 +20,13 @@ class ManualValueForm(forms.Form):
     )
     source = forms.CharField(label=_("数据来源"), max_length=200)
 
-    def __init__(self, *args: object, plan_id: int, **kwargs: object) -> None:
+    def __init__(
+        self, *args: object, plan_id: int, regions: list[tuple[str, str]], **kwargs: object
+    ) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         manual = [i.pk for i in Indicator.objects.filter(plan_id=plan_id) if i.is_manual]
         self.fields["indicator"].queryset = Indicator.objects.filter(pk__in=manual)  # type: ignore[attr-defined]
-        regions = Region.objects.filter(level__in=[RegionLevel.CITY, RegionLevel.COUNTY])
-        self.fields["region_code"].choices = [(r.code, r.name) for r in regions.order_by("code")]  # type: ignore[attr-defined]
+        self.fields["region_code"].choices = regions  # type: ignore[attr-defined]
 
 
 class AnalysisForm(forms.Form):

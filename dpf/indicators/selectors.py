@@ -16,7 +16,12 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from dpf.accounts.permissions import PermissionRefused
-from dpf.accounts.scoping import indicator_region_in_scope, indicator_root, scope_queryset
+from dpf.accounts.scoping import (
+    indicator_region_in_scope,
+    indicator_root,
+    regions_to_pick,
+    scope_queryset,
+)
 from dpf.core.errors import NotFound
 from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import root_code
@@ -233,3 +238,9 @@ def drilldown_villages(persons: QuerySet[Person], township: Region) -> list[tupl
     )
     villages = Region.objects.filter(parent=township, level=RegionLevel.VILLAGE).order_by("code")
     return [(v, counts.get(v.code, 0)) for v in villages]
+
+
+def manual_value_regions(user: Any) -> list[tuple[str, str]]:
+    """The city and the counties a hand-entered value can be given for, as (code, name)."""
+    rows = regions_to_pick(user, [RegionLevel.CITY, RegionLevel.COUNTY])
+    return [(r.code, r.name) for r in rows]

@@ -146,7 +146,9 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
 @permission_required("change", "manual_value")
 def manual_entry(request: HttpRequest) -> HttpResponse:
     plan = selectors.plan_by_code(request.GET.get("plan"), drafts=True)
-    form = ManualValueForm(request.POST or None, plan_id=plan.pk)
+    form = ManualValueForm(
+        request.POST or None, plan_id=plan.pk, regions=selectors.manual_value_regions(request.user)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.manual_value_enter(actor=request.user, **form.cleaned_data)

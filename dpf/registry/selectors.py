@@ -19,7 +19,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
-from dpf.accounts.scoping import region_filter, region_in_scope, scope_queryset
+from dpf.accounts.scoping import region_filter, region_in_scope, regions_to_pick, scope_queryset
 from dpf.core.certnumber import Category, Level, parse_certificate_number
 from dpf.core.crypto import mask_phone, mask_text
 from dpf.core.dates import age_on
@@ -27,7 +27,7 @@ from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region, RegionLevel, region_prefix, starts_with_q
-from dpf.core.regions import display_names, under_q
+from dpf.core.regions import display_names
 from dpf.core.text import fold_fullwidth_digits
 from dpf.registry.change_models import ChangeKind, RecordChange
 from dpf.registry.models import (
@@ -344,10 +344,10 @@ def _capped_count(queryset: QuerySet[Person]) -> tuple[int, bool]:
 
 
 def _scope_regions(user: Any) -> list[Region]:
-    region = getattr(user, "region", None)
-    if region is None or region_filter(user) is None:
+    """The regions a user who may see personal records can filter them by."""
+    if region_filter(user) is None:
         return []
-    return list(Region.objects.filter(under_q(region.code)).order_by("code"))
+    return list(regions_to_pick(user))
 
 
 def region_filter_choices(user: Any) -> list[tuple[str, str]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dpf.accounts.scoping import regions_to_pick
 from dpf.core.i18n import localised
 from dpf.core.models import Region, RegionLevel
-from dpf.core.regions import under_q
 
 _LIST_LEVELS = (RegionLevel.TOWNSHIP, RegionLevel.VILLAGE)
 
@@ -26,12 +26,8 @@ def emergency_regions(user: Any, current: Region | None) -> list[tuple[str, str]
     region = getattr(user, "region", None)
     if region is None:
         return []
-    wanted = (
-        Region.objects.filter(under_q(region.code), level=RegionLevel.TOWNSHIP)
-        if region.level not in _LIST_LEVELS
-        else Region.objects.filter(under_q(region.code))
-    )
-    codes = list(wanted.order_by("code"))
+    levels = None if region.level in _LIST_LEVELS else [RegionLevel.TOWNSHIP]
+    codes = list(regions_to_pick(user, levels))
     township = current if current and current.level == RegionLevel.TOWNSHIP else None
     if township is None and current is not None and current.level == RegionLevel.VILLAGE:
         township = current.parent
@@ -45,8 +41,5 @@ def emergency_regions(user: Any, current: Region | None) -> list[tuple[str, str]
 def regions_of_level(user: Any, level: str) -> list[tuple[str, str]]:
     """The townships or villages under ``user``'s region (itself when of that level), as
     (code, name) for a form's choice."""
-    region = getattr(user, "region", None)
-    if region is None:
-        return []
-    rows = Region.objects.filter(under_q(region.code), level=level).order_by("code")
+    rows = regions_to_pick(user, [level])
     return [(r.code, localised(r.name, r.name_en)) for r in rows]
