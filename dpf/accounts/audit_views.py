@@ -107,12 +107,10 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         for entry in page.object_list:
             entry.change_items = describe_changes(entry.changes)
             entry.action_label = ACTION_LABELS.get(entry.action, entry.action)
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="audit_log",
+        audit.record_view(
+            request,
+            "audit_log",
             changes={"filter": {k: str(v) for k, v in data.items() if v}} if data else None,
-            request=request,
         )
     query = request.GET.copy()
     query.pop("page", None)

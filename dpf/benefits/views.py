@@ -77,13 +77,7 @@ def item(request: HttpRequest, item_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已保存处理结果。"))
             return redirect(_queue_of(work_item))
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="work_item",
-        object_id=work_item.pk,
-        request=request,
-    )
+    audit.record_view(request, "work_item", work_item.pk)
     context: dict[str, Any] = {
         "item": work_item,
         "form": form,

@@ -145,6 +145,26 @@ def record(
     return entry
 
 
+def record_view(
+    request: HttpRequest,
+    object_type: str,
+    object_id: object = "",
+    *,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Record that the request's user read ``object_type`` ``object_id`` (a person's record,
+    a case, a list of names): what every page showing personal data calls once. ``changes``
+    (already masked) says which part, page or date was read."""
+    return record(
+        actor=request.user,
+        action="view",
+        object_type=object_type,
+        object_id=object_id,
+        changes=changes,
+        request=request,
+    )
+
+
 def _lock_chain() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:

@@ -38,11 +38,9 @@ def graduate_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     names = dict(counties)
     listed = [(row, names.get(row.person.county_code, "")) for row in page]
-    audit.record(
-        actor=user,
-        action="view",
-        object_type="graduate_file",
-        request=request,
+    audit.record_view(
+        request,
+        "graduate_file",
         changes={
             "on": on.isoformat(),
             "filter": {"year": year, "county_code": county, "state": state},
@@ -134,13 +132,7 @@ def graduate(request: HttpRequest, file_id: int) -> HttpResponse:
                 messages.success(request, _("帮扶措施已登记。"))
                 return redirect("employment:graduate", file_id=current.pk)
     else:
-        audit.record(
-            actor=user,
-            action="view",
-            object_type="graduate_file",
-            object_id=current.pk,
-            request=request,
-        )
+        audit.record_view(request, "graduate_file", current.pk)
     today = local_today()
     employment = graduates.employment_of(current, today)
     context = {

@@ -60,13 +60,7 @@ def employment_records(request: HttpRequest) -> HttpResponse:
     page = Paginator(records.employments(request.user, on), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="employment",
-        request=request,
-        changes={"on": on.isoformat(), "page": page.number},
-    )
+    audit.record_view(request, "employment", changes={"on": on.isoformat(), "page": page.number})
     context = {
         "on": on,
         "page": page,
@@ -85,12 +79,8 @@ def zero_employment(request: HttpRequest) -> HttpResponse:
     page = Paginator(records.zero_employment_households(request.user, on), PER_PAGE).get_page(
         request.GET.get("page")
     )
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="zero_employment",
-        request=request,
-        changes={"on": on.isoformat(), "page": page.number},
+    audit.record_view(
+        request, "zero_employment", changes={"on": on.isoformat(), "page": page.number}
     )
     context = {"on": on, "page": page, "rows": list(page)}
     return render(request, "employment/zero_employment.html", context)
@@ -129,13 +119,7 @@ def assisted(request: HttpRequest) -> HttpResponse:
             _attach(institution if action == "institution" else placement, refusal)
     on = _as_of(request)
     page = Paginator(records.placements(user, on), PER_PAGE).get_page(request.GET.get("page"))
-    audit.record(
-        actor=user,
-        action="view",
-        object_type="placement",
-        request=request,
-        changes={"on": on.isoformat(), "page": page.number},
-    )
+    audit.record_view(request, "placement", changes={"on": on.isoformat(), "page": page.number})
     context = {
         "on": on,
         "counties": records.placements_by_county(user, on),

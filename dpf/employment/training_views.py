@@ -74,13 +74,7 @@ def course(request: HttpRequest, course_id: int) -> HttpResponse:
         except ValidationFailed as refusal:
             _attach(enrol if action == "enrol" else complete, refusal)
     else:
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="training_course",
-            object_id=current.pk,
-            request=request,
-        )
+        audit.record_view(request, "training_course", current.pk)
     context = {
         "course": current,
         "attendances": training.attendances_of(request.user, current),

@@ -154,13 +154,7 @@ def review(request: HttpRequest, declaration_id: int) -> HttpResponse:
                 messages.success(request, _("审核结果已保存。"))
                 return redirect("employment:review_queue")
     else:
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="quota_declaration",
-            object_id=declaration.pk,
-            request=request,
-        )
+        audit.record_view(request, "quota_declaration", declaration.pk)
     context = {
         "declaration": declaration,
         "employees": selectors.employees_of(declaration),

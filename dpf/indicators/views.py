@@ -123,12 +123,10 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
         ),
         50,
     ).get_page(request.GET.get("page"))
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="indicator_list",
-        object_id=f"{indicator.code}:{part}:{(village or ctx['region']).code}:{ctx['run'].as_of}",
-        request=request,
+    audit.record_view(
+        request,
+        "indicator_list",
+        f"{indicator.code}:{part}:{(village or ctx['region']).code}:{ctx['run'].as_of}",
     )
     ctx.update(
         {

@@ -95,16 +95,6 @@ def _render(
     return render(request, template, context, status=status)
 
 
-def _audit_view(request: HttpRequest, object_type: str, object_id: object) -> None:
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type=object_type,
-        object_id=object_id,
-        request=request,
-    )
-
-
 # Acting for ------------------------------------------------------------------------------
 
 
@@ -165,7 +155,7 @@ def certificate(request: HttpRequest, acting: Acting) -> HttpResponse:
         # phone camera opens the verification; ecert.parse still reads the payload out of it
         # for offline checks (dpf certificate verify URL).
         svg = qr_svg(request.build_absolute_uri(verify_url))
-        _audit_view(request, "certificate", cert.pk)
+        audit.record_view(request, "certificate", cert.pk)
     county = selectors.region_names({cert.issuing_county}) if cert else {}
     context = {
         "certificate": cert,
@@ -280,7 +270,7 @@ def _application_page(
     }
     # The page shows the application's own person, who may differ from the chosen one.
     shown = Acting(acting.account, application.person, acting.choices)
-    _audit_view(request, "application", application.pk)
+    audit.record_view(request, "application", application.pk)
     return _render(request, "portal/application.html", shown, context, status=status)
 
 

@@ -345,12 +345,5 @@ def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
     moved = history.moved_out_history(request.user, person_id)
     if moved is None:  # the person lives in the user's region: the full page
         return redirect("registry:person", person_id=person_id)
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="person",
-        object_id=person_id,
-        changes={"history": "moved_out"},
-        request=request,
-    )
+    audit.record_view(request, "person", person_id, changes={"history": "moved_out"})
     return render(request, "registry/person_history.html", {"h": moved, "p": moved.person})

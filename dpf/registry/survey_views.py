@@ -106,13 +106,7 @@ def _form_page(
     no_contact_form: NoContactForm | None = None,
 ) -> HttpResponse:
     view = selectors.survey_form(request.user, person_id, year, on=today())
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="survey",
-        object_id=person_id,
-        request=request,
-    )
+    audit.record_view(request, "survey", person_id)
     if form is None:
         record = view.draft
         initial = SurveyAnswersForm.initial_from(record) if record else {"survey_date": today()}

@@ -92,13 +92,7 @@ def search(request: HttpRequest) -> HttpResponse:
 @permission_required("view", "person")
 def person(request: HttpRequest, person_id: int) -> HttpResponse:
     detail = selectors.person_detail(request.user, person_id)
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="person",
-        object_id=person_id,
-        request=request,
-    )
+    audit.record_view(request, "person", person_id)
     context = {
         "d": detail,
         "p": detail.person,
@@ -203,13 +197,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
 @permission_required("view", "household")
 def household(request: HttpRequest, household_id: int) -> HttpResponse:
     detail = selectors.household_detail(request.user, household_id)
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="household",
-        object_id=household_id,
-        request=request,
-    )
+    audit.record_view(request, "household", household_id)
     context = {
         "d": detail,
         "can_add_member": has_permission(request.user, "create", "person"),

@@ -128,13 +128,7 @@ def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
         except ValidationFailed as refusal:
             _attach(forms_by_action.get(action or "", session_form), refusal)
     else:
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="rehab_plan",
-            object_id=plan.pk,
-            request=request,
-        )
+        audit.record_view(request, "rehab_plan", plan.pk)
     context = {
         "plan": plan,
         "sessions": selectors.sessions_of(plan),
@@ -237,13 +231,7 @@ def renovation(request: HttpRequest, renovation_id: int) -> HttpResponse:
         except ValidationFailed as refusal:
             _attach(forms_by_action.get(action or "", plan_form), refusal)
     else:
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="home_renovation",
-            object_id=record.pk,
-            request=request,
-        )
+        audit.record_view(request, "home_renovation", record.pk)
     items = list(record.items.order_by("pk"))
     context = {
         "record": record,
@@ -323,13 +311,7 @@ def schooling_child(request: HttpRequest, person_id: int) -> HttpResponse:
         except ValidationFailed as refusal:
             _attach(form, refusal)
     else:
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="schooling",
-            object_id=person.pk,
-            request=request,
-        )
+        audit.record_view(request, "schooling", person.pk)
     today = timezone.localdate()
     context = {
         "person": person,
@@ -398,13 +380,7 @@ def care_placement(request: HttpRequest, placement_id: int) -> HttpResponse:
             messages.success(request, _("托养已结束。"))
             return redirect("services:care_placement", placement_id=placement.pk)
     elif request.method == "GET":
-        audit.record(
-            actor=request.user,
-            action="view",
-            object_type="care_placement",
-            object_id=placement.pk,
-            request=request,
-        )
+        audit.record_view(request, "care_placement", placement.pk)
     context = {
         "placement": placement,
         "form": form,

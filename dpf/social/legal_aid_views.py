@@ -120,7 +120,7 @@ def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
                 messages.success(request, _("已保存。"))
                 return redirect("social:legal_aid_referral", referral_id=found.pk)
     else:
-        audit.record(actor=request.user, action="view", object_type="legal_aid", object_id=found.pk)
+        audit.record_view(request, "legal_aid", found.pk)
     context = {
         "referral": found,
         "status": found.status,

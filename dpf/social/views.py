@@ -179,7 +179,7 @@ def risk_case(request: HttpRequest, case_id: int) -> HttpResponse:
                 messages.success(request, _("已保存。"))
                 return redirect("social:risk_case", case_id=case.pk)
     else:
-        audit.record(actor=request.user, action="view", object_type="risk_case", object_id=case.pk)
+        audit.record_view(request, "risk_case", case.pk)
     context = {
         "case": case,
         "measures": monitoring.measures_of(case),

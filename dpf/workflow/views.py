@@ -160,13 +160,7 @@ def review(request: HttpRequest, item_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已处理。"))
             return redirect("workflow:reviews")
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="work_item",
-        object_id=item.pk,
-        request=request,
-    )
+    audit.record_view(request, "work_item", item.pk)
     context = {
         "item": item,
         "form": form,
@@ -264,13 +258,7 @@ def _application_page(
         explanations = selectors.explanations(request.user, application, today)
     except NotFound:
         explanations = []
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="application",
-        object_id=application.pk,
-        request=request,
-    )
+    audit.record_view(request, "application", application.pk)
     context = {
         "application": application,
         "person": application.person,
@@ -399,14 +387,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
     """A document, only through this scoped and audited view (never a static URL)."""
     doc = selectors.document_for(request.user, pk)
     content = document_files.read(doc.stored_name)  # decrypted here only (stored encrypted)
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="document",
-        object_id=doc.pk,
-        changes={"application": doc.application_id},
-        request=request,
-    )
+    audit.record_view(request, "document", doc.pk, changes={"application": doc.application_id})
     response = FileResponse(
         io.BytesIO(content),
         content_type=doc.content_type,
@@ -560,13 +541,7 @@ def entitlement(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("已保存。"))
                 return redirect("workflow:entitlement", pk=ent.pk)
-    audit.record(
-        actor=request.user,
-        action="view",
-        object_type="entitlement",
-        object_id=ent.pk,
-        request=request,
-    )
+    audit.record_view(request, "entitlement", ent.pk)
     context = {
         "ent": ent,
         "events": selectors.entitlement_history(ent),

@@ -375,3 +375,24 @@ def test_pruning_entries_a_checkpoint_named_is_not_truncation(settings):
     status, output = _verify_command()
     assert status == 0, output
     assert output.startswith("OK 1 entries"), output
+
+
+def test_a_page_read_is_recorded_with_who_what_and_from_where(rf) -> None:
+    """``record_view``: the one call a page showing personal data makes."""
+    from tests.factories import make_user
+
+    user = make_user(role="county_officer", region_code="150402")
+    request = rf.get("/registry/person/7/", REMOTE_ADDR="192.0.2.10")
+    request.user = user
+    entry = audit.record_view(request, "person", 7, changes={"part": "timeline"})
+    assert (entry.actor, entry.action, entry.object_type, entry.object_id) == (
+        user,
+        "view",
+        "person",
+        "7",
+    )
+    assert entry.role == "county_officer"
+    assert entry.region_code == "150402"
+    assert entry.client_address == "192.0.2.10"
+    assert entry.changes == {"part": "timeline"}
+    assert audit.verify_chain().ok
