@@ -21,7 +21,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from dpf.core.access import allow
-from dpf.core.errors import DomainError
+from dpf.core.errors import DomainError, NotFound
 from dpf.core.roles import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -371,7 +371,7 @@ _INDEX: dict[tuple[str, str, str], Permission] = {
 }
 
 
-class PermissionRefused(DomainError):
+class PermissionRefused(NotFound):
     """The user may not do this, or the record is outside the scope (never distinguished).
 
     Views answer 404 (``dpf.core.middleware.DomainErrorMiddleware``), and the attempt is
@@ -379,7 +379,9 @@ class PermissionRefused(DomainError):
     """
 
     def __init__(self, action: str, object_type: str, object_id: object = "") -> None:
-        super().__init__(
+        # a NotFound to every caller (never distinguished), with its own message
+        DomainError.__init__(
+            self,
             "not_found",
             "记录不存在或无权访问",
             "the record does not exist or you may not access it",

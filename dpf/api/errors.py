@@ -17,7 +17,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 
-from dpf.core.errors import DomainError
+from dpf.core.errors import DomainError, NotFound
 
 
 class ProblemOut(Schema):
@@ -58,7 +58,7 @@ CONFLICT_CODES = frozenset(
 
 
 def status_of(error: DomainError) -> int:
-    if error.code == "not_found":
+    if isinstance(error, NotFound):  # PermissionRefused too: never distinguished
         return 404
     return 409 if error.code in CONFLICT_CODES else 400
 
@@ -95,9 +95,7 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         status = status_of(exc)
-        body = error_body(
-            exc.code, exc.message_zh, exc.message_en, exc.field, getattr(exc, "row", None)
-        )
+        body = {**exc.as_dict(), "row": getattr(exc, "row", None)}
         return api.create_response(request, body, status=status)
 
     @api.exception_handler(AuthenticationError)

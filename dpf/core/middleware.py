@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 
 from dpf.core.access import audit_denial, declaration_of
-from dpf.core.errors import DomainError
+from dpf.core.errors import NotFound
 
 PREF_COOKIE = "dpf_display"
 VALID_PREFS = frozenset({"large", "contrast"})
@@ -78,8 +78,8 @@ class SecurityHeadersMiddleware:
 class DeniedAccessMiddleware:
     """A refused or out-of-scope record answers 404 and leaves an audit entry.
 
-    Services and selectors raise ``DomainError``s with the code ``not_found``
-    (``NotFound``, ``PermissionRefused``): the view need not catch them, they become a 404
+    Services and selectors raise ``NotFound`` (``PermissionRefused`` is one: the two are
+    never told apart): the view need not catch them, they become a 404
     here. A 404 on a route that names an object in its URL (a guessed person id) is written
     to the audit log as ``permission_denied``, once per request, because "absent" and
     "outside your scope" are never told apart.
@@ -97,7 +97,7 @@ class DeniedAccessMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
-        is_refusal = isinstance(exception, DomainError) and exception.code == "not_found"
+        is_refusal = isinstance(exception, NotFound)  # PermissionRefused is one too
         if not (is_refusal or isinstance(exception, Http404)):
             return None
         self._audit(request, exception, named_object=is_refusal)

@@ -210,12 +210,7 @@ def _blank(value: Any) -> bool:
 
 
 def _refusal_error(header: str, refusal: DomainError) -> dict[str, Any]:
-    return {
-        "column": header,
-        "code": refusal.code,
-        "message": refusal.message_zh,
-        "message_en": refusal.message_en,
-    }
+    return {"column": header, **refusal.as_dict()}
 
 
 def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.date) -> None:
@@ -227,14 +222,7 @@ def _parse_id(row: ParsedRow, column: Column, header: str, raw: Any, today: dt.d
     try:
         parsed = parse_id_number(text, today=today)
     except InvalidIdNumber as exc:
-        row.errors.append(
-            {
-                "column": header,
-                "code": exc.code,
-                "message": exc.message_zh,
-                "message_en": exc.message_en,
-            }
-        )
+        row.errors.append(_refusal_error(header, exc))
         # Shown masked; a number holding anything but digits and X is not shown at all (a
         # NUL would not even fit in a PostgreSQL column).
         plain = is_ascii_number(text, last_x=True) and len(text) in (15, 18)

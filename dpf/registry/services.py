@@ -44,6 +44,9 @@ from dpf.registry.models import (
 
 CERTIFICATE_YEARS = 10
 
+# The refusal of a second certificate for the same dates: the page then links the one held.
+CERTIFICATE_OVERLAP = "certificate_overlap"
+
 
 def mark_facts_changed(person_ids: Any) -> int:
     """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)."""
@@ -363,7 +366,7 @@ def certificate_issue(
     check_interval(valid_from, expires_on, "expires_on")
     if overlapping(Certificate.objects.filter(person=person), valid_from, expires_on):
         raise refuse(
-            "certificate_overlap",
+            CERTIFICATE_OVERLAP,
             "该人员在此期间已有残疾人证，请使用换证或重新评定",
             "the person already holds a certificate for these dates; re-grade or renew instead",
             "valid_from",

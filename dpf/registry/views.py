@@ -154,7 +154,7 @@ def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
                 issue_date=data["issue_date"],
             )
         except ValidationFailed as refusal:
-            if refusal.code == "certificate_overlap":
+            if refusal.code == services.CERTIFICATE_OVERLAP:
                 # The refusal says "renew or re-assess": link the certificate it means.
                 held = selectors.certificate_held(person, data["issue_date"])
             attach_refusal(form, refusal, CertificateForm.REFUSAL_FIELDS)

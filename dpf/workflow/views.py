@@ -310,9 +310,9 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 waiver_reason=form.cleaned_data["waiver_reason"],
             )
+        except NotFound:
+            raise
         except DomainError as refusal:
-            if refusal.code == "not_found":
-                raise
             _refused(form, refusal)
         else:
             messages.success(request, _("已办理。"))
@@ -420,9 +420,9 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except ValidationFailed as refusal:
             _refused(form, refusal)
+        except NotFound:
+            raise
         except DomainError as refusal:
-            if refusal.code == "not_found":
-                raise
             form.add_error(None, refusal.message)
         else:
             messages.success(request, _("已确认，申请转入办理流程。"))
