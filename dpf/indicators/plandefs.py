@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from dpf.core.errors import ValidationFailed
+from dpf.core.inputs import refuse
 from dpf.core.text import InvalidText, check_text_characters
 from dpf.indicators.models import Comparison, IndicatorKind, Plan
 from dpf.indicators.specs import validate_spec
@@ -64,25 +65,21 @@ class PlanCheck:
         return not self.problems
 
 
-def _fail(code: str, zh: str, en: str, field_name: str | None) -> ValidationFailed:
-    return ValidationFailed(code, zh, en, field=field_name)
-
-
 def parse_plan_file(content: bytes) -> dict[str, Any]:
     """The definition in an uploaded file: UTF-8 JSON holding one object, size-limited."""
     if len(content) > MAX_PLAN_FILE_BYTES:
-        raise _fail(
+        raise refuse(
             "file_too_large",
             f"文件过大：规划文件不能超过 {MAX_PLAN_FILE_BYTES // 1024} KB",
             f"the file is too large: a plan file may not exceed {MAX_PLAN_FILE_BYTES // 1024} KB",
             "file",
         )
     if not content.strip():
-        raise _fail("file_empty", "文件为空", "the file is empty", "file")
+        raise refuse("file_empty", "文件为空", "the file is empty", "file")
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise _fail(
+        raise refuse(
             "file_encoding",
             "文件不是 UTF-8 编码的文本",
             "the file is not UTF-8 text",
@@ -91,7 +88,7 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(
+        raise refuse(
             "file_json",
             f"文件不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列",
             f"the file is not valid JSON: line {exc.lineno}, column {exc.colno}",
@@ -99,7 +96,7 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
         ) from None
     except (RecursionError, ValueError):
         # Nested deeper than the parser's stack, or a number of thousands of digits.
-        raise _fail(
+        raise refuse(
             "file_json",
             "文件不是有效的规划：JSON 嵌套过深或数字过长",
             "the file is not a valid plan: the JSON is nested too deeply or holds a number "
@@ -110,14 +107,14 @@ def parse_plan_file(content: bytes) -> dict[str, Any]:
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:
         # "\ud800" escapes half of a UTF-16 pair: no text holds it, no page can show it.
-        raise _fail(
+        raise refuse(
             "file_json",
             "文件中有无效的字符（单独的代理码位，如 \\ud800）",
             "the file holds an invalid character (a lone surrogate such as \\ud800)",
             "file",
         ) from None
     if not isinstance(data, dict):
-        raise _fail(
+        raise refuse(
             "file_shape",
             "规划文件须是一个 JSON 对象（参见模板）",
             "a plan file must hold one JSON object (see the template)",
@@ -136,7 +133,7 @@ def _bad_code(value: Any) -> bool:
 
 
 def _code_problem(code: str, zh: str, en: str, field: str) -> ValidationFailed:
-    return _fail(
+    return refuse(
         code,
         f"{zh}代码只能由英文字母、数字、“_”和“-”组成（最多20个）",
         f"{en}a code holds only letters, digits, '_' and '-' (at most 20)",
@@ -155,7 +152,7 @@ def _date(data: dict[str, Any], key: str, problems: list[Problem]) -> dt.date | 
         if key in data:
             problems.append(
                 Problem(
-                    _fail(
+                    refuse(
                         "date",
                         f"{key} 不是有效日期（YYYY-MM-DD）",
                         f"{key} is not a date (YYYY-MM-DD)",
@@ -190,7 +187,7 @@ def _characters(
                 value, field=key, label_zh=key, label_en=key, multiline=key == "note"
             )
         except InvalidText as exc:
-            found.append(_fail(code, f"{zh}{exc.message_zh}", f"{en}{exc.message_en}", key))
+            found.append(refuse(code, f"{zh}{exc.message_zh}", f"{en}{exc.message_en}", key))
     return found
 
 
@@ -200,7 +197,7 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
     for key in ("code", "name_zh", "name_en", "start", "end", "indicators"):
         if key not in data:
             problems.append(
-                Problem(_fail("plan_field", f"缺少字段 {key}", f"missing field {key}", key))
+                Problem(refuse("plan_field", f"缺少字段 {key}", f"missing field {key}", key))
             )
     for key, limit in PLAN_TEXT_LIMITS.items():
         if (
@@ -210,7 +207,7 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
         ):
             problems.append(
                 Problem(
-                    _fail(
+                    refuse(
                         "plan_text",
                         f"{key} 须是不超过 {limit} 个字符的非空文本",
                         f"{key} must be non-empty text of at most {limit} characters",
@@ -222,7 +219,7 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
     if start and end and end <= start:
         problems.append(
             Problem(
-                _fail(
+                refuse(
                     "date_range",
                     "规划截止日期早于起始日期",
                     "the plan ends before it starts",
@@ -234,7 +231,7 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
     if mid_term and start and end and not start <= mid_term <= end:
         problems.append(
             Problem(
-                _fail(
+                refuse(
                     "mid_term",
                     "中期评估日期不在规划期内",
                     "the mid-term date is outside the plan period",
@@ -248,7 +245,7 @@ def _check_header(data: dict[str, Any], replace: bool) -> list[Problem]:
     if isinstance(code, str) and not replace and Plan.objects.filter(code=code).exists():
         problems.append(
             Problem(
-                _fail("plan_exists", "该规划代码已存在", "a plan with this code exists", "code")
+                refuse("plan_exists", "该规划代码已存在", "a plan with this code exists", "code")
             )
         )
     return problems
@@ -258,9 +255,9 @@ def _target_problem(item: dict[str, Any], zh: str, en: str) -> ValidationFailed 
     """The target is a number that fits its column and makes sense for the indicator."""
     target = _decimal(item["target"])
     if target is None:
-        return _fail("target", f"{zh}目标值不是数字", f"{en}the target is not a number", "target")
+        return refuse("target", f"{zh}目标值不是数字", f"{en}the target is not a number", "target")
     if abs(target) >= TARGET_LIMIT or target != target.quantize(Decimal("0.01")):
-        return _fail(
+        return refuse(
             "target_range",
             f"{zh}目标值超出范围（最多12位整数、2位小数）",
             f"{en}the target is out of range (at most 12 digits and 2 decimals)",
@@ -270,21 +267,21 @@ def _target_problem(item: dict[str, Any], zh: str, en: str) -> ValidationFailed 
     manual = isinstance(numerator, dict) and bool(numerator.get("manual"))
     ratio = bool(item.get("denominator"))
     if ratio and item.get("unit") == "%" and not Decimal(0) <= target <= Decimal(100):
-        return _fail(
+        return refuse(
             "target_range",
             f"{zh}比例指标的目标值须在 0 到 100 之间",
             f"{en}the target of a ratio must lie between 0 and 100",
             "target",
         )
     if manual and item.get("unit") == "%" and not Decimal(-100) <= target <= Decimal(1000):
-        return _fail(
+        return refuse(
             "target_range",
             f"{zh}百分比目标值超出合理范围（-100 到 1000）",
             f"{en}the percentage target is out of range (-100 to 1000)",
             "target",
         )
     if not manual and target < 0:
-        return _fail(
+        return refuse(
             "target_range",
             f"{zh}计数指标的目标值不能为负数",
             f"{en}the target of a count cannot be negative",
@@ -305,7 +302,7 @@ def _region_target_problems(item: dict[str, Any], zh: str, en: str) -> list[Vali
     targets = item["region_targets"]
     if not isinstance(targets, dict):
         return [
-            _fail(
+            refuse(
                 "region_targets",
                 f"{zh}region_targets 须是以旗县区代码为键的 JSON 对象",
                 f"{en}region_targets must be a JSON object keyed by county code",
@@ -317,7 +314,7 @@ def _region_target_problems(item: dict[str, Any], zh: str, en: str) -> list[Vali
     for code, value in targets.items():
         if code not in counties:
             problems.append(
-                _fail(
+                refuse(
                     "region_target_region",
                     f"{zh}region_targets 中的 {code[:20]} 不是本市的旗县区代码",
                     f"{en}{code[:20]} in region_targets is not a county of the city",
@@ -334,7 +331,7 @@ def _region_target_problems(item: dict[str, Any], zh: str, en: str) -> list[Vali
 
 def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noqa: C901
     if not isinstance(item, dict):
-        error = _fail(
+        error = refuse(
             "indicator_shape",
             f"第 {n} 项指标须是 JSON 对象",
             f"indicator {n} must be a JSON object",
@@ -353,7 +350,7 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
 
     for key in INDICATOR_REQUIRED:
         if key not in item:
-            add(_fail("indicator_field", f"{where_zh}缺少 {key}", f"{where_en}missing {key}", key))
+            add(refuse("indicator_field", f"{where_zh}缺少 {key}", f"{where_en}missing {key}", key))
     texts = [*INDICATOR_TEXT_LIMITS, "note"]
     for error in _characters(item, texts, "indicator_text", where_zh, where_en):
         add(error)
@@ -364,7 +361,7 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
             and not _text(item[key], limit)
         ):
             add(
-                _fail(
+                refuse(
                     "indicator_text",
                     f"{where_zh}{key} 须是不超过 {limit} 个字符的非空文本",
                     f"{where_en}{key} must be non-empty text of at most {limit} characters",
@@ -375,11 +372,11 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
         add(_code_problem("indicator_code", where_zh, where_en, "code"))
     if code:
         if code in seen:
-            add(_fail("indicator_dup", f"{where_zh}代码重复", f"{where_en}duplicate code", "code"))
+            add(refuse("indicator_dup", f"{where_zh}代码重复", f"{where_en}duplicate code", "code"))
         seen.add(code)
     if "comparison" in item and item["comparison"] not in Comparison.values:
         add(
-            _fail(
+            refuse(
                 "comparison",
                 f"{where_zh}比较方式无效（>=、>、=、<=）",
                 f"{where_en}bad comparison (>=, >, =, <=)",
@@ -388,7 +385,7 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
         )
     if "kind" in item and item["kind"] not in IndicatorKind.values:
         add(
-            _fail(
+            refuse(
                 "kind",
                 f"{where_zh}属性无效（expected 或 binding）",
                 f"{where_en}bad kind (expected or binding)",
@@ -403,20 +400,20 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
         for error in _region_target_problems(item, where_zh, where_en):
             add(error)
     if not isinstance(item.get("note", ""), str):
-        add(_fail("note", f"{where_zh}说明须是文本", f"{where_en}the note must be text", "note"))
+        add(refuse("note", f"{where_zh}说明须是文本", f"{where_en}the note must be text", "note"))
     scale = _decimal(item.get("scale", "1"))
     if scale is None or not Decimal(0) < scale < Decimal(10000):
-        add(_fail("scale", f"{where_zh}倍数无效", f"{where_en}bad scale", "scale"))
+        add(refuse("scale", f"{where_zh}倍数无效", f"{where_en}bad scale", "scale"))
     order = item.get("order", 0)
     if isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 32767:
-        add(_fail("order", f"{where_zh}顺序号无效", f"{where_en}bad order number", "order"))
+        add(refuse("order", f"{where_zh}顺序号无效", f"{where_en}bad order number", "order"))
     for part in ("numerator", "denominator"):
         spec = item.get(part)
         if spec is None or (part == "denominator" and spec == {}):
             continue
         if not isinstance(spec, dict) or (part == "numerator" and not spec):
             add(
-                _fail(
+                refuse(
                     part,
                     f"{where_zh}{part} 须是非空 JSON 对象",
                     f"{where_en}{part} must be a non-empty JSON object",
@@ -428,7 +425,7 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
             validate_spec(spec, field=part)
         except ValidationFailed as exc:
             add(
-                _fail(
+                refuse(
                     exc.code,
                     f"{where_zh}{exc.message_zh}",
                     f"{where_en}{exc.message_en}",
@@ -441,7 +438,7 @@ def _check_indicator(item: Any, n: int, seen: set[str]) -> list[Problem]:  # noq
 def check_plan(data: Any, *, replace: bool = False) -> PlanCheck:
     """Every problem of a plan definition (an empty list: it can be loaded as it is)."""
     if not isinstance(data, dict):
-        error = _fail(
+        error = refuse(
             "file_shape",
             "规划定义须是一个 JSON 对象",
             "a plan definition must be one JSON object",
@@ -453,7 +450,7 @@ def check_plan(data: Any, *, replace: bool = False) -> PlanCheck:
     if "indicators" in data and (not isinstance(items, list) or not items):
         check.problems.append(
             Problem(
-                _fail(
+                refuse(
                     "indicators",
                     "indicators 须是非空列表",
                     "indicators must be a non-empty list",
@@ -465,7 +462,7 @@ def check_plan(data: Any, *, replace: bool = False) -> PlanCheck:
     if isinstance(items, list) and len(items) > MAX_INDICATORS:
         check.problems.append(
             Problem(
-                _fail(
+                refuse(
                     "indicators",
                     f"指标不能超过 {MAX_INDICATORS} 项",
                     f"at most {MAX_INDICATORS} indicators",
