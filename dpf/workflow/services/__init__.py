@@ -5,7 +5,7 @@
 decisions, bulk approval, withdrawal, appeal; ``steps``: the machinery they share;
 ``proposals``: proactive proposals (免申即享); ``entitlements``: suspension, resumption,
 termination and the scan's review items; ``payments``: monthly payment lists;
-``bank``: the bank list, the PDF for signing and the bank's result file.
+``bank``: the bank list and the PDF for signing; ``bank_results``: the bank's result file.
 """
 
 from dpf.workflow.services.applications import (
@@ -25,15 +25,13 @@ from dpf.workflow.services.bank import (
     BANK_WORKBOOK,
     DOCUMENT_KINDS,
     SIGNING_PDF,
-    ResultFileRefused,
-    ResultSummary,
     bank_workbook,
     document_file,
     document_start,
-    import_results,
     signing_document,
     signing_pdf,
 )
+from dpf.workflow.services.bank_results import ResultFileRefused, ResultSummary, import_results
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
 from dpf.workflow.services.entitlements import resume, review_resolve, suspend, terminate
 from dpf.workflow.services.intake import application_submit, document_upload

@@ -1,14 +1,11 @@
-"""The bank side of a payment list: the Excel bank list, the PDF for signing, and the
-import of the bank's result file (all or nothing: one unknown line and nothing is marked).
+"""The bank side of a payment list: the Excel bank list and the PDF for signing (the
+bank's result file is read by ``bank_results``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -17,25 +14,18 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from dpf.core import audit
-from dpf.core.errors import DomainError, ValidationFailed
-from dpf.core.idnumber import InvalidIdNumber, parse_id_number
 from dpf.core.models import Region
 from dpf.core.spreadsheets import neutralise
-from dpf.core.table_limits import import_limits
-from dpf.core.tables import FileRefused, open_rows
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
-from dpf.registry.services import id_lookup_hash
 from dpf.workflow.models import PaymentLine, PaymentList
-from dpf.workflow.services.common import clean_reason, now_or, refuse
+from dpf.workflow.services.common import clean_reason, refuse
 from dpf.workflow.services.payments import (
     _locked_list,
     mark_exported,
     township_totals,
     volume_lines,
 )
-
-MAX_RESULT_ROWS = 300_000
 
 BANK_HEADERS = [
     "序号",
@@ -335,232 +325,3 @@ def signing_document(
         f"payment-list-{plist.county_code}-{plist.benefit.code}-{plist.month:%Y-%m}{part}.pdf"
     )
     return filename, html
-
-
-# The bank's result file -------------------------------------------------------------------
-
-COLUMN_ALIASES = {
-    "line_id": ("明细编号", "line_id", "编号", "line"),
-    "id_number": ("身份证号", "身份证号码", "id_number"),
-    "amount": ("金额", "实发金额", "amount"),
-    "status": ("结果", "状态", "发放结果", "status"),
-    "reason": ("原因", "失败原因", "reason"),
-}
-STATUS_WORDS = {
-    "paid": PaymentLine.Status.PAID,
-    "success": PaymentLine.Status.PAID,
-    "成功": PaymentLine.Status.PAID,
-    "已发放": PaymentLine.Status.PAID,
-    "failed": PaymentLine.Status.FAILED,
-    "fail": PaymentLine.Status.FAILED,
-    "失败": PaymentLine.Status.FAILED,
-    "发放失败": PaymentLine.Status.FAILED,
-}
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    row: int
-    code: str
-    message_zh: str
-    message_en: str
-
-
-class ResultFileRefused(DomainError):
-    """The bank's file has problems: each is listed, nothing was marked."""
-
-    def __init__(self, problems: list[RowProblem]) -> None:
-        super().__init__(
-            "result_file_refused",
-            f"银行回盘文件有{len(problems)}处问题，未标记任何明细",
-            f"the bank's result file has {len(problems)} problem(s): nothing was marked",
-            field="file",
-        )
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class ResultSummary:
-    paid: int
-    failed: int
-    closed: bool
-
-
-def _rows(data: bytes) -> list[list[str]]:
-    """The file's rows as text, opened as every uploaded table is (:mod:`dpf.core.tables`:
-    format by content, archive and row limits checked before any row is read)."""
-    limits = dataclasses.replace(import_limits(), max_rows=MAX_RESULT_ROWS + 1)
-    table = open_rows(data, limits)
-    return [["" if v is None else str(v).strip() for v in cells] for _, cells in table.rows]
-
-
-def _header(row: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    lowered = [c.strip().lower() for c in row]
-    for key, aliases in COLUMN_ALIASES.items():
-        for i, cell in enumerate(lowered):
-            if cell in {a.lower() for a in aliases}:
-                found[key] = i
-                break
-    return found
-
-
-def _problem(row: int, code: str, zh: str, en: str) -> RowProblem:
-    return RowProblem(row, code, f"第{row}行：{zh}", f"row {row}: {en}")
-
-
-@transaction.atomic
-def import_results(  # noqa: C901
-    *, actor: Any, list_id: int, data: bytes, now: dt.datetime | None = None
-) -> ResultSummary:
-    """Mark each line paid or failed from the bank's file. Every row is checked first (the
-    line is this list's, the amount is the line's, the result is known, a failure has a
-    reason, no line twice, no line already marked); any problem refuses the whole file."""
-    plist = _locked_list(actor, list_id, "change")
-    if plist.status not in (PaymentList.Status.APPROVED, PaymentList.Status.EXPORTED):
-        raise refuse(
-            "list_not_exported",
-            "只能为已审核或已导出的名册导入银行回盘",
-            "results are imported for approved or exported lists only",
-            "file",
-        )
-    rows = _rows(data)
-    if not rows:
-        raise FileRefused("no_rows")
-    columns = _header(rows[0])
-    missing = [k for k in ("amount", "status") if k not in columns]
-    if "line_id" not in columns and "id_number" not in columns:
-        missing.insert(0, "line_id/id_number")
-    if missing:
-        raise ValidationFailed(
-            "result_file_columns",
-            f"缺少列：{', '.join(missing)}",
-            f"missing columns: {', '.join(missing)}",
-            field="file",
-        )
-    lines = {
-        row[0]: row
-        for row in PaymentLine.objects.filter(payment_list=plist).values_list(
-            "pk", "net_amount", "status", "person__id_number_hash"
-        )
-    }
-    by_hash = {row[3]: row[0] for row in lines.values()}
-    problems: list[RowProblem] = []
-    seen: set[int] = set()
-    marks: dict[str, list[tuple[int, str]]] = {
-        PaymentLine.Status.PAID: [],
-        PaymentLine.Status.FAILED: [],
-    }
-
-    def cell(row: list[str], key: str) -> str:
-        i = columns.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
-
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        line_id: int | None = None
-        raw_id = cell(row, "line_id")
-        if raw_id:
-            try:
-                line_id = int(Decimal(raw_id))
-            except (InvalidOperation, ValueError):
-                line_id = None
-            if line_id not in lines:
-                problems.append(
-                    _problem(
-                        number, "unknown_line", "本名册中没有该明细", "no such line in this list"
-                    )
-                )
-                continue
-        else:
-            raw_number = cell(row, "id_number")
-            try:
-                digest = id_lookup_hash(parse_id_number(raw_number).normalized)
-            except InvalidIdNumber:
-                problems.append(
-                    _problem(number, "bad_id_number", "身份证号无效", "invalid ID number")
-                )
-                continue
-            line_id = by_hash.get(digest)
-            if line_id is None:
-                problems.append(
-                    _problem(
-                        number, "unknown_line", "本名册中没有该人员", "no such person in this list"
-                    )
-                )
-                continue
-        net, status, _ = lines[line_id][1], lines[line_id][2], lines[line_id][3]
-        if line_id in seen:
-            problems.append(
-                _problem(number, "duplicate_line", "明细重复", "the line appears twice")
-            )
-            continue
-        seen.add(line_id)
-        try:
-            amount = Decimal(cell(row, "amount").replace(",", ""))
-        except InvalidOperation:
-            problems.append(_problem(number, "bad_amount", "金额无效", "invalid amount"))
-            continue
-        if amount != net:
-            problems.append(
-                _problem(
-                    number,
-                    "amount_mismatch",
-                    f"金额{amount}与名册实发金额{net}不一致",
-                    f"amount {amount} differs from the line's {net}",
-                )
-            )
-            continue
-        result = STATUS_WORDS.get(cell(row, "status").strip().lower())
-        if result is None:
-            problems.append(
-                _problem(
-                    number, "bad_status", "结果应为成功或失败", "the result must be paid or failed"
-                )
-            )
-            continue
-        reason = cell(row, "reason")[:200]
-        if result == PaymentLine.Status.FAILED and not reason:
-            problems.append(
-                _problem(number, "reason_missing", "发放失败须注明原因", "a failure needs a reason")
-            )
-            continue
-        if status != PaymentLine.Status.PENDING:
-            problems.append(
-                _problem(
-                    number, "already_marked", "该明细已标记结果", "the line already has a result"
-                )
-            )
-            continue
-        marks[result].append((line_id, reason))
-    if problems:
-        raise ResultFileRefused(problems)
-    now = now_or(now)
-    paid_ids = [pk for pk, _ in marks[PaymentLine.Status.PAID]]
-    for start in range(0, len(paid_ids), 5000):
-        PaymentLine.objects.filter(pk__in=paid_ids[start : start + 5000]).update(
-            status=PaymentLine.Status.PAID, result_at=now
-        )
-    failed = [
-        PaymentLine(pk=pk, status=PaymentLine.Status.FAILED, failure_reason=reason, result_at=now)
-        for pk, reason in marks[PaymentLine.Status.FAILED]
-    ]
-    PaymentLine.objects.bulk_update(
-        failed, ["status", "failure_reason", "result_at"], batch_size=2000
-    )
-    closed = not PaymentLine.objects.filter(
-        payment_list=plist, status=PaymentLine.Status.PENDING
-    ).exists()
-    if closed:
-        plist.status = PaymentList.Status.CLOSED
-        plist.closed_at = now
-        plist.save(update_fields=["status", "closed_at"])
-    audit.record(
-        actor=actor,
-        action="change",
-        object_type="payment_list",
-        object_id=plist.pk,
-        changes={"results": {"paid": len(paid_ids), "failed": len(failed)}, "closed": closed},
-    )
-    return ResultSummary(paid=len(paid_ids), failed=len(failed), closed=closed)
