@@ -9,7 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from dpf.benefits.models import BenefitItem
-from dpf.core.errors import ValidationFailed
+from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.i18n import localised
 from dpf.workflow.models import ApplicantKind, Channel, EntitlementEvent
 from dpf.workflow.procedures import document_types
@@ -17,9 +17,10 @@ from dpf.workflow.services.entitlements import SUSPEND_REASONS, TERMINATE_REASON
 from dpf.workflow.services.proposals import CONSENT_METHODS
 
 
-def attach_refusal(form: forms.Form, refusal: ValidationFailed) -> None:
-    """Show a service's refusal next to the field it names (or above the form)."""
-    name = refusal.field or ""
+def attach_refusal(form: forms.Form, refusal: DomainError) -> None:
+    """Show a service's refusal next to the field a refused input names, else above the
+    form (a refusal of the action itself, whatever field it names)."""
+    name = (refusal.field or "") if isinstance(refusal, ValidationFailed) else ""
     form.add_error(name if name in form.fields else None, refusal.message)
 
 

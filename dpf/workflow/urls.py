@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.workflow import death_views, payee_views, payment_views, views
+from dpf.workflow import application_views, death_views, payee_views, payment_views, views
 
 app_name = "workflow"
 
@@ -12,16 +12,24 @@ urlpatterns = [
     path("reviews/", views.reviews, name="reviews"),
     path("reviews/<int:item_id>/", views.review, name="review"),
     path("bulk/", views.bulk, name="bulk"),
-    path("applications/new/", views.application_new, name="application_new"),
-    path("applications/<int:pk>/", views.application_detail, name="application"),
-    path("applications/<int:pk>/notice/", views.notice, name="notice"),
-    path("applications/<int:pk>/upload/", views.upload, name="upload"),
-    path("applications/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("applications/<int:pk>/confirm/", views.proposal_confirm, name="proposal_confirm"),
-    path("applications/<int:pk>/decline/", views.proposal_decline, name="proposal_decline"),
-    path("items/<int:pk>/decide/", views.decide, name="decide"),
-    path("items/<int:pk>/appeal/", views.appeal, name="appeal"),
-    path("documents/<int:pk>/", views.document, name="document"),
+    path("applications/new/", application_views.application_new, name="application_new"),
+    path("applications/<int:pk>/", application_views.application_detail, name="application"),
+    path("applications/<int:pk>/notice/", application_views.notice, name="notice"),
+    path("applications/<int:pk>/upload/", application_views.upload, name="upload"),
+    path("applications/<int:pk>/withdraw/", application_views.withdraw, name="withdraw"),
+    path(
+        "applications/<int:pk>/confirm/",
+        application_views.proposal_confirm,
+        name="proposal_confirm",
+    ),
+    path(
+        "applications/<int:pk>/decline/",
+        application_views.proposal_decline,
+        name="proposal_decline",
+    ),
+    path("items/<int:pk>/decide/", application_views.decide, name="decide"),
+    path("items/<int:pk>/appeal/", application_views.appeal, name="appeal"),
+    path("documents/<int:pk>/", application_views.document, name="document"),
     path("entitlements/<int:pk>/", views.entitlement, name="entitlement"),
     path("person/<int:person_id>/death/", death_views.person_death, name="person_death"),
     path("payee-accounts/", payee_views.payee_accounts, name="payee_accounts"),
