@@ -51,7 +51,6 @@ __all__ = [
     "last_scan",
     "persons_receiving",
     "queue",
-    "region_names",
     "work_item_eligibility",
     "work_item_for",
 ]
@@ -214,12 +213,7 @@ def work_item_eligibility(item: WorkItem, as_of: dt.date | None = None) -> Eligi
 
 def county_names() -> dict[str, str]:
     """The names of the installation's counties (``core.regions.counties``), by code."""
-    return region_names(counties().values_list("code", flat=True))
-
-
-def region_names(codes: Any) -> dict[str, str]:
-    """Names of regions by code (one query), e.g. the townships of a queue page."""
-    return display_names(codes)
+    return display_names(counties().values_list("code", flat=True))
 
 
 def last_scan() -> ScanRun | None:

@@ -30,3 +30,8 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     """Completed years (周岁) from ``birth`` to ``on``; negative before the birth, so a rule
     such as ``age >= 0 && age < 8`` never takes in a person not yet born."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def display_age(birth: dt.date, on: dt.date) -> int:
+    """The age a page shows: completed years, never below zero."""
+    return max(age_on(birth, on), 0)

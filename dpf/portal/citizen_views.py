@@ -24,6 +24,7 @@ from dpf.accounts.permissions import permission_required
 from dpf.benefits.models import BenefitItem
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
+from dpf.core.regions import display_names
 from dpf.portal import ecert, selectors
 from dpf.portal.casework import request_submit
 from dpf.portal.forms import ApplyForm, PhoneUploadForm, ReasonForm, RequestForm
@@ -156,7 +157,7 @@ def certificate(request: HttpRequest, acting: Acting) -> HttpResponse:
         # for offline checks (dpf certificate verify URL).
         svg = qr_svg(request.build_absolute_uri(verify_url))
         audit.record_view(request, "certificate", cert.pk)
-    county = selectors.region_names({cert.issuing_county}) if cert else {}
+    county = display_names({cert.issuing_county}) if cert else {}
     context = {
         "certificate": cert,
         "usable": usable,

@@ -18,7 +18,8 @@ from dpf.benefits.models import Entitlement
 from dpf.benefits.selectors import active_entitlements_codes, all_rules_in_force
 from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated, Region
+from dpf.core.models import EffectiveDated
+from dpf.core.regions import display_names
 from dpf.portal.models import CitizenAccount, CitizenRequest, RequestEvent, RequestStatus
 from dpf.registry.models import Certificate, GuardianLink, Person
 from dpf.workflow.models import (
@@ -104,10 +105,6 @@ def person_for(user: Any, person_id: int) -> Person:
     if person is None:
         raise NotFound("person")
     return person
-
-
-def region_names(codes: set[str]) -> dict[str, str]:
-    return dict(Region.objects.filter(code__in=codes).values_list("code", "name"))
 
 
 # My certificate -------------------------------------------------------------------------
@@ -329,7 +326,7 @@ def overdue_counts(user: Any, on: dt.date | None = None) -> list[OverdueCount]:
     grouped = {
         r[column]: r["n"] for r in rows.values(column).annotate(n=Count("id")).order_by(column)
     }
-    names = region_names(set(grouped))
+    names = display_names(set(grouped))
     return [OverdueCount(code, names.get(code, code), n) for code, n in grouped.items()]
 
 

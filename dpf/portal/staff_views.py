@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.regions import display_names
 from dpf.portal import casework, selectors, services
 from dpf.portal.forms import IntakeForm, RequestActionForm, WorkerAccountForm
 from dpf.portal.models import RequestStatus
@@ -28,7 +29,7 @@ def request_queue(request: HttpRequest) -> HttpResponse:
     rows = selectors.request_queue(request.user, status, today)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    names = selectors.region_names({r.township_code for r in items})
+    names = display_names({r.township_code for r in items})
     context = {
         "page": page,
         "rows": items,

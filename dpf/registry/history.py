@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dpf.accounts.scoping import person_in_scope, region_in_scope
+from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
+from dpf.core.regions import display_names
 from dpf.registry.models import Person, Residence
-from dpf.registry.selectors import TimelineEvent, _facts_of, _timeline, region_names, today
+from dpf.registry.timeline_selectors import TimelineEvent, _facts_of, _timeline
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def moved_out_history(user: Any, person_id: int) -> MovedOut | None:
     moved_on = max(r.valid_to for r in mine if r.valid_to is not None) + dt.timedelta(days=1)
     arrived = next((r for r in facts.residences if r.valid_from == moved_on), None)
     county = arrived.village_code[:6] if arrived is not None else person.county_code
-    names = region_names({r.village_code for r in facts.residences} | {county})
+    names = display_names({r.village_code for r in facts.residences} | {county})
     # Nothing after the move: later residences, certificates, payments belong to the new
     # region (the move's own entry names only the village moved to).
     facts.residences = [r for r in facts.residences if r.valid_from <= moved_on]

@@ -17,6 +17,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from dpf.accounts.scoping import region_in_scope, scope_queryset
+from dpf.core.dates import age_on
+from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.registry.models import (
@@ -28,7 +30,7 @@ from dpf.registry.models import (
     SurveyNoContact,
     SurveyRound,
 )
-from dpf.registry.selectors import _region_q, age_on, today
+from dpf.registry.search_selectors import _region_q
 
 # the person column that groups the children of a region of this level
 CHILD_COLUMN = {

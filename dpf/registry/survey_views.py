@@ -19,13 +19,13 @@ from django.views.decorators.http import require_POST
 
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
+from dpf.core.dates import local_today as today
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import RegionLevel
 from dpf.registry import survey_selectors as selectors
 from dpf.registry import surveys
 from dpf.registry.forms import attach_refusal
 from dpf.registry.models import EmploymentStatus
-from dpf.registry.selectors import today
 from dpf.registry.survey_forms import NoContactForm, RoundForm, SurveyAnswersForm
 
 

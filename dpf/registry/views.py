@@ -22,7 +22,7 @@ from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import mask_id_number
 from dpf.core.text import fold_fullwidth_digits
-from dpf.registry import reveal, selectors, services
+from dpf.registry import reveal, search_selectors, selectors, services, transfer_selectors
 from dpf.registry.forms import (
     CertificateForm,
     HouseholdForm,
@@ -59,11 +59,11 @@ def search(request: HttpRequest) -> HttpResponse:
     page_query = searched_for = ""
     if bound and form.is_valid():
         query, region = form.cleaned_data["q"], form.cleaned_data["region"]
-        if request.method == "GET" and selectors.looks_like_number(query):
+        if request.method == "GET" and search_selectors.looks_like_number(query):
             form.add_error("q", _("身份证号码和残疾人证号请在搜索框中输入，不能放在网址中。"))
         else:
             try:
-                result = selectors.search_persons(
+                result = search_selectors.search_persons(
                     request.user,
                     query=query,
                     region_code=region or None,
@@ -73,7 +73,7 @@ def search(request: HttpRequest) -> HttpResponse:
             except ValidationFailed as refusal:
                 attach_refusal(form, refusal, {"query": "q"})
             else:
-                if selectors.looks_like_number(query):
+                if search_selectors.looks_like_number(query):
                     # A found number is not echoed back in clear: the box is emptied and
                     # the page names the masked number it searched for.
                     searched_for = mask_id_number(fold_fullwidth_digits(query.strip()).upper())
@@ -213,7 +213,7 @@ def transfers(request: HttpRequest) -> HttpResponse:
     form = TransferDecisionForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        transfer = selectors.transfer_request_for_decision(request.user, data["transfer"])
+        transfer = transfer_selectors.transfer_request_for_decision(request.user, data["transfer"])
         try:
             services.transfer_request_decide(
                 actor=request.user,
@@ -231,7 +231,7 @@ def transfers(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已拒绝迁移申请。"))
             return redirect("registry:transfers")
     context = {
-        "rows": selectors.pending_transfer_requests(request.user),
+        "rows": transfer_selectors.pending_transfer_requests(request.user),
         "form": form,
         "failed": form.data.get("transfer", "") if form.errors else "",
         "today": selectors.today(),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import DomainError, ValidationFailed
+from dpf.core.regions import display_names
 from dpf.workflow import selectors, services
 from dpf.workflow.forms import PayeeDecisionForm, attach_refusal
 from dpf.workflow.models import PayeeAccount
@@ -25,7 +26,7 @@ def payee_accounts(request: HttpRequest) -> HttpResponse:
     rows = selectors.pending_payee_accounts(request.user)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    names = selectors.region_names({a.person.village_code for a in items})
+    names = display_names({a.person.village_code for a in items})
     return render(
         request, "workflow/payee_accounts.html", {"page": page, "rows": items, "names": names}
     )
@@ -63,7 +64,7 @@ def payee_account(request: HttpRequest, account_id: int) -> HttpResponse:
         "a": account,
         "form": form,
         "pending": account.status == PayeeAccount.Status.PENDING,
-        "village_name": selectors.region_names({account.person.village_code}).get(
+        "village_name": display_names({account.person.village_code}).get(
             account.person.village_code, ""
         ),
     }

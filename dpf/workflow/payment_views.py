@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.regions import display_names
 from dpf.core.table_limits import import_limits
 from dpf.core.tables import read_upload
 from dpf.jobs import selectors as job_selectors
@@ -65,7 +66,7 @@ def payment_lists(request: HttpRequest) -> HttpResponse:
                 attach_refusal(form, refusal)
             else:
                 return _after_generation(request, job, data["county_code"], benefit, data["month"])
-    names = selectors.region_names({p.county_code for p in page.object_list})
+    names = display_names({p.county_code for p in page.object_list})
     context = {
         "page": page,
         "form": form,
@@ -79,7 +80,7 @@ def payment_lists(request: HttpRequest) -> HttpResponse:
 def _generation_jobs(user: object) -> list[tuple[Job, str, str]]:
     """The officer's newest generation jobs, each with its county's and benefit's names."""
     jobs = job_selectors.jobs_started_by(user, "workflow.payment_list")
-    counties = selectors.region_names({str(j.params.get("county_code", "")) for j in jobs})
+    counties = display_names({str(j.params.get("county_code", "")) for j in jobs})
     codes = {str(j.params.get("benefit", "")) for j in jobs}
     benefits = {b.code: b for b in BenefitItem.objects.filter(code__in=codes)}
     english = translation.get_language() == "en"
@@ -119,7 +120,7 @@ def _list_page(
         selectors.payment_lines(plist, line_status).order_by("township_code", "village_code", "pk"),
         50,
     ).get_page(request.GET.get("page"))
-    names = selectors.region_names(
+    names = display_names(
         {ln.township_code for ln in page.object_list} | {ln.village_code for ln in page.object_list}
     )
     towns = township_totals(plist)
@@ -135,7 +136,7 @@ def _list_page(
         "approve": forms.get("approve") or ApproveListForm(),
         "export": forms.get("export") or ExportForm(),
         "results": forms.get("results") or ResultFileForm(),
-        "county_name": selectors.region_names({plist.county_code}).get(plist.county_code, ""),
+        "county_name": display_names({plist.county_code}).get(plist.county_code, ""),
         "files": selectors.document_jobs(request.user, plist, towns) if is_officer else [],
     }
     return render(request, "workflow/payment_list.html", context, status=status)

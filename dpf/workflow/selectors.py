@@ -22,7 +22,6 @@ from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
 from dpf.core.idnumber import parse_id_number
 from dpf.core.models import EffectiveDated, Region
-from dpf.core.regions import display_names
 from dpf.core.roles import Role
 from dpf.jobs.models import ACTIVE, Job, JobOutput, JobStatus
 from dpf.registry.models import Person
@@ -243,10 +242,6 @@ def work_item_for(user: Any, pk: int) -> WorkItem:
 def last_scan() -> ScanRun | None:
     """The last finished proactive scan (no personal data): the proposals page says when."""
     return benefit_selectors.last_scan()
-
-
-def region_names(codes: set[str]) -> dict[str, str]:
-    return display_names(codes)
 
 
 # Entitlements ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
+from dpf.core.regions import display_names
 from dpf.jobs import selectors as job_selectors
 from dpf.jobs.models import ACTIVE
 from dpf.workflow import proposal_queue, selectors, services
@@ -120,7 +121,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
     """The scan's review items: receiving but no longer eligible."""
     page = Paginator(selectors.reviews(request.user), PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    names = selectors.region_names({r.township_code for r in rows})
+    names = display_names({r.township_code for r in rows})
     return render(request, "workflow/reviews.html", {"page": page, "rows": rows, "names": names})
 
 

@@ -461,7 +461,7 @@ def test_inserts_are_bulk_many_rows_per_statement() -> None:
 
 def test_a_demo_person_is_found_by_id_name_and_pinyin() -> None:
     """Issue 2's "done": on the demo data, the staff search finds a person three ways."""
-    from dpf.registry.selectors import search_persons
+    from dpf.registry.search_selectors import search_persons
     from tests.factories import make_user
 
     person = disabled_people().filter(death_date__isnull=True).order_by("pk").first()

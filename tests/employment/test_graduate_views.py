@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from dpf.employment import records
 from dpf.employment.models import GraduateFile, SupportAction
-from dpf.registry.selectors import person_timeline
+from dpf.registry.timeline_selectors import person_timeline
 from tests.employment.conftest import make_employer
 from tests.employment.test_graduates import add_action, open_file
 from tests.factories import make_person, make_user

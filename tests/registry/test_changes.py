@@ -20,7 +20,7 @@ from dpf.registry.models import (
     Person,
     Residence,
 )
-from dpf.registry.selectors import person_timeline
+from dpf.registry.timeline_selectors import person_timeline
 from tests.factories import make_person, make_user
 
 pytestmark = pytest.mark.django_db

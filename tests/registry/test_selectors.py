@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from django.utils import translation
 
+from dpf.core.dates import age_on
 from dpf.core.errors import NotFound, ValidationFailed
-from dpf.registry import selectors, services
+from dpf.registry import search_selectors, selectors, services, timeline_selectors
 from dpf.registry.models import (
     InsuranceEnrolment,
     NeedsSurvey,
@@ -48,43 +49,43 @@ def chinese_outside_requests() -> Iterator[None]:
     ],
 )
 def test_classify_query(query: str, kind: str, text: str) -> None:
-    assert selectors.classify_query(query) == (kind, text)
+    assert search_selectors.classify_query(query) == (kind, text)
 
 
 def test_age_on_counts_completed_years() -> None:
-    assert selectors.age_on(D(2000, 2, 29), D(2024, 2, 28)) == 23
-    assert selectors.age_on(D(2000, 2, 29), D(2024, 2, 29)) == 24
-    assert selectors.age_on(D(2000, 3, 1), D(2000, 3, 1)) == 0
+    assert age_on(D(2000, 2, 29), D(2024, 2, 28)) == 23
+    assert age_on(D(2000, 2, 29), D(2024, 2, 29)) == 24
+    assert age_on(D(2000, 3, 1), D(2000, 3, 1)) == 0
 
 
 @pytest.mark.django_db
 def test_search_is_scoped_and_refuses_regions_outside(county_officer) -> None:
     make_person(name="张海明", village_code="150402001001")
     make_person(name="张海明", village_code="150404002001")
-    page = selectors.search_persons(county_officer, query="张海明")
+    page = search_selectors.search_persons(county_officer, query="张海明")
     assert [r.county_name for r in page.rows] == ["红山区"]
     with pytest.raises(ValidationFailed) as info:
-        selectors.search_persons(county_officer, query="张", region_code="150404")
+        search_selectors.search_persons(county_officer, query="张", region_code="150404")
     assert info.value.field == "region"
     nobody = make_user("viewer", "150400")
-    assert selectors.search_persons(nobody, query="张海明").rows == []
+    assert search_selectors.search_persons(nobody, query="张海明").rows == []
 
 
 @pytest.mark.django_db
 def test_search_counts_up_to_a_cap(county_officer, monkeypatch) -> None:
     for i in range(7):
         make_person(name=f"李{chr(0x4E00 + i)}")
-    monkeypatch.setattr(selectors, "COUNT_CAP", 5)
-    page = selectors.search_persons(county_officer, query="李", per_page=2)
+    monkeypatch.setattr(search_selectors, "COUNT_CAP", 5)
+    page = search_selectors.search_persons(county_officer, query="李", per_page=2)
     assert (page.count, page.count_capped, len(page.rows)) == (5, True, 2)
-    monkeypatch.setattr(selectors, "COUNT_CAP", 100)
-    page = selectors.search_persons(county_officer, query="李", per_page=2, page=4)
+    monkeypatch.setattr(search_selectors, "COUNT_CAP", 100)
+    page = search_selectors.search_persons(county_officer, query="李", per_page=2, page=4)
     assert (page.count, page.count_capped, page.num_pages) == (7, False, 4)
     assert len(page.rows) == 1
     assert not page.has_next
     assert page.has_previous
     # A page past the end shows the last page.
-    past = selectors.search_persons(county_officer, query="李", per_page=2, page=9)
+    past = search_selectors.search_persons(county_officer, query="李", per_page=2, page=9)
     assert past.page == 4
     assert [r.pk for r in past.rows] == [r.pk for r in page.rows]
 
@@ -96,7 +97,7 @@ def test_search_pages_are_disjoint_and_ordered(county_officer) -> None:
         make_person(name=name)
     seen: list[int] = []
     for number in (1, 2, 3):
-        page = selectors.search_persons(county_officer, query="王", per_page=2, page=number)
+        page = search_selectors.search_persons(county_officer, query="王", per_page=2, page=number)
         seen += [r.pk for r in page.rows]
     assert len(seen) == len(set(seen)) == 5
     expected = list(
@@ -269,7 +270,7 @@ def test_timeline_merges_every_fact_in_date_order(village_worker, time_machine) 
     Person.objects.filter(pk=person.pk).update(death_date=D(2025, 2, 2))
     person.refresh_from_db()
 
-    events = selectors.person_timeline(person)
+    events = timeline_selectors.person_timeline(person)
     labels = [(e.date, e.label) for e in events]
     assert labels == [
         (D(1980, 5, 17), "登记居住地"),
@@ -310,6 +311,6 @@ def test_timeline_shows_cancellation_and_expiry() -> None:
     services.certificate_end(
         actor=None, certificate=new, on=D(2019, 5, 5), status="cancelled", reason="迁出本市"
     )
-    events = [(e.date, e.label, e.detail) for e in selectors.person_timeline(person)]
+    events = [(e.date, e.label, e.detail) for e in timeline_selectors.person_timeline(person)]
     assert (D(2015, 1, 1), "残疾人证到期", "视力残疾 四级") in events
     assert (D(2019, 5, 5), "注销残疾人证", "视力残疾 四级 迁出本市") in events

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from dpf.core.models import AuditEntry, Region
-from dpf.registry import selectors, services
+from dpf.registry import services, transfer_selectors
 from dpf.registry.models import Household, Person, Residence, TransferRequest
 from tests.factories import make_person, make_user, new_id_number
 
@@ -283,7 +283,7 @@ def test_the_city_admin_sees_every_county_s_requests(
     client, village_worker, city_admin, held
 ) -> None:
     _probe(village_worker, held)
-    rows = selectors.pending_transfer_requests(city_admin)
+    rows = transfer_selectors.pending_transfer_requests(city_admin)
     assert [r.person_id for r in rows] == [held.pk]
     assert rows[0].name_matches
 

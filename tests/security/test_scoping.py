@@ -55,7 +55,7 @@ REVIEWED = {
     "portal/selectors.py::resolve_self_scope": "it is the self scope (registered in scoping)",
     "portal/selectors.py::_dependant_links": "called only by the self-scope code with the "
     "account's own person id",
-    "registry/selectors.py::_current_certificates": "a correlated subquery (OuterRef) used "
+    "registry/search_selectors.py::_current_certificates": "a correlated subquery (OuterRef) used "
     "inside scoped querysets only",
 }
 RAW_ID = ("pk", "id")

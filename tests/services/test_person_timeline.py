@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 
 from dpf.employment.models import TrainingAttendance, TrainingCourse
 from dpf.registry.models import Employment, Person
-from dpf.registry.selectors import person_timeline
+from dpf.registry.timeline_selectors import person_timeline
 from dpf.services.models import (
     CarePlacement,
     DeviceCatalogueItem,
