@@ -30,6 +30,8 @@ from dpf.accounts.forms import (
     ReasonForm,
     attach_refusal,
 )
+from dpf.accounts.http import AuthedHttpRequest
+from dpf.accounts.models import User
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.access import public
 from dpf.core.errors import ValidationFailed
@@ -37,11 +39,13 @@ from dpf.core.errors import ValidationFailed
 PER_PAGE = 50
 
 
-def _role_choices(actor: Any) -> list[tuple[str, str]]:
+def _role_choices(actor: User | None) -> list[tuple[str, str]]:
     return [(r.value, str(r.label)) for r in administration.grantable_roles(actor)]
 
 
-def _account_form(actor: Any, data: Any = None, *, creating: bool, **kwargs: Any) -> AccountForm:
+def _account_form(
+    actor: User | None, data: Any = None, *, creating: bool, **kwargs: Any
+) -> AccountForm:
     return AccountForm(
         data,
         roles=_role_choices(actor),
@@ -53,7 +57,7 @@ def _account_form(actor: Any, data: Any = None, *, creating: bool, **kwargs: Any
 
 
 @permission_required("view", "staff_account")
-def account_list(request: HttpRequest) -> HttpResponse:
+def account_list(request: AuthedHttpRequest) -> HttpResponse:
     form = AccountFilterForm(request.GET or None, roles=_role_choices(request.user))
     filters = form.cleaned_data if form.is_valid() else {}
     accounts = selectors.staff_accounts(
@@ -74,7 +78,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("create", "staff_account")
 @never_cache
-def account_new(request: HttpRequest) -> HttpResponse:
+def account_new(request: AuthedHttpRequest) -> HttpResponse:
     form = _account_form(request.user, request.POST or None, creating=True)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -99,7 +103,7 @@ def account_new(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "staff_account")
 @never_cache
-def account_detail(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_detail(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     account = administration.account_get(request.user, user_id)
     can_change = has_permission(request.user, "change", "staff_account")
     form = None
@@ -148,7 +152,7 @@ def _reason(request: HttpRequest) -> str:
 
 @permission_required("change", "staff_account")
 @require_POST
-def account_active(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_active(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     """Disable (``active=0``) or enable (``active=1``) an account."""
     active = request.POST.get("active") == "1"
     administration.account_set_active(
@@ -161,7 +165,7 @@ def account_active(request: HttpRequest, user_id: int) -> HttpResponse:
 @permission_required("change", "staff_account")
 @require_POST
 @never_cache
-def account_password_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_password_reset(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     issued = administration.password_reset(
         actor=request.user, user_id=user_id, reason=_reason(request)
     )
@@ -170,7 +174,7 @@ def account_password_reset(request: HttpRequest, user_id: int) -> HttpResponse:
 
 @permission_required("change", "staff_account")
 @require_POST
-def account_otp_reset(request: HttpRequest, user_id: int) -> HttpResponse:
+def account_otp_reset(request: AuthedHttpRequest, user_id: int) -> HttpResponse:
     removed = administration.otp_reset(actor=request.user, user_id=user_id, reason=_reason(request))
     if removed:
         messages.success(request, _("动态口令已重置，该用户下次登录时重新绑定"))

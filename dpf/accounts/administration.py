@@ -74,18 +74,18 @@ GRANTABLE: dict[str, tuple[Role, ...]] = {
 NAME_MAX = 50
 
 
-def grantable_roles(actor: Any) -> tuple[Role, ...]:
+def grantable_roles(actor: User | None) -> tuple[Role, ...]:
     return GRANTABLE.get(str(getattr(actor, "role", "") or ""), ())
 
 
-def _actor_region(actor: Any) -> Region:
+def _actor_region(actor: User | None) -> Region:
     region = getattr(actor, "region", None)
     if region is None:
         raise NotFound("account")
     return region
 
 
-def managed_accounts(actor: Any) -> QuerySet[User]:
+def managed_accounts(actor: User) -> QuerySet[User]:
     """The accounts ``actor`` administers: placed in their region, with a role they may
     grant, not a superuser, not their own. Empty without the permission."""
     region = getattr(actor, "region", None)
@@ -99,7 +99,7 @@ def managed_accounts(actor: Any) -> QuerySet[User]:
     )
 
 
-def account_get(actor: Any, user_id: int) -> User:
+def account_get(actor: User, user_id: int) -> User:
     """One account ``actor`` administers; ``NotFound`` for any other (never told apart)."""
     require_permission(actor, "view", "staff_account", user_id)
     account = managed_accounts(actor).select_related("region").filter(pk=user_id).first()
@@ -108,7 +108,7 @@ def account_get(actor: Any, user_id: int) -> User:
     return account
 
 
-def _for_update(actor: Any, user_id: int) -> User:
+def _for_update(actor: User, user_id: int) -> User:
     require_permission(actor, "change", "staff_account", user_id)
     account = managed_accounts(actor).select_for_update().filter(pk=user_id).first()
     if account is None:
@@ -123,7 +123,9 @@ class Placement:
     institution_code: str
 
 
-def _placement(actor: Any, *, role: str, region_code: str, institution_code: str) -> Placement:
+def _placement(
+    actor: User | None, *, role: str, region_code: str, institution_code: str
+) -> Placement:
     """Check a role, region and organisation ``actor`` wants to give an account."""
     own = _actor_region(actor)
     if role not in Role.values or role == Role.CITIZEN:
@@ -203,7 +205,7 @@ class IssuedPassword:
 @transaction.atomic
 def account_create(
     *,
-    actor: Any,
+    actor: User | None,
     username: str,
     name: str,
     role: str,
@@ -250,7 +252,7 @@ def account_create(
 @transaction.atomic
 def account_change(
     *,
-    actor: Any,
+    actor: User,
     user_id: int,
     name: str,
     role: str,
@@ -301,7 +303,7 @@ def account_change(
 
 
 @transaction.atomic
-def account_set_active(*, actor: Any, user_id: int, active: bool, reason: str = "") -> User:
+def account_set_active(*, actor: User, user_id: int, active: bool, reason: str = "") -> User:
     """Disable (停用) or enable (启用) an account. A disabled account cannot log in, and
     its open sessions end at their next request (the backend refuses inactive users)."""
     account = _for_update(actor, user_id)
@@ -323,7 +325,7 @@ def account_set_active(*, actor: Any, user_id: int, active: bool, reason: str = 
 
 
 @transaction.atomic
-def password_reset(*, actor: Any, user_id: int, reason: str = "") -> IssuedPassword:
+def password_reset(*, actor: User, user_id: int, reason: str = "") -> IssuedPassword:
     """Replace the password by a one-time password (shown once to ``actor``); the user
     must change it at the next log-in. A lock-out of the account (failed log-ins) ends."""
     account = _for_update(actor, user_id)
@@ -345,7 +347,7 @@ def password_reset(*, actor: Any, user_id: int, reason: str = "") -> IssuedPassw
 
 
 @transaction.atomic
-def otp_reset(*, actor: Any, user_id: int, reason: str = "") -> int:
+def otp_reset(*, actor: User, user_id: int, reason: str = "") -> int:
     """Remove the account's authenticator devices: at the next log-in a role that needs
     the second factor enrols a new one (a lost or replaced phone). Returns how many."""
     account = _for_update(actor, user_id)
@@ -366,7 +368,7 @@ def otp_reset(*, actor: Any, user_id: int, reason: str = "") -> int:
 
 
 @transaction.atomic
-def password_change(*, actor: Any, old_password: str, new_password: str) -> None:
+def password_change(*, actor: User, old_password: str, new_password: str) -> None:
     """The user replaces their own password (required after a reset or a new account)."""
     user = User.objects.select_for_update().get(pk=actor.pk)
     if not user.check_password(old_password or ""):
@@ -417,7 +419,7 @@ def _clear_lockout(username: str) -> None:
     reset(username=username)
 
 
-def region_choices(actor: Any) -> list[tuple[str, Any]]:
+def region_choices(actor: User | None) -> list[tuple[str, Any]]:
     """The regions an account may be placed in by ``actor``: theirs and those under it down
     to the villages, in code order, grouped by county (``<optgroup>``)."""
     rows = regions_to_pick(actor)
@@ -436,7 +438,7 @@ def region_choices(actor: Any) -> list[tuple[str, Any]]:
     return top + [(names.get(county, county), options) for county, options in groups.items()]
 
 
-def organisation_choices(actor: Any) -> list[tuple[str, str]]:
+def organisation_choices(actor: User | None) -> list[tuple[str, str]]:
     """The organisations ``actor`` may bind an account to, grouped by role's label."""
     region = getattr(actor, "region", None)
     if region is None:

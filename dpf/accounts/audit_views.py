@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from django import forms
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core import audit
 from dpf.core.audit import ACTIONS
@@ -88,7 +89,7 @@ def describe_changes(changes: object) -> list[tuple[str, str]]:
 
 
 @permission_required("view", "audit_log")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: AuthedHttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
     page = None
     if form.is_bound and not form.is_valid():

@@ -25,7 +25,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from dpf.accounts.models import RoleSecurityPolicy
+from dpf.accounts.models import RoleSecurityPolicy, User
 from dpf.accounts.permissions import PERMISSIONS, Action, ObjectType, require_permission
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -87,7 +87,7 @@ def policy_table() -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def policy_set(*, actor: Any, role: str, require_otp: bool) -> RoleSecurityPolicy:
+def policy_set(*, actor: User | None, role: str, require_otp: bool) -> RoleSecurityPolicy:
     """Require (or not) the second factor for ``role``. City admins only; audited. A
     mandatory role cannot be switched off."""
     require_permission(actor, "manage", "security_policy")
@@ -119,7 +119,7 @@ def policy_set(*, actor: Any, role: str, require_otp: bool) -> RoleSecurityPolic
 
 
 @transaction.atomic
-def policy_update(*, actor: Any, required_roles: set[str]) -> None:
+def policy_update(*, actor: User | None, required_roles: set[str]) -> None:
     """Set every role's policy at once (the policy page): all or nothing. The mandatory
     roles stay required whatever ``required_roles`` says (the page shows them fixed)."""
     unknown = required_roles - set(Role.values)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -34,7 +33,7 @@ def demo_accounts() -> list[DemoAccountRow]:
 
 
 def staff_accounts(
-    actor: Any, *, query: str = "", role: str = "", status: str = ""
+    actor: User, *, query: str = "", role: str = "", status: str = ""
 ) -> QuerySet[User]:
     """The accounts ``actor`` administers (``administration.managed_accounts``), filtered by
     a user name or name fragment, a role and active/disabled, in user name order."""

@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_protect
 
 from dpf.accounts import otp, selectors
 from dpf.accounts.backends import DEMO_PASSWORD
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.access import public
 from dpf.core.errors import ValidationFailed
@@ -149,7 +150,7 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("manage", "security_policy")
-def security_policy(request: HttpRequest) -> HttpResponse:
+def security_policy(request: AuthedHttpRequest) -> HttpResponse:
     """City admins choose which roles must log in with a second factor."""
     if request.method == "POST":
         wanted = set(request.POST.getlist("require_otp"))

@@ -19,6 +19,7 @@ from ninja import Field, Path, Query, Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.api.access import api_permission_required
 from dpf.api.errors import ErrorOut, refusals
 from dpf.core.crypto import mask_name
@@ -218,7 +219,7 @@ def _actor(request: HttpRequest) -> Any:
 
 @router.get("/rosters", response={200: list[RosterTypeOut], **refusals(401)})
 @api_permission_required("import", "roster")
-def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
+def roster_types(request: AuthedHttpRequest) -> list[dict[str, Any]]:
     """名单类型及列 / The roster types and their columns."""
     return [
         {
@@ -244,7 +245,7 @@ def roster_types(request: HttpRequest) -> list[dict[str, Any]]:
 )
 @api_permission_required("import", "roster")
 def push_roster(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     payload: RosterPush,
     roster_type: RosterTypeCode = ROSTER_TYPE,
 ) -> Any:
@@ -267,7 +268,7 @@ def push_roster(
 @router.get("/batches/{batch_id}", response={200: BatchDetailOut, **refusals(401, 404, 422)})
 @api_permission_required("export", "roster")
 def batch_detail(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     batch_id: int = BATCH_ID,
     result: Result | None = RESULT,
     page: int = PAGE,
@@ -288,7 +289,7 @@ def batch_detail(
 
 @router.post("/batches/{batch_id}/commit", response={200: BatchOut, **refusals(401, 404, 409, 422)})
 @api_permission_required("import", "roster")
-def commit_batch(request: HttpRequest, batch_id: int = BATCH_ID) -> Any:
+def commit_batch(request: AuthedHttpRequest, batch_id: int = BATCH_ID) -> Any:
     """确认导入：在一个事务中写入登记系统 / Commit the batch in one transaction."""
     batch = selectors.batch_get(_actor(request), batch_id)
     return _batch_out(services.batch_commit(actor=_actor(request), batch=batch))

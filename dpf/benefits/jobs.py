@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from dpf.accounts.models import User
 from dpf.benefits.scanning import scan
 
 
 def scan_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Scan as of ``params["as_of"]`` (default: today); a crashed scan resumes (``scan``)."""
     as_of = dt.date.fromisoformat(params["as_of"]) if params.get("as_of") else today

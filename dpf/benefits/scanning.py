@@ -53,6 +53,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.benefits.eligibility import eligibility_condition, rules_in_force, rules_of
 from dpf.benefits.exclusive import losing_choice, partners
 from dpf.benefits.models import (
@@ -296,7 +297,7 @@ def scan(
     benefit_codes: Iterable[str] | None = None,
     incremental: bool = False,
     progress: Progress | None = None,
-    actor: Any = None,
+    actor: User | None = None,
 ) -> ScanRun:
     """Run the proactive scan; returns the finished ``ScanRun`` with per-benefit counts."""
     as_of = as_of or timezone.localdate()

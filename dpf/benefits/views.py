@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits import selectors, services
 from dpf.benefits.forms import CloseItemForm, RuleChangeForm, attach_refusal
@@ -50,7 +51,7 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "work_item")
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: AuthedHttpRequest) -> HttpResponse:
     """One queue per purpose: the proposals (主动发现) are worked on ``workflow:proposals``
     (with the rule explanation and the action), the reviews on ``workflow:reviews``; this
     former address sends there."""
@@ -60,7 +61,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "work_item")
-def item(request: HttpRequest, item_id: int) -> HttpResponse:
+def item(request: AuthedHttpRequest, item_id: int) -> HttpResponse:
     """One queue item with the rule explanation, computed now; the worker closes it here."""
     work_item = selectors.work_item_for(request.user, item_id)
     form = CloseItemForm(request.POST or None)
@@ -106,7 +107,7 @@ def _rule_names() -> list[dict[str, str]]:
 
 
 @permission_required("change", "rule_version")
-def rule_preview(request: HttpRequest) -> HttpResponse:
+def rule_preview(request: AuthedHttpRequest) -> HttpResponse:
     """Edit a rule: the per-county gains and losses are shown before it is published."""
     initial = {"benefit": request.GET.get("benefit", "")}
     form = RuleChangeForm(request.POST or None, initial=initial)

@@ -8,12 +8,13 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from dpf.accounts.models import User
 from dpf.demo import population, services
 from dpf.registry.models import Person
 
 
 def demo_generate_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Generate ``params["persons"]`` synthetic persons with ``params["seed"]`` (and the
     history to ``params["as_of"]`` unless ``params["history"]`` is false).

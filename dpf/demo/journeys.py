@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from dpf.accounts.models import User
 from dpf.benefits.models import BenefitItem
 from dpf.core.roles import Role
 from dpf.demo.context import DemoContext
@@ -36,7 +37,7 @@ CITY = "150400"
 Reason = EntitlementEvent.Reason
 
 
-def _actor(ctx: DemoContext, role: str, person: Person) -> object:
+def _actor(ctx: DemoContext, role: str, person: Person) -> User:
     regions: dict[str, str] = {
         Role.TOWNSHIP_OFFICER: person.township_code,
         Role.VILLAGE_WORKER: person.village_code,

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
@@ -24,7 +25,7 @@ from dpf.employment.views import PER_PAGE, _attach
 
 
 @permission_required("view", "graduate_file")
-def graduate_list(request: HttpRequest) -> HttpResponse:
+def graduate_list(request: AuthedHttpRequest) -> HttpResponse:
     """The files of my region, filtered by year, county and state as of a date."""
     user: Any = request.user
     counties = selectors.county_choices(user)
@@ -99,21 +100,21 @@ def _file_form(request: HttpRequest, file_id: int | None) -> HttpResponse:
 
 @permission_required("create", "graduate_file")
 @require_http_methods(["GET", "POST"])
-def graduate_new(request: HttpRequest) -> HttpResponse:
+def graduate_new(request: AuthedHttpRequest) -> HttpResponse:
     """Open a graduate's file (the person found by ID number in my region)."""
     return _file_form(request, None)
 
 
 @permission_required("change", "graduate_file")
 @require_http_methods(["GET", "POST"])
-def graduate_edit(request: HttpRequest, file_id: int) -> HttpResponse:
+def graduate_edit(request: AuthedHttpRequest, file_id: int) -> HttpResponse:
     """Amend a file of my region."""
     return _file_form(request, file_id)
 
 
 @permission_required("view", "graduate_file")
 @require_http_methods(["GET", "POST"])
-def graduate(request: HttpRequest, file_id: int) -> HttpResponse:
+def graduate(request: AuthedHttpRequest, file_id: int) -> HttpResponse:
     """One file: the graduate, the state today with the employment in force, the support
     actions newest first, and a support action added."""
     user: Any = request.user

@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
@@ -88,7 +89,7 @@ def _details(
 
 def graduate_file_create(
     *,
-    actor: Any,
+    actor: User,
     id_number: str,
     school: str,
     major: str,
@@ -138,7 +139,7 @@ def graduate_file_create(
 
 def graduate_file_change(
     *,
-    actor: Any,
+    actor: User | None,
     file_id: int,
     school: str,
     major: str,
@@ -179,7 +180,7 @@ def graduate_file_change(
 
 def support_action_add(
     *,
-    actor: Any,
+    actor: User,
     file_id: int,
     taken_on: dt.date,
     kind: str,

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
@@ -37,7 +38,7 @@ def _as_of(request: HttpRequest) -> dt.date:
 
 @permission_required("view", "employment_record")
 @require_http_methods(["GET", "POST"])
-def employment_records(request: HttpRequest) -> HttpResponse:
+def employment_records(request: AuthedHttpRequest) -> HttpResponse:
     """Employment in force on a date in my region; record one, end one."""
     action = request.POST.get("action") if request.method == "POST" else None
     form = EmploymentForm(request.POST if action == "record" else None, prefix="r")
@@ -73,7 +74,7 @@ def employment_records(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "employment_record")
-def zero_employment(request: HttpRequest) -> HttpResponse:
+def zero_employment(request: AuthedHttpRequest) -> HttpResponse:
     """The zero-employment households of my region as of a date (the follow-up list)."""
     on = _as_of(request)
     page = Paginator(records.zero_employment_households(request.user, on), PER_PAGE).get_page(
@@ -88,7 +89,7 @@ def zero_employment(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "employment_record")
 @require_http_methods(["GET", "POST"])
-def assisted(request: HttpRequest) -> HttpResponse:
+def assisted(request: AuthedHttpRequest) -> HttpResponse:
     """Assisted employment by county (institutions open, persons placed, public-welfare
     posts) against the plan's targets; register an institution, place a person."""
     user: Any = request.user

@@ -27,6 +27,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope, regions_to_pick, scope_queryset
 from dpf.core import audit
@@ -74,7 +75,7 @@ def _dates(valid_from: Any, valid_to: Any) -> None:
         )
 
 
-def _person_by_id_number(actor: Any, id_number: str) -> Person:
+def _person_by_id_number(actor: User | None, id_number: str) -> Person:
     """A registered person of the actor's region, locked; outside it the same refusal as an
     unknown number (nothing is learnt)."""
     normalized = parse_id_number(id_number).normalized
@@ -95,7 +96,7 @@ def _person_by_id_number(actor: Any, id_number: str) -> Person:
 
 def _create_employment(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     kind: str,
     valid_from: dt.date,
@@ -137,7 +138,7 @@ def _create_employment(
 
 def employment_record(
     *,
-    actor: Any,
+    actor: User,
     id_number: str,
     kind: str,
     valid_from: dt.date,
@@ -179,7 +180,7 @@ def employment_record(
         )
 
 
-def employment_end(*, actor: Any, employment_id: int, valid_to: dt.date) -> Employment:
+def employment_end(*, actor: User | None, employment_id: int, valid_to: dt.date) -> Employment:
     """End an open employment record of a person of the actor's region on ``valid_to``
     (inclusive, not before it started)."""
     require_permission(actor, "change", "employment_record", employment_id)
@@ -268,7 +269,7 @@ def zero_employment_households(user: Any, on: dt.date) -> QuerySet[Household]:
 # --- assisted employment and public-welfare posts --------------------------------------------
 
 
-def _county_in_scope(actor: Any, county_code: str) -> str:
+def _county_in_scope(actor: User | None, county_code: str) -> str:
     if not (
         len(county_code) == 6
         and county_code.isdigit()
@@ -286,7 +287,7 @@ def _county_in_scope(actor: Any, county_code: str) -> str:
 
 def institution_register(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     county_code: str,
     opened_on: dt.date,
@@ -337,7 +338,7 @@ def institutions(user: Any) -> QuerySet[AssistedInstitution]:
 
 def placement_add(
     *,
-    actor: Any,
+    actor: User,
     kind: str,
     id_number: str,
     valid_from: dt.date,

@@ -14,10 +14,10 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import employer_credit_code, region_in_scope, scope_employer_records
 from dpf.core import audit
@@ -53,7 +53,7 @@ _LINE_LABELS = {
 
 def employer_register(
     *,
-    actor: Any,
+    actor: User | None,
     credit_code: str,
     name: str,
     kind: str,
@@ -159,7 +159,7 @@ class Prepared:
     result: levy.LevyResult
 
 
-def employer_of(actor: Any) -> Employer:
+def employer_of(actor: User | None) -> Employer:
     """The firm an employer account acts for (404 for anyone else)."""
     code = employer_credit_code(actor)
     employer = Employer.objects.filter(credit_code=code).first() if code else None
@@ -267,7 +267,7 @@ def _resolve_certificate(
 
 def declaration_prepare(
     *,
-    actor: Any,
+    actor: User | None,
     levy_year: int,
     staff_count: object,
     wage_bill: object,
@@ -391,7 +391,7 @@ def _refuse_counted_elsewhere(
 
 def declaration_submit(
     *,
-    actor: Any,
+    actor: User | None,
     levy_year: int,
     staff_count: object,
     wage_bill: object,
@@ -496,7 +496,7 @@ def declaration_submit(
 
 
 def declaration_review(
-    *, actor: Any, declaration_id: int, approve: bool, note: str, today: dt.date
+    *, actor: User | None, declaration_id: int, approve: bool, note: str, today: dt.date
 ) -> QuotaDeclaration:
     """The county office approves a submitted declaration, or returns it with a reason."""
     require_permission(actor, "approve", "quota_declaration", declaration_id)
@@ -552,7 +552,7 @@ def declaration_review(
 
 
 def credit_flag_add(
-    *, actor: Any, employer_id: int, reason: str, detail: str, flagged_on: dt.date
+    *, actor: User, employer_id: int, reason: str, detail: str, flagged_on: dt.date
 ) -> CreditFlag:
     """Put an employer of the actor's region on the credit record, with date and reason."""
     require_permission(actor, "change", "employer", employer_id)
@@ -587,7 +587,7 @@ def credit_flag_add(
     return flag
 
 
-def credit_flag_lift(*, actor: Any, flag_id: int, lifted_on: dt.date) -> CreditFlag:
+def credit_flag_lift(*, actor: User | None, flag_id: int, lifted_on: dt.date) -> CreditFlag:
     """Take an employer off the credit record from ``lifted_on``."""
     require_permission(actor, "change", "employer", flag_id)
     with transaction.atomic():

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
@@ -28,7 +29,7 @@ from dpf.registry.services import id_lookup_hash
 
 def course_create(
     *,
-    actor: Any,
+    actor: User,
     name: str,
     kind: str,
     provider: str,
@@ -118,7 +119,7 @@ def attendances_of(user: Any, course: TrainingCourse) -> list[TrainingAttendance
     )
 
 
-def attendance_add(*, actor: Any, course_id: int, id_number: str) -> TrainingAttendance:
+def attendance_add(*, actor: User | None, course_id: int, id_number: str) -> TrainingAttendance:
     """Enrol a registered person of the actor's region (found by ID number) in a course."""
     require_permission(actor, "change", "training", course_id)
     course = course_for(actor, course_id)
@@ -157,7 +158,7 @@ def attendance_add(*, actor: Any, course_id: int, id_number: str) -> TrainingAtt
 
 
 def attendance_complete(
-    *, actor: Any, course_id: int, attendance_id: int, completed_on: dt.date
+    *, actor: User | None, course_id: int, attendance_id: int, completed_on: dt.date
 ) -> TrainingAttendance:
     """Record that an attendee finished the course (on or after its start)."""
     require_permission(actor, "change", "training", course_id)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -20,7 +21,7 @@ from dpf.employment.views import PER_PAGE, _attach
 
 @permission_required("view", "training")
 @require_http_methods(["GET", "POST"])
-def courses(request: HttpRequest) -> HttpResponse:
+def courses(request: AuthedHttpRequest) -> HttpResponse:
     form = CourseForm(request.POST or None, counties=selectors.county_choices(request.user))
     status = 200
     if request.method == "POST":
@@ -45,7 +46,7 @@ def courses(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "training")
 @require_http_methods(["GET", "POST"])
-def course(request: HttpRequest, course_id: int) -> HttpResponse:
+def course(request: AuthedHttpRequest, course_id: int) -> HttpResponse:
     current = training.course_for(request.user, course_id)
     action = request.POST.get("action") if request.method == "POST" else None
     enrol = EnrolForm(request.POST if action == "enrol" else None, prefix="e")

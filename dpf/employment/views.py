@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import PermissionRefused, has_permission, permission_required
 from dpf.core import audit
 from dpf.core.crypto import mask_phone
@@ -55,7 +56,7 @@ def _attach_declaration(form: DeclarationForm, formset: Any, refusal: Validation
 
 @permission_required("create", "quota_declaration", scope="self")
 @require_http_methods(["GET", "POST"])
-def declaration(request: HttpRequest) -> HttpResponse:
+def declaration(request: AuthedHttpRequest) -> HttpResponse:
     """The employer's declaration for this year's levy: "计算" shows the result, "提交"
     submits it; "增加一行" adds a row for another disabled employee."""
     try:
@@ -124,7 +125,7 @@ def declaration(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("approve", "quota_declaration")
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.review_queue(request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -133,7 +134,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "quota_declaration")
 @require_http_methods(["GET", "POST"])
-def review(request: HttpRequest, declaration_id: int) -> HttpResponse:
+def review(request: AuthedHttpRequest, declaration_id: int) -> HttpResponse:
     declaration = selectors.declaration_for(request.user, declaration_id)
     form = ReviewForm(request.POST or None)
     status = 200
@@ -174,7 +175,7 @@ def _year(request: HttpRequest) -> int:
 
 
 @permission_required("view", "quota_declaration")
-def levy_report(request: HttpRequest) -> HttpResponse:
+def levy_report(request: AuthedHttpRequest) -> HttpResponse:
     """Levy due (approved declarations) by county for one levy year."""
     levy_year = _year(request)
     rows = selectors.levy_by_county(request.user, levy_year)
@@ -186,7 +187,7 @@ def levy_report(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "employer")
 @require_http_methods(["GET", "POST"])
-def employers(request: HttpRequest) -> HttpResponse:
+def employers(request: AuthedHttpRequest) -> HttpResponse:
     form = EmployerForm(request.POST or None, counties=selectors.county_choices(request.user))
     status = 200
     if request.method == "POST":
@@ -213,7 +214,7 @@ def employers(request: HttpRequest) -> HttpResponse:
 
 @permission_required("change", "employer")
 @require_http_methods(["POST"])
-def credit_flag(request: HttpRequest, employer_id: int) -> HttpResponse:
+def credit_flag(request: AuthedHttpRequest, employer_id: int) -> HttpResponse:
     selectors.employer_for(request.user, employer_id)  # 404 outside the region, first
     form = CreditFlagForm(request.POST)
     if form.is_valid():
@@ -231,7 +232,7 @@ def credit_flag(request: HttpRequest, employer_id: int) -> HttpResponse:
 
 
 @permission_required("view", "employer")
-def credit(request: HttpRequest) -> HttpResponse:
+def credit(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(selectors.credit_flags(request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
@@ -247,7 +248,7 @@ def credit(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("export", "employer")
-def credit_export(request: HttpRequest) -> HttpResponse:
+def credit_export(request: AuthedHttpRequest) -> HttpResponse:
     """The credit record as CSV for the social credit system (firms only, no persons)."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="employer-credit.csv"'

@@ -8,9 +8,10 @@ tokens (prefix only). Thin: one selector each.
 from __future__ import annotations
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.exchange import selectors
 from dpf.exchange.rostertypes import ROSTER_TYPES
@@ -19,7 +20,7 @@ PER_PAGE = 20
 
 
 @permission_required("import", "roster", scope="institution")
-def department_home(request: HttpRequest) -> HttpResponse:
+def department_home(request: AuthedHttpRequest) -> HttpResponse:
     batches = selectors.batches_for(request.user).order_by("-created_at")
     context = {
         "page": Paginator(batches, PER_PAGE).get_page(request.GET.get("page")),

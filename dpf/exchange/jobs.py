@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from dpf.accounts.models import User
 from dpf.core.errors import NotFound
 from dpf.exchange.models import BatchStatus, ImportBatch
 from dpf.exchange.validation import Progress, batch_validate
@@ -35,7 +36,7 @@ def run_validation(
 
 
 def validate_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """The job's handler (kind ``exchange.validate``); the batch page shows its progress."""
     batch = run_validation(int(params["batch_id"]), today=today)
@@ -43,7 +44,7 @@ def validate_job(
 
 
 def commit_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """The job's handler (kind ``exchange.commit``): apply a previewed batch, then rescan.
 

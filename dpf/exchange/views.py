@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import DomainError
 from dpf.core.table_limits import import_limits
@@ -40,7 +41,7 @@ def _xlsx(handle: Any, filename: str) -> FileResponse:
 
 
 @importer
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthedHttpRequest) -> HttpResponse:
     batches = Paginator(selectors.batches_for(request.user).order_by("-created_at"), 20)
     return render(
         request,
@@ -54,7 +55,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @importer
-def template_download(request: HttpRequest, code: str) -> FileResponse:
+def template_download(request: AuthedHttpRequest, code: str) -> FileResponse:
     rtype = ROSTER_TYPES.get(code)
     if rtype is None:
         raise Http404
@@ -62,7 +63,7 @@ def template_download(request: HttpRequest, code: str) -> FileResponse:
 
 
 @importer
-def upload(request: HttpRequest) -> HttpResponse:
+def upload(request: AuthedHttpRequest) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
@@ -94,7 +95,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @importer
-def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_detail(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(request.user, batch_id)
     outcome = request.GET.get("outcome") or ""
     if outcome and outcome not in Outcome.values:
@@ -136,7 +137,7 @@ def batch_detail(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @importer
-def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
+def batch_progress(request: AuthedHttpRequest, batch_id: int) -> JsonResponse:
     batch = selectors.batch_get(request.user, batch_id)
     return JsonResponse(
         {
@@ -150,7 +151,7 @@ def batch_progress(request: HttpRequest, batch_id: int) -> JsonResponse:
 
 @importer
 @require_POST
-def batch_revalidate(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_revalidate(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(request.user, batch_id)
     try:
         services.batch_revalidate(actor=request.user, batch=batch)
@@ -163,7 +164,7 @@ def batch_revalidate(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @importer
 @require_POST
-def batch_commit(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_commit(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     """Commit in the background (a job); the batch page follows it until it is done."""
     batch = selectors.batch_get(request.user, batch_id)
     try:
@@ -182,7 +183,7 @@ def batch_commit(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 @importer
 @require_POST
-def batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
+def batch_cancel(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(request.user, batch_id)
     try:
         services.batch_cancel(actor=request.user, batch=batch)
@@ -194,7 +195,7 @@ def batch_cancel(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @importer
-def reconciliation(request: HttpRequest, batch_id: int) -> HttpResponse:
+def reconciliation(request: AuthedHttpRequest, batch_id: int) -> HttpResponse:
     batch = selectors.batch_get(request.user, batch_id)
     if batch.status != BatchStatus.COMMITTED:
         return redirect("exchange:batch", batch.pk)
@@ -214,7 +215,7 @@ def reconciliation(request: HttpRequest, batch_id: int) -> HttpResponse:
 
 
 @permission_required("export", "person")
-def download_list(request: HttpRequest, batch_id: int, outcome: str) -> FileResponse:
+def download_list(request: AuthedHttpRequest, batch_id: int, outcome: str) -> FileResponse:
     batch = selectors.batch_get(request.user, batch_id)
     if outcome != LIST_LEFT_DIBAO and outcome not in Outcome.values:
         raise Http404
@@ -223,7 +224,7 @@ def download_list(request: HttpRequest, batch_id: int, outcome: str) -> FileResp
 
 
 @importer
-def duplicates(request: HttpRequest) -> HttpResponse:
+def duplicates(request: AuthedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", SuspectStatus.OPEN)
     if status not in SuspectStatus.values:
         raise Http404
@@ -241,7 +242,7 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 
 @importer
 @require_POST
-def duplicates_find(request: HttpRequest) -> HttpResponse:
+def duplicates_find(request: AuthedHttpRequest) -> HttpResponse:
     found = services.duplicates_find(actor=request.user)
     messages.success(request, _("查找完成，新增疑似重复 %(n)d 组。") % {"n": found})
     return redirect("exchange:duplicates")
@@ -249,7 +250,7 @@ def duplicates_find(request: HttpRequest) -> HttpResponse:
 
 @importer
 @require_POST
-def suspect_resolve(request: HttpRequest, suspect_id: int) -> HttpResponse:
+def suspect_resolve(request: AuthedHttpRequest, suspect_id: int) -> HttpResponse:
     suspect = selectors.suspect_get(request.user, suspect_id)
     try:
         services.suspect_resolve(
@@ -263,7 +264,7 @@ def suspect_resolve(request: HttpRequest, suspect_id: int) -> HttpResponse:
 
 
 @permission_required("export", "person")
-def export(request: HttpRequest) -> HttpResponse | FileResponse:
+def export(request: AuthedHttpRequest) -> HttpResponse | FileResponse:
     may_unmask = services.may_unmask(request.user)
     form = ExportForm(
         request.POST or None,

@@ -6,11 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from dpf.accounts.models import User
 from dpf.indicators import selectors, services
 
 
 def snapshot_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Store the snapshot of the last month that has ended (or ``params["as_of"]``); run
     again, it replaces that date's snapshot with the same figures."""

@@ -12,11 +12,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import ValidationFailed
 from dpf.indicators import services
@@ -34,7 +35,7 @@ STAGE_KEY = "indicators_plan_upload"
 
 
 @permission_required("view", "indicators")
-def plans(request: HttpRequest) -> HttpResponse:
+def plans(request: AuthedHttpRequest) -> HttpResponse:
     """The loaded plans; a POST publishes a draft (``services.plan_publish`` checks that the
     user may change plans)."""
     may_change = has_permission(request.user, "change", "indicators")
@@ -53,7 +54,7 @@ def plans(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("change", "indicators")
-def plan_template(request: HttpRequest) -> FileResponse:
+def plan_template(request: AuthedHttpRequest) -> FileResponse:
     return FileResponse(
         services.PLAN_14TH.open("rb"),
         as_attachment=True,
@@ -73,7 +74,7 @@ def _check_upload(form: PlanUploadForm) -> tuple[PlanCheck, bytes]:
 
 
 @permission_required("change", "indicators")
-def plan_upload(request: HttpRequest) -> HttpResponse:
+def plan_upload(request: AuthedHttpRequest) -> HttpResponse:
     form = PlanUploadForm(request.POST or None, request.FILES or None)
     check: PlanCheck | None = None
     token = ""
@@ -107,7 +108,7 @@ def _rows(check: PlanCheck | None) -> list[dict[str, Any]]:
 
 @permission_required("change", "indicators")
 @require_POST
-def plan_upload_confirm(request: HttpRequest) -> HttpResponse:
+def plan_upload_confirm(request: AuthedHttpRequest) -> HttpResponse:
     staged = request.session.get(STAGE_KEY)
     if request.POST.get("action") == "discard":
         request.session.pop(STAGE_KEY, None)

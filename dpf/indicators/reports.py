@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.models import Region, RegionLevel
@@ -192,7 +193,7 @@ def year_end_of(day: dt.date) -> bool:
     return day.month == 12 and day.day == 31
 
 
-def save_analysis(*, actor: Any, plan: Plan, as_of: Any, analysis: str) -> EvaluationReport:
+def save_analysis(*, actor: User | None, plan: Plan, as_of: Any, analysis: str) -> EvaluationReport:
     require_permission(actor, "change", "evaluation_report", plan.code)
     report, _created = EvaluationReport.objects.get_or_create(
         plan=plan, as_of=as_of, defaults={"title": f"{plan.name_zh} {as_of}"}

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.inputs import refuse
@@ -52,7 +53,7 @@ def _date(value: Any, field: str) -> dt.date:
 
 @transaction.atomic
 def plan_load(
-    *, actor: Any, data: dict[str, Any], replace: bool = False, draft: bool = False
+    *, actor: User | None, data: dict[str, Any], replace: bool = False, draft: bool = False
 ) -> Plan:
     """Create a plan and its indicators from a definition (the shape of plan_14th.json).
 
@@ -130,7 +131,7 @@ def plan_load(
 
 
 @transaction.atomic
-def plan_publish(*, actor: Any, code: str) -> Plan:
+def plan_publish(*, actor: User | None, code: str) -> Plan:
     """Publish the draft plan ``code``: from now on the pages open on it by default (the
     newest published plan). Publishing twice is refused; nothing else changes."""
     require_permission(actor, "change", "indicators")
@@ -166,7 +167,7 @@ def load_shipped_plan() -> Plan:
 @transaction.atomic
 def manual_value_enter(
     *,
-    actor: Any,
+    actor: User,
     indicator: Indicator,
     region_code: str,
     year: int,
@@ -226,7 +227,7 @@ def manual_value_enter(
 
 
 @transaction.atomic
-def snapshot_store(*, plan: Plan, as_of: dt.date, actor: Any = None) -> SnapshotRun:
+def snapshot_store(*, plan: Plan, as_of: dt.date, actor: User | None = None) -> SnapshotRun:
     """Compute every indicator for every region and store it (replacing that date's run).
     ``actor`` is ``None`` for the scheduled job and the command line."""
     if actor is not None:

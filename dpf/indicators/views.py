@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import Scope, has_permission, permission_required, scope_of
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
@@ -65,7 +66,7 @@ def _context(request: HttpRequest, *, publish: bool = False) -> dict[str, Any]:
 
 
 @permission_required("view", "indicators")
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     ctx = _context(request)
     run, region = ctx["run"], ctx["region"]
     ctx["rows"] = selectors.dashboard_rows(run, region, ctx["audience"]) if run else []
@@ -77,7 +78,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "indicators")
-def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
+def indicator_detail(request: AuthedHttpRequest, code: str) -> HttpResponse:
     ctx = _context(request)
     indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
     if indicator is None:
@@ -94,7 +95,7 @@ def indicator_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @permission_required("view", "indicator_list")
-def drilldown(request: HttpRequest, code: str) -> HttpResponse:
+def drilldown(request: AuthedHttpRequest, code: str) -> HttpResponse:
     ctx = _context(request)
     indicator = Indicator.objects.filter(plan=ctx["plan"], code=code).first()
     part = request.GET.get("part", "numerator")
@@ -142,7 +143,7 @@ def drilldown(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @permission_required("change", "manual_value")
-def manual_entry(request: HttpRequest) -> HttpResponse:
+def manual_entry(request: AuthedHttpRequest) -> HttpResponse:
     plan = selectors.plan_by_code(request.GET.get("plan"), drafts=True)
     form = ManualValueForm(
         request.POST or None, plan_id=plan.pk, regions=selectors.manual_value_regions(request.user)
@@ -164,7 +165,7 @@ def manual_entry(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("create", "snapshot")
-def snapshot_now(request: HttpRequest) -> HttpResponse:
+def snapshot_now(request: AuthedHttpRequest) -> HttpResponse:
     if request.method != "POST":
         raise Http404
     plan = selectors.plan_by_code(request.POST.get("plan"), drafts=True)
@@ -182,7 +183,7 @@ def snapshot_now(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "evaluation_report")
-def report(request: HttpRequest) -> HttpResponse:
+def report(request: AuthedHttpRequest) -> HttpResponse:
     # Viewers (leaders, the public) read the published version only: their aggregate scope.
     publish = (
         request.GET.get("publish") == "1"

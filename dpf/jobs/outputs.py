@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.core.crypto import read_media_file, write_media_file
 from dpf.core.errors import NotFound
 from dpf.jobs.kinds import Output
@@ -91,7 +92,7 @@ def recent_outputs(
 
 
 def retention_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Delete the files older than ``DPF_JOB_OUTPUT_DAYS`` and their rows; run again, it
     finds nothing more."""

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -42,7 +43,7 @@ def _enqueue(job_id: int) -> None:
 
 def job_start(
     *,
-    actor: Any,
+    actor: User | None,
     kind: str,
     key: str,
     params: dict[str, Any] | None = None,
@@ -104,7 +105,7 @@ def parse_time(text: str) -> dt.time:
 @transaction.atomic
 def schedule_update(
     *,
-    actor: Any,
+    actor: User | None,
     schedule: Schedule,
     time_of_day: str,
     day_of_month: int | None,
@@ -149,7 +150,7 @@ def schedule_update(
 
 
 def schedule_run_now(
-    *, actor: Any, schedule: Schedule, now: dt.datetime | None = None
+    *, actor: User | None, schedule: Schedule, now: dt.datetime | None = None
 ) -> tuple[Job, bool]:
     """Start a schedule's job now (joins the run already going, if any)."""
     require_permission(actor, "manage", "schedule", schedule.pk)

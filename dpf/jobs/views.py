@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import ValidationFailed
 from dpf.jobs import selectors, services
@@ -17,7 +18,7 @@ from dpf.jobs.models import ACTIVE
 
 
 @permission_required("view", "schedule")
-def job(request: HttpRequest, job_id: int) -> HttpResponse:
+def job(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
     found = selectors.job_for(request.user, job_id)
     context = {
         "job": found,
@@ -28,7 +29,7 @@ def job(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @permission_required("view", "schedule")
-def schedules(request: HttpRequest) -> HttpResponse:
+def schedules(request: AuthedHttpRequest) -> HttpResponse:
     context = {
         "rows": selectors.schedules(request.user),
         "jobs": selectors.recent_jobs(request.user),
@@ -37,7 +38,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("manage", "schedule")
-def schedule_edit(request: HttpRequest, kind: str) -> HttpResponse:
+def schedule_edit(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     schedule = selectors.schedule_by_kind(request.user, kind)
     initial = {
         "time_of_day": schedule.time_of_day.strftime("%H:%M"),
@@ -66,7 +67,7 @@ def schedule_edit(request: HttpRequest, kind: str) -> HttpResponse:
 
 @permission_required("manage", "schedule")
 @require_POST
-def schedule_run(request: HttpRequest, kind: str) -> HttpResponse:
+def schedule_run(request: AuthedHttpRequest, kind: str) -> HttpResponse:
     schedule = selectors.schedule_by_kind(request.user, kind)
     job, started = services.schedule_run_now(actor=request.user, schedule=schedule)
     if started:

@@ -23,6 +23,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit
@@ -89,7 +90,7 @@ def _check_choice(value: str, choices: Any, code: str, zh: str, en: str) -> None
 
 def _create(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     kind: str,
     category: str,
@@ -160,7 +161,7 @@ def _create(
 @transaction.atomic
 def request_submit(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     kind: str,
     text: str,
@@ -191,7 +192,7 @@ def request_submit(
 @transaction.atomic
 def request_intake(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     channel: str,
     kind: str,
@@ -243,7 +244,7 @@ _FROM = {
 @transaction.atomic
 def request_act(
     *,
-    actor: Any,
+    actor: User,
     request_id: int,
     action: str,
     note: str = "",

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.benefits.models import BenefitItem
 from dpf.core import audit
@@ -101,7 +102,7 @@ def _render(
 
 @citizen_page("view", "person")
 @require_POST
-def acting_for(request: HttpRequest, acting: Acting) -> HttpResponse:
+def acting_for(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     raw = request.POST.get("person", "")
     wanted = int(raw) if raw.isdigit() else 0
     if not any(c.person_id == wanted for c in acting.choices):
@@ -117,7 +118,7 @@ def acting_for(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 @citizen_page("view", "person")
-def home(request: HttpRequest, acting: Acting) -> HttpResponse:
+def home(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     person = acting.person
     certificate = selectors.certificate_of(person)
     entitlements = [e for e in selectors.entitlements_of(person) if e.valid_to is None]
@@ -139,7 +140,7 @@ def qr_svg(payload: str) -> str:
 
 
 @citizen_page("view", "certificate")
-def certificate(request: HttpRequest, acting: Acting) -> HttpResponse:
+def certificate(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     cert = selectors.certificate_of(acting.person)
     payload = svg = verify_url = ""
     today = timezone.localdate()
@@ -170,7 +171,7 @@ def certificate(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 @citizen_page("view", "entitlement")
-def entitlements(request: HttpRequest, acting: Acting) -> HttpResponse:
+def entitlements(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     person = acting.person
     context = {
         "entitlements": selectors.entitlements_of(person),
@@ -195,7 +196,7 @@ def _apply_choices(person: Person) -> list[tuple[str, str]]:
 
 
 @citizen_page("create", "application")
-def apply(request: HttpRequest, acting: Acting) -> HttpResponse:
+def apply(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     person = acting.person
     choices = _apply_choices(person)
     initial = {"benefits": [b for b in request.GET.getlist("benefit") if b]}
@@ -237,12 +238,12 @@ def apply(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 @citizen_page("view", "application")
-def applications(request: HttpRequest, acting: Acting) -> HttpResponse:
+def applications(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     rows = selectors.applications_of(acting.person)
     return _render(request, "portal/applications.html", acting, {"applications": rows})
 
 
-def _withdrawable(request: HttpRequest, application: Any) -> bool:
+def _withdrawable(request: AuthedHttpRequest, application: Any) -> bool:
     refusal = workflow.withdrawal_refused(
         application, actor=request.user, now=timezone.now(), items=application.items.all()
     )
@@ -250,7 +251,7 @@ def _withdrawable(request: HttpRequest, application: Any) -> bool:
 
 
 def _application_page(
-    request: HttpRequest,
+    request: AuthedHttpRequest,
     acting: Acting,
     application_id: int,
     *,
@@ -276,13 +277,13 @@ def _application_page(
 
 
 @citizen_page("view", "application")
-def application(request: HttpRequest, acting: Acting, application_id: int) -> HttpResponse:
+def application(request: AuthedHttpRequest, acting: Acting, application_id: int) -> HttpResponse:
     return _application_page(request, acting, application_id)
 
 
 @citizen_page("create", "application")
 @require_POST
-def upload(request: HttpRequest, acting: Acting, application_id: int) -> HttpResponse:
+def upload(request: AuthedHttpRequest, acting: Acting, application_id: int) -> HttpResponse:
     found = selectors.application_for(request.user, application_id)
     form = PhoneUploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -306,7 +307,7 @@ def upload(request: HttpRequest, acting: Acting, application_id: int) -> HttpRes
 
 @citizen_page("create", "application")
 @require_POST
-def withdraw(request: HttpRequest, acting: Acting, application_id: int) -> HttpResponse:
+def withdraw(request: AuthedHttpRequest, acting: Acting, application_id: int) -> HttpResponse:
     found = selectors.application_for(request.user, application_id)
     try:
         workflow.application_withdraw(actor=request.user, application_id=found.pk)
@@ -319,7 +320,9 @@ def withdraw(request: HttpRequest, acting: Acting, application_id: int) -> HttpR
 
 @citizen_page("create", "application")
 @require_POST
-def appeal(request: HttpRequest, acting: Acting, application_id: int, item_id: int) -> HttpResponse:
+def appeal(
+    request: AuthedHttpRequest, acting: Acting, application_id: int, item_id: int
+) -> HttpResponse:
     found = selectors.application_for(request.user, application_id)
     if not any(i.pk == item_id for i in found.items.all()):
         raise Http404
@@ -341,7 +344,7 @@ def appeal(request: HttpRequest, acting: Acting, application_id: int, item_id: i
 
 
 @citizen_page("create", "citizen_request")
-def requests(request: HttpRequest, acting: Acting) -> HttpResponse:
+def requests(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     form = RequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -364,7 +367,7 @@ def requests(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 @citizen_page("view", "citizen_request")
-def request_detail(request: HttpRequest, acting: Acting, request_id: int) -> HttpResponse:
+def request_detail(request: AuthedHttpRequest, acting: Acting, request_id: int) -> HttpResponse:
     found = selectors.request_for(request.user, request_id)
     shown = Acting(acting.account, found.person, acting.choices)
     context = {"r": found, "events": selectors.request_events(found)}

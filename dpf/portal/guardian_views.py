@@ -10,10 +10,11 @@ from __future__ import annotations
 import io
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import ValidationFailed
 from dpf.portal import guardianship
@@ -28,7 +29,7 @@ def _relations() -> list[tuple[str, str]]:
 
 
 @citizen_page("create", "guardian_claim")
-def dependants(request: HttpRequest, acting: Acting) -> HttpResponse:
+def dependants(request: AuthedHttpRequest, acting: Acting) -> HttpResponse:
     """Ask to act for a dependant; the citizen's requests and their outcome."""
     form = GuardianClaimForm(request.POST or None, request.FILES or None, relations=_relations())
     if request.method == "POST" and form.is_valid():
@@ -55,13 +56,13 @@ def dependants(request: HttpRequest, acting: Acting) -> HttpResponse:
 
 
 @permission_required("view", "guardian_claim")
-def claim_queue(request: HttpRequest) -> HttpResponse:
+def claim_queue(request: AuthedHttpRequest) -> HttpResponse:
     claims = guardianship.claims_to_review(request.user)
     return render(request, "portal/staff_guardians.html", {"claims": claims})
 
 
 @permission_required("view", "guardian_claim")
-def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
+def claim_detail(request: AuthedHttpRequest, claim_id: int) -> HttpResponse:
     claim = guardianship.claim_get(request.user, claim_id)
     can_decide = has_permission(request.user, "approve", "guardian_claim")
     form = ClaimDecisionForm(request.POST or None) if can_decide else None
@@ -84,7 +85,7 @@ def claim_detail(request: HttpRequest, claim_id: int) -> HttpResponse:
 
 
 @permission_required("view", "guardian_claim")
-def claim_proof(request: HttpRequest, claim_id: int) -> FileResponse:
+def claim_proof(request: AuthedHttpRequest, claim_id: int) -> FileResponse:
     claim, content = guardianship.proof_read(request.user, claim_id)
     extension = document_files.EXTENSION.get(claim.proof_content_type, "")
     response = FileResponse(

@@ -11,12 +11,12 @@ for the dependant, ``dpf.portal.selectors``); rejection needs a reason. Every st
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
@@ -47,7 +47,7 @@ def _no_match() -> ValidationFailed:
 @transaction.atomic
 def claim_submit(
     *,
-    actor: Any,
+    actor: User,
     dependant_id_number: str,
     dependant_certificate_number: str,
     relation: str,
@@ -121,7 +121,7 @@ def claim_submit(
     return claim
 
 
-def claims_of(actor: Any) -> QuerySet[GuardianClaim]:
+def claims_of(actor: User | None) -> QuerySet[GuardianClaim]:
     """The citizen's own claims, newest first."""
     return (
         GuardianClaim.objects.filter(claimant=actor)
@@ -130,14 +130,16 @@ def claims_of(actor: Any) -> QuerySet[GuardianClaim]:
     )
 
 
-def claims_to_review(actor: Any, *, status: str = ClaimStatus.PENDING) -> QuerySet[GuardianClaim]:
+def claims_to_review(
+    actor: User | None, *, status: str = ClaimStatus.PENDING
+) -> QuerySet[GuardianClaim]:
     """The claims about dependants of ``actor``'s region (deny by default)."""
     require_permission(actor, "view", "guardian_claim")
     claims = GuardianClaim.objects.select_related("guardian", "dependant")
     return scope_queryset(actor, claims.filter(status=status)).order_by("created_at", "id")
 
 
-def claim_get(actor: Any, claim_id: int) -> GuardianClaim:
+def claim_get(actor: User | None, claim_id: int) -> GuardianClaim:
     require_permission(actor, "view", "guardian_claim", claim_id)
     claims = GuardianClaim.objects.select_related("guardian", "dependant", "claimant")
     claim = scope_queryset(actor, claims).filter(pk=claim_id).first()
@@ -146,7 +148,7 @@ def claim_get(actor: Any, claim_id: int) -> GuardianClaim:
     return claim
 
 
-def proof_read(actor: Any, claim_id: int) -> tuple[GuardianClaim, bytes]:
+def proof_read(actor: User | None, claim_id: int) -> tuple[GuardianClaim, bytes]:
     """The proof document, for a reviewer of the claim (audited as a view)."""
     claim = claim_get(actor, claim_id)
     data = documents.read(claim.proof_stored)
@@ -157,7 +159,7 @@ def proof_read(actor: Any, claim_id: int) -> tuple[GuardianClaim, bytes]:
 @transaction.atomic
 def claim_decide(
     *,
-    actor: Any,
+    actor: User | None,
     claim_id: int,
     approve: bool,
     note: str = "",

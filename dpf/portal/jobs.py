@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.portal import services
 from dpf.portal.models import RateEvent
@@ -32,7 +33,7 @@ def rate_event_retention_job(
     *,
     params: dict[str, Any],
     progress: Callable[[str], None],
-    actor: Any,
+    actor: User | None,
     today: dt.date,
     now: dt.datetime | None = None,
 ) -> str:
@@ -49,7 +50,7 @@ def rate_event_retention_job(
 
 
 def casework_escalation_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Escalate overdue requests (dpf.jobs kind ``portal.casework_escalation``, daily)."""
     from dpf.portal.casework import escalate_overdue

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -348,7 +347,7 @@ _initial_password = credentials.one_time_password
 @transaction.atomic
 def account_open_by_worker(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     username: str,
     phone: str = "",

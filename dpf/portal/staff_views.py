@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.regions import display_names
@@ -23,7 +24,7 @@ PER_PAGE = 25
 
 
 @permission_required("view", "citizen_request")
-def request_queue(request: HttpRequest) -> HttpResponse:
+def request_queue(request: AuthedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
     today = selectors.today()
     rows = selectors.request_queue(request.user, status, today)
@@ -45,7 +46,7 @@ def request_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("change", "citizen_request")
 @require_http_methods(["GET", "POST"])
-def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_handle(request: AuthedHttpRequest, request_id: int) -> HttpResponse:
     found = selectors.request_for_staff(request.user, request_id)
     form = RequestActionForm(request.POST or None, initial={"expected_status": found.status})
     if request.method == "POST" and form.is_valid():
@@ -77,7 +78,7 @@ def request_handle(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @permission_required("create", "citizen_request")
 @require_http_methods(["GET", "POST"])
-def request_intake(request: HttpRequest) -> HttpResponse:
+def request_intake(request: AuthedHttpRequest) -> HttpResponse:
     """An officer records a request made at the window or on the 12385 hotline."""
     form = IntakeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -108,7 +109,7 @@ def request_intake(request: HttpRequest) -> HttpResponse:
 
 @permission_required("create", "citizen_account")
 @require_http_methods(["GET", "POST"])
-def account_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def account_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_for_staff(request.user, person_id)
     form = WorkerAccountForm(request.POST or None)
     opened = None

@@ -6,10 +6,10 @@ replaced certificate is refused with nothing written."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core.errors import NotFound
 from dpf.core.inputs import refuse
@@ -19,7 +19,7 @@ from dpf.registry.models import Certificate, CertificateStatus
 from dpf.registry.services import certificate_end, certificate_issue
 
 
-def _certificate(actor: Any, certificate: Certificate | int) -> Certificate:
+def _certificate(actor: User | None, certificate: Certificate | int) -> Certificate:
     pk = certificate if isinstance(certificate, int) else certificate.pk
     if actor is not None:
         require_permission(actor, "change", "certificate", pk)
@@ -54,7 +54,7 @@ def _label(cert: Certificate) -> str:
 @transaction.atomic
 def certificate_renew(
     *,
-    actor: Any,
+    actor: User | None,
     certificate: Certificate | int,
     issue_date: dt.date,
     reason: str,
@@ -105,7 +105,7 @@ def certificate_renew(
 @transaction.atomic
 def certificate_reassess(
     *,
-    actor: Any,
+    actor: User | None,
     certificate: Certificate | int,
     category: int,
     level: int,
@@ -172,7 +172,7 @@ def certificate_reassess(
 @transaction.atomic
 def certificate_cancel(
     *,
-    actor: Any,
+    actor: User | None,
     certificate: Certificate | int,
     on: dt.date,
     reason: str,

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -71,7 +72,7 @@ def _person_url(person: Person) -> str:
 
 
 @permission_required("change", "person")
-def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_edit(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """修改基本信息: name, phone, ethnic group, with the date and the reason."""
     person = selectors.person_for_change(request.user, person_id)
     form = DetailsForm(
@@ -106,7 +107,7 @@ def person_edit(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("change", "person")
-def person_guardian(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_guardian(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """变更监护人."""
     person = selectors.person_for_change(request.user, person_id)
     form = GuardianForm(_posted(request))
@@ -138,7 +139,7 @@ def person_guardian(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("change", "person")
-def person_move(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_move(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """登记迁移: the new village takes over from the date; the old residence stays in the
     history. A person moved out of the user's region is no longer theirs to open."""
     person = selectors.person_for_change(request.user, person_id)
@@ -179,7 +180,7 @@ def person_move(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("change", "person")
-def person_household(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_household(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """变更家庭成员: the person joins another household or forms their own."""
     person = selectors.person_for_change(request.user, person_id)
     form = HouseholdMemberForm(_posted(request), initial={"relation": person.relation_to_head})
@@ -211,7 +212,7 @@ def person_household(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("change", "household")
-def household_status(request: HttpRequest, household_id: int) -> HttpResponse:
+def household_status(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     """变更家庭经济状况 from a date, with the reason."""
     household = selectors.household_for_change(request.user, household_id)
     form = HouseholdStatusForm(_posted(request))
@@ -250,7 +251,7 @@ def _certificate_page(
 
 
 @permission_required("change", "certificate")
-def certificate_renew(request: HttpRequest, certificate_id: int) -> HttpResponse:
+def certificate_renew(request: AuthedHttpRequest, certificate_id: int) -> HttpResponse:
     """换证: a new certificate of the same category and level."""
     certificate, form = _certificate_page(request, certificate_id, RenewForm)
     if request.method == "POST" and form.is_valid():
@@ -280,7 +281,7 @@ def certificate_renew(request: HttpRequest, certificate_id: int) -> HttpResponse
 
 
 @permission_required("change", "certificate")
-def certificate_reassess(request: HttpRequest, certificate_id: int) -> HttpResponse:
+def certificate_reassess(request: AuthedHttpRequest, certificate_id: int) -> HttpResponse:
     """重新评定: a new category or level."""
     certificate, form = _certificate_page(request, certificate_id, ReassessForm)
     if request.method != "POST":
@@ -314,7 +315,7 @@ def certificate_reassess(request: HttpRequest, certificate_id: int) -> HttpRespo
 
 
 @permission_required("change", "certificate")
-def certificate_cancel(request: HttpRequest, certificate_id: int) -> HttpResponse:
+def certificate_cancel(request: AuthedHttpRequest, certificate_id: int) -> HttpResponse:
     """注销 with the reason."""
     certificate, form = _certificate_page(request, certificate_id, CancelForm)
     if request.method == "POST" and form.is_valid():
@@ -340,7 +341,7 @@ def certificate_cancel(request: HttpRequest, certificate_id: int) -> HttpRespons
 
 
 @permission_required("view", "person")
-def person_history(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_history(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """迁出人员记录: what the region keeps of a person who moved out of it, read-only."""
     moved = history.moved_out_history(request.user, person_id)
     if moved is None:  # the person lives in the user's region: the full page

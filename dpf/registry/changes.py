@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
@@ -77,7 +78,7 @@ def _effective(on: Any, today: dt.date | None, field: str = "on") -> dt.date:
     return on
 
 
-def _person(actor: Any, person: Person | int, action: str = "change") -> Person:
+def _person(actor: User | None, person: Person | int, action: str = "change") -> Person:
     """The person, locked, when the actor may change their record; "not found" otherwise
     (the same words for a person outside the actor's region)."""
     pk = person if isinstance(person, int) else person.pk
@@ -102,7 +103,7 @@ def _living(person: Person) -> None:
 
 
 def _record(
-    *, actor: Any, person: Person, kind: str, on: dt.date, reason: str, summary: str
+    *, actor: User | None, person: Person, kind: str, on: dt.date, reason: str, summary: str
 ) -> RecordChange:
     return RecordChange.objects.create(
         person=person,
@@ -137,7 +138,7 @@ def _clean_ethnicity(ethnicity: str) -> str:
 @transaction.atomic
 def person_details_change(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person | int,
     on: dt.date,
     reason: str,
@@ -211,7 +212,7 @@ def person_details_change(
 @transaction.atomic
 def guardian_change(  # noqa: C901
     *,
-    actor: Any,
+    actor: User | None,
     person: Person | int,
     on: dt.date,
     reason: str,
@@ -341,7 +342,7 @@ class MoveOutcome:
 @transaction.atomic
 def person_move_record(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person | int,
     village_code: str,
     on: dt.date,
@@ -408,7 +409,7 @@ class DeathOutcome:
 @transaction.atomic
 def person_death_record(  # noqa: C901
     *,
-    actor: Any,
+    actor: User | None,
     person: Person | int,
     on: dt.date,
     reason: str,
@@ -490,7 +491,7 @@ def person_death_record(  # noqa: C901
 # --- household --------------------------------------------------------------------------
 
 
-def _household(actor: Any, household: Household | int) -> Household:
+def _household(actor: User | None, household: Household | int) -> Household:
     pk = household if isinstance(household, int) else household.pk
     if actor is not None:
         require_permission(actor, "change", "household", pk)
@@ -503,7 +504,7 @@ def _household(actor: Any, household: Household | int) -> Household:
 @transaction.atomic
 def household_member_change(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person | int,
     on: dt.date,
     reason: str,
@@ -592,7 +593,7 @@ def household_member_change(
 @transaction.atomic
 def household_status_change(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household | int,
     status: str,
     on: dt.date,

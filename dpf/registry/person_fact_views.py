@@ -6,10 +6,11 @@ Thin: parse the form, call ``registry.person_facts``, show refusals next to thei
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import ValidationFailed
 from dpf.registry import person_facts, selectors
@@ -22,7 +23,7 @@ def _status(form: OutsidePaymentForm | PersonStatusForm) -> int:
 
 
 @permission_required("change", "person")
-def outside_payment_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def outside_payment_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """Record a payment another department makes to the person (工伤护理费, 孤儿保障 …)."""
     person = selectors.person_for_change(request.user, person_id)
     form = OutsidePaymentForm(request.POST if request.method == "POST" else None)
@@ -56,7 +57,7 @@ def outside_payment_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("change", "person")
-def person_status_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_status_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """Record the person's own 特困 status (the household's status is left as it is)."""
     person = selectors.person_for_change(request.user, person_id)
     form = PersonStatusForm(request.POST if request.method == "POST" else None)

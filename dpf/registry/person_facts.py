@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import person_in_scope
 from dpf.core import audit
@@ -30,7 +31,7 @@ from dpf.registry.services import mark_facts_changed, overlapping
 MAX_MONTHLY_AMOUNT = Decimal("100000")
 
 
-def _check_person(actor: Any, person: Person) -> Person:
+def _check_person(actor: User | None, person: Person) -> Person:
     """The person, locked, when the actor may change their records (else "not found")."""
     if actor is not None:
         require_permission(actor, "change", "person", person.pk)
@@ -84,7 +85,7 @@ def monthly_amount_of(value: Any) -> Decimal | None:
 @transaction.atomic
 def outside_payment_record(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person,
     kind: str,
     valid_from: dt.date,
@@ -136,7 +137,7 @@ def outside_payment_record(
 @transaction.atomic
 def person_status_set(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person,
     status: str,
     valid_from: dt.date,

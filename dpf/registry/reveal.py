@@ -8,10 +8,10 @@ log before anything is returned; a person outside the user's scope is "not found
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.http import HttpRequest
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
@@ -58,7 +58,7 @@ def clean_reason(raw: str) -> str:
 
 
 def reveal_person(
-    *, actor: Any, person_id: int, reason: str, request: HttpRequest | None = None
+    *, actor: User | None, person_id: int, reason: str, request: HttpRequest | None = None
 ) -> RevealedPerson:
     """The full values of one person in ``actor``'s scope; audited as ``reveal``."""
     require_permission(actor, "reveal", "person", person_id)

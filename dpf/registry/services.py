@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core import audit, crypto
 from dpf.core.certnumber import make_certificate_number, parse_certificate_number
@@ -61,7 +62,7 @@ def certificate_lookup_hash(number: str) -> str:
     return crypto.lookup_hash(number, purpose="certificate")
 
 
-def _village(code: str, actor: Any) -> Region:
+def _village(code: str, actor: User | None) -> Region:
     region = Region.objects.filter(code=code, level=RegionLevel.VILLAGE).first()
     if region is None:
         raise refuse(
@@ -76,7 +77,7 @@ def _village(code: str, actor: Any) -> Region:
 
 
 @transaction.atomic
-def household_create(*, actor: Any, village_code: str, address: str = "") -> Household:
+def household_create(*, actor: User | None, village_code: str, address: str = "") -> Household:
     address = (address or "").strip()
     check_text_characters(address, field="address", label_zh="住址", label_en="address")
     if len(address) > 200:
@@ -158,7 +159,7 @@ class _Entry:
 
 def _registration_entry(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     id_number: str,
     phone: str,
@@ -181,7 +182,7 @@ def _registration_entry(
     return _Entry(name, parsed, id_lookup_hash(parsed.normalized), phone, village, ethnicity)
 
 
-def _refuse_if_registered(actor: Any, entry: _Entry) -> None:
+def _refuse_if_registered(actor: User | None, entry: _Entry) -> None:
     """Refuse an ID number already registered: as a duplicate the actor may open when their
     scope holds the record (or for the system), otherwise as a transfer request to the
     holding region, written and audited in its own transaction before the refusal."""
@@ -198,7 +199,7 @@ def _refuse_if_registered(actor: Any, entry: _Entry) -> None:
 
 def person_register(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     id_number: str,
     village_code: str,
@@ -248,7 +249,7 @@ def person_register(
 @transaction.atomic
 def _person_create(
     *,
-    actor: Any,
+    actor: User | None,
     entry: _Entry,
     household: Household | None,
     relation_to_head: str,
@@ -311,7 +312,7 @@ def _person_create(
 @transaction.atomic
 def certificate_issue(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person,
     number: str | None = None,
     category: int | None = None,
@@ -399,7 +400,7 @@ def certificate_issue(
 
 @transaction.atomic
 def certificate_end(
-    *, actor: Any, certificate: Certificate, on: dt.date, status: str, reason: str = ""
+    *, actor: User | None, certificate: Certificate, on: dt.date, status: str, reason: str = ""
 ) -> Certificate:
     """Cancel or mark replaced: the certificate was valid until the day before ``on``."""
     if status not in (CertificateStatus.CANCELLED, CertificateStatus.REPLACED):
@@ -428,7 +429,7 @@ def certificate_end(
 @transaction.atomic
 def certificate_regrade(
     *,
-    actor: Any,
+    actor: User | None,
     certificate: Certificate,
     category: int,
     level: int,
@@ -460,7 +461,7 @@ def certificate_regrade(
 @transaction.atomic
 def household_status_set(
     *,
-    actor: Any,
+    actor: User | None,
     household: Household,
     status: str,
     valid_from: dt.date,
@@ -501,7 +502,7 @@ def household_status_set(
 
 
 @transaction.atomic
-def person_move(*, actor: Any, person: Person, village_code: str, on: dt.date) -> Residence:
+def person_move(*, actor: User | None, person: Person, village_code: str, on: dt.date) -> Residence:
     """The person lives in ``village_code`` from ``on``: the open residence ends the day
     before and the person's current region codes follow. A move on or before the start
     of the current residence would overlap it and is refused (history is corrected
@@ -509,7 +510,7 @@ def person_move(*, actor: Any, person: Person, village_code: str, on: dt.date) -
     return _move(actor=actor, person=person, village=_village(village_code, actor), on=on)
 
 
-def _move(*, actor: Any, person: Person, village: Region, on: dt.date) -> Residence:
+def _move(*, actor: User | None, person: Person, village: Region, on: dt.date) -> Residence:
     Person.objects.select_for_update().filter(pk=person.pk).first()
     residences = Residence.objects.filter(person=person)
     current = residences.filter(valid_to__isnull=True).first()
@@ -558,7 +559,7 @@ def _add_years(date: dt.date, years: int) -> dt.date:
 
 def person_register_with_certificate(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     id_number: str,
     village_code: str,
@@ -639,7 +640,7 @@ def person_register_with_certificate(
 @transaction.atomic
 def household_register(
     *,
-    actor: Any,
+    actor: User | None,
     village_code: str,
     address: str = "",
     status: str = "",
@@ -669,7 +670,7 @@ def household_register(
 
 
 @transaction.atomic
-def transfer_request_open(*, actor: Any, person_id: int, entry: _Entry) -> TransferRequest:
+def transfer_request_open(*, actor: User | None, person_id: int, entry: _Entry) -> TransferRequest:
     """A registration found ``person_id`` outside the actor's scope: pass it to the holding
     region as a transfer request into the actor's chosen village (one pending request per
     person and village), and audit the attempt as ``possible_probe``: looking up whether an
@@ -700,7 +701,7 @@ def transfer_request_open(*, actor: Any, person_id: int, entry: _Entry) -> Trans
 @transaction.atomic
 def transfer_request_decide(
     *,
-    actor: Any,
+    actor: User | None,
     transfer: TransferRequest,
     accept: bool,
     on: dt.date,

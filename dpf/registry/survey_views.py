@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today as today
@@ -72,7 +73,7 @@ def _progress_page(request: HttpRequest, round_form: RoundForm | None = None) ->
 
 
 @permission_required("view", "survey")
-def survey(request: HttpRequest) -> HttpResponse:
+def survey(request: AuthedHttpRequest) -> HttpResponse:
     """The round's progress in the user's region: counts per county, township or village,
     and at a village its list of persons (done, draft, no contact, left)."""
     return _progress_page(request)
@@ -80,7 +81,7 @@ def survey(request: HttpRequest) -> HttpResponse:
 
 @permission_required("change", "survey")
 @require_POST
-def survey_round_new(request: HttpRequest) -> HttpResponse:
+def survey_round_new(request: AuthedHttpRequest) -> HttpResponse:
     """Open a year's round (the city)."""
     form = RoundForm(request.POST)
     if form.is_valid():
@@ -129,7 +130,7 @@ def _form_page(
 
 
 @permission_required("create", "survey")
-def survey_person(request: HttpRequest, year: int, person_id: int) -> HttpResponse:
+def survey_person(request: AuthedHttpRequest, year: int, person_id: int) -> HttpResponse:
     """One person's survey of ``year``: "save draft" keeps what is filled in; "submit"
     records it once the person confirmed."""
     if request.method != "POST":
@@ -170,7 +171,7 @@ def survey_person(request: HttpRequest, year: int, person_id: int) -> HttpRespon
 
 @permission_required("create", "survey")
 @require_POST
-def survey_no_contact(request: HttpRequest, year: int, person_id: int) -> HttpResponse:
+def survey_no_contact(request: AuthedHttpRequest, year: int, person_id: int) -> HttpResponse:
     """Record why the person could not be surveyed this year."""
     view = selectors.survey_form(request.user, person_id, year)  # 404 outside the scope
     form = NoContactForm(request.POST)

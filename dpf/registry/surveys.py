@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
@@ -107,7 +108,7 @@ def _round(year: int) -> SurveyRound:
     return found
 
 
-def _person(actor: Any, person_id: int) -> Person:
+def _person(actor: User | None, person_id: int) -> Person:
     """The person, locked, if the actor may survey them (same words otherwise)."""
     person = (
         scope_queryset(actor, Person.objects.select_for_update().defer("id_number"))
@@ -223,7 +224,7 @@ def _draft_values(answers: SurveyAnswers) -> dict[str, Any]:
 
 
 @transaction.atomic
-def survey_round_open(*, actor: Any, year: int, reference_date: dt.date) -> SurveyRound:
+def survey_round_open(*, actor: User | None, year: int, reference_date: dt.date) -> SurveyRound:
     """Open the city's survey round of ``year``: persons certified on ``reference_date``
     are to be surveyed. Only the city administration opens a round."""
     require_permission(actor, "change", "survey")
@@ -274,7 +275,7 @@ def survey_round_open(*, actor: Any, year: int, reference_date: dt.date) -> Surv
 @transaction.atomic
 def survey_save_draft(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     year: int,
     answers: SurveyAnswers,
@@ -301,7 +302,7 @@ def survey_save_draft(
     return draft
 
 
-def _surveyor_name(actor: Any) -> str:
+def _surveyor_name(actor: User | None) -> str:
     name = getattr(actor, "get_full_name", lambda: "")() or getattr(actor, "username", "")
     return str(name)[:50]
 
@@ -309,7 +310,7 @@ def _surveyor_name(actor: Any) -> str:
 @transaction.atomic
 def survey_submit(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     year: int,
     answers: SurveyAnswers | None = None,
@@ -383,7 +384,7 @@ def survey_submit(
 @transaction.atomic
 def survey_no_contact(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     year: int,
     reason: str,

@@ -11,12 +11,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -48,7 +49,7 @@ def _page_number(raw: str | None) -> int:
 
 
 @permission_required("view", "person")
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: AuthedHttpRequest) -> HttpResponse:
     """One search box. The form posts (an ID number never ends up in a URL); a name
     search pages through GET links, which carry the name, the region and the page."""
     data = request.POST if request.method == "POST" else request.GET
@@ -90,7 +91,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "person")
-def person(request: HttpRequest, person_id: int) -> HttpResponse:
+def person(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     detail = selectors.person_detail(request.user, person_id)
     audit.record_view(request, "person", person_id)
     context = {
@@ -106,7 +107,7 @@ def person(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("create", "person")
-def person_new(request: HttpRequest) -> HttpResponse:
+def person_new(request: AuthedHttpRequest) -> HttpResponse:
     """Register a person, optionally into an existing household and with a certificate."""
     with_certificate = has_permission(request.user, "create", "certificate")
     initial = {}
@@ -138,7 +139,7 @@ def person_new(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("create", "certificate")
-def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def certificate_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_for_change(request.user, person_id)
     form = CertificateForm(request.POST if request.method == "POST" else None)
     held = None
@@ -171,7 +172,7 @@ def certificate_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("create", "household")
-def household_new(request: HttpRequest) -> HttpResponse:
+def household_new(request: AuthedHttpRequest) -> HttpResponse:
     form = HouseholdForm(
         request.POST if request.method == "POST" else None,
         village_choices=selectors.village_choices(request.user),
@@ -195,7 +196,7 @@ def household_new(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "household")
-def household(request: HttpRequest, household_id: int) -> HttpResponse:
+def household(request: AuthedHttpRequest, household_id: int) -> HttpResponse:
     detail = selectors.household_detail(request.user, household_id)
     audit.record_view(request, "household", household_id)
     context = {
@@ -207,7 +208,7 @@ def household(request: HttpRequest, household_id: int) -> HttpResponse:
 
 
 @permission_required("view", "transfer_request")
-def transfers(request: HttpRequest) -> HttpResponse:
+def transfers(request: AuthedHttpRequest) -> HttpResponse:
     """Transfer requests (迁移申请) of persons in the user's region: registrations of their
     ID numbers by workers elsewhere, to accept (the person moves there) or decline."""
     form = TransferDecisionForm(request.POST if request.method == "POST" else None)
@@ -242,7 +243,7 @@ def transfers(request: HttpRequest) -> HttpResponse:
 @permission_required("reveal", "person")
 @require_POST
 @never_cache
-def reveal_person(request: HttpRequest, person_id: int) -> HttpResponse:
+def reveal_person(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """显示完整信息: POST with a reason; the full values of one person in scope, audited."""
     reason = request.POST.get("reason", "")
     fragment = request.headers.get("HX-Request") == "true"

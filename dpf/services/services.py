@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core import audit
@@ -59,7 +59,7 @@ def _today(today: dt.date | None) -> dt.date:
 @transaction.atomic
 def institution_register(
     *,
-    actor: Any,
+    actor: User | None,
     code: str,
     name: str,
     kind: str,
@@ -152,7 +152,7 @@ def _family_doctor(person: Person, on: dt.date) -> str:
 @transaction.atomic
 def rehab_plan_create(  # noqa: C901
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     institution_id: int,
     kind: str,
@@ -306,7 +306,7 @@ def _check_child_plan(
         )
 
 
-def _plan_for_service(actor: Any, plan_id: int) -> RehabPlan:
+def _plan_for_service(actor: User | None, plan_id: int) -> RehabPlan:
     """The plan locked for a write, if it is one of the actor's clients' (an institution's
     staff: their own institution only); otherwise the same answer as "does not exist"."""
     require_permission(actor, "create", "service_record", plan_id)
@@ -319,7 +319,7 @@ def _plan_for_service(actor: Any, plan_id: int) -> RehabPlan:
 @transaction.atomic
 def rehab_session_record(
     *,
-    actor: Any,
+    actor: User | None,
     plan_id: int,
     date: dt.date,
     content: str,
@@ -368,7 +368,7 @@ def rehab_session_record(
 @transaction.atomic
 def rehab_plan_close(
     *,
-    actor: Any,
+    actor: User | None,
     plan_id: int,
     outcome: str,
     closed_on: dt.date,
@@ -422,7 +422,7 @@ def add_years(day: dt.date, years: int) -> dt.date:
 @transaction.atomic
 def device_item_add(
     *,
-    actor: Any,
+    actor: User | None,
     code: str,
     name: str,
     kind: str,
@@ -504,7 +504,7 @@ def device_item_add(
 @transaction.atomic
 def device_fitting_record(
     *,
-    actor: Any,
+    actor: User | None,
     plan_id: int,
     item_code: str,
     assessed_on: dt.date,
@@ -611,7 +611,7 @@ def device_fitting_record(
 @transaction.atomic
 def device_follow_up_record(
     *,
-    actor: Any,
+    actor: User | None,
     fitting_id: int,
     date: dt.date,
     satisfaction: int,
@@ -671,7 +671,7 @@ MAX_RENOVATION_ITEMS = 20
 MAX_ITEM_COST = Decimal("100000")
 
 
-def _renovation_for_write(actor: Any, renovation_id: int) -> HomeRenovation:
+def _renovation_for_write(actor: User | None, renovation_id: int) -> HomeRenovation:
     """The renovation locked for a write, if it is in the actor's region; otherwise the same
     answer as "does not exist"."""
     require_permission(actor, "change", "home_renovation", renovation_id)
@@ -688,7 +688,7 @@ def _renovation_for_write(actor: Any, renovation_id: int) -> HomeRenovation:
 @transaction.atomic
 def renovation_assess(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     assessed_on: dt.date,
     assessment: str,
@@ -759,7 +759,7 @@ def renovation_assess(
 @transaction.atomic
 def renovation_plan_approve(
     *,
-    actor: Any,
+    actor: User | None,
     renovation_id: int,
     items: list[tuple[str, str, Decimal]],
     contractor: str,
@@ -826,7 +826,7 @@ def renovation_plan_approve(
 @transaction.atomic
 def renovation_complete(
     *,
-    actor: Any,
+    actor: User | None,
     renovation_id: int,
     completed_on: dt.date,
     note: str = "",
@@ -872,7 +872,7 @@ def renovation_complete(
 @transaction.atomic
 def renovation_accept(
     *,
-    actor: Any,
+    actor: User | None,
     renovation_id: int,
     accepted_on: dt.date,
     note: str = "",
@@ -930,7 +930,7 @@ def renovation_accept(
 SCHOOL_AGE = (6, 15)  # compulsory-school age (义务教育阶段), completed years
 
 
-def _child_for_write(actor: Any, person_id: int) -> Person:
+def _child_for_write(actor: User | None, person_id: int) -> Person:
     """The child locked for a write, if in the actor's region; otherwise "not found"."""
     require_permission(actor, "create", "education_record", person_id)
     person = Person.objects.select_for_update().filter(pk=person_id).first()
@@ -948,7 +948,7 @@ def _school_age(person: Person, on: dt.date) -> bool:
 @transaction.atomic
 def schooling_enrol(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     mode: str,
     school: str,
@@ -1013,7 +1013,7 @@ def _enrolled_resolution(mode: str, school: str) -> str:
 
 
 def _open_not_enrolled(
-    person: Person, kind: str, reason: str, since: dt.date, note: str, actor: Any
+    person: Person, kind: str, reason: str, since: dt.date, note: str, actor: User | None
 ) -> NotEnrolled:
     if reason not in NotEnrolledReason.values:
         raise refuse("not_enrolled_reason", "请选择原因", "choose the reason", "reason")
@@ -1048,7 +1048,7 @@ def _open_not_enrolled(
 @transaction.atomic
 def schooling_leave(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     left_on: dt.date,
     reason: str,
@@ -1102,7 +1102,7 @@ def schooling_leave(
 @transaction.atomic
 def not_enrolled_record(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     since: dt.date,
     reason: str,
@@ -1133,7 +1133,7 @@ def not_enrolled_record(
     return _open_not_enrolled(person, NotEnrolledKind.NOT_ENROLLED, reason, since, note, actor)
 
 
-def _not_enrolled_for_write(actor: Any, record_id: int) -> NotEnrolled:
+def _not_enrolled_for_write(actor: User | None, record_id: int) -> NotEnrolled:
     require_permission(actor, "change", "education_record", record_id)
     record = (
         scope_queryset(actor, NotEnrolled.objects.select_for_update()).filter(pk=record_id).first()
@@ -1146,7 +1146,7 @@ def _not_enrolled_for_write(actor: Any, record_id: int) -> NotEnrolled:
 @transaction.atomic
 def not_enrolled_visit(
     *,
-    actor: Any,
+    actor: User | None,
     record_id: int,
     date: dt.date,
     note: str,
@@ -1184,7 +1184,7 @@ def not_enrolled_visit(
 @transaction.atomic
 def not_enrolled_resolve(
     *,
-    actor: Any,
+    actor: User | None,
     record_id: int,
     resolved_on: dt.date,
     resolution: str,
@@ -1251,7 +1251,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 @transaction.atomic
 def care_placement_create(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     institution_id: int,
     kind: str,
@@ -1350,7 +1350,7 @@ def care_placement_create(
 @transaction.atomic
 def care_placement_end(
     *,
-    actor: Any,
+    actor: User | None,
     placement_id: int,
     ended_on: dt.date,
     reason: str,

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
@@ -44,13 +45,13 @@ def _attach(form: object, refusal: ValidationFailed) -> None:
 
 
 @permission_required("view", "service_record")
-def institutions(request: HttpRequest) -> HttpResponse:
+def institutions(request: AuthedHttpRequest) -> HttpResponse:
     rows = list(selectors.institutions(request.user))
     return render(request, "services/institutions.html", {"rows": rows})
 
 
 @permission_required("view", "service_record")
-def rehab_queue(request: HttpRequest) -> HttpResponse:
+def rehab_queue(request: AuthedHttpRequest) -> HttpResponse:
     """Open plans of my institution's clients (or of my region), oldest first."""
     page = Paginator(selectors.rehab_plans(request.user), PER_PAGE).get_page(
         request.GET.get("page")
@@ -60,7 +61,7 @@ def rehab_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "service_record")
 @require_http_methods(["GET", "POST"])
-def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
+def rehab_plan(request: AuthedHttpRequest, plan_id: int) -> HttpResponse:
     plan = selectors.rehab_plan_for(request.user, plan_id)
     action = request.POST.get("action") if request.method == "POST" else None
     session_form = RehabSessionForm(request.POST if action == "session" else None, prefix="s")
@@ -148,7 +149,7 @@ def rehab_plan(request: HttpRequest, plan_id: int) -> HttpResponse:
 
 @permission_required("create", "service_plan")
 @require_http_methods(["GET", "POST"])
-def rehab_plan_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def rehab_plan_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_for_plan(request.user, person_id)
     choices = [(i.pk, f"{i.name}（{i.code}）") for i in selectors.rehab_institutions()]
     form = RehabPlanForm(request.POST or None, institutions=choices)
@@ -176,7 +177,7 @@ def rehab_plan_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("view", "home_renovation")
-def renovation_queue(request: HttpRequest) -> HttpResponse:
+def renovation_queue(request: AuthedHttpRequest) -> HttpResponse:
     """Home renovations of my region under way (or, ?accepted=1, accepted)."""
     accepted = request.GET.get("accepted") == "1"
     page = Paginator(selectors.renovations(request.user, accepted=accepted), PER_PAGE).get_page(
@@ -188,7 +189,7 @@ def renovation_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "home_renovation")
 @require_http_methods(["GET", "POST"])
-def renovation(request: HttpRequest, renovation_id: int) -> HttpResponse:
+def renovation(request: AuthedHttpRequest, renovation_id: int) -> HttpResponse:
     """One renovation: assessment, items, completion, acceptance; the next step's form."""
     record = selectors.renovation_for(request.user, renovation_id)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -248,7 +249,7 @@ def renovation(request: HttpRequest, renovation_id: int) -> HttpResponse:
 
 @permission_required("create", "home_renovation")
 @require_http_methods(["GET", "POST"])
-def renovation_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def renovation_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """Assess a certified person's home: the household's renovation starts."""
     person = selectors.person_for_plan(request.user, person_id)
     form = RenovationAssessForm(request.POST or None)
@@ -272,7 +273,7 @@ def renovation_new(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @permission_required("view", "education_record")
-def schooling_queue(request: HttpRequest) -> HttpResponse:
+def schooling_queue(request: AuthedHttpRequest) -> HttpResponse:
     """Children of 6-15 not in school in my region, to be followed until resolved."""
     page = Paginator(selectors.not_enrolled_queue(request.user), PER_PAGE).get_page(
         request.GET.get("page")
@@ -282,7 +283,7 @@ def schooling_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "education_record")
 @require_http_methods(["GET", "POST"])
-def schooling_child(request: HttpRequest, person_id: int) -> HttpResponse:
+def schooling_child(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """One child's schooling: the status in force, the history, and what to record next."""
     person = selectors.child_for(request.user, person_id)
     action = request.POST.get("action") if request.method == "POST" else None
@@ -328,7 +329,7 @@ def schooling_child(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 def _schooling_write(
-    request: HttpRequest, action: str, person_id: int, open_record: object, data: dict
+    request: AuthedHttpRequest, action: str, person_id: int, open_record: object, data: dict
 ) -> str:
     actor = request.user
     if action == "enrol":
@@ -351,7 +352,7 @@ def _schooling_write(
 
 
 @permission_required("view", "service_record")
-def care_queue(request: HttpRequest) -> HttpResponse:
+def care_queue(request: AuthedHttpRequest) -> HttpResponse:
     """Care placements in force today at my institution (or in my region); ?ended=1: the
     ones that ended."""
     ended = request.GET.get("ended") == "1"
@@ -363,7 +364,7 @@ def care_queue(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "service_record")
 @require_http_methods(["GET", "POST"])
-def care_placement(request: HttpRequest, placement_id: int) -> HttpResponse:
+def care_placement(request: AuthedHttpRequest, placement_id: int) -> HttpResponse:
     placement = selectors.care_placement_for(request.user, placement_id)
     form = CareEndForm(request.POST if request.method == "POST" else None, prefix="e")
     if request.method == "POST" and form.is_valid():
@@ -393,7 +394,7 @@ def care_placement(request: HttpRequest, placement_id: int) -> HttpResponse:
 
 @permission_required("create", "service_plan")
 @require_http_methods(["GET", "POST"])
-def care_placement_new(request: HttpRequest, person_id: int) -> HttpResponse:
+def care_placement_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     person = selectors.person_for_plan(request.user, person_id)
     choices = [(i.pk, f"{i.name}（{i.code}）") for i in selectors.care_institutions()]
     form = CarePlacementForm(request.POST or None, institutions=choices)

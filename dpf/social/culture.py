@@ -14,6 +14,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
@@ -26,7 +27,7 @@ from dpf.registry.services import id_lookup_hash
 from dpf.social.models import ActivityKind, ActivityParticipation, CultureActivity
 
 
-def activities(actor: Any, *, year: int | None = None) -> QuerySet[CultureActivity]:
+def activities(actor: User | None, *, year: int | None = None) -> QuerySet[CultureActivity]:
     """The activities organised in ``actor``'s region (of one year when given), with the
     number of participations each."""
     require_permission(actor, "view", "culture_activity")
@@ -36,7 +37,7 @@ def activities(actor: Any, *, year: int | None = None) -> QuerySet[CultureActivi
     return rows.annotate(participants=Count("participations")).order_by("-held_on", "-pk")
 
 
-def activity_for(actor: Any, activity_id: int) -> CultureActivity:
+def activity_for(actor: User | None, activity_id: int) -> CultureActivity:
     found = activities(actor).filter(pk=activity_id).first()
     if found is None:
         raise PermissionRefused("view", "culture_activity", activity_id)
@@ -50,7 +51,7 @@ def participants_of(activity: CultureActivity) -> list[ActivityParticipation]:
 
 def activity_create(
     *,
-    actor: Any,
+    actor: User | None,
     today: dt.date,
     title: str,
     kind: str,
@@ -84,7 +85,7 @@ def activity_create(
 
 
 def participant_add(
-    *, actor: Any, activity_id: int, id_number: str, today: dt.date
+    *, actor: User | None, activity_id: int, id_number: str, today: dt.date
 ) -> ActivityParticipation:
     """A person of the actor's region, named by ID number, took part (another region's
     person: the same "not found"); once per activity, and only once the activity was held."""
@@ -148,7 +149,7 @@ def participation_by_township(as_of: dt.date, start: dt.date | None) -> dict[str
     return {r["township_code"]: r["n"] for r in rows}
 
 
-def participation_by_county(actor: Any, *, year: int) -> list[dict[str, Any]]:
+def participation_by_county(actor: User | None, *, year: int) -> list[dict[str, Any]]:
     """For the plan's reporting: in ``year``, by the participant's county within the
     actor's region, the participations (人次), the distinct persons and the activities they
     took part in."""

@@ -24,6 +24,7 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
@@ -89,7 +90,7 @@ class PriorityPerson:
         return [REASONS[r][1 if english else 0] for r in self.reasons]
 
 
-def _region(actor: Any, region_code: str) -> Region:
+def _region(actor: User | None, region_code: str) -> Region:
     """The township or village asked for, when it is in ``actor``'s scope; else not found."""
     region = Region.objects.filter(code=region_code or "").first()
     if (
@@ -124,7 +125,7 @@ def clean_purpose(raw: str) -> str:
     return redact(text)
 
 
-def _candidates(actor: Any, region: Region, on: dt.date) -> list[Any]:
+def _candidates(actor: User | None, region: Region, on: dt.date) -> list[Any]:
     """The living certified persons of ``region`` with the facts the reasons need, in one
     query (certificate, household size, survey, emergency record as annotations)."""
     certificate = Certificate.objects.filter(
@@ -175,7 +176,9 @@ def _reasons(person: Any, on: dt.date) -> tuple[str, ...]:
     return tuple(code for code in REASONS if found[code])
 
 
-def _priority_list(actor: Any, region: Region, on: dt.date, *, full: bool) -> list[PriorityPerson]:
+def _priority_list(
+    actor: User | None, region: Region, on: dt.date, *, full: bool
+) -> list[PriorityPerson]:
     persons: list[tuple[Any, tuple[str, ...]]] = [
         (p, reasons) for p in _candidates(actor, region, on) if (reasons := _reasons(p, on))
     ]
@@ -222,7 +225,9 @@ def _priority_list(actor: Any, region: Region, on: dt.date, *, full: bool) -> li
     return rows
 
 
-def emergency_list(*, actor: Any, region_code: str, on: dt.date) -> tuple[Region, list[Any]]:
+def emergency_list(
+    *, actor: User | None, region_code: str, on: dt.date
+) -> tuple[Region, list[Any]]:
     """The priority list of a township or village, phone numbers and addresses masked."""
     require_permission(actor, "view", "emergency_list", region_code)
     region = _region(actor, region_code)
@@ -313,7 +318,7 @@ def _pdf(region: Region, rows: list[PriorityPerson], *, on: dt.date, purpose: st
 
 
 def emergency_export(
-    *, actor: Any, region_code: str, on: dt.date, purpose: str, fmt: str
+    *, actor: User | None, region_code: str, on: dt.date, purpose: str, fmt: str
 ) -> tuple[str, bytes, int]:
     """The list in full (addresses and phone numbers) as xlsx or PDF; audited with its
     purpose. Returns (file name, content, number of persons)."""
@@ -337,7 +342,7 @@ def emergency_export(
 
 def emergency_need_set(
     *,
-    actor: Any,
+    actor: User | None,
     person_id: int,
     bedridden: bool,
     powered_device: str,
@@ -384,7 +389,7 @@ def emergency_need_set(
 
 def emergency_need_record(
     *,
-    actor: Any,
+    actor: User | None,
     id_number: str,
     bedridden: bool,
     powered_device: str,

@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, QuerySet, Sum
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
@@ -36,7 +37,7 @@ _ORDER = [state for _field, state in STATE_DATES]
 _DATED = (FacilityState.BUILDING, FacilityState.CLOSED)
 
 
-def facilities(actor: Any, *, county: str = "", kind: str = "") -> QuerySet[Facility]:
+def facilities(actor: User | None, *, county: str = "", kind: str = "") -> QuerySet[Facility]:
     """The facilities of ``actor``'s region, optionally of one county and one kind."""
     require_permission(actor, "view", "facility")
     rows = scope_queryset(actor, Facility.objects.all())
@@ -47,7 +48,7 @@ def facilities(actor: Any, *, county: str = "", kind: str = "") -> QuerySet[Faci
     return rows.order_by("county_code", "kind", "name", "pk")
 
 
-def facility_for(actor: Any, facility_id: int) -> Facility:
+def facility_for(actor: User | None, facility_id: int) -> Facility:
     found = facilities(actor).filter(pk=facility_id).first()
     if found is None:
         raise PermissionRefused("view", "facility", facility_id)
@@ -70,7 +71,7 @@ def _area(value: str) -> Decimal:
 
 
 def _checked(  # noqa: C901
-    actor: Any,
+    actor: User | None,
     *,
     name: str,
     kind: str,
@@ -177,7 +178,7 @@ def _checked(  # noqa: C901
 
 def facility_record(
     *,
-    actor: Any,
+    actor: User | None,
     today: dt.date,
     name: str,
     kind: str,
@@ -222,7 +223,7 @@ def facility_record(
 
 def facility_change(
     *,
-    actor: Any,
+    actor: User | None,
     facility_id: int,
     today: dt.date,
     name: str,

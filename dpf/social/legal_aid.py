@@ -18,6 +18,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import scope_queryset
 from dpf.core import audit
@@ -73,7 +74,7 @@ def is_overdue(referral: LegalAidReferral, today: dt.date) -> bool:
 
 
 def referrals(
-    actor: Any,
+    actor: User | None,
     *,
     today: dt.date,
     status: str = "",
@@ -93,7 +94,7 @@ def referrals(
     return rows.order_by("-referred_on", "-pk")
 
 
-def referral_for(actor: Any, referral_id: int, *, lock: bool = False) -> LegalAidReferral:
+def referral_for(actor: User | None, referral_id: int, *, lock: bool = False) -> LegalAidReferral:
     """One referral of ``actor``'s region, else "not found" (never "forbidden")."""
     require_permission(actor, "view", "legal_aid", referral_id)
     rows = scope_queryset(actor, LegalAidReferral.objects.select_related("person"))
@@ -105,7 +106,7 @@ def referral_for(actor: Any, referral_id: int, *, lock: bool = False) -> LegalAi
     return found
 
 
-def overdue_count(actor: Any, *, today: dt.date) -> int:
+def overdue_count(actor: User | None, *, today: dt.date) -> int:
     return referrals(actor, today=today, overdue=True).count()
 
 
@@ -115,7 +116,7 @@ def default_centre(county_code: str) -> str:
     return f"{county.name}{DEFAULT_CENTRE}" if county is not None else ""
 
 
-def form_centre(actor: Any) -> str:
+def form_centre(actor: User | None) -> str:
     """The form's default: the centre of the county of a county or township officer."""
     region = getattr(actor, "region", None)
     if region is None or region.level not in (RegionLevel.COUNTY, RegionLevel.TOWNSHIP):
@@ -126,7 +127,7 @@ def form_centre(actor: Any) -> str:
 # --- writes -----------------------------------------------------------------------------------
 
 
-def _person(actor: Any, id_number: str) -> Person:
+def _person(actor: User | None, id_number: str) -> Person:
     number = parse_id_number(id_number or "")
     person = (
         scope_queryset(actor, Person.objects.all())
@@ -143,7 +144,7 @@ def _person(actor: Any, id_number: str) -> Person:
     return person
 
 
-def _request_person(actor: Any, number: int) -> int:
+def _request_person(actor: User | None, number: int) -> int:
     found = _request_lookup[0](actor, number) if _request_lookup else None
     if found is None:
         raise refuse(
@@ -156,7 +157,7 @@ def _request_person(actor: Any, number: int) -> int:
 
 
 def _person_and_request(
-    actor: Any, id_number: str, number: int | None
+    actor: User | None, id_number: str, number: int | None
 ) -> tuple[Person, int | None]:
     """The person named by ID number, or (the ID number left empty) the person of the
     citizen request named by its number; a request named with an ID number must be that
@@ -181,7 +182,7 @@ def _person_and_request(
     return person, _request(actor, person, number)
 
 
-def _request(actor: Any, person: Person, number: int | None) -> int | None:
+def _request(actor: User | None, person: Person, number: int | None) -> int | None:
     if number is None:
         return None
     if _request_person(actor, number) != person.pk:
@@ -231,7 +232,7 @@ def _checked(
 
 def referral_create(
     *,
-    actor: Any,
+    actor: User | None,
     today: dt.date,
     id_number: str,
     matter: str,
@@ -283,7 +284,7 @@ def referral_create(
 
 def referral_change(
     *,
-    actor: Any,
+    actor: User | None,
     referral_id: int,
     today: dt.date,
     matter: str,
@@ -341,7 +342,7 @@ OUTCOMES = (LegalAidStatus.ACCEPTED, LegalAidStatus.DECLINED, LegalAidStatus.CON
 
 def referral_outcome(
     *,
-    actor: Any,
+    actor: User | None,
     referral_id: int,
     today: dt.date,
     outcome: str,
@@ -414,7 +415,7 @@ def referral_outcome(
     return referral
 
 
-def status_counts(actor: Any, *, today: dt.date) -> dict[str, int]:
+def status_counts(actor: User | None, *, today: dt.date) -> dict[str, int]:
     """The region's referrals by status, and the overdue ones (the list's summary)."""
     counts = {str(status): Count("pk", filter=q) for status, q in STATUS_FILTERS.items()}
     return (

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
@@ -33,7 +34,7 @@ PER_PAGE = 50
 
 @permission_required("view", "legal_aid")
 @require_http_methods(["GET", "POST"])
-def referral_list(request: HttpRequest) -> HttpResponse:
+def referral_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_today()
     counties = selectors.regions_of_level(request.user, RegionLevel.COUNTY)
     chosen = LegalAidFilterForm(request.GET, counties=counties)
@@ -92,7 +93,7 @@ def _initial(found: Any) -> dict[str, Any]:
 
 @permission_required("view", "legal_aid")
 @require_http_methods(["GET", "POST"])
-def referral_detail(request: HttpRequest, referral_id: int) -> HttpResponse:
+def referral_detail(request: AuthedHttpRequest, referral_id: int) -> HttpResponse:
     today = local_today()
     found = legal_aid.referral_for(request.user, referral_id)
     action = request.POST.get("action") if request.method == "POST" else None

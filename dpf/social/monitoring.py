@@ -97,7 +97,7 @@ def _compiled(text: str, on: dt.date, thresholds: dict[str, Decimal] | None = No
 
 
 def threshold_set(
-    *, actor: Any, name: str, value: str, valid_from: dt.date, label: str = ""
+    *, actor: User | None, name: str, value: str, valid_from: dt.date, label: str = ""
 ) -> RiskThreshold:
     """Set a threshold from ``valid_from`` (the open row before it ends the day before)."""
     require_permission(actor, "change", "risk_rule", name)
@@ -142,7 +142,7 @@ def threshold_set(
 
 def rule_save(
     *,
-    actor: Any,
+    actor: User | None,
     code: str,
     name_zh: str,
     name_en: str = "",
@@ -226,7 +226,7 @@ def _village_workers(villages: set[str]) -> dict[str, int]:
     return out
 
 
-def risk_scan(*, actor: Any, on: dt.date) -> ScanResult:
+def risk_scan(*, actor: User | None, on: dt.date) -> ScanResult:
     """Evaluate every risk rule in force on ``on`` over the persons of ``actor``'s region
     (one query per rule) and open a case for each household found that has none in
     progress for that rule; audited once with the counts."""
@@ -283,7 +283,7 @@ def risk_scan(*, actor: Any, on: dt.date) -> ScanResult:
 # --- cases ------------------------------------------------------------------------------------
 
 
-def cases(actor: Any, *, status: str = "") -> QuerySet[RiskCase]:
+def cases(actor: User | None, *, status: str = "") -> QuerySet[RiskCase]:
     """The cases of ``actor``'s region, newest first."""
     require_permission(actor, "view", "risk_case")
     rows = scope_queryset(actor, RiskCase.objects.select_related("person", "worker"))
@@ -292,7 +292,7 @@ def cases(actor: Any, *, status: str = "") -> QuerySet[RiskCase]:
     return rows.order_by("-detected_on", "-pk")
 
 
-def case_for(actor: Any, case_id: int, *, lock: bool = False) -> RiskCase:
+def case_for(actor: User | None, case_id: int, *, lock: bool = False) -> RiskCase:
     """One case of ``actor``'s region, else "not found"."""
     rows = scope_queryset(actor, RiskCase.objects.select_related("person", "household", "worker"))
     if lock:
@@ -314,7 +314,7 @@ def _status_on(household: Household, on: dt.date) -> str:
 
 @transaction.atomic
 def case_visit(
-    *, actor: Any, case_id: int, visited_on: dt.date, note: str, confirmed: bool
+    *, actor: User | None, case_id: int, visited_on: dt.date, note: str, confirmed: bool
 ) -> RiskCase:
     """The worker's home visit: the risk confirmed (the household monitored from the visit)
     or not (the case closed as a false alarm)."""
@@ -365,7 +365,7 @@ def case_visit(
 @transaction.atomic
 def measure_add(
     *,
-    actor: Any,
+    actor: User | None,
     case_id: int,
     kind: str,
     taken_on: dt.date,
@@ -425,7 +425,7 @@ def measure_add(
 
 
 @transaction.atomic
-def case_close(*, actor: Any, case_id: int, closed_on: dt.date, note: str) -> RiskCase:
+def case_close(*, actor: User | None, case_id: int, closed_on: dt.date, note: str) -> RiskCase:
     """Close a monitored case when the risk is gone (风险消除): refused without a recorded
     visit; the household's status returns to what it was, from the closing day, unless
     another case still keeps it monitored."""
@@ -483,7 +483,7 @@ def measures_of(case: RiskCase) -> list[RiskMeasure]:
     return list(case.measures.select_related("application").order_by("taken_on", "pk"))
 
 
-def open_counts(actor: Any) -> dict[str, int]:
+def open_counts(actor: User | None) -> dict[str, int]:
     """Cases in progress of ``actor``'s region by status (the list page's summary)."""
     rows = cases(actor).exclude(status=RiskCaseStatus.CLOSED)
     return {

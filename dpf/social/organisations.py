@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Sum
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
@@ -28,7 +28,7 @@ from dpf.social.models import (
 BUDGET_MAX = Decimal("100000000")
 
 
-def organisations(actor: Any) -> QuerySet[SocialOrganisation]:
+def organisations(actor: User | None) -> QuerySet[SocialOrganisation]:
     require_permission(actor, "view", "social_organisation")
     return (
         scope_queryset(actor, SocialOrganisation.objects.all())
@@ -37,7 +37,7 @@ def organisations(actor: Any) -> QuerySet[SocialOrganisation]:
     )
 
 
-def organisation_for(actor: Any, organisation_id: int) -> SocialOrganisation:
+def organisation_for(actor: User | None, organisation_id: int) -> SocialOrganisation:
     found = organisations(actor).filter(pk=organisation_id).first()
     if found is None:
         raise PermissionRefused("view", "social_organisation", organisation_id)
@@ -53,7 +53,7 @@ def projects_of(organisation: SocialOrganisation) -> list[ServiceProject]:
     )
 
 
-def project_for(actor: Any, project_id: int) -> ServiceProject:
+def project_for(actor: User | None, project_id: int) -> ServiceProject:
     require_permission(actor, "view", "social_organisation", project_id)
     found = (
         scope_queryset(actor, ServiceProject.objects.select_related("organisation"))
@@ -71,7 +71,7 @@ def deliveries_of(project: ServiceProject) -> list[ProjectDelivery]:
 
 def organisation_register(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     credit_code: str,
     kind: str,
@@ -122,7 +122,7 @@ def organisation_register(
 
 
 def organisation_incubated(
-    *, actor: Any, organisation_id: int, incubated_on: dt.date
+    *, actor: User | None, organisation_id: int, incubated_on: dt.date
 ) -> SocialOrganisation:
     """The incubation completed (孵化出壳) on a date: counted by T0508 from then on."""
     require_permission(actor, "change", "social_organisation", organisation_id)
@@ -158,7 +158,7 @@ def _money(value: str, field: str) -> Decimal:
 
 def project_create(
     *,
-    actor: Any,
+    actor: User | None,
     organisation_id: int,
     title: str,
     purchaser: str,
@@ -196,7 +196,12 @@ def project_create(
 
 
 def delivery_record(
-    *, actor: Any, project_id: int, delivered_on: dt.date, description: str, persons_served: int
+    *,
+    actor: User | None,
+    project_id: int,
+    delivered_on: dt.date,
+    description: str,
+    persons_served: int,
 ) -> ProjectDelivery:
     require_permission(actor, "change", "social_organisation", project_id)
     project = project_for(actor, project_id)
@@ -226,7 +231,7 @@ def delivery_record(
 
 
 def project_evaluate(
-    *, actor: Any, project_id: int, evaluated_on: dt.date, score: int, evaluation: str
+    *, actor: User | None, project_id: int, evaluated_on: dt.date, score: int, evaluation: str
 ) -> ServiceProject:
     """The evaluation of a project (绩效评估), once, after at least one delivery."""
     require_permission(actor, "change", "social_organisation", project_id)

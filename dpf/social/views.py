@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.dates import local_today
@@ -63,7 +64,7 @@ CONTENT_TYPES = {
 
 @permission_required("view", "emergency_list")
 @require_http_methods(["GET", "POST"])
-def emergency_list(request: HttpRequest) -> HttpResponse:
+def emergency_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_today()
     region_code = request.POST.get("region") or request.GET.get("region") or ""
     region_code = region_code or selectors.default_emergency_region(request.user)
@@ -124,7 +125,7 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "risk_case")
 @require_http_methods(["GET", "POST"])
-def risk_cases(request: HttpRequest) -> HttpResponse:
+def risk_cases(request: AuthedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         result = monitoring.risk_scan(actor=request.user, on=local_today())
         messages.success(
@@ -153,7 +154,7 @@ def risk_cases(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "risk_case")
 @require_http_methods(["GET", "POST"])
-def risk_case(request: HttpRequest, case_id: int) -> HttpResponse:
+def risk_case(request: AuthedHttpRequest, case_id: int) -> HttpResponse:
     case = monitoring.case_for(request.user, case_id)
     action = request.POST.get("action") if request.method == "POST" else None
     visit = VisitForm(request.POST if action == "visit" else None, prefix="v")
@@ -201,7 +202,7 @@ def _team_choices(user: Any) -> list[tuple[int, str]]:
 
 @permission_required("view", "volunteer")
 @require_http_methods(["GET", "POST"])
-def volunteer_list(request: HttpRequest) -> HttpResponse:
+def volunteer_list(request: AuthedHttpRequest) -> HttpResponse:
     teams = _team_choices(request.user)
     action = request.POST.get("action") if request.method == "POST" else None
     register = VolunteerForm(
@@ -257,7 +258,7 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "volunteer")
 @require_http_methods(["GET", "POST"])
-def event_list(request: HttpRequest) -> HttpResponse:
+def event_list(request: AuthedHttpRequest) -> HttpResponse:
     form = EventForm(
         request.POST or None,
         townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
@@ -286,7 +287,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "volunteer")
 @require_http_methods(["GET", "POST"])
-def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
+def event_detail(request: AuthedHttpRequest, event_id: int) -> HttpResponse:
     event = volunteers.event_for(request.user, event_id)
     action = request.POST.get("action") if request.method == "POST" else None
     attendance = AttendanceForm(request.POST if action == "attendance" else None, prefix="at")
@@ -324,7 +325,7 @@ def event_detail(request: HttpRequest, event_id: int) -> HttpResponse:
 
 @permission_required("view", "volunteer_record", scope="self")
 @require_http_methods(["GET", "POST"])
-def my_events(request: HttpRequest) -> HttpResponse:
+def my_events(request: AuthedHttpRequest) -> HttpResponse:
     """A volunteer's own events: sign up, see where to meet and whom to serve."""
     error = None
     status = 200
@@ -350,7 +351,7 @@ def my_events(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "social_organisation")
 @require_http_methods(["GET", "POST"])
-def organisation_list(request: HttpRequest) -> HttpResponse:
+def organisation_list(request: AuthedHttpRequest) -> HttpResponse:
     form = OrganisationForm(
         request.POST or None,
         townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
@@ -380,7 +381,7 @@ def organisation_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "social_organisation")
 @require_http_methods(["GET", "POST"])
-def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpResponse:
+def organisation_detail(request: AuthedHttpRequest, organisation_id: int) -> HttpResponse:
     found = organisations.organisation_for(request.user, organisation_id)
     action = request.POST.get("action") if request.method == "POST" else None
     incubated = IncubatedForm(request.POST if action == "incubated" else None, prefix="i")
@@ -419,7 +420,7 @@ def organisation_detail(request: HttpRequest, organisation_id: int) -> HttpRespo
 
 @permission_required("view", "social_organisation")
 @require_http_methods(["GET", "POST"])
-def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+def project_detail(request: AuthedHttpRequest, project_id: int) -> HttpResponse:
     found = organisations.project_for(request.user, project_id)
     action = request.POST.get("action") if request.method == "POST" else None
     delivery = DeliveryForm(request.POST if action == "delivery" else None, prefix="d")
@@ -465,7 +466,7 @@ def _facility_initial(found: Any) -> dict[str, Any]:
 
 @permission_required("view", "facility")
 @require_http_methods(["GET", "POST"])
-def facility_list(request: HttpRequest) -> HttpResponse:
+def facility_list(request: AuthedHttpRequest) -> HttpResponse:
     counties = selectors.regions_of_level(request.user, RegionLevel.COUNTY)
     chosen = FacilityFilterForm(request.GET, counties=counties)
     county = kind = ""
@@ -504,7 +505,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "facility")
 @require_http_methods(["GET", "POST"])
-def facility_detail(request: HttpRequest, facility_id: int) -> HttpResponse:
+def facility_detail(request: AuthedHttpRequest, facility_id: int) -> HttpResponse:
     found = facilities.facility_for(request.user, facility_id)
     form = FacilityForm(
         request.POST or None,
@@ -548,7 +549,7 @@ def _year(raw: str | None, default: int) -> int:
 
 @permission_required("view", "culture_activity")
 @require_http_methods(["GET", "POST"])
-def activity_list(request: HttpRequest) -> HttpResponse:
+def activity_list(request: AuthedHttpRequest) -> HttpResponse:
     today = local_today()
     year = _year(request.GET.get("year"), today.year)
     form = ActivityForm(
@@ -585,7 +586,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("view", "culture_activity")
 @require_http_methods(["GET", "POST"])
-def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+def activity_detail(request: AuthedHttpRequest, activity_id: int) -> HttpResponse:
     found = culture.activity_for(request.user, activity_id)
     form = ParticipantForm(request.POST or None)
     status = 200

@@ -38,14 +38,14 @@ from dpf.social.models import EventSignup, Volunteer, VolunteerEvent, VolunteerT
 CAPACITY_MAX = 1000
 
 
-def _region(actor: Any, code: str, level: str, field: str) -> Region:
+def _region(actor: User | None, code: str, level: str, field: str) -> Region:
     region = Region.objects.filter(code=code or "", level=level).first()
     if region is None or not region_in_scope(actor, region.code):
         raise refuse("region", "所选地区不存在或不在权限范围内", "unknown region", field)
     return region
 
 
-def _team(actor: Any, team_id: int | None) -> VolunteerTeam | None:
+def _team(actor: User | None, team_id: int | None) -> VolunteerTeam | None:
     if team_id is None:
         return None
     team = scope_queryset(actor, VolunteerTeam.objects.all()).filter(pk=team_id).first()
@@ -58,7 +58,7 @@ def _team(actor: Any, team_id: int | None) -> VolunteerTeam | None:
 
 
 def team_create(
-    *, actor: Any, name: str, township_code: str, leader_name: str = "", founded_on: dt.date
+    *, actor: User | None, name: str, township_code: str, leader_name: str = "", founded_on: dt.date
 ) -> VolunteerTeam:
     require_permission(actor, "create", "volunteer")
     township = _region(actor, township_code, RegionLevel.TOWNSHIP, "township_code")
@@ -78,7 +78,7 @@ def team_create(
 
 def volunteer_register(
     *,
-    actor: Any,
+    actor: User | None,
     name: str,
     id_number: str,
     phone: str = "",
@@ -139,7 +139,9 @@ def volunteer_register(
     return volunteer
 
 
-def volunteer_account_open(*, actor: Any, volunteer_id: int, username: str) -> tuple[User, str]:
+def volunteer_account_open(
+    *, actor: User | None, volunteer_id: int, username: str
+) -> tuple[User, str]:
     """Open the volunteer's own account (role ``volunteer``) with a one-time password, shown
     once; the volunteer sets their own at the first log-in."""
     require_permission(actor, "change", "volunteer", volunteer_id)
@@ -172,7 +174,7 @@ def volunteer_account_open(*, actor: Any, volunteer_id: int, username: str) -> t
 
 def event_create(
     *,
-    actor: Any,
+    actor: User | None,
     title: str,
     township_code: str,
     meeting_place: str,
@@ -212,7 +214,7 @@ def event_create(
 
 
 def attendance_record(
-    *, actor: Any, event_id: int, signup_id: int, attended: bool, hours: str
+    *, actor: User | None, event_id: int, signup_id: int, attended: bool, hours: str
 ) -> EventSignup:
     """Record whether a signed-up volunteer came and the hours served (0 when absent)."""
     require_permission(actor, "change", "volunteer", event_id)
@@ -241,7 +243,7 @@ def attendance_record(
     return signup
 
 
-def served_add(*, actor: Any, event_id: int, id_number: str) -> Person:
+def served_add(*, actor: User | None, event_id: int, id_number: str) -> Person:
     """A disabled person of the staff member's region, named by ID number, served at the
     event (another region's person: the same "not found")."""
     require_permission(actor, "change", "volunteer", event_id)
@@ -274,7 +276,7 @@ def signups_of(event: VolunteerEvent) -> list[EventSignup]:
     return list(event.signups.select_related("volunteer").order_by("signed_up_at", "pk"))
 
 
-def teams(actor: Any) -> QuerySet[VolunteerTeam]:
+def teams(actor: User | None) -> QuerySet[VolunteerTeam]:
     require_permission(actor, "view", "volunteer")
     return (
         scope_queryset(actor, VolunteerTeam.objects.all())
@@ -283,14 +285,14 @@ def teams(actor: Any) -> QuerySet[VolunteerTeam]:
     )
 
 
-def volunteers(actor: Any) -> QuerySet[Volunteer]:
+def volunteers(actor: User | None) -> QuerySet[Volunteer]:
     require_permission(actor, "view", "volunteer")
     return scope_queryset(actor, Volunteer.objects.select_related("team", "user")).order_by(
         "-registered_on", "-pk"
     )
 
 
-def events(actor: Any) -> QuerySet[VolunteerEvent]:
+def events(actor: User | None) -> QuerySet[VolunteerEvent]:
     require_permission(actor, "view", "volunteer")
     return (
         scope_queryset(actor, VolunteerEvent.objects.select_related("team"))
@@ -299,7 +301,7 @@ def events(actor: Any) -> QuerySet[VolunteerEvent]:
     )
 
 
-def event_for(actor: Any, event_id: int) -> VolunteerEvent:
+def event_for(actor: User | None, event_id: int) -> VolunteerEvent:
     require_permission(actor, "view", "volunteer", event_id)
     event = scope_queryset(actor, VolunteerEvent.objects.select_related("team")).filter(pk=event_id)
     found = event.first()
@@ -346,7 +348,7 @@ def _visible_events(volunteer: Volunteer) -> QuerySet[VolunteerEvent]:
     return VolunteerEvent.objects.filter(own_team | Q(signups__volunteer=volunteer)).distinct()
 
 
-def my_events(*, actor: Any) -> list[MyEvent]:
+def my_events(*, actor: User | None) -> list[MyEvent]:
     """The events a volunteer may see: its team's (or, without a team, its county's events
     of no team) and those it signed up for."""
     require_permission(actor, "view", "volunteer_record")
@@ -385,7 +387,9 @@ def my_events(*, actor: Any) -> list[MyEvent]:
     ]
 
 
-def event_signup(*, actor: Any, event_id: int, now: dt.datetime | None = None) -> EventSignup:
+def event_signup(
+    *, actor: User | None, event_id: int, now: dt.datetime | None = None
+) -> EventSignup:
     """Sign the volunteer up: once per event, within its capacity, before it starts."""
     require_permission(actor, "create", "volunteer_record", event_id)
     volunteer = own_volunteer(actor)

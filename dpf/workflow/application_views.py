@@ -8,12 +8,13 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core import audit
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
@@ -33,7 +34,7 @@ from dpf.workflow.procedures import procedures
 
 
 @permission_required("create", "application")
-def application_new(request: HttpRequest) -> HttpResponse:
+def application_new(request: AuthedHttpRequest) -> HttpResponse:
     """The one form (一件事一次办): one person, one or several benefits.
 
     Opened from the person page (``?person=<pk>``, posted back as ``person``), the person
@@ -89,7 +90,7 @@ def _person_id(data: Any) -> str:
 
 
 def _application_page(
-    request: HttpRequest, pk: int, *, status: int = 200, **forms: Any
+    request: AuthedHttpRequest, pk: int, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
     today = selectors.today()
@@ -139,12 +140,12 @@ def _application_page(
 
 
 @permission_required("view", "application")
-def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def application_detail(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _application_page(request, pk)
 
 
 @permission_required("view", "application")
-def notice(request: HttpRequest, pk: int) -> HttpResponse:
+def notice(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """一次性告知书: everything still missing, for all the benefits of the bundle."""
     application = selectors.application_for(request.user, pk)
     context = {
@@ -157,7 +158,7 @@ def notice(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("change", "application")
 @require_POST
-def decide(request: HttpRequest, pk: int) -> HttpResponse:
+def decide(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_for(request.user, pk)
     form = DecisionForm(request.POST, prefix=f"i{pk}")
     if form.is_valid():
@@ -182,7 +183,7 @@ def decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("create", "application")
 @require_POST
-def appeal(request: HttpRequest, pk: int) -> HttpResponse:
+def appeal(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     item = selectors.item_for(request.user, pk)
     form = ReasonForm(request.POST, prefix=f"a{pk}")
     if form.is_valid():
@@ -200,7 +201,7 @@ def appeal(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("create", "application")
 @require_POST
-def upload(request: HttpRequest, pk: int) -> HttpResponse:
+def upload(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
     form = UploadForm(request.POST, request.FILES)
     if form.is_valid():
@@ -224,7 +225,7 @@ def upload(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("create", "application")
 @require_POST
-def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def withdraw(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
     form = OptionalReasonForm(request.POST, prefix="w")
     if form.is_valid():
@@ -243,7 +244,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @permission_required("view", "application")
-def document(request: HttpRequest, pk: int) -> FileResponse:
+def document(request: AuthedHttpRequest, pk: int) -> FileResponse:
     """A document, only through this scoped and audited view (never a static URL)."""
     doc = selectors.document_for(request.user, pk)
     content = document_files.read(doc.stored_name)  # decrypted here only (stored encrypted)
@@ -259,7 +260,7 @@ def document(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @permission_required("create", "application")
-def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_confirm(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The worker confirms identity, bank account and consent (免申即享)."""
     application = selectors.application_for(request.user, pk)
     form = ProposalConfirmForm(request.POST or None)
@@ -299,7 +300,7 @@ def proposal_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("create", "application")
 @require_POST
-def proposal_decline(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_decline(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     application = selectors.application_for(request.user, pk)
     form = ReasonForm(request.POST, prefix="d")
     if form.is_valid():

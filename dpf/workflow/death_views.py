@@ -5,11 +5,12 @@ entitlements' end, the applications' close and the months to recover, in one ser
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import ValidationFailed
 from dpf.registry import selectors as registry_selectors
@@ -19,7 +20,7 @@ from dpf.workflow.services.deaths import death_record
 
 
 @permission_required("change", "person")
-def person_death(request: HttpRequest, person_id: int) -> HttpResponse:
+def person_death(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
     """登记死亡: entitlements end on the date of death; months paid after it are listed
     for recovery (nothing deleted)."""
     person = registry_selectors.person_for_change(request.user, person_id)

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from dpf.accounts.models import User
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import NotFound
 from dpf.jobs.kinds import Output
@@ -27,7 +28,7 @@ def _summary(plist: PaymentList) -> str:
 
 
 def payment_list_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Generate one county's list of one benefit and month (as the officer who asked).
 
@@ -49,7 +50,7 @@ def payment_list_job(
 
 
 def payment_lists_draft_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> str:
     """Draft this month's lists (or ``params["month"]``, YYYY-MM-DD) for every county."""
     month = dt.date.fromisoformat(params["month"]) if params.get("month") else today
@@ -61,7 +62,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def bank_workbook_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> Output:
     """The bank workbook of one approved list, as the officer who asked (kind
     ``workflow.bank_workbook``). Run again after a crash it writes the same file (the
@@ -74,7 +75,7 @@ def bank_workbook_job(
 
 
 def signing_pdf_job(
-    *, params: dict[str, Any], progress: Callable[[str], None], actor: Any, today: dt.date
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
 ) -> Output:
     """One signing PDF of a list: the county summary, or one township's volume (kind
     ``workflow.signing_pdf``)."""

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import permission_required
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.regions import display_names
@@ -21,7 +22,7 @@ PER_PAGE = 25
 
 
 @permission_required("view", "payee_account")
-def payee_accounts(request: HttpRequest) -> HttpResponse:
+def payee_accounts(request: AuthedHttpRequest) -> HttpResponse:
     """Pending changes in my region, oldest first."""
     rows = selectors.pending_payee_accounts(request.user)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
@@ -34,7 +35,7 @@ def payee_accounts(request: HttpRequest) -> HttpResponse:
 
 @permission_required("approve", "payee_account")
 @require_http_methods(["GET", "POST"])
-def payee_account(request: HttpRequest, account_id: int) -> HttpResponse:
+def payee_account(request: AuthedHttpRequest, account_id: int) -> HttpResponse:
     account = selectors.payee_account_for(request.user, account_id)
     form = PayeeDecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -14,6 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import NotFound, ValidationFailed
@@ -39,7 +40,7 @@ from dpf.workflow.services.payments import township_totals
 
 
 @permission_required("view", "payment_list")
-def payment_lists(request: HttpRequest) -> HttpResponse:
+def payment_lists(request: AuthedHttpRequest) -> HttpResponse:
     """The county's lists (newest first); county officers generate a month's list here."""
     lists = selectors.payment_lists(request.user).order_by("-month", "county_code", "benefit")
     page = Paginator(lists, 50).get_page(request.GET.get("page"))
@@ -143,13 +144,13 @@ def _list_page(
 
 
 @permission_required("view", "payment_list")
-def payment_list(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_list(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     return _list_page(request, pk)
 
 
 @permission_required("approve", "payment_list")
 @require_POST
-def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_list_approve(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Approve (freeze) a draft, after the officer ticked the confirmation; refused to the
     officer who generated it (four eyes, in the service)."""
     form = ApproveListForm(request.POST)
@@ -166,7 +167,7 @@ def payment_list_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("change", "payment_list")
 @require_POST
-def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_list_discard(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     try:
         services.payment_list_discard(actor=request.user, list_id=pk)
     except ValidationFailed as refusal:
@@ -178,7 +179,7 @@ def payment_list_discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("export", "payment_list")
 @require_POST
-def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_list_xlsx(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Start the bank workbook (a job); the file is offered on the list page when ready."""
     form = ExportForm(request.POST)
     if form.is_valid():
@@ -198,7 +199,7 @@ def payment_list_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
 
 @permission_required("export", "payment_list")
 @require_POST
-def payment_list_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_list_pdf(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """Start a signing PDF (a job): the county summary, or one township's lines with
     ``township=CODE`` (and ``volume=K`` for the K-th volume of a township of more than
     1,000 lines)."""
@@ -226,7 +227,7 @@ def _document_started(request: HttpRequest, pk: int, started: bool) -> HttpRespo
 
 
 @permission_required("export", "payment_list")
-def payment_list_file(request: HttpRequest, pk: int, job_id: int) -> HttpResponse:
+def payment_list_file(request: AuthedHttpRequest, pk: int, job_id: int) -> HttpResponse:
     """A file the officer's document job made (``services.document_file`` decides)."""
     filename, content_type, data = services.document_file(
         actor=request.user, list_id=pk, job_id=job_id
@@ -238,7 +239,7 @@ def payment_list_file(request: HttpRequest, pk: int, job_id: int) -> HttpRespons
 
 @permission_required("change", "payment_list")
 @require_POST
-def payment_results(request: HttpRequest, pk: int) -> HttpResponse:
+def payment_results(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """The bank's result file: all rows valid, or nothing marked and every problem listed."""
     form = ResultFileForm(request.POST, request.FILES)
     problems = []

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import NotFound, ValidationFailed
@@ -49,7 +50,7 @@ def _queue(request: HttpRequest, items: Any, *, title: str, overdue_page: bool) 
 
 
 @permission_required("view", "application")
-def tasks(request: HttpRequest) -> HttpResponse:
+def tasks(request: AuthedHttpRequest) -> HttpResponse:
     """My tasks: items at a step of my role in my region, soonest due first."""
     return _queue(
         request, selectors.my_tasks(request.user), title=_("我的待办"), overdue_page=False
@@ -57,13 +58,13 @@ def tasks(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "application")
-def overdue(request: HttpRequest) -> HttpResponse:
+def overdue(request: AuthedHttpRequest) -> HttpResponse:
     """Every overdue step in my region (whoever acts on it)."""
     return _queue(request, selectors.overdue(request.user), title=_("超期事项"), overdue_page=True)
 
 
 @permission_required("view", "work_item")
-def proposals(request: HttpRequest) -> HttpResponse:
+def proposals(request: AuthedHttpRequest) -> HttpResponse:
     """The scan's proposals, one row a person with the benefits proposed (each with its rule
     explanation), filtered by benefit, township and village; the city admin starts the scan
     here and follows its job on this page."""
@@ -107,7 +108,7 @@ def proposals(request: HttpRequest) -> HttpResponse:
 
 @permission_required("create", "application")
 @require_POST
-def proposal_start(request: HttpRequest, item_id: int) -> HttpResponse:
+def proposal_start(request: AuthedHttpRequest, item_id: int) -> HttpResponse:
     try:
         application = services.proposal_start(actor=request.user, work_item_id=item_id)
     except ValidationFailed as refusal:
@@ -117,7 +118,7 @@ def proposal_start(request: HttpRequest, item_id: int) -> HttpResponse:
 
 
 @permission_required("view", "work_item")
-def reviews(request: HttpRequest) -> HttpResponse:
+def reviews(request: AuthedHttpRequest) -> HttpResponse:
     """The scan's review items: receiving but no longer eligible."""
     page = Paginator(selectors.reviews(request.user), PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
@@ -126,7 +127,7 @@ def reviews(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("change", "entitlement")
-def review(request: HttpRequest, item_id: int) -> HttpResponse:
+def review(request: AuthedHttpRequest, item_id: int) -> HttpResponse:
     """Act on one review item: suspend or terminate with the reason, or dismiss."""
     item = selectors.work_item_for(request.user, item_id)
     form = ReviewForm(request.POST or None)
@@ -167,7 +168,7 @@ def _choices(request: HttpRequest) -> list[tuple[int, str]]:
 
 
 @permission_required("change", "bulk_decision")
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: AuthedHttpRequest) -> HttpResponse:
     """Choose items of my tasks → a summary page → confirm. Each item is decided at the
     step shown on the summary (an item that moved meanwhile is reported, not decided)."""
     stage = request.POST.get("stage", "choose") if request.method == "POST" else "choose"
@@ -200,7 +201,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("view", "entitlement")
-def entitlement(request: HttpRequest, pk: int) -> HttpResponse:
+def entitlement(request: AuthedHttpRequest, pk: int) -> HttpResponse:
     """One entitlement with its history; county officers suspend, resume or terminate."""
     ent = selectors.entitlement_for(request.user, pk)
     form = EntitlementActionForm(request.POST or None)

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from dpf.accounts.models import User
 from dpf.core.errors import ValidationFailed
 from dpf.core.inputs import refuse as refuse  # the one owner, re-exported
 from dpf.core.models import check_interval as check_interval  # the one owner, re-exported
@@ -76,6 +77,6 @@ def decimal_amount(value: Any, field: str = "monthly_amount") -> Decimal:
     return amount.quantize(Decimal("0.01"))
 
 
-def actor_source(actor: Any) -> str:
+def actor_source(actor: User | None) -> str:
     pk = getattr(actor, "pk", None)
     return f"user:{pk}" if pk is not None else "system"

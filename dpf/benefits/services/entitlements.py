@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import (
@@ -37,7 +37,7 @@ from dpf.registry.services import mark_facts_changed, overlapping
 @transaction.atomic
 def entitlement_create(
     *,
-    actor: Any,
+    actor: User | None,
     person: Person,
     benefit: BenefitItem,
     valid_from: dt.date,
@@ -106,7 +106,7 @@ def entitlement_create(
 
 
 def _end_entitlement(
-    *, actor: Any, entitlement: Entitlement, status: str, on: dt.date, reason: str
+    *, actor: User | None, entitlement: Entitlement, status: str, on: dt.date, reason: str
 ) -> Entitlement:
     if not (reason or "").strip():
         raise refuse("reason_required", "请填写原因", "a reason is required", "reason")
@@ -140,7 +140,7 @@ def _end_entitlement(
 
 @transaction.atomic
 def entitlement_suspend(
-    *, actor: Any, entitlement: Entitlement, on: dt.date, reason: str
+    *, actor: User | None, entitlement: Entitlement, on: dt.date, reason: str
 ) -> Entitlement:
     """Suspend from ``on`` (paid until the day before; the workflow issue adds resuming)."""
     return _end_entitlement(
@@ -154,7 +154,7 @@ def entitlement_suspend(
 
 @transaction.atomic
 def entitlement_terminate(
-    *, actor: Any, entitlement: Entitlement, on: dt.date, reason: str
+    *, actor: User | None, entitlement: Entitlement, on: dt.date, reason: str
 ) -> Entitlement:
     """Terminate from ``on`` (the last day received is the day before)."""
     return _end_entitlement(
@@ -167,7 +167,7 @@ def entitlement_terminate(
 
 
 @transaction.atomic
-def work_item_close(*, actor: Any, item: WorkItem, status: str, note: str = "") -> WorkItem:
+def work_item_close(*, actor: User | None, item: WorkItem, status: str, note: str = "") -> WorkItem:
     """A worker closes a queue item as handled (``done``) or not to be acted on
     (``dismissed``, with a note). Only staff whose region covers the item's village."""
     if status not in (WorkItemStatus.DONE, WorkItemStatus.DISMISSED):

@@ -27,6 +27,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits.eligibility import compiled, condition, rules_in_force
 from dpf.benefits.exclusive import monthly_standard
@@ -78,7 +79,7 @@ def check_rule_text(text: str) -> None:
 @transaction.atomic
 def rule_version_publish(
     *,
-    actor: Any,
+    actor: User,
     benefit: BenefitItem,
     text: str,
     region_code: str = "",
@@ -187,7 +188,7 @@ def _money(cond: Q) -> Sum:
 
 def rule_change_preview(
     *,
-    actor: Any,
+    actor: User | None,
     benefit: BenefitItem,
     text: str,
     region_code: str = "",
@@ -266,7 +267,7 @@ def rule_change_preview(
 @transaction.atomic
 def standard_set(
     *,
-    actor: Any,
+    actor: User,
     benefit: BenefitItem,
     monthly_amount: Decimal | str,
     valid_from: dt.date,

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import has_permission, require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.core import audit
@@ -49,7 +50,7 @@ def _purpose(purpose: str) -> str:
 
 
 def row_list(
-    *, actor: Any, batch: ImportBatch, outcome: str, purpose: str = ""
+    *, actor: User | None, batch: ImportBatch, outcome: str, purpose: str = ""
 ) -> tuple[IO[bytes], int]:
     """The rows of one outcome (or the 低保 leavers still receiving), masked, as xlsx."""
     require_permission(actor, "export", "person")
@@ -122,7 +123,7 @@ EXTRACT_HEADER = [
 
 def registry_extract(
     *,
-    actor: Any,
+    actor: User | None,
     region_code: str,
     as_of: dt.date,
     purpose: str,

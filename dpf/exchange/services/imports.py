@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits import services as benefit_services
 from dpf.core import audit
@@ -81,7 +82,7 @@ def _already_imported(batch: ImportBatch) -> ValidationFailed:
 
 def batch_upload(
     *,
-    actor: Any,
+    actor: User,
     roster_type: str,
     file_name: str,
     stream: IO[bytes],
@@ -145,7 +146,7 @@ def batch_upload(
 
 
 def batch_receive_rows(
-    *, actor: Any, roster_type: str, rows: list[dict[str, Any]], department: str = ""
+    *, actor: User, roster_type: str, rows: list[dict[str, Any]], department: str = ""
 ) -> ImportBatch:
     """A roster pushed as JSON over the API: staged like a file (canonical JSON bytes)."""
     if not rows:
@@ -197,7 +198,7 @@ def batch_validate_start(batch: ImportBatch) -> ImportBatch:
 
 
 def batch_revalidate(
-    *, actor: Any, batch: ImportBatch, now: dt.datetime | None = None
+    *, actor: User | None, batch: ImportBatch, now: dt.datetime | None = None
 ) -> ImportBatch:
     """Validate a batch again from its kept file: after a crash left it stalled or
     interrupted, or because the registry changed since the preview. Starts in the
@@ -237,7 +238,7 @@ def batch_revalidate(
 
 
 @transaction.atomic
-def batch_cancel(*, actor: Any, batch: ImportBatch) -> ImportBatch:
+def batch_cancel(*, actor: User | None, batch: ImportBatch) -> ImportBatch:
     require_permission(actor, "import", "roster")
     batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status == BatchStatus.COMMITTED:
@@ -353,7 +354,7 @@ def _suspects_from_rows(batch: ImportBatch) -> int:
     return len(suspects)
 
 
-def batch_commit_start(*, actor: Any, batch: ImportBatch) -> Job:
+def batch_commit_start(*, actor: User | None, batch: ImportBatch) -> Job:
     """Commit a previewed batch in the background (job ``exchange.commit``): the request
     returns at once and the batch page shows the job's progress, result or error. A second
     start while the first is queued or running joins it."""
@@ -377,7 +378,7 @@ def commit_job_key(batch_id: int) -> str:
     return f"exchange.commit:{int(batch_id)}"
 
 
-def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> ImportBatch:
+def batch_commit(*, actor: User | None, batch: ImportBatch, rescan: bool = True) -> ImportBatch:
     """Apply the rows that will change the registry, in one transaction; then rescan.
 
     ``rescan=False`` leaves the changed people queued for the next scan (e.g. several large
@@ -411,7 +412,7 @@ def batch_commit(*, actor: Any, batch: ImportBatch, rescan: bool = True) -> Impo
 
 
 @transaction.atomic
-def _commit_atomic(*, actor: Any, batch: ImportBatch, rtype: RosterType) -> ImportBatch:
+def _commit_atomic(*, actor: User | None, batch: ImportBatch, rtype: RosterType) -> ImportBatch:
     # Every batch of the same file is locked, in id order (two commits never deadlock): of
     # two previews of one file committed at once, the second waits for the first, then is
     # told the file is already imported (tests/exchange/test_concurrency.py).

@@ -14,6 +14,7 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.core import audit
 from dpf.core.inputs import refuse
@@ -27,7 +28,7 @@ from dpf.registry.services import mark_facts_changed
 KEEP_ON_MERGED = (Residence,)
 
 
-def duplicates_find(*, actor: Any = None) -> int:
+def duplicates_find(*, actor: User | None = None) -> int:
     """List persons sharing name, birth date and village under different ID numbers.
 
     One aggregate query finds the shared (name, birth date, village) keys; a second reads
@@ -133,7 +134,9 @@ def _merge(keep: Person, gone: Person) -> dict[str, int]:
 
 
 @transaction.atomic
-def suspect_resolve(*, actor: Any, suspect: DuplicateSuspect, resolution: str) -> DuplicateSuspect:
+def suspect_resolve(
+    *, actor: User | None, suspect: DuplicateSuspect, resolution: str
+) -> DuplicateSuspect:
     """``distinct``: not the same person. ``merge``: the same person (for a roster row
     with a wrong check character: confirmed, the department is to correct its number)."""
     # County and city staff: they change persons and run the exchange (village workers

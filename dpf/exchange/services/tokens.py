@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.core.roles import Role
@@ -26,7 +27,7 @@ DEPARTMENT_MAX = 50  # ExchangeToken.department
 
 
 @transaction.atomic
-def token_create(*, actor: Any, department: str, user: Any) -> tuple[ExchangeToken, str]:
+def token_create(*, actor: User | None, department: str, user: Any) -> tuple[ExchangeToken, str]:
     """A new API token for a department account; the clear token is returned only here."""
     department = (department or "").strip()
     check_text_characters(department, field="department", label_zh="部门", label_en="department")
@@ -66,7 +67,7 @@ def token_create(*, actor: Any, department: str, user: Any) -> tuple[ExchangeTok
 
 
 @transaction.atomic
-def token_revoke(*, actor: Any, token: ExchangeToken) -> ExchangeToken:
+def token_revoke(*, actor: User | None, token: ExchangeToken) -> ExchangeToken:
     token.active = False
     token.save(update_fields=["active"])
     audit.record(

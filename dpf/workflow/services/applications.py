@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits import services as benefit_services
 from dpf.core import audit
@@ -58,7 +58,7 @@ BULK_LIMIT = 200
 @transaction.atomic
 def item_decide(  # noqa: C901
     *,
-    actor: Any,
+    actor: User,
     item_id: int,
     expected_step: str,
     decision: str,
@@ -201,7 +201,7 @@ def _missing_documents(application: Application, item: ApplicationItem) -> list[
 
 
 def _approve(
-    *, actor: Any, application: Application, item: ApplicationItem, now: dt.datetime
+    *, actor: User | None, application: Application, item: ApplicationItem, now: dt.datetime
 ) -> None:
     """The final approval: an active entitlement from the first day of the month of
     application, at the standard in force (the benefits service checks overlaps)."""
@@ -245,7 +245,7 @@ class BulkOutcome:
 
 def bulk_advance(
     *,
-    actor: Any,
+    actor: User,
     choices: list[tuple[int, str]],
     today: dt.date | None = None,
     now: dt.datetime | None = None,
@@ -279,7 +279,11 @@ def bulk_advance(
 
 @transaction.atomic
 def withdrawal_refused(
-    application: Application, *, actor: Any, now: dt.datetime, items: Iterable[ApplicationItem]
+    application: Application,
+    *,
+    actor: User | None,
+    now: dt.datetime,
+    items: Iterable[ApplicationItem],
 ) -> DomainError | None:
     """Why ``actor`` may not withdraw ``application`` at ``now`` (None: they may).
 
@@ -309,7 +313,7 @@ def withdrawal_refused(
 
 
 def application_withdraw(
-    *, actor: Any, application_id: int, reason: str = "", now: dt.datetime | None = None
+    *, actor: User, application_id: int, reason: str = "", now: dt.datetime | None = None
 ) -> Application:
     """The applicant, or the worker who submitted, withdraws within 10 minutes."""
     now = now_or(now)
@@ -355,7 +359,7 @@ def application_withdraw(
 @transaction.atomic
 def item_appeal(
     *,
-    actor: Any,
+    actor: User,
     item_id: int,
     reason: str,
     today: dt.date | None = None,

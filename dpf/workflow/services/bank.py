@@ -13,6 +13,7 @@ from django.db.models import Count, Subquery, Sum
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.models import Region
 from dpf.core.spreadsheets import neutralise
@@ -90,7 +91,7 @@ def _lines_for_export(plist: PaymentList) -> Any:
     )
 
 
-def _bank_list(actor: Any, list_id: int) -> PaymentList:
+def _bank_list(actor: User | None, list_id: int) -> PaymentList:
     """The list, locked, when the actor may export it and it is approved (the bank pays
     approved lists only)."""
     plist = _locked_list(actor, list_id, "export")
@@ -104,7 +105,7 @@ def _bank_list(actor: Any, list_id: int) -> PaymentList:
 
 
 def _signing_part(
-    actor: Any, list_id: int, township_code: str, volume: int
+    actor: User | None, list_id: int, township_code: str, volume: int
 ) -> tuple[PaymentList, list[dict[str, Any]], dict[str, Any] | None, int]:
     """The list (locked), its townships' totals, the township asked for (None: the county
     summary) and its number of volumes, when the actor may export the list and the township
@@ -140,7 +141,7 @@ DOCUMENT_KINDS = (BANK_WORKBOOK, SIGNING_PDF)
 
 def document_start(
     *,
-    actor: Any,
+    actor: User | None,
     list_id: int,
     kind: str,
     purpose: str = "",
@@ -166,7 +167,7 @@ def document_start(
 
 
 @transaction.atomic
-def document_file(*, actor: Any, list_id: int, job_id: int) -> tuple[str, str, bytes]:
+def document_file(*, actor: User | None, list_id: int, job_id: int) -> tuple[str, str, bytes]:
     """The file a document job of this list made, for the officer who started it (name,
     content type, content); the download is audited. Another officer's file, another
     list's, one not finished or expired: not found."""
@@ -191,7 +192,7 @@ def document_file(*, actor: Any, list_id: int, job_id: int) -> tuple[str, str, b
 
 
 def bank_workbook(
-    *, actor: Any, list_id: int, purpose: str, now: dt.datetime | None = None
+    *, actor: User | None, list_id: int, purpose: str, now: dt.datetime | None = None
 ) -> tuple[str, bytes]:
     """The bank list (approved lists only) as .xlsx, with the full ID and account numbers
     the bank pays by (docs/security.md, Exports); the export is audited with its purpose."""
@@ -244,7 +245,7 @@ def bank_workbook(
 
 def signing_pdf(
     *,
-    actor: Any,
+    actor: User | None,
     list_id: int,
     township_code: str = "",
     volume: int = 1,
@@ -261,7 +262,7 @@ def signing_pdf(
 
 def signing_document(
     *,
-    actor: Any,
+    actor: User | None,
     list_id: int,
     township_code: str = "",
     volume: int = 1,

@@ -13,10 +13,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.idnumber import InvalidIdNumber, parse_id_number
@@ -259,7 +259,7 @@ def _write_marks(
 
 @transaction.atomic
 def import_results(
-    *, actor: Any, list_id: int, data: bytes, now: dt.datetime | None = None
+    *, actor: User | None, list_id: int, data: bytes, now: dt.datetime | None = None
 ) -> ResultSummary:
     """Mark each line paid or failed from the bank's file. Every row is checked first (the
     line is this list's, the amount is the line's, the result is known, a failure has a

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.utils import timezone
 
+from dpf.accounts.models import User
 from dpf.accounts.scoping import person_in_scope, region_in_scope
 from dpf.core.errors import DomainError, NotFound
 from dpf.core.inputs import refuse as refuse  # the one owner, re-exported
@@ -56,7 +56,7 @@ def add_months(month: dt.date, n: int) -> dt.date:
 
 
 def require_scope(
-    actor: Any, village_code: str, what: str = "record", *, person_id: int | None = None
+    actor: User | None, village_code: str, what: str = "record", *, person_id: int | None = None
 ) -> None:
     """Out of the actor's region: the same answer as "does not exist" (a 404).
 
@@ -70,7 +70,7 @@ def require_scope(
         raise NotFound(what)
 
 
-def actor_source(actor: Any) -> str:
+def actor_source(actor: User | None) -> str:
     pk = getattr(actor, "pk", None)
     return f"user:{pk}" if pk is not None else "system"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import Entitlement, EntitlementStatus, WorkItem, WorkItemStatus
 from dpf.core import audit
@@ -74,7 +74,7 @@ def overpaid_after_death(person_id: int, on: dt.date) -> list[Overpayment]:
 @transaction.atomic
 def death_record(
     *,
-    actor: Any,
+    actor: User,
     person_id: int,
     on: dt.date,
     reason: str,
@@ -156,7 +156,7 @@ def death_record(
 
 
 def _close_applications(
-    actor: Any, person_id: int, reason: str, now: dt.datetime, today: dt.date
+    actor: User, person_id: int, reason: str, now: dt.datetime, today: dt.date
 ) -> int:
     """Close the person's items still in progress (submitted or proposed): withdrawn, with
     the death as the recorded reason; each application then takes its final status."""

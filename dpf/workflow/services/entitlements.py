@@ -9,10 +9,10 @@ suspended one keeps the dates it was in force), linked by the event's ``previous
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import (
@@ -38,7 +38,7 @@ SUSPEND_REASONS = (Reason.CERTIFICATE_EXPIRED, Reason.NO_LONGER_ELIGIBLE, Reason
 TERMINATE_REASONS = (Reason.DEATH, Reason.MOVED_AWAY, Reason.NO_LONGER_ELIGIBLE, Reason.OTHER)
 
 
-def _entitlement(actor: Any, entitlement_id: int) -> Entitlement:
+def _entitlement(actor: User | None, entitlement_id: int) -> Entitlement:
     require_permission(actor, "change", "entitlement", entitlement_id)
     entitlement = (
         Entitlement.objects.select_related("person", "benefit").filter(pk=entitlement_id).first()
@@ -49,7 +49,9 @@ def _entitlement(actor: Any, entitlement_id: int) -> Entitlement:
     return entitlement
 
 
-def _review_item(actor: Any, work_item_id: int | None, entitlement: Entitlement) -> WorkItem | None:
+def _review_item(
+    actor: User | None, work_item_id: int | None, entitlement: Entitlement
+) -> WorkItem | None:
     if work_item_id is None:
         return None
     item = WorkItem.objects.filter(
@@ -72,7 +74,7 @@ def _event(
     reason_code: str,
     reason: str,
     source: str,
-    actor: Any,
+    actor: User | None,
     now: dt.datetime,
     previous: Entitlement | None = None,
 ) -> EntitlementEvent:
@@ -93,7 +95,7 @@ def _event(
     )
 
 
-def _close_review(actor: Any, item: WorkItem | None, note: str) -> None:
+def _close_review(actor: User | None, item: WorkItem | None, note: str) -> None:
     if item is not None and item.status == WorkItemStatus.OPEN:
         benefit_services.work_item_close(
             actor=actor, item=item, status=WorkItemStatus.DONE, note=note
@@ -108,7 +110,7 @@ def _text(reason_code: str, reason: str) -> str:
 @transaction.atomic
 def suspend(
     *,
-    actor: Any,
+    actor: User | None,
     entitlement_id: int,
     on: dt.date,
     reason_code: str,
@@ -145,7 +147,7 @@ def suspend(
 @transaction.atomic
 def resume(
     *,
-    actor: Any,
+    actor: User | None,
     entitlement_id: int,
     on: dt.date,
     reason: str,
@@ -197,7 +199,7 @@ def resume(
 @transaction.atomic
 def terminate(
     *,
-    actor: Any,
+    actor: User | None,
     entitlement_id: int,
     on: dt.date,
     reason_code: str,
@@ -240,7 +242,7 @@ def terminate(
 @transaction.atomic
 def review_resolve(
     *,
-    actor: Any,
+    actor: User | None,
     work_item_id: int,
     action: str,
     on: dt.date | None = None,

@@ -5,10 +5,10 @@ notice lists everything missing)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits.models import BenefitItem
 from dpf.core import audit
@@ -78,7 +78,7 @@ NOTE_MAX = 300
 @transaction.atomic
 def application_submit(
     *,
-    actor: Any,
+    actor: User,
     person: Person,
     benefit_codes: list[str],
     applicant_kind: str,
@@ -195,7 +195,7 @@ def application_submit(
 
 def document_upload(
     *,
-    actor: Any,
+    actor: User,
     application_id: int,
     doc_type: str,
     name: str,

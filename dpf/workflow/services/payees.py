@@ -13,11 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.core import audit
@@ -103,7 +103,7 @@ def current_account(person: Person) -> PayeeAccount | None:
 
 @transaction.atomic
 def payee_account_request(
-    *, actor: Any, person: Person, bank: BankDetails, on: dt.date
+    *, actor: User | None, person: Person, bank: BankDetails, on: dt.date
 ) -> PayeeAccount:
     """Record the account the person asks to be paid to from now on, as ``pending``.
 
@@ -174,7 +174,7 @@ def payee_account_request(
 # Decisions ---------------------------------------------------------------------------------
 
 
-def _pending_for_decision(actor: Any, account_id: int) -> PayeeAccount:
+def _pending_for_decision(actor: User | None, account_id: int) -> PayeeAccount:
     require_permission(actor, "approve", "payee_account", account_id)
     account = (
         PayeeAccount.objects.select_for_update()
@@ -199,7 +199,7 @@ def _pending_for_decision(actor: Any, account_id: int) -> PayeeAccount:
 @transaction.atomic
 def payee_account_verify(
     *,
-    actor: Any,
+    actor: User | None,
     account_id: int,
     checked_in_person: bool,
     note: str = "",
@@ -259,7 +259,7 @@ def payee_account_verify(
 @transaction.atomic
 def payee_account_reject(
     *,
-    actor: Any,
+    actor: User | None,
     account_id: int,
     note: str,
     now: dt.datetime | None = None,

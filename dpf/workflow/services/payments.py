@@ -35,6 +35,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
+from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import BenefitItem, Entitlement
@@ -54,7 +55,7 @@ MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=10, decimal_plac
 
 
 def _require_officer(
-    actor: Any, county_code: str, action: str = "create", list_id: int | None = None
+    actor: User | None, county_code: str, action: str = "create", list_id: int | None = None
 ) -> None:
     """Payment lists are made, approved, changed and exported by the county DPF of that
     county: the permission table's (``action``, payment_list), in the list's county. The
@@ -401,7 +402,7 @@ def _check_month(month: dt.date, today: dt.date) -> dt.date:
 @transaction.atomic
 def payment_list_generate(
     *,
-    actor: Any,
+    actor: User | None,
     county_code: str,
     benefit: BenefitItem,
     month: dt.date,
@@ -438,7 +439,7 @@ def _generation_checks(
 
 def payment_list_generate_start(
     *,
-    actor: Any,
+    actor: User | None,
     county_code: str,
     benefit: BenefitItem,
     month: dt.date,
@@ -529,7 +530,7 @@ def payment_lists_draft(
 @transaction.atomic
 def _generate(
     *,
-    actor: Any,
+    actor: User | None,
     county_code: str,
     benefit: BenefitItem,
     month: dt.date,
@@ -574,7 +575,7 @@ def _generate(
     return plist
 
 
-def _locked_list(actor: Any, list_id: int, action: str) -> PaymentList:
+def _locked_list(actor: User | None, list_id: int, action: str) -> PaymentList:
     plist = (
         PaymentList.objects.select_for_update().filter(pk=list_id).select_related("benefit")
     ).first()
@@ -594,7 +595,7 @@ def _frozen() -> DomainError:
 
 @transaction.atomic
 def payment_list_approve(
-    *, actor: Any, list_id: int, now: dt.datetime | None = None
+    *, actor: User, list_id: int, now: dt.datetime | None = None
 ) -> PaymentList:
     """Approve a draft: from now on the list is frozen. Four eyes: the officer who
     generated the list cannot approve it; another officer of the county checks it."""
@@ -640,7 +641,7 @@ def delete_lines(lines: QuerySet[PaymentLine]) -> None:
 
 
 @transaction.atomic
-def payment_list_discard(*, actor: Any, list_id: int) -> None:
+def payment_list_discard(*, actor: User | None, list_id: int) -> None:
     """Delete a draft (e.g. after correcting entitlements) so it can be generated again."""
     plist = _locked_list(actor, list_id, "change")
     if plist.status != PaymentList.Status.DRAFT:
@@ -654,7 +655,9 @@ def payment_list_discard(*, actor: Any, list_id: int) -> None:
     )
 
 
-def mark_exported(*, actor: Any, plist: PaymentList, now: dt.datetime | None = None) -> None:
+def mark_exported(
+    *, actor: User | None, plist: PaymentList, now: dt.datetime | None = None
+) -> None:
     """The bank list was exported (an approved list becomes ``exported``)."""
     if plist.status == PaymentList.Status.APPROVED:
         PaymentList.objects.filter(pk=plist.pk, status=PaymentList.Status.APPROVED).update(

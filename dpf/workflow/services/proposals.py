@@ -10,6 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from dpf.accounts.models import User
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import WorkItem, WorkItemKind, WorkItemStatus
 from dpf.core import audit
@@ -51,7 +52,9 @@ def _open_proposals(person_id: int) -> Any:
 
 
 @transaction.atomic
-def proposal_start(*, actor: Any, work_item_id: int, now: dt.datetime | None = None) -> Application:
+def proposal_start(
+    *, actor: User, work_item_id: int, now: dt.datetime | None = None
+) -> Application:
     """Open the proposal (and the person's other open proposals: one bundle) as an
     application at the "proposed" step. Opening it again returns the same application."""
     now = now_or(now)
@@ -146,7 +149,7 @@ def proposal_start(*, actor: Any, work_item_id: int, now: dt.datetime | None = N
 @transaction.atomic
 def proposal_confirm(
     *,
-    actor: Any,
+    actor: User,
     application_id: int,
     identity_confirmed: bool,
     consent: bool,
@@ -237,7 +240,7 @@ def proposal_confirm(
 
 @transaction.atomic
 def proposal_decline(
-    *, actor: Any, application_id: int, reason: str, now: dt.datetime | None = None
+    *, actor: User, application_id: int, reason: str, now: dt.datetime | None = None
 ) -> Application:
     """The person does not want it (or cannot be reached): the proposal is closed, the
     scan's items are dismissed with the reason."""

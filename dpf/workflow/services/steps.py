@@ -4,10 +4,10 @@ with its deadline in working days, recording a transition once, locking the appl
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from dpf.accounts.models import User
 from dpf.core.errors import NotFound
 from dpf.core.workdays import add_working_days, working_days_between
 from dpf.workflow.models import (
@@ -39,7 +39,7 @@ def record_transition(
     from_step: str,
     to_step: str,
     action: str,
-    actor: Any,
+    actor: User,
     now: dt.datetime,
     today: dt.date,
     reason: str = "",
@@ -65,7 +65,7 @@ def record_transition(
         raise AlreadyHandled() from None
 
 
-def application_for_change(actor: Any, application_id: int) -> Application:
+def application_for_change(actor: User | None, application_id: int) -> Application:
     application = (
         Application.objects.select_for_update().filter(pk=application_id).select_related("person")
     ).first()
