@@ -90,8 +90,9 @@ def _latest_join(
     order, no sort). SQLite sorted each partition's rows in a temporary B-tree (its
     planner reads the index forwards but the order is newest first) and then indexed the
     ranked rows again for the join; there one seek per person into the same index
-    (``… WHERE key = outer ORDER BY … LIMIT 1``) and a row-id look-up cost a fifth of that
-    (0.10 s against 0.23 s for the four facts of the 27,489 persons of the demo). Both
+    (``… WHERE key = outer ORDER BY … LIMIT 1``) and a row-id look-up cost less than half
+    (0.10 s against 0.23 s for the four facts of the 27,489 persons of the demo; the whole
+    table 0.34 s against 0.54 s, docs/benchmarks.md). Both
     pick the row the Python evaluator picks: ``tests/rules/test_agreement.py``."""
     if connection.vendor != "sqlite":
         inner, params = _latest(model, key, columns, where, order)
