@@ -28,6 +28,8 @@ from dpf.indicators.models import (
 )
 from dpf.indicators.plandefs import check_plan
 from dpf.indicators.quality import quality_by_region
+from dpf.jobs.models import Job
+from dpf.jobs.services import job_start
 
 PLAN_14TH = Path(__file__).parent / "data" / "plan_14th.json"
 
@@ -251,6 +253,22 @@ def snapshot_store(*, plan: Plan, as_of: dt.date, actor: User | None = None) -> 
     if actor is not None:
         audit.record(actor=actor, action="create", object_type="snapshot", object_id=run.pk)
     return run
+
+
+SNAPSHOT_KIND = "indicators.snapshot"
+
+
+def snapshot_start(*, actor: User, plan: Plan, as_of: Any) -> tuple[Job, bool]:
+    """Queue the recomputation of one date's snapshot (every indicator for every region:
+    minutes at a city's scale, longer than a request should take) as the job
+    ``indicators.snapshot``; a second start of the same plan and date while the first runs
+    joins it. A date that is not one is refused here, before anything is queued."""
+    require_permission(actor, "create", "snapshot", plan.code)
+    day = _date(as_of, "as_of")
+    key = f"{SNAPSHOT_KIND}:{plan.code}:{day.isoformat()}"
+    return job_start(
+        actor=actor, kind=SNAPSHOT_KIND, key=key, params={"plan": plan.code, "as_of": str(day)}
+    )
 
 
 # The columns a snapshot row is written with, in order (every field but the id).

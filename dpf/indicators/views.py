@@ -21,6 +21,7 @@ from dpf.core.models import RegionLevel
 from dpf.indicators import disclosure, reports, selectors, services
 from dpf.indicators.forms import AnalysisForm, ManualValueForm
 from dpf.indicators.models import Indicator, ManualValue
+from dpf.jobs import selectors as job_selectors
 
 PARTS = {
     "numerator": gettext_lazy("分子"),
@@ -74,6 +75,9 @@ def dashboard(request: AuthedHttpRequest) -> HttpResponse:
     ctx["suppressed"] = any(r.cell and r.cell.hidden for r in ctx["rows"]) or any(
         f.hidden for f in quality.values()
     )
+    if has_permission(request.user, "create", "snapshot"):
+        mine = job_selectors.jobs_started_by(request.user, services.SNAPSHOT_KIND, limit=1)
+        ctx["snapshot_job"] = mine[0] if mine else None
     return render(request, "indicators/dashboard.html", ctx)
 
 
@@ -166,20 +170,24 @@ def manual_entry(request: AuthedHttpRequest) -> HttpResponse:
 
 @permission_required("create", "snapshot")
 def snapshot_now(request: AuthedHttpRequest) -> HttpResponse:
+    """Start the recomputation as a background job; the dashboard shows its progress."""
     if request.method != "POST":
         raise Http404
     plan = selectors.plan_by_code(request.POST.get("plan"), drafts=True)
     try:
-        as_of = dt.date.fromisoformat(request.POST.get("as_of", ""))
-        run = services.snapshot_store(plan=plan, as_of=as_of, actor=request.user)
-    except ValueError:
-        messages.error(request, _("日期无效"))
-        return redirect("indicators:dashboard")
+        job, started = services.snapshot_start(
+            actor=request.user, plan=plan, as_of=request.POST.get("as_of", "")
+        )
     except ValidationFailed as exc:
         messages.error(request, exc.message)
-        return redirect("indicators:dashboard")
-    messages.success(request, _("已重新计算"))
-    return redirect(f"{reverse('indicators:dashboard')}?plan={plan.code}&as_of={run.as_of}")
+        return redirect(f"{reverse('indicators:dashboard')}?plan={plan.code}")
+    if started:
+        messages.success(request, _("已开始重新计算，完成后本页显示新的数字"))
+    else:
+        messages.info(request, _("同一日期的重新计算正在进行，已加入"))
+    return redirect(
+        f"{reverse('indicators:dashboard')}?plan={plan.code}&as_of={job.params['as_of']}"
+    )
 
 
 @permission_required("view", "evaluation_report")
