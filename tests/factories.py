@@ -75,3 +75,22 @@ def make_person(
         village_code=village_code,
         **extra,
     )
+
+
+def report_download(client: Any, **params: Any) -> Any:
+    """An evaluation report file as its user gets it: start the job from the report page
+    (the tests run a job at once) and download the file the page then offers. A refused
+    start is returned as it was answered (a 404 out of scope, a redirect with a message)."""
+    from django.urls import reverse
+
+    from dpf.jobs.models import Job
+
+    jobs = Job.objects.filter(kind="indicators.report")
+    before = set(jobs.values_list("pk", flat=True))
+    start = client.post(
+        reverse("indicators:report_file_start"), {k: str(v) for k, v in params.items()}
+    )
+    new = jobs.exclude(pk__in=before).order_by("-pk").first()
+    if start.status_code != 302 or new is None:
+        return start
+    return client.get(reverse("indicators:report_file", args=[new.pk]))

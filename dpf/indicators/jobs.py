@@ -1,4 +1,6 @@
-"""The monthly indicator snapshot as a background job (dpf.jobs kind ``indicators.snapshot``)."""
+"""The indicators' background jobs (dpf.jobs): the snapshot of a date (kind
+``indicators.snapshot``, monthly by schedule or a recomputation from the dashboard) and an
+evaluation report's PDF or workbook (kind ``indicators.report``)."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 from dpf.accounts.models import User
-from dpf.indicators import selectors, services
+from dpf.indicators import reports, selectors, services
+from dpf.jobs.kinds import Output
 
 
 def snapshot_job(
@@ -24,3 +27,13 @@ def snapshot_job(
     progress(f"{plan.code} {as_of}")
     run = services.snapshot_store(plan=plan, as_of=as_of, actor=actor)
     return f"snapshot of {plan.code} as of {as_of}: {run.snapshots.count()} figures"
+
+
+def report_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
+) -> Output:
+    """One evaluation report file, PDF or workbook, as the user who asked reads it (kind
+    ``indicators.report``); run again after a crash it makes the same file."""
+    progress(f"{params.get('region', '')} {params.get('as_of', '')} {params.get('format', '')}")
+    filename, content_type, data = reports.report_document(actor, params)
+    return Output(f"evaluation report {params.get('format', '')}", filename, content_type, data)

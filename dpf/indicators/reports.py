@@ -17,19 +17,19 @@ from html import escape
 from typing import Any
 
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dpf.accounts.models import User
-from dpf.accounts.permissions import require_permission
+from dpf.accounts.permissions import Scope, require_permission, scope_of
 from dpf.core import audit
+from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
-from dpf.core.regions import counties, root_code
+from dpf.core.regions import counties, display_names, root_code
 from dpf.core.spreadsheets import append_row, neutralise_workbook, number_format
 from dpf.indicators import selectors
-from dpf.indicators.disclosure import WITHHELD, Audience, Figure, explanation
+from dpf.indicators.disclosure import WITHHELD, Audience, Figure, audience_for, explanation
 from dpf.indicators.disclosure import Cell as DisclosedCell
 from dpf.indicators.display import excel_format, excel_value, figure_text, rounded
 from dpf.indicators.models import (
@@ -40,6 +40,9 @@ from dpf.indicators.models import (
     SnapshotRun,
     Status,
 )
+from dpf.jobs import outputs
+from dpf.jobs.models import ACTIVE, Job, JobStatus
+from dpf.jobs.services import job_start
 
 STATUS_SYMBOL = {
     Status.ACHIEVED: "✔",
@@ -267,19 +270,24 @@ def _file_stem(data: ReportData) -> str:
     )
 
 
-def pdf_response(request: HttpRequest, data: ReportData) -> HttpResponse:
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def file_name(data: ReportData, fmt: str) -> str:
+    return f"{_file_stem(data)}.{fmt}"
+
+
+def pdf_bytes(data: ReportData) -> bytes:
+    """The report as a PDF (in the active language; the PDF has no links or images to
+    fetch: the charts are inline SVG)."""
     from weasyprint import HTML  # heavy import: only when a PDF is asked for
 
     html = render_to_string(
         "indicators/report_pdf.html",
         {"data": data, "charts": {r.indicator.code: bar_svg(r) for r in data.rows}},
-        request=request,
     )
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"{_file_stem(data)}.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return bytes(HTML(string=html).write_pdf() or b"")
 
 
 def _decimal(value: Decimal | str | None) -> Decimal | None:
@@ -294,7 +302,8 @@ def _workbook_value(value: Decimal | str | None, unit: str = "") -> float | str 
     return value if value is not None else "—"
 
 
-def xlsx_response(data: ReportData) -> HttpResponse:
+def xlsx_bytes(data: ReportData) -> bytes:
+    """The report as a workbook: figures as numbers with number formats."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -369,10 +378,131 @@ def xlsx_response(data: ReportData) -> HttpResponse:
     neutralise_workbook(wb)
     buf = io.BytesIO()
     wb.save(buf)
-    response = HttpResponse(
-        buf.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return buf.getvalue()
+
+
+# The report's PDF and workbook as background jobs (dpf.jobs kind ``indicators.report``):
+# laid out for every indicator and every county or township they take longer than a request
+# should at a city's scale. The page starts the job; the file is offered on the report page
+# to the user who asked for it (``dpf.jobs.outputs``).
+REPORT_KIND = "indicators.report"
+FORMATS = {"pdf": PDF, "xlsx": XLSX}
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """What a report file is made of; the job's params, checked when it is queued and again
+    when it runs (as the user who asked: a scope withdrawn meanwhile refuses the job)."""
+
+    plan: Plan
+    run: SnapshotRun
+    region: Region
+    publish: bool
+    fmt: str
+    language: str
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "plan": self.plan.code,
+            "as_of": str(self.run.as_of),
+            "region": self.region.code,
+            "publish": self.publish,
+            "format": self.fmt,
+            "language": self.language,
+        }
+
+
+def report_request(actor: Any, params: dict[str, Any]) -> ReportRequest:
+    """The report ``params`` name, as ``actor`` may read it: a viewer reads the published
+    version only; a region outside their scope is not found (audited); a date without a
+    snapshot or a format other than PDF and Excel is refused."""
+    require_permission(actor, "view", "evaluation_report")
+    fmt = str(params.get("format", ""))
+    if fmt not in FORMATS:
+        raise refuse(
+            "format", "文件格式须为PDF或Excel", "the format must be PDF or Excel", "format"
+        )
+    plan = selectors.plan_by_code(params.get("plan") or None, drafts=True)
+    raw = str(params.get("as_of") or "")
+    try:
+        as_of = dt.date.fromisoformat(raw) if raw else None  # none: the newest, as the page
+    except ValueError:
+        raise refuse(
+            "date", "统计日期无效（YYYY-MM-DD）", "the date is not valid (YYYY-MM-DD)", "as_of"
+        ) from None
+    run = selectors.run_for(plan, as_of)
+    if run is None:
+        raise refuse("no_snapshot", "该日期没有指标快照", "no snapshot on that date", "as_of")
+    region = selectors.indicator_region(actor, params.get("region") or None)
+    publish = bool(params.get("publish")) or (
+        scope_of(actor, "view", "evaluation_report") == Scope.AGGREGATE
     )
-    name = f"{_file_stem(data)}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    language = str(params.get("language") or "zh-hans")
+    return ReportRequest(plan, run, region, publish, fmt, language)
+
+
+def report_start(*, actor: User, params: dict[str, Any]) -> tuple[Job, bool]:
+    """Queue one report file; a second start of the same file by the same user while the
+    first runs joins it. What the job would refuse is refused here first."""
+    wanted = report_request(actor, params).params()
+    key = ":".join([REPORT_KIND, *(str(v) for v in wanted.values()), str(actor.pk)])
+    return job_start(actor=actor, kind=REPORT_KIND, key=key, params=wanted)
+
+
+def report_document(actor: Any, params: dict[str, Any]) -> tuple[str, str, bytes]:
+    """The file (name, content type, content) of a report job, made as ``actor`` reads it."""
+    wanted = report_request(actor, params)
+    with translation.override(wanted.language):
+        data = build(
+            wanted.plan,
+            wanted.run,
+            audience_for(actor, publish=wanted.publish),
+            wanted.region,
+        )
+        content = pdf_bytes(data) if wanted.fmt == "pdf" else xlsx_bytes(data)
+    return file_name(data, wanted.fmt), FORMATS[wanted.fmt], content
+
+
+def report_file(*, actor: User, job_id: int) -> tuple[str, str, bytes]:
+    """A report file the user's job made (only theirs: another user's, an unfinished or an
+    expired one is not found); the download is audited."""
+    job, output = outputs.output_for(actor, job_id, kinds=(REPORT_KIND,), belongs=lambda j: True)
+    data = outputs.read(output)
+    audit.record(
+        actor=actor,
+        action="download",
+        object_type="evaluation_report",
+        object_id=job.params.get("region", ""),
+        changes={"job": job_id, "file": output.filename},
+    )
+    return output.filename, output.content_type, data
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    """One of the user's report files, as the report page lists it."""
+
+    job: Job
+    label: str
+    output: Any
+    active: bool
+
+
+def report_files(user: Any) -> list[ReportFile]:
+    """The user's last ten report files (finished or not)."""
+    jobs = outputs.recent_outputs(user, kinds=(REPORT_KIND,), belongs=lambda j: True)
+    names = display_names({str(j.params.get("region", "")) for j in jobs})
+    rows = []
+    for job in jobs:
+        p = job.params
+        version = _("公开版") if p.get("publish") else _("内部版")
+        fmt = "PDF" if p.get("format") == "pdf" else "Excel"
+        region = names.get(str(p.get("region", "")), "")
+        label = f"{fmt} · {region} · {p.get('as_of', '')} · {version}"
+        done = job.status == JobStatus.DONE
+        rows.append(
+            ReportFile(
+                job, label, getattr(job, "output", None) if done else None, job.status in ACTIVE
+            )
+        )
+    return rows

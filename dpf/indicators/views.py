@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import Scope, has_permission, permission_required, scope_of
@@ -206,7 +210,6 @@ def report(request: AuthedHttpRequest) -> HttpResponse:
     data = reports.build(ctx["plan"], ctx["run"], ctx["audience"], ctx["region"])
     city_wide = ctx["region"].level == RegionLevel.CITY
     may_write = may_write and city_wide  # the analysis is the city's evaluation
-    fmt = request.GET.get("format", "html")
     if request.method == "POST" and may_write:
         form = AnalysisForm(request.POST)
         if form.is_valid():
@@ -218,10 +221,6 @@ def report(request: AuthedHttpRequest) -> HttpResponse:
             )
             messages.success(request, _("评估分析已保存"))
             return redirect(request.get_full_path())
-    if fmt == "pdf":
-        return reports.pdf_response(request, data)
-    if fmt == "xlsx":
-        return reports.xlsx_response(data)
     ctx.update(
         {
             "data": data,
@@ -229,6 +228,44 @@ def report(request: AuthedHttpRequest) -> HttpResponse:
             "analysis_form": AnalysisForm(initial={"analysis": data.analysis}),
             "can_edit": may_write and not publish,
             "city_wide": city_wide,
+            "files": reports.report_files(request.user),
+            "formats": [("pdf", _("生成PDF")), ("xlsx", _("生成Excel"))],
         }
     )
     return render(request, "indicators/report.html", ctx)
+
+
+@permission_required("view", "evaluation_report")
+@require_POST
+def report_file_start(request: AuthedHttpRequest) -> HttpResponse:
+    """Start the report's PDF or workbook (a job); the report page offers it when ready."""
+    wanted = {k: request.POST.get(k, "") for k in ("plan", "as_of", "region", "format")}
+    wanted["publish"] = request.POST.get("publish") == "1"
+    wanted["language"] = translation.get_language() or settings.LANGUAGE_CODE
+    back = (
+        reverse("indicators:report")
+        + "?"
+        + urlencode(
+            {k: v for k, v in wanted.items() if k in ("plan", "as_of", "region") and v}
+            | ({"publish": "1"} if wanted["publish"] else {})
+        )
+    )
+    try:
+        _job, started = reports.report_start(actor=request.user, params=wanted)
+    except ValidationFailed as refusal:
+        messages.error(request, refusal.message)
+        return redirect(back)
+    if started:
+        messages.success(request, _("已开始生成文件，完成后在“我生成的文件”中下载"))
+    else:
+        messages.info(request, _("该文件正在生成，请稍候"))
+    return redirect(back + "#files")
+
+
+@permission_required("view", "evaluation_report")
+def report_file(request: AuthedHttpRequest, job_id: int) -> HttpResponse:
+    """A report file the user's job made (``reports.report_file`` decides)."""
+    filename, content_type, data = reports.report_file(actor=request.user, job_id=job_id)
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -168,6 +168,20 @@ def _payment_file(data: Registry) -> dict[str, Any]:
     return {**_payment_list(data), "job_id": _sample(data, "payment_file", start)}
 
 
+def _report_file(data: Registry) -> dict[str, Any]:
+    """The city's evaluation report as a workbook, made by a job the city admin started."""
+
+    def start() -> int:
+        from dpf.indicators import reports
+
+        job, _ = reports.report_start(
+            actor=data.user("city_admin"), params={"format": "xlsx", "language": "zh-hans"}
+        )
+        return job.pk
+
+    return {"job_id": _sample(data, "report_file", start)}
+
+
 def _payee_account(data: Registry) -> dict[str, Any]:
     """A bank account the village worker recorded at the window for the first seeded
     person, waiting for an officer."""
@@ -748,6 +762,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:payment_results": _payment_list,
     "workflow:payment_pdf": _payment_list,
     "workflow:payment_file": _payment_file,
+    "indicators:report_file": _report_file,
     "workflow:proposal_start": lambda d: {"item_id": _work_item("proposal")(d)},
     "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
     "workflow:payee_account": _payee_account,

@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from tests.factories import make_user
+from tests.factories import make_user, report_download
 from tests.indicators.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
@@ -54,14 +54,13 @@ def test_a_county_officers_default_report_is_their_county_with_its_townships(
 
 def test_the_county_report_downloads_carry_the_county(figures, county_officer) -> None:
     client = _client(county_officer)
-    url = reverse("indicators:report") + f"?as_of={DAY}&region=150402"
-    xlsx = client.get(url + "&format=xlsx")
+    xlsx = report_download(client, as_of=DAY, region="150402", format="xlsx")
     assert xlsx.status_code == 200
     assert "150402" in xlsx["Content-Disposition"]
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames[:2] == ["本地区 Region", "分乡镇 By township"]
     assert "红山区" in str(book["本地区 Region"]["A1"].value)
-    pdf = client.get(url + "&format=pdf")
+    pdf = report_download(client, as_of=DAY, region="150402", format="pdf")
     assert pdf.status_code == 200
     assert pdf.content.startswith(b"%PDF")
     assert "150402" in pdf["Content-Disposition"]
@@ -79,9 +78,7 @@ def test_the_city_admin_produces_the_report_of_any_county(figures, city_admin) -
 
 
 def test_another_countys_report_is_refused(figures, county_officer) -> None:
-    response = _client(county_officer).get(
-        reverse("indicators:report") + f"?as_of={DAY}&region=150404&format=xlsx"
-    )
+    response = report_download(_client(county_officer), as_of=DAY, region="150404", format="xlsx")
     assert response.status_code == 404
 
 

@@ -25,7 +25,7 @@ from dpf.indicators.disclosure import (
     primary_rate,
     suppress,
 )
-from tests.factories import make_user
+from tests.factories import make_user, report_download
 from tests.indicators.conftest import AS_OF, I08
 
 pytestmark = pytest.mark.django_db
@@ -288,9 +288,8 @@ def _county_column(sheets: dict[str, list[list[object]]], code: str, county: str
 def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_county(
     figures, county_officer
 ) -> None:
-    url = reverse("indicators:report") + f"?as_of={DAY}&format=xlsx"
     viewer = make_user("viewer", "150400")
-    public = _sheet_values(_client(viewer).get(url).content)
+    public = _sheet_values(report_download(_client(viewer), as_of=DAY, format="xlsx").content)
     # 150403: 2 of 400 — the rate (0.5 %) would give the 2 back; 150404: 1 of 3.
     assert _county_column(public, "I08", "元宝山区").startswith("不公开")
     assert _county_column(public, "I08", "松山区").startswith("不公开")
@@ -304,7 +303,9 @@ def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_coun
     assert "“少于5”" in every_cell  # the note
     # The internal version read by 红山区's officer is their county's report: its
     # townships exact (the 1 of 3 of 测试街道一 too), no other county in it.
-    internal = _sheet_values(_client(county_officer).get(url).content)
+    internal = _sheet_values(
+        report_download(_client(county_officer), as_of=DAY, format="xlsx").content
+    )
     assert "分旗县区 By county" not in internal
     row = next(r for r in internal["分乡镇 By township"] if r[0] == "I08")
     column = internal["分乡镇 By township"][0].index("测试街道一")
@@ -312,7 +313,7 @@ def test_the_excel_export_suppresses_for_a_viewer_and_an_officer_of_another_coun
     assert "松山区" not in str(internal)
     # The city's report is read by the city admin: 松山区's 1 of 3 exact.
     city_admin = make_user("city_admin", "150400")
-    city = _sheet_values(_client(city_admin).get(url).content)
+    city = _sheet_values(report_download(_client(city_admin), as_of=DAY, format="xlsx").content)
     assert float(_county_column(city, "I08", "松山区")) == pytest.approx(1 / 3, abs=1e-6)
 
 

@@ -13,6 +13,7 @@ from openpyxl import load_workbook
 
 from dpf.core.spreadsheets import append_row, number_format
 from dpf.indicators.display import excel_format, excel_value, figure_text, rounded
+from tests.factories import report_download
 from tests.indicators.conftest import AS_OF, I08
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +89,7 @@ def test_the_dashboard_and_the_indicator_page_show_rates_to_one_decimal(
 def test_the_excel_report_holds_numbers_with_number_formats(figures, city_admin) -> None:
     client = Client()
     client.force_login(city_admin)
-    response = client.get(reverse("indicators:report") + f"?as_of={DAY}&format=xlsx")
+    response = report_download(client, as_of=DAY, format="xlsx")
     book = load_workbook(io.BytesIO(response.content))
     city = book["全市 City"]
     header = [c.value for c in city[4]]

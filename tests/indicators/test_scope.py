@@ -7,13 +7,16 @@ any record outside the scope, and leave a ``permission_denied`` audit entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
 from dpf.accounts import scoping
 from dpf.core.models import AuditEntry
-from tests.factories import make_user, new_id_number
+from tests.factories import make_user, new_id_number, report_download
 from tests.indicators.conftest import AS_OF
 
 pytestmark = pytest.mark.django_db
@@ -27,18 +30,25 @@ def _client(user) -> Client:
     return client
 
 
-def _pages(region: str) -> dict[str, str]:
-    """Every indicator page that takes a region, asked for ``region``."""
+def _pages(region: str) -> dict[str, Callable[[Client], HttpResponse]]:
+    """Every indicator page that takes a region, asked for ``region`` (the report's files
+    through the job the report page starts)."""
     query = f"?as_of={DAY}&region={region}"
-    return {
+    urls = {
         "dashboard": reverse("indicators:dashboard") + query,
         "indicator": reverse("indicators:indicator", args=["I08"]) + query,
         "drill-down": reverse("indicators:drilldown", args=["I08"]) + query + "&part=numerator",
         "gap list": reverse("indicators:drilldown", args=["I08"]) + query + "&part=gap",
         "report": reverse("indicators:report") + query,
-        "report xlsx": reverse("indicators:report") + query + "&format=xlsx",
-        "report pdf": reverse("indicators:report") + query + "&format=pdf&publish=1",
     }
+    pages: dict[str, Callable[[Client], HttpResponse]] = {
+        name: (lambda client, url=url: client.get(url)) for name, url in urls.items()
+    }
+    for fmt, publish in (("xlsx", ""), ("pdf", "1")):
+        pages[f"report {fmt}"] = lambda client, fmt=fmt, publish=publish: report_download(
+            client, as_of=DAY, region=region, format=fmt, publish=publish
+        )
+    return pages
 
 
 def _denials(user, region: str) -> int:
@@ -53,9 +63,9 @@ def test_a_village_worker_asking_for_figures_outside_their_township_gets_404_aud
 ) -> None:
     worker = make_user("village_worker", "150404002001")  # 松山区, 测试镇二
     client = _client(worker)
-    for name, url in _pages(region).items():
+    for name, open_page in _pages(region).items():
         before = _denials(worker, region)
-        response = client.get(url)
+        response = open_page(client)
         assert response.status_code == 404, name
         text = response.content.decode(errors="replace")
         assert "测试街道" not in text, name
@@ -66,10 +76,10 @@ def test_a_village_worker_asking_for_figures_outside_their_township_gets_404_aud
 def test_the_village_worker_reads_their_own_township(figures) -> None:
     worker = make_user("village_worker", "150404002001")
     client = _client(worker)
-    for name, url in _pages("150404002").items():
+    for name, open_page in _pages("150404002").items():
         if name == "report pdf":
             continue  # the PDF renderer is exercised in test_views
-        assert client.get(url).status_code == 200, name
+        assert open_page(client).status_code == 200, name
     # Without ``?region=`` every page opens on the township of the worker's village.
     page = client.get(reverse("indicators:dashboard")).content.decode()
     assert "测试镇二" in page
@@ -80,9 +90,9 @@ def test_a_county_officer_reads_their_county_and_its_townships_only(
 ) -> None:
     client = _client(county_officer)  # 红山区 150402
     for region in ("150402", "150402001", "150402003"):
-        assert client.get(_pages(region)["indicator"]).status_code == 200, region
+        assert _pages(region)["indicator"](client).status_code == 200, region
     for region in ("150400", "150404", "150404002", "150403"):
-        assert client.get(_pages(region)["indicator"]).status_code == 404, region
+        assert _pages(region)["indicator"](client).status_code == 404, region
         assert _denials(county_officer, region) == 1
     assert "红山区" in client.get(reverse("indicators:dashboard")).content.decode()
 
@@ -90,16 +100,16 @@ def test_a_county_officer_reads_their_county_and_its_townships_only(
 def test_a_township_officer_reads_their_township_only(figures) -> None:
     officer = make_user("township_officer", "150402001")
     client = _client(officer)
-    assert client.get(_pages("150402001")["dashboard"]).status_code == 200
+    assert _pages("150402001")["dashboard"](client).status_code == 200
     for region in ("150402", "150402002", "150400"):
-        assert client.get(_pages(region)["dashboard"]).status_code == 404, region
+        assert _pages(region)["dashboard"](client).status_code == 404, region
 
 
 def test_a_viewer_reads_aggregates_of_every_region_but_no_list(figures) -> None:
     client = _client(make_user("viewer", "150400"))
     for region in ("150400", "150402", "150402001", "150404002"):
-        assert client.get(_pages(region)["indicator"]).status_code == 200, region
-    assert client.get(_pages("150402001")["drill-down"]).status_code == 404
+        assert _pages(region)["indicator"](client).status_code == 200, region
+    assert _pages("150402001")["drill-down"](client).status_code == 404
 
 
 def test_a_region_that_is_no_region_answers_the_same_404_and_keeps_no_typed_number(
@@ -111,7 +121,7 @@ def test_a_region_that_is_no_region_answers_the_same_404_and_keeps_no_typed_numb
     client = _client(village_worker)
     id_number = new_id_number()
     for region in ("150499", "150402001001", id_number, "<script>"):
-        response = client.get(_pages(region)["dashboard"])
+        response = _pages(region)["dashboard"](client)
         assert response.status_code == 404, region
     entries = AuditEntry.objects.filter(actor=village_worker, action="permission_denied")
     assert entries.count() == 4

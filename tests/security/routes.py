@@ -671,6 +671,34 @@ def _payment_file_job(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"payment_file:{list_id}:{role}", make)
 
 
+def _report_file_job(world: World, role: str, inside: bool) -> Any:
+    """An evaluation report file: inside, one the role's own user asked for; outside, one
+    another user asked for (a file is only ever offered to whoever started its job)."""
+    from django.utils import timezone
+
+    from dpf.jobs import outputs
+    from dpf.jobs.kinds import Output
+    from dpf.jobs.models import Job
+
+    other = "county_officer" if role == "city_admin" else "city_admin"
+    owner = world.users.get(role if inside else other)
+    label = f"{role if inside else other}"
+
+    def make() -> Any:
+        job = Job.objects.create(
+            kind="indicators.report",
+            key=f"sample-report:{label}",
+            params={"plan": "P14", "as_of": "2025-12-31", "region": "150400", "format": "pdf"},
+            status="done",
+            started_by=owner,
+            created_at=timezone.now(),
+        )
+        outputs.store(job, Output("sample", "sample.pdf", "application/pdf", b"%PDF-1.4 sample"))
+        return job.pk
+
+    return _cached(world, f"report_file:{label}", make)
+
+
 def _job_pk(world: World, role: str, inside: bool) -> Any:
     """A finished background job (jobs hold no personal data: one sample for every role)."""
     from django.utils import timezone
@@ -909,6 +937,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("registry:certificate", "pk", _certificate_pk, True),
     ("registry:survey", "year", _survey_year, False),
     ("indicators:", "code", _indicator_code, False),
+    ("indicators:report_file", "job_id", _report_file_job, True),
     ("exchange:", "batch_id", _import_batch, True),
     ("exchange:", "outcome", _outcome, False),
     ("exchange:resolve", "suspect_id", _suspect, True),
