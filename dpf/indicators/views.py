@@ -239,7 +239,9 @@ def report(request: AuthedHttpRequest) -> HttpResponse:
 @require_POST
 def report_file_start(request: AuthedHttpRequest) -> HttpResponse:
     """Start the report's PDF or workbook (a job); the report page offers it when ready."""
-    wanted = {k: request.POST.get(k, "") for k in ("plan", "as_of", "region", "format")}
+    wanted: dict[str, Any] = {
+        k: request.POST.get(k, "") for k in ("plan", "as_of", "region", "format")
+    }
     wanted["publish"] = request.POST.get("publish") == "1"
     wanted["language"] = translation.get_language() or settings.LANGUAGE_CODE
     back = (

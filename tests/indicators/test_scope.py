@@ -8,9 +8,9 @@ any record outside the scope, and leave a ``permission_denied`` audit entry.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -30,7 +30,7 @@ def _client(user) -> Client:
     return client
 
 
-def _pages(region: str) -> dict[str, Callable[[Client], HttpResponse]]:
+def _pages(region: str) -> dict[str, Callable[[Client], Any]]:
     """Every indicator page that takes a region, asked for ``region`` (the report's files
     through the job the report page starts)."""
     query = f"?as_of={DAY}&region={region}"
@@ -41,13 +41,18 @@ def _pages(region: str) -> dict[str, Callable[[Client], HttpResponse]]:
         "gap list": reverse("indicators:drilldown", args=["I08"]) + query + "&part=gap",
         "report": reverse("indicators:report") + query,
     }
-    pages: dict[str, Callable[[Client], HttpResponse]] = {
-        name: (lambda client, url=url: client.get(url)) for name, url in urls.items()
-    }
-    for fmt, publish in (("xlsx", ""), ("pdf", "1")):
-        pages[f"report {fmt}"] = lambda client, fmt=fmt, publish=publish: report_download(
+
+    def get(url: str) -> Callable[[Client], Any]:
+        return lambda client: client.get(url)
+
+    def download(fmt: str, publish: str) -> Callable[[Client], Any]:
+        return lambda client: report_download(
             client, as_of=DAY, region=region, format=fmt, publish=publish
         )
+
+    pages = {name: get(url) for name, url in urls.items()}
+    pages["report xlsx"] = download("xlsx", "")
+    pages["report pdf"] = download("pdf", "1")
     return pages
 
 
