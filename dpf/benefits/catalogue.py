@@ -1,10 +1,11 @@
 """The shipped benefit catalogue (``data/catalogue.json``): read without a database.
 
 Migrations install a frozen copy of it (``benefits/migrations/0003`` and ``0007``, with
-``migrations/data/0003_catalogue.json``): a change to this file comes with a migration of
-its own, and ``tests/architecture/test_frozen_migrations.py`` fails until it does. The
-what-if command (``dpf rules eval``) reads its rules
-straight from the file, so a person can be evaluated with no database at all.
+``migrations/data/0003_catalogue.json``; ``0009`` the English descriptions, with
+``migrations/data/0009_descriptions_en.json``): a change to this file comes with a
+migration of its own, and ``tests/architecture/test_frozen_migrations.py`` fails until it
+does. The what-if command (``dpf rules eval``) reads its rules straight from the file, so a
+person can be evaluated with no database at all.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ class ShippedBenefit:
     legal_basis: str
     department: str
     description: str
+    description_en: str
     one_thing_bundle: bool
     order: int
     rules: tuple[ShippedRule, ...]
@@ -110,6 +112,7 @@ def parse_catalogue(data: dict[str, Any]) -> dict[str, ShippedBenefit]:
             legal_basis=str(raw.get("legal_basis", "")),
             department=str(raw.get("department", "")),
             description=str(raw.get("description", "")),
+            description_en=str(raw.get("description_en", "")),
             one_thing_bundle=bool(raw.get("one_thing_bundle", False)),
             order=order,
             rules=rules,

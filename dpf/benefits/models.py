@@ -30,6 +30,7 @@ class BenefitItem(models.Model):
     legal_basis = models.CharField(_("政策依据"), max_length=300, blank=True)
     department = models.CharField(_("审批部门"), max_length=100, blank=True)
     description = models.TextField(_("说明"), blank=True)
+    description_en = models.TextField(_("英文说明"), blank=True)
     one_thing_bundle = models.BooleanField(_("纳入“一件事”"), default=False)
     active = models.BooleanField(_("启用"), default=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -45,6 +46,12 @@ class BenefitItem(models.Model):
     def name(self) -> str:
         """The name in the language of the request (English when asked and present)."""
         return localised(self.name_zh, self.name_en)
+
+    @property
+    def localised_description(self) -> str:
+        """The description in the language of the request (the Chinese one when the item
+        has no English text, as a city's own item may not)."""
+        return localised(self.description, self.description_en)
 
 
 class RuleMode(models.TextChoices):

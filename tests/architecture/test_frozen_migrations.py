@@ -104,6 +104,7 @@ def test_the_live_catalogue_is_what_the_migrations_installed() -> None:
             benefit.legal_basis,
             benefit.department,
             benefit.description,
+            benefit.description_en,
             benefit.one_thing_bundle,
             benefit.order,
         ) == (
@@ -112,6 +113,7 @@ def test_the_live_catalogue_is_what_the_migrations_installed() -> None:
             item.legal_basis,
             item.department,
             item.description,
+            item.description_en,
             item.one_thing_bundle,
             item.order,
         ), f"{where} ({code})"

@@ -391,6 +391,38 @@ def test_a_village_worker_may_not_change_certificates(regions):
     assert cert.status == "valid"
 
 
+def test_a_certificate_follows_its_holder_on_a_move(regions):
+    """There is no separate certificate transfer (迁移): the person's move is it. The
+    certificate is untouched, the new county acts on it from then on, the old one no more."""
+    person, cert = _certified()
+    changes.person_move_record(
+        actor=make_user("village_worker", VILLAGE),
+        person=person,
+        village_code=OTHER_COUNTY_VILLAGE,
+        on=dt.date(2026, 2, 1),
+        reason="随子女迁居",
+        today=TODAY,
+    )
+    moved = Certificate.objects.get(pk=cert.pk)
+    assert (moved.person_id, moved.number, moved.status, moved.valid_to) == (
+        person.pk,
+        cert.number,
+        "valid",
+        cert.valid_to,
+    )
+    assert moved.issuing_county == "150402"  # issued there; the card says so until renewed
+    with pytest.raises(NotFound):
+        certificate_changes.certificate_renew(
+            actor=make_user("county_officer", "150402"), certificate=cert,
+            issue_date=dt.date(2026, 2, 28), reason="到期换证", today=TODAY,
+        )  # fmt: skip
+    new = certificate_changes.certificate_renew(
+        actor=make_user("county_officer", "150404"), certificate=cert,
+        issue_date=dt.date(2026, 2, 28), reason="到期换证", today=TODAY,
+    )  # fmt: skip
+    assert (new.issuing_county, new.replaces_id) == ("150404", cert.pk)
+
+
 def test_a_certificate_outside_the_region_is_not_found(regions):
     other = make_user("county_officer", "150404")
     _, cert = _certified()
