@@ -218,6 +218,12 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "label": "Jobs",
 }
+# The nightly backup (dpf.jobs kind ``core.backup``, docs/deploy.md §5): the folder it writes
+# to, and how long its files are kept there (every file of the last KEEP_DAYS days, and the
+# last file of each of the last KEEP_MONTHS months); copy the folder off the server daily.
+DPF_BACKUP_DIR = Path(os.environ.get("DPF_BACKUP_DIR", DATA_DIR / "backups")).resolve()
+DPF_BACKUP_KEEP_DAYS = int(os.environ.get("DPF_BACKUP_KEEP_DAYS", 30))
+DPF_BACKUP_KEEP_MONTHS = int(os.environ.get("DPF_BACKUP_KEEP_MONTHS", 12))
 # /health/: the worker counts as alive when its heartbeat (every minute) is this recent;
 # the data folder's disk must keep this much free.
 DPF_HEALTH_WORKER_SECONDS = int(os.environ.get("DPF_HEALTH_WORKER_SECONDS", 180))

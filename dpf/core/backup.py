@@ -17,6 +17,7 @@ secrets (``data/secrets.json`` or ``DPF_*`` keys), kept apart from the backups.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import os
@@ -258,6 +259,63 @@ def backup(*, output: Path, passphrase: str) -> BackupResult:
         output.unlink(missing_ok=True)  # never leave half a backup behind
         raise
     return BackupResult(output, engine, tables, head)
+
+
+# The backups the nightly job writes (``dpf.core.jobs.backup_job``): one new file a run,
+# named by the local time it started, written under a ``.part`` name and renamed when whole,
+# so a run killed half-way leaves no file that looks like a backup (the next run deletes it).
+NAME_FORMAT = "dpf-%Y%m%d-%H%M%S.backup"
+PART_SUFFIX = ".part"
+
+
+def backup_into(*, folder: Path, passphrase: str, now: dt.datetime) -> BackupResult:
+    """Write a new backup into ``folder``, named for ``now`` (local time)."""
+    final = folder / now.strftime(NAME_FORMAT)
+    part = final.with_name(final.name + PART_SUFFIX)
+    part.unlink(missing_ok=True)  # this very second's run, killed: start it again
+    result = backup(output=part, passphrase=passphrase)
+    if final.exists():
+        part.unlink()
+        raise refuse(
+            "backup_output_exists",
+            "输出文件已存在，不会覆盖",
+            "the output file exists; it is not overwritten",
+            "output",
+        )
+    part.rename(final)
+    return BackupResult(final, result.engine, result.tables, result.audit_head)
+
+
+def _backup_day(path: Path) -> dt.date | None:
+    try:
+        # The name holds the local date the run started; only the date is read.
+        return dt.datetime.strptime(path.name, NAME_FORMAT).date()  # noqa: DTZ007
+    except ValueError:
+        return None
+
+
+def prune_backups(*, folder: Path, today: dt.date, keep_days: int, keep_months: int) -> list[Path]:
+    """Delete the backups the keeping rule no longer holds, and the ``.part`` files runs
+    killed half-way left; returns what was deleted. Kept: every backup of the last
+    ``keep_days`` days, and the newest backup of each of the last ``keep_months`` months
+    (this month included). Files of other names are never touched."""
+    dated = sorted(
+        (day, path) for path in folder.glob("dpf-*.backup") if (day := _backup_day(path))
+    )
+    month_last: dict[tuple[int, int], Path] = {}
+    for day, path in dated:
+        month_last[(day.year, day.month)] = path  # sorted: the last one wins
+    first_month = today.year * 12 + today.month - 1 - (keep_months - 1)
+    kept_months = {
+        path for (year, month), path in month_last.items() if year * 12 + month - 1 >= first_month
+    }
+    since = today - dt.timedelta(days=keep_days - 1)
+    deleted = [path for day, path in dated if day < since and path not in kept_months] + sorted(
+        folder.glob("dpf-*.backup" + PART_SUFFIX)
+    )
+    for path in deleted:
+        path.unlink(missing_ok=True)
+    return deleted
 
 
 def _backup_sqlite(writer: _Writer) -> tuple[dict[str, int], dict[str, Any]]:

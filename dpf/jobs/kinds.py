@@ -68,6 +68,7 @@ KINDS: dict[str, Kind] = {
             "dpf.portal.jobs.casework_escalation_job",
             _("逾期诉求升级提醒"),
         ),
+        Kind("core.backup", "dpf.core.jobs.backup_job", _("每晚数据库备份")),
         Kind("core.audit_retention", "dpf.core.jobs.audit_retention_job", _("审计日志保留期清理")),
         Kind("demo.generate", "dpf.demo.jobs.demo_generate_job", _("生成演示数据")),
         Kind(
