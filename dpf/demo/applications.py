@@ -112,7 +112,6 @@ class _Writer:
         self.applications: list[Application] = []
         self.items: list[tuple[ApplicationItem, list[Transition]]] = []
         self.work_items: list[tuple[WorkItem, Application]] = []
-        self.approvals: dict[int, tuple[dt.datetime, User]] = {}  # period -> approved
 
     def officer(self, role: str, person: Person4) -> User:
         region = {
@@ -281,8 +280,6 @@ class _Writer:
                     )
                 )
                 item.status, item.decided_at = ItemStatus.APPROVED, moment
-                if period is not None:
-                    self.approvals[period] = (moment, actor)
                 return out
             out.append(
                 self._transition(
@@ -318,15 +315,6 @@ class _Writer:
                 transition.item_id = item.pk
                 transitions.append(transition)
         Transition.objects.bulk_create(transitions, batch_size=5000)
-        # The period's creation is the approval's: when and by whom.
-        events = list(
-            EntitlementEvent.objects.filter(
-                entitlement_id__in=list(self.approvals), kind=EntitlementEvent.Kind.CREATED
-            )
-        )
-        for event in events:
-            event.at, event.actor = self.approvals[event.entitlement_id]
-        EntitlementEvent.objects.bulk_update(events, ["at", "actor"], batch_size=2000)
         counts = self.ctx.counts
         counts.add(Application._meta.db_table, len(self.applications))
         counts.add(ApplicationItem._meta.db_table, len(items))
@@ -475,6 +463,14 @@ def applications(ctx: DemoContext) -> None:
             moment = _moment(rng, plan.day).replace(hour=0, minute=0)
             first_use[plan.person[0]] = min(first_use.get(plan.person[0], moment), moment)
     writer.citizens = ctx.portal_users(first_use)
+    # The officers the steps name, one clerk per region, made at once.
+    places = {
+        Role.VILLAGE_WORKER: {p.person[3] for p in plans if p.channel == Channel.PROACTIVE},
+        Role.TOWNSHIP_OFFICER: {p.person[2] for p in plans},
+        Role.COUNTY_OFFICER: {p.person[1] for p in plans},
+    }
+    for role, codes in places.items():
+        ctx.prepare_clerks(role, codes)
     for plan in plans:
         writer.application(plan)
     transitions = writer.write()

@@ -65,6 +65,34 @@ class DemoContext:
             self._clerks[key] = user
         return self._clerks[key]
 
+    def prepare_clerks(self, role: str, region_codes: set[str]) -> None:
+        """The clerks of ``role`` in each of ``region_codes`` at once (a step that needs one
+        per village or township): those an earlier run made are reactivated, the others
+        bulk-created, as ``clerk`` would one by one."""
+        wanted = {f"demo_clerk_{role}_{code}": code for code in region_codes}
+        wanted = {name: code for name, code in wanted.items() if (role, code) not in self._clerks}
+        found = {u.username: u for u in User.objects.filter(username__in=list(wanted))}
+        User.objects.filter(pk__in=[u.pk for u in found.values() if not u.is_active]).update(
+            is_active=True
+        )
+        User.objects.bulk_create(
+            [
+                User(
+                    username=name,
+                    role=role,
+                    region_id=code,
+                    demo=True,
+                    password=make_password(None),
+                )
+                for name, code in sorted(wanted.items())
+                if name not in found
+            ],
+            batch_size=1000,
+        )
+        for user in User.objects.filter(username__in=list(wanted)):
+            user.is_active = True
+            self._clerks[role, wanted[user.username]] = user
+
     def retire_clerks(self) -> None:
         """Deactivate the clerks: nobody signs in as them, and the demo's log-in page
         (which lists the active demo accounts) does not offer them."""
