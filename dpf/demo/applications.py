@@ -19,7 +19,9 @@ A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from ``ctx
 dates from ``ctx.as_of``, never the wall clock; bulk-written in the shapes of
 ``application_submit``, ``proposal_start``/``proposal_confirm`` and ``item_decide`` (steps,
 deadlines in working days, transitions, the waiver of documents the demo does not hold),
-with one audit entry for the step. Runs after the history; adds nothing on a second run.
+with one audit entry for the step. Runs after the history and after the payment lists of the
+last months (the demo records no payments before them: the lists would count every earlier
+month of a period an application approved as arrears); adds nothing on a second run.
 """
 
 from __future__ import annotations

@@ -43,6 +43,7 @@ from dpf.workflow.models import (
     ApplicationItem,
     Channel,
     ItemStatus,
+    PaymentLine,
     Transition,
 )
 from dpf.workflow.procedures import procedures
@@ -230,6 +231,16 @@ def test_applications_by_channel_in_the_services_shape() -> None:
     confirmed = Transition.objects.filter(from_step="proposed", to_step="window")
     assert set(proposed) == set(confirmed.values_list("item_id", flat=True))
     assert not WorkItem.objects.filter(closed_at__date__gt=AS_OF).exists()
+
+
+def test_the_payment_lists_pay_no_arrears_for_the_history_s_approved_periods() -> None:
+    # The demo records no payments before its last quarter's lists: were a period linked to
+    # its approval before the lists were made, each would be paid up to 24 months again.
+    linked = ApplicationItem.objects.filter(entitlement__source="demo:history")
+    assert linked.exists()
+    lines = PaymentLine.objects.filter(entitlement__in=linked.values("entitlement"))
+    assert lines.exists()
+    assert not lines.filter(arrears_months__gt=0).exists()
 
 
 def test_the_services_approve_an_application_waiting_at_its_last_step() -> None:

@@ -34,8 +34,11 @@ from dpf.demo import (
 STEPS: list[services.Step] = [
     journeys.journeys,  # applications through the approval chain (the real services)
     history.entitlements_bulk,  # everyone else's allowance periods since 2016
-    applications.applications,  # the applications behind them, by channel (T0604)
     monthly.payment_lists,  # the counties' payment lists of the last months
+    # The applications behind the periods, by channel (T0604): after the lists, which hold
+    # no months before the last quarter, so an approved period is not paid 24 months of
+    # arrears for them (payments._apply_arrears reads the months paid).
+    applications.applications,
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
     service_more.renovations,  # home accessibility renovations (I11)
     service_more.schooling,  # children of 6-15 not in school, followed (I08)
