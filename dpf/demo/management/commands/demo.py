@@ -14,6 +14,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
 from dpf.demo import (
+    applications,
+    casework,
     employment_records,
     graduates,
     history,
@@ -33,6 +35,10 @@ STEPS: list[services.Step] = [
     journeys.journeys,  # applications through the approval chain (the real services)
     history.entitlements_bulk,  # everyone else's allowance periods since 2016
     monthly.payment_lists,  # the counties' payment lists of the last months
+    # The applications behind the periods, by channel (T0604): after the lists, which hold
+    # no months before the last quarter, so an approved period is not paid 24 months of
+    # arrears for them (payments._apply_arrears reads the months paid).
+    applications.applications,
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
     service_more.renovations,  # home accessibility renovations (I11)
     service_more.schooling,  # children of 6-15 not in school, followed (I08)
@@ -40,6 +46,7 @@ STEPS: list[services.Step] = [
     social_records.volunteers_and_organisations,  # volunteers and organisations (T0506-8)
     social_records.facilities_and_culture,  # service facilities, culture and sport activities
     legal_aid.legal_aid_referrals,  # legal aid referrals and the centres' answers
+    casework.casework,  # complaints, petitions and 12385 calls with deadlines (T0704)
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
     graduates.graduates,  # college graduates' files and support actions (after employment)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
