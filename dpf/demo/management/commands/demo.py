@@ -24,6 +24,7 @@ from dpf.demo import (
     service_records,
     services,
     social_records,
+    training,
 )
 
 # What the demo builds after the registry, in order. A domain adds its generator here as
@@ -42,6 +43,7 @@ STEPS: list[services.Step] = [
     legal_aid.legal_aid_referrals,  # legal aid referrals and the centres' answers
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
     graduates.graduates,  # college graduates' files and support actions (after employment)
+    training.training,  # vocational training courses, trainees, completions (I02)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
 
