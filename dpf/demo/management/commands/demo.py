@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.core.errors import DomainError
 from dpf.demo import (
+    child_rehab,
     employment_records,
     graduates,
     history,
@@ -35,6 +36,7 @@ STEPS: list[services.Step] = [
     history.entitlements_bulk,  # everyone else's allowance periods since 2016
     monthly.payment_lists,  # the counties' payment lists of the last months
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
+    child_rehab.child_rehabilitation,  # children's approved assistance and plans (T0303)
     service_more.renovations,  # home accessibility renovations (I11)
     service_more.schooling,  # children of 6-15 not in school, followed (I08)
     service_more.care,  # care placements (托养)
