@@ -1,6 +1,8 @@
 """Demo service records (issue 18): rehabilitation institutions with designation dates,
 a rehabilitation plan with sessions each year for most persons whose survey found a
 rehabilitation need, and the family-doctor contracts of the health commission's roster.
+A child's plans (under 8 on the plan's start) are the child rehabilitation assistance's, which
+``dpf.demo.child_rehab`` writes after this step; children get no device plan in the demo.
 
 A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from
 ``ctx.rng("service_records")``, dates from ``ctx.as_of``, never the wall clock. The records
@@ -27,7 +29,12 @@ from dpf.services.models import (
     RehabPlan,
     RehabSession,
 )
-from dpf.services.services import DEVICE_NEED_RULE, REHAB_NEED_RULE, add_years
+from dpf.services.services import (
+    CHILD_REHAB_AGE_LIMIT,
+    DEVICE_NEED_RULE,
+    REHAB_NEED_RULE,
+    add_years,
+)
 
 CITY = "150400"
 PLAN_START_YEAR = 2021
@@ -111,11 +118,11 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
     needy = list(
         Person.objects.filter(compile_rule(REHAB_NEED_RULE).q(as_of))
         .order_by("pk")
-        .values_list("pk", "county_code", "township_code", "village_code")
+        .values_list("pk", "county_code", "township_code", "village_code", "birth_date")
     )
     plans: list[RehabPlan] = []
     contracts: list[FamilyDoctorContract] = []
-    for pk, county, township, village in needy:
+    for pk, county, township, village, birth in needy:
         if rng.random() < 0.85:
             contracts.append(
                 FamilyDoctorContract(
@@ -129,8 +136,8 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
                 continue
             start = dt.date(year, rng.randint(1, 3), rng.randint(1, 28))
             end = min(dt.date(year, 12, 31), as_of) if year == as_of.year else dt.date(year, 12, 31)
-            if end < start:
-                continue
+            if end < start or start < add_years(birth, CHILD_REHAB_AGE_LIMIT):
+                continue  # a child's plan is the child assistance (dpf.demo.child_rehab)
             closed = end < as_of
             plans.append(
                 RehabPlan(
@@ -203,12 +210,19 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
     needy = list(
         Person.objects.filter(compile_rule(DEVICE_NEED_RULE).q(as_of))
         .order_by("pk")
-        .values_list("pk", "county_code", "township_code", "village_code", "surveys__device_need")
+        .values_list(
+            "pk",
+            "county_code",
+            "township_code",
+            "village_code",
+            "surveys__device_need",
+            "birth_date",
+        )
     )
     seen: set[int] = set()
     plans: list[RehabPlan] = []
     wanted: list[tuple[int, str, dt.date]] = []
-    for pk, county, township, village, kind in needy:
+    for pk, county, township, village, kind, birth in needy:
         if pk in seen or rng.random() >= 0.93:
             continue
         seen.add(pk)
@@ -218,8 +232,8 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
         )
         start = dt.date(year, 1, 10)
         end = min(dt.date(year, 12, 31), as_of)
-        if end <= start:
-            continue
+        if end <= start or start < add_years(birth, CHILD_REHAB_AGE_LIMIT):
+            continue  # a child's device plan needs the child assistance: not in the demo
         plans.append(
             RehabPlan(
                 person_id=pk,

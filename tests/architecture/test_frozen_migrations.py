@@ -159,7 +159,7 @@ def test_the_live_plan_is_what_the_migrations_installed() -> None:
         dt.date.fromisoformat(data["end"]),
     )
     installed = {
-        i.code: (i.target, i.numerator, i.denominator or {}, i.comparison, i.kind)
+        i.code: (i.target, i.numerator, i.denominator or {}, i.comparison, i.kind, i.note)
         for i in Indicator.objects.filter(plan=plan)
     }
     expected = {
@@ -169,6 +169,7 @@ def test_the_live_plan_is_what_the_migrations_installed() -> None:
             item.get("denominator") or {},
             item["comparison"],
             item["kind"],
+            item.get("note", ""),  # the indicator's page shows the installed note
         )
         for item in data["indicators"]
     }

@@ -16,6 +16,7 @@ from dpf.core.errors import DomainError
 from dpf.demo import (
     applications,
     casework,
+    child_rehab,
     employment_records,
     graduates,
     history,
@@ -26,6 +27,7 @@ from dpf.demo import (
     service_records,
     services,
     social_records,
+    training,
 )
 
 # What the demo builds after the registry, in order. A domain adds its generator here as
@@ -40,6 +42,7 @@ STEPS: list[services.Step] = [
     # arrears for them (payments._apply_arrears reads the months paid).
     applications.applications,
     service_records.rehabilitation,  # institutions, rehabilitation, family doctors (P7)
+    child_rehab.child_rehabilitation,  # children's approved assistance and plans (T0303)
     service_more.renovations,  # home accessibility renovations (I11)
     service_more.schooling,  # children of 6-15 not in school, followed (I08)
     service_more.care,  # care placements (托养)
@@ -49,6 +52,7 @@ STEPS: list[services.Step] = [
     casework.casework,  # complaints, petitions and 12385 calls with deadlines (T0704)
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
     graduates.graduates,  # college graduates' files and support actions (after employment)
+    training.training,  # vocational training courses, trainees, completions (I02)
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
 

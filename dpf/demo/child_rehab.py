@@ -1,0 +1,231 @@
+"""Demo child rehabilitation assistance (残疾儿童康复救助, issue 18 part 4, T0303): the
+approved assistance (the catalogue's benefit ``child_rehab``) of certified children with a
+rehabilitation need, and their yearly plans with sessions at an institution designated by the
+city.
+
+A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from
+``ctx.rng("child_rehab")``, dates from ``ctx.as_of``, never the wall clock. The assistance
+periods are bulk-written as ``dpf.demo.history`` writes the allowances (the shapes of the
+workflow's approval: an entitlement with its ``created`` event, closed with a ``terminated``
+one when the child leaves the rule), and the plans in the shape of
+``dpf.services.services.rehab_plan_create``, whose child rules hold for every plan written:
+the assistance approved and in force on the plan's start, the need and the certificate in
+force that day, an institution designated on that day, the end before the 8th birthday.
+
+Who: the catalogue's rule in force to 2026-12-31 (``alive && age >= 0 && age < 7 &&
+survey.rehab_need``; the demo ends by 2025), for a child with a valid certificate. About 8 %
+of the periods a child is eligible for are never applied for, and an application is approved
+three to thirteen weeks after the child becomes eligible, so the most recently certified or
+surveyed children are still waiting on the demo's date; a child of 7 has left the rule that
+T0303 (0-7) still counts. T0303 is therefore a figure below 100 %. About 90 % of the years a
+child holds the assistance have a plan with sessions. Adds nothing on a second run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
+from dpf.benefits.standards import StandardTable
+from dpf.core import audit
+from dpf.demo.history import (
+    DAY,
+    OPEN,
+    SOURCE,
+    Interval,
+    _events,
+    _span,
+    _status_reason,
+    intersect,
+    merge,
+)
+from dpf.registry.models import Certificate, NeedsSurvey, Person
+from dpf.registry.services import mark_facts_changed
+from dpf.services.models import Institution, InstitutionKind, RehabPlan, RehabSession
+from dpf.services.services import CHILD_REHAB_AGE_LIMIT, CHILD_REHAB_BENEFIT, add_years
+from dpf.workflow.models import EntitlementEvent
+
+PLAN_START_YEAR = 2021
+BATCH = 5000
+RULE_FROM = dt.date(2018, 10, 1)  # the catalogue's first child_rehab rule
+RULE_AGE_LIMIT = 7  # its ``age < 7`` (to 2026-12-31; ``age < 8`` from 2027)
+NEVER_APPLIED = 0.08
+YEARS_SERVED = 0.90
+Reason = EntitlementEvent.Reason
+
+
+def _need_spans(surveys: list[tuple[dt.date, bool]]) -> list[Interval]:
+    """The days a survey in force found a rehabilitation need (each answer holds until the
+    next survey)."""
+    spans: list[Interval] = []
+    for n, (day, need) in enumerate(surveys):
+        end = surveys[n + 1][0] - DAY if n + 1 < len(surveys) else OPEN
+        if need and day <= end:
+            spans.append((day, end))
+    return merge(spans)
+
+
+def _eligible(
+    birth: dt.date,
+    death: dt.date | None,
+    certificates: list[Interval],
+    surveys: list[tuple[dt.date, bool]],
+) -> list[Interval]:
+    """The days the rule holds for a child with a valid certificate."""
+    days = [(max(birth, RULE_FROM), add_years(birth, RULE_AGE_LIMIT) - DAY)]
+    if death is not None:
+        days = intersect(days, [(birth, death)])
+    days = intersect(days, merge(certificates))
+    return intersect(days, _need_spans(surveys))
+
+
+def child_rehabilitation(ctx: Any) -> None:
+    """Assistance periods, and plans with sessions, for the children of the registry."""
+    benefit = BenefitItem.objects.filter(code=CHILD_REHAB_BENEFIT).first()
+    if benefit is None or Entitlement.objects.filter(benefit=benefit).exists():
+        return
+    rng = ctx.rng("child_rehab")
+    as_of: dt.date = ctx.as_of
+    # Under the rule at some time since its start: born after RULE_FROM minus 7 years.
+    children = list(
+        Person.objects.filter(
+            birth_date__gt=add_years(RULE_FROM, -RULE_AGE_LIMIT),
+            birth_date__lte=as_of,
+            surveys__rehab_need=True,
+        )
+        .distinct()
+        .order_by("pk")
+        .values_list(
+            "pk", "birth_date", "death_date", "county_code", "township_code", "village_code"
+        )
+    )
+    if not children:
+        return
+    ids = [row[0] for row in children]
+    certificates: dict[int, list[Interval]] = defaultdict(list)
+    for pk, start, end in Certificate.objects.filter(person__in=ids).values_list(
+        "person_id", "valid_from", "valid_to"
+    ):
+        certificates[pk].append(_span(start, end))
+    surveys: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
+    for pk, day, need in (
+        NeedsSurvey.objects.filter(person__in=ids)
+        .order_by("person_id", "survey_date", "pk")
+        .values_list("person_id", "survey_date", "rehab_need")
+    ):
+        surveys[pk].append((day, need))
+    standard = StandardTable.load(benefit)
+    rows: list[Entitlement] = []
+    for pk, birth, death, county, _township, _village in children:
+        for start, end in _eligible(birth, death, certificates[pk], surveys[pk]):
+            if start > as_of or rng.random() < NEVER_APPLIED:
+                continue
+            # Applied some weeks after, approved by the county some weeks later.
+            approved = start + dt.timedelta(days=rng.randint(10, 60) + rng.randint(10, 30))
+            if approved > as_of or approved > end:
+                continue  # still waiting, or no longer eligible when it would be decided
+            last = end if end <= as_of else None
+            status = EntitlementStatus.ACTIVE if last is None else EntitlementStatus.TERMINATED
+            died = death is not None and last is not None and last >= death - DAY
+            rows.append(
+                Entitlement(
+                    person_id=pk,
+                    benefit=benefit,
+                    status=status,
+                    valid_from=approved,
+                    valid_to=last,
+                    monthly_amount=standard.pick(county, None, approved),
+                    source=SOURCE,
+                    status_reason=_status_reason(
+                        status, Reason.DEATH if died else Reason.NO_LONGER_ELIGIBLE
+                    ),
+                )
+            )
+    Entitlement.objects.bulk_create(rows, batch_size=BATCH)
+    events = list(_events(rows))
+    EntitlementEvent.objects.bulk_create(events, batch_size=BATCH)
+    mark_facts_changed([row.person_id for row in rows])
+    audit.record(
+        actor=None,
+        actor_name="dpf demo generate",
+        action="create",
+        object_type="demo_child_rehab",
+        changes={"entitlements": len(rows), "events": len(events), "as_of": str(as_of)},
+    )
+    ctx.counts.add(Entitlement._meta.db_table, len(rows))
+    ctx.counts.add(EntitlementEvent._meta.db_table, len(events))
+    _plans(ctx, rng, as_of, rows, {row[0]: row for row in children})
+
+
+def _plans(
+    ctx: Any,
+    rng: Any,
+    as_of: dt.date,
+    periods: list[Entitlement],
+    children: dict[int, tuple[int, dt.date, dt.date | None, str, str, str]],
+) -> None:
+    """A plan in most years of each assistance period, starting while the assistance is in
+    force, at an institution designated on its start (the child's county's when there is
+    one), ending before the 8th birthday; a few sessions each."""
+    institutions = list(
+        Institution.objects.filter(
+            kind=InstitutionKind.REHABILITATION, designated_from__isnull=False
+        )
+        .order_by("code")
+        .only("pk", "county_code", "designated_from", "designated_to")
+    )
+    plans: list[RehabPlan] = []
+    for period in periods:
+        pk, birth, _death, county, township, village = children[period.person_id]
+        eighth = add_years(birth, CHILD_REHAB_AGE_LIMIT)
+        period_end = min(period.valid_to or as_of, as_of)
+        for year in range(max(PLAN_START_YEAR, period.valid_from.year), period_end.year + 1):
+            if rng.random() >= YEARS_SERVED:
+                continue
+            first = max(period.valid_from, dt.date(year, 1, 1))
+            last = min(period_end, dt.date(year, 12, 31))
+            if last < first:
+                continue
+            start = first + dt.timedelta(days=rng.randint(0, min(60, (last - first).days)))
+            designated = [
+                i
+                for i in institutions
+                if i.designated_from is not None
+                and i.designated_from <= start
+                and (i.designated_to is None or start <= i.designated_to)
+            ]
+            if not designated:
+                continue
+            near = [i for i in designated if i.county_code == county]
+            end = min(dt.date(year, 12, 31), eighth - DAY, as_of)
+            closed = end < as_of
+            plans.append(
+                RehabPlan(
+                    person_id=pk,
+                    institution=rng.choice(near or designated),
+                    kind=rng.choice(["training", "training", "medical"]),
+                    start=start,
+                    end=end,
+                    planned_sessions=rng.randint(24, 96),
+                    county_code=county,
+                    township_code=township,
+                    village_code=village,
+                    outcome=rng.choice(["improved", "improved", "stable"]) if closed else "",
+                    closed_on=end if closed else None,
+                )
+            )
+    RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    sessions = [
+        RehabSession(
+            plan_id=plan.pk,
+            date=plan.start + dt.timedelta(days=rng.randint(0, (plan.end - plan.start).days)),
+            content="儿童康复训练（演示）",
+        )
+        for plan in plans
+        for _ in range(rng.randint(2, 6))
+    ]
+    RehabSession.objects.bulk_create(sessions, batch_size=BATCH)
+    ctx.counts.add(RehabPlan._meta.db_table, len(plans))
+    ctx.counts.add(RehabSession._meta.db_table, len(sessions))
