@@ -79,7 +79,10 @@ def account_list(request: AuthedHttpRequest) -> HttpResponse:
 @permission_required("create", "staff_account")
 @never_cache
 def account_new(request: AuthedHttpRequest) -> HttpResponse:
-    form = _account_form(request.user, request.POST or None, creating=True)
+    # A link may preselect the role and organisation (an institution's page: its staff);
+    # only the choices the administrator is offered can be selected, and the service checks.
+    preset = {k: request.GET.get(k, "") for k in ("role", "institution_code")}
+    form = _account_form(request.user, request.POST or None, creating=True, initial=preset)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -338,8 +338,11 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     # Benefit rules and amount standards: the city publishes a new rule version (after
     # previewing its effect per county) and sets the standards.
     + _grant(Role.CITY_ADMIN, S.REGION, (A.CHANGE,), (T.RULE_VERSION,))
-    # The city keeps the list of service institutions and the assistive-device catalogue.
-    + _grant(Role.CITY_ADMIN, S.REGION, (A.CREATE,), (T.INSTITUTION, T.DEVICE_CATALOGUE))
+    # The city keeps the list of service institutions (registers them, corrects them, and
+    # designates rehabilitation institutions) and the assistive-device catalogue (a new
+    # dated version, or the end of one in force). An institution's own staff change
+    # nothing of it, its designation least of all.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.CREATE, A.CHANGE), (T.INSTITUTION, T.DEVICE_CATALOGUE))
     # Indicators beyond the aggregates: the persons behind a figure (region staff, within
     # their scope), hand-entered values and snapshots (the city), the evaluation report
     # (the city writes its analysis; viewers read the published version: aggregate scope).

@@ -83,7 +83,16 @@ MENU: tuple[MenuEntry, ...] = (
         _("托养安置"),
         also=("services:care_placement", "services:care_placement_new"),
     ),
-    MenuEntry("services:institutions", _("服务机构")),
+    MenuEntry(
+        "services:institutions",
+        _("服务机构"),
+        also=("services:institution", "services:institution_new", "services:institution_edit"),
+    ),
+    MenuEntry(
+        "services:device_catalogue",
+        _("辅具补贴目录"),
+        also=("services:device_item_new", "services:device_item_end"),
+    ),
     MenuEntry("exchange:department", _("名单报送")),
     MenuEntry("employment:declaration", _("按比例就业年审申报")),
     MenuEntry(

@@ -7,9 +7,11 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dpf.registry.models import SchoolEnrolment
+from dpf.registry.forms import DateInput
+from dpf.registry.models import DeviceKind, SchoolEnrolment
 from dpf.services.models import (
     CareKind,
+    InstitutionKind,
     NotEnrolledReason,
     RehabKind,
     RehabOutcome,
@@ -179,3 +181,80 @@ class CarePlacementForm(forms.Form):
 class CareEndForm(forms.Form):
     ended_on = _date_field(_("结束日期"))
     reason = forms.CharField(label=_("结束原因"), max_length=200)
+
+
+# --- the city's lists: institutions and the device catalogue -------------------------------
+
+
+class InstitutionForm(forms.Form):
+    """An institution registered (with its code) or changed (the code stays)."""
+
+    code = forms.CharField(
+        label=_("机构代码"),
+        max_length=40,
+        help_text=_("字母、数字或连字符，登记后不能修改；机构工作人员账号以此归属本机构"),
+    )
+    name = forms.CharField(label=_("机构名称"), max_length=100)
+    kind = forms.ChoiceField(
+        label=_("机构类型"), choices=[("", _("请选择")), *InstitutionKind.choices]
+    )
+    township_code = forms.ChoiceField(label=_("所在苏木乡镇（街道）"), choices=())
+    licence_number = forms.CharField(label=_("执业许可证号"), max_length=50, required=False)
+    capacity = forms.IntegerField(label=_("服务能力（人）"), initial=0)
+    services_offered = forms.CharField(label=_("服务项目"), max_length=200, required=False)
+    designated_from = forms.DateField(
+        label=_("定点起始日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("仅市级定点康复机构填写"),
+    )
+    designated_to = forms.DateField(
+        label=_("定点终止日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("定点仍有效的不填"),
+    )
+
+    def __init__(
+        self, *args: Any, townships: list[tuple[str, str]], creating: bool, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["township_code"].choices = [("", _("请选择")), *townships]  # type: ignore[attr-defined]
+        if not creating:
+            del self.fields["code"]
+
+
+class DeviceItemForm(forms.Form):
+    """A new dated version of a catalogue item (a new code, or a new standard of one)."""
+
+    code = forms.CharField(
+        label=_("目录编码"),
+        max_length=30,
+        help_text=_("调整现有辅具的标准时，填写其原编码，并先为现行版本填写失效日期"),
+    )
+    name = forms.CharField(label=_("辅具名称"), max_length=100)
+    kind = forms.ChoiceField(
+        label=_("辅具类别"),
+        choices=[("", _("请选择")), *[(v, lb) for v, lb in DeviceKind.choices if v]],
+    )
+    standard_amount = forms.DecimalField(label=_("补贴标准（元）"), max_digits=10, decimal_places=2)
+    replacement_years = forms.IntegerField(label=_("更换周期（年）"))
+    valid_from = forms.DateField(label=_("生效日期"), widget=DateInput())
+    valid_to = forms.DateField(
+        label=_("失效日期"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("长期有效的不填"),
+    )
+
+
+class DeviceItemEndForm(forms.Form):
+    valid_to = forms.DateField(
+        label=_("失效日期"),
+        widget=DateInput(),
+        help_text=_("该版本执行的最后一天"),
+    )
+
+
+class CatalogueDateForm(forms.Form):
+    on = forms.DateField(label=_("查看日期"), required=False, widget=DateInput())

@@ -9,7 +9,15 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from dpf.accounts.permissions import PermissionRefused
-from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
+from dpf.accounts.scoping import (
+    region_in_scope,
+    regions_to_pick,
+    scope_queryset,
+    scope_services,
+)
+from dpf.core.errors import NotFound
+from dpf.core.i18n import localised
+from dpf.core.models import RegionLevel
 from dpf.core.roles import Role
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
@@ -35,6 +43,43 @@ def institutions(user: Any) -> QuerySet[Institution]:
     if region is None:
         return qs.none()
     return qs.filter(county_code__startswith=region.prefix[:6])
+
+
+def institution_for(user: Any, institution_id: int) -> Institution:
+    """One institution the user may list; refused (404, audited) otherwise."""
+    found = institutions(user).filter(pk=institution_id).first()
+    if found is None:
+        raise PermissionRefused("view", "service_record", institution_id)
+    return found
+
+
+def township_choices(user: Any) -> list[tuple[str, str]]:
+    """The townships of the user's region, named with their county ("红山区 / 站前街道"),
+    for an institution's form (the service checks the one chosen again)."""
+    rows = list(regions_to_pick(user, [RegionLevel.COUNTY, RegionLevel.TOWNSHIP]))
+    counties = {r.code: localised(r.name, r.name_en) for r in rows if r.level == RegionLevel.COUNTY}
+    return [
+        (r.code, f"{counties.get(r.code[:6], '')} / {localised(r.name, r.name_en)}")
+        for r in rows
+        if r.level == RegionLevel.TOWNSHIP
+    ]
+
+
+def device_catalogue(on: dt.date) -> tuple[list[DeviceCatalogueItem], list[DeviceCatalogueItem]]:
+    """The catalogue (the city's, not personal data): the versions in force on ``on``, and
+    every version, by code and latest first."""
+    rows = list(DeviceCatalogueItem.objects.order_by("code", "-valid_from"))
+    in_force = [i for i in rows if i.valid_from <= on and (i.valid_to is None or i.valid_to >= on)]
+    in_force.sort(key=lambda i: (i.kind, i.code))
+    return in_force, rows
+
+
+def device_item(item_id: int) -> DeviceCatalogueItem:
+    """One catalogue version (not personal data); 404 when there is none."""
+    found = DeviceCatalogueItem.objects.filter(pk=item_id).first()
+    if found is None:
+        raise NotFound("device_catalogue")
+    return found
 
 
 def rehab_institutions() -> QuerySet[Institution]:

@@ -20,6 +20,7 @@ from dpf.core.dates import local_today
 from dpf.core.errors import NotFound
 from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
+from dpf.core.roles import Role
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
     CareKind,
@@ -56,6 +57,107 @@ def _today(today: dt.date | None) -> dt.date:
     return today if today is not None else local_today()
 
 
+MAX_CAPACITY = 100_000
+
+
+def _institution_fields(
+    actor: User | None,
+    *,
+    name: str,
+    kind: str,
+    township_code: str,
+    capacity: int,
+    licence_number: str,
+    services_offered: str,
+    designated_from: dt.date | None,
+    designated_to: dt.date | None,
+) -> dict[str, object]:
+    """An institution's fields as stored, or the first refusal: a known kind, a township of
+    the actor's region (any, for a command), a capacity of 0 to ``MAX_CAPACITY``, text
+    cleaned and bounded, and designation dates only for a rehabilitation institution (the
+    city designates those, T0306), the start given when the end is and not after it."""
+    name = clean_text(name, field="name", label=("机构名称", "institution name"), limit=100)
+    if kind not in InstitutionKind.values:
+        raise refuse("institution_kind", "请选择机构类型", "choose the institution kind", "kind")
+    township = Region.objects.filter(
+        code=(township_code or "").strip(), level=RegionLevel.TOWNSHIP
+    ).first()
+    if township is None or (actor is not None and not region_in_scope(actor, township.code)):
+        raise refuse(
+            "institution_region",
+            "所选苏木乡镇（街道）不存在或不在本人管辖范围内",
+            "the township does not exist or is outside your region",
+            "township_code",
+        )
+    if isinstance(capacity, bool) or not isinstance(capacity, int):
+        raise refuse(
+            "capacity", "请填写服务能力（人数）", "give the capacity (persons)", "capacity"
+        )
+    if capacity < 0:
+        raise refuse(
+            "capacity", "服务能力不能为负数", "the capacity cannot be negative", "capacity"
+        )
+    if capacity > MAX_CAPACITY:
+        raise refuse(
+            "capacity",
+            f"服务能力不超过{MAX_CAPACITY}人",
+            f"the capacity is at most {MAX_CAPACITY} persons",
+            "capacity",
+        )
+    licence = clean_text(
+        licence_number,
+        field="licence_number",
+        label=("执业许可证号", "licence number"),
+        limit=50,
+        required=False,
+    )
+    offered = clean_text(
+        services_offered,
+        field="services_offered",
+        label=("服务项目", "services offered"),
+        limit=200,
+        required=False,
+    )
+    designated = designated_from is not None or designated_to is not None
+    if designated and kind != InstitutionKind.REHABILITATION:
+        raise refuse(
+            "designation_kind",
+            "只有康复机构由市残联定点，其他类型的机构不填写定点日期",
+            "only rehabilitation institutions are designated by the city: leave the "
+            "designation dates empty for other kinds",
+            "designated_from",
+        )
+    if designated_to is not None and designated_from is None:
+        raise refuse(
+            "designation_start",
+            "填写定点终止日期时须填写定点起始日期",
+            "give the start of the designation when giving its end",
+            "designated_from",
+        )
+    if (
+        designated_to is not None
+        and designated_from is not None
+        and designated_to < designated_from
+    ):
+        raise refuse(
+            "designation_interval",
+            "定点终止日期不能早于起始日期",
+            "the designation cannot end before it starts",
+            "designated_to",
+        )
+    return {
+        "name": name,
+        "kind": kind,
+        "county_code": township.code[:6],
+        "township_code": township.code,
+        "capacity": capacity,
+        "licence_number": licence,
+        "services_offered": offered,
+        "designated_from": designated_from,
+        "designated_to": designated_to,
+    }
+
+
 @transaction.atomic
 def institution_register(
     *,
@@ -70,11 +172,13 @@ def institution_register(
     designated_from: dt.date | None = None,
     designated_to: dt.date | None = None,
 ) -> Institution:
-    """Register a service institution (the city's list; ``actor`` None: a command)."""
+    """Register a service institution (the city's list; ``actor`` None: a command). Its
+    code is what its staff accounts carry and never changes."""
     if actor is not None:
         require_permission(actor, "create", "institution")
     code = (code or "").strip()
-    if not code or len(code) > 40 or not code.replace("-", "").isascii():
+    letters = code.replace("-", "")
+    if len(code) > 40 or not letters.isascii() or not letters.isalnum():
         raise refuse(
             "institution_code",
             "机构代码为1至40位字母、数字或连字符",
@@ -85,47 +189,114 @@ def institution_register(
         raise refuse(
             "institution_exists", "机构代码已存在", "the institution code already exists", "code"
         )
-    name = clean_text(name, field="name", label=("机构名称", "institution name"), limit=100)
-    if kind not in InstitutionKind.values:
-        raise refuse("institution_kind", "机构类型无效", "unknown institution kind", "kind")
-    township = Region.objects.filter(code=township_code, level=RegionLevel.TOWNSHIP).first()
-    if township is None:
-        raise refuse(
-            "institution_region",
-            "所在苏木乡镇（街道）代码无效",
-            "the township code is not a known township",
-            "township_code",
-        )
-    if capacity < 0:
-        raise refuse(
-            "capacity", "服务能力不能为负数", "the capacity cannot be negative", "capacity"
-        )
-    if designated_to is not None and (designated_from is None or designated_to < designated_from):
-        raise refuse(
-            "designation_interval",
-            "定点终止日期不能早于起始日期",
-            "the designation cannot end before it starts",
-            "designated_to",
-        )
-    institution = Institution.objects.create(
-        code=code,
+    fields = _institution_fields(
+        actor,
         name=name,
         kind=kind,
-        licence_number=(licence_number or "").strip()[:50],
-        county_code=township_code[:6],
         township_code=township_code,
         capacity=capacity,
-        services_offered=(services_offered or "").strip()[:200],
+        licence_number=licence_number,
+        services_offered=services_offered,
         designated_from=designated_from,
         designated_to=designated_to,
     )
+    institution = Institution.objects.create(code=code, **fields)
     audit.record(
         actor=actor,
         action="create",
         object_type="institution",
         object_id=institution.pk,
-        changes={"code": code, "kind": kind, "township_code": township_code},
+        changes={
+            "code": code,
+            **{k: _audited(v) for k, v in fields.items() if v not in ("", None)},
+        },
         actor_name="" if actor is not None else "system",
+    )
+    return institution
+
+
+def _audited(value: object) -> object:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _kind_keeps_its_records(institution: Institution, kind: str) -> None:
+    """An institution's kind may be corrected only to one that still gives the services on
+    record at it (a rehabilitation plan, a care placement of each kind)."""
+    if kind == institution.kind:
+        return
+    gives_rehab = kind in REHAB_INSTITUTION_KINDS
+    care_kinds = set(institution.care_placements.values_list("kind", flat=True).distinct())
+    if (not gives_rehab and institution.rehab_plans.exists()) or any(
+        kind not in CARE_INSTITUTION_KINDS[CareKind(k)] for k in care_kinds
+    ):
+        raise refuse(
+            "institution_kind_in_use",
+            "该机构已有服务记录，机构类型只能改为仍提供这些服务的类型",
+            "this institution has service records: its kind may only become one that still "
+            "gives those services",
+            "kind",
+        )
+
+
+@transaction.atomic
+def institution_change(
+    *,
+    actor: User,
+    institution_id: int,
+    name: str,
+    kind: str,
+    township_code: str,
+    capacity: int,
+    licence_number: str = "",
+    services_offered: str = "",
+    designated_from: dt.date | None = None,
+    designated_to: dt.date | None = None,
+) -> Institution:
+    """Correct an institution of the actor's region, or set or end its designation; the
+    changed fields are audited with their former and new values. Its code stays; an
+    institution with staff accounts stays in its county (the accounts are placed there)."""
+    require_permission(actor, "change", "institution", institution_id)
+    institution = Institution.objects.select_for_update().filter(pk=institution_id).first()
+    if institution is None or not region_in_scope(actor, institution.township_code):
+        raise PermissionRefused("change", "institution", institution_id)
+    fields = _institution_fields(
+        actor,
+        name=name,
+        kind=kind,
+        township_code=township_code,
+        capacity=capacity,
+        licence_number=licence_number,
+        services_offered=services_offered,
+        designated_from=designated_from,
+        designated_to=designated_to,
+    )
+    _kind_keeps_its_records(institution, kind)
+    if (
+        fields["county_code"] != institution.county_code
+        and User.objects.filter(
+            role=Role.INSTITUTION_STAFF, institution_code=institution.code
+        ).exists()
+    ):
+        raise refuse(
+            "institution_county_accounts",
+            "该机构已有工作人员账号（账号属于机构所在旗县区），不能迁往其他旗县区",
+            "this institution has staff accounts, placed in its county: it cannot move to "
+            "another county",
+            "township_code",
+        )
+    before = {key: getattr(institution, key) for key in fields}
+    changes = audit.changed_fields(before, fields)
+    if not changes:
+        return institution
+    for key, value in fields.items():
+        setattr(institution, key, value)
+    institution.save(update_fields=list(fields))
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="institution",
+        object_id=institution.pk,
+        changes=changes,
     )
     return institution
 
@@ -411,6 +582,9 @@ def rehab_plan_close(
 # --- assistive devices ------------------------------------------------------------------------
 
 
+MAX_DEVICE_AMOUNT = Decimal("1000000")
+
+
 def add_years(day: dt.date, years: int) -> dt.date:
     """The same day ``years`` later (29 February becomes 28 February)."""
     try:
@@ -436,11 +610,12 @@ def device_item_add(
     if actor is not None:
         require_permission(actor, "create", "device_catalogue")
     code = (code or "").strip()
-    if not code or len(code) > 30 or not code.isascii():
+    letters = code.replace("-", "")
+    if len(code) > 30 or not letters.isascii() or not letters.isalnum():
         raise refuse(
             "device_code",
-            "目录编码为1至30位字母或数字",
-            "the catalogue code is 1 to 30 letters or digits",
+            "目录编码为1至30位字母、数字或连字符",
+            "the catalogue code is 1 to 30 letters, digits or hyphens",
             "code",
         )
     name = clean_text(name, field="name", label=("辅具名称", "device name"), limit=100)
@@ -448,14 +623,18 @@ def device_item_add(
 
     if kind not in DeviceKind.values or not kind:
         raise refuse("device_kind", "辅具类别无效", "unknown device kind", "kind")
-    if standard_amount < 0 or standard_amount != standard_amount.quantize(Decimal("0.01")):
+    if (
+        not standard_amount.is_finite()
+        or not Decimal(0) <= standard_amount <= MAX_DEVICE_AMOUNT
+        or standard_amount != standard_amount.quantize(Decimal("0.01"))
+    ):
         raise refuse(
             "standard_amount",
-            "补贴标准应为不小于0、最多两位小数的金额",
-            "the standard amount must be at least 0 with at most two decimals",
+            f"补贴标准应为0至{MAX_DEVICE_AMOUNT}元、最多两位小数的金额",
+            f"the standard amount must be 0 to {MAX_DEVICE_AMOUNT} yuan with at most two decimals",
             "standard_amount",
         )
-    if not 1 <= replacement_years <= 20:
+    if isinstance(replacement_years, bool) or not 1 <= replacement_years <= 20:
         raise refuse(
             "replacement_years",
             "更换周期应为1至20年",
@@ -470,6 +649,14 @@ def device_item_add(
             "valid_to",
         )
     versions = DeviceCatalogueItem.objects.select_for_update().filter(code=code)
+    other_kind = versions.exclude(kind=kind).first()
+    if other_kind is not None:
+        raise refuse(
+            "device_item_kind",
+            f"该目录编码的辅具类别为“{other_kind.get_kind_display()}”，新版本不能改变类别",
+            f"this catalogue code is of the kind {other_kind.kind}: a new version keeps it",
+            "kind",
+        )
     end = valid_to or dt.date.max
     overlapping = versions.filter(valid_from__lte=end).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from)
@@ -477,8 +664,9 @@ def device_item_add(
     if overlapping.exists():
         raise refuse(
             "device_item_overlap",
-            "该目录编码在这段时间已有生效的版本",
-            "a version of this catalogue code is already in force in that period",
+            "该目录编码在这段时间已有生效的版本；调整标准时，请先为现行版本填写失效日期",
+            "a version of this catalogue code is already in force in that period: to change "
+            "the standard, first end the version in force",
             "valid_from",
         )
     item = DeviceCatalogueItem.objects.create(
@@ -495,8 +683,62 @@ def device_item_add(
         action="create",
         object_type="device_catalogue",
         object_id=item.pk,
-        changes={"code": code, "standard_amount": str(standard_amount)},
+        changes={
+            "code": code,
+            "name": name,
+            "kind": kind,
+            "standard_amount": str(standard_amount),
+            "replacement_years": replacement_years,
+            "valid_from": valid_from.isoformat(),
+            "valid_to": valid_to.isoformat() if valid_to else None,
+        },
         actor_name="" if actor is not None else "system",
+    )
+    return item
+
+
+@transaction.atomic
+def device_item_end(*, actor: User, item_id: int, valid_to: dt.date) -> DeviceCatalogueItem:
+    """End a catalogue version still in force with no end: its last day is ``valid_to``
+    (a new standard is then a new version from the next day). A fitting already recorded
+    under it after that day keeps it from ending then."""
+    require_permission(actor, "change", "device_catalogue", item_id)
+    item = DeviceCatalogueItem.objects.select_for_update().filter(pk=item_id).first()
+    if item is None:
+        raise PermissionRefused("change", "device_catalogue", item_id)
+    if item.valid_to is not None:
+        raise refuse(
+            "device_item_ended",
+            f"该版本已于{item.valid_to}失效",
+            f"this version already ends on {item.valid_to}",
+            "valid_to",
+        )
+    if valid_to < item.valid_from:
+        raise refuse(
+            "valid_interval",
+            f"失效日期不能早于生效日期（{item.valid_from}）",
+            f"it cannot end before it starts ({item.valid_from})",
+            "valid_to",
+        )
+    later = DeviceFitting.objects.filter(item=item, fitted_on__gt=valid_to).order_by("fitted_on")
+    first_later = later.values_list("fitted_on", flat=True).first()
+    if first_later is not None:
+        raise refuse(
+            "device_item_in_use",
+            f"已有{first_later}按此版本补贴的适配记录，失效日期不能早于该日",
+            f"a fitting on {first_later} was subsidised under this version: it cannot end "
+            "before that day",
+            "valid_to",
+        )
+    changes = audit.changed_fields({"valid_to": item.valid_to}, {"valid_to": valid_to})
+    item.valid_to = valid_to
+    item.save(update_fields=["valid_to"])
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="device_catalogue",
+        object_id=item.pk,
+        changes={"code": item.code, **changes},
     )
     return item
 

@@ -6,6 +6,16 @@ app_name = "services"
 
 urlpatterns = [
     path("institutions/", views.institutions, name="institutions"),
+    path("institutions/new/", views.institution_new, name="institution_new"),
+    path("institutions/<int:institution_id>/", views.institution, name="institution"),
+    path(
+        "institutions/<int:institution_id>/edit/",
+        views.institution_edit,
+        name="institution_edit",
+    ),
+    path("devices/", views.device_catalogue, name="device_catalogue"),
+    path("devices/new/", views.device_item_new, name="device_item_new"),
+    path("devices/<int:item_id>/end/", views.device_item_end, name="device_item_end"),
     path("rehab/", views.rehab_queue, name="rehab_queue"),
     path("rehab/plan/<int:plan_id>/", views.rehab_plan, name="rehab_plan"),
     path("rehab/new/<int:person_id>/", views.rehab_plan_new, name="rehab_plan_new"),

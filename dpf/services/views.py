@@ -1,7 +1,10 @@
-"""Service pages: the institutions, the rehabilitation queue of an institution (or region),
+"""Service pages: the institutions (registered and changed by the city), the assistive-device
+subsidy catalogue (dated versions), the rehabilitation queue of an institution (or region),
 one plan with its sessions, and a new plan for a person with a need."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -19,8 +22,12 @@ from dpf.services import selectors, services
 from dpf.services.forms import (
     CareEndForm,
     CarePlacementForm,
+    CatalogueDateForm,
     DeviceFittingForm,
     DeviceFollowUpForm,
+    DeviceItemEndForm,
+    DeviceItemForm,
+    InstitutionForm,
     NotEnrolledForm,
     NotEnrolledResolveForm,
     NotEnrolledVisitForm,
@@ -48,6 +55,123 @@ def _attach(form: object, refusal: ValidationFailed) -> None:
 def institutions(request: AuthedHttpRequest) -> HttpResponse:
     rows = list(selectors.institutions(request.user))
     return render(request, "services/institutions.html", {"rows": rows})
+
+
+def _institution_form(request: AuthedHttpRequest, *, creating: bool, **kwargs: Any) -> Any:
+    return InstitutionForm(
+        request.POST if request.method == "POST" else None,
+        townships=selectors.township_choices(request.user),
+        creating=creating,
+        **kwargs,
+    )
+
+
+@permission_required("create", "institution")
+@require_http_methods(["GET", "POST"])
+def institution_new(request: AuthedHttpRequest) -> HttpResponse:
+    """Register an institution of the city's list (its code is then its accounts')."""
+    form = _institution_form(request, creating=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            found = services.institution_register(actor=request.user, **form.cleaned_data)
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("服务机构已登记。"))
+            return redirect("services:institution", institution_id=found.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "services/institution_form.html", {"form": form}, status=status)
+
+
+@permission_required("view", "service_record")
+def institution(request: AuthedHttpRequest, institution_id: int) -> HttpResponse:
+    """One institution of my region (or my own institution): what the city recorded."""
+    found = selectors.institution_for(request.user, institution_id)
+    context = {"institution": found, "rows": [found]}
+    return render(request, "services/institution.html", context)
+
+
+INSTITUTION_FIELDS = (
+    "name",
+    "kind",
+    "township_code",
+    "licence_number",
+    "capacity",
+    "services_offered",
+    "designated_from",
+    "designated_to",
+)
+
+
+@permission_required("change", "institution")
+@require_http_methods(["GET", "POST"])
+def institution_edit(request: AuthedHttpRequest, institution_id: int) -> HttpResponse:
+    """Correct an institution, or set or end its designation (the city's)."""
+    found = selectors.institution_for(request.user, institution_id)
+    initial = {key: getattr(found, key) for key in INSTITUTION_FIELDS}
+    form = _institution_form(request, creating=False, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.institution_change(
+                actor=request.user, institution_id=found.pk, **form.cleaned_data
+            )
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("services:institution", institution_id=found.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "institution": found}
+    return render(request, "services/institution_form.html", context, status=status)
+
+
+@permission_required("view", "service_record")
+def device_catalogue(request: AuthedHttpRequest) -> HttpResponse:
+    """The assistive-device subsidy catalogue: the versions in force on a date (today by
+    default) and every version."""
+    chosen = CatalogueDateForm(request.GET)
+    on = (chosen.cleaned_data["on"] if chosen.is_valid() else None) or timezone.localdate()
+    in_force, history = selectors.device_catalogue(on)
+    context = {"chosen": chosen, "on": on, "in_force": in_force, "history": history}
+    return render(request, "services/device_catalogue.html", context)
+
+
+@permission_required("create", "device_catalogue")
+@require_http_methods(["GET", "POST"])
+def device_item_new(request: AuthedHttpRequest) -> HttpResponse:
+    """A new dated version of the catalogue: a new device, or a new standard of one."""
+    form = DeviceItemForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.device_item_add(actor=request.user, **form.cleaned_data)
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("补贴目录已新增。"))
+            return redirect("services:device_catalogue")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "services/device_item_new.html", {"form": form}, status=status)
+
+
+@permission_required("change", "device_catalogue")
+@require_http_methods(["GET", "POST"])
+def device_item_end(request: AuthedHttpRequest, item_id: int) -> HttpResponse:
+    """End a version in force: its last day."""
+    item = selectors.device_item(item_id)
+    form = DeviceItemEndForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.device_item_end(
+                actor=request.user, item_id=item.pk, valid_to=form.cleaned_data["valid_to"]
+            )
+        except ValidationFailed as refusal:
+            _attach(form, refusal)
+        else:
+            messages.success(request, _("已设定失效日期。"))
+            return redirect("services:device_catalogue")
+    status = 400 if request.method == "POST" else 200
+    context = {"form": form, "item": item}
+    return render(request, "services/device_item_end.html", context, status=status)
 
 
 @permission_required("view", "service_record")

@@ -548,6 +548,49 @@ def _care(data: Registry) -> dict[str, Any]:
     return {"placement_id": _sample(data, "care", create)}
 
 
+def _institution(data: Registry) -> dict[str, Any]:
+    """A rehabilitation institution of the first seeded person's township, designated by
+    the city since 2022."""
+
+    def create() -> int:
+        from dpf.services import services
+
+        return services.institution_register(
+            actor=None,
+            code="REHAB-PAGE",
+            name="红山区残疾人康复服务站",
+            kind="rehabilitation",
+            township_code=data.people[0].township_code,
+            capacity=40,
+            licence_number="PDY1504020001",
+            services_offered="功能训练、辅助器具适配",
+            designated_from=dt.date(2022, 1, 1),
+        ).pk
+
+    return {"institution_id": _sample(data, "institution", create)}
+
+
+def _device_item(data: Registry) -> dict[str, Any]:
+    """A wheelchair of the subsidy catalogue, in force since 2021 with no end."""
+
+    def create() -> int:
+        from decimal import Decimal
+
+        from dpf.services import services
+
+        return services.device_item_add(
+            actor=None,
+            code="WC-PAGE",
+            name="普通轮椅",
+            kind="wheelchair",
+            standard_amount=Decimal("900.00"),
+            replacement_years=5,
+            valid_from=dt.date(2021, 1, 1),
+        ).pk
+
+    return {"item_id": _sample(data, "device_item", create)}
+
+
 def _organisation_pk(data: Registry) -> int:
     """A social organisation of the first seeded person's township, in incubation."""
 
@@ -781,6 +824,9 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:schooling_child": lambda d: {"person_id": d.people[0].pk},
     "services:care_placement_new": lambda d: {"person_id": d.people[0].pk},
     "services:care_placement": _care,
+    "services:institution": _institution,
+    "services:institution_edit": _institution,
+    "services:device_item_end": _device_item,
     # Account administration (issue 17 part 3): the township officer of 红山区, administered
     # by the county officer who scans the pages.
     "accounts:staff_account": lambda d: {"user_id": d.user("township_officer").pk},

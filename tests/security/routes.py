@@ -562,6 +562,55 @@ def _care_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"care:{code}:{person.pk}", make)
 
 
+def _institution_pk(world: World, role: str, inside: bool) -> Any:
+    """An institution (listed by county, not personal data). Institution staff: their own
+    (INST-TEST-1) inside, another institution of the same township outside. Region staff:
+    one in the township of their inside person, and outside one in the nearest county
+    outside their own (a township officer sees the institutions of its whole county)."""
+    from dpf.services.models import Institution
+
+    if role == str(Role.INSTITUTION_STAFF):
+        code, township = ("INST-TEST-1" if inside else "INST-TEST-2"), "150402001"
+    else:
+        person = world.person(role, inside) if role else world.persons["in"]
+        own = world.users[role].region_id if role in world.users else None
+        if not inside and own and person.county_code == own[:6]:
+            person = world.persons["county2"]
+        township = person.township_code
+        code = f"INST-SAMPLE-{township}"
+
+    def make() -> Any:
+        institution, _created = Institution.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": f"样本康复机构{code[-1]}",
+                "kind": "rehabilitation",
+                "county_code": township[:6],
+                "township_code": township,
+            },
+        )
+        return institution.pk
+
+    return _cached(world, f"institution:{code}", make)
+
+
+def _device_item_pk(world: World, role: str, inside: bool) -> Any:
+    """A version of the device catalogue (the city's, not scoped), in force with no end."""
+    from dpf.services.models import DeviceCatalogueItem
+
+    def make() -> Any:
+        return DeviceCatalogueItem.objects.create(
+            code="WC-SAMPLE",
+            name="样本轮椅",
+            kind="wheelchair",
+            standard_amount=900,
+            replacement_years=5,
+            valid_from=dt.date(2021, 1, 1),
+        ).pk
+
+    return _cached(world, "device_item", make)
+
+
 def _survey_year(world: World, role: str, inside: bool) -> Any:
     """The year of the world's needs survey round (opened once)."""
     from dpf.registry.models import SurveyRound
@@ -968,6 +1017,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
     ("services:", "placement_id", _care_pk, True),
+    ("services:", "institution_id", _institution_pk, True),
+    ("services:device_item", "item_id", _device_item_pk, False),
     ("social:", "case_id", _risk_case_pk, True),
     ("social:", "event_id", _volunteer_event_pk, True),
     ("social:", "organisation_id", _organisation_pk, True),
