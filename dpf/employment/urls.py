@@ -13,6 +13,7 @@ urlpatterns = [
     path("employers/<int:employer_id>/credit/", views.credit_flag, name="credit_flag"),
     path("credit/", views.credit, name="credit"),
     path("credit/export/", views.credit_export, name="credit_export"),
+    path("credit/<int:flag_id>/lift/", views.credit_lift, name="credit_lift"),
     path("training/", training_views.courses, name="training"),
     path("training/<int:course_id>/", training_views.course, name="training_course"),
     path("records/", record_views.employment_records, name="records"),
