@@ -94,7 +94,11 @@ MENU: tuple[MenuEntry, ...] = (
     MenuEntry(
         "employment:employers", _("用人单位"), also=("employment:credit", "employment:credit_lift")
     ),
-    MenuEntry("employment:training", _("职业培训"), also=("employment:training_course",)),
+    MenuEntry(
+        "employment:training",
+        _("职业培训"),
+        also=("employment:training_course", "employment:training_report"),
+    ),
     MenuEntry(
         "employment:records",
         _("就业登记"),

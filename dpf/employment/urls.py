@@ -15,6 +15,7 @@ urlpatterns = [
     path("credit/export/", views.credit_export, name="credit_export"),
     path("credit/<int:flag_id>/lift/", views.credit_lift, name="credit_lift"),
     path("training/", training_views.courses, name="training"),
+    path("training/report/", training_views.training_report, name="training_report"),
     path("training/<int:course_id>/", training_views.course, name="training_course"),
     path("records/", record_views.employment_records, name="records"),
     path("zero-employment/", record_views.zero_employment, name="zero_employment"),
