@@ -100,8 +100,14 @@ MENU: tuple[MenuEntry, ...] = (
         _("年审审核"),
         also=("employment:review", "employment:levy_report"),
     ),
-    MenuEntry("employment:employers", _("用人单位"), also=("employment:credit",)),
-    MenuEntry("employment:training", _("职业培训"), also=("employment:training_course",)),
+    MenuEntry(
+        "employment:employers", _("用人单位"), also=("employment:credit", "employment:credit_lift")
+    ),
+    MenuEntry(
+        "employment:training",
+        _("职业培训"),
+        also=("employment:training_course", "employment:training_report"),
+    ),
     MenuEntry(
         "employment:records",
         _("就业登记"),

@@ -16,6 +16,7 @@ from dpf.employment.models import (
     TrainingKind,
 )
 from dpf.employment.services import EmployeeLine
+from dpf.registry.forms import DateInput
 from dpf.registry.models import EmploymentKind
 
 MAX_ROWS = 50
@@ -86,6 +87,19 @@ class CreditFlagForm(forms.Form):
     detail = forms.CharField(label=_("说明"), max_length=300)
     flagged_on = forms.DateField(
         label=_("列入日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CreditLiftForm(forms.Form):
+    # The reason is not required here: the service refuses a missing one with its own
+    # bilingual message, the same as for any other caller.
+    lifted_on = forms.DateField(label=_("移出日期"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("移出原因"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("例如：误列，或单位已补缴、已按规定申报"),
     )
 
 

@@ -149,7 +149,9 @@ class DeclaredEmployee(models.Model):
 
 class CreditFlag(models.Model):
     """A mark on an employer's credit record (失信记录): refused or under-declared, with the
-    dates and the reason; exported for the social credit system."""
+    dates and the reason; exported for the social credit system. A flag set by mistake or
+    resolved is lifted (``lifted_on``, ``lift_reason``, ``lifted_by``) and stays in the
+    history; it is in force while ``lifted_on`` is empty."""
 
     class Reason(models.TextChoices):
         REFUSED = "refused", _("拒不申报")
@@ -162,8 +164,12 @@ class CreditFlag(models.Model):
     detail = models.CharField(_("说明"), max_length=300)
     flagged_on = models.DateField(_("列入日期"))
     lifted_on = models.DateField(_("移出日期"), null=True, blank=True)
+    lift_reason = models.CharField(_("移出原因"), max_length=300, blank=True)
     flagged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
 
     class Meta:
@@ -178,6 +184,10 @@ class CreditFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employer_id} {self.reason} {self.flagged_on}"
+
+    @property
+    def in_force(self) -> bool:
+        return self.lifted_on is None
 
 
 class TrainingKind(models.TextChoices):

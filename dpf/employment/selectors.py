@@ -80,6 +80,14 @@ def credit_flags(user: Any) -> QuerySet[CreditFlag]:
     ).order_by("-flagged_on", "pk")
 
 
+def credit_flag_for(user: Any, flag_id: int) -> CreditFlag:
+    """One flag of ``user``'s region (404 for any other), with its employer."""
+    flag = credit_flags(user).filter(pk=flag_id).first()
+    if flag is None:
+        raise PermissionRefused("view", "employer", flag_id)
+    return flag
+
+
 def county_choices(user: Any) -> list[tuple[str, str]]:
     """The counties under ``user``'s region, as (code, name) for a form's choice."""
     counties = regions_to_pick(user, [RegionLevel.COUNTY])

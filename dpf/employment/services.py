@@ -25,7 +25,7 @@ from dpf.core.certnumber import parse_certificate_number
 from dpf.core.creditcode import normalise_credit_code
 from dpf.core.crypto import mask_phone
 from dpf.core.errors import ValidationFailed
-from dpf.core.inputs import refuse
+from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.text import check_text_characters, clean_person_name, fold_fullwidth_digits
 from dpf.employment import levy
@@ -587,9 +587,14 @@ def credit_flag_add(
     return flag
 
 
-def credit_flag_lift(*, actor: User | None, flag_id: int, lifted_on: dt.date) -> CreditFlag:
-    """Take an employer off the credit record from ``lifted_on``."""
+def credit_flag_lift(
+    *, actor: User | None, flag_id: int, lifted_on: dt.date, reason: str, today: dt.date
+) -> CreditFlag:
+    """Take an employer off the credit record from ``lifted_on`` (set by mistake, or
+    resolved), with the reason. The flag stays in the history with its dates and reasons."""
     require_permission(actor, "change", "employer", flag_id)
+    reason = clean_text(reason, field="reason", label=("移出原因", "reason for lifting"), limit=300)
+    not_after(lifted_on, today, field="lifted_on", label=("移出日期", "date lifted"))
     with transaction.atomic():
         flag = (
             scope_employer_records(actor, CreditFlag.objects.select_for_update(), own="employer__")
@@ -598,20 +603,31 @@ def credit_flag_lift(*, actor: User | None, flag_id: int, lifted_on: dt.date) ->
         )
         if flag is None:
             raise PermissionRefused("change", "employer", flag_id)
-        if flag.lifted_on is not None or lifted_on < flag.flagged_on:
+        if flag.lifted_on is not None:
+            raise refuse(
+                "already_lifted",
+                f"该信用记录已于{flag.lifted_on.isoformat()}移出，无需再次移出",
+                f"This flag was already lifted on {flag.lifted_on.isoformat()}",
+                None,
+            )
+        if lifted_on < flag.flagged_on:
             raise refuse(
                 "lift_date",
-                "该记录已移出，或移出日期早于列入日期",
-                "The flag is already lifted, or the date is before it was flagged",
+                f"移出日期不能早于列入日期（{flag.flagged_on.isoformat()}）",
+                f"The date lifted cannot be before the date flagged "
+                f"({flag.flagged_on.isoformat()})",
                 "lifted_on",
             )
         flag.lifted_on = lifted_on
-        flag.save(update_fields=["lifted_on"])
+        flag.lift_reason = reason
+        flag.lifted_by = actor
+        flag.save(update_fields=["lifted_on", "lift_reason", "lifted_by"])
         audit.record(
             actor=actor,
             action="credit_lift",
             object_type="employer",
             object_id=flag.employer_id,
-            changes={"lifted_on": lifted_on.isoformat()},
+            changes={"flag": flag.pk, "lifted_on": lifted_on.isoformat()},
+            reason=reason,
         )
     return flag

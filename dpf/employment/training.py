@@ -17,10 +17,12 @@ from django.db.models import Count, Q, QuerySet
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, has_permission, require_permission
-from dpf.accounts.scoping import region_in_scope, scope_queryset
+from dpf.accounts.scoping import region_in_scope, regions_to_pick, scope_queryset
 from dpf.core import audit
+from dpf.core.i18n import localised
 from dpf.core.idnumber import parse_id_number
 from dpf.core.inputs import clean_text, refuse
+from dpf.core.models import RegionLevel
 from dpf.employment import levy
 from dpf.employment.models import TrainingAttendance, TrainingCourse, TrainingKind
 from dpf.registry.models import Person
@@ -216,6 +218,36 @@ def training_attendance_count(as_of: dt.date, period_start: dt.date | None) -> d
 def training_attendance_persons(as_of: dt.date, period_start: dt.date | None) -> Q:
     """The persons behind I02: who completed a course in the period (the drill-down)."""
     return Q(pk__in=_completed(as_of, period_start).values("person_id"))
+
+
+def training_by_county(user: Any, *, year: int) -> list[dict[str, Any]]:
+    """The training report (plan part 8): completed attendances in ``year`` counted as I02
+    counts them (``_completed``: person-times by the person's current residence), by county
+    within ``user``'s region, with the distinct persons; every county of the region is
+    listed, those without any with zero (two queries)."""
+    if not has_permission(user, "view", "training"):
+        return []
+    done = scope_queryset(
+        user, _completed(dt.date(year, 12, 31), dt.date(year, 1, 1)), prefix="person__"
+    )
+    counts = {
+        row["person__county_code"]: row
+        for row in done.order_by()
+        .values("person__county_code")
+        .annotate(person_times=Count("id"), persons=Count("person_id", distinct=True))
+    }
+    rows = []
+    for county in regions_to_pick(user, [RegionLevel.COUNTY]):
+        found = counts.get(county.code, {})
+        rows.append(
+            {
+                "county_code": county.code,
+                "name": localised(county.name, county.name_en),
+                "person_times": found.get("person_times", 0),
+                "persons": found.get("persons", 0),
+            }
+        )
+    return rows
 
 
 RECORD_COUNTERS: dict[str, Callable[[dt.date, dt.date | None], dict[str, int]]] = {

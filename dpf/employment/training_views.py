@@ -16,7 +16,7 @@ from dpf.core import audit
 from dpf.core.errors import ValidationFailed
 from dpf.employment import selectors, training
 from dpf.employment.forms import CompleteForm, CourseForm, EnrolForm
-from dpf.employment.views import PER_PAGE, _attach
+from dpf.employment.views import PER_PAGE, _attach, _year
 
 
 @permission_required("view", "training")
@@ -84,3 +84,18 @@ def course(request: AuthedHttpRequest, course_id: int) -> HttpResponse:
         "can_change": has_permission(request.user, "change", "training"),
     }
     return render(request, "employment/training_course.html", context, status=status)
+
+
+@permission_required("view", "training")
+def training_report(request: AuthedHttpRequest) -> HttpResponse:
+    """Completed training (person-times, as I02 counts them) by county for one year."""
+    year = _year(request)
+    rows = training.training_by_county(request.user, year=year)
+    context = {
+        "rows": rows,
+        "year": year,
+        "total_times": sum(r["person_times"] for r in rows),
+        # A person lives in one county, so the counties' persons add up.
+        "total_persons": sum(r["persons"] for r in rows),
+    }
+    return render(request, "employment/training_report.html", context)

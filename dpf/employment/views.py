@@ -25,6 +25,7 @@ from dpf.core.spreadsheets import neutralise
 from dpf.employment import levy, selectors, services
 from dpf.employment.forms import (
     CreditFlagForm,
+    CreditLiftForm,
     DeclarationForm,
     EmployeeLineFormSet,
     EmployerForm,
@@ -243,18 +244,53 @@ def credit(request: AuthedHttpRequest) -> HttpResponse:
             "page": page,
             "rows": list(page),
             "can_export": has_permission(request.user, "export", "employer"),
+            "can_lift": has_permission(request.user, "change", "employer"),
         },
     )
 
 
+@permission_required("change", "employer")
+@require_http_methods(["GET", "POST"])
+def credit_lift(request: AuthedHttpRequest, flag_id: int) -> HttpResponse:
+    """Lift a flag set by mistake or resolved: the date and the reason; the flag stays in
+    the history."""
+    flag = selectors.credit_flag_for(request.user, flag_id)  # 404 outside the region, first
+    today = timezone.localdate()
+    form = CreditLiftForm(request.POST or None, initial={"lifted_on": today})
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                services.credit_flag_lift(
+                    actor=request.user,
+                    flag_id=flag.pk,
+                    lifted_on=form.cleaned_data["lifted_on"],
+                    reason=form.cleaned_data["reason"],
+                    today=today,
+                )
+            except ValidationFailed as refusal:
+                _attach(form, refusal)
+                flag = selectors.credit_flag_for(request.user, flag_id)  # as it is now
+            else:
+                messages.success(request, _("已移出信用记录，该记录保留在历史中。"))
+                return redirect("employment:credit")
+    context = {"flag": flag, "form": form}
+    return render(request, "employment/credit_lift.html", context, status=status)
+
+
 @permission_required("export", "employer")
 def credit_export(request: AuthedHttpRequest) -> HttpResponse:
-    """The credit record as CSV for the social credit system (firms only, no persons)."""
+    """The credit record as CSV for the social credit system (firms only, no persons): every
+    flag, with a column saying whether it is in force (有效) or lifted (已移出), and when and
+    why it was lifted."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="employer-credit.csv"'
     response.write("\ufeff")
     writer = csv.writer(response)
-    writer.writerow(["统一社会信用代码", "单位名称", "原因", "说明", "列入日期", "移出日期"])
+    writer.writerow(
+        ["统一社会信用代码", "单位名称", "原因", "说明", "列入日期", "状态", "移出日期", "移出原因"]
+    )
     for flag in selectors.credit_flags(request.user).iterator(chunk_size=500):
         writer.writerow(
             [
@@ -263,7 +299,9 @@ def credit_export(request: AuthedHttpRequest) -> HttpResponse:
                 flag.get_reason_display(),
                 neutralise(flag.detail),
                 flag.flagged_on.isoformat(),
+                "有效" if flag.in_force else "已移出",
                 flag.lifted_on.isoformat() if flag.lifted_on else "",
+                neutralise(flag.lift_reason),
             ]
         )
     audit.record(

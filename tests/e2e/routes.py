@@ -312,6 +312,23 @@ def _employer_pk(data: Registry) -> int:
     return int(_sample(data, "employer", register))
 
 
+def _credit_flag(data: Registry) -> dict[str, Any]:
+    """A credit flag in force on that employer (under-declared, flagged on 2026-06-01)."""
+
+    def flag() -> int:
+        from dpf.employment import services
+
+        return services.credit_flag_add(
+            actor=data.user("county_officer"),
+            employer_id=_employer_pk(data),
+            reason="under_declared",
+            detail="少报残疾人职工人数",
+            flagged_on=dt.date(2026, 6, 1),
+        ).pk
+
+    return {"flag_id": _sample(data, "credit_flag", flag)}
+
+
 def _declaration(data: Registry) -> dict[str, Any]:
     """The employer's quota declaration of levy year 2026, submitted on 2026-05-10 (the
     declaration period is passed in, not read from the clock)."""
@@ -810,6 +827,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "workflow:review": lambda d: {"item_id": _work_item("review")(d)},
     "workflow:payee_account": _payee_account,
     "employment:credit_flag": lambda d: {"employer_id": _employer_pk(d)},
+    "employment:credit_lift": _credit_flag,
     "employment:review": _declaration,
     "employment:training_course": _training_course,
     "employment:graduate": _graduate_file,

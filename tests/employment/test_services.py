@@ -376,13 +376,42 @@ def test_credit_flag_with_date_and_reason(firm, county_officer) -> None:
         flagged_on=dt.date(2026, 8, 1),
     )
     assert list(selectors.credit_flags(county_officer)) == [flag]
-    with pytest.raises(ValidationFailed):
-        services.credit_flag_lift(
-            actor=county_officer, flag_id=flag.pk, lifted_on=dt.date(2026, 7, 1)
-        )
-    services.credit_flag_lift(actor=county_officer, flag_id=flag.pk, lifted_on=dt.date(2027, 8, 1))
+    lift_day = dt.date(2027, 8, 1)
+    for lifted_on, reason, code in (
+        (dt.date(2026, 7, 1), "已补缴", "lift_date"),
+        (lift_day, "  ", "required"),
+        (lift_day + dt.timedelta(days=1), "已补缴", "date_in_future"),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            services.credit_flag_lift(
+                actor=county_officer,
+                flag_id=flag.pk,
+                lifted_on=lifted_on,
+                reason=reason,
+                today=lift_day,
+            )
+        assert refused.value.code == code
     flag.refresh_from_db()
-    assert flag.lifted_on == dt.date(2027, 8, 1)
+    assert flag.lifted_on is None
+    services.credit_flag_lift(
+        actor=county_officer, flag_id=flag.pk, lifted_on=lift_day, reason="已补缴", today=lift_day
+    )
+    flag.refresh_from_db()
+    assert (flag.lifted_on, flag.lift_reason, flag.lifted_by) == (
+        lift_day,
+        "已补缴",
+        county_officer,
+    )
+    assert (flag.flagged_on, flag.detail) == (dt.date(2026, 8, 1), "少报残疾人职工工资")
+    entry = AuditEntry.objects.filter(action="credit_lift").get()
+    assert (entry.object_id, entry.reason) == (str(firm.pk), "已补缴")
+    with pytest.raises(ValidationFailed) as again:
+        services.credit_flag_lift(
+            actor=county_officer, flag_id=flag.pk, lifted_on=lift_day, reason="再次", today=lift_day
+        )
+    assert again.value.code == "already_lifted"
+    flag.refresh_from_db()
+    assert flag.lift_reason == "已补缴"
 
 
 def test_credit_flag_outside_the_county_refused(firm) -> None:

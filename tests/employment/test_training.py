@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from typing import Any
 
 import pytest
@@ -191,3 +192,49 @@ def test_pages_enrol_and_complete(county_officer) -> None:
     attendance.refresh_from_db()
     assert attendance.completed_on == dt.date(2025, 5, 20)
     assert client.get(reverse("employment:training")).status_code == 200
+
+
+def _report_rows(user: Any, year: int) -> dict[str, tuple[int, int]]:
+    """The training report's table as {county name: (person-times, persons)}."""
+    client = Client()
+    client.force_login(user)
+    response = client.get(reverse("employment:training_report"), {"year": str(year)})
+    assert response.status_code == 200
+    html = response.content.decode()
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    found = re.findall(r'<th scope="row">([^<]+)</th><td>(\d+)</td><td>(\d+)</td>', body)
+    return {name: (int(times), int(persons)) for name, times, persons in found}
+
+
+def test_training_report_by_county_counts_as_i02(county_officer, city_admin) -> None:
+    first = course(county_officer)
+    second = course(
+        county_officer, name="电商培训", start=dt.date(2025, 6, 1), end=dt.date(2025, 6, 10)
+    )
+    earlier = course(
+        county_officer, name="种植培训", start=dt.date(2024, 9, 1), end=dt.date(2024, 9, 5)
+    )
+    trainee, other, unfinished = make_person(), make_person(name="李春花"), make_person()
+    enrol_and_complete(county_officer, first.pk, trainee, dt.date(2025, 3, 31))
+    enrol_and_complete(county_officer, second.pk, trainee, dt.date(2025, 6, 10))
+    enrol_and_complete(county_officer, earlier.pk, other, dt.date(2024, 9, 5))  # another year
+    training.attendance_add(
+        actor=county_officer, course_id=second.pk, id_number=unfinished.id_number
+    )
+    officer_404 = make_user("county_officer", "150404")
+    there = course(officer_404, county="150404")
+    enrol_and_complete(
+        officer_404, there.pk, make_person(village_code="150404002001"), dt.date(2025, 3, 31)
+    )
+
+    city = _report_rows(city_admin, 2025)
+    assert city["红山区"] == (2, 1)  # one person, two courses finished: two person-times
+    assert city["松山区"] == (1, 1)
+    assert sum(times for times, _persons in city.values()) == 3
+    # The same rule as I02: the counter's figures for the year add up to the report's.
+    counted = training.training_attendance_count(dt.date(2025, 12, 31), dt.date(2025, 1, 1))
+    assert sum(counted.values()) == 3
+    assert _report_rows(city_admin, 2024)["红山区"] == (1, 1)
+    # A county officer reads their own county only.
+    assert _report_rows(county_officer, 2025) == {"红山区": (2, 1)}
+    assert _report_rows(officer_404, 2025) == {"松山区": (1, 1)}

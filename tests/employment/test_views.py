@@ -4,7 +4,9 @@ lists in constant queries; another firm's or county's records answer 404."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dpf.core.models import AuditEntry
 from dpf.employment import services
 from dpf.employment.models import CreditFlag, DeclarationStatus, QuotaDeclaration
 from tests.employment.conftest import (
@@ -271,3 +274,131 @@ def test_employer_account_without_a_firm_sees_a_notice(regions) -> None:
     response = _client(user).get(reverse("employment:declaration"))
     assert response.status_code == 200
     assert "尚未关联" in response.content.decode()
+
+
+# --- lifting a credit flag (issue 19 part 4) ----------------------------------------------
+
+
+def _flag(county_officer: Any, *, county: str = "150402") -> CreditFlag:
+    officer = county_officer if county == "150402" else make_user("county_officer", county)
+    return services.credit_flag_add(
+        actor=officer,
+        employer_id=make_employer(officer, county=county).pk,
+        reason="under_declared",
+        detail="少报残疾人职工人数",
+        flagged_on=dt.date(2026, 3, 2),
+    )
+
+
+@ON_TODAY
+def test_officer_lifts_a_flag_which_stays_in_the_history(county_officer, city_admin) -> None:
+    flag = _flag(county_officer)
+    office = _client(county_officer)
+    listing = office.get(reverse("employment:credit")).content.decode()
+    url = reverse("employment:credit_lift", args=[flag.pk])
+    assert f'href="{url}"' in listing
+    page = office.get(url)
+    assert page.status_code == 200
+    assert 'value="2026-05-10"' in page.content.decode()  # today offered as the date
+    response = office.post(url, {"lifted_on": "2026-05-08", "reason": "误列，已核实按时申报"})
+    assert response.status_code == 302
+    flag.refresh_from_db()
+    assert (flag.lifted_on, flag.lift_reason) == (dt.date(2026, 5, 8), "误列，已核实按时申报")
+    assert flag.lifted_by == county_officer
+    # The flag stays listed with both dates and the reason, and no longer offers the action.
+    listing = office.get(reverse("employment:credit")).content.decode()
+    assert "2026-03-02" in listing
+    assert "2026-05-08" in listing
+    assert "误列，已核实按时申报" in listing
+    assert "已移出" in listing
+    assert f'href="{url}"' not in listing
+    # The export for the social credit system says which flags are in force.
+    in_force = _flag(county_officer)
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                _client(city_admin)
+                .get(reverse("employment:credit_export"))
+                .content.decode("utf-8-sig")
+            )
+        )
+    )
+    header, body = rows[0], {row[0]: row for row in rows[1:]}
+    assert header[5:] == ["状态", "移出日期", "移出原因"]
+    assert body[flag.employer.credit_code][5:] == ["已移出", "2026-05-08", "误列，已核实按时申报"]
+    assert body[in_force.employer.credit_code][5:] == ["有效", "", ""]
+
+
+@ON_TODAY
+@pytest.mark.parametrize(
+    ("data", "zh", "en"),
+    [
+        ({"lifted_on": "2026-05-10", "reason": "  "}, "请填写移出原因", "please give the reason"),
+        (
+            {"lifted_on": "2026-03-01", "reason": "已补缴"},
+            "移出日期不能早于列入日期",
+            "cannot be before the date flagged",
+        ),
+        ({"lifted_on": "2026-05-11", "reason": "已补缴"}, "移出日期不能晚于今天", "after today"),
+    ],
+)
+def test_lift_refused_with_a_message_and_nothing_written(
+    county_officer, data: dict[str, str], zh: str, en: str
+) -> None:
+    flag = _flag(county_officer)
+    office = _client(county_officer)
+    url = reverse("employment:credit_lift", args=[flag.pk])
+    response = office.post(url, data)
+    assert response.status_code == 400
+    assert zh in response.content.decode()
+    english = office.post(url, data, headers={"accept-language": "en"})
+    assert english.status_code == 400
+    assert en in english.content.decode()
+    flag.refresh_from_db()
+    assert (flag.lifted_on, flag.lift_reason, flag.lifted_by) == (None, "", None)
+    assert not AuditEntry.objects.filter(action="credit_lift").exists()
+
+
+@ON_TODAY
+def test_lifting_an_already_lifted_flag_refused(county_officer) -> None:
+    flag = _flag(county_officer)
+    services.credit_flag_lift(
+        actor=county_officer, flag_id=flag.pk, lifted_on=TODAY, reason="已补缴", today=TODAY
+    )
+    office = _client(county_officer)
+    url = reverse("employment:credit_lift", args=[flag.pk])
+    assert '<form method="post" novalidate>' not in office.get(url).content.decode()
+    response = office.post(url, {"lifted_on": "2026-05-10", "reason": "再次移出"})
+    assert response.status_code == 400
+    assert "该信用记录已于2026-05-10移出" in response.content.decode()
+    flag.refresh_from_db()
+    assert flag.lift_reason == "已补缴"
+    assert AuditEntry.objects.filter(action="credit_lift").count() == 1
+
+
+@ON_TODAY
+def test_another_countys_flag_answers_404_and_stays(county_officer) -> None:
+    flag = _flag(county_officer, county="150404")
+    office = _client(county_officer)
+    url = reverse("employment:credit_lift", args=[flag.pk])
+    assert office.get(url).status_code == 404
+    response = office.post(url, {"lifted_on": "2026-05-10", "reason": "已补缴"})
+    assert response.status_code == 404
+    flag.refresh_from_db()
+    assert flag.lifted_on is None
+    assert flag.employer.name not in office.get(reverse("employment:credit")).content.decode()
+
+
+@ON_TODAY
+@pytest.mark.parametrize("role", ["township_officer", "viewer", "employer"])
+def test_roles_without_change_employer_cannot_lift(county_officer, role: str) -> None:
+    flag = _flag(county_officer)
+    region = {"township_officer": "150402001", "viewer": "150400"}.get(role)
+    user = make_user(role, region)
+    response = _client(user).post(
+        reverse("employment:credit_lift", args=[flag.pk]),
+        {"lifted_on": "2026-05-10", "reason": "已补缴"},
+    )
+    assert response.status_code in (403, 404)
+    flag.refresh_from_db()
+    assert flag.lifted_on is None

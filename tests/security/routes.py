@@ -643,6 +643,26 @@ def _employer_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"employer:{county}", make)
 
 
+def _credit_flag_pk(world: World, role: str, inside: bool) -> Any:
+    """A credit flag in force on that employer."""
+    from dpf.employment.models import CreditFlag, Employer
+
+    employer_id = _employer_pk(world, role, inside)
+
+    def make() -> Any:
+        employer = Employer.objects.get(pk=employer_id)
+        return CreditFlag.objects.create(
+            employer=employer,
+            county_code=employer.county_code,
+            reason="refused",
+            detail="拒不申报",
+            flagged_on=dt.date(2026, 6, 1),
+            flagged_by=world.users["city_admin"],
+        ).pk
+
+    return _cached(world, f"credit_flag:{employer_id}", make)
+
+
 def _declaration_pk(world: World, role: str, inside: bool) -> Any:
     """A submitted quota declaration of that employer (levy year 2026, no employees)."""
     from dpf.employment.models import QuotaDeclaration
@@ -1012,6 +1032,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:", "request_id", _citizen_request_pk, True),
     ("employment:", "declaration_id", _declaration_pk, True),
     ("employment:", "employer_id", _employer_pk, True),
+    ("employment:", "flag_id", _credit_flag_pk, True),
     ("employment:", "course_id", _course_pk, True),
     ("employment:", "file_id", _graduate_file_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
