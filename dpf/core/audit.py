@@ -238,6 +238,12 @@ def head_of(cursor: Any) -> dict[str, Any]:
     return {"entries": int(entries), "last_id": int(last_id or 0), "head_hash": head}
 
 
+def recorded(object_type: str) -> bool:
+    """Whether the log holds any entry of ``object_type`` (a step that marks its work done
+    by one entry, such as a demo step, asks here: only this module reads the rows)."""
+    return AuditEntry.objects.filter(object_type=object_type).exists()
+
+
 def stored_hash(entry_id: int) -> str | None:
     """The stored hash of one entry, or None when no such entry is in the table."""
     return AuditEntry.objects.filter(pk=entry_id).values_list("entry_hash", flat=True).first()

@@ -43,7 +43,7 @@ from dpf.benefits.models import (
     WorkItemStatus,
 )
 from dpf.core import audit
-from dpf.core.models import AuditEntry, EffectiveDated
+from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
 from dpf.core.workdays import add_working_days, working_days_between
 from dpf.demo.context import DemoContext
@@ -452,7 +452,7 @@ def _plans(ctx: DemoContext, rng: random.Random) -> list[_Planned]:
 
 
 def applications(ctx: DemoContext) -> None:
-    if AuditEntry.objects.filter(object_type=AUDIT_TYPE).exists():
+    if audit.recorded(AUDIT_TYPE):
         return
     rng = ctx.rng("applications")
     writer = _Writer(ctx, rng)

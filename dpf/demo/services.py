@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 
 from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
@@ -175,6 +175,7 @@ def demo_generate(
             if progress is not None:
                 progress(done, persons, time.perf_counter() - began)
     result.persons = done
+    _refresh_statistics()
     audit.record(
         actor=None,
         actor_name="dpf demo generate",
@@ -189,11 +190,23 @@ def demo_generate(
             name = getattr(step, "__name__", str(step))
             step_done(name, time.perf_counter() - started, time.process_time() - cpu)
     ctx.retire_clerks()
+    _refresh_statistics()
     result.rows = dict(counts.rows)
     result.as_of = as_of
     result.seconds = time.perf_counter() - began
     result.cpu_seconds = time.process_time() - began_cpu
     return result
+
+
+def _refresh_statistics() -> None:
+    """On PostgreSQL, the planner's statistics of the tables just bulk-written: rows written
+    inside a transaction (the tests', or a run the autovacuum has not reached yet) are
+    planned as empty tables, and the indicators' nested EXISTS over the registry then ran
+    for minutes on 900 persons (tests/demo/test_services_demo.py). ANALYZE reads the rows
+    the transaction sees."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
 
 
 # --- demo accounts --------------------------------------------------------------------
