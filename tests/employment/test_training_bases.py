@@ -206,7 +206,7 @@ def test_a_course_is_held_at_a_base_of_its_county_designated_on_its_first_day(
     assert held.base == mine
     assert held.training_base == ""
     theirs = base(city_admin, county="150404", name="松山区基地")
-    cases = [
+    cases: list[tuple[Any, dict[str, Any], str]] = [
         # Another county's base, for an officer who cannot see it.
         (county_officer, {"base_id": theirs.pk}, "base_not_found"),
         # The city picks 红山区's base for a 松山区 course.
@@ -325,7 +325,7 @@ def test_counts_by_county(county_officer, city_admin) -> None:
     assert (earlier["150402"]["courses"], earlier["150402"]["completed"]) == (1, 0)
     own = bases.bases_by_county(county_officer, year=2025, today=TODAY)
     assert [r["county_code"] for r in own] == ["150402"]
-    rows = {
+    rows: dict[str, Any] = {
         b.name: b
         for b in bases.base_rows(city_admin, start=dt.date(2025, 1, 1), end=dt.date(2025, 12, 31))
     }
