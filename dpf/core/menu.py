@@ -109,6 +109,15 @@ MENU: tuple[MenuEntry, ...] = (
         also=("employment:training_course", "employment:training_report"),
     ),
     MenuEntry(
+        "employment:training_bases",
+        _("培训基地"),
+        also=(
+            "employment:training_base",
+            "employment:training_base_new",
+            "employment:training_base_edit",
+        ),
+    ),
+    MenuEntry(
         "employment:records",
         _("就业登记"),
         also=("employment:zero_employment", "employment:assisted"),

@@ -1,6 +1,14 @@
-"""Demo vocational training (issue 19 part 6, I02): each county's courses of each plan year
-(kind, provider, training base, dates, subsidy per trainee) and their trainees, certified
-persons of working age, most of whom complete the course.
+"""Demo vocational training (issue 19 part 6, I02): each county's training bases and
+skills-master studios (a few of each, designated over the years, one now and then revoked),
+its courses of each plan year (kind, provider, the base or studio held at, dates, subsidy
+per trainee) and their trainees, certified persons of working age, most of whom complete
+the course.
+
+A course is held at a base or studio of its county designated on its first day, as
+``dpf.employment.bases.base_for_course`` asks, or (about one in five, and when none was
+designated) at none. The bases and the choice of base draw from their own random stream
+(``ctx.rng("training_bases")``), so the courses and trainees are those drawn before bases
+were records.
 
 A demo step (``step(ctx)``, see ``dpf.demo.context``): random numbers from
 ``ctx.rng("training")``, dates from ``ctx.as_of`` (no course starts after it, no completion
@@ -25,8 +33,14 @@ from decimal import Decimal
 from typing import Any
 
 from dpf.core.dates import age_on
-from dpf.demo.places import COUNTY_BY_CODE
-from dpf.employment.models import TrainingAttendance, TrainingCourse, TrainingKind
+from dpf.demo.places import COUNTIES, COUNTY_BY_CODE
+from dpf.employment.models import (
+    TrainingAttendance,
+    TrainingBase,
+    TrainingBaseKind,
+    TrainingCourse,
+    TrainingKind,
+)
 from dpf.employment.records import RETIREMENT_AGE, WORKING_AGE_FROM
 from dpf.registry.models import Person, Sex
 
@@ -56,6 +70,65 @@ TOPICS = {
     TrainingKind.OTHER: ["就业指导"],
 }
 
+# Training bases: the host, and the first and last year one may have been designated in.
+BASE_HOSTS = ["职业技能培训学校", "残疾人就业服务中心", "农牧业科技示范园", "特殊教育学校"]
+BASES_PER_COUNTY = (2, 3)
+STUDIOS_PER_COUNTY = (1, 2)
+BASE_YEARS = (2012, 2021)
+STUDIO_YEARS = (2016, 2024)
+REVOKED_SHARE = 0.15
+NO_BASE_SHARE = 0.2
+STUDIO_TRADES = ["盲人保健按摩", "蒙古族刺绣", "面点制作", "电子商务", "木雕"]
+
+
+def _day(rng: Any, first_year: int, last_year: int) -> dt.date:
+    return dt.date(rng.randint(first_year, last_year), rng.randint(1, 12), rng.randint(1, 28))
+
+
+def _bases(ctx: Any, rng: Any) -> dict[str, list[TrainingBase]]:
+    """A few bases and studios of each county, designated by ``ctx.as_of``, in the shapes of
+    ``dpf.employment.bases.base_register`` (names unique in the county, the end after the
+    start); by county."""
+    trades = [topic for topics in TOPICS.values() for topic in topics]
+    made: list[TrainingBase] = []
+    for county in COUNTIES:
+        hosts = rng.sample(BASE_HOSTS, rng.randint(*BASES_PER_COUNTY))
+        masters = rng.sample(STUDIO_TRADES, rng.randint(*STUDIOS_PER_COUNTY))
+        drawn = [(TrainingBaseKind.BASE, host, BASE_YEARS) for host in hosts] + [
+            (TrainingBaseKind.STUDIO, trade, STUDIO_YEARS) for trade in masters
+        ]
+        for kind, what, years in drawn:
+            start = _day(rng, *years)
+            end = None
+            if rng.random() < REVOKED_SHARE:
+                end = start + dt.timedelta(days=rng.randint(3 * 365, 6 * 365))
+            if start > ctx.as_of:
+                continue
+            if end is not None and end >= ctx.as_of:
+                end = None
+            studio = kind == TrainingBaseKind.STUDIO
+            made.append(
+                TrainingBase(
+                    kind=kind,
+                    name=f"{county.name}{what}"
+                    + ("技能大师工作室（演示）" if studio else "残疾人职业培训基地（演示）"),
+                    county_code=county.code,
+                    operator=f"{county.name}{what if not studio else '残疾人就业服务中心'}（演示）",
+                    trades=what if studio else "、".join(rng.sample(trades, 3)),
+                    capacity=rng.choice([10, 15, 20]) if studio else rng.choice([50, 80, 120]),
+                    valid_from=start,
+                    valid_to=end,
+                    source="demo",
+                    created_by=ctx.county_clerk(county.code),
+                )
+            )
+    TrainingBase.objects.bulk_create(made, batch_size=BATCH)
+    ctx.counts.add(TrainingBase._meta.db_table, len(made))
+    by_county: dict[str, list[TrainingBase]] = {}
+    for base in made:
+        by_county.setdefault(base.county_code, []).append(base)
+    return by_county
+
 
 def _working_age(birth: dt.date, sex: str, on: dt.date) -> bool:
     return WORKING_AGE_FROM <= age_on(birth, on) < RETIREMENT_AGE.get(Sex(sex), 60)
@@ -83,12 +156,14 @@ def _trainees(year: int, as_of: dt.date) -> dict[str, list[Trainee]]:
 
 
 def training(ctx: Any) -> None:
-    """Courses per county and year from 2021 to ``ctx.as_of``, with their trainees and
-    completions."""
-    if TrainingCourse.objects.exists():
+    """Training bases and studios per county, then courses per county and year from 2021
+    to ``ctx.as_of`` held at them, with their trainees and completions."""
+    if TrainingCourse.objects.exists() or TrainingBase.objects.exists():
         return
     rng = ctx.rng("training")
+    base_rng = ctx.rng("training_bases")
     as_of: dt.date = ctx.as_of
+    county_bases = _bases(ctx, base_rng)
     kinds, weights = [k[0] for k in KINDS], [k[1] for k in KINDS]
     details = {k[0]: k for k in KINDS}
     planned: list[tuple[TrainingCourse, list[int]]] = []
@@ -106,16 +181,15 @@ def training(ctx: Any) -> None:
                 start = dt.date(year, rng.randint(3, 10), rng.randint(1, 28))
                 if start > as_of:
                     continue
-                base = (
-                    f"{place}残疾人职业技能培训基地（演示）"
-                    if n % 2 == 0
-                    else f"{place}技能大师工作室（演示）"
-                )
+                designated = [b for b in county_bases.get(county, []) if b.in_force_on(start)]
+                base = None
+                if designated and base_rng.random() >= NO_BASE_SHARE:
+                    base = base_rng.choice(designated)
                 course = TrainingCourse(
                     name=f"{year}年{place}{rng.choice(TOPICS[kind])}培训班第{n + 1}期",
                     kind=kind,
                     provider=rng.choice(PROVIDERS),
-                    training_base=base,
+                    base=base,
                     county_code=county,
                     start=start,
                     end=start + dt.timedelta(days=rng.randint(shortest, longest)),

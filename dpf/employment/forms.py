@@ -13,6 +13,7 @@ from dpf.employment.models import (
     EmployerKind,
     PlacementKind,
     SupportActionKind,
+    TrainingBaseKind,
     TrainingKind,
 )
 from dpf.employment.services import EmployeeLine
@@ -107,15 +108,76 @@ class CourseForm(forms.Form):
     name = forms.CharField(label=_("培训名称"), max_length=100)
     kind = forms.ChoiceField(label=_("培训类型"), choices=TrainingKind.choices)
     provider = forms.CharField(label=_("培训机构"), max_length=100)
-    training_base = forms.CharField(label=_("培训基地"), max_length=100, required=False)
     county_code = forms.ChoiceField(label=_("所在旗县区"), choices=())
+    base_id = forms.TypedChoiceField(
+        label=_("培训基地"),
+        coerce=int,
+        required=False,
+        empty_value=None,
+        choices=(),
+        help_text=_("培训所在旗县区认定的培训基地或技能大师工作室，须在培训开始之日处于认定期内"),
+    )
     start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
     subsidy_per_person = forms.CharField(label=_("人均补贴（元）"), max_length=12, initial="0")
 
+    def __init__(
+        self,
+        *args: Any,
+        counties: list[tuple[str, str]],
+        bases: list[tuple[str, list[tuple[int, str]]]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+        # Grouped by county: the service refuses a base of another county than the course's.
+        self.fields["base_id"].choices = [("", _("（不在基地举办）")), *bases]  # type: ignore[attr-defined]
+
+
+class TrainingBaseForm(forms.Form):
+    """A training base or skills-master studio; the capacity is checked by the service
+    (1 to 10,000) with its message."""
+
+    kind = forms.ChoiceField(label=_("类别"), choices=TrainingBaseKind.choices)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    county_code = forms.ChoiceField(label=_("所在旗县区"), choices=())
+    operator = forms.CharField(
+        label=_("依托单位"), max_length=100, help_text=_("举办或依托的学校、企业或机构")
+    )
+    trades = forms.CharField(
+        label=_("培训项目（工种）"), max_length=200, help_text=_("例如：盲人保健按摩、电子商务")
+    )
+    capacity = forms.IntegerField(label=_("培训能力（人）"), help_text=_("可同时培训的人数"))
+    valid_from = forms.DateField(
+        label=_("认定日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("撤销或到期日期"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("认定被撤销或有效期届满的日期；仍在认定期内的不填"),
+    )
+
     def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["county_code"].choices = counties  # type: ignore[attr-defined]
+
+
+class TrainingBaseFilterForm(forms.Form):
+    """The list's filters (``?county_code=&kind=&year=``); a malformed one is ignored."""
+
+    county_code = forms.ChoiceField(label=_("旗县区"), required=False, choices=())
+    kind = forms.ChoiceField(
+        label=_("类别"), required=False, choices=[("", _("全部")), *TrainingBaseKind.choices]
+    )
+    year = forms.IntegerField(label=_("年度"), required=False, min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, counties: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["county_code"].choices = [  # type: ignore[attr-defined]
+            ("", _("全部")),
+            *counties,
+        ]
 
 
 class EnrolForm(forms.Form):

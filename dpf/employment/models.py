@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dpf.core.fields import EncryptedTextField
+from dpf.core.models import EffectiveDated, valid_interval_check
 
 
 class EmployerKind(models.TextChoices):
@@ -197,14 +198,62 @@ class TrainingKind(models.TextChoices):
     OTHER = "other", _("其他培训")
 
 
+class TrainingBaseKind(models.TextChoices):
+    BASE = "base", _("残疾人职业培训基地")
+    STUDIO = "studio", _("技能大师工作室")
+
+
+class TrainingBase(EffectiveDated):
+    """A designated vocational training base for disabled people (残疾人职业培训基地) or a
+    skills-master studio (技能大师工作室) of a county: who runs it, the trades it teaches and
+    how many it trains at once. Designated over ``[valid_from, valid_to]`` (认定日期 to the
+    day the designation was revoked or lapses, both inclusive; open end = in force); the
+    plan counts those in force per county. Holds no personal data."""
+
+    kind = models.CharField(_("类别"), max_length=10, choices=TrainingBaseKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
+    operator = models.CharField(_("依托单位"), max_length=100)
+    trades = models.CharField(_("培训项目（工种）"), max_length=200)
+    capacity = models.PositiveIntegerField(_("培训能力（人）"))
+    valid_from = models.DateField(_("认定日期"))
+    valid_to = models.DateField(_("撤销或到期日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["county_code", "kind", "name", "pk"]
+        verbose_name = _("培训基地与技能大师工作室")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["county_code", "name"], name="trainingbase_name_once_per_county"
+            ),
+            valid_interval_check("trainingbase_valid_interval"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TrainingCourse(models.Model):
     """A vocational training course (残疾人职业技能培训) of a county: kind, provider, the
-    training base it is held at, dates and the subsidy per trainee."""
+    training base or studio it is held at (``base``, of the course's county, designated on
+    its first day), dates and the subsidy per trainee. ``training_base`` is the name typed
+    before bases were records, kept as typed for the courses no base was found for."""
 
     name = models.CharField(_("培训名称"), max_length=100)
     kind = models.CharField(_("培训类型"), max_length=20, choices=TrainingKind.choices)
     provider = models.CharField(_("培训机构"), max_length=100)
-    training_base = models.CharField(_("培训基地"), max_length=100, blank=True)
+    base = models.ForeignKey(
+        TrainingBase,
+        verbose_name=_("培训基地"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="courses",
+    )
+    training_base = models.CharField(_("培训基地（原登记名称）"), max_length=100, blank=True)
     county_code = models.CharField(_("所在旗县区"), max_length=6, db_index=True)
     start = models.DateField(_("开始日期"))
     end = models.DateField(_("结束日期"))

@@ -23,7 +23,7 @@ from dpf.core.i18n import localised
 from dpf.core.idnumber import parse_id_number
 from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import RegionLevel
-from dpf.employment import levy
+from dpf.employment import bases, levy
 from dpf.employment.models import TrainingAttendance, TrainingCourse, TrainingKind
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
@@ -35,13 +35,14 @@ def course_create(
     name: str,
     kind: str,
     provider: str,
-    training_base: str = "",
     county_code: str,
     start: dt.date,
     end: dt.date,
     subsidy_per_person: object = "0",
+    base_id: int | None = None,
 ) -> TrainingCourse:
-    """A course of a county in the actor's region."""
+    """A course of a county in the actor's region, held at one of the county's training
+    bases or skills-master studios (``base_id``, designated on the first day) or at none."""
     require_permission(actor, "create", "training")
     if kind not in TrainingKind.values:
         raise refuse("training_kind", "培训类型无效", "The kind of training is not valid", "kind")
@@ -61,6 +62,7 @@ def course_create(
     subsidy = levy.parse_decimal(
         subsidy_per_person, "subsidy_per_person", low=Decimal(0), high=Decimal(100000)
     )
+    base = bases.base_for_course(actor, base_id, county_code=county_code, start=start)
     with transaction.atomic():
         course = TrainingCourse.objects.create(
             name=clean_text(name, field="name", label=("培训名称", "name"), limit=100),
@@ -68,13 +70,7 @@ def course_create(
             provider=clean_text(
                 provider, field="provider", label=("培训机构", "provider"), limit=100
             ),
-            training_base=clean_text(
-                training_base,
-                field="training_base",
-                label=("培训基地", "training base"),
-                limit=100,
-                required=False,
-            ),
+            base=base,
             county_code=county_code,
             start=start,
             end=end,
@@ -86,7 +82,12 @@ def course_create(
             action="create",
             object_type="training_course",
             object_id=course.pk,
-            changes={"kind": kind, "county_code": county_code, "start": start.isoformat()},
+            changes={
+                "kind": kind,
+                "county_code": county_code,
+                "start": start.isoformat(),
+                "base": base.pk if base else None,
+            },
         )
     return course
 
@@ -98,6 +99,7 @@ def courses(user: Any) -> QuerySet[TrainingCourse]:
         return TrainingCourse.objects.none()
     return (
         TrainingCourse.objects.filter(county_code__startswith=region.prefix)
+        .select_related("base")
         .annotate(
             attendees=Count("attendances"),
             completed=Count("attendances", filter=Q(attendances__completed_on__isnull=False)),

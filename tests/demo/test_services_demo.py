@@ -29,7 +29,7 @@ from dpf.demo.child_rehab import child_rehabilitation
 from dpf.demo.context import DemoContext
 from dpf.demo.management.commands.demo import STEPS
 from dpf.demo.training import training
-from dpf.employment.models import TrainingAttendance, TrainingCourse
+from dpf.employment.models import TrainingAttendance, TrainingBase, TrainingCourse
 from dpf.employment.records import RETIREMENT_AGE, WORKING_AGE_FROM
 from dpf.indicators.models import Indicator
 from dpf.registry.models import Person, Sex
@@ -154,6 +154,27 @@ def test_courses_and_completions_keep_the_training_rules() -> None:
     assert 0 < done < TrainingAttendance.objects.count()  # most complete, not all
 
 
+def test_bases_and_studios_per_county_and_the_courses_held_at_them() -> None:
+    """A few bases and studios in every county, designated by the demo's date; a course is
+    held at a base of its county designated on its first day, or at none."""
+    found = TrainingBase.objects.all()
+    per_county = {(row["county_code"], row["kind"]) for row in found.values("county_code", "kind")}
+    counties = set(found.values_list("county_code", flat=True))
+    assert len(counties) > 1
+    assert all((c, "base") in per_county and (c, "studio") in per_county for c in counties)
+    for base in found:
+        assert base.valid_from <= AS_OF
+        assert base.valid_to is None or base.valid_from <= base.valid_to < AS_OF
+    held = TrainingCourse.objects.filter(base__isnull=False).select_related("base")
+    assert held.exists()
+    for course in held:
+        assert course.base is not None
+        assert course.base.county_code == course.county_code
+        assert course.base.in_force_on(course.start)
+    assert TrainingCourse.objects.filter(base__isnull=True).exists()
+    assert not TrainingCourse.objects.exclude(training_base="").exists()
+
+
 def test_a_second_run_of_the_steps_adds_nothing() -> None:
     before = (
         Entitlement.objects.count(),
@@ -161,6 +182,7 @@ def test_a_second_run_of_the_steps_adds_nothing() -> None:
         RehabSession.objects.count(),
         TrainingCourse.objects.count(),
         TrainingAttendance.objects.count(),
+        TrainingBase.objects.count(),
     )
     ctx = DemoContext(seed=SEED, as_of=AS_OF)
     child_rehabilitation(ctx)
@@ -172,4 +194,5 @@ def test_a_second_run_of_the_steps_adds_nothing() -> None:
         RehabSession.objects.count(),
         TrainingCourse.objects.count(),
         TrainingAttendance.objects.count(),
+        TrainingBase.objects.count(),
     )

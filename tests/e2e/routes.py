@@ -371,6 +371,27 @@ def _training_course(data: Registry) -> dict[str, Any]:
     return {"course_id": _sample(data, "training_course", create)}
 
 
+def _training_base(data: Registry) -> dict[str, Any]:
+    """A training base of 红山区 designated in 2020."""
+
+    def create() -> int:
+        from dpf.employment import bases
+
+        return bases.base_register(
+            actor=data.user("county_officer"),
+            today=dt.date(2025, 12, 31),
+            kind="base",
+            name="红山区残疾人职业培训基地",
+            county_code="150402",
+            operator="红山区职业培训学校",
+            trades="盲人保健按摩、电子商务",
+            capacity=80,
+            valid_from=dt.date(2020, 5, 1),
+        ).pk
+
+    return {"base_id": _sample(data, "training_base", create)}
+
+
 def _graduate_file(data: Registry) -> dict[str, Any]:
     """The first seeded person's graduate file (一人一档), opened by the county officer."""
 
@@ -830,6 +851,8 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "employment:credit_lift": _credit_flag,
     "employment:review": _declaration,
     "employment:training_course": _training_course,
+    "employment:training_base": _training_base,
+    "employment:training_base_edit": _training_base,
     "employment:graduate": _graduate_file,
     "employment:graduate_edit": _graduate_file,
     "jobs:job": _job,

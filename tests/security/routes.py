@@ -802,6 +802,27 @@ def _course_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"course:{county}", make)
 
 
+def _training_base_pk(world: World, role: str, inside: bool) -> Any:
+    """A training base of the county of the role's inside (or nearest outside) person."""
+    from dpf.employment.models import TrainingBase
+
+    county = world.person(role, inside).county_code if role else "150402"
+
+    def make() -> Any:
+        return TrainingBase.objects.create(
+            kind="base",
+            name=f"样本培训基地{county}",
+            county_code=county,
+            operator="样本职业学校",
+            trades="盲人保健按摩",
+            capacity=50,
+            valid_from=dt.date(2020, 1, 1),
+            created_by=world.users["city_admin"],
+        ).pk
+
+    return _cached(world, f"training_base:{county}", make)
+
+
 def _risk_case_pk(world: World, role: str, inside: bool) -> Any:
     """A return-to-poverty alert for the household of the role's inside (or outside) person."""
     from dpf.social.models import RiskCase
@@ -1034,6 +1055,7 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "employer_id", _employer_pk, True),
     ("employment:", "flag_id", _credit_flag_pk, True),
     ("employment:", "course_id", _course_pk, True),
+    ("employment:", "base_id", _training_base_pk, True),
     ("employment:", "file_id", _graduate_file_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
     ("services:", "renovation_id", _renovation_pk, True),
