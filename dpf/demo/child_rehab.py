@@ -30,6 +30,7 @@ from typing import Any
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
+from dpf.core.dates import add_years
 from dpf.demo.history import (
     DAY,
     OPEN,
@@ -43,8 +44,8 @@ from dpf.demo.history import (
 )
 from dpf.registry.models import Certificate, NeedsSurvey, Person
 from dpf.registry.services import mark_facts_changed
+from dpf.services.child_rehab import CHILD_REHAB_AGE_LIMIT, CHILD_REHAB_BENEFIT
 from dpf.services.models import Institution, InstitutionKind, RehabPlan, RehabSession
-from dpf.services.services import CHILD_REHAB_AGE_LIMIT, CHILD_REHAB_BENEFIT, add_years
 from dpf.workflow.models import EntitlementEvent
 
 PLAN_START_YEAR = 2021

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from dpf.benefits.models import Entitlement
-from dpf.core.dates import age_on
+from dpf.core.dates import add_years, age_on
 from dpf.demo import monthly, services
 from dpf.demo.child_rehab import child_rehabilitation
 from dpf.demo.context import DemoContext
@@ -36,7 +36,7 @@ from dpf.registry.models import Person, Sex
 from dpf.rules import compile_rule
 from dpf.services.counters import designated_institutions
 from dpf.services.models import Institution, RehabPlan, RehabSession
-from dpf.services.services import REHAB_NEED_RULE, add_years
+from dpf.services.services import REHAB_NEED_RULE
 from dpf.workflow.models import EntitlementEvent
 
 PERSONS = 900
