@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -41,7 +42,7 @@ def worker(regions):
 
 
 def _record(actor, person, **kw):
-    values = {
+    values: dict[str, Any] = {
         "kind": "screening",
         "date": dt.date(2025, 5, 6),
         "source": "maternal_child",
@@ -175,7 +176,11 @@ def test_closing_a_referral_needs_a_reason_a_date_after_it_and_the_county(worker
     referral = _record(worker, make_person(name="小关", birth=dt.date(2022, 3, 1)))
 
     def close(actor, **kw):
-        values = {"closed_on": dt.date(2025, 8, 1), "reason": "家长拒绝", "today": TODAY}
+        values: dict[str, Any] = {
+            "closed_on": dt.date(2025, 8, 1),
+            "reason": "家长拒绝",
+            "today": TODAY,
+        }
         values.update(kw)
         return child_rehab.child_referral_close(actor=actor, referral_id=referral.pk, **values)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -171,7 +172,7 @@ def test_a_hand_over_closed_with_a_note(regions) -> None:
     handover = ChildTransition.objects.get()
 
     def close(actor, **kw):
-        values = {"closed_on": dt.date(2025, 7, 1), "note": "复评无康复需求"}
+        values: dict[str, Any] = {"closed_on": dt.date(2025, 7, 1), "note": "复评无康复需求"}
         values |= kw
         return child_rehab.child_transition_close(
             actor=actor, transition_id=handover.pk, today=dt.date(2025, 7, 2), **values
