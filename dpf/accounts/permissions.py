@@ -51,6 +51,7 @@ class ObjectType(models.TextChoices):
     SERVICE_PLAN = "service_plan", _("服务计划（指定机构）")
     HOME_RENOVATION = "home_renovation", _("家庭无障碍改造")
     EDUCATION_RECORD = "education_record", _("义务教育就学状况")
+    CHILD_REFERRAL = "child_referral", _("残疾儿童筛查转介")
     QUOTA_DECLARATION = "quota_declaration", _("按比例就业年审")
     EMPLOYER = "employer", _("用人单位")
     TRAINING = "training", _("职业技能培训")
@@ -115,6 +116,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.SERVICE_PLAN,
         ObjectType.HOME_RENOVATION,
         ObjectType.EDUCATION_RECORD,
+        ObjectType.CHILD_REFERRAL,  # a child's screening finding
         ObjectType.VOLUNTEER_RECORD,
         ObjectType.AUDIT_LOG,
         ObjectType.CITIZEN_REQUEST,
@@ -240,6 +242,12 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
     + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.EDUCATION_RECORD,))
+    # A child screened or referred for rehabilitation assistance (0-7): recorded where the
+    # child lives, from the village up; the county follows it to the application.
+    + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW,), (T.CHILD_REFERRAL,))
+    + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CHILD_REFERRAL,))
+    + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE), (T.CHILD_REFERRAL,))
+    + _grant(Role.VILLAGE_WORKER, S.REGION, (A.VIEW, A.CREATE), (T.CHILD_REFERRAL,))
     # Partner departments: roster exchange only.
     + _grant(Role.DEPARTMENT_EXCHANGE, S.INSTITUTION, (A.IMPORT, A.EXPORT), (T.ROSTER,))
     # Employers: their own yearly quota declaration.

@@ -3,8 +3,8 @@
 ``local_today`` is the calendar date in the installation's time zone (Asia/Shanghai), the
 "today" of every page and service that is not given a date; nothing calls
 ``date.today()`` (the machine's zone) instead. ``age_on`` is the age in completed years
-(周岁) that the rules, the pages and the demo all use; ``local_midnight`` the instant a
-local day begins.
+(周岁) that the rules, the pages and the demo all use; ``add_years`` the same day some years
+later (a child's 8th birthday); ``local_midnight`` the instant a local day begins.
 """
 
 from __future__ import annotations
@@ -30,6 +30,14 @@ def age_on(birth: dt.date, on: dt.date) -> int:
     """Completed years (周岁) from ``birth`` to ``on``; negative before the birth, so a rule
     such as ``age >= 0 && age < 8`` never takes in a person not yet born."""
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def display_age(birth: dt.date, on: dt.date) -> int:

@@ -79,6 +79,12 @@ MENU: tuple[MenuEntry, ...] = (
     ),
     MenuEntry("services:schooling_queue", _("未入学跟进"), also=("services:schooling_child",)),
     MenuEntry(
+        "services:child_referrals",
+        _("儿童筛查转介"),
+        also=("services:child_referral", "services:child_referral_new"),
+    ),
+    MenuEntry("services:child_transitions", _("儿童康复转衔"), also=("services:child_transition",)),
+    MenuEntry(
         "services:care_queue",
         _("托养安置"),
         also=("services:care_placement", "services:care_placement_new"),

@@ -18,18 +18,28 @@ of the periods a child is eligible for are never applied for, and an application
 three to thirteen weeks after the child becomes eligible, so the most recently certified or
 surveyed children are still waiting on the demo's date; a child of 7 has left the rule that
 T0303 (0-7) still counts. T0303 is therefore a figure below 100 %. About 90 % of the years a
-child holds the assistance have a plan with sessions. Adds nothing on a second run.
+child holds the assistance have a plan with sessions, its cost within the year's standard
+(``dpf.services.child_rehab.yearly_standard``). Each application is preceded by the child's
+screening (a hospital or a maternal and child health institution, under 7) or referral
+(kindergarten, township worker, parent) three to thirteen weeks before the approval; half
+of the children who never applied were referred too, and the county closed the follow-up of
+those referred more than three months before the demo's date, so the follow-up list holds
+the children still waiting and the recent ones. Screenings, referrals and costs draw on
+``ctx.rng("child_referral")``, so the assistance periods and plans are those drawn before.
+Adds nothing on a second run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
+from dpf.core.dates import add_years, age_on
 from dpf.demo.history import (
     DAY,
     OPEN,
@@ -43,8 +53,20 @@ from dpf.demo.history import (
 )
 from dpf.registry.models import Certificate, NeedsSurvey, Person
 from dpf.registry.services import mark_facts_changed
-from dpf.services.models import Institution, InstitutionKind, RehabPlan, RehabSession
-from dpf.services.services import CHILD_REHAB_AGE_LIMIT, CHILD_REHAB_BENEFIT, add_years
+from dpf.services.child_rehab import (
+    CHILD_REHAB_AGE_LIMIT,
+    CHILD_REHAB_BENEFIT,
+    SCREENING_AGE_LIMIT,
+    standard_table,
+    yearly_standard,
+)
+from dpf.services.models import (
+    ChildReferral,
+    Institution,
+    InstitutionKind,
+    RehabPlan,
+    RehabSession,
+)
 from dpf.workflow.models import EntitlementEvent
 
 PLAN_START_YEAR = 2021
@@ -53,6 +75,26 @@ RULE_FROM = dt.date(2018, 10, 1)  # the catalogue's first child_rehab rule
 RULE_AGE_LIMIT = 7  # its ``age < 7`` (to 2026-12-31; ``age < 8`` from 2027)
 NEVER_APPLIED = 0.08
 YEARS_SERVED = 0.90
+NEVER_APPLIED_REFERRED = 0.5
+CLOSED_AFTER = dt.timedelta(days=90)  # the county closes a follow-up older than this
+SCREENERS = [
+    ("hospital", "赤峰市医院儿科"),
+    ("hospital", "旗县人民医院儿科"),
+    ("maternal_child", "旗县妇幼保健院"),
+]
+REFERRERS = [
+    ("kindergarten", "中心幼儿园"),
+    ("township_worker", "苏木乡镇残联专职委员"),
+    ("parent", "儿童家长"),
+    ("hospital", "赤峰市医院康复科"),
+]
+FINDINGS = [
+    "听力筛查未通过，疑似听力障碍 / failed the hearing screening",
+    "运动发育迟缓 / delayed motor development",
+    "语言发育迟缓 / delayed speech",
+    "视力筛查异常 / abnormal vision screening",
+    "疑似孤独症谱系障碍 / suspected autism spectrum disorder",
+]
 Reason = EntitlementEvent.Reason
 
 
@@ -81,6 +123,25 @@ def _eligible(
     return intersect(days, _need_spans(surveys))
 
 
+def _facts(
+    ids: list[int],
+) -> tuple[dict[int, list[Interval]], dict[int, list[tuple[dt.date, bool]]]]:
+    """The children's certificate spans and survey answers (rehabilitation need), by person."""
+    certificates: dict[int, list[Interval]] = defaultdict(list)
+    for pk, start, end in Certificate.objects.filter(person__in=ids).values_list(
+        "person_id", "valid_from", "valid_to"
+    ):
+        certificates[pk].append(_span(start, end))
+    surveys: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
+    for pk, day, need in (
+        NeedsSurvey.objects.filter(person__in=ids)
+        .order_by("person_id", "survey_date", "pk")
+        .values_list("person_id", "survey_date", "rehab_need")
+    ):
+        surveys[pk].append((day, need))
+    return certificates, surveys
+
+
 def child_rehabilitation(ctx: Any) -> None:
     """Assistance periods, and plans with sessions, for the children of the registry."""
     benefit = BenefitItem.objects.filter(code=CHILD_REHAB_BENEFIT).first()
@@ -103,29 +164,25 @@ def child_rehabilitation(ctx: Any) -> None:
     )
     if not children:
         return
-    ids = [row[0] for row in children]
-    certificates: dict[int, list[Interval]] = defaultdict(list)
-    for pk, start, end in Certificate.objects.filter(person__in=ids).values_list(
-        "person_id", "valid_from", "valid_to"
-    ):
-        certificates[pk].append(_span(start, end))
-    surveys: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
-    for pk, day, need in (
-        NeedsSurvey.objects.filter(person__in=ids)
-        .order_by("person_id", "survey_date", "pk")
-        .values_list("person_id", "survey_date", "rehab_need")
-    ):
-        surveys[pk].append((day, need))
+    certificates, surveys = _facts([row[0] for row in children])
     standard = StandardTable.load(benefit)
+    referrals = _Referrals(ctx.rng("child_referral"), as_of)
     rows: list[Entitlement] = []
-    for pk, birth, death, county, _township, _village in children:
+    for pk, birth, death, county, township, village in children:
+        where = (county, township, village)
         for start, end in _eligible(birth, death, certificates[pk], surveys[pk]):
-            if start > as_of or rng.random() < NEVER_APPLIED:
+            if start > as_of:
+                continue
+            if rng.random() < NEVER_APPLIED:
+                referrals.never_applied(pk, birth, start, min(end, as_of), where)
                 continue
             # Applied some weeks after, approved by the county some weeks later.
             approved = start + dt.timedelta(days=rng.randint(10, 60) + rng.randint(10, 30))
-            if approved > as_of or approved > end:
-                continue  # still waiting, or no longer eligible when it would be decided
+            if approved > end:
+                continue  # no longer eligible when it would be decided
+            referrals.before(pk, birth, min(approved, as_of), where)
+            if approved > as_of:
+                continue  # still waiting
             last = end if end <= as_of else None
             status = EntitlementStatus.ACTIVE if last is None else EntitlementStatus.TERMINATED
             died = death is not None and last is not None and last >= death - DAY
@@ -156,7 +213,68 @@ def child_rehabilitation(ctx: Any) -> None:
     )
     ctx.counts.add(Entitlement._meta.db_table, len(rows))
     ctx.counts.add(EntitlementEvent._meta.db_table, len(events))
-    _plans(ctx, rng, as_of, rows, {row[0]: row for row in children})
+    ChildReferral.objects.bulk_create(referrals.rows, batch_size=BATCH)
+    ctx.counts.add(ChildReferral._meta.db_table, len(referrals.rows))
+    _plans(ctx, rng, as_of, rows, {row[0]: row for row in children}, referrals.rng)
+
+
+class _Referrals:
+    """The screenings and referrals before the applications, in the shape of
+    ``dpf.services.child_rehab.child_referral_record`` (a child under 8 that day, a screening
+    only by a health institution and under 7, on or after the birth, not after the demo's
+    date), one per (child, kind, day, source)."""
+
+    def __init__(self, rng: Any, as_of: dt.date) -> None:
+        self.rng = rng
+        self.as_of = as_of
+        self.rows: list[ChildReferral] = []
+        self._seen: set[tuple[int, str, dt.date, str]] = set()
+
+    def before(
+        self, pk: int, birth: dt.date, day: dt.date, where: tuple[str, str, str]
+    ) -> ChildReferral | None:
+        """A screening or referral three to thirteen weeks before ``day``."""
+        date = max(day - dt.timedelta(days=self.rng.randint(21, 90)), birth)
+        if date > self.as_of or age_on(birth, date) >= CHILD_REHAB_AGE_LIMIT:
+            return None
+        screened = age_on(birth, date) < SCREENING_AGE_LIMIT and self.rng.random() < 0.6
+        source, name = self.rng.choice(SCREENERS if screened else REFERRERS)
+        kind = "screening" if screened else "referral"
+        if (pk, kind, date, source) in self._seen:
+            return None
+        self._seen.add((pk, kind, date, source))
+        county, township, village = where
+        row = ChildReferral(
+            person_id=pk,
+            kind=kind,
+            date=date,
+            source=source,
+            source_name=name,
+            finding=self.rng.choice(FINDINGS),
+            county_code=county,
+            township_code=township,
+            village_code=village,
+        )
+        self.rows.append(row)
+        return row
+
+    def never_applied(
+        self,
+        pk: int,
+        birth: dt.date,
+        start: dt.date,
+        last: dt.date,
+        where: tuple[str, str, str],
+    ) -> None:
+        """Half of the children never applied for were referred while eligible; the
+        county closed the follow-up of those referred long enough ago."""
+        if self.rng.random() >= NEVER_APPLIED_REFERRED:
+            return
+        day = start + dt.timedelta(days=self.rng.randint(0, max((last - start).days, 0)) + 21)
+        row = self.before(pk, birth, day, where)
+        if row is not None and row.date + CLOSED_AFTER < self.as_of:
+            row.closed_on = row.date + dt.timedelta(days=self.rng.randint(30, 80))
+            row.close_reason = "家长暂不申请 / the family did not apply"
 
 
 def _plans(
@@ -165,10 +283,14 @@ def _plans(
     as_of: dt.date,
     periods: list[Entitlement],
     children: dict[int, tuple[int, dt.date, dt.date | None, str, str, str]],
+    cost_rng: Any,
 ) -> None:
     """A plan in most years of each assistance period, starting while the assistance is in
     force, at an institution designated on its start (the child's county's when there is
-    one), ending before the 8th birthday; a few sessions each."""
+    one), ending before the 8th birthday, costing half to all of the year's standard; a
+    few sessions each."""
+    table = standard_table()
+    yearly: dict[tuple[str, int], Decimal] = {}
     institutions = list(
         Institution.objects.filter(
             kind=InstitutionKind.REHABILITATION, designated_from__isnull=False
@@ -201,6 +323,11 @@ def _plans(
             near = [i for i in designated if i.county_code == county]
             end = min(dt.date(year, 12, 31), eighth - DAY, as_of)
             closed = end < as_of
+            if (county, year) not in yearly:
+                found = yearly_standard(county, None, year, table)
+                yearly[(county, year)] = found.amount if found else Decimal(0)
+            share = Decimal(cost_rng.randint(50, 100)) / 100
+            cost = (yearly[(county, year)] * share).quantize(Decimal("100"))
             plans.append(
                 RehabPlan(
                     person_id=pk,
@@ -209,6 +336,7 @@ def _plans(
                     start=start,
                     end=end,
                     planned_sessions=rng.randint(24, 96),
+                    cost=cost,
                     county_code=county,
                     township_code=township,
                     village_code=village,

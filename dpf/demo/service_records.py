@@ -18,8 +18,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dpf.core.dates import add_years
 from dpf.core.models import Region, RegionLevel
 from dpf.registry.models import Person
+from dpf.services.child_rehab import CHILD_REHAB_AGE_LIMIT
 from dpf.services.models import (
     DeviceCatalogueItem,
     DeviceFitting,
@@ -29,12 +31,7 @@ from dpf.services.models import (
     RehabPlan,
     RehabSession,
 )
-from dpf.services.services import (
-    CHILD_REHAB_AGE_LIMIT,
-    DEVICE_NEED_RULE,
-    REHAB_NEED_RULE,
-    add_years,
-)
+from dpf.services.services import DEVICE_NEED_RULE, REHAB_NEED_RULE
 
 CITY = "150400"
 PLAN_START_YEAR = 2021

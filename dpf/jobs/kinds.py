@@ -77,6 +77,11 @@ KINDS: dict[str, Kind] = {
         Kind("workflow.signing_pdf", "dpf.workflow.jobs.signing_pdf_job", _("生成签字用PDF")),
         Kind("jobs.output_retention", "dpf.jobs.outputs.retention_job", _("清理过期的作业文件")),
         Kind(
+            "services.child_rehab_transition",
+            "dpf.services.jobs.child_rehab_transition_job",
+            _("残疾儿童康复救助年满8周岁转衔"),
+        ),
+        Kind(
             "portal.rate_event_retention",
             "dpf.portal.jobs.rate_event_retention_job",
             _("清理过期的频率限制记录"),

@@ -13,6 +13,8 @@ from dpf.services.models import (
     CareKind,
     InstitutionKind,
     NotEnrolledReason,
+    ReferralKind,
+    ReferralSource,
     RehabKind,
     RehabOutcome,
     RenovationItemKind,
@@ -25,6 +27,14 @@ class RehabPlanForm(forms.Form):
     start = forms.DateField(label=_("计划开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("计划结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
     planned_sessions = forms.IntegerField(label=_("计划服务次数"), min_value=1, max_value=366)
+    cost = forms.DecimalField(
+        label=_("计划费用（元）"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("未满8周岁儿童的计划必填：从开始年度的残疾儿童康复救助标准中支出"),
+    )
 
     def __init__(self, *args: object, institutions: list[tuple[int, str]], **kwargs: object):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -258,3 +268,31 @@ class DeviceItemEndForm(forms.Form):
 
 class CatalogueDateForm(forms.Form):
     on = forms.DateField(label=_("查看日期"), required=False, widget=DateInput())
+
+
+class ChildReferralForm(forms.Form):
+    kind = forms.ChoiceField(label=_("来源方式"), choices=ReferralKind.choices)
+    date = _date_field(_("筛查（转介）日期"))
+    source = forms.ChoiceField(
+        label=_("筛查（转介）方"),
+        choices=ReferralSource.choices,
+        help_text=_("筛查只由医院或妇幼保健机构进行（0-6岁儿童残疾筛查）"),
+    )
+    source_name = forms.CharField(label=_("机构或人员名称"), max_length=100)
+    finding = forms.CharField(
+        label=_("筛查结果或转介原因"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ChildReferralCloseForm(forms.Form):
+    closed_on = _date_field(_("结束日期"))
+    reason = forms.CharField(label=_("结束跟进原因"), max_length=300)
+
+
+class ChildTransitionCloseForm(forms.Form):
+    closed_on = _date_field(_("转衔日期"))
+    note = forms.CharField(
+        label=_("转衔情况"),
+        max_length=300,
+        help_text=_("未制定成人康复服务计划的原因，如无成人康复需求、家长拒绝、已迁出"),
+    )

@@ -82,6 +82,11 @@ class RehabPlan(models.Model):
     start = models.DateField(_("计划开始日期"))
     end = models.DateField(_("计划结束日期"))
     planned_sessions = models.PositiveSmallIntegerField(_("计划服务次数"))
+    # A child's plan is paid from the yearly rehabilitation assistance (dpf.services.child_rehab);
+    # an adult's plan may leave it blank.
+    cost = models.DecimalField(
+        _("计划费用（元）"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     family_doctor = models.CharField(_("签约家庭医生机构"), max_length=100, blank=True)
     county_code = models.CharField(max_length=6)
     township_code = models.CharField(max_length=9)
@@ -103,6 +108,10 @@ class RehabPlan(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(planned_sessions__gte=1), name="rehabplan_sessions_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(cost__isnull=True) | models.Q(cost__gte=0),
+                name="rehabplan_cost_not_negative",
             ),
             models.CheckConstraint(
                 condition=models.Q(closed_on__isnull=True, outcome="")
@@ -479,3 +488,12 @@ class CarePlacement(models.Model):
     @property
     def last_day(self) -> dt.date:
         return self.ended_on or self.end
+
+
+# The child rehabilitation assistance's screening, referral and hand-over records.
+from dpf.services.child_models import (  # noqa: E402, F401
+    ChildReferral,
+    ChildTransition,
+    ReferralKind,
+    ReferralSource,
+)

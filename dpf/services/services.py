@@ -16,12 +16,18 @@ from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core import audit
-from dpf.core.dates import local_today
+from dpf.core.dates import add_years, local_today
 from dpf.core.errors import NotFound
 from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
 from dpf.registry.models import Person, SchoolEnrolment
+from dpf.services.child_rehab import (
+    MAX_PLAN_COST,
+    check_child_plan,
+    hand_over_to_plan,
+    is_child,
+)
 from dpf.services.models import (
     CareKind,
     CarePlacement,
@@ -330,10 +336,13 @@ def rehab_plan_create(  # noqa: C901
     start: dt.date,
     end: dt.date,
     planned_sessions: int,
+    cost: Decimal | None = None,
 ) -> RehabPlan:
     """Turn a person's rehabilitation need into a service plan at an institution (一人一案):
     the person becomes the institution's client. The family doctor of a contract in force on
-    ``start`` is written into the plan."""
+    ``start`` is written into the plan. A child's plan is the child rehabilitation assistance
+    (``child_rehab.check_child_plan``: its cost within the yearly standard); an adult's plan
+    closes the hand-over of a child who turned 8 (``child_rehab.hand_over_to_plan``)."""
     require_permission(actor, "create", "service_plan", person_id)
     person = Person.objects.select_for_update().filter(pk=person_id).first()
     if person is None or not region_in_scope(actor, person.village_code):
@@ -388,8 +397,16 @@ def rehab_plan_create(  # noqa: C901
             "survey (with a valid certificate)",
             "start",
         )
-    if _is_child(person, start):
-        _check_child_plan(person, institution, start, end)
+    child = is_child(person, start)
+    if child:
+        check_child_plan(person, institution, start, end, cost)
+    elif cost is not None and not Decimal(0) <= cost <= MAX_PLAN_COST:
+        raise refuse(
+            "plan_cost",
+            "计划费用应为0至1,000,000.00元",
+            "the cost must be 0 to 1,000,000.00 yuan",
+            "cost",
+        )
     plan = RehabPlan.objects.create(
         person=person,
         institution=institution,
@@ -397,12 +414,14 @@ def rehab_plan_create(  # noqa: C901
         start=start,
         end=end,
         planned_sessions=planned_sessions,
+        cost=cost,
         family_doctor=_family_doctor(person, start),
         county_code=person.county_code,
         township_code=person.township_code,
         village_code=person.village_code,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    handed_over = None if child else hand_over_to_plan(person, plan)
     audit.record(
         actor=actor,
         action="create",
@@ -415,66 +434,11 @@ def rehab_plan_create(  # noqa: C901
             "start": start.isoformat(),
             "end": end.isoformat(),
             "planned_sessions": planned_sessions,
+            "cost": None if cost is None else str(cost),
+            "handed_over": handed_over,
         },
     )
     return plan
-
-
-# Child rehabilitation assistance (残疾儿童康复救助, T0303): children under 8 (0-7, to the day
-# before the 8th birthday) are served under the catalogue's benefit of this code.
-CHILD_REHAB_BENEFIT = "child_rehab"
-CHILD_REHAB_AGE_LIMIT = 8
-
-
-def _is_child(person: Person, on: dt.date) -> bool:
-    from dpf.core.dates import age_on
-
-    return age_on(person.birth_date, on) < CHILD_REHAB_AGE_LIMIT
-
-
-def _check_child_plan(
-    person: Person, institution: Institution, start: dt.date, end: dt.date
-) -> None:
-    """A child's plan is the child rehabilitation assistance: at an institution designated
-    by the city on the start date, for a child whose assistance (the benefit
-    ``child_rehab``) was approved through the workflow and is in force on that date, and
-    ending before the 8th birthday (from then on the adult services apply)."""
-    from dpf.benefits.models import Entitlement  # the approved assistance
-    from dpf.services.counters import designated_institutions
-
-    eighth = add_years(person.birth_date, CHILD_REHAB_AGE_LIMIT)
-    if end >= eighth:
-        last = eighth - dt.timedelta(days=1)
-        raise refuse(
-            "child_turns_eight",
-            f"儿童将于{eighth}年满8周岁，康复救助计划最晚到{last}；此后转入成人康复服务",
-            f"the child turns 8 on {eighth}: the assistance plan ends by {last} at the latest; "
-            "adult rehabilitation services follow",
-            "end",
-        )
-    if (
-        not Institution.objects.filter(pk=institution.pk)
-        .filter(designated_institutions(start))
-        .exists()
-    ):
-        raise refuse(
-            "child_institution_not_designated",
-            "残疾儿童康复救助须在计划开始日期的定点康复机构进行",
-            "a child's rehabilitation assistance is given at an institution designated on the "
-            "plan's start date",
-            "institution",
-        )
-    approved = Entitlement.objects.filter(
-        Entitlement.as_of_q(start), person=person, benefit__code=CHILD_REHAB_BENEFIT
-    )
-    if not approved.exists():
-        raise refuse(
-            "child_rehab_not_approved",
-            "该儿童在计划开始日期没有经审批的残疾儿童康复救助，请先受理申请",
-            "on the plan's start date this child holds no approved rehabilitation assistance: "
-            "take the application first",
-            "start",
-        )
 
 
 def _plan_for_service(actor: User | None, plan_id: int) -> RehabPlan:
@@ -583,14 +547,6 @@ def rehab_plan_close(
 
 
 MAX_DEVICE_AMOUNT = Decimal("1000000")
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    """The same day ``years`` later (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)
 
 
 @transaction.atomic

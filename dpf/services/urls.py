@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.services import views
+from dpf.services import child_rehab_views, views
 
 app_name = "services"
 
@@ -24,6 +24,23 @@ urlpatterns = [
     path("renovations/new/<int:person_id>/", views.renovation_new, name="renovation_new"),
     path("schooling/", views.schooling_queue, name="schooling_queue"),
     path("schooling/child/<int:person_id>/", views.schooling_child, name="schooling_child"),
+    path("children/referrals/", child_rehab_views.child_referrals, name="child_referrals"),
+    path(
+        "children/referrals/<int:referral_id>/",
+        child_rehab_views.child_referral,
+        name="child_referral",
+    ),
+    path(
+        "children/referrals/new/<int:person_id>/",
+        child_rehab_views.child_referral_new,
+        name="child_referral_new",
+    ),
+    path("children/transitions/", child_rehab_views.child_transitions, name="child_transitions"),
+    path(
+        "children/transitions/<int:transition_id>/",
+        child_rehab_views.child_transition,
+        name="child_transition",
+    ),
     path("care/", views.care_queue, name="care_queue"),
     path("care/<int:placement_id>/", views.care_placement, name="care_placement"),
     path("care/new/<int:person_id>/", views.care_placement_new, name="care_placement_new"),

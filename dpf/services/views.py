@@ -18,7 +18,7 @@ from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core import audit
 from dpf.core.errors import ValidationFailed
-from dpf.services import selectors, services
+from dpf.services import child_rehab_selectors, selectors, services
 from dpf.services.forms import (
     CareEndForm,
     CarePlacementForm,
@@ -263,6 +263,7 @@ def rehab_plan(request: AuthedHttpRequest, plan_id: int) -> HttpResponse:
         "fitting_form": fitting_form,
         "follow_up_form": follow_up_form,
         "is_device_plan": plan.kind == RehabKind.DEVICE,
+        "budget": child_rehab_selectors.plan_budget(plan),
         "can_record": has_permission(request.user, "create", "service_record")
         and plan.closed_on is None,
         "today": timezone.localdate(),
@@ -288,6 +289,7 @@ def rehab_plan_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
                 start=data["start"],
                 end=data["end"],
                 planned_sessions=data["planned_sessions"],
+                cost=data["cost"],
             )
         except ValidationFailed as refusal:
             _attach(form, refusal)
@@ -295,9 +297,14 @@ def rehab_plan_new(request: AuthedHttpRequest, person_id: int) -> HttpResponse:
             messages.success(request, _("康复服务计划已建立。"))
             return redirect("services:rehab_plan", plan_id=plan.pk)
     status = 400 if request.method == "POST" else 200
-    return render(
-        request, "services/rehab_plan_new.html", {"person": person, "form": form}, status=status
-    )
+    today = timezone.localdate()
+    child = child_rehab_selectors.is_child_on(person, today)
+    context = {
+        "person": person,
+        "form": form,
+        "budget": child_rehab_selectors.child_budget(person, today.year) if child else None,
+    }
+    return render(request, "services/rehab_plan_new.html", context, status=status)
 
 
 @permission_required("view", "home_renovation")

@@ -23,7 +23,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from dpf.benefits.models import Entitlement
-from dpf.core.dates import age_on
+from dpf.core.dates import add_years, age_on
 from dpf.demo import monthly, services
 from dpf.demo.child_rehab import child_rehabilitation
 from dpf.demo.context import DemoContext
@@ -34,10 +34,13 @@ from dpf.employment.records import RETIREMENT_AGE, WORKING_AGE_FROM
 from dpf.indicators.models import Indicator
 from dpf.registry.models import Person, Sex
 from dpf.rules import compile_rule
+from dpf.services.child_rehab import yearly_standard
+from dpf.services.child_rehab_selectors import referrals as referrals_to_follow
 from dpf.services.counters import designated_institutions
-from dpf.services.models import Institution, RehabPlan, RehabSession
-from dpf.services.services import REHAB_NEED_RULE, add_years
+from dpf.services.models import ChildReferral, Institution, RehabPlan, RehabSession
+from dpf.services.services import REHAB_NEED_RULE
 from dpf.workflow.models import EntitlementEvent
+from tests.factories import make_user
 
 PERSONS = 900
 SEED = 3
@@ -134,6 +137,44 @@ def test_childrens_assistance_and_plans_keep_the_child_rules() -> None:
         assert plan.end <= AS_OF
     for session in RehabSession.objects.filter(plan__in=[p.pk for p in child_plans]):
         assert session.plan.start <= session.date <= min(session.plan.end, AS_OF)
+    # Each plan's cost within its start year's standard (one plan a year in the demo).
+    for plan in child_plans:
+        standard = yearly_standard(plan.county_code, None, plan.start.year)
+        assert standard is not None
+        assert plan.cost is not None
+        assert plan.cost <= standard.amount
+
+
+def test_children_were_screened_or_referred_before_their_assistance() -> None:
+    referrals = ChildReferral.objects.select_related("person")
+    assert referrals.filter(kind="screening").exists()
+    assert referrals.filter(kind="referral").exists()
+    for referral in referrals:
+        # What child_referral_record checks: a child under 8, a screening by a health
+        # institution of a child under 7, not before the birth nor after the demo's date.
+        birth = referral.person.birth_date
+        assert birth <= referral.date <= AS_OF
+        assert age_on(birth, referral.date) < 8
+        if referral.kind == "screening":
+            assert referral.source in ("hospital", "maternal_child")
+            assert age_on(birth, referral.date) < 7
+        assert referral.closed_on is None or referral.closed_on >= referral.date
+    for period in Entitlement.objects.filter(benefit__code="child_rehab"):
+        assert ChildReferral.objects.filter(
+            person_id=period.person_id, date__lt=period.valid_from
+        ).exists()
+    # The county's follow-up list holds the children still waiting, not the served.
+    officer = make_user("city_admin", "150400")
+    # (900 persons give about 20 children: none may be waiting on the demo's date.)
+    waiting = list(referrals_to_follow(officer))
+    assert (
+        not Entitlement.objects.filter(
+            benefit__code="child_rehab", person__in=[r.person_id for r in waiting]
+        )
+        .filter(valid_to__isnull=True)
+        .exists()
+    )
+    assert len(waiting) < referrals.count()
 
 
 def test_courses_and_completions_keep_the_training_rules() -> None:

@@ -629,6 +629,61 @@ def _device_item(data: Registry) -> dict[str, Any]:
     return {"item_id": _sample(data, "device_item", create)}
 
 
+def _child(data: Registry) -> Any:
+    """A child of 红山区 born in 2019 (the seeded people are adults)."""
+
+    def create() -> int:
+        return make_person(
+            name="王小雨", village_code="150402001001", birth=dt.date(2019, 4, 1), sex="F"
+        ).pk
+
+    return _sample(data, "child", create)
+
+
+def _child_referral(data: Registry) -> dict[str, Any]:
+    """The child's screening by the city hospital in 2025, recorded by the county officer."""
+
+    def create() -> int:
+        from dpf.services import child_rehab
+
+        return child_rehab.child_referral_record(
+            actor=data.user("county_officer"),
+            person_id=_child(data),
+            kind="screening",
+            date=dt.date(2025, 5, 6),
+            source="hospital",
+            source_name="赤峰市医院",
+            finding="运动发育迟缓",
+        ).pk
+
+    return {"referral_id": _sample(data, "child_referral", create)}
+
+
+def _child_transition(data: Registry) -> dict[str, Any]:
+    """A child of 红山区 who turned 8 on 2025-06-15 with the assistance in force: the
+    transition job ends it and opens the hand-over."""
+
+    def create() -> int:
+        from dpf.benefits.models import BenefitItem
+        from dpf.benefits.services import entitlement_create
+        from dpf.services import child_rehab
+        from dpf.services.models import ChildTransition
+
+        person = make_person(
+            name="李小转", village_code="150402001001", birth=dt.date(2017, 6, 15), sex="M"
+        )
+        entitlement_create(
+            actor=None,
+            person=person,
+            benefit=BenefitItem.objects.get(code="child_rehab"),
+            valid_from=dt.date(2024, 1, 1),
+        )
+        child_rehab.child_rehab_transition(today=dt.date(2025, 6, 15))
+        return ChildTransition.objects.get(person=person).pk
+
+    return {"transition_id": _sample(data, "child_transition", create)}
+
+
 def _organisation_pk(data: Registry) -> int:
     """A social organisation of the first seeded person's township, in incubation."""
 
@@ -868,6 +923,9 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:institution": _institution,
     "services:institution_edit": _institution,
     "services:device_item_end": _device_item,
+    "services:child_referral_new": lambda d: {"person_id": _child(d)},
+    "services:child_referral": _child_referral,
+    "services:child_transition": _child_transition,
     # Account administration (issue 17 part 3): the township officer of 红山区, administered
     # by the county officer who scans the pages.
     "accounts:staff_account": lambda d: {"user_id": d.user("township_officer").pk},

@@ -611,6 +611,59 @@ def _device_item_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, "device_item", make)
 
 
+def _child_referral_pk(world: World, role: str, inside: bool) -> Any:
+    """A screening of the person (region-scoped), as the referral service stores it."""
+    from dpf.services.models import ChildReferral
+
+    person = world.person(role, inside) if role else world.persons["in"]
+
+    def make() -> Any:
+        return ChildReferral.objects.create(
+            person=person,
+            kind="screening",
+            date=dt.date(2025, 5, 6),
+            source="hospital",
+            source_name="样本医院",
+            finding="样本筛查结果",
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+
+    return _cached(world, f"child_referral:{person.pk}", make)
+
+
+def _child_transition_pk(world: World, role: str, inside: bool) -> Any:
+    """A hand-over at 8 of the person (region-scoped), as the transition job opens it, on
+    an assistance period of its own."""
+    from decimal import Decimal
+
+    from dpf.benefits.models import BenefitItem, Entitlement
+    from dpf.services.models import ChildTransition
+
+    person = world.person(role, inside) if role else world.persons["in"]
+
+    def make() -> Any:
+        period = Entitlement.objects.create(
+            person=person,
+            benefit=BenefitItem.objects.get(code="child_rehab"),
+            valid_from=dt.date(2024, 1, 1),
+            valid_to=dt.date(2025, 6, 14),
+            status="terminated",
+            monthly_amount=Decimal("1500.00"),
+        )
+        return ChildTransition.objects.create(
+            person=person,
+            entitlement=period,
+            turned_eight_on=dt.date(2025, 6, 15),
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+        ).pk
+
+    return _cached(world, f"child_transition:{person.pk}", make)
+
+
 def _survey_year(world: World, role: str, inside: bool) -> Any:
     """The year of the world's needs survey round (opened once)."""
     from dpf.registry.models import SurveyRound
@@ -1062,6 +1115,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("services:", "placement_id", _care_pk, True),
     ("services:", "institution_id", _institution_pk, True),
     ("services:device_item", "item_id", _device_item_pk, False),
+    ("services:child_referral", "referral_id", _child_referral_pk, True),
+    ("services:child_transition", "transition_id", _child_transition_pk, True),
     ("social:", "case_id", _risk_case_pk, True),
     ("social:", "event_id", _volunteer_event_pk, True),
     ("social:", "organisation_id", _organisation_pk, True),

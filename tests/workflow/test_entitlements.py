@@ -186,3 +186,53 @@ def test_only_county_staff_change_entitlements(officers, regions):
         assert info.value.code == "not_found"
     ent.refresh_from_db()
     assert ent.status == EntitlementStatus.ACTIVE
+
+
+def test_a_job_terminates_many_at_once_never_past_a_fixed_end(regions):
+    """``terminate_many`` (the children's transition at 8): one update and one event each,
+    a period with an earlier fixed end keeps it, a suspended one is left alone, a bad
+    reason or a last day before the start writes nothing."""
+    people = [
+        person_with(level=2, household="dibao", cert_from=dt.date(2015, 8, 1)) for _ in range(3)
+    ]
+    open_one = enrol(people[0], dt.date(2024, 1, 1))
+    fixed = benefit_services.entitlement_create(
+        actor=None,
+        person=people[1],
+        benefit=benefit(LIVING),
+        valid_from=dt.date(2024, 1, 1),
+        valid_to=dt.date(2025, 3, 31),
+    )
+    suspended = enrol(people[2], dt.date(2024, 1, 1))
+    benefit_services.entitlement_suspend(
+        actor=None, entitlement=suspended, on=dt.date(2025, 2, 1), reason="test"
+    )
+    last = dt.date(2025, 5, 31)
+    with pytest.raises(ValidationFailed):
+        services.terminate_many(
+            last_days={open_one.pk: last}, reason_code="approved", reason="x", source="job:t"
+        )
+    with pytest.raises(ValidationFailed):
+        services.terminate_many(
+            last_days={open_one.pk: dt.date(2023, 1, 1)},
+            reason_code="not_eligible",
+            reason="x",
+            source="job:t",
+        )
+    open_one.refresh_from_db()
+    assert (open_one.status, open_one.valid_to) == (EntitlementStatus.ACTIVE, None)
+    ended = services.terminate_many(
+        last_days={open_one.pk: last, fixed.pk: last, suspended.pk: last},
+        reason_code="not_eligible",
+        reason="年满8周岁",
+        source="job:test",
+        now=dt.datetime(2025, 6, 1, 1, 0, tzinfo=dt.UTC),
+    )
+    assert {e.pk for e in ended} == {open_one.pk, fixed.pk}
+    for row, valid_to in ((open_one, last), (fixed, dt.date(2025, 3, 31))):
+        row.refresh_from_db()
+        assert (row.status, row.valid_to) == (EntitlementStatus.TERMINATED, valid_to)
+        event = EntitlementEvent.objects.get(entitlement=row, kind="terminated")
+        assert (event.on, event.source) == (valid_to + dt.timedelta(days=1), "job:test")
+    suspended.refresh_from_db()
+    assert suspended.status == EntitlementStatus.SUSPENDED

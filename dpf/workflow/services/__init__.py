@@ -33,7 +33,13 @@ from dpf.workflow.services.bank import (
 )
 from dpf.workflow.services.bank_results import ResultFileRefused, ResultSummary, import_results
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
-from dpf.workflow.services.entitlements import resume, review_resolve, suspend, terminate
+from dpf.workflow.services.entitlements import (
+    resume,
+    review_resolve,
+    suspend,
+    terminate,
+    terminate_many,
+)
 from dpf.workflow.services.intake import application_submit, document_upload
 from dpf.workflow.services.payees import (
     BankDetails,
@@ -96,5 +102,6 @@ __all__ = [
     "signing_pdf",
     "suspend",
     "terminate",
+    "terminate_many",
     "withdrawal_refused",
 ]

@@ -22,7 +22,9 @@ from dpf.benefits.models import (
     WorkItemKind,
     WorkItemStatus,
 )
+from dpf.core import audit
 from dpf.core.errors import NotFound
+from dpf.registry.services import mark_facts_changed
 from dpf.workflow.models import EntitlementEvent
 from dpf.workflow.services.common import (
     actor_source,
@@ -237,6 +239,73 @@ def terminate(
     )
     _close_review(actor, item, f"已终止 / terminated from {on.isoformat()}")
     return changed
+
+
+@transaction.atomic
+def terminate_many(
+    *,
+    last_days: dict[int, dt.date],
+    reason_code: str,
+    reason: str,
+    source: str,
+    now: dt.datetime | None = None,
+) -> list[Entitlement]:
+    """Terminate many entitlements at once for a scheduled job (no person acts): each of
+    ``last_days`` (entitlement id -> its last day in force) that is still active ends on
+    that day, or on its own earlier fixed end, with its ``terminated`` event; one UPDATE,
+    one INSERT and one audit entry whatever the number. The caller chooses last days that
+    leave every earlier day as it was (a period is never shortened into the past)."""
+    if reason_code not in TERMINATE_REASONS:
+        raise refuse("reason_code", "请选择终止原因", "choose why it ends", "reason_code")
+    now = now_or(now)
+    rows = list(
+        Entitlement.objects.select_for_update()
+        .filter(pk__in=list(last_days), status=EntitlementStatus.ACTIVE)
+        .order_by("pk")
+    )
+    text = _text(reason_code, reason)[:300]
+    ends: dict[int, dt.date] = {}
+    for row in rows:
+        last = last_days[row.pk]
+        if last < row.valid_from:
+            raise refuse(
+                "date_range", "日期须晚于起始日期", "the date must follow the start date", "on"
+            )
+        ends[row.pk] = row.valid_to = last if row.valid_to is None else min(last, row.valid_to)
+        row.status = EntitlementStatus.TERMINATED
+        row.status_reason = text
+    Entitlement.objects.bulk_update(rows, ["status", "status_reason", "valid_to"])
+    EntitlementEvent.objects.bulk_create(
+        EntitlementEvent(
+            entitlement=row,
+            person_id=row.person_id,
+            benefit_id=row.benefit_id,
+            kind=EntitlementEvent.Kind.TERMINATED,
+            from_status=EntitlementStatus.ACTIVE,
+            to_status=EntitlementStatus.TERMINATED,
+            on=ends[row.pk] + dt.timedelta(days=1),
+            reason_code=reason_code,
+            reason=reason[:300],
+            source=source[:60],
+            at=now,
+        )
+        for row in rows
+    )
+    mark_facts_changed([row.person_id for row in rows])
+    if rows:
+        audit.record(
+            actor=None,
+            actor_name="scheduler",
+            action="change",
+            object_type="entitlement",
+            changes={
+                "terminated": [[row.pk, ends[row.pk].isoformat()] for row in rows],
+                "reason_code": reason_code,
+                "source": source[:60],
+            },
+            reason=reason[:300],
+        )
+    return rows
 
 
 @transaction.atomic
