@@ -372,12 +372,16 @@ def _entitlement_pk(world: World, role: str, inside: bool) -> Any:
 
 
 def _citizen_request_pk(world: World, role: str, inside: bool) -> Any:
-    """A complaint about the person (what the portal's request form stores)."""
+    """A complaint about the person (what the portal's request form stores), assigned by
+    name to the world's village worker when the person lives in its village (a village
+    worker reaches only the requests assigned to it: outside, the next village's)."""
     from django.utils import timezone
 
     from dpf.portal.models import CitizenRequest
 
     person = world.person(role, inside)
+    worker = world.users[str(Role.VILLAGE_WORKER)]
+    assigned = worker if worker.region_id == person.village_code else None
     return _cached(
         world,
         f"citizen_request:{person.pk}",
@@ -393,6 +397,9 @@ def _citizen_request_pk(world: World, role: str, inside: bool) -> Any:
                 created_by=_county_officer_for(world, person),
                 created_at=timezone.now(),
                 updated_at=timezone.now(),
+                assigned_region=person.village_code if assigned else "",
+                assigned_to=assigned,
+                assigned_at=timezone.now() if assigned else None,
             ).pk
         ),
     )
