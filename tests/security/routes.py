@@ -1061,6 +1061,36 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
 ]
 
 
+def _village_of(world: World, role: str, inside: bool) -> Any:
+    return world.person(role, inside).village_code
+
+
+def _township_of(world: World, role: str, inside: bool) -> Any:
+    """The township of the role's person; inside, a village worker (whose scope is narrower
+    than any township) reads its village. Outside, its own township is just outside."""
+    person = world.person(role, inside)
+    if inside and role == Role.VILLAGE_WORKER:
+        return person.village_code
+    return person.township_code
+
+
+# Routes that name their records by a region in a query or form parameter rather than in
+# the path (``?region=`` of the emergency priority list, and the region of its export in
+# full): (route name, parameter, sample region inside/just outside each role's scope, the
+# form fields of the POST that hands the records out). The matrix
+# (``test_region_parameters_as_every_role_inside_and_outside``) reads and exports each one
+# as every role, inside and outside.
+REGION_PARAMETERS: list[tuple[str, str, Sample, dict[str, str]]] = [
+    (
+        "social:emergency",
+        "region",
+        sample,
+        {"action": "export", "purpose": "防汛转移演练", "fmt": "xlsx"},
+    )
+    for sample in (_village_of, _township_of)
+]
+
+
 def sample_for(route: Route, param: str) -> tuple[Sample, bool] | None:
     for prefix, name, sample, scoped in SAMPLES:
         if name == param and route.name.startswith(prefix):
