@@ -93,6 +93,7 @@ class Scope(models.TextChoices):
     REGION = "region", _("本地区（含下级）")
     INSTITUTION = "institution", _("本机构")
     SELF = "self", _("本人及被监护人")
+    ASSIGNED = "assigned", _("本地区内分派给本人的")
     AGGREGATE = "aggregate", _("仅汇总数据")
     PLATFORM = "platform", _("全平台")
 
@@ -276,6 +277,10 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
     + _grant(Role.COUNTY_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
     + _grant(Role.TOWNSHIP_OFFICER, S.REGION, (A.VIEW, A.CREATE, A.CHANGE), (T.CITIZEN_REQUEST,))
+    # A village worker handles the requests a township (or county) officer assigned to them
+    # by name, and no other of the village (a complaint may be about the village's own
+    # staff): dpf.portal.selectors.staff_requests.
+    + _grant(Role.VILLAGE_WORKER, S.ASSIGNED, (A.VIEW, A.CHANGE), (T.CITIZEN_REQUEST,))
     # A registration of an ID number held outside the worker's scope becomes a transfer
     # request (迁移申请) that the officers of the holding region accept or decline.
     + _grant(Role.CITY_ADMIN, S.REGION, (A.VIEW, A.APPROVE), (T.TRANSFER_REQUEST,))

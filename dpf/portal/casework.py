@@ -3,8 +3,10 @@
 A request comes in from the portal (the citizen), the window or the 12385 hotline (an
 officer records it for a registered person). Each gets a deadline in working days by kind
 (``DEADLINES``, over the holiday calendar), goes to the queue of the person's township and
-county, is taken up, answered (the reply the citizen reads) and closed with the citizen's
-satisfaction from the return call. A request past its deadline is overdue: the county's
+county, may be assigned down the region tree (to a township, or by name to a township
+officer or a village worker of the person's place: ``request_assign``), is taken up,
+answered (the reply the citizen reads) and closed with the citizen's satisfaction from the
+return call. A request past its deadline is overdue: the county's
 and the city's queues count it (``selectors.overdue_counts``). A repeated complaint by the
 same person on the same matter while the first is still open is linked to it
 (``repeat_of``), not counted twice.
@@ -24,11 +26,12 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from dpf.accounts.models import User
-from dpf.accounts.permissions import require_permission
-from dpf.accounts.scoping import person_in_scope, region_in_scope
+from dpf.accounts.permissions import has_permission, require_permission
+from dpf.accounts.scoping import person_in_scope
 from dpf.core import audit
 from dpf.core.errors import NotFound
 from dpf.core.inputs import refuse
+from dpf.core.models import Region
 from dpf.core.text import check_text_characters
 from dpf.core.workdays import add_working_days
 from dpf.portal.models import (
@@ -42,6 +45,7 @@ from dpf.portal.models import (
     RequestStatus,
     Satisfaction,
 )
+from dpf.portal.selectors import ASSIGNABLE_REGION_LEVELS, chain_below, staff_requests
 from dpf.registry.models import Person
 
 REQUEST_TEXT_MAX = 2000
@@ -256,8 +260,8 @@ def request_act(
     request is closed only once answered (a reply given now or before), with the
     citizen's satisfaction from the return call."""
     require_permission(actor, "change", "citizen_request", request_id)
-    request = CitizenRequest.objects.select_for_update().filter(pk=request_id).first()
-    if request is None or not region_in_scope(actor, request.village_code):
+    request = staff_requests(actor, "change").select_for_update().filter(pk=request_id).first()
+    if request is None:
         raise NotFound("citizen_request")
     if action not in REQUEST_ACTIONS:
         raise refuse("action", "操作无效", "invalid action", "action")
@@ -317,6 +321,136 @@ def request_act(
         object_type="citizen_request",
         object_id=request.pk,
         changes={"status": [before, request.status], "satisfaction": satisfaction or None},
+    )
+    return request
+
+
+# --- Assignment down the region tree ----------------------------------------------------
+
+
+def assignment_of(request: CitizenRequest) -> str:
+    """The request's assignment as the form's hidden token ("" when nobody is assigned):
+    an officer's choice is refused when another officer re-assigned it meanwhile."""
+    if request.assigned_to_id is not None:
+        return f"user:{request.assigned_to_id}"
+    return f"region:{request.assigned_region}" if request.assigned_region else ""
+
+
+def _assignee(actor: User, request: CitizenRequest, user_id: int) -> User:
+    """The named staff member, when they work in a region of the request's chain below
+    ``actor``'s and their role may handle citizen requests; else refused (an unknown id
+    reads the same as one outside the chain)."""
+    below = chain_below(actor, request)
+    assignee = User.objects.filter(pk=user_id).select_related("region").first()
+    if assignee is None or assignee.region_id not in below:
+        raise refuse(
+            "assignee_outside",
+            "只能分派给本诉求所在地区、您的下级地区的工作人员",
+            "assign only to staff of the request's own region below yours",
+            "target",
+        )
+    if not has_permission(assignee, "change", "citizen_request"):
+        raise refuse(
+            "assignee_not_caseworker",
+            "该账号不能办理群众诉求（已停用或没有诉求办理权限），请另选承办人",
+            "this account may not handle citizen requests (disabled or without the "
+            "permission): choose someone else",
+            "target",
+        )
+    return assignee
+
+
+def _assigned_region(actor: User, request: CitizenRequest, region_code: str) -> str:
+    """A county or township of the request's chain below ``actor``'s region; else refused."""
+    level = Region.objects.filter(code=region_code).values_list("level", flat=True).first()
+    if region_code not in chain_below(actor, request) or level not in ASSIGNABLE_REGION_LEVELS:
+        raise refuse(
+            "assignee_outside",
+            "只能分派给本诉求所在地区、您的下级地区（旗县区或苏木乡镇）",
+            "assign only to the request's own county or township below your region",
+            "target",
+        )
+    return region_code
+
+
+@transaction.atomic
+def request_assign(
+    *,
+    actor: User,
+    request_id: int,
+    to_region: str = "",
+    to_user_id: int | None = None,
+    note: str = "",
+    expected_assignment: str | None = None,
+    now: dt.datetime | None = None,
+) -> CitizenRequest:
+    """Assign a request down the region tree: the city to a county or township of the
+    request's chain, the county to its township, either of them (or the township) to a
+    named staff member of a region below their own in that chain who may handle requests
+    (a township officer, a village worker of the person's village). Re-assigning replaces
+    the assignee. The assignee finds it under "assigned to me"; the deadline does not
+    change. Each assignment is a ``RequestEvent`` and an audit entry."""
+    require_permission(actor, "change", "citizen_request", request_id)
+    request = staff_requests(actor, "change").select_for_update().filter(pk=request_id).first()
+    if request is None:
+        raise NotFound("citizen_request")
+    note = _clean_text(note, field="note", required=False)
+    if request.status == RequestStatus.CLOSED:
+        raise refuse(
+            "request_closed",
+            "已办结的诉求不再分派",
+            "a closed request is not assigned",
+            "target",
+        )
+    if expected_assignment is not None and assignment_of(request) != expected_assignment:
+        raise refuse(
+            "request_changed",
+            "该诉求的承办已变化，请刷新后查看",
+            "the request has been assigned meanwhile: reload the page",
+            "target",
+        )
+    if bool(to_region) == (to_user_id is not None):
+        raise refuse(
+            "target_required",
+            "请选择承办地区或承办人",
+            "choose the region or the person to assign it to",
+            "target",
+        )
+    assignee = _assignee(actor, request, to_user_id) if to_user_id is not None else None
+    region = str(assignee.region_id) if assignee else _assigned_region(actor, request, to_region)
+    if region == request.assigned_region and (assignee.pk if assignee else None) == (
+        request.assigned_to_id
+    ):
+        raise refuse(
+            "already_assigned",
+            "该诉求已分派给所选的承办方",
+            "the request is already assigned there",
+            "target",
+        )
+    now = now or timezone.now()
+    before = assignment_of(request)
+    request.assigned_region = region
+    request.assigned_to = assignee
+    request.assigned_at = now
+    request.updated_at = now
+    request.save(update_fields=["assigned_region", "assigned_to", "assigned_at", "updated_at"])
+    RequestEvent.objects.create(
+        request=request,
+        from_status=request.status,
+        to_status=request.status,
+        note=note,
+        actor=actor,
+        actor_role=str(getattr(actor, "role", "")),
+        at=now,
+        assigned_region=region,
+        assigned_to=assignee,
+    )
+    audit.record(
+        actor=actor,
+        action="change",
+        object_type="citizen_request",
+        object_id=request.pk,
+        changes={"assigned": [before, assignment_of(request)]},
     )
     return request
 

@@ -161,6 +161,36 @@ class RequestActionForm(forms.Form):
     expected_status = forms.CharField(widget=forms.HiddenInput)
 
 
+class RequestAssignForm(forms.Form):
+    """Assign a request to a region or a named staff member below the officer's region
+    (the choices come from ``selectors.assignment_targets``; the service checks again)."""
+
+    target = forms.CharField(label=_("分派给"), widget=forms.Select)
+    note = forms.CharField(
+        label=_("分派说明"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    expected_assignment = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, targets: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        widget = self.fields["target"].widget
+        assert isinstance(widget, forms.Select)
+        widget.choices = [("", _("（请选择）")), *targets]
+
+    def clean_target(self) -> tuple[str, int | None]:
+        """(region code, None) or ("", user id) from "region:<code>" / "user:<id>"."""
+        kind, _sep, value = self.cleaned_data["target"].partition(":")
+        digits = value.isascii() and value.isdigit()
+        if kind == "region" and digits and len(value) <= 12:
+            return value, None
+        if kind == "user" and digits and len(value) <= 18:
+            return "", int(value)
+        raise forms.ValidationError(_("请选择承办地区或承办人"))
+
+
 class IntakeForm(forms.Form):
     """A request made at the window or on the 12385 hotline, recorded by an officer."""
 

@@ -214,6 +214,20 @@ class CitizenRequest(models.Model):
         blank=True,
         related_name="repeats",
     )
+    # Assignment down the region tree (dpf.portal.casework.request_assign): the region the
+    # request was last assigned to (a county or township of its own chain), or the region of
+    # the named staff member it was assigned to. Blank: nobody assigned, the queues of the
+    # person's township and county as before. The deadline does not change with it.
+    assigned_region = models.CharField(_("承办地区"), max_length=12, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("承办人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -223,11 +237,18 @@ class CitizenRequest(models.Model):
             models.Index(fields=["county_code", "status"], name="request_county"),
             models.Index(fields=["person", "created_at"], name="request_person"),
             models.Index(fields=["kind", "due_on"], name="request_kind_due"),
+            models.Index(fields=["assigned_to", "status"], name="request_assignee"),
+            models.Index(fields=["assigned_region", "status"], name="request_assigned_region"),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(closed_at__isnull=True) | models.Q(status="closed"),
                 name="request_closed_at_only_when_closed",
+            ),
+            # A named assignee always comes with the region they were assigned in.
+            models.CheckConstraint(
+                condition=models.Q(assigned_to__isnull=True) | ~models.Q(assigned_region=""),
+                name="request_assignee_has_region",
             ),
         ]
 
@@ -236,7 +257,9 @@ class CitizenRequest(models.Model):
 
 
 class RequestEvent(models.Model):
-    """The history of a request: submitted, taken up, answered, closed (append-only)."""
+    """The history of a request: submitted, taken up, answered, closed, assigned
+    (append-only). An assignment keeps the status (``from_status == to_status``) and names
+    the region, and the staff member if one was named, it went to."""
 
     request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(max_length=12, blank=True)
@@ -245,12 +268,25 @@ class RequestEvent(models.Model):
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     actor_role = models.CharField(max_length=30)
     at = models.DateTimeField(_("时间"))
+    assigned_region = models.CharField(_("分派至地区"), max_length=12, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("分派给"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.from_status}->{self.to_status}"
+
+    @property
+    def is_assignment(self) -> bool:
+        return bool(self.assigned_region)
 
 
 class ClaimStatus(models.TextChoices):

@@ -9,16 +9,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 
-from dpf.accounts.permissions import has_permission
+from dpf.accounts.models import User
+from dpf.accounts.permissions import Scope, has_permission, roles_with, scope_of
 from dpf.accounts.scoping import scope_queryset, self_person_ids
 from dpf.benefits.eligibility import Eligibility, explain
 from dpf.benefits.models import Entitlement
 from dpf.benefits.selectors import active_entitlements_codes, all_rules_in_force
 from dpf.core.dates import local_today as today
 from dpf.core.errors import NotFound
-from dpf.core.models import EffectiveDated
+from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.core.regions import display_names
 from dpf.portal.models import CitizenAccount, CitizenRequest, RequestEvent, RequestStatus
 from dpf.registry.models import Certificate, GuardianLink, Person
@@ -275,31 +276,66 @@ def request_for(user: Any, request_id: int) -> CitizenRequest:
     return found
 
 
-def request_events(request: CitizenRequest) -> list[RequestEvent]:
-    return list(request.events.order_by("at", "id"))
+def request_events(request: CitizenRequest, *, internal: bool = False) -> list[RequestEvent]:
+    """The request's history; the assignments (internal routing, which names staff) only
+    for the staff page (``internal``)."""
+    rows = request.events.order_by("at", "id")
+    if not internal:
+        return list(rows.filter(assigned_region=""))
+    return list(rows.select_related("assigned_to"))
+
+
+def staff_requests(user: Any, action: str = "view") -> QuerySet[CitizenRequest]:
+    """The citizen requests ``user`` may see (``action="view"``) or handle (``"change"``):
+    those of their region (the township's for a township officer, the county's for a county
+    officer …); under a grant of the ``assigned`` scope (a village worker) only those
+    assigned to them by name within their region. None without a grant (deny by default).
+    Every staff read and write of a request starts here."""
+    scope = scope_of(user, action, "citizen_request")
+    if scope not in (Scope.REGION, Scope.ASSIGNED):
+        return CitizenRequest.objects.none()
+    rows = scope_queryset(user, CitizenRequest.objects.all())
+    if scope == Scope.ASSIGNED:
+        rows = rows.filter(assigned_to=user.pk)
+    return rows
+
+
+def assigned_to_me_q(user: Any) -> Q:
+    """Requests assigned to ``user``: by name, or to their region without a name."""
+    return Q(assigned_to=user.pk) | Q(
+        assigned_to__isnull=True, assigned_region=getattr(user, "region_id", None) or "-"
+    )
 
 
 OVERDUE = "overdue"
 
 
 def request_queue(
-    user: Any, status: str = "", on: dt.date | None = None
+    user: Any, status: str = "", on: dt.date | None = None, *, mine: bool = False
 ) -> QuerySet[CitizenRequest]:
     """The staff queue: the township's requests for township officers, the county's for
-    county officers, the city's for the city (the region scope), the nearest deadline
-    first. ``status`` filters by state, or ``overdue``: open past the deadline on ``on``."""
-    rows = CitizenRequest.objects.all()
+    county officers, the city's for the city (the region scope), the ones assigned to them
+    for a village worker, the nearest deadline first. ``status`` filters by state, or
+    ``overdue``: open past the deadline on ``on``; ``mine``: only those assigned to
+    ``user`` (by name or to their region)."""
+    rows = staff_requests(user)
     if status == OVERDUE:
         rows = rows.exclude(status=RequestStatus.CLOSED).filter(due_on__lt=on or today())
     elif status in RequestStatus.values:
         rows = rows.filter(status=status)
     else:
         rows = rows.exclude(status=RequestStatus.CLOSED)
-    return (
-        scope_queryset(user, rows)
-        .select_related("person", "repeat_of")
-        .order_by(F("due_on").asc(nulls_last=True), "created_at", "id")
+    if mine:
+        rows = rows.filter(assigned_to_me_q(user))
+    return rows.select_related("person", "repeat_of", "assigned_to").order_by(
+        F("due_on").asc(nulls_last=True), "created_at", "id"
     )
+
+
+def assigned_to_me_count(user: Any) -> int:
+    """Open requests assigned to ``user`` (by name or to their region): the queue's notice."""
+    rows = staff_requests(user).exclude(status=RequestStatus.CLOSED)
+    return rows.filter(assigned_to_me_q(user)).count()
 
 
 @dataclass(frozen=True)
@@ -314,10 +350,7 @@ def overdue_counts(user: Any, on: dt.date | None = None) -> list[OverdueCount]:
     below it (the city sees each county, a county each township): the escalation the
     county and the city follow. One grouped query."""
     day = on or today()
-    rows = scope_queryset(
-        user,
-        CitizenRequest.objects.exclude(status=RequestStatus.CLOSED).filter(due_on__lt=day),
-    )
+    rows = staff_requests(user).exclude(status=RequestStatus.CLOSED).filter(due_on__lt=day)
     region = getattr(user, "region", None)
     level = getattr(region, "level", "")
     column = "county_code" if level == "city" else "township_code"
@@ -336,15 +369,13 @@ def escalated_count(user: Any) -> int:
     level = getattr(getattr(user, "region", None), "level", "")
     if level not in ("city", "county"):
         return 0
-    rows = CitizenRequest.objects.exclude(status=RequestStatus.CLOSED).filter(escalation=level)
-    return scope_queryset(user, rows).count()
+    rows = staff_requests(user).exclude(status=RequestStatus.CLOSED)
+    return rows.filter(escalation=level).count()
 
 
 def request_for_staff(user: Any, request_id: int) -> CitizenRequest:
     found = (
-        scope_queryset(user, CitizenRequest.objects.filter(pk=request_id))
-        .select_related("person")
-        .first()
+        staff_requests(user).filter(pk=request_id).select_related("person", "assigned_to").first()
     )
     if found is None:
         raise NotFound("citizen_request")
@@ -354,8 +385,66 @@ def request_for_staff(user: Any, request_id: int) -> CitizenRequest:
 def request_person_id(user: Any, request_id: int) -> int | None:
     """The person a citizen request of ``user``'s region is about (a legal aid referral
     names the request it came from); ``None`` for a request the user may not see."""
-    rows = scope_queryset(user, CitizenRequest.objects.filter(pk=request_id))
+    rows = staff_requests(user).filter(pk=request_id)
     return rows.values_list("person_id", flat=True).first()
+
+
+# Assignment down the region tree ----------------------------------------------------------
+
+# Regions a request is assigned to without naming anyone: a county (by the city) or a
+# township (by the city or the county). A village's request goes to a named village worker.
+ASSIGNABLE_REGION_LEVELS = (RegionLevel.COUNTY, RegionLevel.TOWNSHIP)
+
+
+def chain_below(user: Any, request: CitizenRequest) -> list[str]:
+    """The regions of the request's own chain (its county, township and village) strictly
+    below ``user``'s region, top down: where ``user`` may send it. Empty for a user whose
+    region does not hold the request, and for a village worker (nothing lies below)."""
+    region = getattr(user, "region", None)
+    if region is None:
+        return []
+    chain = [request.county_code, request.township_code, request.village_code]
+    return [c for c in chain if c and c != region.code and c.startswith(region.prefix)]
+
+
+@dataclass(frozen=True)
+class AssignTarget:
+    value: str  # the form's choice: "region:<code>" or "user:<id>"
+    label: str
+
+
+def assignee_candidates(user: Any, request: CitizenRequest) -> QuerySet[User]:
+    """Active staff accounts of a region in ``chain_below`` whose role may handle citizen
+    requests (the permission table), by region then name: the people ``user`` may name."""
+    roles = [str(r) for r in roles_with("change", "citizen_request")]
+    return (
+        User.objects.filter(
+            is_active=True, role__in=roles, region_id__in=chain_below(user, request)
+        )
+        .select_related("region")
+        .order_by("region_id", "last_name", "first_name", "username")
+    )
+
+
+def assignment_targets(user: Any, request: CitizenRequest) -> list[AssignTarget]:
+    """What the assignment form offers ``user`` for this request: the counties and
+    townships of its chain below the user's region, then the staff who may handle it there.
+    The service checks the choice again (``casework.request_assign``)."""
+    below = chain_below(user, request)
+    if not below:
+        return []
+    regions = Region.objects.filter(code__in=below, level__in=ASSIGNABLE_REGION_LEVELS)
+    names = display_names(below)
+    targets = [
+        AssignTarget(f"region:{r.code}", names.get(r.code, r.code))
+        for r in regions.order_by("code")
+    ]
+    for staff in assignee_candidates(user, request):
+        who = staff.get_full_name() or staff.username
+        where = names.get(str(staff.region_id), str(staff.region_id))
+        label = f"{who}（{staff.get_role_display()} · {where}）"
+        targets.append(AssignTarget(f"user:{staff.pk}", label))
+    return targets
 
 
 def person_for_staff(user: Any, person_id: int) -> Person:

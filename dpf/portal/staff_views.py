@@ -1,7 +1,11 @@
 """Staff pages of the portal: the queue of complaints and home-visit requests (township and
-county officers), and opening a portal account for a person of one's region."""
+county officers; a village worker's: those assigned to them), one request's handling and
+its assignment down the region tree, and opening a portal account for a person of one's
+region."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -15,22 +19,27 @@ from dpf.accounts.permissions import has_permission, permission_required
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.regions import display_names
 from dpf.portal import casework, selectors, services
-from dpf.portal.forms import IntakeForm, RequestActionForm, WorkerAccountForm
-from dpf.portal.models import RequestStatus
+from dpf.portal.forms import IntakeForm, RequestActionForm, RequestAssignForm, WorkerAccountForm
+from dpf.portal.models import CitizenRequest, RequestStatus
 from dpf.workflow.forms import attach_refusal
 from dpf.workflow.selectors import person_by_id_number
 
 PER_PAGE = 25
+ASSIGN_PREFIX = "assign"  # the assignment form shares the request page with the action form
 
 
 @permission_required("view", "citizen_request")
 def request_queue(request: AuthedHttpRequest) -> HttpResponse:
     status = request.GET.get("status", "")
+    mine = request.GET.get("assigned") == "me"
     today = selectors.today()
-    rows = selectors.request_queue(request.user, status, today)
+    rows = selectors.request_queue(request.user, status, today, mine=mine)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
     items = list(page.object_list)
-    names = display_names({r.township_code for r in items})
+    names = display_names({r.township_code for r in items} | {r.assigned_region for r in items})
+    shown = status if status in [*RequestStatus.values, selectors.OVERDUE] else ""
+    filters = [("status", shown)] if shown else []
+    filters += [("assigned", "me")] if mine else []
     context = {
         "page": page,
         "rows": items,
@@ -38,10 +47,46 @@ def request_queue(request: AuthedHttpRequest) -> HttpResponse:
         "today": today,
         "overdue": selectors.overdue_counts(request.user, today),
         "escalated": selectors.escalated_count(request.user),
-        "status": status if status in [*RequestStatus.values, selectors.OVERDUE] else "",
+        "assigned_to_me": selectors.assigned_to_me_count(request.user),
+        "mine": mine,
+        "status": shown,
+        "query": urlencode(filters),  # kept from page to page
         "statuses": [*RequestStatus.choices, (selectors.OVERDUE, _("已逾期"))],
     }
     return render(request, "portal/staff_requests.html", context)
+
+
+def _request_page(
+    request: AuthedHttpRequest,
+    found: CitizenRequest,
+    *,
+    form: RequestActionForm | None = None,
+    assign_form: RequestAssignForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    closed = found.status == RequestStatus.CLOSED
+    targets = [] if closed else selectors.assignment_targets(request.user, found)
+    if assign_form is None and targets:
+        assign_form = RequestAssignForm(
+            targets=[(t.value, t.label) for t in targets],
+            initial={"expected_assignment": casework.assignment_of(found)},
+            prefix=ASSIGN_PREFIX,
+        )
+    events = selectors.request_events(found, internal=True)
+    context = {
+        "r": found,
+        "events": events,
+        "names": display_names({found.assigned_region} | {e.assigned_region for e in events}),
+        "show_assignee": True,
+        "form": form or RequestActionForm(initial={"expected_status": found.status}),
+        # Offered when there is someone below to assign to; a refused choice is shown
+        # with its reason even when there is not (a village worker's forged post).
+        "assign_form": assign_form if targets or (assign_form and assign_form.errors) else None,
+        "today": selectors.today(),
+        # A matter for a lawyer goes on to the county's legal aid centre (dpf.social).
+        "may_refer": has_permission(request.user, "create", "legal_aid"),
+    }
+    return render(request, "portal/staff_request.html", context, status=status)
 
 
 @permission_required("change", "citizen_request")
@@ -64,16 +109,35 @@ def request_handle(request: AuthedHttpRequest, request_id: int) -> HttpResponse:
         else:
             messages.success(request, _("已处理。"))
             return redirect("portal:staff_request", request_id=found.pk)
-    context = {
-        "r": found,
-        "events": selectors.request_events(found),
-        "form": form,
-        "today": selectors.today(),
-        # A matter for a lawyer goes on to the county's legal aid centre (dpf.social).
-        "may_refer": has_permission(request.user, "create", "legal_aid"),
-    }
     status = 400 if request.method == "POST" else 200
-    return render(request, "portal/staff_request.html", context, status=status)
+    return _request_page(request, found, form=form, status=status)
+
+
+@permission_required("change", "citizen_request")
+@require_http_methods(["POST"])
+def request_assign(request: AuthedHttpRequest, request_id: int) -> HttpResponse:
+    found = selectors.request_for_staff(request.user, request_id)
+    targets = selectors.assignment_targets(request.user, found)
+    form = RequestAssignForm(
+        request.POST, targets=[(t.value, t.label) for t in targets], prefix=ASSIGN_PREFIX
+    )
+    if form.is_valid():
+        to_region, to_user_id = form.cleaned_data["target"]
+        try:
+            casework.request_assign(
+                actor=request.user,
+                request_id=found.pk,
+                to_region=to_region,
+                to_user_id=to_user_id,
+                note=form.cleaned_data["note"],
+                expected_assignment=form.cleaned_data["expected_assignment"],
+            )
+        except ValidationFailed as refusal:
+            attach_refusal(form, refusal)
+        else:
+            messages.success(request, _("已分派，办理期限不变。"))
+            return redirect("portal:staff_request", request_id=found.pk)
+    return _request_page(request, found, assign_form=form, status=400)
 
 
 @permission_required("create", "citizen_request")

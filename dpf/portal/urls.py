@@ -59,6 +59,11 @@ urlpatterns = [
         name="staff_request",
     ),
     path(
+        "portal/staff/requests/<int:request_id>/assign/",
+        staff_views.request_assign,
+        name="staff_request_assign",
+    ),
+    path(
         "portal/staff/persons/<int:person_id>/account/",
         staff_views.account_new,
         name="account_new",

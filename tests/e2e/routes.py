@@ -874,6 +874,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     # 赵慧敏: a person of the township without a citizen account.
     "portal:account_new": lambda d: {"person_id": d.people[1].pk},
     "portal:staff_request": _citizen_request,
+    "portal:staff_request_assign": _citizen_request,  # POST only (405 to a GET)
     "workflow:application": _application,
     "workflow:notice": _application,
     "workflow:proposal_confirm": _application,

@@ -42,8 +42,13 @@ def test_request_reaches_the_right_township_and_county_queue(person, citizen) ->
         assert person.name not in page
         url = reverse("portal:staff_request", args=[request.pk])
         assert client_for(officer).get(url).status_code == 404
+    # A village worker sees only what is assigned to them by name (tests/portal/test_assignment.py).
     village = make_user("village_worker", "150402001001")
-    assert client_for(village).get(reverse("portal:staff_requests")).status_code == 404
+    queue = client_for(village).get(reverse("portal:staff_requests"))
+    assert queue.status_code == 200
+    assert person.name not in queue.content.decode()
+    url = reverse("portal:staff_request", args=[request.pk])
+    assert client_for(village).get(url).status_code == 404
 
 
 def test_officer_answers_and_closes_the_citizen_reads_the_reply(person, citizen) -> None:

@@ -372,12 +372,16 @@ def _entitlement_pk(world: World, role: str, inside: bool) -> Any:
 
 
 def _citizen_request_pk(world: World, role: str, inside: bool) -> Any:
-    """A complaint about the person (what the portal's request form stores)."""
+    """A complaint about the person (what the portal's request form stores), assigned by
+    name to the world's village worker when the person lives in its village (a village
+    worker reaches only the requests assigned to it: outside, the next village's)."""
     from django.utils import timezone
 
     from dpf.portal.models import CitizenRequest
 
     person = world.person(role, inside)
+    worker = world.users[str(Role.VILLAGE_WORKER)]
+    assigned = worker if worker.region_id == person.village_code else None
     return _cached(
         world,
         f"citizen_request:{person.pk}",
@@ -393,6 +397,9 @@ def _citizen_request_pk(world: World, role: str, inside: bool) -> Any:
                 created_by=_county_officer_for(world, person),
                 created_at=timezone.now(),
                 updated_at=timezone.now(),
+                assigned_region=person.village_code if assigned else "",
+                assigned_to=assigned,
+                assigned_at=timezone.now() if assigned else None,
             ).pk
         ),
     )
@@ -1128,6 +1135,36 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("portal:staff_guardian", "claim_id", _guardian_claim_pk, True),
     ("jobs:", "job_id", _job_pk, False),
     ("jobs:", "kind", lambda world, role, inside: "benefits.scan", False),
+]
+
+
+def _village_of(world: World, role: str, inside: bool) -> Any:
+    return world.person(role, inside).village_code
+
+
+def _township_of(world: World, role: str, inside: bool) -> Any:
+    """The township of the role's person; inside, a village worker (whose scope is narrower
+    than any township) reads its village. Outside, its own township is just outside."""
+    person = world.person(role, inside)
+    if inside and role == Role.VILLAGE_WORKER:
+        return person.village_code
+    return person.township_code
+
+
+# Routes that name their records by a region in a query or form parameter rather than in
+# the path (``?region=`` of the emergency priority list, and the region of its export in
+# full): (route name, parameter, sample region inside/just outside each role's scope, the
+# form fields of the POST that hands the records out). The matrix
+# (``test_region_parameters_as_every_role_inside_and_outside``) reads and exports each one
+# as every role, inside and outside.
+REGION_PARAMETERS: list[tuple[str, str, Sample, dict[str, str]]] = [
+    (
+        "social:emergency",
+        "region",
+        sample,
+        {"action": "export", "purpose": "防汛转移演练", "fmt": "xlsx"},
+    )
+    for sample in (_village_of, _township_of)
 ]
 
 

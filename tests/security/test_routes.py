@@ -25,7 +25,9 @@ from dpf.accounts.permissions import (
     roles_with,
 )
 from dpf.core.models import AuditEntry
+from dpf.core.roles import Role
 from tests.security.routes import (
+    REGION_PARAMETERS,
     World,
     build_world,
     is_scoped,
@@ -248,6 +250,9 @@ def _check_page(
 @pytest.mark.django_db
 def test_authorisation_matrix_every_get_route_as_every_role(world):  # noqa: C901
     clients = _clients(world)
+    # Every role of the security model, the volunteer included (its one page, its events,
+    # is 200; every other route 404; no sample person on any page: VISIBLE names none).
+    assert set(clients) - {None} == set(Role.values)
     failures: list[str] = []
     checked = 0
     for route in walk():
@@ -299,6 +304,72 @@ def test_authorisation_matrix_every_get_route_as_every_role(world):  # noqa: C90
                 elif status == 302 and response["Location"].startswith(LOGIN_PREFIX):
                     failures.append(f"{where}: sent to the login page although allowed")
     assert checked > 100
+    assert failures == [], "\n".join(failures)
+
+
+def _exports() -> int:
+    return AuditEntry.objects.filter(action="export").count()
+
+
+@pytest.mark.django_db
+def test_region_parameters_as_every_role_inside_and_outside(world):  # noqa: C901
+    """A route that names its records by a region parameter (the emergency priority list
+    and its export in full, ``REGION_PARAMETERS``), read and exported as every role with a
+    region inside and just outside its scope: anonymous to the login page; a role the
+    route does not admit, or a region outside the role's scope, 404 with nothing handed
+    out and nothing written (outside: the refusal audited); inside, the list and the file,
+    the export audited with its purpose."""
+    clients = _clients(world)
+    assert set(clients) - {None} == set(Role.values)  # every role, the volunteer too
+    routes = {r.name: r for r in walk()}
+    failures: list[str] = []
+    checked = 0
+    for name, param, sample, export in REGION_PARAMETERS:
+        route = routes[name]
+        url = url_for(route, {})
+        for role, client in clients.items():
+            allowed = role in route.roles
+            for inside in (True, False):
+                region = sample(world, role or "", inside)
+                where = f"{route.name} ?{param}={region} as {role or 'anonymous'}"
+                where += f" ({'in' if inside else 'out'})"
+                denials_before, exports_before = _denials(region), _exports()
+                before = _row_counts()
+                read = client.get(url, {param: region})
+                handed = client.post(url, {param: region, **export})
+                checked += 1
+                for response in (read, handed):
+                    if response.status_code >= 500:
+                        failures.append(f"{where}: {response.status_code}")
+                    _check_page(failures, world, role, where, response, route)
+                statuses = (read.status_code, handed.status_code)
+                if role is None:
+                    if statuses != (302, 302):
+                        failures.append(f"{where}: {statuses}, expected the login redirect")
+                elif not allowed or not inside:
+                    if statuses != (404, 404):
+                        failures.append(f"{where}: {statuses}, expected 404 for both")
+                    if handed.get("Content-Disposition"):
+                        failures.append(f"{where}: a file was handed out")
+                    if _exports() != exports_before:
+                        failures.append(f"{where}: an export was recorded")
+                    if allowed and _denials(region) < denials_before + 2:
+                        failures.append(f"{where}: refused but not audited")
+                else:
+                    disposition = handed.get("Content-Disposition", "")
+                    if statuses != (200, 200) or not disposition.startswith("attachment"):
+                        failures.append(f"{where}: {statuses}, expected the list and the file")
+                    exported = AuditEntry.objects.filter(action="export").order_by("-id").first()
+                    if (
+                        _exports() != exports_before + 1
+                        or exported is None
+                        or exported.object_id != region
+                        or exported.reason != export["purpose"]
+                    ):
+                        failures.append(f"{where}: the export was not audited with its purpose")
+                if _changed(before, _row_counts()):
+                    failures.append(f"{where}: wrote {_changed(before, _row_counts())}")
+    assert checked == len(REGION_PARAMETERS) * len(clients) * 2
     assert failures == [], "\n".join(failures)
 
 

@@ -144,6 +144,12 @@ def test_the_pdf_is_printed_in_large_type(world: dict[str, Any]) -> None:
     assert name.endswith(".pdf")
     assert content.startswith(b"%PDF")
     assert count == 4
+    entry = AuditEntry.objects.get(action="export", object_type="emergency_list")
+    assert (entry.object_id, entry.reason, entry.changes["format"]) == (
+        VILLAGE,
+        "疫情期间上门送药",
+        "pdf",
+    )
     html = emergency.render_to_string(
         "social/emergency_pdf.html",
         {"region": None, "rows": [], "on": ON, "purpose": "x", "reasons": emergency.REASONS},
@@ -151,14 +157,15 @@ def test_the_pdf_is_printed_in_large_type(world: dict[str, Any]) -> None:
     assert "font-size: 16pt" in html
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "pdf"])
 @pytest.mark.parametrize("purpose", ["", "  ", "导出"])
 def test_an_export_without_a_purpose_is_refused_and_not_audited(
-    world: dict[str, Any], purpose: str
+    world: dict[str, Any], purpose: str, fmt: str
 ) -> None:
     officer = make_user("county_officer", "150402")
     with pytest.raises(ValidationFailed) as refused:
         emergency.emergency_export(
-            actor=officer, region_code=TOWNSHIP, on=ON, purpose=purpose, fmt="xlsx"
+            actor=officer, region_code=TOWNSHIP, on=ON, purpose=purpose, fmt=fmt
         )
     assert refused.value.code == "purpose_required"
     assert refused.value.message_zh
@@ -182,10 +189,11 @@ def test_a_region_outside_the_scope_is_not_found(
     officer = make_user(role, home)
     with pytest.raises(PermissionRefused):
         emergency.emergency_list(actor=officer, region_code=asked, on=ON)
-    with pytest.raises(PermissionRefused):
-        emergency.emergency_export(
-            actor=officer, region_code=asked, on=ON, purpose="防汛转移演练", fmt="pdf"
-        )
+    for fmt in ("pdf", "xlsx"):
+        with pytest.raises(PermissionRefused):
+            emergency.emergency_export(
+                actor=officer, region_code=asked, on=ON, purpose="防汛转移演练", fmt=fmt
+            )
     assert not AuditEntry.objects.filter(action="export").exists()
 
 
