@@ -7,16 +7,21 @@ dates from ``ctx.as_of``, never the wall clock; bulk-written in the services' sh
 rules are the services', which the tests exercise). Renovations are accepted for about 7 %
 of the certified persons' households over the plan, rising year by year, so that the city's
 cumulative count is a real figure below or above the plan's 3,700 depending on the demo's
-size; some renovations are still under way. Each step adds nothing on a second run.
+size; some renovations are still under way. Each completed renovation has one tiny
+synthetic photo (a one-colour PNG, stored encrypted as an upload is). Each step adds nothing
+on a second run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from decimal import Decimal
 from typing import Any
 
 from dpf.core.dates import age_on
+from dpf.demo.history import _at
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.services.models import (
     CareKind,
@@ -30,8 +35,10 @@ from dpf.services.models import (
     NotEnrolledVisit,
     RenovationItem,
     RenovationItemKind,
+    RenovationPhoto,
 )
-from dpf.services.services import add_months
+from dpf.services.services import PHOTO_FOLDER, add_months
+from dpf.workflow import documents
 
 PLAN_START_YEAR = 2021
 BATCH = 5000
@@ -92,7 +99,7 @@ def renovations(ctx: Any) -> None:
                 contractor="赤峰安居无障碍改造公司（演示）" if approved <= as_of else "",
                 approved_on=approved if approved <= as_of else None,
                 completed_on=completed if completed <= as_of and not under_way else None,
-                completion_note="完工照片3张（演示）" if not under_way else "",
+                completion_note="施工单位已清场（演示）" if not under_way else "",
                 accepted_on=None if under_way else accepted,
             )
         )
@@ -107,8 +114,55 @@ def renovations(ctx: Any) -> None:
                 )
             )
     RenovationItem.objects.bulk_create(items, batch_size=BATCH)
+    photos = _completion_photos(ctx.rng("renovation photos"))
     ctx.counts.add("services_homerenovation", len(rows))
     ctx.counts.add("services_renovationitem", len(items))
+    ctx.counts.add("services_renovationphoto", photos)
+
+
+def completion_photo(rgb: tuple[int, int, int], width: int = 32, height: int = 24) -> bytes:
+    """A tiny valid PNG of one colour (about a hundred bytes), made with the standard
+    library: the same colour gives the same bytes, and no image library is needed."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows = (b"\x00" + bytes(rgb) * width) * height  # filter "none" on each row
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _completion_photos(rng: Any) -> int:
+    """One photo of each completed renovation, in the service's shape: checked and stored
+    encrypted by ``dpf.workflow.documents`` under the service's folder, numbered 1."""
+    photos = []
+    completed = HomeRenovation.objects.filter(completed_on__isnull=False).order_by("pk")
+    for renovation in completed.only("pk", "completed_on"):
+        assert renovation.completed_on is not None
+        data = completion_photo((rng.randint(90, 230), rng.randint(90, 230), rng.randint(90, 230)))
+        checked = documents.check(
+            f"完工照片-{renovation.pk}.png", data, accept=documents.PHOTO_TYPES
+        )
+        photos.append(
+            RenovationPhoto(
+                renovation_id=renovation.pk,
+                number=1,
+                original_name=checked.safe_name,
+                stored_name=documents.store(checked, data, folder=PHOTO_FOLDER),
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_at=_at(renovation.completed_on),
+            )
+        )
+    RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
+    return len(photos)
 
 
 def schooling(ctx: Any) -> None:
