@@ -8,8 +8,9 @@ rules are the services', which the tests exercise). Renovations are accepted for
 of the certified persons' households over the plan, rising year by year, so that the city's
 cumulative count is a real figure below or above the plan's 3,700 depending on the demo's
 size; some renovations are still under way. Each completed renovation has one tiny
-synthetic photo (a one-colour PNG, stored encrypted as an upload is). Each step adds nothing
-on a second run.
+synthetic photo (a one-colour PNG, stored encrypted as an upload is). Care placements with a
+subsidy hold the catalogue's care benefit for their months, which the payment lists pay.
+Each step adds nothing on a second run.
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
+from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.core.dates import age_on
 from dpf.demo.history import _at
 from dpf.registry.models import Person, SchoolEnrolment
+from dpf.registry.services import mark_facts_changed
 from dpf.services.models import (
     CareKind,
     CarePlacement,
@@ -37,8 +40,9 @@ from dpf.services.models import (
     RenovationItemKind,
     RenovationPhoto,
 )
-from dpf.services.services import PHOTO_FOLDER, add_months
+from dpf.services.services import CARE_BENEFIT, PHOTO_FOLDER, add_months
 from dpf.workflow import documents
+from dpf.workflow.models import EntitlementEvent
 
 PLAN_START_YEAR = 2021
 BATCH = 5000
@@ -236,6 +240,14 @@ def care(ctx: Any) -> None:
                 },
             )
             homes.setdefault(county, []).append(institution)
+    benefit = BenefitItem.objects.filter(code=CARE_BENEFIT, active=True).first()
+    # A person already holding the care benefit (an approval) is placed without a subsidy:
+    # the service refuses to pay a month twice.
+    held = set(
+        Entitlement.objects.filter(benefit=benefit).values_list("person_id", flat=True)
+        if benefit is not None
+        else ()
+    )
     placements = []
     for pk, _household, county, township, village, _birth in certified:
         if rng.random() >= 0.02:
@@ -256,7 +268,11 @@ def care(ctx: Any) -> None:
                 start=start,
                 months=months,
                 end=add_months(start, months) - dt.timedelta(days=1),
-                monthly_subsidy=Decimal(300 if care_kind == CareKind.DAY else 600),
+                monthly_subsidy=(
+                    Decimal(0)
+                    if benefit is None or pk in held
+                    else Decimal(300 if care_kind == CareKind.DAY else 600)
+                ),
                 county_code=county,
                 township_code=township,
                 village_code=village,
@@ -264,3 +280,53 @@ def care(ctx: Any) -> None:
         )
     CarePlacement.objects.bulk_create(placements, batch_size=BATCH)
     ctx.counts.add("services_careplacement", len(placements))
+    if benefit is not None:
+        _care_subsidies(ctx, benefit)
+
+
+def _care_subsidies(ctx: Any, benefit: BenefitItem) -> None:
+    """Each placement's subsidy as the care benefit, in the shape
+    ``workflow.entitlement_grant`` writes: the placement's days at its decided amount, with
+    the "created" event naming the placement (the monthly lists then pay it)."""
+    placements = list(
+        CarePlacement.objects.filter(monthly_subsidy__gt=0, entitlement__isnull=True)
+        .order_by("pk")
+        .only("pk", "person_id", "start", "end", "monthly_subsidy")
+    )
+    rows = [
+        Entitlement(
+            person_id=p.person_id,
+            benefit=benefit,
+            status=EntitlementStatus.ACTIVE,
+            valid_from=p.start,
+            valid_to=p.end,
+            monthly_amount=p.monthly_subsidy,
+            amount_fixed=True,
+            source=f"care_placement:{p.pk}",
+            status_reason="核定 / decided",
+        )
+        for p in placements
+    ]
+    Entitlement.objects.bulk_create(rows, batch_size=BATCH)
+    events = [
+        EntitlementEvent(
+            entitlement_id=row.pk,
+            person_id=row.person_id,
+            benefit_id=benefit.pk,
+            kind=EntitlementEvent.Kind.CREATED,
+            from_status="",
+            to_status=EntitlementStatus.ACTIVE,
+            on=row.valid_from,
+            reason_code=EntitlementEvent.Reason.APPROVED,
+            source=row.source,
+            at=_at(row.valid_from),
+        )
+        for row in rows
+    ]
+    EntitlementEvent.objects.bulk_create(events, batch_size=BATCH)
+    for placement, row in zip(placements, rows, strict=True):
+        placement.entitlement_id = row.pk
+    CarePlacement.objects.bulk_update(placements, ["entitlement"], batch_size=BATCH)
+    mark_facts_changed([row.person_id for row in rows])
+    ctx.counts.add(Entitlement._meta.db_table, len(rows))
+    ctx.counts.add(EntitlementEvent._meta.db_table, len(events))

@@ -470,7 +470,8 @@ class CarePlacement(models.Model):
     """A person placed in care (托养) by the county: residential, day care or home-based,
     with the institution that gives it, the months granted and the monthly subsidy; ended
     early with a reason, or when its months run out. The institution's staff see their
-    own placements; region codes are the person's at placement."""
+    own placements; region codes are the person's at placement. A subsidy is paid as the
+    catalogue's care benefit (``entitlement``) through the monthly payment lists."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="care_placements")
     institution = models.ForeignKey(
@@ -481,6 +482,17 @@ class CarePlacement(models.Model):
     months = models.PositiveSmallIntegerField(_("托养月数"))
     end = models.DateField(_("托养结束日期"))
     monthly_subsidy = models.DecimalField(_("每月补贴（元）"), max_digits=8, decimal_places=2)
+    # The catalogue's care benefit (care_service) for the placement's months at its subsidy,
+    # which the monthly payment lists pay; none when the subsidy is 0 (or for a placement
+    # recorded before the subsidy was paid this way, services/0007).
+    entitlement = models.OneToOneField(
+        "benefits.Entitlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_placement",
+        verbose_name=_("托养补贴待遇"),
+    )
     ended_on = models.DateField(_("提前结束日期"), null=True, blank=True)
     end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
     county_code = models.CharField(max_length=6)

@@ -45,6 +45,7 @@ from dpf.services.models import (
     RenovationPhoto,
 )
 from dpf.workflow import documents
+from dpf.workflow import services as workflow_services
 
 # Institutions that give rehabilitation services under a plan.
 REHAB_INSTITUTION_KINDS = (InstitutionKind.REHABILITATION, InstitutionKind.DEVICE_CENTRE)
@@ -1570,6 +1571,8 @@ CARE_INSTITUTION_KINDS = {
 }
 MAX_CARE_MONTHS = 36
 MAX_CARE_SUBSIDY = Decimal("10000")
+# The catalogue's benefit a placement's subsidy is paid as (残疾人托养服务补贴).
+CARE_BENEFIT = "care_service"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -1586,17 +1589,24 @@ def add_months(day: dt.date, months: int) -> dt.date:
 @transaction.atomic
 def care_placement_create(
     *,
-    actor: User | None,
+    actor: User,
     person_id: int,
     institution_id: int,
     kind: str,
     start: dt.date,
     months: int,
     monthly_subsidy: Decimal,
+    now: dt.datetime | None = None,
 ) -> CarePlacement:
     """Place a certified person in care (托养) at an institution for ``months`` months from
     ``start`` with a monthly subsidy: the institution's client from then on. Two placements
-    of one person never overlap."""
+    of one person never overlap.
+
+    A subsidy above 0 is the catalogue's care benefit (``CARE_BENEFIT``) granted for the
+    placement's days at that amount (``workflow.entitlement_grant``): the monthly payment
+    list of each month whose first day the placement covers pays it. Refused, nothing
+    written, when the person already holds that benefit on any of those days (from an
+    application, say): a month is never paid twice."""
     require_permission(actor, "create", "service_plan", person_id)
     person = Person.objects.select_for_update().filter(pk=person_id).first()
     if person is None or not region_in_scope(actor, person.village_code):
@@ -1665,6 +1675,19 @@ def care_placement_create(
         village_code=person.village_code,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    if monthly_subsidy > 0:
+        placement.entitlement = workflow_services.entitlement_grant(
+            actor=actor,
+            person=person,
+            benefit_code=CARE_BENEFIT,
+            valid_from=start,
+            valid_to=end,
+            monthly_amount=monthly_subsidy,
+            source=f"care_placement:{placement.pk}",
+            field="monthly_subsidy",
+            now=now,
+        )
+        placement.save(update_fields=["entitlement"])
     audit.record(
         actor=actor,
         action="create",
@@ -1677,6 +1700,7 @@ def care_placement_create(
             "start": start.isoformat(),
             "months": months,
             "monthly_subsidy": str(monthly_subsidy),
+            "entitlement": placement.entitlement_id,
         },
     )
     return placement
@@ -1685,14 +1709,16 @@ def care_placement_create(
 @transaction.atomic
 def care_placement_end(
     *,
-    actor: User | None,
+    actor: User,
     placement_id: int,
     ended_on: dt.date,
     reason: str,
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> CarePlacement:
     """End a placement before its months run out (the person left, moved, died …), by the
-    institution or the county."""
+    institution or the county. Its subsidy ends with it: the care benefit is terminated
+    from the next day, so no month whose first day is after ``ended_on`` is paid."""
     require_permission(actor, "create", "service_record", placement_id)
     placement = (
         scope_services(actor, CarePlacement.objects.select_for_update())
@@ -1716,11 +1742,20 @@ def care_placement_end(
     )
     placement.ended_on = ended_on
     placement.save(update_fields=["ended_on", "end_reason"])
+    if placement.entitlement_id is not None:
+        workflow_services.entitlement_close(
+            actor=actor,
+            entitlement_id=placement.entitlement_id,
+            last_day=ended_on,
+            reason=f"托养安置结束 / care placement ended: {placement.end_reason}",
+            source=f"care_placement:{placement.pk}",
+            now=now,
+        )
     audit.record(
         actor=actor,
         action="change",
         object_type="care_placement",
         object_id=placement.pk,
-        changes={"ended_on": ended_on.isoformat()},
+        changes={"ended_on": ended_on.isoformat(), "entitlement": placement.entitlement_id},
     )
     return placement

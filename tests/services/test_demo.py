@@ -127,3 +127,44 @@ def test_the_later_service_steps_give_i11_a_figure_and_follow_children(regions: 
     city = {r.indicator.code: r for r in compute.compute(plan, AS_OF) if r.region_code == "150400"}
     assert city["I11"].status != Status.NO_DATA
     assert city["I11"].value == accepted.filter(accepted_on__lte=AS_OF).count()
+
+
+def test_the_demo_care_placements_subsidies_are_the_care_benefit(regions: None) -> None:
+    """Placements with a subsidy hold the catalogue's care benefit for their days at that
+    amount (the shape ``workflow.entitlement_grant`` writes), so the lists pay them; a
+    second run adds nothing."""
+    from dpf.benefits.models import Entitlement
+    from dpf.demo.service_more import care
+    from dpf.services.models import CarePlacement
+    from dpf.workflow.models import EntitlementEvent
+
+    for n in range(60):
+        certified_person(name=f"托养{n}", rehab_need=False)
+    for seed in range(1, 30):  # about 2 % are placed: the first seed that places someone
+        care(Step(as_of=AS_OF, seed=seed))
+        if CarePlacement.objects.exists():
+            break
+    subsidised = list(
+        CarePlacement.objects.filter(monthly_subsidy__gt=0).select_related("entitlement__benefit")
+    )
+    assert subsidised
+    for placement in subsidised:
+        e = placement.entitlement
+        assert e is not None
+        assert (e.person_id, e.valid_from, e.valid_to) == (
+            placement.person_id,
+            placement.start,
+            placement.end,
+        )
+        assert (e.monthly_amount, e.amount_fixed, e.status) == (
+            placement.monthly_subsidy,
+            True,
+            "active",
+        )
+        assert e.benefit.code == "care_service"
+        assert list(
+            EntitlementEvent.objects.filter(entitlement=e).values_list("kind", "source")
+        ) == [("created", f"care_placement:{placement.pk}")]
+    before = Entitlement.objects.count()
+    care(Step(as_of=AS_OF))
+    assert Entitlement.objects.count() == before
