@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -390,3 +391,92 @@ def test_placements_one_after_another_are_each_paid_once(rehab: Rehab, homes) ->
         dt.date(2025, 7, 1): Decimal("600.00"),
         dt.date(2025, 8, 1): None,
     }
+
+
+BEFORE_SUBSIDIES = [("services", "0006_renovation_photos_and_legacy_completion_note")]
+AFTER_SUBSIDIES = [("services", "0008_pay_care_subsidies_recorded_before")]
+
+
+def _migrate(target: list[tuple[str, str]]) -> Any:
+    executor = MigrationExecutor(connection)
+    executor.migrate(target)
+    executor.loader.build_graph()
+    return executor.loader.project_state(target).apps
+
+
+@pytest.mark.django_db(transaction=True)
+def test_placements_recorded_before_are_paid_from_the_migration_on(regions: None) -> None:
+    """services/0008: a placement recorded with a subsidy before 0007 holds the care benefit
+    for its days (ended early: terminated the day after); none for a subsidy of 0 or for a
+    person who already holds the benefit then."""
+    day = services.institution_register(
+        actor=None,
+        code="CARE-OLD",
+        name="红山区日间照料中心",
+        kind="care_day",
+        township_code="150402001",
+        capacity=30,
+    )
+    runs, ended, unpaid, holder = (
+        certified_person(name=n, rehab_need=False) for n in ("按期", "提前", "无补贴", "已享受")
+    )
+    care = BenefitItem.objects.get(code=services.CARE_BENEFIT)
+    benefit_services.entitlement_create(
+        actor=None, person=holder, benefit=care, valid_from=dt.date(2024, 1, 1)
+    )
+    try:
+        old = _migrate(BEFORE_SUBSIDIES).get_model("services", "CarePlacement")
+
+        def placed(person: Any, subsidy: str, ended_on: dt.date | None = None) -> int:
+            return old.objects.create(
+                person_id=person.pk,
+                institution_id=day.pk,
+                kind="day",
+                start=dt.date(2025, 3, 15),
+                months=6,
+                end=dt.date(2025, 9, 14),
+                monthly_subsidy=Decimal(subsidy),
+                ended_on=ended_on,
+                end_reason="回家照料" if ended_on else "",
+                county_code=person.county_code,
+                township_code=person.township_code,
+                village_code=person.village_code,
+            ).pk
+
+        ids = {
+            "runs": placed(runs, "300"),
+            "ended": placed(ended, "450", dt.date(2025, 6, 20)),
+            "unpaid": placed(unpaid, "0"),
+            "holder": placed(holder, "300"),
+        }
+        _migrate(AFTER_SUBSIDIES)
+        rows = {
+            k: CarePlacement.objects.select_related("entitlement").get(pk=v) for k, v in ids.items()
+        }
+        assert rows["unpaid"].entitlement is None
+        assert rows["holder"].entitlement is None
+        first, second = rows["runs"].entitlement, rows["ended"].entitlement
+        assert first is not None
+        assert second is not None
+        assert (first.status, first.valid_from, first.valid_to, first.monthly_amount) == (
+            "active",
+            dt.date(2025, 3, 15),
+            dt.date(2025, 9, 14),
+            Decimal("300.00"),
+        )
+        assert (second.status, second.valid_to, second.amount_fixed) == (
+            "terminated",
+            dt.date(2025, 6, 20),
+            True,
+        )
+        assert list(
+            EntitlementEvent.objects.filter(entitlement=second)
+            .order_by("pk")
+            .values_list("kind", "on", "source")
+        ) == [
+            ("created", dt.date(2025, 3, 15), f"care_placement:{ids['ended']}"),
+            ("terminated", dt.date(2025, 6, 21), f"care_placement:{ids['ended']}"),
+        ]
+        assert Entitlement.objects.filter(person=holder).count() == 1
+    finally:
+        _migrate(AFTER_SUBSIDIES)
