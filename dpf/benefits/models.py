@@ -148,6 +148,11 @@ class Entitlement(EffectiveDated):
     indicators and the payment lists read only the dates, and a figure computed for a past
     date stays the same after later events (issue 15 part 4). Periods of one person and
     benefit never overlap (the service; an exclusion constraint on PostgreSQL).
+
+    ``monthly_amount`` is, by default, the standard in force on ``valid_from`` (shown on
+    the pages; the payment lists pay the standard in force each month). With
+    ``amount_fixed`` it is an amount decided for this period (a care placement's monthly
+    subsidy, 托养补贴): the payment lists pay it as it is, whatever the standards say.
     """
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="entitlements")
@@ -161,6 +166,7 @@ class Entitlement(EffectiveDated):
     monthly_amount = models.DecimalField(
         _("月金额（元）"), max_digits=10, decimal_places=2, null=True, blank=True
     )
+    amount_fixed = models.BooleanField(_("按核定金额发放"), default=False)
     status_reason = models.CharField(_("状态原因"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
@@ -175,6 +181,10 @@ class Entitlement(EffectiveDated):
             models.CheckConstraint(
                 condition=Q(status=EntitlementStatus.ACTIVE) | Q(valid_to__isnull=False),
                 name="entitlement_ended_has_last_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_fixed=False) | Q(monthly_amount__isnull=False),
+                name="entitlement_fixed_amount_given",
             ),
         ]
         indexes = [

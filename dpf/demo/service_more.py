@@ -7,17 +7,25 @@ dates from ``ctx.as_of``, never the wall clock; bulk-written in the services' sh
 rules are the services', which the tests exercise). Renovations are accepted for about 7 %
 of the certified persons' households over the plan, rising year by year, so that the city's
 cumulative count is a real figure below or above the plan's 3,700 depending on the demo's
-size; some renovations are still under way. Each step adds nothing on a second run.
+size; some renovations are still under way. Each completed renovation has one tiny
+synthetic photo (a one-colour PNG, stored encrypted as an upload is). Care placements with a
+subsidy hold the catalogue's care benefit for their months, which the payment lists pay.
+Each step adds nothing on a second run.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import struct
+import zlib
 from decimal import Decimal
 from typing import Any
 
+from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.core.dates import age_on
+from dpf.demo.history import _at
 from dpf.registry.models import Person, SchoolEnrolment
+from dpf.registry.services import mark_facts_changed
 from dpf.services.models import (
     CareKind,
     CarePlacement,
@@ -30,8 +38,11 @@ from dpf.services.models import (
     NotEnrolledVisit,
     RenovationItem,
     RenovationItemKind,
+    RenovationPhoto,
 )
-from dpf.services.services import add_months
+from dpf.services.services import CARE_BENEFIT, PHOTO_FOLDER, add_months
+from dpf.workflow import documents
+from dpf.workflow.models import EntitlementEvent
 
 PLAN_START_YEAR = 2021
 BATCH = 5000
@@ -92,7 +103,7 @@ def renovations(ctx: Any) -> None:
                 contractor="赤峰安居无障碍改造公司（演示）" if approved <= as_of else "",
                 approved_on=approved if approved <= as_of else None,
                 completed_on=completed if completed <= as_of and not under_way else None,
-                completion_note="完工照片3张（演示）" if not under_way else "",
+                completion_note="施工单位已清场（演示）" if not under_way else "",
                 accepted_on=None if under_way else accepted,
             )
         )
@@ -107,8 +118,55 @@ def renovations(ctx: Any) -> None:
                 )
             )
     RenovationItem.objects.bulk_create(items, batch_size=BATCH)
+    photos = _completion_photos(ctx.rng("renovation photos"))
     ctx.counts.add("services_homerenovation", len(rows))
     ctx.counts.add("services_renovationitem", len(items))
+    ctx.counts.add("services_renovationphoto", photos)
+
+
+def completion_photo(rgb: tuple[int, int, int], width: int = 32, height: int = 24) -> bytes:
+    """A tiny valid PNG of one colour (about a hundred bytes), made with the standard
+    library: the same colour gives the same bytes, and no image library is needed."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    rows = (b"\x00" + bytes(rgb) * width) * height  # filter "none" on each row
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _completion_photos(rng: Any) -> int:
+    """One photo of each completed renovation, in the service's shape: checked and stored
+    encrypted by ``dpf.workflow.documents`` under the service's folder, numbered 1."""
+    photos = []
+    completed = HomeRenovation.objects.filter(completed_on__isnull=False).order_by("pk")
+    for renovation in completed.only("pk", "completed_on"):
+        assert renovation.completed_on is not None
+        data = completion_photo((rng.randint(90, 230), rng.randint(90, 230), rng.randint(90, 230)))
+        checked = documents.check(
+            f"完工照片-{renovation.pk}.png", data, accept=documents.PHOTO_TYPES
+        )
+        photos.append(
+            RenovationPhoto(
+                renovation_id=renovation.pk,
+                number=1,
+                original_name=checked.safe_name,
+                stored_name=documents.store(checked, data, folder=PHOTO_FOLDER),
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_at=_at(renovation.completed_on),
+            )
+        )
+    RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
+    return len(photos)
 
 
 def schooling(ctx: Any) -> None:
@@ -182,6 +240,14 @@ def care(ctx: Any) -> None:
                 },
             )
             homes.setdefault(county, []).append(institution)
+    benefit = BenefitItem.objects.filter(code=CARE_BENEFIT, active=True).first()
+    # A person already holding the care benefit (an approval) is placed without a subsidy:
+    # the service refuses to pay a month twice.
+    held = set(
+        Entitlement.objects.filter(benefit=benefit).values_list("person_id", flat=True)
+        if benefit is not None
+        else ()
+    )
     placements = []
     for pk, _household, county, township, village, _birth in certified:
         if rng.random() >= 0.02:
@@ -202,7 +268,11 @@ def care(ctx: Any) -> None:
                 start=start,
                 months=months,
                 end=add_months(start, months) - dt.timedelta(days=1),
-                monthly_subsidy=Decimal(300 if care_kind == CareKind.DAY else 600),
+                monthly_subsidy=(
+                    Decimal(0)
+                    if benefit is None or pk in held
+                    else Decimal(300 if care_kind == CareKind.DAY else 600)
+                ),
                 county_code=county,
                 township_code=township,
                 village_code=village,
@@ -210,3 +280,53 @@ def care(ctx: Any) -> None:
         )
     CarePlacement.objects.bulk_create(placements, batch_size=BATCH)
     ctx.counts.add("services_careplacement", len(placements))
+    if benefit is not None:
+        _care_subsidies(ctx, benefit)
+
+
+def _care_subsidies(ctx: Any, benefit: BenefitItem) -> None:
+    """Each placement's subsidy as the care benefit, in the shape
+    ``workflow.entitlement_grant`` writes: the placement's days at its decided amount, with
+    the "created" event naming the placement (the monthly lists then pay it)."""
+    placements = list(
+        CarePlacement.objects.filter(monthly_subsidy__gt=0, entitlement__isnull=True)
+        .order_by("pk")
+        .only("pk", "person_id", "start", "end", "monthly_subsidy")
+    )
+    rows = [
+        Entitlement(
+            person_id=p.person_id,
+            benefit=benefit,
+            status=EntitlementStatus.ACTIVE,
+            valid_from=p.start,
+            valid_to=p.end,
+            monthly_amount=p.monthly_subsidy,
+            amount_fixed=True,
+            source=f"care_placement:{p.pk}",
+            status_reason="核定 / decided",
+        )
+        for p in placements
+    ]
+    Entitlement.objects.bulk_create(rows, batch_size=BATCH)
+    events = [
+        EntitlementEvent(
+            entitlement_id=row.pk,
+            person_id=row.person_id,
+            benefit_id=benefit.pk,
+            kind=EntitlementEvent.Kind.CREATED,
+            from_status="",
+            to_status=EntitlementStatus.ACTIVE,
+            on=row.valid_from,
+            reason_code=EntitlementEvent.Reason.APPROVED,
+            source=row.source,
+            at=_at(row.valid_from),
+        )
+        for row in rows
+    ]
+    EntitlementEvent.objects.bulk_create(events, batch_size=BATCH)
+    for placement, row in zip(placements, rows, strict=True):
+        placement.entitlement_id = row.pk
+    CarePlacement.objects.bulk_update(placements, ["entitlement"], batch_size=BATCH)
+    mark_facts_changed([row.person_id for row in rows])
+    ctx.counts.add(Entitlement._meta.db_table, len(rows))
+    ctx.counts.add(EntitlementEvent._meta.db_table, len(events))

@@ -19,6 +19,7 @@ from dpf.services.models import (
     RehabOutcome,
     RenovationItemKind,
 )
+from dpf.services.services import MAX_PHOTOS, PHOTO_MAX_BYTES, PHOTOS_MAX_TOTAL
 
 
 class RehabPlanForm(forms.Form):
@@ -130,9 +131,41 @@ class RenovationPlanForm(forms.Form):
         ]
 
 
+class MultiplePhotoInput(forms.FileInput):
+    """A file input that takes several files at once (``multiple``): no script needed."""
+
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """The uploaded files as a list; what each must be is the service's to decide (its
+    refusals name the file's problem in both languages)."""
+
+    widget = MultiplePhotoInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files
+
+
 class RenovationCompleteForm(forms.Form):
     completed_on = _date_field(_("完工日期"))
-    note = forms.CharField(label=_("完工说明（照片编号等）"), max_length=300, required=False)
+    photos = PhotosField(
+        label=_("完工照片"),
+        error_messages={"required": _("登记完工须上传至少一张完工照片（JPEG或PNG）")},
+        widget=MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png,.jpg,.jpeg,.png"}),
+    )
+    note = forms.CharField(label=_("完工说明"), max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        mb = 1024 * 1024
+        self.fields["photos"].help_text = _(
+            "JPEG或PNG格式（按文件内容判断，不看文件名），1至%(count)s张，每张不超过"
+            "%(each)sMB，合计不超过%(total)sMB；可一次选择多张。"
+        ) % {"count": MAX_PHOTOS, "each": PHOTO_MAX_BYTES // mb, "total": PHOTOS_MAX_TOTAL // mb}
 
 
 class RenovationAcceptForm(forms.Form):

@@ -280,7 +280,9 @@ class HomeRenovation(models.Model):
     contractor = models.CharField(_("施工单位"), max_length=100, blank=True)
     approved_on = models.DateField(_("改造方案批准日期"), null=True, blank=True)
     completed_on = models.DateField(_("完工日期"), null=True, blank=True)
-    completion_note = models.CharField(_("完工说明（照片编号等）"), max_length=300, blank=True)
+    # A remark on the completion. Before photos were uploaded (services/0007) it held the
+    # photos' references as text; such a record keeps it and shows it as a legacy note.
+    completion_note = models.CharField(_("完工说明"), max_length=300, blank=True)
     accepted_on = models.DateField(_("验收日期"), null=True, blank=True)
     acceptance_note = models.CharField(_("验收意见"), max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -347,6 +349,41 @@ class RenovationItem(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class RenovationPhoto(models.Model):
+    """A photo of the completed work (完工照片), uploaded with the completion: JPEG or PNG by
+    its content, stored encrypted with a random name under ``MEDIA_ROOT/renovation-photos``
+    (``dpf.workflow.documents``, the one owner of uploaded files). It is served only through
+    the renovation's scoped and audited view, by its number within the renovation (1, 2 …):
+    neither the stored name nor a global id ever reaches a page or an address."""
+
+    renovation = models.ForeignKey(HomeRenovation, on_delete=models.CASCADE, related_name="photos")
+    number = models.PositiveSmallIntegerField(_("照片序号"))
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    stored_name = models.CharField(max_length=80, unique=True)
+    content_type = models.CharField(_("文件类型"), max_length=40)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        verbose_name = _("完工照片")
+        ordering = ["renovation", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["renovation", "number"], name="renovation_photo_number_once"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1), name="renovation_photo_number_from_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.renovation_id} #{self.number}"
 
 
 # --- compulsory education (义务教育, I08) --------------------------------------------------
@@ -442,7 +479,8 @@ class CarePlacement(models.Model):
     """A person placed in care (托养) by the county: residential, day care or home-based,
     with the institution that gives it, the months granted and the monthly subsidy; ended
     early with a reason, or when its months run out. The institution's staff see their
-    own placements; region codes are the person's at placement."""
+    own placements; region codes are the person's at placement. A subsidy is paid as the
+    catalogue's care benefit (``entitlement``) through the monthly payment lists."""
 
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="care_placements")
     institution = models.ForeignKey(
@@ -453,6 +491,17 @@ class CarePlacement(models.Model):
     months = models.PositiveSmallIntegerField(_("托养月数"))
     end = models.DateField(_("托养结束日期"))
     monthly_subsidy = models.DecimalField(_("每月补贴（元）"), max_digits=8, decimal_places=2)
+    # The catalogue's care benefit (care_service) for the placement's months at its subsidy,
+    # which the monthly payment lists pay; none when the subsidy is 0 (or for a placement
+    # recorded before the subsidy was paid this way, services/0008).
+    entitlement = models.OneToOneField(
+        "benefits.Entitlement",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="care_placement",
+        verbose_name=_("托养补贴待遇"),
+    )
     ended_on = models.DateField(_("提前结束日期"), null=True, blank=True)
     end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
     county_code = models.CharField(max_length=6)

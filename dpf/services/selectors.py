@@ -29,6 +29,7 @@ from dpf.services.models import (
     NotEnrolled,
     RehabPlan,
     RehabSession,
+    RenovationPhoto,
 )
 from dpf.services.services import CARE_INSTITUTION_KINDS, REHAB_INSTITUTION_KINDS
 
@@ -168,6 +169,26 @@ def renovation_for(user: Any, renovation_id: int) -> HomeRenovation:
     if renovation is None:
         raise PermissionRefused("view", "home_renovation", renovation_id)
     return renovation
+
+
+def renovation_photos(renovation: HomeRenovation) -> list[RenovationPhoto]:
+    """The completion photos of a renovation already read through ``renovation_for``."""
+    return list(
+        RenovationPhoto.objects.filter(renovation=renovation)
+        .only("renovation_id", "number", "content_type", "size", "uploaded_at")
+        .order_by("number")
+    )
+
+
+def renovation_photo_for(user: Any, renovation_id: int, number: int) -> RenovationPhoto:
+    """One completion photo, by its number, of a renovation of the user's region: outside
+    the scope refused (404, audited) as the renovation itself is; a number the renovation
+    does not have is "not found", the same answer."""
+    renovation = renovation_for(user, renovation_id)
+    photo = RenovationPhoto.objects.filter(renovation=renovation, number=number).first()
+    if photo is None:
+        raise NotFound("photo")
+    return photo
 
 
 def not_enrolled_queue(user: Any) -> QuerySet[NotEnrolled]:

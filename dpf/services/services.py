@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
@@ -47,7 +48,10 @@ from dpf.services.models import (
     RehabSession,
     RenovationItem,
     RenovationItemKind,
+    RenovationPhoto,
 )
+from dpf.workflow import documents
+from dpf.workflow import services as workflow_services
 
 # Institutions that give rehabilitation services under a plan.
 REHAB_INSTITUTION_KINDS = (InstitutionKind.REHABILITATION, InstitutionKind.DEVICE_CENTRE)
@@ -867,6 +871,12 @@ def device_follow_up_record(
 RENOVATION_RULE = "alive && certificate.valid"
 MAX_RENOVATION_ITEMS = 20
 MAX_ITEM_COST = Decimal("100000")
+# Completion photos: stored apart from application documents, through the same checks.
+PHOTO_FOLDER = "renovation-photos"
+MAX_PHOTOS = 6
+PHOTO_MAX_BYTES = 5 * 1024 * 1024
+# Together within the web server's request limit (deploy/nginx-dpf.conf, 21 MB).
+PHOTOS_MAX_TOTAL = 20 * 1024 * 1024
 
 
 def _renovation_for_write(actor: User | None, renovation_id: int) -> HomeRenovation:
@@ -1021,49 +1031,133 @@ def renovation_plan_approve(
     return renovation
 
 
-@transaction.atomic
+def _checked_photos(
+    photos: list[tuple[str, bytes]],
+) -> list[tuple[documents.CheckedFile, bytes]]:
+    """Each photo checked by ``documents.check`` (JPEG or PNG by content, the size limit),
+    1 to ``MAX_PHOTOS`` of them and together within ``PHOTOS_MAX_TOTAL``."""
+    if not photos:
+        raise refuse(
+            "photos_required",
+            "登记完工须上传至少一张完工照片（JPEG或PNG）",
+            "a completion needs at least one photo of the work (JPEG or PNG)",
+            "photos",
+        )
+    if len(photos) > MAX_PHOTOS:
+        raise refuse(
+            "too_many_photos",
+            f"每次完工最多上传{MAX_PHOTOS}张照片",
+            f"at most {MAX_PHOTOS} photos per completion",
+            "photos",
+        )
+    if sum(len(data) for _name, data in photos) > PHOTOS_MAX_TOTAL:
+        raise refuse(
+            "photos_too_large",
+            f"完工照片合计不能超过{PHOTOS_MAX_TOTAL // (1024 * 1024)}MB",
+            f"the photos together must not exceed {PHOTOS_MAX_TOTAL // (1024 * 1024)} MB",
+            "photos",
+        )
+    return [
+        (
+            documents.check(
+                name,
+                data,
+                accept=documents.PHOTO_TYPES,
+                max_bytes=PHOTO_MAX_BYTES,
+                field="photos",
+            ),
+            data,
+        )
+        for name, data in photos
+    ]
+
+
 def renovation_complete(
     *,
     actor: User | None,
     renovation_id: int,
     completed_on: dt.date,
+    photos: list[tuple[str, bytes]],
     note: str = "",
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> HomeRenovation:
-    """Record that the contractor finished the work (完工; the photos' references in the
-    note)."""
-    renovation = _renovation_for_write(actor, renovation_id)
-    if renovation.approved_on is None:
-        raise refuse(
-            "plan_not_approved",
-            "改造方案尚未批准，不能登记完工",
-            "the plan is not approved yet: the work cannot be completed",
-            "completed_on",
-        )
-    if renovation.completed_on is not None:
-        raise refuse("completed", "已登记完工", "the work is already completed", "completed_on")
-    if completed_on < renovation.approved_on:
-        raise refuse(
-            "completed_before_approval",
-            f"完工日期不能早于方案批准日期（{renovation.approved_on}）",
-            f"the work cannot be completed before the plan's approval ({renovation.approved_on})",
-            "completed_on",
-        )
-    not_after(
-        completed_on, _today(today), field="completed_on", label=("完工日期", "completion date")
-    )
-    renovation.completion_note = clean_text(
-        note, field="note", label=("完工说明", "note"), limit=300, required=False
-    )
-    renovation.completed_on = completed_on
-    renovation.save(update_fields=["completed_on", "completion_note"])
-    audit.record(
-        actor=actor,
-        action="change",
-        object_type="home_renovation",
-        object_id=renovation.pk,
-        changes={"completed_on": completed_on.isoformat()},
-    )
+    """Record that the contractor finished the work (完工) with 1 to ``MAX_PHOTOS`` photos
+    of it, each a (file name, content) pair: JPEG or PNG judged by content, stored encrypted
+    with the renovation (``RenovationPhoto``). A refusal writes nothing: no row, no file."""
+    require_permission(actor, "change", "home_renovation", renovation_id)
+    checked = _checked_photos(photos)
+    stored: list[str] = []
+    saved = False
+    try:
+        with transaction.atomic():
+            renovation = _renovation_for_write(actor, renovation_id)
+            if renovation.approved_on is None:
+                raise refuse(
+                    "plan_not_approved",
+                    "改造方案尚未批准，不能登记完工",
+                    "the plan is not approved yet: the work cannot be completed",
+                    "completed_on",
+                )
+            if renovation.completed_on is not None:
+                raise refuse(
+                    "completed", "已登记完工", "the work is already completed", "completed_on"
+                )
+            if completed_on < renovation.approved_on:
+                raise refuse(
+                    "completed_before_approval",
+                    f"完工日期不能早于方案批准日期（{renovation.approved_on}）",
+                    "the work cannot be completed before the plan's approval "
+                    f"({renovation.approved_on})",
+                    "completed_on",
+                )
+            not_after(
+                completed_on,
+                _today(today),
+                field="completed_on",
+                label=("完工日期", "completion date"),
+            )
+            renovation.completion_note = clean_text(
+                note, field="note", label=("完工说明", "note"), limit=300, required=False
+            )
+            renovation.completed_on = completed_on
+            renovation.save(update_fields=["completed_on", "completion_note"])
+            uploaded_at = now or timezone.now()
+            rows = []
+            for number, (file, data) in enumerate(checked, start=1):
+                stored.append(documents.store(file, data, folder=PHOTO_FOLDER))
+                rows.append(
+                    RenovationPhoto(
+                        renovation=renovation,
+                        number=number,
+                        original_name=file.safe_name,
+                        stored_name=stored[-1],
+                        content_type=file.content_type,
+                        size=file.size,
+                        sha256=file.sha256,
+                        uploaded_by=actor if getattr(actor, "pk", None) else None,
+                        uploaded_at=uploaded_at,
+                    )
+                )
+            RenovationPhoto.objects.bulk_create(rows)
+            audit.record(
+                actor=actor,
+                action="change",
+                object_type="home_renovation",
+                object_id=renovation.pk,
+                changes={
+                    "completed_on": completed_on.isoformat(),
+                    "photos": [
+                        {"type": f.content_type, "size": f.size, "sha256": f.sha256}
+                        for f, _data in checked
+                    ],
+                },
+            )
+            saved = True
+    finally:
+        if not saved:
+            for name in stored:
+                documents.remove(name, folder=PHOTO_FOLDER)
     return renovation
 
 
@@ -1433,6 +1527,8 @@ CARE_INSTITUTION_KINDS = {
 }
 MAX_CARE_MONTHS = 36
 MAX_CARE_SUBSIDY = Decimal("10000")
+# The catalogue's benefit a placement's subsidy is paid as (残疾人托养服务补贴).
+CARE_BENEFIT = "care_service"
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -1449,17 +1545,24 @@ def add_months(day: dt.date, months: int) -> dt.date:
 @transaction.atomic
 def care_placement_create(
     *,
-    actor: User | None,
+    actor: User,
     person_id: int,
     institution_id: int,
     kind: str,
     start: dt.date,
     months: int,
     monthly_subsidy: Decimal,
+    now: dt.datetime | None = None,
 ) -> CarePlacement:
     """Place a certified person in care (托养) at an institution for ``months`` months from
     ``start`` with a monthly subsidy: the institution's client from then on. Two placements
-    of one person never overlap."""
+    of one person never overlap.
+
+    A subsidy above 0 is the catalogue's care benefit (``CARE_BENEFIT``) granted for the
+    placement's days at that amount (``workflow.entitlement_grant``): the monthly payment
+    list of each month whose first day the placement covers pays it. Refused, nothing
+    written, when the person already holds that benefit on any of those days (from an
+    application, say): a month is never paid twice."""
     require_permission(actor, "create", "service_plan", person_id)
     person = Person.objects.select_for_update().filter(pk=person_id).first()
     if person is None or not region_in_scope(actor, person.village_code):
@@ -1528,6 +1631,19 @@ def care_placement_create(
         village_code=person.village_code,
         created_by=actor if getattr(actor, "pk", None) else None,
     )
+    if monthly_subsidy > 0:
+        placement.entitlement = workflow_services.entitlement_grant(
+            actor=actor,
+            person=person,
+            benefit_code=CARE_BENEFIT,
+            valid_from=start,
+            valid_to=end,
+            monthly_amount=monthly_subsidy,
+            source=f"care_placement:{placement.pk}",
+            field="monthly_subsidy",
+            now=now,
+        )
+        placement.save(update_fields=["entitlement"])
     audit.record(
         actor=actor,
         action="create",
@@ -1540,6 +1656,7 @@ def care_placement_create(
             "start": start.isoformat(),
             "months": months,
             "monthly_subsidy": str(monthly_subsidy),
+            "entitlement": placement.entitlement_id,
         },
     )
     return placement
@@ -1548,14 +1665,16 @@ def care_placement_create(
 @transaction.atomic
 def care_placement_end(
     *,
-    actor: User | None,
+    actor: User,
     placement_id: int,
     ended_on: dt.date,
     reason: str,
     today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> CarePlacement:
     """End a placement before its months run out (the person left, moved, died …), by the
-    institution or the county."""
+    institution or the county. Its subsidy ends with it: the care benefit is terminated
+    from the next day, so no month whose first day is after ``ended_on`` is paid."""
     require_permission(actor, "create", "service_record", placement_id)
     placement = (
         scope_services(actor, CarePlacement.objects.select_for_update())
@@ -1579,11 +1698,20 @@ def care_placement_end(
     )
     placement.ended_on = ended_on
     placement.save(update_fields=["ended_on", "end_reason"])
+    if placement.entitlement_id is not None:
+        workflow_services.entitlement_close(
+            actor=actor,
+            entitlement_id=placement.entitlement_id,
+            last_day=ended_on,
+            reason=f"托养安置结束 / care placement ended: {placement.end_reason}",
+            source=f"care_placement:{placement.pk}",
+            now=now,
+        )
     audit.record(
         actor=actor,
         action="change",
         object_type="care_placement",
         object_id=placement.pk,
-        changes={"ended_on": ended_on.isoformat()},
+        changes={"ended_on": ended_on.isoformat(), "entitlement": placement.entitlement_id},
     )
     return placement

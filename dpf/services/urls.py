@@ -21,6 +21,11 @@ urlpatterns = [
     path("rehab/new/<int:person_id>/", views.rehab_plan_new, name="rehab_plan_new"),
     path("renovations/", views.renovation_queue, name="renovation_queue"),
     path("renovations/<int:renovation_id>/", views.renovation, name="renovation"),
+    path(
+        "renovations/<int:renovation_id>/photos/<int:number>/",
+        views.renovation_photo,
+        name="renovation_photo",
+    ),
     path("renovations/new/<int:person_id>/", views.renovation_new, name="renovation_new"),
     path("schooling/", views.schooling_queue, name="schooling_queue"),
     path("schooling/child/<int:person_id>/", views.schooling_child, name="schooling_child"),

@@ -4,15 +4,16 @@ one plan with its sessions, and a new plan for a person with a need."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from dpf.accounts.http import AuthedHttpRequest
 from dpf.accounts.permissions import has_permission, permission_required
@@ -42,6 +43,7 @@ from dpf.services.forms import (
     SchoolingLeaveForm,
 )
 from dpf.services.models import RehabKind
+from dpf.workflow import documents as document_files
 
 PER_PAGE = 25
 
@@ -326,7 +328,9 @@ def renovation(request: AuthedHttpRequest, renovation_id: int) -> HttpResponse:
     action = request.POST.get("action") if request.method == "POST" else None
     plan_form = RenovationPlanForm(request.POST if action == "approve" else None, prefix="p")
     complete_form = RenovationCompleteForm(
-        request.POST if action == "complete" else None, prefix="c"
+        request.POST if action == "complete" else None,
+        request.FILES if action == "complete" else None,
+        prefix="c",
     )
     accept_form = RenovationAcceptForm(request.POST if action == "accept" else None, prefix="a")
     forms_by_action = {"approve": plan_form, "complete": complete_form, "accept": accept_form}
@@ -343,10 +347,13 @@ def renovation(request: AuthedHttpRequest, renovation_id: int) -> HttpResponse:
                 messages.success(request, _("改造方案已批准。"))
                 return redirect("services:renovation", renovation_id=record.pk)
             if action == "complete" and complete_form.is_valid():
+                # Read within bounds: one file more than allowed is enough to refuse.
+                files = complete_form.cleaned_data["photos"][: services.MAX_PHOTOS + 1]
                 services.renovation_complete(
                     actor=request.user,
                     renovation_id=record.pk,
                     completed_on=complete_form.cleaned_data["completed_on"],
+                    photos=[(f.name or "", f.read(services.PHOTO_MAX_BYTES + 1)) for f in files],
                     note=complete_form.cleaned_data["note"],
                 )
                 messages.success(request, _("已登记完工。"))
@@ -368,6 +375,7 @@ def renovation(request: AuthedHttpRequest, renovation_id: int) -> HttpResponse:
     context = {
         "record": record,
         "items": items,
+        "photos": selectors.renovation_photos(record),
         "total": sum((i.cost for i in items), 0),
         "plan_form": plan_form,
         "complete_form": complete_form,
@@ -376,6 +384,25 @@ def renovation(request: AuthedHttpRequest, renovation_id: int) -> HttpResponse:
     }
     status = 400 if request.method == "POST" else 200
     return render(request, "services/renovation.html", context, status=status)
+
+
+@permission_required("view", "home_renovation")
+@require_GET
+def renovation_photo(request: AuthedHttpRequest, renovation_id: int, number: int) -> FileResponse:
+    """One completion photo, only through this scoped and audited view (never a static
+    address): shown in the browser, its type fixed by its checked content."""
+    photo = selectors.renovation_photo_for(request.user, renovation_id, number)
+    content = document_files.read(photo.stored_name, folder=services.PHOTO_FOLDER)
+    audit.record_view(request, "home_renovation", renovation_id, changes={"photo": number})
+    extension = document_files.EXTENSION[photo.content_type]
+    response = FileResponse(
+        io.BytesIO(content),
+        content_type=photo.content_type,
+        filename=f"renovation-{renovation_id}-{number}{extension}",
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @permission_required("create", "home_renovation")

@@ -493,6 +493,40 @@ def _renovation(data: Registry) -> dict[str, Any]:
     return {"renovation_id": _sample(data, "renovation", create)}
 
 
+def _renovation_photo(data: Registry) -> dict[str, Any]:
+    """The second seeded person's renovation, completed with one photo through the services
+    (the route answers the photo, no HTML page)."""
+
+    def create() -> int:
+        from decimal import Decimal
+
+        from dpf.services import services
+
+        officer = data.user("county_officer")
+        renovation = services.renovation_assess(
+            actor=officer,
+            person_id=data.people[1].pk,
+            assessed_on=dt.date(2025, 5, 1),
+            assessment="卫生间无扶手",
+        )
+        services.renovation_plan_approve(
+            actor=officer,
+            renovation_id=renovation.pk,
+            items=[("handrails", "卫生间两侧", Decimal("650.00"))],
+            contractor="赤峰安居装饰公司",
+            approved_on=dt.date(2025, 5, 3),
+        )
+        services.renovation_complete(
+            actor=officer,
+            renovation_id=renovation.pk,
+            completed_on=dt.date(2025, 5, 20),
+            photos=[("handrails.png", PNG)],
+        )
+        return renovation.pk
+
+    return {"renovation_id": _sample(data, "renovation_photo", create), "number": 1}
+
+
 def _risk_case(data: Registry) -> dict[str, Any]:
     """A return-to-poverty alert for the first seeded person's household (the scan's shape)."""
 
@@ -918,6 +952,7 @@ OBJECT_ROUTES: dict[str, Callable[[Registry], dict[str, Any]]] = {
     "services:rehab_plan": _rehab_plan,
     "services:renovation_new": lambda d: {"person_id": d.people[0].pk},
     "services:renovation": _renovation,
+    "services:renovation_photo": _renovation_photo,
     "services:schooling_child": lambda d: {"person_id": d.people[0].pk},
     "services:care_placement_new": lambda d: {"person_id": d.people[0].pk},
     "services:care_placement": _care,

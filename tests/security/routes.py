@@ -534,6 +534,47 @@ def _renovation_pk(world: World, role: str, inside: bool) -> Any:
     return _cached(world, f"renovation:{person.pk}", make)
 
 
+def _renovation_photo_pk(world: World, role: str, inside: bool) -> Any:
+    """A completed renovation of the person's household with one stored photo (number 1;
+    the file under the world's temporary MEDIA_ROOT), for the photo route."""
+    from django.utils import timezone
+
+    from dpf.services.models import HomeRenovation, RenovationPhoto
+    from dpf.services.services import PHOTO_FOLDER
+    from dpf.workflow import documents
+
+    person = world.person(role, inside) if role else world.persons["in"]
+
+    def make() -> Any:
+        renovation = HomeRenovation.objects.create(
+            person=person,
+            household_id=person.household_id or 0,
+            county_code=person.county_code,
+            township_code=person.township_code,
+            village_code=person.village_code,
+            assessed_on=dt.date(2025, 5, 1),
+            assessment="样本评估",
+            contractor="样本施工队",
+            approved_on=dt.date(2025, 5, 5),
+            completed_on=dt.date(2025, 6, 1),
+        )
+        png = b"\x89PNG\r\n\x1a\n" + bytes(32)
+        checked = documents.check("photo.png", png, accept=documents.PHOTO_TYPES)
+        RenovationPhoto.objects.create(
+            renovation=renovation,
+            number=1,
+            original_name=checked.safe_name,
+            stored_name=documents.store(checked, png, folder=PHOTO_FOLDER),
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_at=timezone.now(),
+        )
+        return renovation.pk
+
+    return _cached(world, f"renovation_photo:{person.pk}", make)
+
+
 def _care_pk(world: World, role: str, inside: bool) -> Any:
     """A care placement of the person, at the world's institution (INST-TEST-1) for its
     staff's inside request, at another institution for every other sample."""
@@ -1118,6 +1159,8 @@ SAMPLES: list[tuple[str, str, Sample, bool]] = [
     ("employment:", "base_id", _training_base_pk, True),
     ("employment:", "file_id", _graduate_file_pk, True),
     ("services:", "plan_id", _rehab_plan_pk, True),
+    ("services:renovation_photo", "renovation_id", _renovation_photo_pk, True),
+    ("services:renovation_photo", "number", lambda world, role, inside: 1, False),
     ("services:", "renovation_id", _renovation_pk, True),
     ("services:", "placement_id", _care_pk, True),
     ("services:", "institution_id", _institution_pk, True),

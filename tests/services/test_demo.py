@@ -4,15 +4,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import random
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from PIL import Image
 
 from dpf.demo.service_records import rehabilitation
 from dpf.indicators import compute
 from dpf.indicators.models import Plan, Status
 from dpf.services.models import Institution, RehabPlan, RehabSession
+from dpf.services.services import PHOTO_FOLDER
+from dpf.workflow import documents
 from tests.services.conftest import certified_person
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +77,7 @@ def test_the_later_service_steps_give_i11_a_figure_and_follow_children(regions: 
     their region's list, care placements; a second run adds nothing."""
     from dpf.demo.service_more import care, renovations, schooling
     from dpf.registry.models import SchoolEnrolment
-    from dpf.services.models import CarePlacement, HomeRenovation, NotEnrolled
+    from dpf.services.models import CarePlacement, HomeRenovation, NotEnrolled, RenovationPhoto
     from tests.factories import make_person
 
     for n in range(60):
@@ -100,7 +107,64 @@ def test_the_later_service_steps_give_i11_a_figure_and_follow_children(regions: 
         )
         assert step.counts.rows["services_homerenovation"] == HomeRenovation.objects.count()
     assert step.counts.rows["services_careplacement"] == CarePlacement.objects.count()
+    # Each completed renovation has one photo: a valid PNG, stored encrypted as uploads are.
+    completed = HomeRenovation.objects.filter(completed_on__isnull=False)
+    photos = RenovationPhoto.objects.filter(renovation__in=completed)
+    assert completed.exists()
+    assert photos.count() == completed.count() == step.counts.rows["services_renovationphoto"]
+    assert not RenovationPhoto.objects.exclude(renovation__in=completed).exists()
+    first = photos.order_by("pk").first()
+    assert first is not None
+    data = documents.read(first.stored_name, folder=PHOTO_FOLDER)
+    assert len(data) < 500
+    assert first.sha256 == hashlib.sha256(data).hexdigest()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        assert image.format == "PNG"
+    stored = Path(settings.MEDIA_ROOT) / PHOTO_FOLDER / first.stored_name
+    assert data not in stored.read_bytes()
     plan = Plan.objects.get(code="P14")
     city = {r.indicator.code: r for r in compute.compute(plan, AS_OF) if r.region_code == "150400"}
     assert city["I11"].status != Status.NO_DATA
     assert city["I11"].value == accepted.filter(accepted_on__lte=AS_OF).count()
+
+
+def test_the_demo_care_placements_subsidies_are_the_care_benefit(regions: None) -> None:
+    """Placements with a subsidy hold the catalogue's care benefit for their days at that
+    amount (the shape ``workflow.entitlement_grant`` writes), so the lists pay them; a
+    second run adds nothing."""
+    from dpf.benefits.models import Entitlement
+    from dpf.demo.service_more import care
+    from dpf.services.models import CarePlacement
+    from dpf.workflow.models import EntitlementEvent
+
+    for n in range(60):
+        certified_person(name=f"托养{n}", rehab_need=False)
+    for seed in range(1, 30):  # about 2 % are placed: the first seed that places someone
+        care(Step(as_of=AS_OF, seed=seed))
+        if CarePlacement.objects.exists():
+            break
+    subsidised = list(
+        CarePlacement.objects.filter(monthly_subsidy__gt=0).select_related("entitlement__benefit")
+    )
+    assert subsidised
+    for placement in subsidised:
+        e = placement.entitlement
+        assert e is not None
+        assert (e.person_id, e.valid_from, e.valid_to) == (
+            placement.person_id,
+            placement.start,
+            placement.end,
+        )
+        assert (e.monthly_amount, e.amount_fixed, e.status) == (
+            placement.monthly_subsidy,
+            True,
+            "active",
+        )
+        assert e.benefit.code == "care_service"
+        assert list(
+            EntitlementEvent.objects.filter(entitlement=e).values_list("kind", "source")
+        ) == [("created", f"care_placement:{placement.pk}")]
+    before = Entitlement.objects.count()
+    care(Step(as_of=AS_OF))
+    assert Entitlement.objects.count() == before

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -17,18 +19,20 @@ from django.urls import reverse
 from dpf.accounts.permissions import PermissionRefused
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import Region
+from dpf.demo.service_more import completion_photo
 from dpf.indicators import compute
 from dpf.indicators.models import Indicator, Plan, Status
 from dpf.indicators.selectors import drilldown_persons
 from dpf.registry import services as registry
 from dpf.services import services
-from dpf.services.models import HomeRenovation, RenovationItem
+from dpf.services.models import HomeRenovation, RenovationItem, RenovationPhoto
 from tests.factories import make_person, make_user
 from tests.services.conftest import Rehab, certified_person
 
 pytestmark = pytest.mark.django_db
 TODAY = dt.date(2026, 3, 1)
 ITEMS = [("ramp", "入户坡道", Decimal("1200.00")), ("handrails", "", Decimal("800.50"))]
+PHOTO = completion_photo((120, 160, 200))
 
 
 def _accepted(
@@ -60,7 +64,8 @@ def _accepted(
         actor=actor,
         renovation_id=r.pk,
         completed_on=start + dt.timedelta(days=20),
-        note="照片 3 张",
+        photos=[("ramp.png", PHOTO)],
+        note="施工单位已清场",
         today=TODAY,
     )
     return services.renovation_accept(
@@ -103,7 +108,11 @@ def test_accepting_before_the_plan_is_approved_is_refused(rehab: Rehab) -> None:
     assert info.value.message_en
     with pytest.raises(ValidationFailed) as info:
         services.renovation_complete(
-            actor=rehab.officer, renovation_id=r.pk, completed_on=dt.date(2025, 6, 1), today=TODAY
+            actor=rehab.officer,
+            renovation_id=r.pk,
+            completed_on=dt.date(2025, 6, 1),
+            photos=[("ramp.png", PHOTO)],
+            today=TODAY,
         )
     assert info.value.code == "plan_not_approved"
     r.refresh_from_db()
@@ -286,7 +295,14 @@ def test_the_county_records_each_step_on_the_pages(rehab: Rehab) -> None:
         },
     )
     assert approved.status_code == 302
-    client.post(url, {"action": "complete", "c-completed_on": "2025-05-20"})
+    without = client.post(url, {"action": "complete", "c-completed_on": "2025-05-20"})
+    assert without.status_code == 400
+    assert "登记完工须上传至少一张完工照片" in without.content.decode()
+    photo = SimpleUploadedFile("完工.png", PHOTO, content_type="image/png")
+    done = client.post(
+        url, {"action": "complete", "c-completed_on": "2025-05-20", "c-photos": [photo]}
+    )
+    assert done.status_code == 302
     early = client.post(url, {"action": "accept", "a-accepted_on": "2025-05-19"})
     assert early.status_code == 400
     assert client.post(url, {"action": "accept", "a-accepted_on": "2025-05-25"}).status_code == 302
@@ -325,3 +341,206 @@ def test_the_queue_runs_in_constant_queries(rehab: Rehab) -> None:
         page = client.get(url).content.decode()
     assert "改造户3" in page
     assert len(many) == len(few)
+
+
+# --- completion photos ------------------------------------------------------------------------
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(200)
+
+
+def _approved(rehab: Rehab) -> HomeRenovation:
+    r = services.renovation_assess(
+        actor=rehab.officer,
+        person_id=rehab.needy.pk,
+        assessed_on=dt.date(2025, 5, 1),
+        assessment="需改造",
+        today=TODAY,
+    )
+    return services.renovation_plan_approve(
+        actor=rehab.officer,
+        renovation_id=r.pk,
+        items=ITEMS,
+        contractor="施工队",
+        approved_on=dt.date(2025, 5, 3),
+        today=TODAY,
+    )
+
+
+def _photo_files() -> list:
+    from django.conf import settings
+
+    folder = Path(settings.MEDIA_ROOT) / services.PHOTO_FOLDER
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def _nothing_completed(r: HomeRenovation) -> None:
+    from dpf.core.models import AuditEntry
+
+    r.refresh_from_db()
+    assert r.completed_on is None
+    assert r.completion_note == ""
+    assert not RenovationPhoto.objects.exists()
+    assert _photo_files() == [], "a refused photo was stored"
+    assert not AuditEntry.objects.filter(
+        object_type="home_renovation", object_id=str(r.pk), action="change"
+    ).exists()
+
+
+def test_a_completion_without_a_photo_is_refused_in_both_languages(rehab: Rehab) -> None:
+    r = _approved(rehab)
+    with pytest.raises(ValidationFailed) as info:
+        services.renovation_complete(
+            actor=rehab.officer,
+            renovation_id=r.pk,
+            completed_on=dt.date(2025, 6, 1),
+            photos=[],
+            note="已完工",
+            today=TODAY,
+        )
+    assert info.value.code == "photos_required"
+    assert info.value.field == "photos"
+    assert "至少一张完工照片" in info.value.message_zh
+    assert "at least one photo" in info.value.message_en
+    _nothing_completed(r)
+
+
+BIG = b"\x89PNG\r\n\x1a\n" + bytes(services.PHOTO_MAX_BYTES)
+
+
+@pytest.mark.parametrize(
+    ("photos", "code"),
+    [
+        ([("scan.pdf", b"%PDF-1.4\n%%EOF\n")], "document_type"),  # a document, not a photo
+        ([("ramp.png", b"<html><script>alert(1)</script></html>")], "document_type"),
+        ([("ramp.svg", b'<svg xmlns="http://www.w3.org/2000/svg"></svg>')], "document_type"),
+        ([("ramp.jpg", PHOTO)], "document_mismatch"),  # a PNG calling itself a JPEG
+        ([("ramp.png", b"")], "document_empty"),
+        ([("ramp.png", BIG)], "document_too_large"),
+        ([("ramp.png", PHOTO)] * (services.MAX_PHOTOS + 1), "too_many_photos"),
+        ([("a.png", PHOTO), ("b.exe", b"MZ\x90\x00" + bytes(64))], "document_type"),
+    ],
+)
+def test_photos_that_are_not_jpeg_or_png_by_content_are_refused(rehab: Rehab, photos, code) -> None:
+    r = _approved(rehab)
+    with pytest.raises(ValidationFailed) as info:
+        services.renovation_complete(
+            actor=rehab.officer,
+            renovation_id=r.pk,
+            completed_on=dt.date(2025, 6, 1),
+            photos=photos,
+            today=TODAY,
+        )
+    assert info.value.code == code
+    assert info.value.message_zh
+    assert info.value.message_en
+    if code == "document_type":
+        assert "JPEG或PNG" in info.value.message_zh
+        assert "PDF" not in info.value.message_zh
+    _nothing_completed(r)
+
+
+def test_a_refusal_after_the_files_were_stored_leaves_no_file(rehab: Rehab) -> None:
+    """Good photos, a bad date: the refusal comes after the files are checked and stored;
+    they are removed again."""
+    r = _approved(rehab)
+    for day, code in (
+        (dt.date(2025, 5, 2), "completed_before_approval"),
+        (dt.date(2026, 3, 2), "date_in_future"),
+    ):
+        with pytest.raises(ValidationFailed) as info:
+            services.renovation_complete(
+                actor=rehab.officer,
+                renovation_id=r.pk,
+                completed_on=day,
+                photos=[("a.png", PHOTO), ("b.jpg", JPEG)],
+                today=TODAY,
+            )
+        assert info.value.code == code
+        _nothing_completed(r)
+
+
+def test_photos_are_stored_encrypted_listed_and_served_audited(rehab: Rehab) -> None:
+    from dpf.core.models import AuditEntry
+
+    r = _approved(rehab)
+    services.renovation_complete(
+        actor=rehab.officer,
+        renovation_id=r.pk,
+        completed_on=dt.date(2025, 6, 1),
+        photos=[("坡道.png", PHOTO), ("扶手.jpeg", JPEG)],
+        note="施工单位已清场",
+        today=TODAY,
+    )
+    photos = list(RenovationPhoto.objects.filter(renovation=r).order_by("number"))
+    assert [(p.number, p.content_type, p.original_name) for p in photos] == [
+        (1, "image/png", "坡道.png"),
+        (2, "image/jpeg", "扶手.jpeg"),
+    ]
+    files = _photo_files()
+    assert len(files) == 2
+    for f in files:  # encrypted at rest: neither photo's bytes are on disk
+        assert PHOTO not in f.read_bytes()
+        assert f.read_bytes()[:3] != JPEG[:3]
+    client = Client()
+    client.force_login(make_user("township_officer", "150402001"))  # view only, in scope
+    page = client.get(reverse("services:renovation", args=[r.pk])).content.decode()
+    first = reverse("services:renovation_photo", args=[r.pk, 1])
+    assert first in page
+    assert reverse("services:renovation_photo", args=[r.pk, 2]) in page
+    assert photos[0].stored_name not in page
+    response = client.get(first)
+    assert response.status_code == 200
+    assert response.getvalue() == PHOTO
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("inline")
+    assert photos[0].stored_name not in response["Content-Disposition"]
+    seen = AuditEntry.objects.filter(
+        action="view", object_type="home_renovation", object_id=str(r.pk)
+    ).last()
+    assert seen is not None
+    assert seen.changes == {"photo": 1}
+    assert client.get(reverse("services:renovation_photo", args=[r.pk, 3])).status_code == 404
+
+
+def test_a_completion_recorded_before_photos_keeps_its_note_as_a_legacy_note(
+    rehab: Rehab,
+) -> None:
+    """Completions recorded before uploads existed kept the photos' references as text:
+    the note stays, shown as what it is; no photo is invented for them."""
+    r = _approved(rehab)
+    HomeRenovation.objects.filter(pk=r.pk).update(
+        completed_on=dt.date(2025, 6, 1), completion_note="照片编号 HS-0601-1至3"
+    )
+    client = Client()
+    client.force_login(rehab.officer)
+    page = client.get(reverse("services:renovation", args=[r.pk])).content.decode()
+    assert "完工说明（照片上传功能启用前的记录）" in page
+    assert "照片编号 HS-0601-1至3" in page
+    assert "没有完工照片" in page
+
+
+@time_machine.travel(dt.datetime(2025, 6, 1, 10, 0, tzinfo=dt.UTC), tick=False)
+def test_the_completion_form_says_what_it_takes(rehab: Rehab) -> None:
+    """A file input with a label, the accepted types and sizes as its hint (linked to it),
+    several files at once without script; the form posts as multipart."""
+    r = _approved(rehab)
+    client = Client()
+    client.force_login(rehab.officer)
+    page = client.get(reverse("services:renovation", args=[r.pk])).content.decode()
+    assert 'enctype="multipart/form-data"' in page
+    assert '<label for="id_c-photos">' in page
+    assert 'aria-describedby="id_c-photos_helptext"' in page
+    assert 'id="id_c-photos_helptext"' in page
+    assert "JPEG或PNG格式" in page
+    assert f"1至{services.MAX_PHOTOS}张" in page
+    assert "multiple" in page.split('id="id_c-photos"')[0].rsplit("<input", 1)[1]
+    assert 'accept="image/jpeg,image/png,.jpg,.jpeg,.png"' in page
+    hostile = SimpleUploadedFile("照片.png", b"<svg onload=alert(1)>", content_type="image/png")
+    refused = client.post(
+        reverse("services:renovation", args=[r.pk]),
+        {"action": "complete", "c-completed_on": "2025-05-20", "c-photos": [hostile]},
+    )
+    assert refused.status_code == 400
+    assert "只接受JPEG或PNG文件（按文件内容判断）" in refused.content.decode()
+    _nothing_completed(r)

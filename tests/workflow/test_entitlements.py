@@ -4,6 +4,7 @@ and as-of queries; back-dated suspensions recovered from later payments."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -236,3 +237,116 @@ def test_a_job_terminates_many_at_once_never_past_a_fixed_end(regions):
         assert (event.on, event.source) == (valid_to + dt.timedelta(days=1), "job:test")
     suspended.refresh_from_db()
     assert suspended.status == EntitlementStatus.SUSPENDED
+
+
+# --- entitlements decided outside an application (a care placement's subsidy) -------------
+
+CARE = "care_service"
+
+
+def test_a_decided_entitlement_is_granted_with_its_history_and_closed_early(
+    county_officer, regions
+):
+    person = person_with(level=1, household="dibao")
+    granted = services.entitlement_grant(
+        actor=county_officer,
+        person=person,
+        benefit_code=CARE,
+        valid_from=dt.date(2025, 3, 15),
+        valid_to=dt.date(2025, 9, 14),
+        monthly_amount=Decimal("450.00"),
+        source="care_placement:7",
+    )
+    assert (granted.monthly_amount, granted.amount_fixed) == (Decimal("450.00"), True)
+    assert granted.monthly_amount != standard(CARE, 1)
+    staff = make_user("institution_staff", None, institution_code="CARE-1")
+    closed = services.entitlement_close(
+        actor=staff,  # an institution ends its placement without holding entitlements
+        entitlement_id=granted.pk,
+        last_day=dt.date(2025, 6, 20),
+        reason="回家照料",
+        source="care_placement:7",
+    )
+    assert (closed.status, closed.valid_to) == (EntitlementStatus.TERMINATED, dt.date(2025, 6, 20))
+    events = list(
+        EntitlementEvent.objects.filter(entitlement=granted)
+        .order_by("pk")
+        .values_list("kind", "on", "source", "actor_id")
+    )
+    assert events == [
+        ("created", dt.date(2025, 3, 15), "care_placement:7", county_officer.pk),
+        ("terminated", dt.date(2025, 6, 21), "care_placement:7", staff.pk),
+    ]
+    # Closed again (or once no longer active): left as it is, no second event.
+    services.entitlement_close(
+        actor=staff,
+        entitlement_id=granted.pk,
+        last_day=dt.date(2025, 5, 1),
+        reason="再次",
+        source="care_placement:7",
+    )
+    granted.refresh_from_db()
+    assert granted.valid_to == dt.date(2025, 6, 20)
+    assert EntitlementEvent.objects.filter(entitlement=granted).count() == 2
+
+
+def test_a_decided_entitlement_is_refused_over_days_already_held(county_officer, regions):
+    person = person_with(level=1, household="dibao")
+    benefit_services.entitlement_create(
+        actor=None,
+        person=person,
+        benefit=benefit(CARE),
+        valid_from=dt.date(2025, 1, 1),
+        valid_to=dt.date(2025, 3, 31),
+    )
+    with pytest.raises(ValidationFailed) as info:
+        services.entitlement_grant(
+            actor=county_officer,
+            person=person,
+            benefit_code=CARE,
+            valid_from=dt.date(2025, 3, 31),
+            valid_to=dt.date(2025, 6, 30),
+            monthly_amount=Decimal("300.00"),
+            source="care_placement:8",
+        )
+    assert info.value.code == "entitlement_held"
+    assert "2025-01-01至2025-03-31" in info.value.message_zh
+    assert "2025-01-01 to 2025-03-31" in info.value.message_en
+    with pytest.raises(ValidationFailed) as info:
+        services.entitlement_grant(
+            actor=county_officer,
+            person=person,
+            benefit_code="no_such_benefit",
+            valid_from=dt.date(2025, 4, 1),
+            valid_to=dt.date(2025, 6, 30),
+            monthly_amount=Decimal("300.00"),
+            source="care_placement:8",
+        )
+    assert info.value.code == "benefit_unavailable"
+    assert Entitlement.objects.filter(person=person).count() == 1
+    assert not EntitlementEvent.objects.exists()
+    # The day after the held period: granted.
+    services.entitlement_grant(
+        actor=county_officer,
+        person=person,
+        benefit_code=CARE,
+        valid_from=dt.date(2025, 4, 1),
+        valid_to=dt.date(2025, 6, 30),
+        monthly_amount=Decimal("300.00"),
+        source="care_placement:8",
+    )
+    assert Entitlement.objects.filter(person=person).count() == 2
+
+
+def test_a_fixed_amount_needs_the_amount(regions):
+    person = person_with(level=1, household="dibao")
+    with pytest.raises(ValidationFailed) as info:
+        benefit_services.entitlement_create(
+            actor=None,
+            person=person,
+            benefit=benefit(CARE),
+            valid_from=dt.date(2025, 1, 1),
+            amount_fixed=True,
+        )
+    assert info.value.code == "amount_required"
+    assert not Entitlement.objects.exists()

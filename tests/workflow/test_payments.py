@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
@@ -356,3 +357,28 @@ def test_the_result_page_refuses_every_hostile_file(county_officer, approver, re
         if set(PaymentLine.objects.values_list("status", flat=True)) != {"pending"}:
             failures.add(file.name, "bank result upload", "a line was marked")
     failures.check()
+
+
+def test_a_decided_amount_is_paid_as_decided_the_others_at_the_standard(county_officer, regions):
+    """Two persons hold the care benefit: one from an approval (the standard in force each
+    month), one from a care placement at a decided subsidy (paid as it is)."""
+    care = benefit("care_service")
+    by_standard = person_with(level=2, household="dibao")
+    decided = person_with(level=2, household="dibao")
+    benefit_services.entitlement_create(
+        actor=None, person=by_standard, benefit=care, valid_from=dt.date(2025, 1, 1)
+    )
+    benefit_services.entitlement_create(
+        actor=None,
+        person=decided,
+        benefit=care,
+        valid_from=dt.date(2025, 1, 1),
+        monthly_amount="475.50",
+        amount_fixed=True,
+    )
+    plist = generate(county_officer, code="care_service")
+    amounts = dict(
+        PaymentLine.objects.filter(payment_list=plist).values_list("person_id", "amount")
+    )
+    assert amounts == {by_standard.pk: standard("care_service", 2), decided.pk: Decimal("475.50")}
+    assert plist.total_amount == standard("care_service", 2) + Decimal("475.50")

@@ -43,16 +43,25 @@ def entitlement_create(
     valid_from: dt.date,
     valid_to: dt.date | None = None,
     monthly_amount: Decimal | str | None = None,
+    amount_fixed: bool = False,
     source: str = "",
     status_reason: str = "",
 ) -> Entitlement:
     """Enrol a person in a benefit (minimal; the workflow issue adds applications).
 
     Without ``monthly_amount`` the standard in force on ``valid_from`` for the person's
-    county and certificate level applies. Refused when a period of the same benefit (in
-    whatever status now) overlaps the dates.
+    county and certificate level applies. With ``amount_fixed`` the given amount was
+    decided for this period and is paid as it is (a care placement's subsidy). Refused
+    when a period of the same benefit (in whatever status now) overlaps the dates.
     """
     check_interval(valid_from, valid_to)
+    if amount_fixed and monthly_amount is None:
+        raise refuse(
+            "amount_required",
+            "按核定金额发放须填写月金额",
+            "a decided amount needs the monthly amount",
+            "monthly_amount",
+        )
     if actor is not None and not region_in_scope(actor, person.village_code):
         raise PermissionRefused("create", "entitlement", person.pk)
     Person.objects.select_for_update().filter(pk=person.pk).first()
@@ -85,6 +94,7 @@ def entitlement_create(
         valid_from=valid_from,
         valid_to=valid_to,
         monthly_amount=amount,
+        amount_fixed=amount_fixed,
         source=(source or actor_source(actor))[:100],
         status_reason=status_reason[:300],
     )
@@ -100,6 +110,7 @@ def entitlement_create(
             "benefit": benefit.code,
             "valid_from": valid_from.isoformat(),
             "monthly_amount": str(amount) if amount is not None else None,
+            **({"amount_fixed": True} if amount_fixed else {}),
         },
     )
     return entitlement

@@ -4,7 +4,8 @@
 (requested, verified by an officer, the person told by text message); ``applications``: step
 decisions, bulk approval, withdrawal, appeal; ``steps``: the machinery they share;
 ``proposals``: proactive proposals (免申即享); ``entitlements``: suspension, resumption,
-termination and the scan's review items; ``payments``: monthly payment lists;
+termination and the scan's review items, and entitlements decided outside an application
+(a care placement's subsidy); ``payments``: monthly payment lists;
 ``bank``: the bank list and the PDF for signing; ``bank_results``: the bank's result file.
 """
 
@@ -34,6 +35,8 @@ from dpf.workflow.services.bank import (
 from dpf.workflow.services.bank_results import ResultFileRefused, ResultSummary, import_results
 from dpf.workflow.services.common import AlreadyHandled, NotYourStep
 from dpf.workflow.services.entitlements import (
+    entitlement_close,
+    entitlement_grant,
     resume,
     review_resolve,
     suspend,
@@ -80,6 +83,8 @@ __all__ = [
     "document_file",
     "document_start",
     "document_upload",
+    "entitlement_close",
+    "entitlement_grant",
     "import_results",
     "item_appeal",
     "item_decide",

@@ -9,13 +9,16 @@ suspended one keeps the dates it was in force), linked by the event's ``previous
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import (
+    BenefitItem,
     Entitlement,
     EntitlementStatus,
     WorkItem,
@@ -24,6 +27,7 @@ from dpf.benefits.models import (
 )
 from dpf.core import audit
 from dpf.core.errors import NotFound
+from dpf.registry.models import Person
 from dpf.registry.services import mark_facts_changed
 from dpf.workflow.models import EntitlementEvent
 from dpf.workflow.services.common import (
@@ -367,3 +371,123 @@ def review_resolve(
     )
     item.refresh_from_db()
     return item
+
+
+# Entitlements decided outside an application -----------------------------------------------
+# A care placement (托养, ``dpf.services``) grants the catalogue's care benefit for its months
+# at the subsidy the county decided: the placement's service checks who may place whom, and
+# these write the entitlement and its history, so the payment lists pay it like any other.
+
+
+@transaction.atomic
+def entitlement_grant(
+    *,
+    actor: User,
+    person: Person,
+    benefit_code: str,
+    valid_from: dt.date,
+    valid_to: dt.date,
+    monthly_amount: Decimal,
+    source: str,
+    field: str = "valid_from",
+    now: dt.datetime | None = None,
+) -> Entitlement:
+    """An entitlement of the benefit ``benefit_code`` from ``valid_from`` to ``valid_to`` at a
+    decided monthly amount (``amount_fixed``), with its "created" event naming ``source``.
+
+    Refused, with the period already held named, when the person holds the benefit on any
+    of these days in whatever status (a month is never paid twice), and when the catalogue
+    has no such benefit in use."""
+    now = now_or(now)
+    benefit = BenefitItem.objects.filter(code=benefit_code, active=True).first()
+    if benefit is None:
+        raise refuse(
+            "benefit_unavailable",
+            "目录中没有在用的该惠残事项，不能发放",
+            "the catalogue has no such benefit in use: it cannot be paid",
+            field,
+        )
+    held = (
+        Entitlement.objects.filter(person=person, benefit=benefit, valid_from__lte=valid_to)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
+        .order_by("valid_from")
+        .first()
+    )
+    if held is not None:
+        until = held.valid_to.isoformat() if held.valid_to else "至今"
+        until_en = held.valid_to.isoformat() if held.valid_to else "open-ended"
+        raise refuse(
+            "entitlement_held",
+            f"此人在这段时间已享受“{benefit.name_zh}”（{held.valid_from}至{until}），不能重复发放",
+            f"this person already receives “{benefit.name_en}” in that period "
+            f"({held.valid_from} to {until_en}): it is not paid twice",
+            field,
+        )
+    entitlement = benefit_services.entitlement_create(
+        actor=actor,
+        person=person,
+        benefit=benefit,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        monthly_amount=monthly_amount,
+        amount_fixed=True,
+        source=source,
+        status_reason="核定 / decided",
+    )
+    _event(
+        entitlement=entitlement,
+        kind=EntitlementEvent.Kind.CREATED,
+        from_status="",
+        on=valid_from,
+        reason_code=Reason.APPROVED,
+        reason="",
+        source=source,
+        actor=actor,
+        now=now,
+    )
+    return entitlement
+
+
+@transaction.atomic
+def entitlement_close(
+    *,
+    actor: User,
+    entitlement_id: int,
+    last_day: dt.date,
+    reason: str,
+    source: str,
+    now: dt.datetime | None = None,
+) -> Entitlement:
+    """End an entitlement granted by ``entitlement_grant`` after ``last_day`` because the
+    decision behind it ended (a placement ended early): terminated from the next day, so
+    the months whose first day is after ``last_day`` are not paid (and, if already paid,
+    are recovered by the next list). An entitlement no longer active (the person died, it
+    was suspended) is left as it is.
+
+    The decision's own service has checked the actor (an institution's staff may end their
+    placement without holding entitlements); the history event names them."""
+    now = now_or(now)
+    entitlement = (
+        Entitlement.objects.select_for_update()
+        .select_related("person", "benefit")
+        .get(pk=entitlement_id)
+    )
+    ends_later = entitlement.valid_to is None or entitlement.valid_to >= last_day
+    if entitlement.status != EntitlementStatus.ACTIVE or not ends_later:
+        return entitlement
+    on = last_day + dt.timedelta(days=1)
+    changed = benefit_services.entitlement_terminate(
+        actor=None, entitlement=entitlement, on=on, reason=_text(Reason.OTHER, reason)
+    )
+    _event(
+        entitlement=changed,
+        kind=EntitlementEvent.Kind.TERMINATED,
+        from_status=EntitlementStatus.ACTIVE,
+        on=on,
+        reason_code=Reason.OTHER,
+        reason=reason,
+        source=source,
+        actor=actor,
+        now=now,
+    )
+    return changed

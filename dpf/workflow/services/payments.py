@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DecimalField,
@@ -32,6 +33,7 @@ from django.db.models import (
     Sum,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -91,8 +93,17 @@ class AmountByLevel(Func):
 
 
 def _amount_expression(table: StandardTable[Decimal], county_code: str, month: dt.date) -> Any:
-    """The month's amount: the standard in force for the person's level on the first day,
-    else the entitlement's own amount, else 0."""
+    """The month's amount: an amount decided for the entitlement (``amount_fixed``: a care
+    placement's subsidy) as it is; otherwise the standard in force for the person's level
+    on the first day, else the entitlement's own amount, else 0."""
+    return Case(
+        When(amount_fixed=True, then=F("monthly_amount")),
+        default=_standard_expression(table, county_code, month),
+        output_field=MONEY,
+    )
+
+
+def _standard_expression(table: StandardTable[Decimal], county_code: str, month: dt.date) -> Any:
     by_level = {lvl: table.pick(county_code, lvl, month) for lvl in (1, 2, 3, 4)}
     any_level = table.pick(county_code, None, month)
     fallback: Any = Coalesce(F("monthly_amount"), Value(ZERO), output_field=MONEY)
@@ -262,7 +273,9 @@ def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
             payment_list=plist,
             entitlement__valid_from__lt=month,
             entitlement__application_item__isnull=False,
-        ).values("pk", "person_id", "amount", "entitlement__valid_from")
+        ).values(
+            "pk", "person_id", "amount", "entitlement__valid_from", "entitlement__amount_fixed"
+        )
     )
     if not candidates:
         return
@@ -284,7 +297,11 @@ def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
         current = start
         while current < month:
             if (c["person_id"], current) not in paid:
-                amount = table.pick(plist.county_code, levels.get(c["person_id"]), current)
+                amount = (
+                    None  # a decided amount is the same every month
+                    if c["entitlement__amount_fixed"]
+                    else table.pick(plist.county_code, levels.get(c["person_id"]), current)
+                )
                 arrears.append((current, amount if amount is not None else c["amount"]))
             current = add_months(current, 1)
         if not arrears:
