@@ -229,9 +229,14 @@ def _village_workers(villages: set[str]) -> dict[str, int]:
 def risk_scan(*, actor: User | None, on: dt.date) -> ScanResult:
     """Evaluate every risk rule in force on ``on`` over the persons of ``actor``'s region
     (one query per rule) and open a case for each household found that has none in
-    progress for that rule; audited once with the counts."""
-    require_permission(actor, "create", "risk_case")
-    persons = scope_queryset(actor, Person.objects.filter(household__isnull=False))
+    progress for that rule; audited once with the counts.
+
+    ``actor`` None is the monthly schedule (job kind ``social.risk_scan``): the whole city.
+    Run again on the same date (or after a crash: one transaction) it opens nothing more."""
+    persons = Person.objects.filter(household__isnull=False)
+    if actor is not None:
+        require_permission(actor, "create", "risk_case")
+        persons = scope_queryset(actor, persons)
     compiled = rules_in_force(on)
     found = opened = in_progress = 0
     with transaction.atomic():
@@ -272,6 +277,7 @@ def risk_scan(*, actor: User | None, on: dt.date) -> ScanResult:
             opened += len(new)
         audit.record(
             actor=actor,
+            actor_name="" if actor is not None else "scheduler",
             action="create",
             object_type="risk_scan",
             object_id=on.isoformat(),
