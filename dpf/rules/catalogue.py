@@ -21,6 +21,7 @@ from django.db.models.expressions import BaseExpression
 from django.utils import translation
 
 from dpf.core.certnumber import CATEGORY_SHORT_EN, Category
+from dpf.core.i18n import localised
 from dpf.registry.models import (
     DeviceKind,
     EmploymentStatus,
@@ -551,3 +552,18 @@ def _predicate_help() -> list[NameHelp]:
 def attribute_help() -> list[NameHelp]:
     """Every attribute and predicate a rule may use, in catalogue order, with an example."""
     return [_attribute_help(a) for a in ATTRIBUTES.values()] + _predicate_help()
+
+
+def rule_names() -> list[dict[str, str]]:
+    """``attribute_help()`` in the page's language, for the rule forms' list of names
+    (template ``rules/_rule_names.html``)."""
+    return [
+        {
+            "name": h.name,
+            "label": localised(h.label_zh, h.label_en),
+            "meaning": localised(h.meaning_zh, h.meaning_en),
+            "values": localised(h.values_zh, h.values_en),
+            "example": h.example,
+        }
+        for h in attribute_help()
+    ]

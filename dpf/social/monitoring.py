@@ -75,7 +75,9 @@ def thresholds_on(on: dt.date) -> dict[str, Decimal]:
 
 def rule_text_on(text: str, on: dt.date, thresholds: dict[str, Decimal] | None = None) -> str:
     """``text`` with each ``{name}`` replaced by the threshold in force on ``on``; a name
-    with no threshold on that date is refused."""
+    with no threshold on that date is refused. A number shorter than its placeholder is
+    padded with spaces, so the line and column of a compiler's refusal point into the text
+    as it was written."""
     values = thresholds_on(on) if thresholds is None else thresholds
 
     def value(match: re.Match[str]) -> str:
@@ -87,7 +89,7 @@ def rule_text_on(text: str, on: dt.date, thresholds: dict[str, Decimal] | None =
                 f"no threshold '{name}' is set on {on}",
                 "text",
             )
-        return str(values[name])
+        return str(values[name]).ljust(len(match.group(0)))
 
     return _PLACEHOLDER.sub(value, text)
 
@@ -192,6 +194,18 @@ def rule_save(
             changes={"valid_from": valid_from.isoformat(), "text": text[:500]},
         )
     return rule
+
+
+def rule_versions(actor: User | None) -> QuerySet[RiskRule]:
+    """Every version of every risk rule (no personal data), by code then date."""
+    require_permission(actor, "view", "risk_rule")
+    return RiskRule.objects.order_by("code", "valid_from", "pk")
+
+
+def threshold_versions(actor: User | None) -> QuerySet[RiskThreshold]:
+    """Every dated value of every threshold, by name then date."""
+    require_permission(actor, "view", "risk_rule")
+    return RiskThreshold.objects.order_by("name", "valid_from", "pk")
 
 
 def rules_in_force(on: dt.date) -> list[tuple[RiskRule, Rule]]:
