@@ -159,6 +159,22 @@ class VolunteerForm(forms.Form):
         self.fields["team_id"].choices = _choices(teams, _("（不加入队伍）"))  # type: ignore[attr-defined]
 
 
+class DecisionForm(forms.Form):
+    """The staff's decision on a citizen's own registration (one form per pending row)."""
+
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("approve", _("通过")), ("refuse", _("不通过"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("不通过的原因"),
+        max_length=200,
+        required=False,
+        help_text=_("不通过时必填，申请人可以看到"),
+    )
+
+
 class TeamForm(forms.Form):
     name = forms.CharField(label=_("队伍名称"), max_length=100)
     township_code = forms.ChoiceField(label=_("所在苏木乡镇"), choices=())
