@@ -81,6 +81,7 @@ class ObjectType(models.TextChoices):
     RISK_CASE = "risk_case", _("防返贫监测预警与帮扶")
     RISK_RULE = "risk_rule", _("防返贫风险规则与监测线")
     VOLUNTEER = "volunteer", _("志愿者、服务队与志愿活动")
+    VOLUNTEER_REGISTRATION = "volunteer_registration", _("本人的志愿者注册")
     SOCIAL_ORGANISATION = "social_organisation", _("助残社会组织与购买服务项目")
     FACILITY = "facility", _("残疾人服务设施")
     CULTURE_ACTIVITY = "culture_activity", _("文化体育活动与参与人员")
@@ -132,6 +133,7 @@ PERSONAL_OBJECT_TYPES = frozenset(
         ObjectType.EMERGENCY_LIST,  # addresses and phone numbers of the most vulnerable
         ObjectType.RISK_CASE,  # households at risk, visits, measures
         ObjectType.VOLUNTEER,  # volunteers' ID numbers and phones; the persons served
+        ObjectType.VOLUNTEER_REGISTRATION,  # a citizen's own registration as a volunteer
         ObjectType.CULTURE_ACTIVITY,  # who took part, by ID number
         ObjectType.LEGAL_AID,  # a person's legal dispute and its outcome
     }
@@ -342,6 +344,9 @@ PERMISSIONS: tuple[Permission, ...] = tuple(
         (T.PERSON, T.CERTIFICATE, T.APPLICATION, T.ENTITLEMENT, T.CITIZEN_REQUEST),
     )
     + _grant(Role.CITIZEN, S.SELF, (A.CREATE,), (T.APPLICATION, T.CITIZEN_REQUEST))
+    # A citizen registers themself as a volunteer (consent on the portal), sees the state of
+    # the registration and withdraws it; the staff of the volunteer's region decide it.
+    + _grant(Role.CITIZEN, S.SELF, (A.VIEW, A.CREATE, A.CHANGE), (T.VOLUNTEER_REGISTRATION,))
     # The scan's work items (主动发现 proposals, reviews): the region staff's queues. Bulk
     # decisions on one's tasks: township and county (each step names the role deciding it).
     + _grant_each(_REGION_STAFF, S.REGION, (A.VIEW,), (T.WORK_ITEM,))

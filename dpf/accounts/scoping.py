@@ -199,6 +199,29 @@ def self_person_ids(user: Any) -> frozenset[int]:
     return _self_scope(user)
 
 
+OwnPerson = Callable[[Any], int | None]
+_own_person: OwnPerson | None = None
+
+
+def register_own_person(resolver: OwnPerson) -> None:
+    """The portal registers how a citizen's own person is found (never a dependant)."""
+    global _own_person
+    _own_person = resolver
+
+
+def own_person_id(user: Any) -> int | None:
+    """The citizen's own person (not a dependant): what only the citizen may do for
+    themself, such as registering as a volunteer. ``None`` for every other user."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not getattr(user, "is_active", False)
+        or getattr(user, "role", None) != Role.CITIZEN
+        or _own_person is None
+    ):
+        return None
+    return _own_person(user)
+
+
 def person_in_scope(user: Any, *, person_id: int, village_code: str) -> bool:
     """May ``user`` act on this person's records? Citizens: their own persons; staff: the
     region (exactly ``region_in_scope``)."""

@@ -7,7 +7,9 @@ class BenefitsConfig(AppConfig):
     verbose_name = "Benefits"
 
     def ready(self) -> None:
-        # Entitlements are a source of ``receiving("code")`` in the rule language.
-        from dpf.benefits.receiving import register
+        # Entitlements are a source of ``receiving("code")`` in the rule language, and of
+        # ``allowance_suspended_days`` (return-to-poverty monitoring).
+        from dpf.benefits import receiving, suspensions
 
-        register()
+        receiving.register()
+        suspensions.register()

@@ -24,8 +24,7 @@ from dpf.benefits.models import WorkItem, WorkItemKind
 from dpf.core import audit
 from dpf.core.access import public
 from dpf.core.errors import ValidationFailed
-from dpf.core.i18n import localised
-from dpf.rules.catalogue import attribute_help
+from dpf.rules.catalogue import rule_names
 
 
 def _as_of(request: HttpRequest) -> dt.date:
@@ -92,20 +91,6 @@ def _queue_of(item: WorkItem) -> str:
     return "workflow:reviews" if item.kind == WorkItemKind.REVIEW else "workflow:proposals"
 
 
-def _rule_names() -> list[dict[str, str]]:
-    """The names a rule may use, from the rule engine's catalogue, in the page's language."""
-    return [
-        {
-            "name": h.name,
-            "label": localised(h.label_zh, h.label_en),
-            "meaning": localised(h.meaning_zh, h.meaning_en),
-            "values": localised(h.values_zh, h.values_en),
-            "example": h.example,
-        }
-        for h in attribute_help()
-    ]
-
-
 @permission_required("change", "rule_version")
 def rule_preview(request: AuthedHttpRequest) -> HttpResponse:
     """Edit a rule: the per-county gains and losses are shown before it is published."""
@@ -166,7 +151,7 @@ def rule_preview(request: AuthedHttpRequest) -> HttpResponse:
         "rows": rows,
         "totals": totals,
         "fingerprint": fingerprint,
-        "rule_names": _rule_names(),
+        "rule_names": rule_names(),
     }
     refused = request.method == "POST" and bool(form.errors)
     return render(request, "benefits/rule_preview.html", context, status=400 if refused else 200)

@@ -68,6 +68,7 @@ MENU: tuple[MenuEntry, ...] = (
     ),
     MenuEntry("portal:staff_guardians", _("监护关系审核"), also=("portal:staff_guardian",)),
     MenuEntry("social:risk_cases", _("返贫风险监测"), also=("social:risk_case",)),
+    MenuEntry("social:risk_rules", _("风险规则与监测线")),
     MenuEntry("social:emergency", _("应急优先名单")),
     MenuEntry("social:legal_aid", _("法律援助转介"), also=("social:legal_aid_referral",)),
     # Services, employment, partner departments, volunteers, citizens.

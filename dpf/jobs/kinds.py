@@ -76,6 +76,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind("workflow.signing_pdf", "dpf.workflow.jobs.signing_pdf_job", _("生成签字用PDF")),
         Kind("jobs.output_retention", "dpf.jobs.outputs.retention_job", _("清理过期的作业文件")),
+        Kind("social.risk_scan", "dpf.social.jobs.risk_scan_job", _("防返贫风险扫描")),
         Kind(
             "services.child_rehab_transition",
             "dpf.services.jobs.child_rehab_transition_job",

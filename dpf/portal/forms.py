@@ -292,3 +292,53 @@ class ClaimDecisionForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+
+class VolunteerSignupForm(forms.Form):
+    """Registering oneself as a volunteer: where and how one can help, and the consent."""
+
+    village_code = forms.ChoiceField(
+        label=_("服务的嘎查村社区"),
+        choices=(),
+        help_text=_("您所在旗县区的嘎查村社区；由该地区的工作人员审核"),
+    )
+    team_id = forms.TypedChoiceField(
+        label=_("志愿服务队"), choices=(), coerce=int, empty_value=None, required=False
+    )
+    skills = forms.CharField(
+        label=_("特长技能"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：手语、护理、驾驶、维修、陪同就医"),
+    )
+    availability = forms.CharField(
+        label=_("可服务时间"),
+        max_length=200,
+        required=False,
+        help_text=_("例如：周末上午、工作日晚上"),
+    )
+    phone = forms.CharField(
+        label=_("联系电话"),
+        max_length=20,
+        required=False,
+        help_text=_("工作人员联系您时使用；可以不填"),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    consent = forms.BooleanField(
+        label=_("我已阅读上面的说明，同意登记为助残志愿者"),
+        required=False,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        villages: list[tuple[str, list[tuple[str, str]]]],
+        teams: list[tuple[int, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["village_code"].choices = villages  # type: ignore[attr-defined]
+        self.fields["team_id"].choices = [  # type: ignore[attr-defined]
+            ("", _("（不加入队伍）")),
+            *teams,
+        ]

@@ -45,6 +45,14 @@ def account_of(user: Any) -> CitizenAccount | None:
     return CitizenAccount.objects.filter(user_id=user.pk).select_related("person").first()
 
 
+def own_person_of(user: Any) -> int | None:
+    """The citizen account's own person (registered with ``dpf.accounts.scoping``)."""
+    found: int | None = (
+        CitizenAccount.objects.filter(user_id=user.pk).values_list("person_id", flat=True).first()
+    )
+    return found
+
+
 def _dependant_links(person_id: int, on: dt.date) -> QuerySet[GuardianLink]:
     return GuardianLink.objects.filter(
         EffectiveDated.as_of_q(on), guardian_id=person_id, dependant__death_date__isnull=True

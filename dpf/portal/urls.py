@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.portal import citizen_views, guardian_views, staff_views, views
+from dpf.portal import citizen_views, guardian_views, staff_views, views, volunteer_views
 
 app_name = "portal"
 
@@ -39,6 +39,12 @@ urlpatterns = [
     ),
     path("portal/requests/", citizen_views.requests, name="requests"),
     path("portal/dependants/", guardian_views.dependants, name="dependants"),
+    path("portal/volunteer/", volunteer_views.volunteer, name="volunteer"),
+    path(
+        "portal/volunteer/withdraw/",
+        volunteer_views.volunteer_withdraw,
+        name="volunteer_withdraw",
+    ),
     path("portal/staff/guardians/", guardian_views.claim_queue, name="staff_guardians"),
     path(
         "portal/staff/guardians/<int:claim_id>/",

@@ -21,6 +21,7 @@ from django.db.models.expressions import BaseExpression
 from django.utils import translation
 
 from dpf.core.certnumber import CATEGORY_SHORT_EN, Category
+from dpf.core.i18n import localised
 from dpf.registry.models import (
     DeviceKind,
     EmploymentStatus,
@@ -54,6 +55,8 @@ class Attribute:
     unit_zh: str = ""
     unit_en: str = ""
     values: Callable[[], dict[Any, tuple[str, str]]] | None = None  # closed value set
+    # read from a source an app above registers (``register_attribute_source``)
+    sourced: bool = False
 
 
 def zh(label: Any) -> str:
@@ -194,6 +197,34 @@ def _attrs() -> dict[str, Attribute]:
             "家庭",
             "household",
             values=_choices(HouseholdStatusCode, HOUSEHOLD_EN),
+        ),
+        Attribute(
+            "household.members",
+            Type.INT,
+            0,
+            "家庭在世成员人数",
+            "living members of the household",
+            unit_zh="人",
+            unit_en=" persons",
+        ),
+        Attribute(
+            "household.dibao_ended_days",
+            Type.INT,
+            -1,
+            "家庭低保终止后的天数",
+            "days since the household's dibao ended",
+            unit_zh="天",
+            unit_en=" days",
+        ),
+        Attribute(
+            "allowance_suspended_days",
+            Type.INT,
+            -1,
+            "待遇暂停后的天数",
+            "days since a benefit was suspended",
+            unit_zh="天",
+            unit_en=" days",
+            sourced=True,
         ),
         Attribute(
             "in_destitute_care",
@@ -433,6 +464,43 @@ def receiving_label(code: str) -> tuple[str, str]:
     return code, code
 
 
+# --- sources of attributes the apps above hold -------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributeSource:
+    """Where a ``sourced`` attribute is read: ``sql(as_of)`` an expression over ``Person``
+    (outer reference ``"pk"``; NULL becomes the attribute's default), ``python(person_id,
+    as_of)`` the same value for one person."""
+
+    name: str
+    sql: Callable[[dt.date], Any]
+    python: Callable[[Any, dt.date], Scalar]
+
+
+_ATTRIBUTE_SOURCES: dict[str, AttributeSource] = {}
+
+
+def register_attribute_source(
+    name: str, *, sql: Callable[[dt.date], Any], python: Callable[[Any, dt.date], Scalar]
+) -> None:
+    """Give a ``sourced`` attribute of the catalogue its reading (the benefits app gives
+    ``allowance_suspended_days`` in its ``AppConfig.ready``)."""
+    if name not in ATTRIBUTES or not ATTRIBUTES[name].sourced:
+        raise ValueError(f"not a sourced attribute of the catalogue: {name!r}")
+    _ATTRIBUTE_SOURCES[name] = AttributeSource(name, sql, python)
+
+
+def attribute_source(name: str) -> AttributeSource:
+    if name not in _ATTRIBUTE_SOURCES:
+        raise LookupError(f"no source is registered for {name!r}")
+    return _ATTRIBUTE_SOURCES[name]
+
+
+def attribute_sources() -> list[AttributeSource]:
+    return [_ATTRIBUTE_SOURCES[k] for k in sorted(_ATTRIBUTE_SOURCES)]
+
+
 # --- help for people who write rules ---------------------------------------------------
 
 
@@ -482,6 +550,12 @@ def _example(attr: Attribute, values: dict[Any, tuple[str, str]]) -> str:
         return f"{attr.name} in [{', '.join(_literal(v) for v in shown)}]"
     if attr.name == "age":
         return "age >= 16 && age < 60"
+    if attr.name == "household.members":
+        return "household.members == 1"
+    if attr.name == "household.dibao_ended_days":
+        return "household.dibao_ended_days >= 1 && household.dibao_ended_days <= 90"
+    if attr.name == "allowance_suspended_days":
+        return "allowance_suspended_days >= 1 && allowance_suspended_days <= 90"
     return f"{attr.name} < 10000"
 
 
@@ -551,3 +625,18 @@ def _predicate_help() -> list[NameHelp]:
 def attribute_help() -> list[NameHelp]:
     """Every attribute and predicate a rule may use, in catalogue order, with an example."""
     return [_attribute_help(a) for a in ATTRIBUTES.values()] + _predicate_help()
+
+
+def rule_names() -> list[dict[str, str]]:
+    """``attribute_help()`` in the page's language, for the rule forms' list of names
+    (template ``rules/_rule_names.html``)."""
+    return [
+        {
+            "name": h.name,
+            "label": localised(h.label_zh, h.label_en),
+            "meaning": localised(h.meaning_zh, h.meaning_en),
+            "values": localised(h.values_zh, h.values_en),
+            "example": h.example,
+        }
+        for h in attribute_help()
+    ]

@@ -17,10 +17,12 @@ from dpf.registry.models import (
     Person,
     PersonStatusCode,
 )
+from dpf.rules.ast import Scalar
 from dpf.rules.catalogue import (
     ATTRIBUTES,
     REGION_CODE,
     SURVEY_FIELDS,
+    attribute_sources,
     insurance_kinds,
     outside_payment_codes,
     receiving_codes,
@@ -68,6 +70,12 @@ class Facts:
     insured: frozenset[str] = frozenset()
     in_school: bool = False
     survey: dict[str, object] = field(default_factory=dict)
+    # living members of the household on ``as_of`` (0 without one); days since the last day
+    # of the household's latest 低保 period that ended before ``as_of`` (-1: none did)
+    household_members: int = 0
+    dibao_ended_days: int = -1
+    # attributes read from a registered source (``allowance_suspended_days``), by name
+    sourced: dict[str, Scalar] = field(default_factory=dict)
     # monthly amount of each outside payment in force (None: not recorded), for the
     # catalogue's "pay the higher" (择高享受); not a rule attribute
     outside_amounts: dict[str, Decimal | None] = field(default_factory=dict)
@@ -83,9 +91,10 @@ def _latest(rows: list[Any]) -> Any:
 
 
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
-    """The facts of one person as of ``as_of``: about seven small queries, none for the
+    """The facts of one person as of ``as_of``: about nine small queries, none for the
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
-    ``insurances``, ``schools``, ``outside_payments``, ``statuses``, ``household__statuses``).
+    ``insurances``, ``schools``, ``outside_payments``, ``statuses``, ``household__statuses``,
+    ``household__members``).
     ``in_destitute_care`` is the person's own 特困 status (``PersonStatus``), not the
     household's.
 
@@ -108,14 +117,27 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         else None
     )
     status = HouseholdStatusCode.NONE.value
+    members, dibao_ended_days = 0, -1
     if person.household_id is not None:
         if Person.household.is_cached(person) and person.household is not None:
             rows = list(person.household.statuses.all())
+            people = list(person.household.members.all())
         else:
             rows = list(HouseholdStatus.objects.filter(household_id=person.household_id))
+            people = list(Person.objects.filter(household_id=person.household_id))
         row = _latest(_in_force(rows, as_of))
         if row is not None:
             status = row.status
+        members = sum(1 for p in people if p.death_date is None or p.death_date > as_of)
+        ended = [
+            r.valid_to
+            for r in rows
+            if r.status == HouseholdStatusCode.DIBAO
+            and r.valid_to is not None
+            and r.valid_to < as_of
+        ]
+        if ended:
+            dibao_ended_days = (as_of - max(ended)).days
     residence = _latest(_in_force(list(person.residences.all()), as_of))
     surveys = [s for s in person.surveys.all() if s.survey_date <= as_of]
     survey = max(surveys, key=lambda s: (s.survey_date, s.pk)) if surveys else None
@@ -144,6 +166,9 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         insured=frozenset(i.kind for i in _in_force(list(person.insurances.all()), as_of)),
         in_school=bool(_in_force(list(person.schools.all()), as_of)),
         survey=answers,
+        household_members=members,
+        dibao_ended_days=dibao_ended_days,
+        sourced={a.name: a.python(person.pk, as_of) for a in attribute_sources()},
         outside_amounts={p.kind: p.monthly_amount for p in paid},
     )
 
@@ -158,6 +183,7 @@ FACT_RELATIONS = (
     "outside_payments",
     "statuses",
     "household__statuses",
+    "household__members",
 )
 
 
@@ -173,6 +199,9 @@ OPTIONAL = (
     "insured",
     "in_school",
     "survey",
+    "household_members",
+    "dibao_ended_days",
+    "allowance_suspended_days",
 )
 CERTIFICATE_KEYS = ("category", "level", "valid_from", "valid_to", "status")
 SURVEY_TYPES: dict[str, type] = {
@@ -294,7 +323,9 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
     ``residence_region``. Optional: ``alive`` (true), ``sex`` (unknown),
     ``in_destitute_care`` (false: the person's own 特困 status), ``long_term_care_need``
     (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
-    ({}). Unknown fields are refused, so a misspelt field is not silently ignored.
+    ({}), ``household_members`` (0), ``dibao_ended_days`` (-1),
+    ``allowance_suspended_days`` (-1). Unknown fields are
+    refused, so a misspelt field is not silently ignored.
     """
     if not isinstance(data, dict):
         raise _bad("facts", "须为 JSON 对象", "must be a JSON object")
@@ -329,6 +360,13 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
         insured=_codes(data.get("insured", []), "insured", insurance_kinds()),
         in_school=_bool(data.get("in_school", False), "in_school"),
         survey=_survey(data.get("survey", {})),
+        household_members=_int(data.get("household_members", 0), "household_members", 0, 99),
+        dibao_ended_days=_int(data.get("dibao_ended_days", -1), "dibao_ended_days", -1, 99999),
+        sourced={
+            "allowance_suspended_days": _int(
+                data.get("allowance_suspended_days", -1), "allowance_suspended_days", -1, 99999
+            )
+        },
     )
 
 

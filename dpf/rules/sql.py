@@ -16,6 +16,7 @@ from django.db.models import (
     BooleanField,
     Case,
     CharField,
+    Count,
     DateField,
     DecimalField,
     Exists,
@@ -45,6 +46,7 @@ from dpf.core.models import EffectiveDated, region_prefix
 from dpf.registry.models import (
     Certificate,
     HouseholdStatus,
+    HouseholdStatusCode,
     InsuranceEnrolment,
     NeedsSurvey,
     OutsidePayment,
@@ -73,7 +75,13 @@ from dpf.rules.ast import (
     person_free,
     walk,
 )
-from dpf.rules.catalogue import ATTRIBUTES, SURVEY_FIELDS, outside_payment_codes, receiving_sources
+from dpf.rules.catalogue import (
+    ATTRIBUTES,
+    SURVEY_FIELDS,
+    attribute_source,
+    outside_payment_codes,
+    receiving_sources,
+)
 
 TRUE = Q(pk__isnull=False)
 FALSE = Q(pk__in=[])
@@ -108,6 +116,34 @@ class AsDecimal(Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         return self.as_sql(compiler, connection, template="CAST(%(expressions)s AS REAL)", **extra)
+
+
+class DaysSince(Func):
+    """Whole days from a date value to the constant date ``as_of`` (``as_of − date``; NULL
+    stays NULL): ``date − date`` on PostgreSQL, the difference of Julian days on SQLite
+    (both exact for dates)."""
+
+    output_field = IntegerField()
+
+    def __init__(self, expression: Any, as_of: dt.date) -> None:
+        super().__init__(expression)
+        self.as_of = as_of
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"(CAST(%s AS date) - {inner})", [self.as_of.isoformat(), *params]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"CAST(julianday(%s) - julianday({inner}) AS INTEGER)",
+            [self.as_of.isoformat(), *params],
+        )
+
+
+def alive_on(date: dt.date, prefix: str = "") -> Q:
+    """Alive on ``date``: no death date, or one after it (the day of death is not alive)."""
+    return Q(**{f"{prefix}death_date__isnull": True}) | Q(**{f"{prefix}death_date__gt": date})
 
 
 def in_force(date: dt.date) -> Q:
@@ -233,6 +269,55 @@ class Compiler:
 
         return self.fact("household_status", build)
 
+    def household_members(self) -> Any:
+        """The household's members alive on the date (membership as it is now: the registry
+        does not date it); 0 without a household."""
+
+        def build() -> Any:
+            rows = (
+                Person.objects.filter(alive_on(self.as_of), household_id=OuterRef("household_id"))
+                .order_by()
+                .values("household_id")
+                .annotate(n=Count("pk"))
+                .values("n")
+            )
+            return Coalesce(Subquery(rows), Value(0), output_field=IntegerField())
+
+        return self.fact("household_members", build)
+
+    def dibao_ended_days(self) -> Any:
+        """Days from the last day of the household's latest 低保 period that ended before
+        the date, to the date; -1 when none did."""
+
+        def build() -> Any:
+            rows = (
+                HouseholdStatus.objects.filter(
+                    household=OuterRef("household_id"),
+                    status=HouseholdStatusCode.DIBAO,
+                    valid_to__lt=self.as_of,
+                )
+                .order_by("-valid_to")
+                .values("valid_to")[:1]
+            )
+            return Coalesce(
+                DaysSince(Subquery(rows), self.as_of), Value(-1), output_field=IntegerField()
+            )
+
+        return self.fact("dibao_ended_days", build)
+
+    def sourced(self, name: str) -> Any:
+        """An attribute an app above registers (``catalogue.register_attribute_source``)."""
+        attr = ATTRIBUTES[name]
+
+        def build() -> Any:
+            return Coalesce(
+                attribute_source(name).sql(self.as_of),
+                Value(attr.default, output_field(attr.type)),
+                output_field=output_field(attr.type),
+            )
+
+        return self.fact("src_" + name.replace(".", "_"), build)
+
     def residence(self) -> Any:
         def build() -> Any:
             rows = (
@@ -312,8 +397,10 @@ class Compiler:
         name = node.name
         if name in self.columns:
             return self.columns[name]
-        if name == "age":
-            return self.age()
+        if name in _FACT_METHODS:
+            return getattr(self, _FACT_METHODS[name])()
+        if ATTRIBUTES[name].sourced:
+            return self.sourced(name)
         if name == "sex":
             return F("sex")
         if name == "birth_date":
@@ -322,8 +409,6 @@ class Compiler:
             return self.cert("level")
         if name == "certificate.category":
             return self.cert("category")
-        if name == "household.status":
-            return self.household_status()
         if name == "survey.device_kind":
             return self.survey("device_need", Type.STRING, "")
         if name in SURVEY_FIELDS:
@@ -363,7 +448,7 @@ class Compiler:
     def attribute_condition(self, node: Attr) -> Q:
         name, d = node.name, self.as_of
         if name == "alive":
-            return Q(death_date__isnull=True) | Q(death_date__gt=d)
+            return alive_on(d)
         if name == "certificate.valid":
             return Q(GreaterThan(self.cert("level"), 0))
         if name == "certificate.severe":
@@ -465,6 +550,16 @@ class Compiler:
         for item in _unique(items):
             q = q | Q(Exact(lhs, Value(item.value, output_field(_item_type(node.left.type, item)))))
         return q
+
+
+# Valued attributes read by a method of the compiler (which the materialised facts'
+# compiler may override).
+_FACT_METHODS: dict[str, str] = {
+    "age": "age",
+    "household.status": "household_status",
+    "household.members": "household_members",
+    "household.dibao_ended_days": "dibao_ended_days",
+}
 
 
 def _unindexed(column: str, default: Scalar) -> Any:

@@ -83,6 +83,43 @@ class CloseForm(forms.Form):
     )
 
 
+class RiskRuleForm(forms.Form):
+    code = forms.SlugField(
+        label=_("规则代码"),
+        max_length=40,
+        help_text=_("小写字母、数字和下划线；填现有规则的代码即发布该规则的新版本"),
+    )
+    name_zh = forms.CharField(label=_("名称"), max_length=100)
+    name_en = forms.CharField(label=_("英文名称"), max_length=100, required=False)
+    text = forms.CharField(
+        label=_("规则"),
+        max_length=10000,
+        strip=False,
+        help_text=_("规则语言书写；{monitoring_line} 这样的花括号名称取生效日在用的阈值"),
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false", "lang": "en"}),
+    )
+    valid_from = forms.DateField(
+        label=_("生效日期"),
+        widget=DateInput(),
+        help_text=_("同一规则现行的版本在此日期前一日终止"),
+    )
+
+
+class ThresholdForm(forms.Form):
+    name = forms.SlugField(
+        label=_("阈值名称"),
+        max_length=40,
+        help_text=_("规则中写在花括号里，例如 monitoring_line 写作 {monitoring_line}"),
+    )
+    value = forms.CharField(label=_("数值"), max_length=20)
+    valid_from = forms.DateField(
+        label=_("生效日期"),
+        widget=DateInput(),
+        help_text=_("该阈值现行的数值在此日期前一日终止"),
+    )
+    label = forms.CharField(label=_("说明"), max_length=100, required=False)
+
+
 # --- volunteers ---------------------------------------------------------------------------
 
 
@@ -120,6 +157,22 @@ class VolunteerForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["village_code"].choices = villages  # type: ignore[attr-defined]
         self.fields["team_id"].choices = _choices(teams, _("（不加入队伍）"))  # type: ignore[attr-defined]
+
+
+class DecisionForm(forms.Form):
+    """The staff's decision on a citizen's own registration (one form per pending row)."""
+
+    decision = forms.ChoiceField(
+        label=_("审核结果"),
+        choices=[("approve", _("通过")), ("refuse", _("不通过"))],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label=_("不通过的原因"),
+        max_length=200,
+        required=False,
+        help_text=_("不通过时必填，申请人可以看到"),
+    )
 
 
 class TeamForm(forms.Form):

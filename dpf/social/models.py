@@ -189,13 +189,29 @@ class VolunteerTeam(models.Model):
         return self.name
 
 
+class VolunteerStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已注册")
+    REFUSED = "refused", _("未通过")
+    WITHDRAWN = "withdrawn", _("已退出")
+
+
+# A registration that is live: one per ID number (a refused or withdrawn one stays as history).
+LIVE_VOLUNTEER_STATUSES = (VolunteerStatus.PENDING, VolunteerStatus.APPROVED)
+
+
 class Volunteer(models.Model):
     """A registered volunteer (注册助残志愿者, T0507), registered with their consent; the ID
-    number is kept encrypted (with a look-up hash) and never shown to volunteers."""
+    number is kept encrypted (with a look-up hash) and never shown to volunteers.
+
+    Staff register a volunteer at once (``approved``); a citizen's own registration on the
+    portal is ``pending`` until the staff of its region approve or refuse it, and the
+    volunteer may withdraw (``withdrawn``). ``registered_on`` is the day the registration
+    took effect (none while pending or when refused), which T0507 counts from."""
 
     name = models.CharField(_("姓名"), max_length=50)
     id_number = EncryptedTextField(_("身份证号码"))
-    id_number_hash = models.CharField(max_length=64, unique=True)
+    id_number_hash = models.CharField(max_length=64, db_index=True)
     id_number_masked = models.CharField(_("身份证号码"), max_length=18)
     phone = EncryptedTextField(_("联系电话"), blank=True)
     county_code = models.CharField(max_length=6, db_index=True)
@@ -210,8 +226,26 @@ class Volunteer(models.Model):
         verbose_name=_("志愿服务队"),
     )
     consent_on = models.DateField(_("同意登记日期"))
-    registered_on = models.DateField(_("注册日期"))
+    registered_on = models.DateField(_("注册日期"), null=True, blank=True)
     withdrawn_on = models.DateField(_("退出日期"), null=True, blank=True)
+    status = models.CharField(
+        _("状态"),
+        max_length=10,
+        choices=VolunteerStatus.choices,
+        default=VolunteerStatus.APPROVED,
+    )
+    skills = models.CharField(_("特长技能"), max_length=200, blank=True)
+    availability = models.CharField(_("可服务时间"), max_length=200, blank=True)
+    self_registered = models.BooleanField(_("本人在网上注册"), default=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_on = models.DateField(_("审核日期"), null=True, blank=True)
+    refusal_reason = models.CharField(_("未通过原因"), max_length=200, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -222,6 +256,20 @@ class Volunteer(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
+
+    class Meta:
+        constraints = [
+            # Registering twice is refused; a refused or withdrawn registration is history.
+            models.UniqueConstraint(
+                fields=["id_number_hash"],
+                condition=models.Q(status__in=["pending", "approved"]),
+                name="volunteer_one_live_registration",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="pending") | models.Q(registered_on__isnull=True),
+                name="volunteer_pending_not_registered",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

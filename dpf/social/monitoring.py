@@ -75,7 +75,9 @@ def thresholds_on(on: dt.date) -> dict[str, Decimal]:
 
 def rule_text_on(text: str, on: dt.date, thresholds: dict[str, Decimal] | None = None) -> str:
     """``text`` with each ``{name}`` replaced by the threshold in force on ``on``; a name
-    with no threshold on that date is refused."""
+    with no threshold on that date is refused. A number shorter than its placeholder is
+    padded with spaces, so the line and column of a compiler's refusal point into the text
+    as it was written."""
     values = thresholds_on(on) if thresholds is None else thresholds
 
     def value(match: re.Match[str]) -> str:
@@ -87,7 +89,7 @@ def rule_text_on(text: str, on: dt.date, thresholds: dict[str, Decimal] | None =
                 f"no threshold '{name}' is set on {on}",
                 "text",
             )
-        return str(values[name])
+        return str(values[name]).ljust(len(match.group(0)))
 
     return _PLACEHOLDER.sub(value, text)
 
@@ -194,6 +196,18 @@ def rule_save(
     return rule
 
 
+def rule_versions(actor: User | None) -> QuerySet[RiskRule]:
+    """Every version of every risk rule (no personal data), by code then date."""
+    require_permission(actor, "view", "risk_rule")
+    return RiskRule.objects.order_by("code", "valid_from", "pk")
+
+
+def threshold_versions(actor: User | None) -> QuerySet[RiskThreshold]:
+    """Every dated value of every threshold, by name then date."""
+    require_permission(actor, "view", "risk_rule")
+    return RiskThreshold.objects.order_by("name", "valid_from", "pk")
+
+
 def rules_in_force(on: dt.date) -> list[tuple[RiskRule, Rule]]:
     """The risk rules in force on ``on``, compiled with that date's thresholds."""
     thresholds = thresholds_on(on)
@@ -229,9 +243,14 @@ def _village_workers(villages: set[str]) -> dict[str, int]:
 def risk_scan(*, actor: User | None, on: dt.date) -> ScanResult:
     """Evaluate every risk rule in force on ``on`` over the persons of ``actor``'s region
     (one query per rule) and open a case for each household found that has none in
-    progress for that rule; audited once with the counts."""
-    require_permission(actor, "create", "risk_case")
-    persons = scope_queryset(actor, Person.objects.filter(household__isnull=False))
+    progress for that rule; audited once with the counts.
+
+    ``actor`` None is the monthly schedule (job kind ``social.risk_scan``): the whole city.
+    Run again on the same date (or after a crash: one transaction) it opens nothing more."""
+    persons = Person.objects.filter(household__isnull=False)
+    if actor is not None:
+        require_permission(actor, "create", "risk_case")
+        persons = scope_queryset(actor, persons)
     compiled = rules_in_force(on)
     found = opened = in_progress = 0
     with transaction.atomic():
@@ -272,6 +291,7 @@ def risk_scan(*, actor: User | None, on: dt.date) -> ScanResult:
             opened += len(new)
         audit.record(
             actor=actor,
+            actor_name="" if actor is not None else "scheduler",
             action="create",
             object_type="risk_scan",
             object_id=on.isoformat(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dpf.social import legal_aid_views, views
+from dpf.social import legal_aid_views, risk_rule_views, views
 
 app_name = "social"
 
@@ -8,6 +8,7 @@ urlpatterns = [
     path("emergency/", views.emergency_list, name="emergency"),
     path("risk/", views.risk_cases, name="risk_cases"),
     path("risk/<int:case_id>/", views.risk_case, name="risk_case"),
+    path("risk/rules/", risk_rule_views.risk_rules, name="risk_rules"),
     path("volunteers/", views.volunteer_list, name="volunteers"),
     path("events/", views.event_list, name="events"),
     path("events/<int:event_id>/", views.event_detail, name="event"),

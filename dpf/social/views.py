@@ -29,6 +29,7 @@ from dpf.social import (
     monitoring,
     organisations,
     selectors,
+    volunteer_registration,
     volunteers,
 )
 from dpf.social.forms import (
@@ -36,6 +37,7 @@ from dpf.social.forms import (
     ActivityForm,
     AttendanceForm,
     CloseForm,
+    DecisionForm,
     DeliveryForm,
     EmergencyExportForm,
     EmergencyNeedForm,
@@ -217,14 +219,31 @@ def volunteer_list(request: AuthedHttpRequest) -> HttpResponse:
         townships=selectors.regions_of_level(request.user, RegionLevel.TOWNSHIP),
     )
     account = AccountForm(request.POST if action == "account" else None, prefix="a")
-    form = {"register": register, "team": team, "account": account}.get(action or "")
+    raw_id = request.POST.get("volunteer_id", "") if action == "decide" else ""
+    deciding = int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None
+    decision = DecisionForm(request.POST, prefix=f"d{deciding}") if deciding else None
+    form = {"register": register, "team": team, "account": account, "decide": decision}.get(
+        action or ""
+    )
     status = 200
     if request.method == "POST":
         status = 400
         if form is not None and form.is_valid():
             data = form.cleaned_data
             try:
-                if action == "register":
+                if action == "decide" and deciding is not None:
+                    approve = data["decision"] == "approve"
+                    volunteer_registration.volunteer_decide(
+                        actor=request.user,
+                        volunteer_id=deciding,
+                        approve=approve,
+                        reason=data["reason"],
+                        today=local_today(),
+                    )
+                    messages.success(
+                        request, _("注册已通过。") if approve else _("注册未通过，已告知原因。")
+                    )
+                elif action == "register":
                     volunteers.volunteer_register(actor=request.user, today=local_today(), **data)
                     messages.success(request, _("志愿者已登记。"))
                 elif action == "team":
@@ -244,14 +263,21 @@ def volunteer_list(request: AuthedHttpRequest) -> HttpResponse:
     page = Paginator(volunteers.volunteers(request.user), PER_PAGE).get_page(
         request.GET.get("page")
     )
+    waiting = list(volunteer_registration.pending(request.user)[:PER_PAGE])
     context = {
         "page": page,
         "rows": list(page),
+        "pending": [
+            (v, decision if v.pk == deciding and decision else DecisionForm(prefix=f"d{v.pk}"))
+            for v in waiting
+        ],
+        "pending_rows": waiting,
         "teams": list(volunteers.teams(request.user)),
         "register": register,
         "team": team,
         "form": form,
         "can_create": has_permission(request.user, "create", "volunteer"),
+        "can_decide": has_permission(request.user, "change", "volunteer"),
     }
     return render(request, "social/volunteers.html", context, status=status)
 

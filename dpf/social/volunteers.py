@@ -26,6 +26,7 @@ from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset
 from dpf.core import audit
 from dpf.core.crypto import lookup_hash
+from dpf.core.errors import ValidationFailed
 from dpf.core.idnumber import parse_id_number
 from dpf.core.inputs import clean_text, refuse
 from dpf.core.models import Region, RegionLevel
@@ -33,7 +34,13 @@ from dpf.core.roles import Role
 from dpf.core.text import check_name_characters
 from dpf.registry.models import Person
 from dpf.registry.services import id_lookup_hash
-from dpf.social.models import EventSignup, Volunteer, VolunteerEvent, VolunteerTeam
+from dpf.social.models import (
+    EventSignup,
+    Volunteer,
+    VolunteerEvent,
+    VolunteerStatus,
+    VolunteerTeam,
+)
 
 CAPACITY_MAX = 1000
 
@@ -76,52 +83,46 @@ def team_create(
     return team
 
 
-def volunteer_register(
-    *,
-    actor: User | None,
-    name: str,
-    id_number: str,
-    phone: str = "",
-    village_code: str,
-    consent: bool,
-    team_id: int | None = None,
-    today: dt.date,
-) -> Volunteer:
-    """Register a volunteer who has agreed to it (the consent is recorded with its date)."""
-    require_permission(actor, "create", "volunteer")
-    if not consent:
-        raise refuse(
-            "consent_required",
-            "须经本人同意才能登记为志愿者",
-            "a volunteer is registered only with their consent",
-            "consent",
-        )
-    name = " ".join((name or "").split())
-    check_name_characters(name)
-    if not 1 <= len(name) <= 50:
-        raise refuse("name", "请填写姓名（不超过50字）", "give the name (at most 50)", "name")
-    number = parse_id_number(id_number or "", today=today)
+def consent_required() -> ValidationFailed:
+    return refuse(
+        "consent_required",
+        "须经本人同意才能登记为志愿者",
+        "a volunteer is registered only with their consent",
+        "consent",
+    )
+
+
+def volunteer_details(skills: str, availability: str) -> tuple[str, str]:
+    """The volunteer's skills and when they can serve (both optional, one line each)."""
+    return (
+        clean_text(skills, field="skills", label=("特长技能", "skills"), limit=200, required=False),
+        clean_text(
+            availability,
+            field="availability",
+            label=("可服务时间", "availability"),
+            limit=200,
+            required=False,
+        ),
+    )
+
+
+def volunteer_phone(phone: str) -> str:
     phone = (phone or "").strip()
     if phone and not (phone.isdigit() and 7 <= len(phone) <= 15):
         raise refuse("phone", "联系电话格式不正确", "the phone number is not valid", "phone")
-    village = _region(actor, village_code, RegionLevel.VILLAGE, "village_code")
-    team = _team(actor, team_id)
+    return phone
+
+
+def volunteer_hash(normalized_id_number: str) -> str:
+    return lookup_hash(normalized_id_number, purpose="volunteer")
+
+
+def registration_create(*, actor: User | None, audit_as: str = "", **fields: Any) -> Volunteer:
+    """Write one registration (staff's or the citizen's own); a second live registration of
+    the same ID number is refused (a unique constraint, so two at once make one)."""
     try:
         with transaction.atomic():
-            volunteer = Volunteer.objects.create(
-                name=name,
-                id_number=number.normalized,
-                id_number_hash=lookup_hash(number.normalized, purpose="volunteer"),
-                id_number_masked=number.masked,
-                phone=phone,
-                county_code=village.code[:6],
-                township_code=village.code[:9],
-                village_code=village.code,
-                team=team,
-                consent_on=today,
-                registered_on=today,
-                created_by=actor,
-            )
+            volunteer = Volunteer.objects.create(created_by=actor, **fields)
     except IntegrityError:
         raise refuse(
             "volunteer_registered",
@@ -134,9 +135,62 @@ def volunteer_register(
         action="create",
         object_type="volunteer",
         object_id=volunteer.pk,
-        changes={"id_number": number.masked, "consent_on": today.isoformat()},
+        changes={
+            "id_number": volunteer.id_number_masked,
+            "consent_on": volunteer.consent_on.isoformat(),
+            "status": volunteer.status,
+            **({"via": audit_as} if audit_as else {}),
+        },
     )
     return volunteer
+
+
+def volunteer_register(
+    *,
+    actor: User | None,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    village_code: str,
+    consent: bool,
+    team_id: int | None = None,
+    skills: str = "",
+    availability: str = "",
+    today: dt.date,
+) -> Volunteer:
+    """Register a volunteer who has agreed to it (the consent is recorded with its date);
+    staff's registration takes effect at once (``approved``)."""
+    require_permission(actor, "create", "volunteer")
+    if not consent:
+        raise consent_required()
+    name = " ".join((name or "").split())
+    check_name_characters(name)
+    if not 1 <= len(name) <= 50:
+        raise refuse("name", "请填写姓名（不超过50字）", "give the name (at most 50)", "name")
+    number = parse_id_number(id_number or "", today=today)
+    phone = volunteer_phone(phone)
+    skills, availability = volunteer_details(skills, availability)
+    village = _region(actor, village_code, RegionLevel.VILLAGE, "village_code")
+    team = _team(actor, team_id)
+    return registration_create(
+        actor=actor,
+        name=name,
+        id_number=number.normalized,
+        id_number_hash=volunteer_hash(number.normalized),
+        id_number_masked=number.masked,
+        phone=phone,
+        county_code=village.code[:6],
+        township_code=village.code[:9],
+        village_code=village.code,
+        team=team,
+        skills=skills,
+        availability=availability,
+        consent_on=today,
+        registered_on=today,
+        status=VolunteerStatus.APPROVED,
+        decided_by=actor,
+        decided_on=today,
+    )
 
 
 def volunteer_account_open(
@@ -150,6 +204,13 @@ def volunteer_account_open(
         raise PermissionRefused("change", "volunteer", volunteer_id)
     if volunteer.user_id is not None:
         raise refuse("account_exists", "该志愿者已有账号", "this volunteer has an account", None)
+    if volunteer.status != VolunteerStatus.APPROVED:
+        raise refuse(
+            "volunteer_not_approved",
+            "只有已注册的志愿者才能开通账号",
+            "an account is opened for a registered volunteer only",
+            None,
+        )
     username = check_username(username)
     password = one_time_password()
     with transaction.atomic():
@@ -280,7 +341,9 @@ def teams(actor: User | None) -> QuerySet[VolunteerTeam]:
     require_permission(actor, "view", "volunteer")
     return (
         scope_queryset(actor, VolunteerTeam.objects.all())
-        .annotate(members=Count("volunteers", filter=Q(volunteers__withdrawn_on__isnull=True)))
+        .annotate(
+            members=Count("volunteers", filter=Q(volunteers__status=VolunteerStatus.APPROVED))
+        )
         .order_by("township_code", "name")
     )
 
@@ -336,7 +399,7 @@ def own_volunteer(user: Any) -> Volunteer | None:
         or getattr(user, "role", None) != Role.VOLUNTEER
     ):
         return None
-    return Volunteer.objects.filter(user=user, withdrawn_on__isnull=True).first()
+    return Volunteer.objects.filter(user=user, status=VolunteerStatus.APPROVED).first()
 
 
 def _visible_events(volunteer: Volunteer) -> QuerySet[VolunteerEvent]:

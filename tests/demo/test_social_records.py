@@ -35,7 +35,10 @@ def test_the_step_writes_records_the_indicators_count() -> None:
     teams = sum(counters.teams_on(AS_OF, None).values())
     assert teams == VolunteerTeam.objects.filter(founded_on__lte=AS_OF).count() > 0
     assert sum(counters.volunteers_on(AS_OF, None).values()) == Volunteer.objects.count() > 0
-    assert all(v.consent_on == v.registered_on <= AS_OF for v in Volunteer.objects.all())
+    assert all(
+        v.registered_on is not None and v.consent_on == v.registered_on <= AS_OF
+        for v in Volunteer.objects.all()
+    )
     incubated = SocialOrganisation.objects.filter(incubated_on__lte=AS_OF).count()
     assert sum(counters.organisations_incubated(AS_OF, None).values()) == incubated > 0
     assert EventSignup.objects.filter(attended=True, hours__gt=0).exists()

@@ -1,6 +1,7 @@
 """A random registry for the agreement tests: persons with certificates, household
-statuses, residences, surveys, insurance, schooling and outside payments, with many facts
-starting or ending right at the evaluation dates (the edges where SQL and Python could part).
+statuses, residences, surveys, insurance, schooling, outside payments and entitlements, with
+many facts starting or ending right at the evaluation dates (the edges where SQL and Python
+could part).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import datetime as dt
 import random
 from decimal import Decimal
 
+from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.registry.models import (
     Certificate,
     DeviceKind,
@@ -128,7 +130,8 @@ def build(seed: int, size: int = 60) -> list[Person]:  # noqa: C901
             statuses.append(
                 HouseholdStatus(
                     household=h,
-                    status=rng.choice(HouseholdStatusCode.values),
+                    # 低保 weighted: its end is a fact (household.dibao_ended_days)
+                    status=rng.choice([*HouseholdStatusCode.values, "dibao", "dibao"]),
                     valid_from=start,
                     valid_to=end,
                 )
@@ -210,6 +213,25 @@ def build(seed: int, size: int = 60) -> list[Person]:  # noqa: C901
                     payments.append(
                         OutsidePayment(person=p, kind=kind, valid_from=start, valid_to=end)
                     )
+    # Entitlement periods of two benefits, some ending suspended (allowance_suspended_days),
+    # some resumed by a later period of the same benefit.
+    items = list(BenefitItem.objects.order_by("code")[:2])
+    entitlements = []
+    for p in persons:
+        for item in items:
+            for start, end in _intervals(rng, rng.choice([0, 1, 2, 3])):
+                entitlements.append(
+                    Entitlement(
+                        person=p,
+                        benefit=item,
+                        status="active"
+                        if end is None
+                        else rng.choice(["active", "suspended", "suspended", "terminated"]),
+                        valid_from=start,
+                        valid_to=end,
+                    )
+                )
+    Entitlement.objects.bulk_create(entitlements)
     Certificate.objects.bulk_create(certs)
     Residence.objects.bulk_create(residences)
     NeedsSurvey.objects.bulk_create(surveys)

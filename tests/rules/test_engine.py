@@ -25,12 +25,13 @@ from dpf.registry.person_facts import person_status_set
 from dpf.rules import compile_rule, facts_for_person
 from dpf.rules.catalogue import (
     ATTRIBUTES,
+    attribute_sources,
     receiving_sources,
     register_receiving_source,
     unregister_receiving_source,
 )
 from dpf.rules.facts import FACT_RELATIONS
-from tests.factories import make_person
+from tests.factories import ensure_test_regions, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,8 @@ EVERYTHING = " && ".join(
         '(age >= 0 || sex == "F" || birth_date < as_of)',
         "(certificate.valid || certificate.severe || certificate.level + certificate.category > 9)",
         '(household.status != "none" || in_destitute_care || in_region("150402"))',
+        "(household.members > 0 || household.dibao_ended_days > 30"
+        " || allowance_suspended_days > 1 || alive)",
         "(long_term_care_need || in_school || survey.rehab_need || survey.device_need"
         " || survey.home_renovation_need || survey.care_need || survey.employment_wish)",
         '(survey.device_kind == "wheelchair" || survey.employment_status == "employed"'
@@ -277,8 +280,9 @@ def test_facts_of_one_person(people: dict[str, Person], django_assert_max_num_qu
         device_need="wheelchair", income_per_capita=Decimal("3000.50")
     )
     person = Person.objects.get(pk=person.pk)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):  # the household's members, the suspensions
         facts = facts_for_person(person, D)
+    assert (facts.household_members, facts.dibao_ended_days) == (1, -1)
     assert facts.residence_region == "150404002001"
     assert facts.insured == frozenset({"medical"})
     assert facts.in_school
@@ -298,11 +302,11 @@ def test_facts_of_one_person(people: dict[str, Person], django_assert_max_num_qu
     ):
         assert compile_rule(text).evaluate(facts).value, text
         assert person.pk in _eligible(text), text
-    # prefetched relations cost no further query; each registered source of receiving()
-    # (the benefits app's entitlements) costs one
+    # prefetched relations cost no further query; each registered source of receiving() and
+    # of an attribute (the benefits app's entitlements, its suspensions) costs one
     prefetched = Person.objects.select_related("household").prefetch_related(*FACT_RELATIONS)
     one = prefetched.get(pk=person.pk)
-    with django_assert_max_num_queries(len(receiving_sources())):
+    with django_assert_max_num_queries(len(receiving_sources()) + len(attribute_sources())):
         assert facts_for_person(one, D) == facts
 
 
@@ -363,3 +367,42 @@ def test_a_long_rule_compiles_to_sql(people: dict[str, Person]) -> None:
     expected = {p.pk for p in Person.objects.all() if rule.evaluate(facts_for_person(p, D)).value}
     assert found == expected
     assert found == _eligible("certificate.valid")  # nobody here is 100 or older
+
+
+def test_household_members_and_dibao_ended_days_at_their_edges(db: None) -> None:
+    """Living alone is one living member on the date (the day of a death the dead member no
+    longer counts); 低保 ended counts the days from its last day, -1 while it lasts."""
+    ensure_test_regions()
+    alone = _person()
+    household = alone.household
+    assert household is not None
+    partner = make_person(name="伴侣", household=household, village_code=alone.village_code)
+    services.household_status_set(
+        actor=None,
+        household=household,
+        status="dibao",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=D - dt.timedelta(days=30),
+    )
+    services.household_status_set(
+        actor=None, household=household, status="none", valid_from=D - dt.timedelta(days=29)
+    )
+    Person.objects.filter(pk=partner.pk).update(death_date=D)
+    rule = compile_rule(
+        "alive && household.members == 1 && household.dibao_ended_days >= 1"
+        " && household.dibao_ended_days <= 30"
+    )
+    day_before = D - dt.timedelta(days=1)
+    assert set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True)) == {alone.pk}
+    assert not rule.filter(Person.objects.all(), day_before).exists()  # two alive then
+    assert not rule.filter(Person.objects.all(), D + dt.timedelta(days=1)).exists()  # 31 days
+    person = Person.objects.get(pk=alone.pk)
+    facts = facts_for_person(person, D)
+    assert (facts.household_members, facts.dibao_ended_days) == (1, 30)
+    on_last_day = facts_for_person(person, D - dt.timedelta(days=30))
+    assert (on_last_day.household_members, on_last_day.dibao_ended_days) == (2, -1)
+    without = make_person(name="无户")
+    Person.objects.filter(pk=without.pk).update(household=None)
+    without = Person.objects.get(pk=without.pk)
+    assert facts_for_person(without, D).household_members == 0
+    assert not rule.filter(Person.objects.filter(pk=without.pk), D).exists()

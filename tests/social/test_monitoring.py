@@ -13,10 +13,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dpf.accounts.permissions import PermissionRefused
+from dpf.benefits import services as benefits
+from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, EffectiveDated
 from dpf.registry import services as registry
-from dpf.registry.models import HouseholdStatus, NeedsSurvey
+from dpf.registry.models import HouseholdStatus, NeedsSurvey, Person
 from dpf.rules.errors import RuleError
 from dpf.social import monitoring
 from dpf.social.models import RiskCase, RiskCaseStatus, RiskRule, RiskThreshold
@@ -266,5 +268,85 @@ def test_the_shipped_rules_compile() -> None:
     RiskRule.objects.all().delete()
     RiskThreshold.objects.all().delete()
     importlib.import_module("dpf.social.migrations.0003_ship_risk_rules").forwards(apps, None)
+    importlib.import_module(
+        "dpf.social.migrations.0010_ship_alone_dibao_ended_and_suspended_rules"
+    ).forwards(apps, None)
     compiled = monitoring.rules_in_force(ON)
-    assert {row.code for row, _ in compiled} == {"income_below_line", "severe_care_low_income"}
+    assert {row.code for row, _ in compiled} == {
+        "income_below_line",
+        "severe_care_low_income",
+        "severe_living_alone",
+        "dibao_ended",
+        "allowance_suspended",
+    }
+
+
+def test_the_scan_finds_living_alone_dibao_ended_and_allowance_suspended(config: Any) -> None:
+    """The shipped rules of 0010, on households the registry describes and entitlements
+    the benefits services suspend."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module(
+        "dpf.social.migrations.0010_ship_alone_dibao_ended_and_suspended_rules"
+    ).forwards(apps, None)
+    alone = certified(income=None)  # level 2: severe; the only member of the household
+    company = certified(income=None)
+    make_person(household=company.household, village_code=VILLAGE)  # lives with someone
+    ended = certified(income=None)
+    registry.household_status_set(
+        actor=None,
+        household=ended.household,
+        status="dibao",
+        valid_from=dt.date(2024, 1, 1),
+        valid_to=ON - dt.timedelta(days=10),
+    )
+    long_ago = certified(income=None)
+    registry.household_status_set(
+        actor=None,
+        household=long_ago.household,
+        status="dibao",
+        valid_from=dt.date(2024, 1, 1),
+        valid_to=ON - dt.timedelta(days=200),
+    )
+    make_person(household=ended.household, village_code=VILLAGE)
+    make_person(household=long_ago.household, village_code=VILLAGE)
+    benefit = BenefitItem.objects.order_by("code").first()
+    assert benefit is not None
+    suspended, resumed = certified(income=None), certified(income=None)
+    for person in (suspended, resumed):
+        make_person(household=person.household, village_code=VILLAGE)
+        entitlement = benefits.entitlement_create(
+            actor=None,
+            person=person,
+            benefit=benefit,
+            valid_from=dt.date(2025, 1, 1),
+            monthly_amount="100",
+        )
+        benefits.entitlement_suspend(
+            actor=None, entitlement=entitlement, on=ON - dt.timedelta(days=20), reason="核查"
+        )
+    benefits.entitlement_create(  # received again from a week before the scan
+        actor=None,
+        person=resumed,
+        benefit=benefit,
+        valid_from=ON - dt.timedelta(days=7),
+        monthly_amount="100",
+    )
+    monitoring.risk_scan(actor=make_user("county_officer", "150402"), on=ON)
+    found = set(RiskCase.objects.values_list("rule_code", "household_id"))
+    assert found == {
+        ("severe_living_alone", alone.household_id),
+        ("dibao_ended", ended.household_id),
+        ("allowance_suspended", suspended.household_id),
+    }
+    # a past date keeps its answer: ten days before the scan both were suspended, the
+    # resumption recorded since does not reach back; before the suspension neither was
+    compiled = {row.code: rule for row, rule in monitoring.rules_in_force(ON)}
+    rule = compiled["allowance_suspended"]
+    on_then = set(
+        rule.filter(Person.objects.all(), ON - dt.timedelta(days=10)).values_list("pk", flat=True)
+    )
+    assert on_then == {suspended.pk, resumed.pk}
+    assert not rule.filter(Person.objects.all(), ON - dt.timedelta(days=30)).exists()

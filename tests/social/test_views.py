@@ -34,7 +34,9 @@ def _client(user: Any) -> Client:
 
 
 def poor_person(village: str = VILLAGE) -> Any:
+    """Below the line; not living alone (a severe person alone is a risk of its own)."""
     person = make_person(village_code=village)
+    make_person(household=person.household, village_code=village)
     registry.certificate_issue(
         actor=None, person=person, category=4, level=2, issue_date=dt.date(2020, 1, 1), today=ON
     )

@@ -159,3 +159,88 @@ def test_another_county_event_is_not_found() -> None:
     assert "上门理发" not in client.get(reverse("social:my_events")).content.decode()
     assert client.post(reverse("social:my_events"), {"event_id": event.pk}).status_code == 404
     assert not EventSignup.objects.exists()
+
+
+def _pending(name: str, village: str = VILLAGE) -> Volunteer:
+    from dpf.portal.models import CitizenAccount
+    from dpf.social import volunteer_registration
+
+    user = make_user("citizen", None)
+    CitizenAccount.objects.create(user=user, person=make_person(name=name, village_code=village))
+    return volunteer_registration.volunteer_apply(
+        actor=user,
+        village_code=village,
+        consent=True,
+        skills="陪同就医",
+        today=dt.date(2026, 5, 9),
+    )
+
+
+@ON_TODAY
+def test_staff_approve_and_refuse_pending_registrations_on_the_page() -> None:
+    ensure_test_regions()
+    staff = _client(make_user("township_officer", TOWNSHIP))
+    url = reverse("social:volunteers")
+    one, two = _pending("周待审"), _pending("吴待审")
+    page = staff.get(url).content.decode()
+    assert "待审核的志愿者注册" in page
+    assert "周待审" in page
+    assert "陪同就医" in page
+    assert one.id_number not in page
+    # Refusing without a reason: 400, the error next to the field, nothing changed.
+    refused = staff.post(
+        url,
+        {"action": "decide", "volunteer_id": two.pk, f"d{two.pk}-decision": "refuse"},
+    )
+    assert refused.status_code == 400
+    assert "error-summary" in refused.content.decode()
+    two.refresh_from_db()
+    assert two.status == "pending"
+    approved = staff.post(
+        url, {"action": "decide", "volunteer_id": one.pk, f"d{one.pk}-decision": "approve"}
+    )
+    assert approved.status_code == 302
+    done = staff.post(
+        url,
+        {
+            "action": "decide",
+            "volunteer_id": two.pk,
+            f"d{two.pk}-decision": "refuse",
+            f"d{two.pk}-reason": "不在本乡镇居住",
+        },
+    )
+    assert done.status_code == 302
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert (one.status, one.registered_on) == ("approved", dt.date(2026, 5, 10))
+    assert (two.status, two.refusal_reason) == ("refused", "不在本乡镇居住")
+    assert "没有待审核的注册" in staff.get(url).content.decode()
+
+
+@ON_TODAY
+def test_another_county_cannot_decide_and_the_queue_reads_in_constant_queries() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ensure_test_regions()
+    waiting = _pending("郑外县")
+    other = _client(make_user("county_officer", "150404"))
+    url = reverse("social:volunteers")
+    assert "郑外县" not in other.get(url).content.decode()
+    posted = other.post(
+        url,
+        {"action": "decide", "volunteer_id": waiting.pk, f"d{waiting.pk}-decision": "approve"},
+    )
+    assert posted.status_code == 404
+    waiting.refresh_from_db()
+    assert waiting.status == "pending"
+    staff = _client(make_user("township_officer", TOWNSHIP))
+    staff.get(url)
+    with CaptureQueriesContext(connection) as few:
+        staff.get(url)
+    for n in range(4):
+        _pending(f"王{n}", village="150402001002")
+    with CaptureQueriesContext(connection) as many:
+        page = staff.get(url).content.decode()
+    assert page.count('value="decide"') == 5
+    assert len(many.captured_queries) == len(few.captured_queries)
