@@ -17,6 +17,8 @@ from decimal import Decimal
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from django.utils.functional import Promise
+
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -154,7 +156,7 @@ def _string_cell(value: str) -> str:
 def _other_cell(reference: str, value: Any) -> str:
     """A cell of a type the fast path of ``_row`` does not know (a lazy translation, a
     boolean, a float, an enumeration); ``""`` for an empty cell."""
-    if isinstance(value, str):
+    if isinstance(value, str | Promise):
         return f'<c r="{reference}"{_string_cell(str(value))}'
     if isinstance(value, bool):
         return f'<c r="{reference}" t="b"><v>{int(value)}</v></c>'
