@@ -2,11 +2,11 @@
 fixed column widths on A4 pages, the header row repeated on each page, "page N / M" at
 the foot, CJK text in an embedded font subset (``dpf.core.pdf_fonts``).
 
-WeasyPrint lays a table out as a browser does, about 15 ms of CPU per line of a signing
-list; a 4,946-line township took 97 s. Here a line costs well under a millisecond: every
-column's width is given, a cell's text is measured from the font's advances and wrapped
-at a character where it does not fit (docs/benchmarks.md, issue 21). Documents of free
-layout stay with WeasyPrint.
+WeasyPrint lays a table out as a browser does, 20 to 60 ms of CPU per line of a signing
+list (a 4,946-line township took 97 s; a fixed table layout saves only a fifth). Here a
+line costs about 2 ms, fonts included: every column's width is given, a cell's text is
+measured from the font's advances and wrapped at a character where it does not fit
+(docs/benchmarks.md, "Payment documents"). Documents of free layout stay with WeasyPrint.
 """
 
 from __future__ import annotations
