@@ -38,13 +38,18 @@ class PdfText:
         for number, text in self.objects.items():
             if b"/Type0" not in text:
                 continue
-            cid_font = self.objects[int(re.search(rb"/DescendantFonts \[" + _REF, text).group(1))]  # type: ignore[union-attr]
-            descriptor = self.objects[
-                int(re.search(rb"/FontDescriptor " + _REF, cid_font).group(1))
-            ]  # type: ignore[union-attr]
-            program = int(re.search(rb"/FontFile[23] " + _REF, descriptor).group(1))  # type: ignore[union-attr]
+            cid_font = self.objects[int(_find(rb"/DescendantFonts \[" + _REF, text))]
+            descriptor = self.objects[int(_find(rb"/FontDescriptor " + _REF, cid_font))]
+            program = int(_find(rb"/FontFile[23] " + _REF, descriptor))
             out[number] = self.streams[program]
         return out
+
+
+def _find(pattern: bytes, text: bytes) -> bytes:
+    """The first group of ``pattern``'s match in ``text`` (which must match)."""
+    found = re.search(pattern, text)
+    assert found is not None, (pattern, text[:200])
+    return found.group(1)
 
 
 def _number(value: bytes) -> float:
@@ -58,37 +63,37 @@ def read(data: bytes) -> PdfText:
         number, head = int(match.group(1)), match.group(2)
         objects[number] = head
         if match.group(3):
-            length = int(re.search(rb"/Length (\d+)", head).group(1))  # type: ignore[union-attr]
+            length = int(_find(rb"/Length (\d+)", head))
             raw = data[match.end() : match.end() + length]
             streams[number] = zlib.decompress(raw) if b"/FlateDecode" in head else raw
     for number, head in list(objects.items()):
         if b"/ObjStm" in head:  # objects packed in an object stream
             body = streams[number]
-            first = int(re.search(rb"/First (\d+)", head).group(1))  # type: ignore[union-attr]
+            first = int(_find(rb"/First (\d+)", head))
             pairs = [int(v) for v in body[:first].split()]
             offsets = list(zip(pairs[::2], pairs[1::2], strict=True))
             for i, (inner, offset) in enumerate(offsets):
                 end = offsets[i + 1][1] if i + 1 < len(offsets) else len(body) - first
                 objects[inner] = body[first + offset : first + end].strip()
     catalog = next(t for t in objects.values() if b"/Catalog" in t)
-    pages_ref = int(re.search(rb"/Pages " + _REF, catalog).group(1))  # type: ignore[union-attr]
+    pages_ref = int(_find(rb"/Pages " + _REF, catalog))
     kids = [int(n) for n in re.findall(_REF, objects[pages_ref].split(b"/Kids")[1])]
     pages = []
     for kid in kids:
         page = objects[kid]
         resources = re.search(rb"/Resources " + _REF, page)
-        fonts_text = objects[int(resources.group(1))] if resources else page  # type: ignore[union-attr]
+        fonts_text = objects[int(resources.group(1))] if resources else page
         maps = {
             name.decode(): _unicode_map(objects, streams, int(ref))
             for name, ref in re.findall(rb"/(F\d+) " + _REF, fonts_text)
         }
-        contents = int(re.search(rb"/Contents " + _REF, page).group(1))  # type: ignore[union-attr]
+        contents = int(_find(rb"/Contents " + _REF, page))
         pages.append(_texts(streams[contents], maps))
     return PdfText(objects, streams, pages)
 
 
 def _unicode_map(objects: dict[int, bytes], streams: dict[int, bytes], font: int) -> dict[int, str]:
-    ref = int(re.search(rb"/ToUnicode " + _REF, objects[font]).group(1))  # type: ignore[union-attr]
+    ref = int(_find(rb"/ToUnicode " + _REF, objects[font]))
     pairs = re.findall(
         rb"<([0-9A-Fa-f]{4})> <([0-9A-Fa-f]+)>", streams[ref].split(b"endcodespacerange")[1]
     )
@@ -98,8 +103,10 @@ def _unicode_map(objects: dict[int, bytes], streams: dict[int, bytes], font: int
 def _texts(content: bytes, maps: dict[str, dict[int, str]]) -> list[tuple[float, float, str]]:
     out = []
     for block in re.findall(rb"BT(.*?)ET", content, re.S):
-        x, y = re.search(rb"([-\d.]+) ([-\d.]+) Td", block).groups()  # type: ignore[union-attr]
-        text = []
+        found = re.search(rb"([-\d.]+) ([-\d.]+) Td", block)
+        assert found is not None, block
+        x, y = found.groups()
+        text: list[str] = []
         font: dict[int, str] = {}
         for name, codes in re.findall(rb"/(F\d+) [\d.]+ Tf|<([0-9A-Fa-f]*)> Tj", block):
             if name:

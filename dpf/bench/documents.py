@@ -2,7 +2,7 @@
 the bank workbook of a city's largest list and the signing PDFs of its largest township
 (issue 21; docs/benchmarks.md, "Payment documents").
 
-``python -m dpf.bench.documents [--lines 81485] [--township 4946] [--compare]``
+``dpf bench documents [--rows 81485] [--township 4946] [--compare]``
 
 The lines have the shape and the types the services read from the database (names,
 villages and banks in Chinese, 18-digit ID numbers, 19-digit accounts, decimal amounts) and
@@ -18,9 +18,7 @@ WeasyPrint laying out one volume as the former HTML template did (automatic tabl
 
 from __future__ import annotations
 
-import argparse
 import io
-import json
 import os
 import random
 import resource
@@ -184,39 +182,30 @@ th, td {{ border: 0.5pt solid #444; padding: 1mm 1.5mm; text-align: left; }}
     return bytes(HTML(string=html).write_pdf() or b"")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--lines", type=int, default=81_485, help="the bank workbook's lines")
-    parser.add_argument("--township", type=int, default=4_946, help="the township's lines")
-    parser.add_argument("--volume-lines", type=int, default=1_000)
-    parser.add_argument("--compare", action="store_true", help="also time the former libraries")
-    args = parser.parse_args()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    lines = synthetic_lines(args.lines)
-    township = lines[: args.township]
-    out: dict[str, Any] = {"lines": args.lines, "township_lines": args.township}
-    out["workbook_seconds"], data = _time(lambda: workbook(lines))
+def measure(*, lines: int, township: int, volume_lines: int = 1_000, compare: bool) -> dict:
+    """The figures of ``dpf bench documents`` (seconds, bytes, the load average)."""
+    synthetic = synthetic_lines(lines)
+    part = synthetic[:township]
+    out: dict[str, Any] = {"lines": lines, "township_lines": len(part)}
+    out["workbook_seconds"], data = _time(lambda: workbook(synthetic))
+    out["workbook_bytes"] = len(data)
     # The part of the database read that grows with the rows beyond the query itself: the
     # workbook's two encrypted columns (ID number, account) decrypted for every line.
     from dpf.core import crypto
 
-    tokens = [crypto.encrypt(ln[k]) for ln in lines for k in (4, 7)]
+    tokens = [crypto.encrypt(ln[k]) for ln in synthetic for k in (4, 7)]
     out["decrypt_two_columns_seconds"], _ = _time(lambda: [crypto.decrypt(t) for t in tokens])
-    out["workbook_bytes"] = len(data)
-    out["signing_pdfs_seconds"], pdfs = _time(lambda: signing_pdfs(township, args.volume_lines))
+    out["signing_pdfs_seconds"], pdfs = _time(lambda: signing_pdfs(part, volume_lines))
     out["signing_pdfs"] = len(pdfs)
     out["signing_pdf_bytes"] = sum(len(p) for p in pdfs)
     # peak of the whole process (the synthetic lines included), before the comparisons
     out["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-    if args.compare:
-        out["openpyxl_write_only_seconds"], _ = _time(lambda: workbook_openpyxl(lines))
-        volume = township[: args.volume_lines]
+    if compare:
+        out["openpyxl_write_only_seconds"], _ = _time(lambda: workbook_openpyxl(synthetic))
+        volume = part[:volume_lines]
         out["compare_volume_lines"] = len(volume)
         out["one_volume_tables_writer_seconds"], _ = _time(
-            lambda: signing_pdfs(volume, args.volume_lines)
+            lambda: signing_pdfs(volume, volume_lines)
         )
         out["one_volume_weasyprint_auto_seconds"], _ = _time(
             lambda: signing_pdf_weasyprint(volume, fixed=False)
@@ -224,9 +213,5 @@ def main() -> None:
         out["one_volume_weasyprint_fixed_seconds"], _ = _time(
             lambda: signing_pdf_weasyprint(volume, fixed=True)
         )
-    out["load_average"] = os.getloadavg()[0]
-    print(json.dumps(out, ensure_ascii=False, indent=1))
-
-
-if __name__ == "__main__":
-    main()
+    out["load_average"] = round(os.getloadavg()[0], 2)
+    return out

@@ -45,8 +45,9 @@ class Face:
         self.units = font["head"].unitsPerEm
         top = font["CFF "].cff.topDictIndex[0] if "CFF " in font else None
         # A CID-keyed CFF shows its glyphs by CID (the charset keeps them when subset).
-        self.cid_keyed = top is not None and hasattr(top, "ROS")
-        self.ordering = tuple(top.ROS) if self.cid_keyed else ("Adobe", "Identity", 0)
+        ros = getattr(top, "ROS", None)
+        self.cid_keyed = ros is not None
+        self.ordering = tuple(ros) if ros is not None else ("Adobe", "Identity", 0)
         self.truetype = "glyf" in font
         hhea = font["hhea"]
         self.ascent = round(hhea.ascent * 1000 / self.units)
@@ -147,6 +148,7 @@ def embed(pdf: Any, face: Face, used: dict[str, Glyph]) -> bytes:
         chr(65 + b % 26) for b in hashlib.sha256(program, usedforsecurity=False).digest()[:6]
     )
     name = f"/{tag}+{face.postscript_name}"
+    extra: dict[str, Any]
     if face.cid_keyed:
         extra = {"Subtype": "/CIDFontType0C"}
     elif face.truetype:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 
 import pytest
-from fontTools.cffLib import CFFFontSet
-from fontTools.ttLib import TTFont
+from fontTools.cffLib import CFFFontSet  # type: ignore[import-untyped]
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 
 from dpf.core import pdf_fonts
 from dpf.core.pdf_tables import FAMILIES, Column, PrintedTables
@@ -39,7 +39,7 @@ def test_a_long_table_keeps_every_row_in_order_with_its_header_on_every_page():
     pages = len(shown.pages)
     assert pages >= 3
     header = [c.heading for c in COLUMNS]
-    printed = []
+    printed: list[tuple[str, ...]] = []
     for page in range(pages):
         lines = shown.rows(page)
         assert header in lines, f"page {page + 1} has no header row"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,7 @@ from openpyxl import load_workbook
 from dpf.core.spreadsheets import write_xlsx
 
 
-def _read(rows: list[list[object]]) -> list[tuple[object, ...]]:
+def _read(rows: Sequence[Sequence[object]]) -> list[tuple[object, ...]]:
     out = io.BytesIO()
     assert write_xlsx(out, "名册", rows) == len(rows)
     book = load_workbook(io.BytesIO(out.getvalue()))
@@ -23,7 +24,7 @@ def _read(rows: list[list[object]]) -> list[tuple[object, ...]]:
 
 
 def test_cells_come_back_as_written_text_neutralised_numbers_as_numbers():
-    rows = [
+    rows: list[list[object]] = [
         ["标题"],
         [1, "张三", Decimal("95.50"), 0, True, None, "<b>&amp;</b>", " 前后空格 "],
         [2, "=SUM(A1:A2)", Decimal("-1.25"), 7, False, 2.5, "+86 138", "@张"],

@@ -211,8 +211,8 @@ def test_the_documents_hold_every_line_of_the_list_value_for_value(
     ]
     assert '\'=HYPERLINK("http://x")' in {r[6] for r in rows[3:]}
 
-    printed = []
-    texts = []
+    printed: list[tuple[str, ...]] = []
+    texts: list[str] = []
     for volume in (1, 2, 3):
         _name, pdf = services.signing_pdf(
             actor=approver, list_id=plist.pk, township_code="150402001", volume=volume
