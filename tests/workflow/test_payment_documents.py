@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -221,6 +222,12 @@ def test_the_documents_hold_every_line_of_the_list_value_for_value(
         texts.extend(cell for row in shown.all_rows() for cell in row)
         printed.extend(tuple(r) for r in shown.all_rows() if len(r) == 11 and r[0].isdigit())
         assert shown.all_rows()[-1] == ["1 / 1"]
+        part = lines[(volume - 1) * 2 : volume * 2]  # each volume's own count and total
+        net = sum(ln.net_amount for ln in part)
+        heading = re.compile(rf"发放明细（第{volume}册/共3册，本册 {len(part)} 人，实发 (\S+) 元）")
+        found = [m for row in shown.all_rows() if (m := heading.fullmatch(row[0]))]
+        assert len(found) == 1
+        assert Decimal(found[0].group(1)) == net  # 200 on SQLite, 200.00 on PostgreSQL
     assert printed == [
         (
             str(ln.pk),
