@@ -231,3 +231,15 @@ def test_duckdb_runs_the_scans_statements_on_a_small_registry_and_agrees(regions
     result = _duck_materialised(dt.date(2025, 6, 30))
     assert "error" not in result, result
     assert result["counts_agree"] is True
+
+
+def test_the_documents_benchmark_writes_both_documents_from_synthetic_lines() -> None:
+    """No database: the bank workbook of 300 lines and 120 township lines in volumes."""
+    out = io.StringIO()
+    call_command("bench", "documents", "--rows", "300", "--township", "120", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["lines"] == 300
+    assert result["township_lines"] == 120
+    assert result["signing_pdfs"] == 1
+    assert result["workbook_bytes"] > 0
+    assert result["signing_pdf_bytes"] > 0

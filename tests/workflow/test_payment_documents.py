@@ -6,23 +6,29 @@ attacked here: another officer of the same county, another list's address, anoth
 from __future__ import annotations
 
 import datetime as dt
+import io
+import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from dpf.accounts.permissions import PermissionRefused
 from dpf.core.crypto import file_key_id
 from dpf.core.errors import NotFound, ValidationFailed
-from dpf.core.models import AuditEntry
+from dpf.core.models import AuditEntry, Region
+from dpf.core.spreadsheets import neutralise
 from dpf.jobs import outputs
 from dpf.jobs.models import Job, JobOutput, JobStatus
 from dpf.jobs.runner import run_job
 from dpf.workflow import services
-from dpf.workflow.models import PaymentList
+from dpf.workflow.models import PaymentLine, PaymentList
 from tests.factories import make_user
+from tests.pdf_text import read
 from tests.workflow.test_payments import generate, receiving
 
 pytestmark = pytest.mark.django_db
@@ -160,3 +166,90 @@ def test_files_are_deleted_after_the_retention(county_officer, approver, regions
     assert not JobOutput.objects.filter(job=job).exists()
     with pytest.raises(NotFound):
         services.document_file(actor=county_officer, list_id=plist.pk, job_id=job.pk)
+
+
+def test_the_documents_hold_every_line_of_the_list_value_for_value(
+    county_officer, approver, regions, settings
+):
+    """The streaming workbook and the PDF tables writer cannot drop or change content: the
+    bank workbook's cells (read back with openpyxl) and the signing volumes' text (read
+    back through the PDF's Unicode maps, as a viewer copies it) are the list's lines in
+    order; the workbook carries the full numbers the bank pays by, the PDF only masked
+    ones."""
+    settings.DPF_SIGNING_VOLUME_LINES = 2
+    hostile = services.BankDetails('=HYPERLINK("http://x")', "@张海明", "6228480012345678901")
+    receiving(2, account=hostile)
+    plist = _approved(county_officer, approver)
+    lines = list(
+        PaymentLine.objects.filter(payment_list=plist)
+        .select_related("person")
+        .order_by("township_code", "village_code", "pk")
+    )
+    assert len(lines) == plist.line_count == 5
+    names = dict(Region.objects.values_list("code", "name"))
+
+    _name, data = services.bank_workbook(actor=approver, list_id=plist.pk, purpose="银行代发")
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[2] == tuple(services.bank.BANK_HEADERS)
+    assert rows[3:] == [
+        (
+            n,
+            ln.pk,
+            names[ln.township_code],
+            names[ln.village_code],
+            neutralise(ln.person.name),
+            ln.person.id_number,
+            neutralise(ln.bank_name),
+            neutralise(ln.account_holder),
+            ln.bank_account,
+            ln.amount,
+            ln.arrears_months,
+            ln.arrears_amount,
+            ln.deduction_amount,
+            ln.net_amount,
+        )
+        for n, ln in enumerate(lines, start=1)
+    ]
+    assert '\'=HYPERLINK("http://x")' in {r[6] for r in rows[3:]}
+
+    printed: list[tuple[str, ...]] = []
+    texts: list[str] = []
+    for volume in (1, 2, 3):
+        _name, pdf = services.signing_pdf(
+            actor=approver, list_id=plist.pk, township_code="150402001", volume=volume
+        )
+        shown = read(pdf)
+        texts.extend(cell for row in shown.all_rows() for cell in row)
+        printed.extend(tuple(r) for r in shown.all_rows() if len(r) == 11 and r[0].isdigit())
+        assert shown.all_rows()[-1] == ["1 / 1"]
+        part = lines[(volume - 1) * 2 : volume * 2]  # each volume's own count and total
+        net = sum(ln.net_amount for ln in part)
+        heading = re.compile(rf"发放明细（第{volume}册/共3册，本册 {len(part)} 人，实发 (\S+) 元）")
+        found = [m for row in shown.all_rows() if (m := heading.fullmatch(row[0]))]
+        assert len(found) == 1
+        assert Decimal(found[0].group(1)) == net  # 200 on SQLite, 200.00 on PostgreSQL
+    assert printed == [
+        (
+            str(ln.pk),
+            names[ln.township_code],
+            names[ln.village_code],
+            ln.person.name,
+            ln.person.id_number_masked,
+            ln.bank_name,
+            ln.bank_account_masked,
+            str(ln.amount),
+            str(ln.arrears_amount),
+            str(ln.deduction_amount),
+            str(ln.net_amount),
+        )
+        for ln in lines
+    ]
+    everything = "\n".join(texts)
+    for ln in lines:
+        assert ln.bank_account not in everything
+        assert ln.person.id_number not in everything
+
+    _name, summary = services.signing_pdf(actor=approver, list_id=plist.pk)
+    town = next(r for r in read(summary).all_rows() if r[0] == names["150402001"])
+    assert town[1] == str(plist.line_count)
+    assert Decimal(town[2]) == sum(ln.amount for ln in lines)

@@ -6,17 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import itertools
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Count, Subquery, Sum
-from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import localize
 
 from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.models import Region
-from dpf.core.spreadsheets import neutralise
+from dpf.core.pdf_tables import MM, Column, PrintedTables
+from dpf.core.spreadsheets import neutralise as neutralise  # re-exported (tests)
+from dpf.core.spreadsheets import write_xlsx
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
 from dpf.workflow.models import PaymentLine, PaymentList
@@ -195,9 +199,8 @@ def bank_workbook(
     *, actor: User | None, list_id: int, purpose: str, now: dt.datetime | None = None
 ) -> tuple[str, bytes]:
     """The bank list (approved lists only) as .xlsx, with the full ID and account numbers
-    the bank pays by (docs/security.md, Exports); the export is audited with its purpose."""
-    from openpyxl import Workbook
-
+    the bank pays by (docs/security.md, Exports); the export is audited with its purpose.
+    The rows are read as tuples in chunks and streamed into the file (``write_xlsx``)."""
     purpose = _purpose(purpose)
     with transaction.atomic():
         plist = _bank_list(actor, list_id)
@@ -213,34 +216,77 @@ def bank_workbook(
     names = dict(
         Region.objects.filter(code__startswith=plist.county_code).values_list("code", "name")
     )
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("发放名册")
-    sheet.append([neutralise(_title(plist))])
-    sheet.append([f"合计 {plist.line_count} 人，实发 {plist.total_amount} 元"])
-    sheet.append(BANK_HEADERS)
-    for n, line in enumerate(_lines_for_export(plist).iterator(chunk_size=5000), start=1):
-        sheet.append(
-            [
-                n,
-                line.pk,
-                neutralise(names.get(line.township_code, line.township_code)),
-                neutralise(names.get(line.village_code, line.village_code)),
-                neutralise(line.person.name),
-                neutralise(line.person.id_number),
-                neutralise(line.bank_name),
-                neutralise(line.account_holder),
-                neutralise(line.bank_account),
-                line.amount,
-                line.arrears_months,
-                line.arrears_amount,
-                line.deduction_amount,
-                line.net_amount,
-            ]
-        )
+    lines = _lines_for_export(plist).values_list(
+        "pk",
+        "township_code",
+        "village_code",
+        "person__name",
+        "person__id_number",
+        "bank_name",
+        "account_holder",
+        "bank_account",
+        "amount",
+        "arrears_months",
+        "arrears_amount",
+        "deduction_amount",
+        "net_amount",
+    )
+    head = [
+        [_title(plist)],
+        [f"合计 {plist.line_count} 人，实发 {plist.total_amount} 元"],
+        BANK_HEADERS,
+    ]
+    body = (
+        (n, pk, names.get(town, town), names.get(village, village), *rest)
+        for n, (pk, town, village, *rest) in enumerate(lines.iterator(chunk_size=5000), start=1)
+    )
     out = io.BytesIO()
-    book.save(out)
+    # text cells are neutralised by the writer (formula injection)
+    write_xlsx(out, "发放名册", itertools.chain(head, body))
     filename = f"payment-list-{plist.county_code}-{plist.benefit.code}-{plist.month:%Y-%m}.xlsx"
     return filename, out.getvalue()
+
+
+# The signing document's tables (苏木乡镇 township, 嘎查村 village; 签字 the payee's
+# signature). Widths are shares of the page: a line is laid out without measuring its
+# neighbours (``dpf.core.pdf_tables``), so the widths hold the longest names and numbers.
+TOWN_COLUMNS = (
+    Column("苏木乡镇（街道）", 30),
+    Column("人数", 14, right=True),
+    Column("当月金额", 14, right=True),
+    Column("补发", 14, right=True),
+    Column("扣减", 14, right=True),
+    Column("实发", 14, right=True),
+)
+LINE_COLUMNS = (
+    Column("明细编号", 6),
+    Column("苏木乡镇", 9),
+    Column("嘎查村（社区）", 10),
+    Column("姓名", 7),
+    Column("身份证号", 12.5),
+    Column("开户银行", 15),
+    Column("银行账号", 13),
+    Column("当月", 5.5, right=True),
+    Column("补发", 5.5, right=True),
+    Column("扣减", 5.5, right=True),
+    Column("实发", 5.5, right=True),
+    Column("签字", 5.5),
+)
+SIGNATURES = ("制表人：", "审核人：", "单位负责人：")
+
+
+@dataclass(frozen=True)
+class SigningDocument:
+    """What a signing PDF prints, as text: its title, the note on the list, the totals by
+    township, and for a township's volume its heading and lines (``LINE_COLUMNS``, the
+    accounts masked); the county summary has a closing note instead."""
+
+    title: str
+    note: str
+    towns: list[tuple[str, ...]]
+    heading: str = ""
+    lines: list[tuple[str, ...]] = field(default_factory=list)
+    closing: str = ""
 
 
 def signing_pdf(
@@ -251,13 +297,26 @@ def signing_pdf(
     volume: int = 1,
     purpose: str = "签字审核",
 ) -> tuple[str, bytes]:
-    """The PDF of ``signing_document``."""
-    from weasyprint import HTML
-
-    filename, html = signing_document(
+    """The PDF of ``signing_document``: A4 landscape, the header row on every page, the
+    signatures' places at the end, "page N / M" at each page's foot."""
+    filename, document = signing_document(
         actor=actor, list_id=list_id, township_code=township_code, volume=volume, purpose=purpose
     )
-    return filename, bytes(HTML(string=html).write_pdf() or b"")
+    return filename, signing_document_pdf(document)
+
+
+def signing_document_pdf(document: SigningDocument) -> bytes:
+    """``document`` laid out as the signing PDF (``dpf.core.pdf_tables``)."""
+    printed = PrintedTables(title=document.title)
+    printed.text(document.title, size=14, bold=True, center=True, after=4 * MM)
+    printed.text(document.note, size=8, before=8, after=8)
+    printed.table(TOWN_COLUMNS, document.towns, heading="按苏木乡镇（街道）合计")
+    if document.heading:
+        printed.table(LINE_COLUMNS, document.lines, heading=document.heading)
+    else:
+        printed.text(document.closing, size=8, before=8, after=8)
+    printed.signatures(SIGNATURES)
+    return printed.pdf()
 
 
 def signing_document(
@@ -267,13 +326,12 @@ def signing_document(
     township_code: str = "",
     volume: int = 1,
     purpose: str = "签字审核",
-) -> tuple[str, str]:
-    """The list as a document (HTML for the PDF engine) for signing: the county's summary
-    (totals by township), or one volume of one township's lines (masked account numbers)
-    when ``township_code`` is given. A county's lines are printed township by township,
-    and a township's in volumes of at most ``volume_lines()`` lines: each township signs
-    its own part, and no document grows to the thousands of lines whose layout would take
-    gigabytes of memory."""
+) -> tuple[str, SigningDocument]:
+    """The list as a document for signing: the county's summary (totals by township), or
+    one volume of one township's lines (masked account numbers) when ``township_code`` is
+    given. A county's lines are printed township by township, and a township's in volumes
+    of at most ``volume_lines()`` lines: each township signs its own part, and no file
+    grows past what an officer prints and a job writes at once."""
     with transaction.atomic():
         plist, towns, town, volumes = _signing_part(actor, list_id, township_code, volume)
         audit.record(
@@ -284,45 +342,73 @@ def signing_document(
             changes={"format": "pdf", "township": township_code or None, "volume": volume},
             reason=_purpose(purpose),
         )
+    generated = timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    note = (
+        f"状态：{plist.get_status_display()}；人数 {localize(plist.line_count)}；"
+        f"实发合计 {localize(plist.total_amount)} 元（其中补发 {localize(plist.total_arrears)} 元，"
+        f"扣减 {localize(plist.total_deductions)} 元）。金额为示例标准。生成于 {generated}。"
+        "银行账号已脱敏。"
+    )
+    title = _title(plist)
+    if town is None:
+        filename = _signing_filename(plist, "")
+        closing = "发放明细按苏木乡镇（街道）分册打印、签字，每册不超过1000人。"
+        return filename, SigningDocument(title, note, _town_rows(towns), closing=closing)
     names = dict(
         Region.objects.filter(code__startswith=plist.county_code).values_list("code", "name")
     )
-    rows: Any = ()
-    part_totals: dict[str, Any] = {}
-    title = _title(plist)
-    if town is not None:
-        towns = [town]
-        size = volume_lines()
-        first = (volume - 1) * size
-        lines = _lines_for_export(plist).filter(township_code=township_code)
-        lines = lines.defer("bank_account", "person__id_number")[first : first + size]
-        part_totals = PaymentLine.objects.filter(pk__in=Subquery(lines.values("pk"))).aggregate(
-            lines=Count("pk"), net=Sum("net_amount")
-        )
-        rows = (
-            (ln, names.get(ln.township_code, ""), names.get(ln.village_code, ""))
-            for ln in lines.iterator(chunk_size=2000)
-        )
-        title = f"{title}（{town['name']}"
-        title += f"，第{volume}册/共{volumes}册）" if volumes > 1 else "）"
-    html = render_to_string(
-        "workflow/payment_list_pdf.html",
-        {
-            "plist": plist,
-            "title": title,
-            "towns": towns,
-            "rows": rows,
-            "by_township": town is not None,
-            "volume": volume,
-            "volumes": volumes,
-            "part": part_totals,
-            "generated": timezone.localtime(),
-        },
+    size = volume_lines()
+    first = (volume - 1) * size
+    lines = _lines_for_export(plist).filter(township_code=township_code)[first : first + size]
+    part = PaymentLine.objects.filter(pk__in=Subquery(lines.values("pk"))).aggregate(
+        lines=Count("pk"), net=Sum("net_amount")
     )
-    part = f"-{township_code}" if township_code else ""
+    rows = [
+        (
+            str(pk),
+            names.get(town_code, ""),
+            names.get(village_code, ""),
+            *(text or "" for text in (name, id_masked, bank_name, account_masked)),
+            *(localize(amount) for amount in amounts),
+            "",
+        )
+        for pk, town_code, village_code, name, id_masked, bank_name, account_masked, *amounts in (
+            lines.values_list(
+                "pk",
+                "township_code",
+                "village_code",
+                "person__name",
+                "person__id_number_masked",
+                "bank_name",
+                "bank_account_masked",
+                "amount",
+                "arrears_amount",
+                "deduction_amount",
+                "net_amount",
+            ).iterator(chunk_size=2000)
+        )
+    ]
+    heading = "发放明细"
     if volumes > 1:
-        part += f"-{volume}of{volumes}"
-    filename = (
-        f"payment-list-{plist.county_code}-{plist.benefit.code}-{plist.month:%Y-%m}{part}.pdf"
+        title = f"{title}（{town['name']}，第{volume}册/共{volumes}册）"
+        heading += (
+            f"（第{volume}册/共{volumes}册，本册 {localize(part['lines'])} 人，"
+            f"实发 {localize(part['net'])} 元）"
+        )
+    else:
+        title = f"{title}（{town['name']}）"
+    filename = _signing_filename(
+        plist, f"-{township_code}" + (f"-{volume}of{volumes}" if volumes > 1 else "")
     )
-    return filename, html
+    return filename, SigningDocument(title, note, _town_rows([town]), heading, rows)
+
+
+def _town_rows(towns: list[dict[str, Any]]) -> list[tuple[str, ...]]:
+    return [
+        (t["name"], *(localize(t[k]) for k in ("lines", "amount", "arrears", "deductions", "net")))
+        for t in towns
+    ]
+
+
+def _signing_filename(plist: PaymentList, part: str) -> str:
+    return f"payment-list-{plist.county_code}-{plist.benefit.code}-{plist.month:%Y-%m}{part}.pdf"

@@ -685,8 +685,8 @@ def mark_exported(
 
 def volume_lines() -> int:
     """A township's lines are printed for signing in volumes of at most this many lines
-    (setting ``DPF_SIGNING_VOLUME_LINES``, default 1,000): the PDF layout engine holds a
-    whole document in memory (about 0.4 MB a line), and 1,000 lines are already 40 pages."""
+    (setting ``DPF_SIGNING_VOLUME_LINES``, default 1,000): 1,000 lines are 40 to 60
+    pages, and each volume carries its own count and total to sign."""
     return max(1, int(getattr(settings, "DPF_SIGNING_VOLUME_LINES", 1000)))
 
 

@@ -20,6 +20,9 @@ dpf bench rules [--as-of DATE] [--sample 2000] [--rule NAME=TEXT …]
     rules in SQL over the registry against Python per person (``dpf.bench.rules``).
 dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--json]
     the proactive scan against per-person evaluation (``dpf.bench.scan``).
+dpf bench documents [--rows 81485] [--township 4946] [--compare]
+    the bank workbook and a township's signing PDFs written from synthetic lines, no
+    database; ``--compare`` also times openpyxl and WeasyPrint (``dpf.bench.documents``).
 dpf bench step NAME [--as-of DATE]      (internal: one measurement in this database)
 
 ``run``, ``load``, ``payments run``, ``demo`` and ``roster`` create their own throwaway
@@ -42,7 +45,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.bench import runner, steps
 
-SCENARIOS = ["run", "step", "load", "payments", "demo", "roster", "rules", "scan"]
+SCENARIOS = ["run", "step", "load", "payments", "demo", "roster", "rules", "scan", "documents"]
 PAYMENT_STEPS = ["run", "seed", "measure"]
 
 
@@ -126,8 +129,10 @@ class Command(BaseCommand):
             "--rule", action="append", default=[], help="rules: NAME=TEXT (repeatable)"
         )
         parser.add_argument("--json", action="store_true", help="scan: one JSON line")
-        parser.add_argument("--rows", type=_rows, default=100_000, help="roster")
+        parser.add_argument("--rows", type=_rows, help="roster (100,000), documents (81,485)")
         parser.add_argument("--tracemalloc", action="store_true", help="roster")
+        parser.add_argument("--township", type=_rows, default=4_946, help="documents")
+        parser.add_argument("--compare", action="store_true", help="documents")
 
     def handle(self, *args: Any, **options: Any) -> None:
         as_of = dt.date.fromisoformat(options["as_of"])
@@ -148,6 +153,7 @@ class Command(BaseCommand):
             "roster": self._roster,
             "rules": self._rules,
             "scan": self._scan,
+            "documents": self._documents,
         }
         scenarios[scenario](options, as_of)
 
@@ -197,7 +203,7 @@ class Command(BaseCommand):
     def _roster(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench.roster_import import run
 
-        result = run(options["rows"], options["database"], options["tracemalloc"])
+        result = run(options["rows"] or 100_000, options["database"], options["tracemalloc"])
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _rules(self, options: dict[str, Any], as_of: dt.date) -> None:
@@ -209,6 +215,16 @@ class Command(BaseCommand):
             extra_rules=options["rule"],
             say=lambda line: self.stdout.write(line),
         )
+
+    def _documents(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.documents import measure
+
+        result = measure(
+            lines=options["rows"] or 81_485,
+            township=options["township"],
+            compare=options["compare"],
+        )
+        self.stdout.write(json.dumps(result, ensure_ascii=False, indent=1))
 
     def _scan(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench.scan import measure
