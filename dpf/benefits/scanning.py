@@ -203,7 +203,10 @@ def scan_benefit(
     items = WorkItem.objects.filter(benefit=benefit, status=WorkItemStatus.OPEN)
     if since is not None:
         persons = persons.filter(facts_changed_at__gt=since)
-        items = items.filter(person__facts_changed_at__gt=since)
+        # Driven from the changed persons (the index on facts_changed_at, then the open
+        # items' unique index, person first), not from every open item of the benefit,
+        # which grows with the registry (issue 21).
+        items = items.filter(person_id__in=persons.values("pk"))
 
     # The rule is evaluated once: its eligible persons go to a scratch table, and every
     # step below joins against that (an indexed look-up, never the rule again).
