@@ -153,6 +153,7 @@ def build(world: World) -> None:
             relation_to_head=Relation.CHILD if joins else Relation.HEAD,
         )
         if not joins:
+            assert person.household is not None  # a head is registered with a household
             heads.append(person)
             status = rng.choice([*HOUSEHOLD, "none", "none"])
             if status != "none" or rng.random() < 0.5:
