@@ -38,7 +38,7 @@ from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import (
     BigIntegerField,
     CharField,
@@ -203,7 +203,10 @@ def scan_benefit(
     items = WorkItem.objects.filter(benefit=benefit, status=WorkItemStatus.OPEN)
     if since is not None:
         persons = persons.filter(facts_changed_at__gt=since)
-        items = items.filter(person__facts_changed_at__gt=since)
+        # Driven from the changed persons (the index on facts_changed_at, then the open
+        # items' unique index, person first), not from every open item of the benefit,
+        # which grows with the registry (issue 21).
+        items = items.filter(person_id__in=persons.values("pk"))
 
     # The rule is evaluated once: its eligible persons go to a scratch table, and every
     # step below joins against that (an indexed look-up, never the rule again).
@@ -280,15 +283,29 @@ def scan_benefit(
     return counts
 
 
-def _lock(acquire: bool) -> bool:
+def _lock(acquire: bool, wait_seconds: int = 0) -> bool:
+    """Take (or give back) the one-scan-at-a-time lock; with ``wait_seconds`` wait that long
+    for a running scan to finish before giving up."""
     if connection.vendor != "postgresql":
         return True
     with connection.cursor() as cursor:
-        if acquire:
+        if not acquire:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_SCAN_LOCK])
+            return True
+        if wait_seconds <= 0:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [_SCAN_LOCK])
             return bool(cursor.fetchone()[0])
-        cursor.execute("SELECT pg_advisory_unlock(%s)", [_SCAN_LOCK])
-        return True
+        cursor.execute("SELECT current_setting('lock_timeout')")
+        before = cursor.fetchone()[0]
+        cursor.execute("SELECT set_config('lock_timeout', %s, false)", [f"{wait_seconds}s"])
+        try:
+            with transaction.atomic():  # a savepoint: a timeout must not break an outer block
+                cursor.execute("SELECT pg_advisory_lock(%s)", [_SCAN_LOCK])
+            return True
+        except OperationalError:  # lock_timeout: the other scan is still running
+            return False
+        finally:
+            cursor.execute("SELECT set_config('lock_timeout', %s, false)", [before])
 
 
 def scan(
@@ -298,14 +315,19 @@ def scan(
     incremental: bool = False,
     progress: Progress | None = None,
     actor: User | None = None,
+    wait_seconds: int = 0,
 ) -> ScanRun:
-    """Run the proactive scan; returns the finished ``ScanRun`` with per-benefit counts."""
+    """Run the proactive scan; returns the finished ``ScanRun`` with per-benefit counts.
+
+    While another scan runs it is refused (``scan_running``) at once, or after waiting up
+    to ``wait_seconds`` for that scan to finish (the follow-up scan a roster commit
+    queues when it could not rescan, ``dpf.exchange.services.imports.batch_commit``)."""
     as_of = as_of or timezone.localdate()
     benefits = _benefits(benefit_codes)
     codes = [b.code for b in benefits]
     mode = ScanRun.Mode.INCREMENTAL if incremental else ScanRun.Mode.FULL
     say = progress or (lambda _message: None)
-    if not _lock(True):
+    if not _lock(True, wait_seconds):
         raise ValidationFailed(
             "scan_running", "另一次扫描正在运行", "another scan is running", field=None
         )

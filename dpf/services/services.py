@@ -23,6 +23,7 @@ from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
 from dpf.registry.models import Person, SchoolEnrolment
+from dpf.registry.services import mark_facts_changed
 from dpf.services.child_rehab import (
     MAX_PLAN_COST,
     check_child_plan,
@@ -1284,6 +1285,7 @@ def schooling_enrol(
     enrolment = SchoolEnrolment.objects.create(
         person=person, school=school, mode=mode, valid_from=valid_from, source="staff"
     )
+    mark_facts_changed([person.pk])  # in_school is a rule fact (education_aid)
     open_record = NotEnrolled.objects.filter(person=person, resolved_on__isnull=True).first()
     if open_record is not None:
         open_record.resolved_on = max(valid_from, open_record.since)
@@ -1381,6 +1383,7 @@ def schooling_leave(
         )
     current.valid_to = left_on
     current.save(update_fields=["valid_to"])
+    mark_facts_changed([person.pk])
     audit.record(
         actor=actor,
         action="change",

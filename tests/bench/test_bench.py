@@ -157,7 +157,8 @@ def test_the_roster_benchmarks_child_steps_refuse_real_people(
 
 def test_the_scan_benchmark_agrees_with_python_on_synthetic_people() -> None:
     """``dpf bench scan`` (formerly ``dpf benefits bench``) on a registry of synthetic
-    persons: the set-based scan and the Python evaluator agree on the sample."""
+    persons: the set-based scan and the Python evaluator agree on the sample; after some
+    persons' facts changed, the incremental scan leaves a full scan nothing to do."""
     from tests.benefits.conftest import AS_OF, person_with
 
     people = [
@@ -170,12 +171,23 @@ def test_the_scan_benchmark_agrees_with_python_on_synthetic_people() -> None:
     Person.objects.update(synthetic=True)
     out = io.StringIO()
     call_command(
-        "bench", "scan", "--as-of", AS_OF.isoformat(), "--json", stdout=out, stderr=io.StringIO()
+        "bench",
+        "scan",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--changed",
+        "4",
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
     )
     result = json.loads(out.getvalue())
     assert result["persons"] == len(Person.objects.all()) >= len(people)
     assert result["disagreements"] == 0
     assert result["proposed"] > 0
+    assert result["changed_persons"] >= 2
+    assert result["incremental_moved"] > 0  # the changes made or withdrew items
+    assert result["full_after_changes"] == 0  # the same proposals as a full scan
 
 
 def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions: None) -> None:

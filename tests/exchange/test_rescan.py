@@ -8,9 +8,11 @@ import datetime as dt
 import pytest
 
 from dpf.benefits import services as benefit_services
+from dpf.benefits.models import ScanRun, ScanStatus
 from dpf.core.errors import ValidationFailed
 from dpf.exchange import services
 from dpf.exchange.models import ImportBatch
+from dpf.jobs.models import Job, JobStatus
 from dpf.registry import services as registry
 from tests.exchange.conftest import stage, xlsx_bytes
 from tests.factories import make_person
@@ -59,7 +61,35 @@ def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeyp
     person.refresh_from_db()
     assert person.death_date == D(2026, 3, 15)
     assert person.facts_changed_at is not None
-    assert batch.note == "scan not run: scan_running"
+    # An incremental scan is queued as a job, run here at once (DPF_JOBS_RUN immediate).
+    job = Job.objects.get(kind="benefits.scan")
+    assert batch.note == f"scan not run: scan_running; queued as job #{job.pk}"
+    assert job.params == {"incremental": True}
+    assert job.key == services.RESCAN_JOB_KEY
+    assert job.status == JobStatus.DONE, job.error
+    assert job.result.startswith("incremental scan #")
+    run = ScanRun.objects.get()
+    assert run.mode == ScanRun.Mode.INCREMENTAL
+    assert run.status == ScanStatus.DONE
+
+
+def test_commits_while_the_follow_up_scan_waits_join_it(county_officer, monkeypatch, settings):
+    settings.DPF_JOBS_RUN = "worker"  # the follow-up stays queued, as behind a running scan
+
+    def busy(*, actor, incremental):
+        raise ValidationFailed("scan_running", "另一次扫描正在运行", "another scan is running")
+
+    monkeypatch.setattr(benefit_services, "scan", busy)
+    for name in ("李秀英", "王建国"):
+        person = make_person(actor=county_officer, name=name)
+        rows = [["身份证号码", "姓名", "死亡日期"], [person.id_number, name, "2026-03-15"]]
+        batch = stage(county_officer, "death", xlsx_bytes(rows))
+        services.batch_commit(actor=county_officer, batch=batch)
+    job = Job.objects.get(kind="benefits.scan")
+    assert job.status == JobStatus.QUEUED
+    assert [b.note for b in ImportBatch.objects.order_by("pk")] == [
+        f"scan not run: scan_running; queued as job #{job.pk}"
+    ] * 2
 
 
 def test_death_roster_ends_in_review_items(county_officer, real_rescan, time_machine) -> None:

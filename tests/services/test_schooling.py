@@ -16,6 +16,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dpf.accounts.permissions import PermissionRefused
+from dpf.benefits.models import WorkItem
+from dpf.benefits.scanning import scan
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.indicators import compute
 from dpf.indicators.models import Plan
@@ -125,6 +127,41 @@ def test_a_change_of_school_ends_the_earlier_enrolment_the_day_before(worker) ->
         )
     assert info.value.code == "schooling_overlap"
     assert SchoolEnrolment.objects.filter(person=pupil).count() == 2
+
+
+def test_enrolling_and_leaving_queue_the_child_for_the_incremental_scan(
+    worker, time_machine
+) -> None:
+    """Being in school is a rule fact (the education aid reads ``in_school``): the
+    incremental scan re-evaluates the child after each change."""
+    time_machine.move_to(dt.datetime(2025, 12, 31, 1, tzinfo=dt.UTC), tick=False)
+    pupil = child("赵在读", dt.date(2014, 4, 1))
+    scan(as_of=TODAY, benefit_codes=["education_aid"])
+    aid = WorkItem.objects.filter(person=pupil, benefit__code="education_aid")
+    assert not aid.exists()
+    time_machine.shift(dt.timedelta(hours=1))
+    services.schooling_enrol(
+        actor=worker,
+        person_id=pupil.pk,
+        mode="regular",
+        school="松山区第一小学",
+        valid_from=dt.date(2025, 9, 1),
+        today=TODAY,
+    )
+    time_machine.shift(dt.timedelta(hours=1))
+    scan(as_of=TODAY, benefit_codes=["education_aid"], incremental=True)
+    assert list(aid.values_list("status", flat=True)) == ["open"]
+    time_machine.shift(dt.timedelta(hours=1))
+    services.schooling_leave(
+        actor=worker,
+        person_id=pupil.pk,
+        left_on=dt.date(2025, 11, 30),
+        reason="illness",
+        today=TODAY,
+    )
+    time_machine.shift(dt.timedelta(hours=1))
+    scan(as_of=TODAY, benefit_codes=["education_aid"], incremental=True)
+    assert list(aid.values_list("status", flat=True)) == ["obsolete"]
 
 
 def test_outside_6_to_15_is_accepted_only_with_a_reason(worker) -> None:

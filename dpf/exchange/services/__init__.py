@@ -2,6 +2,7 @@
 
 from dpf.exchange.services.exports import may_unmask, registry_extract, row_list
 from dpf.exchange.services.imports import (
+    RESCAN_JOB_KEY,
     batch_cancel,
     batch_commit,
     batch_commit_start,
@@ -17,6 +18,7 @@ from dpf.exchange.services.suspects import duplicates_find, suspect_resolve
 from dpf.exchange.services.tokens import token_authenticate, token_create, token_revoke
 
 __all__ = [
+    "RESCAN_JOB_KEY",
     "batch_cancel",
     "batch_commit",
     "batch_commit_start",

@@ -374,6 +374,11 @@ def batch_commit_start(*, actor: User | None, batch: ImportBatch) -> Job:
     return job
 
 
+# One follow-up incremental scan at a time: a commit while it is queued (or waiting for the
+# running scan) joins it; its changes are then scanned with the others.
+RESCAN_JOB_KEY = "benefits.scan:incremental"
+
+
 def commit_job_key(batch_id: int) -> str:
     return f"exchange.commit:{int(batch_id)}"
 
@@ -397,14 +402,23 @@ def batch_commit(*, actor: User | None, batch: ImportBatch, rescan: bool = True)
         raise _stale() from None
     stored_file(batch).unlink(missing_ok=True)
     duplicates_find(actor=actor)
-    # The changed people are queued (facts_changed_at) whatever happens here: a scan that
-    # cannot run now (another one is running) finds them next time.
+    # The changed people are queued (facts_changed_at) whatever happens here. When another
+    # scan is running, an incremental scan is queued as a job that waits for it to finish,
+    # so the changed people are not left until the nightly scan.
     note = ""
     try:
         run = benefit_services.scan(actor=actor, incremental=True) if rescan else None
         note = "" if run is None else str(run)
     except DomainError as exc:
         note = f"scan not run: {exc.code}"
+        if exc.code == "scan_running":
+            job, _started = job_start(
+                actor=actor,
+                kind="benefits.scan",
+                key=RESCAN_JOB_KEY,
+                params={"incremental": True},
+            )
+            note += f"; queued as job #{job.pk}"
     if note:
         batch.note = note[:1000]
         ImportBatch.objects.filter(pk=batch.pk).update(note=batch.note)

@@ -18,8 +18,9 @@ dpf bench roster [--rows 100000] [--database sqlite] [--tracemalloc]
     a roster validated and committed (``dpf.bench.roster_import``).
 dpf bench rules [--as-of DATE] [--sample 2000] [--rule NAME=TEXT …]
     rules in SQL over the registry against Python per person (``dpf.bench.rules``).
-dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--json]
-    the proactive scan against per-person evaluation (``dpf.bench.scan``).
+dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--changed 1000] [--json]
+    the proactive scan against per-person evaluation, then the incremental scan after
+    ``--changed`` persons' facts changed against a full scan (``dpf.bench.scan``).
 dpf bench documents [--rows 81485] [--township 4946] [--compare]
     the bank workbook and a township's signing PDFs written from synthetic lines, no
     database; ``--compare`` also times openpyxl and WeasyPrint (``dpf.bench.documents``).
@@ -80,6 +81,7 @@ _seconds = _bounded(float, 1, 3600, "时长", "seconds")
 _workers = _bounded(int, 1, 64, "进程数", "workers")
 _sample = _bounded(int, 1, 1_000_000, "样本数", "sample")
 _rows = _bounded(int, 1, 5_000_000, "行数", "rows")
+_changed = _bounded(int, 0, 1_000_000, "变更人数", "changed persons")
 
 
 def _month(text: str) -> str:
@@ -129,6 +131,12 @@ class Command(BaseCommand):
             "--rule", action="append", default=[], help="rules: NAME=TEXT (repeatable)"
         )
         parser.add_argument("--json", action="store_true", help="scan: one JSON line")
+        parser.add_argument(
+            "--changed",
+            type=_changed,
+            default=1000,
+            help="scan: persons changed before the incremental scan",
+        )
         parser.add_argument("--rows", type=_rows, help="roster (100,000), documents (81,485)")
         parser.add_argument("--tracemalloc", action="store_true", help="roster")
         parser.add_argument("--township", type=_rows, default=4_946, help="documents")
@@ -236,6 +244,7 @@ class Command(BaseCommand):
                 sample=options["sample"],
                 seed=options["seed"],
                 say=lambda message: self.stderr.write(message),
+                changed=options["changed"],
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
