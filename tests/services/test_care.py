@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 import time_machine
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -29,6 +28,7 @@ from dpf.workflow import services as workflow
 from dpf.workflow.models import EntitlementEvent, PaymentLine
 from dpf.workflow.services.payments import overpaid_months
 from tests.factories import make_person, make_user
+from tests.migrating import migrate_latest, migrate_to
 from tests.services.conftest import Rehab, certified_person
 
 pytestmark = pytest.mark.django_db
@@ -397,14 +397,7 @@ BEFORE_SUBSIDIES = [("services", "0007_renovation_photos_and_legacy_completion_n
 AFTER_SUBSIDIES = [("services", "0009_pay_care_subsidies_recorded_before")]
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    executor.loader.build_graph()
-    return executor.loader.project_state(target).apps
-
-
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_placements_recorded_before_are_paid_from_the_migration_on(regions: None) -> None:
     """services/0009: a placement recorded with a subsidy before 0008 holds the care benefit
     for its days (ended early: terminated the day after); none for a subsidy of 0 or for a
@@ -425,7 +418,7 @@ def test_placements_recorded_before_are_paid_from_the_migration_on(regions: None
         actor=None, person=holder, benefit=care, valid_from=dt.date(2024, 1, 1)
     )
     try:
-        old = _migrate(BEFORE_SUBSIDIES).get_model("services", "CarePlacement")
+        old = migrate_to(BEFORE_SUBSIDIES).get_model("services", "CarePlacement")
 
         def placed(person: Any, subsidy: str, ended_on: dt.date | None = None) -> int:
             return old.objects.create(
@@ -449,7 +442,7 @@ def test_placements_recorded_before_are_paid_from_the_migration_on(regions: None
             "unpaid": placed(unpaid, "0"),
             "holder": placed(holder, "300"),
         }
-        _migrate(AFTER_SUBSIDIES)
+        migrate_to(AFTER_SUBSIDIES)
         rows = {
             k: CarePlacement.objects.select_related("entitlement").get(pk=v) for k, v in ids.items()
         }
@@ -479,4 +472,4 @@ def test_placements_recorded_before_are_paid_from_the_migration_on(regions: None
         ]
         assert Entitlement.objects.filter(person=holder).count() == 1
     finally:
-        _migrate(AFTER_SUBSIDIES)
+        migrate_latest()

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +26,7 @@ from dpf.workflow.models import PayeeAccount, PaymentLine
 from dpf.workflow.services.common import AlreadyHandled
 from tests.benefits.conftest import person_with
 from tests.factories import make_user
+from tests.migrating import migrate_latest, migrate_to
 from tests.workflow.conftest import BANK, at, benefit, verified_account
 
 pytestmark = pytest.mark.django_db
@@ -345,14 +345,7 @@ BEFORE = [("workflow", "0003_payee_account_status")]
 AFTER = [("workflow", "0005_payee_account_verification_constraints")]
 
 
-def _migrate(target: list[tuple[str, str]]) -> Any:
-    executor = MigrationExecutor(connection)
-    executor.migrate(target)
-    executor.loader.build_graph()
-    return executor.loader.project_state(target).apps
-
-
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_accounts_on_file_become_verified_and_a_portal_change_goes_back_to_pending() -> None:
     """Staff-recorded accounts are verified; an open change a citizen typed before this
     release is pending again and the account staff recorded before it is paid again."""
@@ -360,7 +353,7 @@ def test_accounts_on_file_become_verified_and_a_portal_change_goes_back_to_pendi
     citizen = make_user("citizen", None)
     taken_over, staff_only, portal_only = (person_with(level=1) for _ in range(3))
     try:
-        old = _migrate(BEFORE).get_model("workflow", "PayeeAccount")
+        old = migrate_to(BEFORE).get_model("workflow", "PayeeAccount")
 
         def legacy(person: Person, by: Any, start: dt.date, end: dt.date | None) -> int:
             return old.objects.create(
@@ -379,7 +372,7 @@ def test_accounts_on_file_become_verified_and_a_portal_change_goes_back_to_pendi
         typed = legacy(taken_over, citizen, dt.date(2025, 4, 1), None)
         staff = legacy(staff_only, worker, dt.date(2024, 1, 1), None)
         alone = legacy(portal_only, citizen, dt.date(2025, 4, 1), None)
-        _migrate(AFTER)
+        migrate_to(AFTER)
         rows = {a.pk: a for a in PayeeAccount.objects.all()}
         assert (rows[own].status, rows[own].valid_to) == ("verified", None)
         assert (rows[typed].status, rows[typed].decided_at) == ("pending", None)
@@ -387,8 +380,8 @@ def test_accounts_on_file_become_verified_and_a_portal_change_goes_back_to_pendi
         assert rows[staff].decided_at is not None
         assert rows[alone].status == "pending"
         # Back again: one open account per person, as before the release.
-        back = _migrate(BEFORE).get_model("workflow", "PayeeAccount")
+        back = migrate_to(BEFORE).get_model("workflow", "PayeeAccount")
         assert back.objects.get(pk=own).valid_to == dt.date(2025, 3, 31)
         assert not back.objects.exclude(status="verified").exists()
     finally:
-        _migrate(AFTER)
+        migrate_latest()
