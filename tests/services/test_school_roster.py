@@ -15,6 +15,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry
 from dpf.exchange import services as exchange
 from dpf.exchange.models import ImportBatch
@@ -85,7 +86,9 @@ def test_leavers_of_6_to_15_go_on_the_list_once(county_officer) -> None:
     older = pupil(county_officer, "赵十六", D(2009, 6, 1))  # 16 on the day after leaving
     moving = pupil(county_officer, "钱转学", D(2013, 7, 1))
     arrived = pupil(county_officer, "孙已转入", D(2013, 8, 1))
-    SchoolEnrolment.objects.create(  # the new school is already recorded
+    # The new school is already recorded (which ended the old enrolment the day before).
+    SchoolEnrolment.objects.filter(person=arrived).update(valid_to=D(2025, 8, 31))
+    SchoolEnrolment.objects.create(
         person=arrived, school="红山区实验小学", grade="五年级", valid_from=D(2025, 9, 1)
     )
     followed = pupil(county_officer, "周已跟进", D(2013, 9, 1))
@@ -229,29 +232,47 @@ def test_the_leave_and_its_reason_on_the_timeline_and_the_schooling_page(
 
 
 def test_the_same_roster_committed_again_changes_nothing(county_officer) -> None:
+    """The same file is refused as already imported; the same rows in a new export of the
+    roster (here in another order) change no enrolment and open no second follow-up."""
     left = pupil(county_officer, "蒋重复", D(2013, 1, 1))
     stays = pupil(county_officer, "沈重复", D(2014, 1, 1))
     rows = [row(left, "蒋重复", "2025-06-30", "退学"), row(stays, "沈重复", None)]
-    first = commit(county_officer, rows)
-    assert (first.counts["facts_changed"], first.counts["not_enrolled_opened"]) == (1, 1)
-    enrolments = list(
-        SchoolEnrolment.objects.order_by("pk").values_list(
-            "pk", "person_id", "school", "valid_from", "valid_to", "leave_reason", "source"
-        )
+    content = xlsx([HEADER, *rows])
+    first = exchange.batch_commit(
+        actor=county_officer,
+        batch=exchange.batch_validate_now(
+            exchange.batch_upload(
+                actor=county_officer,
+                roster_type="school",
+                file_name="school.xlsx",
+                stream=io.BytesIO(content),
+            ),
+            today=TODAY,
+        ),
     )
-    follow_ups = list(NotEnrolled.objects.values_list("pk", "person_id", "since", "resolved_on"))
-    again = commit(county_officer, rows)
+    assert (first.counts["facts_changed"], first.counts["not_enrolled_opened"]) == (1, 1)
+
+    def state() -> tuple[list, list]:
+        return (
+            list(
+                SchoolEnrolment.objects.order_by("pk").values_list(
+                    "pk", "person_id", "school", "valid_from", "valid_to", "leave_reason", "source"
+                )
+            ),
+            list(NotEnrolled.objects.order_by("pk").values_list("pk", "person_id", "since")),
+        )
+
+    before = state()
+    with pytest.raises(ValidationFailed) as info:
+        exchange.batch_upload(
+            actor=county_officer,
+            roster_type="school",
+            file_name="school.xlsx",
+            stream=io.BytesIO(content),
+        )
+    assert info.value.code == "already_imported"
+    again = commit(county_officer, list(reversed(rows)))
     assert again.counts["facts_changed"] == 0
     assert again.counts.get("not_enrolled_opened", 0) == 0
     assert again.counts.get("not_enrolled_resolved", 0) == 0
-    assert (
-        list(
-            SchoolEnrolment.objects.order_by("pk").values_list(
-                "pk", "person_id", "school", "valid_from", "valid_to", "leave_reason", "source"
-            )
-        )
-        == enrolments
-    )
-    assert list(NotEnrolled.objects.values_list("pk", "person_id", "since", "resolved_on")) == (
-        follow_ups
-    )
+    assert state() == before
