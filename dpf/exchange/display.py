@@ -7,7 +7,9 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from dpf.registry.models import HouseholdStatusCode
+from dpf.registry.models import HouseholdStatusCode, SchoolEnrolment
+
+_LEAVE_REASONS = frozenset(SchoolEnrolment.LeaveReason.values)
 
 # Row errors that come from comparing the row with the registry (``dpf.exchange.validation``):
 # each tells that the ID number is registered, and something of the person's record. Staff
@@ -53,6 +55,10 @@ def describe(data: dict[str, Any] | None) -> str:
         if data.get(key):
             parts.append(str(data[key]))
     parts.append(_period(data))
+    reason = data.get("leave_reason")
+    if reason:
+        label = SchoolEnrolment.LeaveReason(reason).label if reason in _LEAVE_REASONS else reason
+        parts.append(_("（离校原因：%(reason)s）") % {"reason": label})
     if data.get("previous_ends"):
         parts.append(_("（原记录于 %(date)s 终止）") % {"date": data["previous_ends"]})
     return " ".join(p for p in parts if p)

@@ -26,6 +26,7 @@ from dpf.exchange.rostertypes import (
     Column,
     ColumnKind,
     RosterType,
+    Target,
     normalize_name,
     normalize_text,
     parse_status,
@@ -42,6 +43,11 @@ CELL_MESSAGES: dict[str, tuple[str, str]] = {
     "date_impossible": ("日期不存在", "the date does not exist"),
     "date_range": ("终止日期早于起始日期", "the end date is before the start date"),
     "future_date": ("日期晚于今天", "the date is in the future"),
+    "leave_before_entry": ("离校日期早于入学日期", "the date of leaving is before the entry date"),
+    "only_with": (
+        "只在填写“{other}”时填写",
+        "fill it only together with “{other}”",
+    ),
     "death_before_birth": ("死亡日期早于出生日期", "the date of death is before the birth date"),
     "status": (
         "类别无效（应为低保、特困或低保边缘）",
@@ -354,8 +360,12 @@ def _check_dates(
     rtype: RosterType, headers: dict[str, str], row: ParsedRow, today: dt.date
 ) -> None:
     start, end = row.values.get("valid_from"), row.values.get("valid_to")
+    end_column = rtype.column("valid_to")
+    end_header = headers.get("valid_to", end_column.header if end_column else "终止日期")
     if start and end and end < start:
-        row.errors.append(cell_error(headers.get("valid_to", "终止日期"), "date_range"))
+        code = "leave_before_entry" if rtype.target == Target.SCHOOL else "date_range"
+        row.errors.append(cell_error(end_header, code))
+    _check_columns(rtype, headers, row, today)
     surveyed, year = row.values.get("survey_date"), row.values.get("year")
     if surveyed:
         header = headers.get("survey_date", "调查日期")
@@ -370,6 +380,27 @@ def _check_dates(
             row.errors.append(cell_error(header, "future_date"))
         elif row.birth_date is not None and dt.date.fromisoformat(death) < row.birth_date:
             row.errors.append(cell_error(header, "death_before_birth"))
+
+
+def _check_columns(
+    rtype: RosterType, headers: dict[str, str], row: ParsedRow, today: dt.date
+) -> None:
+    """A date not after the day of the validation; a cell filled only with another."""
+    for column in rtype.columns:
+        value = row.values.get(column.key)
+        if column.not_future and value and dt.date.fromisoformat(value) > today:
+            row.errors.append(cell_error(headers.get(column.key, column.header), "future_date"))
+        # (the other cell empty, not refused: that has its own error)
+        other_empty = column.only_with in row.values and not row.values[column.only_with]
+        if column.only_with and value and other_empty:
+            other = rtype.column(column.only_with)
+            row.errors.append(
+                cell_error(
+                    headers.get(column.key, column.header),
+                    "only_with",
+                    other=headers.get(column.only_with, other.header if other else ""),
+                )
+            )
 
 
 def signature(rtype: RosterType, values: dict[str, Any]) -> tuple[Any, ...]:

@@ -48,6 +48,8 @@ class Column:
     minimum: str = ""  # NUMBER: bounds (decimal text) and decimal places allowed
     maximum: str = ""
     decimals: int = 0
+    not_future: bool = False  # DATE: no later than the day the roster is validated
+    only_with: str = ""  # a cell filled only when the column of this key is filled too
 
     def accepted_headers(self) -> tuple[str, ...]:
         return (self.header, *self.variants, self.key)
@@ -133,15 +135,23 @@ def _date(key: str, header: str, variants: tuple[str, ...], *, blank_ok: bool = 
     )
 
 
-def _end(header: str = "终止日期", extra: tuple[str, ...] = ()) -> Column:
+def _end(
+    header: str = "终止日期",
+    extra: tuple[str, ...] = (),
+    *,
+    help: str = "仍在享受/参保的留空",
+    not_future: bool = False,
+) -> Column:
+    variants = tuple(v for v in (*extra, "终止日期", *END_VARIANTS) if v != header)
     return Column(
         "valid_to",
         header,
         ColumnKind.DATE,
-        (*extra, "终止日期", *END_VARIANTS),
+        variants,
         required=False,
         blank_ok=True,
-        help="仍在享受/参保的留空",
+        help=help,
+        not_future=not_future,
     )
 
 
@@ -216,8 +226,41 @@ SCHOOL = RosterType(
         Column("school", "学校", ColumnKind.TEXT, ("学校名称", "就读学校", "school")),
         Column("grade", "年级", ColumnKind.TEXT, ("就读年级", "grade"), max_length=20),
         _date("valid_from", "入学日期", ("入学时间", "起始日期", "开始日期")),
+        # Leaving school (离校) ends the enrolment on that day; a child of 6-15 who left
+        # for another reason than finishing school and holds no other enrolment is put on
+        # the county's not-enrolled follow-up list (dpf.services.school_roster).
+        _end(
+            "离校日期",
+            ("离校时间", "退学日期", "转出日期", "毕业日期"),
+            help="仍在读的留空；离校当天，不能晚于导入当天",
+            not_future=True,
+        ),
+        Column(
+            "leave_reason",
+            "离校原因",
+            ColumnKind.CHOICE,
+            ("离校类型", "leave_reason"),
+            required=False,
+            blank_ok=True,
+            words=(
+                ("毕业", "graduated"),
+                ("转学", "transferred"),
+                ("转出", "transferred"),
+                ("退学", "dropped_out"),
+                ("辍学", "dropped_out"),
+                ("其他", "other"),
+            ),
+            help="毕业、转学、退学或其他；只在填写离校日期时填写",
+            only_with="valid_to",
+        ),
     ),
-    example_values={"school": "红山区第一小学", "grade": "五年级", "valid_from": "2021-09-01"},
+    example_values={
+        "school": "红山区第一小学",
+        "grade": "五年级",
+        "valid_from": "2021-09-01",
+        "valid_to": "",
+        "leave_reason": "",
+    },
 )
 
 FAMILY_DOCTOR = RosterType(

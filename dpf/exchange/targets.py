@@ -30,6 +30,10 @@ class FactTarget:
     model: type[models.Model]
     key: str  # "household_id" or "person_id"
     value_fields: tuple[str, ...]
+    # Why a fact ended (a school leave's reason): written with the end the row states, not
+    # part of the value (the same enrolment ending is not a different enrolment). A row
+    # key of the same name holds it.
+    end_fields: tuple[str, ...] = ()
 
     def filter_for(self, rtype: RosterType) -> dict[str, Any]:
         if rtype.target == Target.INSURANCE:
@@ -46,19 +50,37 @@ class FactTarget:
             return values.get(self.value_fields[0])
         return tuple(values.get(f) for f in self.value_fields)
 
+    def end_codes(self, name: str) -> list[str]:
+        """The codes an end field may hold (its choices)."""
+        field = self.model._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        return [str(code) for code, _label in field.flatchoices]
+
+    def row_ending(self, values: dict[str, Any]) -> Any:
+        """Why the row says the fact ends, comparable with :attr:`Fact.ending`; ``None``
+        when it does not say."""
+        if not self.end_fields:
+            return None
+        parts = [values.get(f) for f in self.end_fields]
+        if not any(parts):
+            return None
+        return _value([p or "" for p in parts])
+
     def existing(self, rtype: RosterType, keys: Iterable[int]) -> dict[int, list[Fact]]:
         """The facts held for ``keys`` (one query)."""
         found: dict[int, list[Fact]] = defaultdict(list)
         keys = list(keys)
         if not keys:
             return found
-        columns = ("id", self.key, "valid_from", "valid_to", *self.value_fields)
+        columns = ("id", self.key, "valid_from", "valid_to", *self.value_fields, *self.end_fields)
         query = self.model._default_manager.filter(
             **{f"{self.key}__in": keys}, **self.filter_for(rtype)
         ).values_list(*columns)
+        n = len(self.value_fields)
         for row in query:
-            fact_id, key, start, end, *value = row
-            found[key].append(Fact(fact_id, _value(value), start, end))
+            fact_id, key, start, end, *rest = row
+            value, ending = rest[:n], rest[n:]
+            found[key].append(Fact(fact_id, _value(value), start, end, _value(ending)))
         return found
 
     def new_fact(
@@ -76,7 +98,7 @@ class FactTarget:
             "source": source,
             **self.filter_for(rtype),
         }
-        for name in self.value_fields:
+        for name in (*self.value_fields, *self.end_fields):
             fields[name] = values.get(name) or ""
         if rtype.target == Target.SCHOOL:
             fields["mode"] = school_mode(values.get("school") or "")
@@ -107,7 +129,9 @@ def school_mode(school: str) -> str:
 FACT_TARGETS: dict[Target, FactTarget] = {
     Target.HOUSEHOLD_STATUS: FactTarget(HouseholdStatus, "household_id", ("status",)),
     Target.INSURANCE: FactTarget(InsuranceEnrolment, "person_id", ()),
-    Target.SCHOOL: FactTarget(SchoolEnrolment, "person_id", ("school", "grade")),
+    Target.SCHOOL: FactTarget(
+        SchoolEnrolment, "person_id", ("school", "grade"), end_fields=("leave_reason",)
+    ),
     Target.FAMILY_DOCTOR: FactTarget(FamilyDoctorContract, "person_id", ("institution",)),
     Target.OUTSIDE_PAYMENT: FactTarget(OutsidePayment, "person_id", ()),
 }

@@ -315,6 +315,9 @@ def _fact_dict(rtype: RosterType, fact: Fact | None) -> dict[str, Any] | None:
     if target is not None and target.value_fields:
         parts = fact.value if len(target.value_fields) > 1 else (fact.value,)
         data.update(dict(zip(target.value_fields, parts, strict=True)))
+    if target is not None and target.end_fields:
+        ends = fact.ending if len(target.end_fields) > 1 else (fact.ending,)
+        data.update({f: v or None for f, v in zip(target.end_fields, ends, strict=True)})
     return data
 
 
@@ -434,13 +437,17 @@ def _fact_change(
     end_text = values.get("valid_to")
     end = dt.date.fromisoformat(end_text) if end_text else None
     value = target.row_value(values)
-    change: Change = change_for(facts.get(key, []), value, start, end)
+    ending = target.row_ending(values)
+    change: Change = change_for(facts.get(key, []), value, start, end, ending)
     row.target_id = key
     row.before = _fact_dict(rtype, change.before)
+    # The end's reason goes with the end the row states (none on an open end).
+    ends = {f: values.get(f) or None for f in target.end_fields}
     after = {
         "valid_from": values["valid_from"],
         "valid_to": end_text or None,
         **{f: values.get(f) for f in target.value_fields},
+        **ends,
     }
     if change.outcome == "conflict":
         row.outcome = Outcome.INVALID
@@ -465,6 +472,7 @@ def _fact_change(
         row.after = dict(
             _fact_dict(rtype, change.before) or {},
             valid_to=change.close_to.isoformat() if change.close_to else None,
+            **ends,
         )
 
 

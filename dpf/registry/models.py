@@ -314,12 +314,20 @@ class OutsidePayment(EffectiveDated):
 
 
 class SchoolEnrolment(EffectiveDated):
-    """A child's school enrolment (在校), including home teaching (送教上门)."""
+    """A child's school enrolment (在校), including home teaching (送教上门). An enrolment
+    that ended because the child left school (离校) may say why (``leave_reason``); one
+    that ended because another began (a change of school or grade) says nothing."""
 
     class Mode(models.TextChoices):
         REGULAR = "regular", _("普通学校随班就读")
         SPECIAL = "special", _("特殊教育学校")
         HOME = "home", _("送教上门")
+
+    class LeaveReason(models.TextChoices):
+        GRADUATED = "graduated", _("毕业")
+        TRANSFERRED = "transferred", _("转学")
+        DROPPED_OUT = "dropped_out", _("退学（辍学）")
+        OTHER = "other", _("其他")
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="schools")
     school = models.CharField(_("学校"), max_length=100)
@@ -327,9 +335,19 @@ class SchoolEnrolment(EffectiveDated):
     mode = models.CharField(
         _("就读方式"), max_length=10, choices=Mode.choices, default=Mode.REGULAR
     )
+    leave_reason = models.CharField(
+        _("离校原因"), max_length=12, choices=LeaveReason.choices, blank=True
+    )
 
     class Meta:
-        constraints = [valid_interval_check("school_valid_interval")]
+        constraints = [
+            valid_interval_check("school_valid_interval"),
+            # A reason for leaving only on an enrolment that ended.
+            models.CheckConstraint(
+                condition=models.Q(leave_reason="") | models.Q(valid_to__isnull=False),
+                name="school_leave_reason_ended",
+            ),
+        ]
         indexes = [models.Index(fields=["person", "valid_from"], name="school_person_from")]
 
     def __str__(self) -> str:

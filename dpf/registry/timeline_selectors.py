@@ -176,7 +176,12 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
         )
     for sch in facts.schools:
         label = f"{sch.school} {sch.grade}".strip() + f"（{sch.get_mode_display()}）"
-        span(facts.schools, sch, "school", (_("入学"), _("离校")), label)
+        add(sch.valid_from, "school", _("入学"), label, sch.source, sch.pk)
+        if sch.valid_to and not _starts_next_day(facts.schools, sch):
+            if sch.leave_reason:
+                why = _("离校原因：%(reason)s") % {"reason": sch.get_leave_reason_display()}
+                label = f"{label}；{why}"
+            add(sch.valid_to + day, "school", _("离校"), label, sch.source, sch.pk)
     for pay in facts.payments:
         span(
             facts.payments,

@@ -27,3 +27,10 @@ class ServicesConfig(AppConfig):
         from dpf.services.timeline import person_service_events
 
         timeline_sources.register("services", person_service_events)
+
+        # A committed school roster's leavers go on the not-enrolled follow-up list.
+        from dpf.exchange import commit_hooks
+        from dpf.exchange.rostertypes import Target
+        from dpf.services.school_roster import roster_committed
+
+        commit_hooks.register(Target.SCHOOL, "not_enrolled", roster_committed)

@@ -1279,9 +1279,10 @@ def schooling_enrol(
             "valid_from",
         )
     current = rows.filter(SchoolEnrolment.as_of_q(valid_from)).first()
-    if current is not None:
+    if current is not None:  # ends because another begins: no reason for leaving
         current.valid_to = valid_from - dt.timedelta(days=1)
-        current.save(update_fields=["valid_to"])
+        current.leave_reason = ""
+        current.save(update_fields=["valid_to", "leave_reason"])
     enrolment = SchoolEnrolment.objects.create(
         person=person, school=school, mode=mode, valid_from=valid_from, source="staff"
     )
@@ -1382,14 +1383,15 @@ def schooling_leave(
             "left_on",
         )
     current.valid_to = left_on
-    current.save(update_fields=["valid_to"])
+    current.leave_reason = SchoolEnrolment.LeaveReason.DROPPED_OUT
+    current.save(update_fields=["valid_to", "leave_reason"])
     mark_facts_changed([person.pk])
     audit.record(
         actor=actor,
         action="change",
         object_type="school_enrolment",
         object_id=current.pk,
-        changes={"valid_to": left_on.isoformat()},
+        changes={"valid_to": left_on.isoformat(), "leave_reason": current.leave_reason},
     )
     return _open_not_enrolled(person, NotEnrolledKind.LEFT, reason, since, note, actor)
 

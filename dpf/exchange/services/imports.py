@@ -2,8 +2,9 @@
 
 Commit is one transaction of set-based statements: an UPDATE that moves the end of the
 facts being closed (a correlated subquery reads each new end from the staged rows), then
-bulk inserts of the new facts, then the scan queue. A crash at any point leaves the
-registry as it was.
+bulk inserts of the new facts, then what the apps above add (``commit_hooks``: the
+school roster's leavers on the not-enrolled list), then the scan queue. A crash at any
+point leaves the registry as it was.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from typing import IO, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.utils import timezone
 
 from dpf.accounts.models import User
@@ -28,7 +29,7 @@ from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.inputs import refuse
 from dpf.core.table_limits import import_limits, megabytes
 from dpf.core.tables import FileRefused, check_archive, read_upload, sniff_format
-from dpf.exchange import jobs, selectors, surveyroster
+from dpf.exchange import commit_hooks, jobs, selectors, surveyroster
 from dpf.exchange.models import (
     BatchStatus,
     Channel,
@@ -287,8 +288,31 @@ def _commit_facts(rtype: RosterType, batch: ImportBatch, rows: QuerySet[ImportRo
     target = FACT_TARGETS[rtype.target]
     facts = target.model._default_manager.filter(**target.filter_for(rtype))
     closing = rows.filter(close_fact_id__isnull=False)
+    # A fact whose end the row states gets the row's reason for it (none when the row gives
+    # none, or reopens the fact); one ending because a new fact starts, none. The reasons
+    # are choices, compared as JSON values (a text extract differs between the databases).
+    ends: dict[str, Any] = {
+        name: Case(
+            *(
+                When(
+                    Exists(
+                        closing.filter(
+                            close_fact_id=OuterRef("pk"),
+                            insert_fact=False,
+                            **{f"values__{name}": code},
+                        )
+                    ),
+                    then=Value(code),
+                )
+                for code in target.end_codes(name)
+            ),
+            default=Value(""),
+        )
+        for name in target.end_fields
+    }
     closed = facts.filter(pk__in=closing.values("close_fact_id")).update(
-        valid_to=Subquery(closing.filter(close_fact_id=OuterRef("pk")).values("close_to")[:1])
+        valid_to=Subquery(closing.filter(close_fact_id=OuterRef("pk")).values("close_to")[:1]),
+        **ends,
     )
     _pause_for_crash_test()
     if closed != closing.count():  # a fact seen in the preview is gone
@@ -459,6 +483,7 @@ def _commit_atomic(*, actor: User | None, batch: ImportBatch, rtype: RosterType)
                 raise _stale() from None
         else:
             changed = _commit_facts(rtype, batch, rows)
+        followed = commit_hooks.after_commit(rtype.target, actor, batch, rows)
     queued = mark_facts_changed(persons.values("pk"))
     suspects = _suspects_from_rows(batch)
     batch.status = BatchStatus.COMMITTED
@@ -469,6 +494,7 @@ def _commit_atomic(*, actor: User | None, batch: ImportBatch, rtype: RosterType)
         "facts_changed": changed,
         "persons_queued": queued,
         "check_character_suspects": suspects,
+        **followed,
     }
     batch.save(update_fields=["status", "committed_at", "committed_by", "counts", "updated_at"])
     audit.record(
