@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import DateField, F, IntegerField, TextField, Value
+from django.db.models import BooleanField, DateField, F, IntegerField, TextField, Value
 from django.db.models.functions import Mod
 
 from dpf.bench import runner
@@ -74,6 +74,7 @@ def seed(month: dt.date) -> dict[str, Any]:
         ("status_reason", "b_reason"),
         ("recorded_at", "b_recorded"),
         ("created_at", "b_recorded"),
+        ("amount_fixed", "b_fixed"),  # the catalogue's standard (benefits/0010)
     ]
     now = dt.datetime.now(dt.UTC)
 
@@ -91,9 +92,17 @@ def seed(month: dt.date) -> dict[str, Any]:
                 b_source=Value("bench", output_field=TextField()),
                 b_reason=Value("", output_field=TextField()),
                 b_recorded=Value(now),
+                b_fixed=Value(False, output_field=BooleanField()),
             )
             .values(
-                "b_person", "b_benefit", "b_status", "b_from", "b_source", "b_reason", "b_recorded"
+                "b_person",
+                "b_benefit",
+                "b_status",
+                "b_from",
+                "b_source",
+                "b_reason",
+                "b_recorded",
+                "b_fixed",
             )
             .order_by()
         )

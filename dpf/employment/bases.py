@@ -237,10 +237,10 @@ def _link_named_courses(actor: User, base: TrainingBase) -> list[int]:
         TrainingCourse.objects.filter(pk__in=ids).update(base=base)
         audit.record(
             actor=actor,
-            action="link_courses",
+            action="change",
             object_type="training_base",
             object_id=base.pk,
-            changes={"courses": ids},
+            changes={"linked_courses": ids},
         )
     return ids
 

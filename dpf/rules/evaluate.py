@@ -75,12 +75,10 @@ class FactsEnv:
             return cert.category if valid and cert is not None else 0
         if name == "household.status":
             return f.household_status
-        if name == "household.members":
-            return f.household_members
         if name == "household.dibao_ended_days":
             return f.dibao_ended_days
-        if ATTRIBUTES[name].sourced:
-            return f.sourced.get(name, ATTRIBUTES[name].default)
+        if name == "household.members" or ATTRIBUTES[name].sourced:
+            return f.deferred.get(name, ATTRIBUTES[name].default)
         if name == "in_destitute_care":
             return f.in_destitute_care
         if name == "long_term_care_need":

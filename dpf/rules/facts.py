@@ -5,6 +5,8 @@ person (a handful of queries), or from a what-if JSON document (no database).
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -48,6 +50,27 @@ class CertificateFacts:
         )
 
 
+class Deferred(Mapping[str, Scalar]):
+    """Attribute values read on first use: a rule that never names one costs no query (the
+    person page and the proposals page evaluate the benefit rules, which name none of them;
+    the risk rules do)."""
+
+    def __init__(self, loaders: dict[str, Callable[[], Scalar]]) -> None:
+        self._loaders = loaders
+        self._values: dict[str, Scalar] = {}
+
+    def __getitem__(self, name: str) -> Scalar:
+        if name not in self._values:
+            self._values[name] = self._loaders[name]()
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the rules may know about one person on ``as_of``.
@@ -70,15 +93,22 @@ class Facts:
     insured: frozenset[str] = frozenset()
     in_school: bool = False
     survey: dict[str, object] = field(default_factory=dict)
-    # living members of the household on ``as_of`` (0 without one); days since the last day
-    # of the household's latest 低保 period that ended before ``as_of`` (-1: none did)
-    household_members: int = 0
+    # days since the last day of the household's latest 低保 period that ended before
+    # ``as_of`` (-1: none did)
     dibao_ended_days: int = -1
-    # attributes read from a registered source (``allowance_suspended_days``), by name
-    sourced: dict[str, Scalar] = field(default_factory=dict)
+    # attributes a query reads only when a rule names them (``Deferred``), by attribute
+    # name: ``household.members`` (living members of the household on ``as_of``, 0 without
+    # one) and those read from a registered source (``allowance_suspended_days``)
+    deferred: Mapping[str, Scalar] = field(default_factory=dict)
     # monthly amount of each outside payment in force (None: not recorded), for the
     # catalogue's "pay the higher" (择高享受); not a rule attribute
     outside_amounts: dict[str, Decimal | None] = field(default_factory=dict)
+
+    @property
+    def household_members(self) -> int:
+        value = self.deferred.get("household.members", 0)
+        assert isinstance(value, int)
+        return value
 
 
 def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
@@ -90,11 +120,22 @@ def _latest(rows: list[Any]) -> Any:
     return max(rows, key=lambda r: (r.valid_from, r.pk)) if rows else None
 
 
+def _living(people: Any, as_of: dt.date) -> int:
+    """How many of ``people`` are alive on ``as_of``."""
+    return sum(1 for p in people if p.death_date is None or p.death_date > as_of)
+
+
+def _members(household_id: int, as_of: dt.date) -> int:
+    """Living members of a household on ``as_of`` (one query)."""
+    return _living(Person.objects.filter(household_id=household_id), as_of)
+
+
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
-    """The facts of one person as of ``as_of``: about nine small queries, none for the
+    """The facts of one person as of ``as_of``: about seven small queries, none for the
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
     ``insurances``, ``schools``, ``outside_payments``, ``statuses``, ``household__statuses``,
-    ``household__members``).
+    ``household__members``); ``household.members`` and the sourced attributes are read only
+    when a rule names them (``Deferred``).
     ``in_destitute_care`` is the person's own 特困 status (``PersonStatus``), not the
     household's.
 
@@ -117,18 +158,23 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         else None
     )
     status = HouseholdStatusCode.NONE.value
-    members, dibao_ended_days = 0, -1
-    if person.household_id is not None:
+    dibao_ended_days = -1
+    deferred: dict[str, Callable[[], Scalar]] = {
+        a.name: functools.partial(a.python, person.pk, as_of) for a in attribute_sources()
+    }
+    deferred["household.members"] = lambda: 0
+    household_id = person.household_id
+    if household_id is not None:
         if Person.household.is_cached(person) and person.household is not None:
             rows = list(person.household.statuses.all())
-            people = list(person.household.members.all())
+            household = person.household
+            deferred["household.members"] = lambda: _living(household.members.all(), as_of)
         else:
-            rows = list(HouseholdStatus.objects.filter(household_id=person.household_id))
-            people = list(Person.objects.filter(household_id=person.household_id))
+            rows = list(HouseholdStatus.objects.filter(household_id=household_id))
+            deferred["household.members"] = functools.partial(_members, household_id, as_of)
         row = _latest(_in_force(rows, as_of))
         if row is not None:
             status = row.status
-        members = sum(1 for p in people if p.death_date is None or p.death_date > as_of)
         ended = [
             r.valid_to
             for r in rows
@@ -166,9 +212,8 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         insured=frozenset(i.kind for i in _in_force(list(person.insurances.all()), as_of)),
         in_school=bool(_in_force(list(person.schools.all()), as_of)),
         survey=answers,
-        household_members=members,
         dibao_ended_days=dibao_ended_days,
-        sourced={a.name: a.python(person.pk, as_of) for a in attribute_sources()},
+        deferred=Deferred(deferred),
         outside_amounts={p.kind: p.monthly_amount for p in paid},
     )
 
@@ -360,12 +405,12 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
         insured=_codes(data.get("insured", []), "insured", insurance_kinds()),
         in_school=_bool(data.get("in_school", False), "in_school"),
         survey=_survey(data.get("survey", {})),
-        household_members=_int(data.get("household_members", 0), "household_members", 0, 99),
         dibao_ended_days=_int(data.get("dibao_ended_days", -1), "dibao_ended_days", -1, 99999),
-        sourced={
+        deferred={
+            "household.members": _int(data.get("household_members", 0), "household_members", 0, 99),
             "allowance_suspended_days": _int(
                 data.get("allowance_suspended_days", -1), "allowance_suspended_days", -1, 99999
-            )
+            ),
         },
     )
 

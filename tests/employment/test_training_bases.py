@@ -273,8 +273,8 @@ def test_courses_typed_with_a_bases_exact_name_are_linked_when_it_is_registered(
     linked = dict(TrainingCourse.objects.values_list("pk", "base_id"))
     assert linked == {typed.pk: registered.pk, early.pk: None, near.pk: None, elsewhere.pk: None}
     assert TrainingCourse.objects.get(pk=typed.pk).training_base == "红山区残疾人职业培训基地"
-    entry = AuditEntry.objects.get(object_type="training_base", action="link_courses")
-    assert entry.changes == {"courses": [typed.pk]}
+    entry = AuditEntry.objects.get(object_type="training_base", action="change")
+    assert entry.changes == {"linked_courses": [typed.pk]}
     # Renamed to the near name: that course is linked too.
     bases.base_change(
         actor=county_officer,
