@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -304,8 +304,10 @@ def test_counted_attributes_agree_for_every_person_and_date() -> None:
     assert HouseholdStatus.objects.filter(status="dibao", valid_to__in=dates).exists()
     assert Entitlement.objects.filter(status="suspended", valid_to__in=dates).exists()
     assert Employment.objects.filter(valid_to__in=dates, person__household__isnull=False).exists()
-    assert Employment.objects.filter(
-        EffectiveDated.as_of_q(F("person__death_date")),
+    died = F("person__death_date")
+    assert Employment.objects.filter(  # in force on a death on an evaluation date
+        Q(valid_to__isnull=True) | Q(valid_to__gte=died),
+        valid_from__lte=died,
         person__death_date__in=dates,
         person__household__isnull=False,
     ).exists()
