@@ -217,6 +217,15 @@ def _attrs() -> dict[str, Attribute]:
             unit_en=" days",
         ),
         Attribute(
+            "household.earner_lost_days",
+            Type.INT,
+            -1,
+            "家庭最后一名就业成员停止就业后的天数",
+            "days since the household's last earner stopped working",
+            unit_zh="天",
+            unit_en=" days",
+        ),
+        Attribute(
             "allowance_suspended_days",
             Type.INT,
             -1,
@@ -554,6 +563,8 @@ def _example(attr: Attribute, values: dict[Any, tuple[str, str]]) -> str:
         return "household.members == 1"
     if attr.name == "household.dibao_ended_days":
         return "household.dibao_ended_days >= 1 && household.dibao_ended_days <= 90"
+    if attr.name == "household.earner_lost_days":
+        return "household.earner_lost_days >= 1 && household.earner_lost_days <= 90"
     if attr.name == "allowance_suspended_days":
         return "allowance_suspended_days >= 1 && allowance_suspended_days <= 90"
     return f"{attr.name} < 10000"

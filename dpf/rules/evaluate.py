@@ -30,7 +30,7 @@ from dpf.rules.ast import (
     Type,
 )
 from dpf.rules.catalogue import ATTRIBUTES, SURVEY_FIELDS
-from dpf.rules.facts import Facts
+from dpf.rules.facts import DEFERRED, Facts
 
 
 class Env(Protocol):
@@ -77,7 +77,7 @@ class FactsEnv:
             return f.household_status
         if name == "household.dibao_ended_days":
             return f.dibao_ended_days
-        if name == "household.members" or ATTRIBUTES[name].sourced:
+        if name in DEFERRED or ATTRIBUTES[name].sourced:
             return f.deferred.get(name, ATTRIBUTES[name].default)
         if name == "in_destitute_care":
             return f.in_destitute_care

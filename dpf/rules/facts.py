@@ -14,6 +14,7 @@ from typing import Any
 from dpf.core.certnumber import Category
 from dpf.registry.models import (
     CertificateStatus,
+    Employment,
     HouseholdStatus,
     HouseholdStatusCode,
     Person,
@@ -98,7 +99,9 @@ class Facts:
     dibao_ended_days: int = -1
     # attributes a query reads only when a rule names them (``Deferred``), by attribute
     # name: ``household.members`` (living members of the household on ``as_of``, 0 without
-    # one) and those read from a registered source (``allowance_suspended_days``)
+    # one), ``household.earner_lost_days`` (days since the household's last earner stopped
+    # working, -1 while one works) and those read from a registered source
+    # (``allowance_suspended_days``)
     deferred: Mapping[str, Scalar] = field(default_factory=dict)
     # monthly amount of each outside payment in force (None: not recorded), for the
     # catalogue's "pay the higher" (择高享受); not a rule attribute
@@ -109,6 +112,16 @@ class Facts:
         value = self.deferred.get("household.members", 0)
         assert isinstance(value, int)
         return value
+
+    @property
+    def household_earner_lost_days(self) -> int:
+        value = self.deferred.get("household.earner_lost_days", -1)
+        assert isinstance(value, int)
+        return value
+
+
+# Attributes of the catalogue held in ``Facts.deferred`` besides the sourced ones.
+DEFERRED = frozenset({"household.members", "household.earner_lost_days"})
 
 
 def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
@@ -130,12 +143,29 @@ def _members(household_id: int, as_of: dt.date) -> int:
     return _living(Person.objects.filter(household_id=household_id), as_of)
 
 
+def _earner_lost_days(household_id: int, as_of: dt.date) -> int:
+    """Whole days from the latest last day (before ``as_of``) of any member's employment to
+    ``as_of``, when no living member of the household is employed on ``as_of``; -1 when one
+    is, or when no member's employment ended before it (one query)."""
+    rows = Employment.objects.filter(person__household_id=household_id).values_list(
+        "valid_from", "valid_to", "person__death_date"
+    )
+    ended: list[dt.date] = []
+    for valid_from, valid_to, death_date in rows:
+        alive = death_date is None or death_date > as_of
+        if alive and valid_from <= as_of and (valid_to is None or valid_to >= as_of):
+            return -1
+        if valid_to is not None and valid_to < as_of:
+            ended.append(valid_to)
+    return (as_of - max(ended)).days if ended else -1
+
+
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     """The facts of one person as of ``as_of``: about seven small queries, none for the
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
     ``insurances``, ``schools``, ``outside_payments``, ``statuses``, ``household__statuses``,
-    ``household__members``); ``household.members`` and the sourced attributes are read only
-    when a rule names them (``Deferred``).
+    ``household__members``); ``household.members``, ``household.earner_lost_days`` and the
+    sourced attributes are read only when a rule names them (``Deferred``).
     ``in_destitute_care`` is the person's own 特困 status (``PersonStatus``), not the
     household's.
 
@@ -163,6 +193,7 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         a.name: functools.partial(a.python, person.pk, as_of) for a in attribute_sources()
     }
     deferred["household.members"] = lambda: 0
+    deferred["household.earner_lost_days"] = lambda: -1
     household_id = person.household_id
     if household_id is not None:
         if Person.household.is_cached(person) and person.household is not None:
@@ -172,6 +203,9 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
         else:
             rows = list(HouseholdStatus.objects.filter(household_id=household_id))
             deferred["household.members"] = functools.partial(_members, household_id, as_of)
+        deferred["household.earner_lost_days"] = functools.partial(
+            _earner_lost_days, household_id, as_of
+        )
         row = _latest(_in_force(rows, as_of))
         if row is not None:
             status = row.status
@@ -246,6 +280,7 @@ OPTIONAL = (
     "survey",
     "household_members",
     "dibao_ended_days",
+    "household_earner_lost_days",
     "allowance_suspended_days",
 )
 CERTIFICATE_KEYS = ("category", "level", "valid_from", "valid_to", "status")
@@ -369,7 +404,7 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
     ``in_destitute_care`` (false: the person's own 特困 status), ``long_term_care_need``
     (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
     ({}), ``household_members`` (0), ``dibao_ended_days`` (-1),
-    ``allowance_suspended_days`` (-1). Unknown fields are
+    ``household_earner_lost_days`` (-1), ``allowance_suspended_days`` (-1). Unknown fields are
     refused, so a misspelt field is not silently ignored.
     """
     if not isinstance(data, dict):
@@ -408,6 +443,12 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
         dibao_ended_days=_int(data.get("dibao_ended_days", -1), "dibao_ended_days", -1, 99999),
         deferred={
             "household.members": _int(data.get("household_members", 0), "household_members", 0, 99),
+            "household.earner_lost_days": _int(
+                data.get("household_earner_lost_days", -1),
+                "household_earner_lost_days",
+                -1,
+                99999,
+            ),
             "allowance_suspended_days": _int(
                 data.get("allowance_suspended_days", -1), "allowance_suspended_days", -1, 99999
             ),

@@ -45,6 +45,7 @@ from django.db.models.lookups import In as InList
 from dpf.core.models import EffectiveDated, region_prefix
 from dpf.registry.models import (
     Certificate,
+    Employment,
     HouseholdStatus,
     HouseholdStatusCode,
     InsuranceEnrolment,
@@ -305,6 +306,27 @@ class Compiler:
 
         return self.fact("dibao_ended_days", build)
 
+    def earner_lost_days(self) -> Any:
+        """Days from the latest last day (before the date) of any household member's
+        employment to the date, when no member alive on the date is employed on it; -1 when
+        one is, when no member's employment ended before the date, or without a household."""
+
+        def build() -> Any:
+            members = Employment.objects.filter(person__household_id=OuterRef("household_id"))
+            working = members.filter(in_force(self.as_of), alive_on(self.as_of, "person__"))
+            ended = (
+                members.filter(valid_to__lt=self.as_of).order_by("-valid_to").values("valid_to")[:1]
+            )
+            return Case(
+                When(Exists(working), then=Value(-1)),
+                default=Coalesce(
+                    DaysSince(Subquery(ended), self.as_of), Value(-1), output_field=IntegerField()
+                ),
+                output_field=IntegerField(),
+            )
+
+        return self.fact("earner_lost_days", build)
+
     def sourced(self, name: str) -> Any:
         """An attribute an app above registers (``catalogue.register_attribute_source``)."""
         attr = ATTRIBUTES[name]
@@ -559,6 +581,7 @@ _FACT_METHODS: dict[str, str] = {
     "household.status": "household_status",
     "household.members": "household_members",
     "household.dibao_ended_days": "dibao_ended_days",
+    "household.earner_lost_days": "earner_lost_days",
 }
 
 

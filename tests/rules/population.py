@@ -1,7 +1,7 @@
 """A random registry for the agreement tests: persons with certificates, household
-statuses, residences, surveys, insurance, schooling, outside payments and entitlements, with
-many facts starting or ending right at the evaluation dates (the edges where SQL and Python
-could part).
+statuses, residences, surveys, insurance, schooling, outside payments, entitlements and
+employment, with many facts starting or ending right at the evaluation dates (the edges where
+SQL and Python could part).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.registry.models import (
     Certificate,
     DeviceKind,
+    Employment,
+    EmploymentKind,
     EmploymentStatus,
     Household,
     HouseholdStatus,
@@ -232,6 +234,21 @@ def build(seed: int, size: int = 60) -> list[Person]:  # noqa: C901
                     )
                 )
     Entitlement.objects.bulk_create(entitlements)
+    # Employment (household.earner_lost_days), drawn last so that the facts above stay as
+    # they were: ended and open periods, several members of a household working, dead
+    # members with employment left open or ending after their death.
+    employments = []
+    for p in persons:
+        for start, end in _intervals(rng, rng.choice([0, 0, 1, 1, 2, 3])):
+            employments.append(
+                Employment(
+                    person=p,
+                    kind=rng.choice(EmploymentKind.values),
+                    valid_from=start,
+                    valid_to=end,
+                )
+            )
+    Employment.objects.bulk_create(employments)
     Certificate.objects.bulk_create(certs)
     Residence.objects.bulk_create(residences)
     NeedsSurvey.objects.bulk_create(surveys)

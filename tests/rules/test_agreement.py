@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +22,7 @@ from dpf.benefits.models import Entitlement
 from dpf.core.models import EffectiveDated
 from dpf.registry.models import (
     DeviceKind,
+    Employment,
     EmploymentStatus,
     HouseholdStatus,
     HouseholdStatusCode,
@@ -109,6 +110,14 @@ def leaves() -> st.SearchStrategy[str]:
             lambda n: (
                 f"household.dibao_ended_days >= 1 && household.dibao_ended_days <= {n}"
                 ' && household.status != "dibao"'
+            ),
+            days,
+        ),
+        st.builds(lambda o, n: f"household.earner_lost_days {o} {n}", op, days),
+        st.builds(
+            lambda n: (
+                f"household.earner_lost_days >= 1 && household.earner_lost_days <= {n}"
+                ' && !(household.status in ["dibao", "tekun"])'
             ),
             days,
         ),
@@ -237,6 +246,7 @@ def number_rules() -> st.SearchStrategy[str]:
                 "-age",
                 "household.members",
                 "household.dibao_ended_days",
+                "household.earner_lost_days",
                 "allowance_suspended_days",
             ]
         ),
@@ -274,19 +284,34 @@ def test_number_rules_agree(hooked_source: None) -> None:
     check()
 
 
-DAY_COUNTS = ["household.members", "household.dibao_ended_days", "allowance_suspended_days"]
+DAY_COUNTS = [
+    "household.members",
+    "household.dibao_ended_days",
+    "household.earner_lost_days",
+    "allowance_suspended_days",
+]
 
 
 def test_counted_attributes_agree_for_every_person_and_date() -> None:
     """The counts and day counts, value by value for every person on every date (random
     rules meet an off-by-one at a period's last day only by chance); the population holds
-    those edges: a death, a 低保 period and a suspension ending on an evaluation date."""
+    those edges: a death, a 低保 period, a suspension and an employment ending on an
+    evaluation date, a member dead on it with employment left open."""
     persons = population.build(4)
     registry = Registry(persons)
     dates = set(population.AS_OF_DATES)
     assert Person.objects.filter(death_date__in=dates, household__isnull=False).exists()
     assert HouseholdStatus.objects.filter(status="dibao", valid_to__in=dates).exists()
     assert Entitlement.objects.filter(status="suspended", valid_to__in=dates).exists()
+    assert Employment.objects.filter(valid_to__in=dates, person__household__isnull=False).exists()
+    died = F("person__death_date")
+    assert Employment.objects.filter(  # in force on a death on an evaluation date
+        Q(valid_to__isnull=True) | Q(valid_to__gte=died),
+        valid_from__lte=died,
+        person__death_date__in=dates,
+        person__household__isnull=False,
+    ).exists()
+    seen: dict[str, set[Decimal]] = {name: set() for name in DAY_COUNTS}
     for name in DAY_COUNTS:
         rule = compile_rule(name, kind="number")
         for as_of in population.AS_OF_DATES:
@@ -296,3 +321,6 @@ def test_counted_attributes_agree_for_every_person_and_date() -> None:
                 p.pk: rule.evaluate_number(registry.facts(p, as_of)) for p in registry.persons
             }
             assert in_sql == in_python, (name, as_of)
+            seen[name] |= {n for n in in_sql.values() if n > 0}
+    # each count takes values beyond its default somewhere (the comparison is not vacuous)
+    assert all(seen.values()), seen

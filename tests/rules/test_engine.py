@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef
 from dpf.registry import services
 from dpf.registry.models import (
     Certificate,
+    Employment,
     HouseholdStatus,
     InsuranceEnrolment,
     NeedsSurvey,
@@ -50,7 +51,7 @@ EVERYTHING = " && ".join(
         "(certificate.valid || certificate.severe || certificate.level + certificate.category > 9)",
         '(household.status != "none" || in_destitute_care || in_region("150402"))',
         "(household.members > 0 || household.dibao_ended_days > 30"
-        " || allowance_suspended_days > 1 || alive)",
+        " || household.earner_lost_days > 30 || allowance_suspended_days > 1 || alive)",
         "(long_term_care_need || in_school || survey.rehab_need || survey.device_need"
         " || survey.home_renovation_need || survey.care_need || survey.employment_wish)",
         '(survey.device_kind == "wheelchair" || survey.employment_status == "employed"'
@@ -289,6 +290,8 @@ def test_facts_of_one_person(
         assert (facts.household_members, facts.deferred["allowance_suspended_days"]) == (1, -1)
     with django_assert_num_queries(0):
         assert facts.household_members == 1
+    with django_assert_num_queries(1):  # the household members' employment
+        assert facts.household_earner_lost_days == -1
     assert facts.dibao_ended_days == -1
     assert facts.residence_region == "150404002001"
     assert facts.insured == frozenset({"medical"})
@@ -310,12 +313,13 @@ def test_facts_of_one_person(
         assert compile_rule(text).evaluate(facts).value, text
         assert person.pk in _eligible(text), text
     # prefetched relations cost no further query; each registered source of receiving()
-    # costs one, and of an attribute (the benefits app's suspensions) one when it is read
+    # costs one, and of an attribute (the benefits app's suspensions) one when it is read,
+    # as the household's employment does (read here for ``again``, already for ``facts``)
     prefetched = Person.objects.select_related("household").prefetch_related(*FACT_RELATIONS)
     one = prefetched.get(pk=person.pk)
     with django_assert_max_num_queries(len(receiving_sources())):
         again = facts_for_person(one, D)
-    with django_assert_max_num_queries(len(attribute_sources())):
+    with django_assert_max_num_queries(len(attribute_sources()) + 1):
         assert again == facts
 
 
@@ -415,3 +419,58 @@ def test_household_members_and_dibao_ended_days_at_their_edges(db: None) -> None
     without = Person.objects.get(pk=without.pk)
     assert facts_for_person(without, D).household_members == 0
     assert not rule.filter(Person.objects.filter(pk=without.pk), D).exists()
+
+
+def test_household_earner_lost_days_at_its_edges(db: None) -> None:
+    """The days since the household's last earner stopped working: -1 on the last day of the
+    employment, 1 the day after; a member employed on the date (a job starting on it
+    included) makes it -1, a member dead on the date does not; a job starting later does not
+    count before it starts; -1 without a household or when no employment ever ended."""
+    ensure_test_regions()
+    person = _person()
+    household = person.household
+    assert household is not None
+    earner = make_person(name="挣钱", household=household, village_code=person.village_code)
+    late = make_person(name="去世", household=household, village_code=person.village_code)
+    lost = D - dt.timedelta(days=30)
+    Employment.objects.create(
+        person=earner, kind="flexible", valid_from=dt.date(2020, 1, 1), valid_to=lost
+    )
+    Employment.objects.create(  # a new job five days after D
+        person=earner, kind="concentrated", valid_from=D + dt.timedelta(days=5)
+    )
+    Employment.objects.create(  # left open by a member who died on D
+        person=late, kind="agricultural", valid_from=D - dt.timedelta(days=10)
+    )
+    Person.objects.filter(pk=late.pk).update(death_date=D)
+    alone = make_person(name="无户", village_code=person.village_code)
+    Person.objects.filter(pk=alone.pk).update(household=None)
+    Employment.objects.create(
+        person=alone, kind="flexible", valid_from=dt.date(2020, 1, 1), valid_to=lost
+    )
+    never = _person()  # a member whose only job starts after D: none ended
+    Employment.objects.create(person=never, kind="flexible", valid_from=D + dt.timedelta(days=1))
+    number = compile_rule("household.earner_lost_days", kind="number")
+
+    def days(as_of: dt.date) -> dict[int, int]:
+        rows = Person.objects.annotate(n=number.expression(as_of)).values_list("pk", "n")
+        in_sql = dict(rows)
+        in_python = {
+            p.pk: facts_for_person(p, as_of).household_earner_lost_days
+            for p in Person.objects.all()
+        }
+        assert in_sql == in_python, as_of
+        return {pk: in_sql[pk] for pk in (person.pk, earner.pk, alone.pk, never.pk)}
+
+    day = dt.timedelta(days=1)
+    assert days(D) == {person.pk: 30, earner.pk: 30, alone.pk: -1, never.pk: -1}
+    assert days(D - day)[person.pk] == -1  # the member who died on D still worked
+    assert days(lost - day)[person.pk] == -1
+    assert days(lost)[person.pk] == -1  # the employment's last day
+    assert days(lost + day)[person.pk] == 1
+    assert days(D + 4 * day)[person.pk] == 34
+    assert days(D + 5 * day)[person.pk] == -1  # the new job's first day
+    rule = compile_rule("household.earner_lost_days >= 1 && household.earner_lost_days <= 30")
+    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    assert found == {person.pk, earner.pk, late.pk}  # the household's members, the dead too
+    assert not rule.filter(Person.objects.all(), D + day).exists()  # 31 days

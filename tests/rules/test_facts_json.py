@@ -97,6 +97,9 @@ def test_defaults_of_optional_fields() -> None:
     assert not facts.in_destitute_care
     assert facts.receiving == frozenset()
     assert facts.insured == frozenset()
+    assert facts.household_earner_lost_days == -1
+    lost = facts_from_json(_with(household_earner_lost_days=30), D)
+    assert compile_rule("household.earner_lost_days == 30").evaluate(lost).value
     # 特困 is the person's own status: a household status "tekun" does not imply it
     tekun = facts_from_json(_with(household_status="tekun", in_destitute_care=KeyError), D)
     assert not tekun.in_destitute_care
@@ -164,6 +167,7 @@ def test_survey_answers() -> None:
             "certificate.colour",
         ),
         (_with(nickname="x"), "facts_unknown_field", "nickname"),
+        (_with(household_earner_lost_days=-2), "facts_invalid", "household_earner_lost_days"),
         (_with(survey={"income_per_capita": -5}), "facts_invalid", "survey.income_per_capita"),
         (_with(survey={"income_per_capita": "abc"}), "facts_invalid", "survey.income_per_capita"),
         (_with(survey={"care_need": 1}), "facts_invalid", "survey.care_need"),

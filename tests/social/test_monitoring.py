@@ -17,6 +17,7 @@ from dpf.benefits import services as benefits
 from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, EffectiveDated
+from dpf.employment import records
 from dpf.registry import services as registry
 from dpf.registry.models import HouseholdStatus, NeedsSurvey, Person
 from dpf.rules.errors import RuleError
@@ -271,6 +272,7 @@ def test_the_shipped_rules_compile() -> None:
     importlib.import_module(
         "dpf.social.migrations.0010_ship_alone_dibao_ended_and_suspended_rules"
     ).forwards(apps, None)
+    importlib.import_module("dpf.social.migrations.0011_ship_earner_lost_rule").forwards(apps, None)
     compiled = monitoring.rules_in_force(ON)
     assert {row.code for row, _ in compiled} == {
         "income_below_line",
@@ -278,6 +280,7 @@ def test_the_shipped_rules_compile() -> None:
         "severe_living_alone",
         "dibao_ended",
         "allowance_suspended",
+        "earner_lost",
     }
 
 
@@ -350,3 +353,45 @@ def test_the_scan_finds_living_alone_dibao_ended_and_allowance_suspended(config:
     )
     assert on_then == {suspended.pk, resumed.pk}
     assert not rule.filter(Person.objects.all(), ON - dt.timedelta(days=30)).exists()
+
+
+def test_the_scan_finds_a_household_whose_only_earner_stopped_working(config: Any) -> None:
+    """The shipped rule of 0011 with 0010's threshold (90 days): the only earner's
+    employment ended 30 days before the scan opens a case; another member still working, or
+    an end long ago, does not."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "0010_ship_alone_dibao_ended_and_suspended_rules",
+        "0011_ship_earner_lost_rule",
+    ):
+        importlib.import_module(f"dpf.social.migrations.{module}").forwards(apps, None)
+    officer = make_user("county_officer", "150402")
+
+    def household_with_earner(ended: dt.date) -> Any:
+        disabled = certified(income=None)  # lives with the earner (not alone)
+        earner = make_person(household=disabled.household, village_code=VILLAGE)
+        job = records.employment_record(
+            actor=officer,
+            id_number=earner.id_number,
+            kind="flexible",
+            valid_from=dt.date(2020, 1, 1),
+        )
+        records.employment_end(actor=officer, employment_id=job.pk, valid_to=ended)
+        return disabled
+
+    lost = household_with_earner(ON - dt.timedelta(days=30))
+    other_works = household_with_earner(ON - dt.timedelta(days=30))  # another works
+    still = make_person(household=other_works.household, village_code=VILLAGE)
+    records.employment_record(
+        actor=officer,
+        id_number=still.id_number,
+        kind="agricultural",
+        valid_from=dt.date(2024, 3, 1),
+    )
+    household_with_earner(ON - dt.timedelta(days=200))  # beyond the 90 days
+    monitoring.risk_scan(actor=officer, on=ON)
+    found = set(RiskCase.objects.values_list("rule_code", "household_id"))
+    assert found == {("earner_lost", lost.household_id)}
