@@ -53,8 +53,9 @@ CERTIFICATE_OVERLAP = "certificate_overlap"
 def mark_facts_changed(person_ids: Any) -> int:
     """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)
     and for the figures kept current (``announce_facts_changed``)."""
+    changed = Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
     announce_facts_changed()
-    return Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
+    return changed
 
 
 # Apps above the registry that keep figures derived from persons' facts current (the
