@@ -25,7 +25,7 @@ RULE = compile_rule(
 
 def _rows(as_of: dt.date, person_ids: list[int] | None) -> dict[int, dict[str, Any]]:
     with facts_in_force(as_of, [RULE.root], person_ids=person_ids) as facts:
-        return {row["id"]: row for row in facts.queryset().values()}
+        return {row["id"]: dict(row) for row in facts.queryset().values()}
 
 
 @pytest.mark.parametrize("seed", [1, 2])
