@@ -67,6 +67,6 @@ def snapshots(ctx: DemoContext) -> None:
     days = indicators.month_ends(SERIES_FROM, ctx.as_of)
     if not days or days[-1] != ctx.as_of:
         days.append(ctx.as_of)
-    for day in days:
-        indicators.snapshot_store(plan=plan, as_of=day)
+    for day in days:  # only the newest is maintained (each person's contribution kept)
+        indicators.snapshot_store(plan=plan, as_of=day, maintain=day == days[-1])
     ctx.counts.add("indicators_snapshotrun", len(days))

@@ -13,6 +13,12 @@ class IndicatorsConfig(AppConfig):
 
         checks.register(check_threshold)
 
+        from dpf.indicators.refresh import after_facts_changed
+        from dpf.registry.services import on_facts_changed
+
+        # The newest snapshot follows the changes to persons as they commit (issue 21).
+        on_facts_changed("indicators.refresh", after_facts_changed)
+
         from dpf.indicators.specs import register_record_counter, register_record_persons
         from dpf.services.counters import RECORD_COUNTERS, RECORD_PERSONS
 

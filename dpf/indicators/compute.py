@@ -12,18 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import roll_up, root_code
 from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
 from dpf.indicators.specs import FactsSpecs, record_counter
-from dpf.rules.materialise import facts_in_force
+from dpf.rules.ast import Node
+from dpf.rules.materialise import FactsTable, facts_in_force
 
 ON_TRACK_TOLERANCE = Decimal("0.05")  # a ratio within 5 % of its target is "on track"
 
@@ -63,7 +65,7 @@ class Result:
 
 
 @dataclass
-class _Counts:
+class Counts:
     # township code -> count; once rolled up (``compute``): region prefix -> count
     num: dict[str, int] = field(default_factory=dict)
     den: dict[str, int] = field(default_factory=dict)
@@ -113,29 +115,43 @@ def record_window(
     return as_of, None
 
 
-def _person_counts(indicators: list[Indicator], as_of: dt.date) -> dict[int, _Counts]:
-    """One grouped query for every person-based numerator and denominator of the plan,
-    over the facts in force on the date materialised once (``dpf.rules.materialise``)."""
-    prepared = FactsSpecs(as_of)
+def person_conditions(
+    indicators: list[Indicator], prepared: FactsSpecs, facts: FactsTable
+) -> dict[str, Q]:
+    """Every person-based part of the plan as a condition over the materialised facts,
+    keyed ``d<indicator id>`` (a denominator) or ``n<indicator id>`` (a numerator, within its
+    denominator for a ratio): the one definition the full count and the stored
+    contributions of the incremental refresh (``dpf.indicators.refresh``) both use."""
+    conditions: dict[str, Q] = {}
+    for ind in indicators:
+        den_q = prepared.q(ind.denominator, facts) if ind.denominator else None
+        num_q = prepared.q(ind.numerator, facts)
+        if ind.denominator and den_q is not None:
+            conditions[f"d{ind.pk}"] = den_q
+            if num_q is not None:
+                conditions[f"n{ind.pk}"] = den_q & num_q
+        elif not ind.denominator and num_q is not None:
+            conditions[f"n{ind.pk}"] = num_q
+    return conditions
+
+
+def person_roots(indicators: list[Indicator], prepared: FactsSpecs) -> list[Node]:
+    """The rules behind the plan's person-based parts (what ``facts_in_force`` needs)."""
     specs = [s for ind in indicators for s in (ind.numerator, ind.denominator) if s]
-    roots = [rule.root for spec in specs for rule in prepared.rules(spec)]
-    results: dict[int, _Counts] = defaultdict(_Counts)
-    if not roots:
-        return results
-    with facts_in_force(as_of, roots) as facts:
-        aggregates: dict[str, Count] = {}
-        for ind in indicators:
-            den_q = prepared.q(ind.denominator, facts) if ind.denominator else None
-            num_q = prepared.q(ind.numerator, facts)
-            if ind.denominator and den_q is not None:
-                aggregates[f"d{ind.pk}"] = Count("id", filter=den_q)
-                if num_q is not None:
-                    aggregates[f"n{ind.pk}"] = Count("id", filter=den_q & num_q)
-            elif not ind.denominator and num_q is not None:
-                aggregates[f"n{ind.pk}"] = Count("id", filter=num_q)
-        if not aggregates:
-            return results
-        rows = list(facts.queryset().order_by().values("township_code").annotate(**aggregates))
+    return [rule.root for spec in specs for rule in prepared.rules(spec)]
+
+
+def count_by_township(facts: FactsTable, conditions: dict[str, Q]) -> list[dict[str, Any]]:
+    """One grouped query: per township, the persons of the facts table matching each
+    condition."""
+    aggregates = {key: Count("id", filter=q) for key, q in conditions.items()}
+    return list(facts.queryset().order_by().values("township_code").annotate(**aggregates))
+
+
+def add_township_counts(
+    results: dict[int, Counts], rows: Iterable[dict[str, Any]], sign: int = 1
+) -> None:
+    """Add grouped rows (``count_by_township``'s shape) into ``results`` by indicator."""
     for row in rows:
         township = row["township_code"]
         for key, count in row.items():
@@ -143,19 +159,44 @@ def _person_counts(indicators: list[Indicator], as_of: dt.date) -> dict[int, _Co
                 continue
             part, pk = key[0], int(key[1:])
             target = results[pk].den if part == "d" else results[pk].num
-            target[township] = count
+            target[township] = target.get(township, 0) + sign * count
+
+
+# Called while the facts are materialised, with the conditions counted (the snapshot keeps
+# each person's contribution then, ``dpf.indicators.refresh``).
+KeepFacts = Callable[[FactsTable, dict[str, Q]], None]
+
+
+def _person_counts(
+    indicators: list[Indicator], as_of: dt.date, keep: KeepFacts | None = None
+) -> dict[int, Counts]:
+    """One grouped query for every person-based numerator and denominator of the plan,
+    over the facts in force on the date materialised once (``dpf.rules.materialise``)."""
+    prepared = FactsSpecs(as_of)
+    roots = person_roots(indicators, prepared)
+    results: dict[int, Counts] = defaultdict(Counts)
+    if not roots:
+        return results
+    with facts_in_force(as_of, roots) as facts:
+        conditions = person_conditions(indicators, prepared, facts)
+        if not conditions:
+            return results
+        rows = count_by_township(facts, conditions)
+        if keep is not None:
+            keep(facts, conditions)
+    add_township_counts(results, rows)
     return results
 
 
-def _record_counts(
-    indicators: list[Indicator], plan: Plan, as_of: dt.date, counts: dict[int, _Counts]
+def record_counts(
+    indicators: list[Indicator], plan: Plan, as_of: dt.date, counts: dict[int, Counts]
 ) -> None:
     for ind in indicators:
         for part, spec in (("n", ind.numerator), ("d", ind.denominator)):
             if not spec or "records" not in spec:
                 continue
             counter = record_counter(str(spec["records"]))
-            entry = counts.setdefault(ind.pk, _Counts())
+            entry = counts.setdefault(ind.pk, Counts())
             if counter is None:
                 if part == "n":
                     entry.num_available = False
@@ -194,8 +235,11 @@ def regions_for_report(region_code: str | None = None) -> list[Region]:
     return list(qs.order_by("code"))
 
 
-def compute(plan: Plan, as_of: dt.date, *, region_code: str | None = None) -> list[Result]:
-    """Every indicator of ``plan`` for every region (city, counties, townships) as of a date."""
+def compute(
+    plan: Plan, as_of: dt.date, *, region_code: str | None = None, keep: KeepFacts | None = None
+) -> list[Result]:
+    """Every indicator of ``plan`` for every region (city, counties, townships) as of a date.
+    ``keep``: see ``KeepFacts``."""
     if as_of < plan.start:
         raise ValidationFailed(
             "as_of_before_plan",
@@ -204,8 +248,8 @@ def compute(plan: Plan, as_of: dt.date, *, region_code: str | None = None) -> li
             field="as_of",
         )
     indicators = list(plan.indicators.order_by("order", "code"))
-    counts = _person_counts(indicators, as_of)
-    _record_counts(indicators, plan, as_of, counts)
+    counts = _person_counts(indicators, as_of, keep)
+    record_counts(indicators, plan, as_of, counts)
     manual = _manual(indicators, as_of)
     region_targets = {
         (rt.indicator_id, rt.region_code): rt.target
@@ -238,10 +282,21 @@ def region_target(
     return ind.target
 
 
+def counted_value(
+    ind: Indicator, numerator: Decimal, denominator: Decimal | None
+) -> Decimal | None:
+    """A counted indicator's value: the count, or the ratio (None over an empty population)."""
+    if not ind.denominator:
+        return numerator
+    if denominator is None or denominator <= 0:
+        return None
+    return _quantize(numerator / denominator * ind.scale)
+
+
 def _one(
     ind: Indicator,
     region: Region,
-    counts: _Counts | None,
+    counts: Counts | None,
     manual: dict[tuple[int, str], ManualValue],
     target: Decimal | None,
     plan: Plan,
@@ -261,10 +316,7 @@ def _one(
         numerator = Decimal(counts.num.get(region.prefix, 0))
         if ind.denominator:
             denominator = Decimal(counts.den.get(region.prefix, 0))
-            if denominator > 0:
-                value = _quantize(numerator / denominator * ind.scale)
-        else:
-            value = numerator
+        value = counted_value(ind, numerator, denominator)
     return Result(
         indicator=ind,
         region_code=region.code,

@@ -1,6 +1,8 @@
 """The indicators' background jobs (dpf.jobs): the snapshot of a date (kind
-``indicators.snapshot``, monthly by schedule or a recomputation from the dashboard) and an
-evaluation report's PDF or workbook (kind ``indicators.report``)."""
+``indicators.snapshot``, monthly by schedule or a recomputation from the dashboard), the
+newest snapshot brought up to date with the persons changed since (kind
+``indicators.refresh``) and an evaluation report's PDF or workbook (kind
+``indicators.report``)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dpf.accounts.models import User
-from dpf.indicators import reports, selectors, services
+from dpf.indicators import refresh, reports, selectors, services
 from dpf.jobs.kinds import Output
 
 
@@ -27,6 +29,20 @@ def snapshot_job(
     progress(f"{plan.code} {as_of}")
     run = services.snapshot_store(plan=plan, as_of=as_of, actor=actor)
     return f"snapshot of {plan.code} as of {as_of}: {run.snapshots.count()} figures"
+
+
+def refresh_job(
+    *, params: dict[str, Any], progress: Callable[[str], None], actor: User | None, today: dt.date
+) -> str:
+    """Apply the persons changed since to every maintained snapshot (too many for the
+    request that committed them: a roster); run again, it changes nothing more."""
+    moved = refresh.snapshots_refresh()
+    return (
+        "; ".join(
+            f"{run}: {'recomputed' if n < 0 else f'{n} figures moved'}" for run, n in moved.items()
+        )
+        or "no maintained snapshot"
+    )
 
 
 def report_job(

@@ -222,9 +222,37 @@ class SnapshotRun(models.Model):
     # Data quality per region code: persons, surveyed this year, stale records, certificates
     # expiring within 90 days (computed with the snapshot, shown beside the numbers).
     quality = models.JSONField(default=dict)
+    # Maintained (the newest run of its plan): each person's contribution is kept
+    # (``Contribution``), and changes to persons are applied to the figures as they commit
+    # (``dpf.indicators.refresh``). The persons changed after ``maintained_since`` are not
+    # applied yet; NULL: not maintained. ``contribution_keys`` names the bits of a
+    # contribution's mask ("n<indicator id>", "d<indicator id>"), in bit order.
+    maintained_since = models.DateTimeField(null=True, blank=True)
+    contribution_keys = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"{self.plan.code} {self.as_of}"
+
+
+class Contribution(models.Model):
+    """What one person adds to a maintained run's person-based counts: bit ``i`` of ``mask``
+    set when the person is counted in ``run.contribution_keys[i]``, in ``township_code`` (the
+    person's current township when the run was computed or last refreshed). Only persons
+    counted somewhere have a row. Written set-based by the snapshot; replaced for the
+    changed persons by the refresh, which applies the difference to the figures."""
+
+    run = models.ForeignKey(SnapshotRun, on_delete=models.CASCADE, related_name="+")
+    person_id = models.BigIntegerField()
+    township_code = models.CharField(max_length=12)
+    mask = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person_id"], name="contribution_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} {self.person_id}"
 
 
 class Snapshot(models.Model):

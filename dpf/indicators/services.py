@@ -18,7 +18,9 @@ from dpf.core.inputs import refuse
 from dpf.core.models import Region
 from dpf.core.text import check_text_characters
 from dpf.indicators import compute as kpi
+from dpf.indicators import refresh
 from dpf.indicators.models import (
+    Contribution,
     Indicator,
     ManualValue,
     Plan,
@@ -229,27 +231,43 @@ def manual_value_enter(
 
 
 @transaction.atomic
-def snapshot_store(*, plan: Plan, as_of: dt.date, actor: User | None = None) -> SnapshotRun:
+def snapshot_store(
+    *, plan: Plan, as_of: dt.date, actor: User | None = None, maintain: bool | None = None
+) -> SnapshotRun:
     """Compute every indicator for every region and store it (replacing that date's run).
-    ``actor`` is ``None`` for the scheduled job and the command line."""
+    ``actor`` is ``None`` for the scheduled job and the command line.
+
+    ``maintain`` (by default: when no finished run of the plan has a later date): keep each
+    person's contribution, so that changes to persons are applied to these figures as they
+    commit (``dpf.indicators.refresh``); the plan's other runs stop being maintained."""
     if actor is not None:
         require_permission(actor, "create", "snapshot", plan.code)
-    results = kpi.compute(plan, as_of)
+    if maintain is None:
+        later = SnapshotRun.objects.filter(plan=plan, as_of__gt=as_of, finished_at__isnull=False)
+        maintain = not later.exists()
     # By the plan's indicator ids, not a join: Django writes a join in a DELETE as a
     # self-join subquery, which PostgreSQL planned as nested sequential scans when the
     # table's statistics were stale (the demo's five years of monthly snapshots stored in
     # one transaction: minutes per month in the PostgreSQL run of tests/demo).
     indicator_ids = list(plan.indicators.values_list("pk", flat=True))
     Snapshot.objects.filter(indicator_id__in=indicator_ids, as_of=as_of).delete()
-    SnapshotRun.objects.filter(plan=plan, as_of=as_of).delete()
+    runs = SnapshotRun.objects.filter(plan=plan)
+    if maintain:  # one maintained run per plan: the others' contributions go
+        others = list(runs.exclude(as_of=as_of).values_list("pk", flat=True))
+        Contribution.objects.filter(run_id__in=others).delete()
+        SnapshotRun.objects.filter(pk__in=others).update(
+            maintained_since=None, contribution_keys=[]
+        )
+    runs.filter(as_of=as_of).delete()  # its contributions with it (one DELETE by run id)
     run = SnapshotRun.objects.create(
         plan=plan,
         as_of=as_of,
         quality=quality_by_region(as_of, kpi.regions_for_report()),
     )
+    results = kpi.compute(plan, as_of, keep=refresh.keep_contributions(run) if maintain else None)
     _insert_snapshots(run, as_of, results)
     run.finished_at = timezone.now()
-    run.save(update_fields=["finished_at"])
+    run.save(update_fields=["finished_at", "maintained_since", "contribution_keys"])
     if actor is not None:
         audit.record(actor=actor, action="create", object_type="snapshot", object_id=run.pk)
     return run

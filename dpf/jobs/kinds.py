@@ -54,6 +54,7 @@ KINDS: dict[str, Kind] = {
         Kind("exchange.validate", "dpf.exchange.jobs.validate_job", _("校验部门交换名册")),
         Kind("benefits.scan", "dpf.benefits.jobs.scan_job", _("主动发现扫描")),
         Kind("indicators.snapshot", "dpf.indicators.jobs.snapshot_job", _("月度指标快照")),
+        Kind("indicators.refresh", "dpf.indicators.jobs.refresh_job", _("指标快照增量更新")),
         Kind("indicators.report", "dpf.indicators.jobs.report_job", _("生成评估报告文件")),
         Kind("core.audit_checkpoint", "dpf.core.jobs.audit_checkpoint_job", _("审计日志校验点")),
         Kind("exchange.commit", "dpf.exchange.jobs.commit_job", _("导入部门交换名册")),

@@ -43,6 +43,7 @@ from dpf.registry.models import (
 )
 from dpf.registry.services import (
     _move,
+    announce_facts_changed,
     certificate_end,
     household_create,
     household_status_set,
@@ -184,6 +185,7 @@ def person_details_change(
         locked.name_initials = name_initials(locked.name)[:20]
         locked.name_pinyin = name_full_pinyin(locked.name)[:120]
     locked.facts_changed_at = timezone.now()
+    announce_facts_changed()
     locked.save(
         update_fields=[
             *changed,
@@ -454,6 +456,7 @@ def person_death_record(  # noqa: C901
     ):
         link.valid_to = max(on, link.valid_from)
         link.save(update_fields=["valid_to"])
+    announce_facts_changed()
     Person.objects.filter(pk=locked.pk).update(death_date=on, facts_changed_at=timezone.now())
     locked.death_date = on
     head_cleared = status_ended = False
@@ -560,6 +563,7 @@ def household_member_change(
     locked.household = target
     locked.relation_to_head = relation
     locked.facts_changed_at = timezone.now()
+    announce_facts_changed()
     locked.save(update_fields=["household", "relation_to_head", "facts_changed_at", "updated_at"])
     if relation == Relation.HEAD and target.head_id is None:
         target.head = locked

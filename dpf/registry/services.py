@@ -8,10 +8,11 @@ that bypass this layer).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from dpf.accounts.models import User
@@ -50,8 +51,40 @@ CERTIFICATE_OVERLAP = "certificate_overlap"
 
 
 def mark_facts_changed(person_ids: Any) -> int:
-    """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)."""
-    return Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
+    """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)
+    and for the figures kept current (``announce_facts_changed``)."""
+    changed = Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
+    announce_facts_changed()
+    return changed
+
+
+# Apps above the registry that keep figures derived from persons' facts current (the
+# indicators' newest snapshot) register here, in their ``ready()``, a function run once
+# after each transaction that changed facts commits. Which persons changed, it reads from
+# ``facts_changed_at``, the same mark the incremental scan reads: no second record.
+_FACTS_LISTENERS: dict[str, Callable[[], None]] = {}
+
+
+def on_facts_changed(name: str, listener: Callable[[], None]) -> None:
+    _FACTS_LISTENERS[name] = listener
+
+
+def _facts_listeners() -> None:
+    for listener in list(_FACTS_LISTENERS.values()):
+        listener()
+
+
+def announce_facts_changed() -> None:
+    """Every write that stamps ``facts_changed_at`` calls this: the listeners run once
+    after the transaction commits (never if it rolls back). A failing listener is logged
+    and does not undo or refuse the change (``robust``)."""
+    if not _FACTS_LISTENERS:
+        return
+    if connection.in_atomic_block and any(
+        entry[1] is _facts_listeners for entry in connection.run_on_commit
+    ):
+        return  # already due after this transaction
+    transaction.on_commit(_facts_listeners, robust=True)
 
 
 def id_lookup_hash(normalized_id: str) -> str:
@@ -282,6 +315,7 @@ def _person_create(
                 village_code=village.code,
                 facts_changed_at=timezone.now(),
             )
+            announce_facts_changed()
     except IntegrityError:
         raise _Taken() from None
     if household.head_id is None and relation_to_head == Relation.HEAD:
@@ -533,6 +567,7 @@ def _move(*, actor: User | None, person: Person, village: Region, on: dt.date) -
         source=f"user:{getattr(actor, 'pk', '')}",
     )
     before = person.village_code
+    announce_facts_changed()
     Person.objects.filter(pk=person.pk).update(
         county_code=village.code[:6],
         township_code=village.code[:9],

@@ -178,9 +178,19 @@ def calls_of(roots: Iterable[Node]) -> dict[str, Call]:
     return calls
 
 
-def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[Any]]:
-    """The ``CREATE TEMPORARY TABLE … AS SELECT`` of the facts in force on ``as_of``."""
+def create_statement(
+    as_of: dt.date, calls: dict[str, Call], person_ids: list[int] | None = None
+) -> tuple[str, list[Any]]:
+    """The ``CREATE TEMPORARY TABLE … AS SELECT`` of the facts in force on ``as_of``; with
+    ``person_ids`` only those persons' rows, every fact table read for them alone."""
     in_force = sql.in_force(as_of)
+    everyone = person_ids is None
+    of_persons = Q() if everyone else Q(person_id__in=person_ids)
+    of_households = (
+        Q()
+        if everyone
+        else Q(household_id__in=Person.objects.filter(pk__in=person_ids).values("household_id"))
+    )
     newest = [F("valid_from").desc(), F("pk").desc()]
     selects = [
         "p.id AS id",
@@ -198,14 +208,15 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
     ]
     joins = [
         _latest_join("c", "p.id", Certificate, "person_id",
-                     {"f_level": "level", "f_category": "category"}, in_force, newest),
+                     {"f_level": "level", "f_category": "category"}, in_force & of_persons, newest),
         _latest_join("h", "p.household_id", HouseholdStatus, "household_id",
-                     {"f_status": "status"}, in_force, newest),
+                     {"f_status": "status"}, in_force & of_households, newest),
         _latest_join("r", "p.id", Residence, "person_id", {"f_village": "village_code"},
-                     in_force, newest),
+                     in_force & of_persons, newest),
         _latest_join("s", "p.id", NeedsSurvey, "person_id",
                      {f"f_{c}": c for c in SURVEY_COLUMNS},
-                     Q(survey_date__lte=as_of), [F("survey_date").desc(), F("pk").desc()]),
+                     Q(survey_date__lte=as_of) & of_persons,
+                     [F("survey_date").desc(), F("pk").desc()]),
     ]  # fmt: skip
     params: list[Any] = []
     for column, default in SURVEY_COLUMNS.items():
@@ -223,6 +234,8 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
     in_lists += [(column, plain.call(node)) for column, node in sorted(calls.items())]
     for column, condition in in_lists:
         rows = Person.objects.filter(condition).values("pk").order_by()
+        if not everyone:
+            rows = rows.filter(pk__in=person_ids)
         inner, inner_params = rows.query.sql_with_params()
         selects.append(f"(p.id IN ({inner})) AS {connection.ops.quote_name(column)}")
         params.extend(inner_params)
@@ -230,10 +243,14 @@ def create_statement(as_of: dt.date, calls: dict[str, Call]) -> tuple[str, list[
     for join, join_params in joins:
         from_sql += join
         params.extend(join_params)
+    where = ""
+    if person_ids is not None:
+        where = f" WHERE p.id IN ({', '.join(['%s'] * len(person_ids))})"
+        params.extend(person_ids)
     # identifiers are fixed or checked; values travel as parameters of the ORM's SQL
     statement = (
         f"CREATE TEMPORARY TABLE {connection.ops.quote_name(TABLE)} AS "  # noqa: S608
-        f"SELECT {', '.join(selects)} FROM {from_sql}"
+        f"SELECT {', '.join(selects)} FROM {from_sql}{where}"
     )
     return statement, params
 
@@ -242,11 +259,19 @@ _active: set[int] = set()
 
 
 @contextmanager
-def facts_in_force(as_of: dt.date, roots: Iterable[Node]) -> Iterator[FactsTable]:
+def facts_in_force(
+    as_of: dt.date, roots: Iterable[Node], *, person_ids: Iterable[int] | None = None
+) -> Iterator[FactsTable]:
     """Materialise the facts in force on ``as_of`` for the rules ``roots`` (whose
-    ``insured``/``receiving`` calls become columns) and drop the table on exit."""
+    ``insured``/``receiving`` calls become columns) and drop the table on exit. With
+    ``person_ids``, only those persons (the indicators' refresh of the persons changed
+    since a snapshot): each fact table is read for them alone, so the cost follows their
+    number, not the registry's."""
     calls = calls_of(roots)
-    statement, params = create_statement(as_of, calls)
+    ids = None if person_ids is None else sorted(set(person_ids))
+    if ids == []:
+        raise ValueError("no persons to materialise")
+    statement, params = create_statement(as_of, calls, ids)
     quoted = connection.ops.quote_name(TABLE)
     connection.ensure_connection()
     key = id(connection.connection)

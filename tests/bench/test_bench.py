@@ -42,6 +42,7 @@ IN_DATABASE = [
     ("payments", "measure", "--month", "2025-10"),
     ("scan", "--as-of", "2025-10-31", "--sample", "5"),
     ("rules", "--as-of", "2025-10-31", "--sample", "5"),
+    ("indicators", "--as-of", "2025-10-31", "--changed", "2"),
     *[("step", name, "--as-of", "2025-10-31", "--sessions", "4") for name in sorted(STEPS)],
 ]
 
@@ -197,6 +198,34 @@ def test_the_scan_benchmark_agrees_with_python_on_synthetic_people() -> None:
     assert result["changed_persons"] >= 2
     assert result["incremental_moved"] > 0  # the changes made or withdrew items
     assert result["full_after_changes"] == 0  # the same proposals as a full scan
+
+
+def test_the_indicators_benchmark_refreshes_to_the_full_computation() -> None:
+    """``dpf bench indicators`` on synthetic persons in two townships: the maintained
+    snapshot, after one person moved and others changed, equals a full computation."""
+    from tests.benefits.conftest import AS_OF, person_with
+
+    for i in range(6):
+        village = "150402001001" if i % 2 else "150404002001"
+        person_with(village=village, level=1 + i % 4, household=("dibao", "none")[i % 2])
+    Person.objects.update(synthetic=True)
+    out = io.StringIO()
+    call_command(
+        "bench",
+        "indicators",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--changed",
+        "3",
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    result = json.loads(out.getvalue())
+    assert result["persons"] == 6
+    assert result["contributions"] > 0
+    assert result["changed_persons"] >= 1
+    assert result["equal_to_full_compute"] is True
 
 
 def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions: None) -> None:

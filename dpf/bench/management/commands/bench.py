@@ -21,6 +21,10 @@ dpf bench rules [--as-of DATE] [--sample 2000] [--rule NAME=TEXT …]
 dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--changed 1000] [--json]
     the proactive scan against per-person evaluation, then the incremental scan after
     ``--changed`` persons' facts changed against a full scan (``dpf.bench.scan``).
+dpf bench indicators [--as-of DATE] [--changed 1000] [--seed 1] [--json]
+    the newest snapshot kept current: a full and a maintained snapshot, one person moved
+    (the request's refresh), ``--changed`` persons refreshed, compared with a full
+    computation (``dpf.bench.indicators``).
 dpf bench documents [--rows 81485] [--township 4946] [--compare]
     the bank workbook and a township's signing PDFs written from synthetic lines, no
     database; ``--compare`` also times openpyxl and WeasyPrint (``dpf.bench.documents``).
@@ -28,7 +32,8 @@ dpf bench step NAME [--as-of DATE]      (internal: one measurement in this datab
 
 ``run``, ``load``, ``payments run``, ``demo`` and ``roster`` create their own throwaway
 databases (``runner.database``) and delete them afterwards. The scenarios that work in the
-database of ``DATABASE_URL`` (``step``, ``payments seed|measure``, ``rules``, ``scan``)
+database of ``DATABASE_URL`` (``step``, ``payments seed|measure``, ``rules``, ``scan``,
+``indicators``)
 delete, rewrite or read its rows freely: one guard, ``runner.refuse_real_people``, refuses
 them on a database holding any non-synthetic person.
 """
@@ -46,7 +51,18 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from dpf.bench import runner, steps
 
-SCENARIOS = ["run", "step", "load", "payments", "demo", "roster", "rules", "scan", "documents"]
+SCENARIOS = [
+    "run",
+    "step",
+    "load",
+    "payments",
+    "demo",
+    "roster",
+    "rules",
+    "scan",
+    "indicators",
+    "documents",
+]
 PAYMENT_STEPS = ["run", "seed", "measure"]
 
 
@@ -124,18 +140,18 @@ class Command(BaseCommand):
             default="sqlite",
             help="payments, roster",
         )
-        parser.add_argument("--seed", type=int, default=1, help="payments, demo, scan")
+        parser.add_argument("--seed", type=int, default=1, help="payments, demo, scan, indicators")
         parser.add_argument("--month", type=_month, default="2025-10", help="payments: YYYY-MM")
         parser.add_argument("--sample", type=_sample, default=2000, help="rules, scan")
         parser.add_argument(
             "--rule", action="append", default=[], help="rules: NAME=TEXT (repeatable)"
         )
-        parser.add_argument("--json", action="store_true", help="scan: one JSON line")
+        parser.add_argument("--json", action="store_true", help="scan, indicators: one JSON line")
         parser.add_argument(
             "--changed",
             type=_changed,
             default=1000,
-            help="scan: persons changed before the incremental scan",
+            help="scan, indicators: persons changed before the incremental scan or refresh",
         )
         parser.add_argument("--rows", type=_rows, help="roster (100,000), documents (81,485)")
         parser.add_argument("--tracemalloc", action="store_true", help="roster")
@@ -149,7 +165,9 @@ class Command(BaseCommand):
             raise CommandError(f"未知步骤 / unknown step: {name}; one of {PAYMENT_STEPS}")
         if scenario == "step" and name not in steps.STEPS:
             raise CommandError(f"未知步骤 / unknown step: {name}; one of {sorted(steps.STEPS)}")
-        if scenario in ("step", "rules", "scan") or (scenario == "payments" and name != "run"):
+        if scenario in ("step", "rules", "scan", "indicators") or (
+            scenario == "payments" and name != "run"
+        ):
             # these work in this database: never one holding a real person
             runner.refuse_real_people()
         scenarios = {
@@ -161,6 +179,7 @@ class Command(BaseCommand):
             "roster": self._roster,
             "rules": self._rules,
             "scan": self._scan,
+            "indicators": self._indicators,
             "documents": self._documents,
         }
         scenarios[scenario](options, as_of)
@@ -254,6 +273,25 @@ class Command(BaseCommand):
         for key, value in result.as_dict().items():
             if key != "counts":
                 self.stdout.write(f"{key}: {value}")
+
+    def _indicators(self, options: dict[str, Any], as_of: dt.date) -> None:
+        from dpf.bench.indicators import measure
+        from dpf.core.errors import DomainError
+
+        try:
+            result = measure(
+                as_of=as_of,
+                changed=options["changed"],
+                seed=options["seed"],
+                say=lambda message: self.stderr.write(message),
+            )
+        except DomainError as exc:
+            raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
+        if options["json"]:
+            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+            return
+        for key, value in result.as_dict().items():
+            self.stdout.write(f"{key}: {value}")
 
     def _load(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench import staffload

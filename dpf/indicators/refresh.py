@@ -1,0 +1,267 @@
+"""The newest snapshot of each plan kept current as persons change (issue 21).
+
+A full snapshot (``services.snapshot_store``) of the newest date of a plan also keeps, set-based,
+each person's contribution (``Contribution``: a bit per person-based numerator and denominator,
+and the township it counts in) while the facts in force are materialised. When persons'
+facts change (``facts_changed_at``, the mark the incremental benefits scan reads too), only
+those persons are materialised again (``facts_in_force(person_ids=…)``); their new counts
+by township less their stored ones is the change, rolled up to counties and the city as
+``compute`` rolls up (sums are linear) and added to the stored figures; their
+contributions are replaced. Record counters are cheap and are counted again; hand-entered
+values do not depend on persons. The figures then equal a full ``compute`` of the date
+(``tests/indicators/test_refresh.py`` compares them after random changes).
+
+The number of queries does not depend on the number of persons changed. After a commit that
+changed facts (``dpf.registry.services.on_facts_changed``), a few persons are refreshed at
+once, in the request; more are left to the job ``indicators.refresh``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, Case, Count, F, Q, Value, When
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone
+
+from dpf.core.regions import roll_up
+from dpf.indicators import compute as kpi
+from dpf.indicators.models import Contribution, Indicator, Plan, Snapshot, SnapshotRun
+from dpf.indicators.specs import FactsSpecs
+from dpf.jobs.services import job_start
+from dpf.registry.models import Person
+from dpf.rules.materialise import FactsTable, facts_in_force
+
+# A bigint holds the bits of 63 parts; a plan with more person-based parts is not maintained
+# (its figures change with the next full snapshot only).
+MAX_KEYS = 63
+# A change is stamped (``facts_changed_at``) before its transaction commits: a refresh that
+# started in between would not see it and must not skip it next time, so each refresh
+# reads the persons changed since the previous one started, less this margin (applying a
+# person twice changes nothing: the difference is then zero).
+SETTLE = dt.timedelta(minutes=1)
+# Up to this many changed persons are refreshed in the request that committed the change
+# (tens of milliseconds, docs/benchmarks.md); more go to the job.
+IN_REQUEST = 200
+# Beyond this many changed persons the job stores a full snapshot instead (cheaper than
+# materialising a large part of the registry person by person).
+INCREMENTAL_LIMIT = 20_000
+REFRESH_KIND = "indicators.refresh"
+
+
+def _mask(conditions: dict[str, Q], keys: list[str]) -> Any:
+    """The contribution's mask: bit ``i`` when the condition ``keys[i]`` holds."""
+    terms = [
+        Case(When(conditions[key], then=Value(1 << i)), default=Value(0))
+        for i, key in enumerate(keys)
+    ]
+    total: Any = Value(0)
+    for term in terms:
+        total = total + term
+    return total
+
+
+def contributions_insert(run: SnapshotRun, facts: FactsTable, conditions: dict[str, Q]) -> None:
+    """``INSERT … SELECT`` every counted person's contribution from the materialised facts
+    (one statement, no loop over persons); persons counted nowhere get no row."""
+    keys = run.contribution_keys
+    select = (
+        facts.queryset()
+        .order_by()
+        .annotate(
+            c_run=Value(run.pk, output_field=BigIntegerField()),
+            c_mask=_mask(conditions, keys),
+        )
+        .values("c_run", "id", "township_code", "c_mask")
+    )
+    sql, params = select.query.get_compiler(connection=connection).as_sql()
+    quote = connection.ops.quote_name
+    table = quote(Contribution._meta.db_table)
+    columns = ", ".join(quote(c) for c in ("run_id", "person_id", "township_code", "mask"))
+    # identifiers from model metadata; values are parameters of the ORM's SQL
+    statement = (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT s.c_run, s.id, s.township_code, s.c_mask FROM ({sql}) s WHERE s.c_mask <> 0"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+
+
+def keep_contributions(run: SnapshotRun) -> kpi.KeepFacts:
+    """The ``keep`` of ``compute`` for a maintained run: name the bits, write the rows."""
+
+    def keep(facts: FactsTable, conditions: dict[str, Q]) -> None:
+        keys = sorted(conditions)
+        if len(keys) > MAX_KEYS:
+            return
+        run.contribution_keys = keys
+        run.maintained_since = run.started_at
+        contributions_insert(run, facts, conditions)
+
+    return keep
+
+
+def _stored_by_township(run: SnapshotRun, person_ids: list[int]) -> list[dict[str, Any]]:
+    """The stored contributions of ``person_ids`` counted by township and key: the shape of
+    ``compute.count_by_township``."""
+    aggregates = {
+        key: Count("id", filter=Q(GreaterThan(F("mask").bitand(1 << i), 0)))
+        for i, key in enumerate(run.contribution_keys)
+    }
+    rows = Contribution.objects.filter(run=run, person_id__in=person_ids).order_by()
+    return list(rows.values("township_code").annotate(**aggregates))
+
+
+def _changes(run: SnapshotRun, person_ids: list[int]) -> dict[int, kpi.Counts]:
+    """By indicator, the change of each part's count by township when ``person_ids`` are
+    counted as they are now instead of as stored; their contributions are replaced."""
+    plan = run.plan
+    indicators = list(plan.indicators.order_by("order", "code"))
+    prepared = FactsSpecs(run.as_of)
+    changes: dict[int, kpi.Counts] = defaultdict(kpi.Counts)
+    kpi.add_township_counts(changes, _stored_by_township(run, person_ids), sign=-1)
+    with facts_in_force(
+        run.as_of, kpi.person_roots(indicators, prepared), person_ids=person_ids
+    ) as facts:
+        conditions = kpi.person_conditions(indicators, prepared, facts)
+        if sorted(conditions) != run.contribution_keys:
+            raise RuntimeError(f"the parts of plan {plan.code} changed since run {run.pk}")
+        kpi.add_township_counts(changes, kpi.count_by_township(facts, conditions))
+        Contribution.objects.filter(run=run, person_id__in=person_ids).delete()
+        contributions_insert(run, facts, conditions)
+    return changes
+
+
+def _parts(
+    ind: Indicator,
+    prefix: str,
+    stored: tuple[Decimal, Decimal | None],
+    change: kpi.Counts | None,
+    recount: kpi.Counts | None,
+) -> tuple[Decimal, Decimal | None]:
+    """A region's numerator and denominator now: a records part as counted again, a
+    person-based part as stored plus the change."""
+    numerator, denominator = stored
+    if recount is not None and "records" in ind.numerator:
+        numerator = Decimal(recount.num.get(prefix, 0))
+    elif change is not None:
+        numerator += change.num.get(prefix, 0)
+    if denominator is not None:
+        if recount is not None and "records" in ind.denominator:
+            denominator = Decimal(recount.den.get(prefix, 0))
+        elif change is not None:
+            denominator += change.den.get(prefix, 0)
+    return numerator, denominator
+
+
+def _apply(run: SnapshotRun, changes: dict[int, kpi.Counts]) -> int:
+    """Add the changes (rolled up) to the run's figures and count the record-based parts
+    again; rewrite the rows whose figures moved (one ``executemany``). Returns how many."""
+    plan: Plan = run.plan
+    indicators = {ind.pk: ind for ind in plan.indicators.all()}
+    recounted: dict[int, kpi.Counts] = {}
+    kpi.record_counts(list(indicators.values()), plan, run.as_of, recounted)
+    regions = kpi.regions_for_report()
+    prefixes = {region.code: region.prefix for region in regions}
+    for entry in [*changes.values(), *recounted.values()]:
+        entry.num, entry.den = roll_up(entry.num, regions), roll_up(entry.den, regions)
+    updates: list[tuple[Any, ...]] = []
+    rows = Snapshot.objects.filter(run=run).values_list(
+        "pk", "indicator_id", "region_code", "numerator", "denominator", "value", "target", "status"
+    )
+    for pk, ind_id, region_code, numerator, denominator, value, target, status in rows:
+        ind = indicators[ind_id]
+        if ind.is_manual or numerator is None:
+            continue
+        new_num, new_den = _parts(
+            ind,
+            prefixes.get(region_code, region_code),
+            (numerator, denominator),
+            changes.get(ind_id),
+            recounted.get(ind_id),
+        )
+        new_value = kpi.counted_value(ind, new_num, new_den)
+        new_status = kpi.status_of(ind, new_value, target, plan, run.as_of)
+        if (new_num, new_den, new_value, new_status) != (numerator, denominator, value, status):
+            updates.append((new_num, new_den, new_value, new_status, pk))
+    if updates:
+        table = connection.ops.quote_name(Snapshot._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET numerator = %s, denominator = %s, value = %s, "  # noqa: S608
+                "status = %s WHERE id = %s",
+                updates,
+            )
+    return len(updates)
+
+
+def maintained_runs() -> list[SnapshotRun]:
+    return list(
+        SnapshotRun.objects.filter(maintained_since__isnull=False, finished_at__isnull=False)
+        .select_related("plan")
+        .order_by("pk")
+    )
+
+
+def changed_since(since: dt.datetime) -> Any:
+    """The persons whose facts changed after ``since`` (less ``SETTLE``)."""
+    return Person.objects.filter(facts_changed_at__gt=since - SETTLE)
+
+
+def snapshot_refresh(*, run: SnapshotRun, person_ids: list[int]) -> int:
+    """Apply the changes of ``person_ids`` to the maintained ``run`` (see the module
+    docstring) in one transaction; returns the number of figures that moved. Does not move
+    ``maintained_since`` (``snapshots_refresh`` does)."""
+    if not person_ids:
+        return 0
+    with transaction.atomic():
+        changes = _changes(run, person_ids)
+        return _apply(run, changes)
+
+
+def snapshots_refresh(*, limit: int | None = INCREMENTAL_LIMIT) -> dict[str, int]:
+    """Bring every maintained run up to date with the persons changed since it was last
+    (the figures moved, by run). Runs one at a time under a row lock, so two refreshes at
+    once apply each change once. More than ``limit`` changed persons: the date's full
+    snapshot is stored again instead."""
+    from dpf.indicators.services import snapshot_store  # services imports this module
+
+    moved: dict[str, int] = {}
+    for candidate in maintained_runs():
+        with transaction.atomic():
+            run = (
+                SnapshotRun.objects.select_for_update()
+                .select_related("plan")
+                .filter(pk=candidate.pk, maintained_since__isnull=False)
+                .first()
+            )
+            if run is None or run.maintained_since is None:
+                continue  # replaced by a new snapshot meanwhile
+            started = timezone.now()
+            ids = list(changed_since(run.maintained_since).values_list("pk", flat=True))
+            label = f"{run.plan.code} {run.as_of}"
+            if limit is not None and len(ids) > limit:
+                snapshot_store(plan=run.plan, as_of=run.as_of, maintain=True)
+                moved[label] = -1
+                continue
+            moved[label] = snapshot_refresh(run=run, person_ids=ids)
+            SnapshotRun.objects.filter(pk=run.pk).update(maintained_since=started)
+    return moved
+
+
+def after_facts_changed() -> None:
+    """Run after a transaction that changed persons' facts commits: a few persons are
+    refreshed at once, so the dashboard shows the change when the page is next read; more
+    (a roster) go to the job ``indicators.refresh`` (a second start joins the queued one)."""
+    runs = maintained_runs()
+    if not runs:
+        return
+    since = min(run.maintained_since for run in runs if run.maintained_since is not None)
+    if changed_since(since).count() <= IN_REQUEST:
+        snapshots_refresh()
+    else:
+        job_start(actor=None, kind=REFRESH_KIND, key=REFRESH_KIND)
