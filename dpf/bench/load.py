@@ -179,9 +179,16 @@ def _timed(session: Session, request: dict[str, Any]) -> tuple[float, str | None
 
 
 def run_scenario(
-    base: str, scenario: dict[str, Any], *, seconds: float, think_ms: float = 0
+    base: str,
+    scenario: dict[str, Any],
+    *,
+    seconds: float,
+    think_ms: float = 0,
+    min_rounds: int = 0,
 ) -> dict[str, Any]:
-    """Every session in its own thread for ``seconds`` after all have logged in."""
+    """Every session in its own thread for ``seconds`` after all have logged in; with
+    ``min_rounds`` each session also finishes that many whole rounds first, however long
+    they take (a test on a loaded machine still sees every kind of request)."""
     tally = Tally()
     sessions: list[dict[str, Any]] = scenario["sessions"]
     ready = threading.Barrier(len(sessions) + 1)
@@ -208,9 +215,10 @@ def run_scenario(
                 ready.wait()
             requests = list(spec["requests"])
             first_round = True
-            while not stop.is_set() and requests:
+            rounds = 0
+            while requests and (rounds < min_rounds or not stop.is_set()):
                 for request in requests:
-                    if stop.is_set():
+                    if stop.is_set() and rounds >= min_rounds:
                         break
                     ms, error = _timed(browser, request)
                     tally.add(request["kind"], ms, error)
@@ -218,6 +226,7 @@ def run_scenario(
                         sent[request["kind"]] += 1
                     if think_ms:
                         time.sleep(think_ms / 1000)
+                rounds += 1
                 if first_round:
                     requests = [r for r in requests if not r.get("once")]
                     first_round = False
@@ -232,7 +241,8 @@ def run_scenario(
     time.sleep(seconds)
     stop.set()
     for t in threads:
-        t.join(timeout=TIMEOUT + 10)
+        # a session owing rounds sends its remaining requests, each bounded by TIMEOUT
+        t.join(timeout=None if min_rounds else TIMEOUT + 10)
     wall = time.perf_counter() - started
     kinds = sorted(k for k in tally.latencies if k != "login")
     total = sum(len(tally.latencies[k]) for k in kinds)

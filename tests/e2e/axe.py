@@ -9,6 +9,8 @@ govern. No context needs ``bypass_csp``.
 
 from __future__ import annotations
 
+import os
+
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,7 +117,9 @@ class AxeReport:
     def write(self, folder: Path = AXE_REPORTS) -> Path | None:
         if not self.scans and not self.skipped:
             return None
-        stem = f"report-{self.database}"
+        # one file per xdist worker (``./run test`` runs two a database), none overwritten
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        stem = f"report-{self.database}" + (f"-{worker}" if worker else "")
         write_json(folder / f"{stem}.json", {"scans": self.scans, "skipped": self.skipped})
         lines = [
             f"# axe-core report ({self.database}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC)",
