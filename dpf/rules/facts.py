@@ -143,20 +143,34 @@ def _members(household_id: int, as_of: dt.date) -> int:
     return _living(Person.objects.filter(household_id=household_id), as_of)
 
 
+def employment_last_day(
+    valid_from: dt.date, valid_to: dt.date | None, death_date: dt.date | None
+) -> dt.date | None:
+    """The last day a member worked in an employment: its ``valid_to``, cut to the day
+    before the member's death (the day of death is the first day without the earner, as
+    the first day after an employment's end is); None while open. An employment starting
+    on or after the death never ran: its last day falls before its first."""
+    if death_date is None:
+        return valid_to
+    before_death = death_date - dt.timedelta(days=1)
+    return before_death if valid_to is None or valid_to > before_death else valid_to
+
+
 def _earner_lost_days(household_id: int, as_of: dt.date) -> int:
     """Whole days from the latest last day (before ``as_of``) of any member's employment to
-    ``as_of``, when no living member of the household is employed on ``as_of``; -1 when one
-    is, or when no member's employment ended before it (one query)."""
+    ``as_of``, when no member of the household works on ``as_of``; -1 when one does, or
+    when no member's employment ended before it (one query). A member's employment ends
+    at the latest the day before the member's death (``employment_last_day``)."""
     rows = Employment.objects.filter(person__household_id=household_id).values_list(
         "valid_from", "valid_to", "person__death_date"
     )
     ended: list[dt.date] = []
     for valid_from, valid_to, death_date in rows:
-        alive = death_date is None or death_date > as_of
-        if alive and valid_from <= as_of and (valid_to is None or valid_to >= as_of):
+        last = employment_last_day(valid_from, valid_to, death_date)
+        if valid_from <= as_of and (last is None or last >= as_of):
             return -1
-        if valid_to is not None and valid_to < as_of:
-            ended.append(valid_to)
+        if last is not None and valid_from <= last < as_of:
+            ended.append(last)
     return (as_of - max(ended)).days if ended else -1
 
 

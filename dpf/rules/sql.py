@@ -142,6 +142,21 @@ class DaysSince(Func):
         )
 
 
+class DayBefore(Func):
+    """The day before a date value (NULL stays NULL): ``date − 1`` on PostgreSQL,
+    ``date(…, '-1 day')`` on SQLite."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"({inner} - 1)", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"date({inner}, '-1 day')", params
+
+
 def alive_on(date: dt.date, prefix: str = "") -> Q:
     """Alive on ``date``: no death date, or one after it (the day of death is not alive)."""
     return Q(**{f"{prefix}death_date__isnull": True}) | Q(**{f"{prefix}death_date__gt": date})
@@ -309,13 +324,29 @@ class Compiler:
     def earner_lost_days(self) -> Any:
         """Days from the latest last day (before the date) of any household member's
         employment to the date, when no member alive on the date is employed on it; -1 when
-        one is, when no member's employment ended before the date, or without a household."""
+        one is, when no member's employment ended before the date, or without a household.
+        An employment ends at the latest the day before its member's death."""
 
         def build() -> Any:
             members = Employment.objects.filter(person__household_id=OuterRef("household_id"))
             working = members.filter(in_force(self.as_of), alive_on(self.as_of, "person__"))
+            # the last day worked: the end, cut to the day before the member's death
+            # (facts.employment_last_day)
+            died = F("person__death_date")
+            last = Case(
+                When(
+                    Q(person__death_date__isnull=False)
+                    & (Q(valid_to__isnull=True) | Q(valid_to__gte=died)),
+                    then=DayBefore(died),
+                ),
+                default=F("valid_to"),
+                output_field=DateField(),
+            )
             ended = (
-                members.filter(valid_to__lt=self.as_of).order_by("-valid_to").values("valid_to")[:1]
+                members.annotate(last=last)
+                .filter(last__lt=self.as_of, valid_from__lte=F("last"))
+                .order_by("-last")
+                .values("last")[:1]
             )
             return Case(
                 When(Exists(working), then=Value(-1)),

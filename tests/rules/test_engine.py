@@ -424,8 +424,9 @@ def test_household_members_and_dibao_ended_days_at_their_edges(db: None) -> None
 def test_household_earner_lost_days_at_its_edges(db: None) -> None:
     """The days since the household's last earner stopped working: -1 on the last day of the
     employment, 1 the day after; a member employed on the date (a job starting on it
-    included) makes it -1, a member dead on the date does not; a job starting later does not
-    count before it starts; -1 without a household or when no employment ever ended."""
+    included) makes it -1, a member dead on the date does not: the job left open at the
+    death ended the day before it; a job starting later does not count before it starts;
+    -1 without a household or when no employment ever ended."""
     ensure_test_regions()
     person = _person()
     household = person.household
@@ -463,14 +464,60 @@ def test_household_earner_lost_days_at_its_edges(db: None) -> None:
         return {pk: in_sql[pk] for pk in (person.pk, earner.pk, alone.pk, never.pk)}
 
     day = dt.timedelta(days=1)
-    assert days(D) == {person.pk: 30, earner.pk: 30, alone.pk: -1, never.pk: -1}
+    # the member who died on D worked until D - 1: the death day is the first without
+    assert days(D) == {person.pk: 1, earner.pk: 1, alone.pk: -1, never.pk: -1}
     assert days(D - day)[person.pk] == -1  # the member who died on D still worked
     assert days(lost - day)[person.pk] == -1
     assert days(lost)[person.pk] == -1  # the employment's last day
     assert days(lost + day)[person.pk] == 1
-    assert days(D + 4 * day)[person.pk] == 34
+    assert days(D + 4 * day)[person.pk] == 5
     assert days(D + 5 * day)[person.pk] == -1  # the new job's first day
-    rule = compile_rule("household.earner_lost_days >= 1 && household.earner_lost_days <= 30")
-    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    rule = compile_rule("household.earner_lost_days >= 1 && household.earner_lost_days <= 4")
+    found = set(rule.filter(Person.objects.all(), D + 3 * day).values_list("pk", flat=True))
     assert found == {person.pk, earner.pk, late.pk}  # the household's members, the dead too
-    assert not rule.filter(Person.objects.all(), D + day).exists()  # 31 days
+    assert not rule.filter(Person.objects.all(), D + 4 * day).exists()  # 5 days
+
+
+def test_household_earner_lost_days_when_the_only_earner_dies(db: None) -> None:
+    """The only earner dies with the job still open: the job ends the day before the death,
+    so the count is 1 on the day of death; a job that ended before the death keeps its end,
+    a job starting on or after the death day never ran (it counts neither as work nor as an
+    end)."""
+    ensure_test_regions()
+    person = _person()
+    household = person.household
+    assert household is not None
+    earner = make_person(name="挣钱", household=household, village_code=person.village_code)
+    died = D - dt.timedelta(days=10)
+    Employment.objects.create(person=earner, kind="flexible", valid_from=dt.date(2020, 1, 1))
+    Employment.objects.create(  # registered after the death by mistake: never ran
+        person=earner, kind="agricultural", valid_from=died
+    )
+    Person.objects.filter(pk=earner.pk).update(death_date=died)
+    other = _person()  # ended a week before the death: keeps its end
+    other_earner = make_person(
+        name="早停", household=other.household, village_code=other.village_code
+    )
+    Employment.objects.create(
+        person=other_earner,
+        kind="flexible",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=died - dt.timedelta(days=7),
+    )
+    Person.objects.filter(pk=other_earner.pk).update(death_date=died)
+    number = compile_rule("household.earner_lost_days", kind="number")
+
+    def days(as_of: dt.date) -> tuple[int, int]:
+        in_sql = dict(Person.objects.annotate(n=number.expression(as_of)).values_list("pk", "n"))
+        in_python = {
+            p.pk: facts_for_person(p, as_of).household_earner_lost_days
+            for p in Person.objects.all()
+        }
+        assert in_sql == in_python, as_of
+        return in_sql[person.pk], in_sql[other.pk]
+
+    day = dt.timedelta(days=1)
+    assert days(died - day) == (-1, 6)
+    assert days(died) == (1, 7)
+    assert days(D) == (11, 17)
+    assert days(died - dt.timedelta(days=400)) == (-1, -1)

@@ -18,6 +18,7 @@ from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, EffectiveDated
 from dpf.employment import records
+from dpf.registry import changes as registry_changes
 from dpf.registry import services as registry
 from dpf.registry.models import HouseholdStatus, NeedsSurvey, Person
 from dpf.rules.errors import RuleError
@@ -395,3 +396,45 @@ def test_the_scan_finds_a_household_whose_only_earner_stopped_working(config: An
     monitoring.risk_scan(actor=officer, on=ON)
     found = set(RiskCase.objects.values_list("rule_code", "household_id"))
     assert found == {("earner_lost", lost.household_id)}
+
+
+def test_the_scan_finds_a_household_whose_only_earner_died_in_work(config: Any) -> None:
+    """The only earner dies with the job still open (no end recorded): the job ends the day
+    before the death, so the death 20 days before the scan opens a case for the household;
+    an earner who died long ago, or while another member works, does not."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "0010_ship_alone_dibao_ended_and_suspended_rules",
+        "0011_ship_earner_lost_rule",
+    ):
+        importlib.import_module(f"dpf.social.migrations.{module}").forwards(apps, None)
+    officer = make_user("county_officer", "150402")
+
+    def household_whose_earner_died(on: dt.date) -> Any:
+        disabled = certified(income=None)
+        earner = make_person(household=disabled.household, village_code=VILLAGE)
+        records.employment_record(
+            actor=officer,
+            id_number=earner.id_number,
+            kind="flexible",
+            valid_from=dt.date(2020, 1, 1),
+        )
+        registry_changes.person_death_record(
+            actor=officer, person=earner, on=on, reason="病故", today=ON
+        )
+        return disabled
+
+    died = household_whose_earner_died(ON - dt.timedelta(days=20))
+    other_works = household_whose_earner_died(ON - dt.timedelta(days=20))
+    still = make_person(household=other_works.household, village_code=VILLAGE)
+    records.employment_record(
+        actor=officer, id_number=still.id_number, kind="agricultural", valid_from=dt.date(2024, 3, 1)
+    )
+    household_whose_earner_died(ON - dt.timedelta(days=200))  # beyond the 90 days
+    monitoring.risk_scan(actor=officer, on=ON)
+    # (the disabled members now living alone are severe_living_alone's, not this test's)
+    found = set(RiskCase.objects.filter(rule_code="earner_lost").values_list("household_id"))
+    assert found == {(died.household_id,)}
