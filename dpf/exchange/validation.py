@@ -347,10 +347,7 @@ def _classify(
             row.note = "check_character"
         return row
     sig = signature(rtype, parsed.values)
-    # one row a person; a person's settlements are one row each (by settlement number)
-    key = parsed.id_hash
-    if rtype.target == Target.MEDICAL_SETTLEMENT:
-        key = f"{parsed.id_hash}:{parsed.values['settlement_no']}"
+    key = _row_key(rtype, parsed)
     earlier = state.by_person.get(key)
     if earlier is not None:
         first_row, first_sig = earlier
@@ -382,6 +379,14 @@ def _classify(
     ):
         row.outcome = Outcome.NAME_DIFFERS
     return row
+
+
+def _row_key(rtype: RosterType, parsed: ParsedRow) -> str:
+    """What a roster holds once: a person; a person's settlement (a person's settlements
+    are one row each, by settlement number)."""
+    if rtype.target == Target.MEDICAL_SETTLEMENT:
+        return f"{parsed.id_hash}:{parsed.values['settlement_no']}"
+    return parsed.id_hash
 
 
 def _id_header(rtype: RosterType) -> str:

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Q
+
 from dpf.core.certnumber import Category
 from dpf.registry.models import (
     CertificateStatus,
     Employment,
     HouseholdStatus,
     HouseholdStatusCode,
+    MedicalSettlement,
     Person,
     PersonStatusCode,
 )
@@ -100,7 +103,9 @@ class Facts:
     # attributes a query reads only when a rule names them (``Deferred``), by attribute
     # name: ``household.members`` (living members of the household on ``as_of``, 0 without
     # one), ``household.earner_lost_days`` (days since the household's last earner stopped
-    # working, -1 while one works) and those read from a registered source
+    # working, -1 while one works), ``household.medical_out_of_pocket_year`` (yuan left to
+    # the household by its medical settlements over the year up to ``as_of``) and those
+    # read from a registered source
     # (``allowance_suspended_days``)
     deferred: Mapping[str, Scalar] = field(default_factory=dict)
     # monthly amount of each outside payment in force (None: not recorded), for the
@@ -119,9 +124,17 @@ class Facts:
         assert isinstance(value, int)
         return value
 
+    @property
+    def household_medical_out_of_pocket_year(self) -> Decimal:
+        value = self.deferred.get("household.medical_out_of_pocket_year", Decimal(0))
+        assert isinstance(value, Decimal)
+        return value
+
 
 # Attributes of the catalogue held in ``Facts.deferred`` besides the sourced ones.
-DEFERRED = frozenset({"household.members", "household.earner_lost_days"})
+DEFERRED = frozenset(
+    {"household.members", "household.earner_lost_days", "household.medical_out_of_pocket_year"}
+)
 
 
 def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
@@ -174,6 +187,21 @@ def _earner_lost_days(household_id: int, as_of: dt.date) -> int:
     return (as_of - max(ended)).days if ended else -1
 
 
+def _medical_out_of_pocket_year(
+    person_id: int, household_id: int | None, as_of: dt.date
+) -> Decimal:
+    """The out-of-pocket amounts of the settlements dated ``as_of − 364 … as_of`` of the
+    household's members (the dead included), or of the person alone without a household
+    (one query)."""
+    whose = Q(person_id=person_id)
+    if household_id is not None:
+        whose |= Q(person__household_id=household_id)
+    amounts = MedicalSettlement.objects.filter(
+        whose, settled_on__gte=as_of - dt.timedelta(days=364), settled_on__lte=as_of
+    ).values_list("out_of_pocket", flat=True)
+    return sum(amounts, Decimal(0))
+
+
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     """The facts of one person as of ``as_of``: about seven small queries, none for the
     relations already prefetched (``certificates``, ``residences``, ``surveys``,
@@ -208,6 +236,9 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     }
     deferred["household.members"] = lambda: 0
     deferred["household.earner_lost_days"] = lambda: -1
+    deferred["household.medical_out_of_pocket_year"] = functools.partial(
+        _medical_out_of_pocket_year, person.pk, person.household_id, as_of
+    )
     household_id = person.household_id
     if household_id is not None:
         if Person.household.is_cached(person) and person.household is not None:
@@ -295,6 +326,7 @@ OPTIONAL = (
     "household_members",
     "dibao_ended_days",
     "household_earner_lost_days",
+    "household_medical_out_of_pocket_year",
     "allowance_suspended_days",
 )
 CERTIFICATE_KEYS = ("category", "level", "valid_from", "valid_to", "status")
@@ -337,6 +369,19 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _bad(name, f"须为 {low} 到 {high} 的整数", f"must be a whole number {low} to {high}")
     return value
+
+
+def _amount(value: Any, name: str) -> Decimal:
+    """A sum of money in yuan, not negative."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _bad(name, "须为数字", "must be a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _bad(name, "须为数字", "must be a number") from None
+    if not number.is_finite() or number < 0:
+        raise _bad(name, "须为非负数", "must not be negative")
+    return number
 
 
 def _choice(value: Any, name: str, known: Any) -> str:
@@ -418,7 +463,8 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
     ``in_destitute_care`` (false: the person's own 特困 status), ``long_term_care_need``
     (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
     ({}), ``household_members`` (0), ``dibao_ended_days`` (-1),
-    ``household_earner_lost_days`` (-1), ``allowance_suspended_days`` (-1). Unknown fields are
+    ``household_earner_lost_days`` (-1), ``household_medical_out_of_pocket_year`` (0),
+    ``allowance_suspended_days`` (-1). Unknown fields are
     refused, so a misspelt field is not silently ignored.
     """
     if not isinstance(data, dict):
@@ -465,6 +511,10 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
             ),
             "allowance_suspended_days": _int(
                 data.get("allowance_suspended_days", -1), "allowance_suspended_days", -1, 99999
+            ),
+            "household.medical_out_of_pocket_year": _amount(
+                data.get("household_medical_out_of_pocket_year", 0),
+                "household_medical_out_of_pocket_year",
             ),
         },
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -28,11 +29,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Round
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -49,6 +51,7 @@ from dpf.registry.models import (
     HouseholdStatus,
     HouseholdStatusCode,
     InsuranceEnrolment,
+    MedicalSettlement,
     NeedsSurvey,
     OutsidePayment,
     Person,
@@ -358,6 +361,30 @@ class Compiler:
 
         return self.fact("earner_lost_days", build)
 
+    def medical_out_of_pocket_year(self) -> Any:
+        """The out-of-pocket amounts of the settlements dated in the 365 days up to the date
+        (``date − 364 … date``) of the members of the person's household, the dead
+        included, or of the person alone without a household; rounded to the fen (SQLite
+        sums decimals as floating point)."""
+
+        def build() -> Any:
+            start = self.as_of - dt.timedelta(days=364)
+            rows = (
+                MedicalSettlement.objects.filter(
+                    Q(person__household_id=OuterRef("household_id")) | Q(person_id=OuterRef("pk")),
+                    settled_on__gte=start,
+                    settled_on__lte=self.as_of,
+                )
+                .order_by()
+                .values(one=Value(1))
+                .annotate(total=Round(Sum("out_of_pocket"), 2))
+                .values("total")
+            )
+            number = output_field(Type.NUMBER)
+            return Coalesce(Subquery(rows), Value(Decimal(0), number), output_field=number)
+
+        return self.fact("medical_out_of_pocket_year", build)
+
     def sourced(self, name: str) -> Any:
         """An attribute an app above registers (``catalogue.register_attribute_source``)."""
         attr = ATTRIBUTES[name]
@@ -613,6 +640,7 @@ _FACT_METHODS: dict[str, str] = {
     "household.members": "household_members",
     "household.dibao_ended_days": "dibao_ended_days",
     "household.earner_lost_days": "earner_lost_days",
+    "household.medical_out_of_pocket_year": "medical_out_of_pocket_year",
 }
 
 

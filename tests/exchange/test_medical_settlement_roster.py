@@ -70,7 +70,8 @@ def test_bad_rows_are_refused_with_their_reasons(county_officer) -> None:
     # every refusal is said in both languages and depends on the row alone
     for n in range(3, 11):
         for error in errors_of(batch, n):
-            assert error["message"] and error["message_en"]
+            assert error["message"]
+            assert error["message_en"]
         assert department_errors(errors_of(batch, n)) == errors_of(batch, n)
     # an invalid row writes nothing; the valid one is committed
     services.batch_commit(actor=county_officer, batch=batch, rescan=False)
@@ -79,14 +80,14 @@ def test_bad_rows_are_refused_with_their_reasons(county_officer) -> None:
 
 def test_settlements_are_committed_and_read_again_up_to_date(county_officer) -> None:
     sick = make_person(actor=county_officer, name="王建国")
+    stranger = new_id_number("150402", D(1970, 1, 1))
     content = xlsx_bytes(
         [
             HEADER[:7],  # no out-of-pocket column: computed
             [sick.id_number, "王建国", "JS001", "2025-01-10", "48600", "29160", "4860"],
             [sick.id_number, "王建国", "JS002", "2025-06-18", "1200.50", "800", "0"],
-            [new_id_number("150402", D(1970, 1, 1)), "不存在", "JS003", "2025-02-01", "10",
-             "0", "0"],
-        ]  # fmt: skip
+            [stranger, "不存在", "JS003", "2025-02-01", "10", "0", "0"],
+        ]
     )
     batch = stage(county_officer, "medical_settlement", content)
     assert outcomes(batch) == {2: "will_change", 3: "will_change", 4: "not_found"}

@@ -431,7 +431,10 @@ def test_the_scan_finds_a_household_whose_only_earner_died_in_work(config: Any) 
     other_works = household_whose_earner_died(ON - dt.timedelta(days=20))
     still = make_person(household=other_works.household, village_code=VILLAGE)
     records.employment_record(
-        actor=officer, id_number=still.id_number, kind="agricultural", valid_from=dt.date(2024, 3, 1)
+        actor=officer,
+        id_number=still.id_number,
+        kind="agricultural",
+        valid_from=dt.date(2024, 3, 1),
     )
     household_whose_earner_died(ON - dt.timedelta(days=200))  # beyond the 90 days
     monitoring.risk_scan(actor=officer, on=ON)

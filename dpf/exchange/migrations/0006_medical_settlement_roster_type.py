@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exchange', '0005_outside_payment_roster_types'),
+        ("exchange", "0005_outside_payment_roster_types"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importbatch',
-            name='roster_type',
-            field=models.CharField(choices=[('dibao', '低保、特困、低保边缘家庭名单'), ('pension', '基本养老保险参保名单'), ('medical', '基本医疗保险参保名单'), ('school', '学生在校名单'), ('family_doctor', '家庭医生签约名单'), ('death', '死亡人员名单'), ('work_injury_care', '工伤保险生活护理费领取名单'), ('orphan_support', '孤儿基本生活保障名单'), ('elderly_care_allowance', '老年人护理补贴、高龄津贴名单'), ('veteran_care', '优抚对象护理费名单'), ('needs_survey', '残疾人基本服务状况和需求信息（动态更新）'), ('medical_settlement', '医疗费用结算名单（医保、医疗救助）')], max_length=40, verbose_name='名单类型'),
+            model_name="importbatch",
+            name="roster_type",
+            field=models.CharField(
+                choices=[
+                    ("dibao", "低保、特困、低保边缘家庭名单"),
+                    ("pension", "基本养老保险参保名单"),
+                    ("medical", "基本医疗保险参保名单"),
+                    ("school", "学生在校名单"),
+                    ("family_doctor", "家庭医生签约名单"),
+                    ("death", "死亡人员名单"),
+                    ("work_injury_care", "工伤保险生活护理费领取名单"),
+                    ("orphan_support", "孤儿基本生活保障名单"),
+                    ("elderly_care_allowance", "老年人护理补贴、高龄津贴名单"),
+                    ("veteran_care", "优抚对象护理费名单"),
+                    ("needs_survey", "残疾人基本服务状况和需求信息（动态更新）"),
+                    ("medical_settlement", "医疗费用结算名单（医保、医疗救助）"),
+                ],
+                max_length=40,
+                verbose_name="名单类型",
+            ),
         ),
     ]

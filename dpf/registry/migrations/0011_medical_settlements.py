@@ -5,30 +5,80 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0010_school_leave_reason'),
+        ("registry", "0010_school_leave_reason"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MedicalSettlement',
+            name="MedicalSettlement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('settlement_no', models.CharField(max_length=40, verbose_name='结算单号')),
-                ('settled_on', models.DateField(verbose_name='结算日期')),
-                ('total', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='医疗总费用（元）')),
-                ('reimbursed', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='医保报销（元）')),
-                ('assistance', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='医疗救助（元）')),
-                ('out_of_pocket', models.DecimalField(decimal_places=2, max_digits=12, verbose_name='个人自付（元）')),
-                ('source', models.CharField(default='manual', max_length=100, verbose_name='来源')),
-                ('recorded_at', models.DateTimeField(auto_now_add=True, verbose_name='记录时间')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='medical_settlements', to='registry.person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("settlement_no", models.CharField(max_length=40, verbose_name="结算单号")),
+                ("settled_on", models.DateField(verbose_name="结算日期")),
+                (
+                    "total",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="医疗总费用（元）"
+                    ),
+                ),
+                (
+                    "reimbursed",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="医保报销（元）"
+                    ),
+                ),
+                (
+                    "assistance",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="医疗救助（元）"
+                    ),
+                ),
+                (
+                    "out_of_pocket",
+                    models.DecimalField(
+                        decimal_places=2, max_digits=12, verbose_name="个人自付（元）"
+                    ),
+                ),
+                ("source", models.CharField(default="manual", max_length=100, verbose_name="来源")),
+                ("recorded_at", models.DateTimeField(auto_now_add=True, verbose_name="记录时间")),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="medical_settlements",
+                        to="registry.person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '医疗费用结算',
-                'indexes': [models.Index(fields=['person', 'settled_on'], include=('out_of_pocket',), name='medicalsettle_person_day')],
-                'constraints': [models.UniqueConstraint(fields=('person', 'settlement_no'), name='medicalsettlement_person_number'), models.CheckConstraint(condition=models.Q(('total__gte', 0), ('reimbursed__gte', 0), ('assistance__gte', 0), ('out_of_pocket__gte', 0)), name='medicalsettlement_amounts_not_negative')],
+                "verbose_name": "医疗费用结算",
+                "indexes": [
+                    models.Index(
+                        fields=["person", "settled_on"],
+                        include=("out_of_pocket",),
+                        name="medicalsettle_person_day",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("person", "settlement_no"), name="medicalsettlement_person_number"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("total__gte", 0),
+                            ("reimbursed__gte", 0),
+                            ("assistance__gte", 0),
+                            ("out_of_pocket__gte", 0),
+                        ),
+                        name="medicalsettlement_amounts_not_negative",
+                    ),
+                ],
             },
         ),
     ]
