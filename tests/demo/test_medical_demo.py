@@ -24,12 +24,19 @@ AS_OF = dt.date(2025, 12, 31)
 
 
 def test_medical_settlements_step(regions) -> None:
-    for n in range(40):
-        person_with(level=1 + n % 4, birth=dt.date(1970 + n % 30, 1 + n % 12, 1))
+    poor = {
+        person_with(
+            level=1 + n % 4,
+            birth=dt.date(1970 + n % 30, 1 + n % 12, 1),
+            household=None if n % 5 else "dibao",
+        ).pk
+        for n in range(40)
+    } & set(Person.objects.filter(household__statuses__status="dibao").values_list("pk", flat=True))
     ctx = DemoContext(seed=7, as_of=AS_OF)
     medical_settlements(ctx)
     rows = list(MedicalSettlement.objects.all())
     assert ctx.counts.rows["registry_medicalsettlement"] == len(rows) >= 15
+    assert not poor & {s.person_id for s in rows}  # 低保 households are left out
     for s in rows:
         assert s.out_of_pocket == s.total - s.reimbursed - s.assistance >= 0
         assert AS_OF - dt.timedelta(days=364) <= s.settled_on <= AS_OF

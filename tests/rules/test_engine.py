@@ -16,6 +16,7 @@ from dpf.registry.models import (
     Employment,
     HouseholdStatus,
     InsuranceEnrolment,
+    MedicalSettlement,
     NeedsSurvey,
     OutsidePayment,
     Person,
@@ -51,7 +52,8 @@ EVERYTHING = " && ".join(
         "(certificate.valid || certificate.severe || certificate.level + certificate.category > 9)",
         '(household.status != "none" || in_destitute_care || in_region("150402"))',
         "(household.members > 0 || household.dibao_ended_days > 30"
-        " || household.earner_lost_days > 30 || allowance_suspended_days > 1 || alive)",
+        " || household.earner_lost_days > 30 || allowance_suspended_days > 1"
+        " || household.medical_out_of_pocket_year > 1000 || alive)",
         "(long_term_care_need || in_school || survey.rehab_need || survey.device_need"
         " || survey.home_renovation_need || survey.care_need || survey.employment_wish)",
         '(survey.device_kind == "wheelchair" || survey.employment_status == "employed"'
@@ -292,6 +294,8 @@ def test_facts_of_one_person(
         assert facts.household_members == 1
     with django_assert_num_queries(1):  # the household members' employment
         assert facts.household_earner_lost_days == -1
+    with django_assert_num_queries(1):  # the household members' medical settlements
+        assert facts.household_medical_out_of_pocket_year == 0
     assert facts.dibao_ended_days == -1
     assert facts.residence_region == "150404002001"
     assert facts.insured == frozenset({"medical"})
@@ -314,12 +318,13 @@ def test_facts_of_one_person(
         assert person.pk in _eligible(text), text
     # prefetched relations cost no further query; each registered source of receiving()
     # costs one, and of an attribute (the benefits app's suspensions) one when it is read,
-    # as the household's employment does (read here for ``again``, already for ``facts``)
+    # as the household's employment and medical settlements do (read here for ``again``,
+    # already for ``facts``)
     prefetched = Person.objects.select_related("household").prefetch_related(*FACT_RELATIONS)
     one = prefetched.get(pk=person.pk)
     with django_assert_max_num_queries(len(receiving_sources())):
         again = facts_for_person(one, D)
-    with django_assert_max_num_queries(len(attribute_sources()) + 1):
+    with django_assert_max_num_queries(len(attribute_sources()) + 2):
         assert again == facts
 
 
@@ -521,3 +526,65 @@ def test_household_earner_lost_days_when_the_only_earner_dies(db: None) -> None:
     assert days(died) == (1, 7)
     assert days(D) == (11, 17)
     assert days(died - dt.timedelta(days=400)) == (-1, -1)
+
+
+def test_household_medical_out_of_pocket_year_at_its_edges(db: None) -> None:
+    """The out-of-pocket amounts of the household's settlements dated D - 364 ... D: the
+    year's first and last day count, the day before it and the day after D do not; a dead
+    member's bills count; a person without a household has their own; what the insurance
+    and the assistance paid never counts."""
+    ensure_test_regions()
+    person = _person()
+    household = person.household
+    assert household is not None
+    member = make_person(name="病人", household=household, village_code=person.village_code)
+    alone = make_person(name="无户", village_code=person.village_code)
+    Person.objects.filter(pk=alone.pk).update(household=None)
+    first = D - dt.timedelta(days=364)
+
+    def settle(who: Person, number: str, on: dt.date, own: str, paid: str = "0") -> None:
+        MedicalSettlement.objects.create(
+            person=who,
+            settlement_no=number,
+            settled_on=on,
+            total=Decimal(own) + Decimal(paid),
+            reimbursed=Decimal(paid),
+            assistance=Decimal(0),
+            out_of_pocket=Decimal(own),
+        )
+
+    settle(person, "1", first, "100.10", paid="900")
+    settle(member, "2", D, "2000.25")
+    settle(member, "3", first - dt.timedelta(days=1), "5000")
+    settle(member, "4", D + dt.timedelta(days=1), "7000")
+    settle(alone, "5", D, "0.01")
+    Person.objects.filter(pk=member.pk).update(death_date=D - dt.timedelta(days=100))
+    number = compile_rule("household.medical_out_of_pocket_year", kind="number")
+
+    def amounts(as_of: dt.date) -> dict[int, Decimal]:
+        rows = Person.objects.annotate(n=number.expression(as_of)).values_list("pk", "n")
+        in_sql = dict(rows)
+        in_python = {
+            p.pk: facts_for_person(p, as_of).household_medical_out_of_pocket_year
+            for p in Person.objects.all()
+        }
+        assert in_sql == in_python, as_of
+        return {pk: in_sql[pk] for pk in (person.pk, member.pk, alone.pk)}
+
+    day = dt.timedelta(days=1)
+    assert amounts(D) == {
+        person.pk: Decimal("2100.35"),
+        member.pk: Decimal("2100.35"),
+        alone.pk: Decimal("0.01"),
+    }
+    assert amounts(D - day)[person.pk] == Decimal("5100.10")  # settlement 3's last day
+    assert amounts(D + day)[person.pk] == Decimal("9000.25")  # settlement 1 left the year
+    assert amounts(first - day)[person.pk] == Decimal("5000")
+    rule = compile_rule("household.medical_out_of_pocket_year >= 2100.35")
+    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    assert found == {person.pk, member.pk}
+    assert (
+        not compile_rule("household.medical_out_of_pocket_year > 2100.35")
+        .filter(Person.objects.all(), D)
+        .exists()
+    )
