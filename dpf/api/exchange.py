@@ -59,6 +59,7 @@ RosterTypeCode = Literal[
     "family_doctor",
     "death",
     "needs_survey",
+    "medical_settlement",
     "work_injury_care",
     "orphan_support",
     "elderly_care_allowance",

@@ -24,6 +24,7 @@ REGISTRY_ERROR_CODES = frozenset(
         "death_conflict",
         "survey_exists",
         "survey_no_certificate",
+        "settlement_conflict",
     }
 )
 
@@ -47,6 +48,18 @@ def describe(data: dict[str, Any] | None) -> str:
             "year": data["survey_year"],
             "date": data.get("survey_date", ""),
             "need": need,
+        }
+    if "settlement_no" in data:
+        return _(
+            "%(date)s 结算 %(number)s：总费用 %(total)s 元，医保报销 %(reimbursed)s 元，"
+            "医疗救助 %(assistance)s 元，个人自付 %(own)s 元"
+        ) % {
+            "date": data.get("settled_on") or "",
+            "number": data["settlement_no"],
+            "total": data.get("total") or "",
+            "reimbursed": data.get("reimbursed") or "",
+            "assistance": data.get("assistance") or "",
+            "own": data.get("out_of_pocket") or "",
         }
     parts: list[str] = []
     if data.get("status"):

@@ -80,6 +80,20 @@ CELL_MESSAGES: dict[str, tuple[str, str]] = {
         "该人员在调查日期没有有效的残疾人证",
         "the person holds no valid disability certificate on the date of the survey",
     ),
+    "medical_paid_over_total": (
+        "医保报销金额与医疗救助金额之和超过医疗总费用",
+        "the insurance's and the medical assistance's payments exceed the total expense",
+    ),
+    "medical_out_of_pocket": (
+        "个人自付金额应为医疗总费用减医保报销金额和医疗救助金额（{expected}）",
+        "the out-of-pocket amount must be the total less the insurance's and the medical "
+        "assistance's payments ({expected})",
+    ),
+    "settlement_conflict": (
+        "该人员的同一结算单号已登记为不同的日期或金额，请人工核对",
+        "the person's settlement of this number is recorded with another date or amounts; "
+        "check by hand",
+    ),
     "duplicate_row": ("与第{row}行重复", "duplicates row {row}"),
     "conflict_row": (
         "同一人在第{row}行的内容不同（如类别、日期）",
@@ -366,6 +380,8 @@ def _check_dates(
         code = "leave_before_entry" if rtype.target == Target.SCHOOL else "date_range"
         row.errors.append(cell_error(end_header, code))
     _check_columns(rtype, headers, row, today)
+    if rtype.target == Target.MEDICAL_SETTLEMENT:
+        _check_amounts(headers, row)
     surveyed, year = row.values.get("survey_date"), row.values.get("year")
     if surveyed:
         header = headers.get("survey_date", "调查日期")
@@ -380,6 +396,30 @@ def _check_dates(
             row.errors.append(cell_error(header, "future_date"))
         elif row.birth_date is not None and dt.date.fromisoformat(death) < row.birth_date:
             row.errors.append(cell_error(header, "death_before_birth"))
+
+
+def _check_amounts(headers: dict[str, str], row: ParsedRow) -> None:
+    """A medical settlement's amounts agree: the insurance's and the assistance's payments
+    within the total, and the out-of-pocket amount, when the row states it, what remains;
+    when it does not, the remainder is written in its place."""
+    parts = [row.values.get(k) for k in ("total", "reimbursed", "assistance")]
+    if not all(isinstance(p, str) for p in parts):
+        return  # a cell refused already
+    total, reimbursed, assistance = (Decimal(p) for p in parts if isinstance(p, str))
+    remainder = total - reimbursed - assistance
+    if remainder < 0:
+        header = headers.get("reimbursed", "医保报销金额")
+        row.errors.append(cell_error(header, "medical_paid_over_total"))
+        return
+    if "out_of_pocket" not in row.values:
+        return  # its cell refused already
+    stated = row.values["out_of_pocket"]
+    if stated is None:
+        row.values["out_of_pocket"] = str(remainder)
+        return
+    if Decimal(stated) != remainder:
+        header = headers.get("out_of_pocket", "个人自付金额")
+        row.errors.append(cell_error(header, "medical_out_of_pocket", expected=f"{remainder:.2f}"))
 
 
 def _check_columns(

@@ -65,6 +65,7 @@ class Target(StrEnum):
     DEATH = "death"
     OUTSIDE_PAYMENT = "outside_payment"
     NEEDS_SURVEY = "needs_survey"
+    MEDICAL_SETTLEMENT = "medical_settlement"
 
 
 @dataclass(frozen=True)
@@ -487,6 +488,77 @@ OUTSIDE_PAYMENT_ROSTERS = (
 )
 ROSTER_TYPES.update({t.code: t for t in OUTSIDE_PAYMENT_ROSTERS})
 ROSTER_TYPES[NEEDS_SURVEY.code] = NEEDS_SURVEY
+
+
+def _amount(key: str, header: str, variants: tuple[str, ...], **extra: Any) -> Column:
+    return Column(
+        key,
+        header,
+        ColumnKind.NUMBER,
+        (*variants, key),
+        minimum="0",
+        maximum="99999999.99",
+        decimals=2,
+        help="元，如 3650 或 3650.50",
+        **extra,
+    )
+
+
+# Medical settlements (医疗费用结算) from the medical insurance bureau's one-stop settlement
+# (一站式结算: basic insurance, serious-illness insurance and medical assistance settled at
+# once) or from civil affairs' medical assistance: one row a settlement, several a person.
+# A committed row becomes the person's ``MedicalSettlement`` (``dpf.exchange.medicalroster``);
+# what was left to pay (个人自付) feeds ``household.medical_out_of_pocket_year``.
+MEDICAL_SETTLEMENT = RosterType(
+    code="medical_settlement",
+    name=_("医疗费用结算名单（医保、医疗救助）"),
+    department=_("医保、民政"),
+    target=Target.MEDICAL_SETTLEMENT,
+    changes=_("该人员的医疗费用结算记录（个人自付部分用于防止返贫监测）"),
+    columns=(
+        _id_column(extra=("患者身份证号码", "参保人身份证号码")),
+        _name_column(("患者姓名", "参保人姓名")),
+        Column(
+            "settlement_no",
+            "结算单号",
+            ColumnKind.TEXT,
+            ("结算编号", "结算流水号", "结算ID", "就诊流水号", "单据号"),
+            max_length=40,
+            help="医保或医疗救助的结算编号，同一结算重复报送时据此识别",
+        ),
+        Column(
+            "settled_on",
+            "结算日期",
+            ColumnKind.DATE,
+            ("结算时间", "费用结算日期", "出院结算日期", "settled_on"),
+            help="如 2023-01-05、2023/1/5、20230105；不能晚于导入当天",
+            not_future=True,
+        ),
+        _amount("total", "医疗总费用", ("总费用", "医疗费用总额", "费用总额", "医疗费总额")),
+        _amount(
+            "reimbursed",
+            "医保报销金额",
+            ("医保支付金额", "基金支付金额", "医保基金支付", "统筹支付金额", "报销金额"),
+        ),
+        _amount("assistance", "医疗救助金额", ("医疗救助支付金额", "救助金额", "医疗救助")),
+        _amount(
+            "out_of_pocket",
+            "个人自付金额",
+            ("个人负担金额", "个人自付", "自付金额", "个人支付金额"),
+            required=False,
+            blank_ok=True,
+        ),
+    ),
+    example_values={
+        "settlement_no": "JS2025061800123",
+        "settled_on": "2025-06-18",
+        "total": "48600",
+        "reimbursed": "29160",
+        "assistance": "4860",
+        "out_of_pocket": "14580",
+    },
+)
+ROSTER_TYPES[MEDICAL_SETTLEMENT.code] = MEDICAL_SETTLEMENT
 
 
 def roster_type(code: str) -> RosterType | None:

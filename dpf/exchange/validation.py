@@ -27,7 +27,7 @@ from dpf.accounts.scoping import roster_match_filter
 from dpf.core import crypto
 from dpf.core.table_limits import import_limits
 from dpf.core.tables import FileRefused
-from dpf.exchange import surveyroster
+from dpf.exchange import medicalroster, surveyroster
 from dpf.exchange.fact_change import Change, Fact, change_for
 from dpf.exchange.models import BatchStatus, ImportBatch, ImportRow, Outcome
 from dpf.exchange.parsing import ParsedRow, cell_error, parse_row, signature
@@ -292,6 +292,8 @@ def _store_chunk(
     facts: dict[int, Any] = {}
     if rtype.target == Target.NEEDS_SURVEY:
         facts = surveyroster.existing(p["id"] for p in persons.values())
+    elif rtype.target == Target.MEDICAL_SETTLEMENT:
+        facts = medicalroster.existing(p["id"] for p in persons.values())
     elif target is not None:
         keys = {
             p["household_id"] if target.key == "household_id" else p["id"] for p in persons.values()
@@ -345,7 +347,8 @@ def _classify(
             row.note = "check_character"
         return row
     sig = signature(rtype, parsed.values)
-    earlier = state.by_person.get(parsed.id_hash)
+    key = _row_key(rtype, parsed)
+    earlier = state.by_person.get(key)
     if earlier is not None:
         first_row, first_sig = earlier
         if first_sig == sig:
@@ -357,7 +360,7 @@ def _classify(
             )
         row.outcome = Outcome.INVALID
         return row
-    state.by_person[parsed.id_hash] = (parsed.row_number, sig)
+    state.by_person[key] = (parsed.row_number, sig)
     person = persons.get(parsed.id_hash)
     if person is None:
         row.outcome = Outcome.NOT_FOUND
@@ -367,6 +370,8 @@ def _classify(
         _death_change(row, person)
     elif rtype.target == Target.NEEDS_SURVEY:
         surveyroster.survey_change(row, person, facts[person["id"]])
+    elif rtype.target == Target.MEDICAL_SETTLEMENT:
+        medicalroster.settlement_change(row, person, facts[person["id"]])
     else:
         _fact_change(rtype, row, person, facts, state, sig)
     if row.outcome != Outcome.INVALID and normalize_name(person["name"]) != parsed.values.get(
@@ -374,6 +379,14 @@ def _classify(
     ):
         row.outcome = Outcome.NAME_DIFFERS
     return row
+
+
+def _row_key(rtype: RosterType, parsed: ParsedRow) -> str:
+    """What a roster holds once: a person; a person's settlement (a person's settlements
+    are one row each, by settlement number)."""
+    if rtype.target == Target.MEDICAL_SETTLEMENT:
+        return f"{parsed.id_hash}:{parsed.values['settlement_no']}"
+    return parsed.id_hash
 
 
 def _id_header(rtype: RosterType) -> str:

@@ -567,9 +567,10 @@ class TransferRequest(models.Model):
         return f"{_('迁移申请')} {self.pk}"
 
 
-# The staff pages' record of changes (reason, effective date) and the survey's work
-# records (rounds, drafts, no contact) live beside it.
+# The staff pages' record of changes (reason, effective date), the survey's work records
+# (rounds, drafts, no contact) and the medical settlements live beside it.
 from dpf.registry.change_models import ChangeKind, RecordChange  # noqa: E402, F401
+from dpf.registry.medical_models import MedicalSettlement  # noqa: E402, F401
 from dpf.registry.survey_models import (  # noqa: E402, F401
     NoContactReason,
     SurveyDraft,

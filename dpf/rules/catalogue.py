@@ -226,6 +226,15 @@ def _attrs() -> dict[str, Attribute]:
             unit_en=" days",
         ),
         Attribute(
+            "household.medical_out_of_pocket_year",
+            Type.NUMBER,
+            Decimal(0),
+            "家庭近一年医疗个人自付费用",
+            "the household's out-of-pocket medical expenses over a year",
+            unit_zh="元",
+            unit_en=" yuan",
+        ),
+        Attribute(
             "allowance_suspended_days",
             Type.INT,
             -1,
@@ -557,17 +566,21 @@ def _example(attr: Attribute, values: dict[Any, tuple[str, str]]) -> str:
         if attr.type == Type.STRING:
             return f"{attr.name} == {_literal(shown[0])}"
         return f"{attr.name} in [{', '.join(_literal(v) for v in shown)}]"
-    if attr.name == "age":
-        return "age >= 16 && age < 60"
-    if attr.name == "household.members":
-        return "household.members == 1"
-    if attr.name == "household.dibao_ended_days":
-        return "household.dibao_ended_days >= 1 && household.dibao_ended_days <= 90"
-    if attr.name == "household.earner_lost_days":
-        return "household.earner_lost_days >= 1 && household.earner_lost_days <= 90"
-    if attr.name == "allowance_suspended_days":
-        return "allowance_suspended_days >= 1 && allowance_suspended_days <= 90"
-    return f"{attr.name} < 10000"
+    return _EXAMPLES.get(attr.name) or f"{attr.name} < 10000"
+
+
+_EXAMPLES = {
+    "age": "age >= 16 && age < 60",
+    "household.members": "household.members == 1",
+    "household.dibao_ended_days": (
+        "household.dibao_ended_days >= 1 && household.dibao_ended_days <= 90"
+    ),
+    "household.earner_lost_days": (
+        "household.earner_lost_days >= 1 && household.earner_lost_days <= 90"
+    ),
+    "allowance_suspended_days": "allowance_suspended_days >= 1 && allowance_suspended_days <= 90",
+    "household.medical_out_of_pocket_year": "household.medical_out_of_pocket_year >= 20000",
+}
 
 
 def _attribute_help(attr: Attribute) -> NameHelp:

@@ -11,12 +11,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.db.models import Q
+
 from dpf.core.certnumber import Category
 from dpf.registry.models import (
     CertificateStatus,
     Employment,
     HouseholdStatus,
     HouseholdStatusCode,
+    MedicalSettlement,
     Person,
     PersonStatusCode,
 )
@@ -100,7 +103,9 @@ class Facts:
     # attributes a query reads only when a rule names them (``Deferred``), by attribute
     # name: ``household.members`` (living members of the household on ``as_of``, 0 without
     # one), ``household.earner_lost_days`` (days since the household's last earner stopped
-    # working, -1 while one works) and those read from a registered source
+    # working, -1 while one works), ``household.medical_out_of_pocket_year`` (yuan left to
+    # the household by its medical settlements over the year up to ``as_of``) and those
+    # read from a registered source
     # (``allowance_suspended_days``)
     deferred: Mapping[str, Scalar] = field(default_factory=dict)
     # monthly amount of each outside payment in force (None: not recorded), for the
@@ -119,9 +124,17 @@ class Facts:
         assert isinstance(value, int)
         return value
 
+    @property
+    def household_medical_out_of_pocket_year(self) -> Decimal:
+        value = self.deferred.get("household.medical_out_of_pocket_year", Decimal(0))
+        assert isinstance(value, Decimal)
+        return value
+
 
 # Attributes of the catalogue held in ``Facts.deferred`` besides the sourced ones.
-DEFERRED = frozenset({"household.members", "household.earner_lost_days"})
+DEFERRED = frozenset(
+    {"household.members", "household.earner_lost_days", "household.medical_out_of_pocket_year"}
+)
 
 
 def _in_force(rows: list[Any], date: dt.date) -> list[Any]:
@@ -143,21 +156,50 @@ def _members(household_id: int, as_of: dt.date) -> int:
     return _living(Person.objects.filter(household_id=household_id), as_of)
 
 
+def employment_last_day(
+    valid_from: dt.date, valid_to: dt.date | None, death_date: dt.date | None
+) -> dt.date | None:
+    """The last day a member worked in an employment: its ``valid_to``, cut to the day
+    before the member's death (the day of death is the first day without the earner, as
+    the first day after an employment's end is); None while open. An employment starting
+    on or after the death never ran: its last day falls before its first."""
+    if death_date is None:
+        return valid_to
+    before_death = death_date - dt.timedelta(days=1)
+    return before_death if valid_to is None or valid_to > before_death else valid_to
+
+
 def _earner_lost_days(household_id: int, as_of: dt.date) -> int:
     """Whole days from the latest last day (before ``as_of``) of any member's employment to
-    ``as_of``, when no living member of the household is employed on ``as_of``; -1 when one
-    is, or when no member's employment ended before it (one query)."""
+    ``as_of``, when no member of the household works on ``as_of``; -1 when one does, or
+    when no member's employment ended before it (one query). A member's employment ends
+    at the latest the day before the member's death (``employment_last_day``)."""
     rows = Employment.objects.filter(person__household_id=household_id).values_list(
         "valid_from", "valid_to", "person__death_date"
     )
     ended: list[dt.date] = []
     for valid_from, valid_to, death_date in rows:
-        alive = death_date is None or death_date > as_of
-        if alive and valid_from <= as_of and (valid_to is None or valid_to >= as_of):
+        last = employment_last_day(valid_from, valid_to, death_date)
+        if valid_from <= as_of and (last is None or last >= as_of):
             return -1
-        if valid_to is not None and valid_to < as_of:
-            ended.append(valid_to)
+        if last is not None and valid_from <= last < as_of:
+            ended.append(last)
     return (as_of - max(ended)).days if ended else -1
+
+
+def _medical_out_of_pocket_year(
+    person_id: int, household_id: int | None, as_of: dt.date
+) -> Decimal:
+    """The out-of-pocket amounts of the settlements dated ``as_of − 364 … as_of`` of the
+    household's members (the dead included), or of the person alone without a household
+    (one query)."""
+    whose = Q(person_id=person_id)
+    if household_id is not None:
+        whose |= Q(person__household_id=household_id)
+    amounts = MedicalSettlement.objects.filter(
+        whose, settled_on__gte=as_of - dt.timedelta(days=364), settled_on__lte=as_of
+    ).values_list("out_of_pocket", flat=True)
+    return sum(amounts, Decimal(0))
 
 
 def facts_for_person(person: Person, as_of: dt.date) -> Facts:
@@ -194,6 +236,9 @@ def facts_for_person(person: Person, as_of: dt.date) -> Facts:
     }
     deferred["household.members"] = lambda: 0
     deferred["household.earner_lost_days"] = lambda: -1
+    deferred["household.medical_out_of_pocket_year"] = functools.partial(
+        _medical_out_of_pocket_year, person.pk, person.household_id, as_of
+    )
     household_id = person.household_id
     if household_id is not None:
         if Person.household.is_cached(person) and person.household is not None:
@@ -281,6 +326,7 @@ OPTIONAL = (
     "household_members",
     "dibao_ended_days",
     "household_earner_lost_days",
+    "household_medical_out_of_pocket_year",
     "allowance_suspended_days",
 )
 CERTIFICATE_KEYS = ("category", "level", "valid_from", "valid_to", "status")
@@ -323,6 +369,19 @@ def _int(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _bad(name, f"须为 {low} 到 {high} 的整数", f"must be a whole number {low} to {high}")
     return value
+
+
+def _amount(value: Any, name: str) -> Decimal:
+    """A sum of money in yuan, not negative."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise _bad(name, "须为数字", "must be a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise _bad(name, "须为数字", "must be a number") from None
+    if not number.is_finite() or number < 0:
+        raise _bad(name, "须为非负数", "must not be negative")
+    return number
 
 
 def _choice(value: Any, name: str, known: Any) -> str:
@@ -404,7 +463,8 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
     ``in_destitute_care`` (false: the person's own 特困 status), ``long_term_care_need``
     (false), ``receiving`` / ``insured`` (empty lists), ``in_school`` (false), ``survey``
     ({}), ``household_members`` (0), ``dibao_ended_days`` (-1),
-    ``household_earner_lost_days`` (-1), ``allowance_suspended_days`` (-1). Unknown fields are
+    ``household_earner_lost_days`` (-1), ``household_medical_out_of_pocket_year`` (0),
+    ``allowance_suspended_days`` (-1). Unknown fields are
     refused, so a misspelt field is not silently ignored.
     """
     if not isinstance(data, dict):
@@ -451,6 +511,10 @@ def facts_from_json(data: dict[str, Any], as_of: dt.date) -> Facts:
             ),
             "allowance_suspended_days": _int(
                 data.get("allowance_suspended_days", -1), "allowance_suspended_days", -1, 99999
+            ),
+            "household.medical_out_of_pocket_year": _amount(
+                data.get("household_medical_out_of_pocket_year", 0),
+                "household_medical_out_of_pocket_year",
             ),
         },
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import (
@@ -28,11 +29,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
 from django.db.models.expressions import CombinedExpression, Expression
-from django.db.models.functions import Cast, Coalesce, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Round
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -49,6 +51,7 @@ from dpf.registry.models import (
     HouseholdStatus,
     HouseholdStatusCode,
     InsuranceEnrolment,
+    MedicalSettlement,
     NeedsSurvey,
     OutsidePayment,
     Person,
@@ -140,6 +143,21 @@ class DaysSince(Func):
             f"CAST(julianday(%s) - julianday({inner}) AS INTEGER)",
             [self.as_of.isoformat(), *params],
         )
+
+
+class DayBefore(Func):
+    """The day before a date value (NULL stays NULL): ``date − 1`` on PostgreSQL,
+    ``date(…, '-1 day')`` on SQLite."""
+
+    output_field = DateField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"({inner} - 1)", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        inner, params = compiler.compile(self.source_expressions[0])
+        return f"date({inner}, '-1 day')", params
 
 
 def alive_on(date: dt.date, prefix: str = "") -> Q:
@@ -309,13 +327,29 @@ class Compiler:
     def earner_lost_days(self) -> Any:
         """Days from the latest last day (before the date) of any household member's
         employment to the date, when no member alive on the date is employed on it; -1 when
-        one is, when no member's employment ended before the date, or without a household."""
+        one is, when no member's employment ended before the date, or without a household.
+        An employment ends at the latest the day before its member's death."""
 
         def build() -> Any:
             members = Employment.objects.filter(person__household_id=OuterRef("household_id"))
             working = members.filter(in_force(self.as_of), alive_on(self.as_of, "person__"))
+            # the last day worked: the end, cut to the day before the member's death
+            # (facts.employment_last_day)
+            died = F("person__death_date")
+            last = Case(
+                When(
+                    Q(person__death_date__isnull=False)
+                    & (Q(valid_to__isnull=True) | Q(valid_to__gte=died)),
+                    then=DayBefore(died),
+                ),
+                default=F("valid_to"),
+                output_field=DateField(),
+            )
             ended = (
-                members.filter(valid_to__lt=self.as_of).order_by("-valid_to").values("valid_to")[:1]
+                members.annotate(last=last)
+                .filter(last__lt=self.as_of, valid_from__lte=F("last"))
+                .order_by("-last")
+                .values("last")[:1]
             )
             return Case(
                 When(Exists(working), then=Value(-1)),
@@ -326,6 +360,30 @@ class Compiler:
             )
 
         return self.fact("earner_lost_days", build)
+
+    def medical_out_of_pocket_year(self) -> Any:
+        """The out-of-pocket amounts of the settlements dated in the 365 days up to the date
+        (``date − 364 … date``) of the members of the person's household, the dead
+        included, or of the person alone without a household; rounded to the fen (SQLite
+        sums decimals as floating point)."""
+
+        def build() -> Any:
+            start = self.as_of - dt.timedelta(days=364)
+            rows = (
+                MedicalSettlement.objects.filter(
+                    Q(person__household_id=OuterRef("household_id")) | Q(person_id=OuterRef("pk")),
+                    settled_on__gte=start,
+                    settled_on__lte=self.as_of,
+                )
+                .order_by()
+                .values(one=Value(1))
+                .annotate(total=Round(Sum("out_of_pocket"), 2))
+                .values("total")
+            )
+            number = output_field(Type.NUMBER)
+            return Coalesce(Subquery(rows), Value(Decimal(0), number), output_field=number)
+
+        return self.fact("medical_out_of_pocket_year", build)
 
     def sourced(self, name: str) -> Any:
         """An attribute an app above registers (``catalogue.register_attribute_source``)."""
@@ -582,6 +640,7 @@ _FACT_METHODS: dict[str, str] = {
     "household.members": "household_members",
     "household.dibao_ended_days": "dibao_ended_days",
     "household.earner_lost_days": "earner_lost_days",
+    "household.medical_out_of_pocket_year": "medical_out_of_pocket_year",
 }
 
 

@@ -1,7 +1,7 @@
 """A random registry for the agreement tests: persons with certificates, household
-statuses, residences, surveys, insurance, schooling, outside payments, entitlements and
-employment, with many facts starting or ending right at the evaluation dates (the edges where
-SQL and Python could part).
+statuses, residences, surveys, insurance, schooling, outside payments, entitlements,
+employment and medical settlements, with many facts starting or ending right at the
+evaluation dates (the edges where SQL and Python could part).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dpf.registry.models import (
     HouseholdStatus,
     HouseholdStatusCode,
     InsuranceEnrolment,
+    MedicalSettlement,
     NeedsSurvey,
     OutsidePayment,
     OutsidePaymentKind,
@@ -249,6 +250,35 @@ def build(seed: int, size: int = 60) -> list[Person]:  # noqa: C901
                 )
             )
     Employment.objects.bulk_create(employments)
+    # Medical settlements (household.medical_out_of_pocket_year), drawn after employment:
+    # dated at the window's edges (an evaluation date, 364 and 365 days before one) or
+    # anywhere, amounts in fen, some nothing left to pay.
+    settlements = []
+    for p in persons:
+        for n in range(rng.choice([0, 0, 1, 2, 3])):
+            if rng.random() < 0.6:
+                back = rng.choice([0, 1, 363, 364, 365, 366])
+                day = rng.choice(AS_OF_DATES) - dt.timedelta(days=back)
+            else:
+                day = _edge(rng)
+            total = Decimal(rng.randint(0, 5_000_000)) / 100
+            reimbursed = (total * Decimal(rng.choice(["0", "0.5", "0.7", "1"]))).quantize(
+                Decimal("0.01")
+            )
+            assistance = (total - reimbursed) * Decimal(rng.choice(["0", "0.1", "1"]))
+            assistance = assistance.quantize(Decimal("0.01"), rounding="ROUND_DOWN")
+            settlements.append(
+                MedicalSettlement(
+                    person=p,
+                    settlement_no=f"JS{n}",
+                    settled_on=day,
+                    total=total,
+                    reimbursed=reimbursed,
+                    assistance=assistance,
+                    out_of_pocket=total - reimbursed - assistance,
+                )
+            )
+    MedicalSettlement.objects.bulk_create(settlements)
     Certificate.objects.bulk_create(certs)
     Residence.objects.bulk_create(residences)
     NeedsSurvey.objects.bulk_create(surveys)

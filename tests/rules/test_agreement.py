@@ -27,6 +27,7 @@ from dpf.registry.models import (
     HouseholdStatus,
     HouseholdStatusCode,
     InsuranceEnrolment,
+    MedicalSettlement,
     OutsidePaymentKind,
     Person,
     SchoolStatus,
@@ -120,6 +121,11 @@ def leaves() -> st.SearchStrategy[str]:
                 ' && !(household.status in ["dibao", "tekun"])'
             ),
             days,
+        ),
+        st.builds(
+            lambda o, n: f"household.medical_out_of_pocket_year {o} {n}",
+            op,
+            st.sampled_from(["0", "0.01", "10000", "20000.5", "35000"]),
         ),
         st.builds(lambda o, n: f"allowance_suspended_days {o} {n}", op, days),
         st.builds(
@@ -247,6 +253,7 @@ def number_rules() -> st.SearchStrategy[str]:
                 "household.members",
                 "household.dibao_ended_days",
                 "household.earner_lost_days",
+                "household.medical_out_of_pocket_year",
                 "allowance_suspended_days",
             ]
         ),
@@ -288,6 +295,7 @@ DAY_COUNTS = [
     "household.members",
     "household.dibao_ended_days",
     "household.earner_lost_days",
+    "household.medical_out_of_pocket_year",
     "allowance_suspended_days",
 ]
 
@@ -296,7 +304,8 @@ def test_counted_attributes_agree_for_every_person_and_date() -> None:
     """The counts and day counts, value by value for every person on every date (random
     rules meet an off-by-one at a period's last day only by chance); the population holds
     those edges: a death, a 低保 period, a suspension and an employment ending on an
-    evaluation date, a member dead on it with employment left open."""
+    evaluation date, a member dead on it with employment left open, medical settlements on
+    the first and last day of the year up to it and the day before that year."""
     persons = population.build(4)
     registry = Registry(persons)
     dates = set(population.AS_OF_DATES)
@@ -311,6 +320,9 @@ def test_counted_attributes_agree_for_every_person_and_date() -> None:
         person__death_date__in=dates,
         person__household__isnull=False,
     ).exists()
+    settled = set(MedicalSettlement.objects.values_list("settled_on", flat=True))
+    for back in (0, 364, 365):  # the year's last and first day, the day before it
+        assert settled & {d - dt.timedelta(days=back) for d in dates}, back
     seen: dict[str, set[Decimal]] = {name: set() for name in DAY_COUNTS}
     for name in DAY_COUNTS:
         rule = compile_rule(name, kind="number")

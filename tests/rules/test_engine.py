@@ -16,6 +16,7 @@ from dpf.registry.models import (
     Employment,
     HouseholdStatus,
     InsuranceEnrolment,
+    MedicalSettlement,
     NeedsSurvey,
     OutsidePayment,
     Person,
@@ -51,7 +52,8 @@ EVERYTHING = " && ".join(
         "(certificate.valid || certificate.severe || certificate.level + certificate.category > 9)",
         '(household.status != "none" || in_destitute_care || in_region("150402"))',
         "(household.members > 0 || household.dibao_ended_days > 30"
-        " || household.earner_lost_days > 30 || allowance_suspended_days > 1 || alive)",
+        " || household.earner_lost_days > 30 || allowance_suspended_days > 1"
+        " || household.medical_out_of_pocket_year > 1000 || alive)",
         "(long_term_care_need || in_school || survey.rehab_need || survey.device_need"
         " || survey.home_renovation_need || survey.care_need || survey.employment_wish)",
         '(survey.device_kind == "wheelchair" || survey.employment_status == "employed"'
@@ -292,6 +294,8 @@ def test_facts_of_one_person(
         assert facts.household_members == 1
     with django_assert_num_queries(1):  # the household members' employment
         assert facts.household_earner_lost_days == -1
+    with django_assert_num_queries(1):  # the household members' medical settlements
+        assert facts.household_medical_out_of_pocket_year == 0
     assert facts.dibao_ended_days == -1
     assert facts.residence_region == "150404002001"
     assert facts.insured == frozenset({"medical"})
@@ -314,12 +318,13 @@ def test_facts_of_one_person(
         assert person.pk in _eligible(text), text
     # prefetched relations cost no further query; each registered source of receiving()
     # costs one, and of an attribute (the benefits app's suspensions) one when it is read,
-    # as the household's employment does (read here for ``again``, already for ``facts``)
+    # as the household's employment and medical settlements do (read here for ``again``,
+    # already for ``facts``)
     prefetched = Person.objects.select_related("household").prefetch_related(*FACT_RELATIONS)
     one = prefetched.get(pk=person.pk)
     with django_assert_max_num_queries(len(receiving_sources())):
         again = facts_for_person(one, D)
-    with django_assert_max_num_queries(len(attribute_sources()) + 1):
+    with django_assert_max_num_queries(len(attribute_sources()) + 2):
         assert again == facts
 
 
@@ -424,8 +429,9 @@ def test_household_members_and_dibao_ended_days_at_their_edges(db: None) -> None
 def test_household_earner_lost_days_at_its_edges(db: None) -> None:
     """The days since the household's last earner stopped working: -1 on the last day of the
     employment, 1 the day after; a member employed on the date (a job starting on it
-    included) makes it -1, a member dead on the date does not; a job starting later does not
-    count before it starts; -1 without a household or when no employment ever ended."""
+    included) makes it -1, a member dead on the date does not: the job left open at the
+    death ended the day before it; a job starting later does not count before it starts;
+    -1 without a household or when no employment ever ended."""
     ensure_test_regions()
     person = _person()
     household = person.household
@@ -463,14 +469,122 @@ def test_household_earner_lost_days_at_its_edges(db: None) -> None:
         return {pk: in_sql[pk] for pk in (person.pk, earner.pk, alone.pk, never.pk)}
 
     day = dt.timedelta(days=1)
-    assert days(D) == {person.pk: 30, earner.pk: 30, alone.pk: -1, never.pk: -1}
+    # the member who died on D worked until D - 1: the death day is the first without
+    assert days(D) == {person.pk: 1, earner.pk: 1, alone.pk: -1, never.pk: -1}
     assert days(D - day)[person.pk] == -1  # the member who died on D still worked
     assert days(lost - day)[person.pk] == -1
     assert days(lost)[person.pk] == -1  # the employment's last day
     assert days(lost + day)[person.pk] == 1
-    assert days(D + 4 * day)[person.pk] == 34
+    assert days(D + 4 * day)[person.pk] == 5
     assert days(D + 5 * day)[person.pk] == -1  # the new job's first day
-    rule = compile_rule("household.earner_lost_days >= 1 && household.earner_lost_days <= 30")
-    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    rule = compile_rule("household.earner_lost_days >= 1 && household.earner_lost_days <= 4")
+    found = set(rule.filter(Person.objects.all(), D + 3 * day).values_list("pk", flat=True))
     assert found == {person.pk, earner.pk, late.pk}  # the household's members, the dead too
-    assert not rule.filter(Person.objects.all(), D + day).exists()  # 31 days
+    assert not rule.filter(Person.objects.all(), D + 4 * day).exists()  # 5 days
+
+
+def test_household_earner_lost_days_when_the_only_earner_dies(db: None) -> None:
+    """The only earner dies with the job still open: the job ends the day before the death,
+    so the count is 1 on the day of death; a job that ended before the death keeps its end,
+    a job starting on or after the death day never ran (it counts neither as work nor as an
+    end)."""
+    ensure_test_regions()
+    person = _person()
+    household = person.household
+    assert household is not None
+    earner = make_person(name="挣钱", household=household, village_code=person.village_code)
+    died = D - dt.timedelta(days=10)
+    Employment.objects.create(person=earner, kind="flexible", valid_from=dt.date(2020, 1, 1))
+    Employment.objects.create(  # registered after the death by mistake: never ran
+        person=earner, kind="agricultural", valid_from=died
+    )
+    Person.objects.filter(pk=earner.pk).update(death_date=died)
+    other = _person()  # ended a week before the death: keeps its end
+    other_earner = make_person(
+        name="早停", household=other.household, village_code=other.village_code
+    )
+    Employment.objects.create(
+        person=other_earner,
+        kind="flexible",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=died - dt.timedelta(days=7),
+    )
+    Person.objects.filter(pk=other_earner.pk).update(death_date=died)
+    number = compile_rule("household.earner_lost_days", kind="number")
+
+    def days(as_of: dt.date) -> tuple[int, int]:
+        in_sql = dict(Person.objects.annotate(n=number.expression(as_of)).values_list("pk", "n"))
+        in_python = {
+            p.pk: facts_for_person(p, as_of).household_earner_lost_days
+            for p in Person.objects.all()
+        }
+        assert in_sql == in_python, as_of
+        return in_sql[person.pk], in_sql[other.pk]
+
+    day = dt.timedelta(days=1)
+    assert days(died - day) == (-1, 6)
+    assert days(died) == (1, 7)
+    assert days(D) == (11, 17)
+    assert days(died - dt.timedelta(days=400)) == (-1, -1)
+
+
+def test_household_medical_out_of_pocket_year_at_its_edges(db: None) -> None:
+    """The out-of-pocket amounts of the household's settlements dated D - 364 ... D: the
+    year's first and last day count, the day before it and the day after D do not; a dead
+    member's bills count; a person without a household has their own; what the insurance
+    and the assistance paid never counts."""
+    ensure_test_regions()
+    person = _person()
+    household = person.household
+    assert household is not None
+    member = make_person(name="病人", household=household, village_code=person.village_code)
+    alone = make_person(name="无户", village_code=person.village_code)
+    Person.objects.filter(pk=alone.pk).update(household=None)
+    first = D - dt.timedelta(days=364)
+
+    def settle(who: Person, number: str, on: dt.date, own: str, paid: str = "0") -> None:
+        MedicalSettlement.objects.create(
+            person=who,
+            settlement_no=number,
+            settled_on=on,
+            total=Decimal(own) + Decimal(paid),
+            reimbursed=Decimal(paid),
+            assistance=Decimal(0),
+            out_of_pocket=Decimal(own),
+        )
+
+    settle(person, "1", first, "100.10", paid="900")
+    settle(member, "2", D, "2000.25")
+    settle(member, "3", first - dt.timedelta(days=1), "5000")
+    settle(member, "4", D + dt.timedelta(days=1), "7000")
+    settle(alone, "5", D, "0.01")
+    Person.objects.filter(pk=member.pk).update(death_date=D - dt.timedelta(days=100))
+    number = compile_rule("household.medical_out_of_pocket_year", kind="number")
+
+    def amounts(as_of: dt.date) -> dict[int, Decimal]:
+        rows = Person.objects.annotate(n=number.expression(as_of)).values_list("pk", "n")
+        in_sql = dict(rows)
+        in_python = {
+            p.pk: facts_for_person(p, as_of).household_medical_out_of_pocket_year
+            for p in Person.objects.all()
+        }
+        assert in_sql == in_python, as_of
+        return {pk: in_sql[pk] for pk in (person.pk, member.pk, alone.pk)}
+
+    day = dt.timedelta(days=1)
+    assert amounts(D) == {
+        person.pk: Decimal("2100.35"),
+        member.pk: Decimal("2100.35"),
+        alone.pk: Decimal("0.01"),
+    }
+    assert amounts(D - day)[person.pk] == Decimal("5100.10")  # settlement 3's last day
+    assert amounts(D + day)[person.pk] == Decimal("9000.25")  # settlement 1 left the year
+    assert amounts(first - day)[person.pk] == Decimal("5000")
+    rule = compile_rule("household.medical_out_of_pocket_year >= 2100.35")
+    found = set(rule.filter(Person.objects.all(), D).values_list("pk", flat=True))
+    assert found == {person.pk, member.pk}
+    assert (
+        not compile_rule("household.medical_out_of_pocket_year > 2100.35")
+        .filter(Person.objects.all(), D)
+        .exists()
+    )

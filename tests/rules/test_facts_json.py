@@ -100,6 +100,9 @@ def test_defaults_of_optional_fields() -> None:
     assert facts.household_earner_lost_days == -1
     lost = facts_from_json(_with(household_earner_lost_days=30), D)
     assert compile_rule("household.earner_lost_days == 30").evaluate(lost).value
+    assert facts.household_medical_out_of_pocket_year == 0
+    paid = facts_from_json(_with(household_medical_out_of_pocket_year="20000.50"), D)
+    assert compile_rule("household.medical_out_of_pocket_year > 20000").evaluate(paid).value
     # 特困 is the person's own status: a household status "tekun" does not imply it
     tekun = facts_from_json(_with(household_status="tekun", in_destitute_care=KeyError), D)
     assert not tekun.in_destitute_care
@@ -168,6 +171,16 @@ def test_survey_answers() -> None:
         ),
         (_with(nickname="x"), "facts_unknown_field", "nickname"),
         (_with(household_earner_lost_days=-2), "facts_invalid", "household_earner_lost_days"),
+        (
+            _with(household_medical_out_of_pocket_year=-1),
+            "facts_invalid",
+            "household_medical_out_of_pocket_year",
+        ),
+        (
+            _with(household_medical_out_of_pocket_year="abc"),
+            "facts_invalid",
+            "household_medical_out_of_pocket_year",
+        ),
         (_with(survey={"income_per_capita": -5}), "facts_invalid", "survey.income_per_capita"),
         (_with(survey={"income_per_capita": "abc"}), "facts_invalid", "survey.income_per_capita"),
         (_with(survey={"care_need": 1}), "facts_invalid", "survey.care_need"),

@@ -18,8 +18,9 @@ from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry, EffectiveDated
 from dpf.employment import records
+from dpf.registry import changes as registry_changes
 from dpf.registry import services as registry
-from dpf.registry.models import HouseholdStatus, NeedsSurvey, Person
+from dpf.registry.models import HouseholdStatus, MedicalSettlement, NeedsSurvey, Person
 from dpf.rules.errors import RuleError
 from dpf.social import monitoring
 from dpf.social.models import RiskCase, RiskCaseStatus, RiskRule, RiskThreshold
@@ -273,6 +274,9 @@ def test_the_shipped_rules_compile() -> None:
         "dpf.social.migrations.0010_ship_alone_dibao_ended_and_suspended_rules"
     ).forwards(apps, None)
     importlib.import_module("dpf.social.migrations.0011_ship_earner_lost_rule").forwards(apps, None)
+    importlib.import_module("dpf.social.migrations.0012_ship_large_medical_expense_rule").forwards(
+        apps, None
+    )
     compiled = monitoring.rules_in_force(ON)
     assert {row.code for row, _ in compiled} == {
         "income_below_line",
@@ -281,6 +285,7 @@ def test_the_shipped_rules_compile() -> None:
         "dibao_ended",
         "allowance_suspended",
         "earner_lost",
+        "large_medical_expense",
     }
 
 
@@ -395,3 +400,95 @@ def test_the_scan_finds_a_household_whose_only_earner_stopped_working(config: An
     monitoring.risk_scan(actor=officer, on=ON)
     found = set(RiskCase.objects.values_list("rule_code", "household_id"))
     assert found == {("earner_lost", lost.household_id)}
+
+
+def test_the_scan_finds_a_household_whose_only_earner_died_in_work(config: Any) -> None:
+    """The only earner dies with the job still open (no end recorded): the job ends the day
+    before the death, so the death 20 days before the scan opens a case for the household;
+    an earner who died long ago, or while another member works, does not."""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "0010_ship_alone_dibao_ended_and_suspended_rules",
+        "0011_ship_earner_lost_rule",
+    ):
+        importlib.import_module(f"dpf.social.migrations.{module}").forwards(apps, None)
+    officer = make_user("county_officer", "150402")
+
+    def household_whose_earner_died(on: dt.date) -> Any:
+        disabled = certified(income=None)
+        earner = make_person(household=disabled.household, village_code=VILLAGE)
+        records.employment_record(
+            actor=officer,
+            id_number=earner.id_number,
+            kind="flexible",
+            valid_from=dt.date(2020, 1, 1),
+        )
+        registry_changes.person_death_record(
+            actor=officer, person=earner, on=on, reason="病故", today=ON
+        )
+        return disabled
+
+    died = household_whose_earner_died(ON - dt.timedelta(days=20))
+    other_works = household_whose_earner_died(ON - dt.timedelta(days=20))
+    still = make_person(household=other_works.household, village_code=VILLAGE)
+    records.employment_record(
+        actor=officer,
+        id_number=still.id_number,
+        kind="agricultural",
+        valid_from=dt.date(2024, 3, 1),
+    )
+    household_whose_earner_died(ON - dt.timedelta(days=200))  # beyond the 90 days
+    monitoring.risk_scan(actor=officer, on=ON)
+    # (the disabled members now living alone are severe_living_alone's, not this test's)
+    found = set(RiskCase.objects.filter(rule_code="earner_lost").values_list("household_id"))
+    assert found == {(died.household_id,)}
+
+
+def test_the_scan_finds_a_household_with_large_medical_expenses(config: Any) -> None:
+    """The shipped rule of 0012 with its threshold (20000 yuan): the members' out-of-pocket
+    expenses over the 365 days up to the scan reach it; expenses paid by the insurance and
+    the medical assistance, or settled before the year, do not count; a 低保 household is
+    left out."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("dpf.social.migrations.0012_ship_large_medical_expense_rule").forwards(
+        apps, None
+    )
+    officer = make_user("county_officer", "150402")
+    year_ago = ON - dt.timedelta(days=364)
+
+    def settle(person: Any, number: str, on: dt.date, total: str, paid: str = "0") -> None:
+        MedicalSettlement.objects.create(
+            person=person,
+            settlement_no=number,
+            settled_on=on,
+            total=Decimal(total),
+            reimbursed=Decimal(paid),
+            assistance=Decimal(0),
+            out_of_pocket=Decimal(total) - Decimal(paid),
+        )
+
+    sick = certified(income=None)
+    member = make_person(household=sick.household, village_code=VILLAGE)
+    settle(sick, "A1", year_ago, "15000")  # the year's first day
+    settle(member, "A2", ON, "50000", paid="45000")  # 5000 left to pay
+    insured = certified(income=None)
+    settle(insured, "B1", ON, "90000", paid="80000")  # 10000 left
+    settle(insured, "B2", year_ago - dt.timedelta(days=1), "15000")  # before the year
+    poor = certified(income=None)
+    registry.household_status_set(
+        actor=None, household=poor.household, status="dibao", valid_from=dt.date(2020, 1, 1)
+    )
+    settle(poor, "C1", ON, "30000")
+    monitoring.risk_scan(actor=officer, on=ON)
+    found = set(
+        RiskCase.objects.filter(rule_code="large_medical_expense").values_list(
+            "household_id", flat=True
+        )
+    )
+    assert found == {sick.household_id}

@@ -44,7 +44,7 @@ from dpf.core.errors import DomainError, ValidationFailed
 from dpf.core.inputs import refuse
 from dpf.core.table_limits import import_limits, megabytes
 from dpf.core.tables import FileRefused, check_archive, read_upload, sniff_format
-from dpf.exchange import commit_hooks, jobs, selectors, surveyroster
+from dpf.exchange import commit_hooks, jobs, medicalroster, selectors, surveyroster
 from dpf.exchange.models import (
     BatchStatus,
     Channel,
@@ -560,6 +560,8 @@ def _commit_atomic(*, actor: User | None, batch: ImportBatch, rtype: RosterType)
                 changed = surveyroster.commit(batch, rows)
             except surveyroster.Stale:
                 raise _stale() from None
+        elif rtype.target == Target.MEDICAL_SETTLEMENT:
+            changed = medicalroster.commit(batch, rows)
         else:
             changed = _commit_facts(rtype, batch, rows)
         followed = commit_hooks.after_commit(rtype.target, actor, batch, rows)

@@ -22,6 +22,7 @@ from dpf.demo import (
     history,
     journeys,
     legal_aid,
+    medical,
     monthly,
     service_more,
     service_records,
@@ -53,6 +54,7 @@ STEPS: list[services.Step] = [
     employment_records.employment,  # employment facts, assisted employment, posts (issue 19)
     graduates.graduates,  # college graduates' files and support actions (after employment)
     training.training,  # vocational training courses, trainees, completions (I02)
+    medical.medical_settlements,  # medical bills, large ones for the risk monitoring
     monthly.snapshots,  # indicator snapshots, every month end from 2021-01
 ]
 
