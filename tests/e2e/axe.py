@@ -9,9 +9,8 @@ govern. No context needs ``bypass_csp``.
 
 from __future__ import annotations
 
-import os
-
 import datetime as dt
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
