@@ -1,6 +1,7 @@
 """A person's timeline: every dated fact of the registry (certificate, residence,
-household status, insurance, school, outside payments, surveys, employment, record
-changes) and the services registered by the apps above (``timeline_sources``), in order.
+household status, insurance, school, outside payments, medical settlements, surveys,
+employment, record changes) and the services registered by the apps above
+(``timeline_sources``), in order.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from dpf.core.dates import local_today as today
 from dpf.core.regions import display_names
 from dpf.registry.change_models import ChangeKind, RecordChange
+from dpf.registry.medical_models import MedicalSettlement
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
@@ -43,11 +45,12 @@ KIND_ORDER = {
     "insurance": 3,
     "school": 4,
     "outside_payment": 5,
-    "survey": 6,
-    "employment": 7,
-    "service": 8,  # services received, from the apps above (timeline_sources)
-    "death": 9,
-    "record": 10,
+    "medical": 6,
+    "survey": 7,
+    "employment": 8,
+    "service": 9,  # services received, from the apps above (timeline_sources)
+    "death": 10,
+    "record": 11,
 }
 
 
@@ -114,6 +117,7 @@ class _Facts:
     insurances: list[InsuranceEnrolment] = field(default_factory=list)
     schools: list[SchoolEnrolment] = field(default_factory=list)
     payments: list[OutsidePayment] = field(default_factory=list)
+    medical: list[MedicalSettlement] = field(default_factory=list)
     surveys: list[NeedsSurvey] = field(default_factory=list)
     changes: list[RecordChange] = field(default_factory=list)
     employments: list[Employment] = field(default_factory=list)
@@ -191,6 +195,18 @@ def _timeline(person: Person, facts: _Facts, names: dict[str, str], on: dt.date)
             _label(OutsidePaymentKind, pay.kind),
             same=lambda r: r.kind,
         )
+    for bill in facts.medical:
+        detail = _(
+            "结算单 %(number)s：总费用 %(total)s 元，医保报销 %(reimbursed)s 元，"
+            "医疗救助 %(assistance)s 元，个人自付 %(own)s 元"
+        ) % {
+            "number": bill.settlement_no,
+            "total": bill.total,
+            "reimbursed": bill.reimbursed,
+            "assistance": bill.assistance,
+            "own": bill.out_of_pocket,
+        }
+        add(bill.settled_on, "medical", _("医疗费用结算"), detail, bill.source, bill.pk)
     for sv in facts.surveys:
         detail = _("%(year)s年度，%(method)s") % {
             "year": sv.year,
@@ -249,6 +265,7 @@ def _facts_of(person: Person) -> _Facts:
         insurances=list(person.insurances.order_by("valid_from", "pk")),
         schools=list(person.schools.order_by("valid_from", "pk")),
         payments=list(person.outside_payments.order_by("valid_from", "pk")),
+        medical=list(person.medical_settlements.order_by("settled_on", "pk")),
         surveys=list(person.surveys.order_by("year", "pk")),
         changes=list(person.record_changes.order_by("effective_on", "pk")),
         employments=list(

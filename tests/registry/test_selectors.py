@@ -314,3 +314,32 @@ def test_timeline_shows_cancellation_and_expiry() -> None:
     events = [(e.date, e.label, e.detail) for e in timeline_selectors.person_timeline(person)]
     assert (D(2015, 1, 1), "残疾人证到期", "视力残疾 四级") in events
     assert (D(2019, 5, 5), "注销残疾人证", "视力残疾 四级 迁出本市") in events
+
+
+@pytest.mark.django_db
+def test_timeline_shows_medical_settlements_with_their_amounts() -> None:
+    """A settlement the medical insurance bureau sent is on the person's page, dated by its
+    settlement day, with what the person paid: the figure return-to-poverty monitoring
+    reads (``household.medical_out_of_pocket_year``)."""
+    from decimal import Decimal
+
+    from dpf.registry.medical_models import MedicalSettlement
+
+    person = make_person()
+    MedicalSettlement.objects.create(
+        person=person,
+        settlement_no="JS-2025-7",
+        settled_on=D(2025, 3, 9),
+        total=Decimal("30000.00"),
+        reimbursed=Decimal("18000.00"),
+        assistance=Decimal("2000.00"),
+        out_of_pocket=Decimal("10000.00"),
+        source="roster:12",
+    )
+    with translation.override("zh-hans"):
+        events = timeline_selectors.person_timeline(person)
+    medical = [e for e in events if e.kind == "medical"]
+    assert [(e.date, e.label) for e in medical] == [(D(2025, 3, 9), "医疗费用结算")]
+    assert "JS-2025-7" in medical[0].detail
+    assert "个人自付 10000.00 元" in medical[0].detail
+    assert medical[0].source == "部门名单导入（批次 12）"
