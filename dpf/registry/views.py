@@ -91,8 +91,8 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
     return render(request, "registry/search.html", context, status=_status(form))
 
 
-@require_POST
 @permission_required("view", "person")
+@require_POST
 def search_lookup(request: AuthedHttpRequest) -> JsonResponse:
     """The search box's suggestions (search as you type) as JSON, for the page's script.
 

@@ -214,3 +214,22 @@ def test_query_count_is_the_same_for_few_and_many_matches(client, county_officer
     assert len(many) == len(few)
     selects = [q for q in many.captured_queries if "registry_person" in q["sql"]]
     assert len(selects) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm index is PostgreSQL")
+def test_name_contains_can_read_the_trigram_index(people):
+    """The search's "name contains" condition (``name LIKE '%…%'``, as ``_matching`` writes
+    it) can read ``person_name_trgm`` for a name of three or more characters (pg_trgm finds
+    no trigram in a shorter one). Sequential scans are disabled so that the few test rows do
+    not make the planner read the table; on a generated registry, with the scope's region
+    condition beside it, the plan is checked by the benchmark (docs/benchmarks.md)."""
+    from dpf.registry.models import Person
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        plan = Person.objects.filter(name__contains="张海明").values("pk").explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_seqscan")
+    assert "person_name_trgm" in plan, plan
