@@ -50,7 +50,8 @@ def test_type_a_name_arrow_down_and_open_the_person(e2e: Browsing) -> None:
     assert box.get_attribute("role") == "combobox"
     assert box.get_attribute("aria-expanded") == "false"
     listbox_id = box.get_attribute("aria-controls")
-    assert listbox_id and page.locator(f"#{listbox_id}[role=listbox]").count() == 1
+    assert listbox_id
+    assert page.locator(f"#{listbox_id}[role=listbox]").count() == 1
 
     # 1. Two initials of the pinyin: both 张海明 and 赵慧敏 of 红山区 are suggested, with
     #    their masked numbers and townships; the live region says how many.
