@@ -103,13 +103,43 @@ def step_paths() -> dict[str, Any]:
     def get(q: str) -> str:
         return "/registry/?" + urllib.parse.urlencode({"q": q})
 
+    def lookup(q: str) -> str:
+        return f"POST /registry/lookup/ {urllib.parse.urlencode({'q': q})}"
+
     return {
         "id": [f"POST /registry/ {urllib.parse.urlencode({'q': p.id_number})}" for p in people],
         "name": [get(p.name) for p in people],
         "pinyin": [get(p.name_initials) for p in people],
         "person": [f"/registry/person/{p.pk}/" for p in people],
         "dashboard": ["/indicators/"],
+        # The search box's look-up as a worker types: the whole number, the whole name, its
+        # first two characters (no trigram: the broadest), the pinyin initials.
+        "lookup id": [lookup(p.id_number) for p in people],
+        "lookup name": [lookup(p.name) for p in people],
+        "lookup name, 2 characters": [lookup(p.name[:2]) for p in people],
+        "lookup pinyin": [lookup(p.name_initials) for p in people],
+        "plans": _lookup_plans([p.name for p in people]),
     }
+
+
+def _lookup_plans(names: list[str]) -> dict[str, str]:
+    """PostgreSQL's plan of the look-up's id query for a name of three characters and for
+    one of two, as the search user (the scope's region condition beside the name's)."""
+    if connection.vendor != "postgresql":
+        return {}
+    from dpf.accounts.models import User
+    from dpf.bench.suite import SEARCH_USER
+    from dpf.registry.search_selectors import LOOKUP_LIMIT, ORDER, _matching
+
+    user = User.objects.get(username=SEARCH_USER)
+    plans = {}
+    for label, name in (
+        ("3 characters", next((n for n in names if len(n) >= 3), names[0])),
+        ("2 characters", names[0][:2]),
+    ):
+        _, matching = _matching(user, "name", name, None)
+        plans[label] = matching.order_by(*ORDER).values("pk")[: LOOKUP_LIMIT + 1].explain()
+    return plans
 
 
 def step_scan(as_of: dt.date) -> dict[str, Any]:

@@ -464,7 +464,8 @@ def _measure_web(
                 met = None
                 target = ""
                 if clients == 8 and kind == "postgresql":
-                    target, met = "p95 < 50 ms", out["p95_ms"] < 50
+                    # Issue 21: the page < 200 ms, its look-up (below) < 50 ms.
+                    target, met = "p95 < 200 ms", out["p95_ms"] < 200
                 report.add(
                     kind,
                     size,
@@ -475,6 +476,7 @@ def _measure_web(
                     target=target,
                     met=met,
                 )
+        _measure_lookup(report, kind, size, server, paths, log)
         for label, user in (("person", SEARCH_USER), ("dashboard", ADMIN_USER)):
             log(f"[{kind} {size:,}] {label} page, 8 clients")
             out = load(
@@ -493,3 +495,50 @@ def _measure_web(
                 "req/s",
                 note=f"p95 {out['p95_ms']} ms, {out['errors']} errors",
             )
+
+
+def _measure_lookup(
+    report: runner.Report,
+    kind: str,
+    size: int,
+    server: Server,
+    paths: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """The search box's look-up (``registry:search_lookup``) with 1 and 8 clients, and on
+    PostgreSQL whether its name query reads the trigram index."""
+    for label in ("lookup id", "lookup name", "lookup name, 2 characters", "lookup pinyin"):
+        for clients in (1, 8):
+            log(f"[{kind} {size:,}] {label}, {clients} clients")
+            out = load(
+                server,
+                paths[label],
+                username=SEARCH_USER,
+                password=DEMO_PASSWORD,
+                concurrency=clients,
+                requests=max(200, 50 * clients),
+            )
+            met = None
+            target = ""
+            if clients == 8 and kind == "postgresql":
+                target, met = "p95 < 50 ms", out["p95_ms"] < 50
+            report.add(
+                kind,
+                size,
+                f"{label}, {clients} clients",
+                f"{out['p50_ms']} / {out['p95_ms']} / {out['p99_ms']}",
+                "ms p50/p95/p99",
+                note=f"{out['rps']} req/s, {out['errors']} errors",
+                target=target,
+                met=met,
+            )
+    for label, plan in paths.get("plans", {}).items():
+        uses = "person_name_trgm" in plan
+        report.add(
+            kind,
+            size,
+            f"lookup plan, name of {label}",
+            "trigram index" if uses else "no trigram index",
+            "",
+            note=" / ".join(line.strip() for line in plan.splitlines()[:6]).replace("|", "¦"),
+        )

@@ -226,7 +226,7 @@ def _row(values: dict[str, Any], on: dt.date) -> PersonRow:
     )
 
 
-def search_persons(  # noqa: C901
+def search_persons(
     user: Any,
     *,
     query: str,
@@ -249,6 +249,27 @@ def search_persons(  # noqa: C901
     kind, text = classify_query(query)
     if kind == "empty" and not region_code:
         return SearchPage("none", [], 1, per_page, 0, False)
+    kind, queryset = _matching(user, kind, text, region_code)
+    on = today()
+    ordered = queryset.order_by(*ORDER)
+    rows = _fetch_page(ordered, page, per_page, on)
+    if page == 1 and len(rows) <= per_page:
+        count, capped = len(rows), False
+    else:
+        count, capped = _capped_count(queryset)
+        last = max(1, math.ceil(count / per_page))
+        if not rows and page > last:
+            page = last
+            rows = _fetch_page(ordered, page, per_page, on)
+    return SearchPage(kind, rows[:per_page], page, per_page, count, capped)
+
+
+def _matching(
+    user: Any, kind: str, text: str, region_code: str | None
+) -> tuple[str, QuerySet[Person]]:
+    """The persons in the user's scope matching a classified query (``classify_query``):
+    ``(kind, queryset)``, the kind ``browse`` for an empty query with a region. The one
+    place the search box and its look-up apply the scope and the match."""
     queryset = scope_queryset(user, Person.objects.all())
     if region_code:
         queryset = queryset.filter(_region_q(user, region_code))
@@ -280,18 +301,57 @@ def search_persons(  # noqa: C901
         queryset = queryset.filter(name__contains=text)
     else:
         kind = "browse"
-    on = today()
-    ordered = queryset.order_by(*ORDER)
-    rows = _fetch_page(ordered, page, per_page, on)
-    if page == 1 and len(rows) <= per_page:
-        count, capped = len(rows), False
-    else:
-        count, capped = _capped_count(queryset)
-        last = max(1, math.ceil(count / per_page))
-        if not rows and page > last:
-            page = last
-            rows = _fetch_page(ordered, page, per_page, on)
-    return SearchPage(kind, rows[:per_page], page, per_page, count, capped)
+    return kind, queryset
+
+
+# --- look-up (search as you type) ------------------------------------------------------
+
+LOOKUP_LIMIT = 10
+LOOKUP_MIN_CHARS = 2
+
+
+@dataclass(frozen=True)
+class LookupMatch:
+    """One suggestion of the search box: only what a picker shows (no encrypted field)."""
+
+    pk: int
+    name: str
+    id_number_masked: str
+    township_name: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    kind: str
+    matches: list[LookupMatch]
+    more: bool  # more than ``LOOKUP_LIMIT`` persons match
+
+
+def lookup_persons(
+    user: Any, *, query: str, region_code: str | None = None, limit: int = LOOKUP_LIMIT
+) -> Lookup:
+    """The first ``limit`` persons in the user's scope that the search box would find for
+    ``query``, in the search's order: the same classification, scope and match as
+    ``search_persons``, one query, no count. A name or pinyin shorter than
+    ``LOOKUP_MIN_CHARS`` finds nothing (too broad to suggest). Raises ``ValidationFailed``
+    as the search does (a partial or malformed number, a region outside the scope)."""
+    kind, text = classify_query(query)
+    if kind == "empty" or (kind in ("name", "pinyin") and len(text) < LOOKUP_MIN_CHARS):
+        return Lookup("none", [], False)
+    kind, queryset = _matching(user, kind, text, region_code)
+    # The ids first, then the township's name for those rows only (as ``_fetch_page``).
+    ids = queryset.order_by(*ORDER).values("pk")[: limit + 1]
+    rows = (
+        Person.objects.filter(pk__in=ids)
+        .annotate(township_name=_region_name("township_code"))
+        .order_by(*ORDER)
+        .values("pk", "name", "id_number_masked", "township_name")
+    )
+    matches = [
+        LookupMatch(r["pk"], r["name"], r["id_number_masked"], r["township_name"] or "")
+        for r in rows
+    ]
+    return Lookup(kind, matches[:limit], len(matches) > limit)
 
 
 def _fetch_page(queryset: QuerySet[Person], page: int, per_page: int, on: dt.date) -> list[Any]:

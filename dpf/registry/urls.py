@@ -9,6 +9,7 @@ app_name = "registry"
 
 urlpatterns = [
     path("", views.search, name="search"),
+    path("lookup/", views.search_lookup, name="search_lookup"),
     path("person/new/", views.person_new, name="person_new"),
     path("person/<int:person_id>/", views.person, name="person"),
     path("person/<int:person_id>/reveal/", views.reveal_person, name="reveal_person"),

@@ -11,8 +11,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -88,6 +89,35 @@ def search(request: AuthedHttpRequest) -> HttpResponse:
         "searched_for": searched_for,
     }
     return render(request, "registry/search.html", context, status=_status(form))
+
+
+@permission_required("view", "person")
+@require_POST
+def search_lookup(request: AuthedHttpRequest) -> JsonResponse:
+    """The search box's suggestions (search as you type) as JSON, for the page's script.
+
+    POST only, so a number typed never ends up in a URL; the same selector, scope and
+    refusals as the page, and like the page no audit entry (opening a person is audited).
+    Each match carries only what the picker shows: name, masked ID number, township, link.
+    """
+    try:
+        found = search_selectors.lookup_persons(
+            request.user,
+            query=request.POST.get("q", "")[:50],
+            region_code=request.POST.get("region", "") or None,
+        )
+    except ValidationFailed as refusal:
+        return JsonResponse({"error": refusal.code, "message": refusal.message}, status=400)
+    matches = [
+        {
+            "name": m.name,
+            "id_number_masked": m.id_number_masked,
+            "township": m.township_name,
+            "url": reverse("registry:person", args=[m.pk]),
+        }
+        for m in found.matches
+    ]
+    return JsonResponse({"kind": found.kind, "matches": matches, "more": found.more})
 
 
 @permission_required("view", "person")
