@@ -11,6 +11,7 @@ household of two, an unknown person and a name that differs.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -49,15 +50,16 @@ def cast(county_officer, time_machine):
         household=people["new"].household,
         relation_to_head="spouse",
     )
-    status = registry.household_status_set
-    status(actor=officer, household=people["same"].household, status="dibao",
-           valid_from=D(2021, 3, 1))  # fmt: skip
-    status(actor=officer, household=people["switch"].household, status="dibao",
-           valid_from=D(2022, 1, 1))  # fmt: skip
-    status(actor=officer, household=people["ends"].household, status="dibao",
-           valid_from=D(2020, 5, 1))  # fmt: skip
-    status(actor=officer, household=people["reopen"].household, status="dibao_edge",
-           valid_from=D(2019, 1, 1), valid_to=D(2023, 6, 30))  # fmt: skip
+
+    def status(who: str, **kwargs: Any) -> None:
+        household = people[who].household
+        assert household is not None
+        registry.household_status_set(actor=officer, household=household, **kwargs)
+
+    status("same", status="dibao", valid_from=D(2021, 3, 1))
+    status("switch", status="dibao", valid_from=D(2022, 1, 1))
+    status("ends", status="dibao", valid_from=D(2020, 5, 1))
+    status("reopen", status="dibao_edge", valid_from=D(2019, 1, 1), valid_to=D(2023, 6, 30))
     pension = InsuranceEnrolment.objects.create
     pension(person=people["same"], kind="pension", valid_from=D(2021, 7, 1))
     pension(person=people["switch"], kind="pension", valid_from=D(2018, 1, 1))
