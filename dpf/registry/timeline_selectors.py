@@ -265,7 +265,11 @@ def _facts_of(person: Person) -> _Facts:
         insurances=list(person.insurances.order_by("valid_from", "pk")),
         schools=list(person.schools.order_by("valid_from", "pk")),
         payments=list(person.outside_payments.order_by("valid_from", "pk")),
-        medical=list(person.medical_settlements.order_by("settled_on", "pk")),
+        medical=list(
+            MedicalSettlement.objects.filter(person=person, **anchored(person)).order_by(
+                "settled_on", "pk"
+            )
+        ),
         surveys=list(person.surveys.order_by("year", "pk")),
         changes=list(person.record_changes.order_by("effective_on", "pk")),
         employments=list(

@@ -148,6 +148,7 @@ NOT_PAGES = {
     "benefits:queue",  # redirects to workflow:proposals (one queue per purpose)
     "employment:credit_export",
     "exchange:duplicates_find",  # a POST from the duplicates page
+    "registry:search_lookup",  # the search page's JSON suggestions (POST only)
 }
 
 
