@@ -267,12 +267,7 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
-            return
-        for key, value in result.as_dict().items():
-            if key != "counts":
-                self.stdout.write(f"{key}: {value}")
+        self._result(result.as_dict(), as_json=options["json"], leave_out=("counts",))
 
     def _indicators(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench.indicators import measure
@@ -287,11 +282,18 @@ class Command(BaseCommand):
             )
         except DomainError as exc:
             raise CommandError(f"{exc.code}: {exc.bilingual}", returncode=2) from None
-        if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), ensure_ascii=False))
+        self._result(result.as_dict(), as_json=options["json"])
+
+    def _result(
+        self, result: dict[str, Any], *, as_json: bool, leave_out: tuple[str, ...] = ()
+    ) -> None:
+        """A scenario's result: one JSON line with ``--json``, else ``key: value`` lines."""
+        if as_json:
+            self.stdout.write(json.dumps(result, ensure_ascii=False))
             return
-        for key, value in result.as_dict().items():
-            self.stdout.write(f"{key}: {value}")
+        for key, value in result.items():
+            if key not in leave_out:
+                self.stdout.write(f"{key}: {value}")
 
     def _load(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench import staffload
