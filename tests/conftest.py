@@ -10,6 +10,7 @@ from django.apps import apps as django_apps
 from django.db import connection
 
 from tests.factories import ensure_test_regions, make_user
+from tests.lanes import pytest_runtestloop  # noqa: F401 (a hook: two processes share a database's modules)
 
 # Data migrations that ship reference data (regions, calendar, plan, catalogue, procedures).
 SHIPPED_DATA = [

@@ -17,6 +17,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
+from tests import lanes
 from tests.e2e.support import AXE_JS, AXE_REPORTS, write_json
 
 FAILING_IMPACTS = frozenset({"serious", "critical"})
@@ -116,8 +117,8 @@ class AxeReport:
     def write(self, folder: Path = AXE_REPORTS) -> Path | None:
         if not self.scans and not self.skipped:
             return None
-        # one file per xdist worker (``./run test`` runs two a database), none overwritten
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        # one file per process of a database (an xdist worker, or a lane of tests/lanes.py)
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "") or lanes.lane() or ""
         stem = f"report-{self.database}" + (f"-{worker}" if worker else "")
         write_json(folder / f"{stem}.json", {"scans": self.scans, "skipped": self.skipped})
         lines = [
