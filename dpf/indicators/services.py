@@ -8,12 +8,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
-from dpf.core import audit
+from dpf.core import audit, bulk
 from dpf.core.inputs import refuse
 from dpf.core.models import Region
 from dpf.core.text import check_text_characters
@@ -306,32 +306,32 @@ _SNAPSHOT_COLUMNS = (
 
 
 def _insert_snapshots(run: SnapshotRun, as_of: dt.date, results: list[kpi.Result]) -> None:
-    """One row per indicator and region, written with one ``executemany`` of plain values:
-    ``bulk_create`` built and prepared 3,800 model instances a run, a quarter of a
-    snapshot's time (the demo stores 60). The values are those ``bulk_create`` hands to
-    the driver (Django 5.2 passes a Decimal to both backends unchanged; ``compute`` has
-    quantised it); ``tests/indicators`` read them back through the model."""
-    table = connection.ops.quote_name(Snapshot._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _SNAPSHOT_COLUMNS)
-    marks = ", ".join(["%s"] * len(_SNAPSHOT_COLUMNS))
-    rows = [
+    """One row per indicator and region, written as plain values (``dpf.core.bulk``: COPY on
+    PostgreSQL, one ``executemany`` on SQLite): ``bulk_create`` built and prepared 3,800
+    model instances a run, a quarter of a snapshot's time (the demo stores 60). The values
+    are those ``bulk_create`` hands to the driver (Django 5.2 passes a Decimal to both
+    backends unchanged; ``compute`` has quantised it); ``tests/indicators`` read them back
+    through the model."""
+    bulk.insert_rows(
+        Snapshot,
+        _SNAPSHOT_COLUMNS,
         (
-            run.pk,
-            r.indicator.pk,
-            as_of,
-            r.region_code,
-            r.region_level,
-            r.numerator,
-            r.denominator,
-            r.value,
-            r.reference,
-            r.target,
-            r.status,
-        )
-        for r in results
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+            (
+                run.pk,
+                r.indicator.pk,
+                as_of,
+                r.region_code,
+                r.region_level,
+                r.numerator,
+                r.denominator,
+                r.value,
+                r.reference,
+                r.target,
+                r.status,
+            )
+            for r in results
+        ),
+    )
 
 
 def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:

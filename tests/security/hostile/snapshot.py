@@ -68,6 +68,24 @@ def _digest(table: str, pk: str) -> tuple[int, str]:
     return count, digest.hexdigest()
 
 
+def _digests(tables: list[tuple[str, str]]) -> dict[str, tuple[int, str]]:
+    """(row count, hash of the rows in primary-key order) of each table. On PostgreSQL the
+    server hashes each row's text form (``md5`` over ``string_agg``), every table in one
+    statement; elsewhere the rows are read and hashed here, a table at a time."""
+    if connection.vendor != "postgresql":
+        return {table: _digest(table, pk) for table, pk in tables}
+    quote = connection.ops.quote_name
+    # The alias names the whole row (no table has a column of that name): its text form.
+    parts = [
+        f"SELECT %s, COUNT(*), COALESCE(md5(string_agg(whole_row::text, E'\\x1e' "  # noqa: S608
+        f"ORDER BY whole_row.{quote(pk)})), '') FROM {quote(table)} whole_row"
+        for table, pk in tables
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [table for table, _ in tables])
+        return {table: (int(count), digest) for table, count, digest in cursor.fetchall()}
+
+
 @dataclass(frozen=True)
 class Snapshot:
     counts: dict[str, int]
@@ -81,13 +99,14 @@ class Snapshot:
 
         counts: dict[str, int] = {}
         hashes: dict[str, str] = {}
-        for table, pk in _tables():
-            if table == SESSION_TABLE:
-                with connection.cursor() as cursor:
-                    cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")  # noqa: S608
-                    counts[table] = cursor.fetchone()[0]
-                continue
-            counts[table], hashes[table] = _digest(table, pk)
+        tables = _tables()
+        for table, (count, digest) in _digests(
+            [t for t in tables if t[0] != SESSION_TABLE]
+        ).items():
+            counts[table], hashes[table] = count, digest
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(SESSION_TABLE)}")  # noqa: S608
+            counts[SESSION_TABLE] = cursor.fetchone()[0]
         last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
         # The audit table's hash covers the entries that existed: later ones are checked
         # one by one in ``changes_since``.
@@ -123,6 +142,16 @@ def changes_since(
     """What changed since ``before``. ``counters`` maps models (or table names) that may
     change to the reason why; they are reported in ``Changes.counted``, not as problems.
     ``audit`` names audit actions allowed beside the refusals (a staged upload's)."""
+    return _compare(before, Snapshot.take(), counters=counters, audit=audit)
+
+
+def _compare(
+    before: Snapshot,
+    after: Snapshot,
+    *,
+    counters: dict[Any, str] | None = None,
+    audit: tuple[str, ...] = (),
+) -> Changes:
     from dpf.core.models import AuditEntry
 
     allowed: set[str] = set()
@@ -133,7 +162,6 @@ def changes_since(
             if isinstance(model, type) and issubclass(model, models.Model)
             else str(model)
         )
-    after = Snapshot.take()
     changes = Changes(audit_allowed=REFUSAL_ACTIONS | frozenset(audit))
     for table, count in after.counts.items():
         if table in (SESSION_TABLE, AUDIT_TABLE):
@@ -194,8 +222,9 @@ class Watch:
         counter = _write_counter()
         if counter is not None and counter == self.counter:
             return Changes()
-        found = changes_since(self.before, counters=counters, audit=audit)
-        self.before = Snapshot.take()
+        after = Snapshot.take()
+        found = _compare(self.before, after, counters=counters, audit=audit)
+        self.before = after  # nothing is written between the two: the state now
         self.counter = _write_counter()
         return found
 
