@@ -38,45 +38,64 @@ before the person's row is written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection
-from django.db.models import Field, Model
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    TextField,
+)
 from django.utils import timezone
 
 from dpf.core.fields import EncryptedTextField
 
-Convert = Callable[[Any], Any]
+
+def _stored_as_is(field: Field[Any, Any]) -> type | None:
+    """The Python type whose values the field's ``get_db_prep_save`` returns unchanged on
+    both databases: ``int`` for integer columns (ids and foreign keys to them), ``bool``
+    for boolean ones, ``str`` for plain text (not a subclass: the encrypted field is one)."""
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    if isinstance(target, IntegerField):
+        return int
+    if isinstance(target, BooleanField):
+        return bool
+    if type(target) in (CharField, TextField):
+        return str
+    return None
 
 
-def _converter(field: Field[Any, Any]) -> Convert:
-    """The field's own conversion to the database value; memoised unless it encrypts."""
+def _column(
+    field: Field[Any, Any], values: Sequence[Any], db: BaseDatabaseWrapper
+) -> Sequence[Any]:
+    """A column's values as the database stores them, converted by the field itself:
+    every value when it encrypts (a fresh nonce each), else once per distinct value;
+    none when each already is what the field would return."""
     prep = field.get_db_prep_save
-
     if isinstance(field, EncryptedTextField):
-        return lambda value: prep(value, connection)
-    seen: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = out = prep(value, connection)
-            return out
-
-    return convert
+        return [prep(value, db) for value in values]
+    as_is = _stored_as_is(field)
+    if as_is is not None and all(type(v) is as_is or v is None for v in values):
+        return values
+    stored = {value: prep(value, db) for value in set(values)}
+    return [stored[value] for value in values]
 
 
-def _filler(field: Field[Any, Any], now: Any) -> tuple[Callable[[], Any], bool]:
-    """What a column left out of ``fields`` gets, as ``bulk_create`` would give it, and
-    whether that is one value for every row."""
+def _left_out(field: Field[Any, Any], now: Any, n: int) -> Sequence[Any]:
+    """The values of a column the caller did not give, as ``bulk_create`` would fill it:
+    ``now`` for the timestamps Django sets on insert, else the field's default (called
+    per row when it is a callable), or the "" / None Django falls back to."""
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return (lambda: now), True
+        return [now] * n
     if field.has_default() and callable(field.default):
-        return field.get_default, False
-    value = field.get_default()  # the default, or "" / None as Django gives it
-    return (lambda: value), not isinstance(field, EncryptedTextField)
+        return [field.get_default() for _ in range(n)]
+    return [field.get_default()] * n
 
 
 def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -89,55 +108,38 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
         if not isinstance(field, Field) or not field.concrete:
             raise ValueError(f"{model.__name__}.{name} is not a column")
         given.append(field)
-    names = {f.name for f in given}
-    now = timezone.now()
-    per_row: list[Field[Any, Any]] = []
-    fillers: list[Callable[[], Any]] = []
-    fixed: list[Field[Any, Any]] = []
-    tail: list[Any] = []
-    for other in meta.concrete_fields:
-        if other.name in names or other.primary_key:
-            continue
-        fill, constant = _filler(other, now)
-        if constant:
-            fixed.append(other)
-            tail.append(other.get_db_prep_save(fill(), connection))
-        else:
-            per_row.append(other)
-            fillers.append(fill)
-    converters = [_converter(f) for f in (*given, *per_row)]
-    columns = [f.column for f in (*given, *per_row, *fixed)]
-    fixed_values = tuple(tail)
-    prepared = [
-        (
-            *(
-                convert(value)
-                for convert, value in zip(
-                    converters, (*row, *(fill() for fill in fillers)), strict=True
-                )
-            ),
-            *fixed_values,
-        )
-        for row in rows
-    ]
-    if not prepared:
+    rows = list(rows)
+    if not rows:
         return 0
-    quote = connection.ops.quote_name
+    db = connections[DEFAULT_DB_ALIAS]
+    n, now = len(rows), timezone.now()
+    rest = [f for f in meta.concrete_fields if f not in given and not f.primary_key]
+    by_column = [*zip(*rows, strict=True), *(_left_out(f, now, n) for f in rest)]
+    if len(by_column) != len(given) + len(rest):
+        raise ValueError(f"{model.__name__}: rows of {len(by_column) - len(rest)} values")
+    targets = [*given, *rest]
+    prepared = list(
+        zip(
+            *(_column(f, values, db) for f, values in zip(targets, by_column, strict=True)),
+            strict=True,
+        )
+    )
+    quote = db.ops.quote_name
     table = quote(meta.db_table)
-    column_list = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    column_list = ", ".join(quote(f.column) for f in targets)
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             # psycopg 3's COPY, on the driver's cursor (Django's wrapper has no copy()).
             with cursor.cursor.copy(f"COPY {table} ({column_list}) FROM STDIN") as copy:
                 for row in prepared:
                     copy.write_row(row)
         else:
-            marks = ", ".join(["%s"] * len(columns))
+            marks = ", ".join(["%s"] * len(targets))
             cursor.executemany(
                 f"INSERT INTO {table} ({column_list}) VALUES ({marks})",  # noqa: S608
                 prepared,
             )
-    return len(prepared)
+    return n
 
 
 def reserve_ids(model: type[Model], n: int) -> list[int]:
@@ -149,14 +151,15 @@ def reserve_ids(model: type[Model], n: int) -> list[int]:
     pk = meta.pk
     assert pk is not None
     table, column = meta.db_table, pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [connection.ops.quote_name(table), column, n],
+                [quote(table), column, n],
             )
             return [row[0] for row in cursor.fetchall()]
-        quote = connection.ops.quote_name
         cursor.execute(
             f"SELECT max(coalesce((SELECT max({quote(column)}) FROM {quote(table)}), 0), "  # noqa: S608
             "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",

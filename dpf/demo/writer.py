@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from dpf.core.certnumber import make_certificate_number
 from dpf.core.idnumber import make_id_number, mask_id_number
-from dpf.core.pinyin import name_full_pinyin, name_initials
+from dpf.core.pinyin import name_search_keys
 from dpf.demo.context import Counts
 from dpf.demo.fastwrite import insert_rows, reserve_ids
 from dpf.demo.population import DisabledSpec, PersonSpec
@@ -47,7 +47,8 @@ def _pinyin(name: str) -> tuple[str, str]:
     if keys is None:
         if len(_PINYIN) > 200_000:  # bounded: names repeat, but do not grow forever
             _PINYIN.clear()
-        keys = (name_initials(name)[:20], name_full_pinyin(name)[:120])
+        initials, full = name_search_keys(name)
+        keys = (initials[:20], full[:120])
         _PINYIN[name] = keys
     return keys
 
