@@ -172,11 +172,15 @@ def read_media_file(path: Path) -> bytes:
     return decrypt_bytes(blob, context=media_context(path))
 
 
+@lru_cache(maxsize=4)
+def _hash_key(key_b64: str) -> bytes:
+    return base64.b64decode(key_b64)
+
+
 def lookup_hash(value: str, *, purpose: str = "id") -> str:
     """HMAC-SHA256 of a normalised value under the separate look-up key (hex, 64 chars)."""
-    key = base64.b64decode(settings.DPF_HASH_KEY)
     msg = f"{purpose}:{value}".encode()
-    return hmac.new(key, msg, hashlib.sha256).hexdigest()
+    return hmac.digest(_hash_key(settings.DPF_HASH_KEY), msg, hashlib.sha256).hex()
 
 
 def mask_phone(phone: str) -> str:

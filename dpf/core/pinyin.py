@@ -35,8 +35,15 @@ def name_pinyin(name: str) -> list[str]:
 
 
 def name_initials(name: str) -> str:
-    return "".join(s[0] for s in name_pinyin(name) if s)
+    return name_search_keys(name)[0]
 
 
 def name_full_pinyin(name: str) -> str:
-    return "".join(name_pinyin(name))
+    return name_search_keys(name)[1]
+
+
+def name_search_keys(name: str) -> tuple[str, str]:
+    """Initials and full pinyin of a name from one reading (``name_pinyin`` is the costly
+    part when both are stored)."""
+    syllables = name_pinyin(name)
+    return "".join(s[0] for s in syllables if s), "".join(syllables)

@@ -1,24 +1,29 @@
-"""Inserting one drawn chunk of the synthetic registry with ``bulk_create``.
+"""Inserting one drawn chunk of the synthetic registry: plain tuples per table, written by
+``dpf.demo.fastwrite.insert_rows`` (``COPY`` on PostgreSQL, ``executemany`` on SQLite).
 
-No per-row ``save()``: each table gets a few batched INSERTs per chunk, and the household
-heads are set with one UPDATE. Field encryption happens per row in the model field, as for
-any other write; look-up hashes, masks and pinyin keys are computed as the registry
-services compute them.
+No model instances and no per-row ``save()``: each table gets one write per chunk. The
+households, persons and certificates get their ids first (``fastwrite.reserve_ids``) so
+the other rows can point at them, the household's head included. Field encryption
+happens per value in the model field, as for any other write; look-up hashes, masks and
+pinyin keys are computed as the registry services compute them. Rows go in the order
+the ``bulk_create`` writer used, so the ids follow the same order
+(tests/demo/test_generate.py compares every row with what that writer wrote).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Model
 from django.utils import timezone
 
 from dpf.core.certnumber import make_certificate_number
 from dpf.core.idnumber import make_id_number, mask_id_number
-from dpf.core.pinyin import name_full_pinyin, name_initials
+from dpf.core.pinyin import name_search_keys
 from dpf.demo.context import Counts
+from dpf.demo.fastwrite import insert_rows, reserve_ids
 from dpf.demo.population import DisabledSpec, PersonSpec
 from dpf.registry.models import (
     Certificate,
@@ -29,14 +34,10 @@ from dpf.registry.models import (
     NeedsSurvey,
     OutsidePayment,
     Person,
-    Relation,
     Residence,
     SchoolEnrolment,
 )
 from dpf.registry.services import certificate_lookup_hash, id_lookup_hash
-
-BATCH = 1000
-
 
 _PINYIN: dict[str, tuple[str, str]] = {}
 
@@ -46,7 +47,8 @@ def _pinyin(name: str) -> tuple[str, str]:
     if keys is None:
         if len(_PINYIN) > 200_000:  # bounded: names repeat, but do not grow forever
             _PINYIN.clear()
-        keys = (name_initials(name)[:20], name_full_pinyin(name)[:120])
+        initials, full = name_search_keys(name)
+        keys = (initials[:20], full[:120])
         _PINYIN[name] = keys
     return keys
 
@@ -97,224 +99,270 @@ def _next_free(number: str, known: set[str]) -> str:
     raise RuntimeError("no free ID sequence for this address code and birth date")
 
 
-def _person(spec: PersonSpec, household: Household, now: dt.datetime) -> Person:
+PERSON_FIELDS = (
+    "id",
+    "name",
+    "name_initials",
+    "name_pinyin",
+    "id_number",
+    "id_number_hash",
+    "id_number_masked",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "phone",
+    "household",
+    "relation_to_head",
+    "county_code",
+    "township_code",
+    "village_code",
+    "death_date",
+    "synthetic",
+    "facts_changed_at",
+)
+
+
+def _person(pk: int, spec: PersonSpec, household: int, now: dt.datetime) -> tuple[Any, ...]:
     initials, pinyin = _pinyin(spec.name)
     village = spec.village
-    return Person(
-        name=spec.name,
-        name_initials=initials,
-        name_pinyin=pinyin,
-        id_number=spec.id_number,
-        id_number_hash=id_lookup_hash(spec.id_number),
-        id_number_masked=mask_id_number(spec.id_number),
-        sex=spec.sex,
-        birth_date=spec.birth,
-        ethnicity=spec.ethnicity,
-        phone=spec.phone,
-        household=household,
-        relation_to_head=spec.relation,
-        county_code=village[:6],
-        township_code=village[:9],
-        village_code=village,
-        death_date=spec.death,
-        synthetic=True,
-        facts_changed_at=now,
+    return (
+        pk,
+        spec.name,
+        initials,
+        pinyin,
+        spec.id_number,
+        id_lookup_hash(spec.id_number),
+        mask_id_number(spec.id_number),
+        spec.sex,
+        spec.birth,
+        spec.ethnicity,
+        spec.phone,
+        household,
+        spec.relation,
+        village[:6],
+        village[:9],
+        village,
+        spec.death,
+        True,
+        now,
     )
 
 
-def _create(model: Any, rows: Iterable[Any], counts: Counts) -> list[Any]:
-    objs = list(rows)
-    if objs:
-        model.objects.bulk_create(objs, batch_size=BATCH)
-        counts.add(model._meta.db_table, len(objs))
-    return objs
+def _write(
+    model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], counts: Counts
+) -> None:
+    n = insert_rows(model, fields, rows)
+    if n:
+        counts.add(model._meta.db_table, n)
 
 
 def write_chunk(specs: list[DisabledSpec], *, source: str, counts: Counts) -> None:
     """Insert one chunk: households, people, then every fact about them."""
     now = timezone.now()
-    households = _create(
+    households = reserve_ids(Household, len(specs))
+    ids = iter(reserve_ids(Person, sum(len(spec.people()) for spec in specs)))
+    # Each spec's certified person and household head (the same person when no relative
+    # heads the household): ids in the order the rows are written, person before head.
+    person_ids: list[int] = []
+    head_ids: list[int] = []
+    for spec in specs:
+        person_ids.append(next(ids))
+        head_ids.append(person_ids[-1] if spec.head is None else next(ids))
+    _write(
         Household,
+        ("id", "county_code", "township_code", "village_code", "address", "synthetic", "head"),
         (
-            Household(
-                county_code=spec.person.village[:6],
-                township_code=spec.person.village[:9],
-                village_code=spec.person.village,
-                address=spec.address,
-                synthetic=True,
+            (
+                pk,
+                s.person.village[:6],
+                s.person.village[:9],
+                s.person.village,
+                s.address,
+                True,
+                head,
             )
-            for spec in specs
+            for s, pk, head in zip(specs, households, head_ids, strict=True)
         ),
         counts,
     )
-    disabled: list[Person] = []
-    heads: list[Person | None] = []
-    everyone: list[Person] = []
-    for spec, household in zip(specs, households, strict=True):
-        person = _person(spec.person, household, now)
-        disabled.append(person)
-        everyone.append(person)
-        head = _person(spec.head, household, now) if spec.head is not None else None
-        heads.append(head)
-        if head is not None:
-            everyone.append(head)
-    _create(Person, everyone, counts)
-    Household.objects.filter(pk__in=[h.pk for h in households]).update(
-        head_id=Subquery(
-            Person.objects.filter(household_id=OuterRef("pk"), relation_to_head=Relation.HEAD)
-            .order_by("pk")
-            .values("pk")[:1]
-        )
-    )
-
-    _create(
+    people: list[tuple[Any, ...]] = []
+    for spec, household, pk, head in zip(specs, households, person_ids, head_ids, strict=True):
+        people.append(_person(pk, spec.person, household, now))
+        if spec.head is not None:
+            people.append(_person(head, spec.head, household, now))
+    _write(Person, PERSON_FIELDS, people, counts)
+    _write(
         Residence,
         (
-            Residence(
-                person=obj,
-                county_code=stay.village[:6],
-                township_code=stay.village[:9],
-                village_code=stay.village,
-                valid_from=stay.valid_from,
-                valid_to=stay.valid_to,
-                source=source,
+            "person",
+            "county_code",
+            "township_code",
+            "village_code",
+            "valid_from",
+            "valid_to",
+            "source",
+        ),
+        (
+            (
+                pk,
+                stay.village[:6],
+                stay.village[:9],
+                stay.village,
+                stay.valid_from,
+                stay.valid_to,
+                source,
             )
-            for spec, person, head in zip(specs, disabled, heads, strict=True)
-            for obj, who in ((person, spec.person), (head, spec.head))
-            if obj is not None and who is not None
+            for spec, person, head in zip(specs, person_ids, head_ids, strict=True)
+            for pk, who in ((person, spec.person), (head, spec.head))
+            if who is not None
             for stay in who.stays
         ),
         counts,
     )
-    _write_certificates(specs, disabled, source, counts)
-    _create(
+    _write_certificates(specs, person_ids, source, counts)
+    _write(
         HouseholdStatus,
+        ("household", "status", "valid_from", "valid_to", "source"),
         (
-            HouseholdStatus(
-                household=household, status=status, valid_from=start, valid_to=end, source=source
-            )
+            (household, status, start, end, source)
             for spec, household in zip(specs, households, strict=True)
             for status, start, end in spec.statuses
         ),
         counts,
     )
-    _create(
+    _write(
         InsuranceEnrolment,
+        ("person", "kind", "valid_from", "valid_to", "government_paid", "source"),
         (
-            InsuranceEnrolment(
-                person=person,
-                kind=kind,
-                valid_from=start,
-                valid_to=end,
-                government_paid=paid,
-                source=source,
-            )
-            for spec, person in zip(specs, disabled, strict=True)
+            (person, kind, start, end, paid, source)
+            for spec, person in zip(specs, person_ids, strict=True)
             for kind, start, end, paid in spec.insurances
         ),
         counts,
     )
-    _create(
+    _write(
         OutsidePayment,
+        ("person", "kind", "valid_from", "valid_to", "source"),
         (
-            OutsidePayment(person=person, kind=kind, valid_from=start, valid_to=end, source=source)
-            for spec, person in zip(specs, disabled, strict=True)
+            (person, kind, start, end, source)
+            for spec, person in zip(specs, person_ids, strict=True)
             for kind, start, end in spec.outside_payments
         ),
         counts,
     )
-    _create(
+    _write(
         SchoolEnrolment,
+        ("person", "school", "grade", "mode", "valid_from", "valid_to", "source"),
         (
-            SchoolEnrolment(
-                person=person,
-                school=school,
-                grade=grade,
-                mode=mode,
-                valid_from=start,
-                valid_to=end,
-                source=source,
-            )
-            for spec, person in zip(specs, disabled, strict=True)
+            (person, school, grade, mode, start, end, source)
+            for spec, person in zip(specs, person_ids, strict=True)
             for school, grade, mode, start, end in spec.schools
         ),
         counts,
     )
-    _create(
+    _write(
         GuardianLink,
+        ("guardian", "dependant", "relation", "valid_from", "valid_to", "source"),
         (
-            GuardianLink(
-                guardian=head,
-                dependant=person,
-                relation=spec.guardian[0],
-                valid_from=spec.guardian[1],
-                valid_to=spec.guardian[2],
-                source=source,
-            )
-            for spec, person, head in zip(specs, disabled, heads, strict=True)
-            if spec.guardian is not None and head is not None
+            (head, person, *spec.guardian, source)
+            for spec, person, head in zip(specs, person_ids, head_ids, strict=True)
+            if spec.guardian is not None and spec.head is not None
         ),
         counts,
     )
-    _create(
+    _write(
         NeedsSurvey,
         (
-            NeedsSurvey(
-                person=person,
-                year=s.year,
-                survey_date=s.survey_date,
-                method=s.method,
-                surveyor_name=s.surveyor_name,
-                rehab_need=s.rehab_need,
-                device_need=s.device_need,
-                home_renovation_need=s.home_renovation_need,
-                care_need=s.care_need,
-                long_term_care_need=s.long_term_care_need,
-                employment_status=s.employment_status,
-                employment_wish=s.employment_wish,
-                school_status=s.school_status,
-                income_per_capita=s.income_per_capita,
+            "person",
+            "year",
+            "survey_date",
+            "method",
+            "surveyor_name",
+            "rehab_need",
+            "device_need",
+            "home_renovation_need",
+            "care_need",
+            "long_term_care_need",
+            "employment_status",
+            "employment_wish",
+            "school_status",
+            "income_per_capita",
+        ),
+        (
+            (
+                person,
+                s.year,
+                s.survey_date,
+                s.method,
+                s.surveyor_name,
+                s.rehab_need,
+                s.device_need,
+                s.home_renovation_need,
+                s.care_need,
+                s.long_term_care_need,
+                s.employment_status,
+                s.employment_wish,
+                s.school_status,
+                s.income_per_capita,
             )
-            for spec, person in zip(specs, disabled, strict=True)
+            for spec, person in zip(specs, person_ids, strict=True)
             for s in spec.surveys
         ),
         counts,
     )
 
 
+CERTIFICATE_FIELDS = (
+    "id",
+    "person",
+    "number",
+    "number_hash",
+    "category",
+    "level",
+    "issue_date",
+    "expires_on",
+    "valid_from",
+    "valid_to",
+    "status",
+    "issuing_county",
+    "replaces",
+    "end_reason",
+    "source",
+)
+
+
 def _write_certificates(
-    specs: list[DisabledSpec], disabled: list[Person], source: str, counts: Counts
+    specs: list[DisabledSpec], person_ids: list[int], source: str, counts: Counts
 ) -> None:
-    """One pass per position in the history, so each row can point at the one it replaces."""
-    previous: list[Certificate | None] = [None] * len(specs)
+    """Every chunk's first certificates, then the second ones …, each pointing at the one
+    it replaces (the order, and so the ids, of the ``bulk_create`` writer's passes)."""
     depth = max((len(spec.certificates) for spec in specs), default=0)
-    for n in range(depth):
-        batch: list[Certificate] = []
-        owners: list[int] = []
-        for k, (spec, person) in enumerate(zip(specs, disabled, strict=True)):
-            if n >= len(spec.certificates):
-                continue
-            c = spec.certificates[n]
-            number = make_certificate_number(spec.person.id_number, c.category, c.level)
-            batch.append(
-                Certificate(
-                    person=person,
-                    number=number,
-                    number_hash=certificate_lookup_hash(number),
-                    category=c.category,
-                    level=c.level,
-                    issue_date=c.valid_from,
-                    expires_on=c.expires_on,
-                    valid_from=c.valid_from,
-                    valid_to=c.valid_to,
-                    status=c.status,
-                    issuing_county=c.issuing_county or person.county_code,
-                    replaces=previous[k],
-                    end_reason=c.end_reason,
-                    source=source,
-                )
+    order = [
+        (k, n) for n in range(depth) for k, spec in enumerate(specs) if n < len(spec.certificates)
+    ]
+    ids = dict(zip(order, reserve_ids(Certificate, len(order)), strict=True))
+    rows = []
+    for k, n in order:
+        spec = specs[k]
+        c = spec.certificates[n]
+        number = make_certificate_number(spec.person.id_number, c.category, c.level)
+        rows.append(
+            (
+                ids[k, n],
+                person_ids[k],
+                number,
+                certificate_lookup_hash(number),
+                c.category,
+                c.level,
+                c.valid_from,
+                c.expires_on,
+                c.valid_from,
+                c.valid_to,
+                c.status,
+                c.issuing_county or spec.person.village[:6],
+                ids[k, n - 1] if n else None,
+                c.end_reason,
+                source,
             )
-            owners.append(k)
-        _create(Certificate, batch, counts)
-        for k, cert in zip(owners, batch, strict=True):
-            previous[k] = cert
+        )
+    _write(Certificate, CERTIFICATE_FIELDS, rows, counts)
