@@ -1,14 +1,43 @@
-"""Writing many rows of plain values into one table, the fastest way each database has.
+"""Writing many rows into one table, the fastest way each database has.
 
 On PostgreSQL, ``COPY … FROM STDIN`` through psycopg 3 (``write_row`` adapts dates,
-decimals, ``None`` and text as a parameter would be); on SQLite, one ``executemany`` of an
-``INSERT``, which SQLite runs as prepared statements inside the caller's transaction.
-Either way the rows are written in the current transaction (a failure leaves nothing
-behind once it rolls back), without model instances: the caller hands the database values
-(encrypted, quantised) exactly as a model field would prepare them.
+decimals, ``None`` and text as a parameter would); on SQLite, one ``executemany`` of an
+``INSERT``, run as prepared statements. Either way the rows are written in the caller's
+transaction (a failure leaves nothing once it rolls back), without model instances and
+without compiling an INSERT per batch, which ``bulk_create`` spent about 60% of the demo
+registry's CPU time on (docs/benchmarks.md, "Demo generation"). A failure raises Django's
+own error types (``IntegrityError`` …), as its cursor would.
 
-The one owner of bulk inserts of plain rows; callers name the columns they fill and the
-table's defaults fill the rest.
+- ``insert_prepared(model, columns, rows)``: the rows hold the database's values already
+  (the indicators' snapshot rows: codes, dates, quantised decimals).
+- ``insert_rows(model, fields, rows)``: the rows hold the values one would give the model
+  (plain text for an encrypted field, dates, ``Decimal``, foreign keys as ids). Each value
+  goes through its model field's own ``get_db_prep_save``, so the stored form is the one
+  ``bulk_create`` stores: the encrypted field encrypts (``dpf.core.fields
+  .EncryptedTextField``, once per value, a fresh nonce each time), the date and decimal
+  fields adapt for the database. Those of every other field are pure functions of the
+  value, so they are called once per distinct value and remembered for the call (a
+  chunk's dates, codes and names repeat a lot). Fields left out get the model's default
+  (per row when it is a callable); ``auto_now`` / ``auto_now_add`` fields get one
+  timestamp per call, where ``bulk_create`` read the clock per row.
+- ``reserve_ids(model, n)``: primary keys for rows that others point at in the same
+  transaction (the demo's households, persons and certificates), written explicitly.
+
+  - PostgreSQL: ``SELECT nextval(<the id column's sequence>) FROM generate_series(1, n)``:
+    the sequence hands the n values out atomically, so concurrent writers never get the
+    same one (they need not be consecutive, and a rolled-back run's values are not
+    reused, as with ``bulk_create``).
+  - SQLite (Django's id columns are ``AUTOINCREMENT``): the high-water mark is the larger
+    of ``max(id)`` and the table's ``sqlite_sequence`` entry; the next n ids after it are
+    taken by writing the new mark into ``sqlite_sequence`` in the same transaction. That
+    write takes the database's write lock, so no other connection inserts into the table
+    until the transaction ends; had one written between the read and the write, SQLite
+    refuses the write (busy or stale snapshot) rather than handing out an id twice. The
+    ids inserted later are below the mark, which SQLite allows, and ids are never reused
+    after a delete, as with ``AUTOINCREMENT``.
+
+Foreign keys are checked at commit (Django creates them deferrable, initially deferred,
+on both databases), so a row may name one written later in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,26 +45,143 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    TextField,
+)
+from django.utils import timezone
+
+from dpf.core.fields import EncryptedTextField
 
 
-def insert_rows(
-    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
+def insert_prepared(
+    model: type[Model], columns: Sequence[str], rows: Iterable[Sequence[Any]]
 ) -> None:
-    """Insert ``rows`` (tuples in the order of ``columns``) into ``model``'s table."""
-    quote = connection.ops.quote_name
+    """Insert ``rows`` of database values (tuples in the order of ``columns``)."""
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
     table = quote(model._meta.db_table)
     names = ", ".join(quote(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            # Django's own error types (IntegrityError …), as its cursor would raise them.
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            # psycopg 3's COPY, on the driver's cursor (Django's wrapper has no copy());
+            # its errors become Django's, as the wrapper's execute() would make them.
             with (
-                connection.wrap_database_errors,
-                raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+                db.wrap_database_errors,
+                cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
             ):
                 for row in rows:
                     copy.write_row(row)
             return
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
+def _stored_as_is(field: Field[Any, Any]) -> type | None:
+    """The Python type whose values the field's ``get_db_prep_save`` returns unchanged on
+    both databases: ``int`` for integer columns (ids and foreign keys to them), ``bool``
+    for boolean ones, ``str`` for plain text (not a subclass: the encrypted field is one)."""
+    target = field.target_field if isinstance(field, ForeignKey) else field
+    if isinstance(target, IntegerField):
+        return int
+    if isinstance(target, BooleanField):
+        return bool
+    if type(target) in (CharField, TextField):
+        return str
+    return None
+
+
+def _column(
+    field: Field[Any, Any], values: Sequence[Any], db: BaseDatabaseWrapper
+) -> Sequence[Any]:
+    """A column's values as the database stores them, converted by the field itself:
+    every value when it encrypts (a fresh nonce each), else once per distinct value;
+    none when each already is what the field would return."""
+    prep = field.get_db_prep_save
+    if isinstance(field, EncryptedTextField):
+        return [prep(value, db) for value in values]
+    as_is = _stored_as_is(field)
+    if as_is is not None and all(type(v) is as_is or v is None for v in values):
+        return values
+    stored = {value: prep(value, db) for value in set(values)}
+    return [stored[value] for value in values]
+
+
+def _left_out(field: Field[Any, Any], now: Any, n: int) -> Sequence[Any]:
+    """The values of a column the caller did not give, as ``bulk_create`` would fill it:
+    ``now`` for the timestamps Django sets on insert, else the field's default (called
+    per row when it is a callable), or the "" / None Django falls back to."""
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return [now] * n
+    if field.has_default() and callable(field.default):
+        return [field.get_default() for _ in range(n)]
+    return [field.get_default()] * n
+
+
+def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Insert ``rows`` (values in the order of ``fields``) into ``model``'s table; returns
+    how many. ``fields`` may name the primary key (ids from ``reserve_ids``)."""
+    meta = model._meta
+    given: list[Field[Any, Any]] = []
+    for name in fields:
+        field = meta.get_field(name)
+        if not isinstance(field, Field) or not field.concrete:
+            raise ValueError(f"{model.__name__}.{name} is not a column")
+        given.append(field)
+    rows = list(rows)
+    if not rows:
+        return 0
+    db = connections[DEFAULT_DB_ALIAS]
+    n, now = len(rows), timezone.now()
+    rest = [f for f in meta.concrete_fields if f not in given and not f.primary_key]
+    by_column = [*zip(*rows, strict=True), *(_left_out(f, now, n) for f in rest)]
+    if len(by_column) != len(given) + len(rest):
+        raise ValueError(f"{model.__name__}: rows of {len(by_column) - len(rest)} values")
+    targets = [*given, *rest]
+    prepared = list(
+        zip(
+            *(_column(f, values, db) for f, values in zip(targets, by_column, strict=True)),
+            strict=True,
+        )
+    )
+    insert_prepared(model, [f.column for f in targets], prepared)
+    return n
+
+
+def reserve_ids(model: type[Model], n: int) -> list[int]:
+    """``n`` new primary keys of ``model``'s table, for rows inserted later in this
+    transaction (see the module's docstring)."""
+    if n <= 0:
+        return []
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    table, column = meta.db_table, pk.column
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(table), column, n],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(
+            f"SELECT max(coalesce((SELECT max({quote(column)}) FROM {quote(table)}), 0), "  # noqa: S608
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            [table],
+        )
+        (mark,) = cursor.fetchone()
+        cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [mark + n, table])
+        if cursor.rowcount == 0:
+            cursor.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, mark + n]
+            )
+    return list(range(mark + 1, mark + n + 1))

@@ -1,8 +1,8 @@
 """Inserting one drawn chunk of the synthetic registry: plain tuples per table, written by
-``dpf.demo.fastwrite.insert_rows`` (``COPY`` on PostgreSQL, ``executemany`` on SQLite).
+``dpf.core.bulk.insert_rows`` (``COPY`` on PostgreSQL, ``executemany`` on SQLite).
 
 No model instances and no per-row ``save()``: each table gets one write per chunk. The
-households, persons and certificates get their ids first (``fastwrite.reserve_ids``) so
+households, persons and certificates get their ids first (``bulk.reserve_ids``) so
 the other rows can point at them, the household's head included. Field encryption
 happens per value in the model field, as for any other write; look-up hashes, masks and
 pinyin keys are computed as the registry services compute them. Rows go in the order
@@ -19,11 +19,11 @@ from typing import Any
 from django.db.models import Model
 from django.utils import timezone
 
+from dpf.core.bulk import insert_rows, reserve_ids
 from dpf.core.certnumber import make_certificate_number
 from dpf.core.idnumber import make_id_number, mask_id_number
 from dpf.core.pinyin import name_search_keys
 from dpf.demo.context import Counts
-from dpf.demo.fastwrite import insert_rows, reserve_ids
 from dpf.demo.population import DisabledSpec, PersonSpec
 from dpf.registry.models import (
     Certificate,

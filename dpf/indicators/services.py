@@ -306,13 +306,14 @@ _SNAPSHOT_COLUMNS = (
 
 
 def _insert_snapshots(run: SnapshotRun, as_of: dt.date, results: list[kpi.Result]) -> None:
-    """One row per indicator and region, written as plain values (``dpf.core.bulk``: COPY on
-    PostgreSQL, one ``executemany`` on SQLite): ``bulk_create`` built and prepared 3,800
-    model instances a run, a quarter of a snapshot's time (the demo stores 60). The values
+    """One row per indicator and region, written as plain values
+    (``dpf.core.bulk.insert_prepared``: COPY on PostgreSQL, one ``executemany`` on SQLite):
+    ``bulk_create`` built and prepared 3,800 model instances a run, a quarter of a
+    snapshot's time (the demo stores 60). The values
     are those ``bulk_create`` hands to the driver (Django 5.2 passes a Decimal to both
     backends unchanged; ``compute`` has quantised it); ``tests/indicators`` read them back
     through the model."""
-    bulk.insert_rows(
+    bulk.insert_prepared(
         Snapshot,
         _SNAPSHOT_COLUMNS,
         (

@@ -1,5 +1,6 @@
-"""``dpf.core.bulk.insert_rows``: COPY on PostgreSQL, ``executemany`` on SQLite; the values
-read back through the model are the values written, and a failure leaves nothing."""
+"""``dpf.core.bulk``: COPY on PostgreSQL, ``executemany`` on SQLite. The values read back
+through the model are the values written (stored as ``bulk_create`` would store them),
+ids are reserved without ever handing one out twice, and a failure leaves nothing."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from dpf.core import bulk
 from dpf.core.models import CalendarDay
 from dpf.indicators.models import Indicator, Plan, Snapshot, SnapshotRun
+from dpf.registry.models import Household
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +24,7 @@ AWKWARD = ["含\t制表符", "两\n行", "回车\r", "反斜杠\\", "\\N", "春�
 
 def test_text_dates_and_awkward_characters_come_back_as_written() -> None:
     days = [dt.date(2099, 1, 1) + dt.timedelta(days=i) for i in range(len(AWKWARD))]
-    bulk.insert_rows(
+    bulk.insert_prepared(
         CalendarDay,
         ["date", "kind", "name"],
         ((d, "holiday", n) for d, n in zip(days, AWKWARD, strict=True)),
@@ -44,7 +46,7 @@ def test_decimals_and_nulls_come_back_as_written() -> None:
     ]  # fmt: skip
     columns = ["run_id", "indicator_id", "as_of", "region_code", "region_level", "numerator"]
     columns += ["denominator", "value", "reference", "target", "status"]
-    bulk.insert_rows(Snapshot, columns, iter(rows))
+    bulk.insert_prepared(Snapshot, columns, iter(rows))
     stored = Snapshot.objects.filter(run=run).order_by("region_code")
     assert [tuple(getattr(s, c) for c in columns) for s in stored] == rows
 
@@ -52,5 +54,58 @@ def test_decimals_and_nulls_come_back_as_written() -> None:
 def test_a_failing_row_leaves_nothing_of_the_batch() -> None:
     days = [dt.date(2098, 3, 1), dt.date(2098, 3, 2), dt.date(2098, 3, 1)]  # the last clashes
     with pytest.raises(IntegrityError), transaction.atomic():
-        bulk.insert_rows(CalendarDay, ["date", "kind", "name"], ((d, "holiday", "x") for d in days))
+        bulk.insert_prepared(
+            CalendarDay, ["date", "kind", "name"], ((d, "holiday", "x") for d in days)
+        )
     assert not CalendarDay.objects.filter(date__year=2098).exists()
+
+
+FIELDS = ("county_code", "township_code", "village_code", "address")
+
+
+def test_rows_are_stored_as_the_model_stores_them() -> None:
+    n = bulk.insert_rows(
+        Household,
+        FIELDS,
+        [
+            ("150402", "150402001", "150402001001", "红山区某路1号"),
+            ("150402", "150402001", "150402001002", ""),
+        ],
+    )
+    assert n == 2
+    first, second = Household.objects.order_by("pk")
+    assert first.address == "红山区某路1号"  # decrypted on read
+    assert second.address == ""
+    assert first.synthetic is False  # the model's default for a column left out
+    assert first.created_at is not None  # auto_now_add, as bulk_create sets it
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT address FROM registry_household WHERE id = %s", [first.pk])
+        (stored,) = cursor.fetchone()
+    assert "红山区" not in stored  # encrypted at rest
+
+
+def test_reserved_ids_are_new_and_written_as_given() -> None:
+    bulk.insert_rows(Household, FIELDS, [("150402", "150402001", "150402001001", "")])
+    existing = Household.objects.get().pk
+    ids = bulk.reserve_ids(Household, 3)
+    assert len(set(ids)) == 3
+    assert min(ids) > existing
+    bulk.insert_rows(
+        Household, ("id", *FIELDS), [(pk, "150402", "150402001", "150402001001", "") for pk in ids]
+    )
+    assert sorted(Household.objects.values_list("pk", flat=True)) == [existing, *sorted(ids)]
+    Household.objects.filter(pk__in=ids).delete()
+    # Neither a later reservation nor the database's own numbering reuses a deleted id.
+    assert min(bulk.reserve_ids(Household, 2)) > max(ids)
+    bulk.insert_rows(Household, FIELDS, [("150402", "150402001", "150402001001", "")])
+    last = Household.objects.order_by("pk").last()
+    assert last is not None
+    assert last.pk > max(ids)
+
+
+def test_a_row_of_the_wrong_length_or_a_non_column_is_refused() -> None:
+    with pytest.raises(ValueError, match="values"):
+        bulk.insert_rows(Household, FIELDS, [("150402", "150402001", "150402001001")])
+    with pytest.raises(ValueError, match="not a column"):
+        bulk.insert_rows(Household, ("members",), [(1,)])
+    assert not Household.objects.exists()

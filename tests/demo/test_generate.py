@@ -434,7 +434,7 @@ def test_another_seed_gives_other_people() -> None:
 
 
 # The registry this module's seed and size gave with the ``bulk_create`` writer (computed
-# with ``registry_digest`` at commit c9af1d7, before ``dpf.demo.fastwrite``; the same on
+# with ``registry_digest`` at commit c9af1d7, before ``dpf.core.bulk.insert_rows``; the same on
 # SQLite and PostgreSQL, and independent of the keys). A change to the drawing
 # (population.py) changes it on purpose: recompute it then from the commit before the
 # change, never from the changed code.
@@ -502,7 +502,7 @@ def test_the_registry_is_the_one_the_seed_gave_before() -> None:
 
 
 def test_inserts_are_one_write_per_table_and_chunk() -> None:
-    """Rows go in with one write per table and chunk (``dpf.demo.fastwrite``), never one
+    """Rows go in with one write per table and chunk (``dpf.core.bulk``), never one
     statement per person: on SQLite one ``executemany`` INSERT, on PostgreSQL a ``COPY``
     (on the driver's cursor, which Django's query log does not see: no INSERT at all)."""
     from django.test.utils import CaptureQueriesContext
