@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.signals import request_started
+from django.db import connection
 
 from dpf.bench import locustrun
 from tests.benefits.conftest import person_with
@@ -21,10 +22,10 @@ def test_locust_counts_what_the_server_answered(live_server: Any) -> None:
     worker = make_user("village_worker", "150402001001")
     person = person_with(level=1, household="dibao", village="150402001001")
     requests = [
-        {"kind": "search by name", "path": "/registry/?q=zz"},
-        {"kind": "person page", "path": f"/registry/person/{person.pk}/"},
         # answered 200: an error of its kind each time
         {"kind": "expects a redirect", "path": "/registry/?q=yy", "expect": [302]},
+        {"kind": "search by name", "path": "/registry/?q=zz"},
+        {"kind": "person page", "path": f"/registry/person/{person.pk}/"},
     ]
     scenario = {
         "password": PASSWORD,
@@ -40,22 +41,29 @@ def test_locust_counts_what_the_server_answered(live_server: Any) -> None:
 
     request_started.connect(saw)
     try:
-        # the refused session first, the other 2.5 s later: SQLite's in-memory test database
-        # refuses a writer while another thread writes ('table is locked')
-        result = locustrun.run_scenario(live_server.url, scenario, seconds=5, spawn_rate=0.4)
+        if connection.vendor == "sqlite":
+            # the refused session first, the other 5 s later: SQLite's in-memory test
+            # database refuses a writer while another thread writes ('table is locked')
+            result = locustrun.run_scenario(live_server.url, scenario, seconds=9, spawn_rate=0.2)
+        else:
+            result = locustrun.run_scenario(live_server.url, scenario, seconds=8)
     finally:
         request_started.disconnect(saw)
 
     answered = [path for path in seen if not path.startswith("/accounts/")]
-    assert result["requests"] == len(answered) >= 3
-    assert result["kinds"]["login"] == {**result["kinds"]["login"], "requests": 2, "errors": 1}
-    assert result["login_failures"] == 1
     kinds = result["kinds"]
-    assert kinds["person page"]["requests"] == answered.count(f"/registry/person/{person.pk}/")
-    assert kinds["search by name"]["errors"] == kinds["person page"]["errors"] == 0
-    redirects = kinds["expects a redirect"]["requests"]
+
+    def sent(kind: str) -> int:
+        return int(kinds.get(kind, {"requests": 0})["requests"])
+
+    assert result["requests"] == len(answered) > 0
+    assert sent("person page") == answered.count(f"/registry/person/{person.pk}/")
+    assert sent("search by name") + sent("expects a redirect") == answered.count("/registry/")
+    assert kinds["login"]["requests"] == 2
+    assert kinds["login"]["errors"] == result["login_failures"] == 1
+    redirects = sent("expects a redirect")
     assert result["errors"] == kinds["expects a redirect"]["errors"] == redirects > 0
     # the refused log-in answers its form again (200)
     assert result["error_kinds"] == {"expects a redirect 200": redirects, "login 200": 1}
     assert result["tool_exceptions"] == 0
-    assert kinds["person page"]["p50_ms"] > 0
+    assert kinds["expects a redirect"]["p50_ms"] > 0
