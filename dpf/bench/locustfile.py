@@ -4,7 +4,12 @@ Run only as locust's own process, never imported by Django code or a test (impor
 monkey-patches the process with gevent); ``dpf.bench.locustrun`` starts it:
 
 ``python -m locust -f dpf/bench/locustfile.py --scenario FILE.json --final-csv PREFIX
---headless -u N -r N -t 60s --host http://127.0.0.1:PORT --only-summary``
+--measure 60 --headless -u N -r N -t 400s --host http://127.0.0.1:PORT --only-summary``
+
+As in ``dpf.bench.load``, the measured time starts once every session has logged in (each
+log-in hashes a password, and 32 of them on 2 busy workers took 20 to 35 s): the users wait
+for one another after their log-in, and ``--measure`` seconds later the run is stopped as
+locust's ``-t`` would stop it (``-t`` is then only a cap).
 
 ``--final-csv`` writes locust's CSV tables (``PREFIX_stats.csv``, ``PREFIX_failures.csv``,
 ``PREFIX_exceptions.csv``, the columns of its ``--csv``) once every user has stopped: its
@@ -31,6 +36,8 @@ import urllib.parse
 from functools import cache
 from typing import Any
 
+import gevent  # type: ignore[import-untyped]
+import gevent.event  # type: ignore[import-untyped]
 import requests
 from locust import HttpUser, constant, events, task
 from locust.env import Environment
@@ -39,6 +46,8 @@ from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 from dpf.bench.load import LOGIN_PATH, TIMEOUT, totp
 
 _players = itertools.count()
+_logged_in = itertools.count(1)
+_all_logged_in = gevent.event.Event()
 
 
 class Refused(Exception):
@@ -49,6 +58,7 @@ class Refused(Exception):
 def _scenario_option(parser: Any) -> None:
     parser.add_argument("--scenario", default="", help="the load scenario (JSON)")
     parser.add_argument("--final-csv", default="", help="prefix of the CSV tables at the end")
+    parser.add_argument("--measure", type=float, default=0, help="seconds after the log-ins")
 
 
 @events.quitting.add_listener
@@ -92,6 +102,12 @@ class StaffSession(HttpUser):
         self._log_in(
             spec["username"], spec.get("password") or scenario["password"], spec.get("totp_key", "")
         )
+        if next(_logged_in) == len(sessions):  # the last: the measured time starts
+            seconds = self.environment.parsed_options.measure
+            if seconds and self.environment.runner is not None:
+                gevent.spawn_later(seconds, self.environment.runner.quit)
+            _all_logged_in.set()
+        _all_logged_in.wait()
 
     def _send(
         self, http: requests.Session, method: str, path: str, form: dict[str, str] | None, **kw: Any

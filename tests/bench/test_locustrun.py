@@ -1,6 +1,6 @@
 """``dpf bench load --tool locust``: locust, in its own process, sends a scenario's requests
-to a live server; the result read from its CSV files counts what the server answered, a
-refused log-in and each unexpected status by kind."""
+to a live server for 3 s after the log-ins; the result read from its CSV files counts what
+the server answered, a refused log-in and each unexpected status by kind."""
 
 from __future__ import annotations
 
@@ -44,9 +44,9 @@ def test_locust_counts_what_the_server_answered(live_server: Any) -> None:
         if connection.vendor == "sqlite":
             # the refused session first, the other 5 s later: SQLite's in-memory test
             # database refuses a writer while another thread writes ('table is locked')
-            result = locustrun.run_scenario(live_server.url, scenario, seconds=9, spawn_rate=0.2)
+            result = locustrun.run_scenario(live_server.url, scenario, seconds=3, spawn_rate=0.2)
         else:
-            result = locustrun.run_scenario(live_server.url, scenario, seconds=8)
+            result = locustrun.run_scenario(live_server.url, scenario, seconds=3)
     finally:
         request_started.disconnect(saw)
 
