@@ -19,7 +19,11 @@ percentiles in milliseconds):
     "method": "POST", "path": …, "form": {…}, "expect": [302], "once": true}]}]}``. The
     figures are given per kind of request; an error is a status other than the expected
     one (200 unless ``expect`` says otherwise) or a failed connection, and is reported by
-    kind and status only (paths and queries hold names).
+    kind and status only (paths and queries hold names). With ``"forwarded_https": true``
+    (a server with the production settings) the client stands in for the HTTPS proxy:
+    every request says ``X-Forwarded-Proto: https`` and the CSRF referer is ``https://``.
+
+``dpf/bench/locustfile.py`` sends the same scenario's requests with locust.
 
 It only ever talks to the loopback address it is given.
 """
@@ -65,19 +69,26 @@ class Response:
 class Session:
     """One browser: its own cookies and connection to a loopback server."""
 
-    def __init__(self, host: str, port: int, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, host: str, port: int, timeout: float = TIMEOUT, *, forwarded_https: bool = False
+    ) -> None:
         if not (host.startswith("127.") or host in ("localhost", "::1")):
             raise SystemExit("refusing a non-loopback target")
         self.host, self.port, self.timeout = host, port, timeout
+        self.forwarded_https = forwarded_https
         self.cookies: dict[str, str] = {}
         self._conn = http.client.HTTPConnection(host, port, timeout=timeout)
 
     @classmethod
-    def to(cls, base: str, timeout: float = TIMEOUT) -> Session:
+    def to(cls, base: str, timeout: float = TIMEOUT, *, forwarded_https: bool = False) -> Session:
         url = urllib.parse.urlsplit(base)
-        return cls(url.hostname or "127.0.0.1", url.port or 80, timeout)
+        return cls(
+            url.hostname or "127.0.0.1", url.port or 80, timeout, forwarded_https=forwarded_https
+        )
 
     def _send(self, method: str, path: str, body: str | None, headers: dict[str, str]) -> Response:
+        if self.forwarded_https:
+            headers["X-Forwarded-Proto"] = "https"
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         try:
@@ -96,6 +107,10 @@ class Session:
                     self.cookies[key] = val
         return Response(resp.status, text, resp.getheader("Location", "") or "")
 
+    @property
+    def scheme(self) -> str:
+        return "https" if self.forwarded_https else "http"
+
     def get(self, path: str) -> Response:
         return self._send("GET", path, None, {})
 
@@ -105,7 +120,7 @@ class Session:
         body = f"{body}&csrfmiddlewaretoken={token}" if body else f"csrfmiddlewaretoken={token}"
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
-            "Referer": f"http://{self.host}:{self.port}{path}",
+            "Referer": f"{self.scheme}://{self.host}:{self.port}{path}",
         }
         return self._send("POST", path, body, headers)
 
@@ -197,7 +212,7 @@ def run_scenario(
     sent: Counter[str] = Counter()
 
     def staff(spec: dict[str, Any]) -> None:
-        browser = Session.to(base)
+        browser = Session.to(base, forwarded_https=bool(scenario.get("forwarded_https")))
         try:
             start = time.perf_counter()
             try:

@@ -2,8 +2,10 @@
 roles and regions, applications waiting for their approval, and each session's requests.
 
 Runs inside the benchmark database (``dpf bench step staff``), which holds only synthetic
-people. The accounts are demo accounts (the published demo password; they log in on a
-demo installation only), named ``bench_…``.
+people. The accounts, named ``bench_…``, are demo accounts (the published demo password;
+they log in on a demo installation only), or, for a server with the production settings
+(``production=True``), ordinary accounts with a TOTP device for every role that needs one:
+the scenario carries their keys and says that the load tools stand in for the HTTPS proxy.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dpf.accounts import otp
 from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
 from dpf.core.roles import Role
@@ -39,6 +43,7 @@ class Staff:
     username: str
     role: str
     region: str
+    totp_key: str = ""
 
 
 def _busiest(level_field: str, n: int) -> list[str]:
@@ -62,10 +67,12 @@ def _counts(sessions: int) -> dict[str, int]:
 
 
 @transaction.atomic
-def create_staff(sessions: int) -> list[Staff]:
+def create_staff(sessions: int, *, demo: bool = True) -> list[Staff]:
     """``sessions`` bench accounts: township and county officers, city admins and village
     workers, each in one of the busiest regions of its level (regions reused when there
-    are fewer regions than accounts)."""
+    are fewer regions than accounts). Not ``demo``: ordinary accounts, each role that
+    requires the second factor with a confirmed TOTP device (kept from an earlier call, so
+    a second scenario on the same database logs in with the same keys)."""
     counts = _counts(sessions)
     levels = {
         Role.TOWNSHIP_OFFICER: "township_code",
@@ -79,17 +86,23 @@ def create_staff(sessions: int) -> list[Staff]:
         for i in range(n):
             region = regions[i % len(regions)]
             username = f"bench_{role}_{i + 1:02d}"
-            User.objects.update_or_create(
+            user, _ = User.objects.update_or_create(
                 username=username,
                 defaults={
                     "role": role,
                     "region_id": region,
                     "password": password,
-                    "demo": True,
+                    "demo": demo,
                     "is_active": True,
                 },
             )
-            staff.append(Staff(username, role, region))
+            key = ""
+            if otp.required_for(user):
+                device, _ = TOTPDevice.objects.get_or_create(
+                    user=user, name=otp.DEVICE_NAME, defaults={"confirmed": True}
+                )
+                key = device.key
+            staff.append(Staff(username, role, region, key))
     return staff
 
 
@@ -190,10 +203,13 @@ def _approvals(items: list[ApplicationItem]) -> list[list[dict[str, Any]]]:
     return rounds
 
 
-def step_staff(sessions: int = 50, per_officer: int = APPLICATIONS_PER_OFFICER) -> dict[str, Any]:
-    """Create the accounts and the applications; return the load generator's scenario."""
+def step_staff(
+    sessions: int = 50, per_officer: int = APPLICATIONS_PER_OFFICER, *, production: bool = False
+) -> dict[str, Any]:
+    """Create the accounts and the applications; return the load tools' scenario (the same
+    reads each call on the same registry, the approvals of fresh applications)."""
     rng = random.Random(7)
-    staff = create_staff(sessions)
+    staff = create_staff(sessions, demo=not production)
     indicators = list(Indicator.objects.order_by("code").values_list("code", flat=True)[:12])
     users = {u.username: u for u in User.objects.filter(username__startswith="bench_")}
     out = []
@@ -213,8 +229,17 @@ def step_staff(sessions: int = 50, per_officer: int = APPLICATIONS_PER_OFFICER) 
             for rest in approvals:
                 merged += rest
             requests = merged
-        out.append({"username": member.username, "role": member.role, "requests": requests})
-    return {"password": DEMO_PASSWORD, "sessions": out, "applications_waiting": waiting}
+        session = {"username": member.username, "role": member.role, "requests": requests}
+        if member.totp_key:
+            session["totp_key"] = member.totp_key
+        out.append(session)
+    return {
+        "password": DEMO_PASSWORD,
+        "sessions": out,
+        "applications_waiting": waiting,
+        # behind the production settings' HTTPS redirect the tools act as the proxy
+        "forwarded_https": production,
+    }
 
 
 def step_load_check() -> dict[str, Any]:

@@ -192,11 +192,11 @@ def _duck_materialised(as_of: dt.date) -> dict[str, Any]:
     return duck.compare(statements, setup=[(drop, []), create], teardown=[drop])
 
 
-def step_staff(sessions: int) -> dict[str, Any]:
+def step_staff(sessions: int, *, production: bool = False) -> dict[str, Any]:
     """Bench staff accounts, applications waiting for them, and the load scenario."""
     from dpf.bench import staff
 
-    return staff.step_staff(sessions)
+    return staff.step_staff(sessions, production=production)
 
 
 def step_load_check() -> dict[str, Any]:

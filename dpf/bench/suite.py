@@ -27,12 +27,43 @@ def _free_port() -> int:
         return port
 
 
-class Server:
-    """gunicorn with several worker processes, as in production, on a loopback port."""
+# The production settings' switches, as deploy/'s units set them: no debug pages or demo
+# data, every client sent to HTTPS unless the proxy's X-Forwarded-Proto says it came so.
+PRODUCTION = {"DPF_PRODUCTION": "1", "DPF_HTTPS": "1", "DPF_ALLOWED_HOSTS": "127.0.0.1"}
 
-    def __init__(self, env: dict[str, str], workers: int = 4, log: Path | None = None) -> None:
+
+def gunicorn_command(port: int, workers: int) -> list[str]:
+    """gunicorn as in production (sync workers), on loopback, trusting the loopback proxy's
+    X-Forwarded-Proto."""
+    return [
+        *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
+        *("--bind", f"127.0.0.1:{port}", "--workers", str(workers)),
+        *("--forwarded-allow-ips", "127.0.0.1"),
+        # Under faketime (./run clock) the arbiter compares the faked clock with the real
+        # mtime of each worker's heartbeat file and kills every worker as timed out: there,
+        # the worker timeout is off (gunicorn's 0).
+        *(("--timeout", "0") if "FAKETIME" in os.environ else ()),
+    ]
+
+
+class Server:
+    """gunicorn with several worker processes, as in production, on a loopback port;
+    ``production``: with the production settings (``PRODUCTION``; demo mode off)."""
+
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int = 4,
+        log: Path | None = None,
+        *,
+        production: bool = False,
+    ) -> None:
         self.port = _free_port()
         self.env = {**os.environ, **env}
+        if production:
+            self.env.pop("DPF_DEMO", None)
+            self.env.pop("DPF_DEBUG", None)
+            self.env.update(PRODUCTION)
         self.workers = workers
         self.log = log  # the server's error log (stderr), else discarded
         self.proc: subprocess.Popen[bytes] | None = None
@@ -40,30 +71,26 @@ class Server:
     def __enter__(self) -> Server:
         errors = self.log.open("ab") if self.log is not None else None
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "--workers",
-                str(self.workers),
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-            ],
+            [*gunicorn_command(self.port, self.workers), "--log-level", "warning"],
             env=self.env,
             stdout=subprocess.DEVNULL,
             stderr=errors if errors is not None else subprocess.DEVNULL,
         )
         if errors is not None:
             errors.close()  # the child keeps its own descriptor
+        # as the proxy would ask (the production settings send plain HTTP to HTTPS)
+        probe = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/accounts/login/",
+            headers={"X-Forwarded-Proto": "https"},
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/accounts/login/", timeout=2)
+                urllib.request.urlopen(probe, timeout=2)  # noqa: S310 - http on loopback
                 return self
             except OSError:
+                if self.proc.poll() is not None:
+                    break
                 time.sleep(0.3)
         raise RuntimeError("the benchmark server did not start")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.client
 import http.server
-import os
 import re
 import socket
 import subprocess
@@ -25,6 +24,7 @@ from django.urls import reverse
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from dpf.bench.suite import PRODUCTION, gunicorn_command
 from dpf.exchange import services
 from dpf.exchange.models import BatchStatus
 from tests.exchange.test_background import roster, upload
@@ -34,7 +34,6 @@ from tests.jobs.workers import Worker
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 PASSWORD = "Correct-Horse-Battery-9"
-PRODUCTION = {"DPF_PRODUCTION": "1", "DPF_HTTPS": "1", "DPF_ALLOWED_HOSTS": "127.0.0.1"}
 
 
 def _free_port() -> int:
@@ -155,15 +154,7 @@ def test_gunicorn_and_the_worker_with_the_production_settings(stack) -> None:
     log = outside.folder / "gunicorn.log"
     with log.open("w") as out:
         web = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "gunicorn", "config.wsgi:application"),
-                *("--bind", f"127.0.0.1:{port}", "--workers", "2"),
-                *("--forwarded-allow-ips", "127.0.0.1"),
-                # Under faketime (./run clock) the arbiter compares the faked clock with
-                # the real mtime of each worker's heartbeat file and kills every worker as
-                # timed out: there, the worker timeout is off (gunicorn's 0).
-                *(("--timeout", "0") if "FAKETIME" in os.environ else ()),
-            ],
+            gunicorn_command(port, workers=2),
             env=env,
             cwd=settings.BASE_DIR,
             stdout=out,

@@ -5,10 +5,13 @@ dpf bench [run] [--sizes 200000,1000000] [--databases postgresql,sqlite] [--skip
     scan, web, payments. The rows measured so far are written to
     ``data/bench-progress-PID.md`` after each part, and a part that fails is recorded as a
     row while the run goes on.
-dpf bench load [--persons 20000] [--sessions 50] [--seconds 60] [--workers 5] [--write]
+dpf bench load [--tool locust|builtin|both] [--persons 20000] [--sessions 8,32] [--seconds 60]
+               [--workers 2] [--write]
     staff sessions (log-in, searches, person pages, approvals, dashboard reads) against
-    gunicorn on PostgreSQL for a fixed time; exits with status 1 on any error
-    (``dpf.bench.staffload``); ``--write`` adds the figures to docs/benchmarks.md.
+    gunicorn with the production settings on PostgreSQL for a fixed time, once per number
+    of sessions and tool (locust in its own process, or ``dpf.bench.load``'s threads; both
+    for the comparison); exits with status 1 on any error (``dpf.bench.staffload``);
+    ``--write`` adds the figures to docs/benchmarks.md.
 dpf bench payments run [--database sqlite] [--persons 20000] [--seed 1] [--month 2025-10]
 dpf bench payments seed|measure [--month 2025-10]
     every county's monthly payment lists (``dpf.bench.payments``).
@@ -92,7 +95,13 @@ def _bounded(kind: type, low: float, high: float, zh: str, en: str) -> Any:
 
 
 _persons = _bounded(int, 100, 5_000_000, "人数", "persons")
-_sessions = _bounded(int, 4, 500, "会话数", "sessions")
+_session_count = _bounded(int, 4, 500, "会话数", "sessions")
+
+
+def _sessions(text: str) -> list[int]:
+    return [_session_count(n) for n in text.split(",") if n.strip()] or [_session_count("")]
+
+
 _seconds = _bounded(float, 1, 3600, "时长", "seconds")
 _workers = _bounded(int, 1, 64, "进程数", "workers")
 _sample = _bounded(int, 1, 1_000_000, "样本数", "sample")
@@ -131,9 +140,19 @@ class Command(BaseCommand):
         parser.add_argument("--skip", default="", help="comma-separated steps to skip")
         parser.add_argument("--import-rows", dest="import_rows", type=int, default=100_000)
         parser.add_argument("--persons", type=_persons, default=20_000, help="load, payments")
-        parser.add_argument("--sessions", type=_sessions, default=50, help="load: sessions")
+        parser.add_argument(
+            "--sessions", type=_sessions, default=[8, 32], help="load: sessions, e.g. 8,32"
+        )
         parser.add_argument("--seconds", type=_seconds, default=60.0, help="load: duration")
-        parser.add_argument("--workers", type=_workers, default=5, help="load: gunicorn")
+        parser.add_argument("--workers", type=_workers, default=2, help="load: gunicorn")
+        parser.add_argument(
+            "--tool", choices=["locust", "builtin", "both"], default="locust", help="load"
+        )
+        parser.add_argument(
+            "--production",
+            action="store_true",
+            help="step staff: accounts for a server with the production settings",
+        )
         parser.add_argument(
             "--database",
             choices=["sqlite", "postgresql"],
@@ -299,22 +318,30 @@ class Command(BaseCommand):
         from dpf.bench import staffload
 
         started = dt.datetime.now(dt.UTC)
+        sessions = ",".join(str(n) for n in options["sessions"])
         command = (
-            f"dpf bench load --persons {options['persons']} --sessions {options['sessions']} "
-            f"--seconds {options['seconds']:g} --workers {options['workers']}"
+            f"dpf bench load --tool {options['tool']} --persons {options['persons']} "
+            f"--sessions {sessions} --seconds {options['seconds']:g} "
+            f"--workers {options['workers']}"
         )
-        result = staffload.measure_staff_load(
+        tools = list(staffload.TOOLS[::-1]) if options["tool"] == "both" else [options["tool"]]
+        results = staffload.measure_load(
             persons=options["persons"],
-            sessions=options["sessions"],
+            clients=options["sessions"],
+            tools=tools,
             seconds=options["seconds"],
             workers=options["workers"],
             as_of=as_of,
             log=lambda msg: self.stdout.write(msg),
         )
-        block = staffload.render_markdown(result, command=command, started=started)
+        block = staffload.render_markdown(results, command=command, started=started)
         self.stdout.write(block)
-        self.stdout.write(json.dumps(result, ensure_ascii=False))
-        problems = staffload.failures(result)
+        self.stdout.write(json.dumps(results, ensure_ascii=False))
+        problems = [
+            f"{r['tool']}, {r['sessions']} sessions: {problem}"
+            for r in results
+            for problem in staffload.failures(r)
+        ]
         if options["write"]:
             staffload.write_results(Path(settings.BASE_DIR) / "docs" / "benchmarks.md", block)
             self.stdout.write("written to docs/benchmarks.md")
@@ -327,7 +354,7 @@ class Command(BaseCommand):
         if name in ("kpi", "scan"):
             result = fn(as_of)
         elif name == "staff":
-            result = fn(options["sessions"])
+            result = fn(options["sessions"][0], production=options["production"])
         else:
             result = fn()
         self.stdout.write(json.dumps(result, ensure_ascii=False, default=str))
