@@ -8,6 +8,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -226,6 +227,63 @@ def test_the_indicators_benchmark_refreshes_to_the_full_computation() -> None:
     assert result["contributions"] > 0
     assert result["changed_persons"] >= 1
     assert result["equal_to_full_compute"] is True
+
+
+def _indicators_bench() -> tuple[dict, str]:
+    """``dpf bench indicators --json`` on six synthetic persons in two townships: its
+    result and what it said on the way."""
+    from tests.benefits.conftest import AS_OF, person_with
+
+    for i in range(6):
+        village = "150402001001" if i % 2 else "150404002001"
+        person_with(village=village, level=1 + i % 4, household=("dibao", "none")[i % 2])
+    Person.objects.update(synthetic=True)
+    out, said = io.StringIO(), io.StringIO()
+    call_command(
+        "bench",
+        "indicators",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--changed",
+        "0",
+        "--json",
+        stdout=out,
+        stderr=said,
+    )
+    return json.loads(out.getvalue()), said.getvalue()
+
+
+# Committed transactions: the move's listener runs after its commit, as in a request.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_indicators_benchmark_times_the_refresh_run_in_the_request() -> None:
+    result, said = _indicators_bench()
+    assert result["one_change_refreshed_in_request"] is True
+    assert result["one_change_queued_as_job"] is False
+    assert result["one_change_refresh_seconds"] is not None
+    assert "queued" not in said
+    assert result["equal_to_full_compute"] is True
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_indicators_benchmark_says_when_the_refresh_was_queued_as_a_job(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """More persons changed since the snapshot than a request refreshes (every person,
+    right after a demo generation): the move's refresh goes to the job, and the result
+    says so rather than reporting a refresh time it never measured."""
+    from dpf.indicators import refresh
+    from dpf.jobs.models import Job
+
+    monkeypatch.setattr(refresh, "IN_REQUEST", 0)
+    settings.DPF_JOBS_RUN = "worker"  # queued for a worker, as in production
+    result, said = _indicators_bench()
+    assert result["one_change_refreshed_in_request"] is False
+    assert result["one_change_queued_as_job"] is True
+    assert result["one_change_pending_persons"] >= 1
+    assert result["one_change_refresh_seconds"] is None
+    assert "queued as the job indicators.refresh" in said
+    assert Job.objects.filter(kind=refresh.REFRESH_KIND).exists()
+    assert result["equal_to_full_compute"] is True  # the refresh after it caught up
 
 
 def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions: None) -> None:
