@@ -525,7 +525,8 @@ def _measure_lookup(
     log: Callable[[str], None],
 ) -> None:
     """The search box's look-up (``registry:search_lookup``) with 1 and 8 clients, and on
-    PostgreSQL whether its name query reads the trigram index."""
+    PostgreSQL whether its name query reads a name index (trigrams, or bigrams for two
+    characters)."""
     for label in ("lookup id", "lookup name", "lookup name, 2 characters", "lookup pinyin"):
         for clients in (1, 8):
             _latency(
@@ -534,12 +535,14 @@ def _measure_lookup(
                 requests=max(200, 50 * clients), target_ms=50, log=log,
             )  # fmt: skip
     for label, plan in paths.get("plans", {}).items():
-        uses = "person_name_trgm" in plan
+        # A name of 3+ characters reads the trigram index, of 2 the bigram one (0013).
+        indexes = {"trigram": "person_name_trgm", "bigram": "person_name_bigrams"}
+        read = [name for name, index in indexes.items() if index in plan]
         report.add(
             kind,
             size,
             f"lookup plan, name of {label}",
-            "trigram index" if uses else "no trigram index",
+            f"{read[0]} index" if read else "no name index",
             "",
             note=" / ".join(line.strip() for line in plan.splitlines()[:6]).replace("|", "¦"),
         )
