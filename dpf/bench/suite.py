@@ -534,9 +534,14 @@ def _measure_lookup(
                 name=label, clients=clients,
                 requests=max(200, 50 * clients), target_ms=50, log=log,
             )  # fmt: skip
-    for label, plan in paths.get("plans", {}).items():
-        # A name of 3+ characters reads the trigram index, of 2 the bigram one (0013).
-        indexes = {"trigram": "person_name_trgm", "bigram": "person_name_bigrams"}
+    plan_rows(report, kind, size, paths.get("plans", {}))
+
+
+def plan_rows(report: runner.Report, kind: str, size: int, plans: dict[str, str]) -> None:
+    """One row per plan of the look-up's name query: the name index it reads (a name of 3+
+    characters the trigram index, of 2 the bigram one, migration registry/0013) or none."""
+    indexes = {"trigram": "person_name_trgm", "bigram": "person_name_bigrams"}
+    for label, plan in plans.items():
         read = [name for name, index in indexes.items() if index in plan]
         report.add(
             kind,

@@ -351,3 +351,21 @@ def test_the_documents_benchmark_writes_both_documents_from_synthetic_lines() ->
     assert result["signing_pdfs"] == 1
     assert result["workbook_bytes"] > 0
     assert result["signing_pdf_bytes"] > 0
+
+
+def test_a_lookup_plan_row_names_the_name_index_read() -> None:
+    from dpf.bench.suite import plan_rows
+
+    report = _report(1.0)
+    plans = {
+        "3 characters": "Bitmap Index Scan on person_name_trgm\n  Index Cond: …",
+        "2 characters": "Bitmap Index Scan on person_name_bigrams\n  Index Cond: …",
+        "1 character": "Seq Scan on registry_person",
+    }
+    plan_rows(report, "postgresql", 1000, plans)
+    values = {row.name: row.value for row in report.rows if row.name.startswith("lookup plan")}
+    assert values == {
+        "lookup plan, name of 3 characters": "trigram index",
+        "lookup plan, name of 2 characters": "bigram index",
+        "lookup plan, name of 1 character": "no name index",
+    }
