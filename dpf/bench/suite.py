@@ -552,7 +552,8 @@ def _measure_lookup(
     log: Callable[[str], None],
 ) -> None:
     """The search box's look-up (``registry:search_lookup``) with 1 and 8 clients, and on
-    PostgreSQL whether its name query reads the trigram index."""
+    PostgreSQL whether its name query reads a name index (trigrams, or bigrams for two
+    characters)."""
     for label in ("lookup id", "lookup name", "lookup name, 2 characters", "lookup pinyin"):
         for clients in (1, 8):
             _latency(
@@ -560,13 +561,20 @@ def _measure_lookup(
                 name=label, clients=clients,
                 requests=max(200, 50 * clients), target_ms=50, log=log,
             )  # fmt: skip
-    for label, plan in paths.get("plans", {}).items():
-        uses = "person_name_trgm" in plan
+    plan_rows(report, kind, size, paths.get("plans", {}))
+
+
+def plan_rows(report: runner.Report, kind: str, size: int, plans: dict[str, str]) -> None:
+    """One row per plan of the look-up's name query: the name index it reads (a name of 3+
+    characters the trigram index, of 2 the bigram one, migration registry/0013) or none."""
+    indexes = {"trigram": "person_name_trgm", "bigram": "person_name_bigrams"}
+    for label, plan in plans.items():
+        read = [name for name, index in indexes.items() if index in plan]
         report.add(
             kind,
             size,
             f"lookup plan, name of {label}",
-            "trigram index" if uses else "no trigram index",
+            f"{read[0]} index" if read else "no name index",
             "",
             note=" / ".join(line.strip() for line in plan.splitlines()[:6]).replace("|", "¦"),
         )

@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.fields import ArrayField
+from django.db import connection
+from django.db.models import F, Func, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Lower
 
 from dpf.accounts.scoping import region_in_scope, scope_queryset
@@ -264,6 +266,12 @@ def search_persons(
     return SearchPage(kind, rows[:per_page], page, per_page, count, capped)
 
 
+def _name_bigrams() -> Func:
+    """``dpf_name_bigrams(name)``: the expression of the index ``person_name_bigrams``
+    (PostgreSQL, migration registry/0013), written as the index has it."""
+    return Func(F("name"), function="dpf_name_bigrams", output_field=ArrayField(TextField()))
+
+
 def _matching(
     user: Any, kind: str, text: str, region_code: str | None
 ) -> tuple[str, QuerySet[Person]]:
@@ -299,6 +307,14 @@ def _matching(
         )
     elif kind == "name":
         queryset = queryset.filter(name__contains=text)
+        if len(text) == 2 and connection.vendor == "postgresql":
+            # pg_trgm finds no trigram in two characters (张海): the name's pairs of
+            # characters (migration registry/0013, a GIN index) narrow the rows instead of
+            # the scope's every person. The same matches: a name contains two characters
+            # exactly when they are one of its pairs, and ``name LIKE`` above still decides.
+            queryset = queryset.alias(name_bigrams=_name_bigrams()).filter(
+                name_bigrams__contains=[text]
+            )
     else:
         kind = "browse"
     return kind, queryset

@@ -8,6 +8,7 @@ import io
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -228,6 +229,63 @@ def test_the_indicators_benchmark_refreshes_to_the_full_computation() -> None:
     assert result["equal_to_full_compute"] is True
 
 
+def _indicators_bench() -> tuple[dict, str]:
+    """``dpf bench indicators --json`` on six synthetic persons in two townships: its
+    result and what it said on the way."""
+    from tests.benefits.conftest import AS_OF, person_with
+
+    for i in range(6):
+        village = "150402001001" if i % 2 else "150404002001"
+        person_with(village=village, level=1 + i % 4, household=("dibao", "none")[i % 2])
+    Person.objects.update(synthetic=True)
+    out, said = io.StringIO(), io.StringIO()
+    call_command(
+        "bench",
+        "indicators",
+        "--as-of",
+        AS_OF.isoformat(),
+        "--changed",
+        "0",
+        "--json",
+        stdout=out,
+        stderr=said,
+    )
+    return json.loads(out.getvalue()), said.getvalue()
+
+
+# Committed transactions: the move's listener runs after its commit, as in a request.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_indicators_benchmark_times_the_refresh_run_in_the_request() -> None:
+    result, said = _indicators_bench()
+    assert result["one_change_refreshed_in_request"] is True
+    assert result["one_change_queued_as_job"] is False
+    assert result["one_change_refresh_seconds"] is not None
+    assert "queued" not in said
+    assert result["equal_to_full_compute"] is True
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_indicators_benchmark_says_when_the_refresh_was_queued_as_a_job(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    """More persons changed since the snapshot than a request refreshes (every person,
+    right after a demo generation): the move's refresh goes to the job, and the result
+    says so rather than reporting a refresh time it never measured."""
+    from dpf.indicators import refresh
+    from dpf.jobs.models import Job
+
+    monkeypatch.setattr(refresh, "IN_REQUEST", 0)
+    settings.DPF_JOBS_RUN = "worker"  # queued for a worker, as in production
+    result, said = _indicators_bench()
+    assert result["one_change_refreshed_in_request"] is False
+    assert result["one_change_queued_as_job"] is True
+    assert result["one_change_pending_persons"] >= 1
+    assert result["one_change_refresh_seconds"] is None
+    assert "queued as the job indicators.refresh" in said
+    assert Job.objects.filter(kind=refresh.REFRESH_KIND).exists()
+    assert result["equal_to_full_compute"] is True  # the refresh after it caught up
+
+
 def test_the_rules_benchmark_counts_both_allowances_on_synthetic_people(regions: None) -> None:
     from tests.benefits.conftest import person_with
 
@@ -293,3 +351,21 @@ def test_the_documents_benchmark_writes_both_documents_from_synthetic_lines() ->
     assert result["signing_pdfs"] == 1
     assert result["workbook_bytes"] > 0
     assert result["signing_pdf_bytes"] > 0
+
+
+def test_a_lookup_plan_row_names_the_name_index_read() -> None:
+    from dpf.bench.suite import plan_rows
+
+    report = _report(1.0)
+    plans = {
+        "3 characters": "Bitmap Index Scan on person_name_trgm\n  Index Cond: …",
+        "2 characters": "Bitmap Index Scan on person_name_bigrams\n  Index Cond: …",
+        "1 character": "Seq Scan on registry_person",
+    }
+    plan_rows(report, "postgresql", 1000, plans)
+    values = {row.name: row.value for row in report.rows if row.name.startswith("lookup plan")}
+    assert values == {
+        "lookup plan, name of 3 characters": "trigram index",
+        "lookup plan, name of 2 characters": "bigram index",
+        "lookup plan, name of 1 character": "no name index",
+    }

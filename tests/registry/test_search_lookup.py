@@ -216,6 +216,68 @@ def test_query_count_is_the_same_for_few_and_many_matches(client, county_officer
     assert len(selects) == 1
 
 
+def test_the_request_reads_its_user_and_scope_in_one_query(client, county_officer, people):
+    """The session, the user with the region that is their scope (one join, not a second
+    query), the matches: three queries for a look-up."""
+    client = _login(client, county_officer)
+    _lookup(client, "海明")
+    with CaptureQueriesContext(connection) as queries:
+        assert _names(_lookup(client, "海明")) == ["张海明"]
+    statements = [q["sql"] for q in queries.captured_queries]
+    users = [sql for sql in statements if 'FROM "accounts_user"' in sql]
+    assert len(users) == 1
+    assert '"core_region"' in users[0]
+    assert not any(sql.startswith('SELECT "core_region"') for sql in statements)
+    assert len(statements) == 3, statements
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("张海", ["张海明", "张海"]),  # at the start, and the whole name
+        ("海明", ["张海明", "李海明"]),  # at the end
+        ("海朝", ["欧阳海朝阳"]),  # in the middle
+        ("张明", []),  # both characters, but not next to each other
+        ("明张", []),
+    ],
+)
+def test_two_characters_match_where_the_name_holds_them_side_by_side(
+    client, county_officer, regions, query, expected
+):
+    """Two characters read the names' bigram index on PostgreSQL and a plain scan on SQLite:
+    the same matches either way, those of "name contains"."""
+    for name in ("张海明", "张海", "李海明", "欧阳海朝阳", "王小明"):
+        make_person(name=name, village_code="150402001001")
+    data = _lookup(_login(client, county_officer), query)
+    assert sorted(_names(data)) == sorted(expected)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL")
+def test_two_characters_can_read_the_bigram_index(county_officer, people):
+    """pg_trgm finds no trigram in two characters; the look-up's condition for them is
+    written as the expression of ``person_name_bigrams`` (migration registry/0013), and
+    that condition can read the index (sequential scans off, as for the trigram index: the
+    plan on a generated registry is the benchmark's, docs/benchmarks.md)."""
+    from dpf.registry.models import Person
+    from dpf.registry.search_selectors import _matching, _name_bigrams
+
+    _, matching = _matching(county_officer, "name", "海明", None)
+    sql = str(matching.query)
+    assert 'dpf_name_bigrams("registry_person"."name") @>' in sql, sql
+    assert [p["name"] for p in matching.values("name")] == ["张海明"]
+    pairs = Person.objects.alias(name_bigrams=_name_bigrams()).filter(
+        name_bigrams__contains=["海明"]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        plan = pairs.values("pk").explain()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET enable_seqscan")
+    assert "person_name_bigrams" in plan, plan
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm index is PostgreSQL")
 def test_name_contains_can_read_the_trigram_index(people):
     """The search's "name contains" condition (``name LIKE '%…%'``, as ``_matching`` writes

@@ -141,7 +141,8 @@
       }
       sent += 1;
       var mine = sent;
-      var body = new FormData();
+      // A form-encoded body, not FormData's multipart: the server parses it in less time.
+      var body = new URLSearchParams();
       body.append("csrfmiddlewaretoken", token.value);
       body.append("q", value);
       if (region) {
