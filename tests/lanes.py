@@ -1,16 +1,20 @@
-"""Two test processes sharing one database's test modules (``./run test`` on PostgreSQL).
+"""Two test processes sharing one database's tests (``./run test`` on PostgreSQL).
 
 ``./run test`` runs the suite on SQLite and on PostgreSQL side by side, one process each,
 and PostgreSQL is the longer side. So when the SQLite run has finished, a second process
-joins the PostgreSQL run: both processes collect the same tests, and each runs a test
-module only after claiming it with a file made with ``O_CREAT | O_EXCL`` in the shared
-folder ``DPF_TEST_SHARE``. The first process claims from the front of the collection
-order, the one that joins from the back, so they meet somewhere in between; no module runs
-twice, and a process runs modules until none is left unclaimed.
+joins the PostgreSQL run: both processes collect the same tests in the same order, and
+each runs a share of them only after claiming it with a file made with
+``O_CREAT | O_EXCL`` in the shared folder ``DPF_TEST_SHARE``. No share runs twice, and a
+process goes on until none is left unclaimed.
 
-A whole module is the unit, so module-scoped fixtures are set up once. The next module is
-claimed just before the last test of the current one runs, so that test's teardown knows
-what comes next and leaves the session's fixtures (the test database) in place.
+A share is a run of consecutive tests of one module in the collection order. The order
+matters: pytest-django puts the tests that roll back first and the transactional ones
+(which empty the database when they end, the migrations' shipped data included) after
+them; both processes take shares in that one order, so each runs its tests in an order
+pytest would have run them, and a module's module-scoped fixtures are set up once a
+share. The next share is claimed just before the last test of the current one runs, so
+that test's teardown knows what comes next and leaves the session's fixtures (the test
+database) in place.
 
 Without ``DPF_TEST_SHARE`` pytest's own loop runs (``pytest_runtestloop`` returns None).
 """
@@ -25,40 +29,50 @@ from pathlib import Path
 import pytest
 
 SHARE = "DPF_TEST_SHARE"  # the claims folder, the same for every process of one database
-FROM_BACK = "DPF_TEST_SHARE_FROM_BACK"  # "1": claim from the end of the collection order
+LANE = "DPF_TEST_LANE"  # this process's name among them ("first" when not set)
 
 
 def lane() -> str | None:
-    """This process's lane when it shares its database's modules ("front" or "back")."""
+    """This process's name when it shares its database's tests, else None."""
     if not os.environ.get(SHARE):
         return None
-    return "back" if os.environ.get(FROM_BACK) == "1" else "front"
+    return os.environ.get(LANE) or "first"
 
 
-def claim(folder: Path, module: str, lane: str) -> bool:
-    """Take ``module`` for this process; False when another process has it."""
-    name = hashlib.sha256(module.encode("utf-8")).hexdigest()[:32]
+def claim(folder: Path, share: str, lane: str) -> bool:
+    """Take ``share`` for this process; False when another process has it."""
+    name = hashlib.sha256(share.encode("utf-8")).hexdigest()[:32]
     try:
         fd = os.open(folder / name, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as claimed:
-        claimed.write(f"{lane} {module}\n")
+        claimed.write(f"{lane} {share}\n")
     return True
 
 
-def modules_of(items: list[pytest.Item]) -> dict[str, list[pytest.Item]]:
-    """The collected tests by module, modules in order of their first test."""
-    modules: dict[str, list[pytest.Item]] = {}
+def shares_of(items: list[pytest.Item]) -> list[tuple[str, list[pytest.Item]]]:
+    """The collected tests cut into runs of consecutive tests of one module, in order; a
+    module cut in two by the order (its transactional tests) gives ``module#1`` and so on."""
+    shares: list[tuple[str, list[pytest.Item]]] = []
+    seen: dict[str, int] = {}
+    previous = None
     for item in items:
-        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
-    return modules
+        module = item.nodeid.split("::", 1)[0]
+        if module != previous:
+            seen[module] = seen.get(module, -1) + 1
+            shares.append((f"{module}#{seen[module]}", []))
+            previous = module
+        shares[-1][1].append(item)
+    return shares
 
 
-def _claimed(folder: Path, order: list[str], lane: str) -> Iterator[str]:
-    for module in order:
-        if claim(folder, module, lane):
-            yield module
+def _claimed(
+    folder: Path, shares: list[tuple[str, list[pytest.Item]]], lane: str
+) -> Iterator[list[pytest.Item]]:
+    for name, items in shares:
+        if claim(folder, name, lane):
+            yield items
 
 
 def pytest_runtestloop(session: pytest.Session) -> bool | None:
@@ -70,19 +84,16 @@ def pytest_runtestloop(session: pytest.Session) -> bool | None:
         raise session.Interrupted(f"{session.testsfailed} errors during collection")
     if session.config.option.collectonly:
         return True
-    modules = modules_of(session.items)
-    order = list(reversed(modules)) if mine == "back" else list(modules)
-    claims = _claimed(Path(folder), order, mine)
+    claims = _claimed(Path(folder), shares_of(session.items), mine)
     current = next(claims, None)
     while current is not None:
-        items = modules[current]
         following = None
-        for i, item in enumerate(items):
-            if i + 1 < len(items):
-                nextitem: pytest.Item | None = items[i + 1]
-            else:  # the next module is claimed only now: a lane reserves nothing ahead
+        for i, item in enumerate(current):
+            if i + 1 < len(current):
+                nextitem: pytest.Item | None = current[i + 1]
+            else:  # the next share is claimed only now: a process reserves nothing ahead
                 following = next(claims, None)
-                nextitem = modules[following][0] if following is not None else None
+                nextitem = following[0] if following is not None else None
             item.config.hook.pytest_runtest_protocol(item=item, nextitem=nextitem)
             if session.shouldfail:
                 raise session.Failed(session.shouldfail)
