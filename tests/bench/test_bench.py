@@ -204,34 +204,16 @@ def test_the_scan_benchmark_agrees_with_python_on_synthetic_people() -> None:
 def test_the_indicators_benchmark_refreshes_to_the_full_computation() -> None:
     """``dpf bench indicators`` on synthetic persons in two townships: the maintained
     snapshot, after one person moved and others changed, equals a full computation."""
-    from tests.benefits.conftest import AS_OF, person_with
-
-    for i in range(6):
-        village = "150402001001" if i % 2 else "150404002001"
-        person_with(village=village, level=1 + i % 4, household=("dibao", "none")[i % 2])
-    Person.objects.update(synthetic=True)
-    out = io.StringIO()
-    call_command(
-        "bench",
-        "indicators",
-        "--as-of",
-        AS_OF.isoformat(),
-        "--changed",
-        "3",
-        "--json",
-        stdout=out,
-        stderr=io.StringIO(),
-    )
-    result = json.loads(out.getvalue())
+    result, _ = _indicators_bench(changed=3)
     assert result["persons"] == 6
     assert result["contributions"] > 0
     assert result["changed_persons"] >= 1
     assert result["equal_to_full_compute"] is True
 
 
-def _indicators_bench() -> tuple[dict, str]:
-    """``dpf bench indicators --json`` on six synthetic persons in two townships: its
-    result and what it said on the way."""
+def _indicators_bench(*, changed: int = 0) -> tuple[dict, str]:
+    """``dpf bench indicators --json`` on six synthetic persons in two townships, with
+    ``changed`` persons changed after the move: its result and what it said on the way."""
     from tests.benefits.conftest import AS_OF, person_with
 
     for i in range(6):
@@ -245,7 +227,7 @@ def _indicators_bench() -> tuple[dict, str]:
         "--as-of",
         AS_OF.isoformat(),
         "--changed",
-        "0",
+        str(changed),
         "--json",
         stdout=out,
         stderr=said,
