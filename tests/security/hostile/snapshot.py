@@ -86,6 +86,16 @@ def _digests(tables: list[tuple[str, str]]) -> dict[str, tuple[int, str]]:
         return {table: (int(count), digest) for table, count, digest in cursor.fetchall()}
 
 
+def _audit_hash(last_id: int) -> str:
+    """A hash of the audit entries up to ``last_id``: any rewritten entry changes it."""
+    from dpf.core.models import AuditEntry
+
+    existing = AuditEntry.objects.filter(id__lte=last_id).order_by("id")
+    return hashlib.sha256(
+        repr(list(existing.values_list("id", "entry_hash", "action"))).encode()
+    ).hexdigest()
+
+
 @dataclass(frozen=True)
 class Snapshot:
     counts: dict[str, int]
@@ -110,11 +120,7 @@ class Snapshot:
         last = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first() or 0
         # The audit table's hash covers the entries that existed: later ones are checked
         # one by one in ``changes_since``.
-        existing = AuditEntry.objects.filter(id__lte=last).order_by("id")
-        audit = hashlib.sha256(
-            repr(list(existing.values_list("id", "entry_hash", "action"))).encode()
-        ).hexdigest()
-        return cls(counts=counts, hashes=hashes, audit_last_id=last, audit_hash=audit)
+        return cls(counts=counts, hashes=hashes, audit_last_id=last, audit_hash=_audit_hash(last))
 
 
 @dataclass
@@ -176,11 +182,7 @@ def _compare(
             changes.tables.append(table)
     new = AuditEntry.objects.filter(id__gt=before.audit_last_id).order_by("id")
     changes.audit_actions = list(new.values_list("action", flat=True))
-    existing = AuditEntry.objects.filter(id__lte=before.audit_last_id).order_by("id")
-    rehash = hashlib.sha256(
-        repr(list(existing.values_list("id", "entry_hash", "action"))).encode()
-    ).hexdigest()
-    changes.audit_rewritten = rehash != before.audit_hash
+    changes.audit_rewritten = _audit_hash(before.audit_last_id) != before.audit_hash
     return changes
 
 
