@@ -65,20 +65,39 @@ def step_size() -> dict[str, Any]:
 
 
 def step_kpi(as_of: dt.date) -> dict[str, Any]:
-    """All indicators of the latest plan for one date, against one full scan."""
-    from dpf.indicators import compute
+    """All indicators of the latest plan for one date, against one full scan; then the
+    month's snapshot stored twice, rolled forward from the previous month end's maintained
+    snapshot (``refresh.roll_forward``) and computed in full (once each: a roll needs its
+    base stored again first)."""
+    from dpf.indicators import compute, services
     from dpf.indicators.models import Plan
 
     plan = Plan.objects.order_by("-start").first()
     assert plan is not None
     compute_seconds, results = _timed(lambda: compute.compute(plan, as_of))
     scan_seconds = full_scan_seconds()
+    previous = as_of.replace(day=1) - dt.timedelta(days=1)
+    base = services.snapshot_store(plan=plan, as_of=previous, maintain=True, roll=False)
+    roll_seconds, rolled = _timed(lambda: services.snapshot_store(plan=plan, as_of=as_of), 1)
+    store_seconds, _ = _timed(
+        lambda: services.snapshot_store(plan=plan, as_of=as_of, roll=False), 1
+    )
+
+    def ratio(seconds: float) -> float | None:
+        return round(seconds / scan_seconds, 1) if scan_seconds else None
+
     return {
         "indicators": plan.indicators.count(),
         "regions": len({r.region_code for r in results}),
         "compute_seconds": round(compute_seconds, 3),
         "full_scan_seconds": round(scan_seconds, 3),
-        "ratio": round(compute_seconds / scan_seconds, 1) if scan_seconds else None,
+        "ratio": ratio(compute_seconds),
+        "roll_from": str(previous),
+        "rolled": rolled.pk == base.pk,
+        "roll_evaluated": rolled.evaluated,
+        "roll_seconds": round(roll_seconds, 3),
+        "roll_ratio": ratio(roll_seconds),
+        "store_seconds": round(store_seconds, 3),
     }
 
 

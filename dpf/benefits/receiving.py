@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from dpf.benefits.catalogue import shipped_catalogue, shipped_codes
 from dpf.benefits.models import Entitlement
@@ -40,6 +40,15 @@ def receiving_held(person_id: Any, as_of: dt.date) -> set[str]:
     )
 
 
+def receiving_boundaries(code: str, first: dt.date, second: dt.date) -> Q:
+    """Over ``Person``: an entitlement of ``code`` starts after ``first`` and by ``second``,
+    or ends from ``first`` to the day before ``second`` (``dpf.rules.boundaries``)."""
+    rows = Entitlement.objects.filter(
+        EffectiveDated.turning_q(first, second), benefit__code=code
+    ).order_by()
+    return Q(pk__in=rows.values("person_id"))
+
+
 def receiving_labels() -> dict[str, tuple[str, str]]:
     """Benefit names for explanations (from the shipped file: no database needed)."""
     return {code: (b.name_zh, b.name_en) for code, b in shipped_catalogue().items()}
@@ -61,4 +70,5 @@ def register() -> None:
         codes=receiving_codes,
         held=receiving_held,
         labels=receiving_labels,
+        boundaries=receiving_boundaries,
     )

@@ -112,6 +112,15 @@ class EffectiveDated(models.Model):
             Q(**{f"{prefix}valid_to__isnull": True}) | Q(**{f"{prefix}valid_to__gte": date})
         )
 
+    @staticmethod
+    def turning_q(first: dt.date, second: dt.date) -> Q:
+        """Facts in force on exactly one of two dates (``first`` < ``second``): starting
+        after ``first`` and by ``second``, or ending from ``first`` to the day before
+        ``second`` (``dpf.rules.boundaries``)."""
+        return Q(valid_from__gt=first, valid_from__lte=second) | Q(
+            valid_to__gte=first, valid_to__lt=second
+        )
+
     def in_force_on(self, date: dt.date) -> bool:
         return self.valid_from <= date and (self.valid_to is None or self.valid_to >= date)
 

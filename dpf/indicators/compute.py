@@ -251,10 +251,7 @@ def compute(
     counts = _person_counts(indicators, as_of, keep)
     record_counts(indicators, plan, as_of, counts)
     manual = _manual(indicators, as_of)
-    region_targets = {
-        (rt.indicator_id, rt.region_code): rt.target
-        for rt in RegionTarget.objects.filter(indicator__plan=plan)
-    }
+    region_targets = _region_targets(plan)
     regions = regions_for_report(region_code)
     for entry in counts.values():  # township counts summed up to every region's prefix
         entry.num, entry.den = roll_up(entry.num, regions), roll_up(entry.den, regions)
@@ -264,6 +261,26 @@ def compute(
             target = region_target(ind, region, region_targets)
             results.append(_one(ind, region, counts.get(ind.pk), manual, target, plan, as_of))
     return results
+
+
+def _region_targets(plan: Plan) -> dict[tuple[int, str], Decimal]:
+    return {
+        (rt.indicator_id, rt.region_code): rt.target
+        for rt in RegionTarget.objects.filter(indicator__plan=plan)
+    }
+
+
+def manual_results(plan: Plan, as_of: dt.date, regions: list[Region]) -> list[Result]:
+    """The hand-entered indicators' figures for ``regions``, as ``compute`` gives them (the
+    roll of a snapshot to a later date, ``dpf.indicators.refresh.roll_forward``)."""
+    indicators = [ind for ind in plan.indicators.order_by("order", "code") if ind.is_manual]
+    manual = _manual(indicators, as_of)
+    region_targets = _region_targets(plan)
+    return [
+        _one(ind, region, None, manual, region_target(ind, region, region_targets), plan, as_of)
+        for region in regions
+        for ind in indicators
+    ]
 
 
 def region_target(

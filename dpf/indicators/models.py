@@ -229,6 +229,9 @@ class SnapshotRun(models.Model):
     # contribution's mask ("n<indicator id>", "d<indicator id>"), in bit order.
     maintained_since = models.DateTimeField(null=True, blank=True)
     contribution_keys = models.JSONField(default=list, blank=True)
+    # Not stored: on the run ``refresh.roll_forward`` returns, how many persons it evaluated
+    # again (the benchmark reports it).
+    evaluated: int | None = None
 
     def __str__(self) -> str:
         return f"{self.plan.code} {self.as_of}"

@@ -11,6 +11,10 @@ contributions are replaced. Record counters are cheap and are counted again; han
 values do not depend on persons. The figures then equal a full ``compute`` of the date
 (``tests/indicators/test_refresh.py`` compares them after random changes).
 
+A later date's snapshot moves the maintained run forward the same way (``roll_forward``):
+only the persons whose facts may read differently on it (``dpf.rules.boundaries``) or that
+changed since are evaluated again (``tests/indicators/test_roll_forward.py``).
+
 The number of queries does not depend on the number of persons changed. After a commit that
 changed facts (``dpf.registry.services.on_facts_changed``), a few persons are refreshed at
 once, in the request; more are left to the job ``indicators.refresh``.
@@ -34,7 +38,8 @@ from dpf.indicators.models import Contribution, Indicator, Plan, Snapshot, Snaps
 from dpf.indicators.specs import FactsSpecs
 from dpf.jobs.services import job_start
 from dpf.registry.models import Person
-from dpf.rules.materialise import FactsTable, facts_in_force
+from dpf.rules.boundaries import changed_between
+from dpf.rules.materialise import FactsTable, calls_of, facts_in_force
 
 # A bigint holds the bits of 63 parts; a plan with more person-based parts is not maintained
 # (its figures change with the next full snapshot only).
@@ -51,6 +56,9 @@ IN_REQUEST = 200
 # materialising a large part of the registry person by person).
 INCREMENTAL_LIMIT = 20_000
 REFRESH_KIND = "indicators.refresh"
+# Persons materialised at once: each statement of ``facts_in_force`` names them about a
+# dozen times, within SQLite's 250,000 parameters (Debian's build) with room to spare.
+CHUNK = 5_000
 
 
 def _mask(conditions: dict[str, Q], keys: list[str]) -> Any:
@@ -116,23 +124,27 @@ def _stored_by_township(run: SnapshotRun, person_ids: list[int]) -> list[dict[st
     return list(rows.values("township_code").annotate(**aggregates))
 
 
-def _changes(run: SnapshotRun, person_ids: list[int]) -> dict[int, kpi.Counts]:
+def _changes(
+    run: SnapshotRun, person_ids: list[int], changes: dict[int, kpi.Counts] | None = None
+) -> dict[int, kpi.Counts]:
     """By indicator, the change of each part's count by township when ``person_ids`` are
-    counted as they are now instead of as stored; their contributions are replaced."""
+    counted as they are on the run's date instead of as stored (added into ``changes``);
+    their contributions are replaced. ``CHUNK`` persons are materialised at a time."""
     plan = run.plan
     indicators = list(plan.indicators.order_by("order", "code"))
     prepared = FactsSpecs(run.as_of)
-    changes: dict[int, kpi.Counts] = defaultdict(kpi.Counts)
-    kpi.add_township_counts(changes, _stored_by_township(run, person_ids), sign=-1)
-    with facts_in_force(
-        run.as_of, kpi.person_roots(indicators, prepared), person_ids=person_ids
-    ) as facts:
-        conditions = kpi.person_conditions(indicators, prepared, facts)
-        if sorted(conditions) != run.contribution_keys:
-            raise RuntimeError(f"the parts of plan {plan.code} changed since run {run.pk}")
-        kpi.add_township_counts(changes, kpi.count_by_township(facts, conditions))
-        Contribution.objects.filter(run=run, person_id__in=person_ids).delete()
-        contributions_insert(run, facts, conditions)
+    roots = kpi.person_roots(indicators, prepared)
+    changes = defaultdict(kpi.Counts) if changes is None else changes
+    for start in range(0, len(person_ids), CHUNK):
+        chunk = person_ids[start : start + CHUNK]
+        kpi.add_township_counts(changes, _stored_by_township(run, chunk), sign=-1)
+        with facts_in_force(run.as_of, roots, person_ids=chunk) as facts:
+            conditions = kpi.person_conditions(indicators, prepared, facts)
+            if sorted(conditions) != run.contribution_keys:
+                raise RuntimeError(f"the parts of plan {plan.code} changed since run {run.pk}")
+            kpi.add_township_counts(changes, kpi.count_by_township(facts, conditions))
+            Contribution.objects.filter(run=run, person_id__in=chunk).delete()
+            contributions_insert(run, facts, conditions)
     return changes
 
 
@@ -265,3 +277,116 @@ def after_facts_changed() -> None:
         snapshots_refresh()
     else:
         job_start(actor=None, kind=REFRESH_KIND, key=REFRESH_KIND)
+
+
+# A roll to a later date evaluates again the persons whose facts may differ on it; beyond
+# this share of the registry the full snapshot is stored instead.
+ROLL_SHARE = 0.25
+
+
+def _copy_figures(source: SnapshotRun, target: SnapshotRun) -> None:
+    """``INSERT … SELECT`` the figures of ``source`` as the figures of ``target`` on its date."""
+    quote = connection.ops.quote_name
+    table = quote(Snapshot._meta.db_table)
+    kept = [
+        quote(f.column)
+        for f in Snapshot._meta.concrete_fields
+        if f.column not in ("id", "run_id", "as_of")
+    ]
+    columns = ", ".join([quote("run_id"), quote("as_of"), *kept])
+    # identifiers from model metadata; values are parameters
+    statement = (
+        f"INSERT INTO {table} ({columns}) SELECT %s, %s, {', '.join(kept)} "  # noqa: S608
+        f"FROM {table} WHERE {quote('run_id')} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [target.pk, target.as_of, source.pk])
+
+
+def _manual_figures(run: SnapshotRun) -> None:
+    """The hand-entered indicators' rows as ``compute`` gives them on the run's date."""
+    results = kpi.manual_results(run.plan, run.as_of, kpi.regions_for_report())
+    rows = Snapshot.objects.filter(run=run, indicator__in={r.indicator.pk for r in results})
+    by_key = {(row.indicator_id, row.region_code): row for row in rows}
+    updates: list[tuple[Any, ...]] = []
+    for r in results:
+        row = by_key.get((r.indicator.pk, r.region_code))
+        if row is None:
+            continue
+        new = (r.numerator, r.value, r.reference, r.target, r.status)
+        if new != (row.numerator, row.value, row.reference, row.target, row.status):
+            updates.append((*new, row.pk))
+    if updates:
+        table = connection.ops.quote_name(Snapshot._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table} SET numerator = %s, value = %s, reference = %s, "  # noqa: S608
+                "target = %s, status = %s WHERE id = %s",
+                updates,
+            )
+
+
+def _rollable(plan: Plan, run: SnapshotRun, as_of: dt.date) -> Q | None:
+    """Who must be evaluated again to move ``run`` to ``as_of``, or None when the figures
+    cannot be rolled (see ``roll_forward``)."""
+    indicators = list(plan.indicators.order_by("order", "code"))
+    prepared = FactsSpecs(as_of)
+    roots = kpi.person_roots(indicators, prepared)
+    if not roots or roots != kpi.person_roots(indicators, FactsSpecs(run.as_of)):
+        return None  # another version of a rule is in force on the later date
+    keys = kpi.person_conditions(indicators, prepared, FactsTable(as_of, set(calls_of(roots))))
+    if sorted(keys) != run.contribution_keys:
+        return None  # the plan's parts changed since the run
+    regions = {region.code for region in kpi.regions_for_report()}
+    stored = Snapshot.objects.filter(run=run).order_by().values_list("region_code", flat=True)
+    if set(stored.distinct()) != regions:
+        return None
+    return changed_between(run.as_of, as_of, roots)
+
+
+def roll_forward(*, plan: Plan, as_of: dt.date, quality: dict[str, Any]) -> SnapshotRun | None:
+    """Move the plan's maintained run to the later date ``as_of`` instead of computing that
+    date in full: its figures of its own date stay, as a run of their own; the persons whose
+    facts may read differently on ``as_of`` (``dpf.rules.boundaries``) and those changed
+    since its last refresh are evaluated again on ``as_of`` and their difference applied,
+    as the refresh does; record counts, hand-entered values and statuses are taken on
+    ``as_of``. The figures then equal a full ``compute`` of ``as_of``
+    (``tests/indicators/test_roll_forward.py``). Called inside ``snapshot_store``'s
+    transaction. None, and nothing written, when the run cannot be rolled: no maintained
+    run before the date, another rule version in force, a fact that changes with the date
+    in a way the boundaries do not list, the plan's parts or the regions changed, or more
+    than ``ROLL_SHARE`` of the persons to evaluate again."""
+    run = (
+        SnapshotRun.objects.select_for_update()
+        .select_related("plan")
+        .filter(plan=plan, as_of__lt=as_of, finished_at__isnull=False)
+        .filter(maintained_since__isnull=False)
+        .order_by("-as_of")
+        .first()
+    )
+    if run is None or run.maintained_since is None or not run.contribution_keys:
+        return None
+    turning = _rollable(plan, run, as_of)
+    if turning is None:
+        return None
+    started = timezone.now()
+    ids = set(changed_since(run.maintained_since).values_list("pk", flat=True))
+    ids |= set(Person.objects.filter(turning).values_list("pk", flat=True))
+    if len(ids) > ROLL_SHARE * Person.objects.count():
+        return None
+    frozen = SnapshotRun.objects.create(
+        plan=plan, as_of=run.as_of, quality=run.quality, finished_at=run.finished_at
+    )
+    SnapshotRun.objects.filter(pk=frozen.pk).update(started_at=run.started_at)
+    Snapshot.objects.filter(run=run).update(run=frozen)
+    run.as_of, run.quality, run.started_at = as_of, quality, started
+    SnapshotRun.objects.filter(pk=run.pk).update(as_of=as_of, quality=quality, started_at=started)
+    _copy_figures(frozen, run)
+    _apply(run, _changes(run, sorted(ids)))
+    _manual_figures(run)
+    run.finished_at, run.maintained_since = timezone.now(), started
+    run.evaluated = len(ids)
+    SnapshotRun.objects.filter(pk=run.pk).update(
+        finished_at=run.finished_at, maintained_since=started
+    )
+    return run

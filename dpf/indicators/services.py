@@ -232,14 +232,22 @@ def manual_value_enter(
 
 @transaction.atomic
 def snapshot_store(
-    *, plan: Plan, as_of: dt.date, actor: User | None = None, maintain: bool | None = None
+    *,
+    plan: Plan,
+    as_of: dt.date,
+    actor: User | None = None,
+    maintain: bool | None = None,
+    roll: bool = True,
 ) -> SnapshotRun:
     """Compute every indicator for every region and store it (replacing that date's run).
     ``actor`` is ``None`` for the scheduled job and the command line.
 
     ``maintain`` (by default: when no finished run of the plan has a later date): keep each
     person's contribution, so that changes to persons are applied to these figures as they
-    commit (``dpf.indicators.refresh``); the plan's other runs stop being maintained."""
+    commit (``dpf.indicators.refresh``); the plan's other runs stop being maintained. A
+    maintained run of an earlier date is rolled forward to this one when it can be
+    (``refresh.roll_forward``: only the persons whose facts may read differently are
+    evaluated again; the same figures); ``roll=False`` computes the date in full."""
     if actor is not None:
         require_permission(actor, "create", "snapshot", plan.code)
     if maintain is None:
@@ -252,24 +260,34 @@ def snapshot_store(
     indicator_ids = list(plan.indicators.values_list("pk", flat=True))
     Snapshot.objects.filter(indicator_id__in=indicator_ids, as_of=as_of).delete()
     runs = SnapshotRun.objects.filter(plan=plan)
+    runs.filter(as_of=as_of).delete()  # its contributions with it (one DELETE by run id)
+    regions = kpi.regions_for_report()
+    quality = quality_by_region(as_of, regions)
+    run = None
+    if maintain and roll:
+        run = refresh.roll_forward(plan=plan, as_of=as_of, quality=quality)
+    if run is None:
+        run = _snapshot_computed(plan, as_of, quality, maintain=maintain)
+    if actor is not None:
+        audit.record(actor=actor, action="create", object_type="snapshot", object_id=run.pk)
+    return run
+
+
+def _snapshot_computed(
+    plan: Plan, as_of: dt.date, quality: dict[str, Any], *, maintain: bool
+) -> SnapshotRun:
+    """The full computation of a date (``kpi.compute``), stored."""
     if maintain:  # one maintained run per plan: the others' contributions go
-        others = list(runs.exclude(as_of=as_of).values_list("pk", flat=True))
+        others = list(SnapshotRun.objects.filter(plan=plan).values_list("pk", flat=True))
         Contribution.objects.filter(run_id__in=others).delete()
         SnapshotRun.objects.filter(pk__in=others).update(
             maintained_since=None, contribution_keys=[]
         )
-    runs.filter(as_of=as_of).delete()  # its contributions with it (one DELETE by run id)
-    run = SnapshotRun.objects.create(
-        plan=plan,
-        as_of=as_of,
-        quality=quality_by_region(as_of, kpi.regions_for_report()),
-    )
+    run = SnapshotRun.objects.create(plan=plan, as_of=as_of, quality=quality)
     results = kpi.compute(plan, as_of, keep=refresh.keep_contributions(run) if maintain else None)
     _insert_snapshots(run, as_of, results)
     run.finished_at = timezone.now()
     run.save(update_fields=["finished_at", "maintained_since", "contribution_keys"])
-    if actor is not None:
-        audit.record(actor=actor, action="create", object_type="snapshot", object_id=run.pk)
     return run
 
 

@@ -422,7 +422,10 @@ class ReceivingSource:
     ``sql(code, as_of)`` is a condition over ``Person`` (outer reference ``"pk"``);
     ``python(person_id, code, as_of)`` the same for one person; ``codes()`` the codes it
     knows; optional ``held(person_id, as_of)`` every code one person receives in one
-    query, and ``labels()`` code -> (Chinese, English) names for explanations.
+    query, ``labels()`` code -> (Chinese, English) names for explanations, and
+    ``boundaries(code, first, second)`` the condition over ``Person`` of those whose answer
+    may differ between the two dates with no record written (``dpf.rules.boundaries``;
+    without it, figures reading the code are not rolled forward but computed again).
     """
 
     name: str
@@ -431,6 +434,7 @@ class ReceivingSource:
     codes: Callable[[], set[str]]
     held: Callable[[Any, dt.date], set[str]] | None = None
     labels: Callable[[], dict[str, tuple[str, str]]] | None = None
+    boundaries: Callable[[str, dt.date, dt.date], Q] | None = None
 
 
 _SOURCES: dict[str, ReceivingSource] = {}
@@ -444,9 +448,10 @@ def register_receiving_source(
     codes: Callable[[], set[str]],
     held: Callable[[Any, dt.date], set[str]] | None = None,
     labels: Callable[[], dict[str, tuple[str, str]]] | None = None,
+    boundaries: Callable[[str, dt.date, dt.date], Q] | None = None,
 ) -> None:
     """Add (or replace, by ``name``) a source of ``receiving("code")``."""
-    _SOURCES[name] = ReceivingSource(name, sql, python, codes, held, labels)
+    _SOURCES[name] = ReceivingSource(name, sql, python, codes, held, labels, boundaries)
 
 
 def unregister_receiving_source(name: str) -> None:

@@ -351,3 +351,27 @@ def test_a_lookup_plan_row_names_the_name_index_read() -> None:
         "lookup plan, name of 2 characters": "bigram index",
         "lookup plan, name of 1 character": "no name index",
     }
+
+
+def test_the_indicators_step_rolls_the_month_forward(time_machine) -> None:
+    """``dpf bench step kpi`` stores the previous month end maintained, then the month rolled
+    forward from it (``refresh.roll_forward``) and in full: the roll is reported as one, with
+    the persons it evaluated again (the certificate expiring in the month, and no other)."""
+    from dpf.indicators.services import load_shipped_plan
+    from tests.benefits.conftest import person_with
+
+    time_machine.move_to(dt.datetime(2025, 12, 1, 8, tzinfo=dt.UTC), tick=False)
+    load_shipped_plan()
+    for level in (1, 3, 4, 4, 1):  # more than four times those evaluated again
+        person_with(level=level, household="dibao")
+    expiring = person_with(level=2, household="dibao")
+    expiring.certificates.update(valid_to=dt.date(2025, 11, 15))
+    Person.objects.update(synthetic=True, facts_changed_at=None)
+    out = io.StringIO()
+    call_command("bench", "step", "kpi", "--as-of", "2025-11-30", stdout=out)
+    result = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert result["roll_from"] == "2025-10-31"
+    assert result["rolled"] is True
+    assert result["roll_evaluated"] == 1
+    assert result["roll_seconds"] > 0
+    assert result["store_seconds"] > 0

@@ -236,16 +236,23 @@ def test_beyond_the_limit_the_date_is_recomputed(time_machine) -> None:
     assert stored(again) == computed(run.plan)
 
 
-def test_only_the_newest_run_of_a_plan_is_maintained(time_machine) -> None:
+@pytest.mark.parametrize("roll", [True, False])
+def test_only_the_newest_run_of_a_plan_is_maintained(roll, time_machine) -> None:
+    """Computed in full or rolled forward (``refresh.roll_forward``), a later date takes
+    over the maintenance; the earlier date keeps its figures under a run not maintained."""
     world = World(random.Random(9))
     run = _maintained(world, time_machine)
     plan = run.plan
+    figures = stored(run)
     earlier = services.snapshot_store(plan=plan, as_of=AS_OF - dt.timedelta(days=30))
     assert earlier.maintained_since is None
     assert not Contribution.objects.filter(run=earlier).exists()
-    later = services.snapshot_store(plan=plan, as_of=AS_OF + dt.timedelta(days=31))
-    run.refresh_from_db()
+    later = services.snapshot_store(plan=plan, as_of=AS_OF + dt.timedelta(days=31), roll=roll)
+    assert (later.pk == run.pk) is roll  # rolled: the maintained run moved to the date
     assert later.maintained_since is not None
-    assert run.maintained_since is None
-    assert not Contribution.objects.filter(run=run).exists()
     assert Contribution.objects.filter(run=later).exists()
+    kept = SnapshotRun.objects.get(plan=plan, as_of=AS_OF)
+    assert kept.maintained_since is None
+    assert not Contribution.objects.filter(run=kept).exists()
+    assert stored(kept) == figures
+    assert SnapshotRun.objects.filter(plan=plan).count() == 3
