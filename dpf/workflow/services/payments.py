@@ -42,7 +42,7 @@ from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.benefits.standards import StandardTable
-from dpf.core import audit
+from dpf.core import audit, bulk
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.jobs.models import Job
@@ -289,8 +289,8 @@ def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
         ).values_list("person_id", "month")
     )
     levels = _levels(person_ids, month)
-    months_rows: list[PaymentMonth] = []
-    lines: list[PaymentLine] = []
+    months_rows: list[tuple[Any, ...]] = []
+    lines: list[tuple[Any, ...]] = []
     for c in candidates:
         start = max(month_start(c["entitlement__valid_from"]), earliest)
         arrears: list[tuple[dt.date, Decimal]] = []
@@ -307,29 +307,26 @@ def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
         if not arrears:
             continue
         total = sum((a for _, a in arrears), ZERO)
-        lines.append(
-            PaymentLine(
-                pk=c["pk"],
-                arrears_months=len(arrears),
-                arrears_amount=total,
-                net_amount=c["amount"] + total,
-            )
-        )
+        lines.append((len(arrears), total, c["amount"] + total, c["pk"]))
         months_rows += [
-            PaymentMonth(
-                line_id=c["pk"],
-                person_id=c["person_id"],
-                benefit_id=plist.benefit_id,
-                month=m,
-                kind=PaymentMonth.Kind.ARREARS,
-                amount=a,
-            )
+            (c["pk"], c["person_id"], plist.benefit_id, m, PaymentMonth.Kind.ARREARS.value, a)
             for m, a in arrears
         ]
-    PaymentLine.objects.bulk_update(
-        lines, ["arrears_months", "arrears_amount", "net_amount"], batch_size=5000
+    # Plain statements (hundreds of thousands of months in a list after a backlog of late
+    # approvals: ``bulk_update``'s CASE per row and ``bulk_create``'s instances took most of
+    # a list's time, docs/benchmarks.md): one ``executemany`` for the lines, and the months
+    # through ``bulk.insert_rows`` (COPY on PostgreSQL), each value through its field.
+    if lines:
+        table_name = connection.ops.quote_name(PaymentLine._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {table_name} SET arrears_months = %s, arrears_amount = %s, "  # noqa: S608
+                "net_amount = %s WHERE id = %s",
+                lines,
+            )
+    bulk.insert_rows(
+        PaymentMonth, ("line", "person", "benefit", "month", "kind", "amount"), months_rows
     )
-    PaymentMonth.objects.bulk_create(months_rows, batch_size=5000)
 
 
 def overpaid_months(benefit_id: int) -> QuerySet[PaymentMonth]:
