@@ -56,9 +56,9 @@ IN_REQUEST = 200
 # materialising a large part of the registry person by person).
 INCREMENTAL_LIMIT = 20_000
 REFRESH_KIND = "indicators.refresh"
-# Persons materialised at once: each statement of ``facts_in_force`` names them about a
-# dozen times, within SQLite's 250,000 parameters (Debian's build) with room to spare.
-CHUNK = 5_000
+# Persons materialised at once (listed in a temporary table; the stored contributions
+# are read and deleted by a list of ids, within SQLite's 250,000 parameters).
+CHUNK = 20_000
 
 
 def _mask(conditions: dict[str, Q], keys: list[str]) -> Any:
