@@ -63,7 +63,7 @@ RULES = [
     'sex == "F"',
 ]
 YEAR_AFTER = (AS_OF, AS_OF + dt.timedelta(days=365))
-EFFECTIVE_DATED = [
+EFFECTIVE_DATED: list[Any] = [
     Certificate,
     HouseholdStatus,
     Residence,
