@@ -119,7 +119,16 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
     )
     plans: list[RehabPlan] = []
     contracts: list[FamilyDoctorContract] = []
+    written_plans = written_contracts = 0
     for pk, county, township, village, birth in needy:
+        # Written as they fill (memory flat with the registry's size; the same rows in the
+        # same order: nothing here is drawn at writing)
+        if len(plans) >= BATCH:
+            RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+            written_plans, plans = written_plans + len(plans), []
+        if len(contracts) >= BATCH:
+            FamilyDoctorContract.objects.bulk_create(contracts, batch_size=BATCH)
+            written_contracts, contracts = written_contracts + len(contracts), []
         if rng.random() < 0.85:
             contracts.append(
                 FamilyDoctorContract(
@@ -155,12 +164,15 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
             )
     FamilyDoctorContract.objects.bulk_create(contracts, batch_size=BATCH)
     RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    written_plans += len(plans)
+    written_contracts += len(contracts)
     sessions: list[RehabSession] = []
-    for plan in RehabPlan.objects.order_by("pk").only("pk", "start", "end"):
-        span = (plan.end - plan.start).days
+    plan_rows = RehabPlan.objects.order_by("pk").values_list("pk", "start", "end")
+    for plan_id, plan_start, plan_end in plan_rows.iterator(chunk_size=BATCH):
+        span = (plan_end - plan_start).days
         for _ in range(rng.randint(1, 4)):
-            day = plan.start + dt.timedelta(days=rng.randint(0, max(span, 0)))
-            sessions.append(RehabSession(plan_id=plan.pk, date=day, content="康复训练（演示）"))
+            day = plan_start + dt.timedelta(days=rng.randint(0, max(span, 0)))
+            sessions.append(RehabSession(plan_id=plan_id, date=day, content="康复训练（演示）"))
         if len(sessions) >= BATCH:
             RehabSession.objects.bulk_create(sessions)
             ctx.counts.add("services_rehabsession", len(sessions))
@@ -168,8 +180,8 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
     RehabSession.objects.bulk_create(sessions)
     ctx.counts.add("services_rehabsession", len(sessions))
     ctx.counts.add("services_institution", len(institutions) + 1)
-    ctx.counts.add("services_rehabplan", len(plans))
-    ctx.counts.add("exchange_familydoctorcontract", len(contracts))
+    ctx.counts.add("services_rehabplan", written_plans)
+    ctx.counts.add("exchange_familydoctorcontract", written_contracts)
     _devices(ctx, rng, as_of)
 
 
