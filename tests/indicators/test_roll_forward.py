@@ -55,7 +55,7 @@ def _world(seed: int, time_machine: Any) -> tuple[World, SnapshotRun]:
     return world, run
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])  # one seed: the suite's time (CI budget)
 def test_rolled_forward_figures_equal_a_full_computation(seed, time_machine, monkeypatch) -> None:
     # The random changes touch about 40 % of this small world (a cost limit, not a rule).
     monkeypatch.setattr(refresh, "ROLL_SHARE", 1.0)

@@ -148,7 +148,7 @@ def test_every_attribute_is_placed() -> None:
     assert not unplaced
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])  # one seed: the suite's time (CI budget)
 def test_every_person_answered_differently_is_in_the_set(seed, time_machine) -> None:
     time_machine.move_to(BUILT, tick=False)
     world = World(random.Random(seed))
