@@ -19,13 +19,19 @@ class IndicatorsConfig(AppConfig):
         # The newest snapshot follows the changes to persons as they commit (issue 21).
         on_facts_changed("indicators.refresh", after_facts_changed)
 
-        from dpf.indicators.specs import register_record_counter, register_record_persons
-        from dpf.services.counters import RECORD_COUNTERS, RECORD_PERSONS
+        from dpf.indicators.specs import (
+            register_record_counter,
+            register_record_members,
+            register_record_persons,
+        )
+        from dpf.services.counters import RECORD_COUNTERS, RECORD_MEMBERS, RECORD_PERSONS
 
         for kind, counter in RECORD_COUNTERS.items():
             register_record_counter(kind, counter)
         for kind, persons in RECORD_PERSONS.items():
             register_record_persons(kind, persons)
+        for kind, members in RECORD_MEMBERS.items():
+            register_record_members(kind, members)
 
         from dpf.employment import training
 

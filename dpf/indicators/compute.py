@@ -23,7 +23,7 @@ from dpf.core.errors import ValidationFailed
 from dpf.core.models import Region, RegionLevel
 from dpf.core.regions import roll_up, root_code
 from dpf.indicators.models import Comparison, Indicator, ManualValue, Plan, RegionTarget, Status
-from dpf.indicators.specs import FactsSpecs, record_counter
+from dpf.indicators.specs import FactsSpecs, members_within, record_counter
 from dpf.rules.ast import Node
 from dpf.rules.materialise import FactsTable, facts_in_force
 
@@ -148,10 +148,27 @@ def count_by_township(facts: FactsTable, conditions: dict[str, Q]) -> list[dict[
     return list(facts.queryset().order_by().values("township_code").annotate(**aggregates))
 
 
+def within_conditions(
+    indicators: list[Indicator], plan: Plan, as_of: dt.date, conditions: dict[str, Q]
+) -> dict[str, Q]:
+    """The records numerators counted within their person-based denominators
+    (``specs.members_within``), keyed ``r<indicator id>``: the denominator's condition and
+    the kind's members. Not stored as contributions (records change without the persons'
+    facts changing); the maintained run counts them over its contributions instead."""
+    within: dict[str, Q] = {}
+    for ind in indicators:
+        members = members_within(ind)
+        den = conditions.get(f"d{ind.pk}")
+        if members is not None and den is not None:
+            within[f"r{ind.pk}"] = den & Q(id__in=members(*record_window(ind, plan, as_of)))
+    return within
+
+
 def add_township_counts(
     results: dict[int, Counts], rows: Iterable[dict[str, Any]], sign: int = 1
 ) -> None:
-    """Add grouped rows (``count_by_township``'s shape) into ``results`` by indicator."""
+    """Add grouped rows (``count_by_township``'s shape) into ``results`` by indicator: keys
+    ``d<id>`` are denominators, ``n<id>`` and ``r<id>`` numerators."""
     for row in rows:
         township = row["township_code"]
         for key, count in row.items():
@@ -168,32 +185,41 @@ KeepFacts = Callable[[FactsTable, dict[str, Q]], None]
 
 
 def _person_counts(
-    indicators: list[Indicator], as_of: dt.date, keep: KeepFacts | None = None
-) -> dict[int, Counts]:
-    """One grouped query for every person-based numerator and denominator of the plan,
-    over the facts in force on the date materialised once (``dpf.rules.materialise``)."""
+    indicators: list[Indicator], plan: Plan, as_of: dt.date, keep: KeepFacts | None = None
+) -> tuple[dict[int, Counts], set[int]]:
+    """One grouped query for every person-based numerator and denominator of the plan, and
+    the records numerators counted within them (their indicators returned beside), over
+    the facts in force on the date materialised once (``dpf.rules.materialise``)."""
     prepared = FactsSpecs(as_of)
     roots = person_roots(indicators, prepared)
     results: dict[int, Counts] = defaultdict(Counts)
     if not roots:
-        return results
+        return results, set()
     with facts_in_force(as_of, roots) as facts:
         conditions = person_conditions(indicators, prepared, facts)
         if not conditions:
-            return results
-        rows = count_by_township(facts, conditions)
+            return results, set()
+        within = within_conditions(indicators, plan, as_of, conditions)
+        rows = count_by_township(facts, {**conditions, **within})
         if keep is not None:
             keep(facts, conditions)
     add_township_counts(results, rows)
-    return results
+    return results, {int(key[1:]) for key in within}
 
 
 def record_counts(
-    indicators: list[Indicator], plan: Plan, as_of: dt.date, counts: dict[int, Counts]
+    indicators: list[Indicator],
+    plan: Plan,
+    as_of: dt.date,
+    counts: dict[int, Counts],
+    counted: Iterable[int] = (),
 ) -> None:
+    """Each records part by its kind's counter, except the numerators of ``counted``
+    (indicators whose records numerator was counted within its denominator)."""
+    skip = set(counted)
     for ind in indicators:
         for part, spec in (("n", ind.numerator), ("d", ind.denominator)):
-            if not spec or "records" not in spec:
+            if not spec or "records" not in spec or (part == "n" and ind.pk in skip):
                 continue
             counter = record_counter(str(spec["records"]))
             entry = counts.setdefault(ind.pk, Counts())
@@ -248,8 +274,8 @@ def compute(
             field="as_of",
         )
     indicators = list(plan.indicators.order_by("order", "code"))
-    counts = _person_counts(indicators, as_of, keep)
-    record_counts(indicators, plan, as_of, counts)
+    counts, counted = _person_counts(indicators, plan, as_of, keep)
+    record_counts(indicators, plan, as_of, counts, counted)
     manual = _manual(indicators, as_of)
     region_targets = _region_targets(plan)
     regions = regions_for_report(region_code)

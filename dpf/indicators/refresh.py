@@ -7,8 +7,9 @@ facts change (``facts_changed_at``, the mark the incremental benefits scan reads
 those persons are materialised again (``facts_in_force(person_ids=…)``); their new counts
 by township less their stored ones is the change, rolled up to counties and the city as
 ``compute`` rolls up (sums are linear) and added to the stored figures; their
-contributions are replaced. Record counters are cheap and are counted again; hand-entered
-values do not depend on persons. The figures then equal a full ``compute`` of the date
+contributions are replaced. Records parts are counted again: a records numerator counted
+within its denominator (``specs.members_within``) over the stored contributions, the others
+by their counters; hand-entered values do not depend on persons. The figures then equal a full ``compute`` of the date
 (``tests/indicators/test_refresh.py`` compares them after random changes).
 
 A later date's snapshot moves the maintained run forward the same way (``roll_forward``):
@@ -35,7 +36,7 @@ from django.utils import timezone
 from dpf.core.regions import roll_up
 from dpf.indicators import compute as kpi
 from dpf.indicators.models import Contribution, Indicator, Plan, Snapshot, SnapshotRun
-from dpf.indicators.specs import FactsSpecs
+from dpf.indicators.specs import FactsSpecs, members_within
 from dpf.jobs.services import job_start
 from dpf.registry.models import Person
 from dpf.rules.boundaries import changed_between
@@ -148,6 +149,32 @@ def _changes(
     return changes
 
 
+def _within_by_township(
+    run: SnapshotRun, indicators: list[Indicator]
+) -> tuple[list[dict[str, Any]], set[int]]:
+    """The records numerators counted within their denominators (``compute.within_conditions``)
+    over the run's stored contributions: the denominator's bit and the kind's members on the
+    run's date, by township (one grouped query; no person's facts evaluated again); and
+    the indicators so counted."""
+    aggregates = {}
+    for ind in indicators:
+        members = members_within(ind)
+        key = f"d{ind.pk}"
+        if members is None or key not in run.contribution_keys:
+            continue
+        bit = 1 << run.contribution_keys.index(key)
+        window = kpi.record_window(ind, run.plan, run.as_of)
+        aggregates[f"r{ind.pk}"] = Count(
+            "id",
+            filter=Q(GreaterThan(F("mask").bitand(bit), 0)) & Q(person_id__in=members(*window)),
+        )
+    counted = {int(key[1:]) for key in aggregates}
+    if not aggregates:
+        return [], counted
+    rows = Contribution.objects.filter(run=run).order_by()
+    return list(rows.values("township_code").annotate(**aggregates)), counted
+
+
 def _parts(
     ind: Indicator,
     prefix: str,
@@ -175,8 +202,10 @@ def _apply(run: SnapshotRun, changes: dict[int, kpi.Counts]) -> int:
     again; rewrite the rows whose figures moved (one ``executemany``). Returns how many."""
     plan: Plan = run.plan
     indicators = {ind.pk: ind for ind in plan.indicators.all()}
-    recounted: dict[int, kpi.Counts] = {}
-    kpi.record_counts(list(indicators.values()), plan, run.as_of, recounted)
+    recounted: dict[int, kpi.Counts] = defaultdict(kpi.Counts)
+    within, counted = _within_by_township(run, list(indicators.values()))
+    kpi.add_township_counts(recounted, within)
+    kpi.record_counts(list(indicators.values()), plan, run.as_of, recounted, counted)
     regions = kpi.regions_for_report()
     prefixes = {region.code: region.prefix for region in regions}
     for entry in [*changes.values(), *recounted.values()]:

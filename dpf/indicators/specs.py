@@ -32,6 +32,9 @@ from dpf.benefits.models import BenefitItem
 from dpf.core.errors import ValidationFailed
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from dpf.indicators.models import Indicator
     from dpf.rules import Rule
     from dpf.rules.materialise import FactsTable
 
@@ -58,6 +61,31 @@ _RECORD_PERSONS: dict[str, RecordPersons] = {}
 
 def register_record_persons(kind: str, persons: RecordPersons) -> None:
     _RECORD_PERSONS[kind] = persons
+
+
+# kind -> function(as_of, period_start) -> the ids of the persons a records kind counts, before
+# any population (a one-column ``values`` queryset). A ratio whose numerator is such a kind
+# and whose denominator counts persons counts the numerator within its denominator, as
+# the drill-down lists it (``members_within``): over the facts already materialised for
+# the denominator, or over a maintained run's stored contributions, instead of evaluating
+# the kind's own population rule again over every person.
+RecordMembers = Callable[[dt.date, dt.date | None], "QuerySet[Any]"]
+_RECORD_MEMBERS: dict[str, RecordMembers] = {}
+
+
+def register_record_members(kind: str, members: RecordMembers) -> None:
+    _RECORD_MEMBERS[kind] = members
+
+
+def members_within(indicator: Indicator) -> RecordMembers | None:
+    """The members of the indicator's records numerator when it is counted within a
+    person-based denominator (see ``register_record_members``), else None."""
+    numerator, denominator = indicator.numerator, indicator.denominator
+    if not denominator or "records" not in numerator:
+        return None
+    if "persons" not in denominator and "eligible" not in denominator:
+        return None
+    return _RECORD_MEMBERS.get(str(numerator["records"]))
 
 
 class SpecError(ValidationFailed):

@@ -38,22 +38,28 @@ def _by_township(condition: Q) -> dict[str, int]:
 def rehab_served_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
     """Persons with a rehabilitation need on ``as_of`` who received at least one session in
     the plan year of ``as_of`` (1 January to ``as_of``): the numerator of I09."""
+    return _need_q(as_of) & Q(pk__in=rehab_served_members(as_of))
+
+
+def rehab_served_members(as_of: dt.date, period_start: dt.date | None = None) -> Any:
+    """The persons with a rehabilitation session from 1 January of ``as_of``'s year to it."""
     year_start = as_of.replace(month=1, day=1)
-    served = RehabSession.objects.filter(date__gte=year_start, date__lte=as_of).values(
-        "plan__person_id"
-    )
-    return _need_q(as_of) & Q(pk__in=served)
+    sessions = RehabSession.objects.filter(date__gte=year_start, date__lte=as_of)
+    return sessions.values("plan__person_id")
 
 
 def family_doctor_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
     """Persons with a rehabilitation need on ``as_of`` who hold a family-doctor contract in
     force on that date (the health commission's roster): the numerator of T0302."""
+    return _need_q(as_of) & Q(pk__in=family_doctor_members(as_of))
+
+
+def family_doctor_members(as_of: dt.date, period_start: dt.date | None = None) -> Any:
+    """The persons holding a family-doctor contract in force on ``as_of``."""
     from dpf.exchange.models import FamilyDoctorContract  # the roster's table
 
-    holders = FamilyDoctorContract.objects.filter(FamilyDoctorContract.as_of_q(as_of)).values(
-        "person_id"
-    )
-    return _need_q(as_of) & Q(pk__in=holders)
+    contracts = FamilyDoctorContract.objects.filter(FamilyDoctorContract.as_of_q(as_of))
+    return contracts.values("person_id")
 
 
 def rehab_served_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
@@ -84,11 +90,17 @@ def designated_institution_count(as_of: dt.date, period_start: dt.date | None) -
 def device_fitted_q(as_of: dt.date, period_start: dt.date | None = None) -> Q:
     """Persons with a device need on ``as_of`` who were fitted in the plan year of
     ``as_of`` or hold a device within its replacement period: the numerator of I10."""
+    return _need_q(as_of, DEVICE_NEED_RULE) & Q(pk__in=device_fitted_members(as_of))
+
+
+def device_fitted_members(as_of: dt.date, period_start: dt.date | None = None) -> Any:
+    """The persons fitted from 1 January of ``as_of``'s year to it, or holding a device
+    within its replacement period on ``as_of``."""
     year_start = as_of.replace(month=1, day=1)
     fitted = DeviceFitting.objects.filter(fitted_on__lte=as_of).filter(
         Q(fitted_on__gte=year_start) | Q(replace_after__gt=as_of)
     )
-    return _need_q(as_of, DEVICE_NEED_RULE) & Q(pk__in=fitted.values("person_id"))
+    return fitted.values("person_id")
 
 
 def device_fitted_count(as_of: dt.date, period_start: dt.date | None) -> dict[str, int]:
@@ -171,4 +183,11 @@ RECORD_PERSONS: dict[str, Callable[[dt.date, dt.date | None], Q]] = {
     "device_follow_up": followed_up_q,
     "device_follow_up_satisfied": satisfied_q,
     "home_renovation_completed": renovation_q,
+}
+# The persons of the kinds above that count persons with a need, before the need: the
+# indicators count them within their denominators (``dpf.indicators.specs.members_within``).
+RECORD_MEMBERS: dict[str, Callable[[dt.date, dt.date | None], Any]] = {
+    "rehab_service_person": rehab_served_members,
+    "family_doctor_contract_person": family_doctor_members,
+    "device_fitted_person": device_fitted_members,
 }
