@@ -9,8 +9,9 @@ by township less their stored ones is the change, rolled up to counties and the 
 ``compute`` rolls up (sums are linear) and added to the stored figures; their
 contributions are replaced. Records parts are counted again: a records numerator counted
 within its denominator (``specs.members_within``) over the stored contributions, the others
-by their counters; hand-entered values do not depend on persons. The figures then equal a full ``compute`` of the date
-(``tests/indicators/test_refresh.py`` compares them after random changes).
+by their counters; hand-entered values do not depend on persons. The figures then equal a
+full ``compute`` of the date (``tests/indicators/test_refresh.py`` compares them after
+random changes).
 
 A later date's snapshot moves the maintained run forward the same way (``roll_forward``):
 only the persons whose facts may read differently on it (``dpf.rules.boundaries``) or that
