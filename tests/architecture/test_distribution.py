@@ -52,6 +52,13 @@ _FACTS_TEMP = (
     "Citus a coordinator-local table, so every statement reading it pulls all rows to the "
     "coordinator; it needs a county_code column and to be created distributed (or per shard)"
 )
+_WITHIN = (
+    "a records numerator counted within its denominator over the facts table "
+    "(compute.within_conditions): the kind's members read as a semi-join by person id with "
+    "no county, a fan-out pulled to the coordinator like the facts table; with the facts "
+    "distributed by county_code the record table needs the person's county_code and the "
+    "semi-join both columns"
+)
 _IMPORT_TARGET = (
     "import rows point at persons and facts by plain integers (target_id, close_fact_id), "
     "not foreign keys, and carry no county: a repartition join unless exchange_importrow "
@@ -77,6 +84,8 @@ KNOWN: tuple[Known, ...] = (
     Known("indicators", "*", "aggregate", _FANOUT_COUNT),
     Known("indicators", "rules_facts_in_force", "aggregate", _FACTS_TEMP),
     Known("scan", "rules_facts_in_force", "unanchored", _FACTS_TEMP),
+    Known("indicators", "services_devicefitting", "unanchored", _WITHIN),
+    Known("indicators", "exchange_familydoctorcontract", "unanchored", _WITHIN),
     *(
         Known(
             "scan",
