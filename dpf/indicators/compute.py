@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -148,20 +148,30 @@ def count_by_township(facts: FactsTable, conditions: dict[str, Q]) -> list[dict[
     return list(facts.queryset().order_by().values("township_code").annotate(**aggregates))
 
 
+def within_members(
+    indicators: list[Indicator], plan: Plan, as_of: dt.date, keys: Collection[str]
+) -> dict[int, Any]:
+    """By indicator, the members (``specs.members_within``) of each records numerator counted
+    within its person-based denominator, whose key ``d<id>`` is among ``keys``: the one
+    choice of which numerators are so counted, for the full computation (over the facts)
+    and the maintained run (over its contributions)."""
+    found: dict[int, Any] = {}
+    for ind in indicators:
+        members = members_within(ind)
+        if members is not None and f"d{ind.pk}" in keys:
+            found[ind.pk] = members(*record_window(ind, plan, as_of))
+    return found
+
+
 def within_conditions(
     indicators: list[Indicator], plan: Plan, as_of: dt.date, conditions: dict[str, Q]
 ) -> dict[str, Q]:
-    """The records numerators counted within their person-based denominators
-    (``specs.members_within``), keyed ``r<indicator id>``: the denominator's condition and
-    the kind's members. Not stored as contributions (records change without the persons'
-    facts changing); the maintained run counts them over its contributions instead."""
-    within: dict[str, Q] = {}
-    for ind in indicators:
-        members = members_within(ind)
-        den = conditions.get(f"d{ind.pk}")
-        if members is not None and den is not None:
-            within[f"r{ind.pk}"] = den & Q(id__in=members(*record_window(ind, plan, as_of)))
-    return within
+    """The records numerators counted within their person-based denominators, keyed
+    ``r<indicator id>``: the denominator's condition and the kind's members. Not stored as
+    contributions (records change without the persons' facts changing); the maintained run
+    counts them over its contributions instead (``refresh._within_by_township``)."""
+    members = within_members(indicators, plan, as_of, conditions)
+    return {f"r{pk}": conditions[f"d{pk}"] & Q(id__in=ids) for pk, ids in members.items()}
 
 
 def add_township_counts(

@@ -37,7 +37,7 @@ from django.utils import timezone
 from dpf.core.regions import roll_up
 from dpf.indicators import compute as kpi
 from dpf.indicators.models import Contribution, Indicator, Plan, Snapshot, SnapshotRun
-from dpf.indicators.specs import FactsSpecs, members_within
+from dpf.indicators.specs import FactsSpecs
 from dpf.jobs.services import job_start
 from dpf.registry.models import Person
 from dpf.rules.boundaries import changed_between
@@ -153,27 +153,24 @@ def _changes(
 def _within_by_township(
     run: SnapshotRun, indicators: list[Indicator]
 ) -> tuple[list[dict[str, Any]], set[int]]:
-    """The records numerators counted within their denominators (``compute.within_conditions``)
+    """The records numerators counted within their denominators (``compute.within_members``)
     over the run's stored contributions: the denominator's bit and the kind's members on the
     run's date, by township (one grouped query; no person's facts evaluated again); and
     the indicators so counted."""
-    aggregates = {}
-    for ind in indicators:
-        members = members_within(ind)
-        key = f"d{ind.pk}"
-        if members is None or key not in run.contribution_keys:
-            continue
-        bit = 1 << run.contribution_keys.index(key)
-        window = kpi.record_window(ind, run.plan, run.as_of)
-        aggregates[f"r{ind.pk}"] = Count(
+    keys = run.contribution_keys
+    members = kpi.within_members(indicators, run.plan, run.as_of, keys)
+    aggregates = {
+        f"r{pk}": Count(
             "id",
-            filter=Q(GreaterThan(F("mask").bitand(bit), 0)) & Q(person_id__in=members(*window)),
+            filter=Q(GreaterThan(F("mask").bitand(1 << keys.index(f"d{pk}")), 0))
+            & Q(person_id__in=ids),
         )
-    counted = {int(key[1:]) for key in aggregates}
+        for pk, ids in members.items()
+    }
     if not aggregates:
-        return [], counted
+        return [], set()
     rows = Contribution.objects.filter(run=run).order_by()
-    return list(rows.values("township_code").annotate(**aggregates)), counted
+    return list(rows.values("township_code").annotate(**aggregates)), set(members)
 
 
 def _parts(
