@@ -23,7 +23,7 @@ evaluate people one by one); the worker's page computes them when an item is ope
 
 Resumable: a benefit's counts are saved in the same transaction as its items, so a run
 that died is continued by the next run with the same date, mode and benefits, which skips
-the benefits already done. Incremental: only persons whose ``facts_changed_at`` is after
+the benefits already done. Incremental: only persons whose ``FactsMark`` is after
 the start of the last finished run that covered the benefit (a run's start, not its end,
 so a change made during a run is seen by the next one). Changes that come from the
 calendar alone (a birthday, a certificate reaching its expiry date) change no fact: a full
@@ -202,8 +202,8 @@ def scan_benefit(
     persons = Person.objects.all()
     items = WorkItem.objects.filter(benefit=benefit, status=WorkItemStatus.OPEN)
     if since is not None:
-        persons = persons.filter(facts_changed_at__gt=since)
-        # Driven from the changed persons (the index on facts_changed_at, then the open
+        persons = persons.filter(facts_mark__changed_at__gt=since)
+        # Driven from the changed persons (the index on their marks' time, then the open
         # items' unique index, person first), not from every open item of the benefit,
         # which grows with the registry (issue 21).
         items = items.filter(person_id__in=persons.values("pk"))
@@ -227,8 +227,8 @@ def scan_benefit(
         """An open item, or one a worker closed after the person's facts last changed."""
         same = WorkItem.objects.filter(person_id=OuterRef("pk"), benefit=benefit, kind=kind)
         closed_since_change = Q(status__in=[WorkItemStatus.DONE, WorkItemStatus.DISMISSED]) & (
-            Q(person__facts_changed_at__isnull=True)
-            | Q(closed_at__gte=F("person__facts_changed_at"))
+            Q(person__facts_mark__isnull=True)
+            | Q(closed_at__gte=F("person__facts_mark__changed_at"))
         )
         return Exists(same.filter(Q(status=WorkItemStatus.OPEN) | closed_since_change))
 

@@ -27,6 +27,7 @@ from dpf.demo.context import Counts
 from dpf.demo.population import DisabledSpec, PersonSpec
 from dpf.registry.models import (
     Certificate,
+    FactsMark,
     GuardianLink,
     Household,
     HouseholdStatus,
@@ -118,11 +119,10 @@ PERSON_FIELDS = (
     "village_code",
     "death_date",
     "synthetic",
-    "facts_changed_at",
 )
 
 
-def _person(pk: int, spec: PersonSpec, household: int, now: dt.datetime) -> tuple[Any, ...]:
+def _person(pk: int, spec: PersonSpec, household: int) -> tuple[Any, ...]:
     initials, pinyin = _pinyin(spec.name)
     village = spec.village
     return (
@@ -144,7 +144,6 @@ def _person(pk: int, spec: PersonSpec, household: int, now: dt.datetime) -> tupl
         village,
         spec.death,
         True,
-        now,
     )
 
 
@@ -187,10 +186,12 @@ def write_chunk(specs: list[DisabledSpec], *, source: str, counts: Counts) -> No
     )
     people: list[tuple[Any, ...]] = []
     for spec, household, pk, head in zip(specs, households, person_ids, head_ids, strict=True):
-        people.append(_person(pk, spec.person, household, now))
+        people.append(_person(pk, spec.person, household))
         if spec.head is not None:
-            people.append(_person(head, spec.head, household, now))
+            people.append(_person(head, spec.head, household))
     _write(Person, PERSON_FIELDS, people, counts)
+    # New persons are marked as changed, as the registry's services mark them.
+    _write(FactsMark, ("person", "changed_at"), ((row[0], now) for row in people), counts)
     _write(
         Residence,
         (

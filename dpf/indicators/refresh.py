@@ -3,7 +3,7 @@
 A full snapshot (``services.snapshot_store``) of the newest date of a plan also keeps, set-based,
 each person's contribution (``Contribution``: a bit per person-based numerator and denominator,
 and the township it counts in) while the facts in force are materialised. When persons'
-facts change (``facts_changed_at``, the mark the incremental benefits scan reads too), only
+facts change (their ``FactsMark``, the mark the incremental benefits scan reads too), only
 those persons are materialised again (``facts_in_force(person_ids=…)``); their new counts
 by township less their stored ones is the change, rolled up to counties and the city as
 ``compute`` rolls up (sums are linear) and added to the stored figures; their
@@ -46,7 +46,7 @@ from dpf.rules.materialise import FactsTable, calls_of, facts_in_force
 # A bigint holds the bits of 63 parts; a plan with more person-based parts is not maintained
 # (its figures change with the next full snapshot only).
 MAX_KEYS = 63
-# A change is stamped (``facts_changed_at``) before its transaction commits: a refresh that
+# A change is marked (``FactsMark``) before its transaction commits: a refresh that
 # started in between would not see it and must not skip it next time, so each refresh
 # reads the persons changed since the previous one started, less this margin (applying a
 # person twice changes nothing: the difference is then zero).
@@ -248,7 +248,7 @@ def maintained_runs() -> list[SnapshotRun]:
 
 def changed_since(since: dt.datetime) -> Any:
     """The persons whose facts changed after ``since`` (less ``SETTLE``)."""
-    return Person.objects.filter(facts_changed_at__gt=since - SETTLE)
+    return Person.objects.filter(facts_mark__changed_at__gt=since - SETTLE)
 
 
 def snapshot_refresh(*, run: SnapshotRun, person_ids: list[int]) -> int:

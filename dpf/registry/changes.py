@@ -18,7 +18,6 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
@@ -43,7 +42,6 @@ from dpf.registry.models import (
 )
 from dpf.registry.services import (
     _move,
-    announce_facts_changed,
     certificate_end,
     household_create,
     household_status_set,
@@ -184,16 +182,14 @@ def person_details_change(
     if "name" in changed:
         locked.name_initials = name_initials(locked.name)[:20]
         locked.name_pinyin = name_full_pinyin(locked.name)[:120]
-    locked.facts_changed_at = timezone.now()
-    announce_facts_changed()
     locked.save(
         update_fields=[
             *changed,
             *(["name_initials", "name_pinyin"] if "name" in changed else []),
-            "facts_changed_at",
             "updated_at",
         ]
     )
+    mark_facts_changed([locked.pk])
     summary = "；".join(
         f"{labels[f]}：{s['before'] or '—'} → {s['after'] or '—'}" for f, s in shown.items()
     )
@@ -456,8 +452,8 @@ def person_death_record(  # noqa: C901
     ):
         link.valid_to = max(on, link.valid_from)
         link.save(update_fields=["valid_to"])
-    announce_facts_changed()
-    Person.objects.filter(pk=locked.pk).update(death_date=on, facts_changed_at=timezone.now())
+    Person.objects.filter(pk=locked.pk).update(death_date=on)
+    mark_facts_changed([locked.pk])
     locked.death_date = on
     head_cleared = status_ended = False
     if locked.household_id is not None:
@@ -562,9 +558,8 @@ def household_member_change(
         target.save(update_fields=["head"])
     locked.household = target
     locked.relation_to_head = relation
-    locked.facts_changed_at = timezone.now()
-    announce_facts_changed()
-    locked.save(update_fields=["household", "relation_to_head", "facts_changed_at", "updated_at"])
+    locked.save(update_fields=["household", "relation_to_head", "updated_at"])
+    mark_facts_changed([locked.pk])
     if relation == Relation.HEAD and target.head_id is None:
         target.head = locked
         target.save(update_fields=["head"])

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -35,6 +36,7 @@ from dpf.core.text import check_text_characters, clean_person_name, fold_fullwid
 from dpf.registry.models import (
     Certificate,
     CertificateStatus,
+    FactsMark,
     Household,
     HouseholdStatus,
     Person,
@@ -51,9 +53,29 @@ CERTIFICATE_OVERLAP = "certificate_overlap"
 
 
 def mark_facts_changed(person_ids: Any) -> int:
-    """Queue people for the incremental scan (a set-based UPDATE; takes ids or a queryset)
-    and for the figures kept current (``announce_facts_changed``)."""
-    changed = Person.objects.filter(pk__in=person_ids).update(facts_changed_at=timezone.now())
+    """Queue people for the incremental scan and for the figures kept current
+    (``announce_facts_changed``): their ``FactsMark`` is set to now, in one
+    set-based upsert whatever their number; takes ids or a queryset of ids. Returns the
+    number of persons marked. The one writer of the marks (the demo's bulk writer also
+    marks the persons it creates)."""
+    persons = Person.objects.filter(pk__in=person_ids).values("id").order_by()
+    try:
+        select, params = persons.query.sql_with_params()
+    except EmptyResultSet:  # no ids at all
+        announce_facts_changed()
+        return 0
+    marks = connection.ops.quote_name(FactsMark._meta.db_table)
+    # "WHERE true": SQLite would read the ON of the upsert as the SELECT's join otherwise.
+    # The table name is the model's, quoted; the persons' query is the ORM's, with its
+    # parameters.
+    statement = (
+        f"INSERT INTO {marks} (person_id, changed_at) "  # noqa: S608
+        f"SELECT marked.id, %s FROM ({select}) marked WHERE true "
+        "ON CONFLICT (person_id) DO UPDATE SET changed_at = excluded.changed_at"
+    )
+    with connection.cursor() as cur:
+        cur.execute(statement, [connection.ops.adapt_datetimefield_value(timezone.now()), *params])
+        changed = cur.rowcount
     announce_facts_changed()
     return changed
 
@@ -61,7 +83,7 @@ def mark_facts_changed(person_ids: Any) -> int:
 # Apps above the registry that keep figures derived from persons' facts current (the
 # indicators' newest snapshot) register here, in their ``ready()``, a function run once
 # after each transaction that changed facts commits. Which persons changed, it reads from
-# ``facts_changed_at``, the same mark the incremental scan reads: no second record.
+# their ``FactsMark``, the same mark the incremental scan reads: no second record.
 _FACTS_LISTENERS: dict[str, Callable[[], None]] = {}
 
 
@@ -75,7 +97,7 @@ def _facts_listeners() -> None:
 
 
 def announce_facts_changed() -> None:
-    """Every write that stamps ``facts_changed_at`` calls this: the listeners run once
+    """Every write that marks a person's facts changed calls this: the listeners run once
     after the transaction commits (never if it rolls back). A failing listener is logged
     and does not undo or refuse the change (``robust``)."""
     if not _FACTS_LISTENERS:
@@ -313,9 +335,8 @@ def _person_create(
                 county_code=village.code[:6],
                 township_code=village.code[:9],
                 village_code=village.code,
-                facts_changed_at=timezone.now(),
             )
-            announce_facts_changed()
+            mark_facts_changed([person.pk])
     except IntegrityError:
         raise _Taken() from None
     if household.head_id is None and relation_to_head == Relation.HEAD:
@@ -567,13 +588,12 @@ def _move(*, actor: User | None, person: Person, village: Region, on: dt.date) -
         source=f"user:{getattr(actor, 'pk', '')}",
     )
     before = person.village_code
-    announce_facts_changed()
     Person.objects.filter(pk=person.pk).update(
         county_code=village.code[:6],
         township_code=village.code[:9],
         village_code=village.code,
-        facts_changed_at=timezone.now(),
     )
+    mark_facts_changed([person.pk])
     person.refresh_from_db(fields=["county_code", "township_code", "village_code"])
     audit.record(
         actor=actor,

@@ -21,7 +21,7 @@ registry falls in between:
 or ``None`` when a rule reads a fact whose changes with the date are not listed here (days
 since an event, a 365-day window, an attribute an app above holds, ``as_of`` itself): the
 caller then computes the later date in full. Rows written or corrected after ``first``
-are not this module's concern: the services stamp ``facts_changed_at`` for them.
+are not this module's concern: the services mark them (``FactsMark``).
 
 Every attribute of the catalogue is either handled below or named in ``UNBOUNDED``
 (``tests/rules/test_boundaries.py`` fails on one that is neither), and the test compares,

@@ -17,7 +17,7 @@ from django.db import connection
 from dpf.bench import runner
 from dpf.bench.steps import STEPS
 from dpf.benefits.models import Entitlement
-from dpf.registry.models import OutsidePayment, Person
+from dpf.registry.models import FactsMark, OutsidePayment, Person
 from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
@@ -366,7 +366,8 @@ def test_the_indicators_step_rolls_the_month_forward(time_machine) -> None:
         person_with(level=level, household="dibao")
     expiring = person_with(level=2, household="dibao")
     expiring.certificates.update(valid_to=dt.date(2025, 11, 15))
-    Person.objects.update(synthetic=True, facts_changed_at=None)
+    Person.objects.update(synthetic=True)
+    FactsMark.objects.all().delete()
     out = io.StringIO()
     call_command("bench", "step", "kpi", "--as-of", "2025-11-30", stdout=out)
     result = json.loads(out.getvalue().strip().splitlines()[-1])

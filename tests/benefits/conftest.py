@@ -8,12 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from dpf.benefits.models import BenefitItem
 from dpf.registry import services as registry
 from dpf.registry.models import NeedsSurvey, OutsidePayment, Person
 from dpf.registry.person_facts import person_status_set
+from dpf.registry.services import mark_facts_changed
 from tests.factories import make_person
 
 AS_OF = dt.date(2025, 6, 30)
@@ -76,7 +76,7 @@ def person_with(
 
 def touch(*persons: Person) -> None:
     """Mark facts changed now (as the registry services do)."""
-    Person.objects.filter(pk__in=[p.pk for p in persons]).update(facts_changed_at=timezone.now())
+    mark_facts_changed([p.pk for p in persons])
 
 
 @pytest.fixture

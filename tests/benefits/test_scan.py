@@ -17,7 +17,7 @@ from dpf.benefits.models import (
     WorkItemKind,
     WorkItemStatus,
 )
-from dpf.registry.models import Person
+from dpf.registry.models import FactsMark
 from tests.benefits.conftest import AS_OF, benefit, person_with, touch
 
 pytestmark = pytest.mark.django_db
@@ -108,10 +108,10 @@ def test_items_that_no_longer_apply_are_withdrawn():
 def test_incremental_run_only_touches_changed_people():
     first = person_with(level=3, household="dibao")
     services.scan(as_of=AS_OF, benefit_codes=["living_allowance"])
-    # Two people become eligible without the registry noticing (facts_changed_at untouched)…
+    # Two people become eligible without the registry noticing (no facts mark)…
     unchanged = person_with(level=3, household="dibao")
     changed = person_with(level=3, household="dibao")
-    Person.objects.filter(pk__in=[unchanged.pk, changed.pk]).update(facts_changed_at=None)
+    FactsMark.objects.filter(person__in=[unchanged, changed]).delete()
     WorkItem.objects.filter(person=first).delete()
     # … and only one of them is marked as changed after the last run started.
     touch(changed)

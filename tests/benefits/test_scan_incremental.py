@@ -5,7 +5,7 @@ outside payments, entitlements, schooling, moves, household membership, a roster
 the incremental scan re-evaluates only the changed persons, and a full scan of the same
 state afterwards finds nothing to add and nothing to withdraw.
 
-A path that changed a fact without queueing the person (``facts_changed_at``) would leave
+A path that changed a fact without queueing the person (``FactsMark``) would leave
 the incremental result behind the full one, and the last assertion fails.
 """
 
@@ -528,7 +528,7 @@ def test_incremental_scan_equals_the_full_scan_after_random_changes(seed, time_m
     time_machine.shift(HOUR / 2)
     apply_changes(world)
     assert set(world.applied) == set(CHANGES), world.applied  # every kind at least once
-    changed = Person.objects.filter(facts_changed_at__gt=first.started_at).count()
+    changed = Person.objects.filter(facts_mark__changed_at__gt=first.started_at).count()
 
     time_machine.shift(HOUR)
     incremental = benefits.scan(as_of=AS_OF, incremental=True)

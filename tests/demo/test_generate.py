@@ -452,7 +452,7 @@ REGISTRY_TABLES: tuple[Any, ...] = (
     NeedsSurvey,
 )
 # Set at insert time, not drawn: a run's clock, not its data.
-CLOCK_COLUMNS = {"created_at", "updated_at", "recorded_at", "facts_changed_at"}
+CLOCK_COLUMNS = {"created_at", "updated_at", "recorded_at", "changed_at"}
 HASHED = {
     "id_number_hash": ("id_number", id_lookup_hash),
     "number_hash": ("number", certificate_lookup_hash),

@@ -18,7 +18,7 @@ from dpf.core.models import AuditEntry
 from dpf.employment import records
 from dpf.employment.models import Placement
 from dpf.registry import services as registry
-from dpf.registry.models import Employment
+from dpf.registry.models import Employment, FactsMark
 from tests.factories import make_person, make_user
 
 pytestmark = pytest.mark.django_db
@@ -80,8 +80,7 @@ def test_record_is_an_effective_dated_registry_fact_audited(county_officer) -> N
     assert records.employment_in_force(person, dt.date(2026, 1, 1)) == []
     assert records.employment_in_force(person, dt.date(2025, 2, 28)) == []
     assert AuditEntry.objects.filter(object_type="employment", object_id=str(row.pk)).exists()
-    person.refresh_from_db()
-    assert person.facts_changed_at is not None
+    assert FactsMark.objects.filter(person=person).exists()
 
 
 def test_overlap_of_the_same_kind_refused_another_kind_allowed(county_officer) -> None:

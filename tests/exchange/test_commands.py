@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from dpf.exchange import services
 from dpf.exchange.models import BatchStatus, ImportBatch
-from dpf.registry.models import InsuranceEnrolment
+from dpf.registry.models import FactsMark, InsuranceEnrolment
 from tests.exchange.conftest import csv_bytes, xlsx_bytes
 from tests.factories import make_person
 
@@ -89,4 +89,4 @@ def test_commit_without_rescan_leaves_people_queued(county_officer, monkeypatch)
     call_command("exchange", "commit", str(batch.pk), "--no-rescan", stdout=io.StringIO())
     person.refresh_from_db()
     assert calls == []
-    assert person.facts_changed_at is not None
+    assert FactsMark.objects.filter(person=person).exists()

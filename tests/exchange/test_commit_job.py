@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def _registry() -> tuple[list, list]:
     return (
         list(HouseholdStatus.objects.order_by("pk").values()),
-        list(Person.objects.order_by("pk").values_list("pk", "facts_changed_at")),
+        list(Person.objects.order_by("pk").values_list("pk", "facts_mark__changed_at")),
     )
 
 

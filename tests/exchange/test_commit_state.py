@@ -85,7 +85,7 @@ def _value_columns(model) -> list[str]:
 
 
 def _queued(people: dict[str, Person]) -> dict[str, dt.datetime | None]:
-    at = dict(Person.objects.values_list("pk", "facts_changed_at"))
+    at = dict(Person.objects.values_list("pk", "facts_mark__changed_at"))
     return {name: at[p.pk] for name, p in people.items()}
 
 

@@ -38,7 +38,7 @@ def _database_url() -> str:
 def _state() -> tuple[list, list]:
     return (
         list(HouseholdStatus.objects.order_by("pk").values()),
-        list(Person.objects.order_by("pk").values_list("pk", "facts_changed_at")),
+        list(Person.objects.order_by("pk").values_list("pk", "facts_mark__changed_at")),
     )
 
 

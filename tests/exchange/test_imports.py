@@ -22,6 +22,7 @@ from dpf.exchange.models import (
 from dpf.registry import services as registry
 from dpf.registry.models import (
     Certificate,
+    FactsMark,
     HouseholdStatus,
     InsuranceEnrolment,
     Person,
@@ -44,7 +45,7 @@ def registry_state() -> dict[str, list]:
         "schools": list(SchoolEnrolment.objects.order_by("pk").values()),
         "doctors": list(FamilyDoctorContract.objects.order_by("pk").values()),
         "persons": list(
-            Person.objects.order_by("pk").values("pk", "death_date", "facts_changed_at")
+            Person.objects.order_by("pk").values("pk", "death_date", "facts_mark__changed_at")
         ),
     }
 
@@ -111,7 +112,9 @@ def test_household_roster_preview_then_commit(county_officer, people) -> None:
         ("tekun", D(2024, 3, 1), None, f"roster:{batch.pk}"),
     ]
     changed = set(
-        Person.objects.filter(facts_changed_at__gte=batch.validated_at).values_list("pk", flat=True)
+        Person.objects.filter(facts_mark__changed_at__gte=batch.validated_at).values_list(
+            "pk", flat=True
+        )
     )
     assert changed == {li.pk, zhao.pk}  # queued for the scan; wang was up to date
     assert batch.counts["persons_queued"] == 2
@@ -135,9 +138,7 @@ def test_household_members_share_one_change(county_officer, people) -> None:
     assert outcomes(batch) == {2: "will_change", 3: "up_to_date"}
     services.batch_commit(actor=county_officer, batch=batch)
     assert HouseholdStatus.objects.filter(household=li.household).count() == 1
-    assert (
-        Person.objects.filter(household=li.household, facts_changed_at__isnull=False).count() == 2
-    )
+    assert Person.objects.filter(household=li.household, facts_mark__isnull=False).count() == 2
 
 
 def test_bad_rows_are_reported_by_row_and_column(county_officer, people) -> None:
@@ -433,7 +434,7 @@ def test_death_roster_keeps_certificate_and_facts(county_officer, people) -> Non
     services.batch_commit(actor=county_officer, batch=batch)
     li.refresh_from_db()
     assert li.death_date == D(2026, 3, 15)
-    assert li.facts_changed_at is not None
+    assert FactsMark.objects.filter(person=li).exists()
     certificate = Certificate.objects.get(person=li)
     assert certificate.valid_to == certificate.expires_on  # not ended, not deleted
     assert HouseholdStatus.objects.get(household=li.household).valid_to is None

@@ -14,6 +14,7 @@ from dpf.exchange import services
 from dpf.exchange.models import ImportBatch
 from dpf.jobs.models import Job, JobStatus
 from dpf.registry import services as registry
+from dpf.registry.models import FactsMark
 from tests.exchange.conftest import stage, xlsx_bytes
 from tests.factories import make_person
 
@@ -60,7 +61,7 @@ def test_a_scan_that_cannot_run_does_not_undo_the_import(county_officer, monkeyp
     batch = services.batch_commit(actor=county_officer, batch=batch)
     person.refresh_from_db()
     assert person.death_date == D(2026, 3, 15)
-    assert person.facts_changed_at is not None
+    assert FactsMark.objects.filter(person=person).exists()
     # An incremental scan is queued as a job, run here at once (DPF_JOBS_RUN immediate).
     job = Job.objects.get(kind="benefits.scan")
     assert batch.note == f"scan not run: scan_running; queued as job #{job.pk}"

@@ -83,7 +83,7 @@ def _roster_state() -> tuple[list[Any], ...]:
                 "household_id", "status", "valid_from", "valid_to", "source"
             )
         ),
-        sorted(Person.objects.values_list("pk", "facts_changed_at")),
+        sorted(Person.objects.values_list("pk", "facts_mark__changed_at")),
         list(ImportBatch.objects.values_list("pk", "status")),
     )
 

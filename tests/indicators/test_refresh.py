@@ -110,7 +110,7 @@ def test_refresh_of_the_changed_persons_equals_a_full_computation(seed, time_mac
     for _ in range(3):
         world.applied["person_register"] += _register(world)
     assert set(world.applied) == {*CHANGES, "person_register"}, world.applied
-    changed = Person.objects.filter(facts_changed_at__gt=run.started_at).count()
+    changed = Person.objects.filter(facts_mark__changed_at__gt=run.started_at).count()
     assert 0 < changed < Person.objects.count()
     full = computed(plan)
     assert stored(run) != full  # the changes moved figures: the comparison below means something

@@ -16,6 +16,7 @@ from dpf.core.errors import ValidationFailed
 from dpf.core.models import AuditEntry
 from dpf.registry import services as registry
 from dpf.registry.models import (
+    FactsMark,
     NeedsSurvey,
     Person,
     SurveyDraft,
@@ -130,8 +131,7 @@ def test_submitted_survey_changes_nursing_eligibility_as_of_its_date(
     assert eligible_three_ways(city_admin, person, dt.date(YEAR, 5, 9)) == {False}
     assert eligible_three_ways(city_admin, person, dt.date(YEAR, 5, 10)) == {True}
     assert AuditEntry.objects.filter(object_type="survey", object_id=str(survey.pk)).exists()
-    person.refresh_from_db()
-    assert person.facts_changed_at is not None
+    assert FactsMark.objects.filter(person=person).exists()
 
 
 def test_the_survey_in_force_is_the_latest_on_or_before_the_date(

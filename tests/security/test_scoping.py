@@ -71,7 +71,8 @@ def _personal_models() -> set[str]:
     for model in apps.get_models():
         fields = model._meta.get_fields()
         points_at_person = any(
-            getattr(f, "many_to_one", False) and f.related_model in (Person, Household)
+            (getattr(f, "many_to_one", False) or getattr(f, "one_to_one", False))
+            and f.related_model in (Person, Household)
             for f in fields
         )
         encrypted = any(isinstance(f, EncryptedTextField) for f in model._meta.concrete_fields)

@@ -505,7 +505,7 @@ def batch_commit(*, actor: User | None, batch: ImportBatch, rescan: bool = True)
         raise _stale() from None
     stored_file(batch).unlink(missing_ok=True)
     duplicates_find(actor=actor)
-    # The changed people are queued (facts_changed_at) whatever happens here. When another
+    # The changed people are queued (their facts marks) whatever happens here. When another
     # scan is running, an incremental scan is queued as a job that waits for it to finish,
     # so the changed people are not left until the nightly scan.
     note = ""
@@ -550,7 +550,7 @@ def _commit_atomic(*, actor: User | None, batch: ImportBatch, rtype: RosterType)
         raise _already_imported(done)
     rows = ImportRow.objects.filter(batch=batch, outcome=Outcome.WILL_CHANGE)
     persons = _affected_persons(rtype, rows)
-    if persons.filter(facts_changed_at__gt=batch.validated_at).exists():
+    if persons.filter(facts_mark__changed_at__gt=batch.validated_at).exists():
         raise _stale()
     with transaction.atomic():  # a savepoint: IntegrityError must not poison the outer block
         if rtype.target == Target.DEATH:

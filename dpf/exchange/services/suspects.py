@@ -20,12 +20,12 @@ from dpf.core import audit
 from dpf.core.inputs import refuse
 from dpf.core.models import EffectiveDated
 from dpf.exchange.models import DuplicateSuspect, SuspectKind, SuspectStatus
-from dpf.registry.models import Person, Residence
+from dpf.registry.models import FactsMark, Person, Residence
 from dpf.registry.services import mark_facts_changed
 
 # Records that stay with the merged person: the residence history says where *that*
-# record lived, and A has its own.
-KEEP_ON_MERGED = (Residence,)
+# record lived, and A has its own; each person keeps their change mark (a merge marks both).
+KEEP_ON_MERGED = (Residence, FactsMark)
 
 
 def duplicates_find(*, actor: User | None = None) -> int:
