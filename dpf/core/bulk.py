@@ -20,6 +20,12 @@ own error types (``IntegrityError`` …), as its cursor would.
   chunk's dates, codes and names repeat a lot). Fields left out get the model's default
   (per row when it is a callable); ``auto_now`` / ``auto_now_add`` fields get one
   timestamp per call, where ``bulk_create`` read the clock per row.
+- ``update_rows(model, fields, rows)``: set ``fields`` of rows given by primary key (each
+  row ``(pk, *values)``, values as one would give the model, converted by their fields).
+  PostgreSQL: one ``UPDATE … FROM unnest(<one array per column>)``, a single statement
+  whatever the number of rows (``executemany`` sent and planned one statement per row:
+  1.2 s for a month's arrears at 30,000 persons); SQLite: one ``executemany``, whose
+  prepared statement is already fast there.
 - ``reserve_ids(model, n)``: primary keys for rows that others point at in the same
   transaction (the demo's households, persons and certificates), written explicitly.
 
@@ -125,16 +131,22 @@ def _left_out(field: Field[Any, Any], now: Any, n: int) -> Sequence[Any]:
     return [field.get_default()] * n
 
 
+def _columns_of(model: type[Model], names: Sequence[str], *, key: bool) -> list[Field[Any, Any]]:
+    """The model's fields ``names``, each a column (the primary key only with ``key``)."""
+    given: list[Field[Any, Any]] = []
+    for name in names:
+        field = model._meta.get_field(name)
+        if not isinstance(field, Field) or not field.concrete or (field.primary_key and not key):
+            raise ValueError(f"{model.__name__}.{name} is not a column")
+        given.append(field)
+    return given
+
+
 def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (values in the order of ``fields``) into ``model``'s table; returns
     how many. ``fields`` may name the primary key (ids from ``reserve_ids``)."""
     meta = model._meta
-    given: list[Field[Any, Any]] = []
-    for name in fields:
-        field = meta.get_field(name)
-        if not isinstance(field, Field) or not field.concrete:
-            raise ValueError(f"{model.__name__}.{name} is not a column")
-        given.append(field)
+    given = _columns_of(model, fields, key=True)
     rows = list(rows)
     if not rows:
         return 0
@@ -153,6 +165,43 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
     )
     insert_prepared(model, [f.column for f in targets], prepared)
     return n
+
+
+def update_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """Set ``fields`` of the rows ``(pk, *values)``; returns how many rows were given."""
+    meta = model._meta
+    given = _columns_of(model, fields, key=False)
+    rows = list(rows)
+    if not rows:
+        return 0
+    db = connections[DEFAULT_DB_ALIAS]
+    quote = db.ops.quote_name
+    table = quote(meta.db_table)
+    pk = meta.pk
+    assert pk is not None
+    by_column = list(zip(*rows, strict=True))
+    if len(by_column) != len(given) + 1:
+        raise ValueError(f"{model.__name__}: rows of {len(by_column)} values")
+    targets = [pk, *given]
+    columns = [_column(f, v, db) for f, v in zip(targets, by_column, strict=True)]
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
+            # one array per column, typed as the column; names and types come from the model
+            arrays = ", ".join(f"%s::{f.db_type(db)}[]" for f in targets)
+            names = ", ".join(f"c{i}" for i in range(len(targets)))
+            sets = ", ".join(f"{quote(f.column)} = v.c{i}" for i, f in enumerate(given, 1))
+            cursor.execute(
+                f"UPDATE {table} AS t SET {sets} FROM unnest({arrays}) AS v({names}) "  # noqa: S608
+                f"WHERE t.{quote(pk.column)} = v.c0",
+                [list(values) for values in columns],
+            )
+        else:
+            sets = ", ".join(f"{quote(f.column)} = %s" for f in given)
+            cursor.executemany(
+                f"UPDATE {table} SET {sets} WHERE {quote(pk.column)} = %s",  # noqa: S608
+                [(*values[1:], values[0]) for values in zip(*columns, strict=True)],
+            )
+    return len(rows)
 
 
 def reserve_ids(model: type[Model], n: int) -> list[int]:

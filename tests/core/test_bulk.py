@@ -109,3 +109,50 @@ def test_a_row_of_the_wrong_length_or_a_non_column_is_refused() -> None:
     with pytest.raises(ValueError, match="not a column"):
         bulk.insert_rows(Household, ("members",), [(1,)])
     assert not Household.objects.exists()
+
+
+def test_updated_rows_hold_the_new_values_and_the_others_are_untouched() -> None:
+    plan = Plan.objects.get(code="P14")
+    indicator = Indicator.objects.filter(plan=plan).order_by("code").first()
+    assert indicator is not None
+    run = SnapshotRun.objects.create(plan=plan, as_of=dt.date(2025, 6, 30))
+    regions = ["150402", "150403", "150404", "150421"]
+    Snapshot.objects.bulk_create(
+        Snapshot(run=run, indicator=indicator, as_of=run.as_of, region_code=code,
+                 region_level="county", numerator=Decimal("1.00"), value=Decimal("2.0000"),
+                 status="met")
+        for code in regions
+    )  # fmt: skip
+    ids = dict(Snapshot.objects.filter(run=run).values_list("region_code", "pk"))
+    changed = {
+        "150402": (Decimal("12.50"), Decimal("31.2500"), "at_risk"),
+        "150404": (None, None, "no_data"),  # to NULL
+        "150421": (Decimal("0.00"), Decimal("0.0000"), "行\t含制表符"),
+    }
+    rows = [(ids[code], *values) for code, values in changed.items()]
+    assert bulk.update_rows(Snapshot, ("numerator", "value", "status"), rows) == 3
+    stored = {
+        s.region_code: (s.numerator, s.value, s.status) for s in Snapshot.objects.filter(run=run)
+    }
+    assert stored == {**changed, "150403": (Decimal("1.00"), Decimal("2.0000"), "met")}
+    assert bulk.update_rows(Snapshot, ("status",), []) == 0
+
+
+def test_a_failing_update_leaves_every_row_as_it_was() -> None:
+    days = [dt.date(2097, 5, 1), dt.date(2097, 5, 2), dt.date(2097, 5, 3)]
+    bulk.insert_prepared(
+        CalendarDay, ["date", "kind", "name"], ((d, "holiday", "旧") for d in days)
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        # the name changes, then a NULL where the column refuses one
+        bulk.update_rows(CalendarDay, ("name",), [(days[0], "新"), (days[1], None)])
+    assert set(CalendarDay.objects.filter(date__in=days).values_list("name", flat=True)) == {"旧"}
+
+
+def test_an_update_of_the_wrong_shape_is_refused() -> None:
+    with pytest.raises(ValueError, match="values"):
+        bulk.update_rows(Household, ("village_code",), [(1, "150402001001", "extra")])
+    with pytest.raises(ValueError, match="not a column"):
+        bulk.update_rows(Household, ("id",), [(1, 2)])
+    with pytest.raises(ValueError, match="not a column"):
+        bulk.update_rows(Household, ("members",), [(1, 2)])

@@ -307,23 +307,17 @@ def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
         if not arrears:
             continue
         total = sum((a for _, a in arrears), ZERO)
-        lines.append((len(arrears), total, c["amount"] + total, c["pk"]))
+        lines.append((c["pk"], len(arrears), total, c["amount"] + total))
         months_rows += [
             (c["pk"], c["person_id"], plist.benefit_id, m, PaymentMonth.Kind.ARREARS.value, a)
             for m, a in arrears
         ]
     # Plain statements (hundreds of thousands of months in a list after a backlog of late
     # approvals: ``bulk_update``'s CASE per row and ``bulk_create``'s instances took most of
-    # a list's time, docs/benchmarks.md): one ``executemany`` for the lines, and the months
-    # through ``bulk.insert_rows`` (COPY on PostgreSQL), each value through its field.
-    if lines:
-        table_name = connection.ops.quote_name(PaymentLine._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.executemany(
-                f"UPDATE {table_name} SET arrears_months = %s, arrears_amount = %s, "  # noqa: S608
-                "net_amount = %s WHERE id = %s",
-                lines,
-            )
+    # a list's time, docs/benchmarks.md): the lines through ``bulk.update_rows`` (one
+    # statement on PostgreSQL), the months through ``bulk.insert_rows`` (COPY on
+    # PostgreSQL), each value through its field.
+    bulk.update_rows(PaymentLine, ("arrears_months", "arrears_amount", "net_amount"), lines)
     bulk.insert_rows(
         PaymentMonth, ("line", "person", "benefit", "month", "kind", "amount"), months_rows
     )
