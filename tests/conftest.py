@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 from django.apps import apps as django_apps
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import ensure_test_regions, make_user
 from tests.lanes import pytest_runtestloop  # noqa: F401 (a hook: two processes share a database's modules)
+
+# Property tests check results, never time: Hypothesis's default deadline (200 ms an
+# example) failed examples that were only slow because the machine was busy.
+hypothesis_settings.register_profile("dpf", deadline=None)
+hypothesis_settings.load_profile("dpf")
 
 # Data migrations that ship reference data (regions, calendar, plan, catalogue, procedures).
 SHIPPED_DATA = [

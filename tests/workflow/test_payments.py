@@ -88,6 +88,35 @@ def test_a_list_cannot_be_generated_twice_and_a_person_month_is_paid_once(county
         )
 
 
+def _month_of(line: PaymentLine, **changes) -> None:
+    """Write a month for ``line`` (with ``changes``) and check the keys at once, as the
+    commit would (they are deferred)."""
+    values = {"line_id": line.pk, "person_id": line.person_id, "benefit_id": line.benefit_id}
+    with transaction.atomic():
+        PaymentMonth.objects.create(
+            **{**values, **changes}, month=dt.date(2024, 1, 1), kind="arrears", amount=1
+        )
+        connection.check_constraints()
+        transaction.set_rollback(True)
+
+
+def test_a_month_belongs_to_an_existing_line_and_names_its_person_and_benefit(
+    county_officer, regions
+):
+    receiving(2)
+    plist = generate(county_officer)
+    line, other = PaymentLine.objects.filter(payment_list=plist).order_by("pk")
+    _month_of(line)  # the line's own person and benefit: accepted
+    with pytest.raises(IntegrityError):
+        _month_of(line, line_id=max(line.pk, other.pk) + 1000)
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite checks the line only; the payments service writes its person")
+    with pytest.raises(IntegrityError):
+        _month_of(line, person_id=other.person_id)
+    with pytest.raises(IntegrityError):
+        _month_of(line, benefit_id=benefit("nursing_allowance").pk)
+
+
 def test_an_approved_list_is_frozen(county_officer, approver, regions):
     receiving(1)
     plist = generate(county_officer)

@@ -179,6 +179,10 @@ class PaymentLine(models.Model):
             models.UniqueConstraint(
                 fields=["entitlement", "month"], name="paymentline_entitlement_month_once"
             ),
+            # what a month's (line, person, benefit) refers to on PostgreSQL (PaymentMonth)
+            models.UniqueConstraint(
+                fields=["id", "person", "benefit"], name="paymentline_id_person_benefit"
+            ),
             # net = amount + arrears - deductions is kept by the service: SQLite stores
             # decimals as floating point, so an equality check there could misfire.
             models.CheckConstraint(condition=Q(net_amount__gte=0), name="paymentline_net_amount"),
@@ -203,9 +207,19 @@ class PaymentMonth(models.Model):
         REGULAR = "regular", _("当月")
         ARREARS = "arrears", _("补发")
 
+    # The month's person and benefit are its line's (copied for the "paid once" constraint
+    # below). On PostgreSQL one foreign key checks all three: (line, person, benefit) must
+    # be a line's (id, person, benefit) — workflow migration 0007 — so a month can never
+    # name another person than its line; a month's row costs one check instead of three,
+    # which was most of a month's payment lists at commit (docs/benchmarks.md). SQLite
+    # checks the line; the payments service writes the line's person and benefit.
     line = models.ForeignKey(PaymentLine, on_delete=models.CASCADE, related_name="months")
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
-    benefit = models.ForeignKey("benefits.BenefitItem", on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    benefit = models.ForeignKey(
+        "benefits.BenefitItem", on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
     month = models.DateField(_("月份"))
     kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
     amount = models.DecimalField(_("金额"), max_digits=10, decimal_places=2)
