@@ -79,6 +79,10 @@ def test_generate_if_empty_then_a_no_op_on_a_populated_registry() -> None:
     )
     assert "40" in output
     assert "2021-02-28" in output
+    # each step's line says its time and the process's peak memory so far
+    steps = [line for line in output.splitlines() if "peak memory so far" in line]
+    assert [line.split(":")[0].strip() for line in steps][:2] == ["registry", "journeys"]
+    assert steps[-1].strip().startswith("snapshots:")
     assert SnapshotRun.objects.count() == 2
     assert Person.objects.filter(certificates__isnull=False).distinct().count() == 40
     persons, certificates = Person.objects.count(), Certificate.objects.count()

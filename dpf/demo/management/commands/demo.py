@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -147,7 +148,13 @@ class Command(BaseCommand):
             )
 
         def step_done(name: str, seconds: float, cpu: float) -> None:
-            self.stdout.write(f"  {name}: {seconds:,.1f} 秒 s (CPU {cpu:,.1f} s)")
+            # The process's peak so far (Linux: KiB): the step where it jumps is the one
+            # that holds rows in memory (docs/benchmarks.md, "Demo generation").
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.stdout.write(
+                f"  {name}: {seconds:,.1f} 秒 s (CPU {cpu:,.1f} s; "
+                f"峰值内存 peak memory so far {peak:,.0f} MB)"
+            )
 
         result = services.demo_generate(
             persons=options["persons"],
