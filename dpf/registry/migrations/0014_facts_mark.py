@@ -20,6 +20,8 @@ UPDATE registry_person SET facts_changed_at = (
 class Migration(migrations.Migration):
     dependencies = [
         ("registry", "0013_person_name_bigram_index"),
+        # That data migration marks persons through the column this one removes.
+        ("services", "0009_pay_care_subsidies_recorded_before"),
     ]
 
     operations = [
