@@ -22,11 +22,12 @@ from django.db.models.functions import Mod
 from dpf.bench import runner
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.core import crypto
+from dpf.core.dates import add_months
 from dpf.core.models import EffectiveDated
 from dpf.core.regions import counties
 from dpf.registry.models import Certificate, Person
 from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList
-from dpf.workflow.services.common import add_months, mask_bank_account
+from dpf.workflow.services.common import mask_bank_account
 from dpf.workflow.services.payments import _insert_select, delete_lines, payment_list_generate
 
 ALLOWANCES = ("living_allowance", "nursing_allowance")

@@ -4,11 +4,14 @@
 "today" of every page and service that is not given a date; nothing calls
 ``date.today()`` (the machine's zone) instead. ``age_on`` is the age in completed years
 (周岁) that the rules, the pages and the demo all use; ``add_years`` the same day some years
-later (a child's 8th birthday); ``local_midnight`` the instant a local day begins.
+later (a child's 8th birthday); ``local_midnight`` the instant a local day begins;
+``month_start`` and ``add_months`` the calendar months payments, placements and the demo
+count in.
 """
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 from django.utils import timezone
@@ -43,3 +46,18 @@ def add_years(day: dt.date, years: int) -> dt.date:
 def display_age(birth: dt.date, on: dt.date) -> int:
     """The age a page shows: completed years, never below zero."""
     return max(age_on(birth, on), 0)
+
+
+def month_start(day: dt.date) -> dt.date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (or earlier, when negative), or that month's last day
+    when it has no such day (31 January + 1 month = 28 or 29 February)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return day.replace(
+        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
+    )

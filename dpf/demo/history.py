@@ -25,6 +25,7 @@ from django.utils import timezone
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
+from dpf.core.dates import month_start
 from dpf.demo.context import DemoContext
 from dpf.registry.models import (
     Certificate,
@@ -92,10 +93,6 @@ def subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
             pieces = nxt
         out += pieces
     return out
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
 
 
 def _span(start: dt.date, end: dt.date | None) -> Interval:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
-from dpf.core.dates import age_on
+from dpf.core.dates import add_months, age_on
 from dpf.demo.history import _at
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.registry.services import mark_facts_changed
@@ -40,7 +40,7 @@ from dpf.services.models import (
     RenovationItemKind,
     RenovationPhoto,
 )
-from dpf.services.services import CARE_BENEFIT, PHOTO_FOLDER, add_months
+from dpf.services.services import CARE_BENEFIT, PHOTO_FOLDER
 from dpf.workflow import documents
 from dpf.workflow.models import EntitlementEvent
 

@@ -17,7 +17,7 @@ from dpf.accounts.models import User
 from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope, scope_queryset, scope_services
 from dpf.core import audit
-from dpf.core.dates import add_years, local_today
+from dpf.core.dates import add_months, add_years, local_today
 from dpf.core.errors import NotFound
 from dpf.core.inputs import clean_text, not_after, refuse
 from dpf.core.models import Region, RegionLevel
@@ -1534,17 +1534,6 @@ MAX_CARE_MONTHS = 36
 MAX_CARE_SUBSIDY = Decimal("10000")
 # The catalogue's benefit a placement's subsidy is paid as (残疾人托养服务补贴).
 CARE_BENEFIT = "care_service"
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later, or the month's last day when it has no such day."""
-    import calendar
-
-    month0 = day.month - 1 + months
-    year, month = day.year + month0 // 12, month0 % 12 + 1
-    return day.replace(
-        year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1])
-    )
 
 
 @transaction.atomic

@@ -11,11 +11,11 @@ from typing import Any
 
 from dpf.accounts.models import User
 from dpf.benefits.models import BenefitItem
+from dpf.core.dates import month_start
 from dpf.core.errors import NotFound
 from dpf.jobs.kinds import Output
 from dpf.workflow.models import PaymentList
 from dpf.workflow.services.bank import bank_workbook, signing_pdf
-from dpf.workflow.services.common import month_start
 from dpf.workflow.services.payments import (
     payment_list_find,
     payment_list_generate,

@@ -20,6 +20,7 @@ from django.urls import reverse
 from dpf.accounts.permissions import PermissionRefused
 from dpf.benefits import services as benefit_services
 from dpf.benefits.models import BenefitItem, Entitlement
+from dpf.core.dates import add_months
 from dpf.core.errors import NotFound, ValidationFailed
 from dpf.core.models import AuditEntry
 from dpf.services import services
@@ -247,7 +248,7 @@ def _months(first: dt.date, last: dt.date) -> list[dt.date]:
     months, day = [], first
     while day <= last:
         months.append(day)
-        day = services.add_months(day, 1)
+        day = add_months(day, 1)
     return months
 
 

@@ -19,6 +19,7 @@ from dpf.accounts.models import User
 from dpf.accounts.permissions import require_permission
 from dpf.benefits import services as benefit_services
 from dpf.core import audit
+from dpf.core.dates import month_start
 from dpf.core.errors import DomainError, NotFound
 from dpf.workflow.models import (
     Application,
@@ -34,7 +35,6 @@ from dpf.workflow.services.common import (
     AlreadyHandled,
     NotYourStep,
     clean_reason,
-    month_start,
     now_or,
     refuse,
     today_or,

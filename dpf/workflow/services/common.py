@@ -46,15 +46,6 @@ def today_or(today: dt.date | None, now: dt.datetime | None = None) -> dt.date:
     return timezone.localdate(now) if now is not None else timezone.localdate()
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(month: dt.date, n: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def require_scope(
     actor: User | None, village_code: str, what: str = "record", *, person_id: int | None = None
 ) -> None:

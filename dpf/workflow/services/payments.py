@@ -44,13 +44,14 @@ from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit, bulk
+from dpf.core.dates import add_months, month_start
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
 from dpf.registry.models import Certificate
 from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList, PaymentMonth
-from dpf.workflow.services.common import add_months, month_start, now_or, refuse, today_or
+from dpf.workflow.services.common import now_or, refuse, today_or
 
 ARREARS_MAX_MONTHS = 24
 ZERO = Decimal("0.00")
