@@ -29,9 +29,10 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from dpf.accounts.models import User
@@ -43,6 +44,7 @@ from dpf.benefits.models import (
     WorkItemStatus,
 )
 from dpf.core import audit
+from dpf.core.dates import add_months, month_start
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
 from dpf.core.workdays import add_working_days, working_days_between
@@ -66,6 +68,7 @@ from dpf.workflow.services.proposals import CONSENT_METHODS
 FIRST_DAY = dt.date(2021, 1, 1)
 AUDIT_TYPE = "demo_applications"
 CHUNK = 2_000  # applications built and written at once
+FACTS_CHUNK = 5_000  # persons whose facts are read at once
 WAIVER = "演示：原件已在窗口当面核验 / demo: originals checked at the window"
 PROPOSED_REASON = "主动发现 / proactive proposal"
 REFUSAL = "残疾等级为三级或四级，不符合重度残疾人护理补贴条件 / level 3 or 4: not severely disabled"
@@ -74,6 +77,7 @@ REFUSED_SHARE = 0.03  # of a year's applications, for the nursing allowance
 STEP_DAYS = {"window": (0, 2), "township_report": (1, 8), "county_review": (1, 10)}
 OTHER_STEP_DAYS = (1, 5)
 Person4 = tuple[int, str, str, str]  # pk, county, township, village
+_Actor = tuple[int, str]  # a user's id and role, as a transition records them
 CHANNELS = [Channel.ONLINE, Channel.PROACTIVE, Channel.WINDOW, Channel.PHONE, Channel.HOME_VISIT]
 
 
@@ -111,7 +115,9 @@ class _Writer:
         self.as_of = ctx.as_of
         self.benefits = {b.code: b for b in BenefitItem.objects.filter(code__in=ALLOWANCES)}
         self.procedures = procedures()
-        self.citizens: dict[int, User] = {}
+        # person id -> the user id of their portal account (ids, not User objects: one per
+        # online applicant since 2021, hundreds of thousands at a province's scale)
+        self.citizens: dict[int, int] = {}
         self.applications: list[Application] = []
         self.items: list[tuple[ApplicationItem, list[Transition]]] = []
         self.work_items: list[tuple[WorkItem, Application]] = []
@@ -128,15 +134,19 @@ class _Writer:
     def application(self, plan: _Planned) -> None:
         rng = self.rng
         proactive = plan.channel == Channel.PROACTIVE
+        officer: User | None = None
         if plan.channel == Channel.ONLINE:
-            creator = self.citizens[plan.person[0]]
+            creator: _Actor = (self.citizens[plan.person[0]], str(Role.CITIZEN))
             kind = ApplicantKind.SELF
-        elif proactive:
-            creator = self.officer(Role.VILLAGE_WORKER, plan.person)
-            kind = ApplicantKind.PROPOSAL
         else:
-            creator = self.officer(Role.TOWNSHIP_OFFICER, plan.person)
-            kind = ApplicantKind.SELF if rng.random() < 0.7 else ApplicantKind.WORKER
+            role = Role.VILLAGE_WORKER if proactive else Role.TOWNSHIP_OFFICER
+            officer = self.officer(role, plan.person)
+            creator = (officer.pk, officer.role)
+            kind = (
+                ApplicantKind.PROPOSAL
+                if proactive
+                else (ApplicantKind.SELF if rng.random() < 0.7 else ApplicantKind.WORKER)
+            )
         submitted = _moment(rng, plan.day)
         opened = submitted
         row = Application(
@@ -147,7 +157,7 @@ class _Writer:
             county_code=plan.person[1],
             township_code=plan.person[2],
             village_code=plan.person[3],
-            created_by=creator,
+            created_by_id=creator[0],
             created_at=submitted,
             submitted_at=submitted,
             application_date=plan.day,
@@ -157,7 +167,7 @@ class _Writer:
             row.created_at = opened
             row.identity_confirmed_at = row.consent_at = submitted
             row.consent_method = rng.choice(list(CONSENT_METHODS))
-            row.confirmed_by = creator
+            row.confirmed_by = officer
             scan_day = opened.date() - dt.timedelta(days=rng.randint(0, 10))
             for code, _period in plan.benefits:  # the scan's proposals, closed as handled
                 work_item = WorkItem(
@@ -171,7 +181,7 @@ class _Writer:
                     village_code=plan.person[3],
                     created_at=_moment(rng, scan_day).replace(hour=2),
                     closed_at=submitted,
-                    closed_by=creator,
+                    closed_by=officer,
                 )
                 self.work_items.append((work_item, row))
         self.applications.append(row)
@@ -217,7 +227,7 @@ class _Writer:
         from_step: str,
         to_step: str,
         action: str,
-        actor: User,
+        actor: _Actor,
         at: dt.datetime,
         reason: str = "",
         overdue: int = 0,
@@ -228,8 +238,8 @@ class _Writer:
             from_step=from_step,
             to_step=to_step,
             action=action,
-            actor=actor,
-            actor_role=actor.role,
+            actor_id=actor[0],
+            actor_role=actor[1],
             at=at,
             on_date=timezone.localdate(at),
             reason=reason,
@@ -264,7 +274,8 @@ class _Writer:
                 item.step_started_on, item.step_due_on = began, due
                 return out
             moment = _moment(rng, min(day, self.as_of), moment)
-            actor = self.officer(step.role, plan.person)
+            officer = self.officer(step.role, plan.person)
+            actor = (officer.pk, officer.role)
             late = 0 if due is None else working_days_between(due, moment.date())
             if plan.refuse and step.role == Role.COUNTY_OFFICER:
                 out.append(
@@ -338,13 +349,31 @@ def _persons(ids: set[int]) -> dict[int, Person4]:
     }
 
 
-def _periods(as_of: dt.date) -> dict[tuple[int, dt.date], list[tuple[str, int]]]:
-    """The periods the history began since 2021 (not resumptions), by person and start."""
+def _began() -> QuerySet[EntitlementEvent]:
+    """The history's period starts (not resumptions) from 2021."""
+    return EntitlementEvent.objects.filter(
+        source=HISTORY, kind=EntitlementEvent.Kind.CREATED, on__gte=FIRST_DAY
+    )
+
+
+def _by_year(as_of: dt.date) -> dict[int, int]:
+    """How many applications the periods begun each year make (one per person and start)."""
+    return {
+        year: _began()
+        .filter(on__range=(dt.date(year, 1, 1), min(dt.date(year, 12, 31), as_of)))
+        .values("person_id", "on")
+        .distinct()
+        .count()
+        for year in range(FIRST_DAY.year, as_of.year + 1)
+    }
+
+
+def _periods(first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], list[tuple[str, int]]]:
+    """The periods the history began from ``first`` to ``last``, by person and start."""
     out: dict[tuple[int, dt.date], list[tuple[str, int]]] = defaultdict(list)
     for person, start, code, period in (
-        EntitlementEvent.objects.filter(
-            source=HISTORY, kind=EntitlementEvent.Kind.CREATED, on__range=(FIRST_DAY, as_of)
-        )
+        _began()
+        .filter(on__range=(first, last))
         .values_list("person_id", "on", "benefit__code", "entitlement_id")
         .order_by("on", "person_id", "benefit__code")
     ):
@@ -373,11 +402,13 @@ def _waiting(as_of: dt.date, wanted: int, rng: random.Random) -> list[tuple[int,
             .values_list("pk", flat=True)
             .order_by("pk")
         )
-        facts = _Facts(ids)
-        for pk in ids:
-            for start, end in facts.eligible(pk, code):
-                if start <= as_of <= end:
-                    candidates.append((pk, code, start))
+        for chunk in range(0, len(ids), FACTS_CHUNK):  # the facts of a few thousand at once
+            some = ids[chunk : chunk + FACTS_CHUNK]
+            facts = _Facts(some)
+            for pk in some:
+                for start, end in facts.eligible(pk, code):
+                    if start <= as_of <= end:
+                        candidates.append((pk, code, start))
     rng.shuffle(candidates)
     chosen: dict[int, tuple[int, str, dt.date]] = {}
     for row in candidates:
@@ -390,8 +421,15 @@ def _refused(
     as_of: dt.date, by_year: dict[int, int], rng: random.Random
 ) -> list[tuple[int, dt.date]]:
     """Persons certified at level 3 or 4 who applied for the nursing allowance while so
-    certified, and never receive it: (person, day), about ``REFUSED_SHARE`` of a year's."""
-    rows = list(
+    certified, and never receive it: (person, day), about ``REFUSED_SHARE`` of a year's.
+
+    Drawn from a uniform sample of the certificates (reservoir sampling over the rows in
+    order), a few times as many as the refusals: the whole list is every level 3–4
+    certificate of the registry."""
+    wanted = sum(round(n * REFUSED_SHARE) for n in by_year.values())
+    size = 4 * wanted
+    rows: list[tuple[int, dt.date, dt.date | None]] = []
+    certificates = (
         Certificate.objects.filter(
             level__gte=3,
             person__synthetic=True,
@@ -402,57 +440,80 @@ def _refused(
         .values_list("person_id", "valid_from", "valid_to")
         .order_by("person_id", "valid_from")
     )
+    for seen, row in enumerate(certificates.iterator(chunk_size=5000)):
+        if seen < size:
+            rows.append(row)
+        else:
+            kept = rng.randint(0, seen)
+            if kept < size:
+                rows[kept] = row
     rng.shuffle(rows)
     out: list[tuple[int, dt.date]] = []
-    seen: set[int] = set()
+    taken: set[int] = set()
     for year, n in sorted(by_year.items()):
         for _ in range(round(n * REFUSED_SHARE)):
             while rows:
                 pk, start, end = rows.pop()
                 first = max(start, dt.date(year, 1, 1))
                 last = min(end or dt.date.max, dt.date(year, 12, 31), as_of - dt.timedelta(30))
-                if pk not in seen and first <= last:
-                    seen.add(pk)
+                if pk not in taken and first <= last:
+                    taken.add(pk)
                     out.append((pk, first + dt.timedelta(days=rng.randint(0, (last - first).days))))
                     break
     return out
 
 
-def _plans(ctx: DemoContext, rng: random.Random) -> list[_Planned]:
-    """The applications to write: one per period the history began since 2021, the ones
-    waiting on the demo's date and the refused ones, each with its channel."""
-    periods = _periods(ctx.as_of)
-    by_year: dict[int, int] = defaultdict(int)
-    for _person, start in periods:
-        by_year[start.year] += 1
-    waiting = _waiting(ctx.as_of, max(3, by_year.get(ctx.as_of.year, 0) // 12), rng)
-    refused = _refused(ctx.as_of, by_year, rng)
-    ids = {p for p, _ in periods} | {p for p, _, _ in waiting} | {p for p, _ in refused}
-    persons = _persons(ids)
-    counties = sorted({person[1] for person in persons.values()})
-    ahead = {county: rng.uniform(0.8, 1.15) for county in counties}
+class _Planner:
+    """The applications to write, a month at a time: one per period the history began in
+    the month, then the month's waiting and refused ones, each with its channel."""
 
-    def plan(pk: int, day: dt.date, benefits: list[tuple[str, int | None]]) -> _Planned:
-        person = persons[pk]
-        online, proactive = (round(share * ahead[person[1]]) for share in _online(day.year))
-        rest = max(0, 100 - online - proactive)
-        weights = [online, proactive, rest * 70 // 100, rest * 10 // 100, rest * 20 // 100]
-        channel = rng.choices(CHANNELS, weights=weights)[0]
-        return _Planned(person, str(channel), day, benefits)
+    def __init__(self, ctx: DemoContext, rng: random.Random) -> None:
+        self.ctx, self.rng = ctx, rng
+        by_year = _by_year(ctx.as_of)
+        waiting = _waiting(ctx.as_of, max(3, by_year.get(ctx.as_of.year, 0) // 12), rng)
+        refused = _refused(ctx.as_of, by_year, rng)
+        # The few not behind a period, by the month they applied in.
+        self.extra: dict[dt.date, list[tuple[int, dt.date, str, bool]]] = defaultdict(list)
+        for pk, code, eligible in waiting:
+            day = max(eligible, ctx.as_of - dt.timedelta(days=rng.randint(0, 30)))
+            self.extra[month_start(day)].append((pk, day, code, False))
+        for pk, day in refused:
+            self.extra[month_start(day)].append((pk, day, "nursing_allowance", True))
+        counties = Person.objects.values_list("county_code", flat=True).distinct()
+        self.ahead = {county: rng.uniform(0.8, 1.15) for county in sorted(counties)}
 
-    plans: list[_Planned] = []
-    for (pk, start), benefits in periods.items():
-        last = min(start + dt.timedelta(days=14), ctx.as_of)
-        day = start + dt.timedelta(days=rng.randint(0, (last - start).days))
-        plans.append(plan(pk, day, list(benefits)))
-    for pk, code, eligible in waiting:
-        day = max(eligible, ctx.as_of - dt.timedelta(days=rng.randint(0, 30)))
-        plans.append(plan(pk, day, [(code, None)]))
-    for pk, day in refused:
-        refusal = plan(pk, day, [("nursing_allowance", None)])
-        refusal.refuse = True
-        plans.append(refusal)
-    return plans
+    def months(self) -> Iterator[dt.date]:
+        month = month_start(FIRST_DAY)
+        while month <= self.ctx.as_of:
+            yield month
+            month = add_months(month, 1)
+
+    def plans(self, month: dt.date) -> list[_Planned]:
+        rng, as_of = self.rng, self.ctx.as_of
+        periods = _periods(month, min(add_months(month, 1) - dt.timedelta(days=1), as_of))
+        extra = self.extra.pop(month, [])
+        persons = _persons({p for p, _ in periods} | {pk for pk, *_ in extra})
+
+        def plan(pk: int, day: dt.date, benefits: list[tuple[str, int | None]]) -> _Planned:
+            person = persons[pk]
+            online, proactive = (
+                round(share * self.ahead[person[1]]) for share in _online(day.year)
+            )
+            rest = max(0, 100 - online - proactive)
+            weights = [online, proactive, rest * 70 // 100, rest * 10 // 100, rest * 20 // 100]
+            channel = rng.choices(CHANNELS, weights=weights)[0]
+            return _Planned(person, str(channel), day, benefits)
+
+        out: list[_Planned] = []
+        for (pk, start), benefits in periods.items():
+            last = min(start + dt.timedelta(days=14), as_of)
+            day = start + dt.timedelta(days=rng.randint(0, (last - start).days))
+            out.append(plan(pk, day, list(benefits)))
+        for pk, day, code, refuse in extra:
+            planned = plan(pk, day, [(code, None)])
+            planned.refuse = refuse
+            out.append(planned)
+        return out
 
 
 def applications(ctx: DemoContext) -> None:
@@ -462,30 +523,38 @@ def applications(ctx: DemoContext) -> None:
     writer = _Writer(ctx, rng)
     if len(writer.benefits) != len(ALLOWANCES):
         return
-    plans = _plans(ctx, rng)
-    first_use: dict[int, dt.datetime] = {}
-    for plan in plans:
-        if plan.channel == Channel.ONLINE:
-            moment = _moment(rng, plan.day).replace(hour=0, minute=0)
-            first_use[plan.person[0]] = min(first_use.get(plan.person[0], moment), moment)
-    writer.citizens = ctx.portal_users(first_use)
-    # The officers the steps name, one clerk per region, made at once.
-    places = {
-        Role.VILLAGE_WORKER: {p.person[3] for p in plans if p.channel == Channel.PROACTIVE},
-        Role.TOWNSHIP_OFFICER: {p.person[2] for p in plans},
-        Role.COUNTY_OFFICER: {p.person[1] for p in plans},
-    }
-    for role, codes in places.items():
-        ctx.prepare_clerks(role, codes)
-    # Written every ``CHUNK`` applications, so that memory stays flat whatever the
-    # registry's size (all at once: 420 MB at 50,000 persons); the same rows in the same
-    # order in each table.
+    planner = _Planner(ctx, rng)
+    # A month at a time, written every ``CHUNK`` applications, so that memory stays flat
+    # whatever the registry's size (all at once: 420 MB at 50,000 persons; all planned at
+    # once, then written in chunks: about 95 MB more per 100,000 persons, 1.5 GB at
+    # 1,000,000); the rows in the order of the months in each table.
     transitions = 0
-    for n, planned in enumerate(plans, 1):
-        writer.application(planned)
-        if n % CHUNK == 0:
-            transitions += writer.write()
-    transitions += writer.write()
+    for month in planner.months():
+        plans = planner.plans(month)
+        # The portal accounts of the month's online applicants who have none yet: opened
+        # the day they first applied (the months come in order).
+        first_use: dict[int, dt.datetime] = {}
+        for plan in plans:
+            pk = plan.person[0]
+            if plan.channel == Channel.ONLINE and pk not in writer.citizens:
+                moment = _moment(rng, plan.day).replace(hour=0, minute=0)
+                first_use[pk] = min(first_use.get(pk, moment), moment)
+        if first_use:
+            accounts = ctx.portal_users(first_use)
+            writer.citizens.update((pk, user.pk) for pk, user in accounts.items())
+        # The officers the steps name, one clerk per region, made at once.
+        places = {
+            Role.VILLAGE_WORKER: {p.person[3] for p in plans if p.channel == Channel.PROACTIVE},
+            Role.TOWNSHIP_OFFICER: {p.person[2] for p in plans},
+            Role.COUNTY_OFFICER: {p.person[1] for p in plans},
+        }
+        for role, codes in places.items():
+            ctx.prepare_clerks(role, codes)
+        for n, planned in enumerate(plans, 1):
+            writer.application(planned)
+            if n % CHUNK == 0:
+                transitions += writer.write()
+        transitions += writer.write()
     audit.record(
         actor=None,
         actor_name="dpf demo generate",
