@@ -16,6 +16,7 @@ missed), rising from lower shares in 2021.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import islice
 from typing import Any
 
 from dpf.core.dates import add_years
@@ -112,10 +113,13 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
         if institution.designated_to is None:
             by_county.setdefault(institution.county_code, []).append(institution)
     everywhere = [i for group in by_county.values() for i in group]
-    needy = list(
+    # Read as written (the persons table is not written here): memory flat with the
+    # registry's size, like the batches below.
+    needy = (
         Person.objects.filter(compile_rule(REHAB_NEED_RULE).q(as_of))
         .order_by("pk")
         .values_list("pk", "county_code", "township_code", "village_code", "birth_date")
+        .iterator(chunk_size=BATCH)
     )
     plans: list[RehabPlan] = []
     contracts: list[FamilyDoctorContract] = []
@@ -216,7 +220,7 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
         for code, name, kind, amount, years in CATALOGUE
     }
     centre = Institution.objects.get(code="DEMO-DEVICE-01")
-    needy = list(
+    needy = (
         Person.objects.filter(compile_rule(DEVICE_NEED_RULE).q(as_of))
         .order_by("pk")
         .values_list(
@@ -227,18 +231,20 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
             "surveys__device_need",
             "birth_date",
         )
+        .iterator(chunk_size=BATCH)
     )
-    seen: set[int] = set()
+    last = None  # a person with several surveys comes in several rows, one after another
     fitted = followed = 0
-    # Written a batch of persons at a time (model objects are about a kilobyte each: all
-    # at once held 73 MB at 100,000 persons); the same rows in the same order.
-    for first in range(0, len(needy), BATCH):
+    # Read and written a batch of rows at a time (model objects are about a kilobyte each:
+    # all at once held 73 MB at 100,000 persons).
+    while chunk := list(islice(needy, BATCH)):
         plans: list[RehabPlan] = []
         wanted: list[tuple[int, str, dt.date]] = []
-        for pk, county, township, village, kind, birth in needy[first : first + BATCH]:
-            if pk in seen or rng.random() >= 0.93:
+        for pk, county, township, village, kind, birth in chunk:
+            if pk == last or rng.random() >= 0.93:
+                last = pk
                 continue
-            seen.add(pk)
+            last = pk
             item = items.get(kind or "other", items["other"])
             year = rng.randint(
                 max(PLAN_START_YEAR, as_of.year - item.replacement_years + 1), as_of.year
