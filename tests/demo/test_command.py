@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -79,10 +80,15 @@ def test_generate_if_empty_then_a_no_op_on_a_populated_registry() -> None:
     )
     assert "40" in output
     assert "2021-02-28" in output
-    # each step's line says its time and the process's peak memory so far
-    steps = [line for line in output.splitlines() if "peak memory so far" in line]
+    # each step's line says its time, its own peak memory and the process's so far
+    steps = [line for line in output.splitlines() if "peak memory:" in line]
     assert [line.split(":")[0].strip() for line in steps][:2] == ["registry", "journeys"]
     assert steps[-1].strip().startswith("snapshots:")
+    for line in steps:
+        found = re.search(r"this step ([\d,]+) MB, so far ([\d,]+) MB", line)
+        assert found is not None, line
+        own, so_far = found.groups()
+        assert 0 < int(own.replace(",", "")) <= int(so_far.replace(",", ""))
     assert SnapshotRun.objects.count() == 2
     assert Person.objects.filter(certificates__isnull=False).distinct().count() == 40
     persons, certificates = Person.objects.count(), Certificate.objects.count()
