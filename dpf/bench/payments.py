@@ -11,6 +11,7 @@ database holding a real person (``runner.refuse_real_people``).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import time
 from typing import Any
@@ -20,6 +21,7 @@ from django.db.models import BooleanField, DateField, F, IntegerField, TextField
 from django.db.models.functions import Mod
 
 from dpf.bench import runner
+from dpf.bench.statements import timed_statements
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.core import crypto
 from dpf.core.dates import add_months
@@ -188,12 +190,23 @@ def _officers() -> dict[str, Any]:
     return out
 
 
-def measure(month: dt.date) -> dict[str, Any]:
-    """Generate every county's list of both allowances for ``month``; seconds per benefit."""
+def measure(month: dt.date, *, profile: bool = False) -> dict[str, Any]:
+    """Generate every county's list of both allowances for ``month``; seconds per benefit
+    (with ``profile``, also the lists' time by statement group and in commits)."""
     delete_lines(PaymentLine.objects.filter(payment_list__month=month))
     PaymentList.objects.filter(month=month).delete()
     officers = _officers()
     out: dict[str, Any] = {"lists": 0, "lines": 0, "by_benefit": {}}
+    with contextlib.ExitStack() as timing:
+        statements = timing.enter_context(timed_statements()) if profile else None
+        _generate_all(month, officers, out)
+    if statements is not None:
+        out["profile"] = statements.report()
+    out["largest_list"] = _exports(officers, month)
+    return out
+
+
+def _generate_all(month: dt.date, officers: dict[str, Any], out: dict[str, Any]) -> None:
     total_start = time.perf_counter()
     for code in ALLOWANCES:
         benefit = BenefitItem.objects.get(code=code)
@@ -216,8 +229,6 @@ def measure(month: dt.date) -> dict[str, Any]:
         out["lines"] += lines
     out["seconds"] = round(time.perf_counter() - total_start, 2)
     out["lines_per_second"] = round(out["lines"] / out["seconds"]) if out["seconds"] else None
-    out["largest_list"] = _exports(officers, month)
-    return out
 
 
 def _exports(officers: dict[str, Any], month: dt.date) -> dict[str, Any]:

@@ -46,10 +46,14 @@ def _dpf(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _measure(env: dict[str, str], *args: str, trace: bool = False) -> dict[str, Any]:
+def _measure(
+    env: dict[str, str], *args: str, trace: bool = False, profile: bool = False
+) -> dict[str, Any]:
     command = [sys.executable, "-m", "dpf.bench.roster_import", "measure"]
     if trace:
         command.append("--tracemalloc")
+    if profile:
+        command.append("--profile")
     done = subprocess.run([*command, "--", *args], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -133,8 +137,9 @@ def setup(rows: int, out: Path) -> None:
             fh.write(f"{number},基准{n},2021/7/1,\r\n")
 
 
-def measure(args: list[str], trace: bool) -> None:
-    """Run one ``dpf`` command in this process; print seconds and peak memory as JSON."""
+def measure(args: list[str], trace: bool, profile: bool = False) -> None:
+    """Run one ``dpf`` command in this process; print seconds and peak memory as JSON
+    (with ``profile``, also where the time went: ``dpf.bench.statements``)."""
     import django
 
     django.setup()
@@ -147,11 +152,14 @@ def measure(args: list[str], trace: bool) -> None:
     if trace:
         tracemalloc.start()
     import dpf.exchange.management.commands.exchange  # noqa: F401  (imports not timed)
+    from dpf.bench.statements import timed_statements
 
     output = __import__("io").StringIO()
-    began = time.perf_counter()
-    call_command(*args, stdout=output, stderr=output)
-    seconds = time.perf_counter() - began
+    with contextlib.ExitStack() as timing:
+        statements = timing.enter_context(timed_statements()) if profile else None
+        began = time.perf_counter()
+        call_command(*args, stdout=output, stderr=output)
+        seconds = time.perf_counter() - began
     peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     result: dict[str, Any] = {
         "seconds": round(seconds, 2),
@@ -160,10 +168,12 @@ def measure(args: list[str], trace: bool) -> None:
     }
     if trace:
         result["python_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    if statements is not None:
+        result["profile"] = statements.report()
     print(json.dumps(result, ensure_ascii=False))
 
 
-def run(rows: int, database: str, trace: bool) -> dict[str, Any]:
+def run(rows: int, database: str, trace: bool, *, profile: bool = False) -> dict[str, Any]:
     """Import and commit both rosters of ``rows`` rows on a fresh ``database``."""
     folder = Path(tempfile.mkdtemp(prefix="dpf-bench-exchange."))
     with contextlib.ExitStack() as cleanup:
@@ -191,7 +201,9 @@ def run(rows: int, database: str, trace: bool) -> dict[str, Any]:
                 trace=trace,
             )  # fmt: skip
             batch_id = staged["output"].split("batch ", 1)[1].split(":", 1)[0]
-            committed = _measure(env, "exchange", "commit", batch_id, "--no-rescan", trace=trace)
+            committed = _measure(
+                env, "exchange", "commit", batch_id, "--no-rescan", trace=trace, profile=profile
+            )
             results[roster] = {
                 "file": name,
                 "validate": staged,
@@ -209,6 +221,7 @@ def main() -> None:
     setup_p.add_argument("--rows", type=int, required=True)
     measure_p = sub.add_parser("measure")
     measure_p.add_argument("--tracemalloc", action="store_true")
+    measure_p.add_argument("--profile", action="store_true")
     measure_p.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -216,7 +229,7 @@ def main() -> None:
         setup(args.rows, Path.cwd())
     else:
         command = [a for a in args.command if a != "--"]
-        measure(command, args.tracemalloc)
+        measure(command, args.tracemalloc, args.profile)
 
 
 if __name__ == "__main__":

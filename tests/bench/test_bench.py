@@ -135,10 +135,16 @@ def test_payments_seed_and_measure_on_synthetic_people_pay_each_person_once(
     call_command("bench", "payments", "seed", "--month", "2025-10", stdout=io.StringIO())
     assert Entitlement.objects.filter(person=paid, benefit__code="living_allowance").count() == 1
     out = io.StringIO()
-    call_command("bench", "payments", "measure", "--month", "2025-10", stdout=out)
+    call_command("bench", "payments", "measure", "--month", "2025-10", "--profile", stdout=out)
     result = json.loads(out.getvalue().strip().splitlines()[-1])
     lines = PaymentLine.objects.filter(month=OCTOBER)
     assert result["lines"] == lines.count() > 0
+    # --profile: where the lists' time went, by statement group (the lines' insert among them)
+    profile = result["profile"]
+    assert profile["statements"] >= sum(group["count"] for group in profile["slowest"]) > 0
+    assert any(
+        g["sql"].startswith('INSERT INTO "workflow_paymentline"') for g in profile["slowest"]
+    )
     assert lines.filter(person=paid, benefit__code="living_allowance").count() == 1
 
 

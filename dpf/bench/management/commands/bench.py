@@ -13,12 +13,14 @@ dpf bench load [--tool locust|builtin|both] [--persons 20000] [--sessions 8,32] 
     for the comparison); exits with status 1 on any error (``dpf.bench.staffload``);
     ``--write`` adds the figures to docs/benchmarks.md.
 dpf bench payments run [--database sqlite] [--persons 20000] [--seed 1] [--month 2025-10]
-dpf bench payments seed|measure [--month 2025-10]
-    every county's monthly payment lists (``dpf.bench.payments``).
+dpf bench payments seed|measure [--month 2025-10] [--profile]
+    every county's monthly payment lists (``dpf.bench.payments``); ``--profile`` adds the
+    time of every statement group and of the commits (``dpf.bench.statements``).
 dpf bench demo [--sizes 20000,200000] [--databases sqlite,postgresql] [--seed 1]
     ``dpf demo generate`` timed (``dpf.bench.demo``).
-dpf bench roster [--rows 100000] [--database sqlite] [--tracemalloc]
-    a roster validated and committed (``dpf.bench.roster_import``).
+dpf bench roster [--rows 100000] [--database sqlite] [--tracemalloc] [--profile]
+    a roster validated and committed (``dpf.bench.roster_import``); ``--profile`` as for
+    the payments.
 dpf bench rules [--as-of DATE] [--sample 2000] [--rule NAME=TEXT …]
     rules in SQL over the registry against Python per person (``dpf.bench.rules``).
 dpf bench scan [--as-of DATE] [--sample 2000] [--seed 1] [--changed 1000] [--json]
@@ -174,6 +176,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--rows", type=_rows, help="roster (100,000), documents (81,485)")
         parser.add_argument("--tracemalloc", action="store_true", help="roster")
+        parser.add_argument(
+            "--profile",
+            action="store_true",
+            help="payments measure, roster: the time of each statement group and of the commits",
+        )
         parser.add_argument("--township", type=_rows, default=4_946, help="documents")
         parser.add_argument("--compare", action="store_true", help="documents")
 
@@ -232,8 +239,10 @@ class Command(BaseCommand):
             )
         else:
             month = dt.date.fromisoformat(f"{options['month']}-01")
-            step = payments.seed if options["name"] == "seed" else payments.measure
-            result = step(month)
+            if options["name"] == "seed":
+                result = payments.seed(month)
+            else:
+                result = payments.measure(month, profile=options["profile"])
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _demo(self, options: dict[str, Any], as_of: dt.date) -> None:
@@ -249,7 +258,12 @@ class Command(BaseCommand):
     def _roster(self, options: dict[str, Any], as_of: dt.date) -> None:
         from dpf.bench.roster_import import run
 
-        result = run(options["rows"] or 100_000, options["database"], options["tracemalloc"])
+        result = run(
+            options["rows"] or 100_000,
+            options["database"],
+            options["tracemalloc"],
+            profile=options["profile"],
+        )
         self.stdout.write(json.dumps(result, ensure_ascii=False))
 
     def _rules(self, options: dict[str, Any], as_of: dt.date) -> None:
