@@ -36,9 +36,12 @@ ALLOWANCES = ("living_allowance", "nursing_allowance")
 BENCH_ACCOUNT = "6228480000000000018"
 
 
-def run(*, database: str, persons: int, seed: int, month: str) -> dict[str, Any]:
+def run(
+    *, database: str, persons: int, seed: int, month: str, profile: bool = False
+) -> dict[str, Any]:
     """A fresh ``database`` with a demo registry of ``persons``, seeded, then the month's
-    lists measured twice, each step in its own child process."""
+    lists measured twice, each step in its own child process (``profile``: each
+    measurement with its statement profile)."""
     with runner.database(database) as url:
         env = {"DATABASE_URL": url, "DPF_DEMO": "1"}
         runner.run_child(["migrate", "--no-input", "-v0"], env)
@@ -47,8 +50,10 @@ def run(*, database: str, persons: int, seed: int, month: str) -> dict[str, Any]
         seeded = runner.run_child(["bench", "payments", "seed", "--month", month], env)
         # The first run also pays for reading the freshly loaded rows (PostgreSQL sets
         # hint bits then); the second is a month's generation on a settled database.
-        first = runner.run_child(["bench", "payments", "measure", "--month", month], env)
-        measured = runner.run_child(["bench", "payments", "measure", "--month", month], env)
+        measure = ["bench", "payments", "measure", "--month", month]
+        measure += ["--profile"] if profile else []
+        first = runner.run_child(measure, env)
+        measured = runner.run_child(measure, env)
     return {
         "database": database,
         "persons": persons,

@@ -79,7 +79,7 @@ def timed_statements() -> Iterator[StatementProfile]:
         finally:
             profile.add(statement_key(sql), time.perf_counter() - began)
 
-    commit = BaseDatabaseWrapper._commit
+    commit = BaseDatabaseWrapper._commit  # type: ignore[attr-defined]
 
     def timed_commit(self: BaseDatabaseWrapper) -> Any:
         began = time.perf_counter()
@@ -88,10 +88,10 @@ def timed_statements() -> Iterator[StatementProfile]:
         finally:
             profile.commits.append(time.perf_counter() - began)
 
-    BaseDatabaseWrapper._commit = timed_commit  # type: ignore[method-assign]
+    BaseDatabaseWrapper._commit = timed_commit  # type: ignore[attr-defined]
     try:
         with connection.execute_wrapper(wrapper):
             yield profile
     finally:
-        BaseDatabaseWrapper._commit = commit  # type: ignore[method-assign]
+        BaseDatabaseWrapper._commit = commit  # type: ignore[attr-defined]
         profile.seconds = time.perf_counter() - profile.started

@@ -22,7 +22,7 @@ def test_literals_and_whitespace_fold_into_one_group() -> None:
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_statements_and_commits_are_timed_and_the_commit_restored() -> None:
-    original = BaseDatabaseWrapper._commit
+    original = BaseDatabaseWrapper._commit  # type: ignore[attr-defined]
     with timed_statements() as profile:
         for code in ("150402", "150403", "150404"):
             Region.objects.filter(code=code).exists()
@@ -31,7 +31,7 @@ def test_statements_and_commits_are_timed_and_the_commit_restored() -> None:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     report = profile.report()
-    assert BaseDatabaseWrapper._commit is original
+    assert BaseDatabaseWrapper._commit is original  # type: ignore[attr-defined]
     exists = [g for g in report["slowest"] if '"core_region"' in g["sql"]]
     assert [g["count"] for g in exists] == [4]
     assert [g["count"] for g in report["slowest"] if g["sql"] == "SELECT ?"] == [1]

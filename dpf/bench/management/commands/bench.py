@@ -13,6 +13,7 @@ dpf bench load [--tool locust|builtin|both] [--persons 20000] [--sessions 8,32] 
     for the comparison); exits with status 1 on any error (``dpf.bench.staffload``);
     ``--write`` adds the figures to docs/benchmarks.md.
 dpf bench payments run [--database sqlite] [--persons 20000] [--seed 1] [--month 2025-10]
+                       [--profile]
 dpf bench payments seed|measure [--month 2025-10] [--profile]
     every county's monthly payment lists (``dpf.bench.payments``); ``--profile`` adds the
     time of every statement group and of the commits (``dpf.bench.statements``).
@@ -179,7 +180,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--profile",
             action="store_true",
-            help="payments measure, roster: the time of each statement group and of the commits",
+            help="payments, roster: the time of each statement group and of the commits",
         )
         parser.add_argument("--township", type=_rows, default=4_946, help="documents")
         parser.add_argument("--compare", action="store_true", help="documents")
@@ -236,6 +237,7 @@ class Command(BaseCommand):
                 persons=options["persons"],
                 seed=options["seed"],
                 month=options["month"],
+                profile=options["profile"],
             )
         else:
             month = dt.date.fromisoformat(f"{options['month']}-01")
