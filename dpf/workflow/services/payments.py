@@ -43,14 +43,21 @@ from dpf.accounts.permissions import PermissionRefused, require_permission
 from dpf.accounts.scoping import region_in_scope
 from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.benefits.standards import StandardTable
-from dpf.core import audit, bulk
+from dpf.core import audit
+from dpf.core.certnumber import Level
 from dpf.core.dates import add_months, month_start
 from dpf.core.errors import DomainError, NotFound, ValidationFailed
 from dpf.core.models import EffectiveDated, Region, RegionLevel
 from dpf.jobs.models import Job
 from dpf.jobs.services import job_start
 from dpf.registry.models import Certificate
-from dpf.workflow.models import PayeeAccount, PaymentLine, PaymentList, PaymentMonth
+from dpf.workflow.models import (
+    ApplicationItem,
+    PayeeAccount,
+    PaymentLine,
+    PaymentList,
+    PaymentMonth,
+)
 from dpf.workflow.services.common import now_or, refuse, today_or
 
 ARREARS_MAX_MONTHS = 24
@@ -262,72 +269,84 @@ def _insert_regular_months(plist: PaymentList) -> int:
     return _insert_select(PaymentMonth._meta.db_table, columns, queryset)
 
 
-def _levels(person_ids: list[int], day: dt.date) -> dict[int, int]:
-    rows = (
-        Certificate.objects.filter(EffectiveDated.as_of_q(day), person_id__in=person_ids)
-        .order_by("person_id", "valid_from")
-        .values_list("person_id", "level")
-    )
-    return dict(rows)
-
-
-def _apply_arrears(plist: PaymentList, table: StandardTable) -> None:
+def _apply_arrears(plist: PaymentList, table: StandardTable[Decimal]) -> None:
     """Late approvals: the months from the entitlement's start (the month of application)
-    to the list's month that were never paid, each at the standard in force then."""
+    to the list's month that were never paid, each at the standard in force then for the
+    person's level on the list's month (an amount decided for the period as it is; without
+    a standard, the line's amount).
+
+    Set-based, one statement each: the months by ``INSERT … SELECT`` over the list's lines
+    of approved applications crossed with the ``ARREARS_MAX_MONTHS`` months before the
+    list's (a small inline table, with the standard of each level and month beside it),
+    less the months already paid; then each line's count and sum. A month series and the
+    standards are computed here from ``StandardTable.pick``, the one owner of which
+    standard applies (``tests/workflow/test_arrears.py`` compares the result with the
+    months and amounts counted person by person).
+    """
     month = plist.month
     earliest = add_months(month, -ARREARS_MAX_MONTHS)
-    candidates = list(
-        PaymentLine.objects.filter(
-            payment_list=plist,
-            entitlement__valid_from__lt=month,
-            entitlement__application_item__isnull=False,
-        ).values(
-            "pk", "person_id", "amount", "entitlement__valid_from", "entitlement__amount_fixed"
+    months = [add_months(earliest, n) for n in range(ARREARS_MAX_MONTHS)]
+    # PostgreSQL types a bare parameter in a select list as text; SQLite keeps dates as text
+    date = "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
+    series = " UNION ALL ".join(f"SELECT {date} AS f_month, {date} AS f_end" for _ in months)
+    series_params = [d for m in months for d in (m, add_months(m, 1) - dt.timedelta(days=1))]
+    standards = [
+        (level or 0, m, str(standard))
+        for level in (None, *Level.values)
+        for m in months
+        if (standard := table.pick(plist.county_code, level, m)) is not None
+    ]
+    quote = connection.ops.quote_name
+    lines, paid, periods, items, certificates = (
+        quote(model._meta.db_table)
+        for model in (PaymentLine, PaymentMonth, Entitlement, ApplicationItem, Certificate)
+    )
+    level = (
+        f"(SELECT c.level FROM {certificates} c WHERE c.person_id = pl.person_id"  # noqa: S608
+        f" AND c.valid_from <= %s AND (c.valid_to IS NULL OR c.valid_to >= %s)"
+        f" ORDER BY c.valid_from DESC LIMIT 1)"
+    )
+    amount, by_standard, standard_params = "l.amount", "", []
+    if standards:
+        rows = " UNION ALL ".join(
+            f"SELECT %s AS f_level, {date} AS f_month, CAST(%s AS NUMERIC) AS f_amount"
+            for _ in standards
         )
+        by_standard = f" LEFT JOIN ({rows}) s ON s.f_month = m.f_month AND s.f_level = l.lvl"
+        amount = "CASE WHEN l.amount_fixed THEN l.amount ELSE COALESCE(s.f_amount, l.amount) END"
+        standard_params = [value for row in standards for value in row]
+    statement = (
+        f"INSERT INTO {paid} (line_id, person_id, benefit_id, month, kind, amount)"  # noqa: S608
+        f" SELECT l.id, l.person_id, l.benefit_id, m.f_month, %s, {amount}"
+        f" FROM (SELECT pl.id, pl.person_id, pl.benefit_id, pl.amount, e.amount_fixed,"
+        f" e.valid_from, COALESCE({level}, 0) AS lvl"
+        f" FROM {lines} pl JOIN {periods} e ON e.id = pl.entitlement_id"
+        f" WHERE pl.payment_list_id = %s AND e.valid_from < %s"
+        f" AND EXISTS (SELECT 1 FROM {items} i WHERE i.entitlement_id = e.id)) l"
+        f" JOIN ({series}) m ON m.f_end >= l.valid_from{by_standard}"
+        f" WHERE NOT EXISTS (SELECT 1 FROM {paid} pm WHERE pm.person_id = l.person_id"
+        f" AND pm.benefit_id = l.benefit_id AND pm.month = m.f_month)"
     )
-    if not candidates:
-        return
-    person_ids = [c["person_id"] for c in candidates]
-    paid = set(
-        PaymentMonth.objects.filter(
-            person_id__in=person_ids,
-            benefit_id=plist.benefit_id,
-            month__gte=earliest,
-            month__lt=month,
-        ).values_list("person_id", "month")
-    )
-    levels = _levels(person_ids, month)
-    months_rows: list[tuple[Any, ...]] = []
-    lines: list[tuple[Any, ...]] = []
-    for c in candidates:
-        start = max(month_start(c["entitlement__valid_from"]), earliest)
-        arrears: list[tuple[dt.date, Decimal]] = []
-        current = start
-        while current < month:
-            if (c["person_id"], current) not in paid:
-                amount = (
-                    None  # a decided amount is the same every month
-                    if c["entitlement__amount_fixed"]
-                    else table.pick(plist.county_code, levels.get(c["person_id"]), current)
-                )
-                arrears.append((current, amount if amount is not None else c["amount"]))
-            current = add_months(current, 1)
-        if not arrears:
-            continue
-        total = sum((a for _, a in arrears), ZERO)
-        lines.append((c["pk"], len(arrears), total, c["amount"] + total))
-        months_rows += [
-            (c["pk"], c["person_id"], plist.benefit_id, m, PaymentMonth.Kind.ARREARS.value, a)
-            for m, a in arrears
-        ]
-    # Plain statements (hundreds of thousands of months in a list after a backlog of late
-    # approvals: ``bulk_update``'s CASE per row and ``bulk_create``'s instances took most of
-    # a list's time, docs/benchmarks.md): the lines through ``bulk.update_rows`` (one
-    # statement on PostgreSQL), the months through ``bulk.insert_rows`` (COPY on
-    # PostgreSQL), each value through its field.
-    bulk.update_rows(PaymentLine, ("arrears_months", "arrears_amount", "net_amount"), lines)
-    bulk.insert_rows(
-        PaymentMonth, ("line", "person", "benefit", "month", "kind", "amount"), months_rows
+    params = [
+        PaymentMonth.Kind.ARREARS.value,
+        month,
+        month,
+        plist.pk,
+        month,
+        *series_params,
+        *standard_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        if not cursor.rowcount:
+            return
+    arrears = PaymentMonth.objects.filter(line=OuterRef("pk"), kind=PaymentMonth.Kind.ARREARS)
+    count = arrears.order_by().values("line").annotate(n=Count("pk")).values("n")
+    total = arrears.order_by().values("line").annotate(t=Sum("amount")).values("t")
+    PaymentLine.objects.filter(payment_list=plist).filter(Exists(arrears)).update(
+        arrears_months=Subquery(count, output_field=IntegerField()),
+        arrears_amount=Subquery(total, output_field=MONEY),
+        net_amount=F("amount") + Subquery(total, output_field=MONEY),
     )
 
 
