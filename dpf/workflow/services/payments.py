@@ -277,7 +277,7 @@ def _apply_arrears(plist: PaymentList, table: StandardTable[Decimal]) -> None:
 
     Set-based, one statement each: the months by ``INSERT … SELECT`` over the list's lines
     of approved applications crossed with the ``ARREARS_MAX_MONTHS`` months before the
-    list's (a small inline table, with the standard of each level and month beside it),
+    list's (a small inline table, with the standards of each level by runs of months),
     less the months already paid; then each line's count and sum. A month series and the
     standards are computed here from ``StandardTable.pick``, the one owner of which
     standard applies (``tests/workflow/test_arrears.py`` compares the result with the
@@ -290,18 +290,30 @@ def _apply_arrears(plist: PaymentList, table: StandardTable[Decimal]) -> None:
     date = "CAST(%s AS DATE)" if connection.vendor == "postgresql" else "%s"
     series = " UNION ALL ".join(f"SELECT {date} AS f_month, {date} AS f_end" for _ in months)
     series_params = [d for m in months for d in (m, add_months(m, 1) - dt.timedelta(days=1))]
-    standards = [
-        (level or 0, m, str(standard))
-        for level in (None, *Level.values)
-        for m in months
-        if (standard := table.pick(plist.county_code, level, m)) is not None
-    ]
+    # The standard of each level (0: no certificate in force) by runs of months at the
+    # same amount: a handful of rows, where one per level and month made the statement's
+    # planning cost more than its run.
+    standards: list[tuple[int, dt.date, dt.date, str]] = []
+    for level in (None, *Level.values):
+        for m in months:
+            picked = table.pick(plist.county_code, level, m)
+            if picked is None:
+                continue
+            key = (level or 0, str(picked))
+            if (
+                standards
+                and (standards[-1][0], standards[-1][3]) == key
+                and (add_months(standards[-1][2], 1) == m)
+            ):
+                standards[-1] = (*standards[-1][:2], m, key[1])
+            else:
+                standards.append((key[0], m, m, key[1]))
     quote = connection.ops.quote_name
     lines, paid, periods, items, certificates = (
         quote(model._meta.db_table)
         for model in (PaymentLine, PaymentMonth, Entitlement, ApplicationItem, Certificate)
     )
-    level = (
+    in_force = (
         f"(SELECT c.level FROM {certificates} c WHERE c.person_id = pl.person_id"  # noqa: S608
         f" AND c.valid_from <= %s AND (c.valid_to IS NULL OR c.valid_to >= %s)"
         f" ORDER BY c.valid_from DESC LIMIT 1)"
@@ -309,30 +321,36 @@ def _apply_arrears(plist: PaymentList, table: StandardTable[Decimal]) -> None:
     amount, by_standard, standard_params = "l.amount", "", []
     if standards:
         rows = " UNION ALL ".join(
-            f"SELECT %s AS f_level, {date} AS f_month, CAST(%s AS NUMERIC) AS f_amount"
+            f"SELECT %s AS f_level, {date} AS f_from, {date} AS f_to,"
+            f" CAST(%s AS NUMERIC) AS f_amount"
             for _ in standards
         )
-        by_standard = f" LEFT JOIN ({rows}) s ON s.f_month = m.f_month AND s.f_level = l.lvl"
+        by_standard = (
+            f" LEFT JOIN ({rows}) s ON s.f_level = l.lvl"
+            f" AND m.f_month >= s.f_from AND m.f_month <= s.f_to"
+        )
         amount = "CASE WHEN l.amount_fixed THEN l.amount ELSE COALESCE(s.f_amount, l.amount) END"
         standard_params = [value for row in standards for value in row]
+    # The lines and their levels materialised first: inlined, PostgreSQL evaluated the
+    # level's subquery in the join's condition, twice per month instead of once per line.
     statement = (
         f"INSERT INTO {paid} (line_id, person_id, benefit_id, month, kind, amount)"  # noqa: S608
-        f" SELECT l.id, l.person_id, l.benefit_id, m.f_month, %s, {amount}"
-        f" FROM (SELECT pl.id, pl.person_id, pl.benefit_id, pl.amount, e.amount_fixed,"
-        f" e.valid_from, COALESCE({level}, 0) AS lvl"
+        f" WITH l AS MATERIALIZED (SELECT pl.id, pl.person_id, pl.benefit_id, pl.amount,"
+        f" e.amount_fixed, e.valid_from, COALESCE({in_force}, 0) AS lvl"
         f" FROM {lines} pl JOIN {periods} e ON e.id = pl.entitlement_id"
         f" WHERE pl.payment_list_id = %s AND e.valid_from < %s"
-        f" AND EXISTS (SELECT 1 FROM {items} i WHERE i.entitlement_id = e.id)) l"
-        f" JOIN ({series}) m ON m.f_end >= l.valid_from{by_standard}"
+        f" AND EXISTS (SELECT 1 FROM {items} i WHERE i.entitlement_id = e.id))"
+        f" SELECT l.id, l.person_id, l.benefit_id, m.f_month, %s, {amount}"
+        f" FROM l JOIN ({series}) m ON m.f_end >= l.valid_from{by_standard}"
         f" WHERE NOT EXISTS (SELECT 1 FROM {paid} pm WHERE pm.person_id = l.person_id"
         f" AND pm.benefit_id = l.benefit_id AND pm.month = m.f_month)"
     )
     params = [
-        PaymentMonth.Kind.ARREARS.value,
         month,
         month,
         plist.pk,
         month,
+        PaymentMonth.Kind.ARREARS.value,
         *series_params,
         *standard_params,
     ]
