@@ -110,6 +110,14 @@ KNOWN: tuple[Known, ...] = (
         "the list's totals updated by id: add its county_code to the filter",
     ),
     Known(
+        "payment list",
+        "workflow_paymentmonth",
+        "unanchored",
+        "the arrears' months already paid looked up by person through the list's lines "
+        "materialised as a CTE (workflow.services.payments._apply_arrears): a payment month "
+        "carries no county_code; it needs the line's county_code and the look-up both columns",
+    ),
+    Known(
         "roster commit",
         "exchange_importrow",
         "key",
