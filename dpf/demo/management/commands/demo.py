@@ -161,12 +161,21 @@ class Command(BaseCommand):
                 f"  已生成 generated {done:,} / {total:,} 人 persons ({rate:,.0f} 人/秒 persons/s)"
             )
 
+        highest = [0.0]
+
         def step_done(name: str, seconds: float, cpu: float) -> None:
-            # The process's peak so far (Linux: KiB), and the step's own peak where Linux
-            # can reset the mark between steps: the step that holds rows in memory is the
-            # one whose peak grows with the registry (docs/benchmarks.md, "Demo generation").
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            # The step's own peak where Linux can reset the mark between steps (the step
+            # that holds rows in memory is the one whose peak grows with the registry:
+            # docs/benchmarks.md, "Demo generation"), and the process's peak so far: the
+            # highest of the steps' own peaks, since once the mark is reset getrusage's
+            # maximum no longer covers the earlier steps (and, read apart from the mark,
+            # could fall a megabyte below the step's own). Elsewhere getrusage's (KiB).
             own = _step_peak_mb()
+            if own is None:
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            else:
+                highest[0] = max(highest[0], own)
+                peak = highest[0]
             mine = f"this step {own:,.0f} MB, " if own is not None else ""
             self.stdout.write(
                 f"  {name}: {seconds:,.1f} 秒 s (CPU {cpu:,.1f} s; "
