@@ -31,6 +31,7 @@ from django.utils import timezone
 from dpf.accounts.models import User
 from dpf.core import audit
 from dpf.core.roles import Role
+from dpf.demo.columns import Rows, grouped
 from dpf.demo.context import DemoContext
 from dpf.portal.casework import CITY_ESCALATION_DAYS, due_on
 from dpf.portal.models import (
@@ -265,22 +266,23 @@ def _repeat(rng: random.Random, first: _Case, as_of: dt.date) -> _Case | None:
     return repeat
 
 
-def _persons() -> dict[str, list[tuple[int, str, str, str, dt.date | None]]]:
+def _persons() -> dict[str, Rows]:
+    """The certified persons by county: (pk, county, township, village, death date),
+    column by column (``dpf.demo.columns``), read as a stream."""
     certified = Exists(Certificate.objects.filter(person=OuterRef("pk")))
-    by_county: dict[str, list[tuple[int, str, str, str, dt.date | None]]] = {}
-    for row in (
+    return grouped(
         Person.objects.filter(certified)
         .values_list("pk", "county_code", "township_code", "village_code", "death_date")
         .order_by("pk")
-    ):
-        by_county.setdefault(row[1], []).append(row)
-    return by_county
+        .iterator(chunk_size=5000),
+        key=1,
+    )
 
 
 def _county(
     rng: random.Random,
     county: str,
-    persons: list[tuple[int, str, str, str, dt.date | None]],
+    persons: Rows,
     as_of: dt.date,
 ) -> list[_Case]:
     """One county's requests, year by year, in proportion to its persons."""

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,7 @@ from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
 from dpf.core.dates import add_years, age_on
+from dpf.demo.columns import Rows
 from dpf.demo.history import (
     DAY,
     OPEN,
@@ -299,6 +301,7 @@ def _plans(
         .only("pk", "county_code", "designated_from", "designated_to")
     )
     plans: list[RehabPlan] = []
+    written = Rows(3)
     for period in periods:
         pk, birth, _death, county, township, village = children[period.person_id]
         eighth = add_years(birth, CHILD_REHAB_AGE_LIMIT)
@@ -344,16 +347,35 @@ def _plans(
                     closed_on=end if closed else None,
                 )
             )
+        if len(plans) >= BATCH:  # written as they fill, kept as (id, start, end) only
+            written.extend(_write_plans(plans))
+            plans = []
+    written.extend(_write_plans(plans))
+    ctx.counts.add(RehabPlan._meta.db_table, len(written))
+    _sessions(ctx, rng, written)
+
+
+def _write_plans(plans: list[RehabPlan]) -> Iterator[tuple[int, dt.date, dt.date]]:
     RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
-    sessions = [
-        RehabSession(
-            plan_id=plan.pk,
-            date=plan.start + dt.timedelta(days=rng.randint(0, (plan.end - plan.start).days)),
-            content="儿童康复训练（演示）",
-        )
-        for plan in plans
-        for _ in range(rng.randint(2, 6))
-    ]
+    return ((plan.pk, plan.start, plan.end) for plan in plans)
+
+
+def _sessions(ctx: Any, rng: Any, written: Rows) -> None:
+    """A few sessions of each plan written (id, start, end), drawn after every plan (the
+    draws' order), written as they fill."""
+    sessions: list[RehabSession] = []
+    sessions_written = 0
+    for plan_id, start, end in written:
+        for _ in range(rng.randint(2, 6)):
+            sessions.append(
+                RehabSession(
+                    plan_id=plan_id,
+                    date=start + dt.timedelta(days=rng.randint(0, (end - start).days)),
+                    content="儿童康复训练（演示）",
+                )
+            )
+        if len(sessions) >= BATCH:
+            RehabSession.objects.bulk_create(sessions, batch_size=BATCH)
+            sessions_written, sessions = sessions_written + len(sessions), []
     RehabSession.objects.bulk_create(sessions, batch_size=BATCH)
-    ctx.counts.add(RehabPlan._meta.db_table, len(plans))
-    ctx.counts.add(RehabSession._meta.db_table, len(sessions))
+    ctx.counts.add(RehabSession._meta.db_table, sessions_written + len(sessions))

@@ -50,6 +50,7 @@ def employment(ctx: Any) -> None:
     facts: list[Employment] = []
     placed: list[tuple[int, str, str, AssistedInstitution | None, str]] = []
     kinds, weights = zip(*KINDS, strict=True)
+    written = 0
     for pk, county, birth, sex in persons.iterator(chunk_size=BATCH):
         age = age_on(birth, as_of)
         if not WORKING_AGE_FROM <= age < RETIREMENT_AGE.get(Sex(sex), 60):
@@ -113,6 +114,20 @@ def employment(ctx: Any) -> None:
                     source="demo",
                 )
             )
+        if len(facts) >= BATCH:  # written as they fill: memory flat with the registry
+            written += _write(ctx, facts, placed)
+            facts, placed = [], []
+    written += _write(ctx, facts, placed)
+    ctx.counts.add(Employment._meta.db_table, written)
+
+
+def _write(
+    ctx: Any,
+    facts: list[Employment],
+    placed: list[tuple[int, str, str, AssistedInstitution | None, str]],
+) -> int:
+    """Write a batch of employment facts and the placements of those of them that are
+    placements (``placed``, in the same order); the number of facts."""
     Employment.objects.bulk_create(facts, batch_size=BATCH)
     # bulk_create sets the primary keys on both databases; the placements follow the facts
     # written for them, in the same order.
@@ -132,5 +147,5 @@ def employment(ctx: Any) -> None:
         ],
         batch_size=BATCH,
     )
-    ctx.counts.add(Employment._meta.db_table, len(facts))
     ctx.counts.add(Placement._meta.db_table, len(placed))
+    return len(facts)

@@ -15,6 +15,7 @@ import datetime as dt
 import random
 
 from dpf.core.models import Region
+from dpf.demo.columns import grouped
 from dpf.demo.context import DemoContext
 from dpf.registry.models import Person
 from dpf.social.legal_aid import DEFAULT_CENTRE
@@ -48,15 +49,17 @@ def legal_aid_referrals(ctx: DemoContext) -> None:
     if LegalAidReferral.objects.exists():
         return
     rng = ctx.rng("legal-aid")
-    by_county: dict[str, list[tuple[int, str, str]]] = {}
-    for pk, county, township, village in Person.objects.values_list(
-        "pk", "county_code", "township_code", "village_code"
-    ).order_by("pk"):
-        by_county.setdefault(county, []).append((pk, township, village))
+    # every person by county, column by column (dpf.demo.columns), read as a stream
+    by_county = grouped(
+        Person.objects.values_list("pk", "county_code", "township_code", "village_code")
+        .order_by("pk")
+        .iterator(chunk_size=5000),
+        key=1,
+    )
     names = dict(Region.objects.filter(code__in=list(by_county)).values_list("code", "name"))
     rows = []
     for county, persons in sorted(by_county.items()):
-        for pk, township, village in rng.sample(
+        for pk, _county, township, village in rng.sample(
             persons, min(len(persons), max(3, len(persons) // PERSONS_PER_REFERRAL))
         ):
             matter = rng.choice(list(MATTERS))

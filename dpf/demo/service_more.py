@@ -23,6 +23,7 @@ from typing import Any
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.core.dates import add_months, age_on
+from dpf.demo.columns import Rows
 from dpf.demo.history import _at
 from dpf.registry.models import Person, SchoolEnrolment
 from dpf.registry.services import mark_facts_changed
@@ -58,15 +59,19 @@ ITEM_COSTS = {
 }
 
 
-def _certified(as_of: dt.date) -> list[tuple[int, int | None, str, str, str, dt.date]]:
+def _certified(as_of: dt.date) -> Rows:
+    """The persons certified on ``as_of``: (pk, household, county, township, village,
+    birth date), column by column (``dpf.demo.columns``), read as a stream."""
     from dpf.rules import compile_rule
 
-    return list(
+    return Rows(
+        6,
         Person.objects.filter(compile_rule(CERTIFIED).q(as_of))
         .order_by("pk")
         .values_list(
             "pk", "household_id", "county_code", "township_code", "village_code", "birth_date"
         )
+        .iterator(chunk_size=BATCH),
     )
 
 
@@ -79,6 +84,7 @@ def renovations(ctx: Any) -> None:
     as_of: dt.date = ctx.as_of
     seen: set[int] = set()
     rows: list[HomeRenovation] = []
+    written = 0
     # Later years weigh more (2021: 2, 2022: 3 … ): the programme grows through the plan.
     years = [y for y in range(PLAN_START_YEAR, as_of.year + 1) for _ in range(y - 2019)]
     for pk, household, county, township, village, _birth in _certified(as_of):
@@ -107,9 +113,15 @@ def renovations(ctx: Any) -> None:
                 accepted_on=None if under_way else accepted,
             )
         )
+        if len(rows) >= BATCH:  # written as they fill: memory flat with the registry
+            HomeRenovation.objects.bulk_create(rows, batch_size=BATCH)
+            written, rows = written + len(rows), []
     HomeRenovation.objects.bulk_create(rows, batch_size=BATCH)
-    items = []
-    for renovation in HomeRenovation.objects.filter(approved_on__isnull=False).only("pk"):
+    written += len(rows)
+    items: list[RenovationItem] = []
+    items_written = 0
+    to_price = HomeRenovation.objects.filter(approved_on__isnull=False).only("pk")
+    for renovation in to_price.iterator(chunk_size=BATCH):
         for kind in rng.sample(list(ITEM_COSTS), rng.randint(1, 3)):
             low, high = ITEM_COSTS[kind]
             items.append(
@@ -117,10 +129,14 @@ def renovations(ctx: Any) -> None:
                     renovation_id=renovation.pk, kind=kind, cost=Decimal(rng.randint(low, high))
                 )
             )
+        if len(items) >= BATCH:
+            RenovationItem.objects.bulk_create(items, batch_size=BATCH)
+            items_written, items = items_written + len(items), []
     RenovationItem.objects.bulk_create(items, batch_size=BATCH)
+    items_written += len(items)
     photos = _completion_photos(ctx.rng("renovation photos"))
-    ctx.counts.add("services_homerenovation", len(rows))
-    ctx.counts.add("services_renovationitem", len(items))
+    ctx.counts.add("services_homerenovation", written)
+    ctx.counts.add("services_renovationitem", items_written)
     ctx.counts.add("services_renovationphoto", photos)
 
 
@@ -145,9 +161,13 @@ def completion_photo(rgb: tuple[int, int, int], width: int = 32, height: int = 2
 def _completion_photos(rng: Any) -> int:
     """One photo of each completed renovation, in the service's shape: checked and stored
     encrypted by ``dpf.workflow.documents`` under the service's folder, numbered 1."""
-    photos = []
+    photos: list[RenovationPhoto] = []
+    written = 0
     completed = HomeRenovation.objects.filter(completed_on__isnull=False).order_by("pk")
-    for renovation in completed.only("pk", "completed_on"):
+    for renovation in completed.only("pk", "completed_on").iterator(chunk_size=BATCH):
+        if len(photos) >= BATCH:  # written as they fill: memory flat with the registry
+            RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
+            written, photos = written + len(photos), []
         assert renovation.completed_on is not None
         data = completion_photo((rng.randint(90, 230), rng.randint(90, 230), rng.randint(90, 230)))
         checked = documents.check(
@@ -166,7 +186,7 @@ def _completion_photos(rng: Any) -> int:
             )
         )
     RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
-    return len(photos)
+    return written + len(photos)
 
 
 def schooling(ctx: Any) -> None:
