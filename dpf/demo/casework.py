@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef
@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from dpf.accounts.models import User
 from dpf.core import audit
+from dpf.core.bulk import create_in_batches
 from dpf.core.roles import Role
 from dpf.demo.columns import Rows, grouped
 from dpf.demo.context import DemoContext
@@ -407,14 +408,13 @@ def _rows(ctx: DemoContext, cases: list[_Case], citizens: dict[int, User]) -> No
         CitizenRequest.objects.bulk_create([c.row for c in batch if c.row], batch_size=2000)
 
 
-def _events(ctx: DemoContext, cases: list[_Case]) -> list[RequestEvent]:
+def _events(ctx: DemoContext, cases: list[_Case]) -> Iterator[RequestEvent]:
     """Submitted by whoever recorded it; taken up, answered and closed by the township's
-    officer, the reply in the event that gave it."""
-    events = []
+    officer, the reply in the event that gave it (as they are made: written in batches)."""
     for case in cases:
         assert case.row is not None
         creator = case.row.created_by
-        events.append(
+        yield (
             RequestEvent(
                 request=case.row,
                 from_status="",
@@ -430,7 +430,7 @@ def _events(ctx: DemoContext, cases: list[_Case]) -> list[RequestEvent]:
             replied = status == RequestStatus.ANSWERED or (
                 status == RequestStatus.CLOSED and before != RequestStatus.ANSWERED
             )
-            events.append(
+            yield (
                 RequestEvent(
                     request=case.row,
                     from_status=before,
@@ -442,7 +442,6 @@ def _events(ctx: DemoContext, cases: list[_Case]) -> list[RequestEvent]:
                 )
             )
             before = status
-    return events
 
 
 def casework(ctx: DemoContext) -> None:
@@ -459,14 +458,13 @@ def casework(ctx: DemoContext) -> None:
     ctx.prepare_clerks(Role.TOWNSHIP_OFFICER, {c.person[2] for c in cases})
     ctx.prepare_clerks(Role.COUNTY_OFFICER, {c.person[1] for c in cases})
     _rows(ctx, cases, ctx.portal_users(first_use))
-    events = _events(ctx, cases)
-    RequestEvent.objects.bulk_create(events, batch_size=5000)
+    events = create_in_batches(RequestEvent, _events(ctx, cases))
     ctx.counts.add(CitizenRequest._meta.db_table, len(cases))
-    ctx.counts.add(RequestEvent._meta.db_table, len(events))
+    ctx.counts.add(RequestEvent._meta.db_table, events)
     audit.record(
         actor=None,
         actor_name="dpf demo generate",
         action="create",
         object_type="demo_casework",
-        changes={"requests": len(cases), "events": len(events), "as_of": str(ctx.as_of)},
+        changes={"requests": len(cases), "events": events, "as_of": str(ctx.as_of)},
     )

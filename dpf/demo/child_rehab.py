@@ -40,6 +40,7 @@ from typing import Any
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
+from dpf.core.bulk import create_in_batches
 from dpf.core.dates import add_years, age_on
 from dpf.demo.columns import Rows
 from dpf.demo.history import (
@@ -352,7 +353,8 @@ def _plans(
             plans = []
     written.extend(_write_plans(plans))
     ctx.counts.add(RehabPlan._meta.db_table, len(written))
-    _sessions(ctx, rng, written)
+    sessions = create_in_batches(RehabSession, _sessions(rng, written), BATCH)
+    ctx.counts.add(RehabSession._meta.db_table, sessions)
 
 
 def _write_plans(plans: list[RehabPlan]) -> Iterator[tuple[int, dt.date, dt.date]]:
@@ -360,22 +362,13 @@ def _write_plans(plans: list[RehabPlan]) -> Iterator[tuple[int, dt.date, dt.date
     return ((plan.pk, plan.start, plan.end) for plan in plans)
 
 
-def _sessions(ctx: Any, rng: Any, written: Rows) -> None:
+def _sessions(rng: Any, written: Rows) -> Iterator[RehabSession]:
     """A few sessions of each plan written (id, start, end), drawn after every plan (the
-    draws' order), written as they fill."""
-    sessions: list[RehabSession] = []
-    sessions_written = 0
+    draws' order)."""
     for plan_id, start, end in written:
         for _ in range(rng.randint(2, 6)):
-            sessions.append(
-                RehabSession(
-                    plan_id=plan_id,
-                    date=start + dt.timedelta(days=rng.randint(0, (end - start).days)),
-                    content="儿童康复训练（演示）",
-                )
+            yield RehabSession(
+                plan_id=plan_id,
+                date=start + dt.timedelta(days=rng.randint(0, (end - start).days)),
+                content="儿童康复训练（演示）",
             )
-        if len(sessions) >= BATCH:
-            RehabSession.objects.bulk_create(sessions, batch_size=BATCH)
-            sessions_written, sessions = sessions_written + len(sessions), []
-    RehabSession.objects.bulk_create(sessions, batch_size=BATCH)
-    ctx.counts.add(RehabSession._meta.db_table, sessions_written + len(sessions))

@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import zlib
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
+from dpf.core.bulk import create_in_batches
 from dpf.core.dates import add_months, age_on
 from dpf.demo.columns import Rows
 from dpf.demo.history import _at
@@ -77,14 +79,21 @@ def _certified(as_of: dt.date) -> Rows:
 
 def renovations(ctx: Any) -> None:
     """Households renovated through the plan years: assessed, approved, completed and
-    accepted (a household once), and a few still under way at ``ctx.as_of``."""
+    accepted (a household once), and a few still under way at ``ctx.as_of``. Each table
+    written in batches as its rows are made: memory flat with the registry's size."""
     if HomeRenovation.objects.exists():
         return
     rng = ctx.rng("renovations")
-    as_of: dt.date = ctx.as_of
+    written = create_in_batches(HomeRenovation, _renovations(rng, ctx.as_of), BATCH)
+    items = create_in_batches(RenovationItem, _items(rng), BATCH)
+    photos = create_in_batches(RenovationPhoto, _completion_photos(ctx.rng("renovation photos")))
+    ctx.counts.add("services_homerenovation", written)
+    ctx.counts.add("services_renovationitem", items)
+    ctx.counts.add("services_renovationphoto", photos)
+
+
+def _renovations(rng: Any, as_of: dt.date) -> Iterator[HomeRenovation]:
     seen: set[int] = set()
-    rows: list[HomeRenovation] = []
-    written = 0
     # Later years weigh more (2021: 2, 2022: 3 … ): the programme grows through the plan.
     years = [y for y in range(PLAN_START_YEAR, as_of.year + 1) for _ in range(y - 2019)]
     for pk, household, county, township, village, _birth in _certified(as_of):
@@ -97,47 +106,31 @@ def renovations(ctx: Any) -> None:
         completed = approved + dt.timedelta(days=rng.randint(10, 45))
         accepted = completed + dt.timedelta(days=rng.randint(3, 20))
         under_way = accepted > as_of or rng.random() < 0.1
-        rows.append(
-            HomeRenovation(
-                person_id=pk,
-                household_id=household,
-                county_code=county,
-                township_code=township,
-                village_code=village,
-                assessed_on=min(assessed, as_of),
-                assessment="入户评估：出入不便，卫生间无扶手（演示）",
-                contractor="赤峰安居无障碍改造公司（演示）" if approved <= as_of else "",
-                approved_on=approved if approved <= as_of else None,
-                completed_on=completed if completed <= as_of and not under_way else None,
-                completion_note="施工单位已清场（演示）" if not under_way else "",
-                accepted_on=None if under_way else accepted,
-            )
+        yield HomeRenovation(
+            person_id=pk,
+            household_id=household,
+            county_code=county,
+            township_code=township,
+            village_code=village,
+            assessed_on=min(assessed, as_of),
+            assessment="入户评估：出入不便，卫生间无扶手（演示）",
+            contractor="赤峰安居无障碍改造公司（演示）" if approved <= as_of else "",
+            approved_on=approved if approved <= as_of else None,
+            completed_on=completed if completed <= as_of and not under_way else None,
+            completion_note="施工单位已清场（演示）" if not under_way else "",
+            accepted_on=None if under_way else accepted,
         )
-        if len(rows) >= BATCH:  # written as they fill: memory flat with the registry
-            HomeRenovation.objects.bulk_create(rows, batch_size=BATCH)
-            written, rows = written + len(rows), []
-    HomeRenovation.objects.bulk_create(rows, batch_size=BATCH)
-    written += len(rows)
-    items: list[RenovationItem] = []
-    items_written = 0
+
+
+def _items(rng: Any) -> Iterator[RenovationItem]:
+    """One to three priced items of each approved renovation."""
     to_price = HomeRenovation.objects.filter(approved_on__isnull=False).only("pk")
     for renovation in to_price.iterator(chunk_size=BATCH):
         for kind in rng.sample(list(ITEM_COSTS), rng.randint(1, 3)):
             low, high = ITEM_COSTS[kind]
-            items.append(
-                RenovationItem(
-                    renovation_id=renovation.pk, kind=kind, cost=Decimal(rng.randint(low, high))
-                )
+            yield RenovationItem(
+                renovation_id=renovation.pk, kind=kind, cost=Decimal(rng.randint(low, high))
             )
-        if len(items) >= BATCH:
-            RenovationItem.objects.bulk_create(items, batch_size=BATCH)
-            items_written, items = items_written + len(items), []
-    RenovationItem.objects.bulk_create(items, batch_size=BATCH)
-    items_written += len(items)
-    photos = _completion_photos(ctx.rng("renovation photos"))
-    ctx.counts.add("services_homerenovation", written)
-    ctx.counts.add("services_renovationitem", items_written)
-    ctx.counts.add("services_renovationphoto", photos)
 
 
 def completion_photo(rgb: tuple[int, int, int], width: int = 32, height: int = 24) -> bytes:
@@ -158,35 +151,26 @@ def completion_photo(rgb: tuple[int, int, int], width: int = 32, height: int = 2
     )
 
 
-def _completion_photos(rng: Any) -> int:
+def _completion_photos(rng: Any) -> Iterator[RenovationPhoto]:
     """One photo of each completed renovation, in the service's shape: checked and stored
     encrypted by ``dpf.workflow.documents`` under the service's folder, numbered 1."""
-    photos: list[RenovationPhoto] = []
-    written = 0
     completed = HomeRenovation.objects.filter(completed_on__isnull=False).order_by("pk")
     for renovation in completed.only("pk", "completed_on").iterator(chunk_size=BATCH):
-        if len(photos) >= BATCH:  # written as they fill: memory flat with the registry
-            RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
-            written, photos = written + len(photos), []
         assert renovation.completed_on is not None
         data = completion_photo((rng.randint(90, 230), rng.randint(90, 230), rng.randint(90, 230)))
         checked = documents.check(
             f"完工照片-{renovation.pk}.png", data, accept=documents.PHOTO_TYPES
         )
-        photos.append(
-            RenovationPhoto(
-                renovation_id=renovation.pk,
-                number=1,
-                original_name=checked.safe_name,
-                stored_name=documents.store(checked, data, folder=PHOTO_FOLDER),
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploaded_at=_at(renovation.completed_on),
-            )
+        yield RenovationPhoto(
+            renovation_id=renovation.pk,
+            number=1,
+            original_name=checked.safe_name,
+            stored_name=documents.store(checked, data, folder=PHOTO_FOLDER),
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            uploaded_at=_at(renovation.completed_on),
         )
-    RenovationPhoto.objects.bulk_create(photos, batch_size=BATCH)
-    return written + len(photos)
 
 
 def schooling(ctx: Any) -> None:

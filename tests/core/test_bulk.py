@@ -5,6 +5,7 @@ ids are reserved without ever handing one out twice, and a failure leaves nothin
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -156,3 +157,22 @@ def test_an_update_of_the_wrong_shape_is_refused() -> None:
         bulk.update_rows(Household, ("id",), [(1, 2)])
     with pytest.raises(ValueError, match="not a column"):
         bulk.update_rows(Household, ("members",), [(1, 2)])
+
+
+def test_create_in_batches_writes_as_the_objects_come() -> None:
+    # each object is made when the one before it is written or batched: when the k-th is
+    # made, the whole batches before it are in the table already (nothing held whole)
+    seen: list[int] = []
+    days = [dt.date(2097, 1, 1) + dt.timedelta(days=i) for i in range(11)]
+
+    def made() -> Iterator[CalendarDay]:
+        for k, day in enumerate(days):
+            seen.append(CalendarDay.objects.filter(date__year=2097).count())
+            assert seen[-1] == k // 4 * 4
+            yield CalendarDay(date=day, kind="holiday", name=f"第{k}天")
+
+    assert bulk.create_in_batches(CalendarDay, made(), size=4) == 11
+    stored = CalendarDay.objects.filter(date__year=2097).order_by("date")
+    assert [(c.date, c.name) for c in stored] == [(d, f"第{k}天") for k, d in enumerate(days)]
+    assert seen == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8]
+    assert bulk.create_in_batches(CalendarDay, iter(()), size=4) == 0
