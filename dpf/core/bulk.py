@@ -159,6 +159,31 @@ def create_in_batches(model: type[M], objects: Iterable[M], size: int = 5000) ->
     return written + len(batch)
 
 
+def insert_objects(model: type[M], objects: Sequence[M]) -> int:
+    """Insert unsaved model ``objects`` with ``insert_rows``: every column from the
+    object's attribute (a foreign key by its id; the primary key when every object has one,
+    from ``reserve_ids``, else the database numbers them), the timestamps set on insert
+    filled as ``bulk_create`` fills them. The rows ``bulk_create`` would write, without
+    compiling an ``INSERT`` value by value (more than half of the demo's allowance
+    periods' step, 8.5 of 15.7 s at 20,000 persons). Returns how many."""
+    if not objects:
+        return 0
+    keyed = [obj.pk is not None for obj in objects]
+    if any(keyed) and not all(keyed):
+        raise ValueError(f"{model.__name__}: some objects have an id and some not")
+    columns = [
+        f
+        for f in model._meta.concrete_fields
+        if not (getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False))
+        and (all(keyed) or not f.primary_key)
+    ]
+    return insert_rows(
+        model,
+        [f.name for f in columns],
+        ([getattr(obj, f.attname) for f in columns] for obj in objects),
+    )
+
+
 def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert ``rows`` (values in the order of ``fields``) into ``model``'s table; returns
     how many. ``fields`` may name the primary key (ids from ``reserve_ids``)."""

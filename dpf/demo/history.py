@@ -20,11 +20,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
+from dpf.core.bulk import insert_objects, reserve_ids
 from dpf.core.dates import month_start
 from dpf.demo.context import DemoContext
 from dpf.registry.models import (
@@ -99,48 +101,69 @@ def _span(start: dt.date, end: dt.date | None) -> Interval:
     return (start, end or OPEN)
 
 
+def _of_persons(ids: set[int], column: str) -> Q:
+    """The rows of the persons ``ids`` (and, when they are dense, of others between them:
+    the caller drops those). A run of ids is read by its range: an IN list of 5,000 ids
+    per table cost more to compile and bind than the rows it left out (the allowance
+    periods' step, which reads persons in ascending runs); scattered ids by the list."""
+    low, high = min(ids), max(ids)
+    if high - low < 2 * len(ids):
+        return Q(**{f"{column}__gte": low, f"{column}__lte": high})
+    return Q(**{f"{column}__in": sorted(ids)})
+
+
+def _care_need(of: Q, wanted: set[int]) -> dict[int, list[Interval]]:
+    """The days each person's surveys found a long-term care need: a survey's answer holds
+    until the next survey; the first holds back to 2016."""
+    care_need: dict[int, list[Interval]] = defaultdict(list)
+    surveys: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
+    for pid, day, need in (
+        NeedsSurvey.objects.filter(of)
+        .order_by("person_id", "survey_date")
+        .values_list("person_id", "survey_date", "long_term_care_need")
+    ):
+        if pid in wanted:
+            surveys[pid].append((day, need))
+    for pid, rows in surveys.items():
+        for n, (day, need) in enumerate(rows):
+            start = PERIODS_FROM if n == 0 else day
+            end = rows[n + 1][0] - DAY if n + 1 < len(rows) else OPEN
+            if need and start <= end:
+                care_need[pid].append((start, end))
+    return care_need
+
+
 class _Facts:
     """The registry facts the two allowances' rules read, per person, in a few queries."""
 
     def __init__(self, person_ids: list[int]) -> None:
         wanted = set(person_ids)
+        of = _of_persons(wanted, "person_id")
         self.certs: dict[int, list[tuple[dt.date, dt.date, int]]] = defaultdict(list)
-        for pid, start, end, level in Certificate.objects.filter(person__in=person_ids).values_list(
+        for pid, start, end, level in Certificate.objects.filter(of).values_list(
             "person_id", "valid_from", "valid_to", "level"
         ):
-            self.certs[pid].append((start, end or OPEN, level))
-        people = Person.objects.filter(pk__in=person_ids).values_list(
+            if pid in wanted:
+                self.certs[pid].append((start, end or OPEN, level))
+        people = Person.objects.filter(_of_persons(wanted, "pk")).values_list(
             "pk", "household_id", "death_date", "county_code"
         )
         self.household: dict[int, int | None] = {}
         self.death: dict[int, dt.date | None] = {}
         self.county: dict[int, str] = {}
         for pid, household, death, county in people:
-            self.household[pid], self.death[pid], self.county[pid] = household, death, county
+            if pid in wanted:
+                self.household[pid], self.death[pid], self.county[pid] = household, death, county
         households = {h for h in self.household.values() if h is not None}
         self.status: dict[tuple[int, str], list[Interval]] = defaultdict(list)
         for hid, status, start, end in HouseholdStatus.objects.filter(
             household__in=households, status__in=("dibao", "tekun")
         ).values_list("household_id", "status", "valid_from", "valid_to"):
             self.status[hid, status].append(_span(start, end))
-        self.care_need: dict[int, list[Interval]] = defaultdict(list)
-        surveys: dict[int, list[tuple[dt.date, bool]]] = defaultdict(list)
-        for pid, day, need in (
-            NeedsSurvey.objects.filter(person__in=person_ids)
-            .order_by("person_id", "survey_date")
-            .values_list("person_id", "survey_date", "long_term_care_need")
-        ):
-            surveys[pid].append((day, need))
-        for pid, rows in surveys.items():
-            # A survey's answer holds until the next survey; the first holds back to 2016.
-            for n, (day, need) in enumerate(rows):
-                start = PERIODS_FROM if n == 0 else day
-                end = rows[n + 1][0] - DAY if n + 1 < len(rows) else OPEN
-                if need and start <= end:
-                    self.care_need[pid].append((start, end))
+        self.care_need = _care_need(of, wanted)
         self.excluded: dict[tuple[int, str], list[Interval]] = defaultdict(list)
         for pid, kind, start, end in OutsidePayment.objects.filter(
-            person__in=person_ids, kind__in=("work_injury_care", "orphan_support")
+            of, kind__in=("work_injury_care", "orphan_support")
         ).values_list("person_id", "kind", "valid_from", "valid_to"):
             if pid in wanted:
                 self.excluded[pid, kind].append(_span(start, end))
@@ -253,11 +276,12 @@ def entitlements_bulk(ctx: DemoContext) -> None:
     # rows in the same order as one pass, the random draws in the same order.
     for first in range(0, len(person_ids), CHUNK):
         rows = _entitlement_rows(person_ids[first : first + CHUNK], benefits, tables, rng, ctx)
-        Entitlement.objects.bulk_create(rows, batch_size=2000)
-        events = list(_events(rows))
-        EntitlementEvent.objects.bulk_create(events, batch_size=2000)
+        # ids first (ascending, as bulk_create numbers them), so the events name them
+        for row, pk in zip(rows, reserve_ids(Entitlement, len(rows)), strict=True):
+            row.pk = pk
+        written += insert_objects(Entitlement, rows)
+        events_written += insert_objects(EntitlementEvent, list(_events(rows)))
         mark_facts_changed(person_ids[first : first + CHUNK])
-        written, events_written = written + len(rows), events_written + len(events)
     ctx.counts.add(Entitlement._meta.db_table, written)
     ctx.counts.add(EntitlementEvent._meta.db_table, events_written)
     audit.record(

@@ -7,14 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from dpf.benefits.models import BenefitItem, Entitlement
 from dpf.core import bulk
 from dpf.core.models import CalendarDay
 from dpf.indicators.models import Indicator, Plan, Snapshot, SnapshotRun
 from dpf.registry.models import Household
+from tests.factories import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -176,3 +179,47 @@ def test_create_in_batches_writes_as_the_objects_come() -> None:
     assert [(c.date, c.name) for c in stored] == [(d, f"第{k}天") for k, d in enumerate(days)]
     assert seen == [0, 0, 0, 0, 4, 4, 4, 4, 8, 8, 8]
     assert bulk.create_in_batches(CalendarDay, iter(()), size=4) == 0
+
+
+def _periods(person: Any, benefit: Any, start: dt.date) -> list[Entitlement]:
+    """Unsaved allowance periods with nulls, decimals, defaults left out and a timestamp
+    set on insert (the demo's shape)."""
+    return [
+        Entitlement(person=person, benefit=benefit, valid_from=start, valid_to=None,
+                    monthly_amount=Decimal("120.50"), status_reason="审批通过 / approved"),
+        Entitlement(person=person, benefit=benefit, valid_from=start.replace(year=start.year - 2),
+                    valid_to=start.replace(year=start.year - 1), status="terminated",
+                    monthly_amount=None, source="demo", status_reason="终止：死亡"),
+    ]  # fmt: skip
+
+
+def test_insert_objects_writes_what_bulk_create_writes() -> None:
+    benefit = BenefitItem.objects.get(code="living_allowance")
+    first, second = make_person(), make_person(name="李秀英", birth=dt.date(1975, 3, 2))
+    Entitlement.objects.bulk_create(_periods(first, benefit, dt.date(2024, 1, 1)))
+    made = _periods(second, benefit, dt.date(2024, 1, 1))
+    ids = bulk.reserve_ids(Entitlement, len(made))
+    for row, pk in zip(made, ids, strict=True):
+        row.pk = pk
+    assert bulk.insert_objects(Entitlement, made) == 2
+    columns = [f.attname for f in Entitlement._meta.concrete_fields]
+    columns = [c for c in columns if c not in ("id", "person_id", "created_at", "recorded_at")]
+
+    def stored(person: Any) -> list[tuple[Any, ...]]:
+        return list(Entitlement.objects.filter(person=person).order_by("pk").values_list(*columns))
+
+    assert stored(second) == stored(first)
+    assert sorted(Entitlement.objects.filter(person=second).values_list("pk", flat=True)) == ids
+    # the timestamps set on insert are set
+    assert not Entitlement.objects.filter(person=second, created_at__isnull=True).exists()
+    # without ids the database numbers them; some with and some without is refused
+    # (another person: one person's periods of a benefit never overlap)
+    third = make_person(name="王芳", birth=dt.date(1990, 8, 9))
+    assert bulk.insert_objects(Entitlement, _periods(third, benefit, dt.date(2024, 1, 1))) == 2
+    assert stored(third) == stored(first)
+    fourth = make_person(name="赵军", birth=dt.date(1960, 1, 5))
+    mixed = _periods(fourth, benefit, dt.date(2024, 1, 1))
+    mixed[0].pk = bulk.reserve_ids(Entitlement, 1)[0]
+    with pytest.raises(ValueError, match="some objects have an id"):
+        bulk.insert_objects(Entitlement, mixed)
+    assert Entitlement.objects.count() == 6
