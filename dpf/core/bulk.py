@@ -20,6 +20,10 @@ own error types (``IntegrityError`` …), as its cursor would.
   chunk's dates, codes and names repeat a lot). Fields left out get the model's default
   (per row when it is a callable); ``auto_now`` / ``auto_now_add`` fields get one
   timestamp per call, where ``bulk_create`` read the clock per row.
+- ``insert_objects(model, objects, numbered=…)``: unsaved model instances, as
+  ``insert_rows`` of their attributes (with ``numbered``, ids reserved first and set on
+  them, for rows that name them); ``create_in_batches(model, objects)`` does so a batch at
+  a time from a generator.
 - ``update_rows(model, fields, rows)``: set ``fields`` of rows given by primary key (each
   row ``(pk, *values)``, values as one would give the model, converted by their fields).
   PostgreSQL: one ``UPDATE … FROM unnest(<one array per column>)``, a single statement
@@ -145,29 +149,33 @@ def _columns_of(model: type[Model], names: Sequence[str], *, key: bool) -> list[
 
 
 def create_in_batches(model: type[M], objects: Iterable[M], size: int = 5000) -> int:
-    """``bulk_create`` the unsaved ``objects`` ``size`` at a time as they come, so that a
-    generator of many rows is never held whole (the demo's history at 1,000,000 persons);
-    returns how many."""
+    """Insert the unsaved ``objects`` (``insert_objects``) ``size`` at a time as they come,
+    so that a generator of many rows is never held whole (the demo's history at 1,000,000
+    persons); returns how many."""
     written = 0
     batch: list[M] = []
     for obj in objects:
         batch.append(obj)
         if len(batch) >= size:
-            model._default_manager.bulk_create(batch, batch_size=size)
-            written, batch = written + len(batch), []
-    model._default_manager.bulk_create(batch, batch_size=size)
-    return written + len(batch)
+            written, batch = written + insert_objects(model, batch), []
+    return written + insert_objects(model, batch)
 
 
-def insert_objects(model: type[M], objects: Sequence[M]) -> int:
+def insert_objects(model: type[M], objects: Sequence[M], *, numbered: bool = False) -> int:
     """Insert unsaved model ``objects`` with ``insert_rows``: every column from the
     object's attribute (a foreign key by its id; the primary key when every object has one,
-    from ``reserve_ids``, else the database numbers them), the timestamps set on insert
-    filled as ``bulk_create`` fills them. The rows ``bulk_create`` would write, without
-    compiling an ``INSERT`` value by value (more than half of the demo's allowance
-    periods' step, 8.5 of 15.7 s at 20,000 persons). Returns how many."""
+    else the database numbers them), the timestamps set on insert filled as
+    ``bulk_create`` fills them. With ``numbered`` each object first gets its id
+    (``reserve_ids``, ascending as ``bulk_create`` numbers them), for rows that name it.
+    The rows ``bulk_create`` would write, without compiling an ``INSERT`` value by value
+    (more than half of the demo's allowance periods' step, 8.5 of 15.7 s at 20,000
+    persons); not for fields whose ``pre_save`` does more than read the attribute (files).
+    Returns how many."""
     if not objects:
         return 0
+    if numbered:
+        for obj, pk in zip(objects, reserve_ids(model, len(objects)), strict=True):
+            obj.pk = pk
     keyed = [obj.pk is not None for obj in objects]
     if any(keyed) and not all(keyed):
         raise ValueError(f"{model.__name__}: some objects have an id and some not")

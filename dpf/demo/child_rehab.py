@@ -40,7 +40,7 @@ from typing import Any
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
-from dpf.core.bulk import create_in_batches
+from dpf.core.bulk import create_in_batches, insert_objects
 from dpf.core.dates import add_years, age_on
 from dpf.demo.columns import Rows
 from dpf.demo.history import (
@@ -203,9 +203,9 @@ def child_rehabilitation(ctx: Any) -> None:
                     ),
                 )
             )
-    Entitlement.objects.bulk_create(rows, batch_size=BATCH)
+    insert_objects(Entitlement, rows, numbered=True)  # the events name them
     events = list(_events(rows))
-    EntitlementEvent.objects.bulk_create(events, batch_size=BATCH)
+    insert_objects(EntitlementEvent, events)
     mark_facts_changed([row.person_id for row in rows])
     audit.record(
         actor=None,
@@ -216,7 +216,7 @@ def child_rehabilitation(ctx: Any) -> None:
     )
     ctx.counts.add(Entitlement._meta.db_table, len(rows))
     ctx.counts.add(EntitlementEvent._meta.db_table, len(events))
-    ChildReferral.objects.bulk_create(referrals.rows, batch_size=BATCH)
+    insert_objects(ChildReferral, referrals.rows)
     ctx.counts.add(ChildReferral._meta.db_table, len(referrals.rows))
     _plans(ctx, rng, as_of, rows, {row[0]: row for row in children}, referrals.rng)
 
@@ -358,7 +358,7 @@ def _plans(
 
 
 def _write_plans(plans: list[RehabPlan]) -> Iterator[tuple[int, dt.date, dt.date]]:
-    RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    insert_objects(RehabPlan, plans, numbered=True)  # the sessions name them
     return ((plan.pk, plan.start, plan.end) for plan in plans)
 
 

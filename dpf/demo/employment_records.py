@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dpf.core.bulk import insert_objects
 from dpf.core.dates import age_on
 from dpf.employment.models import AssistedInstitution, Placement, PlacementKind
 from dpf.employment.records import RETIREMENT_AGE, WORKING_AGE_FROM
@@ -128,11 +129,11 @@ def _write(
 ) -> int:
     """Write a batch of employment facts and the placements of those of them that are
     placements (``placed``, in the same order); the number of facts."""
-    Employment.objects.bulk_create(facts, batch_size=BATCH)
-    # bulk_create sets the primary keys on both databases; the placements follow the facts
-    # written for them, in the same order.
+    insert_objects(Employment, facts, numbered=True)
+    # the placements follow the facts written for them (ids set), in the same order
     placed_facts = [f for f in facts if f.kind in PlacementKind.values]
-    Placement.objects.bulk_create(
+    insert_objects(
+        Placement,
         [
             Placement(
                 kind=kind,
@@ -145,7 +146,6 @@ def _write(
             )
             for (pk, county, kind, home, post), fact in zip(placed, placed_facts, strict=True)
         ],
-        batch_size=BATCH,
     )
     ctx.counts.add(Placement._meta.db_table, len(placed))
     return len(facts)

@@ -26,7 +26,7 @@ from django.utils import timezone
 from dpf.benefits.models import BenefitItem, Entitlement, EntitlementStatus
 from dpf.benefits.standards import StandardTable
 from dpf.core import audit
-from dpf.core.bulk import insert_objects, reserve_ids
+from dpf.core.bulk import insert_objects
 from dpf.core.dates import month_start
 from dpf.demo.context import DemoContext
 from dpf.registry.models import (
@@ -276,10 +276,7 @@ def entitlements_bulk(ctx: DemoContext) -> None:
     # rows in the same order as one pass, the random draws in the same order.
     for first in range(0, len(person_ids), CHUNK):
         rows = _entitlement_rows(person_ids[first : first + CHUNK], benefits, tables, rng, ctx)
-        # ids first (ascending, as bulk_create numbers them), so the events name them
-        for row, pk in zip(rows, reserve_ids(Entitlement, len(rows)), strict=True):
-            row.pk = pk
-        written += insert_objects(Entitlement, rows)
+        written += insert_objects(Entitlement, rows, numbered=True)  # the events name them
         events_written += insert_objects(EntitlementEvent, list(_events(rows)))
         mark_facts_changed(person_ids[first : first + CHUNK])
     ctx.counts.add(Entitlement._meta.db_table, written)

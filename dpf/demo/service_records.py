@@ -19,6 +19,7 @@ import datetime as dt
 from itertools import islice
 from typing import Any
 
+from dpf.core.bulk import insert_objects
 from dpf.core.dates import add_years
 from dpf.core.models import Region, RegionLevel
 from dpf.registry.models import Person
@@ -128,10 +129,10 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
         # Written as they fill (memory flat with the registry's size; the same rows in the
         # same order: nothing here is drawn at writing)
         if len(plans) >= BATCH:
-            RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+            insert_objects(RehabPlan, plans)
             written_plans, plans = written_plans + len(plans), []
         if len(contracts) >= BATCH:
-            FamilyDoctorContract.objects.bulk_create(contracts, batch_size=BATCH)
+            insert_objects(FamilyDoctorContract, contracts)
             written_contracts, contracts = written_contracts + len(contracts), []
         if rng.random() < 0.85:
             contracts.append(
@@ -166,8 +167,8 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
                     closed_on=end if closed else None,
                 )
             )
-    FamilyDoctorContract.objects.bulk_create(contracts, batch_size=BATCH)
-    RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+    insert_objects(FamilyDoctorContract, contracts)
+    insert_objects(RehabPlan, plans)
     written_plans += len(plans)
     written_contracts += len(contracts)
     sessions: list[RehabSession] = []
@@ -178,10 +179,10 @@ def rehabilitation(ctx: Any) -> None:  # noqa: C901
             day = plan_start + dt.timedelta(days=rng.randint(0, max(span, 0)))
             sessions.append(RehabSession(plan_id=plan_id, date=day, content="康复训练（演示）"))
         if len(sessions) >= BATCH:
-            RehabSession.objects.bulk_create(sessions)
+            insert_objects(RehabSession, sessions)
             ctx.counts.add("services_rehabsession", len(sessions))
             sessions = []
-    RehabSession.objects.bulk_create(sessions)
+    insert_objects(RehabSession, sessions)
     ctx.counts.add("services_rehabsession", len(sessions))
     ctx.counts.add("services_institution", len(institutions) + 1)
     ctx.counts.add("services_rehabplan", written_plans)
@@ -269,7 +270,7 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
             wanted.append(
                 (pk, item.kind, start + dt.timedelta(days=rng.randint(0, (end - start).days)))
             )
-        RehabPlan.objects.bulk_create(plans, batch_size=BATCH)
+        insert_objects(RehabPlan, plans, numbered=True)  # the fittings name them
         fittings = []
         for plan, (pk, kind, fitted_on) in zip(plans, wanted, strict=True):
             item = items[kind]
@@ -286,7 +287,7 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
                     subsidy_amount=item.standard_amount,
                 )
             )
-        DeviceFitting.objects.bulk_create(fittings, batch_size=BATCH)
+        insert_objects(DeviceFitting, fittings, numbered=True)  # the follow-ups name them
         follow_ups = [
             DeviceFollowUp(
                 fitting_id=f.pk,
@@ -296,7 +297,7 @@ def _devices(ctx: Any, rng: Any, as_of: dt.date) -> None:
             for f in fittings
             if f.fitted_on.year == as_of.year
         ]
-        DeviceFollowUp.objects.bulk_create(follow_ups, batch_size=BATCH)
+        insert_objects(DeviceFollowUp, follow_ups)
         fitted, followed = fitted + len(fittings), followed + len(follow_ups)
     ctx.counts.add("services_devicefitting", fitted)
     ctx.counts.add("services_devicefollowup", followed)
