@@ -45,6 +45,7 @@ from dpf.benefits.models import (
     WorkItemStatus,
 )
 from dpf.core import audit
+from dpf.core.bulk import insert_objects, update_rows
 from dpf.core.dates import add_months, month_start
 from dpf.core.models import EffectiveDated
 from dpf.core.roles import Role
@@ -311,26 +312,25 @@ class _Writer:
             step = following
 
     def write(self) -> int:
-        Application.objects.bulk_create(self.applications, batch_size=2000)
+        # ids reserved for the rows others name (core.bulk.insert_objects)
+        insert_objects(Application, self.applications, numbered=True)
         for work_item, application in self.work_items:
             work_item.note = f"已转入申请 {application.pk} / application {application.pk}"
-        WorkItem.objects.bulk_create([w for w, _ in self.work_items], batch_size=2000)
-        linked: dict[int, Application] = {}
+        insert_objects(WorkItem, [w for w, _ in self.work_items], numbered=True)
+        linked: dict[int, int] = {}
         for work_item, application in self.work_items:  # the first proposal opened it
-            if application.pk not in linked:
-                application.work_item = work_item
-                linked[application.pk] = application
-        Application.objects.bulk_update(list(linked.values()), ["work_item"], batch_size=2000)
+            linked.setdefault(application.pk, work_item.pk)
+        update_rows(Application, ["work_item"], linked.items())
         items = [item for item, _ in self.items]
         for item in items:
             item.application_id = item.application.pk
-        ApplicationItem.objects.bulk_create(items, batch_size=2000)
+        insert_objects(ApplicationItem, items, numbered=True)
         transitions = []
         for item, rows in self.items:
             for transition in rows:
                 transition.item_id = item.pk
                 transitions.append(transition)
-        Transition.objects.bulk_create(transitions, batch_size=5000)
+        insert_objects(Transition, transitions)
         counts = self.ctx.counts
         counts.add(Application._meta.db_table, len(self.applications))
         counts.add(ApplicationItem._meta.db_table, len(items))
