@@ -53,14 +53,17 @@ class ChildResult:
 
 
 def run_child(args: list[str], env: dict[str, str], *, timeout: float = 7200) -> ChildResult:
-    """Run ``dpf ARGS`` with ``env``; wall and CPU time, peak RSS (MB) and the JSON it
+    """Run ``dpf ARGS`` with ``env``; wall and CPU time, peak RSS (MB: the highest of the
+    high-water marks sampled while it runs and the one at its exit) and the JSON it
     printed last."""
     full_env = {**os.environ, **env}
     start = time.perf_counter()
+    sampled_kib = 0
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen([*DPF, *args], env=full_env, stdout=out, stderr=err)
         deadline = start + timeout
         while True:
+            sampled_kib = max(sampled_kib, _high_water_kib(proc.pid))
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
@@ -83,7 +86,23 @@ def run_child(args: list[str], env: dict[str, str], *, timeout: float = 7200) ->
             output = json.loads(line)
             break
     cpu = usage.ru_utime + usage.ru_stime
-    return ChildResult(seconds, usage.ru_maxrss / 1024, output, proc.returncode, cpu)
+    peak_mb = max(usage.ru_maxrss, sampled_kib) / 1024
+    return ChildResult(seconds, peak_mb, output, proc.returncode, cpu)
+
+
+def _high_water_kib(pid: int) -> int:
+    """The child's resident high-water mark now (Linux's ``VmHWM``, KiB; 0 elsewhere).
+    Sampled while it runs because a child may reset its own mark (``dpf demo generate``
+    does, to print each step's peak): the maximum ``wait4`` reports at exit then covers
+    only what came after the last reset."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 @contextlib.contextmanager

@@ -382,3 +382,21 @@ def test_the_indicators_step_rolls_the_month_forward(time_machine) -> None:
     assert result["roll_evaluated"] == 1
     assert result["roll_seconds"] > 0
     assert result["store_seconds"] > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/clear_refs").exists(), reason="Linux's /proc only")
+def test_a_child_that_resets_its_memory_mark_still_reports_its_peak() -> None:
+    # `dpf demo generate` resets its high-water mark between steps to print each step's
+    # peak; the child's maximum at exit then covers only its last step. The runner samples
+    # the mark while the child runs, so a peak before the reset is still reported.
+    code = (
+        "import time\n"
+        "block = b'x' * (300 * 2**20)\n"  # 300 MB resident
+        "time.sleep(0.5)\n"
+        "del block\n"
+        "open('/proc/self/clear_refs', 'w').write('5')\n"
+        "time.sleep(0.3)\n"
+    )
+    done = runner.run_child(["shell", "--no-startup", "-c", code], {})
+    assert done.returncode == 0
+    assert done.peak_mb >= 300
