@@ -37,7 +37,7 @@ class _Column:
             if value is None:
                 self.ints.append(_NONE)
                 return
-            if type(value) is int and value != _NONE:
+            if type(value) is int and _NONE < value < 2**63:  # what the array holds
                 self.ints.append(value)
                 return
             self._to_positions()

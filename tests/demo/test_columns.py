@@ -53,6 +53,13 @@ def test_rows_read_back_as_the_tuples_and_draw_the_same(seed: int) -> None:
     assert rows.index(plain[123]) == 123
 
 
+def test_integers_beyond_the_array_s_range_are_kept_as_values() -> None:
+    plain = [(1, 5), (2**63, None), (-(2**63), 7), (2**70, 8), (3, 9)]
+    rows = Rows(2, plain)
+    assert list(rows) == plain
+    assert rows[3] == (2**70, 8)
+
+
 def test_a_row_of_the_wrong_width_is_refused() -> None:
     rows = Rows(3)
     with pytest.raises(ValueError, match="3"):
