@@ -30,6 +30,9 @@ own error types (``IntegrityError`` …), as its cursor would.
   whatever the number of rows (``executemany`` sent and planned one statement per row:
   1.2 s for a month's arrears at 30,000 persons); SQLite: one ``executemany``, whose
   prepared statement is already fast there.
+- ``rollback_journal()``: around a transaction that writes gigabytes on SQLite (the demo's
+  generation), the database's rollback journal instead of its write-ahead log for that
+  transaction, the log again after (see its docstring).
 - ``reserve_ids(model, n)``: primary keys for rows that others point at in the same
   transaction (the demo's households, persons and certificates), written explicitly.
 
@@ -52,10 +55,11 @@ on both databases), so a row may name one written later in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import (
     BooleanField,
@@ -284,3 +288,60 @@ def reserve_ids(model: type[Model], n: int) -> list[int]:
                 "INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, mark + n]
             )
     return list(range(mark + 1, mark + n + 1))
+
+
+@contextmanager
+def rollback_journal() -> Iterator[str]:
+    """On SQLite, the block's writes journalled in a rollback journal, not the write-ahead
+    log; yields the journal mode the block runs in (nothing changes on PostgreSQL).
+
+    One transaction that writes gigabytes (the demo's generation: 3.3 GB of log at
+    1,000,000 persons) cannot let SQLite checkpoint its log until it commits, and every
+    page the transaction reads back that its cache no longer holds is first looked up in
+    the log's index, segment by segment: measured apart from the generator, 24 million
+    rows with three random-key indexes in one transaction ran at 0.78x the rollback
+    journal's speed with an 88 MB log and 0.47x with 2 GB (docs/benchmarks.md, "Why SQLite
+    at 1,000,000 is slower than linear").
+
+    SQLite leaves the log only outside a transaction and while no other connection has the
+    database open; otherwise the mode stays (the pragma answers with the mode it kept, or
+    the database is busy), the block runs in the log as before, and nothing else changes.
+    The log is set again on the way out, whether the block raised or not, so other
+    connections (a web server started afterwards) read and write beside each other as
+    before (were the database busy then, every new connection sets it again: the
+    settings' ``init_command``). A crash inside the block leaves a hot journal that SQLite
+    rolls back when the database is next opened, as it rolls back an uncommitted log.
+    ``tests/core/test_rollback_journal.py`` runs the demo's generation in a child process
+    on a file: alone, failing, and beside another open connection."""
+    db = connections[DEFAULT_DB_ALIAS]
+    if db.vendor != "sqlite":
+        yield db.vendor
+        return
+    with db.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        (before,) = cursor.fetchone()
+        mode = before
+        if before == "wal" and not db.in_atomic_block:
+            # asked once, not waited for: another connection that has the database open
+            # would hold the switch for the whole busy timeout (20 s) and still refuse it
+            cursor.execute("PRAGMA busy_timeout")
+            (timeout,) = cursor.fetchone()
+            cursor.execute("PRAGMA busy_timeout = 0")
+            try:
+                cursor.execute("PRAGMA journal_mode=DELETE")
+                (mode,) = cursor.fetchone()
+            except OperationalError:  # another connection has the database open
+                mode = before
+            finally:
+                cursor.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    try:
+        yield mode
+    finally:
+        if mode != before:
+            try:
+                with db.cursor() as cursor:
+                    cursor.execute("PRAGMA journal_mode=WAL")
+            except OperationalError:
+                # busy: every new connection sets the log again (the settings'
+                # init_command), and the block's own error, if any, is the one to raise
+                pass

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from dpf.accounts.backends import DEMO_PASSWORD
 from dpf.accounts.models import User
 from dpf.core import audit
+from dpf.core.bulk import rollback_journal
 from dpf.core.inputs import refuse
 from dpf.core.models import Region, RegionLevel
 from dpf.core.roles import Role
@@ -104,7 +105,6 @@ class GenerationResult:
     as_of: dt.date | None = None
 
 
-@transaction.atomic
 def demo_generate(
     *,
     persons: int,
@@ -116,11 +116,37 @@ def demo_generate(
     step_done: StepDone | None = None,
 ) -> GenerationResult:
     """Add ``persons`` synthetic certified disabled people (and their households' facts),
-    then run ``steps`` (the history up to ``as_of``) in order.
+    then run ``steps`` (the history up to ``as_of``) in order, in one transaction.
 
     ``if_empty``: do nothing when the registry already holds anyone. Refused when the
     registry holds real (non-synthetic) people: demo data never mixes with real data.
+    On SQLite the transaction runs with a rollback journal when no other connection has
+    the database open (``core.bulk.rollback_journal``: its write-ahead log would grow to
+    gigabytes and slow every read of the transaction).
     """
+    with rollback_journal():
+        return _generate(
+            persons=persons,
+            seed=seed,
+            if_empty=if_empty,
+            as_of=as_of,
+            steps=steps,
+            progress=progress,
+            step_done=step_done,
+        )
+
+
+@transaction.atomic
+def _generate(
+    *,
+    persons: int,
+    seed: int,
+    if_empty: bool,
+    as_of: dt.date,
+    steps: Sequence[Step],
+    progress: Progress | None,
+    step_done: StepDone | None,
+) -> GenerationResult:
     check_persons(persons)
     check_seed(seed)
     check_as_of(as_of)
