@@ -7,31 +7,20 @@ generates."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 
 from dpf.core.bulk import rollback_journal
 from tests.faults.support import Outside
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def _child(tmp_path, scenario: str) -> dict:
-    outside = Outside(tmp_path)
-    outside.push()
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.core.journal_child", scenario],
-        env=outside.env(),
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    command = [sys.executable, "-m", "tests.core.journal_child", scenario]
+    done = Outside(tmp_path).run_command(command)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

@@ -139,9 +139,13 @@ class Outside:
 
     def run(self, kind: str, *args: str) -> subprocess.CompletedProcess[str]:
         """Run a job to its end in a child process (``kind`` is ``dpf`` or ``job``)."""
+        return self.run_command(self._command(kind, args, []))
+
+    def run_command(self, command: Sequence[str]) -> subprocess.CompletedProcess[str]:
+        """Run ``command`` to its end as a child with the test database, which must succeed."""
         self.push()
         done = subprocess.run(
-            self._command(kind, args, []),
+            command,
             env=self.env(),
             cwd=settings.BASE_DIR,
             capture_output=True,
