@@ -238,6 +238,7 @@ def snapshot_store(
     actor: User | None = None,
     maintain: bool | None = None,
     roll: bool = True,
+    changes_seen: bool = False,
 ) -> SnapshotRun:
     """Compute every indicator for every region and store it (replacing that date's run).
     ``actor`` is ``None`` for the scheduled job and the command line.
@@ -247,7 +248,8 @@ def snapshot_store(
     commit (``dpf.indicators.refresh``); the plan's other runs stop being maintained. A
     maintained run of an earlier date is rolled forward to this one when it can be
     (``refresh.roll_forward``: only the persons whose facts may read differently are
-    evaluated again; the same figures); ``roll=False`` computes the date in full."""
+    evaluated again; the same figures); ``roll=False`` computes the date in full;
+    ``changes_seen``: see ``roll_forward`` (the demo's generation)."""
     if actor is not None:
         require_permission(actor, "create", "snapshot", plan.code)
     if maintain is None:
@@ -265,7 +267,9 @@ def snapshot_store(
     quality = quality_by_region(as_of, regions)
     run = None
     if maintain and roll:
-        run = refresh.roll_forward(plan=plan, as_of=as_of, quality=quality)
+        run = refresh.roll_forward(
+            plan=plan, as_of=as_of, quality=quality, changes_seen=changes_seen
+        )
     if run is None:
         run = _snapshot_computed(plan, as_of, quality, maintain=maintain)
     if actor is not None:

@@ -289,9 +289,13 @@ def facts_in_force(
         if ids is not None:
             cur.execute(f"DROP TABLE IF EXISTS {subset}")
             cur.execute(f"CREATE TEMPORARY TABLE {subset} (id bigint PRIMARY KEY)")
-            cur.executemany(f"INSERT INTO {subset} (id) VALUES (%s)", [(i,) for i in ids])  # noqa: S608
             if connection.vendor == "postgresql":
+                # one statement: ``executemany`` sent one per id (0.17 s for 8,392 ids,
+                # 50,000 demo persons, the month's roll of ``indicators.refresh``)
+                cur.execute(f"INSERT INTO {subset} (id) SELECT unnest(%s::bigint[])", [ids])
                 cur.execute(f"ANALYZE {subset}")  # the planner then knows how many
+            else:
+                cur.executemany(f"INSERT INTO {subset} (id) VALUES (%s)", [(i,) for i in ids])  # noqa: S608
         cur.execute(statement, params)
     _active.add(key)
     try:

@@ -34,7 +34,9 @@ from dpf.demo import services
 from dpf.demo.history import plan_periods
 from dpf.demo.management.commands.demo import STEPS
 from dpf.demo.monthly import PAYMENT_MONTHS
-from dpf.indicators.models import Snapshot, SnapshotRun
+from dpf.indicators import refresh
+from dpf.indicators.models import Plan, Snapshot, SnapshotRun
+from dpf.indicators.refresh import roll_forward
 from dpf.indicators.services import month_ends
 from dpf.registry.models import Person
 from dpf.workflow.models import (
@@ -48,6 +50,8 @@ from dpf.workflow.models import (
 )
 from dpf.workflow.services.payments import payable_entitlements
 from tests.factories import make_user
+from tests.indicators.test_refresh import stored
+from tests.indicators.test_roll_forward import computed_on
 
 PERSONS = 400
 SEED = 11
@@ -56,9 +60,21 @@ AS_OF = dt.date(2022, 12, 31)
 CLOCK = dt.datetime(2031, 1, 1, 4, 0, tzinfo=dt.UTC)
 
 
+# The month ends whose snapshot the generation rolled forward from the month before
+# (``refresh.roll_forward`` returned a run) rather than computed in full.
+ROLLED: list[dt.date] = []
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[services.GenerationResult]:
-    with django_db_blocker.unblock():
+    def rolling(**kwargs: Any) -> SnapshotRun | None:
+        run = roll_forward(**kwargs)
+        if run is not None:
+            ROLLED.append(run.as_of)
+        return run
+
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as patch:
+        patch.setattr(refresh, "roll_forward", rolling)
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
@@ -246,6 +262,17 @@ def test_a_monthly_snapshot_series_from_2021_to_the_demos_date() -> None:
     assert len(coverage) == len(dates)
     assert all(v is not None and v > 0 for v in coverage)
     assert len(set(coverage)) > 1  # the figures move
+
+
+def test_the_series_is_rolled_month_by_month_and_equals_full_computations() -> None:
+    days = month_ends(dt.date(2021, 1, 1), AS_OF)
+    assert len(ROLLED) >= len(days) // 2  # most months rolled from the one before
+    plan = Plan.objects.get(code="P14")
+    runs = {run.as_of: run for run in SnapshotRun.objects.filter(plan=plan)}
+    # the first (computed), a rolled month in the middle, and the newest (maintained)
+    for day in (days[0], ROLLED[len(ROLLED) // 2], days[-1]):
+        assert stored(runs[day]) == computed_on(plan, day), day
+    assert [day for day, run in runs.items() if run.maintained_since] == [days[-1]]
 
 
 def test_the_dashboard_shows_figures_not_no_snapshot_yet(client: Any) -> None:
