@@ -59,8 +59,8 @@ IN_REQUEST = 200
 # materialising a large part of the registry person by person).
 INCREMENTAL_LIMIT = 20_000
 REFRESH_KIND = "indicators.refresh"
-# Persons materialised at once (listed in a temporary table; the stored contributions
-# are read and deleted by a list of ids, within SQLite's 250,000 parameters).
+# Persons materialised at once (listed in a temporary table, by which their stored
+# contributions are read and deleted too): the memory of a chunk's ids and counts.
 CHUNK = 20_000
 
 
@@ -116,14 +116,14 @@ def keep_contributions(run: SnapshotRun) -> kpi.KeepFacts:
     return keep
 
 
-def _stored_by_township(run: SnapshotRun, person_ids: list[int]) -> list[dict[str, Any]]:
-    """The stored contributions of ``person_ids`` counted by township and key: the shape of
-    ``compute.count_by_township``."""
+def _stored_by_township(run: SnapshotRun, persons: Q) -> list[dict[str, Any]]:
+    """The stored contributions of ``persons`` (a condition on ``person_id``) counted by
+    township and key: the shape of ``compute.count_by_township``."""
     aggregates = {
         key: Count("id", filter=Q(GreaterThan(F("mask").bitand(1 << i), 0)))
         for i, key in enumerate(run.contribution_keys)
     }
-    rows = Contribution.objects.filter(run=run, person_id__in=person_ids).order_by()
+    rows = Contribution.objects.filter(persons, run=run).order_by()
     return list(rows.values("township_code").annotate(**aggregates))
 
 
@@ -140,13 +140,14 @@ def _changes(
     changes = defaultdict(kpi.Counts) if changes is None else changes
     for start in range(0, len(person_ids), CHUNK):
         chunk = person_ids[start : start + CHUNK]
-        kpi.add_township_counts(changes, _stored_by_township(run, chunk), sign=-1)
         with facts_in_force(run.as_of, roots, person_ids=chunk) as facts:
+            listed = facts.listed("person_id")  # the chunk, by the table that lists it
+            kpi.add_township_counts(changes, _stored_by_township(run, listed), sign=-1)
             conditions = kpi.person_conditions(indicators, prepared, facts)
             if sorted(conditions) != run.contribution_keys:
                 raise RuntimeError(f"the parts of plan {plan.code} changed since run {run.pk}")
             kpi.add_township_counts(changes, kpi.count_by_township(facts, conditions))
-            Contribution.objects.filter(run=run, person_id__in=chunk).delete()
+            Contribution.objects.filter(listed, run=run).delete()
             contributions_insert(run, facts, conditions)
     return changes
 

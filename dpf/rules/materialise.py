@@ -161,9 +161,19 @@ class FactsCompiler(sql.Compiler):
 class FactsTable:
     """The materialised facts of one date; ``q`` compiles a rule over its columns."""
 
-    def __init__(self, as_of: dt.date, calls: set[str]) -> None:
+    def __init__(self, as_of: dt.date, calls: set[str], *, partial: bool = False) -> None:
         self.as_of = as_of
         self.calls = calls
+        self.partial = partial
+
+    def listed(self, column: str) -> Q:
+        """Rows whose ``column`` names one of the persons of a partial materialisation
+        (``facts_in_force(person_ids=…)``), by the temporary table that lists them: a
+        list of thousands of ids as parameters cost Django more to prepare than the
+        statement took (the indicators' roll)."""
+        if not self.partial:
+            raise ValueError("not a partial materialisation: every person is in it")
+        return Q(**{f"{column}__in": RawSQL(_SUBSET_IDS, [])})  # noqa: S611 (a fixed statement)
 
     def queryset(self) -> QuerySet[FactsInForce]:
         return FactsInForce.objects.all()
@@ -299,7 +309,7 @@ def facts_in_force(
         cur.execute(statement, params)
     _active.add(key)
     try:
-        yield FactsTable(as_of, set(calls))
+        yield FactsTable(as_of, set(calls), partial=ids is not None)
     finally:
         _active.discard(key)
         with connection.cursor() as cur:
