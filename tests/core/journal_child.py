@@ -3,7 +3,7 @@ file it is given (``DATABASE_URL``), reporting as JSON the journal mode a step o
 generation saw, whether SQLite's rollback journal file existed then, and the mode and the
 persons once the generation has ended.
 
-    python -m tests.core.journal_child alone|beside-a-reader|failing
+    python -m tests.core.journal_child alone|beside-a-reader|failing|inside-a-transaction
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def main(scenario: str) -> None:
     import django
 
     django.setup()
-    from django.db import connection
+    from django.db import connection, transaction
 
     from dpf.demo import services
     from dpf.registry.models import Person
@@ -46,7 +46,11 @@ def main(scenario: str) -> None:
         reader = sqlite3.connect(path)  # another connection has the database open
         reader.execute("SELECT count(*) FROM registry_person").fetchone()
     try:
-        services.demo_generate(persons=3, seed=1, steps=[probe])
+        if scenario == "inside-a-transaction":
+            with transaction.atomic():  # SQLite keeps the log inside a transaction
+                services.demo_generate(persons=3, seed=1, steps=[probe])
+        else:
+            services.demo_generate(persons=3, seed=1, steps=[probe])
     except RuntimeError as exc:
         seen["error"] = str(exc)
     seen["after"] = mode()

@@ -1,8 +1,8 @@
 """``core.bulk.rollback_journal`` as the demo's generation uses it, in a child process on a
 SQLite file (the test database lives in memory, whose journal is memory): the generation
 runs with a rollback journal, the write-ahead log is back once it ends, whether it
-committed or failed, and beside another open connection it keeps the log and still
-generates."""
+committed or failed, and beside another open connection or inside a transaction it keeps
+the log and still generates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import json
 import sys
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from dpf.core.bulk import rollback_journal
 from tests.faults.support import Outside
@@ -60,12 +60,21 @@ def test_beside_another_open_connection_the_log_stays_and_the_generation_commits
     assert seen["reader_sees"] == seen["persons"]
 
 
-def test_inside_a_transaction_or_on_postgresql_nothing_changes() -> None:
-    with transaction.atomic(), rollback_journal() as mode:
+@sqlite_only
+def test_inside_a_transaction_the_log_stays_and_the_generation_commits(tmp_path) -> None:
+    seen = _child(tmp_path, "inside-a-transaction")
+    assert seen["before"] == "wal"
+    assert seen["during"] == "wal"
+    assert seen["after"] == "wal"
+    assert seen["persons"] >= 3
+
+
+def test_a_database_not_in_the_log_is_left_as_it_is() -> None:
+    # the in-memory SQLite test database (journal "memory") or PostgreSQL
+    with rollback_journal() as mode:
         if connection.vendor == "sqlite":
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA journal_mode")
-                assert mode == cursor.fetchone()[0]
-            assert mode != "delete"
+                assert mode == cursor.fetchone()[0] == "memory"
         else:
             assert mode == "postgresql"
